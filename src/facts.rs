@@ -1,0 +1,272 @@
+//! Stage 4, facts: the named fields rules are written against, the catalogue
+//! of those names (used to validate rules and to document them), and the
+//! input-wide scan behind `input.*` facts.
+
+use std::collections::BTreeMap;
+
+use regex::{Regex, RegexSet};
+
+use crate::input::{Chunk, LineIndex, Loc, Span};
+use crate::parse::Value;
+use crate::providers::Providers;
+
+/// One value of a fact, and where in the user's input it was read.
+#[derive(Debug, Clone)]
+pub struct FactValue {
+    pub value: Value,
+    pub loc: Option<Loc>,
+}
+
+/// Named, possibly multi-valued facts.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    map: BTreeMap<String, Vec<FactValue>>,
+}
+
+impl Facts {
+    pub fn push(&mut self, name: impl Into<String>, value: Value, loc: Option<Loc>) {
+        self.map
+            .entry(name.into())
+            .or_default()
+            .push(FactValue { value, loc });
+    }
+
+    /// Sets a fact only if it has no value yet.
+    pub fn push_default(&mut self, name: &str, value: Value, loc: Option<Loc>) {
+        if !self.map.contains_key(name) {
+            self.push(name, value, loc);
+        }
+    }
+
+    pub fn get(&self, name: &str) -> &[FactValue] {
+        self.map.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn first(&self, name: &str) -> Option<&FactValue> {
+        self.get(name).first()
+    }
+
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.first(name).and_then(|v| v.value.as_str())
+    }
+
+    pub fn num(&self, name: &str) -> Option<f64> {
+        self.first(name).and_then(|v| v.value.as_num())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &[FactValue])> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
+    pub fn remove(&mut self, name: &str) -> Option<Vec<FactValue>> {
+        self.map.remove(name)
+    }
+}
+
+/// Every exact fact name a rule may use: (name, meaning, example value).
+pub const FIELDS: &[(&str, &str, &str)] = &[
+    ("status", "HTTP status code of the failing response", "403"),
+    ("reason", "HTTP reason phrase", "Forbidden"),
+    ("method", "HTTP method of the request", "POST"),
+    ("url", "full URL of the request", "https://api.mypurecloud.com/oauth/token"),
+    ("url.host", "host part of the URL", "api.mypurecloud.com"),
+    ("url.path", "path part of the URL", "/oauth/token"),
+    ("url.query", "query string, without `?`", "pageSize=100"),
+    ("endpoint", "`token` for an OAuth token endpoint, `api` for another URL, `unknown` without a URL", "token"),
+    ("provider", "provider recognised from the host (see rules/providers.toml)", "genesys"),
+    ("region", "provider region recognised from the host", "us-east-1"),
+    ("region.domain", "the region's domain (hosts are api./login. under it)", "mypurecloud.com"),
+    ("region.sdk", "the region's name in the provider SDKs", "us_east_1"),
+    ("error", "error code of the response: body `error`, else `code`, else `errorCode`", "invalid_grant"),
+    ("body", "the raw response body", "{\"error\":\"invalid_grant\"}"),
+    ("request.body", "the raw request body", "grant_type=client_credentials"),
+    ("exception.type", "exception or client error type", "requests.exceptions.HTTPError"),
+    ("exception.message", "exception message", "403 Client Error: Forbidden for url: …"),
+    ("exception.call", "the SDK call named by `Exception when calling X: …`", "AnalyticsApi->post_analytics_conversations_aggregates_query"),
+    ("client", "HTTP client that produced the log, best effort", "python-requests"),
+    ("text", "all lines of the incident", "…"),
+    ("repeats", "how many more times the same failure occurs in the input", "3"),
+    ("input.text", "the whole input (every source), for symptoms stated anywhere", "the machine user is locked"),
+    ("input.place", "a place named in the input that hints at a provider region", "Seoul"),
+    ("input.region", "the region that place usually means (AWS naming; a likely guess)", "ap-northeast-2"),
+    ("input.region.domain", "that region's domain", "apne2.pure.cloud"),
+    ("input.region.sdk", "that region's SDK name", "ap_northeast_2"),
+];
+
+/// Field families: any name with one of these prefixes is valid.
+pub const FIELD_PREFIXES: &[(&str, &str, &str)] = &[
+    ("body.", "a value in the JSON response body, by dotted path (arrays by index)", "body.error_description"),
+    ("header.", "a response header, lower-case name", "header.retry-after"),
+    ("request.header.", "a request header, lower-case name", "request.header.content-type"),
+    ("form.", "a field of a form-encoded request body", "form.grant_type"),
+    ("record.", "a key of a JSON-lines log record, by dotted path", "record.level"),
+];
+
+pub fn is_known_field(name: &str) -> bool {
+    FIELDS.iter().any(|(n, _, _)| *n == name)
+        || FIELD_PREFIXES
+            .iter()
+            .any(|(p, _, _)| name.len() > p.len() && name.starts_with(p))
+}
+
+/// A pattern searched over the whole input, and what it is for.
+#[derive(Debug, Clone)]
+pub enum InputPattern {
+    /// A rule condition on `input.text`, by condition id.
+    Condition(usize),
+    /// A place name that hints at a region, by region id.
+    Place(String),
+}
+
+/// Where one input pattern matched.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub loc: Loc,
+    pub matched: String,
+    pub captures: Vec<(String, String)>,
+    /// The whole line, for rendering the evidence without the source.
+    pub line: Line,
+}
+
+/// A line of some source kept for rendering.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub source: usize,
+    pub offset: usize,
+    pub number: usize,
+    pub text: String,
+}
+
+/// Hits kept per pattern: enough to show evidence, bounded for huge inputs.
+const HITS_PER_PATTERN: usize = 8;
+/// Longest line kept for rendering evidence.
+const MAX_LINE: usize = 2000;
+
+/// Compiled input-wide patterns. One `RegexSet` pass per chunk decides which
+/// patterns occur at all; only those are searched for positions.
+pub struct InputScanner {
+    set: RegexSet,
+    regexes: Vec<Regex>,
+    pub purposes: Vec<InputPattern>,
+}
+
+impl InputScanner {
+    pub fn new(patterns: Vec<(String, InputPattern)>) -> Result<Self, regex::Error> {
+        let set = RegexSet::new(patterns.iter().map(|(p, _)| p))?;
+        let regexes = patterns
+            .iter()
+            .map(|(p, _)| Regex::new(p))
+            .collect::<Result<_, _>>()?;
+        Ok(InputScanner {
+            set,
+            regexes,
+            purposes: patterns.into_iter().map(|(_, k)| k).collect(),
+        })
+    }
+
+    /// The place-name patterns for the providers' regions.
+    pub fn place_patterns(providers: &Providers) -> Vec<(String, InputPattern)> {
+        providers
+            .places()
+            .map(|(place, _, region)| {
+                (
+                    format!(r"(?i)\b{}\b", regex::escape(place)),
+                    InputPattern::Place(region.id.clone()),
+                )
+            })
+            .collect()
+    }
+
+    pub fn scan(&self, chunk: &Chunk, index: &LineIndex, hits: &mut InputHits) {
+        if hits.by_pattern.len() < self.regexes.len() {
+            hits.by_pattern.resize(self.regexes.len(), Vec::new());
+        }
+        for id in self.set.matches(&chunk.text).iter() {
+            let kept = &mut hits.by_pattern[id];
+            if kept.len() >= HITS_PER_PATTERN {
+                continue;
+            }
+            let re = &self.regexes[id];
+            for caps in re.captures_iter(&chunk.text) {
+                if kept.len() >= HITS_PER_PATTERN {
+                    break;
+                }
+                let m = caps.get(0).expect("group 0");
+                let span = Span::new(chunk.offset + m.start(), chunk.offset + m.end());
+                let loc = index.loc(chunk.source, span);
+                let line_start = chunk.text[..m.start()].rfind('\n').map_or(0, |p| p + 1);
+                let line_end = chunk.text[m.start()..]
+                    .find('\n')
+                    .map_or(chunk.text.len(), |p| m.start() + p);
+                let mut text = chunk.text[line_start..line_end].trim_end_matches('\r');
+                if text.len() > MAX_LINE {
+                    text = &text[..text.floor_char_boundary(MAX_LINE.max(m.end() - line_start))];
+                }
+                let captures = re
+                    .capture_names()
+                    .flatten()
+                    .filter_map(|n| caps.name(n).map(|c| (n.to_string(), c.as_str().to_string())))
+                    .collect();
+                kept.push(Hit {
+                    loc,
+                    matched: m.as_str().to_string(),
+                    captures,
+                    line: Line {
+                        source: chunk.source,
+                        offset: chunk.offset + line_start,
+                        number: loc.line,
+                        text: text.to_string(),
+                    },
+                });
+            }
+        }
+    }
+}
+
+/// What the input-wide scan found, across every source of the run.
+#[derive(Debug, Default)]
+pub struct InputHits {
+    pub by_pattern: Vec<Vec<Hit>>,
+}
+
+/// Input-wide facts derived from the hits (the region hint), plus the hits.
+#[derive(Debug, Default)]
+pub struct InputFacts {
+    pub facts: Facts,
+    pub hits: InputHits,
+    /// Lines behind `facts` values, for rendering.
+    pub lines: Vec<Line>,
+}
+
+impl InputFacts {
+    pub fn new(hits: InputHits, purposes: &[InputPattern], providers: &Providers) -> Self {
+        let mut facts = Facts::default();
+        let mut lines = Vec::new();
+        // The earliest place mention wins: people name where they are early.
+        let first_place = purposes
+            .iter()
+            .enumerate()
+            .filter_map(|(id, p)| match p {
+                InputPattern::Place(region) => hits
+                    .by_pattern
+                    .get(id)
+                    .and_then(|h| h.first())
+                    .map(|h| (h, region)),
+                _ => None,
+            })
+            .min_by_key(|(h, _)| (h.loc.source, h.loc.span.start));
+        if let Some((hit, region_id)) = first_place {
+            if let Some((_, region)) = providers.region(region_id) {
+                let loc = Some(hit.loc);
+                facts.push("input.place", Value::Str(hit.matched.clone()), loc);
+                facts.push("input.region", Value::Str(region.id.clone()), loc);
+                facts.push("input.region.domain", Value::Str(region.domain.clone()), loc);
+                if let Some(sdk) = &region.sdk {
+                    facts.push("input.region.sdk", Value::Str(sdk.clone()), loc);
+                }
+                lines.push(hit.line.clone());
+            }
+        }
+        InputFacts { facts, hits, lines }
+    }
+}

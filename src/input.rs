@@ -1,0 +1,342 @@
+//! Stage 1, input: turns paths and stdin into named sources and streams each
+//! one as line-aligned text chunks, so no later stage needs a whole file in memory.
+
+use std::fs::File;
+use std::io::{self, BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+/// Index of a source in the run, in the order the sources were given.
+pub type SourceId = usize;
+
+/// A byte range in the decoded text of one source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+}
+
+/// Where a piece of evidence lives: which source, which bytes, which line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Loc {
+    pub source: SourceId,
+    pub span: Span,
+    /// 1-based line of `span.start`.
+    pub line: usize,
+    /// 1-based column (in bytes) of `span.start`.
+    pub column: usize,
+}
+
+/// Something the user asked us to read.
+#[derive(Debug, Clone)]
+pub enum InputSpec {
+    Stdin,
+    Path(PathBuf),
+}
+
+/// One readable source, found by expanding the user's paths.
+#[derive(Debug, Clone)]
+pub struct SourceRef {
+    /// Display name: the path as the user would recognise it, or `<stdin>`.
+    pub name: String,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone)]
+pub enum Origin {
+    Stdin,
+    File(PathBuf),
+}
+
+/// A problem with an input that did not stop the rest of the run.
+#[derive(Debug, Clone)]
+pub struct InputProblem {
+    pub name: String,
+    pub message: String,
+}
+
+/// Expands files and directories (recursively, sorted for stable output).
+/// Unreadable paths become problems; the rest is still returned.
+pub fn expand(specs: &[InputSpec]) -> (Vec<SourceRef>, Vec<InputProblem>) {
+    let mut sources = Vec::new();
+    let mut problems = Vec::new();
+    for spec in specs {
+        match spec {
+            InputSpec::Stdin => sources.push(SourceRef {
+                name: "<stdin>".into(),
+                origin: Origin::Stdin,
+            }),
+            InputSpec::Path(path) if path.is_dir() => {
+                let walker = walkdir::WalkDir::new(path)
+                    .follow_links(true)
+                    .sort_by_file_name();
+                for entry in walker {
+                    match entry {
+                        Ok(e) if e.file_type().is_file() => {
+                            if is_hidden(e.path(), path) {
+                                continue;
+                            }
+                            sources.push(SourceRef {
+                                name: display_name(e.path()),
+                                origin: Origin::File(e.path().to_path_buf()),
+                            });
+                        }
+                        Ok(_) => {}
+                        Err(err) => problems.push(InputProblem {
+                            name: err
+                                .path()
+                                .map(display_name)
+                                .unwrap_or_else(|| display_name(path)),
+                            message: err.to_string(),
+                        }),
+                    }
+                }
+            }
+            InputSpec::Path(path) => sources.push(SourceRef {
+                name: display_name(path),
+                origin: Origin::File(path.clone()),
+            }),
+        }
+    }
+    (sources, problems)
+}
+
+/// Dot-files inside a directory walk (`.git`, editor swap files) are never logs.
+fn is_hidden(path: &Path, root: &Path) -> bool {
+    path.strip_prefix(root)
+        .map(|rel| {
+            rel.components()
+                .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+        })
+        .unwrap_or(false)
+}
+
+fn display_name(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
+
+/// True when stdin is an interactive terminal (nothing was piped in).
+pub fn stdin_is_terminal() -> bool {
+    io::stdin().is_terminal()
+}
+
+/// A line-aligned piece of a source's decoded text.
+#[derive(Debug)]
+pub struct Chunk {
+    pub source: SourceId,
+    /// Byte offset of `text` within the source's decoded text.
+    pub offset: usize,
+    /// 1-based line number of the first line of `text`.
+    pub first_line: usize,
+    pub text: String,
+}
+
+/// Target chunk size. A chunk ends at a blank line when one is near the end,
+/// so that multi-line blocks (pretty JSON, tracebacks) are rarely split.
+pub const CHUNK_SIZE: usize = 4 << 20;
+/// A line longer than this is cut (at a character boundary) into chunks.
+pub const MAX_LINE: usize = 64 << 20;
+
+/// Opens a source for reading, transparently decompressing gzip.
+pub fn open(source: &SourceRef) -> io::Result<Box<dyn Read>> {
+    let raw: Box<dyn Read> = match &source.origin {
+        Origin::Stdin => Box::new(io::stdin().lock()),
+        Origin::File(path) => Box::new(File::open(path)?),
+    };
+    let mut reader = BufReader::new(raw);
+    let magic = {
+        use std::io::BufRead;
+        let buf = reader.fill_buf()?;
+        buf.len() >= 2 && buf[0] == 0x1f && buf[1] == 0x8b
+    };
+    if magic {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(reader)))
+    } else {
+        Ok(Box::new(reader))
+    }
+}
+
+/// Streams `reader` as chunks of at most about `chunk_size` bytes, cut at line
+/// boundaries. Invalid UTF-8 is replaced, never an error. Returns the number of
+/// bytes read.
+pub fn read_chunks(
+    source: SourceId,
+    mut reader: impl Read,
+    chunk_size: usize,
+    mut each: impl FnMut(Chunk),
+) -> io::Result<u64> {
+    let mut pending: Vec<u8> = Vec::new();
+    let mut total: u64 = 0;
+    let mut offset = 0usize;
+    let mut line = 1usize;
+    let mut eof = false;
+    let mut buf = vec![0u8; 64 << 10];
+    while !eof {
+        // Fill up to `chunk_size`; past it only while no line has ended, so a
+        // single enormous line (minified JSON) is still kept whole, up to a cap.
+        while pending.len() < chunk_size
+            || (!pending.contains(&b'\n') && pending.len() < MAX_LINE)
+        {
+            let want = if pending.len() < chunk_size {
+                (chunk_size - pending.len()).min(buf.len())
+            } else {
+                buf.len()
+            };
+            let n = match reader.read(&mut buf[..want]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
+                eof = true;
+                break;
+            }
+            total += n as u64;
+            pending.extend_from_slice(&buf[..n]);
+        }
+        if pending.is_empty() {
+            break;
+        }
+        let mut cut = if eof {
+            pending.len()
+        } else {
+            cut_point(&pending)
+        };
+        // Never split a UTF-8 sequence (only possible when cutting a huge line).
+        while cut < pending.len() && cut > 0 && (pending[cut] & 0xC0) == 0x80 {
+            cut -= 1;
+        }
+        let rest = pending.split_off(cut);
+        // Cutting only after b'\n' never splits a UTF-8 sequence, so lossy
+        // decoding per chunk equals lossy decoding of the whole input.
+        let text = match String::from_utf8(std::mem::replace(&mut pending, rest)) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
+        let lines = text.bytes().filter(|&b| b == b'\n').count();
+        let len = text.len();
+        each(Chunk {
+            source,
+            offset,
+            first_line: line,
+            text,
+        });
+        offset += len;
+        line += lines;
+    }
+    Ok(total)
+}
+
+/// Prefers a blank line in the second half of the buffer, then any newline;
+/// a buffer with no newline at all (one enormous line) is taken whole.
+fn cut_point(buf: &[u8]) -> usize {
+    let half = buf.len() / 2;
+    if let Some(pos) = buf[half..].windows(2).rposition(|w| w == b"\n\n") {
+        return half + pos + 2;
+    }
+    match buf.iter().rposition(|&b| b == b'\n') {
+        Some(pos) => pos + 1,
+        None => buf.len(),
+    }
+}
+
+/// Maps byte offsets within a chunk to 1-based line and column numbers.
+pub struct LineIndex {
+    starts: Vec<usize>,
+    offset: usize,
+    first_line: usize,
+}
+
+impl LineIndex {
+    pub fn new(chunk: &Chunk) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            chunk
+                .text
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex {
+            starts,
+            offset: chunk.offset,
+            first_line: chunk.first_line,
+        }
+    }
+
+    /// Absolute offset → (1-based line, 1-based column).
+    pub fn position(&self, absolute: usize) -> (usize, usize) {
+        let rel = absolute.saturating_sub(self.offset);
+        let idx = match self.starts.binary_search(&rel) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        (self.first_line + idx, rel - self.starts[idx] + 1)
+    }
+
+    pub fn loc(&self, source: SourceId, span: Span) -> Loc {
+        let (line, column) = self.position(span.start);
+        Loc {
+            source,
+            span,
+            line,
+            column,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cut_on_lines_and_keep_offsets() {
+        let text = "alpha\nbeta\n\ngamma\ndelta\n".repeat(50);
+        let mut chunks = Vec::new();
+        read_chunks(0, text.as_bytes(), 64, |c| chunks.push(c)).unwrap();
+        assert!(chunks.len() > 5);
+        let mut joined = String::new();
+        for c in &chunks {
+            assert_eq!(c.offset, joined.len());
+            assert_eq!(c.first_line, joined.matches('\n').count() + 1);
+            assert!(c.text.ends_with('\n'));
+            joined.push_str(&c.text);
+        }
+        assert_eq!(joined, text);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_not_fatal() {
+        let bytes = b"ok\n\xff\xfe broken\nend\n";
+        let mut chunks = Vec::new();
+        read_chunks(0, &bytes[..], 1024, |c| chunks.push(c)).unwrap();
+        assert!(chunks[0].text.contains("\u{FFFD}"));
+        assert!(chunks[0].text.ends_with("end\n"));
+    }
+
+    #[test]
+    fn line_index_positions() {
+        let chunk = Chunk {
+            source: 0,
+            offset: 100,
+            first_line: 10,
+            text: "ab\ncd\n".into(),
+        };
+        let idx = LineIndex::new(&chunk);
+        assert_eq!(idx.position(100), (10, 1));
+        assert_eq!(idx.position(104), (11, 2));
+    }
+}

@@ -1,0 +1,130 @@
+//! faultline explains, offline, why an API call failed.
+//!
+//! The pipeline, one module per stage, data flowing one way:
+//! [`input`] → [`parse`] → [`incidents`] → [`facts`] → [`rules`] → [`rank`] → [`report`].
+
+pub mod facts;
+pub mod incidents;
+pub mod input;
+pub mod mask;
+pub mod parse;
+pub mod providers;
+pub mod rank;
+pub mod report;
+pub mod rules;
+
+use std::io::Read;
+
+use facts::{InputFacts, InputHits};
+use incidents::Incident;
+use input::{InputProblem, LineIndex, SourceRef};
+use rank::Diagnosis;
+use rules::RuleSet;
+
+/// What one source contributed.
+#[derive(Debug, Clone)]
+pub struct SourceInfo {
+    pub name: String,
+    pub bytes: u64,
+}
+
+/// The result of a run.
+pub struct Analysis {
+    pub sources: Vec<SourceInfo>,
+    pub incidents: Vec<Incident>,
+    pub diagnoses: Vec<Diagnosis>,
+    pub input: InputFacts,
+    pub problems: Vec<InputProblem>,
+}
+
+/// Reads and analyses every source; unreadable ones become problems and the
+/// rest still run.
+pub fn analyze(sources: &[SourceRef], rules: &RuleSet) -> Analysis {
+    let mut readers: Vec<(String, std::io::Result<Box<dyn Read>>)> = Vec::new();
+    for s in sources {
+        readers.push((s.name.clone(), input::open(s)));
+    }
+    analyze_readers(readers, rules)
+}
+
+/// Analyses in-memory text (rule examples, tests).
+pub fn analyze_text(name: &str, text: &str, rules: &RuleSet) -> Analysis {
+    let reader = text.as_bytes();
+    let mut scan = Scan::new(rules);
+    let bytes = scan.source(0, reader);
+    let mut analysis = scan.finish();
+    analysis.sources.push(SourceInfo {
+        name: name.to_string(),
+        bytes: bytes.unwrap_or(0),
+    });
+    analysis
+}
+
+fn analyze_readers(readers: Vec<(String, std::io::Result<Box<dyn Read>>)>, rules: &RuleSet) -> Analysis {
+    let mut scan = Scan::new(rules);
+    let mut infos = Vec::new();
+    let mut problems = Vec::new();
+    for (id, (name, reader)) in readers.into_iter().enumerate() {
+        let bytes = match reader {
+            Ok(r) => scan.source(id, r),
+            Err(e) => Err(e),
+        };
+        match bytes {
+            Ok(b) => infos.push(SourceInfo { name, bytes: b }),
+            Err(e) => {
+                problems.push(InputProblem {
+                    name: name.clone(),
+                    message: e.to_string(),
+                });
+                infos.push(SourceInfo { name, bytes: 0 });
+            }
+        }
+    }
+    let mut analysis = scan.finish();
+    analysis.sources = infos;
+    analysis.problems = problems;
+    analysis
+}
+
+/// Streaming state of a run: chunks go in, incidents and input hits build up.
+struct Scan<'r> {
+    rules: &'r RuleSet,
+    scanner: facts::InputScanner,
+    hits: InputHits,
+    incidents: Vec<Incident>,
+}
+
+impl<'r> Scan<'r> {
+    fn new(rules: &'r RuleSet) -> Self {
+        Scan {
+            rules,
+            scanner: rules.scanner(),
+            hits: InputHits::default(),
+            incidents: Vec::new(),
+        }
+    }
+
+    fn source(&mut self, id: usize, reader: impl Read) -> std::io::Result<u64> {
+        input::read_chunks(id, reader, input::CHUNK_SIZE, |chunk| {
+            let index = LineIndex::new(&chunk);
+            let events = parse::parse_chunk(&chunk);
+            let found = incidents::build(&chunk, events, &index, &self.rules.providers);
+            self.incidents.extend(found);
+            self.scanner.scan(&chunk, &index, &mut self.hits);
+        })
+    }
+
+    fn finish(self) -> Analysis {
+        let rules = self.rules;
+        let incidents = incidents::fold_repeats(self.incidents);
+        let input = InputFacts::new(self.hits, &self.scanner.purposes, &rules.providers);
+        let diagnoses = rank::diagnose(&incidents, &input, rules);
+        Analysis {
+            sources: Vec::new(),
+            incidents,
+            diagnoses,
+            input,
+            problems: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Masks secrets (bearer and Basic credentials, client secrets, passwords,
+//! tokens, JWT signatures, cookies) in everything faultline prints.
+//!
+//! Masking keeps the text's length, so spans computed on the original text
+//! stay valid on the masked text.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// Each regex's group named `s` is the secret.
+fn patterns() -> &'static [Regex] {
+    static RES: OnceLock<Vec<Regex>> = OnceLock::new();
+    RES.get_or_init(|| {
+        [
+            // Authorization headers, whatever the scheme.
+            r"(?i)\b(?:proxy-)?authorization\b['\x22]?\s*[:=]\s*['\x22]?(?:bearer|basic|token|ssws|digest|negotiate)?\s*(?P<s>[^\s'\x22,}]+)",
+            r"(?i)\bbearer\s+(?P<s>[A-Za-z0-9\-._~+/]{6,}=*)",
+            r"(?i)\bbasic\s+(?P<s>[A-Za-z0-9+/]{8,}={0,2})",
+            // key=value and "key": "value" forms of secret parameters.
+            r#"(?i)\b(?:client_secret|clientsecret|client-secret|password|passwd|pwd|secret|access_token|accesstoken|refresh_token|id_token|assertion|client_assertion|code_verifier|api[_-]?key|private_key|x-api-key)\b['"]?\s*[:=]\s*['"]?(?P<s>[^\s'"&,;}<>)\]]+)"#,
+            // OAuth authorization codes in URLs and form bodies.
+            r"(?i)[?&]code=(?P<s>[^&\s'\x22]+)",
+            // JWT signatures (header and payload are decodable anyway).
+            r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.(?P<s>[A-Za-z0-9_-]{8,})",
+            // Cookies: every value in Cookie / Set-Cookie headers or dicts.
+            r#"(?i)\b(?:set-)?cookie['"]?\s*[:=]\s*['"]?[^=;\s'"]+=(?P<s>[^;\s'"]+)"#,
+        ]
+        .iter()
+        .map(|p| Regex::new(p).expect("mask regex"))
+        .collect()
+    })
+}
+
+/// Same-length masking: each secret byte becomes `*` (multi-byte characters
+/// become as many `*` as they have bytes).
+pub fn mask(text: &str) -> Cow<'_, str> {
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for re in patterns() {
+        for c in re.captures_iter(text) {
+            if let Some(m) = c.name("s") {
+                ranges.push((m.start(), m.end()));
+            }
+        }
+    }
+    // A cookie header's later pairs: mask every `name=value` after the first.
+    for line_start in cookie_lines(text) {
+        let line_end = text[line_start..].find('\n').map_or(text.len(), |p| line_start + p);
+        let line = &text[line_start..line_end];
+        let mut pos = 0;
+        for part in line.split(';') {
+            if let Some(eq) = part.find('=') {
+                let s = line_start + pos + eq + 1;
+                let e = line_start + pos + part.trim_end_matches(['\'', '"', '}', ')']).len();
+                if e > s {
+                    ranges.push((s, e));
+                }
+            }
+            pos += part.len() + 1;
+        }
+    }
+    if ranges.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for (s, e) in ranges {
+        for b in &mut bytes[s..e] {
+            *b = b'*';
+        }
+    }
+    // Whole characters were replaced byte for byte by ASCII, except where a
+    // range cut through a multi-byte character; repair lossily.
+    Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+/// Byte offsets where a value list of a Cookie / Set-Cookie header starts.
+fn cookie_lines(text: &str) -> Vec<usize> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r"(?im)\b(?:set-)?cookie['\x22]?\s*:\s*['\x22]?").unwrap());
+    re.find_iter(text).map(|m| m.end()).collect()
+}
+
+/// Applies masking unless the user asked to see secrets.
+#[derive(Debug, Clone, Copy)]
+pub struct Masker {
+    pub show_secrets: bool,
+}
+
+impl Masker {
+    pub fn apply<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.show_secrets {
+            Cow::Borrowed(text)
+        } else {
+            mask(text)
+        }
+    }
+    pub fn string(&self, text: &str) -> String {
+        self.apply(text).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn masks_and_keeps_length() {
+        let cases = [
+            "Authorization: Bearer abcdef123456",
+            "> Authorization: Basic M2YxYzpGTFRQTEFOVEVE",
+            "grant_type=client_credentials&client_secret=s3cr3t-value&x=1",
+            r#"{"access_token": "FLTPLANTEDTOKEN-a1b2", "token_type": "bearer"}"#,
+            "{'Authorization': 'Bearer FLTPLANTEDTOKEN-xyz'}",
+            "Set-Cookie: session=FLTPLANTEDCOOKIE-zzz; Path=/; HttpOnly",
+            "Cookie: a=FLTPLANTEDCOOKIE-1; b=FLTPLANTEDCOOKIE-2",
+            "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+            "https://app/callback?code=SplxlOBeZQQYbYS6WxSbIA&state=x",
+            "password: hunter2hunter2",
+        ];
+        for c in cases {
+            let m = mask(c);
+            assert_eq!(m.len(), c.len(), "{c}");
+            for secret in ["abcdef123456", "M2YxYzpGTFRQTEFOVEVE", "s3cr3t-value", "FLTPLANTED", "SflKxwRJ", "SplxlOBe", "hunter2"] {
+                assert!(!m.contains(secret), "{secret} leaked in {m}");
+            }
+        }
+    }
+
+    #[test]
+    fn leaves_ordinary_text_alone() {
+        let t = r#"{"error": "invalid_grant", "error_description": "The client credentials are invalid"}"#;
+        assert_eq!(mask(t), t);
+        assert_eq!(mask("Content-Type: application/json"), "Content-Type: application/json");
+    }
+}

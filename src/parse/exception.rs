@@ -1,0 +1,266 @@
+//! Exceptions and client error lines: Python tracebacks' final lines
+//! (`requests.exceptions.HTTPError: 403 Client Error: … for url: …`), the
+//! Genesys Python SDK's multi-line `ApiException` text, and the one-line
+//! errors other clients print (curl, Java, .NET, Node).
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::json::{flatten, parse_value, Json};
+use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
+
+fn exception_line() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?x)
+            (?:^|[\s\[(:>])
+            (?:Caused\ by:\s+|raise\s+)?
+            (?P<type>(?:[A-Za-z_$][\w$]*\.)*(?:[A-Z][\w$]*(?:Error|Exception|Fault)|Error))
+            (?:
+                :\s*(?P<msg>.*)
+              | \s*$
+            )",
+        )
+        .expect("exception regex")
+    })
+}
+
+/// Statuses and URLs that client messages reveal.
+fn message_facts() -> &'static [(Regex, &'static [&'static str])] {
+    static RES: OnceLock<Vec<(Regex, &'static [&'static str])>> = OnceLock::new();
+    RES.get_or_init(|| {
+        let table: [(&str, &'static [&'static str]); 8] = [
+            // requests: "403 Client Error: Forbidden for url: https://…"
+            (
+                r"^(?P<status>\d{3}) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>\S+)",
+                &["status", "reason", "url"],
+            ),
+            // Genesys SDK ApiException: "(403)"
+            (r"^\((?P<status>\d{3})\)", &["status"]),
+            // urllib: "HTTP Error 403: Forbidden"
+            (r"^HTTP Error (?P<status>\d{3}): (?P<reason>.*)", &["status", "reason"]),
+            // axios: "Request failed with status code 401"
+            (r"Request failed with status code (?P<status>\d{3})", &["status"]),
+            // .NET: "Response status code does not indicate success: 401 (Unauthorized)."
+            (
+                r"does not indicate success: (?P<status>\d{3}) \((?P<reason>[^)]*)\)",
+                &["status", "reason"],
+            ),
+            // Java HttpURLConnection: "Server returned HTTP response code: 401 for URL: …"
+            (
+                r"HTTP response code: (?P<status>\d{3}) for URL: (?P<url>\S+)",
+                &["status", "url"],
+            ),
+            // urllib3: "HTTPSConnectionPool(host='x', port=443): Max retries exceeded with url: /p"
+            (
+                r"(?P<scheme>HTTPS?)ConnectionPool\(host='(?P<host>[^']+)', port=(?P<port>\d+)\): .*?with url: (?P<path>\S+)",
+                &[],
+            ),
+            // Any other absolute URL in the message.
+            (r#"(?P<url>https?://[^\s'"<>)]+)"#, &["url"]),
+        ];
+        table
+            .into_iter()
+            .map(|(re, names)| (Regex::new(re).expect("message regex"), names))
+            .collect()
+    })
+}
+
+fn curl_error() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^curl: \((?P<code>\d+)\) (?P<msg>.*)$").expect("curl regex"))
+}
+
+pub struct Exceptions;
+
+impl LineParser for Exceptions {
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i);
+        if let Some(c) = curl_error().captures(line) {
+            let whole = c.get(0)?.as_str();
+            let msg = c.name("msg")?.as_str();
+            let ty = &whole[..whole.find(')')? + 1];
+            let mut fields = vec![
+                lines.str_field("exception.type", ty),
+                lines.str_field("exception.message", msg),
+            ];
+            fields.extend(facts_from_message(lines, msg));
+            ctx.emit(EventKind::Exception, lines.span_of(line), fields);
+            return Some(1);
+        }
+        if let Some(rest) = line.trim_start().strip_prefix("Exception when calling ") {
+            // Genesys SDK docs style: "Exception when calling AnalyticsApi->post_x: (403)"
+            let (call, msg) = rest.split_once(": ")?;
+            let mut fields = vec![
+                lines.str_field("exception.call", call),
+                lines.str_field("exception.message", msg),
+            ];
+            fields.extend(facts_from_message(lines, msg));
+            let extra = sdk_details(lines, i + 1, &mut fields);
+            ctx.emit(EventKind::Exception, lines.span_of(line), fields);
+            return Some(1 + extra);
+        }
+        if !(line.contains("Error") || line.contains("Exception") || line.contains("Fault")) {
+            return None;
+        }
+        let caps = exception_line().captures(line)?;
+        let ty = caps.name("type")?;
+        let ty_text = ty.as_str();
+        // A bare word ("Error") is only an exception when a message follows.
+        let msg = caps.name("msg");
+        if msg.is_none() && !ty_text.contains('.') {
+            return None;
+        }
+        let mut fields = vec![lines.str_field("exception.type", ty_text)];
+        let mut extra = 0;
+        if let Some(msg) = msg {
+            let msg_text = msg.as_str().trim_end();
+            fields.push(lines.str_field("exception.message", msg_text));
+            fields.extend(facts_from_message(lines, msg_text));
+            if msg_text.starts_with('(') {
+                extra = sdk_details(lines, i + 1, &mut fields);
+            }
+        }
+        ctx.emit(EventKind::Exception, lines.span_of(line.trim_end()), fields);
+        Some(1 + extra)
+    }
+}
+
+/// Extracts status, reason and URL from an exception message.
+fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
+    let mut fields: Vec<Field> = Vec::new();
+    let has = |fields: &Vec<Field>, n: &str| fields.iter().any(|f| f.name == n);
+    for (re, names) in message_facts() {
+        let Some(c) = re.captures(msg) else { continue };
+        for &name in names.iter() {
+            if has(&fields, name) {
+                continue;
+            }
+            if let Some(m) = c.name(name) {
+                let value = if name == "status" {
+                    Value::Num(m.as_str().parse().unwrap_or(0.0))
+                } else {
+                    Value::Str(m.as_str().to_string())
+                };
+                fields.push(lines.field(name, value, m.as_str()));
+            }
+        }
+        if let (Some(scheme), Some(host), Some(port), Some(path)) =
+            (c.name("scheme"), c.name("host"), c.name("port"), c.name("path"))
+        {
+            if !has(&fields, "url") {
+                let scheme = scheme.as_str().to_ascii_lowercase();
+                let default = if scheme == "https" { "443" } else { "80" };
+                let port = if port.as_str() == default {
+                    String::new()
+                } else {
+                    format!(":{}", port.as_str())
+                };
+                let url = format!("{scheme}://{}{port}{}", host.as_str(), path.as_str());
+                let span = lines.span_of(host.as_str()).cover(lines.span_of(path.as_str()));
+                fields.push(Field {
+                    name: "url".into(),
+                    value: Value::Str(url),
+                    span,
+                });
+            }
+        }
+    }
+    fields
+}
+
+/// The lines the Genesys Python SDK prints after `ApiException: (403)`:
+/// `Reason:`, `HTTP response headers: HTTPHeaderDict({…})`, `HTTP response body: …`.
+/// Returns how many lines were consumed.
+fn sdk_details(lines: &Lines, mut i: usize, fields: &mut Vec<Field>) -> usize {
+    let start = i;
+    while i < lines.len() {
+        let line = lines.line(i);
+        if let Some(reason) = line.strip_prefix("Reason: ") {
+            fields.push(lines.str_field("reason", reason.trim_end()));
+        } else if let Some(rest) = line.strip_prefix("HTTP response headers: ") {
+            let dict = rest.find('{').map(|p| &rest[p..]);
+            if let Some(node) = dict.and_then(parse_value) {
+                if let Json::Object(entries) = &node.json {
+                    for (k, v) in entries {
+                        if let Json::Str(name) = &k.json {
+                            fields.push(Field {
+                                name: format!("header.{}", name.to_ascii_lowercase()),
+                                value: v.scalar_value(),
+                                span: lines.span_of(v.value_text()),
+                            });
+                        }
+                    }
+                }
+            }
+        } else if let Some(rest) = line.strip_prefix("HTTP response body: ") {
+            let offset = rest.as_ptr() as usize - lines.text.as_ptr() as usize;
+            let text = &lines.text[offset..];
+            match parse_value(text) {
+                Some(node) if matches!(node.json, Json::Object(_) | Json::Array(_)) => {
+                    flatten(lines, "body", &node, fields);
+                    let end = node.raw.as_ptr() as usize - lines.text.as_ptr() as usize
+                        + node.raw.len();
+                    i = lines.line_at(end.saturating_sub(1));
+                }
+                _ => fields.push(lines.str_field("body", rest.trim_end())),
+            }
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    i - start
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::chunk;
+    use super::super::{parse_chunk, EventKind};
+
+    #[test]
+    fn requests_http_error() {
+        let text = "requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://api.mypurecloud.com/oauth/token\n";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(events.len(), 1);
+        let e = &events[0];
+        assert_eq!(e.kind, EventKind::Exception);
+        assert_eq!(e.field("status").unwrap().value.to_string(), "403");
+        assert_eq!(
+            e.field("url").unwrap().value.to_string(),
+            "https://api.mypurecloud.com/oauth/token"
+        );
+        assert_eq!(
+            e.field("exception.type").unwrap().value.to_string(),
+            "requests.exceptions.HTTPError"
+        );
+    }
+
+    #[test]
+    fn sdk_api_exception_block() {
+        let text = "PureCloudPlatformClientV2.rest.ApiException: (403)\nReason: Forbidden\nHTTP response headers: HTTPHeaderDict({'Content-Type': 'application/json', 'ININ-Correlation-Id': 'abc'})\nHTTP response body: {\"message\":\"m\",\"code\":\"missing.permissions\",\"status\":403}\n";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(events.len(), 1, "{events:?}");
+        let e = &events[0];
+        assert_eq!(e.field("status").unwrap().value.to_string(), "403");
+        assert_eq!(e.field("header.inin-correlation-id").unwrap().value.to_string(), "abc");
+        assert_eq!(e.field("body.code").unwrap().value.to_string(), "missing.permissions");
+    }
+
+    #[test]
+    fn urllib3_max_retries() {
+        let text = "urllib3.exceptions.MaxRetryError: HTTPSConnectionPool(host='login.mypurecloud.com', port=443): Max retries exceeded with url: /oauth/token (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED]')))\n";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(
+            events[0].field("url").unwrap().value.to_string(),
+            "https://login.mypurecloud.com/oauth/token"
+        );
+    }
+
+    #[test]
+    fn prose_is_not_an_exception() {
+        assert!(parse_chunk(&chunk("The Error was mine, sorry.\nNo Exception here\n")).is_empty());
+    }
+}

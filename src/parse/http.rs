@@ -1,0 +1,284 @@
+//! HTTP messages as clients print them: raw request and status lines with
+//! headers, curl `-v` transcripts (`> `, `< `, `* ` prefixes) and urllib3's
+//! DEBUG access lines (`https://host:443 "POST /path HTTP/1.1" 403 95`).
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while, take_while_m_n, take_while1};
+use nom::character::complete::{char, space0, space1};
+use nom::combinator::{opt, rest};
+use nom::{IResult, Parser};
+
+use super::{Ctx, Direction, EventKind, Field, LineParser, Lines, Value};
+
+const METHODS: [&str; 9] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+];
+
+fn method(i: &str) -> IResult<&str, &str> {
+    let (rest, m) = take_while_m_n(3, 7, |c: char| c.is_ascii_uppercase()).parse(i)?;
+    if METHODS.contains(&m) {
+        Ok((rest, m))
+    } else {
+        Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Tag,
+        )))
+    }
+}
+
+fn http_version(i: &str) -> IResult<&str, &str> {
+    let (i, _) = tag("HTTP/").parse(i)?;
+    take_while1(|c: char| c.is_ascii_digit() || c == '.').parse(i)
+}
+
+/// `POST /oauth/token HTTP/1.1` → (method, target)
+pub fn request_line(i: &str) -> IResult<&str, (&str, &str)> {
+    let (i, (m, _, target, _, _)) = (
+        method,
+        space1,
+        take_while1(|c: char| !c.is_whitespace()),
+        space1,
+        http_version,
+    )
+        .parse(i)?;
+    let (i, _) = space0.parse(i)?;
+    if !i.is_empty() {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Eof,
+        )));
+    }
+    Ok((i, (m, target)))
+}
+
+/// `HTTP/1.1 403 Forbidden` → (status digits, reason)
+pub fn status_line(i: &str) -> IResult<&str, (&str, &str)> {
+    let (i, (_, _, code)) = (
+        http_version,
+        space1,
+        take_while_m_n(3, 3, |c: char| c.is_ascii_digit()),
+    )
+        .parse(i)?;
+    let (i, reason) = opt((space1, rest).map(|(_, r): (&str, &str)| r.trim_end())).parse(i)?;
+    Ok((i, (code, reason.unwrap_or(""))))
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
+}
+
+/// `Content-Type: application/json` → (name, value)
+pub fn header_line(i: &str) -> IResult<&str, (&str, &str)> {
+    let (i, (name, _, _)) = (take_while1(is_token_char), char(':'), space0).parse(i)?;
+    let value = i.trim_end();
+    Ok(("", (name, value)))
+}
+
+/// urllib3: `https://api.x.com:443 "POST /oauth/token HTTP/1.1" 400 95`
+fn urllib3_access(i: &str) -> IResult<&str, (&str, &str, &str, &str, &str)> {
+    let (i, (origin, _, _, m, _, target, _, _, _, _, status)) = (
+        alt((
+            (tag("https://"), take_while1(|c: char| !c.is_whitespace())),
+            (tag("http://"), take_while1(|c: char| !c.is_whitespace())),
+        )),
+        space1,
+        char('"'),
+        method,
+        space1,
+        take_while1(|c: char| !c.is_whitespace() && c != '"'),
+        space1,
+        http_version,
+        char('"'),
+        space1,
+        take_while_m_n(3, 3, |c: char| c.is_ascii_digit()),
+    )
+        .parse(i)?;
+    let (i, _) = take_while(|_| true).parse(i)?;
+    Ok((i, (origin.0, origin.1, m, target, status)))
+}
+
+fn status_value(code: &str) -> Value {
+    Value::Num(code.parse::<f64>().unwrap_or(0.0))
+}
+
+/// Emits a request-line event. `target` may be a path or an absolute URL.
+fn emit_request(ctx: &mut Ctx, lines: &Lines, line: &str, m: &str, target: &str) {
+    ctx.emit(
+        EventKind::Request,
+        lines.span_of(line),
+        vec![lines.str_field("method", m), lines.str_field("url", target)],
+    );
+}
+
+fn emit_status(ctx: &mut Ctx, lines: &Lines, line: &str, code: &str, reason: &str) {
+    let mut fields = vec![lines.field("status", status_value(code), code)];
+    if !reason.is_empty() {
+        fields.push(lines.str_field("reason", reason));
+    }
+    ctx.emit(EventKind::Status, lines.span_of(line), fields);
+}
+
+fn emit_header(ctx: &mut Ctx, lines: &Lines, line: &str, dir: Direction, name: &str, value: &str) {
+    let prefix = match dir {
+        Direction::Request => "request.header.",
+        Direction::Response => "header.",
+    };
+    let field = Field {
+        name: format!("{prefix}{}", name.to_ascii_lowercase()),
+        value: Value::Str(value.to_string()),
+        span: lines.span_of(value),
+    };
+    ctx.emit(EventKind::Header, lines.span_of(line), vec![field]);
+}
+
+/// curl `-v` transcripts.
+pub struct Curl;
+
+impl LineParser for Curl {
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i);
+        let (marker, body) = (line.get(..2)?, line.get(2..).unwrap_or(""));
+        match marker {
+            "> " | "< " => {
+                let dir = if marker == "> " {
+                    Direction::Request
+                } else {
+                    Direction::Response
+                };
+                if let Ok((_, (m, target))) = request_line(body) {
+                    emit_request(ctx, lines, line, m, target);
+                } else if let Ok((_, (code, reason))) = status_line(body) {
+                    emit_status(ctx, lines, line, code, reason);
+                } else if let Ok((_, (name, value))) = header_line(body) {
+                    emit_header(ctx, lines, line, dir, name, value);
+                }
+                Some(1)
+            }
+            "* " => {
+                // `* Connected to api.mypurecloud.com (127.0.0.1) port 443 (#0)`
+                if let Some(host) = body
+                    .strip_prefix("Connected to ")
+                    .and_then(|r| r.split_whitespace().next())
+                {
+                    ctx.emit(
+                        EventKind::Host,
+                        lines.span_of(line),
+                        vec![lines.str_field("url.host", host)],
+                    );
+                }
+                Some(1)
+            }
+            _ if line == ">" || line == "<" => Some(1),
+            _ => None,
+        }
+    }
+}
+
+/// urllib3 / requests DEBUG access lines, wherever they sit in a log line.
+pub struct Urllib3Debug;
+
+impl LineParser for Urllib3Debug {
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i);
+        if !line.contains(" HTTP/") || !line.contains("://") {
+            return None;
+        }
+        let start = line.find("https://").or_else(|| line.find("http://"))?;
+        let (_, (scheme, origin, m, target, status)) = urllib3_access(&line[start..]).ok()?;
+        let host = origin
+            .strip_suffix(":443")
+            .or_else(|| origin.strip_suffix(":80"))
+            .unwrap_or(origin);
+        let url = format!("{scheme}{host}{target}");
+        let url_text = &line[start..start + scheme.len() + origin.len()];
+        let fields = vec![
+            lines.str_field("method", m),
+            Field {
+                name: "url".into(),
+                value: Value::Str(url),
+                span: lines.span_of(url_text).cover(lines.span_of(target)),
+            },
+        ];
+        ctx.emit(EventKind::Request, lines.span_of(line), fields);
+        ctx.emit(
+            EventKind::Status,
+            lines.span_of(line),
+            vec![lines.field("status", status_value(status), status)],
+        );
+        Some(1)
+    }
+}
+
+/// Raw HTTP messages: a request or status line, then headers to a blank line.
+pub struct HttpMessage;
+
+impl LineParser for HttpMessage {
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i);
+        let trimmed = line.trim();
+        if let Ok((_, (m, target))) = request_line(trimmed) {
+            emit_request(ctx, lines, trimmed, m, target);
+            ctx.open_message = Some(Direction::Request);
+            return Some(1);
+        }
+        if let Ok((_, (code, reason))) = status_line(trimmed) {
+            emit_status(ctx, lines, trimmed, code, reason);
+            ctx.open_message = Some(Direction::Response);
+            return Some(1);
+        }
+        if let Some(dir) = ctx.open_message {
+            if let Ok((_, (name, value))) = header_line(trimmed) {
+                emit_header(ctx, lines, trimmed, dir, name, value);
+                return Some(1);
+            }
+            ctx.open_message = None;
+        }
+        None
+    }
+}
+
+impl crate::input::Span {
+    /// The smallest span covering both.
+    pub fn cover(self, other: Self) -> Self {
+        Self::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_lines() {
+        assert_eq!(
+            request_line("POST /oauth/token HTTP/1.1").unwrap().1,
+            ("POST", "/oauth/token")
+        );
+        assert!(request_line("POST the form HTTP/1.1 please").is_err());
+        assert_eq!(
+            status_line("HTTP/2 403 ").unwrap().1,
+            ("403", "")
+        );
+        assert_eq!(
+            status_line("HTTP/1.1 429 Too Many Requests").unwrap().1,
+            ("429", "Too Many Requests")
+        );
+        assert_eq!(
+            header_line("Retry-After: 42").unwrap().1,
+            ("Retry-After", "42")
+        );
+        assert!(header_line("the user: locked").is_err());
+    }
+
+    #[test]
+    fn urllib3_line() {
+        let (_, (scheme, origin, m, target, status)) = urllib3_access(
+            "https://api.mypurecloud.com:443 \"POST /api/v2/analytics/x HTTP/1.1\" 403 215",
+        )
+        .unwrap();
+        assert_eq!(
+            (scheme, origin, m, target, status),
+            ("https://", "api.mypurecloud.com:443", "POST", "/api/v2/analytics/x", "403")
+        );
+    }
+}
