@@ -106,7 +106,12 @@ fn continues(draft: &Draft, event: &Event, line: usize) -> bool {
         _ => true,
     };
     match event.kind {
-        EventKind::Request => draft.events.iter().all(|(e, _, _)| e.kind == EventKind::Host),
+        // A request continues only what came before it: a curl command line
+        // (Host) and its body.
+        EventKind::Request => draft
+            .events
+            .iter()
+            .all(|(e, _, _)| matches!(e.kind, EventKind::Host | EventKind::RequestBody)),
         EventKind::Status => {
             !draft.has(EventKind::Status) && !draft.has(EventKind::Body) && status_ok
         }
@@ -149,7 +154,7 @@ fn is_failure(facts: &Facts) -> bool {
 }
 
 fn finish(draft: Draft, chunk: &Chunk, index: &LineIndex, providers: &Providers, out: &mut Vec<Incident>) {
-    if draft.is_empty() || draft.events.iter().all(|(e, _, _)| e.kind == EventKind::Host) {
+    if draft.is_empty() {
         return;
     }
     let source = chunk.source;
@@ -267,9 +272,10 @@ fn classify(facts: &mut Facts, providers: &Providers) {
         }
     }
     if let Some(body) = facts.first("request.body").cloned() {
-        for pair in body.value.to_string().split('&') {
-            if let Some((k, v)) = pair.split_once('=') {
-                facts.push(format!("form.{k}"), Value::Str(v.to_string()), body.loc);
+        let text = body.value.to_string();
+        if !text.trim_start().starts_with('{') {
+            for (k, v) in url::form_urlencoded::parse(text.as_bytes()) {
+                facts.push(format!("form.{k}"), Value::Str(v.into_owned()), body.loc);
             }
         }
     }

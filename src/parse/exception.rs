@@ -119,12 +119,27 @@ impl LineParser for Exceptions {
             let msg_text = msg.as_str().trim_end();
             fields.push(lines.str_field("exception.message", msg_text));
             fields.extend(facts_from_message(lines, msg_text));
+            body_in_message(lines, msg_text, &mut fields);
             if msg_text.starts_with('(') {
                 extra = sdk_details(lines, i + 1, &mut fields);
             }
         }
         ctx.emit(EventKind::Exception, lines.span_of(line.trim_end()), fields);
         Some(1 + extra)
+    }
+}
+
+/// A response body printed inside the message, as google-auth's
+/// `RefreshError('…', {'error': 'invalid_grant', …})` or axios' `data: {…}` do.
+fn body_in_message(lines: &Lines, msg: &str, fields: &mut Vec<Field>) {
+    let Some(start) = msg.find(['{']) else { return };
+    if !msg[start + 1..].trim_start().starts_with(['"', '\'']) {
+        return;
+    }
+    if let Some(node) = parse_value(&msg[start..]) {
+        if matches!(node.json, Json::Object(_)) {
+            flatten(lines, "body", &node, fields);
+        }
     }
 }
 

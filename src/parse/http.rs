@@ -209,6 +209,107 @@ impl LineParser for Urllib3Debug {
     }
 }
 
+/// A curl command line (`$ curl -v -X POST URL -d '…'`), possibly continued
+/// with `\` over several lines: it tells the URL, method and request body
+/// that curl's `-v` output does not show.
+pub struct CurlCommand;
+
+impl LineParser for CurlCommand {
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let first = lines.line(i);
+        let trimmed = first.trim_start().trim_start_matches(['$', '%', '>']).trim_start();
+        if !trimmed.starts_with("curl ") {
+            return None;
+        }
+        let mut last = i;
+        while lines.line(last).trim_end().ends_with('\\') && last + 1 < lines.len() {
+            last += 1;
+        }
+        let span = lines.span_of_lines(i, last);
+        let text = &lines.text[span.start - lines.base..span.end - lines.base];
+        let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
+        let start = joined.find("curl ")?;
+        let words = shlex::split(&joined[start..])?;
+        let mut url = None;
+        let mut method = None;
+        let mut data: Vec<String> = Vec::new();
+        let mut headers: Vec<String> = Vec::new();
+        let mut it = words.iter().skip(1);
+        while let Some(w) = it.next() {
+            match w.as_str() {
+                "-X" | "--request" => method = it.next().cloned(),
+                "-d" | "--data" | "--data-raw" | "--data-binary" | "--data-urlencode" => {
+                    data.extend(it.next().cloned())
+                }
+                "-H" | "--header" => headers.extend(it.next().cloned()),
+                "-u" | "--user" | "-o" | "--output" | "-m" | "--max-time" | "--connect-timeout"
+                | "--resolve" | "--cacert" | "-A" | "--user-agent" | "-w" | "--write-out" | "-x" | "--proxy" => {
+                    it.next();
+                }
+                w if w.starts_with("http://") || w.starts_with("https://") => url = Some(w.to_string()),
+                _ => {}
+            }
+        }
+        let url = url?;
+        let method = method.unwrap_or_else(|| if data.is_empty() { "GET".into() } else { "POST".into() });
+        let locate = |needle: &str| {
+            text.find(needle)
+                .map(|p| crate::input::Span::new(span.start + p, span.start + p + needle.len()))
+                .unwrap_or(span)
+        };
+        let mut fields = vec![
+            Field { name: "url".into(), value: Value::Str(url.clone()), span: locate(&url) },
+            Field { name: "method".into(), value: Value::Str(method.clone()), span: locate(&method) },
+            Field { name: "client".into(), value: Value::Str("curl".into()), span: locate("curl") },
+        ];
+        for h in &headers {
+            if let Some((name, value)) = h.split_once(':') {
+                fields.push(Field {
+                    name: format!("request.header.{}", name.trim().to_ascii_lowercase()),
+                    value: Value::Str(value.trim().to_string()),
+                    span: locate(value.trim()),
+                });
+            }
+        }
+        ctx.emit(EventKind::Host, span, fields);
+        if !data.is_empty() {
+            let body = data.join("&");
+            let body_span = locate(&data[0]);
+            ctx.emit(EventKind::RequestBody, body_span, vec![Field { name: "request.body".into(), value: Value::Str(body), span: body_span }]);
+        }
+        Some(last - i + 1)
+    }
+}
+
+/// The body after a raw request's headers: a form (`grant_type=…&…`) or JSON.
+pub struct RequestBody;
+
+impl LineParser for RequestBody {
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        if !ctx.request_body_next {
+            return None;
+        }
+        let line = lines.line(i).trim();
+        let is_form = !line.contains(' ')
+            && line.split('&').all(|pair| {
+                pair.split_once('=')
+                    .is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c)))
+            });
+        if is_form {
+            ctx.emit(EventKind::RequestBody, lines.span_of(line), vec![lines.str_field("request.body", line)]);
+            return Some(1);
+        }
+        if line.starts_with('{') {
+            let node = super::json::parse_value(lines.rest_from(i).trim_start())?;
+            let span = lines.span_of(node.raw);
+            ctx.emit(EventKind::RequestBody, span, vec![lines.str_field("request.body", node.raw)]);
+            let last = lines.line_at(span.end - lines.base - 1);
+            return Some(last - i + 1);
+        }
+        None
+    }
+}
+
 /// Raw HTTP messages: a request or status line, then headers to a blank line.
 pub struct HttpMessage;
 

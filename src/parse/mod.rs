@@ -186,6 +186,9 @@ pub struct Ctx {
     /// Set after a request or status line: `Name: value` lines that follow
     /// are headers until a blank line.
     pub open_message: Option<Direction>,
+    /// Set by a blank line that ends a request's headers: the next line may
+    /// be the request body.
+    pub request_body_next: bool,
 }
 
 impl Ctx {
@@ -201,8 +204,10 @@ pub trait LineParser {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 6] {
+fn parsers() -> [&'static dyn LineParser; 8] {
     [
+        &http::RequestBody,
+        &http::CurlCommand,
         &http::Curl,
         &http::Urllib3Debug,
         &exception::Exceptions,
@@ -218,17 +223,20 @@ pub fn parse_chunk(chunk: &Chunk) -> Vec<Event> {
     let mut ctx = Ctx {
         events: Vec::new(),
         open_message: None,
+        request_body_next: false,
     };
     let parsers = parsers();
     let mut i = 0;
     while i < lines.len() {
         let line = lines.line(i);
         if line.trim().is_empty() {
+            ctx.request_body_next = ctx.open_message == Some(Direction::Request);
             ctx.open_message = None;
             i += 1;
             continue;
         }
         let consumed = parsers.iter().find_map(|p| p.parse(&mut ctx, &lines, i));
+        ctx.request_body_next = false;
         match consumed {
             Some(n) => i += n.max(1),
             None => {

@@ -5,8 +5,10 @@
 use super::json::{flatten, parse_value, Json, Node};
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
-const LOG_KEYS: [&str; 9] = [
-    "msg", "message", "level", "severity", "ts", "time", "timestamp", "@timestamp", "logger",
+/// A JSON line is a log record only with one of these: `message` alone is
+/// not enough, API error bodies have it too.
+const LOG_KEYS: [&str; 8] = [
+    "level", "severity", "ts", "time", "timestamp", "@timestamp", "logger", "msg",
 ];
 
 /// (fact name, candidate keys in the record, first match wins)
