@@ -15,7 +15,7 @@ fn patterns() -> &'static [Regex] {
     RES.get_or_init(|| {
         [
             // Authorization headers, whatever the scheme.
-            r"(?i)\b(?:proxy-)?authorization\b['\x22]?\s*[:=]\s*['\x22]?(?:bearer|basic|token|ssws|digest|negotiate)?\s*(?P<s>[^\s'\x22,}]+)",
+            r"(?i)\b(?:proxy-)?authorization\b['\x22]?\s*[:=]\s*['\x22]?(?:(?:bearer|basic|token|ssws|digest|negotiate)\s+)?(?P<s>[A-Za-z0-9\-._~+/*]{8,}=*)",
             r"(?i)\bbearer\s+(?P<s>[A-Za-z0-9\-._~+/]{6,}=*)",
             r"(?i)\bbasic\s+(?P<s>[A-Za-z0-9+/]{8,}={0,2})",
             // key=value and "key": "value" forms of secret parameters.
@@ -129,6 +129,8 @@ mod tests {
 
     #[test]
     fn leaves_ordinary_text_alone() {
+        let advice = "send `Authorization: Basic base64(client_id:client_secret)` and a form body";
+        assert_eq!(mask(advice), advice);
         let t = r#"{"error": "invalid_grant", "error_description": "The client credentials are invalid"}"#;
         assert_eq!(mask(t), t);
         assert_eq!(mask("Content-Type: application/json"), "Content-Type: application/json");

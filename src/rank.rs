@@ -39,7 +39,16 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
     }
     let empty = Facts::default();
     let notes = rules.evaluate(Scope::Input, &empty, input);
+    // An input-wide note is dropped when a diagnosis of some incident
+    // supersedes it: the incident-level explanation says it better.
+    let superseding: Vec<&str> = out
+        .iter()
+        .flat_map(|d: &Diagnosis| rules.rules[d.rule].supersedes.iter().map(String::as_str))
+        .collect();
     for m in without_superseded(notes, rules) {
+        if superseding.contains(&rules.rules[m.rule].id.as_str()) {
+            continue;
+        }
         out.push(build(m, None, &empty, input, rules));
     }
     out.sort_by(|a, b| {
@@ -73,10 +82,17 @@ fn without_superseded(matches: Vec<RuleMatch>, rules: &RuleSet) -> Vec<RuleMatch
 fn build(m: RuleMatch, incident: Option<usize>, facts: &Facts, input: &InputFacts, rules: &RuleSet) -> Diagnosis {
     let rule = &rules.rules[m.rule];
     let fill = |t: &str| interpolate(t, &m.vars, facts, input);
-    let mut evidence = m.evidence;
-    // One label per place: several conditions often point at the same span.
-    evidence.sort_by_key(|e| (e.loc.source, e.loc.span.start, e.loc.span.end));
-    evidence.dedup_by(|a, b| a.loc.span == b.loc.span && a.loc.source == b.loc.source);
+    // One label per place (several conditions often point at the same span),
+    // in condition order so the first `when` evidence leads.
+    let mut evidence: Vec<Evidence> = Vec::new();
+    for e in m.evidence {
+        if !evidence.iter().any(|k| k.loc.source == e.loc.source && k.loc.span == e.loc.span) {
+            evidence.push(Evidence {
+                label: fill(&e.label),
+                ..e
+            });
+        }
+    }
     Diagnosis {
         rule: m.rule,
         id: rule.id.clone(),
