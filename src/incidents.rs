@@ -271,6 +271,15 @@ fn classify(facts: &mut Facts, providers: &Providers) {
             facts.push("error", e.value, e.loc);
         }
     }
+    // A bare body that states its status (Genesys error bodies do) stands in
+    // for the missing status line.
+    if facts.get("status").is_empty() {
+        if let Some(v) = facts.first("body.status").cloned() {
+            if v.value.as_num().is_some_and(|n| (100.0..600.0).contains(&n)) {
+                facts.push("status", Value::Num(v.value.as_num().unwrap_or(0.0)), v.loc);
+            }
+        }
+    }
     if let Some(body) = facts.first("request.body").cloned() {
         let text = body.value.to_string();
         if !text.trim_start().starts_with('{') {

@@ -110,7 +110,7 @@ fix = "Upgrade the plan or wait for the next cycle."
 docs = ["https://example.com/docs/quota"]
 
 [[rule.example]]
-input = '''{"code": "quota_exhausted", "plan": "free", "status": 402}'''
+input = '''{"code": "rate_limited", "plan": "free", "status": 402}'''
 matches = false
 
 [[rule.example]]
