@@ -68,38 +68,179 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ("status", "HTTP status code of the failing response", "403"),
     ("reason", "HTTP reason phrase", "Forbidden"),
     ("method", "HTTP method of the request", "POST"),
-    ("url", "full URL of the request", "https://api.mypurecloud.com/oauth/token"),
+    (
+        "url",
+        "full URL of the request",
+        "https://api.mypurecloud.com/oauth/token",
+    ),
     ("url.host", "host part of the URL", "api.mypurecloud.com"),
     ("url.path", "path part of the URL", "/oauth/token"),
     ("url.query", "query string, without `?`", "pageSize=100"),
-    ("endpoint", "`token` for an OAuth token endpoint, `api` for another URL, `unknown` without a URL", "token"),
-    ("provider", "provider recognised from the host (see rules/providers.toml)", "genesys"),
-    ("region", "provider region recognised from the host", "us-east-1"),
-    ("region.domain", "the region's domain (hosts are api./login. under it)", "mypurecloud.com"),
-    ("region.sdk", "the region's name in the provider SDKs", "us_east_1"),
-    ("error", "error code of the response: body `error`, else `code`, else `errorCode`", "invalid_grant"),
-    ("body", "the raw response body", "{\"error\":\"invalid_grant\"}"),
-    ("request.body", "the raw request body", "grant_type=client_credentials"),
-    ("exception.type", "exception or client error type", "requests.exceptions.HTTPError"),
-    ("exception.message", "exception message", "403 Client Error: Forbidden for url: …"),
-    ("exception.call", "the SDK call named by `Exception when calling X: …`", "AnalyticsApi->post_analytics_conversations_aggregates_query"),
-    ("client", "HTTP client that produced the log, best effort", "python-requests"),
+    (
+        "url.port",
+        "port named by a transport error (`port 9443`, `port=9443`) when there is no URL",
+        "9443",
+    ),
+    (
+        "endpoint",
+        "`token` for an OAuth token endpoint, `api` for another URL, `unknown` without a URL",
+        "token",
+    ),
+    (
+        "provider",
+        "provider recognised from the host (see rules/providers.toml)",
+        "genesys",
+    ),
+    (
+        "region",
+        "provider region recognised from the host",
+        "us-east-1",
+    ),
+    (
+        "region.domain",
+        "the region's domain (hosts are api./login. under it)",
+        "mypurecloud.com",
+    ),
+    (
+        "region.sdk",
+        "the region's name in the provider SDKs",
+        "us_east_1",
+    ),
+    (
+        "error",
+        "error code of the response: body `error`, else `code`, else `errorCode`",
+        "invalid_grant",
+    ),
+    (
+        "body",
+        "the raw response body",
+        "{\"error\":\"invalid_grant\"}",
+    ),
+    (
+        "request.body",
+        "the raw request body",
+        "grant_type=client_credentials",
+    ),
+    (
+        "exception.type",
+        "exception or client error type",
+        "requests.exceptions.HTTPError",
+    ),
+    (
+        "exception.message",
+        "exception message",
+        "403 Client Error: Forbidden for url: …",
+    ),
+    (
+        "exception.call",
+        "the SDK call named by `Exception when calling X: …`, or read from the Genesys Python SDK's traceback frames",
+        "AnalyticsApi->post_analytics_conversations_aggregates_query",
+    ),
+    (
+        "exception.cause.type",
+        "type of every other exception in the chain (Python `The above exception was the direct cause…`, Java `Caused by:`, .NET ` ---> `, Node `[cause]`), in the order the client printed them",
+        "ConnectionRefusedError",
+    ),
+    (
+        "exception.cause.message",
+        "message of every other exception in the chain, same order as `exception.cause.type`",
+        "[Errno 111] Connection refused",
+    ),
+    (
+        "exception.code",
+        "error code the client gave: curl exit code, errno, Node/OpenSSL/axios code, HAR `_error`",
+        "ECONNREFUSED",
+    ),
+    (
+        "time",
+        "when the failure happened, ISO 8601 UTC: the JSON-lines record's or HAR entry's time, else the response `Date` header, else the timestamp of the incident's first timestamped log line (or the nearest one in the 20 lines before). A log time without an offset is read as UTC",
+        "2026-11-24T21:08:22Z",
+    ),
+    (
+        "time.source",
+        "where `time` came from: `record` (JSON-lines record or HAR entry), `header.date`, or `log line`",
+        "header.date",
+    ),
+    (
+        "jwt.expired_seconds",
+        "`time` minus the JWT's `exp`, in seconds: positive means the token had expired that long before the failure, negative means it was still valid for that long. Only when both are known",
+        "412",
+    ),
+    (
+        "jwt.issued_ahead_seconds",
+        "the JWT's `iat` minus `time`, in seconds: positive means the token claims to be issued after the failure happened (a clock skew between issuer and this machine). Only when both are known",
+        "95",
+    ),
+    (
+        "client",
+        "HTTP client that produced the log, best effort",
+        "python-requests",
+    ),
     ("text", "all lines of the incident", "…"),
-    ("repeats", "how many more times the same failure occurs in the input", "3"),
-    ("input.text", "the whole input (every source), for symptoms stated anywhere", "the machine user is locked"),
-    ("input.place", "a place named in the input that hints at a provider region", "Seoul"),
-    ("input.region", "the region that place usually means (AWS naming; a likely guess)", "ap-northeast-2"),
-    ("input.region.domain", "that region's domain", "apne2.pure.cloud"),
-    ("input.region.sdk", "that region's SDK name", "ap_northeast_2"),
+    (
+        "repeats",
+        "how many more times the same failure occurs in the input",
+        "3",
+    ),
+    (
+        "input.text",
+        "the whole input (every source), for symptoms stated anywhere",
+        "the machine user is locked",
+    ),
+    (
+        "input.place",
+        "a place named in the input that hints at a provider region",
+        "Seoul",
+    ),
+    (
+        "input.region",
+        "the region that place usually means (AWS naming; a likely guess)",
+        "ap-northeast-2",
+    ),
+    (
+        "input.region.domain",
+        "that region's domain",
+        "apne2.pure.cloud",
+    ),
+    (
+        "input.region.sdk",
+        "that region's SDK name",
+        "ap_northeast_2",
+    ),
 ];
 
 /// Field families: any name with one of these prefixes is valid.
 pub const FIELD_PREFIXES: &[(&str, &str, &str)] = &[
-    ("body.", "a value in the JSON response body, by dotted path (arrays by index)", "body.error_description"),
-    ("header.", "a response header, lower-case name", "header.retry-after"),
-    ("request.header.", "a request header, lower-case name", "request.header.content-type"),
-    ("form.", "a field of a form-encoded request body", "form.grant_type"),
-    ("record.", "a key of a JSON-lines log record, by dotted path", "record.level"),
+    (
+        "body.",
+        "a value in the JSON response body, by dotted path (arrays by index)",
+        "body.error_description",
+    ),
+    (
+        "header.",
+        "a response header, lower-case name",
+        "header.retry-after",
+    ),
+    (
+        "request.header.",
+        "a request header, lower-case name",
+        "request.header.content-type",
+    ),
+    (
+        "form.",
+        "a field of a form-encoded request body",
+        "form.grant_type",
+    ),
+    (
+        "record.",
+        "a key of a JSON-lines log record, by dotted path",
+        "record.level",
+    ),
+    (
+        "jwt.",
+        "a claim of the JWT the request sent (its Authorization header), else the first JWT in the incident's lines, else the last one before it; decoded offline, never verified; arrays give one value per item (`jwt.aud`, `jwt.roles`); numbers stay numbers (`jwt.exp`, `jwt.nbf`, `jwt.iat` in epoch seconds); `jwt.header.<name>` is a header field (`alg`, `kid`, `typ`)",
+        "jwt.exp",
+    ),
 ];
 
 pub fn is_known_field(name: &str) -> bool {
@@ -205,7 +346,10 @@ impl InputScanner {
                 let captures = re
                     .capture_names()
                     .flatten()
-                    .filter_map(|n| caps.name(n).map(|c| (n.to_string(), c.as_str().to_string())))
+                    .filter_map(|n| {
+                        caps.name(n)
+                            .map(|c| (n.to_string(), c.as_str().to_string()))
+                    })
                     .collect();
                 kept.push(Hit {
                     loc,
@@ -260,7 +404,11 @@ impl InputFacts {
                 let loc = Some(hit.loc);
                 facts.push("input.place", Value::Str(hit.matched.clone()), loc);
                 facts.push("input.region", Value::Str(region.id.clone()), loc);
-                facts.push("input.region.domain", Value::Str(region.domain.clone()), loc);
+                facts.push(
+                    "input.region.domain",
+                    Value::Str(region.domain.clone()),
+                    loc,
+                );
                 if let Some(sdk) = &region.sdk {
                     facts.push("input.region.sdk", Value::Str(sdk.clone()), loc);
                 }

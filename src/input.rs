@@ -171,6 +171,10 @@ pub fn open(source: &SourceRef) -> io::Result<Box<dyn Read>> {
 /// Streams `reader` as chunks of at most about `chunk_size` bytes, cut at line
 /// boundaries. Invalid UTF-8 is replaced, never an error. Returns the number of
 /// bytes read.
+///
+/// A source that starts like a HAR document is read whole (up to
+/// [`crate::parse::har::MAX_HAR`]) and given as one chunk, because a HAR is
+/// one JSON document, parsed as such; a larger HAR is an error that says so.
 pub fn read_chunks(
     source: SourceId,
     mut reader: impl Read,
@@ -182,12 +186,12 @@ pub fn read_chunks(
     let mut offset = 0usize;
     let mut line = 1usize;
     let mut eof = false;
+    let mut sniffed = false;
     let mut buf = vec![0u8; 64 << 10];
     while !eof {
         // Fill up to `chunk_size`; past it only while no line has ended, so a
         // single enormous line (minified JSON) is still kept whole, up to a cap.
-        while pending.len() < chunk_size
-            || (!pending.contains(&b'\n') && pending.len() < MAX_LINE)
+        while pending.len() < chunk_size || (!pending.contains(&b'\n') && pending.len() < MAX_LINE)
         {
             let want = if pending.len() < chunk_size {
                 (chunk_size - pending.len()).min(buf.len())
@@ -208,6 +212,13 @@ pub fn read_chunks(
         }
         if pending.is_empty() {
             break;
+        }
+        if !sniffed {
+            sniffed = true;
+            if crate::parse::har::sniff(&pending) {
+                total += read_whole(&mut reader, &mut pending, crate::parse::har::MAX_HAR)?;
+                eof = true;
+            }
         }
         let mut cut = if eof {
             pending.len()
@@ -237,6 +248,23 @@ pub fn read_chunks(
         line += lines;
     }
     Ok(total)
+}
+
+/// Reads the rest of a HAR into `pending`, failing past `max` bytes.
+fn read_whole(reader: &mut impl Read, pending: &mut Vec<u8>, max: usize) -> io::Result<u64> {
+    let before = pending.len();
+    let limit = (max + 1).saturating_sub(before) as u64;
+    reader.by_ref().take(limit).read_to_end(pending)?;
+    if pending.len() > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "this HAR file is larger than {} MiB; faultline reads a HAR whole, so export fewer entries (or only the failing requests) and try again",
+                max >> 20
+            ),
+        ));
+    }
+    Ok((pending.len() - before) as u64)
 }
 
 /// Prefers a blank line in the second half of the buffer, then any newline;
@@ -325,6 +353,22 @@ mod tests {
         read_chunks(0, &bytes[..], 1024, |c| chunks.push(c)).unwrap();
         assert!(chunks[0].text.contains("\u{FFFD}"));
         assert!(chunks[0].text.ends_with("end\n"));
+    }
+
+    #[test]
+    fn har_is_read_whole_and_capped() {
+        let entry = "      {\"request\": {\"method\": \"GET\", \"url\": \"https://a/b\"}},\n";
+        let har = format!(
+            "{{\n  \"log\": {{\n    \"version\": \"1.2\",\n    \"entries\": [\n{}    ]\n  }}\n}}\n",
+            entry.repeat(200)
+        );
+        let mut chunks = Vec::new();
+        let n = read_chunks(0, har.as_bytes(), 256, |c| chunks.push(c)).unwrap();
+        assert_eq!(n as usize, har.len());
+        assert_eq!(chunks.len(), 1);
+        let mut pending = b"{".to_vec();
+        let err = read_whole(&mut &har.as_bytes()[..], &mut pending, 100).unwrap_err();
+        assert!(err.to_string().contains("larger than"));
     }
 
     #[test]

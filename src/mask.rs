@@ -14,18 +14,27 @@ fn patterns() -> &'static [Regex] {
     static RES: OnceLock<Vec<Regex>> = OnceLock::new();
     RES.get_or_init(|| {
         [
-            // Authorization headers, whatever the scheme.
-            r"(?i)\b(?:proxy-)?authorization\b['\x22]?\s*[:=]\s*['\x22]?(?:(?:bearer|basic|token|ssws|digest|negotiate)\s+)?(?P<s>[A-Za-z0-9\-._~+/*]{8,}=*)",
+            // Authorization headers, whatever the scheme. `\\n` before a name:
+            // headers inside a printed bytes literal (`send: b'…\r\nCookie: …'`).
+            r"(?i)(?:\b|\\[rn])(?:proxy-)?authorization\b['\x22]?\s*[:=]\s*['\x22]?(?:(?:bearer|basic|token|ssws|digest|negotiate)\s+)?(?P<s>[A-Za-z0-9\-._~+/*]{8,}=*)",
             r"(?i)\bbearer\s+(?P<s>[A-Za-z0-9\-._~+/]{6,}=*)",
             r"(?i)\bbasic\s+(?P<s>[A-Za-z0-9+/]{8,}={0,2})",
             // key=value and "key": "value" forms of secret parameters.
-            r#"(?i)\b(?:client_secret|clientsecret|client-secret|password|passwd|pwd|secret|access_token|accesstoken|refresh_token|id_token|assertion|client_assertion|code_verifier|api[_-]?key|private_key|x-api-key)\b['"]?\s*[:=]\s*['"]?(?P<s>[^\s'"&,;}<>)\]]+)"#,
+            r#"(?i)(?:\b|\\[rn])(?:client_secret|clientsecret|client-secret|password|passwd|pwd|secret|access_token|accesstoken|refresh_token|id_token|assertion|client_assertion|code_verifier|api[_-]?key|private_key|x-api-key)\b['"]?\s*[:=]\s*['"]?(?P<s>[^\s'"&,;}<>)\]\\]+)"#,
             // OAuth authorization codes in URLs and form bodies.
             r"(?i)[?&]code=(?P<s>[^&\s'\x22]+)",
             // JWT signatures (header and payload are decodable anyway).
             r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.(?P<s>[A-Za-z0-9_-]{8,})",
             // Cookies: every value in Cookie / Set-Cookie headers or dicts.
-            r#"(?i)\b(?:set-)?cookie['"]?\s*[:=]\s*['"]?[^=;\s'"]+=(?P<s>[^;\s'"]+)"#,
+            r#"(?i)(?:\b|\\[rn])(?:set-)?cookie['"]?\s*[:=]\s*['"]?[^=;\s'"]+=(?P<s>[^;\s'"\\]+)"#,
+            // Passwords in URLs: `https://user:secret@host`.
+            r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@'\x22]+:(?P<s>[^@\s/'\x22]+)@",
+            // HAR headers: `{"name": "Cookie", "value": "…"}` over two lines.
+            r#"(?is)"name"\s*:\s*"(?:set-cookie|cookie|authorization|proxy-authorization|x-api-key|api-key)"\s*,\s*"value"\s*:\s*"(?P<s>[^"]+)""#,
+            // A credential that curl --trace-ascii wrapped onto the next dump line…
+            r"(?im)^[0-9a-f]{4,}: (?:proxy-)?authorization:[^\n]*\n[0-9a-f]{4,}: (?P<s>[A-Za-z0-9+/=._~-]+)$",
+            // …and any dump line that is one long base64 run, when seen alone.
+            r"(?m)^[0-9a-f]{4,}: (?P<s>[A-Za-z0-9+/]{16,}={0,2})$",
         ]
         .iter()
         .map(|p| Regex::new(p).expect("mask regex"))
@@ -46,7 +55,9 @@ pub fn mask(text: &str) -> Cow<'_, str> {
     }
     // A cookie header's later pairs: mask every `name=value` after the first.
     for line_start in cookie_lines(text) {
-        let line_end = text[line_start..].find('\n').map_or(text.len(), |p| line_start + p);
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(text.len(), |p| line_start + p);
         let line = &text[line_start..line_end];
         let mut pos = 0;
         for part in line.split(';') {
@@ -60,6 +71,16 @@ pub fn mask(text: &str) -> Cow<'_, str> {
             pos += part.len() + 1;
         }
     }
+    // HAR `"cookies": [ {"name": …, "value": "…"} ]`: every value.
+    for (start, end) in har_cookie_lists(text) {
+        static VALUE: OnceLock<Regex> = OnceLock::new();
+        let re = VALUE.get_or_init(|| Regex::new(r#""value"\s*:\s*"(?P<s>[^"]+)""#).unwrap());
+        for c in re.captures_iter(&text[start..end]) {
+            if let Some(m) = c.name("s") {
+                ranges.push((start + m.start(), start + m.end()));
+            }
+        }
+    }
     if ranges.is_empty() {
         return Cow::Borrowed(text);
     }
@@ -71,13 +92,34 @@ pub fn mask(text: &str) -> Cow<'_, str> {
     }
     // Whole characters were replaced byte for byte by ASCII, except where a
     // range cut through a multi-byte character; repair lossily.
-    Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    Cow::Owned(
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
+}
+
+/// Byte ranges of HAR `"cookies": [ … ]` lists (cookie objects hold no
+/// nested arrays, so the first `]` closes the list).
+fn har_cookie_lists(text: &str) -> Vec<(usize, usize)> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r#""cookies"\s*:\s*\["#).unwrap());
+    re.find_iter(text)
+        .map(|m| {
+            (
+                m.end(),
+                text[m.end()..]
+                    .find(']')
+                    .map_or(text.len(), |p| m.end() + p),
+            )
+        })
+        .collect()
 }
 
 /// Byte offsets where a value list of a Cookie / Set-Cookie header starts.
 fn cookie_lines(text: &str) -> Vec<usize> {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r"(?im)\b(?:set-)?cookie['\x22]?\s*:\s*['\x22]?").unwrap());
+    let re =
+        RE.get_or_init(|| Regex::new(r"(?im)\b(?:set-)?cookie['\x22]?\s*:\s*['\x22]?").unwrap());
     re.find_iter(text).map(|m| m.end()).collect()
 }
 
@@ -117,11 +159,27 @@ mod tests {
             "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
             "https://app/callback?code=SplxlOBeZQQYbYS6WxSbIA&state=x",
             "password: hunter2hunter2",
+            r"send: b'POST /x HTTP/1.1\r\nCookie: session=FLTPLANTEDCOOKIE-zzz\r\nAccept: */*'",
+            "responseUrl: 'https://3f1c:FLTPLANTEDSECRET-9q8w@login.mypurecloud.com/oauth/token'",
+            "{\n  \"name\": \"Set-Cookie\",\n  \"value\": \"session=FLTPLANTEDCOOKIE-zzz; Path=/\"\n}",
+            "\"cookies\": [\n {\n \"name\": \"session\",\n \"value\": \"FLTPLANTEDCOOKIE-zzz\"\n }\n ]",
+            "003a: Authorization: Basic M2YxYzJkOWUtMDAwMC00MDAwLTgwMDAtcGxhbnRlZDA\n007a: wMDAxOkZMVFBMQU5URURTRUNSRVQtOXE4dzdlNnI1dDR5",
+            "007a: wMDAxOkZMVFBMQU5URURTRUNSRVQtOXE4dzdlNnI1dDR5",
         ];
         for c in cases {
             let m = mask(c);
             assert_eq!(m.len(), c.len(), "{c}");
-            for secret in ["abcdef123456", "M2YxYzpGTFRQTEFOVEVE", "s3cr3t-value", "FLTPLANTED", "SflKxwRJ", "SplxlOBe", "hunter2"] {
+            for secret in [
+                "abcdef123456",
+                "M2YxYzpGTFRQTEFOVEVE",
+                "s3cr3t-value",
+                "FLTPLANTED",
+                "SflKxwRJ",
+                "SplxlOBe",
+                "hunter2",
+                "wMDAxOkZM",
+                "M2YxYzJkOWUt",
+            ] {
                 assert!(!m.contains(secret), "{secret} leaked in {m}");
             }
         }
@@ -133,6 +191,9 @@ mod tests {
         assert_eq!(mask(advice), advice);
         let t = r#"{"error": "invalid_grant", "error_description": "The client credentials are invalid"}"#;
         assert_eq!(mask(t), t);
-        assert_eq!(mask("Content-Type: application/json"), "Content-Type: application/json");
+        assert_eq!(
+            mask("Content-Type: application/json"),
+            "Content-Type: application/json"
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::json::{flatten, parse_value, Json};
+use super::json::{Json, flatten, parse_value};
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
 fn exception_line() -> &'static Regex {
@@ -31,7 +31,7 @@ fn exception_line() -> &'static Regex {
 fn message_facts() -> &'static [(Regex, &'static [&'static str])] {
     static RES: OnceLock<Vec<(Regex, &'static [&'static str])>> = OnceLock::new();
     RES.get_or_init(|| {
-        let table: [(&str, &'static [&'static str]); 8] = [
+        let table: [(&str, &'static [&'static str]); 15] = [
             // requests: "403 Client Error: Forbidden for url: https://…"
             (
                 r"^(?P<status>\d{3}) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>\S+)",
@@ -60,6 +60,15 @@ fn message_facts() -> &'static [(Regex, &'static [&'static str])] {
             ),
             // Any other absolute URL in the message.
             (r#"(?P<url>https?://[^\s'"<>)]+)"#, &["url"]),
+            // Hosts and ports of transport errors.
+            (r"Could not resolve (?:host|proxy): (?P<host>[^\s:/]+)", &["host"]),
+            (r"Failed to connect to (?P<host>\S+) port (?P<port>\d+)", &["host", "port"]),
+            (r"Connection(?:Pool)?\(host='(?P<host>[^']+)', port=(?P<port>\d+)\)", &["host", "port"]),
+            (r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN) (?P<host>[^\s,'\x22]+)", &["host"]),
+            // Error codes: errno, Node/OpenSSL codes.
+            (r"\[Errno (?P<code>-?\d+)\]", &["code"]),
+            (r"\b(?P<code>E(?:CONNREFUSED|CONNRESET|NOTFOUND|AI_AGAIN|TIMEDOUT|HOSTUNREACH|NETUNREACH|PROTO|PIPE)|ERR_[A-Z_]+|UNABLE_TO_[A-Z_]+|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|CERTIFICATE_VERIFY_FAILED|WRONG_VERSION_NUMBER)\b", &["code"]),
+            (r"ConnectionResetError\((?P<code>\d+),", &["code"]),
         ];
         table
             .into_iter()
@@ -70,63 +79,94 @@ fn message_facts() -> &'static [(Regex, &'static [&'static str])] {
 
 fn curl_error() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"^curl: \((?P<code>\d+)\) (?P<msg>.*)$").expect("curl regex"))
+    RE.get_or_init(|| {
+        Regex::new(r"(?P<type>curl: \((?P<code>\d+)\)) (?P<msg>.*)$").expect("curl regex")
+    })
 }
 
 pub struct Exceptions;
 
 impl LineParser for Exceptions {
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let (fields, consumed) = exception_at(lines, i)?;
         let line = lines.line(i);
-        if let Some(c) = curl_error().captures(line) {
-            let whole = c.get(0)?.as_str();
-            let msg = c.name("msg")?.as_str();
-            let ty = &whole[..whole.find(')')? + 1];
-            let mut fields = vec![
-                lines.str_field("exception.type", ty),
-                lines.str_field("exception.message", msg),
-            ];
-            fields.extend(facts_from_message(lines, msg));
-            ctx.emit(EventKind::Exception, lines.span_of(line), fields);
-            return Some(1);
-        }
-        if let Some(rest) = line.trim_start().strip_prefix("Exception when calling ") {
-            // Genesys SDK docs style: "Exception when calling AnalyticsApi->post_x: (403)"
-            let (call, msg) = rest.split_once(": ")?;
-            let mut fields = vec![
-                lines.str_field("exception.call", call),
-                lines.str_field("exception.message", msg),
-            ];
-            fields.extend(facts_from_message(lines, msg));
-            let extra = sdk_details(lines, i + 1, &mut fields);
-            ctx.emit(EventKind::Exception, lines.span_of(line), fields);
-            return Some(1 + extra);
-        }
-        if !(line.contains("Error") || line.contains("Exception") || line.contains("Fault")) {
-            return None;
-        }
-        let caps = exception_line().captures(line)?;
-        let ty = caps.name("type")?;
-        let ty_text = ty.as_str();
-        // A bare word ("Error") is only an exception when a message follows.
-        let msg = caps.name("msg");
-        if msg.is_none() && !ty_text.contains('.') {
-            return None;
-        }
-        let mut fields = vec![lines.str_field("exception.type", ty_text)];
-        let mut extra = 0;
-        if let Some(msg) = msg {
-            let msg_text = msg.as_str().trim_end();
-            fields.push(lines.str_field("exception.message", msg_text));
-            fields.extend(facts_from_message(lines, msg_text));
-            body_in_message(lines, msg_text, &mut fields);
-            if msg_text.starts_with('(') {
-                extra = sdk_details(lines, i + 1, &mut fields);
-            }
-        }
         ctx.emit(EventKind::Exception, lines.span_of(line.trim_end()), fields);
-        Some(1 + extra)
+        Some(consumed)
     }
+}
+
+/// The exception or client error on line `i`, with what its message reveals
+/// and, for the Genesys SDK, the detail lines after it. Returns the fields
+/// and how many lines they took.
+pub fn exception_at(lines: &Lines, i: usize) -> Option<(Vec<Field>, usize)> {
+    let line = lines.line(i);
+    // curl's own errors, possibly after a progress meter on the same line.
+    if let Some(c) = curl_error().captures(line) {
+        let ty = c.name("type")?.as_str();
+        let msg = c.name("msg")?.as_str().trim_end();
+        let mut fields = vec![
+            lines.str_field("exception.type", ty),
+            lines.str_field("exception.message", msg),
+            lines.str_field("exception.code", c.name("code")?.as_str()),
+        ];
+        fields.extend(facts_from_message(lines, msg));
+        return Some((fields, 1));
+    }
+    if let Some(rest) = line.trim_start().strip_prefix("Exception when calling ") {
+        // Genesys SDK docs style: "Exception when calling AnalyticsApi->post_x: (403)"
+        let (call, msg) = rest.split_once(": ")?;
+        let mut fields = vec![
+            lines.str_field("exception.call", call),
+            lines.str_field("exception.message", msg.trim_end()),
+        ];
+        fields.extend(facts_from_message(lines, msg));
+        let extra = sdk_details(lines, i + 1, &mut fields);
+        return Some((fields, 1 + extra));
+    }
+    if !(line.contains("Error") || line.contains("Exception") || line.contains("Fault")) {
+        return None;
+    }
+    let caps = exception_line().captures(line)?;
+    let ty = caps.name("type")?;
+    let ty_text = ty.as_str();
+    // A bare word ("Error") is only an exception when a message follows.
+    let msg = caps.name("msg");
+    if msg.is_none() && !ty_text.contains('.') {
+        return None;
+    }
+    let mut fields = vec![lines.str_field("exception.type", ty_text)];
+    let mut extra = 0;
+    if let Some(msg) = msg {
+        let msg_text = msg.as_str().trim_end();
+        fields.push(lines.str_field("exception.message", msg_text));
+        fields.extend(facts_from_message(lines, msg_text));
+        body_in_message(lines, msg_text, &mut fields);
+        if msg_text.starts_with('(') {
+            extra = sdk_details(lines, i + 1, &mut fields);
+        }
+    }
+    Some((fields, 1 + extra))
+}
+
+/// One exception chain as one set of fields: the exception the client
+/// reported last (Python) or first (Java, .NET, Node) is `exception.*`; the
+/// others become `exception.cause.type` / `exception.cause.message`, in the
+/// order given. What only a cause reveals (URL, host, code) is kept.
+pub fn merge_chain(outer: Vec<Field>, causes: Vec<Vec<Field>>) -> Vec<Field> {
+    let mut fields = outer;
+    for cause in causes {
+        for f in cause {
+            let name = match f.name.as_str() {
+                "exception.type" => "exception.cause.type".to_string(),
+                "exception.message" => "exception.cause.message".to_string(),
+                "exception.code" => f.name.clone(),
+                other if fields.iter().any(|g| g.name == other) => continue,
+                other => other.to_string(),
+            };
+            fields.push(Field { name, ..f });
+        }
+    }
+    fields
 }
 
 /// A response body printed inside the message, as google-auth's
@@ -144,17 +184,23 @@ fn body_in_message(lines: &Lines, msg: &str, fields: &mut Vec<Field>) {
 }
 
 /// Extracts status, reason and URL from an exception message.
-fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
+pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
     let mut fields: Vec<Field> = Vec::new();
     let has = |fields: &Vec<Field>, n: &str| fields.iter().any(|f| f.name == n);
     for (re, names) in message_facts() {
         let Some(c) = re.captures(msg) else { continue };
-        for &name in names.iter() {
+        for &capture in names.iter() {
+            let name = match capture {
+                "host" => "url.host",
+                "port" => "url.port",
+                "code" => "exception.code",
+                other => other,
+            };
             if has(&fields, name) {
                 continue;
             }
-            if let Some(m) = c.name(name) {
-                let value = if name == "status" {
+            if let Some(m) = c.name(capture) {
+                let value = if name == "status" || name == "url.port" {
                     Value::Num(m.as_str().parse().unwrap_or(0.0))
                 } else {
                     Value::Str(m.as_str().to_string())
@@ -162,9 +208,12 @@ fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
                 fields.push(lines.field(name, value, m.as_str()));
             }
         }
-        if let (Some(scheme), Some(host), Some(port), Some(path)) =
-            (c.name("scheme"), c.name("host"), c.name("port"), c.name("path"))
-        {
+        if let (Some(scheme), Some(host), Some(port), Some(path)) = (
+            c.name("scheme"),
+            c.name("host"),
+            c.name("port"),
+            c.name("path"),
+        ) {
             if !has(&fields, "url") {
                 let scheme = scheme.as_str().to_ascii_lowercase();
                 let default = if scheme == "https" { "443" } else { "80" };
@@ -174,7 +223,9 @@ fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
                     format!(":{}", port.as_str())
                 };
                 let url = format!("{scheme}://{}{port}{}", host.as_str(), path.as_str());
-                let span = lines.span_of(host.as_str()).cover(lines.span_of(path.as_str()));
+                let span = lines
+                    .span_of(host.as_str())
+                    .cover(lines.span_of(path.as_str()));
                 fields.push(Field {
                     name: "url".into(),
                     value: Value::Str(url),
@@ -216,8 +267,8 @@ fn sdk_details(lines: &Lines, mut i: usize, fields: &mut Vec<Field>) -> usize {
             match parse_value(text) {
                 Some(node) if matches!(node.json, Json::Object(_) | Json::Array(_)) => {
                     flatten(lines, "body", &node, fields);
-                    let end = node.raw.as_ptr() as usize - lines.text.as_ptr() as usize
-                        + node.raw.len();
+                    let end =
+                        node.raw.as_ptr() as usize - lines.text.as_ptr() as usize + node.raw.len();
                     i = lines.line_at(end.saturating_sub(1));
                 }
                 _ => fields.push(lines.str_field("body", rest.trim_end())),
@@ -233,7 +284,7 @@ fn sdk_details(lines: &Lines, mut i: usize, fields: &mut Vec<Field>) -> usize {
 #[cfg(test)]
 mod tests {
     use super::super::tests::chunk;
-    use super::super::{parse_chunk, EventKind};
+    use super::super::{EventKind, parse_chunk};
 
     #[test]
     fn requests_http_error() {
@@ -260,8 +311,17 @@ mod tests {
         assert_eq!(events.len(), 1, "{events:?}");
         let e = &events[0];
         assert_eq!(e.field("status").unwrap().value.to_string(), "403");
-        assert_eq!(e.field("header.inin-correlation-id").unwrap().value.to_string(), "abc");
-        assert_eq!(e.field("body.code").unwrap().value.to_string(), "missing.permissions");
+        assert_eq!(
+            e.field("header.inin-correlation-id")
+                .unwrap()
+                .value
+                .to_string(),
+            "abc"
+        );
+        assert_eq!(
+            e.field("body.code").unwrap().value.to_string(),
+            "missing.permissions"
+        );
     }
 
     #[test]

@@ -156,15 +156,20 @@ impl LineParser for Curl {
             }
             "* " => {
                 // `* Connected to api.mypurecloud.com (127.0.0.1) port 443 (#0)`
-                if let Some(host) = body
-                    .strip_prefix("Connected to ")
-                    .and_then(|r| r.split_whitespace().next())
-                {
-                    ctx.emit(
-                        EventKind::Host,
-                        lines.span_of(line),
-                        vec![lines.str_field("url.host", host)],
-                    );
+                if let Some(rest) = body.strip_prefix("Connected to ") {
+                    if let Some(host) = rest.split_whitespace().next() {
+                        let mut fields = vec![lines.str_field("url.host", host)];
+                        // `… (127.0.0.1) port 8080 (#0)`
+                        let port = rest
+                            .split_once(" port ")
+                            .and_then(|(_, p)| p.split_whitespace().next());
+                        if let Some(p) = port.filter(|p| !matches!(*p, "443" | "80")) {
+                            if let Ok(n) = p.parse::<f64>() {
+                                fields.push(lines.field("url.port", Value::Num(n), p));
+                            }
+                        }
+                        ctx.emit(EventKind::Host, lines.span_of(line), fields);
+                    }
                 }
                 Some(1)
             }
@@ -180,6 +185,20 @@ pub struct Urllib3Debug;
 impl LineParser for Urllib3Debug {
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
+        // `Starting new HTTPS connection (1): login.mypurecloud.com:443`
+        if let Some(at) = line.find("Starting new HTTP") {
+            let rest = &line[at..];
+            let target = rest.split_once("): ")?.1.trim();
+            let (host, port) = target.rsplit_once(':').unwrap_or((target, ""));
+            let mut fields = vec![lines.str_field("url.host", host)];
+            let https = rest.starts_with("Starting new HTTPS");
+            let default = (https && port == "443") || (!https && port == "80");
+            if let (Ok(p), false) = (port.parse::<f64>(), default) {
+                fields.push(lines.field("url.port", Value::Num(p), port));
+            }
+            ctx.emit(EventKind::Host, lines.span_of(line), fields);
+            return Some(1);
+        }
         if !line.contains(" HTTP/") || !line.contains("://") {
             return None;
         }
@@ -217,7 +236,10 @@ pub struct CurlCommand;
 impl LineParser for CurlCommand {
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let first = lines.line(i);
-        let trimmed = first.trim_start().trim_start_matches(['$', '%', '>']).trim_start();
+        let trimmed = first
+            .trim_start()
+            .trim_start_matches(['$', '%', '>'])
+            .trim_start();
         if !trimmed.starts_with("curl ") {
             return None;
         }
@@ -243,24 +265,45 @@ impl LineParser for CurlCommand {
                 }
                 "-H" | "--header" => headers.extend(it.next().cloned()),
                 "-u" | "--user" | "-o" | "--output" | "-m" | "--max-time" | "--connect-timeout"
-                | "--resolve" | "--cacert" | "-A" | "--user-agent" | "-w" | "--write-out" | "-x" | "--proxy" => {
+                | "--resolve" | "--cacert" | "-A" | "--user-agent" | "-w" | "--write-out"
+                | "-x" | "--proxy" => {
                     it.next();
                 }
-                w if w.starts_with("http://") || w.starts_with("https://") => url = Some(w.to_string()),
+                w if w.starts_with("http://") || w.starts_with("https://") => {
+                    url = Some(w.to_string())
+                }
                 _ => {}
             }
         }
         let url = url?;
-        let method = method.unwrap_or_else(|| if data.is_empty() { "GET".into() } else { "POST".into() });
+        let method = method.unwrap_or_else(|| {
+            if data.is_empty() {
+                "GET".into()
+            } else {
+                "POST".into()
+            }
+        });
         let locate = |needle: &str| {
             text.find(needle)
                 .map(|p| crate::input::Span::new(span.start + p, span.start + p + needle.len()))
                 .unwrap_or(span)
         };
         let mut fields = vec![
-            Field { name: "url".into(), value: Value::Str(url.clone()), span: locate(&url) },
-            Field { name: "method".into(), value: Value::Str(method.clone()), span: locate(&method) },
-            Field { name: "client".into(), value: Value::Str("curl".into()), span: locate("curl") },
+            Field {
+                name: "url".into(),
+                value: Value::Str(url.clone()),
+                span: locate(&url),
+            },
+            Field {
+                name: "method".into(),
+                value: Value::Str(method.clone()),
+                span: locate(&method),
+            },
+            Field {
+                name: "client".into(),
+                value: Value::Str("curl".into()),
+                span: locate("curl"),
+            },
         ];
         for h in &headers {
             if let Some((name, value)) = h.split_once(':') {
@@ -275,7 +318,15 @@ impl LineParser for CurlCommand {
         if !data.is_empty() {
             let body = data.join("&");
             let body_span = locate(&data[0]);
-            ctx.emit(EventKind::RequestBody, body_span, vec![Field { name: "request.body".into(), value: Value::Str(body), span: body_span }]);
+            ctx.emit(
+                EventKind::RequestBody,
+                body_span,
+                vec![Field {
+                    name: "request.body".into(),
+                    value: Value::Str(body),
+                    span: body_span,
+                }],
+            );
         }
         Some(last - i + 1)
     }
@@ -292,17 +343,28 @@ impl LineParser for RequestBody {
         let line = lines.line(i).trim();
         let is_form = !line.contains(' ')
             && line.split('&').all(|pair| {
-                pair.split_once('=')
-                    .is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c)))
+                pair.split_once('=').is_some_and(|(k, _)| {
+                    !k.is_empty()
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "_-.[]".contains(c))
+                })
             });
         if is_form {
-            ctx.emit(EventKind::RequestBody, lines.span_of(line), vec![lines.str_field("request.body", line)]);
+            ctx.emit(
+                EventKind::RequestBody,
+                lines.span_of(line),
+                vec![lines.str_field("request.body", line)],
+            );
             return Some(1);
         }
         if line.starts_with('{') {
             let node = super::json::parse_value(lines.rest_from(i).trim_start())?;
             let span = lines.span_of(node.raw);
-            ctx.emit(EventKind::RequestBody, span, vec![lines.str_field("request.body", node.raw)]);
+            ctx.emit(
+                EventKind::RequestBody,
+                span,
+                vec![lines.str_field("request.body", node.raw)],
+            );
             let last = lines.line_at(span.end - lines.base - 1);
             return Some(last - i + 1);
         }
@@ -356,10 +418,7 @@ mod tests {
             ("POST", "/oauth/token")
         );
         assert!(request_line("POST the form HTTP/1.1 please").is_err());
-        assert_eq!(
-            status_line("HTTP/2 403 ").unwrap().1,
-            ("403", "")
-        );
+        assert_eq!(status_line("HTTP/2 403 ").unwrap().1, ("403", ""));
         assert_eq!(
             status_line("HTTP/1.1 429 Too Many Requests").unwrap().1,
             ("429", "Too Many Requests")
@@ -379,7 +438,13 @@ mod tests {
         .unwrap();
         assert_eq!(
             (scheme, origin, m, target, status),
-            ("https://", "api.mypurecloud.com:443", "POST", "/api/v2/analytics/x", "403")
+            (
+                "https://",
+                "api.mypurecloud.com:443",
+                "POST",
+                "/api/v2/analytics/x",
+                "403"
+            )
         );
     }
 }

@@ -1,5 +1,6 @@
 //! JSON bodies found anywhere in text: one line or pretty-printed over many,
-//! strict JSON or a Python dict repr (`{'error': 'invalid_grant', 'ok': False}`),
+//! strict JSON, a Python dict repr (`{'error': 'invalid_grant', 'ok': False}`)
+//! or Node's `util.inspect` output (`{ error: 'invalid_client', n: undefined }`),
 //! with the span of every key and value.
 //!
 //! Hand-written rather than nom: the grammar is tiny, and recording a span for
@@ -64,18 +65,45 @@ impl<'a> Node<'a> {
     /// The span to highlight: a string's content without its quotes.
     pub fn value_text(&self) -> &'a str {
         match self.json {
-            Json::Str(_) if self.raw.len() >= 2 => &self.raw[1..self.raw.len() - 1],
+            Json::Str(_)
+                if self.raw.len() >= 2
+                    && self.raw.starts_with(['"', '\'', '`'])
+                    && self.raw.ends_with(['"', '\'', '`']) =>
+            {
+                &self.raw[1..self.raw.len() - 1]
+            }
             _ => self.raw,
         }
     }
 }
 
 /// Parses one JSON value at the start of `input` (after optional whitespace).
+/// Bare keys, `undefined` and `'a' + 'b'` concatenation (Node's console
+/// output) are accepted too.
 pub fn parse_value(input: &str) -> Option<Node<'_>> {
+    parse_with(input, MAX_BODY, false)
+}
+
+/// Like [`parse_value`], for whole documents up to `max` bytes (HAR files).
+pub fn parse_document(input: &str, max: usize) -> Option<Node<'_>> {
+    parse_with(input, max, false)
+}
+
+/// Node's `util.inspect` of whole objects (`console.error(err)`): also class
+/// prefixes (`Object [AxiosHeaders] {`), placeholders (`[Object]`,
+/// `[Function: x]`, `[Circular *1]`), `<ref *1>` and nested errors with stack
+/// lines (`[cause]: Error: connect ECONNREFUSED …`).
+pub fn parse_inspect(input: &str) -> Option<Node<'_>> {
+    parse_with(input, MAX_BODY, true)
+}
+
+fn parse_with(input: &str, max: usize, inspect: bool) -> Option<Node<'_>> {
     let mut p = Parser {
         src: input,
         pos: 0,
         depth: 0,
+        max,
+        inspect,
     };
     p.skip_ws();
     p.value()
@@ -85,6 +113,16 @@ struct Parser<'a> {
     src: &'a str,
     pos: usize,
     depth: usize,
+    max: usize,
+    inspect: bool,
+}
+
+fn is_ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b == b'$'
+}
+
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
 }
 
 impl<'a> Parser<'a> {
@@ -103,15 +141,38 @@ impl<'a> Parser<'a> {
     }
 
     fn value(&mut self) -> Option<Node<'a>> {
-        if self.pos > MAX_BODY {
+        if self.pos > self.max {
             return None;
         }
         let start = self.pos;
         let json = match self.peek()? {
             b'{' => self.object()?,
+            b'[' if self.inspect
+                && self
+                    .src
+                    .as_bytes()
+                    .get(self.pos + 1)
+                    .is_some_and(|b| b.is_ascii_alphabetic()) =>
+            {
+                // `[Object]`, `[Function: x]`, or a prefix: `[Object: null prototype] {`.
+                let tag = self.bracketed()?;
+                if let Some(node) = self.after_prefix() {
+                    return Some(node);
+                }
+                Json::Str(tag.to_string())
+            }
             b'[' => self.array()?,
-            b'"' | b'\'' => Json::Str(self.string()?),
+            b'<' if self.inspect => {
+                // `<ref *1> ClientRequest {`
+                let close = self.src[self.pos..].find('>')?;
+                self.pos += close + 1;
+                self.skip_spaces();
+                return self.value();
+            }
+            b'"' | b'\'' | b'`' => Json::Str(self.strings()?),
             b'-' | b'0'..=b'9' => self.number()?,
+            b'/' if self.inspect => self.regex_literal()?,
+            b if self.inspect && is_ident_start(b) => return self.inspect_word(start),
             _ => self.word()?,
         };
         Some(Node {
@@ -120,7 +181,192 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn container<T>(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+    fn skip_spaces(&mut self) {
+        while self.peek() == Some(b' ') {
+            self.pos += 1;
+        }
+    }
+
+    /// `[…]` with nesting, returning the text inside.
+    fn bracketed(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        let mut depth = 0usize;
+        let bytes = self.src.as_bytes();
+        while let Some(&b) = bytes.get(self.pos) {
+            match b {
+                b'[' => depth += 1,
+                b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.pos += 1;
+                        return Some(&self.src[start + 1..self.pos - 1]);
+                    }
+                }
+                b'\n' => return None,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        None
+    }
+
+    /// After a class prefix: the container it labels, if one follows.
+    fn after_prefix(&mut self) -> Option<Node<'a>> {
+        let save = self.pos;
+        self.skip_spaces();
+        if self.peek() == Some(b'[')
+            && self
+                .src
+                .as_bytes()
+                .get(self.pos + 1)
+                .is_some_and(|b| b.is_ascii_alphabetic())
+        {
+            // `Object [AxiosHeaders] {`
+            if self.bracketed().is_none() {
+                self.pos = save;
+                return None;
+            }
+            self.skip_spaces();
+        }
+        match self.peek() {
+            Some(b'{') | Some(b'[') => {
+                let start = self.pos;
+                let json = if self.peek() == Some(b'{') {
+                    self.object()?
+                } else {
+                    self.array()?
+                };
+                Some(Node {
+                    raw: &self.src[start..self.pos],
+                    json,
+                })
+            }
+            _ => {
+                self.pos = save;
+                None
+            }
+        }
+    }
+
+    fn regex_literal(&mut self) -> Option<Json<'a>> {
+        let start = self.pos;
+        self.pos += 1;
+        let bytes = self.src.as_bytes();
+        loop {
+            match *bytes.get(self.pos)? {
+                b'\\' => self.pos += 2,
+                b'/' => break,
+                b'\n' => return None,
+                _ => self.pos += 1,
+            }
+        }
+        self.pos += 1;
+        while self.peek().is_some_and(|b| b.is_ascii_alphabetic()) {
+            self.pos += 1;
+        }
+        Some(Json::Str(self.src.get(start..self.pos)?.to_string()))
+    }
+
+    /// A bare word in inspect output: a literal, a class-prefixed container
+    /// (`ClientRequest {`, `Map(2) {`), a symbol, or a nested error
+    /// (`Error: message` + stack lines + optional `{ props }`).
+    fn inspect_word(&mut self, start: usize) -> Option<Node<'a>> {
+        let bytes = self.src.as_bytes();
+        while self.peek().is_some_and(is_ident) {
+            self.pos += 1;
+        }
+        let word = &self.src[start..self.pos];
+        let literal = match word {
+            "true" | "True" => Some(Json::Bool(true)),
+            "false" | "False" => Some(Json::Bool(false)),
+            "null" | "None" | "undefined" => Some(Json::Null),
+            "Infinity" | "NaN" => Some(Json::Str(word.to_string())),
+            _ => None,
+        };
+        if let Some(json) = literal {
+            return Some(Node { raw: word, json });
+        }
+        // `Symbol(x)`, `Map(2)`
+        if self.peek() == Some(b'(') {
+            let close = self.src[self.pos..].find(')')?;
+            if self.src[self.pos..self.pos + close].contains('\n') {
+                return None;
+            }
+            self.pos += close + 1;
+        }
+        if let Some(node) = self.after_prefix() {
+            return Some(node);
+        }
+        let save = self.pos;
+        self.skip_spaces();
+        if self.peek() == Some(b'[') {
+            // `DOMException [TimeoutError]: …`
+            self.bracketed()?;
+        }
+        if self.peek() != Some(b':') {
+            self.pos = save;
+            return Some(Node {
+                raw: &self.src[start..self.pos],
+                json: Json::Str(self.src[start..self.pos].to_string()),
+            });
+        }
+        // A nested error: the rest of the line is its message.
+        let type_end = self.pos;
+        let line_end = self.src[self.pos..]
+            .find('\n')
+            .map_or(self.src.len(), |p| self.pos + p);
+        let message = self.src[self.pos + 1..line_end].trim();
+        let mut entries = vec![
+            (
+                synthetic(&self.src[start..type_end], "name"),
+                Node {
+                    raw: &self.src[start..type_end],
+                    json: Json::Str(self.src[start..type_end].to_string()),
+                },
+            ),
+            (
+                synthetic(message, "message"),
+                Node {
+                    raw: message,
+                    json: Json::Str(message.to_string()),
+                },
+            ),
+        ];
+        self.pos = line_end;
+        // Stack lines, the last of which may open the error's own properties.
+        loop {
+            let next_start = self.pos + 1;
+            if next_start >= self.src.len() || bytes[self.pos] != b'\n' {
+                break;
+            }
+            let next_end = self.src[next_start..]
+                .find('\n')
+                .map_or(self.src.len(), |p| next_start + p);
+            let line = &self.src[next_start..next_end];
+            if !line.trim_start().starts_with("at ") {
+                break;
+            }
+            self.pos = next_end;
+            if line.trim_end().ends_with('{') {
+                self.pos = next_start + line.trim_end().len() - 1;
+                let Json::Object(props) = self.object()? else {
+                    return None;
+                };
+                entries.extend(props);
+                break;
+            }
+        }
+        Some(Node {
+            raw: &self.src[start..self.pos],
+            json: Json::Object(entries),
+        })
+    }
+
+    fn container<T>(
+        &mut self,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return None;
@@ -153,6 +399,14 @@ impl<'a> Parser<'a> {
             let key_start = p.pos;
             let key = match p.peek()? {
                 b'"' | b'\'' => p.string()?,
+                // Node's bare keys (`error:`), and `[Symbol(x)]:` / `[cause]:`.
+                b if is_ident_start(b) => {
+                    while p.peek().is_some_and(is_ident) {
+                        p.pos += 1;
+                    }
+                    p.src[key_start..p.pos].to_string()
+                }
+                b'[' if p.inspect => p.bracketed()?.to_string(),
                 _ => return None,
             };
             let key = Node {
@@ -173,6 +427,26 @@ impl<'a> Parser<'a> {
 
     fn array(&mut self) -> Option<Json<'a>> {
         Some(Json::Array(self.container(b']', |p| p.value())?))
+    }
+
+    /// A string, or Node's `'a' +\n  'b'` concatenation of several.
+    fn strings(&mut self) -> Option<String> {
+        let mut out = self.string()?;
+        loop {
+            let save = self.pos;
+            self.skip_ws();
+            if self.peek() != Some(b'+') {
+                self.pos = save;
+                return Some(out);
+            }
+            self.pos += 1;
+            self.skip_ws();
+            if !matches!(self.peek(), Some(b'"' | b'\'' | b'`')) {
+                self.pos = save;
+                return Some(out);
+            }
+            out.push_str(&self.string()?);
+        }
     }
 
     fn string(&mut self) -> Option<String> {
@@ -225,7 +499,11 @@ impl<'a> Parser<'a> {
                 break;
             }
         }
-        self.src[start..self.pos].parse().ok().map(Json::Num)
+        let n = self.src[start..self.pos].parse().ok().map(Json::Num);
+        if self.inspect && self.peek() == Some(b'n') {
+            self.pos += 1; // BigInt
+        }
+        n
     }
 
     fn word(&mut self) -> Option<Json<'a>> {
@@ -237,6 +515,7 @@ impl<'a> Parser<'a> {
             ("True", Json::Bool(true)),
             ("False", Json::Bool(false)),
             ("None", Json::Null),
+            ("undefined", Json::Null),
         ] {
             if rest.starts_with(word) {
                 self.pos += word.len();
@@ -244,6 +523,15 @@ impl<'a> Parser<'a> {
             }
         }
         None
+    }
+}
+
+/// A key that is not in the text (a nested error's `name` and `message`),
+/// located at the text it stands for.
+fn synthetic<'a>(raw: &'a str, key: &str) -> Node<'a> {
+    Node {
+        raw,
+        json: Json::Str(key.to_string()),
     }
 }
 
@@ -301,33 +589,37 @@ impl LineParser for JsonBody {
         let at_start = before.is_empty();
         // Mid-line, a body follows a label (`body: {`, `data={`) or plainly
         // starts like a JSON object (`… 400 {"error": …`).
-        let opens_object = line[start + 1..]
-            .trim_start()
-            .starts_with(['"', '\'']);
+        let opens_object = line[start + 1..].trim_start().starts_with(['"', '\'']);
         if !at_start && !(before.ends_with(':') || before.ends_with('=') || opens_object) {
             return None;
         }
         if line.as_bytes()[start] == b'[' && !at_start {
             return None;
         }
-        let text = &lines.rest_from(i)[(start)..];
-        let node = parse_value(text)?;
-        let is_body = match &node.json {
-            Json::Object(e) => !e.is_empty(),
-            Json::Array(items) => items.iter().any(|n| matches!(n.json, Json::Object(_))),
-            _ => false,
-        };
-        if !is_body {
-            return None;
-        }
-        let mut fields = Vec::new();
-        flatten(lines, "body", &node, &mut fields);
-        let span = lines.span_of(node.raw);
-        ctx.emit(EventKind::Body, span, fields);
-        let end_rel = span.end - lines.base;
-        let last = lines.line_at(end_rel.saturating_sub(1));
-        Some(last - i + 1)
+        emit_body(ctx, lines, i, start)
     }
+}
+
+/// Parses a body starting at byte `start` of line `i` and emits it; returns
+/// how many lines it took, or `None` when no body object starts there.
+pub fn emit_body(ctx: &mut Ctx, lines: &Lines, i: usize, start: usize) -> Option<usize> {
+    let text = lines.rest_from(i).get(start..)?;
+    let node = parse_value(text)?;
+    let is_body = match &node.json {
+        Json::Object(e) => !e.is_empty(),
+        Json::Array(items) => items.iter().any(|n| matches!(n.json, Json::Object(_))),
+        _ => false,
+    };
+    if !is_body {
+        return None;
+    }
+    let mut fields = Vec::new();
+    flatten(lines, "body", &node, &mut fields);
+    let span = lines.span_of(node.raw);
+    ctx.emit(EventKind::Body, span, fields);
+    let end_rel = span.end - lines.base;
+    let last = lines.line_at(end_rel.saturating_sub(1));
+    Some(last - i + 1)
 }
 
 #[cfg(test)]

@@ -5,12 +5,31 @@
 //! Every format is a small [`LineParser`] tried in order at each line; the
 //! first that recognises the line emits events and says how many lines it
 //! consumed. Lines nobody claims are free text (rules still see them through
-//! the `text` and `input.text` facts).
+//! the `text` and `input.text` facts). Whole-document formats (HAR) are
+//! sniffed per source and parsed by their own document parser instead.
+//!
+//! Formats, one file each: [`http`] (raw HTTP, curl `-v`, urllib3 DEBUG, curl
+//! command lines), [`curl_trace`] (`--trace-ascii`), [`pyhttp`] (http.client
+//! debuglevel), [`traceback`] (Python chained tracebacks), [`stack`] (Java and .NET stack
+//! traces with `Caused by:`), [`node`] (Node/undici/axios errors and
+//! `util.inspect` dumps), [`exception`] (one-line client errors, SDK
+//! `ApiException`), [`appline`] (status stated in app log prose), [`record`]
+//! (JSON-lines logs), [`json`] (bodies), [`har`] (HAR documents), plus
+//! [`jwt`] and [`time`] used by the incident stage.
 
+mod appline;
+mod curl_trace;
 mod exception;
+pub mod har;
 mod http;
 pub mod json;
+pub mod jwt;
+mod node;
+mod pyhttp;
 mod record;
+mod stack;
+pub mod time;
+mod traceback;
 
 use crate::input::{Chunk, Span};
 
@@ -81,6 +100,9 @@ pub struct Event {
     /// Bytes of the whole event (absolute offsets).
     pub span: Span,
     pub fields: Vec<Field>,
+    /// Events a document parser knows belong to one exchange (a HAR entry)
+    /// share a group; such events are grouped by it, not by adjacency.
+    pub group: Option<usize>,
 }
 
 impl Event {
@@ -144,7 +166,10 @@ impl<'a> Lines<'a> {
 
     /// Absolute span covering lines `first..=last`.
     pub fn span_of_lines(&self, first: usize, last: usize) -> Span {
-        Span::new(self.base + self.bounds[first].0, self.base + self.bounds[last].1)
+        Span::new(
+            self.base + self.bounds[first].0,
+            self.base + self.bounds[last].1,
+        )
     }
 
     /// Text from the start of line `i` to the end of the chunk.
@@ -189,11 +214,65 @@ pub struct Ctx {
     /// Set by a blank line that ends a request's headers: the next line may
     /// be the request body.
     pub request_body_next: bool,
+    /// The exchange a line format that interleaves noise (curl
+    /// `--trace-ascii`: TLS records between request and response) is in,
+    /// and whether it has seen its request yet.
+    pub exchange: Option<usize>,
+    pub exchange_has_request: bool,
+    next_group: usize,
 }
 
 impl Ctx {
+    pub fn new() -> Self {
+        Ctx {
+            events: Vec::new(),
+            open_message: None,
+            request_body_next: false,
+            exchange: None,
+            exchange_has_request: false,
+            next_group: 0,
+        }
+    }
+
+    /// Starts a new exchange group and returns its id.
+    pub fn new_exchange(&mut self) -> usize {
+        let id = self.next_group;
+        self.next_group += 1;
+        self.exchange = Some(id);
+        self.exchange_has_request = false;
+        id
+    }
+
+    /// The current exchange group, started if there is none.
+    pub fn current_exchange(&mut self) -> usize {
+        match self.exchange {
+            Some(id) => id,
+            None => self.new_exchange(),
+        }
+    }
+
     pub fn emit(&mut self, kind: EventKind, span: Span, fields: Vec<Field>) {
-        self.events.push(Event { kind, span, fields });
+        self.events.push(Event {
+            kind,
+            span,
+            fields,
+            group: None,
+        });
+    }
+
+    pub fn emit_grouped(&mut self, kind: EventKind, span: Span, fields: Vec<Field>, group: usize) {
+        self.events.push(Event {
+            kind,
+            span,
+            fields,
+            group: Some(group),
+        });
+    }
+}
+
+impl Default for Ctx {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -204,27 +283,41 @@ pub trait LineParser {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 8] {
+fn parsers() -> [&'static dyn LineParser; 15] {
     [
         &http::RequestBody,
+        &curl_trace::CurlTrace,
         &http::CurlCommand,
         &http::Curl,
+        &pyhttp::HttpClientDebug,
         &http::Urllib3Debug,
+        &traceback::PythonTraceback,
+        &node::NodeError,
+        &stack::StackTrace,
         &exception::Exceptions,
+        &appline::AppLine,
         &http::HttpMessage,
+        &appline::StatusPhrase,
         &record::JsonRecord,
         &json::JsonBody,
     ]
 }
 
-/// Parses one chunk into events, in input order.
+/// Parses one chunk into events, in input order. A chunk that is a whole
+/// HAR document (see [`crate::input`]) goes to the HAR parser.
 pub fn parse_chunk(chunk: &Chunk) -> Vec<Event> {
+    if chunk.offset == 0 && har::sniff(chunk.text.as_bytes()) {
+        if let Some(events) = har::parse(chunk) {
+            return events;
+        }
+    }
+    parse_lines(chunk)
+}
+
+/// Parses a chunk line by line with every [`LineParser`].
+fn parse_lines(chunk: &Chunk) -> Vec<Event> {
     let lines = Lines::new(chunk);
-    let mut ctx = Ctx {
-        events: Vec::new(),
-        open_message: None,
-        request_body_next: false,
-    };
+    let mut ctx = Ctx::new();
     let parsers = parsers();
     let mut i = 0;
     while i < lines.len() {

@@ -2,22 +2,54 @@
 //! (`msg`, `level`, `ts`, …). Well-known keys are mapped to the common fact
 //! names; every key is also kept as `record.<path>`.
 
-use super::json::{flatten, parse_value, Json, Node};
+use super::json::{Json, Node, flatten, parse_value};
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
 /// A JSON line is a log record only with one of these: `message` alone is
 /// not enough, API error bodies have it too.
 const LOG_KEYS: [&str; 8] = [
-    "level", "severity", "ts", "time", "timestamp", "@timestamp", "logger", "msg",
+    "level",
+    "severity",
+    "ts",
+    "time",
+    "timestamp",
+    "@timestamp",
+    "logger",
+    "msg",
 ];
 
 /// (fact name, candidate keys in the record, first match wins)
 const MAPPING: [(&str, &[&str]); 5] = [
-    ("method", &["method", "http_method", "verb", "http.method", "request.method"]),
-    ("url", &["url", "uri", "http.url", "request.url", "endpoint", "path"]),
-    ("status", &["status", "status_code", "statusCode", "http_status", "http.status_code", "response.status"]),
+    (
+        "method",
+        &[
+            "method",
+            "http_method",
+            "verb",
+            "http.method",
+            "request.method",
+        ],
+    ),
+    (
+        "url",
+        &["url", "uri", "http.url", "request.url", "endpoint", "path"],
+    ),
+    (
+        "status",
+        &[
+            "status",
+            "status_code",
+            "statusCode",
+            "http_status",
+            "http.status_code",
+            "response.status",
+        ],
+    ),
     ("error", &["error", "err", "error_code", "errorCode"]),
-    ("exception.message", &["exception", "exc_info", "stack", "stack_trace"]),
+    (
+        "exception.message",
+        &["exception", "exc_info", "stack", "stack_trace"],
+    ),
 ];
 
 const BODY_KEYS: [&str; 5] = ["response_body", "body", "response", "data", "response.data"];
@@ -60,7 +92,9 @@ impl LineParser for JsonRecord {
             });
         }
         for key in BODY_KEYS {
-            let Some(body) = lookup(&node, key) else { continue };
+            let Some(body) = lookup(&node, key) else {
+                continue;
+            };
             match &body.json {
                 Json::Object(_) | Json::Array(_) => flatten(lines, "body", body, &mut fields),
                 // A body logged as a JSON string: parse what is inside it.
@@ -82,6 +116,24 @@ impl LineParser for JsonRecord {
                 _ => continue,
             }
             break;
+        }
+        // The record's time, normalised (ISO 8601 or epoch seconds/ms).
+        let time_key = ["@timestamp", "timestamp", "time", "ts", "datetime", "date"]
+            .iter()
+            .find_map(|k| node.get(k));
+        if let Some(t) = time_key {
+            let parsed = match &t.json {
+                Json::Num(n) => super::time::from_epoch(*n),
+                Json::Str(s) => super::time::parse_timestamp(s),
+                _ => None,
+            };
+            if let Some(ts) = parsed {
+                fields.push(Field {
+                    name: "time".into(),
+                    value: Value::Str(super::time::format(ts)),
+                    span: lines.span_of(t.value_text()),
+                });
+            }
         }
         let mut all = Vec::new();
         flatten(lines, "record", &node, &mut all);

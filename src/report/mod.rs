@@ -2,17 +2,19 @@
 //! [`Analysis`]. Every string printed passes through the [`Masker`].
 
 mod human;
+mod incidents;
 mod json;
 mod short;
 mod snippet;
 
-pub use human::{render_human, HumanStyle};
+pub use human::{HumanStyle, render_human};
+pub use incidents::render_incidents;
 pub use json::render_json;
 pub use short::render_short;
 
+use crate::Analysis;
 use crate::mask::Masker;
 use crate::rules::RuleSet;
-use crate::Analysis;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -22,6 +24,9 @@ pub enum Format {
     Json,
     /// One line per diagnosis: `source:line: severity rule-id: title`.
     Short,
+    /// Each incident's facts with where they were read (masked): what the
+    /// parsers understood, for checking them and for writing rules.
+    Incidents,
 }
 
 /// Everything a reporter needs.
@@ -46,5 +51,6 @@ pub fn render(format: Format, ctx: &ReportCtx, style: HumanStyle) -> String {
         Format::Human => render_human(ctx, style),
         Format::Json => render_json(ctx),
         Format::Short => render_short(ctx),
+        Format::Incidents => render_incidents(ctx),
     }
 }

@@ -1,0 +1,312 @@
+//! Node.js errors as `console.error(err)` and uncaught errors print them:
+//! `TypeError: fetch failed` + `    at …` frames + `{ [cause]: Error: … }`
+//! (undici), `AxiosError: Request failed with status code 400` + the huge
+//! `util.inspect` dump of the error (status, config.url, config.method,
+//! response.headers, response.data), `DOMException [TimeoutError]: …`.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::exception::facts_from_message;
+use super::json::{Json, Node, flatten, parse_inspect, parse_value};
+use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
+
+pub struct NodeError;
+
+fn header_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"^(?:Uncaught )?(?P<class>[A-Z][\w$]*(?:Error|Exception)|Error)(?: \[(?P<name>[\w$]+)\])?(?:: (?P<msg>.*))?$",
+        )
+        .expect("node header regex")
+    })
+}
+
+/// `    at fn (file:1:2)`, `    at file:///x.mjs:8:18 {`, `    at async main (…)`.
+fn is_node_frame(line: &str) -> bool {
+    let t = line.trim();
+    if !t.starts_with("at ") {
+        return false;
+    }
+    let t = t.trim_end_matches('{').trim_end().trim_end_matches(')');
+    let mut parts = t.rsplit(':');
+    matches!((parts.next(), parts.next()), (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit()))
+        || t.ends_with("(<anonymous>")
+        || t.ends_with("<anonymous>")
+}
+
+impl LineParser for NodeError {
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i).trim_end();
+        let caps = header_re().captures(line)?;
+        if !(i + 1 < lines.len() && is_node_frame(lines.line(i + 1))) {
+            return None;
+        }
+        let class = caps.name("class")?;
+        let ty = caps.name("name").unwrap_or(class);
+        let mut fields = vec![lines.str_field("exception.type", ty.as_str())];
+        if let Some(msg) = caps.name("msg") {
+            fields.push(lines.str_field("exception.message", msg.as_str()));
+            fields.extend(facts_from_message(lines, msg.as_str()));
+        }
+        let mut j = i + 1;
+        while j < lines.len() && is_node_frame(lines.line(j)) {
+            j += 1;
+        }
+        let mut last = j - 1;
+        let frame = lines.line(last).trim_end();
+        if frame.ends_with('{') {
+            let (start, _) = lines.bounds[last];
+            let rel = start + frame.len() - 1;
+            if let Some(props) = parse_inspect(&lines.text[rel..]) {
+                from_props(lines, &props, &mut fields);
+                let end =
+                    props.raw.as_ptr() as usize - lines.text.as_ptr() as usize + props.raw.len();
+                last = lines.line_at(end.saturating_sub(1));
+            }
+        }
+        ctx.emit(EventKind::Exception, lines.span_of_lines(i, last), fields);
+        Some(last - i + 1)
+    }
+}
+
+fn lookup<'n, 'a>(node: &'n Node<'a>, dotted: &str) -> Option<&'n Node<'a>> {
+    dotted.split('.').try_fold(node, |n, key| n.get(key))
+}
+
+fn push(lines: &Lines, fields: &mut Vec<Field>, name: &str, node: &Node, value: Value) {
+    if fields.iter().any(|f| f.name == name) {
+        return;
+    }
+    fields.push(Field {
+        name: name.to_string(),
+        value,
+        span: lines.span_of(node.value_text()),
+    });
+}
+
+/// What the error's properties tell: axios' config and response, a system
+/// error's code and host, a wrapped `[cause]`.
+fn from_props(lines: &Lines, props: &Node, fields: &mut Vec<Field>) {
+    let scalar = |n: &Node| !matches!(n.json, Json::Object(_) | Json::Array(_));
+    for (path, name) in [
+        ("response.status", "status"),
+        ("status", "status"),
+        ("response.statusText", "reason"),
+        ("config.url", "url"),
+        ("code", "exception.code"),
+        ("hostname", "url.host"),
+        ("config.data", "request.body"),
+    ] {
+        if let Some(n) = lookup(props, path).filter(|n| scalar(n)) {
+            let value = match (name, n.scalar_value()) {
+                ("status", v) => match v.as_num() {
+                    Some(x) => Value::Num(x),
+                    None => continue,
+                },
+                (_, Value::Str(s)) if s == "null" => continue,
+                (_, v) => v,
+            };
+            push(lines, fields, name, n, value);
+        }
+    }
+    if let Some(m) = lookup(props, "config.method").and_then(|n| n.as_str().map(|s| (n, s))) {
+        push(
+            lines,
+            fields,
+            "method",
+            m.0,
+            Value::Str(m.1.to_ascii_uppercase()),
+        );
+    }
+    for (path, prefix) in [
+        ("config.headers", "request.header."),
+        ("response.headers", "header."),
+    ] {
+        if let Some(Json::Object(entries)) = lookup(props, path).map(|n| &n.json) {
+            for (k, v) in entries {
+                if let (Json::Str(key), true) = (&k.json, scalar(v)) {
+                    push(
+                        lines,
+                        fields,
+                        &format!("{prefix}{}", key.to_ascii_lowercase()),
+                        v,
+                        v.scalar_value(),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(data) = lookup(props, "response.data") {
+        match &data.json {
+            Json::Object(_) | Json::Array(_) => flatten(lines, "body", data, fields),
+            Json::Str(s) => match parse_value(s) {
+                Some(inner) if matches!(inner.json, Json::Object(_)) => {
+                    let span = lines.span_of(data.value_text());
+                    let tmp = Lines {
+                        text: s,
+                        base: 0,
+                        bounds: vec![(0, s.len())],
+                    };
+                    let mut inner_fields = Vec::new();
+                    flatten(&tmp, "body", &inner, &mut inner_fields);
+                    fields.extend(inner_fields.into_iter().map(|f| Field { span, ..f }));
+                }
+                _ => push(lines, fields, "body", data, Value::Str(s.clone())),
+            },
+            _ => {}
+        }
+    }
+    let cause = props.get("cause");
+    if let Some(cause) = cause {
+        if let Some(t) = cause.get("name") {
+            push(lines, fields, "exception.cause.type", t, t.scalar_value());
+        }
+        if let Some(m) = cause.get("message") {
+            push(
+                lines,
+                fields,
+                "exception.cause.message",
+                m,
+                m.scalar_value(),
+            );
+            if m.as_str().is_some() {
+                // The raw text, not the decoded string: spans must point into `lines`.
+                let found = facts_from_message(lines, m.value_text());
+                for f in found {
+                    if !fields.iter().any(|g| g.name == f.name) {
+                        fields.push(f);
+                    }
+                }
+            }
+        }
+        for (key, name) in [("code", "exception.code"), ("hostname", "url.host")] {
+            if let Some(n) = cause.get(key).filter(|n| scalar(n)) {
+                push(lines, fields, name, n, n.scalar_value());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::chunk;
+    use super::super::{EventKind, parse_chunk};
+
+    #[test]
+    fn fetch_failed_with_cause() {
+        let text = "TypeError: fetch failed
+    at node:internal/deps/undici/undici:14976:13
+    at async file:///app/fetch_app.mjs:8:18 {
+  [cause]: Error: connect ECONNREFUSED 127.0.0.1:9443
+      at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1611:16) {
+    errno: -111,
+    code: 'ECONNREFUSED',
+    syscall: 'connect',
+    address: '127.0.0.1',
+    port: 9443
+  }
+}
+
+Node.js v20.20.2
+";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(events.len(), 1, "{events:?}");
+        let e = &events[0];
+        assert_eq!(e.kind, EventKind::Exception);
+        let get = |n: &str| e.field(n).map(|f| f.value.to_string());
+        assert_eq!(get("exception.type").as_deref(), Some("TypeError"));
+        assert_eq!(get("exception.message").as_deref(), Some("fetch failed"));
+        assert_eq!(get("exception.cause.type").as_deref(), Some("Error"));
+        assert_eq!(
+            get("exception.cause.message").as_deref(),
+            Some("connect ECONNREFUSED 127.0.0.1:9443")
+        );
+        assert_eq!(get("exception.code").as_deref(), Some("ECONNREFUSED"));
+        assert!(text[e.span.start..e.span.end].ends_with("}\n}"));
+    }
+
+    #[test]
+    fn axios_dump() {
+        let text = "AxiosError: Request failed with status code 400
+    at settle (/n/axios.cjs:2671:12)
+    at async main (/app/axios_app.cjs:10:20) {
+  isAxiosError: true,
+  code: 'ERR_BAD_REQUEST',
+  config: [Object: null prototype] {
+    adapter: [ 'xhr', 'http', 'fetch' ],
+    transformRequest: [ [Function: transformRequest] ],
+    env: { FormData: [Function], Blob: [class Blob] },
+    headers: Object [AxiosHeaders] {
+      'Content-Type': 'application/x-www-form-urlencoded',
+    },
+    auth: { username: 'id', password: 'FLTPLANTEDSECRET-x' },
+    method: 'post',
+    url: 'https://login.mypurecloud.com/oauth/token',
+    data: 'grant_type=client_credentials'
+  },
+  request: <ref *1> ClientRequest {
+    _header: 'POST /oauth/token HTTP/1.1\\r\\n' +
+      'Host: login.mypurecloud.com\\r\\n' +
+      '\\r\\n',
+    maxSockets: Infinity,
+    _headerFilter: /^(?:Authorization|Cookie)$/i,
+    [Symbol(kCapture)]: false,
+    res: IncomingMessage { req: [Circular *1], n: 5n }
+  },
+  response: {
+    status: 400,
+    statusText: 'Bad Request',
+    headers: Object [AxiosHeaders] {
+      'inin-correlation-id': 'cda7f244'
+    },
+    data: {
+      error: 'invalid_client',
+      error_description: 'authentication failed'
+    }
+  },
+  status: 400
+}
+";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(events.len(), 1, "{events:?}");
+        let e = &events[0];
+        let get = |n: &str| e.field(n).map(|f| f.value.to_string());
+        assert_eq!(get("status").as_deref(), Some("400"));
+        assert_eq!(get("method").as_deref(), Some("POST"));
+        assert_eq!(
+            get("url").as_deref(),
+            Some("https://login.mypurecloud.com/oauth/token")
+        );
+        assert_eq!(get("body.error").as_deref(), Some("invalid_client"));
+        assert_eq!(
+            get("header.inin-correlation-id").as_deref(),
+            Some("cda7f244")
+        );
+        assert_eq!(
+            get("request.header.content-type").as_deref(),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(get("exception.code").as_deref(), Some("ERR_BAD_REQUEST"));
+        assert_eq!(
+            get("request.body").as_deref(),
+            Some("grant_type=client_credentials")
+        );
+    }
+
+    #[test]
+    fn dom_exception_timeout() {
+        let text = "DOMException [TimeoutError]: The operation was aborted due to timeout
+    at node:internal/deps/undici/undici:14976:13
+    at async file:///app/fetch_app.mjs:8:18
+";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(
+            events[0].field("exception.type").unwrap().value.to_string(),
+            "TimeoutError"
+        );
+    }
+}

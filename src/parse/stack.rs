@@ -1,0 +1,160 @@
+//! Java and .NET stack traces, whole: `Exception in thread "main" X: msg`,
+//! `\tat …` frames, `Caused by: Y: msg` (Java) or ` ---> Y: msg` (.NET inner
+//! exceptions) and `... N more` become one event whose causes are
+//! `exception.cause.*`.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::exception::{exception_at, merge_chain};
+use super::{Ctx, EventKind, Field, LineParser, Lines};
+
+pub struct StackTrace;
+
+fn frame_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?x)^\s+(?:
+                at\ [\w$.<>/`\[\],|\ ]+\(.*\)(?:\ in\ .*)?   # Java: at a.B.c(B.java:1); .NET: at A.B(C d) in f.cs:line 3
+              | at\ [\w$.<>/`]+\s*$                          # .NET frame without arguments
+              | \.\.\.\ \d+\ (?:more|common\ frames\ omitted)
+              | ---\ End\ of\ (?:inner\ exception\ )?stack\ trace.*
+            )$",
+        )
+        .expect("frame regex")
+    })
+}
+
+/// Node frames end in `file:line:col` and belong to the Node parser.
+fn is_node_frame(line: &str) -> bool {
+    let t = line
+        .trim_end()
+        .trim_end_matches('{')
+        .trim_end()
+        .trim_end_matches(')');
+    let mut parts = t.rsplit(':');
+    matches!((parts.next(), parts.next()), (Some(a), Some(b)) if !a.is_empty() && !b.is_empty() && a.chars().all(|c| c.is_ascii_digit()) && b.chars().all(|c| c.is_ascii_digit()))
+}
+
+fn is_frame(line: &str) -> bool {
+    frame_re().is_match(line) && !is_node_frame(line)
+}
+
+/// ` ---> Inner.Exception: msg` (.NET) or `Caused by: X` (Java).
+fn cause_start(line: &str) -> Option<usize> {
+    let t = line.trim_start();
+    let offset = line.len() - t.len();
+    if let Some(rest) = t.strip_prefix("---> ") {
+        return Some(offset + t.len() - rest.len());
+    }
+    if t.starts_with("Caused by: ") || t.starts_with("Suppressed: ") {
+        return Some(offset);
+    }
+    None
+}
+
+impl LineParser for StackTrace {
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let first = lines.line(i);
+        let next = (i + 1 < lines.len()).then(|| lines.line(i + 1));
+        let stack_follows = next.is_some_and(|n| is_frame(n) || cause_start(n).is_some());
+        if !stack_follows || first.starts_with([' ', '\t']) {
+            return None;
+        }
+        let (outer, n) = exception_at(lines, i)?;
+        let mut causes: Vec<Vec<Field>> = Vec::new();
+        let mut j = i + n;
+        while j < lines.len() {
+            let line = lines.line(j);
+            if is_frame(line) {
+                j += 1;
+                continue;
+            }
+            if let Some(start) = cause_start(line) {
+                let sub = super::Lines {
+                    text: lines.text,
+                    base: lines.base,
+                    bounds: vec![(lines.bounds[j].0 + start, lines.bounds[j].1)],
+                };
+                match exception_at(&sub, 0) {
+                    Some((fields, _)) => causes.push(fields),
+                    None => {}
+                }
+                j += 1;
+                continue;
+            }
+            break;
+        }
+        let fields = merge_chain(outer, causes);
+        ctx.emit(EventKind::Exception, lines.span_of_lines(i, j - 1), fields);
+        Some(j - i)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::chunk;
+    use super::super::{EventKind, parse_chunk};
+
+    #[test]
+    fn java_caused_by_chain() {
+        let text = "Exception in thread \"main\" javax.net.ssl.SSLHandshakeException: PKIX path building failed: x
+\tat java.net.http/jdk.internal.net.http.HttpClientImpl.send(HttpClientImpl.java:579)
+\tat TokenCall.main(TokenCall.java:24)
+Caused by: sun.security.validator.ValidatorException: PKIX path building failed
+\tat java.base/sun.security.validator.PKIXValidator.doBuild(PKIXValidator.java:439)
+\t... 23 more
+Caused by: java.net.ConnectException
+\t... 9 more
+done
+";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(events.len(), 1, "{events:?}");
+        let e = &events[0];
+        assert_eq!(e.kind, EventKind::Exception);
+        assert_eq!(
+            e.field("exception.type").unwrap().value.to_string(),
+            "javax.net.ssl.SSLHandshakeException"
+        );
+        let causes: Vec<String> = e
+            .fields
+            .iter()
+            .filter(|f| f.name == "exception.cause.type")
+            .map(|f| f.value.to_string())
+            .collect();
+        assert_eq!(
+            causes,
+            [
+                "sun.security.validator.ValidatorException",
+                "java.net.ConnectException"
+            ]
+        );
+        assert!(!text[e.span.start..e.span.end].contains("done"));
+    }
+
+    #[test]
+    fn dotnet_inner_exception() {
+        let text = "System.Net.Http.HttpRequestException: The SSL connection could not be established, see inner exception.
+ ---> System.Security.Authentication.AuthenticationException: The remote certificate is invalid because of errors in the certificate chain: UntrustedRoot
+   at System.Net.Security.SslStream.SendAuthResetSignal(ProtocolToken message, ExceptionDispatchInfo exception)
+   --- End of inner exception stack trace ---
+   at System.Net.Http.ConnectHelper.EstablishSslConnectionAsync(SslClientAuthenticationOptions sslOptions, HttpRequestMessage request, Boolean async, Stream stream, CancellationToken cancellationToken)
+";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(events.len(), 1, "{events:?}");
+        let e = &events[0];
+        assert_eq!(
+            e.field("exception.type").unwrap().value.to_string(),
+            "System.Net.Http.HttpRequestException"
+        );
+        assert!(
+            e.field("exception.cause.message")
+                .unwrap()
+                .value
+                .to_string()
+                .contains("UntrustedRoot")
+        );
+    }
+}

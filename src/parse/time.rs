@@ -1,0 +1,163 @@
+//! Timestamps as logs write them, parsed with jiff: ISO 8601 / RFC 3339
+//! (`2026-11-24T21:08:22.123Z`, `2026-11-24 21:08:22,123`, with or without
+//! an offset), HTTP dates (`Tue, 24 Nov 2026 21:08:22 GMT`, RFC 2822), the
+//! common log format (`24/Nov/2026:21:08:22 +0000`) and Unix epochs in
+//! seconds or milliseconds. A time without an offset is read as UTC.
+
+use std::sync::OnceLock;
+
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, civil};
+use regex::Regex;
+
+fn iso_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"\b(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<time>\d{2}:\d{2}:\d{2})(?:[.,](?P<frac>\d{1,9}))?(?P<off>\s?(?:Z|[+-]\d{2}:?\d{2})\b|Z)?",
+        )
+        .expect("iso regex")
+    })
+}
+
+fn clf_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\b\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\b").expect("clf regex")
+    })
+}
+
+fn http_date_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} (?:GMT|UT|UTC|[+-]\d{4})\b")
+            .expect("http date regex")
+    })
+}
+
+fn from_iso(c: &regex::Captures) -> Option<Timestamp> {
+    let frac = c
+        .name("frac")
+        .map_or(String::new(), |f| format!(".{}", f.as_str()));
+    let civil: civil::DateTime = format!("{}T{}{frac}", &c["date"], &c["time"])
+        .parse()
+        .ok()?;
+    match c.name("off").map(|o| o.as_str().trim()) {
+        None | Some("Z") => civil.to_zoned(TimeZone::UTC).ok().map(|z| z.timestamp()),
+        Some(off) => {
+            let off = if off.len() == 5 {
+                format!("{}:{}", &off[..3], &off[3..])
+            } else {
+                off.to_string()
+            };
+            format!("{}T{}{frac}{off}", &c["date"], &c["time"])
+                .parse()
+                .ok()
+        }
+    }
+}
+
+fn from_clf(s: &str) -> Option<Timestamp> {
+    jiff::fmt::strtime::parse("%d/%b/%Y:%H:%M:%S %z", s)
+        .ok()?
+        .to_timestamp()
+        .ok()
+}
+
+fn from_http_date(s: &str) -> Option<Timestamp> {
+    jiff::fmt::rfc2822::parse(s).ok().map(|z| z.timestamp())
+}
+
+/// A whole value that is a timestamp (a JSON record's `ts`, HAR's
+/// `startedDateTime`, a `Date` header), or an epoch in seconds or ms.
+pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<f64>() {
+        return from_epoch(n);
+    }
+    if let Some(c) = iso_re()
+        .captures(s)
+        .filter(|c| c.get(0).is_some_and(|m| m.start() == 0))
+    {
+        return from_iso(&c);
+    }
+    if let Some(m) = http_date_re().find(s) {
+        return from_http_date(m.as_str());
+    }
+    clf_re().find(s).and_then(|m| from_clf(m.as_str()))
+}
+
+/// Seconds (or milliseconds, above 10^11) since the Unix epoch, within
+/// 2001–2286 so that ordinary numbers are not taken for times.
+pub fn from_epoch(n: f64) -> Option<Timestamp> {
+    let secs = if n > 1e11 { n / 1000.0 } else { n };
+    if !(1e9..1e10).contains(&secs) {
+        return None;
+    }
+    Timestamp::from_millisecond((secs * 1000.0).round() as i64).ok()
+}
+
+/// A timestamp near the start of a log line (within its first 64 bytes):
+/// the time and its byte range in `line`.
+pub fn leading_timestamp(line: &str) -> Option<(Timestamp, usize, usize)> {
+    let head = &line[..line.floor_char_boundary(64.min(line.len()))];
+    if let Some(c) = iso_re().captures(head) {
+        let m = c.get(0)?;
+        // Take the full match from the whole line (the head may cut it).
+        let c = iso_re().captures_at(line, m.start())?;
+        let m = c.get(0)?;
+        return from_iso(&c).map(|t| (t, m.start(), m.end()));
+    }
+    if let Some(m) = clf_re().find(head) {
+        return from_clf(m.as_str()).map(|t| (t, m.start(), m.end()));
+    }
+    None
+}
+
+/// `2026-11-24T21:08:22Z`
+pub fn format(ts: Timestamp) -> String {
+    ts.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats() {
+        let want = "2026-11-24T21:08:22Z";
+        for s in [
+            "2026-11-24T21:08:22Z",
+            "2026-11-24 21:08:22",
+            "2026-11-24T22:08:22+01:00",
+            "2026-11-24T22:08:22+0100",
+            "Tue, 24 Nov 2026 21:08:22 GMT",
+            "24/Nov/2026:21:08:22 +0000",
+            "1795554502",
+            "1795554502000",
+        ] {
+            assert_eq!(parse_timestamp(s).map(format).as_deref(), Some(want), "{s}");
+        }
+        assert_eq!(
+            parse_timestamp("2026-11-24 21:08:22,123")
+                .map(format)
+                .as_deref(),
+            Some("2026-11-24T21:08:22.123Z")
+        );
+        assert!(parse_timestamp("403").is_none());
+    }
+
+    #[test]
+    fn leading() {
+        let (t, s, e) = leading_timestamp("2026-11-24 21:08:22,123 ERROR etl: boom").unwrap();
+        assert_eq!(
+            (format(t).as_str(), s, e),
+            ("2026-11-24T21:08:22.123Z", 0, 23)
+        );
+        assert!(leading_timestamp("INFO:genesys_etl:requesting token").is_none());
+        let (t, _, _) =
+            leading_timestamp("127.0.0.1 - - [24/Nov/2026:21:08:22 +0000] \"POST /x\" 401")
+                .unwrap();
+        assert_eq!(format(t), "2026-11-24T21:08:22Z");
+    }
+}

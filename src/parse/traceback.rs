@@ -1,0 +1,247 @@
+//! Python tracebacks, whole: the frames, the exception, and every exception
+//! chained to it (`The above exception was the direct cause …`, `During
+//! handling of the above exception …`) become one event, so a urllib3
+//! `NewConnectionError` → `MaxRetryError` → `requests.ConnectionError` chain
+//! is one incident, not three. Frames tell the HTTP method and the SDK call
+//! when the message does not.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::exception::{exception_at, merge_chain};
+use super::{Ctx, EventKind, Field, LineParser, Lines};
+
+const HEADER: &str = "Traceback (most recent call last):";
+const CHAINED: [&str; 2] = [
+    "The above exception was the direct cause of the following exception:",
+    "During handling of the above exception, another exception occurred:",
+];
+
+pub struct PythonTraceback;
+
+fn is_frame(line: &str) -> bool {
+    line.starts_with([' ', '\t']) && !line.trim().is_empty()
+}
+
+fn next_non_blank(lines: &Lines, mut k: usize) -> usize {
+    while k < lines.len() && lines.line(k).trim().is_empty() {
+        k += 1;
+    }
+    k
+}
+
+impl LineParser for PythonTraceback {
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        if !lines.line(i).trim_end().ends_with(HEADER) {
+            return None;
+        }
+        let mut j = i + 1;
+        let mut chain: Vec<Vec<Field>> = Vec::new();
+        let mut frames: Vec<&str> = Vec::new();
+        loop {
+            while j < lines.len() && is_frame(lines.line(j)) {
+                frames.push(lines.line(j));
+                j += 1;
+            }
+            if j >= lines.len() || lines.line(j).trim().is_empty() {
+                break;
+            }
+            match exception_at(lines, j) {
+                Some((fields, n)) => {
+                    chain.push(fields);
+                    j += n;
+                }
+                None => {
+                    chain.push(bare_exception(lines, lines.line(j)));
+                    j += 1;
+                }
+            }
+            let k = next_non_blank(lines, j);
+            if k < lines.len() && CHAINED.contains(&lines.line(k).trim()) {
+                let h = next_non_blank(lines, k + 1);
+                if h < lines.len() && lines.line(h).trim_end().ends_with(HEADER) {
+                    j = h + 1;
+                    continue;
+                }
+            }
+            break;
+        }
+        let last = j.max(i + 1) - 1;
+        let Some(outer) = chain.pop() else {
+            return Some(last - i + 1);
+        };
+        let mut fields = merge_chain(outer, chain);
+        from_frames(lines, &frames, &mut fields);
+        ctx.emit(EventKind::Exception, lines.span_of_lines(i, last), fields);
+        Some(last - i + 1)
+    }
+}
+
+/// `StopIteration`, `KeyError: 'x'` and other lines the exception parser
+/// does not know: the text before `: ` is the type.
+fn bare_exception(lines: &Lines, line: &str) -> Vec<Field> {
+    let text = line.trim_end();
+    match text.split_once(": ") {
+        Some((ty, msg)) if !ty.contains(' ') => vec![
+            lines.str_field("exception.type", ty),
+            lines.str_field("exception.message", msg),
+        ],
+        _ => vec![lines.str_field("exception.type", text)],
+    }
+}
+
+fn frame_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r#"^\s*File "(?P<file>[^"]+)", line \d+, in (?P<func>[\w<>]+)\s*$"#)
+            .expect("frame regex")
+    })
+}
+
+/// The HTTP method from the HTTP library's frames (`requests/sessions.py …
+/// in post`, the Genesys SDK's `rest.py … in GET`) and the SDK call
+/// (`apis/users_api.py … in get_users` → `UsersApi->get_users`).
+fn from_frames(lines: &Lines, frames: &[&str], fields: &mut Vec<Field>) {
+    let has = |fields: &Vec<Field>, n: &str| fields.iter().any(|f| f.name == n);
+    let mut call: Option<Field> = None;
+    let mut method: Option<Field> = None;
+    for frame in frames {
+        let Some(c) = frame_re().captures(frame) else {
+            continue;
+        };
+        let (file, func) = (
+            c.name("file").map_or("", |m| m.as_str()),
+            c.name("func").map_or("", |m| m.as_str()),
+        );
+        let func_m = c.name("func").expect("func group");
+        let http_lib = file.ends_with("/requests/sessions.py")
+            || file.ends_with("/requests/api.py")
+            || file.ends_with("PureCloudPlatformClientV2/rest.py");
+        let upper = func.to_ascii_uppercase();
+        if method.is_none()
+            && http_lib
+            && ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+                .contains(&upper.as_str())
+        {
+            method = Some(super::Field {
+                name: "method".into(),
+                value: super::Value::Str(upper),
+                span: lines.span_of(func_m.as_str()),
+            });
+        }
+        if let Some(api) = file
+            .rsplit_once("/apis/")
+            .and_then(|(_, f)| f.strip_suffix("_api.py"))
+        {
+            let class: String = api
+                .split('_')
+                .map(|w| {
+                    let mut cs = w.chars();
+                    cs.next()
+                        .map(|c| c.to_ascii_uppercase().to_string() + cs.as_str())
+                        .unwrap_or_default()
+                })
+                .collect();
+            call = Some(super::Field {
+                name: "exception.call".into(),
+                value: super::Value::Str(format!("{class}Api->{func}")),
+                span: lines.span_of(func_m.as_str()),
+            });
+        } else if call.is_none()
+            && file.ends_with("PureCloudPlatformClientV2/api_client.py")
+            && func.ends_with("_token")
+        {
+            call = Some(super::Field {
+                name: "exception.call".into(),
+                value: super::Value::Str(format!("ApiClient->{func}")),
+                span: lines.span_of(func_m.as_str()),
+            });
+        }
+    }
+    if let Some(m) = method.filter(|_| !has(fields, "method")) {
+        fields.push(m);
+    }
+    if let Some(c) = call.filter(|_| !has(fields, "exception.call")) {
+        fields.push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::chunk;
+    use super::super::{EventKind, parse_chunk};
+
+    const CHAIN: &str = "Traceback (most recent call last):
+  File \"/x/site-packages/urllib3/connection.py\", line 198, in _new_conn
+    sock = connection.create_connection(
+ConnectionRefusedError: [Errno 111] Connection refused
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File \"/x/site-packages/requests/sessions.py\", line 637, in post
+    return self.request(\"POST\", url, data=data, json=json, **kwargs)
+  File \"/x/site-packages/requests/adapters.py\", line 700, in send
+    raise ConnectionError(e, request=request)
+requests.exceptions.ConnectionError: HTTPSConnectionPool(host='login.mypurecloud.com', port=9443): Max retries exceeded with url: /oauth/token (Caused by NewConnectionError(\"HTTPSConnection(host='login.mypurecloud.com', port=9443): Failed to establish a new connection: [Errno 111] Connection refused\"))
+";
+
+    #[test]
+    fn chain_is_one_event() {
+        let events = parse_chunk(&chunk(CHAIN));
+        assert_eq!(events.len(), 1, "{events:?}");
+        let e = &events[0];
+        assert_eq!(e.kind, EventKind::Exception);
+        let get = |n: &str| e.field(n).map(|f| f.value.to_string());
+        assert_eq!(
+            get("exception.type").as_deref(),
+            Some("requests.exceptions.ConnectionError")
+        );
+        assert_eq!(
+            get("exception.cause.type").as_deref(),
+            Some("ConnectionRefusedError")
+        );
+        assert_eq!(
+            get("url").as_deref(),
+            Some("https://login.mypurecloud.com:9443/oauth/token")
+        );
+        assert_eq!(get("method").as_deref(), Some("POST"));
+        assert_eq!(get("exception.code").as_deref(), Some("111"));
+    }
+
+    #[test]
+    fn truncated_traceback_does_not_panic() {
+        for cut in 0..CHAIN.len() {
+            if CHAIN.is_char_boundary(cut) {
+                let _ = parse_chunk(&chunk(&CHAIN[..cut]));
+            }
+        }
+    }
+
+    #[test]
+    fn sdk_frames_name_the_call() {
+        let text = "Traceback (most recent call last):
+  File \"/v/PureCloudPlatformClientV2/apis/users_api.py\", line 4775, in get_users
+    response = self.api_client.call_api(resource_path, 'GET',
+  File \"/v/PureCloudPlatformClientV2/rest.py\", line 213, in GET
+    return self.request(\"GET\", url,
+PureCloudPlatformClientV2.rest.ApiException: (429)
+Reason: Too Many Requests
+HTTP response body: {\"code\":\"too.many.requests\",\"status\":429}
+";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(events.len(), 1, "{events:?}");
+        let e = &events[0];
+        assert_eq!(
+            e.field("exception.call").unwrap().value.to_string(),
+            "UsersApi->get_users"
+        );
+        assert_eq!(e.field("method").unwrap().value.to_string(), "GET");
+        assert_eq!(e.field("status").unwrap().value.to_string(), "429");
+        assert_eq!(
+            e.field("body.code").unwrap().value.to_string(),
+            "too.many.requests"
+        );
+    }
+}

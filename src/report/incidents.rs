@@ -1,0 +1,71 @@
+//! The incidents view (`--format incidents`): every incident's facts, one
+//! per line with where it was read, masked. For checking what the parsers
+//! understood and for writing rules against real facts.
+
+use super::ReportCtx;
+
+/// Longest value shown; longer ones are cut with `…`.
+const MAX_VALUE: usize = 160;
+
+fn show(value: &str) -> String {
+    let mut v: String = value
+        .chars()
+        .map(|c| match c {
+            '\n' => '⏎',
+            '\r' => ' ',
+            c if c.is_control() => '·',
+            c => c,
+        })
+        .collect();
+    if v.len() > MAX_VALUE {
+        v.truncate(v.floor_char_boundary(MAX_VALUE));
+        v.push('…');
+    }
+    v
+}
+
+pub fn render_incidents(ctx: &ReportCtx) -> String {
+    let a = ctx.analysis;
+    let mut out = String::new();
+    for (n, inc) in a.incidents.iter().enumerate() {
+        let last_line = inc.excerpt.number
+            + inc
+                .excerpt
+                .text
+                .trim_end_matches('\n')
+                .matches('\n')
+                .count();
+        out.push_str(&format!(
+            "── incident {} ── {}:{}-{}\n{}\n",
+            n + 1,
+            ctx.source_name(inc.source),
+            inc.excerpt.number,
+            last_line,
+            ctx.masker.string(&inc.headline())
+        ));
+        if !inc.repeats.is_empty() {
+            let lines: Vec<String> = inc.repeats.iter().map(|l| l.line.to_string()).collect();
+            out.push_str(&format!("  repeats at line {}\n", lines.join(", ")));
+        }
+        for (name, values) in inc.facts.iter() {
+            if name == "text" {
+                continue;
+            }
+            for v in values {
+                let at = v
+                    .loc
+                    .map(|l| format!("  @{}:{}", l.line, l.column))
+                    .unwrap_or_default();
+                // Mask the whole `name = value`: the name is what tells a
+                // cookie or a password apart.
+                let line = format!("{name} = {}", show(&v.value.to_string()));
+                out.push_str(&format!("  {}{at}\n", ctx.masker.string(&line)));
+            }
+        }
+        out.push('\n');
+    }
+    if a.incidents.is_empty() {
+        out.push_str("No failing API call found in the input.\n");
+    }
+    out
+}
