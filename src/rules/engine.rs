@@ -177,6 +177,9 @@ fn holds(
         }
         for hit in found {
             vars.extend(hit.captures.iter().cloned());
+            if cond.label.as_deref() == Some("") {
+                continue;
+            }
             evidence.push(Evidence {
                 loc: hit.loc,
                 label: cond.label.clone().unwrap_or_else(|| "stated here".into()),
@@ -200,7 +203,10 @@ fn holds(
             continue;
         }
         vars.extend(caps);
-        if let Some(loc) = v.loc {
+        // `label = ""` marks a context condition: it must hold, but is not
+        // worth pointing at.
+        let silent = cond.label.as_deref() == Some("");
+        if let Some(loc) = v.loc.filter(|_| !silent) {
             let loc = match narrowed {
                 Some(range) if loc.span.len() == text.len() => narrow(loc, &text, range),
                 _ => loc,
