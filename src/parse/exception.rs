@@ -17,7 +17,8 @@ fn exception_line() -> &'static Regex {
             r"(?x)
             (?:^|[\s\[(:>])
             (?:Caused\ by:\s+|raise\s+)?
-            (?P<type>(?:[A-Za-z_$][\w$]*\.)*(?:[A-Z][\w$]*(?:Error|Exception|Fault)|Error))
+            (?P<type>(?:[A-Za-z_$][\w$]*\.)*(?:[A-Z][\w$]*(?:Error|Exception|Fault)|Error)
+              | (?:[A-Za-z_][\w]*\.)+exceptions\.[A-Z]\w*)
             (?:
                 :\s*(?P<msg>.*)
               | \s*$
@@ -123,7 +124,11 @@ pub fn exception_at(lines: &Lines, i: usize) -> Option<(Vec<Field>, usize)> {
         let extra = sdk_details(lines, i + 1, &mut fields);
         return Some((fields, 1 + extra));
     }
-    if !(line.contains("Error") || line.contains("Exception") || line.contains("Fault")) {
+    if !(line.contains("Error")
+        || line.contains("Exception")
+        || line.contains("Fault")
+        || line.contains("exceptions."))
+    {
         return None;
     }
     let caps = exception_line().captures(line)?;
