@@ -1,41 +1,58 @@
-//! Renders a rule's full text, like `rustc --explain`.
+//! Renders a rule's full text, like `rustc --explain`: what it matches, the
+//! texts it reports, where it is defined, how it ranks, and its examples.
 
 use super::{Rule, Scope};
 
-pub fn render(rule: &Rule) -> String {
+/// `all` is the loaded rule set, to name the rules that supersede this one.
+pub fn render(rule: &Rule, all: &[Rule]) -> String {
     let mut out = String::new();
     out.push_str(&format!("{} — {}\n\n", rule.id, rule.title));
+    let origin = if rule.origin.overrides_builtin {
+        "user rule, overrides the built-in rule with this id"
+    } else if rule.origin.builtin {
+        "built-in"
+    } else {
+        "user rule"
+    };
     out.push_str(&format!(
-        "severity: {}   confidence: {:.0}%   provider: {}   scope: {}\ndefined in: {}:{}{}\n\n",
+        "severity: {}   confidence: {:.0}%   provider: {}   scope: {}\ndefined in: {}:{} ({origin})\n\n",
         rule.severity.as_str(),
         rule.confidence * 100.0,
         rule.provider.as_deref().unwrap_or("any"),
         match rule.scope {
-            Scope::Incident => "one failing exchange",
+            Scope::Incident => "each failing exchange",
             Scope::Input => "the whole input",
         },
         rule.origin.file,
         rule.origin.line,
-        if rule.origin.builtin { " (built-in)" } else { "" }
     ));
-    out.push_str("Matches when\n");
-    for c in &rule.when {
-        out.push_str(&format!("  {}\n", c.source_text));
+    if !rule.when.is_empty() {
+        out.push_str("Matches when all of\n");
+        for c in &rule.when {
+            out.push_str(&format!("  {}\n", c.source_text));
+        }
     }
     if !rule.any.is_empty() {
-        out.push_str("and at least one of\n");
+        out.push_str(if rule.when.is_empty() {
+            "Matches when one of these holds\n"
+        } else {
+            "and one of these holds\n"
+        });
         for table in &rule.any {
             let parts: Vec<&str> = table.iter().map(|c| c.source_text.as_str()).collect();
             out.push_str(&format!("  {{ {} }}\n", parts.join(", ")));
         }
     }
     if !rule.unless.is_empty() {
-        out.push_str("unless\n");
+        out.push_str("unless any of\n");
         for c in &rule.unless {
             out.push_str(&format!("  {}\n", c.source_text));
         }
     }
-    out.push_str(&format!("\nCause\n  {}\n\nFix\n  {}\n", rule.cause, rule.fix));
+    out.push_str(&format!(
+        "\nCause\n  {}\n\nFix\n  {}\n",
+        rule.cause, rule.fix
+    ));
     if let Some(check) = &rule.check {
         out.push_str(&format!("\nHow to confirm\n  {check}\n"));
     }
@@ -45,8 +62,25 @@ pub fn render(rule: &Rule) -> String {
             out.push_str(&format!("  - {n}\n"));
         }
     }
-    if !rule.supersedes.is_empty() {
-        out.push_str(&format!("\nSupersedes: {}\n", rule.supersedes.join(", ")));
+    let superseded_by: Vec<&str> = all
+        .iter()
+        .filter(|r| r.supersedes.contains(&rule.id))
+        .map(|r| r.id.as_str())
+        .collect();
+    if !rule.supersedes.is_empty() || !superseded_by.is_empty() {
+        out.push_str("\nRanking\n");
+        if !rule.supersedes.is_empty() {
+            out.push_str(&format!(
+                "  hides: {} (when both match the same failure, only this rule is reported)\n",
+                rule.supersedes.join(", ")
+            ));
+        }
+        if !superseded_by.is_empty() {
+            out.push_str(&format!(
+                "  hidden by: {} (when one of them matches the same failure, this rule is not reported)\n",
+                superseded_by.join(", ")
+            ));
+        }
     }
     out.push_str("\nDocs\n");
     for d in &rule.docs {
@@ -54,9 +88,18 @@ pub fn render(rule: &Rule) -> String {
     }
     for ex in &rule.examples {
         out.push_str(&format!(
-            "\nExample ({}){}:\n",
-            if ex.matches { "matches" } else { "does not match" },
-            ex.name.as_deref().map(|n| format!(" {n}")).unwrap_or_default()
+            "\nExample{} ({}, {}:{}):\n",
+            ex.name
+                .as_deref()
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default(),
+            if ex.matches {
+                "matches"
+            } else {
+                "does not match"
+            },
+            rule.origin.file,
+            ex.line,
         ));
         for line in ex.input.trim_end().lines() {
             out.push_str(&format!("    {line}\n"));

@@ -4,6 +4,7 @@
 mod builtin;
 pub mod engine;
 pub mod load;
+pub mod schema;
 pub mod selftest;
 
 use regex::Regex;
