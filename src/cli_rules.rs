@@ -1,11 +1,14 @@
 //! `faultline rules …` and `faultline explain`: rule discovery, listing,
-//! checking and testing.
+//! showing, checking, testing, scaffolding, and the schema and field
+//! references for rule authors.
 
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use faultline::rules::load::{self, rule_files, RuleProblem, RuleSource};
+use faultline::facts::{FIELD_PREFIXES, FIELDS};
+use faultline::rules::load::{self, RuleProblem, RuleSource, rule_files};
 use faultline::rules::selftest::run_examples;
 use faultline::rules::{Rule, RuleSet};
 use miette::{GraphicalReportHandler, GraphicalTheme};
@@ -14,21 +17,22 @@ use crate::RuleArgs;
 
 #[derive(Subcommand, Debug)]
 pub enum RulesCommand {
-    /// List the loaded rules.
+    /// List the loaded rules: id, severity, provider, where each comes from.
     List {
         #[command(flatten)]
         rules: RuleArgs,
-        /// Output format: text or json.
+        /// Output format.
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
     },
-    /// Print one rule in full.
+    /// Print one rule in full (also: `faultline explain ID`).
     Show {
+        /// A rule id, or an error code some rule tests for.
         id: String,
         #[command(flatten)]
         rules: RuleArgs,
     },
-    /// Validate rule files: every problem in every file, with spans.
+    /// Validate rule files: every problem in every file, with its place.
     Check {
         /// Rule files or directories (default: the discovered user rules).
         paths: Vec<PathBuf>,
@@ -37,98 +41,174 @@ pub enum RulesCommand {
     Test {
         /// Rule files or directories (default: the discovered user rules).
         paths: Vec<PathBuf>,
+        /// Test the built-in rule pack instead.
+        #[arg(long, conflicts_with = "paths")]
+        builtin: bool,
+    },
+    /// Create a rule file from a commented template.
+    New {
+        /// The new rule's id, e.g. `slack.invalid-auth`.
+        id: String,
+        /// Directory to create it in (default: $XDG_CONFIG_HOME/faultline/rules).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print the JSON Schema of rule files, for TOML editors (see docs/rules.md).
+    Schema,
+    /// List the fact fields rules can test, with meanings and example values.
+    Fields {
+        /// Output format.
+        #[arg(long, default_value = "text", value_parser = ["text", "json", "markdown"])]
+        format: String,
     },
 }
 
-/// User rule locations, lowest precedence first: the user config dir, the
-/// nearest `.faultline/rules`, `FAULTLINE_RULES`, then `--rules`.
-pub fn discover(args: &RuleArgs) -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    let config = std::env::var_os("XDG_CONFIG_HOME")
+/// The user's config directory for faultline rules.
+pub fn config_rules_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")));
-    if let Some(dir) = config.map(|c| c.join("faultline").join("rules")) {
-        if dir.is_dir() {
-            dirs.push(dir);
-        }
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .map(|c| c.join("faultline").join("rules"))
+}
+
+/// User rule locations, lowest precedence first, each with where it came
+/// from: the user config dir, the nearest `.faultline/rules`,
+/// `FAULTLINE_RULES`, then `--rules`. The same directory is listed once.
+pub fn discover(args: &RuleArgs) -> Vec<(PathBuf, &'static str)> {
+    let mut dirs: Vec<(PathBuf, &'static str)> = Vec::new();
+    if let Some(dir) = config_rules_dir().filter(|d| d.is_dir()) {
+        dirs.push((dir, "config dir"));
     }
     if let Ok(cwd) = std::env::current_dir() {
-        if let Some(dir) = cwd.ancestors().map(|a| a.join(".faultline").join("rules")).find(|d| d.is_dir()) {
-            dirs.push(dir);
+        let nearest = cwd
+            .ancestors()
+            .map(|a| a.join(".faultline").join("rules"))
+            .find(|d| d.is_dir());
+        if let Some(dir) = nearest {
+            dirs.push((dir, ".faultline/rules"));
         }
     }
     if let Some(list) = std::env::var_os("FAULTLINE_RULES") {
-        dirs.extend(std::env::split_paths(&list).filter(|p| !p.as_os_str().is_empty()));
+        dirs.extend(
+            std::env::split_paths(&list)
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|p| (p, "FAULTLINE_RULES")),
+        );
     }
-    dirs.extend(args.dirs.iter().cloned());
+    dirs.extend(args.dirs.iter().map(|d| (d.clone(), "--rules")));
+    let mut seen = BTreeSet::new();
+    dirs.retain(|(d, _)| seen.insert(std::fs::canonicalize(d).unwrap_or_else(|_| d.clone())));
     dirs
 }
 
-fn read_sources(paths: &[PathBuf], problems: &mut Vec<String>) -> Vec<RuleSource> {
+/// Reads the rule files under `paths`. A path that does not exist or a
+/// file that cannot be read is a problem; the others still load.
+fn read_sources(paths: &[PathBuf], problems: &mut Vec<RuleProblem>) -> Vec<RuleSource> {
     let mut out = Vec::new();
     for path in paths {
+        let name = path.display().to_string();
         if !path.exists() {
-            problems.push(format!("rules path {} does not exist", path.display()));
+            problems.push(RuleProblem::unreadable(
+                &name,
+                format!("rules path `{name}` does not exist"),
+            ));
+            continue;
+        }
+        if let Err(e) = std::fs::read_dir(path)
+            .map(drop)
+            .or_else(|e| if path.is_dir() { Err(e) } else { Ok(()) })
+        {
+            problems.push(RuleProblem::unreadable(
+                &name,
+                format!("cannot read rules directory `{name}`: {e}"),
+            ));
             continue;
         }
         for file in rule_files(path) {
             match RuleSource::read(&file) {
                 Ok(s) => out.push(s),
-                Err(e) => problems.push(format!("cannot read rule file {}: {e}", file.display())),
+                Err(e) => {
+                    let file = file.display().to_string();
+                    problems.push(RuleProblem::unreadable(
+                        &file,
+                        format!("cannot read rule file `{file}`: {e}"),
+                    ));
+                }
             }
         }
     }
     out
 }
 
-/// Built-in plus user rules. Problems are returned (to print and turn into
-/// exit code 2); the valid rules load regardless.
-pub fn load_rules(args: &RuleArgs) -> (RuleSet, Vec<RuleProblem>) {
-    let mut sources = if args.no_builtin { Vec::new() } else { faultline::rules::builtin_sources() };
-    if args.no_builtin {
+fn builtin_sources(no_builtin: bool) -> Vec<RuleSource> {
+    let all = faultline::rules::builtin_sources();
+    if no_builtin {
         // Provider data is not a rule: keep host and region detection.
-        sources.extend(faultline::rules::builtin_sources().into_iter().filter(|s| s.name.ends_with("providers.toml")));
+        all.into_iter()
+            .filter(|s| s.name.ends_with("providers.toml"))
+            .collect()
+    } else {
+        all
     }
-    let mut io_problems = Vec::new();
-    sources.extend(read_sources(&discover(args), &mut io_problems));
-    for p in &io_problems {
-        eprintln!("faultline: {p}");
-    }
-    let report = load::load(&sources);
-    let mut problems = report.problems;
-    if !io_problems.is_empty() && problems.is_empty() {
-        // Make the exit code reflect unreadable rule paths too.
-        problems.extend(std::iter::empty());
-    }
-    let set = RuleSet::new(report.rules, report.providers);
-    if !io_problems.is_empty() {
-        std::process::exit(2);
-    }
-    (set, problems)
 }
 
-pub fn print_problems(problems: &[RuleProblem]) {
+/// Built-in plus user rules. Problems (in rule files, or unreadable rules
+/// paths) are returned to print and to turn into exit code 2; every valid
+/// rule loads regardless.
+pub fn load_rules(args: &RuleArgs) -> (RuleSet, Vec<RuleProblem>) {
+    let mut sources = builtin_sources(args.no_builtin);
+    let mut problems = Vec::new();
+    let dirs: Vec<PathBuf> = discover(args).into_iter().map(|(d, _)| d).collect();
+    sources.extend(read_sources(&dirs, &mut problems));
+    let report = load::load(&sources);
+    problems.extend(report.problems);
+    (RuleSet::new(report.rules, report.providers), problems)
+}
+
+/// Renders problems to stderr, then one summary line (`what` says what
+/// happened to the rest, e.g. "the other rules were loaded").
+pub fn print_problems(problems: &[RuleProblem], what: &str) {
     if problems.is_empty() {
         return;
     }
-    let handler = handler();
-    for p in problems {
-        let mut out = String::new();
-        let _ = handler.render_report(&mut out, p);
-        eprint!("{out}");
-    }
-    let files: std::collections::BTreeSet<&str> = problems.iter().map(|p| p.file.as_str()).collect();
+    eprint!("{}", render_problems(problems));
+    let files: BTreeSet<&str> = problems.iter().map(|p| p.file.as_str()).collect();
     eprintln!(
-        "faultline: {} problem(s) in {} rule file(s); the valid rules were loaded",
+        "faultline: {} problem{} in {} rule file{}; {what}",
         problems.len(),
-        files.len()
+        plural(problems.len()),
+        files.len(),
+        plural(files.len()),
     );
 }
 
-fn handler() -> GraphicalReportHandler {
-    let color = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false)
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Problems rendered by miette: colour only when stderr is a terminal and
+/// `NO_COLOR` is unset, so piped output and snapshots are plain.
+pub fn render_problems(problems: &[RuleProblem]) -> String {
+    let color = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none();
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let mut out = String::new();
+    for p in problems {
+        let _ = handler.render_report(&mut out, p);
+        out.push('\n');
+    }
+    out
 }
 
 pub fn run(command: RulesCommand) -> ExitCode {
@@ -136,51 +216,107 @@ pub fn run(command: RulesCommand) -> ExitCode {
         RulesCommand::List { rules, format } => list(&rules, &format),
         RulesCommand::Show { id, rules } => explain(&id, &rules),
         RulesCommand::Check { paths } => check(&paths),
-        RulesCommand::Test { paths } => test(&paths),
+        RulesCommand::Test { paths, builtin } => test(&paths, builtin),
+        RulesCommand::New { id, dir, force } => new(&id, dir, force),
+        RulesCommand::Schema => {
+            let schema = faultline::rules::schema::schema();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).expect("a JSON value")
+            );
+            ExitCode::SUCCESS
+        }
+        RulesCommand::Fields { format } => fields(&format),
+    }
+}
+
+fn origin(r: &Rule) -> &'static str {
+    if r.origin.overrides_builtin {
+        "user, overrides built-in"
+    } else if r.origin.builtin {
+        "built-in"
+    } else {
+        "user"
     }
 }
 
 fn list(args: &RuleArgs, format: &str) -> ExitCode {
     let (set, problems) = load_rules(args);
-    print_problems(&problems);
+    print_problems(&problems, "the other rules are listed");
     if format == "json" {
         let rows: Vec<serde_json::Value> = set
             .rules
             .iter()
             .map(|r| {
                 serde_json::json!({
-                    "id": r.id, "title": r.title, "severity": r.severity.as_str(),
-                    "confidence": r.confidence, "provider": r.provider,
-                    "file": r.origin.file, "builtin": r.origin.builtin,
+                    "id": r.id,
+                    "title": r.title,
+                    "severity": r.severity.as_str(),
+                    "confidence": r.confidence,
+                    "provider": r.provider,
+                    "file": r.origin.file,
+                    "line": r.origin.line,
+                    "builtin": r.origin.builtin,
                     "overrides_builtin": r.origin.overrides_builtin,
+                    "supersedes": r.supersedes,
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows).unwrap());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("a JSON value")
+        );
     } else {
+        let width = set
+            .rules
+            .iter()
+            .map(|r| r.id.len())
+            .max()
+            .unwrap_or(2)
+            .max(2);
+        println!(
+            "{:<width$}  {:<8} {:<10} {:<25} SOURCE",
+            "ID", "SEVERITY", "PROVIDER", "ORIGIN"
+        );
         for r in &set.rules {
-            let origin = if r.origin.overrides_builtin {
-                "user, overrides built-in"
-            } else if r.origin.builtin {
-                "built-in"
-            } else {
-                "user"
-            };
             println!(
-                "{:<44} {:<7} {:<8} {}:{} ({origin})",
+                "{:<width$}  {:<8} {:<10} {:<25} {}:{}",
                 r.id,
                 r.severity.as_str(),
                 r.provider.as_deref().unwrap_or("-"),
+                origin(r),
                 r.origin.file,
                 r.origin.line
             );
         }
-        println!("{} rules", set.rules.len());
+        let builtin = set.rules.iter().filter(|r| r.origin.builtin).count();
+        let overrides = set
+            .rules
+            .iter()
+            .filter(|r| r.origin.overrides_builtin)
+            .count();
+        println!(
+            "\n{} rules: {builtin} built-in, {} user ({overrides} overriding a built-in rule)",
+            set.rules.len(),
+            set.rules.len() - builtin,
+        );
+        let dirs = discover(args);
+        if dirs.is_empty() {
+            println!("user rules: none found (see `faultline rules new --help`)");
+        }
+        for (dir, from) in dirs {
+            println!("user rules: {} (from {from})", dir.display());
+        }
     }
-    if problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) }
+    if problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    }
 }
 
-/// Finds rules by id, or by an error code they test for.
+/// Finds rules by id, or else by an error code one of their conditions
+/// compares with (`missing.permissions`).
 fn find<'a>(set: &'a RuleSet, code: &str) -> Vec<&'a Rule> {
     if let Some(r) = set.get(code) {
         return vec![r];
@@ -190,8 +326,8 @@ fn find<'a>(set: &'a RuleSet, code: &str) -> Vec<&'a Rule> {
         .iter()
         .filter(|r| {
             r.when.iter().chain(r.any.iter().flatten()).any(|c| {
-                c.source_text.to_ascii_lowercase().contains(&format!("\"{needle}\""))
-                    || c.source_text.to_ascii_lowercase().contains(&format!("'{needle}'"))
+                let text = c.source_text.to_ascii_lowercase();
+                text.contains(&format!("\"{needle}\"")) || text.contains(&format!("'{needle}'"))
             })
         })
         .collect()
@@ -199,125 +335,318 @@ fn find<'a>(set: &'a RuleSet, code: &str) -> Vec<&'a Rule> {
 
 pub fn explain(code: &str, args: &RuleArgs) -> ExitCode {
     let (set, problems) = load_rules(args);
-    print_problems(&problems);
+    print_problems(&problems, "the other rules were loaded");
     let found = find(&set, code);
     if found.is_empty() {
         let ids: Vec<&str> = set.rules.iter().map(|r| r.id.as_str()).collect();
-        eprintln!("faultline: no rule `{code}`");
-        if let Some(hint) = load::did_you_mean(code, &ids) {
-            eprintln!("  {hint}");
+        eprintln!(
+            "faultline: no rule has the id `{code}`, and no rule tests for an error code `{code}`"
+        );
+        match load::did_you_mean(code, &ids) {
+            Some(hint) => eprintln!("  {hint}"),
+            None => eprintln!("  see `faultline rules list`"),
         }
         return ExitCode::from(2);
+    }
+    if found.len() > 1 || found[0].id != code {
+        let ids: Vec<&str> = found.iter().map(|r| r.id.as_str()).collect();
+        println!(
+            "{} rule{} test{} for `{code}`: {}\n",
+            found.len(),
+            plural(found.len()),
+            if found.len() == 1 { "s" } else { "" },
+            ids.join(", ")
+        );
     }
     for (i, rule) in found.iter().enumerate() {
         if i > 0 {
             println!("\n{}\n", "─".repeat(60));
         }
-        print!("{}", faultline::rules::explain::render(rule));
+        print!("{}", faultline::rules::explain::render(rule, &set.rules));
     }
-    ExitCode::SUCCESS
-}
-
-fn paths_or_discovered(paths: &[PathBuf]) -> Vec<PathBuf> {
-    if paths.is_empty() {
-        discover(&RuleArgs { dirs: Vec::new(), no_builtin: true })
-    } else {
-        paths.to_vec()
-    }
-}
-
-fn check(paths: &[PathBuf]) -> ExitCode {
-    let mut io = Vec::new();
-    let paths = paths_or_discovered(paths);
-    let sources = read_sources(&paths, &mut io);
-    for p in &io {
-        eprintln!("faultline: {p}");
-    }
-    let mut all = faultline::rules::builtin_sources();
-    let user_start = all.len();
-    all.extend(sources);
-    let report = load::load(&all);
-    let problems: Vec<RuleProblem> = report
-        .problems
-        .into_iter()
-        .filter(|p| all[user_start..].iter().any(|s| s.name == p.file))
-        .collect();
-    print_problems(&problems);
-    let user_rules = report.rules.iter().filter(|r| !r.origin.builtin).count();
-    let files = all.len() - user_start;
-    if problems.is_empty() && io.is_empty() {
-        println!("faultline: {user_rules} rule(s) in {files} file(s): no problems");
+    if problems.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
     }
 }
 
-fn test(paths: &[PathBuf]) -> ExitCode {
-    let paths = paths_or_discovered(paths);
-    let mut io = Vec::new();
-    let sources = read_sources(&paths, &mut io);
+/// The paths given, or else the discovered user rule directories.
+fn paths_or_discovered(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        let args = RuleArgs {
+            dirs: Vec::new(),
+            no_builtin: true,
+        };
+        discover(&args).into_iter().map(|(d, _)| d).collect()
+    } else {
+        paths.to_vec()
+    }
+}
+
+/// Loads the user files under `paths` after the built-in pack (so ids can
+/// override built-ins and `supersedes` can name them). Returns the user
+/// sources' problems only.
+fn load_user(paths: &[PathBuf]) -> (load::LoadReport, Vec<RuleProblem>, usize) {
+    let mut problems = Vec::new();
+    let sources = read_sources(paths, &mut problems);
+    let files = sources.len();
     let mut all = faultline::rules::builtin_sources();
-    let user_start = all.len();
     all.extend(sources);
-    let report = load::load(&all);
-    let problems: Vec<RuleProblem> = report
-        .problems
-        .into_iter()
-        .filter(|p| all[user_start..].iter().any(|s| s.name == p.file))
+    let mut report = load::load(&all);
+    let user: BTreeSet<&str> = all
+        .iter()
+        .filter(|s| !s.builtin)
+        .map(|s| s.name.as_str())
         .collect();
-    print_problems(&problems);
-    let user: Vec<Rule> = report.rules.into_iter().filter(|r| !r.origin.builtin).collect();
-    let results = run_examples(&user, &report.providers);
-    let code = print_results(&results);
-    if !problems.is_empty() || !io.is_empty() {
+    problems.extend(
+        std::mem::take(&mut report.problems)
+            .into_iter()
+            .filter(|p| user.contains(p.file.as_str())),
+    );
+    (report, problems, files)
+}
+
+fn no_user_rules() -> ExitCode {
+    eprintln!("faultline: no user rules found.");
+    eprintln!(
+        "  searched: $XDG_CONFIG_HOME/faultline/rules, .faultline/rules here or in a parent, FAULTLINE_RULES"
+    );
+    eprintln!(
+        "  give a path (`faultline rules check DIR`) or create a rule: `faultline rules new provider.what-failed`"
+    );
+    ExitCode::from(2)
+}
+
+fn check(paths: &[PathBuf]) -> ExitCode {
+    let paths = paths_or_discovered(paths);
+    if paths.is_empty() {
+        return no_user_rules();
+    }
+    let (report, problems, files) = load_user(&paths);
+    let rules = report.rules.iter().filter(|r| !r.origin.builtin).count();
+    if problems.is_empty() {
+        println!(
+            "faultline: {rules} rule{} in {files} file{}: no problems",
+            plural(rules),
+            plural(files)
+        );
+        return ExitCode::SUCCESS;
+    }
+    eprint!("{}", render_problems(&problems));
+    let bad: BTreeSet<&str> = problems.iter().map(|p| p.file.as_str()).collect();
+    let unreadable = problems
+        .iter()
+        .filter(|p| p.code == "rule::unreadable")
+        .count();
+    let files = files + unreadable;
+    eprintln!(
+        "faultline: {} problem{} in {} of {files} rule file{}",
+        problems.len(),
+        plural(problems.len()),
+        bad.len(),
+        plural(files)
+    );
+    ExitCode::from(2)
+}
+
+fn test(paths: &[PathBuf], builtin: bool) -> ExitCode {
+    let (rules, providers, problems) = if builtin {
+        let report = load::load(&faultline::rules::builtin_sources());
+        (report.rules, report.providers, report.problems)
+    } else {
+        let paths = paths_or_discovered(paths);
+        if paths.is_empty() {
+            return no_user_rules();
+        }
+        let (report, problems, _) = load_user(&paths);
+        let user = report
+            .rules
+            .into_iter()
+            .filter(|r| !r.origin.builtin)
+            .collect();
+        (user, report.providers, problems)
+    };
+    print_problems(&problems, "rules with problems are not tested");
+    let results = run_examples(&rules, &providers);
+    print!("{}", faultline::rules::selftest::report(&results));
+    if !problems.is_empty() {
+        ExitCode::from(2)
+    } else if results.iter().all(|r| r.passed()) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn new(id: &str, dir: Option<PathBuf>, force: bool) -> ExitCode {
+    if !load::is_valid_id(id) {
+        eprintln!("faultline: `{id}` is not a valid rule id");
+        eprintln!(
+            "  use lower-case dotted words, `provider.what-went-wrong`: e.g. `slack.invalid-auth`"
+        );
         return ExitCode::from(2);
     }
-    code
-}
-
-pub fn print_results(results: &[faultline::rules::selftest::ExampleResult]) -> ExitCode {
-    let mut current = "";
-    let mut line = String::new();
-    for r in results {
-        if r.rule.id != current {
-            if !line.is_empty() {
-                println!("{line}");
-            }
-            current = &r.rule.id;
-            line = format!("{:<48} ", r.rule.id);
-        }
-        line.push(match (r.passed(), r.expected) {
-            (true, true) => 'M',
-            (true, false) => 'n',
-            (false, true) => 'F',
-            (false, false) => 'X',
-        });
-    }
-    if !line.is_empty() {
-        println!("{line}");
-    }
-    let failed: Vec<_> = results.iter().filter(|r| !r.passed()).collect();
-    for f in &failed {
-        let ex = &f.rule.examples[f.index];
-        println!(
-            "\nFAIL {} — {} ({}:{}): expected {}, but it {}",
-            f.rule.id,
-            f.name(),
-            f.rule.origin.file,
-            ex.line,
-            if f.expected { "a match" } else { "no match" },
-            if f.fired { "matched" } else { "did not match" }
+    let Some(dir) = dir.or_else(config_rules_dir) else {
+        eprintln!(
+            "faultline: no user rules directory (neither XDG_CONFIG_HOME nor HOME is set); pass --dir"
         );
-        for l in &f.explanation {
-            println!("    {l}");
-        }
+        return ExitCode::from(2);
+    };
+    let path = dir.join(format!("{id}.toml"));
+    if path.exists() && !force {
+        eprintln!(
+            "faultline: {} already exists (--force overwrites it)",
+            path.display()
+        );
+        return ExitCode::from(2);
     }
-    let passed = results.len() - failed.len();
-    println!("\n{passed} passed, {} failed", failed.len());
-    println!("(M: positive example matched, n: negative example did not match, F: positive missed, X: negative matched)");
-    if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, template(id)))
+    {
+        eprintln!("faultline: cannot write {}: {e}", path.display());
+        return ExitCode::from(2);
+    }
+    let shown = path.display();
+    println!("created {shown}");
+    println!();
+    println!("next:");
+    println!(
+        "  1. edit it: the `when` conditions, the texts, and the two examples (one real log excerpt that must match, one near miss that must not)"
+    );
+    println!("  2. faultline rules check {shown}");
+    println!("  3. faultline rules test {shown}");
+    println!("  4. faultline --rules {} your.log", dir.display());
+    println!("fields rules can test: `faultline rules fields`; reference: docs/rules.md");
+    ExitCode::SUCCESS
 }
 
-#[allow(dead_code)]
-fn unused(_: &Path) {}
+/// A rule file that loads cleanly and passes its own examples, with every
+/// key explained, for the author to edit.
+pub fn template(id: &str) -> String {
+    let provider = id.split('.').next().unwrap_or("acme");
+    TEMPLATE
+        .replace("{{id}}", id)
+        .replace("{{provider}}", provider)
+}
+
+const TEMPLATE: &str = r#"# A faultline rule file: one or more [[rule]] tables.
+#
+#   faultline rules check THIS_FILE    every problem, with its place
+#   faultline rules test THIS_FILE     runs the examples below
+#   faultline rules fields             the facts `when` can test
+#   faultline rules schema             JSON Schema, for editor completion
+#
+# Reference: docs/rules.md in the faultline repository.
+
+[[rule]]
+# Unique id, lower-case dotted words. Reusing a built-in id replaces that rule.
+id = "{{id}}"
+# The diagnosis headline. `{error}` is filled with the fact's value.
+title = "The API refused the request ({error})"
+severity = "error"      # error | warning | info
+confidence = 0.7        # 0..1: how sure you are of the cause when this matches
+provider = "{{provider}}"
+
+# All of these must hold for one failing exchange. Keys are fact fields;
+# a value means "equals" (text is compared case-insensitively), an array
+# means "one of", a table holds operators: regex, contains, starts_with,
+# ends_with, exists, gt, lt, gte, lte, same_as (and label, the text shown).
+when = { status = 400, error = "example_error_code" }
+# any = [ { "url.path" = { contains = "/v1/" } }, { "exception.type" = { ends_with = "ApiError" } } ]
+# unless = { endpoint = "token" }    # each condition here, on its own, stops the rule
+
+cause = "Say why this failure happens: what the error code means for this API, and what usually triggers it."
+fix = "Say what to do, step by step."
+# check = "How to confirm this is the cause."
+# not = ["A cause people suspect, and why it is not this."]
+docs = ["https://example.com/replace-with-the-page-that-documents-this-error"]
+# supersedes = ["oauth.invalid-request"]   # hide a more generic rule when this one matches
+
+# Examples are the rule's tests: paste a real excerpt (log lines, curl -v
+# output, a traceback, or just the response body) between the ''' marks.
+[[rule.example]]
+name = "matches"
+input = '''
+HTTP/1.1 400 Bad Request
+Content-Type: application/json
+
+{"error": "example_error_code", "error_description": "replace this example"}
+'''
+matches = true
+
+# A near miss: close to the failure, but not it. It must not match.
+[[rule.example]]
+name = "near-miss"
+input = '''
+HTTP/1.1 400 Bad Request
+Content-Type: application/json
+
+{"error": "another_error_code"}
+'''
+matches = false
+"#;
+
+fn fields(format: &str) -> ExitCode {
+    match format {
+        "json" => {
+            let exact = FIELDS.iter().map(|(n, m, e)| {
+                serde_json::json!({ "field": n, "meaning": m, "example": e, "family": false })
+            });
+            let prefixes = FIELD_PREFIXES.iter().map(|(n, m, e)| {
+                serde_json::json!({ "field": format!("{n}*"), "meaning": m, "example": e, "family": true })
+            });
+            let rows: Vec<serde_json::Value> = exact.chain(prefixes).collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&rows).expect("a JSON value")
+            );
+        }
+        "markdown" => print!("{}", fields_markdown()),
+        _ => {
+            let width = FIELDS
+                .iter()
+                .map(|(n, _, _)| n.len())
+                .chain(FIELD_PREFIXES.iter().map(|(n, _, _)| n.len() + 1))
+                .max()
+                .unwrap_or(0);
+            println!("Fields (exact names):\n");
+            for (name, meaning, example) in FIELDS {
+                println!(
+                    "  {name:<width$}  {meaning}\n  {:<width$}  e.g. {example}",
+                    ""
+                );
+            }
+            println!("\nField families (any name with this prefix):\n");
+            for (prefix, meaning, example) in FIELD_PREFIXES {
+                let name = format!("{prefix}*");
+                println!(
+                    "  {name:<width$}  {meaning}\n  {:<width$}  e.g. {example}",
+                    ""
+                );
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// The fields tables of docs/rules.md (a test keeps the two identical).
+pub fn fields_markdown() -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut out = String::from("| Field | Meaning | Example value |\n|---|---|---|\n");
+    for (name, meaning, example) in FIELDS {
+        out.push_str(&format!(
+            "| `{name}` | {} | `{}` |\n",
+            cell(meaning),
+            cell(example)
+        ));
+    }
+    out.push_str("\nField families: any name with the prefix is valid.\n\n| Prefix | Meaning | Example field |\n|---|---|---|\n");
+    for (prefix, meaning, example) in FIELD_PREFIXES {
+        out.push_str(&format!(
+            "| `{prefix}…` | {} | `{}` |\n",
+            cell(meaning),
+            cell(example)
+        ));
+    }
+    out
+}

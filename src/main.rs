@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use faultline::input::{self, InputSpec};
 use faultline::mask::Masker;
 use faultline::report::{self, Format, HumanStyle, ReportCtx};
-use faultline::rules::{self, Severity};
+use faultline::rules::Severity;
 
 mod cli_rules;
 
@@ -102,9 +102,11 @@ fn analyze(cli: Cli) -> ExitCode {
         }
         specs.push(InputSpec::Stdin);
     }
+    // Problems in rule files or rules paths are reported and turn into exit
+    // code 2 at the end; the analysis runs with every rule that loaded.
     let (rule_set, rule_problems) = cli_rules::load_rules(&cli.rules);
     let mut failed = !rule_problems.is_empty();
-    cli_rules::print_problems(&rule_problems);
+    cli_rules::print_problems(&rule_problems, "the other rules were loaded");
 
     let (sources, mut problems) = input::expand(&specs);
     let analysis = faultline::analyze(&sources, &rule_set);
@@ -137,12 +139,13 @@ fn analyze(cli: Cli) -> ExitCode {
     }
     if failed {
         ExitCode::from(2)
-    } else if analysis.diagnoses.iter().any(|d| d.severity == Severity::Error) {
+    } else if analysis
+        .diagnoses
+        .iter()
+        .any(|d| d.severity == Severity::Error)
+    {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     }
 }
-
-#[allow(dead_code)]
-fn unused(_: rules::Scope) {}
