@@ -89,7 +89,7 @@ fn analyze_readers(readers: Vec<(String, std::io::Result<Box<dyn Read>>)>, rules
 /// Streaming state of a run: chunks go in, incidents and input hits build up.
 struct Scan<'r> {
     rules: &'r RuleSet,
-    scanner: facts::InputScanner,
+    scanner: &'r facts::InputScanner,
     hits: InputHits,
     incidents: Vec<Incident>,
 }

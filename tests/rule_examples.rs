@@ -49,3 +49,52 @@ fn builtin_rule_examples_pass() {
         assert!(rule.examples.iter().any(|e| !e.matches), "{} has no negative example", rule.id);
     }
 }
+
+/// Runs the whole pack on every example of every rule. A rule must not fire
+/// on other rules' examples unless that is meant: the table below is a
+/// reviewed snapshot of every overlap, so a new rule that adds noise shows up
+/// as a diff. A positive example whose own rule is dropped in the full run
+/// must be dropped by a rule that declares `supersedes` for it.
+#[test]
+fn pack_overlaps_are_reviewed() {
+    use faultline::rules::RuleSet;
+    let report = load(&faultline::rules::builtin_sources());
+    let set = RuleSet::new(report.rules.clone(), report.providers.clone());
+    let mut table = Vec::new();
+    for rule in &report.rules {
+        for (i, ex) in rule.examples.iter().enumerate() {
+            let analysis = faultline::analyze_text("example", &ex.input, &set);
+            let mut fired: Vec<&str> = analysis.diagnoses.iter().map(|d| d.id.as_str()).collect();
+            fired.sort();
+            fired.dedup();
+            let own = fired.contains(&rule.id.as_str());
+            if ex.matches && !own {
+                let by: Vec<&&str> = fired
+                    .iter()
+                    .filter(|id| set.get(id).is_some_and(|r| r.supersedes.contains(&rule.id)))
+                    .collect();
+                assert!(
+                    !by.is_empty(),
+                    "{} example {} matches alone but not in the full pack, and no rule that fired supersedes it (fired: {fired:?})",
+                    rule.id,
+                    i + 1
+                );
+            }
+            let others: Vec<&str> = fired.into_iter().filter(|id| *id != rule.id).collect();
+            let own_note = match (ex.matches, own) {
+                (true, false) => " (superseded)",
+                _ => "",
+            };
+            let name = ex.name.clone().unwrap_or_else(|| format!("#{}", i + 1));
+            table.push(format!(
+                "{} {} {}{}: {}",
+                rule.id,
+                if ex.matches { "+" } else { "-" },
+                name,
+                own_note,
+                if others.is_empty() { "-".to_string() } else { others.join(", ") }
+            ));
+        }
+    }
+    insta::assert_snapshot!("pack_overlaps", table.join("\n"));
+}
