@@ -399,21 +399,21 @@ impl InputFacts {
                 _ => None,
             })
             .min_by_key(|(h, _)| (h.loc.source, h.loc.span.start));
-        if let Some((hit, region_id)) = first_place {
-            if let Some((_, region)) = providers.region(region_id) {
-                let loc = Some(hit.loc);
-                facts.push("input.place", Value::Str(hit.matched.clone()), loc);
-                facts.push("input.region", Value::Str(region.id.clone()), loc);
-                facts.push(
-                    "input.region.domain",
-                    Value::Str(region.domain.clone()),
-                    loc,
-                );
-                if let Some(sdk) = &region.sdk {
-                    facts.push("input.region.sdk", Value::Str(sdk.clone()), loc);
-                }
-                lines.push(hit.line.clone());
+        if let Some((hit, region_id)) = first_place
+            && let Some((_, region)) = providers.region(region_id)
+        {
+            let loc = Some(hit.loc);
+            facts.push("input.place", Value::Str(hit.matched.clone()), loc);
+            facts.push("input.region", Value::Str(region.id.clone()), loc);
+            facts.push(
+                "input.region.domain",
+                Value::Str(region.domain.clone()),
+                loc,
+            );
+            if let Some(sdk) = &region.sdk {
+                facts.push("input.region.sdk", Value::Str(sdk.clone()), loc);
             }
+            lines.push(hit.line.clone());
         }
         InputFacts { facts, hits, lines }
     }

@@ -331,12 +331,12 @@ fn incident_time(facts: &mut Facts, chunk: &Chunk, index: &LineIndex, first: usi
         facts.push("time.source", Value::Str("record".into()), t.loc);
         return;
     }
-    if let Some(d) = facts.first("header.date").cloned() {
-        if let Some(ts) = time::parse_timestamp(&d.value.to_string()) {
-            facts.push("time", Value::Str(time::format(ts)), d.loc);
-            facts.push("time.source", Value::Str("header.date".into()), d.loc);
-            return;
-        }
+    if let Some(d) = facts.first("header.date").cloned()
+        && let Some(ts) = time::parse_timestamp(&d.value.to_string())
+    {
+        facts.push("time", Value::Str(time::format(ts)), d.loc);
+        facts.push("time.source", Value::Str("header.date".into()), d.loc);
+        return;
     }
     let rel_first = first - chunk.offset;
     let line_start = chunk.text[..rel_first].rfind('\n').map_or(0, |p| p + 1);
@@ -491,15 +491,15 @@ fn classify(facts: &mut Facts, providers: &Providers) {
     } else {
         facts.push("endpoint", Value::Str("unknown".into()), None);
     }
-    if let Some(host) = facts.first("url.host").cloned() {
-        if let Some(m) = providers.lookup_host(&host.value.to_string()) {
-            facts.push("provider", Value::Str(m.provider.id.clone()), host.loc);
-            if let Some(r) = m.region {
-                facts.push("region", Value::Str(r.id.clone()), host.loc);
-                facts.push("region.domain", Value::Str(r.domain.clone()), host.loc);
-                if let Some(sdk) = &r.sdk {
-                    facts.push("region.sdk", Value::Str(sdk.clone()), host.loc);
-                }
+    if let Some(host) = facts.first("url.host").cloned()
+        && let Some(m) = providers.lookup_host(&host.value.to_string())
+    {
+        facts.push("provider", Value::Str(m.provider.id.clone()), host.loc);
+        if let Some(r) = m.region {
+            facts.push("region", Value::Str(r.id.clone()), host.loc);
+            facts.push("region.domain", Value::Str(r.domain.clone()), host.loc);
+            if let Some(sdk) = &r.sdk {
+                facts.push("region.sdk", Value::Str(sdk.clone()), host.loc);
             }
         }
     }
@@ -511,22 +511,20 @@ fn classify(facts: &mut Facts, providers: &Providers) {
                 .filter(|v| !matches!(v.value, Value::Str(ref s) if s.starts_with('{')))
                 .cloned()
         });
-    if let Some(e) = error {
-        if facts.get("error").is_empty() {
-            facts.push("error", e.value, e.loc);
-        }
+    if let Some(e) = error
+        && facts.get("error").is_empty()
+    {
+        facts.push("error", e.value, e.loc);
     }
     // A bare body that states its status (Genesys error bodies do) stands in
     // for the missing status line.
-    if facts.get("status").is_empty() {
-        if let Some(v) = facts.first("body.status").cloned() {
-            if v.value
-                .as_num()
-                .is_some_and(|n| (100.0..600.0).contains(&n))
-            {
-                facts.push("status", Value::Num(v.value.as_num().unwrap_or(0.0)), v.loc);
-            }
-        }
+    if facts.get("status").is_empty()
+        && let Some(v) = facts.first("body.status").cloned()
+        && v.value
+            .as_num()
+            .is_some_and(|n| (100.0..600.0).contains(&n))
+    {
+        facts.push("status", Value::Num(v.value.as_num().unwrap_or(0.0)), v.loc);
     }
     if let Some(body) = facts.first("request.body").cloned() {
         let text = body.value.to_string();

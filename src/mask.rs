@@ -72,10 +72,10 @@ pub fn mask(text: &str) -> Cow<'_, str> {
         }
     }
     // HAR `"cookies": [ {"name": …, "value": "…"} ]`: every value.
+    static VALUE: OnceLock<Regex> = OnceLock::new();
+    let value = VALUE.get_or_init(|| Regex::new(r#""value"\s*:\s*"(?P<s>[^"]+)""#).unwrap());
     for (start, end) in har_cookie_lists(text) {
-        static VALUE: OnceLock<Regex> = OnceLock::new();
-        let re = VALUE.get_or_init(|| Regex::new(r#""value"\s*:\s*"(?P<s>[^"]+)""#).unwrap());
-        for c in re.captures_iter(&text[start..end]) {
+        for c in value.captures_iter(&text[start..end]) {
             if let Some(m) = c.name("s") {
                 ranges.push((start + m.start(), start + m.end()));
             }

@@ -181,10 +181,10 @@ fn body_in_message(lines: &Lines, msg: &str, fields: &mut Vec<Field>) {
     if !msg[start + 1..].trim_start().starts_with(['"', '\'']) {
         return;
     }
-    if let Some(node) = parse_value(&msg[start..]) {
-        if matches!(node.json, Json::Object(_)) {
-            flatten(lines, "body", &node, fields);
-        }
+    if let Some(node) = parse_value(&msg[start..])
+        && matches!(node.json, Json::Object(_))
+    {
+        flatten(lines, "body", &node, fields);
     }
 }
 
@@ -218,25 +218,24 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
             c.name("host"),
             c.name("port"),
             c.name("path"),
-        ) {
-            if !has(&fields, "url") {
-                let scheme = scheme.as_str().to_ascii_lowercase();
-                let default = if scheme == "https" { "443" } else { "80" };
-                let port = if port.as_str() == default {
-                    String::new()
-                } else {
-                    format!(":{}", port.as_str())
-                };
-                let url = format!("{scheme}://{}{port}{}", host.as_str(), path.as_str());
-                let span = lines
-                    .span_of(host.as_str())
-                    .cover(lines.span_of(path.as_str()));
-                fields.push(Field {
-                    name: "url".into(),
-                    value: Value::Str(url),
-                    span,
-                });
-            }
+        ) && !has(&fields, "url")
+        {
+            let scheme = scheme.as_str().to_ascii_lowercase();
+            let default = if scheme == "https" { "443" } else { "80" };
+            let port = if port.as_str() == default {
+                String::new()
+            } else {
+                format!(":{}", port.as_str())
+            };
+            let url = format!("{scheme}://{}{port}{}", host.as_str(), path.as_str());
+            let span = lines
+                .span_of(host.as_str())
+                .cover(lines.span_of(path.as_str()));
+            fields.push(Field {
+                name: "url".into(),
+                value: Value::Str(url),
+                span,
+            });
         }
     }
     fields
@@ -253,16 +252,16 @@ fn sdk_details(lines: &Lines, mut i: usize, fields: &mut Vec<Field>) -> usize {
             fields.push(lines.str_field("reason", reason.trim_end()));
         } else if let Some(rest) = line.strip_prefix("HTTP response headers: ") {
             let dict = rest.find('{').map(|p| &rest[p..]);
-            if let Some(node) = dict.and_then(parse_value) {
-                if let Json::Object(entries) = &node.json {
-                    for (k, v) in entries {
-                        if let Json::Str(name) = &k.json {
-                            fields.push(Field {
-                                name: format!("header.{}", name.to_ascii_lowercase()),
-                                value: v.scalar_value(),
-                                span: lines.span_of(v.value_text()),
-                            });
-                        }
+            if let Some(node) = dict.and_then(parse_value)
+                && let Json::Object(entries) = &node.json
+            {
+                for (k, v) in entries {
+                    if let Json::Str(name) = &k.json {
+                        fields.push(Field {
+                            name: format!("header.{}", name.to_ascii_lowercase()),
+                            value: v.scalar_value(),
+                            span: lines.span_of(v.value_text()),
+                        });
                     }
                 }
             }

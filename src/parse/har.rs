@@ -124,14 +124,16 @@ fn entry_events(ctx: &mut Ctx, lines: &Lines, entry: &Node, group: usize) {
         if let Some(u) = str_of(req, "url") {
             fields.push(field(lines, "url", u, u.scalar_value()));
         }
-        if let Some(t) = str_of(entry, "startedDateTime") {
-            if let Some(ts) = t.as_str().and_then(time::parse_timestamp) {
-                fields.push(field(lines, "time", t, Value::Str(time::format(ts))));
-            }
+        if let Some(t) = str_of(entry, "startedDateTime")
+            && let Some(ts) = t.as_str().and_then(time::parse_timestamp)
+        {
+            fields.push(field(lines, "time", t, Value::Str(time::format(ts))));
         }
+        // From the entry's start, so `startedDateTime` is in the excerpt.
+        let entry_span = lines.span_of(entry.raw);
         let span = request
-            .map(|r| lines.span_of(r.raw))
-            .unwrap_or_else(|| lines.span_of(entry.raw));
+            .map(|r| entry_span.cover(lines.span_of(r.raw)))
+            .unwrap_or(entry_span);
         ctx.emit_grouped(EventKind::Request, span, fields, group);
         headers(ctx, lines, req.get("headers"), "request.header.", group);
         if let Some(text) = req.get("postData").and_then(|p| str_of(p, "text")) {
@@ -154,19 +156,19 @@ fn entry_events(ctx: &mut Ctx, lines: &Lines, entry: &Node, group: usize) {
         .and_then(|r| str_of(r, "_error"))
         .or_else(|| str_of(entry, "_error"))
         .filter(|e| e.as_str().is_some_and(|s| !s.is_empty()));
-    if let (Some(resp), Some((s, n))) = (response, status) {
-        if n > 0.0 {
-            let mut fields = vec![field(lines, "status", s, Value::Num(n))];
-            if let Some(r) =
-                str_of(resp, "statusText").filter(|r| r.as_str().is_some_and(|t| !t.is_empty()))
-            {
-                fields.push(field(lines, "reason", r, r.scalar_value()));
-            }
-            ctx.emit_grouped(EventKind::Status, lines.span_of(s.raw), fields, group);
-            headers(ctx, lines, resp.get("headers"), "header.", group);
-            if let Some(content) = resp.get("content") {
-                body_events(ctx, lines, content, n, group);
-            }
+    if let (Some(resp), Some((s, n))) = (response, status)
+        && n > 0.0
+    {
+        let mut fields = vec![field(lines, "status", s, Value::Num(n))];
+        if let Some(r) =
+            str_of(resp, "statusText").filter(|r| r.as_str().is_some_and(|t| !t.is_empty()))
+        {
+            fields.push(field(lines, "reason", r, r.scalar_value()));
+        }
+        ctx.emit_grouped(EventKind::Status, lines.span_of(s.raw), fields, group);
+        headers(ctx, lines, resp.get("headers"), "header.", group);
+        if let Some(content) = resp.get("content") {
+            body_events(ctx, lines, content, n, group);
         }
     }
     let failed = status.is_none_or(|(_, n)| n <= 0.0);

@@ -156,20 +156,20 @@ impl LineParser for Curl {
             }
             "* " => {
                 // `* Connected to api.mypurecloud.com (127.0.0.1) port 443 (#0)`
-                if let Some(rest) = body.strip_prefix("Connected to ") {
-                    if let Some(host) = rest.split_whitespace().next() {
-                        let mut fields = vec![lines.str_field("url.host", host)];
-                        // `… (127.0.0.1) port 8080 (#0)`
-                        let port = rest
-                            .split_once(" port ")
-                            .and_then(|(_, p)| p.split_whitespace().next());
-                        if let Some(p) = port.filter(|p| !matches!(*p, "443" | "80")) {
-                            if let Ok(n) = p.parse::<f64>() {
-                                fields.push(lines.field("url.port", Value::Num(n), p));
-                            }
-                        }
-                        ctx.emit(EventKind::Host, lines.span_of(line), fields);
+                if let Some(rest) = body.strip_prefix("Connected to ")
+                    && let Some(host) = rest.split_whitespace().next()
+                {
+                    let mut fields = vec![lines.str_field("url.host", host)];
+                    // `… (127.0.0.1) port 8080 (#0)`
+                    let port = rest
+                        .split_once(" port ")
+                        .and_then(|(_, p)| p.split_whitespace().next());
+                    if let Some(p) = port.filter(|p| !matches!(*p, "443" | "80"))
+                        && let Ok(n) = p.parse::<f64>()
+                    {
+                        fields.push(lines.field("url.port", Value::Num(n), p));
                     }
+                    ctx.emit(EventKind::Host, lines.span_of(line), fields);
                 }
                 Some(1)
             }

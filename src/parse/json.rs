@@ -590,7 +590,7 @@ impl LineParser for JsonBody {
         // Mid-line, a body follows a label (`body: {`, `data={`) or plainly
         // starts like a JSON object (`… 400 {"error": …`).
         let opens_object = line[start + 1..].trim_start().starts_with(['"', '\'']);
-        if !at_start && !(before.ends_with(':') || before.ends_with('=') || opens_object) {
+        if !(at_start || before.ends_with(':') || before.ends_with('=') || opens_object) {
             return None;
         }
         if line.as_bytes()[start] == b'[' && !at_start {

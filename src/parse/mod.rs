@@ -306,10 +306,11 @@ fn parsers() -> [&'static dyn LineParser; 15] {
 /// Parses one chunk into events, in input order. A chunk that is a whole
 /// HAR document (see [`crate::input`]) goes to the HAR parser.
 pub fn parse_chunk(chunk: &Chunk) -> Vec<Event> {
-    if chunk.offset == 0 && har::sniff(chunk.text.as_bytes()) {
-        if let Some(events) = har::parse(chunk) {
-            return events;
-        }
+    if chunk.offset == 0
+        && har::sniff(chunk.text.as_bytes())
+        && let Some(events) = har::parse(chunk)
+    {
+        return events;
     }
     parse_lines(chunk)
 }

@@ -80,10 +80,10 @@ impl LineParser for JsonRecord {
                 continue;
             }
             let mut v = value.scalar_value();
-            if fact == "status" {
-                if let Some(n) = v.as_num() {
-                    v = Value::Num(n);
-                }
+            if fact == "status"
+                && let Some(n) = v.as_num()
+            {
+                v = Value::Num(n);
             }
             fields.push(Field {
                 name: fact.to_string(),

@@ -78,9 +78,8 @@ impl LineParser for StackTrace {
                     base: lines.base,
                     bounds: vec![(lines.bounds[j].0 + start, lines.bounds[j].1)],
                 };
-                match exception_at(&sub, 0) {
-                    Some((fields, _)) => causes.push(fields),
-                    None => {}
+                if let Some((fields, _)) = exception_at(&sub, 0) {
+                    causes.push(fields)
                 }
                 j += 1;
                 continue;
