@@ -60,7 +60,10 @@ pub fn analyze_text(name: &str, text: &str, rules: &RuleSet) -> Analysis {
     analysis
 }
 
-fn analyze_readers(readers: Vec<(String, std::io::Result<Box<dyn Read>>)>, rules: &RuleSet) -> Analysis {
+fn analyze_readers(
+    readers: Vec<(String, std::io::Result<Box<dyn Read>>)>,
+    rules: &RuleSet,
+) -> Analysis {
     let mut scan = Scan::new(rules);
     let mut infos = Vec::new();
     let mut problems = Vec::new();

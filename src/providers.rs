@@ -84,12 +84,24 @@ impl Providers {
         for p in &self.providers {
             for r in &p.region {
                 if under(&r.domain) && best.as_ref().is_none_or(|(len, _)| r.domain.len() > *len) {
-                    best = Some((r.domain.len(), HostMatch { provider: p, region: Some(r) }));
+                    best = Some((
+                        r.domain.len(),
+                        HostMatch {
+                            provider: p,
+                            region: Some(r),
+                        },
+                    ));
                 }
             }
             for d in &p.domains {
                 if under(d) && best.as_ref().is_none_or(|(len, _)| d.len() > *len) {
-                    best = Some((d.len(), HostMatch { provider: p, region: None }));
+                    best = Some((
+                        d.len(),
+                        HostMatch {
+                            provider: p,
+                            region: None,
+                        },
+                    ));
                 }
             }
         }
@@ -118,8 +130,7 @@ mod tests {
 
     fn builtin() -> Providers {
         let mut p = Providers::default();
-        let file: ProviderFile =
-            toml::from_str(include_str!("../rules/providers.toml")).unwrap();
+        let file: ProviderFile = toml::from_str(include_str!("../rules/providers.toml")).unwrap();
         p.add(file).unwrap();
         p
     }

@@ -56,14 +56,21 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
             .cmp(&b.severity)
             .then(b.confidence.total_cmp(&a.confidence))
             .then(b.specificity.cmp(&a.specificity))
-            .then(a.incident.unwrap_or(usize::MAX).cmp(&b.incident.unwrap_or(usize::MAX)))
+            .then(
+                a.incident
+                    .unwrap_or(usize::MAX)
+                    .cmp(&b.incident.unwrap_or(usize::MAX)),
+            )
             .then(a.id.cmp(&b.id))
     });
     out
 }
 
 fn without_superseded(matches: Vec<RuleMatch>, rules: &RuleSet) -> Vec<RuleMatch> {
-    let ids: Vec<&str> = matches.iter().map(|m| rules.rules[m.rule].id.as_str()).collect();
+    let ids: Vec<&str> = matches
+        .iter()
+        .map(|m| rules.rules[m.rule].id.as_str())
+        .collect();
     matches
         .iter()
         .filter(|m| {
@@ -79,14 +86,23 @@ fn without_superseded(matches: Vec<RuleMatch>, rules: &RuleSet) -> Vec<RuleMatch
         .collect()
 }
 
-fn build(m: RuleMatch, incident: Option<usize>, facts: &Facts, input: &InputFacts, rules: &RuleSet) -> Diagnosis {
+fn build(
+    m: RuleMatch,
+    incident: Option<usize>,
+    facts: &Facts,
+    input: &InputFacts,
+    rules: &RuleSet,
+) -> Diagnosis {
     let rule = &rules.rules[m.rule];
     let fill = |t: &str| interpolate(t, &m.vars, facts, input);
     // One label per place (several conditions often point at the same span),
     // in condition order so the first `when` evidence leads.
     let mut evidence: Vec<Evidence> = Vec::new();
     for e in m.evidence {
-        if !evidence.iter().any(|k| k.loc.source == e.loc.source && k.loc.span == e.loc.span) {
+        if !evidence
+            .iter()
+            .any(|k| k.loc.source == e.loc.source && k.loc.span == e.loc.span)
+        {
             evidence.push(Evidence {
                 label: fill(&e.label),
                 ..e

@@ -23,7 +23,9 @@ fn stdin_is_read_when_piped() {
         .write_stdin(SEED_TRACE)
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("genesys.token-request-on-api-host"))
+        .stdout(predicate::str::contains(
+            "genesys.token-request-on-api-host",
+        ))
         .stdout(predicate::str::contains("<stdin>:1"));
 }
 
@@ -35,8 +37,12 @@ fn dash_means_stdin_and_files_mix() {
         .write_stdin(SEED_TRACE)
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("<stdin>:1: error genesys.token-request-on-api-host"))
-        .stdout(predicate::str::contains("fixtures/seed/body-only.json:1: error oauth.invalid-grant-client-credentials"));
+        .stdout(predicate::str::contains(
+            "<stdin>:1: error genesys.token-request-on-api-host",
+        ))
+        .stdout(predicate::str::contains(
+            "fixtures/seed/body-only.json:1: error oauth.invalid-grant-client-credentials",
+        ));
 }
 
 #[test]
@@ -59,7 +65,12 @@ fn directories_are_walked_recursively() {
     assert_eq!(json["schema"], "faultline/report@1");
     assert_eq!(json["stats"]["sources"], 2, "hidden files are skipped");
     assert_eq!(json["stats"]["incidents"], 1);
-    assert!(json["incidents"][0]["source"].as_str().unwrap().ends_with("a/b/run.log"));
+    assert!(
+        json["incidents"][0]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("a/b/run.log")
+    );
     assert_eq!(json["incidents"][0]["endpoint"], "token");
     assert_eq!(json["incidents"][0]["region"], "us-east-1");
 }
@@ -78,11 +89,18 @@ fn clean_input_exits_zero() {
 fn unreadable_input_is_reported_and_the_rest_still_runs() {
     let home = tempfile::tempdir().unwrap();
     faultline(&home)
-        .args(["--format", "short", "does/not/exist.log", "fixtures/seed/traceback-and-body.txt"])
+        .args([
+            "--format",
+            "short",
+            "does/not/exist.log",
+            "fixtures/seed/traceback-and-body.txt",
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot read does/not/exist.log"))
-        .stdout(predicate::str::contains("genesys.token-request-on-api-host"));
+        .stdout(predicate::str::contains(
+            "genesys.token-request-on-api-host",
+        ));
 }
 
 #[test]
@@ -95,7 +113,9 @@ fn invalid_utf8_and_binary_noise_do_not_panic() {
         .write_stdin(bytes)
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("genesys.token-request-on-api-host"));
+        .stdout(predicate::str::contains(
+            "genesys.token-request-on-api-host",
+        ));
 }
 
 const USER_RULE: &str = r#"
@@ -127,14 +147,17 @@ fn user_rules_are_added_and_no_builtin_drops_the_pack() {
     let home = tempfile::tempdir().unwrap();
     let rules = tempfile::tempdir().unwrap();
     std::fs::write(rules.path().join("acme.toml"), USER_RULE).unwrap();
-    let input = "HTTP/1.1 402 Payment Required\n\n{\"code\": \"quota_exhausted\", \"plan\": \"free\"}\n";
+    let input =
+        "HTTP/1.1 402 Payment Required\n\n{\"code\": \"quota_exhausted\", \"plan\": \"free\"}\n";
     faultline(&home)
         .args(["--format", "short", "--rules"])
         .arg(rules.path())
         .write_stdin(input)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("warning acme.quota-exhausted: ACME quota exhausted for free"));
+        .stdout(predicate::str::contains(
+            "warning acme.quota-exhausted: ACME quota exhausted for free",
+        ));
     faultline(&home)
         .args(["--format", "short", "--no-builtin", "--rules"])
         .arg(rules.path())
@@ -154,7 +177,8 @@ fn invalid_rule_file_is_shown_with_spans_and_valid_rules_still_run() {
         "[[rule]]\nid = \"acme.bad\"\ntitel = \"typo\"\nwhen = { statuss = 500, \"body.code\" = { regex = '(unclosed' } }\n",
     )
     .unwrap();
-    let input = "HTTP/1.1 402 Payment Required\n\n{\"code\": \"quota_exhausted\", \"plan\": \"free\"}\n";
+    let input =
+        "HTTP/1.1 402 Payment Required\n\n{\"code\": \"quota_exhausted\", \"plan\": \"free\"}\n";
     faultline(&home)
         .args(["--format", "short", "--rules"])
         .arg(rules.path())
@@ -182,8 +206,16 @@ fn formats_agree_on_the_diagnoses() {
         .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let short = String::from_utf8(short.stdout).unwrap();
-    let ids: Vec<&str> = json["diagnoses"].as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap()).collect();
-    let short_ids: Vec<&str> = short.lines().map(|l| l.split_whitespace().nth(2).unwrap().trim_end_matches(':')).collect();
+    let ids: Vec<&str> = json["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    let short_ids: Vec<&str> = short
+        .lines()
+        .map(|l| l.split_whitespace().nth(2).unwrap().trim_end_matches(':'))
+        .collect();
     assert_eq!(ids, short_ids);
 }
 
@@ -206,11 +238,19 @@ access_token=eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJldGwiLCJleHAiOjE3NjQwMDAwMDB9.FLTPL
 fn planted_secrets_never_appear_in_any_format() {
     let home = tempfile::tempdir().unwrap();
     for format in ["human", "json", "short"] {
-        let out = faultline(&home).args(["--format", format]).write_stdin(PLANTED).output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+        let out = faultline(&home)
+            .args(["--format", format])
+            .write_stdin(PLANTED)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
         assert!(!text.is_empty());
         for secret in ["FLTPLANTED", "M2YxYzJkOWUtcGxhbnRlZDpGTFRQTEFOVEVEU0VDUkVU"] {
-            assert!(!text.contains(secret), "{secret} leaked in --format {format}:\n{text}");
+            assert!(
+                !text.contains(secret),
+                "{secret} leaked in --format {format}:\n{text}"
+            );
         }
     }
     // Unless the user asks for them.

@@ -12,8 +12,16 @@ fn builtin_rules_load_without_problems() {
         .iter()
         .map(|p| format!("{}:{}: {} [{}]", p.file, p.line(), p.message, p.code))
         .collect();
-    assert!(problems.is_empty(), "problems in the built-in pack:\n{}", problems.join("\n"));
-    assert!(report.rules.len() >= 20, "only {} rules", report.rules.len());
+    assert!(
+        problems.is_empty(),
+        "problems in the built-in pack:\n{}",
+        problems.join("\n")
+    );
+    assert!(
+        report.rules.len() >= 20,
+        "only {} rules",
+        report.rules.len()
+    );
 }
 
 #[test]
@@ -45,8 +53,16 @@ fn builtin_rule_examples_pass() {
     );
     // Every rule has at least one positive and one negative example.
     for rule in &report.rules {
-        assert!(rule.examples.iter().any(|e| e.matches), "{} has no positive example", rule.id);
-        assert!(rule.examples.iter().any(|e| !e.matches), "{} has no negative example", rule.id);
+        assert!(
+            rule.examples.iter().any(|e| e.matches),
+            "{} has no positive example",
+            rule.id
+        );
+        assert!(
+            rule.examples.iter().any(|e| !e.matches),
+            "{} has no negative example",
+            rule.id
+        );
     }
 }
 
@@ -92,7 +108,11 @@ fn pack_overlaps_are_reviewed() {
                 if ex.matches { "+" } else { "-" },
                 name,
                 own_note,
-                if others.is_empty() { "-".to_string() } else { others.join(", ") }
+                if others.is_empty() {
+                    "-".to_string()
+                } else {
+                    others.join(", ")
+                }
             ));
         }
     }

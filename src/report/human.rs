@@ -3,10 +3,12 @@
 
 use std::fmt;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity as MSeverity};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity as MSeverity,
+};
 
-use super::snippet::SparseSource;
 use super::ReportCtx;
+use super::snippet::SparseSource;
 use crate::facts::Line;
 use crate::rank::Diagnosis;
 use crate::rules::Severity;
@@ -85,7 +87,8 @@ impl Diagnostic for Rendered {
         (!self.labels.is_empty()).then(|| Box::new(self.labels.iter().cloned()) as _)
     }
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        (!self.related.is_empty()).then(|| Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)) as _)
+        (!self.related.is_empty())
+            .then(|| Box::new(self.related.iter().map(|r| r as &dyn Diagnostic)) as _)
     }
 }
 
@@ -132,7 +135,12 @@ fn render_diagnosis(d: &Diagnosis, ctx: &ReportCtx) -> Rendered {
         if let Some(inc) = incident.filter(|i| i.source == src) {
             lines.push(inc.excerpt.clone());
         }
-        lines.extend(d.evidence.iter().filter(|e| e.loc.source == src).filter_map(|e| e.line.clone()));
+        lines.extend(
+            d.evidence
+                .iter()
+                .filter(|e| e.loc.source == src)
+                .filter_map(|e| e.line.clone()),
+        );
         for l in &mut lines {
             l.text = ctx.masker.string(&l.text);
         }
@@ -141,7 +149,13 @@ fn render_diagnosis(d: &Diagnosis, ctx: &ReportCtx) -> Rendered {
             .evidence
             .iter()
             .filter(|e| e.loc.source == src && source.covers(e.loc.span.start, e.loc.span.len()))
-            .map(|e| LabeledSpan::new(Some(ctx.masker.string(&e.label)), e.loc.span.start, e.loc.span.len()))
+            .map(|e| {
+                LabeledSpan::new(
+                    Some(ctx.masker.string(&e.label)),
+                    e.loc.span.start,
+                    e.loc.span.len(),
+                )
+            })
             .collect();
         blocks.push((source, labels));
     }
@@ -162,7 +176,11 @@ fn render_diagnosis(d: &Diagnosis, ctx: &ReportCtx) -> Rendered {
         })
         .collect();
     Rendered {
-        title: format!("{} ({}% confidence)", ctx.masker.string(&d.title), (d.confidence * 100.0).round() as i64),
+        title: format!(
+            "{} ({}% confidence)",
+            ctx.masker.string(&d.title),
+            (d.confidence * 100.0).round() as i64
+        ),
         cause: Some(Cause(ctx.masker.string(&d.cause))),
         code: Some(d.id.clone()),
         severity: miette_severity(d.severity),
@@ -201,8 +219,17 @@ pub fn render_human(ctx: &ReportCtx, style: HumanStyle) -> String {
             incident.loc.line
         ));
         if !incident.repeats.is_empty() {
-            let lines: Vec<String> = incident.repeats.iter().take(5).map(|l| l.line.to_string()).collect();
-            let more = if incident.repeats.len() > 5 { ", …" } else { "" };
+            let lines: Vec<String> = incident
+                .repeats
+                .iter()
+                .take(5)
+                .map(|l| l.line.to_string())
+                .collect();
+            let more = if incident.repeats.len() > 5 {
+                ", …"
+            } else {
+                ""
+            };
             out.push_str(&format!(
                 "   the same failure repeats {} more time(s): line {}{more}\n",
                 incident.repeats.len(),
@@ -210,7 +237,11 @@ pub fn render_human(ctx: &ReportCtx, style: HumanStyle) -> String {
             ));
         }
         out.push('\n');
-        let diags: Vec<&Diagnosis> = analysis.diagnoses.iter().filter(|d| d.incident == Some(i)).collect();
+        let diags: Vec<&Diagnosis> = analysis
+            .diagnoses
+            .iter()
+            .filter(|d| d.incident == Some(i))
+            .collect();
         if diags.is_empty() {
             out.push_str("  No rule explains this failure. Add one: faultline rules new <provider.topic>\n\n");
         }
@@ -219,7 +250,11 @@ pub fn render_human(ctx: &ReportCtx, style: HumanStyle) -> String {
             out.push('\n');
         }
     }
-    let notes: Vec<&Diagnosis> = analysis.diagnoses.iter().filter(|d| d.incident.is_none()).collect();
+    let notes: Vec<&Diagnosis> = analysis
+        .diagnoses
+        .iter()
+        .filter(|d| d.incident.is_none())
+        .collect();
     if !notes.is_empty() {
         out.push_str("── Notes on the input ──\n\n");
         for d in notes {

@@ -63,15 +63,19 @@ impl SourceCode for SparseSource {
             .piece(span.offset(), span.len())
             .ok_or(MietteError::OutOfBounds)?;
         let local = SourceSpan::new((span.offset() - piece.offset).into(), span.len());
-        let inner = piece
-            .text
-            .as_str()
-            .read_span(&local, context_lines_before, context_lines_after)?;
+        let inner =
+            piece
+                .text
+                .as_str()
+                .read_span(&local, context_lines_before, context_lines_after)?;
         let inner_span = inner.span();
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
-            SourceSpan::new((inner_span.offset() + piece.offset).into(), inner_span.len()),
+            SourceSpan::new(
+                (inner_span.offset() + piece.offset).into(),
+                inner_span.len(),
+            ),
             inner.line() + piece.number - 1,
             inner.column(),
             inner.line_count(),

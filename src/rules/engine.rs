@@ -202,9 +202,10 @@ fn holds(
         let mut caps = Vec::new();
         let mut narrowed: Option<(usize, usize)> = None;
         let text = v.value.to_string();
-        let ok = cond.ops.iter().all(|op| {
-            test(op, &v.value, &text, facts, input, &mut caps, &mut narrowed)
-        });
+        let ok = cond
+            .ops
+            .iter()
+            .all(|op| test(op, &v.value, &text, facts, input, &mut caps, &mut narrowed));
         if !ok {
             continue;
         }
@@ -240,7 +241,11 @@ fn input_line(field: &str, input: &InputFacts, loc: &Loc) -> Option<Line> {
     input
         .lines
         .iter()
-        .find(|l| l.source == loc.source && l.offset <= loc.span.start && loc.span.start <= l.offset + l.text.len())
+        .find(|l| {
+            l.source == loc.source
+                && l.offset <= loc.span.start
+                && loc.span.start <= l.offset + l.text.len()
+        })
         .cloned()
 }
 
@@ -284,27 +289,31 @@ fn test(
     caps: &mut Vec<(String, String)>,
     narrowed: &mut Option<(usize, usize)>,
 ) -> bool {
-    let find_ci = |needle: &str| text.to_lowercase().find(needle).filter(|_| text.len() == text.to_lowercase().len());
+    let find_ci = |needle: &str| {
+        text.to_lowercase()
+            .find(needle)
+            .filter(|_| text.len() == text.to_lowercase().len())
+    };
     match op {
         Op::Equals(lit) => eq_literal(lit, value, text),
         Op::AnyOf(lits) => lits.iter().any(|l| eq_literal(l, value, text)),
-        Op::Regex(re) => match re.captures(text) {
-            Some(c) => {
-                let m = c.get(0).expect("group 0");
-                *narrowed = Some((m.start(), m.end()));
-                caps.extend(re.capture_names().flatten().filter_map(|n| {
-                    c.name(n).map(|g| (n.to_string(), g.as_str().to_string()))
-                }));
-                true
+        Op::Regex(re) => {
+            match re.captures(text) {
+                Some(c) => {
+                    let m = c.get(0).expect("group 0");
+                    *narrowed = Some((m.start(), m.end()));
+                    caps.extend(re.capture_names().flatten().filter_map(|n| {
+                        c.name(n).map(|g| (n.to_string(), g.as_str().to_string()))
+                    }));
+                    true
+                }
+                None => false,
             }
-            None => false,
-        },
+        }
         Op::Contains(s) => {
             let hit = text.to_lowercase().contains(s.as_str());
-            if hit {
-                if let Some(p) = find_ci(s) {
-                    *narrowed = Some((p, p + s.len()));
-                }
+            if hit && let Some(p) = find_ci(s) {
+                *narrowed = Some((p, p + s.len()));
             }
             hit
         }
@@ -324,7 +333,12 @@ fn test(
 
 /// Fills `{name}` from regex captures, then the incident's facts, then the
 /// input-wide facts. Unknown names stay as written.
-pub fn interpolate(template: &str, vars: &BTreeMap<String, String>, facts: &Facts, input: &InputFacts) -> String {
+pub fn interpolate(
+    template: &str,
+    vars: &BTreeMap<String, String>,
+    facts: &Facts,
+    input: &InputFacts,
+) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find('{') {
@@ -332,11 +346,13 @@ pub fn interpolate(template: &str, vars: &BTreeMap<String, String>, facts: &Fact
         let after = &rest[open + 1..];
         let close = after.find('}');
         let name = close.map(|c| &after[..c]);
-        let value = name.filter(|n| !n.is_empty() && !n.contains(char::is_whitespace)).and_then(|n| {
-            vars.get(n).cloned().or_else(|| {
-                values(n, facts, input).first().map(|v| v.value.to_string())
-            })
-        });
+        let value = name
+            .filter(|n| !n.is_empty() && !n.contains(char::is_whitespace))
+            .and_then(|n| {
+                vars.get(n)
+                    .cloned()
+                    .or_else(|| values(n, facts, input).first().map(|v| v.value.to_string()))
+            });
         match (value, close) {
             (Some(v), Some(c)) => {
                 out.push_str(&v);
