@@ -5,7 +5,7 @@
 //! split over two dump lines is read whole. SSL data blocks are skipped.
 
 use super::http::{header_line, request_line, status_line};
-use super::json::{Json, flatten, parse_value};
+use super::json::detached_body_fields;
 use super::{Ctx, Direction, EventKind, Field, LineParser, Lines, Value};
 use crate::input::Span;
 
@@ -209,27 +209,12 @@ impl LineParser for CurlTrace {
 /// A response body read from a dump: JSON fields when it parses, all
 /// pointing at the dump lines (the joined text is not in the input).
 fn body_fields(ctx: &mut Ctx, text: &str, span: Span, group: usize) {
-    let trimmed = text.trim_start();
-    let mut fields = Vec::new();
-    match parse_value(trimmed) {
-        Some(node) if matches!(node.json, Json::Object(_) | Json::Array(_)) => {
-            let tmp = Lines {
-                text: trimmed,
-                base: 0,
-                bounds: vec![(0, trimmed.len())],
-            };
-            flatten(&tmp, "body", &node, &mut fields);
-            for f in &mut fields {
-                f.span = span;
-            }
-        }
-        _ => fields.push(Field {
-            name: "body".into(),
-            value: Value::Str(text.to_string()),
-            span,
-        }),
-    }
-    ctx.emit_grouped(EventKind::Body, span, fields, group);
+    ctx.emit_grouped(
+        EventKind::Body,
+        span,
+        detached_body_fields(text, span),
+        group,
+    );
 }
 
 #[cfg(test)]

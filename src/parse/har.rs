@@ -8,7 +8,7 @@
 
 use base64::Engine;
 
-use super::json::{Json, Node, flatten, parse_document, parse_value};
+use super::json::{Json, Node, detached_body_fields, parse_document};
 use super::{Ctx, Event, EventKind, Field, Lines, Value, time};
 use crate::input::Chunk;
 
@@ -218,29 +218,15 @@ fn body_events(ctx: &mut Ctx, lines: &Lines, content: &Node, status: f64, group:
         raw_text
     };
     let span = lines.span_of(text_node.value_text());
-    let mut fields = Vec::new();
-    let parsed = (text.len() <= MAX_BODY)
-        .then(|| parse_value(text.trim_start()))
-        .flatten();
-    match parsed {
-        Some(node) if matches!(node.json, Json::Object(_) | Json::Array(_)) => {
-            let trimmed = text.trim_start();
-            let tmp = Lines {
-                text: trimmed,
-                base: 0,
-                bounds: vec![(0, trimmed.len())],
-            };
-            flatten(&tmp, "body", &node, &mut fields);
-            for f in &mut fields {
-                f.span = span;
-            }
-        }
-        _ => fields.push(Field {
+    let fields = if text.len() <= MAX_BODY {
+        detached_body_fields(text, span)
+    } else {
+        vec![Field {
             name: "body".into(),
             value: Value::Str(text.to_string()),
             span,
-        }),
-    }
+        }]
+    };
     ctx.emit_grouped(EventKind::Body, span, fields, group);
 }
 

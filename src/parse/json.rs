@@ -6,6 +6,8 @@
 //! Hand-written rather than nom: the grammar is tiny, and recording a span for
 //! every node is simplest with direct byte positions.
 
+use crate::input::Span;
+
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
 /// Nesting deeper than this is treated as not-JSON, so hostile input cannot
@@ -575,6 +577,31 @@ pub fn flatten(lines: &Lines, prefix: &str, node: &Node, out: &mut Vec<Field>) {
         span: lines.span_of(node.raw),
     });
     walk(lines, &mut prefix.to_string(), node, out, true);
+}
+
+/// Fields of a body whose text is not verbatim in the input (a JSON string
+/// inside a log record, a base64 HAR body, a dump joined from wrapped
+/// lines): parsed when it is JSON, else kept raw, every field pointing at
+/// `span`, the place in the input the text came from.
+pub fn detached_body_fields(text: &str, span: Span) -> Vec<Field> {
+    let trimmed = text.trim_start();
+    match parse_value(trimmed) {
+        Some(node) if matches!(node.json, Json::Object(_) | Json::Array(_)) => {
+            let tmp = Lines {
+                text: trimmed,
+                base: 0,
+                bounds: vec![(0, trimmed.len())],
+            };
+            let mut fields = Vec::new();
+            flatten(&tmp, "body", &node, &mut fields);
+            fields.into_iter().map(|f| Field { span, ..f }).collect()
+        }
+        _ => vec![Field {
+            name: "body".into(),
+            value: Value::Str(text.to_string()),
+            span,
+        }],
+    }
 }
 
 /// A JSON body starting on this line: at the line start, or after a label

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::exception::facts_from_message;
-use super::json::{Json, Node, flatten, parse_inspect, parse_value};
+use super::json::{Json, Node, detached_body_fields, flatten, parse_inspect};
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
 pub struct NodeError;
@@ -142,20 +142,9 @@ fn from_props(lines: &Lines, props: &Node, fields: &mut Vec<Field>) {
     if let Some(data) = lookup(props, "response.data") {
         match &data.json {
             Json::Object(_) | Json::Array(_) => flatten(lines, "body", data, fields),
-            Json::Str(s) => match parse_value(s) {
-                Some(inner) if matches!(inner.json, Json::Object(_)) => {
-                    let span = lines.span_of(data.value_text());
-                    let tmp = Lines {
-                        text: s,
-                        base: 0,
-                        bounds: vec![(0, s.len())],
-                    };
-                    let mut inner_fields = Vec::new();
-                    flatten(&tmp, "body", &inner, &mut inner_fields);
-                    fields.extend(inner_fields.into_iter().map(|f| Field { span, ..f }));
-                }
-                _ => push(lines, fields, "body", data, Value::Str(s.clone())),
-            },
+            Json::Str(s) => {
+                fields.extend(detached_body_fields(s, lines.span_of(data.value_text())))
+            }
             _ => {}
         }
     }

@@ -2,7 +2,7 @@
 //! (`msg`, `level`, `ts`, …). Well-known keys are mapped to the common fact
 //! names; every key is also kept as `record.<path>`.
 
-use super::json::{Json, Node, flatten, parse_value};
+use super::json::{Json, Node, detached_body_fields, flatten, parse_value};
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
 /// A JSON line is a log record only with one of these: `message` alone is
@@ -98,20 +98,10 @@ impl LineParser for JsonRecord {
             match &body.json {
                 Json::Object(_) | Json::Array(_) => flatten(lines, "body", body, &mut fields),
                 // A body logged as a JSON string: parse what is inside it.
+                // Spans inside an escaped string cannot be mapped back
+                // exactly; the fields point at the whole string instead.
                 Json::Str(s) if s.trim_start().starts_with('{') => {
-                    if let Some(inner) = parse_value(s) {
-                        let mut inner_fields = Vec::new();
-                        let tmp = Lines {
-                            text: s,
-                            base: 0,
-                            bounds: vec![(0, s.len())],
-                        };
-                        flatten(&tmp, "body", &inner, &mut inner_fields);
-                        // Spans inside an escaped string cannot be mapped back
-                        // exactly; point at the whole string instead.
-                        let span = lines.span_of(body.value_text());
-                        fields.extend(inner_fields.into_iter().map(|f| Field { span, ..f }));
-                    }
+                    fields.extend(detached_body_fields(s, lines.span_of(body.value_text())))
                 }
                 _ => continue,
             }
