@@ -20,6 +20,7 @@
 mod appline;
 mod curl_trace;
 mod exception;
+mod go;
 pub mod har;
 mod http;
 pub mod json;
@@ -283,7 +284,7 @@ pub trait LineParser {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 15] {
+fn parsers() -> [&'static dyn LineParser; 16] {
     [
         &http::RequestBody,
         &curl_trace::CurlTrace,
@@ -293,6 +294,7 @@ fn parsers() -> [&'static dyn LineParser; 15] {
         &http::Urllib3Debug,
         &traceback::PythonTraceback,
         &node::NodeError,
+        &go::GoError,
         &stack::StackTrace,
         &exception::Exceptions,
         &appline::AppLine,
