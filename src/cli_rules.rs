@@ -554,6 +554,7 @@ provider = "{{provider}}"
 when = { status = 400, error = "example_error_code" }
 # any = [ { "url.path" = { contains = "/v1/" } }, { "exception.type" = { ends_with = "ApiError" } } ]
 # unless = { endpoint = "token" }    # each condition here, on its own, stops the rule
+#                                      ([{ a, b }, { c }]: a and b together, or c)
 
 cause = "Say why this failure happens: what the error code means for this API, and what usually triggers it."
 fix = "Say what to do, step by step."

@@ -829,3 +829,43 @@ fn docs_walkthrough_new_check_test_run() {
             ));
     }
 }
+
+/// `unless` as an array of tables blocks only when a whole table holds.
+#[test]
+fn unless_array_tables_are_conjunctions() {
+    let home = tempfile::tempdir().unwrap();
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(
+        rules.path().join("acme.toml"),
+        r#"
+[[rule]]
+id = "acme.teapot"
+title = "teapot"
+when = { status = 418 }
+unless = [{ "body.code" = "brewing", "body.temp" = { gt = 90 } }]
+cause = "c"
+fix = "f"
+docs = ["https://example.com/teapot"]
+
+[[rule.example]]
+input = '''{"status": 418, "code": "brewing", "temp": 40}'''
+matches = true
+
+[[rule.example]]
+input = '''{"status": 418, "code": "brewing", "temp": 95}'''
+matches = false
+"#,
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .env("XDG_CONFIG_HOME", home.path())
+        .env("HOME", home.path())
+        .env_remove("FAULTLINE_RULES")
+        .args(["rules", "test"])
+        .arg(rules.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
+}

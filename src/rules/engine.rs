@@ -43,7 +43,7 @@ impl RuleSet {
                 .when
                 .iter_mut()
                 .chain(rule.any.iter_mut().flatten())
-                .chain(rule.unless.iter_mut());
+                .chain(rule.unless.iter_mut().flatten());
             for cond in conds.filter(|c| c.field == "input.text") {
                 for op in &mut cond.ops {
                     if let Some(pattern) = input_regex(op) {
@@ -136,8 +136,11 @@ fn evaluate_rule(rule: &Rule, facts: &Facts, input: &InputFacts) -> Option<RuleM
         vars.extend(vs);
         specificity += n;
     }
-    for cond in &rule.unless {
-        if holds(cond, facts, input, &mut Vec::new(), &mut BTreeMap::new()) {
+    for group in &rule.unless {
+        let blocked = group
+            .iter()
+            .all(|cond| holds(cond, facts, input, &mut Vec::new(), &mut BTreeMap::new()));
+        if blocked {
             return None;
         }
     }

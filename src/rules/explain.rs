@@ -45,8 +45,12 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
     }
     if !rule.unless.is_empty() {
         out.push_str("unless any of\n");
-        for c in &rule.unless {
-            out.push_str(&format!("  {}\n", c.source_text));
+        for group in &rule.unless {
+            let parts: Vec<&str> = group.iter().map(|c| c.source_text.as_str()).collect();
+            match parts.as_slice() {
+                [one] => out.push_str(&format!("  {one}\n")),
+                _ => out.push_str(&format!("  {{ {} }}\n", parts.join(", "))),
+            }
         }
     }
     out.push_str(&format!(

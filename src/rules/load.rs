@@ -711,9 +711,14 @@ impl<'s> FileLoader<'s> {
             Some(v) => match v.get_ref() {
                 DeValue::Array(items) => items
                     .iter()
-                    .flat_map(|t| self.conditions(t, scope, &mut Vec::new()))
+                    .map(|t| self.conditions(t, scope, &mut Vec::new()))
+                    .filter(|group| !group.is_empty())
                     .collect(),
-                _ => self.conditions(v, scope, &mut Vec::new()),
+                _ => self
+                    .conditions(v, scope, &mut Vec::new())
+                    .into_iter()
+                    .map(|c| vec![c])
+                    .collect(),
             },
             None => Vec::new(),
         };

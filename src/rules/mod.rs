@@ -132,7 +132,10 @@ pub struct Rule {
     pub scope: Scope,
     pub when: Vec<Condition>,
     pub any: Vec<Vec<Condition>>,
-    pub unless: Vec<Condition>,
+    /// Groups of conditions; the rule is blocked when every condition of
+    /// some group holds. `unless = {a, b}` makes each condition its own
+    /// group; `unless = [{a, b}, {c}]` blocks on (a and b) or c.
+    pub unless: Vec<Vec<Condition>>,
     pub cause: String,
     pub fix: String,
     pub check: Option<String>,

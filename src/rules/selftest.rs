@@ -248,7 +248,7 @@ fn explain(set: &RuleSet, analysis: &crate::Analysis, fired: bool) -> Vec<String
                 lines.push(format!("    (any[{i}] held as a whole)"));
             }
         }
-        for c in &rule.unless {
+        for c in rule.unless.iter().flatten() {
             let (held, text) = describe(c, facts, &analysis.input, set, false);
             let tag = if held {
                 "✗ unless held, which blocks the rule:"
