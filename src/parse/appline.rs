@@ -55,7 +55,7 @@ fn arrow_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?:^|\s)(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (?P<url>https?://\S+|/\S*) (?:->|=>|→|returned|failed with|failed:|:)\s*(?:HTTP\s*|status\s*)?(?P<status>[1-5]\d\d)\b",
+            r"(?:^|\s)(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (?P<url>https?://\S+?|/\S*?)(?::\s+| (?:->|=>|→|returned|failed with|failed:|:)\s*)(?:HTTP\s*|status\s*)?(?P<status>[1-5]\d\d)\b",
         )
         .expect("arrow regex")
     })
@@ -82,7 +82,8 @@ fn phrase_re() -> &'static Regex {
     })
 }
 
-/// Strong forms: axios' message and `METHOD target -> status`.
+/// Strong forms: axios' message and `METHOD target -> status` (also
+/// `METHOD URL: 400 Bad Request`, as Go and hand-written logs print it).
 pub struct AppLine;
 
 impl LineParser for AppLine {
