@@ -120,8 +120,13 @@ fn analyze(cli: Cli) -> ExitCode {
         "never" => false,
         _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    let style = if color || std::io::stdout().is_terminal() {
-        HumanStyle { color, width: 100 }
+    // Colour means a terminal that wants it: use its width. Otherwise (a pipe,
+    // a file, NO_COLOR, --color never) plain and narrow.
+    let style = if color {
+        HumanStyle {
+            color,
+            width: terminal_width().unwrap_or(100),
+        }
     } else {
         HumanStyle::plain()
     };
@@ -148,4 +153,10 @@ fn analyze(cli: Cli) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The terminal's width from `COLUMNS`, as shells export it; miette's own
+/// default applies when it is unknown.
+fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS").ok()?.parse().ok().filter(|w| *w >= 40)
 }
