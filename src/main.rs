@@ -158,5 +158,9 @@ fn analyze(cli: Cli) -> ExitCode {
 /// The terminal's width from `COLUMNS`, as shells export it; miette's own
 /// default applies when it is unknown.
 fn terminal_width() -> Option<usize> {
-    std::env::var("COLUMNS").ok()?.parse().ok().filter(|w| *w >= 40)
+    std::env::var("COLUMNS")
+        .ok()?
+        .parse()
+        .ok()
+        .filter(|w| *w >= 40)
 }
