@@ -37,43 +37,17 @@ pub struct Analysis {
     pub problems: Vec<InputProblem>,
 }
 
-/// Reads and analyses every source; unreadable ones become problems and the
-/// rest still run.
+/// Reads and analyses every source, one at a time (each is opened only when
+/// its turn comes, so a directory of thousands of logs holds one file open);
+/// unreadable ones become problems and the rest still run.
 pub fn analyze(sources: &[SourceRef], rules: &RuleSet) -> Analysis {
-    let mut readers: Vec<(String, std::io::Result<Box<dyn Read>>)> = Vec::new();
-    for s in sources {
-        readers.push((s.name.clone(), input::open(s)));
-    }
-    analyze_readers(readers, rules)
-}
-
-/// Analyses in-memory text (rule examples, tests).
-pub fn analyze_text(name: &str, text: &str, rules: &RuleSet) -> Analysis {
-    let reader = text.as_bytes();
-    let mut scan = Scan::new(rules);
-    let bytes = scan.source(0, reader);
-    let mut analysis = scan.finish();
-    analysis.sources.push(SourceInfo {
-        name: name.to_string(),
-        bytes: bytes.unwrap_or(0),
-    });
-    analysis
-}
-
-fn analyze_readers(
-    readers: Vec<(String, std::io::Result<Box<dyn Read>>)>,
-    rules: &RuleSet,
-) -> Analysis {
     let mut scan = Scan::new(rules);
     let mut infos = Vec::new();
     let mut problems = Vec::new();
-    for (id, (name, reader)) in readers.into_iter().enumerate() {
-        let bytes = match reader {
-            Ok(r) => scan.source(id, r),
-            Err(e) => Err(e),
-        };
-        match bytes {
-            Ok(b) => infos.push(SourceInfo { name, bytes: b }),
+    for (id, source) in sources.iter().enumerate() {
+        let name = source.name.clone();
+        match input::open(source).and_then(|reader| scan.source(id, reader)) {
+            Ok(bytes) => infos.push(SourceInfo { name, bytes }),
             Err(e) => {
                 problems.push(InputProblem {
                     name: name.clone(),
@@ -89,10 +63,21 @@ fn analyze_readers(
     analysis
 }
 
+/// Analyses in-memory text (rule examples, tests).
+pub fn analyze_text(name: &str, text: &str, rules: &RuleSet) -> Analysis {
+    let mut scan = Scan::new(rules);
+    let bytes = scan.source(0, text.as_bytes());
+    let mut analysis = scan.finish();
+    analysis.sources.push(SourceInfo {
+        name: name.to_string(),
+        bytes: bytes.unwrap_or(0),
+    });
+    analysis
+}
+
 /// Streaming state of a run: chunks go in, incidents and input hits build up.
 struct Scan<'r> {
     rules: &'r RuleSet,
-    scanner: &'r facts::InputScanner,
     hits: InputHits,
     incidents: Vec<Incident>,
 }
@@ -101,7 +86,6 @@ impl<'r> Scan<'r> {
     fn new(rules: &'r RuleSet) -> Self {
         Scan {
             rules,
-            scanner: rules.scanner(),
             hits: InputHits::default(),
             incidents: Vec::new(),
         }
@@ -113,14 +97,14 @@ impl<'r> Scan<'r> {
             let events = parse::parse_chunk(&chunk);
             let found = incidents::build(&chunk, events, &index, &self.rules.providers);
             self.incidents.extend(found);
-            self.scanner.scan(&chunk, &index, &mut self.hits);
+            self.rules.scanner().scan(&chunk, &index, &mut self.hits);
         })
     }
 
     fn finish(self) -> Analysis {
         let rules = self.rules;
         let incidents = incidents::fold_repeats(self.incidents);
-        let input = InputFacts::new(self.hits, &self.scanner.purposes, &rules.providers);
+        let input = InputFacts::new(self.hits, &self.rules.scanner().purposes, &rules.providers);
         let diagnoses = rank::diagnose(&incidents, &input, rules);
         Analysis {
             sources: Vec::new(),
