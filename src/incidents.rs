@@ -2,6 +2,8 @@
 //! exception that reported it into one failing exchange (by adjacency and
 //! shared URL), then classifies it: endpoint kind, provider, region, client.
 
+use std::collections::HashMap;
+
 use crate::facts::{Facts, Line};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
 use crate::parse::{Event, EventKind, Value, jwt, time};
@@ -621,16 +623,43 @@ fn detect_client(facts: &Facts) -> Option<(&'static str, Option<Loc>)> {
 /// Folds repeats of the same failure into the first occurrence. Two incidents
 /// are the same failure when method, status, error and exception type agree
 /// and one URL equals or truncates the other (a quoted, cut-off log line).
+///
+/// Exact repeats (a retry loop) are found by hash; only a body-less
+/// occurrence, which may be a truncated quote, is compared with the recent
+/// incidents of its kind, so a log with many distinct failures stays linear.
 pub fn fold_repeats(incidents: Vec<Incident>) -> Vec<Incident> {
+    /// How many earlier incidents of the same kind a possible quote is compared with.
+    const QUOTE_WINDOW: usize = 256;
+    type Kind = [Option<String>; 3];
+    let text = |inc: &Incident, name: &str| inc.facts.first(name).map(|v| v.value.to_string());
     let mut kept: Vec<Incident> = Vec::new();
-    'next: for inc in incidents {
-        for k in kept.iter_mut() {
-            if is_repeat(k, &inc) {
-                k.repeats.push(inc.loc);
-                continue 'next;
+    let mut exact: HashMap<(Kind, Option<String>, Option<String>), usize> = HashMap::new();
+    let mut by_kind: HashMap<Kind, Vec<usize>> = HashMap::new();
+    for inc in incidents {
+        let kind: Kind = [
+            text(&inc, "method"),
+            text(&inc, "status"),
+            text(&inc, "exception.type"),
+        ];
+        let exact_key = (kind.clone(), text(&inc, "url"), text(&inc, "error"));
+        let found = exact.get(&exact_key).copied().or_else(|| {
+            let candidates = by_kind.get(&kind)?;
+            candidates
+                .iter()
+                .rev()
+                .take(QUOTE_WINDOW)
+                .copied()
+                .find(|&k| is_repeat(&kept[k], &inc))
+        });
+        match found {
+            Some(k) => kept[k].repeats.push(inc.loc),
+            None => {
+                let index = kept.len();
+                exact.insert(exact_key, index);
+                by_kind.entry(kind).or_default().push(index);
+                kept.push(inc);
             }
         }
-        kept.push(inc);
     }
     kept
 }
@@ -649,6 +678,7 @@ fn is_repeat(first: &Incident, later: &Incident) -> bool {
     urls && same("method")
         && same("status")
         && same("exception.type")
+        // The error code, not the body, identifies the failure: bodies differ
+        // per response (Genesys' contextId), so a retry loop folds into one.
         && (same("error") || !later_body)
-        && (same("body") || !later_body)
 }
