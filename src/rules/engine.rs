@@ -292,11 +292,6 @@ fn test(
     caps: &mut Vec<(String, String)>,
     narrowed: &mut Option<(usize, usize)>,
 ) -> bool {
-    let find_ci = |needle: &str| {
-        text.to_lowercase()
-            .find(needle)
-            .filter(|_| text.len() == text.to_lowercase().len())
-    };
     match op {
         Op::Equals(lit) => eq_literal(lit, value, text),
         Op::AnyOf(lits) => lits.iter().any(|l| eq_literal(l, value, text)),
@@ -314,11 +309,14 @@ fn test(
             }
         }
         Op::Contains(s) => {
-            let hit = text.to_lowercase().contains(s.as_str());
-            if hit && let Some(p) = find_ci(s) {
+            let lower = text.to_lowercase();
+            let found = lower.find(s.as_str());
+            // Lower-casing can change byte lengths (non-ASCII); only then is
+            // the position not valid in the original text.
+            if let Some(p) = found.filter(|_| lower.len() == text.len()) {
                 *narrowed = Some((p, p + s.len()));
             }
-            hit
+            found.is_some()
         }
         Op::StartsWith(s) => text.to_lowercase().starts_with(s.as_str()),
         Op::EndsWith(s) => text.to_lowercase().ends_with(s.as_str()),
