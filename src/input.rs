@@ -155,6 +155,12 @@ pub fn open(source: &SourceRef) -> io::Result<Box<dyn Read>> {
         Origin::Stdin => Box::new(io::stdin().lock()),
         Origin::File(path) => Box::new(File::open(path)?),
     };
+    decode(raw)
+}
+
+/// Decompresses gzip (by its magic bytes), else reads as is. A gzip stream
+/// cut short yields its readable prefix, then an error that says so.
+pub fn decode<'r>(raw: impl Read + 'r) -> io::Result<Box<dyn Read + 'r>> {
     let mut reader = BufReader::new(raw);
     let magic = {
         use std::io::BufRead;
@@ -162,15 +168,66 @@ pub fn open(source: &SourceRef) -> io::Result<Box<dyn Read>> {
         buf.len() >= 2 && buf[0] == 0x1f && buf[1] == 0x8b
     };
     if magic {
-        Ok(Box::new(flate2::read::MultiGzDecoder::new(reader)))
+        Ok(Box::new(Gzip {
+            inner: flate2::read::MultiGzDecoder::new(reader),
+            out: 0,
+        }))
     } else {
         Ok(Box::new(reader))
     }
 }
 
+/// A gzip decoder whose errors say what happened and how much was read.
+struct Gzip<R: Read> {
+    inner: flate2::read::MultiGzDecoder<R>,
+    out: u64,
+}
+
+impl<R: Read> Read for Gzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.out += n as u64;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) if self.out > 0 => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the gzip data is cut short or damaged after {} decompressed bytes ({e}); the readable part was analysed",
+                    self.out
+                ),
+            )),
+            Err(e) => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("not readable as gzip ({e})"),
+            )),
+        }
+    }
+}
+
+/// Turns every carriage return not followed by a line feed (old Mac line
+/// endings, or mixed ones) into a line feed, in `buf[from..]`. Same length,
+/// so offsets still match the file. A CR at the very end is left for the
+/// next read to decide, unless `eof`.
+fn lone_cr_to_lf(buf: &mut [u8], from: usize, eof: bool) {
+    let len = buf.len();
+    for i in from..len {
+        if buf[i] == b'\r' {
+            match buf.get(i + 1) {
+                Some(b'\n') => {}
+                Some(_) => buf[i] = b'\n',
+                None if eof => buf[i] = b'\n',
+                None => {}
+            }
+        }
+    }
+}
+
 /// Streams `reader` as chunks of at most about `chunk_size` bytes, cut at line
-/// boundaries. Invalid UTF-8 is replaced, never an error. Returns the number of
-/// bytes read.
+/// boundaries. Invalid UTF-8 is replaced, never an error; lone carriage
+/// returns are line breaks. Returns the number of bytes read. A read error
+/// (a truncated gzip) comes after the text read before it was given out.
 ///
 /// A source that starts like a HAR document is read whole (up to
 /// [`crate::parse::har::MAX_HAR`]) and given as one chunk, because a HAR is
@@ -201,14 +258,30 @@ pub fn read_chunks(
             let n = match reader.read(&mut buf[..want]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+                Err(e) => {
+                    // Analyse what was readable, then report the error.
+                    lone_cr_to_lf(&mut pending, 0, true);
+                    if !pending.is_empty() {
+                        each(Chunk {
+                            source,
+                            offset,
+                            first_line: line,
+                            text: String::from_utf8_lossy(&pending).into_owned(),
+                        });
+                    }
+                    return Err(e);
+                }
             };
             if n == 0 {
                 eof = true;
+                let from = pending.len().saturating_sub(1);
+                lone_cr_to_lf(&mut pending, from, true);
                 break;
             }
             total += n as u64;
+            let from = pending.len().saturating_sub(1);
             pending.extend_from_slice(&buf[..n]);
+            lone_cr_to_lf(&mut pending, from, false);
         }
         if pending.is_empty() {
             break;
@@ -216,7 +289,9 @@ pub fn read_chunks(
         if !sniffed {
             sniffed = true;
             if crate::parse::har::sniff(&pending) {
+                let from = pending.len().saturating_sub(1);
                 total += read_whole(&mut reader, &mut pending, crate::parse::har::MAX_HAR)?;
+                lone_cr_to_lf(&mut pending, from, true);
                 eof = true;
             }
         }
@@ -225,9 +300,17 @@ pub fn read_chunks(
         } else {
             cut_point(&pending)
         };
-        // Never split a UTF-8 sequence (only possible when cutting a huge line).
-        while cut < pending.len() && cut > 0 && (pending[cut] & 0xC0) == 0x80 {
-            cut -= 1;
+        // Never split a UTF-8 sequence (only possible when cutting a huge
+        // line: after a newline, continuation bytes are invalid UTF-8 and
+        // backing up over them would cut nothing, forever).
+        if cut > 0 && pending[cut - 1] != b'\n' {
+            let mut c = cut;
+            while c < pending.len() && c > 0 && (pending[c] & 0xC0) == 0x80 {
+                c -= 1;
+            }
+            if c > 0 {
+                cut = c;
+            }
         }
         let rest = pending.split_off(cut);
         // Cutting only after b'\n' never splits a UTF-8 sequence, so lossy
@@ -369,6 +452,44 @@ mod tests {
         let mut pending = b"{".to_vec();
         let err = read_whole(&mut &har.as_bytes()[..], &mut pending, 100).unwrap_err();
         assert!(err.to_string().contains("larger than"));
+    }
+
+    #[test]
+    fn stray_continuation_bytes_after_a_newline_do_not_hang() {
+        // Found by the fuzzer: the cut backed up to 0 and looped forever.
+        let data =
+            b"\x01\x00\x00\r\x87\x87\x00\x00\x00\x00\x00\x87\x87\x00\x06\xff\xff\xff\x00\x00";
+        let mut joined = String::new();
+        read_chunks(0, &data[..], 17, |c| joined.push_str(&c.text)).unwrap();
+        assert_eq!(joined, String::from_utf8_lossy(data).replace('\r', "\n"));
+    }
+
+    #[test]
+    fn cr_only_and_mixed_line_endings_read_like_lf() {
+        let text = b"a\rb\r\nc\nd\re\r";
+        for size in [1, 2, 3, 1024] {
+            let mut joined = String::new();
+            read_chunks(0, &text[..], size, |c| joined.push_str(&c.text)).unwrap();
+            assert_eq!(joined, "a\nb\r\nc\nd\ne\n", "chunk size {size}");
+        }
+    }
+
+    #[test]
+    fn truncated_gzip_gives_its_readable_prefix_then_an_error() {
+        use std::io::Write;
+        let text = "line one\nHTTP/1.1 403 Forbidden\n".repeat(2000);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let cut = &gz[..gz.len() / 2];
+        let mut joined = String::new();
+        let reader = decode(cut).unwrap();
+        let err = read_chunks(0, reader, CHUNK_SIZE, |c| joined.push_str(&c.text)).unwrap_err();
+        assert!(err.to_string().contains("cut short"), "{err}");
+        assert!(joined.len() > 1000 && text.starts_with(&joined));
+        let err =
+            read_chunks(0, decode(&b"\x1f\x8bnot gzip"[..]).unwrap(), 64, |_| {}).unwrap_err();
+        assert!(err.to_string().contains("not readable as gzip"), "{err}");
     }
 
     #[test]
