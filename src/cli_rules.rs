@@ -208,7 +208,8 @@ pub fn render_problems(problems: &[RuleProblem]) -> String {
         let _ = handler.render_report(&mut out, p);
         out.push('\n');
     }
-    out
+    // Rule files quote examples, and examples hold credentials.
+    faultline::mask::mask(&out).into_owned()
 }
 
 pub fn run(command: RulesCommand) -> ExitCode {
@@ -362,7 +363,8 @@ pub fn explain(code: &str, args: &RuleArgs) -> ExitCode {
         if i > 0 {
             println!("\n{}\n", "─".repeat(60));
         }
-        print!("{}", faultline::rules::explain::render(rule, &set.rules));
+        let text = faultline::rules::explain::render(rule, &set.rules);
+        print!("{}", faultline::mask::mask(&text));
     }
     if problems.is_empty() {
         ExitCode::SUCCESS
@@ -469,7 +471,8 @@ fn test(paths: &[PathBuf], builtin: bool) -> ExitCode {
     };
     print_problems(&problems, "rules with problems are not tested");
     let results = run_examples(&rules, &providers);
-    print!("{}", faultline::rules::selftest::report(&results));
+    let report = faultline::rules::selftest::report(&results);
+    print!("{}", faultline::mask::mask(&report));
     if !problems.is_empty() {
         ExitCode::from(2)
     } else if results.iter().all(|r| r.passed()) {

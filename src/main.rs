@@ -70,15 +70,64 @@ enum Command {
         #[command(subcommand)]
         command: cli_rules::RulesCommand,
     },
+    /// Write a copy of logs that is safe to share: secrets masked (as in
+    /// every report); with --ids also e-mails, IP addresses, GUIDs and user
+    /// names, each replaced by a stable placeholder. Lines stay where they were.
+    Redact {
+        /// Files to redact (`-` or none: stdin).
+        paths: Vec<PathBuf>,
+        /// Write here instead of stdout (a directory when several files are given).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        /// Also replace e-mails, IP addresses, GUIDs and user names.
+        #[arg(long)]
+        ids: bool,
+    },
 }
 
 fn main() -> ExitCode {
+    install_panic_hook();
+    // Lets the test suite check the hook without a real bug to trigger it.
+    if let Some(text) = std::env::var_os("FAULTLINE_TEST_PANIC") {
+        panic!("test panic quoting its input: {}", text.to_string_lossy());
+    }
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Explain { code, rules }) => cli_rules::explain(&code, &rules),
         Some(Command::Rules { command }) => cli_rules::run(command),
+        Some(Command::Redact { paths, output, ids }) => {
+            let problems = faultline::redact::run(
+                &paths,
+                output.as_deref(),
+                &faultline::redact::Options { ids },
+            );
+            for p in &problems {
+                eprintln!("faultline redact: {p}");
+            }
+            ExitCode::from(if problems.is_empty() { 0 } else { 2 })
+        }
         None => analyze(cli),
     }
+}
+
+/// A bug must not print the input: Rust's default panic message quotes the
+/// value it choked on (a whole log line, secrets and all). This one names
+/// only the place in faultline's code, and exits 101 as a panic does.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "faultline {}: internal error{place}.\n\
+             This is a bug in faultline, not a problem with your input. Please report it\n\
+             with this message and the command you ran. If you attach the input, make it\n\
+             safe to share first: faultline redact --ids FILE -o FILE.redacted",
+            env!("CARGO_PKG_VERSION")
+        );
+        std::process::exit(101);
+    }));
 }
 
 fn analyze(cli: Cli) -> ExitCode {
@@ -112,7 +161,8 @@ fn analyze(cli: Cli) -> ExitCode {
     let analysis = faultline::analyze(&sources, &rule_set);
     problems.extend(analysis.problems.iter().cloned());
     for p in &problems {
-        eprintln!("faultline: cannot read {}: {}", p.name, p.message);
+        let message = format!("faultline: cannot read {}: {}", p.name, p.message);
+        eprintln!("{}", faultline::mask::mask(&message));
         failed = true;
     }
     let color = match cli.color.as_str() {

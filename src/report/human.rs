@@ -141,20 +141,18 @@ fn render_diagnosis(d: &Diagnosis, ctx: &ReportCtx) -> Rendered {
                 .filter(|e| e.loc.source == src)
                 .filter_map(|e| e.line.clone()),
         );
-        for l in &mut lines {
-            l.text = ctx.masker.string(&l.text);
-        }
-        let source = SparseSource::new(ctx.source_name(src).to_string(), lines);
+        let source = SparseSource::masked(ctx.source_name(src).to_string(), lines, &ctx.masker);
         let labels = d
             .evidence
             .iter()
-            .filter(|e| e.loc.source == src && source.covers(e.loc.span.start, e.loc.span.len()))
-            .map(|e| {
-                LabeledSpan::new(
+            .filter(|e| e.loc.source == src)
+            .filter_map(|e| {
+                let (start, len) = source.map(e.loc.span.start, e.loc.span.len())?;
+                Some(LabeledSpan::new(
                     Some(ctx.masker.string(&e.label)),
-                    e.loc.span.start,
-                    e.loc.span.len(),
-                )
+                    start,
+                    len,
+                ))
             })
             .collect();
         blocks.push((source, labels));

@@ -4,12 +4,16 @@
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
 use crate::facts::Line;
+use crate::mask::{Masked, Masker};
 
 /// Lines of one source, sorted and merged where they touch.
 #[derive(Debug, Clone)]
 pub struct SparseSource {
     name: String,
     pieces: Vec<Line>,
+    /// Per piece when masked: its offset and length in the source, and how
+    /// masking moved offsets inside it.
+    masks: Vec<(usize, usize, Masked)>,
 }
 
 impl SparseSource {
@@ -38,7 +42,43 @@ impl SparseSource {
             }
             pieces.push(line);
         }
-        SparseSource { name, pieces }
+        SparseSource {
+            name,
+            pieces,
+            masks: Vec::new(),
+        }
+    }
+
+    /// Like [`SparseSource::new`], each piece masked. Masks are not the
+    /// length of the secrets they hide, so pieces move: spans in the
+    /// source's offsets are placed with [`SparseSource::map`].
+    pub fn masked(name: String, lines: Vec<Line>, masker: &Masker) -> Self {
+        let mut source = Self::new(name, lines);
+        let mut delta: isize = 0;
+        for piece in &mut source.pieces {
+            let masked = masker.masked(&piece.text);
+            let (offset, len) = (piece.offset, piece.text.len());
+            piece.offset = offset.saturating_add_signed(delta);
+            delta += masked.text.len() as isize - len as isize;
+            piece.text = masked.text.clone();
+            source.masks.push((offset, len, masked));
+        }
+        source
+    }
+
+    /// Where a span of the source (offset, length) is in this source's
+    /// (masked) text; `None` when no piece holds it.
+    pub fn map(&self, offset: usize, len: usize) -> Option<(usize, usize)> {
+        if self.masks.is_empty() {
+            return self.covers(offset, len).then_some((offset, len));
+        }
+        let i = self
+            .masks
+            .iter()
+            .position(|(o, l, _)| *o <= offset && offset + len <= o + l)?;
+        let (o, _, masked) = &self.masks[i];
+        let r = masked.map_range(offset - o, offset - o + len);
+        Some((self.pieces[i].offset + r.start, r.len()))
     }
 
     pub fn covers(&self, offset: usize, len: usize) -> bool {
@@ -80,5 +120,53 @@ impl SourceCode for SparseSource {
             inner.column(),
             inner.line_count(),
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masked_pieces_keep_spans_on_their_text() {
+        let first = "Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123 x=1";
+        let second = "HTTP/1.1 401 Unauthorized";
+        let lines = vec![
+            Line {
+                source: 0,
+                offset: 100,
+                number: 5,
+                text: first.into(),
+            },
+            Line {
+                source: 0,
+                offset: 200,
+                number: 9,
+                text: second.into(),
+            },
+        ];
+        let source = SparseSource::masked(
+            "x".into(),
+            lines,
+            &Masker {
+                show_secrets: false,
+            },
+        );
+        let text = |(o, l): (usize, usize)| {
+            let piece = source
+                .pieces
+                .iter()
+                .find(|p| p.offset <= o && o + l <= p.offset + p.text.len())
+                .unwrap();
+            piece.text[o - piece.offset..o - piece.offset + l].to_string()
+        };
+        // After the mask on the same line, and on a later piece.
+        let x = 100 + first.find("x=1").unwrap();
+        assert_eq!(text(source.map(x, 3).unwrap()), "x=1");
+        assert_eq!(text(source.map(209, 3).unwrap()), "401");
+        // A span over the secret covers the mask.
+        let tok = 100 + first.find("abc").unwrap();
+        assert_eq!(text(source.map(tok, 30).unwrap()), "********");
+        assert!(source.map(150, 100).is_none());
     }
 }
