@@ -86,8 +86,9 @@ fn id_re() -> &'static Regex {
             r"|(?P<email>\b[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}\b)",
             r"|(?P<ipv4>\b(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\b)",
             r"|(?P<ipv6>\b(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}\b|\b(?:[0-9a-fA-F]{1,4}:){1,6}:(?:[0-9a-fA-F]{1,4}:){0,5}[0-9a-fA-F]{1,4}\b)",
-            // User names under their keys (JSON, dicts, forms, `name = value`).
-            r#"|(?i:(?:^|[^A-Za-z0-9_])["']?(?:user_?name|preferred_username|login|upn|user)["']?[ \t]*[:=][ \t]*["']?)(?P<user>[A-Za-z0-9._@\\-]{2,128})"#,
+            // User names under their keys: quoted (JSON, dicts) or in a form
+            // (`username=`); `login: …` in prose is not a key.
+            r#"|(?i:(?:^|[^A-Za-z0-9_])(?:["'](?:user_?name|preferred_username|login|upn|user)["'][ \t]*[:=]|(?:user_?name|preferred_username|login|upn)[ \t]*=)[ \t]*["']?)(?P<user>[A-Za-z0-9._@\\-]{2,128})"#,
         ))
         .expect("id regex")
     })
