@@ -190,3 +190,22 @@ fn the_panic_hook_never_quotes_the_input() {
     assert!(!err.contains("ab12-planted"), "{err}");
     assert!(!err.contains("test panic quoting"), "{err}");
 }
+
+#[test]
+fn docs_security_lists_every_shape_and_key() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/security.md"))
+        .unwrap();
+    for shape in SHAPES {
+        assert!(
+            doc.contains(&format!("| `{}` |", shape.name)),
+            "docs/security.md lacks the shape {}",
+            shape.name
+        );
+    }
+    for (key, _) in faultline::mask::SECRET_KEYS {
+        assert!(
+            doc.contains(&format!("`{key}`")),
+            "docs/security.md lacks the key name {key}"
+        );
+    }
+}

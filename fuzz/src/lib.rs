@@ -1,4 +1,5 @@
-//! Fuzz targets for faultline; see fuzz/README.md.
+//! Fuzz targets for faultline: how to run them is in fuzz/run.sh, what they
+//! check in docs/security.md.
 
 #[path = "targets.rs"]
 pub mod targets;
