@@ -193,8 +193,8 @@ fn the_panic_hook_never_quotes_the_input() {
 
 #[test]
 fn docs_security_lists_every_shape_and_key() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/security.md"))
-        .unwrap();
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/security.md")).unwrap();
     for shape in SHAPES {
         assert!(
             doc.contains(&format!("| `{}` |", shape.name)),

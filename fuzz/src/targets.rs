@@ -11,8 +11,11 @@ use faultline::parse;
 use faultline::rules::RuleSet;
 use faultline::rules::load::{self, RuleSource};
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target by name, as `fuzz/run.sh` and the regression test know them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("input", input),
     ("parse", parse),
     ("json", json),
@@ -22,7 +25,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("redact", redact),
 ];
 
-pub fn by_name(name: &str) -> Option<fn(&[u8])> {
+pub fn by_name(name: &str) -> Option<Target> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 

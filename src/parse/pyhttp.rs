@@ -62,10 +62,7 @@ impl LineParser for HttpClientDebug {
                         // `m`/`target` come from the unescaped text: when an
                         // escape made them differ, fall back to the whole
                         // literal rather than cut inside a character.
-                        lines.str_field(
-                            "method",
-                            first.get(m_at..m_at + m.len()).unwrap_or(first),
-                        ),
+                        lines.str_field("method", first.get(m_at..m_at + m.len()).unwrap_or(first)),
                         lines.field(
                             "url",
                             Value::Str(target.to_string()),
