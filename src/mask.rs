@@ -523,25 +523,44 @@ fn push_value(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
     }
 }
 
-/// The signature of a JWT-shaped value (`e…​.e….sig`), relative to it.
+/// The signature of a JWT-shaped value (`e….e….sig`), relative to it.
+/// Reads only as far as the value stays JWT-shaped.
 fn jwt_signature(value: &str) -> Option<Range<usize>> {
-    let mut parts = value.split('.');
-    let (h, p, s) = (parts.next()?, parts.next()?, parts.next()?);
-    if parts.next().is_some() || s.is_empty() {
-        return None;
-    }
-    let b64 = |x: &str| {
-        x.len() >= 4
-            && x.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'='))
+    let b = value.as_bytes();
+    // One base64url part (at least 4 characters, optional `=` padding):
+    // the index after it.
+    let part = |i: usize| -> Option<usize> {
+        let mut j = i;
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'_' | b'-')) {
+            j += 1;
+        }
+        if j - i < 4 {
+            return None;
+        }
+        while j < b.len() && b[j] == b'=' {
+            j += 1;
+        }
+        Some(j)
     };
     // Header and payload are JSON objects: base64 of `{` starts with `e`.
-    (b64(h) && b64(p) && b64(s) && h.starts_with('e') && p.starts_with('e'))
-        .then(|| value.len() - s.len()..value.len())
+    if b.first() != Some(&b'e') {
+        return None;
+    }
+    let h = part(0)?;
+    if b.get(h) != Some(&b'.') || b.get(h + 1) != Some(&b'e') {
+        return None;
+    }
+    let p = part(h + 1)?;
+    if b.get(p) != Some(&b'.') {
+        return None;
+    }
+    let s = part(p + 1)?;
+    (s == b.len()).then_some(p + 1..s)
 }
 
 /// Values of secret keys.
 fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
+    let mut scan = Scan::default();
     for c in key_re().captures_iter(text) {
         let (Some(k), Some(sep), Some(whole)) = (c.name("k"), c.name("sep"), c.get(0)) else {
             continue;
@@ -568,7 +587,7 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
             + (text[whole.end()..].len()
                 - text[whole.end()..].trim_start_matches([' ', '\t']).len());
         let colon = sep.as_str() == ":";
-        let Some(value) = value_at(text, pos, colon, quoted_key, kind, encoded) else {
+        let Some(value) = value_at(text, pos, colon, quoted_key, kind, encoded, &mut scan) else {
             continue;
         };
         match kind {
@@ -585,8 +604,11 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
                 push_value(text, value, out)
             }
             KeyKind::Credential => {
+                // The access key id: up to the first `/` (an id is 20
+                // characters; a longer head is masked whole).
                 let v = &text[value.clone()];
-                let end = [v.find('/'), find_ci(v, "%2f")]
+                let head = &v[..v.floor_char_boundary(256)];
+                let end = [head.find('/'), find_ci(head, "%2f")]
                     .into_iter()
                     .flatten()
                     .min()
@@ -594,7 +616,14 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
                 out.push(value.start..value.start + end);
             }
             KeyKind::Authorization => authorization(text, value, out),
-            KeyKind::Cookie => cookie_pairs(text, value, out),
+            KeyKind::Cookie => {
+                // A cookie header inside the value of one already seen (they
+                // run to the end of the line) was masked with it.
+                if value.start >= scan.cookies_done {
+                    scan.cookies_done = value.end;
+                    cookie_pairs(text, value, out);
+                }
+            }
         }
     }
 }
@@ -604,6 +633,43 @@ fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
         .as_bytes()
         .windows(needle.len())
         .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The first position at or after `pos` of something, remembered: keys
+/// come in increasing positions, and when a search from an earlier
+/// position found its target at or after `pos`, nothing lies between — so
+/// a line holding many keys is scanned once, not once per key.
+#[derive(Debug, Default, Clone, Copy)]
+struct NextOf {
+    from: usize,
+    at: Option<usize>,
+}
+
+impl NextOf {
+    fn find(&mut self, text: &str, pos: usize, search: impl Fn(&str) -> Option<usize>) -> usize {
+        match self.at {
+            Some(at) if self.from <= pos && pos <= at => at,
+            _ => {
+                let at = search(&text[pos..]).map_or(text.len(), |p| pos + p);
+                *self = NextOf {
+                    from: pos,
+                    at: Some(at),
+                };
+                at
+            }
+        }
+    }
+}
+
+/// Search state of one pass of [`keyed`] over a text.
+#[derive(Debug, Default)]
+struct Scan {
+    /// The next stop of each kind of unquoted value (see [`value_at`]).
+    stops: [NextOf; 3],
+    /// The next URL-encoded `&` (`%26`).
+    encoded_amp: NextOf,
+    /// The end of the last cookie header value masked.
+    cookies_done: usize,
 }
 
 /// The value that starts at `pos`: a quoted string's content, or an
@@ -616,33 +682,37 @@ fn value_at(
     quoted_key: bool,
     kind: KeyKind,
     encoded: bool,
+    scan: &mut Scan,
 ) -> Option<Range<usize>> {
+    // Never look past the end of the line, and never scan a line once per
+    // key on it (a long line holds many keys): every search below stops at
+    // the first line break.
     let rest = &text[pos..];
-    let line_end = rest.find(['\n', '\r']).unwrap_or(rest.len());
-    let rest = &rest[..line_end];
     // A quoted value: `\"…\"` inside a JSON string, or `"…"`, `'…'`, `` `…` ``.
     for quote in ["\\\"", "\\'", "\"", "'", "`"] {
         if let Some(inner) = rest.strip_prefix(quote) {
-            let end = closing_quote(inner, quote).unwrap_or(inner.len());
+            let end = closing_quote(inner, quote);
             let start = pos + quote.len();
             return Some(start..start + end);
         }
     }
-    let stops: &[char] = match kind {
+    let (set, stops): (usize, &[char]) = match kind {
         // Header values: to the end of the line, a closing quote or an
         // escaped line break (`\r\n` in a bytes literal).
-        KeyKind::Authorization | KeyKind::Cookie => &['\'', '"', '\\', '`'],
-        _ if colon && quoted_key => &[' ', '\t', ',', '}', ']', '\\'],
-        _ => &[
-            ' ', '\t', '&', ',', ';', '\'', '"', '\\', '}', ']', ')', '<', '>', '`',
-        ],
+        KeyKind::Authorization | KeyKind::Cookie => (0, &['\n', '\r', '\'', '"', '\\', '`']),
+        _ if colon && quoted_key => (1, &['\n', '\r', ' ', '\t', ',', '}', ']', '\\']),
+        _ => (
+            2,
+            &[
+                '\n', '\r', ' ', '\t', '&', ',', ';', '\'', '"', '\\', '}', ']', ')', '<', '>', '`',
+            ],
+        ),
     };
-    let mut end = rest.find(stops).unwrap_or(rest.len());
+    let mut end = scan.stops[set].find(text, pos, |r| r.find(stops)) - pos;
     if encoded || !colon {
         // URL-encoded form: the value ends at the next encoded `&`.
-        if let Some(p) = find_ci(&rest[..end], "%26") {
-            end = p;
-        }
+        let amp = scan.encoded_amp.find(text, pos, |r| find_ci(r, "%26")) - pos;
+        end = end.min(amp);
     }
     let value = rest[..end].trim_end();
     if value.is_empty() || value.starts_with(['{', '[', '<', '(']) {
@@ -651,22 +721,24 @@ fn value_at(
     Some(pos..pos + value.len())
 }
 
-/// The end of a quoted string's content (backslash escapes skipped).
-fn closing_quote(inner: &str, quote: &str) -> Option<usize> {
-    if quote.starts_with('\\') {
-        return inner.find(quote);
-    }
-    let q = quote.as_bytes()[0];
+/// The end of a quoted string's content (backslash escapes skipped): the
+/// closing quote, else the end of the line.
+fn closing_quote(inner: &str, quote: &str) -> usize {
     let bytes = inner.as_bytes();
+    let escaped = quote.starts_with('\\');
+    let q = *quote.as_bytes().last().unwrap_or(&b'"');
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
+            b'\n' | b'\r' => return i,
+            b'\\' if escaped && bytes.get(i + 1) == Some(&q) => return i,
             b'\\' => i += 2,
-            b if b == q => return Some(i),
+            b if b == q && !escaped => return i,
             _ => i += 1,
         }
     }
-    None
+    // An escape at the very end can step past it.
+    bytes.len().min(i)
 }
 
 /// A short run of letters: a word of prose rather than a credential.
@@ -813,8 +885,7 @@ fn har_pairs(text: &str, out: &mut Vec<Range<usize>>) {
         let Some(kind) = secret_key(k.as_str(), true) else {
             continue;
         };
-        let rest = &text[m.end()..];
-        let end = closing_quote(rest, "\"").unwrap_or(0);
+        let end = closing_quote(&text[m.end()..], "\"");
         let value = m.end()..m.end() + end;
         if value.is_empty() {
             continue;
@@ -834,15 +905,20 @@ fn har_cookie_lists(text: &str, out: &mut Vec<Range<usize>>) {
     static VALUE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| Regex::new(r#""cookies"\s*:\s*\["#).expect("har cookies regex"));
     let value = VALUE.get_or_init(|| Regex::new(r#""value"\s*:\s*""#).expect("har value regex"));
+    // The first `]` after each list start, found once for all of them
+    // (many lists and no `]` must not scan the text once per list).
+    let mut close = NextOf::default();
+    // Lists that share a `]` share their values: each byte is read once.
+    let mut done = 0;
     for m in re.find_iter(text) {
-        let end = text[m.end()..]
-            .find(']')
-            .map_or(text.len(), |p| m.end() + p);
-        for v in value.find_iter(&text[m.end()..end]) {
-            let start = m.end() + v.end();
-            if let Some(len) = closing_quote(&text[start..end], "\"") {
-                out.push(start..start + len);
-            }
+        let end = close.find(text, m.end(), |r| r.find(']'));
+        let from = m.end().max(done);
+        done = end;
+        for v in value.find_iter(&text[from..end]) {
+            let v = (from + v.start())..(from + v.end());
+            let start = v.end;
+            let len = closing_quote(&text[start..end], "\"");
+            out.push(start..start + len);
         }
     }
 }
@@ -857,17 +933,25 @@ fn pem(text: &str, out: &mut Vec<Range<usize>>) {
     });
     let end_re =
         END.get_or_init(|| Regex::new(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----").expect("pem"));
+    // The next END, and the next line end, after each BEGIN: searched once
+    // for all of them.
+    let mut next_end = NextOf::default();
+    let mut next_stop = NextOf::default();
+    let mut lines_done = 0;
     for m in begin.find_iter(text) {
         let start = m.end();
-        if let Some(e) = end_re.find(&text[start..]) {
-            out.push(start..start + e.start());
+        let e = next_end.find(text, start, |r| end_re.find(r).map(|e| e.start()));
+        if e < text.len() {
+            out.push(start..e);
             continue;
         }
         // Cut short: the rest of this line (up to a closing quote), then
         // every following line that is pure base64.
-        let line_end = text[start..]
-            .find(['\n', '"', '\''])
-            .map_or(text.len(), |p| start + p);
+        let line_end = next_stop.find(text, start, |r| r.find(['\n', '"', '\'']));
+        if start < lines_done {
+            out.push(start..line_end);
+            continue;
+        }
         out.push(start..line_end);
         let mut pos = line_end;
         while text[pos..].starts_with('\n') {
@@ -884,6 +968,7 @@ fn pem(text: &str, out: &mut Vec<Range<usize>>) {
             out.push(next..next + line.len());
             pos = next_end;
         }
+        lines_done = pos;
     }
 }
 
