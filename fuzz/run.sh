@@ -38,5 +38,5 @@ fi
 # every crasher it can; each is written to artifacts/TARGET.
 exec "$bin" "$corpus" \
     -max_total_time="$seconds" -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-    -timeout=10 -rss_limit_mb=4096 -max_len=65536 \
+    -timeout=30 -rss_limit_mb=4096 -max_len=65536 \
     -artifact_prefix="artifacts/$target/" -print_final_stats=1
