@@ -60,6 +60,11 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
     for p in inputs.problems.iter().filter(|p| p.severity == "error") {
         note!("faultline: {}", report::text::visible(&p.message));
     }
+    // Nothing readable: the errors above are the whole answer, not a report
+    // saying that nothing was found.
+    if inputs.sources.is_empty() && inputs.problems.iter().any(|p| p.severity == "error") {
+        return ExitCode::from(2);
+    }
     let analysis = faultline::analyze(&inputs.sources, &loaded.set);
     let mut problems: Vec<Problem> = loaded.problems.iter().map(rule_problem).collect();
     problems.extend(inputs.problems);

@@ -46,7 +46,6 @@ Exit status: 0 nothing failing at or above --fail-on, 1 failures found,
 #[command(
     name = "faultline",
     version,
-    args_conflicts_with_subcommands = true,
     after_help = EXAMPLES,
     max_term_width = 100
 )]
