@@ -199,7 +199,11 @@ fn short_entries(text: &str) -> Vec<(String, String)> {
     text.lines()
         .map(|l| {
             let (place, rest) = l.split_once(": ").unwrap();
-            let id = rest.split_whitespace().nth(1).unwrap().trim_end_matches(':');
+            let id = rest
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .trim_end_matches(':');
             (place.to_string(), id.to_string())
         })
         .collect()
@@ -223,7 +227,12 @@ fn formats_agree_on_the_diagnoses() {
         .iter()
         .map(|d| {
             (
-                format!("{}:{}:{}", d["source"].as_str().unwrap(), d["line"], d["column"]),
+                format!(
+                    "{}:{}:{}",
+                    d["source"].as_str().unwrap(),
+                    d["line"],
+                    d["column"]
+                ),
                 d["rule"].as_str().unwrap().to_string(),
             )
         })

@@ -47,9 +47,35 @@ fn global_flags_work_before_and_after_the_subcommand() {
     let home = tempfile::tempdir().unwrap();
     let rules = tempfile::tempdir().unwrap();
     for args in [
-        vec!["--no-builtin", "--rules", "R", "rules", "list", "--format", "json"],
-        vec!["rules", "list", "--no-builtin", "--rules", "R", "-f", "json"],
-        vec!["-f", "json", "--color", "never", "rules", "--no-builtin", "list", "--rules", "R"],
+        vec![
+            "--no-builtin",
+            "--rules",
+            "R",
+            "rules",
+            "list",
+            "--format",
+            "json",
+        ],
+        vec![
+            "rules",
+            "list",
+            "--no-builtin",
+            "--rules",
+            "R",
+            "-f",
+            "json",
+        ],
+        vec![
+            "-f",
+            "json",
+            "--color",
+            "never",
+            "rules",
+            "--no-builtin",
+            "list",
+            "--rules",
+            "R",
+        ],
     ] {
         let args: Vec<String> = args
             .iter()
@@ -80,13 +106,18 @@ fn global_flags_work_before_and_after_the_subcommand() {
         .args([FORUM, "-f", "short", "-q"])
         .assert()
         .code(1)
-        .stdout(predicate::str::starts_with("fixtures/seed/forum-thread.txt:"));
+        .stdout(predicate::str::starts_with(
+            "fixtures/seed/forum-thread.txt:",
+        ));
 }
 
 #[test]
 fn a_misspelt_command_gets_did_you_mean_not_cannot_read() {
     let home = tempfile::tempdir().unwrap();
-    let out = faultline(&home).args(["expalin", "invalid_grant"]).output().unwrap();
+    let out = faultline(&home)
+        .args(["expalin", "invalid_grant"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("no such command or file: `expalin`"), "{err}");
@@ -173,14 +204,26 @@ fn renders_at_60_120_and_200_columns() {
             .output()
             .unwrap();
         let text = stdout(&out);
-        assert_eq!(overflowing(&text, width), Vec::<String>::new(), "at {width}");
+        assert_eq!(
+            overflowing(&text, width),
+            Vec::<String>::new(),
+            "at {width}"
+        );
         // The incident header: on one line when it fits, else the place below.
         let header = text.lines().next().unwrap();
-        assert!(header.starts_with("── https://api.mypurecloud.com/oauth/token → 403 invalid_grant"));
+        assert!(
+            header.starts_with("── https://api.mypurecloud.com/oauth/token → 403 invalid_grant")
+        );
         if width >= 100 {
-            assert!(header.ends_with("── fixtures/seed/forum-thread.txt:7"), "{header}");
+            assert!(
+                header.ends_with("── fixtures/seed/forum-thread.txt:7"),
+                "{header}"
+            );
         } else {
-            assert_eq!(text.lines().nth(1), Some("   fixtures/seed/forum-thread.txt:7"));
+            assert_eq!(
+                text.lines().nth(1),
+                Some("   fixtures/seed/forum-thread.txt:7")
+            );
         }
         // URLs and code are never broken across lines.
         assert!(text.contains("https://login.mypurecloud.com/oauth/token"));
@@ -237,7 +280,10 @@ fn control_characters_from_input_and_file_names_are_escaped() {
                 "{format}: {bad:?} reached the terminal:\n{text}"
             );
         }
-        assert!(text.contains("evil␛]0;pwned␇␊name.log"), "{format}:\n{text}");
+        assert!(
+            text.contains("evil␛]0;pwned␇␊name.log"),
+            "{format}:\n{text}"
+        );
     }
     // `short` stays one line per failing call.
     let out = faultline(&home)
@@ -304,10 +350,15 @@ fn the_real_terminal_width_is_used_not_only_columns() {
     assert!(narrow.lines().any(|l| l.chars().count() > 50));
     // At 200 columns the snippet shows the whole 107-column line.
     assert!(
-        wide.lines().any(|l| l.starts_with("7 │ requests.exceptions.HTTPError")),
+        wide.lines()
+            .any(|l| l.starts_with("7 │ requests.exceptions.HTTPError")),
         "{wide}"
     );
-    assert!(!narrow.lines().any(|l| l.starts_with("7 │ requests.exceptions")));
+    assert!(
+        !narrow
+            .lines()
+            .any(|l| l.starts_with("7 │ requests.exceptions"))
+    );
 }
 
 #[test]
@@ -375,11 +426,22 @@ fn a_closed_pipe_ends_every_command_quietly() {
         // Close the reading end before anything is written.
         drop(child.stdout.take());
         let mut err = String::new();
-        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
         let status = child.wait().unwrap();
         assert_ne!(status.code(), Some(101), "{args:?} panicked: {err}");
-        assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{args:?}: {err}");
-        assert!(matches!(status.code(), Some(0..=2)), "{args:?}: {status:?} {err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            matches!(status.code(), Some(0..=2)),
+            "{args:?}: {status:?} {err}"
+        );
     }
 }
 
@@ -442,7 +504,11 @@ fn binary_files_are_skipped_with_a_note() {
     // UTF-16 text is named as such.
     let utf16: Vec<u8> = [0xff, 0xfe]
         .into_iter()
-        .chain("HTTP/1.1 500\n".encode_utf16().flat_map(|u| u.to_le_bytes()))
+        .chain(
+            "HTTP/1.1 500\n"
+                .encode_utf16()
+                .flat_map(|u| u.to_le_bytes()),
+        )
         .collect();
     std::fs::write(dir.path().join("win.log"), utf16).unwrap();
     faultline(&home)
@@ -468,12 +534,18 @@ fn stdin_on_a_terminal_says_how_to_paste_and_no_input_says_what_to_do() {
         out.contains("paste the error, then press Ctrl-D (Ctrl-Z then Enter on Windows)"),
         "{out}"
     );
-    assert!(out.contains("<stdin>:1:1: error unexplained: response → 500"), "{out}");
+    assert!(
+        out.contains("<stdin>:1:1: error unexplained: response → 500"),
+        "{out}"
+    );
     let Some(out) = in_terminal(80, &format!("{bin}; echo status=$?"), &[]) else {
         return;
     };
     assert!(out.contains("faultline: nothing to read."), "{out}");
-    assert!(out.contains("Ctrl-D (Ctrl-Z then Enter on Windows)"), "{out}");
+    assert!(
+        out.contains("Ctrl-D (Ctrl-Z then Enter on Windows)"),
+        "{out}"
+    );
     assert!(!out.contains("pbpaste"), "not macOS-only: {out}");
     assert!(out.contains("status=2"), "{out}");
 }
@@ -508,7 +580,12 @@ fn brief_keeps_causes_and_fixes_only() {
     let home = tempfile::tempdir().unwrap();
     let full = stdout(&faultline(&home).arg(FORUM).output().unwrap());
     let brief = stdout(&faultline(&home).args(["--brief", FORUM]).output().unwrap());
-    assert!(brief.len() * 2 < full.len(), "{} vs {}", brief.len(), full.len());
+    assert!(
+        brief.len() * 2 < full.len(),
+        "{} vs {}",
+        brief.len(),
+        full.len()
+    );
     for gone in ["not this:", "check:", "── Notes on the input ──", "╭─["] {
         assert!(full.contains(gone), "{gone}");
         assert!(!brief.contains(gone), "{gone} in --brief");
@@ -559,7 +636,9 @@ fn output_file_and_quiet() {
         .args(["-o", "/nonexistent-dir/x.txt", FORUM])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("cannot write /nonexistent-dir/x.txt"));
+        .stderr(predicate::str::contains(
+            "cannot write /nonexistent-dir/x.txt",
+        ));
 }
 
 #[test]
@@ -577,7 +656,10 @@ fn an_unexplained_failure_shows_the_command_to_write_its_rule() {
         .output()
         .unwrap();
     let text = stdout(&out);
-    assert!(text.contains("No rule explains this failure. Write one from it:"), "{text}");
+    assert!(
+        text.contains("No rule explains this failure. Write one from it:"),
+        "{text}"
+    );
     let command = text
         .lines()
         .find(|l| l.trim_start().starts_with("faultline rules new "))

@@ -60,7 +60,13 @@ fn analyse(path: &Path, rules: &RuleSet) -> faultline::Analysis {
 }
 
 fn render(analysis: &faultline::Analysis, rules: &RuleSet, format: Format) -> String {
-    let ctx = ReportCtx::new(analysis, rules, Masker { show_secrets: false });
+    let ctx = ReportCtx::new(
+        analysis,
+        rules,
+        Masker {
+            show_secrets: false,
+        },
+    );
     report::render(format, &ctx, HumanStyle::plain())
 }
 

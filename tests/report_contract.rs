@@ -68,7 +68,13 @@ fn every_fixture_report_validates_against_the_schema() {
             origin: Origin::File(path.clone()),
         };
         let analysis = faultline::analyze(&[source], &rules);
-        let ctx = ReportCtx::new(&analysis, &rules, Masker { show_secrets: false });
+        let ctx = ReportCtx::new(
+            &analysis,
+            &rules,
+            Masker {
+                show_secrets: false,
+            },
+        );
         let doc: serde_json::Value = serde_json::from_str(&report::render_json(&ctx)).unwrap();
         for e in errors(&validator, &doc) {
             failures.push(format!("{}: {e}", path.display()));
@@ -108,7 +114,10 @@ fn the_schema_rejects_what_the_docs_do_not_describe() {
     wrong["diagnoses"][0]["severity"] = serde_json::json!("fatal");
     assert!(!errors(&validator, &wrong).is_empty());
     let mut missing = good;
-    missing["diagnoses"][0].as_object_mut().unwrap().remove("line");
+    missing["diagnoses"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("line");
     assert!(!errors(&validator, &missing).is_empty());
 }
 
@@ -138,7 +147,10 @@ fn the_docs_describe_every_field_of_the_schema() {
         .iter()
         .filter(|f| !docs.contains(&format!("`{f}`")))
         .collect();
-    assert!(missing.is_empty(), "docs/report.md does not describe {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "docs/report.md does not describe {missing:?}"
+    );
 }
 
 fn faultline(home: &tempfile::TempDir) -> Command {

@@ -42,7 +42,13 @@ fn evidence_lines(a: &Analysis, d: &Diagnosis) -> Vec<usize> {
 }
 
 fn render(a: &Analysis, rules: &RuleSet) -> (String, String) {
-    let ctx = ReportCtx::new(a, rules, Masker { show_secrets: false });
+    let ctx = ReportCtx::new(
+        a,
+        rules,
+        Masker {
+            show_secrets: false,
+        },
+    );
     (render_human(&ctx, HumanStyle::plain()), render_json(&ctx))
 }
 

@@ -196,7 +196,11 @@ pub fn unsafe_reason(_dir: &Path) -> Option<String> {
 /// each once across calls (`seen` holds canonical paths). Whatever cannot be
 /// used is a problem: a missing path, an unreadable directory, a special
 /// file, a symlink loop.
-fn rule_files(path: &Path, seen: &mut BTreeSet<PathBuf>, problems: &mut Vec<RuleProblem>) -> Vec<PathBuf> {
+fn rule_files(
+    path: &Path,
+    seen: &mut BTreeSet<PathBuf>,
+    problems: &mut Vec<RuleProblem>,
+) -> Vec<PathBuf> {
     let name = path.display().to_string();
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
@@ -231,7 +235,9 @@ fn rule_files(path: &Path, seen: &mut BTreeSet<PathBuf>, problems: &mut Vec<Rule
                     let file = e.path().display().to_string();
                     problems.push(RuleProblem::unreadable(
                         &file,
-                        format!("`{file}` is not a regular file (a FIFO, socket or device); skipped"),
+                        format!(
+                            "`{file}` is not a regular file (a FIFO, socket or device); skipped"
+                        ),
                     ));
                 }
                 Err(err) => {
@@ -388,7 +394,10 @@ pub fn origin(paths: &[RulesPath], r: &Rule) -> String {
 }
 
 fn overrides_user(r: &Rule) -> bool {
-    r.origin.overrides.as_ref().is_some_and(|f| !is_builtin_file(f))
+    r.origin
+        .overrides
+        .as_ref()
+        .is_some_and(|f| !is_builtin_file(f))
 }
 
 /// Whether `name` is one of the built-in rule files.

@@ -48,7 +48,11 @@ fn status_query(q: &str) -> Option<f64> {
 
 /// Values of several shapes (a word, an id, a GUID) that no pattern naming
 /// an error matches; one that does captures any value (an id, a name).
-const NEUTRAL_PROBES: &[&str] = &["qz0x", "Zq9Kx8Lm7Pn6", "0f3c2a1b-9d8e-4f7a-b6c5-d4e3f2a1b0c9"];
+const NEUTRAL_PROBES: &[&str] = &[
+    "qz0x",
+    "Zq9Kx8Lm7Pn6",
+    "0f3c2a1b-9d8e-4f7a-b6c5-d4e3f2a1b0c9",
+];
 
 /// Whether `op` accepts the query as a value.
 fn accepts(op: &Op, field: &str, query: &str) -> bool {
@@ -66,20 +70,31 @@ fn accepts(op: &Op, field: &str, query: &str) -> bool {
         // nothing about the query.
         Op::Regex(re) => {
             status.is_none()
-                && re.is_match(query.trim())
-                && !NEUTRAL_PROBES.iter().any(|p| re.is_match(p))
+                && ((re.is_match(query.trim()) && !NEUTRAL_PROBES.iter().any(|p| re.is_match(p)))
+                    || mentions(re.as_str(), query))
         }
         Op::Contains(s) => s.len() >= 4 && query.to_lowercase().contains(s.as_str()),
         Op::Gt(n) => numeric_field && status.is_some_and(|v| v > *n),
         Op::Lt(n) => numeric_field && status.is_some_and(|v| v < *n),
         Op::Gte(n) => numeric_field && status.is_some_and(|v| v >= *n),
         Op::Lte(n) => numeric_field && status.is_some_and(|v| v <= *n),
-        Op::StartsWith(_)
-        | Op::EndsWith(_)
-        | Op::Exists(_)
-        | Op::SameAs(_)
-        | Op::Input(_) => false,
+        Op::StartsWith(_) | Op::EndsWith(_) | Op::Exists(_) | Op::SameAs(_) | Op::Input(_) => false,
     }
+}
+
+/// Whether a pattern names the query literally, as a whole word: a
+/// transport error code (`ENOTFOUND`) the pattern only accepts in context
+/// (`getaddrinfo ENOTFOUND`).
+fn mentions(pattern: &str, query: &str) -> bool {
+    let q = query.trim();
+    if q.len() < 4 || !q.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return false;
+    }
+    let p = pattern.to_ascii_lowercase();
+    let q = q.to_ascii_lowercase();
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+    p.match_indices(&q)
+        .any(|(i, _)| !word(p[..i].chars().next_back()) && !word(p[i + q.len()..].chars().next()))
 }
 
 /// A condition that tests for the query (every op of it accepts it, and at
@@ -177,6 +192,8 @@ fn nearest(set: &RuleSet, query: &str) -> Option<String> {
             let similarity = strsim::jaro_winkler(&q, &n);
             (distance, similarity, w, n.len())
         })
+        // A typo rarely hits the first letter; `ENOTFOUND` is not `not.found`.
+        .filter(|(_, _, w, _)| normalise(w).chars().next() == q.chars().next())
         .filter(|(d, s, _, len)| (*d <= 2 && *len > 4) || *s >= 0.93)
         .min_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)))
         .map(|(_, _, w, _)| w)
@@ -222,11 +239,7 @@ fn reason_phrase(status: u16) -> Option<&'static str> {
 /// One rule, short: title, cause, fix, how to confirm, docs.
 fn short(rule: &Rule, width: usize, paint: Paint) -> String {
     let mut out = String::new();
-    let head = format!(
-        "{} — {}",
-        rule.id,
-        rule.title
-    );
+    let head = format!("{} — {}", rule.id, rule.title);
     for l in text::wrap(&head, width, "", "  ") {
         out.push_str(&paint.bold(&l));
         out.push('\n');
@@ -310,7 +323,9 @@ fn lookup(query: &str, full: bool, global: &GlobalArgs, command: &str) -> ExitCo
                 "faultline: no rule has the id `{shown}`, and none tests for an error code, status or transport error `{shown}`"
             ),
         }
-        note!("  see `faultline rules list`; write one: `faultline rules new provider.what-failed`");
+        note!(
+            "  see `faultline rules list`; write one: `faultline rules new provider.what-failed`"
+        );
         return ExitCode::from(2);
     }
     let look = output::look(global.color, global.width, global.output.is_some());

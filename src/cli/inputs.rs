@@ -136,7 +136,9 @@ pub fn resolve(paths: &[PathBuf], verbose: bool, quiet: bool) -> Inputs {
 fn stdin_head() -> std::io::Result<Vec<u8>> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        note!("faultline: reading stdin: paste the error, then press Ctrl-D (Ctrl-Z then Enter on Windows)");
+        note!(
+            "faultline: reading stdin: paste the error, then press Ctrl-D (Ctrl-Z then Enter on Windows)"
+        );
         return Ok(Vec::new());
     }
     let mut lock = stdin.lock();

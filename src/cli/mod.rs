@@ -82,7 +82,13 @@ pub struct GlobalArgs {
     pub format: Option<String>,
 
     /// Colour: auto (when stdout is a terminal and NO_COLOR is unset), always, never.
-    #[arg(long, value_enum, default_value = "auto", global = true, value_name = "WHEN")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        global = true,
+        value_name = "WHEN"
+    )]
     pub color: ColorChoice,
 
     /// Write the output to FILE instead of stdout.
@@ -179,9 +185,7 @@ pub fn main() -> ExitCode {
         Some(Command::Rules { command }) => rules::run(command, &global),
         Some(Command::Completions { shell }) => completions(shell, &global),
         Some(Command::Man) => man(&global),
-        Some(Command::ReportSchema) => {
-            emit(&global, faultline::report::REPORT_SCHEMA)
-        }
+        Some(Command::ReportSchema) => emit(&global, faultline::report::REPORT_SCHEMA),
     }
 }
 

@@ -137,7 +137,12 @@ fn pick(file: &Path, line: Option<usize>, global: &GlobalArgs) -> Result<Inciden
                     "  --from {}:{}   {}",
                     name,
                     i.loc.line,
-                    visible(&Masker { show_secrets: false }.string(&i.headline()))
+                    visible(
+                        &Masker {
+                            show_secrets: false
+                        }
+                        .string(&i.headline())
+                    )
                 )
             })
             .collect::<Vec<_>>()
@@ -294,7 +299,10 @@ fn conditions(facts: &Facts) -> Vec<(String, String)> {
 }
 
 fn quote_key(field: &str) -> String {
-    if field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if field
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         field.to_string()
     } else {
         format!("\"{field}\"")
@@ -304,7 +312,9 @@ fn quote_key(field: &str) -> String {
 /// The incident's lines, masked, at most `MAX_LINES` of them.
 fn example_text(incident: &Incident) -> String {
     const MAX_LINES: usize = 80;
-    let masker = Masker { show_secrets: false };
+    let masker = Masker {
+        show_secrets: false,
+    };
     let text = masker.string(&incident.excerpt.text);
     let mut lines: Vec<&str> = text.lines().collect();
     lines.truncate(MAX_LINES);
@@ -332,7 +342,10 @@ fn near_miss(example: &str, facts: &Facts) -> Option<String> {
 
 fn render(id: &str, incident: &Incident, when: &[(String, String)], near: Option<&str>) -> String {
     let provider = id.split('.').next().unwrap_or("acme");
-    let headline = Masker { show_secrets: false }.string(&incident.headline());
+    let headline = Masker {
+        show_secrets: false,
+    }
+    .string(&incident.headline());
     let mut out = String::new();
     out.push_str(&format!(
         "# Written by `faultline rules new` from this failing call:\n#   {}\n",
@@ -347,7 +360,9 @@ fn render(id: &str, incident: &Incident, when: &[(String, String)], near: Option
     out.push_str(&format!("id = {}\n", toml_string(id)));
     out.push_str("title = 'Say in one line what went wrong'\n");
     out.push_str("severity = \"error\"      # error | warning | info\n");
-    out.push_str("confidence = 0.5        # 0..1: how sure you are of the cause when this matches\n");
+    out.push_str(
+        "confidence = 0.5        # 0..1: how sure you are of the cause when this matches\n",
+    );
     out.push_str(&format!("provider = {}\n", toml_string(provider)));
     let entries: Vec<String> = when.iter().map(|(k, v)| format!("{k} = {v}")).collect();
     out.push_str(&format!("when = {{ {} }}\n", entries.join(", ")));
@@ -359,7 +374,10 @@ fn render(id: &str, incident: &Incident, when: &[(String, String)], near: Option
          docs = ['https://example.com/replace-with-the-page-that-documents-this-error']\n\n",
     );
     out.push_str("[[rule.example]]\nname = \"the-failing-call\"\n");
-    out.push_str(&format!("input = {}\nmatches = true\n", toml_block(&example_text(incident))));
+    out.push_str(&format!(
+        "input = {}\nmatches = true\n",
+        toml_block(&example_text(incident))
+    ));
     if let Some(near) = near {
         out.push_str(
             "\n# A near miss: the same call failing for another reason. Replace it with a\n\
@@ -524,6 +542,9 @@ mod tests {
             split_spec("no/such/file.log:12"),
             (PathBuf::from("no/such/file.log"), Some(12))
         );
-        assert_eq!(split_spec("no/such/file.log"), (PathBuf::from("no/such/file.log"), None));
+        assert_eq!(
+            split_spec("no/such/file.log"),
+            (PathBuf::from("no/such/file.log"), None)
+        );
     }
 }

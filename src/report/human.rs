@@ -110,7 +110,12 @@ fn header(w: &mut Writer, incident: &Incident) {
     );
     let one = format!("── {headline} ── {place}");
     if text::width(&one) <= w.style.width {
-        w.line(&format!("{} {} {} {place}", p.dim("──"), p.bold(&headline), p.dim("──")));
+        w.line(&format!(
+            "{} {} {} {place}",
+            p.dim("──"),
+            p.bold(&headline),
+            p.dim("──")
+        ));
     } else {
         w.line(&format!("{} {}", p.dim("──"), p.bold(&headline)));
         w.line(&format!("   {place}"));
@@ -346,7 +351,10 @@ pub fn suggested_rule_id(incident: &Incident) -> String {
         .map(kebab)
         .filter(|s| !s.is_empty())
         .or_else(|| f.num("status").map(|s| format!("http-{}", s as i64)))
-        .or_else(|| f.str("exception.type").map(|t| kebab(t.rsplit('.').next().unwrap_or(t))))
+        .or_else(|| {
+            f.str("exception.type")
+                .map(|t| kebab(t.rsplit('.').next().unwrap_or(t)))
+        })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "failure".to_string());
     format!("{provider}.{what}")

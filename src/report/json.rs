@@ -177,12 +177,7 @@ fn incident(ctx: &ReportCtx, index: usize) -> IncidentOut {
     let m = |s: &str| ctx.masker.string(s);
     let i = &ctx.analysis.incidents[index];
     let s = |k: &str| i.facts.str(k).map(m);
-    let end_line = i.excerpt.number
-        + i.excerpt
-            .text
-            .trim_end_matches('\n')
-            .matches('\n')
-            .count();
+    let end_line = i.excerpt.number + i.excerpt.text.trim_end_matches('\n').matches('\n').count();
     IncidentOut {
         id: index + 1,
         source: ctx.source_name(i.source).to_string(),

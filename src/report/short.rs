@@ -62,10 +62,7 @@ pub fn render_short_with(ctx: &ReportCtx, all: bool) -> String {
             let (name, line, column) = place(ctx, d);
             let more = diags.len() - 1;
             let alternatives = if !all && more > 0 {
-                format!(
-                    " (+{more} other cause{})",
-                    if more == 1 { "" } else { "s" }
-                )
+                format!(" (+{more} other cause{})", if more == 1 { "" } else { "s" })
             } else {
                 String::new()
             };

@@ -263,7 +263,12 @@ mod tests {
         );
         assert_eq!(
             lines,
-            vec!["> one two three", "  four five six", "  seven eight", "  nine ten"]
+            vec![
+                "> one two three",
+                "  four five six",
+                "  seven eight",
+                "  nine ten"
+            ]
         );
     }
 
