@@ -207,7 +207,7 @@ pub fn message_pattern(message: &str) -> String {
           | (?P<guid>\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b)
           | (?P<host>\b[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*\.[a-zA-Z]{2,}\b)
           | (?P<hex>\b[0-9a-fA-F]{16,}\b)
-          | (?P<number>\d+(?:\.\d+)*)
+          | (?P<number>\b\d+(?:[.:/-]\d+)*\b)
           | (?P<space>\s+)",
         )
         .expect("a valid pattern")
@@ -234,7 +234,7 @@ pub fn message_pattern(message: &str) -> String {
         } else if c.name("hex").is_some() {
             r"[0-9a-f]+"
         } else if c.name("number").is_some() {
-            r"\d+(?:\.\d+)*"
+            r"\d[\d.:/-]*"
         } else {
             r"\s+"
         };
@@ -245,6 +245,30 @@ pub fn message_pattern(message: &str) -> String {
     out
 }
 
+/// Where an error code is found, most specific first: the incident's own
+/// code facts, then the usual places in a JSON error body.
+const CODE_FIELDS: &[&str] = &[
+    "error.code",
+    "error",
+    "body.error.code",
+    "body.code",
+    "body.error_code",
+    "body.errorCode",
+    "body.error.type",
+    "exception.code",
+];
+
+/// Where a human-readable message is found, best first.
+const MESSAGE_FIELDS: &[&str] = &[
+    "message",
+    "body.error_description",
+    "body.message",
+    "body.error.message",
+    "body.detail",
+    "exception.message",
+    "exception.cause.message",
+];
+
 /// The facts worth testing, as `when` entries, most distinctive last
 /// (the message, dropped first when the rule does not hold on its example).
 fn conditions(facts: &Facts) -> Vec<(String, String)> {
@@ -253,14 +277,15 @@ fn conditions(facts: &Facts) -> Vec<(String, String)> {
     if let Some(s) = facts.num("status") {
         when.push(("status".into(), format!("{}", s as i64)));
     }
-    if let Some(e) = facts.str("endpoint") {
+    if let Some(e) = facts.str("endpoint").filter(|e| *e != "unknown") {
         when.push(("endpoint".into(), toml_string(e)));
     }
     if let Some(p) = facts.str("provider") {
         when.push(("provider".into(), toml_string(p)));
     }
-    let code = ["error.code", "error"]
-        .into_iter()
+    let code = CODE_FIELDS
+        .iter()
+        .copied()
         .filter(|f| known(f))
         .find_map(|f| facts.str(f).map(|v| (f, v)));
     if let Some((field, value)) = code {
@@ -271,23 +296,16 @@ fn conditions(facts: &Facts) -> Vec<(String, String)> {
     {
         when.push(("\"exception.type\"".into(), toml_string(t)));
     }
-    let message = [
-        "message",
-        "body.error_description",
-        "body.message",
-        "body.error.message",
-        "body.detail",
-        "exception.message",
-        "exception.cause.message",
-    ]
-    .into_iter()
-    .filter(|f| known(f))
-    .find_map(|f| {
-        facts
-            .str(f)
-            .filter(|m| m.chars().any(|c| c.is_alphabetic()) && m.len() >= 8)
-            .map(|m| (f, m))
-    });
+    let message = MESSAGE_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| known(f))
+        .find_map(|f| {
+            facts
+                .str(f)
+                .filter(|m| m.chars().any(|c| c.is_alphabetic()) && m.len() >= 8)
+                .map(|m| (f, m))
+        });
     if let Some((field, m)) = message {
         let pattern = message_pattern(m);
         when.push((
@@ -309,38 +327,80 @@ fn quote_key(field: &str) -> String {
     }
 }
 
-/// The incident's lines, masked, at most `MAX_LINES` of them.
+/// The incident's lines, masked.
 fn example_text(incident: &Incident) -> String {
-    const MAX_LINES: usize = 80;
     let masker = Masker {
         show_secrets: false,
     };
     let text = masker.string(&incident.excerpt.text);
-    let mut lines: Vec<&str> = text.lines().collect();
-    lines.truncate(MAX_LINES);
-    let mut out = lines.join("\n");
+    let mut out = text.trim_end_matches('\n').to_string();
     out.push('\n');
     out
 }
 
-/// The example with its error code (or else its status) changed: the same
-/// call failing for another reason, which the rule must not match.
-fn near_miss(example: &str, facts: &Facts) -> Option<String> {
-    let code = ["error.code", "error"]
-        .into_iter()
-        .find_map(|f| facts.str(f))
-        .filter(|c| c.len() >= 3 && example.contains(*c));
-    if let Some(code) = code {
-        return Some(example.replace(code, "some_other_error"));
-    }
+/// The call as a curl -v transcript, from its facts: for a call whose own
+/// lines do not stand alone (an entry cut out of a HAR document).
+fn transcript(facts: &Facts) -> Option<String> {
     let status = facts.num("status")? as i64;
-    let other = if status == 400 { 422 } else { 400 };
-    let re = Regex::new(&format!(r"\b{status}\b")).ok()?;
-    let changed = re.replace_all(example, other.to_string()).into_owned();
-    (changed != example).then_some(changed)
+    let masker = Masker {
+        show_secrets: false,
+    };
+    let mut out = String::new();
+    if let (Some(method), Some(host)) = (facts.str("method"), facts.str("url.host")) {
+        let path = facts.str("url.path").unwrap_or("/");
+        out.push_str(&format!("> {method} {path} HTTP/1.1\n> Host: {host}\n>\n"));
+    }
+    let reason = facts.str("reason").unwrap_or("");
+    out.push_str(&format!("< HTTP/1.1 {status} {reason}\n"));
+    if let Some(body) = facts.str("body") {
+        out.push_str("< Content-Type: application/json\n<\n");
+        out.push_str(&masker.string(body));
+        out.push('\n');
+    } else {
+        out.push_str("<\n");
+    }
+    Some(out)
 }
 
-fn render(id: &str, incident: &Incident, when: &[(String, String)], near: Option<&str>) -> String {
+/// Near misses for `example`, most telling first: the same call with its
+/// error code, its message, its exception type or its status changed.
+fn near_misses(example: &str, facts: &Facts) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut replace = |from: &str, to: &str| {
+        if from.len() >= 3 && example.contains(from) {
+            out.push(example.replace(from, to));
+        }
+    };
+    if let Some(code) = CODE_FIELDS.iter().find_map(|f| facts.str(f)) {
+        replace(code, "some_other_error");
+    }
+    for field in MESSAGE_FIELDS {
+        if let Some(m) = facts.str(field) {
+            replace(m, "Some other failure");
+        }
+    }
+    if let Some(t) = facts.str("exception.type") {
+        replace(t, "OtherError");
+    }
+    if let Some(status) = facts.num("status").map(|s| s as i64) {
+        let other = if status == 400 { 422 } else { 400 };
+        if let Ok(re) = Regex::new(&format!(r"\b{status}\b")) {
+            let changed = re.replace_all(example, other.to_string()).into_owned();
+            if changed != example {
+                out.push(changed);
+            }
+        }
+    }
+    out
+}
+
+fn render(
+    id: &str,
+    incident: &Incident,
+    when: &[(String, String)],
+    example: &str,
+    near: &str,
+) -> String {
     let provider = id.split('.').next().unwrap_or("acme");
     let headline = Masker {
         show_secrets: false,
@@ -376,22 +436,25 @@ fn render(id: &str, incident: &Incident, when: &[(String, String)], near: Option
     out.push_str("[[rule.example]]\nname = \"the-failing-call\"\n");
     out.push_str(&format!(
         "input = {}\nmatches = true\n",
-        toml_block(&example_text(incident))
+        toml_block(example)
     ));
-    if let Some(near) = near {
-        out.push_str(
-            "\n# A near miss: the same call failing for another reason. Replace it with a\n\
-             # real one (a different error from the same API) when you have it.\n",
-        );
-        out.push_str("[[rule.example]]\nname = \"near-miss\"\n");
-        out.push_str(&format!("input = {}\nmatches = false\n", toml_block(near)));
-    }
+    out.push_str(
+        "\n# A near miss: the same call failing for another reason. Replace it with a\n\
+         # real one (a different error from the same API) when you have it.\n",
+    );
+    out.push_str("[[rule.example]]\nname = \"near-miss\"\n");
+    out.push_str(&format!("input = {}\nmatches = false\n", toml_block(near)));
     out
 }
 
 /// Whether `text` loads without problems and its examples pass.
 fn verify(id: &str, text: &str) -> Result<(), String> {
-    let mut sources = faultline::rules::builtin_sources();
+    // Provider data (hosts, regions) but no built-in rule: the new rule is
+    // checked and tested on its own, as `rules test` runs it.
+    let mut sources: Vec<RuleSource> = faultline::rules::builtin_sources()
+        .into_iter()
+        .filter(|s| s.name.ends_with("providers.toml"))
+        .collect();
     sources.push(RuleSource {
         name: format!("{id}.toml"),
         text: Arc::new(text.to_string()),
@@ -426,34 +489,27 @@ fn verify(id: &str, text: &str) -> Result<(), String> {
 fn from_incident(id: &str, spec: &str, global: &GlobalArgs) -> Result<String, String> {
     let (file, line) = split_spec(spec);
     let incident = pick(&file, line, global)?;
-    let mut when = conditions(&incident.facts);
+    let when = conditions(&incident.facts);
     if when.is_empty() {
         return Err(
             "this failing call has no status, error code or message to write a rule on".into(),
         );
     }
-    let example = example_text(&incident);
-    let near = near_miss(&example, &incident.facts);
-    // Drop the least robust conditions until the rule holds on its own
-    // example (the message pattern first, then provider and endpoint).
-    let mut last_error;
-    loop {
-        let text = render(id, &incident, &when, near.as_deref());
-        match verify(id, &text) {
-            Ok(()) => return Ok(text),
-            Err(e) => last_error = e,
-        }
-        if when.len() <= 1 {
-            break;
-        }
-        when.pop();
-    }
-    // Without a near miss that works, a rule with just the example.
-    let when = conditions(&incident.facts);
-    for n in (1..=when.len()).rev() {
-        let text = render(id, &incident, &when[..n], None);
-        if verify(id, &text).is_ok() {
-            return Ok(text);
+    let mut examples = vec![example_text(&incident)];
+    examples.extend(transcript(&incident.facts));
+    // The call's own lines first, with every distinctive fact; then fewer
+    // facts (the message pattern goes first), then a transcript of the call
+    // when its lines do not stand alone.
+    let mut last_error = String::new();
+    for example in &examples {
+        for n in (1..=when.len()).rev() {
+            for near in near_misses(example, &incident.facts) {
+                let text = render(id, &incident, &when[..n], example, &near);
+                match verify(id, &text) {
+                    Ok(()) => return Ok(text),
+                    Err(e) => last_error = e,
+                }
+            }
         }
     }
     Err(format!(
