@@ -60,10 +60,29 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
     for p in inputs.problems.iter().filter(|p| p.severity == "error") {
         note!("faultline: {}", report::text::visible(&p.message));
     }
-    // Nothing readable: the errors above are the whole answer, not a report
-    // saying that nothing was found.
-    if inputs.sources.is_empty() && inputs.problems.iter().any(|p| p.severity == "error") {
-        return ExitCode::from(2);
+    // Nothing readable (missing, unreadable, binary): the messages above are
+    // the whole answer, not a report saying that nothing was found. The JSON
+    // report is still written, with its problems, for the tools that read it.
+    if inputs.sources.is_empty() && !inputs.problems.is_empty() && format != Format::Json {
+        let failed =
+            inputs.problems.iter().any(|p| p.severity == "error") || !loaded.problems.is_empty();
+        let skipped = inputs
+            .problems
+            .iter()
+            .filter(|p| p.code == "input::binary")
+            .count();
+        if !failed && global.quiet == 0 {
+            note!(
+                "faultline: no text to analyse ({skipped} binary file{} skipped{})",
+                if skipped == 1 { "" } else { "s" },
+                if inputs.skipped_silently == 0 {
+                    ""
+                } else {
+                    "; --verbose names them"
+                }
+            );
+        }
+        return ExitCode::from(if failed { 2 } else { 0 });
     }
     let analysis = faultline::analyze(&inputs.sources, &loaded.set);
     let mut problems: Vec<Problem> = loaded.problems.iter().map(rule_problem).collect();

@@ -38,6 +38,8 @@ fn head_of(source: &SourceRef) -> std::io::Result<Vec<u8>> {
 pub struct Inputs {
     pub sources: Vec<SourceRef>,
     pub problems: Vec<Problem>,
+    /// Binary files skipped without a note (found in a directory).
+    pub skipped_silently: usize,
 }
 
 fn problem(severity: &'static str, code: &str, source: &str, message: String) -> Problem {
@@ -100,6 +102,7 @@ pub fn resolve(paths: &[PathBuf], verbose: bool, quiet: bool) -> Inputs {
         }));
     }
     let mut sources = Vec::new();
+    let mut skipped_silently = 0;
     for (source, named) in expanded {
         let head = match &source.origin {
             Origin::Stdin => stdin_head(),
@@ -121,13 +124,19 @@ pub fn resolve(paths: &[PathBuf], verbose: bool, quiet: bool) -> Inputs {
             let message = format!("skipping {}: {why}", source.name);
             if (named || verbose) && !quiet {
                 note!("faultline: {}", faultline::report::text::visible(&message));
+            } else {
+                skipped_silently += 1;
             }
             problems.push(problem("note", "input::binary", &source.name, message));
             continue;
         }
         sources.push(source);
     }
-    Inputs { sources, problems }
+    Inputs {
+        sources,
+        problems,
+        skipped_silently,
+    }
 }
 
 /// What stdin holds so far, without consuming it: stdin's own buffer keeps
