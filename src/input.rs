@@ -207,21 +207,29 @@ impl<R: Read> Read for Gzip<R> {
 }
 
 /// Turns every carriage return not followed by a line feed (old Mac line
-/// endings, or mixed ones) into a line feed, in `buf[from..]`. Same length,
-/// so offsets still match the file. A CR at the very end is left for the
-/// next read to decide, unless `eof`.
-fn lone_cr_to_lf(buf: &mut [u8], from: usize, eof: bool) {
-    let len = buf.len();
-    for i in from..len {
-        if buf[i] == b'\r' {
-            match buf.get(i + 1) {
-                Some(b'\n') => {}
-                Some(_) => buf[i] = b'\n',
-                None if eof => buf[i] = b'\n',
-                None => {}
+/// endings, or mixed ones) into a line feed, in place: same length, so
+/// offsets still match the file. A CR at the start of a line (right after
+/// a LF: a progress meter redrawing an empty line) is not a line break, or
+/// each redraw would add a blank line that splits an exchange.
+///
+/// Streaming: `buf[from..]` is undecided, `prev` is the original byte before
+/// it (`\n` at the start). A CR at the very end waits for the next read
+/// unless `eof`. Returns the new first undecided index.
+fn lone_cr_to_lf(buf: &mut [u8], from: usize, eof: bool, prev: &mut u8) -> usize {
+    for i in from..buf.len() {
+        let orig = buf[i];
+        if orig == b'\r' {
+            let next = buf.get(i + 1).copied();
+            if next.is_none() && !eof {
+                return i;
+            }
+            if *prev != b'\n' && next != Some(b'\n') {
+                buf[i] = b'\n';
             }
         }
+        *prev = orig;
     }
+    buf.len()
 }
 
 /// Streams `reader` as chunks of at most about `chunk_size` bytes, cut at line
@@ -244,6 +252,10 @@ pub fn read_chunks(
     let mut line = 1usize;
     let mut eof = false;
     let mut sniffed = false;
+    // Line-ending state: the first undecided byte of `pending`, and the
+    // original byte before it.
+    let mut undecided = 0usize;
+    let mut prev_byte = b'\n';
     let mut buf = vec![0u8; 64 << 10];
     while !eof {
         // Fill up to `chunk_size`; past it only while no line has ended, so a
@@ -260,7 +272,7 @@ pub fn read_chunks(
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     // Analyse what was readable, then report the error.
-                    lone_cr_to_lf(&mut pending, 0, true);
+                    lone_cr_to_lf(&mut pending, undecided, true, &mut prev_byte);
                     if !pending.is_empty() {
                         each(Chunk {
                             source,
@@ -274,14 +286,12 @@ pub fn read_chunks(
             };
             if n == 0 {
                 eof = true;
-                let from = pending.len().saturating_sub(1);
-                lone_cr_to_lf(&mut pending, from, true);
+                undecided = lone_cr_to_lf(&mut pending, undecided, true, &mut prev_byte);
                 break;
             }
             total += n as u64;
-            let from = pending.len().saturating_sub(1);
             pending.extend_from_slice(&buf[..n]);
-            lone_cr_to_lf(&mut pending, from, false);
+            undecided = lone_cr_to_lf(&mut pending, undecided, false, &mut prev_byte);
         }
         if pending.is_empty() {
             break;
@@ -289,9 +299,8 @@ pub fn read_chunks(
         if !sniffed {
             sniffed = true;
             if crate::parse::har::sniff(&pending) {
-                let from = pending.len().saturating_sub(1);
                 total += read_whole(&mut reader, &mut pending, crate::parse::har::MAX_HAR)?;
-                lone_cr_to_lf(&mut pending, from, true);
+                undecided = lone_cr_to_lf(&mut pending, undecided, true, &mut prev_byte);
                 eof = true;
             }
         }
@@ -313,6 +322,7 @@ pub fn read_chunks(
             }
         }
         let rest = pending.split_off(cut);
+        undecided = undecided.saturating_sub(cut);
         // Cutting only after b'\n' never splits a UTF-8 sequence, so lossy
         // decoding per chunk equals lossy decoding of the whole input.
         let text = match String::from_utf8(std::mem::replace(&mut pending, rest)) {
@@ -461,16 +471,19 @@ mod tests {
             b"\x01\x00\x00\r\x87\x87\x00\x00\x00\x00\x00\x87\x87\x00\x06\xff\xff\xff\x00\x00";
         let mut joined = String::new();
         read_chunks(0, &data[..], 17, |c| joined.push_str(&c.text)).unwrap();
-        assert_eq!(joined, String::from_utf8_lossy(data).replace('\r', "\n"));
+        assert_eq!(joined, String::from_utf8_lossy(data).replace("\r", "\n"));
     }
 
     #[test]
     fn cr_only_and_mixed_line_endings_read_like_lf() {
-        let text = b"a\rb\r\nc\nd\re\r";
+        let text = b"a\rb\r\nc\nd\re\r\rf\n\rprogress\r";
         for size in [1, 2, 3, 1024] {
             let mut joined = String::new();
             read_chunks(0, &text[..], size, |c| joined.push_str(&c.text)).unwrap();
-            assert_eq!(joined, "a\nb\r\nc\nd\ne\n", "chunk size {size}");
+            assert_eq!(
+                joined, "a\nb\r\nc\nd\ne\n\nf\n\rprogress\n",
+                "chunk size {size}"
+            );
         }
     }
 

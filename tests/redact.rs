@@ -54,6 +54,13 @@ fn diagnoses(text: &str, rules: &RuleSet) -> Vec<(String, &'static str)> {
         .collect()
 }
 
+/// The text as faultline reads it (line endings normalised).
+fn as_read(text: &str) -> String {
+    let mut out = String::new();
+    faultline::input::read_chunks(0, text.as_bytes(), 1 << 20, |c| out.push_str(&c.text)).unwrap();
+    out
+}
+
 fn redacted(text: &str, ids: bool) -> String {
     let mut out = Vec::new();
     faultline::redact::redact(text.as_bytes(), &mut out, &Options { ids }).unwrap();
@@ -71,12 +78,8 @@ fn redacted_copies_analyse_to_the_same_diagnoses() {
         for ids in [false, true] {
             let copy = redacted(&original, ids);
             assert_eq!(
-                copy.lines().count(),
-                original
-                    .replace("\r\n", "\n")
-                    .replace('\r', "\n")
-                    .lines()
-                    .count(),
+                copy.matches('\n').count(),
+                as_read(&original).matches('\n').count(),
                 "{}: lines moved",
                 path.display()
             );

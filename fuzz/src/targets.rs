@@ -40,14 +40,15 @@ fn text(data: &[u8]) -> String {
 }
 
 /// The text as faultline reads it: lossy UTF-8, and a lone CR (old Mac, or
-/// mixed line endings) read as a line break.
+/// mixed line endings) read as a line break…
 fn as_read(data: &[u8]) -> String {
     let lossy = String::from_utf8_lossy(data);
     let b = lossy.as_bytes();
+    // …except right after a LF (a CR at the start of a line).
     lossy
         .char_indices()
         .map(|(i, ch)| match ch {
-            '\r' if b.get(i + 1) != Some(&b'\n') => '\n',
+            '\r' if i > 0 && b[i - 1] != b'\n' && b.get(i + 1) != Some(&b'\n') => '\n',
             ch => ch,
         })
         .collect()
@@ -133,13 +134,13 @@ pub fn incidents(data: &[u8]) {
     let t = text(data);
     let rules = builtin();
     let analysis = faultline::analyze_text("fuzz", &t, rules);
-    let ctx = faultline::report::ReportCtx {
-        analysis: &analysis,
+    let ctx = faultline::report::ReportCtx::new(
+        &analysis,
         rules,
-        masker: faultline::mask::Masker {
+        faultline::mask::Masker {
             show_secrets: false,
         },
-    };
+    );
     for format in [
         faultline::report::Format::Human,
         faultline::report::Format::Json,
@@ -209,6 +210,8 @@ pub fn rules(data: &[u8]) {
         name: "fuzz.toml".into(),
         text: Arc::new(text(data)),
         builtin: false,
+        // A user's rule file (`--rules`).
+        layer: 4,
     };
     let report = load::load(&[source]);
     let _ = faultline::rules::selftest::run_examples(&report.rules, &report.providers);
