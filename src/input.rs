@@ -206,28 +206,34 @@ impl<R: Read> Read for Gzip<R> {
     }
 }
 
-/// Turns every carriage return not followed by a line feed (old Mac line
-/// endings, or mixed ones) into a line feed, in place: same length, so
-/// offsets still match the file. A CR at the start of a line (right after
-/// a LF: a progress meter redrawing an empty line) is not a line break, or
-/// each redraw would add a blank line that splits an exchange.
+/// Turns every carriage return not followed by a line feed into a line
+/// feed, in place (same length, so offsets still match the file), until
+/// the source's first line feed: a file with CR-only line endings (old
+/// Mac, some Windows tools) then reads like LF. Once a LF is seen, a lone
+/// CR is a terminal's carriage return (a curl progress meter redrawing its
+/// line), not a line break: breaking there would push an exchange's lines
+/// apart.
 ///
-/// Streaming: `buf[from..]` is undecided, `prev` is the original byte before
-/// it (`\n` at the start). A CR at the very end waits for the next read
-/// unless `eof`. Returns the new first undecided index.
-fn lone_cr_to_lf(buf: &mut [u8], from: usize, eof: bool, prev: &mut u8) -> usize {
+/// Streaming: `buf[from..]` is undecided; `seen_lf` carries over between
+/// calls. A CR at the very end waits for the next read unless `eof`.
+/// Returns the new first undecided index.
+fn lone_cr_to_lf(buf: &mut [u8], from: usize, eof: bool, seen_lf: &mut bool) -> usize {
+    if *seen_lf {
+        return buf.len();
+    }
     for i in from..buf.len() {
-        let orig = buf[i];
-        if orig == b'\r' {
-            let next = buf.get(i + 1).copied();
-            if next.is_none() && !eof {
-                return i;
+        match buf[i] {
+            b'\n' => {
+                *seen_lf = true;
+                return buf.len();
             }
-            if *prev != b'\n' && next != Some(b'\n') {
-                buf[i] = b'\n';
-            }
+            b'\r' => match buf.get(i + 1) {
+                None if !eof => return i,
+                Some(b'\n') => {}
+                _ => buf[i] = b'\n',
+            },
+            _ => {}
         }
-        *prev = orig;
     }
     buf.len()
 }
@@ -252,10 +258,10 @@ pub fn read_chunks(
     let mut line = 1usize;
     let mut eof = false;
     let mut sniffed = false;
-    // Line-ending state: the first undecided byte of `pending`, and the
-    // original byte before it.
+    // Line-ending state: the first undecided byte of `pending`, and
+    // whether a line feed was seen.
     let mut undecided = 0usize;
-    let mut prev_byte = b'\n';
+    let mut seen_lf = false;
     let mut buf = vec![0u8; 64 << 10];
     while !eof {
         // Fill up to `chunk_size`; past it only while no line has ended, so a
@@ -272,7 +278,7 @@ pub fn read_chunks(
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     // Analyse what was readable, then report the error.
-                    lone_cr_to_lf(&mut pending, undecided, true, &mut prev_byte);
+                    lone_cr_to_lf(&mut pending, undecided, true, &mut seen_lf);
                     if !pending.is_empty() {
                         each(Chunk {
                             source,
@@ -286,12 +292,12 @@ pub fn read_chunks(
             };
             if n == 0 {
                 eof = true;
-                undecided = lone_cr_to_lf(&mut pending, undecided, true, &mut prev_byte);
+                undecided = lone_cr_to_lf(&mut pending, undecided, true, &mut seen_lf);
                 break;
             }
             total += n as u64;
             pending.extend_from_slice(&buf[..n]);
-            undecided = lone_cr_to_lf(&mut pending, undecided, false, &mut prev_byte);
+            undecided = lone_cr_to_lf(&mut pending, undecided, false, &mut seen_lf);
         }
         if pending.is_empty() {
             break;
@@ -300,7 +306,7 @@ pub fn read_chunks(
             sniffed = true;
             if crate::parse::har::sniff(&pending) {
                 total += read_whole(&mut reader, &mut pending, crate::parse::har::MAX_HAR)?;
-                undecided = lone_cr_to_lf(&mut pending, undecided, true, &mut prev_byte);
+                undecided = lone_cr_to_lf(&mut pending, undecided, true, &mut seen_lf);
                 eof = true;
             }
         }
@@ -476,14 +482,17 @@ mod tests {
 
     #[test]
     fn cr_only_and_mixed_line_endings_read_like_lf() {
-        let text = b"a\rb\r\nc\nd\re\r\rf\n\rprogress\r";
+        let cr_only = b"a\rb\r\rc\r";
+        let mixed = b"a\rb\r\nc\n\rprogress 1%\rprogress 2%\r\nd\r";
         for size in [1, 2, 3, 1024] {
-            let mut joined = String::new();
-            read_chunks(0, &text[..], size, |c| joined.push_str(&c.text)).unwrap();
-            assert_eq!(
-                joined, "a\nb\r\nc\nd\ne\n\nf\n\rprogress\n",
-                "chunk size {size}"
-            );
+            for (text, want) in [
+                (&cr_only[..], "a\nb\n\nc\n"),
+                (&mixed[..], "a\nb\r\nc\n\rprogress 1%\rprogress 2%\r\nd\r"),
+            ] {
+                let mut joined = String::new();
+                read_chunks(0, text, size, |c| joined.push_str(&c.text)).unwrap();
+                assert_eq!(joined, want, "chunk size {size}");
+            }
         }
     }
 

@@ -39,16 +39,16 @@ fn text(data: &[u8]) -> String {
     String::from_utf8_lossy(data).into_owned()
 }
 
-/// The text as faultline reads it: lossy UTF-8, and a lone CR (old Mac, or
-/// mixed line endings) read as a line break…
+/// The text as faultline reads it: lossy UTF-8, and until the first LF, a
+/// lone CR (a CR-only file) read as a line break.
 fn as_read(data: &[u8]) -> String {
     let lossy = String::from_utf8_lossy(data);
     let b = lossy.as_bytes();
-    // …except right after a LF (a CR at the start of a line).
+    let first_lf = b.iter().position(|&c| c == b'\n').unwrap_or(b.len());
     lossy
         .char_indices()
         .map(|(i, ch)| match ch {
-            '\r' if i > 0 && b[i - 1] != b'\n' && b.get(i + 1) != Some(&b'\n') => '\n',
+            '\r' if i < first_lf && b.get(i + 1) != Some(&b'\n') => '\n',
             ch => ch,
         })
         .collect()

@@ -132,7 +132,10 @@ pub(crate) fn mask_pieces(
                 if *moved || label.start < piece.offset || label.start > end {
                     continue;
                 }
-                let r = masked.map_range(label.start - piece.offset, label.end.min(end) - piece.offset);
+                let r = masked.map_range(
+                    label.start - piece.offset,
+                    label.end.min(end) - piece.offset,
+                );
                 label.start = piece.offset + r.start;
                 label.end = piece.offset + r.end;
                 *moved = true;
