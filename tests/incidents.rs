@@ -467,3 +467,38 @@ fn the_builder_hands_out_exchanges_in_input_order() {
         "a success without a URL recovers nothing: dropped"
     );
 }
+
+#[test]
+fn an_api_path_ending_in_token_is_not_the_token_endpoint() {
+    let rules = builtin();
+    for path in [
+        "/api/v2/screenrecording/token",
+        "/api/v2/backgroundassistant/token",
+        "/api/v2/webdeployments/token/refresh",
+    ] {
+        let log = format!(
+            "DEBUG:urllib3.connectionpool:https://api.mypurecloud.com:443 \"POST {path} HTTP/1.1\" 400 120\n\
+             {{\"message\":\"bad request\",\"code\":\"bad.request\",\"status\":400}}\n"
+        );
+        let a = faultline::analyze_text("api.log", &log, &rules);
+        assert_eq!(a.incidents[0].facts.str("endpoint"), Some("api"), "{path}");
+        let token_rules: Vec<&str> = a
+            .diagnoses
+            .iter()
+            .map(|d| d.id.as_str())
+            .filter(|id| id.starts_with("genesys.token") || id.starts_with("oauth."))
+            .collect();
+        assert!(token_rules.is_empty(), "{path}: {token_rules:?}");
+    }
+    let a = faultline::analyze_text(
+        "oauth2.log",
+        "DEBUG:urllib3.connectionpool:https://api.mypurecloud.com:443 \"POST /api/v2/oauth2/token HTTP/1.1\" 404 97\n",
+        &rules,
+    );
+    assert!(
+        a.diagnoses
+            .iter()
+            .any(|d| d.id == "genesys.token-wrong-path"),
+        "the invented OAuth path still is"
+    );
+}
