@@ -1,12 +1,14 @@
 //! faultline explains, offline, why an API call failed.
 //!
 //! The pipeline, one module per stage, data flowing one way:
-//! [`input`] → [`parse`] → [`incidents`] → [`facts`] → [`rules`] → [`rank`] → [`report`].
+//! [`input`] → [`parse`] → [`incidents`] → [`facts`] → [`rules`] → [`rank`] → [`report`];
+//! [`outcome`] turns the analysis into the exit status.
 
 pub mod facts;
 pub mod incidents;
 pub mod input;
 pub mod mask;
+pub mod outcome;
 pub mod parse;
 pub mod providers;
 pub mod rank;
