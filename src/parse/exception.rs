@@ -85,9 +85,16 @@ fn curl_error() -> &'static Regex {
     })
 }
 
+/// What an exception or client error line contains.
+pub const TRIGGERS: &[&str] = &["Error", "Exception", "Fault", "curl: ("];
+
 pub struct Exceptions;
 
 impl LineParser for Exceptions {
+    fn triggers(&self) -> &'static [&'static str] {
+        TRIGGERS
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let (fields, consumed) = exception_at(lines, i)?;
         let line = lines.line(i);

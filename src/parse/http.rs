@@ -135,6 +135,10 @@ fn emit_header(ctx: &mut Ctx, lines: &Lines, line: &str, dir: Direction, name: &
 pub struct Curl;
 
 impl LineParser for Curl {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["> ", "< ", "* ", ">", "<"]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         let (marker, body) = (line.get(..2)?, line.get(2..).unwrap_or(""));
@@ -183,6 +187,10 @@ impl LineParser for Curl {
 pub struct Urllib3Debug;
 
 impl LineParser for Urllib3Debug {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["Starting new HTTP", " HTTP/"]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         // `Starting new HTTPS connection (1): login.mypurecloud.com:443`
@@ -228,12 +236,19 @@ impl LineParser for Urllib3Debug {
     }
 }
 
+/// Lines one `\`-continued curl command may take.
+const MAX_CONTINUED_LINES: usize = 256;
+
 /// A curl command line (`$ curl -v -X POST URL -d '…'`), possibly continued
 /// with `\` over several lines: it tells the URL, method and request body
 /// that curl's `-v` output does not show.
 pub struct CurlCommand;
 
 impl LineParser for CurlCommand {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["curl "]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let first = lines.line(i);
         let trimmed = first
@@ -244,14 +259,25 @@ impl LineParser for CurlCommand {
             return None;
         }
         let mut last = i;
-        while lines.line(last).trim_end().ends_with('\\') && last + 1 < lines.len() {
+        while lines.line(last).trim_end().ends_with('\\')
+            && last + 1 < lines.len()
+            && last - i < MAX_CONTINUED_LINES
+        {
             last += 1;
+            super::work::add(lines.line(last).len() + 1);
         }
+        // A continued command that cannot be read is still this command's
+        // lines: claiming them keeps the next line from rescanning them.
+        let unreadable = (last > i).then_some(last - i + 1);
         let span = lines.span_of_lines(i, last);
         let text = &lines.text[span.start - lines.base..span.end - lines.base];
         let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
-        let start = joined.find("curl ")?;
-        let words = shlex::split(&joined[start..])?;
+        let Some(start) = joined.find("curl ") else {
+            return unreadable;
+        };
+        let Some(words) = shlex::split(&joined[start..]) else {
+            return unreadable;
+        };
         let mut url = None;
         let mut method = None;
         let mut data: Vec<String> = Vec::new();
@@ -275,7 +301,9 @@ impl LineParser for CurlCommand {
                 _ => {}
             }
         }
-        let url = url?;
+        let Some(url) = url else {
+            return unreadable;
+        };
         let method = method.unwrap_or_else(|| {
             if data.is_empty() {
                 "GET".into()
@@ -336,6 +364,10 @@ impl LineParser for CurlCommand {
 pub struct RequestBody;
 
 impl LineParser for RequestBody {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["=", "{"]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         if !ctx.request_body_next {
             return None;
@@ -372,33 +404,117 @@ impl LineParser for RequestBody {
     }
 }
 
-/// Raw HTTP messages: a request or status line, then headers to a blank line.
+/// Raw HTTP messages: a request or status line; the headers after it are
+/// [`HttpHeader`]'s.
 pub struct HttpMessage;
 
 impl LineParser for HttpMessage {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["HTTP/"]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         let trimmed = line.trim();
         if let Ok((_, (m, target))) = request_line(trimmed) {
             emit_request(ctx, lines, trimmed, m, target);
-            ctx.open_message = Some(Direction::Request);
+            ctx.open(Direction::Request, false);
             return Some(1);
         }
         if let Ok((_, (code, reason))) = status_line(trimmed) {
             emit_status(ctx, lines, trimmed, code, reason);
-            ctx.open_message = Some(Direction::Response);
+            ctx.open(Direction::Response, false);
             return Some(1);
-        }
-        if let Some(dir) = ctx.open_message {
-            if let Ok((_, (name, value))) = header_line(trimmed) {
-                emit_header(ctx, lines, trimmed, dir, name, value);
-                return Some(1);
-            }
-            ctx.open_message = None;
         }
         None
     }
 }
+
+/// `Name: value` lines inside an HTTP message, up to a blank line or the
+/// first line that is not a header. Only there: a log line such as
+/// `ERROR:core.utils: …` elsewhere is not a header.
+pub struct HttpHeader;
+
+/// Log levels and exception types are never header names, though
+/// `ERROR:root:…` and `TypeError: …` look like headers.
+fn never_a_header(name: &str) -> bool {
+    const LEVELS: [&str; 11] = [
+        "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL",
+        "SEVERE", "ERR",
+    ];
+    LEVELS.iter().any(|l| l.eq_ignore_ascii_case(name))
+        || (!name.contains('-') && (name.ends_with("Error") || name.ends_with("Exception")))
+}
+
+/// After a status stated in prose (`Token request failed: HTTP 400`), the
+/// lines that follow are headers only if they are named like headers.
+fn looks_like_header_name(name: &str) -> bool {
+    const SINGLE: [&str; 30] = [
+        "accept",
+        "age",
+        "allow",
+        "authorization",
+        "connection",
+        "cookie",
+        "date",
+        "digest",
+        "etag",
+        "expect",
+        "expires",
+        "forwarded",
+        "from",
+        "host",
+        "link",
+        "location",
+        "origin",
+        "pragma",
+        "prefer",
+        "range",
+        "referer",
+        "refresh",
+        "server",
+        "status",
+        "te",
+        "trailer",
+        "upgrade",
+        "vary",
+        "via",
+        "warning",
+    ];
+    name.contains('-') || SINGLE.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+impl LineParser for HttpHeader {
+    fn triggers(&self) -> &'static [&'static str] {
+        &[":"]
+    }
+
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let dir = ctx.open_message?;
+        let trimmed = lines.line(i).trim();
+        match header_line(trimmed) {
+            Ok((_, (name, value)))
+                if !never_a_header(name)
+                    && (!ctx.message_from_text || looks_like_header_name(name)) =>
+            {
+                if ctx.headers_seen < MAX_HEADERS {
+                    emit_header(ctx, lines, trimmed, dir, name, value);
+                }
+                ctx.headers_seen += 1;
+                Some(1)
+            }
+            _ => {
+                ctx.open_message = None;
+                None
+            }
+        }
+    }
+}
+
+/// Headers kept per message: real messages have a few dozen; a hostile
+/// input with 100 000 must not make one exchange that large. The rest are
+/// still claimed (they are headers), just not kept.
+const MAX_HEADERS: usize = 500;
 
 impl crate::input::Span {
     /// The smallest span covering both.

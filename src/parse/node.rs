@@ -38,6 +38,10 @@ fn is_node_frame(line: &str) -> bool {
 }
 
 impl LineParser for NodeError {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["Error", "Exception"]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i).trim_end();
         let caps = header_re().captures(line)?;
