@@ -131,8 +131,51 @@ fn emit_header(ctx: &mut Ctx, lines: &Lines, line: &str, dir: Direction, name: &
     ctx.emit(EventKind::Header, lines.span_of(line), vec![field]);
 }
 
-/// curl `-v` transcripts.
+/// curl `-v` transcripts. One exchange (connection, request, response and
+/// the body after it) is one group, so curl's informational `* ` lines
+/// between response headers (`* Added cookie …`) do not split it; the
+/// scheme of a relative request target comes from the connection (TLS seen
+/// or not), so a plain-HTTP exchange is `http://`.
 pub struct Curl;
+
+/// What curl said about the connection the next request goes over.
+#[derive(Debug, Default)]
+pub struct CurlConnection {
+    host: String,
+    port: Option<u16>,
+    tls: bool,
+    /// The last request event, whose URL a `Host:` header may correct.
+    request: Option<usize>,
+}
+
+impl CurlConnection {
+    fn url(&self, host: &str, target: &str) -> String {
+        let scheme = if self.tls || self.port == Some(443) {
+            "https"
+        } else {
+            "http"
+        };
+        let default = if scheme == "https" { 443 } else { 80 };
+        // A Host header names its port itself; the connection's port
+        // applies to the connection's own host name.
+        let port = match self.port {
+            Some(p) if p != default && !host.contains(':') => format!(":{p}"),
+            _ => String::new(),
+        };
+        let host = host.strip_suffix(&format!(":{default}")).unwrap_or(host);
+        format!("{scheme}://{host}{port}{target}")
+    }
+}
+
+/// curl's info lines that mean the connection is TLS.
+const TLS_INFO: [&str; 6] = [
+    "SSL connection using",
+    "TLSv1",
+    "ALPN",
+    "Server certificate:",
+    "SSL certificate verify",
+    "CAfile:",
+];
 
 impl LineParser for Curl {
     fn triggers(&self) -> &'static [&'static str] {
@@ -141,46 +184,155 @@ impl LineParser for Curl {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
+        if line == ">" {
+            return Some(1);
+        }
+        if line == "<" {
+            // The end of the response headers: the body comes next.
+            ctx.body_group = ctx.exchange;
+            return Some(1);
+        }
         let (marker, body) = (line.get(..2)?, line.get(2..).unwrap_or(""));
         match marker {
-            "> " | "< " => {
-                let dir = if marker == "> " {
-                    Direction::Request
-                } else {
-                    Direction::Response
-                };
+            "> " => {
                 if let Ok((_, (m, target))) = request_line(body) {
-                    emit_request(ctx, lines, line, m, target);
-                } else if let Ok((_, (code, reason))) = status_line(body) {
-                    emit_status(ctx, lines, line, code, reason);
+                    if ctx.exchange_has_request || ctx.exchange.is_none() {
+                        ctx.new_exchange();
+                    }
+                    let g = ctx.current_exchange();
+                    ctx.exchange_has_request = true;
+                    ctx.body_group = None;
+                    let url = match &ctx.curl {
+                        Some(c) if target.starts_with('/') && !c.host.is_empty() => {
+                            c.url(&c.host, target)
+                        }
+                        _ => target.to_string(),
+                    };
+                    ctx.emit_grouped(
+                        EventKind::Request,
+                        lines.span_of(line),
+                        vec![
+                            lines.str_field("method", m),
+                            lines.field("url", Value::Str(url), target),
+                        ],
+                        g,
+                    );
+                    let at = ctx.events.len() - 1;
+                    ctx.curl.get_or_insert_with(Default::default).request = Some(at);
                 } else if let Ok((_, (name, value))) = header_line(body) {
-                    emit_header(ctx, lines, line, dir, name, value);
+                    if name.eq_ignore_ascii_case("host") {
+                        correct_host(ctx, value);
+                    }
+                    let g = ctx.current_exchange();
+                    emit_header_grouped(ctx, lines, line, Direction::Request, name, value, g);
+                }
+                Some(1)
+            }
+            "< " => {
+                let g = ctx.current_exchange();
+                if let Ok((_, (code, reason))) = status_line(body) {
+                    let mut fields = vec![lines.field("status", status_value(code), code)];
+                    if !reason.is_empty() {
+                        fields.push(lines.str_field("reason", reason));
+                    }
+                    ctx.emit_grouped(EventKind::Status, lines.span_of(line), fields, g);
+                } else if let Ok((_, (name, value))) = header_line(body) {
+                    emit_header_grouped(ctx, lines, line, Direction::Response, name, value, g);
+                } else if body.trim().is_empty() {
+                    // The end of the response headers: the body comes next.
+                    ctx.body_group = Some(g);
                 }
                 Some(1)
             }
             "* " => {
-                // `* Connected to api.mypurecloud.com (127.0.0.1) port 443 (#0)`
+                // `* Connected to api.example.com (127.0.0.1) port 443 (#0)`
                 if let Some(rest) = body.strip_prefix("Connected to ")
                     && let Some(host) = rest.split_whitespace().next()
                 {
-                    let mut fields = vec![lines.str_field("url.host", host)];
-                    // `… (127.0.0.1) port 8080 (#0)`
                     let port = rest
                         .split_once(" port ")
                         .and_then(|(_, p)| p.split_whitespace().next());
+                    // A connection opened for the command already seen
+                    // (its URL, its body) belongs to that command.
+                    if ctx.exchange.is_none() || ctx.exchange_has_request {
+                        ctx.new_exchange();
+                    }
+                    ctx.body_group = None;
+                    ctx.curl = Some(CurlConnection {
+                        host: host.to_string(),
+                        port: port.and_then(|p| p.parse().ok()),
+                        tls: false,
+                        request: None,
+                    });
+                    let mut fields = vec![lines.str_field("url.host", host)];
                     if let Some(p) = port.filter(|p| !matches!(*p, "443" | "80"))
                         && let Ok(n) = p.parse::<f64>()
                     {
                         fields.push(lines.field("url.port", Value::Num(n), p));
                     }
+                    // Not part of the exchange group: the request's URL
+                    // already names the host, and the incident starts at
+                    // the request. Alone (a TLS failure before any request)
+                    // it still goes with curl's error after it.
                     ctx.emit(EventKind::Host, lines.span_of(line), fields);
+                } else if TLS_INFO.iter().any(|t| body.trim_start().starts_with(t))
+                    && let Some(c) = ctx.curl.as_mut()
+                {
+                    c.tls = true;
                 }
                 Some(1)
             }
-            _ if line == ">" || line == "<" => Some(1),
             _ => None,
         }
     }
+}
+
+/// A request's `Host:` header names the host its relative target is on
+/// (through a proxy it differs from the connection's).
+fn correct_host(ctx: &mut Ctx, host: &str) {
+    let Some(conn) = ctx.curl.as_ref() else {
+        return;
+    };
+    let Some(at) = conn.request else { return };
+    let Some(event) = ctx.events.get(at) else {
+        return;
+    };
+    let Some(f) = event.fields.iter().position(|f| f.name == "url") else {
+        return;
+    };
+    let target = match &event.fields[f].value {
+        Value::Str(u) => u
+            .split_once("://")
+            .and_then(|(_, r)| r.find('/').map(|p| r[p..].to_string())),
+        _ => None,
+    };
+    if let Some(target) = target {
+        let url = conn.url(host.trim(), &target);
+        if let Some(event) = ctx.events.get_mut(at) {
+            event.fields[f].value = Value::Str(url);
+        }
+    }
+}
+
+fn emit_header_grouped(
+    ctx: &mut Ctx,
+    lines: &Lines,
+    line: &str,
+    dir: Direction,
+    name: &str,
+    value: &str,
+    group: usize,
+) {
+    let prefix = match dir {
+        Direction::Request => "request.header.",
+        Direction::Response => "header.",
+    };
+    let field = Field {
+        name: format!("{prefix}{}", name.to_ascii_lowercase()),
+        value: Value::Str(value.to_string()),
+        span: lines.span_of(value),
+    };
+    ctx.emit_grouped(EventKind::Header, lines.span_of(line), vec![field], group);
 }
 
 /// urllib3 / requests DEBUG access lines, wherever they sit in a log line.
@@ -342,11 +494,15 @@ impl LineParser for CurlCommand {
                 });
             }
         }
-        ctx.emit(EventKind::Host, span, fields);
+        // The command starts an exchange: its `-v` output joins it.
+        let g = ctx.new_exchange();
+        ctx.curl = None;
+        ctx.body_group = None;
+        ctx.emit_grouped(EventKind::Host, span, fields, g);
         if !data.is_empty() {
             let body = data.join("&");
             let body_span = locate(&data[0]);
-            ctx.emit(
+            ctx.emit_grouped(
                 EventKind::RequestBody,
                 body_span,
                 vec![Field {
@@ -354,6 +510,7 @@ impl LineParser for CurlCommand {
                     value: Value::Str(body),
                     span: body_span,
                 }],
+                g,
             );
         }
         Some(last - i + 1)

@@ -893,7 +893,16 @@ impl LineParser for JsonBody {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         if let Some((at, how)) = find_body(lines, i) {
-            return emit_found(ctx, lines, i, at, how);
+            let n = emit_found(ctx, lines, i, at, how)?;
+            // Output glued after the body on its last line.
+            if let Some(end) = ctx.events.last().map(|e| e.span.end) {
+                let last = i + n - 1;
+                let line_start = lines.bounds[last].0 + lines.base;
+                if end > line_start {
+                    super::signal::remainder(ctx, lines, last, end - line_start);
+                }
+            }
+            return Some(n);
         }
         prefixed_body(ctx, lines, i)
     }

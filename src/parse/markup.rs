@@ -102,6 +102,11 @@ fn markup_start(line: &str) -> Option<usize> {
     None
 }
 
+/// Whether a markup document starts on this line.
+pub fn starts_document(line: &str) -> bool {
+    markup_start(line).is_some()
+}
+
 pub struct MarkupBody;
 
 impl LineParser for MarkupBody {
@@ -160,24 +165,54 @@ impl LineParser for MarkupBody {
             false => text,
         };
         let span = lines.span_of(text);
-        let mut fields = vec![lines.str_field("body", text)];
-        if html {
-            html_fields(lines, text, &mut fields);
-            if fields.len() == 1 && !closed {
-                return None;
-            }
-            fields.extend(format_fields("html", !closed, span));
-        } else {
-            let before = fields.len();
-            xml_fields(lines, text, &mut fields);
-            if fields.len() == before {
-                return None;
-            }
-            fields.extend(format_fields("xml", false, span));
-        }
+        let fields = document_fields(lines, text, html, closed)?;
         ctx.emit(EventKind::Body, span, fields);
         Some(j - i + 1)
     }
+}
+
+/// The fields of a markup document (a verbatim slice of `lines.text`):
+/// `body`, `body.format`, and the page's or the XML's facts; `None` when
+/// it has none (an XML element with no text, a page with no title).
+fn document_fields(lines: &Lines, text: &str, html: bool, closed: bool) -> Option<Vec<Field>> {
+    let span = lines.span_of(text);
+    let mut fields = vec![lines.str_field("body", text)];
+    if html {
+        html_fields(lines, text, &mut fields);
+        if fields.len() == 1 && !closed {
+            return None;
+        }
+        fields.extend(format_fields("html", !closed, span));
+    } else {
+        xml_fields(lines, text, &mut fields);
+        if fields.len() == 1 {
+            return None;
+        }
+        fields.extend(format_fields("xml", false, span));
+    }
+    Some(fields)
+}
+
+/// A markup document inside a text (an exception message that carries the
+/// page a proxy sent): where it starts and its fields. `text` is a slice
+/// of `lines.text`.
+pub fn body_in_text(lines: &Lines, text: &str) -> Option<(usize, Vec<Field>)> {
+    let at = ["<?xml", "<!DOCTYPE", "<!doctype", "<html", "<HTML"]
+        .iter()
+        .filter_map(|n| text.find(n))
+        .min()?;
+    let doc = &text[at..];
+    let (root, html) = root_of(doc)?;
+    let close = format!("</{}", root.to_ascii_lowercase());
+    let lower = doc.to_ascii_lowercase();
+    let (doc, closed) = match lower.rfind(&close) {
+        Some(c) => {
+            let gt = doc[c..].find('>').map_or(doc.len(), |p| c + p + 1);
+            (&doc[..gt], true)
+        }
+        None => (doc.trim_end(), false),
+    };
+    Some((at, document_fields(lines, doc, html, closed)?))
 }
 
 fn title_re() -> &'static Regex {

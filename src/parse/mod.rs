@@ -18,12 +18,14 @@
 //! [`jwt`] and [`time`] used by the incident stage.
 
 mod appline;
+mod browser;
 mod curl_trace;
 mod exception;
 mod go;
 pub mod har;
 mod http;
 pub mod json;
+mod jvm;
 pub mod jwt;
 mod logprefix;
 pub mod mapped;
@@ -233,6 +235,11 @@ pub struct Ctx {
     /// and whether it has seen its request yet.
     pub exchange: Option<usize>,
     pub exchange_has_request: bool,
+    /// The exchange whose response headers just ended: the next body
+    /// belongs to it (curl prints the body after `* ` lines).
+    pub body_group: Option<usize>,
+    /// What curl `-v` said about the current connection.
+    pub curl: Option<http::CurlConnection>,
     next_group: usize,
 }
 
@@ -247,6 +254,8 @@ impl Ctx {
             markup_unclosed: None,
             exchange: None,
             exchange_has_request: false,
+            body_group: None,
+            curl: None,
             next_group: 0,
         }
     }
@@ -277,11 +286,15 @@ impl Ctx {
     }
 
     pub fn emit(&mut self, kind: EventKind, span: Span, fields: Vec<Field>) {
+        let group = match kind {
+            EventKind::Body => self.body_group.take(),
+            _ => None,
+        };
         self.events.push(Event {
             kind,
             span,
             fields,
-            group: None,
+            group,
         });
     }
 
@@ -356,7 +369,7 @@ pub(crate) mod work {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 19] {
+fn parsers() -> [&'static dyn LineParser; 21] {
     [
         &http::RequestBody,
         &curl_trace::CurlTrace,
@@ -368,6 +381,8 @@ fn parsers() -> [&'static dyn LineParser; 19] {
         &node::NodeError,
         &go::GoError,
         &stack::StackTrace,
+        &browser::BrowserConsole,
+        &jvm::JavaHttp,
         &exception::Exceptions,
         &appline::AppLine,
         &http::HttpMessage,

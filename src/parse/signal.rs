@@ -152,7 +152,8 @@ fn method_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"\b(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(?:https?://|/)",
+        // `GET https://…`, and Spring's `401 Unauthorized on POST request for "…"`.
+        r"\b(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(?:https?://|/)|\bon (?P<spring>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) request\b",
     )
 }
 
@@ -402,7 +403,10 @@ pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
         let url = u.as_str().trim_end_matches(['.', ',', ';', ':', '\'']);
         fields.push(lines.str_field("url", url));
     }
-    if let Some(m) = method_re().captures(text).and_then(|c| c.name("method")) {
+    if let Some(m) = method_re()
+        .captures(text)
+        .and_then(|c| c.name("method").or(c.name("spring")))
+    {
         fields.push(lines.str_field("method", m.as_str()));
     }
     oauth(lines, text, &mut fields);
@@ -494,12 +498,18 @@ impl LineParser for TextSignal {
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         let trimmed = line.trim();
-        if trimmed.starts_with(['{', '[', '<']) {
+        // JSON and markup at the line start are the body parsers'; a line
+        // that merely starts with a bracket (`[INFO]`) is not.
+        if trimmed.starts_with('{') || super::markup::starts_document(line) {
             return None;
         }
         // A JSON body later on the line is read as a body; the signal is
         // what comes before it.
         let body = find_body(lines, i);
+        let indent = line.len() - line.trim_start().len();
+        if body.is_some_and(|(at, _)| at == indent) {
+            return None;
+        }
         let text = &line[..body.map_or(line.len(), |(at, _)| at)];
         let cli = cli_error_re()
             .captures(text)
@@ -556,6 +566,24 @@ impl LineParser for TextSignal {
         }
         Some(consumed)
     }
+}
+
+/// The rest of line `i` after byte `from` (output glued after a body:
+/// `{…}gh: Bad credentials (HTTP 401)`), read as a line of its own.
+pub fn remainder(ctx: &mut Ctx, lines: &Lines, i: usize, from: usize) -> bool {
+    let (start, end) = lines.bounds[i];
+    if start + from >= end || !lines.text.is_char_boundary(start + from) {
+        return false;
+    }
+    let sub = Lines {
+        text: lines.text,
+        base: lines.base,
+        bounds: vec![(start + from, end)],
+    };
+    if sub.line(0).trim().is_empty() {
+        return false;
+    }
+    TextSignal.parse(ctx, &sub, 0).is_some() || CodeMessage.parse(ctx, &sub, 0).is_some()
 }
 
 /// A line whose message starts with an upper-case error code with digits
