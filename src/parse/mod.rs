@@ -20,6 +20,7 @@
 mod appline;
 mod browser;
 mod curl_trace;
+mod dotnet;
 mod exception;
 mod go;
 pub mod har;
@@ -31,11 +32,13 @@ mod logprefix;
 pub mod mapped;
 mod markup;
 mod node;
+mod pwsh;
 mod pyhttp;
 mod record;
 mod signal;
 mod stack;
 pub mod time;
+mod tool;
 mod traceback;
 
 use crate::input::{Chunk, Span};
@@ -369,7 +372,7 @@ pub(crate) mod work {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 21] {
+fn parsers() -> [&'static dyn LineParser; 24] {
     [
         &http::RequestBody,
         &curl_trace::CurlTrace,
@@ -381,6 +384,9 @@ fn parsers() -> [&'static dyn LineParser; 21] {
         &node::NodeError,
         &go::GoError,
         &stack::StackTrace,
+        &tool::TerraformBox,
+        &pwsh::PowerShellError,
+        &dotnet::DotnetResponse,
         &browser::BrowserConsole,
         &jvm::JavaHttp,
         &exception::Exceptions,

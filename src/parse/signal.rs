@@ -514,7 +514,9 @@ impl LineParser for TextSignal {
         let cli = cli_error_re()
             .captures(text)
             .filter(|c| c.name("msg").is_some_and(|m| !no_value(m.as_str().trim())));
-        let mut fields = scan(lines, text);
+        // Everything a client's message would reveal (URLs of connection
+        // pools, errno and TLS codes), plus the text signals.
+        let mut fields = super::exception::facts_from_message(lines, text);
         if let Some(msg) = cli.as_ref().and_then(|c| c.name("msg"))
             && let Some(c) = leading_code_re().captures(msg.as_str())
             && let Some(code) = leading_code(&c)
