@@ -1,6 +1,6 @@
 //! Stage 2, parse: turns a chunk of text into events (request lines, status
-//! lines, headers, JSON bodies, exceptions, log records), each field carrying
-//! the byte span it came from.
+//! lines, headers, bodies, exceptions, log records), each field carrying the
+//! byte span it came from.
 //!
 //! Every format is a small [`LineParser`] tried in order at each line; the
 //! first that recognises the line emits events and says how many lines it
@@ -10,12 +10,28 @@
 //!
 //! Formats, one file each: [`http`] (raw HTTP, curl `-v`, urllib3 DEBUG, curl
 //! command lines), [`curl_trace`] (`--trace-ascii`), [`pyhttp`] (http.client
-//! debuglevel), [`traceback`] (Python chained tracebacks), [`stack`] (Java and .NET stack
-//! traces with `Caused by:`), [`node`] (Node/undici/axios errors and
-//! `util.inspect` dumps), [`exception`] (one-line client errors, SDK
-//! `ApiException`), [`appline`] (status stated in app log prose), [`record`]
-//! (JSON-lines logs), [`json`] (bodies), [`har`] (HAR documents), plus
-//! [`jwt`] and [`time`] used by the incident stage.
+//! debuglevel), [`traceback`] (Python chained tracebacks), [`stack`] (Java and
+//! .NET stack traces with `Caused by:`), [`node`] (Node/undici/axios errors
+//! and `util.inspect` dumps), [`go`], [`tool`] (Terraform's box), [`pwsh`]
+//! (PowerShell error records), [`dotnet`] (`HttpResponseMessage` dumps),
+//! [`browser`] (console lines), [`jvm`] (Java/OkHttp response and header
+//! dumps, OkHttp logging), [`exception`] (one-line client errors, SDK
+//! `ApiException`), [`appline`] (status stated in app log prose), [`markup`]
+//! (XML and HTML bodies), [`signal`] (failures written as text), [`record`]
+//! (JSON-lines logs), [`json`] (bodies anywhere), [`har`] (HAR documents),
+//! plus [`mapped`] (text with a map back to the input), [`logprefix`],
+//! [`jwt`] and [`time`].
+//!
+//! What the incident stage gets: a failure stated as text is an
+//! [`EventKind::Exception`] (`exception.message`, `exception.type` when
+//! known, and whatever it reveals: `status`, `reason`, `url`, `method`,
+//! `exception.code`, and an OAuth pair as `body.error` /
+//! `body.error_description`); a body is an [`EventKind::Body`] whose fields
+//! are `body`, `body.<path>`, `body.format` (`json`, `xml`, `html`, `text`),
+//! `body.truncated` when it was cut, and for an HTML page `html.title`,
+//! `html.h1` and the `status`/`reason` its title states. Spans always point
+//! at the user's bytes (through escapes and stripped prefixes, see
+//! [`mapped`]).
 
 mod appline;
 mod browser;
@@ -91,7 +107,8 @@ pub enum EventKind {
     Status,
     /// One header: field `header.<name>` or `request.header.<name>`.
     Header,
-    /// A JSON (or Python-repr) response body: fields `body`, `body.<path>`.
+    /// A response body (JSON, a Python repr, XML, an HTML page): fields
+    /// `body`, `body.<path>`, `body.format`, and see the module docs.
     Body,
     /// A request body: fields `request.body`, `form.<key>`.
     RequestBody,
@@ -551,7 +568,7 @@ mod tests {
     /// work, not 4). Counted, never timed.
     #[test]
     fn hostile_inputs_take_linear_work() {
-        let cases: [(&str, &str, usize); 14] = [
+        let cases: [(&str, &str, usize); 20] = [
             ("open braces", "{\n", 40_000),
             ("unclosed members", "{\"a\":\"x\",\n", 20_000),
             ("tracebacks", "Traceback (most recent call last):\n", 80_000),
@@ -578,6 +595,24 @@ mod tests {
                 10_000,
             ),
             ("cli details", "ERROR: (Denied) no\nCode: Denied\n", 10_000),
+            ("terraform box tops", "╷\n", 10_000),
+            ("unclosed terraform boxes", "╷\n│ Error: x\n", 10_000),
+            (
+                "powershell records",
+                "Invoke-RestMethod : {\"error\":\n",
+                10_000,
+            ),
+            (
+                "okhttp request lines",
+                "D/OkHttp: --> GET https://a.example/b\n",
+                10_000,
+            ),
+            ("error lines without frames", "Error: boom\n", 10_000),
+            (
+                "dotnet dumps",
+                "StatusCode: 401, ReasonPhrase: 'x', Version: 1.1, Content: C, Headers:\n{\n",
+                10_000,
+            ),
         ];
         for (name, unit, n) in cases {
             let mut text = String::new();
