@@ -117,4 +117,17 @@ mod tests {
         );
         assert!(get("body.error").is_none());
     }
+
+    #[test]
+    fn a_success_is_no_failure_and_prose_is_not_a_dump() {
+        let ok = "StatusCode: 200, ReasonPhrase: 'OK', Version: 1.1, Content: System.Net.Http.HttpConnectionResponseContent, Headers:\n{\n  Date: x\n}\n";
+        let events = parse_chunk(&chunk(ok));
+        assert!(
+            events
+                .iter()
+                .filter_map(|e| e.field("status"))
+                .all(|f| f.value.to_string() == "200")
+        );
+        assert!(parse_chunk(&chunk("the ReasonPhrase: 'Unauthorized' was logged\n")).is_empty());
+    }
 }

@@ -611,6 +611,10 @@ fn synthetic<'a>(raw: &'a str, key: &str) -> Node<'a> {
 /// root are kept too (as their source text) so `exists` works on them.
 pub fn flatten(lines: &Lines, prefix: &str, node: &Node, out: &mut Vec<Field>) {
     fn walk(lines: &Lines, path: &mut String, node: &Node, out: &mut Vec<Field>, root: bool) {
+        // `"error": null` says there is no error: no fact at all.
+        if matches!(node.json, Json::Null) {
+            return;
+        }
         if !root {
             out.push(Field {
                 name: path.clone(),
@@ -1091,6 +1095,7 @@ mod tests {
             "templating {{name}} done\n",
             "set {} to empty\n",
             "\"error\": null, \"errors\": []\n",
+            "{\"result\": \"ok\", \"error\": null, \"errors\": []}\n",
         ] {
             assert!(field(t, "body.error").is_none(), "{t}");
         }

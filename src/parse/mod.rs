@@ -645,6 +645,39 @@ mod tests {
         assert_eq!(get("body.truncated").as_deref(), Some("true"));
     }
 
+    /// Multi-byte characters next to every byte of every format's sample:
+    /// no parser may slice inside one.
+    #[test]
+    fn multibyte_characters_anywhere_never_panic() {
+        let samples = [
+            "HTTP/1.1 401 Unauthorized\nWWW-Authenticate: Bearer error=\"invalid_token\"\n\n{\"error\":\"x\"}\n",
+            "> GET /x HTTP/1.1\n> Host: a.example\n< HTTP/1.1 502 Bad Gateway\n<\n<html><title>502</title></html>\n",
+            "error=invalid_grant&error_description=The+code%20expired\n",
+            "msg=\"{\\\"error\\\":\\\"invalid_client\\\"}\"\n",
+            "10:00 ERROR x: {\n10:00 ERROR x:   \"a\": 1\n10:00 ERROR x: }\n",
+            "╷\n│ Error: failed: received HTTP status 401 with response: {\"error\":\"x\"}\n╵\n",
+            "Invoke-RestMethod : {\"error\":\"x\"}\nAt line:1 char:1\n+ Invoke-RestMethod -Uri https://a.example/t -Method Post\n",
+            "D/OkHttp: <-- 401 Unauthorized https://a.example/x (3ms)\nD/OkHttp: a: b\nD/OkHttp: \nD/OkHttp: {\"e\":1}\nD/OkHttp: <-- END HTTP\n",
+            "Headers: {www-authenticate=[Bearer error=\"x\"], :status=[401]}\n",
+            "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>&amp;&#x27;</Message></Error>\n",
+            "<!DOCTYPE html><html><head><title>403 Forbidden</title></head></html>\n",
+            "[1:1:1130/1.1:INFO:CONSOLE(0)] \"Failed to load resource: the server responded with a status of 401 ()\", source: http://a.example/x (0)\n",
+            "StatusCode: 401, ReasonPhrase: 'x', Version: 1.1, Content: C, Headers:\n{\n  A: b\n}\n",
+            "{\"level\":\"error\",\"msg\":\"failed: {\\\"error\\\":\\\"x\\\"} status code 401\"}\n",
+        ];
+        for sample in samples {
+            let boundaries: Vec<usize> = (0..=sample.len())
+                .filter(|&k| sample.is_char_boundary(k))
+                .collect();
+            for &k in &boundaries {
+                for ch in ["é", "€", "😀", "\\é"] {
+                    let text = format!("{}{ch}{}", &sample[..k], &sample[k..]);
+                    let _ = parse_chunk(&chunk(&text));
+                }
+            }
+        }
+    }
+
     #[test]
     fn triggers_are_matched_without_case() {
         assert!(has_trigger(

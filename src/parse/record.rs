@@ -94,8 +94,8 @@ impl LineParser for JsonRecord {
             let Some(value) = keys.iter().find_map(|k| lookup(&node, k)) else {
                 continue;
             };
-            // An `error` object is a body, not an error code.
-            if matches!(value.json, Json::Object(_) | Json::Array(_)) {
+            // An `error` object is a body, not an error code; `null` is no value.
+            if matches!(value.json, Json::Object(_) | Json::Array(_) | Json::Null) {
                 continue;
             }
             let mut v = value.scalar_value();
