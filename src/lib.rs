@@ -12,6 +12,7 @@ pub mod outcome;
 pub mod parse;
 pub mod providers;
 pub mod rank;
+pub mod redact;
 pub mod report;
 pub mod rules;
 
