@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use faultline::input::{self, InputSpec};
 use faultline::mask::Masker;
+use faultline::outcome::FailOn;
 use faultline::report::{self, Format, HumanStyle, ReportCtx};
-use faultline::rules::Severity;
 
 mod cli_rules;
 
@@ -35,6 +35,13 @@ struct Cli {
     /// Print secrets (tokens, passwords, cookies) instead of masking them.
     #[arg(long)]
     show_secrets: bool,
+
+    /// When to exit with status 1: `error` (default) when a failing exchange
+    /// was found (explained or not; a failure a retry got past does not
+    /// count) or an error-level diagnosis; `warning` also for warnings;
+    /// `never` to only report.
+    #[arg(long, value_enum, default_value = "error")]
+    fail_on: FailOn,
 
     /// Colour: auto (when stdout is a terminal and NO_COLOR is unset), always, never.
     #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
@@ -144,11 +151,7 @@ fn analyze(cli: Cli) -> ExitCode {
     }
     if failed {
         ExitCode::from(2)
-    } else if analysis
-        .diagnoses
-        .iter()
-        .any(|d| d.severity == Severity::Error)
-    {
+    } else if analysis.fails(cli.fail_on) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -218,23 +218,15 @@ pub fn render_human(ctx: &ReportCtx, style: HumanStyle) -> String {
             name,
             incident.loc.line
         ));
-        if !incident.repeats.is_empty() {
-            let lines: Vec<String> = incident
-                .repeats
-                .iter()
-                .take(5)
-                .map(|l| l.line.to_string())
-                .collect();
-            let more = if incident.repeats.len() > 5 {
-                ", …"
-            } else {
-                ""
-            };
+        if incident.repeat_count > 0 {
             out.push_str(&format!(
-                "   the same failure repeats {} more time(s): line {}{more}\n",
-                incident.repeats.len(),
-                lines.join(", ")
+                "   the same failure repeats {} more time(s): {}\n",
+                incident.repeat_count,
+                incident.repeat_places(|s| ctx.source_name(s), 5)
             ));
+        }
+        for note in &incident.notes {
+            out.push_str(&format!("   note: {note}\n"));
         }
         out.push('\n');
         let diags: Vec<&Diagnosis> = analysis

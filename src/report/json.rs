@@ -52,6 +52,10 @@ struct IncidentOut {
     error: Option<String>,
     exception: Option<String>,
     repeats: usize,
+    /// Whether some rule gave this incident a diagnosis.
+    explained: bool,
+    /// A later success of the same method and URL: the failure was retried.
+    recovered: bool,
 }
 
 #[derive(Serialize)]
@@ -117,7 +121,8 @@ pub fn render_json(ctx: &ReportCtx) -> String {
     let incidents = a
         .incidents
         .iter()
-        .map(|i| {
+        .enumerate()
+        .map(|(n, i)| {
             let s = |k: &str| i.facts.str(k).map(m);
             IncidentOut {
                 source: ctx.source_name(i.source).to_string(),
@@ -130,7 +135,9 @@ pub fn render_json(ctx: &ReportCtx) -> String {
                 region: s("region"),
                 error: s("error"),
                 exception: s("exception.type"),
-                repeats: i.repeats.len(),
+                repeats: i.repeat_count,
+                explained: a.diagnoses.iter().any(|d| d.incident == Some(n)),
+                recovered: i.recovered.is_some(),
             }
         })
         .collect();
