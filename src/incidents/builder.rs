@@ -237,6 +237,18 @@ impl Draft {
             && !self.has(EventKind::Exception)
     }
 
+    /// A one-line request and status next may tell this same exchange
+    /// again: an access line after the debug lines of the exchange, or after
+    /// an exception that gave the status but not the URL (an SDK's error,
+    /// then urllib3's line for the same call).
+    fn may_be_restated(&self) -> bool {
+        (self.restates() && self.has(EventKind::Status))
+            || (self.has(EventKind::Exception)
+                && !self.has(EventKind::Request)
+                && self.url.is_none()
+                && self.status.is_some())
+    }
+
     /// A request still waiting for its outcome.
     fn awaiting(&self) -> bool {
         self.has(EventKind::Request)
@@ -474,7 +486,7 @@ impl<'c> Builder<'c> {
                 // the URL differently); the same line again is a new attempt.
                 let restated = self.current().is_some_and(|i| {
                     let d = &self.open[i];
-                    d.restates()
+                    d.may_be_restated()
                         && (!d.access_line || d.access_url != sr.url)
                         && !d.conflicts(&sr)
                         && !d.conflicts(&ss)
@@ -496,10 +508,9 @@ impl<'c> Builder<'c> {
         }
         if event.kind == EventKind::Request
             && event.group.is_none()
-            && self.current().is_some_and(|i| {
-                let d = &self.open[i];
-                d.restates() && d.has(EventKind::Status)
-            })
+            && self
+                .current()
+                .is_some_and(|i| self.open[i].may_be_restated())
         {
             self.pending = Some((event, first, last));
             return;
@@ -621,8 +632,9 @@ impl<'c> Builder<'c> {
         {
             return newest_first().into_iter().find(|&i| {
                 let d = &self.open[i];
+                // A grouped exchange (curl's) takes only an error by URL.
                 Some(i) != current
-                    && d.group.is_none()
+                    && (d.group.is_none() || event.kind == EventKind::Exception)
                     && d.awaiting()
                     && d.url.as_deref().is_some_and(|u| same_resource(u, url))
                     && joins_tied(d, event, s)

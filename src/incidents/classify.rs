@@ -175,16 +175,28 @@ pub(crate) fn format_of(body: &str) -> &'static str {
 /// `body.format`, `html.title`, and an HTML page's `<h1>` as a message. The
 /// format comes from the body, else from the response's Content-Type.
 fn body_format(facts: &mut Facts) {
+    // The parser may have read these already (it sees bodies inside other
+    // text); only what it did not say is derived here.
     if let Some(body) = facts.first("body").cloned() {
         let text = body.value.to_string();
-        let format = format_of(&text);
-        facts.push("body.format", Value::Str(format.into()), body.loc);
+        let format = match facts.str("body.format") {
+            Some(f) => f.to_string(),
+            None => {
+                let f = format_of(&text);
+                facts.push("body.format", Value::Str(f.into()), body.loc);
+                f.to_string()
+            }
+        };
         if format == "html" {
-            if let Some((title, span)) = inner_text(html_title_re(), &text) {
+            if facts.get("html.title").is_empty()
+                && let Some((title, span)) = inner_text(html_title_re(), &text)
+            {
                 let loc = narrow(body.loc, &text, span);
                 facts.push("html.title", Value::Str(title), loc);
             }
-            if let Some((h1, span)) = inner_text(html_h1_re(), &text) {
+            if facts.get("html.h1").is_empty()
+                && let Some((h1, span)) = inner_text(html_h1_re(), &text)
+            {
                 let loc = narrow(body.loc, &text, span);
                 facts.push("html.h1", Value::Str(h1), loc);
             }
