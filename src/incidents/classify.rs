@@ -359,8 +359,10 @@ fn body_values(facts: &Facts, shapes: &[&str]) -> Vec<FactValue> {
         .collect()
 }
 
+/// Words with spaces, not a code and not a JSON object or array.
 fn is_prose(s: &str) -> bool {
-    s.trim().contains(char::is_whitespace)
+    let t = s.trim();
+    !t.starts_with(['{', '[']) && t.contains(char::is_whitespace)
 }
 
 /// `message`: every human-readable error message of the incident.

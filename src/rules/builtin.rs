@@ -14,6 +14,7 @@ pub fn sources() -> Vec<RuleSource> {
             name: name.to_string(),
             text: Arc::new(text.to_string()),
             builtin: true,
+            layer: 0,
         })
         .collect()
 }

@@ -120,6 +120,11 @@ pub struct RuleSource {
     pub name: String,
     pub text: Arc<String>,
     pub builtin: bool,
+    /// Discovery layer (built-in 0, then the user's config dir, a project's
+    /// `.faultline/rules`, `FAULTLINE_RULES`, `--rules`): a rule replaces one
+    /// with the same id from a lower layer; within a layer, a duplicate id
+    /// is a problem.
+    pub layer: u8,
 }
 
 impl RuleSource {
@@ -128,6 +133,7 @@ impl RuleSource {
             name: path.to_string_lossy().into_owned(),
             text: Arc::new(std::fs::read_to_string(path)?),
             builtin: false,
+            layer: 1,
         })
     }
 }
@@ -319,8 +325,9 @@ pub fn is_valid_id(id: &str) -> bool {
     ID.is_match(id)
 }
 
-/// Loads every source in order. Later sources may override earlier built-in
-/// rules by id; any other duplicate id is a problem. Problems come back in
+/// Loads every source in order. A source of a higher layer overrides a rule
+/// of a lower layer by id (user rules replace built-in ones, a project's
+/// rules replace the user's own); any other duplicate id is a problem. Problems come back in
 /// source order, then by position in the file.
 pub fn load(sources: &[RuleSource]) -> LoadReport {
     let mut report = LoadReport::default();
@@ -343,10 +350,13 @@ pub fn load(sources: &[RuleSource]) -> LoadReport {
             if let Some(pos) = seen.iter().position(|(id, _, _)| *id == rule.id) {
                 let (_, first, first_span) = seen[pos].clone();
                 let first_source = &sources[first];
-                if first_source.builtin && !source.builtin {
-                    report.rules.retain(|r| r.id != rule.id);
+                if first_source.layer < source.layer {
+                    let replaced = report.rules.iter().find(|r| r.id == rule.id);
                     let mut rule = rule;
-                    rule.origin.overrides_builtin = true;
+                    rule.origin.overrides_builtin = first_source.builtin
+                        || replaced.is_some_and(|r| r.origin.overrides_builtin);
+                    rule.origin.overrides = Some(first_source.name.clone());
+                    report.rules.retain(|r| r.id != rule.id);
                     seen[pos] = (rule.id.clone(), index, id_span);
                     report.rules.push(rule);
                 } else {
@@ -801,6 +811,7 @@ impl<'s> FileLoader<'s> {
                     builtin: self.source.builtin,
                     line: id_line,
                     overrides_builtin: false,
+                    overrides: None,
                 },
             },
             supersedes,
