@@ -69,10 +69,10 @@ class Values:
     """Varied values drawn from one seeded generator; `unique` adds a counter
     so that every failure differs (--distinct)."""
 
-    def __init__(self, rng, distinct):
+    def __init__(self, rng, distinct, first=0):
         self.r = rng
         self.distinct = distinct
-        self.n = 0
+        self.n = first
 
     def pick(self, seq):
         return seq[int(self.r.random() * len(seq))]
@@ -368,9 +368,9 @@ FAILURES = [
 ]
 
 
-def write_file(path, size, seed, density, distinct, counts):
+def write_file(path, size, seed, density, distinct, counts, first=0):
     rng = random.Random(seed)
-    v = Values(rng, distinct)
+    v = Values(rng, distinct, first)
     pool = noise_pool(v)
     gens = [g for g, _ in FAILURES]
     cum = []
@@ -441,8 +441,10 @@ def main():
     counts = {}
     if a.files > 0:
         os.makedirs(a.out, exist_ok=True)
+        # Each file its own seed, and its own range of --distinct counters so
+        # that failures stay distinct across files too.
         written = sum(write_file(os.path.join(a.out, f"app-{i:04d}.log"), size // a.files, a.seed + i, a.density,
-                                 a.distinct, counts) for i in range(a.files))
+                                 a.distinct, counts, i * 10**9) for i in range(a.files))
     else:
         written = write_file(a.out, size, a.seed, a.density, a.distinct, counts)
     if a.stats:
