@@ -12,6 +12,7 @@ user waits. Peak RSS is the child's maxrss from wait4 (the same figure
 /usr/bin/time -v in the memory rows.
 """
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -53,9 +54,17 @@ def human_size(n):
 class Bench:
     def __init__(self, a):
         self.a = a
-        self.binary = os.path.abspath(a.binary)
         self.dir = os.path.abspath(a.dir)
         os.makedirs(self.dir, exist_ok=True)
+        # Measure a private copy: a rebuild of the checkout during a long run
+        # would otherwise change the binary between cases.
+        with open(a.binary, "rb") as f:
+            self.sha = hashlib.sha256(f.read()).hexdigest()[:12]
+        self.binary = os.path.join(self.dir, f"faultline-{self.sha}")
+        if not os.path.exists(self.binary):
+            shutil.copy2(a.binary, self.binary + ".tmp")
+            os.rename(self.binary + ".tmp", self.binary)
+        self.source = os.path.abspath(a.binary)
         self.rows = []  # (section, name, runs, wall, cpu, rss_kib, mib, note)
         self.ratios = []  # (name, wall ratio, cpu ratio, goal)
         self.notes = []
@@ -307,7 +316,7 @@ class Bench:
         ver = subprocess.run([self.binary, "--version"], capture_output=True, text=True).stdout.strip()
         rg = subprocess.run(["rg", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
         gr = subprocess.run(["grep", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-        out.append(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {ver} ({self.binary}) · {rg} · {gr} · "
+        out.append(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} · {ver} ({self.source}, sha256 {self.sha}) · {rg} · {gr} · "
                    f"{os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} · timer: {self.a.timer} · "
                    f"seed {self.a.seed}")
         out.append("")
@@ -359,7 +368,7 @@ def main():
             sys.exit(f"{tool} is not installed (apt-get install ripgrep / hyperfine)")
     b = Bench(a)
     b.size = parse_size(a.size)
-    print(f"faultline benches: {a.binary}, corpus {human_size(b.size)} in {b.dir}", file=sys.stderr)
+    print(f"faultline benches: {a.binary} (copied to {b.binary}), corpus {human_size(b.size)} in {b.dir}", file=sys.stderr)
     normal = None
     steps = [("a", b.startup), ("b", b.small)]
     for key, fn in steps:
