@@ -34,7 +34,13 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
     for (i, incident) in incidents.iter().enumerate() {
         let matches = rules.evaluate(Scope::Incident, &incident.facts, input);
         for m in without_superseded(matches, rules) {
-            out.push(build(m, Some(i), &incident.facts, input, rules));
+            let mut d = build(m, Some(i), &incident.facts, input, rules);
+            // A failure that a later retry of the same call got past: worth
+            // knowing, not worth failing the run for.
+            if incident.recovered.is_some() {
+                d.severity = Severity::Info;
+            }
+            out.push(d);
         }
     }
     let empty = Facts::default();
