@@ -109,6 +109,7 @@ impl<'r> Scan<'r> {
         let incidents = self.incidents.finish();
         let input = InputFacts::new(self.hits, &self.rules.scanner().purposes, &rules.providers);
         let diagnoses = rank::diagnose(&incidents, &input, rules);
+        let (incidents, diagnoses) = rank::keep_failures(incidents, diagnoses);
         Analysis {
             sources: Vec::new(),
             incidents,

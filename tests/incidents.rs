@@ -461,11 +461,7 @@ fn the_builder_hands_out_exchanges_in_input_order() {
     let mut sorted = starts.clone();
     sorted.sort();
     assert_eq!(starts, sorted);
-    assert_eq!(
-        out.len(),
-        2,
-        "a success without a URL recovers nothing: dropped"
-    );
+    assert_eq!(out.len(), 3, "two failures and a success");
 }
 
 #[test]
@@ -501,4 +497,38 @@ fn an_api_path_ending_in_token_is_not_the_token_endpoint() {
             .any(|d| d.id == "genesys.token-wrong-path"),
         "the invented OAuth path still is"
     );
+}
+
+#[test]
+fn a_program_error_that_is_no_api_call_is_no_incident() {
+    let log = "Traceback (most recent call last):\n  File \"/app/export.py\", line 7, in <module>\n    w.writerow(row[\"department\"])\nKeyError: 'department'\n";
+    let a = faultline::analyze_text("app.log", log, &builtin());
+    assert!(a.incidents.is_empty(), "{:#?}", a.incidents);
+    assert!(!a.fails(faultline::outcome::FailOn::Error));
+}
+
+#[test]
+fn a_retry_right_after_a_failure_without_url_recovers_it() {
+    let log = "attempt 1 failed, retrying in 500 ms: TypeError: fetch failed\n  [cause]: Error: connect ECONNRESET 10.0.0.7:443\nattempt 2: GET https://api.example.com/v1/status -> 200 OK\n";
+    let a = faultline::analyze_text("retry.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    assert!(a.incidents[0].recovered.is_some());
+    assert!(!a.fails(faultline::outcome::FailOn::Error));
+}
+
+#[test]
+fn a_later_success_elsewhere_recovers_nothing() {
+    // Another host, or too far away: not a retry of this failure.
+    let log = "curl: (6) Could not resolve host: api.example.invalid\n\
+               DEBUG:urllib3.connectionpool:https://other.example.com:443 \"GET /v1/x HTTP/1.1\" 200 12\n";
+    let a = faultline::analyze_text("dns.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert!(a.incidents[0].recovered.is_none());
+    let far = format!(
+        "requests.exceptions.ConnectionError: ('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))\n{}GET https://api.example.com/v1/x -> 200\n",
+        "INFO working\n".repeat(40)
+    );
+    let a = faultline::analyze_text("far.log", &far, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert!(a.incidents[0].recovered.is_none());
 }

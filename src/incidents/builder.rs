@@ -69,7 +69,8 @@ impl Finished {
 pub struct Success {
     pub loc: Loc,
     pub method: Option<String>,
-    pub url: String,
+    /// Not every log names the URL of a success (`attempt 2 -> 200 OK`).
+    pub url: Option<String>,
 }
 
 /// Kinds of events present in a draft, as a bit set.
@@ -697,6 +698,7 @@ impl<'c> Builder<'c> {
                     );
                 }
                 prev.end = prev.end.max(end);
+                prev.end_line = prev.end_line.max(d.last_line);
                 return;
             }
             if let Some(f) = finish(&self.cx, d) {
@@ -712,8 +714,8 @@ impl<'c> Builder<'c> {
     }
 }
 
-/// A finished draft: a failure becomes an incident, a 2xx with a URL a
-/// success; anything else (a request with no outcome, a 3xx) is dropped.
+/// A finished draft: a failure becomes an incident, a 2xx a success;
+/// anything else (a request with no outcome, a 3xx) is dropped.
 fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
     if d.events.is_empty() {
         return None;
@@ -729,7 +731,7 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
         return Some(Finished::Success(Success {
             loc: cx.index.loc(source, Span::new(first, last)),
             method: d.method,
-            url: d.url?,
+            url: d.url,
         }));
     }
     let mut facts = Facts::default();
@@ -787,6 +789,7 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
         recovered: None,
         notes,
         end: last,
+        end_line: d.last_line,
     })))
 }
 

@@ -24,7 +24,15 @@ pub struct Collector {
     by_kind: HashMap<Kind, Vec<usize>>,
     /// Failures not (or no longer) recovered, by (source, URL path).
     awaiting: HashMap<(usize, String), Vec<usize>>,
+    /// The failure pushed last, while no success came after it: for the
+    /// success that follows it when one of the two does not name its URL.
+    last: Option<usize>,
 }
+
+/// The next exchange after a failure, a success within this many lines,
+/// with a URL missing on one side, is taken for its retry (`attempt 1
+/// failed: fetch failed` … `attempt 2: GET … -> 200`).
+const RETRY_GAP: usize = 30;
 
 fn text(inc: &Incident, name: &str) -> Option<String> {
     inc.facts.first(name).map(|v| v.value.to_string())
@@ -41,6 +49,15 @@ fn path_key(url: &str) -> String {
     };
     let path = path.split(['?', '#']).next().unwrap_or(path);
     path.trim_end_matches('/').to_ascii_lowercase()
+}
+
+/// The host of an absolute URL.
+fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = host.split(':').next()?;
+    (!host.is_empty()).then(|| host.to_string())
 }
 
 impl Collector {
@@ -75,6 +92,7 @@ impl Collector {
         });
         let index = match found {
             Some(k) => {
+                self.last = Some(k);
                 let first = &mut self.kept[k];
                 // `inc` may itself carry repeats folded while it was built.
                 first.repeat_count += 1 + inc.repeat_count;
@@ -84,6 +102,7 @@ impl Collector {
                     }
                 }
                 first.end = first.end.max(inc.end);
+                first.end_line = first.end_line.max(inc.end_line);
                 // Failed again after a success: not recovered (yet).
                 if first.recovered.take().is_none() {
                     return;
@@ -102,24 +121,60 @@ impl Collector {
             let key = (self.kept[index].source, path_key(url));
             self.awaiting.entry(key).or_default().push(index);
         }
+        self.last = Some(index);
     }
 
     fn success(&mut self, s: Success) {
-        let key = (s.loc.source, path_key(&s.url));
-        let Some(waiting) = self.awaiting.get_mut(&key) else {
+        if let Some(url) = &s.url
+            && self.recover_by_url(&s, url)
+        {
+            self.last = None;
+            return;
+        }
+        // A URL missing on one side: the success right after the failure
+        // is its retry.
+        let Some(k) = self.last.take() else {
             return;
         };
+        let inc = &mut self.kept[k];
+        let urls_unknown = inc.facts.str("url").is_none() || s.url.is_none();
+        let same_method = match (inc.facts.str("method"), &s.method) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        };
+        // A host named on both sides must be the same one.
+        let success_host = s.url.as_deref().and_then(host_of);
+        let same_host = match (inc.facts.str("url.host"), success_host.as_deref()) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        };
+        if urls_unknown
+            && same_method
+            && same_host
+            && inc.recovered.is_none()
+            && inc.source == s.loc.source
+            && s.loc.span.start >= inc.end
+            && s.loc.line <= inc.end_line + RETRY_GAP
+        {
+            inc.recovered = Some(s.loc);
+        }
+    }
+
+    /// Marks the failures awaiting this success's method and URL.
+    fn recover_by_url(&mut self, s: &Success, url: &str) -> bool {
+        let key = (s.loc.source, path_key(url));
+        let Some(waiting) = self.awaiting.get_mut(&key) else {
+            return false;
+        };
         let kept = &mut self.kept;
+        let before = waiting.len();
         waiting.retain(|&k| {
             let inc = &mut kept[k];
             let same_method = match (inc.facts.str("method"), &s.method) {
                 (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
                 _ => true,
             };
-            let same_url = inc
-                .facts
-                .str("url")
-                .is_some_and(|u| same_resource(u, &s.url));
+            let same_url = inc.facts.str("url").is_some_and(|u| same_resource(u, url));
             if same_method && same_url && s.loc.span.start >= inc.end {
                 inc.recovered = Some(s.loc);
                 false
@@ -127,6 +182,7 @@ impl Collector {
                 true
             }
         });
+        waiting.len() < before
     }
 
     /// The incidents in input order, with `repeats` and `recovered` facts.

@@ -47,9 +47,35 @@ pub struct Incident {
     pub notes: Vec<String>,
     /// Byte offset just past its last event, for ordering against successes.
     pub(crate) end: usize,
+    /// Its last line (of its last occurrence, once repeats are folded in).
+    pub(crate) end_line: usize,
 }
 
+/// Facts that make an incident an API call or its transport failing, not
+/// just any program error (a `KeyError` in a log is not an exchange).
+const EXCHANGE_FACTS: &[&str] = &[
+    "status",
+    "url",
+    "url.host",
+    "method",
+    "body",
+    "error.code",
+    "challenge.scheme",
+    // An HTTP client's own exception (requests, urllib3, curl, axios, …).
+    "client",
+];
+
 impl Incident {
+    /// Whether this is a failing exchange (request, response or transport)
+    /// rather than an error of the program around it.
+    pub fn is_exchange(&self) -> bool {
+        EXCHANGE_FACTS.iter().any(|f| !self.facts.get(f).is_empty())
+            || self
+                .facts
+                .iter()
+                .any(|(name, _)| name.starts_with("header.") || name.starts_with("request."))
+    }
+
     /// `POST https://api.mypurecloud.com/oauth/token → 403 invalid_grant`
     pub fn headline(&self) -> String {
         let f = &self.facts;

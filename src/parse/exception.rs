@@ -252,12 +252,17 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
                 continue;
             }
             if let Some(m) = c.name(capture) {
-                let value = if name == "status" || name == "url.port" {
-                    Value::Num(m.as_str().parse().unwrap_or(0.0))
-                } else {
-                    Value::Str(m.as_str().to_string())
+                // A URL at the end of a sentence: the punctuation is not part of it.
+                let text = match name {
+                    "url" => m.as_str().trim_end_matches(['.', ',', ';', ':']),
+                    _ => m.as_str(),
                 };
-                fields.push(lines.field(name, value, m.as_str()));
+                let value = if name == "status" || name == "url.port" {
+                    Value::Num(text.parse().unwrap_or(0.0))
+                } else {
+                    Value::Str(text.to_string())
+                };
+                fields.push(lines.field(name, value, text));
             }
         }
         if let (Some(scheme), Some(host), Some(port), Some(path)) = (

@@ -704,6 +704,34 @@ mod tests {
     }
 
     #[test]
+    fn log_lines_are_not_headers() {
+        use super::super::parse_chunk;
+        use super::super::tests::chunk;
+        for t in [
+            "HTTP/1.1 401 Unauthorized\nERROR:core.utils:API error in sync_users\n",
+            "sync failed: HTTP 400\nERROR core.utils: API error in sync_users\n",
+            "HTTP/1.1 500 Internal Server Error\nTypeError: Cannot read properties of undefined\n",
+            "token request failed: 401 Unauthorized\nNote: the admin console shows the user is locked\n",
+        ] {
+            let events = parse_chunk(&chunk(t));
+            assert!(
+                events.iter().all(|e| e.kind != EventKind::Header),
+                "{t}: {events:?}"
+            );
+        }
+        // Inside a message, headers are still read.
+        let t = "HTTP/1.1 401 Unauthorized\nWWW-Authenticate: Bearer\nServer: nginx\n";
+        let events = parse_chunk(&chunk(t));
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.kind == EventKind::Header)
+                .count(),
+            2
+        );
+    }
+
+    #[test]
     fn urllib3_line() {
         let (_, (scheme, origin, m, target, status)) = urllib3_access(
             "https://api.mypurecloud.com:443 \"POST /api/v2/analytics/x HTTP/1.1\" 403 215",

@@ -611,6 +611,10 @@ fn synthetic<'a>(raw: &'a str, key: &str) -> Node<'a> {
 /// root are kept too (as their source text) so `exists` works on them.
 pub fn flatten(lines: &Lines, prefix: &str, node: &Node, out: &mut Vec<Field>) {
     fn walk(lines: &Lines, path: &mut String, node: &Node, out: &mut Vec<Field>, root: bool) {
+        // `"error": null` says there is no error: no fact at all.
+        if matches!(node.json, Json::Null) {
+            return;
+        }
         if !root {
             out.push(Field {
                 name: path.clone(),
@@ -1022,6 +1026,79 @@ mod tests {
         let n = parse_value("{\"a\\é\": 1, \"p\": \"C:\\日本\\x\"}").unwrap();
         assert!(n.get("aé").is_some());
         assert_eq!(n.get("p").unwrap().as_str(), Some("C:日本x"));
+    }
+
+    use super::super::parse_chunk;
+    use super::super::tests::chunk;
+
+    /// (value, the input bytes its span covers) of a field of the parse.
+    fn field<'t>(text: &'t str, name: &str) -> Option<(String, &'t str)> {
+        parse_chunk(&chunk(text)).iter().find_map(|e| {
+            e.field(name)
+                .map(|f| (f.value.to_string(), &text[f.span.start..f.span.end]))
+        })
+    }
+
+    #[test]
+    fn bodies_after_a_prefix() {
+        for line in [
+            "2024-05-01 ERROR api: response body: {\"error\":\"invalid_grant\"}\n",
+            "Error calling GetUser: {\"error\":\"invalid_grant\"}\n",
+            "mytool error: 401 - {\"error\":\"invalid_grant\"}\n",
+            "[api] 401 Unauthorized: [{\"error\":\"invalid_grant\"}]\n",
+            "resp=b'{\"error\": \"invalid_grant\"}'\n",
+        ] {
+            let (v, at) = field(line, "body.error").unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(
+                (v.as_str(), at),
+                ("invalid_grant", "invalid_grant"),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn escaped_bodies_point_at_their_own_bytes() {
+        let t = r#"msg="{\n  \"message\": \"Token \\\"x\\\" expired\",\n  \"code\": \"token.expired\"\n}" status=401"#;
+        let (v, at) = field(t, "body.code").unwrap();
+        assert_eq!((v.as_str(), at), ("token.expired", "token.expired"));
+        let (v, at) = field(t, "body.message").unwrap();
+        assert_eq!(v, "Token \"x\" expired");
+        assert_eq!(at, r#"Token \\\"x\\\" expired"#);
+        // Escaped twice: a JSON string inside a JSON string inside a line.
+        let t = r#"detail: "{\"body\":\"{\\\"error\\\":\\\"invalid_client\\\"}\"}""#;
+        assert!(
+            parse_chunk(&chunk(t))
+                .iter()
+                .all(|e| e.fields.iter().all(|f| {
+                    let s = &t[f.span.start..f.span.end];
+                    !s.is_empty() && t.is_char_boundary(f.span.start)
+                }))
+        );
+    }
+
+    #[test]
+    fn bodies_over_lines_with_a_repeated_prefix() {
+        let t = "10:00:00.123 ERROR [api] response: {\n10:00:00.124 ERROR [api]   \"error\": \"invalid_client\",\n10:00:00.124 ERROR [api]   \"error_description\": \"bad secret\"\n10:00:00.125 ERROR [api] }\n10:00:01.000 INFO  [api] retrying\n";
+        let (v, at) = field(t, "body.error").unwrap();
+        assert_eq!((v.as_str(), at), ("invalid_client", "invalid_client"));
+        let (_, at) = field(t, "body.error_description").unwrap();
+        assert_eq!(at, "bad secret");
+        let t = "api-1  | {\napi-1  |   \"error\": \"invalid_grant\"\napi-1  | }\n";
+        assert_eq!(field(t, "body.error").unwrap().1, "invalid_grant");
+    }
+
+    #[test]
+    fn not_bodies() {
+        for t in [
+            "config loaded {retries: 3}\n",
+            "templating {{name}} done\n",
+            "set {} to empty\n",
+            "\"error\": null, \"errors\": []\n",
+            "{\"result\": \"ok\", \"error\": null, \"errors\": []}\n",
+        ] {
+            assert!(field(t, "body.error").is_none(), "{t}");
+        }
     }
 
     #[test]

@@ -25,7 +25,7 @@ fn prefix_re() -> &'static Regex {
             )?
             (?:\[[^\]\n]{1,80}\][\ \t:]*)*                 # [thread] [request-id]
             (?:
-              (?:TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.$-]+:[\ \t]*    # Python: `ERROR:root:msg`
+              (?P<pylevel>TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.$-]+:[\ \t]*    # Python: `ERROR:root:msg`
               |
               (?P<level>\[?(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|SEVERE|CRIT)\]?)
               (?:[\ \t]*[:|][\ \t]*|[\ \t]+)
@@ -43,6 +43,23 @@ fn prefix_re() -> &'static Regex {
 /// Python's `ERROR:root:…`; a message that starts with a word stays whole.
 pub fn prefix_len(line: &str) -> usize {
     prefix_re().find(line).map_or(0, |m| m.end())
+}
+
+/// Whether the line's log prefix gives it an informational level (INFO,
+/// DEBUG, TRACE, NOTICE): such a line reports normal flow — a retry being
+/// made, a value being printed — not a failure by itself.
+pub fn is_informational(line: &str) -> bool {
+    let Some(c) = prefix_re().captures(line) else {
+        return false;
+    };
+    let level = c
+        .name("level")
+        .or(c.name("pylevel"))
+        .map(|m| m.as_str().trim_matches(['[', ']']).to_ascii_uppercase());
+    matches!(
+        level.as_deref(),
+        Some("INFO" | "DEBUG" | "TRACE" | "NOTICE")
+    )
 }
 
 /// The message after the log prefix, trimmed.
@@ -89,6 +106,21 @@ mod tests {
         ] {
             assert_eq!(message(line), msg, "{line}");
         }
+    }
+
+    #[test]
+    fn informational_levels() {
+        assert!(is_informational(
+            "INFO:slack_sdk.web.base_client:A retry handler found"
+        ));
+        assert!(is_informational(
+            "2024-05-01 10:00:00 [main] DEBUG c.e.Client - got 401"
+        ));
+        assert!(!is_informational(
+            "2024-05-01 10:00:00 WARN fetch failed: 429"
+        ));
+        assert!(!is_informational("ERROR:root:HTTP Error 401: Unauthorized"));
+        assert!(!is_informational("HTTP Error 401: Unauthorized"));
     }
 
     #[test]

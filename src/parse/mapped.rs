@@ -115,6 +115,27 @@ impl Mapped {
         self.span(start, start + sub.len())
     }
 
+    /// Bytes `start..end` of the text as a mapped text of their own.
+    pub fn slice(&self, start: usize, end: usize) -> Mapped {
+        let mut out = Mapped::default();
+        let end = end.min(self.text.len());
+        let mut k = start;
+        while k < end {
+            let next = (k + 1..=end)
+                .find(|&e| self.text.is_char_boundary(e))
+                .unwrap_or(end);
+            match self.span(k, next) {
+                Some(span) if span.len() == next - k => {
+                    out.push_verbatim(&self.text[k..next], span.start)
+                }
+                Some(span) => out.push_mapped(&self.text[k..next], span.start, span.len()),
+                None => {}
+            }
+            k = next;
+        }
+        out
+    }
+
     /// Moves fields whose spans are offsets into `self.text` (base 0) onto
     /// the input; a field whose span cannot be mapped points at `whole`.
     pub fn remap(&self, fields: Vec<Field>, whole: Span) -> Vec<Field> {

@@ -69,7 +69,10 @@ fn root_of(s: &str) -> Option<(String, bool)> {
             rest = r.split_once("?>")?.1.trim_start();
         } else if let Some(r) = rest.strip_prefix("<!--") {
             rest = r.split_once("-->")?.1.trim_start();
-        } else if rest.len() > 9 && rest[..9].eq_ignore_ascii_case("<!doctype") {
+        } else if rest
+            .get(..9)
+            .is_some_and(|d| d.eq_ignore_ascii_case("<!doctype"))
+        {
             html |= rest[9..]
                 .trim_start()
                 .to_ascii_lowercase()
@@ -246,7 +249,7 @@ fn decode_entities(s: &str) -> String {
     while let Some(p) = rest.find('&') {
         out.push_str(&rest[..p]);
         rest = &rest[p..];
-        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
+        let Some(semi) = rest[..rest.floor_char_boundary(rest.len().min(12))].find(';') else {
             out.push('&');
             rest = &rest[1..];
             continue;

@@ -1,6 +1,6 @@
 //! Stage 2, parse: turns a chunk of text into events (request lines, status
-//! lines, headers, JSON bodies, exceptions, log records), each field carrying
-//! the byte span it came from.
+//! lines, headers, bodies, exceptions, log records), each field carrying the
+//! byte span it came from.
 //!
 //! Every format is a small [`LineParser`] tried in order at each line; the
 //! first that recognises the line emits events and says how many lines it
@@ -10,16 +10,33 @@
 //!
 //! Formats, one file each: [`http`] (raw HTTP, curl `-v`, urllib3 DEBUG, curl
 //! command lines), [`curl_trace`] (`--trace-ascii`), [`pyhttp`] (http.client
-//! debuglevel), [`traceback`] (Python chained tracebacks), [`stack`] (Java and .NET stack
-//! traces with `Caused by:`), [`node`] (Node/undici/axios errors and
-//! `util.inspect` dumps), [`exception`] (one-line client errors, SDK
-//! `ApiException`), [`appline`] (status stated in app log prose), [`record`]
-//! (JSON-lines logs), [`json`] (bodies), [`har`] (HAR documents), plus
-//! [`jwt`] and [`time`] used by the incident stage.
+//! debuglevel), [`traceback`] (Python chained tracebacks), [`stack`] (Java and
+//! .NET stack traces with `Caused by:`), [`node`] (Node/undici/axios errors
+//! and `util.inspect` dumps), [`go`], [`tool`] (Terraform's box), [`pwsh`]
+//! (PowerShell error records), [`dotnet`] (`HttpResponseMessage` dumps),
+//! [`browser`] (console lines), [`jvm`] (Java/OkHttp response and header
+//! dumps, OkHttp logging), [`exception`] (one-line client errors, SDK
+//! `ApiException`), [`appline`] (status stated in app log prose), [`markup`]
+//! (XML and HTML bodies), [`signal`] (failures written as text), [`record`]
+//! (JSON-lines logs), [`json`] (bodies anywhere), [`har`] (HAR documents),
+//! plus [`mapped`] (text with a map back to the input), [`logprefix`],
+//! [`jwt`] and [`time`].
+//!
+//! What the incident stage gets: a failure stated as text is an
+//! [`EventKind::Exception`] (`exception.message`, `exception.type` when
+//! known, and whatever it reveals: `status`, `reason`, `url`, `method`,
+//! `exception.code`, and an OAuth pair as `body.error` /
+//! `body.error_description`); a body is an [`EventKind::Body`] whose fields
+//! are `body`, `body.<path>`, `body.format` (`json`, `xml`, `html`, `text`),
+//! `body.truncated` when it was cut, and for an HTML page `html.title`,
+//! `html.h1` and the `status`/`reason` its title states. Spans always point
+//! at the user's bytes (through escapes and stripped prefixes, see
+//! [`mapped`]).
 
 mod appline;
 mod browser;
 mod curl_trace;
+mod dotnet;
 mod exception;
 mod go;
 pub mod har;
@@ -31,11 +48,13 @@ mod logprefix;
 pub mod mapped;
 mod markup;
 mod node;
+mod pwsh;
 mod pyhttp;
 mod record;
 mod signal;
 mod stack;
 pub mod time;
+mod tool;
 mod traceback;
 
 use crate::input::{Chunk, Span};
@@ -88,7 +107,8 @@ pub enum EventKind {
     Status,
     /// One header: field `header.<name>` or `request.header.<name>`.
     Header,
-    /// A JSON (or Python-repr) response body: fields `body`, `body.<path>`.
+    /// A response body (JSON, a Python repr, XML, an HTML page): fields
+    /// `body`, `body.<path>`, `body.format`, and see the module docs.
     Body,
     /// A request body: fields `request.body`, `form.<key>`.
     RequestBody,
@@ -369,7 +389,7 @@ pub(crate) mod work {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 21] {
+fn parsers() -> [&'static dyn LineParser; 24] {
     [
         &http::RequestBody,
         &curl_trace::CurlTrace,
@@ -381,6 +401,9 @@ fn parsers() -> [&'static dyn LineParser; 21] {
         &node::NodeError,
         &go::GoError,
         &stack::StackTrace,
+        &tool::TerraformBox,
+        &pwsh::PowerShellError,
+        &dotnet::DotnetResponse,
         &browser::BrowserConsole,
         &jvm::JavaHttp,
         &exception::Exceptions,
@@ -545,7 +568,7 @@ mod tests {
     /// work, not 4). Counted, never timed.
     #[test]
     fn hostile_inputs_take_linear_work() {
-        let cases: [(&str, &str, usize); 14] = [
+        let cases: [(&str, &str, usize); 20] = [
             ("open braces", "{\n", 40_000),
             ("unclosed members", "{\"a\":\"x\",\n", 20_000),
             ("tracebacks", "Traceback (most recent call last):\n", 80_000),
@@ -572,6 +595,24 @@ mod tests {
                 10_000,
             ),
             ("cli details", "ERROR: (Denied) no\nCode: Denied\n", 10_000),
+            ("terraform box tops", "╷\n", 10_000),
+            ("unclosed terraform boxes", "╷\n│ Error: x\n", 10_000),
+            (
+                "powershell records",
+                "Invoke-RestMethod : {\"error\":\n",
+                10_000,
+            ),
+            (
+                "okhttp request lines",
+                "D/OkHttp: --> GET https://a.example/b\n",
+                10_000,
+            ),
+            ("error lines without frames", "Error: boom\n", 10_000),
+            (
+                "dotnet dumps",
+                "StatusCode: 401, ReasonPhrase: 'x', Version: 1.1, Content: C, Headers:\n{\n",
+                10_000,
+            ),
         ];
         for (name, unit, n) in cases {
             let mut text = String::new();
@@ -602,6 +643,39 @@ mod tests {
         let get = |n: &str| body.field(n).map(|f| f.value.to_string());
         assert_eq!(get("body.code").as_deref(), Some("missing.permissions"));
         assert_eq!(get("body.truncated").as_deref(), Some("true"));
+    }
+
+    /// Multi-byte characters next to every byte of every format's sample:
+    /// no parser may slice inside one.
+    #[test]
+    fn multibyte_characters_anywhere_never_panic() {
+        let samples = [
+            "HTTP/1.1 401 Unauthorized\nWWW-Authenticate: Bearer error=\"invalid_token\"\n\n{\"error\":\"x\"}\n",
+            "> GET /x HTTP/1.1\n> Host: a.example\n< HTTP/1.1 502 Bad Gateway\n<\n<html><title>502</title></html>\n",
+            "error=invalid_grant&error_description=The+code%20expired\n",
+            "msg=\"{\\\"error\\\":\\\"invalid_client\\\"}\"\n",
+            "10:00 ERROR x: {\n10:00 ERROR x:   \"a\": 1\n10:00 ERROR x: }\n",
+            "╷\n│ Error: failed: received HTTP status 401 with response: {\"error\":\"x\"}\n╵\n",
+            "Invoke-RestMethod : {\"error\":\"x\"}\nAt line:1 char:1\n+ Invoke-RestMethod -Uri https://a.example/t -Method Post\n",
+            "D/OkHttp: <-- 401 Unauthorized https://a.example/x (3ms)\nD/OkHttp: a: b\nD/OkHttp: \nD/OkHttp: {\"e\":1}\nD/OkHttp: <-- END HTTP\n",
+            "Headers: {www-authenticate=[Bearer error=\"x\"], :status=[401]}\n",
+            "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>&amp;&#x27;</Message></Error>\n",
+            "<!DOCTYPE html><html><head><title>403 Forbidden</title></head></html>\n",
+            "[1:1:1130/1.1:INFO:CONSOLE(0)] \"Failed to load resource: the server responded with a status of 401 ()\", source: http://a.example/x (0)\n",
+            "StatusCode: 401, ReasonPhrase: 'x', Version: 1.1, Content: C, Headers:\n{\n  A: b\n}\n",
+            "{\"level\":\"error\",\"msg\":\"failed: {\\\"error\\\":\\\"x\\\"} status code 401\"}\n",
+        ];
+        for sample in samples {
+            let boundaries: Vec<usize> = (0..=sample.len())
+                .filter(|&k| sample.is_char_boundary(k))
+                .collect();
+            for &k in &boundaries {
+                for ch in ["é", "€", "😀", "\\é"] {
+                    let text = format!("{}{ch}{}", &sample[..k], &sample[k..]);
+                    let _ = parse_chunk(&chunk(&text));
+                }
+            }
+        }
     }
 
     #[test]

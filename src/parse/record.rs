@@ -94,8 +94,8 @@ impl LineParser for JsonRecord {
             let Some(value) = keys.iter().find_map(|k| lookup(&node, k)) else {
                 continue;
             };
-            // An `error` object is a body, not an error code.
-            if matches!(value.json, Json::Object(_) | Json::Array(_)) {
+            // An `error` object is a body, not an error code; `null` is no value.
+            if matches!(value.json, Json::Object(_) | Json::Array(_) | Json::Null) {
                 continue;
             }
             let mut v = value.scalar_value();
@@ -132,7 +132,19 @@ impl LineParser for JsonRecord {
             has_body = true;
             break;
         }
+        // An informational record reports normal flow (see signal.rs).
+        let informational = ["level", "severity", "lvl"].iter().any(|k| {
+            node.get(k).and_then(Node::as_str).is_some_and(|l| {
+                matches!(
+                    l.to_ascii_lowercase().as_str(),
+                    "info" | "debug" | "trace" | "notice"
+                )
+            })
+        });
         for key in MESSAGE_KEYS {
+            if informational {
+                break;
+            }
             let Some(value) = node.get(key) else { continue };
             let Some(mapped) = string_content(lines, value) else {
                 continue;
@@ -216,8 +228,11 @@ mod tests {
             field_text(t, "url").unwrap().1,
             "https://login.example.com/token"
         );
-        // A record that states no failure gains nothing.
-        let t = r#"{"level":"info","msg":"fetched 401 users"}"#;
+        // A record that states no failure gains nothing; nor does one
+        // logged at an informational level.
+        let t = r#"{"level":"warn","msg":"fetched 401 users"}"#;
         assert!(field_text(t, "exception.message").is_none());
+        let t = r#"{"level":"info","msg":"retrying after status code 429"}"#;
+        assert!(field_text(t, "status").is_none());
     }
 }

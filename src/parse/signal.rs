@@ -20,7 +20,10 @@
 //!   `fatal:` (optionally after `<tool>: `).
 //!
 //! Not signals: `0 errors`, `error_rate=0.0`, `errorHandler registered`,
-//! `"error": null`, `"errors": []`, a 1xx–3xx status, a level word alone.
+//! `"error": null`, `"errors": []`, a 1xx–3xx status, a level word alone,
+//! and anything on a line logged at INFO/DEBUG/TRACE (normal flow: a retry
+//! announced, a response printed — the failure, if it stood, is logged
+//! again or raised; a retry that then succeeded is the incident stage's).
 //!
 //! [`scan`] finds the facts in any text (also exception messages and log
 //! record fields); [`TextSignal`] and [`CodeMessage`] make a line that has
@@ -503,6 +506,12 @@ impl LineParser for TextSignal {
         if trimmed.starts_with('{') || super::markup::starts_document(line) {
             return None;
         }
+        // A line logged at INFO/DEBUG reports normal flow (a retry being
+        // made, a response printed); whether a failure it mentions stood
+        // is the incident stage's to tell from what follows.
+        if logprefix::is_informational(line) {
+            return None;
+        }
         // A JSON body later on the line is read as a body; the signal is
         // what comes before it.
         let body = find_body(lines, i);
@@ -514,7 +523,9 @@ impl LineParser for TextSignal {
         let cli = cli_error_re()
             .captures(text)
             .filter(|c| c.name("msg").is_some_and(|m| !no_value(m.as_str().trim())));
-        let mut fields = scan(lines, text);
+        // Everything a client's message would reveal (URLs of connection
+        // pools, errno and TLS codes), plus the text signals.
+        let mut fields = super::exception::facts_from_message(lines, text);
         if let Some(msg) = cli.as_ref().and_then(|c| c.name("msg"))
             && let Some(c) = leading_code_re().captures(msg.as_str())
             && let Some(code) = leading_code(&c)
@@ -599,7 +610,7 @@ impl LineParser for CodeMessage {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
-        if line.trim_start().starts_with(['{', '[', '<']) {
+        if line.trim_start().starts_with(['{', '[', '<']) || logprefix::is_informational(line) {
             return None;
         }
         let c = code_prefix_re().captures(line)?;
@@ -791,6 +802,8 @@ mod tests {
             "metrics: error_rate=0.0 p99=12ms",
             "DEBUG errorHandler registered",
             "2024-05-01 INFO retrying after error",
+            "INFO:sdk.client:A retry handler found for POST https://api.example.com/x - HTTP Error 429: Too Many Requests",
+            "2024-05-01 10:00:00 DEBUG http: response status: 401 (will refresh the token)",
             "GET /api/v2/users -> status: 200",
             "request ok, status code 204",
             r#"result: "error": null, "errors": []"#,
