@@ -478,6 +478,17 @@ const TEXT_TRIGGERS: &[&str] = &[
     "Bad Gateway",
     "Service Unavailable",
     "Gateway Timeout",
+    // A leading code (`REQUEST_LIMIT_EXCEEDED: …`, `(AuthorizationFailed) …`,
+    // `UNAUTHENTICATED: …`) makes a line a signal on its own: see `scan`.
+    "_",
+    ") ",
+    "CANCELLED",
+    "UNKNOWN",
+    "UNAUTHENTICATED",
+    "UNAVAILABLE",
+    "ABORTED",
+    "INTERNAL",
+    "UNIMPLEMENTED",
 ];
 
 /// Detail lines a CLI prints under its error (Azure CLI: `Code:`,
