@@ -144,27 +144,14 @@ fn read_sources(paths: &[PathBuf], problems: &mut Vec<RuleProblem>) -> Vec<RuleS
     out
 }
 
-fn builtin_sources(no_builtin: bool) -> Vec<RuleSource> {
-    let all = faultline::rules::builtin_sources();
-    if no_builtin {
-        // Provider data is not a rule: keep host and region detection.
-        all.into_iter()
-            .filter(|s| s.name.ends_with("providers.toml"))
-            .collect()
-    } else {
-        all
-    }
-}
-
 /// Built-in plus user rules. Problems (in rule files, or unreadable rules
 /// paths) are returned to print and to turn into exit code 2; every valid
 /// rule loads regardless.
 pub fn load_rules(args: &RuleArgs) -> (RuleSet, Vec<RuleProblem>) {
-    let mut sources = builtin_sources(args.no_builtin);
     let mut problems = Vec::new();
     let dirs: Vec<PathBuf> = discover(args).into_iter().map(|(d, _)| d).collect();
-    sources.extend(read_sources(&dirs, &mut problems));
-    let report = load::load(&sources);
+    let sources = read_sources(&dirs, &mut problems);
+    let report = load::load_over_builtin(&sources, !args.no_builtin);
     problems.extend(report.problems);
     (RuleSet::new(report.rules, report.providers), problems)
 }
@@ -391,19 +378,8 @@ fn load_user(paths: &[PathBuf]) -> (load::LoadReport, Vec<RuleProblem>, usize) {
     let mut problems = Vec::new();
     let sources = read_sources(paths, &mut problems);
     let files = sources.len();
-    let mut all = faultline::rules::builtin_sources();
-    all.extend(sources);
-    let mut report = load::load(&all);
-    let user: BTreeSet<&str> = all
-        .iter()
-        .filter(|s| !s.builtin)
-        .map(|s| s.name.as_str())
-        .collect();
-    problems.extend(
-        std::mem::take(&mut report.problems)
-            .into_iter()
-            .filter(|p| user.contains(p.file.as_str())),
-    );
+    let mut report = load::load_over_builtin(&sources, true);
+    problems.append(&mut report.problems);
     (report, problems, files)
 }
 

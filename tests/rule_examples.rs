@@ -24,6 +24,24 @@ fn builtin_rules_load_without_problems() {
     );
 }
 
+/// `build.rs` validates the pack and stores it for start-up; what it stores
+/// must be exactly what the full loader (with the facts catalogue) makes of
+/// the same files.
+#[test]
+fn the_pack_stored_at_build_time_is_what_the_loader_makes_of_the_files() {
+    let from_files = load(&faultline::rules::builtin_sources());
+    let stored = faultline::rules::load::load_over_builtin(&[], true);
+    assert!(stored.problems.is_empty());
+    assert_eq!(stored.rules.len(), from_files.rules.len());
+    for (a, b) in stored.rules.iter().zip(&from_files.rules) {
+        assert_eq!(a, b, "{} differs from its stored form", b.id);
+    }
+    assert_eq!(
+        stored.providers.providers.len(),
+        from_files.providers.providers.len()
+    );
+}
+
 #[test]
 fn builtin_rule_examples_pass() {
     let report = load(&faultline::rules::builtin_sources());

@@ -1,19 +1,31 @@
-//! The built-in rule pack, embedded at build time by `build.rs`.
+//! The built-in rule pack, embedded and validated at build time by
+//! `build.rs`: its rules arrive as JSON, so start-up only deserialises them.
 
-use std::sync::Arc;
-
-use super::RuleSource;
+use super::{Rule, RuleSource};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
-/// The built-in rule files, in path order.
+/// The built-in rule files as written, in path order (for `rules test
+/// --builtin`, `rules check` and the tests, which validate them in full).
 pub fn sources() -> Vec<RuleSource> {
     BUILTIN_RULE_FILES
         .iter()
-        .map(|(name, text)| RuleSource {
-            name: name.to_string(),
-            text: Arc::new(text.to_string()),
-            builtin: true,
-        })
+        .map(|(name, text)| RuleSource::new(*name, *text, true))
         .collect()
+}
+
+/// The pack as the loader uses it.
+pub struct Pack {
+    pub rules: Vec<Rule>,
+    /// The built-in provider data files (hosts, regions, vocabulary).
+    pub provider_texts: &'static [&'static str],
+}
+
+pub fn pack() -> Pack {
+    // Written by build.rs from these same types: it cannot fail to read back.
+    let rules = serde_json::from_str(BUILTIN_PACK).expect("build.rs writes a readable pack");
+    Pack {
+        rules,
+        provider_texts: BUILTIN_PROVIDER_FILES,
+    }
 }

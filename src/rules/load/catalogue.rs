@@ -2,8 +2,6 @@
 //! The JSON Schema and docs/rules.md are built from (or checked against)
 //! these lists.
 
-use regex::Regex;
-
 /// The keys of a `[[rule]]` table: (key, required, meaning). The JSON Schema
 /// and docs/rules.md are built from (or checked against) this list.
 pub const RULE_KEYS: &[(&str, bool, &str)] = &[
@@ -160,10 +158,113 @@ pub(super) fn operator_names() -> Vec<&'static str> {
     OPERATORS.iter().map(|(k, _, _)| *k).collect()
 }
 
-/// Whether `id` is a valid rule id (lower-case dotted words).
+/// Whether `id` is a valid rule id: lower-case dotted words, at least two,
+/// each `[a-z0-9][a-z0-9_-]*` (the JSON Schema states the same pattern).
 pub fn is_valid_id(id: &str) -> bool {
-    static ID: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
-        Regex::new(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$").unwrap()
-    });
-    ID.is_match(id)
+    let word = |w: &str| {
+        let mut bytes = w.bytes();
+        bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    };
+    id.contains('.') && id.split('.').all(word)
+}
+
+/// The valid id an invalid one was probably meant to be:
+/// `Stripe.ResourceMissing` → `stripe.resource-missing`. A single word gets
+/// the rule's provider (or `provider`) in front.
+pub fn suggest_id(id: &str, provider: Option<&str>) -> Option<String> {
+    let mut words: Vec<String> = id.split('.').map(kebab).filter(|w| !w.is_empty()).collect();
+    if words.len() == 1 {
+        let provider = provider.map(kebab).filter(|p| !p.is_empty());
+        let word = words.remove(0);
+        // `Acme Second` in a rule of provider `acme`: `acme.second`.
+        let rest = provider
+            .as_ref()
+            .and_then(|p| word.strip_prefix(p.as_str())?.strip_prefix('-'));
+        match (rest, provider.as_ref()) {
+            (Some(rest), Some(p)) => words = vec![p.clone(), rest.to_string()],
+            _ => words = vec![provider.unwrap_or_else(|| "provider".into()), word],
+        }
+    }
+    let suggestion = words.join(".");
+    (is_valid_id(&suggestion) && suggestion != id).then_some(suggestion)
+}
+
+/// `ResourceMissing`, `resource missing`, `resource--missing-` → `resource-missing`.
+fn kebab(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() + 4);
+    let mut prev: Option<char> = None;
+    for c in word.chars() {
+        if c.is_ascii_uppercase() {
+            // A new word starts at an upper-case letter after a lower-case
+            // letter or digit (`ResourceMissing`, `Oauth2Error`).
+            if prev.is_some_and(|p| p.is_ascii_lowercase() || p.is_ascii_digit()) {
+                out.push('-');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' {
+            out.push(c);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+        prev = Some(c);
+    }
+    out.trim_matches(|c| c == '-' || c == '_').to_string()
+}
+
+/// Limits on what rule files may hold, so that a huge or hostile rules
+/// directory is reported, not loaded for minutes (docs/rules.md lists them).
+pub mod limits {
+    /// Bytes of one rule file.
+    pub const MAX_FILE_BYTES: usize = 8 << 20;
+    /// Rule files in one run.
+    pub const MAX_FILES: usize = 10_000;
+    /// Rules in one run, built-in ones included.
+    pub const MAX_RULES: usize = 50_000;
+    /// Bytes of one `regex` value. A longer pattern is almost surely a
+    /// generated word list, which `any-of` (an array) states better.
+    pub const MAX_PATTERN_BYTES: usize = 16 << 10;
+    /// Problems reported per file; the rest are counted.
+    pub const MAX_PROBLEMS_PER_FILE: usize = 200;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        for ok in ["a.b", "genesys.token-wrong-host", "x9.a_b", "a.b.c"] {
+            assert!(is_valid_id(ok), "{ok}");
+        }
+        for bad in ["", "a", "A.b", "a..b", ".a", "a.-b", "a b.c", "a.b.", "é.b"] {
+            assert!(!is_valid_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn id_suggestions() {
+        let s = |id, p| suggest_id(id, p);
+        assert_eq!(
+            s("Stripe.ResourceMissing", None).as_deref(),
+            Some("stripe.resource-missing")
+        );
+        assert_eq!(
+            s("Acme Second", Some("acme")).as_deref(),
+            Some("acme.second")
+        );
+        assert_eq!(
+            s("ResourceMissing", Some("Stripe")).as_deref(),
+            Some("stripe.resource-missing")
+        );
+        assert_eq!(
+            s("resource_missing", None).as_deref(),
+            Some("provider.resource_missing")
+        );
+        assert_eq!(s("okta.E0000011", None).as_deref(), Some("okta.e0000011"));
+        assert_eq!(s("a.b", None), None);
+        assert_eq!(s("!!!", None), None);
+    }
 }

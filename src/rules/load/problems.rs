@@ -1,6 +1,7 @@
 //! Problems found in rule files, rendered like compiler errors (miette):
 //! each carries the file's text and the exact span it concerns.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
@@ -99,17 +100,66 @@ impl RuleProblem {
         }
     }
 
-    pub(super) fn offset(&self) -> usize {
+    /// A problem at `span` of `source`.
+    pub fn at(
+        source: &super::RuleSource,
+        code: &str,
+        span: Range<usize>,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: Option<String>,
+    ) -> Self {
+        RuleProblem {
+            message: message.into(),
+            source_code: Some(NamedSource::new(source.name.clone(), source.text.clone())),
+            span: Some(span.into()),
+            label: label.into(),
+            help,
+            code: code.into(),
+            file: source.name.clone(),
+            related: Vec::new(),
+            severity: miette::Severity::Error,
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == miette::Severity::Error
+    }
+
+    pub fn offset(&self) -> usize {
         self.span.map_or(0, |s| s.offset())
     }
 }
 
-/// A rule file's text and where it came from.
+/// "did you mean `x`?" for the candidate closest to `word`, if any is close.
 pub fn did_you_mean(word: &str, candidates: &[&str]) -> Option<String> {
+    closest(word, candidates).map(|c| format!("did you mean `{c}`?"))
+}
+
+/// The candidate closest to `word`, if one is close enough to be a typo.
+pub fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    // Jaro-Winkler is costly on long strings and long lists; a typo rarely
+    // changes a word's length by more than a few characters.
+    let len = word.chars().count();
     candidates
         .iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|c| c.len().abs_diff(len) <= 4 && **c != word)
+        .map(|c| (strsim::jaro_winkler(word, c), *c))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| format!("did you mean `{c}`?"))
+        .map(|(_, c)| c)
+}
+
+/// Characters of a value quoted in a problem message before it is shortened.
+const QUOTE_CHARS: usize = 60;
+
+/// A value from a rule file as a problem message quotes it: shortened when
+/// long (a 1 MB pattern must not fill the terminal), with its size.
+pub fn quote(value: &str) -> String {
+    let chars = value.chars().count();
+    if chars <= QUOTE_CHARS {
+        return value.to_string();
+    }
+    let head: String = value.chars().take(QUOTE_CHARS - 20).collect();
+    format!("{head}… ({} bytes)", value.len())
 }

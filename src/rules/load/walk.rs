@@ -1,25 +1,6 @@
-//! Finding and reading rule files.
+//! Finding rule files.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-/// A rule file's text and where it came from.
-#[derive(Debug, Clone)]
-pub struct RuleSource {
-    pub name: String,
-    pub text: Arc<String>,
-    pub builtin: bool,
-}
-
-impl RuleSource {
-    pub fn read(path: &Path) -> std::io::Result<Self> {
-        Ok(RuleSource {
-            name: path.to_string_lossy().into_owned(),
-            text: Arc::new(std::fs::read_to_string(path)?),
-            builtin: false,
-        })
-    }
-}
 
 /// Rule files under a directory (recursively) or the file itself.
 pub fn rule_files(path: &Path) -> Vec<PathBuf> {
