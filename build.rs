@@ -70,13 +70,24 @@ fn main() {
     let mut files = Vec::new();
     collect(&root.join("rules"), &mut files);
     files.sort();
+    // benches/startup.sh builds a second binary with a pack ten times the
+    // size (synthetic rules) to measure how start-up grows with the pack.
+    println!("cargo:rerun-if-env-changed=FAULTLINE_BENCH_EXTRA_RULES");
+    if let Some(extra) = env::var_os("FAULTLINE_BENCH_EXTRA_RULES") {
+        let extra = PathBuf::from(extra);
+        println!("cargo:rerun-if-changed={}", extra.display());
+        let mut more = Vec::new();
+        collect(&extra, &mut more);
+        more.sort();
+        files.extend(more);
+    }
     let mut table = String::from("pub static BUILTIN_RULE_FILES: &[(&str, &str)] = &[\n");
     let mut provider_files = String::from("pub static BUILTIN_PROVIDER_FILES: &[&str] = &[\n");
-    let mut pack = Vec::new();
+    let mut pack: Vec<rules::Rule> = Vec::new();
     for f in &files {
         let rel = f
             .strip_prefix(&root)
-            .unwrap()
+            .unwrap_or(f)
             .to_string_lossy()
             .replace('\\', "/");
         table.push_str(&format!(
@@ -108,11 +119,20 @@ fn main() {
     }
     table.push_str("];\n");
     provider_files.push_str("];\n");
+    // Examples are two fifths of the pack and only `rules test`, `explain`
+    // and `rules check` read them: stored apart, read on demand.
+    let examples: Vec<(String, Vec<rules::Example>)> = pack
+        .iter_mut()
+        .map(|r| (r.id.clone(), std::mem::take(&mut r.examples)))
+        .collect();
     let json = serde_json::to_string(&pack).expect("rules serialise");
     fs::write(out_dir.join("builtin_pack.json"), json).unwrap();
+    let json = serde_json::to_string(&examples).expect("examples serialise");
+    fs::write(out_dir.join("builtin_examples.json"), json).unwrap();
     let code = format!(
-        "{table}{provider_files}pub static BUILTIN_PACK: &str = include_str!({:?});\n",
-        out_dir.join("builtin_pack.json").to_string_lossy()
+        "{table}{provider_files}pub static BUILTIN_PACK: &str = include_str!({:?});\npub static BUILTIN_EXAMPLES: &str = include_str!({:?});\n",
+        out_dir.join("builtin_pack.json").to_string_lossy(),
+        out_dir.join("builtin_examples.json").to_string_lossy()
     );
     fs::write(out_dir.join("builtin_rules.rs"), code).unwrap();
 }

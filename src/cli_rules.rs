@@ -36,6 +36,9 @@ pub enum RulesCommand {
     Check {
         /// Rule files or directories (default: the discovered user rules).
         paths: Vec<PathBuf>,
+        /// Output format (`json` for CI: `faultline/rules-check@1`).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
     },
     /// Run rules' examples: positives must match, negatives must not.
     Test {
@@ -44,6 +47,9 @@ pub enum RulesCommand {
         /// Test the built-in rule pack instead.
         #[arg(long, conflicts_with = "paths")]
         builtin: bool,
+        /// Output format (`json` for CI: `faultline/rules-test@1`).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
     },
     /// Create a rule file from a commented template.
     New {
@@ -202,8 +208,12 @@ pub fn run(command: RulesCommand) -> ExitCode {
     match command {
         RulesCommand::List { rules, format } => list(&rules, &format),
         RulesCommand::Show { id, rules } => explain(&id, &rules),
-        RulesCommand::Check { paths } => check(&paths),
-        RulesCommand::Test { paths, builtin } => test(&paths, builtin),
+        RulesCommand::Check { paths, format } => check(&paths, &format),
+        RulesCommand::Test {
+            paths,
+            builtin,
+            format,
+        } => test(&paths, builtin, &format),
         RulesCommand::New { id, dir, force } => new(&id, dir, force),
         RulesCommand::Schema => {
             let schema = faultline::rules::schema::schema();
@@ -374,15 +384,6 @@ fn paths_or_discovered(paths: &[PathBuf]) -> Vec<PathBuf> {
 /// Loads the user files under `paths` after the built-in pack (so ids can
 /// override built-ins and `supersedes` can name them). Returns the user
 /// sources' problems only.
-fn load_user(paths: &[PathBuf]) -> (load::LoadReport, Vec<RuleProblem>, usize) {
-    let mut problems = Vec::new();
-    let sources = read_sources(paths, &mut problems);
-    let files = sources.len();
-    let mut report = load::load_over_builtin(&sources, true);
-    problems.append(&mut report.problems);
-    (report, problems, files)
-}
-
 fn no_user_rules() -> ExitCode {
     eprintln!("faultline: no user rules found.");
     eprintln!(
@@ -394,39 +395,61 @@ fn no_user_rules() -> ExitCode {
     ExitCode::from(2)
 }
 
-fn check(paths: &[PathBuf]) -> ExitCode {
+fn check(paths: &[PathBuf], format: &str) -> ExitCode {
     let paths = paths_or_discovered(paths);
     if paths.is_empty() {
         return no_user_rules();
     }
-    let (report, problems, files) = load_user(&paths);
-    let rules = report.rules.iter().filter(|r| !r.origin.builtin).count();
-    if problems.is_empty() {
+    let mut unreadable = Vec::new();
+    let sources = read_sources(&paths, &mut unreadable);
+    let files = sources.len() + unreadable.len();
+    let mut checked = faultline::rules::check::check(&sources, true);
+    unreadable.append(&mut checked.problems);
+    checked.problems = unreadable;
+    let code = if checked.errors() > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    };
+    if format == "json" {
+        let json = faultline::rules::check::check_json(&checked, files);
         println!(
-            "faultline: {rules} rule{} in {files} file{}: no problems",
+            "{}",
+            serde_json::to_string_pretty(&json).expect("a JSON value")
+        );
+        return code;
+    }
+    let rules = checked.user_rules().len();
+    eprint!("{}", render_problems(&checked.problems));
+    let (errors, warnings) = (checked.errors(), checked.warnings());
+    let warned = match warnings {
+        0 => String::new(),
+        n => format!(", {n} warning{}", plural(n)),
+    };
+    if errors == 0 {
+        println!(
+            "faultline: {rules} rule{} in {files} file{}: no problems{warned}",
             plural(rules),
             plural(files)
         );
-        return ExitCode::SUCCESS;
+        return code;
     }
-    eprint!("{}", render_problems(&problems));
-    let bad: BTreeSet<&str> = problems.iter().map(|p| p.file.as_str()).collect();
-    let unreadable = problems
+    let bad: BTreeSet<&str> = checked
+        .problems
         .iter()
-        .filter(|p| p.code == "rule::unreadable")
-        .count();
-    let files = files + unreadable;
+        .filter(|p| p.is_error())
+        .map(|p| p.file.as_str())
+        .collect();
     eprintln!(
-        "faultline: {} problem{} in {} of {files} rule file{}",
-        problems.len(),
-        plural(problems.len()),
+        "faultline: {errors} problem{} in {} of {files} rule file{}{warned}",
+        plural(errors),
         bad.len(),
         plural(files)
     );
-    ExitCode::from(2)
+    code
 }
 
-fn test(paths: &[PathBuf], builtin: bool) -> ExitCode {
+fn test(paths: &[PathBuf], builtin: bool, format: &str) -> ExitCode {
     let (rules, providers, problems) = if builtin {
         let report = load::load(&faultline::rules::builtin_sources());
         (report.rules, report.providers, report.problems)
@@ -435,24 +458,32 @@ fn test(paths: &[PathBuf], builtin: bool) -> ExitCode {
         if paths.is_empty() {
             return no_user_rules();
         }
-        let (report, problems, _) = load_user(&paths);
-        let user = report
-            .rules
-            .into_iter()
-            .filter(|r| !r.origin.builtin)
-            .collect();
-        (user, report.providers, problems)
+        let mut problems = Vec::new();
+        let sources = read_sources(&paths, &mut problems);
+        let checked = faultline::rules::check::check(&sources, false);
+        problems.extend(checked.problems.iter().filter(|p| p.is_error()).cloned());
+        let user = checked.user_rules().into_iter().cloned().collect();
+        (user, checked.report.providers, problems)
     };
-    print_problems(&problems, "rules with problems are not tested");
     let results = run_examples(&rules, &providers);
-    print!("{}", faultline::rules::selftest::report(&results));
-    if !problems.is_empty() {
+    let code = if !problems.is_empty() {
         ExitCode::from(2)
     } else if results.iter().all(|r| r.passed()) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    };
+    if format == "json" {
+        let json = faultline::rules::check::test_json(&results, &problems);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).expect("a JSON value")
+        );
+        return code;
     }
+    print_problems(&problems, "rules with problems are not tested");
+    print!("{}", faultline::rules::selftest::report(&results));
+    code
 }
 
 fn new(id: &str, dir: Option<PathBuf>, force: bool) -> ExitCode {

@@ -105,11 +105,16 @@ fn analyze(cli: Cli) -> ExitCode {
     // Problems in rule files or rules paths are reported and turn into exit
     // code 2 at the end; the analysis runs with every rule that loaded.
     let (rule_set, rule_problems) = cli_rules::load_rules(&cli.rules);
-    let mut failed = !rule_problems.is_empty();
+    let mut failed = rule_problems.iter().any(|p| p.is_error());
     cli_rules::print_problems(&rule_problems, "the other rules were loaded");
 
     let (sources, mut problems) = input::expand(&specs);
     let analysis = faultline::analyze(&sources, &rule_set);
+    // Patterns are compiled when first needed; one that could not be is a
+    // problem of its rule (the other rules ran).
+    let late = rule_set.late_problems();
+    failed |= !late.is_empty();
+    cli_rules::print_problems(&late, "the other rules ran");
     problems.extend(analysis.problems.iter().cloned());
     for p in &problems {
         eprintln!("faultline: cannot read {}: {}", p.name, p.message);

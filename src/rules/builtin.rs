@@ -1,7 +1,11 @@
 //! The built-in rule pack, embedded and validated at build time by
 //! `build.rs`: its rules arrive as JSON, so start-up only deserialises them.
+//! Their examples are stored apart and read only when asked for.
 
-use super::{Rule, RuleSource};
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use super::{Example, Rule, RuleSource};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
@@ -21,6 +25,7 @@ pub struct Pack {
     pub provider_texts: &'static [&'static str],
 }
 
+/// The pack's rules, without their examples (see [`examples`]).
 pub fn pack() -> Pack {
     // Written by build.rs from these same types: it cannot fail to read back.
     let rules = serde_json::from_str(BUILTIN_PACK).expect("build.rs writes a readable pack");
@@ -28,4 +33,14 @@ pub fn pack() -> Pack {
         rules,
         provider_texts: BUILTIN_PROVIDER_FILES,
     }
+}
+
+/// The examples of a built-in rule (the pack's rules carry none).
+pub fn examples(id: &str) -> &'static [Example] {
+    static EXAMPLES: LazyLock<HashMap<String, Vec<Example>>> = LazyLock::new(|| {
+        let pairs: Vec<(String, Vec<Example>)> =
+            serde_json::from_str(BUILTIN_EXAMPLES).expect("build.rs writes readable examples");
+        pairs.into_iter().collect()
+    });
+    EXAMPLES.get(id).map_or(&[], Vec::as_slice)
 }

@@ -143,6 +143,13 @@ impl RuleSet {
             .ok()
     }
 
+    /// The incident rules evaluated for `facts`: those the index cannot
+    /// rule out. Their number, not the size of the rule set, is the work
+    /// per incident.
+    pub fn candidates(&self, facts: &Facts) -> Vec<usize> {
+        self.index().candidates(facts)
+    }
+
     /// Rules of `scope` that hold for `facts`.
     pub fn evaluate(&self, scope: Scope, facts: &Facts, input: &InputFacts) -> Vec<RuleMatch> {
         let candidates = match scope {
@@ -160,6 +167,14 @@ impl RuleSet {
                 ctx.rule(&self.rules[i]).map(|m| RuleMatch { rule: i, ..m })
             })
             .collect()
+    }
+
+    /// How many patterns have been compiled so far (regexes of conditions
+    /// and input-wide patterns): work that laziness saves shows here.
+    pub fn compiled_patterns(&self) -> usize {
+        let regexes = self.regexes.iter().filter(|s| s.compiled.get().is_some());
+        let input = self.scanner.get().map_or(0, InputScanner::compiled);
+        regexes.count() + input
     }
 
     /// Compiles every pattern now, as `rules check` does, and returns the

@@ -90,7 +90,7 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
     for d in &rule.docs {
         out.push_str(&format!("  {d}\n"));
     }
-    for ex in &rule.examples {
+    for ex in super::examples(rule) {
         out.push_str(&format!(
             "\nExample{} ({}, {}:{}):\n",
             ex.name

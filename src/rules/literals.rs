@@ -150,6 +150,16 @@ fn walk(hir: &Hir, depth: usize) -> Info {
             for sub in subs {
                 let info = walk(sub, depth + 1);
                 match info.exact {
+                    // The common case, one string after another: extend it.
+                    Some(e) if e.len() == 1 && run.as_ref().is_some_and(|r| r.len() == 1) => {
+                        let r = &mut run.as_mut().expect("checked")[0];
+                        if r.len() + e[0].len() <= MAX_LEN {
+                            r.push_str(&e[0]);
+                        } else {
+                            candidates.extend(run.replace(e));
+                            all_exact = false;
+                        }
+                    }
                     Some(e) => {
                         run = match run.as_ref().and_then(|r| product(r, &e)) {
                             Some(p) => Some(p),

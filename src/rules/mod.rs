@@ -2,8 +2,10 @@
 //! user's directories), and evaluation against an incident's facts.
 
 pub(crate) mod builtin;
+pub mod check;
 pub mod engine;
 pub mod explain;
+mod lint;
 mod literals;
 pub mod load;
 mod model;
@@ -19,4 +21,14 @@ pub use model::*;
 /// The built-in rule files embedded in the binary.
 pub fn builtin_sources() -> Vec<RuleSource> {
     builtin::sources()
+}
+
+/// A rule's examples: its own, or for a rule of the built-in pack (whose
+/// examples are stored apart and read on demand), the pack's.
+pub fn examples(rule: &Rule) -> &[Example] {
+    if rule.examples.is_empty() && rule.origin.builtin {
+        builtin::examples(&rule.id)
+    } else {
+        &rule.examples
+    }
 }

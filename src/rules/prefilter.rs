@@ -11,6 +11,7 @@
 //! conditions, so the result is the same as evaluating every rule.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
@@ -118,7 +119,46 @@ struct FieldKeys {
     /// By the value's bits (`-0` stored as `0`).
     numbers: HashMap<u64, Vec<u32>>,
     factors: Vec<(String, u32)>,
-    automaton: Option<(AhoCorasick, Vec<Vec<u32>>)>,
+    /// Built on first need: an incident has few of the fields rules test.
+    automaton: OnceLock<Automaton>,
+}
+
+/// One automaton over the factors of a field's rules, and per factor the
+/// rules keyed on it; or, if it could not be built, all those rules.
+enum Automaton {
+    Built(AhoCorasick, Vec<Vec<u32>>),
+    Failed(Vec<u32>),
+}
+
+impl FieldKeys {
+    fn automaton(&self) -> &Automaton {
+        self.automaton.get_or_init(|| {
+            let mut position: HashMap<&str, usize> = HashMap::new();
+            let mut literals: Vec<&str> = Vec::new();
+            let mut owners: Vec<Vec<u32>> = Vec::new();
+            for (f, rule) in &self.factors {
+                let p = *position.entry(f.as_str()).or_insert_with(|| {
+                    literals.push(f.as_str());
+                    owners.push(Vec::new());
+                    owners.len() - 1
+                });
+                owners[p].push(*rule);
+            }
+            let automaton = AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                // Fact values are short: a DFA would cost more to build
+                // than it saves.
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .build(&literals);
+            match automaton {
+                Ok(a) => Automaton::Built(a, owners),
+                // Cannot happen for sane sizes; then the field's presence
+                // is the key, which is still a necessary condition.
+                Err(_) => Automaton::Failed(owners.into_iter().flatten().collect()),
+            }
+        })
+    }
 }
 
 fn number_key(n: f64) -> u64 {
@@ -177,35 +217,6 @@ impl RuleIndex {
                 }
             }
         }
-        for keys in fields.values_mut() {
-            if keys.factors.is_empty() {
-                continue;
-            }
-            let mut position: HashMap<&str, usize> = HashMap::new();
-            let mut literals: Vec<&str> = Vec::new();
-            let mut owners: Vec<Vec<u32>> = Vec::new();
-            for (f, rule) in &keys.factors {
-                let p = *position.entry(f.as_str()).or_insert_with(|| {
-                    literals.push(f.as_str());
-                    owners.push(Vec::new());
-                    owners.len() - 1
-                });
-                owners[p].push(*rule);
-            }
-            let automaton = AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                // Fact values are short: a DFA would cost more to build
-                // than it saves.
-                .kind(Some(AhoCorasickKind::ContiguousNFA))
-                .build(&literals);
-            match automaton {
-                Ok(a) => keys.automaton = Some((a, owners)),
-                // Cannot happen for sane sizes; then the field's presence
-                // is the key, which is still a necessary condition.
-                Err(_) => keys.present.extend(owners.into_iter().flatten()),
-            }
-        }
         RuleIndex { always, fields }
     }
 
@@ -233,15 +244,21 @@ impl RuleIndex {
                 {
                     out.extend(rules);
                 }
-                if let Some((automaton, owners)) = &keys.automaton {
-                    let mut seen = vec![false; owners.len()];
-                    for m in automaton.find_overlapping_iter(&text) {
-                        let p = m.pattern().as_usize();
-                        if !seen[p] {
-                            seen[p] = true;
-                            out.extend(&owners[p]);
+                if keys.factors.is_empty() {
+                    continue;
+                }
+                match keys.automaton() {
+                    Automaton::Built(automaton, owners) => {
+                        let mut seen = vec![false; owners.len()];
+                        for m in automaton.find_overlapping_iter(&text) {
+                            let p = m.pattern().as_usize();
+                            if !seen[p] {
+                                seen[p] = true;
+                                out.extend(&owners[p]);
+                            }
                         }
                     }
+                    Automaton::Failed(rules) => out.extend(rules),
                 }
             }
         }

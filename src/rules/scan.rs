@@ -245,6 +245,11 @@ impl InputScanner {
         }
     }
 
+    /// How many patterns have been compiled.
+    pub fn compiled(&self) -> usize {
+        self.compiled.iter().filter(|c| c.get().is_some()).count()
+    }
+
     /// Patterns that failed to compile: (pattern id, the error).
     pub fn failures(&self) -> impl Iterator<Item = (usize, &str)> {
         self.compiled

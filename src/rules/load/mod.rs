@@ -35,6 +35,9 @@ pub struct LoadReport {
     /// Where each loaded user rule names fields and placeholders (by id),
     /// for the authoring checks of `rules check`.
     pub mentions: HashMap<String, Mentions>,
+    /// User rules not loaded because of problems, as far as they were
+    /// read: `rules check` still gives their authoring warnings.
+    pub unloaded: Vec<(Rule, Mentions)>,
 }
 
 /// Loads every source in order. Later sources may override earlier built-in
@@ -171,6 +174,9 @@ impl<'s> Loader<'s> {
                     );
                     if !loaded.valid {
                         self.invalid.insert(id);
+                        if !source.builtin {
+                            self.report.unloaded.push((loaded.rule, loaded.mentions));
+                        }
                         continue;
                     }
                     if self.seen.len() >= MAX_RULES && !self.seen.contains_key(&id) {

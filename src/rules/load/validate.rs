@@ -42,8 +42,10 @@ pub struct Loaded {
 pub struct Mentions {
     /// Condition keys and `same_as` values: (field, span of the name).
     pub fields: Vec<(String, Range<usize>)>,
-    /// `{placeholders}` in texts and labels: (name, span of `{name}`).
-    pub placeholders: Vec<(String, Range<usize>)>,
+    /// `{placeholders}` in texts and labels: (name, span of `{name}`,
+    /// whether it is sure to have a value where it is used: a label naming
+    /// its own condition's field or groups).
+    pub placeholders: Vec<(String, Range<usize>, bool)>,
     /// Fields that every match of the rule has a value for, and the named
     /// groups every match captures: what a placeholder may safely use.
     pub guaranteed: Vec<String>,
@@ -333,7 +335,7 @@ impl<'s> FileLoader<'s> {
             };
             for v in values {
                 if let DeValue::String(s) = v.get_ref() {
-                    self.check_placeholders(s, v.span(), &mut state);
+                    self.check_placeholders(s, v.span(), &mut state, &[]);
                 }
             }
         }
@@ -459,26 +461,47 @@ impl<'s> FileLoader<'s> {
         }
     }
 
-    fn check_placeholders(&mut self, text: &str, span: Range<usize>, state: &mut RuleState) {
+    /// Checks the placeholders of `text`; `local` names those sure to have
+    /// a value where the text is used.
+    fn check_placeholders(
+        &mut self,
+        text: &str,
+        span: Range<usize>,
+        state: &mut RuleState,
+        local: &[String],
+    ) {
         for (range, name) in placeholders(text) {
             let at = self.inner_span(&span, text, range);
+            let sure = local.iter().any(|l| l == name);
             state
                 .mentions
                 .placeholders
-                .push((name.to_string(), at.clone()));
+                .push((name.to_string(), at.clone(), sure));
             if is_known_field(name) || state.captures.iter().any(|k| k == name) {
                 continue;
             }
             let mut candidates: Vec<&str> = FIELDS.iter().map(|(n, _, _)| *n).collect();
             candidates.extend(state.captures.iter().map(String::as_str));
+            // `{error_description}` for `{body.error_description}`: a field
+            // family's example with this name as its last part.
+            let in_family = FIELD_PREFIXES
+                .iter()
+                .map(|(_, _, example)| *example)
+                .find(|example| example.rsplit('.').next() == Some(name));
+            let help = did_you_mean(name, &candidates)
+                .or(in_family.map(|f| format!("did you mean `{{{f}}}`?")))
+                .unwrap_or_else(|| {
+                    "placeholders are fact fields (`faultline rules fields`, e.g. `{body.message}` for a value of the response body) or named regex groups `(?<name>…)`".into()
+                });
             self.report(
                 "rule::unknown-placeholder",
                 at,
-                format!("placeholder `{{{}}}` names no fact and no regex capture", quote(name)),
+                format!(
+                    "placeholder `{{{}}}` names no fact and no regex capture",
+                    quote(name)
+                ),
                 "unknown placeholder",
-                did_you_mean(name, &candidates).or(Some(
-                    "placeholders are fact fields (`faultline rules fields`) or named regex groups `(?<name>…)`".into(),
-                )),
+                Some(help),
             );
         }
     }
@@ -671,14 +694,15 @@ impl<'s> FileLoader<'s> {
             DeValue::Table(t) => {
                 let mut ops = Vec::new();
                 let mut label = None;
+                let mut label_at = None;
                 for (k, v) in t.iter() {
                     let name = k.get_ref().as_ref();
                     let op = match name {
                         "label" => {
                             match v.get_ref().as_str() {
                                 Some(s) => {
-                                    self.check_placeholders(s, v.span(), state);
                                     label = Some(s.to_string());
+                                    label_at = Some(v.span());
                                 }
                                 None => self.report(
                                     "rule::type",
@@ -770,6 +794,17 @@ impl<'s> FileLoader<'s> {
                         }
                     };
                     ops.extend(op);
+                }
+                if let (Some(text), Some(at)) = (&label, label_at) {
+                    // A label is shown where its condition held: its field
+                    // and groups have values there.
+                    let mut local = vec![field.to_string()];
+                    for op in &ops {
+                        if let Op::Regex(r) = op {
+                            local.extend(r.captures.iter().cloned());
+                        }
+                    }
+                    self.check_placeholders(text, at, state, &local);
                 }
                 if ops.is_empty() && label.is_some() {
                     self.report(
