@@ -432,3 +432,26 @@ fn a_warning_alone_does_not_fail_rules_check() {
         "{stderr}"
     );
 }
+
+#[test]
+fn truncated_and_garbled_rule_files_never_panic() {
+    let sources = faultline::rules::builtin_sources();
+    let source = sources
+        .iter()
+        .find(|s| s.name.ends_with("sso.toml"))
+        .expect("a built-in rule file");
+    let text = source.text.as_str();
+    // Cuts mid-string, mid-table and mid-key, with an unclosed quote or
+    // brace added at the cut.
+    for k in 0..24 {
+        let cut = text.floor_char_boundary(k * text.len() / 24 + k);
+        for variant in [
+            text[..cut].to_string(),
+            format!("{}\"\n{}{{", &text[..cut], &text[cut..]),
+        ] {
+            let s = RuleSource::new("cut.toml", variant, false);
+            let checked = faultline::rules::check::check(&[s], k % 3 == 0);
+            let _ = faultline::rules::check::check_json(&checked, 1);
+        }
+    }
+}

@@ -18,21 +18,13 @@ pub fn sources() -> Vec<RuleSource> {
         .collect()
 }
 
-/// The pack as the loader uses it.
-pub struct Pack {
-    pub rules: Vec<Rule>,
-    /// The built-in provider data files (hosts, regions, vocabulary).
-    pub provider_texts: &'static [&'static str],
-}
+/// The built-in provider data files (hosts, regions, vocabulary).
+pub static PROVIDER_TEXTS: &[&str] = BUILTIN_PROVIDER_FILES;
 
 /// The pack's rules, without their examples (see [`examples`]).
-pub fn pack() -> Pack {
+pub fn pack() -> Vec<Rule> {
     // Written by build.rs from these same types: it cannot fail to read back.
-    let rules = serde_json::from_str(BUILTIN_PACK).expect("build.rs writes a readable pack");
-    Pack {
-        rules,
-        provider_texts: BUILTIN_PROVIDER_FILES,
-    }
+    serde_json::from_str(BUILTIN_PACK).expect("build.rs writes a readable pack")
 }
 
 /// The examples of a built-in rule (the pack's rules carry none).

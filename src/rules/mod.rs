@@ -1,5 +1,17 @@
 //! Stage 5, rules: the rule model, loading from TOML (built-in pack plus the
 //! user's directories), and evaluation against an incident's facts.
+//!
+//! - `model`: the rules as plain, serialisable data.
+//! - `load`: TOML → validated rules, every problem with its span. The
+//!   built-in pack goes through the same validation in `build.rs` and is
+//!   only deserialised at start-up (`builtin`).
+//! - `engine`: evaluation. Patterns compile on first need; `prefilter`
+//!   picks the few rules an incident can concern from its facts, and
+//!   `scan` searches the input-wide patterns behind literal prefilters, so
+//!   neither start-up nor evaluation grows with the size of the rule set.
+//! - `check` and `lint`: what `rules check` adds (all patterns compiled,
+//!   authoring warnings, JSON); `selftest`, `explain`, `schema`: the other
+//!   rule-author commands.
 
 pub(crate) mod builtin;
 pub mod check;

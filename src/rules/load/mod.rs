@@ -56,13 +56,12 @@ pub fn load(sources: &[RuleSource]) -> LoadReport {
 /// `builtin_sources()` followed by `user`. Without `builtin`, only the
 /// built-in provider data is kept (hosts and regions are not rules).
 pub fn load_over_builtin(user: &[RuleSource], builtin: bool) -> LoadReport {
-    let pack = crate::rules::builtin::pack();
     let mut loader = Loader::new(user);
-    for text in pack.provider_texts {
+    for text in crate::rules::builtin::PROVIDER_TEXTS {
         loader.providers(text, None);
     }
     if builtin {
-        loader.pack(pack.rules);
+        loader.pack(crate::rules::builtin::pack());
     }
     for index in 0..user.len() {
         loader.source(index);
@@ -123,22 +122,25 @@ impl<'s> Loader<'s> {
     fn source(&mut self, index: usize) {
         let source = &self.sources[index];
         if index == MAX_FILES {
-            self.report.problems.push(RuleProblem {
-                severity: miette::Severity::Error,
-                ..RuleProblem::unreadable(
-                    &source.name,
-                    format!(
-                        "too many rule files: faultline reads at most {MAX_FILES}; `{}` and the {} after it are not loaded",
-                        source.name,
-                        self.sources.len() - index - 1
-                    ),
-                )
-            });
+            // No span: the file is not read. The problem names it.
+            let mut problem = RuleProblem::unreadable(
+                &source.name,
+                format!(
+                    "too many rule files: faultline reads at most {MAX_FILES}; `{}` and the {} after it are not loaded",
+                    source.name,
+                    self.sources.len() - index - 1
+                ),
+            );
+            problem.code = "rule::too-many-files".into();
+            problem.help =
+                Some("point `--rules` at fewer directories, or merge small files".into());
+            self.report.problems.push(problem);
         }
         if index >= MAX_FILES {
             return;
         }
         if let Some(size) = source.oversize {
+            // Point at the last line kept: the file goes on past it.
             let end = source.text.len();
             let last_line = source.text[..end.saturating_sub(1)]
                 .rfind('\n')
@@ -146,7 +148,7 @@ impl<'s> Loader<'s> {
             self.report.problems.push(RuleProblem::at(
                 source,
                 "rule::file-too-large",
-                last_line..end.max(last_line + 1).min(end.max(1)),
+                last_line..end,
                 format!(
                     "rule file is {:.1} MiB; rule files are limited to {} MiB, so none of its rules are loaded",
                     size as f64 / (1 << 20) as f64,
