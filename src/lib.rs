@@ -10,6 +10,7 @@ pub mod mask;
 pub mod parse;
 pub mod providers;
 pub mod rank;
+pub mod redact;
 pub mod report;
 pub mod rules;
 

@@ -38,10 +38,10 @@ fn dash_means_stdin_and_files_mix() {
         .assert()
         .code(1)
         .stdout(predicate::str::contains(
-            "<stdin>:1: error genesys.token-request-on-api-host",
+            "<stdin>:1:96: error genesys.token-request-on-api-host",
         ))
         .stdout(predicate::str::contains(
-            "fixtures/seed/body-only.json:1: error oauth.invalid-grant-client-credentials",
+            "fixtures/seed/body-only.json:2:12: error oauth.invalid-grant-client-credentials",
         ));
 }
 
@@ -106,7 +106,7 @@ fn unreadable_input_is_reported_and_the_rest_still_runs() {
 #[test]
 fn invalid_utf8_and_binary_noise_do_not_panic() {
     let home = tempfile::tempdir().unwrap();
-    let mut bytes = b"\xff\xfe\x00garbage {\"error\": \n".to_vec();
+    let mut bytes = b"\xff\xfe garbage {\"error\": \n".to_vec();
     bytes.extend_from_slice(SEED_TRACE.as_bytes());
     bytes.extend_from_slice(&[0xc3, 0x28, b'\n', b'{', b'{', b'[']);
     faultline(&home)
@@ -164,7 +164,8 @@ fn user_rules_are_added_and_no_builtin_drops_the_pack() {
         .write_stdin(SEED_TRACE)
         .assert()
         .code(0)
-        .stdout(predicate::str::is_empty());
+        .stdout(predicate::str::contains("acme.quota-exhausted").not())
+        .stdout(predicate::str::contains("<stdin>:1:1: error unexplained: "));
 }
 
 #[test]
@@ -193,30 +194,76 @@ fn invalid_rule_file_is_shown_with_spans_and_valid_rules_still_run() {
         .stderr(predicate::str::contains("bad.toml:3:1"));
 }
 
+/// `path:line:col: severity rule-id` of each `--format short` line.
+fn short_entries(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(|l| {
+            let (place, rest) = l.split_once(": ").unwrap();
+            let id = rest
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .trim_end_matches(':');
+            (place.to_string(), id.to_string())
+        })
+        .collect()
+}
+
 #[test]
 fn formats_agree_on_the_diagnoses() {
     let home = tempfile::tempdir().unwrap();
-    let short = faultline(&home)
-        .args(["--format", "short", "fixtures/seed/forum-thread.txt"])
-        .output()
-        .unwrap();
-    let json = faultline(&home)
-        .args(["--format", "json", "fixtures/seed/forum-thread.txt"])
-        .output()
-        .unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
-    let short = String::from_utf8(short.stdout).unwrap();
-    let ids: Vec<&str> = json["diagnoses"]
+    let run = |args: &[&str]| {
+        let out = faultline(&home)
+            .args(args)
+            .arg("fixtures/seed/forum-thread.txt")
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+    let mut from_json: Vec<(String, String)> = json["diagnoses"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| d["rule"].as_str().unwrap())
+        .map(|d| {
+            (
+                format!(
+                    "{}:{}:{}",
+                    d["source"].as_str().unwrap(),
+                    d["line"],
+                    d["column"]
+                ),
+                d["rule"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    let short_ids: Vec<&str> = short
-        .lines()
-        .map(|l| l.split_whitespace().nth(2).unwrap().trim_end_matches(':'))
+    // Every diagnosis, at the same place, with `--verbose`.
+    let mut every = short_entries(&run(&["--format", "short", "--verbose"]));
+    every.sort();
+    from_json.sort();
+    assert_eq!(every, from_json);
+    // By default: each incident's best diagnosis, then the notes.
+    let best: Vec<String> = short_entries(&run(&["-f", "short"]))
+        .into_iter()
+        .map(|(_, id)| id)
         .collect();
-    assert_eq!(ids, short_ids);
+    let first_of_incident = json["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["incident"] == 1)
+        .unwrap()["rule"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(best.contains(&first_of_incident));
+    let notes = json["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["incident"].is_null())
+        .count();
+    assert_eq!(best.len(), 1 + notes, "{best:?}");
 }
 
 const PLANTED: &str = "\
@@ -255,7 +302,7 @@ fn planted_secrets_never_appear_in_any_format() {
     }
     // Unless the user asks for them.
     faultline(&home)
-        .args(["--show-secrets"])
+        .args(["--show-secrets", "--format", "incidents"])
         .write_stdin(PLANTED)
         .assert()
         .stdout(predicate::str::contains("FLTPLANTEDSECRET-xyz"));

@@ -42,13 +42,13 @@ fn evidence_lines(a: &Analysis, d: &Diagnosis) -> Vec<usize> {
 }
 
 fn render(a: &Analysis, rules: &RuleSet) -> (String, String) {
-    let ctx = ReportCtx {
-        analysis: a,
+    let ctx = ReportCtx::new(
+        a,
         rules,
-        masker: Masker {
+        Masker {
             show_secrets: false,
         },
-    };
+    );
     (render_human(&ctx, HumanStyle::plain()), render_json(&ctx))
 }
 
@@ -171,7 +171,14 @@ fn seed_reports_snapshot() {
         // snapshots are about.
         let n = rules.rules.len();
         let human = human.replace(&format!("{n} rules loaded"), "[N] rules loaded");
-        let json = json.replace(&format!("\"rules\": {n}"), "\"rules\": \"[N]\"");
+        let json = json
+            .replace(&format!("\"rules\": {n}"), "\"rules\": \"[N]\"")
+            .replace(&format!("\"loaded\": {n}"), "\"loaded\": \"[N]\"")
+            .replace(&format!("\"builtin\": {n}"), "\"builtin\": \"[N]\"")
+            .replace(
+                &format!("\"version\": \"{}\"", env!("CARGO_PKG_VERSION")),
+                "\"version\": \"[version]\"",
+            );
         insta::assert_snapshot!(format!("{name}-human"), human);
         insta::assert_snapshot!(format!("{name}-json"), json);
     }

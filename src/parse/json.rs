@@ -234,9 +234,14 @@ impl<'a> Parser<'a> {
             Some(b'{') | Some(b'[') => {
                 let start = self.pos;
                 let json = if self.peek() == Some(b'{') {
-                    self.object()?
+                    self.object()
                 } else {
-                    self.array()?
+                    self.array()
+                };
+                // A failed container leaves `pos` anywhere (even past the end).
+                let Some(json) = json else {
+                    self.pos = save;
+                    return None;
                 };
                 Some(Node {
                     raw: &self.src[start..self.pos],
@@ -470,6 +475,15 @@ impl<'a> Parser<'a> {
             if b == b'\\' {
                 out.push_str(&self.src[run..self.pos]);
                 let esc = *bytes.get(self.pos + 1)?;
+                if !esc.is_ascii() {
+                    // `\é`: keep the whole character; stepping two bytes
+                    // would land inside it.
+                    let c = self.src[self.pos + 1..].chars().next()?;
+                    out.push(c);
+                    self.pos += 1 + c.len_utf8();
+                    run = self.pos;
+                    continue;
+                }
                 self.pos += 2;
                 match esc {
                     b'n' => out.push('\n'),
@@ -667,6 +681,15 @@ mod tests {
         let n = parse_value(src).unwrap();
         assert_eq!(n.raw, src);
         assert_eq!(n.get("error").unwrap().value_text(), "invalid_grant");
+    }
+
+    #[test]
+    fn escaped_non_ascii_character() {
+        // A Windows path with non-ASCII folder names, escaped as `\\` would
+        // be but with one backslash: used to panic (byte index not on a char boundary).
+        let n = parse_value("{\"a\\é\": 1, \"p\": \"C:\\日本\\x\"}").unwrap();
+        assert!(n.get("aé").is_some());
+        assert_eq!(n.get("p").unwrap().as_str(), Some("C:日本x"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! understood and for writing rules against real facts.
 
 use super::ReportCtx;
+use super::text::{push_visible, visible};
 
 /// Longest value shown; longer ones are cut with `…`.
 const MAX_VALUE: usize = 160;
@@ -12,11 +13,12 @@ fn show(value: &str) -> String {
         .chars()
         .map(|c| match c {
             '\n' => '⏎',
-            '\r' => ' ',
-            c if c.is_control() => '·',
             c => c,
         })
-        .collect();
+        .fold(String::new(), |mut out, c| {
+            push_visible(&mut out, c);
+            out
+        });
     if v.len() > MAX_VALUE {
         v.truncate(v.floor_char_boundary(MAX_VALUE));
         v.push('…');
@@ -38,10 +40,10 @@ pub fn render_incidents(ctx: &ReportCtx) -> String {
         out.push_str(&format!(
             "── incident {} ── {}:{}-{}\n{}\n",
             n + 1,
-            ctx.source_name(inc.source),
+            visible(ctx.source_name(inc.source)),
             inc.excerpt.number,
             last_line,
-            ctx.masker.string(&inc.headline())
+            visible(&ctx.masker.string(&inc.headline()))
         ));
         if !inc.repeats.is_empty() {
             let lines: Vec<String> = inc.repeats.iter().map(|l| l.line.to_string()).collect();

@@ -1,27 +1,46 @@
-//! Machine-readable report, schema `faultline/report@1`. Tools outside this
-//! repository parse it: add fields, never rename or remove them.
+//! The machine-readable report, schema `faultline/report@1`, described field
+//! by field in docs/report.md and by the JSON Schema in
+//! docs/report.schema.json (`faultline report-schema`). Tools outside this
+//! repository parse it: add fields (to the schema and the docs too), never
+//! rename or remove them.
+//!
+//! The report is built from per-incident records ([`incident_record`]) so a
+//! streaming output can emit each failing call alone, with its diagnoses.
 
 use serde::Serialize;
 
-use super::ReportCtx;
+use super::{Problem, ReportCtx, RuleDir};
+use crate::rank::Diagnosis;
 use crate::rules::Evidence;
+
+/// The JSON Schema every report validates against.
+pub const REPORT_SCHEMA: &str = include_str!("../../docs/report.schema.json");
 
 #[derive(Serialize)]
 struct Report<'a> {
     schema: &'static str,
-    diagnoses: Vec<DiagnosisOut<'a>>,
+    version: &'static str,
     incidents: Vec<IncidentOut>,
+    diagnoses: Vec<DiagnosisOut<'a>>,
+    sources: Vec<SourceOut>,
+    problems: &'a [Problem],
+    rules: RulesOut<'a>,
     stats: Stats,
 }
 
 #[derive(Serialize)]
-struct DiagnosisOut<'a> {
+pub struct DiagnosisOut<'a> {
     rule: &'a str,
     title: String,
     severity: &'static str,
     confidence: f64,
     provider: Option<&'a str>,
+    /// The `id` of the incident it explains; `null` for a note on the input.
     incident: Option<usize>,
+    /// Primary location: the first piece of evidence (else the incident).
+    source: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
     cause: String,
     fix: String,
     check: Option<String>,
@@ -40,9 +59,12 @@ struct EvidenceOut {
 }
 
 #[derive(Serialize)]
-struct IncidentOut {
+pub struct IncidentOut {
+    id: usize,
     source: String,
     line: usize,
+    column: usize,
+    end_line: usize,
     method: Option<String>,
     url: Option<String>,
     status: Option<i64>,
@@ -51,7 +73,39 @@ struct IncidentOut {
     region: Option<String>,
     error: Option<String>,
     exception: Option<String>,
+    headline: String,
     repeats: usize,
+    repeated_at: Vec<PlaceOut>,
+    explained: bool,
+}
+
+#[derive(Serialize)]
+struct PlaceOut {
+    source: String,
+    line: usize,
+    column: usize,
+}
+
+/// One failing call with its diagnoses, best first: a record that stands
+/// alone (for line-delimited output).
+#[derive(Serialize)]
+pub struct IncidentRecord<'a> {
+    #[serde(flatten)]
+    pub incident: IncidentOut,
+    pub diagnoses: Vec<DiagnosisOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct SourceOut {
+    name: String,
+    bytes: u64,
+}
+
+#[derive(Serialize)]
+struct RulesOut<'a> {
+    loaded: usize,
+    builtin: usize,
+    user: &'a [RuleDir],
 }
 
 #[derive(Serialize)]
@@ -67,14 +121,19 @@ struct Stats {
 /// The user's text under a piece of evidence.
 fn evidence_text(ctx: &ReportCtx, incident: Option<usize>, e: &Evidence) -> String {
     let span = e.loc.span;
+    // Masked in its line (a credential alone does not look like one), then
+    // cut out where the span landed in the masked line.
     let from_line = |text: &str, offset: usize| {
-        span.start
-            .checked_sub(offset)
-            .and_then(|s| text.get(s..s + span.len()))
+        let s = span.start.checked_sub(offset)?;
+        text.get(s..s + span.len())?;
+        let masked = ctx.masker.masked(text);
+        masked
+            .text
+            .get(masked.map_range(s, s + span.len()))
             .map(str::to_string)
     };
     let excerpt = incident
-        .map(|i| &ctx.analysis.incidents[i])
+        .and_then(|i| ctx.analysis.incidents.get(i))
         .filter(|i| i.source == e.loc.source)
         .and_then(|i| from_line(&i.excerpt.text, i.excerpt.offset));
     let text = excerpt
@@ -83,64 +142,118 @@ fn evidence_text(ctx: &ReportCtx, incident: Option<usize>, e: &Evidence) -> Stri
     ctx.masker.string(&text)
 }
 
-pub fn render_json(ctx: &ReportCtx) -> String {
-    let a = ctx.analysis;
+fn diagnosis<'a>(ctx: &ReportCtx<'_>, d: &'a Diagnosis) -> DiagnosisOut<'a> {
     let m = |s: &str| ctx.masker.string(s);
-    let diagnoses = a
-        .diagnoses
-        .iter()
-        .map(|d| DiagnosisOut {
-            rule: &d.id,
-            title: m(&d.title),
-            severity: d.severity.as_str(),
-            confidence: d.confidence,
-            provider: d.provider.as_deref(),
-            incident: d.incident,
-            cause: m(&d.cause),
-            fix: m(&d.fix),
-            check: d.check.as_deref().map(m),
-            not: d.not.iter().map(|n| m(n)).collect(),
-            docs: &d.docs,
-            evidence: d
-                .evidence
-                .iter()
-                .map(|e| EvidenceOut {
-                    source: ctx.source_name(e.loc.source).to_string(),
-                    line: e.loc.line,
-                    column: e.loc.column,
-                    text: evidence_text(ctx, d.incident, e),
-                    label: m(&e.label),
-                })
-                .collect(),
-        })
-        .collect();
-    let incidents = a
-        .incidents
-        .iter()
-        .map(|i| {
-            let s = |k: &str| i.facts.str(k).map(m);
-            IncidentOut {
-                source: ctx.source_name(i.source).to_string(),
-                line: i.loc.line,
-                method: s("method"),
-                url: s("url"),
-                status: i.facts.num("status").map(|n| n as i64),
-                endpoint: s("endpoint"),
-                provider: s("provider"),
-                region: s("region"),
-                error: s("error"),
-                exception: s("exception.type"),
-                repeats: i.repeats.len(),
-            }
-        })
-        .collect();
-    let diagnosed = (0..a.incidents.len())
-        .filter(|i| a.diagnoses.iter().any(|d| d.incident == Some(*i)))
-        .count();
+    let primary = d.evidence.first().map(|e| e.loc).or_else(|| {
+        d.incident
+            .and_then(|i| ctx.analysis.incidents.get(i))
+            .map(|i| i.loc)
+    });
+    DiagnosisOut {
+        rule: &d.id,
+        title: m(&d.title),
+        severity: d.severity.as_str(),
+        confidence: d.confidence,
+        provider: d.provider.as_deref(),
+        incident: d.incident.map(|i| i + 1),
+        source: primary.map(|l| ctx.source_name(l.source).to_string()),
+        line: primary.map(|l| l.line),
+        column: primary.map(|l| l.column),
+        cause: m(&d.cause),
+        fix: m(&d.fix),
+        check: d.check.as_deref().map(m),
+        not: d.not.iter().map(|n| m(n)).collect(),
+        docs: &d.docs,
+        evidence: d
+            .evidence
+            .iter()
+            .map(|e| EvidenceOut {
+                source: ctx.source_name(e.loc.source).to_string(),
+                line: e.loc.line,
+                column: e.loc.column,
+                text: evidence_text(ctx, d.incident, e),
+                label: m(&e.label),
+            })
+            .collect(),
+    }
+}
+
+fn incident(ctx: &ReportCtx, index: usize) -> IncidentOut {
+    let m = |s: &str| ctx.masker.string(s);
+    let i = &ctx.analysis.incidents[index];
+    let s = |k: &str| i.facts.str(k).map(m);
+    let end_line = i.excerpt.number + i.excerpt.text.trim_end_matches('\n').matches('\n').count();
+    IncidentOut {
+        id: index + 1,
+        source: ctx.source_name(i.source).to_string(),
+        line: i.loc.line,
+        column: i.loc.column,
+        end_line: end_line.max(i.loc.line),
+        method: s("method"),
+        url: s("url"),
+        status: i.facts.num("status").map(|n| n as i64),
+        endpoint: s("endpoint"),
+        provider: s("provider"),
+        region: s("region"),
+        error: s("error"),
+        exception: s("exception.type"),
+        headline: m(&i.headline()),
+        repeats: i.repeats.len(),
+        repeated_at: i
+            .repeats
+            .iter()
+            .map(|l| PlaceOut {
+                source: ctx.source_name(l.source).to_string(),
+                line: l.line,
+                column: l.column,
+            })
+            .collect(),
+        explained: ctx
+            .analysis
+            .diagnoses
+            .iter()
+            .any(|d| d.incident == Some(index)),
+    }
+}
+
+/// The record of incident `index` (0-based) with its diagnoses, best first.
+pub fn incident_record<'a>(ctx: &ReportCtx<'a>, index: usize) -> IncidentRecord<'a> {
+    let analysis: &'a crate::Analysis = ctx.analysis;
+    IncidentRecord {
+        incident: incident(ctx, index),
+        diagnoses: analysis
+            .diagnoses
+            .iter()
+            .filter(|d| d.incident == Some(index))
+            .map(|d| diagnosis(ctx, d))
+            .collect(),
+    }
+}
+
+pub fn render_json(ctx: &ReportCtx) -> String {
+    let a: &crate::Analysis = ctx.analysis;
+    let diagnoses = a.diagnoses.iter().map(|d| diagnosis(ctx, d)).collect();
+    let incidents: Vec<IncidentOut> = (0..a.incidents.len()).map(|i| incident(ctx, i)).collect();
+    let diagnosed = incidents.iter().filter(|i| i.explained).count();
     let report = Report {
         schema: "faultline/report@1",
-        diagnoses,
+        version: env!("CARGO_PKG_VERSION"),
         incidents,
+        diagnoses,
+        sources: a
+            .sources
+            .iter()
+            .map(|s| SourceOut {
+                name: s.name.clone(),
+                bytes: s.bytes,
+            })
+            .collect(),
+        problems: &ctx.problems,
+        rules: RulesOut {
+            loaded: ctx.rules.rules.len(),
+            builtin: ctx.rules.rules.iter().filter(|r| r.origin.builtin).count(),
+            user: &ctx.rule_dirs,
+        },
         stats: Stats {
             sources: a.sources.len(),
             bytes: a.sources.iter().map(|s| s.bytes).sum(),

@@ -1,32 +1,74 @@
-//! Stage 7, report: human (miette), JSON and short renderings of an
-//! [`Analysis`]. Every string printed passes through the [`Masker`].
+//! Stage 7, report: human, short, JSON and incidents renderings of an
+//! [`Analysis`]. Every string printed passes through the [`Masker`], and
+//! every human and short output makes the input's control characters
+//! visible ([`text::visible`]).
 
 mod human;
 mod incidents;
-mod json;
+pub mod json;
 mod short;
 mod snippet;
+pub mod text;
 
-pub use human::{HumanStyle, render_human};
+pub use human::{HumanStyle, render_human, shell_quote, suggested_rule_id, summary};
 pub use incidents::render_incidents;
-pub use json::render_json;
-pub use short::render_short;
+pub use json::{REPORT_SCHEMA, render_json};
+pub use short::{render_short, render_short_with};
 
 use crate::Analysis;
+use crate::facts::Line;
 use crate::mask::Masker;
 use crate::rules::RuleSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Explained diagnoses with the evidence highlighted (miette).
+    /// Explained diagnoses with the evidence drawn under your lines.
     Human,
-    /// Machine-readable, schema `faultline/report@1`.
+    /// Machine-readable, schema `faultline/report@1` (docs/report.md).
     Json,
-    /// One line per diagnosis: `source:line: severity rule-id: title`.
+    /// One line per failing call, compiler style:
+    /// `path:line:col: severity rule-id: title`.
     Short,
     /// Each incident's facts with where they were read (masked): what the
     /// parsers understood, for checking them and for writing rules.
     Incidents,
+}
+
+/// User rules loaded from one directory (or file), for the summary and the
+/// JSON report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleDir {
+    pub path: String,
+    /// Where the path came from: `config`, `project`, `FAULTLINE_RULES`, `--rules`.
+    pub from: String,
+    /// How many rules loaded from it.
+    pub rules: usize,
+    /// Rules from here that replace a rule of the same id.
+    pub overrides: Vec<Override>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Override {
+    pub id: String,
+    /// `built-in`, or the path of the user rule file it replaces.
+    pub replaces: String,
+}
+
+/// A problem outside the analysis proper: an input that could not be read
+/// or was skipped, a rule file that did not load.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Problem {
+    /// `input` or `rules`.
+    pub kind: &'static str,
+    /// `error` (exit status 2) or `note` (e.g. a binary file skipped).
+    pub severity: &'static str,
+    /// Stable kebab-case name, e.g. `input::unreadable`, `rule::bad-regex`.
+    pub code: String,
+    /// The input or rule file concerned.
+    pub source: String,
+    /// 1-based line in `source`, when the problem has a place.
+    pub line: Option<usize>,
+    pub message: String,
 }
 
 /// Everything a reporter needs.
@@ -34,9 +76,23 @@ pub struct ReportCtx<'a> {
     pub analysis: &'a Analysis,
     pub rules: &'a RuleSet,
     pub masker: Masker,
+    /// User rule directories that loaded, for the summary.
+    pub rule_dirs: Vec<RuleDir>,
+    /// Input and rule problems, for the JSON report.
+    pub problems: Vec<Problem>,
 }
 
-impl ReportCtx<'_> {
+impl<'a> ReportCtx<'a> {
+    pub fn new(analysis: &'a Analysis, rules: &'a RuleSet, masker: Masker) -> Self {
+        ReportCtx {
+            analysis,
+            rules,
+            masker,
+            rule_dirs: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
     pub fn source_name(&self, id: usize) -> &str {
         self.analysis
             .sources
@@ -53,4 +109,42 @@ pub fn render(format: Format, ctx: &ReportCtx, style: HumanStyle) -> String {
         Format::Short => render_short(ctx),
         Format::Incidents => render_incidents(ctx),
     }
+}
+
+/// Masks kept lines for display and moves the labels with the text: a mask
+/// is not the length of the secret it hides, so each label is placed
+/// through the masking's offset map ([`crate::mask::Masked`]); a label over
+/// part of a secret covers the whole mask.
+pub(crate) fn mask_pieces(
+    masker: &Masker,
+    pieces: &[Line],
+    labels: &mut [snippet::Label],
+) -> Vec<Line> {
+    let mut out = Vec::with_capacity(pieces.len());
+    // A label is moved once, by the piece it starts in (once moved, its
+    // offsets could fall inside a later piece).
+    let mut moved = vec![false; labels.len()];
+    for piece in pieces {
+        let masked = masker.masked(&piece.text);
+        if masked.changed() {
+            let end = piece.offset + piece.text.len();
+            for (label, moved) in labels.iter_mut().zip(moved.iter_mut()) {
+                if *moved || label.start < piece.offset || label.start > end {
+                    continue;
+                }
+                let r = masked.map_range(
+                    label.start - piece.offset,
+                    label.end.min(end) - piece.offset,
+                );
+                label.start = piece.offset + r.start;
+                label.end = piece.offset + r.end;
+                *moved = true;
+            }
+        }
+        out.push(Line {
+            text: masked.text,
+            ..piece.clone()
+        });
+    }
+    out
 }

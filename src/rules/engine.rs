@@ -135,6 +135,13 @@ impl RuleSet {
         self.by_id.get(id).copied()
     }
 
+    /// A rule's `regex` test, compiled (on first need). `None` when it does
+    /// not compile, or belongs to another rule set.
+    pub fn regex_of(&self, op: &super::RegexOp) -> Option<&Regex> {
+        let slot = self.regexes.get(op.slot)?;
+        (slot.pattern == op.pattern).then(|| self.regex(op.slot))?
+    }
+
     fn regex(&self, slot: usize) -> Option<&Regex> {
         let s = &self.regexes[slot];
         s.compiled
@@ -247,6 +254,7 @@ impl RuleSet {
                     name: rule.origin.file.clone(),
                     text: text.0.clone(),
                     builtin: rule.origin.builtin,
+                    layer: 1,
                     oversize: None,
                 };
                 RuleProblem::at(

@@ -14,8 +14,15 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
     } else {
         "user rule"
     };
+    // A built-in rule's file exists only in faultline's source tree, not on
+    // the user's machine: name the pack, not the path.
+    let defined = if rule.origin.builtin {
+        "the built-in rule pack".to_string()
+    } else {
+        format!("{}:{} ({origin})", rule.origin.file, rule.origin.line)
+    };
     out.push_str(&format!(
-        "severity: {}   confidence: {:.0}%   provider: {}   scope: {}\ndefined in: {}:{} ({origin})\n\n",
+        "severity: {}   confidence: {:.0}%   provider: {}   scope: {}\ndefined in: {defined}\n\n",
         rule.severity.as_str(),
         rule.confidence * 100.0,
         rule.provider.as_deref().unwrap_or("any"),
@@ -23,8 +30,6 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
             Scope::Incident => "each failing exchange",
             Scope::Input => "the whole input",
         },
-        rule.origin.file,
-        rule.origin.line,
     ));
     if !rule.when.is_empty() {
         out.push_str("Matches when all of\n");
@@ -91,8 +96,13 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
         out.push_str(&format!("  {d}\n"));
     }
     for ex in super::examples(rule) {
+        let place = if rule.origin.builtin {
+            String::new()
+        } else {
+            format!(", {}:{}", rule.origin.file, ex.line)
+        };
         out.push_str(&format!(
-            "\nExample{} ({}, {}:{}):\n",
+            "\nExample{} ({}{place}):\n",
             ex.name
                 .as_deref()
                 .map(|n| format!(" {n}"))
@@ -102,8 +112,6 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
             } else {
                 "does not match"
             },
-            rule.origin.file,
-            ex.line,
         ));
         for line in ex.input.trim_end().lines() {
             out.push_str(&format!("    {line}\n"));

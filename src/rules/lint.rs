@@ -112,6 +112,7 @@ fn source_of(rule: &Rule) -> Option<RuleSource> {
         name: rule.origin.file.clone(),
         text: text.0.clone(),
         builtin: false,
+        layer: 1,
         oversize: None,
     })
 }

@@ -200,8 +200,11 @@ pub struct Origin {
     pub builtin: bool,
     /// 1-based line of the rule's `id`.
     pub line: usize,
-    /// Set when this user rule replaced a built-in rule with the same id.
+    /// Set when this user rule replaced a built-in rule with the same id
+    /// (directly, or by replacing a user rule that did).
     pub overrides_builtin: bool,
+    /// The file of the rule with the same id this one replaced.
+    pub overrides: Option<String>,
     /// The file's text, to show a problem found after loading (a pattern
     /// that does not compile); not kept for the built-in pack.
     #[serde(skip)]

@@ -245,13 +245,23 @@ impl<'s> Loader<'s> {
             self.rules.push(Some(rule));
             return None;
         };
-        let first_is_builtin = match first.source {
-            None => true,
-            Some(s) => self.sources[s].builtin,
+        let (first_layer, first_builtin, first_name) = match first.source {
+            None => {
+                let r = self.rules[first.slot].as_ref().expect("a loaded rule");
+                (0, true, r.origin.file.clone())
+            }
+            Some(s) => {
+                let s = &self.sources[s];
+                (s.layer, s.builtin, s.name.clone())
+            }
         };
-        if first_is_builtin && !source.builtin {
-            self.rules[first.slot] = None;
-            rule.origin.overrides_builtin = true;
+        // A higher layer replaces a lower one's rule (user over built-in, a
+        // project's rules over the user's own).
+        if first_layer < source.layer {
+            let replaced = self.rules[first.slot].take();
+            rule.origin.overrides_builtin =
+                first_builtin || replaced.is_some_and(|r| r.origin.overrides_builtin);
+            rule.origin.overrides = Some(first_name);
             let id = rule.id.clone();
             self.report.mentions.insert(id.clone(), loaded.mentions);
             let slot = self.rules.len();

@@ -12,6 +12,11 @@ pub struct RuleSource {
     pub name: String,
     pub text: Arc<String>,
     pub builtin: bool,
+    /// Discovery layer (built-in 0, then the user's config dir, a project's
+    /// `.faultline/rules`, `FAULTLINE_RULES`, `--rules`): a rule replaces one
+    /// with the same id from a lower layer; within a layer, a duplicate id
+    /// is a problem.
+    pub layer: u8,
     /// The file's real size when it exceeds [`MAX_FILE_BYTES`]; `text` then
     /// holds its first part only (to point at), and none of it is loaded.
     pub oversize: Option<u64>,
@@ -24,6 +29,7 @@ impl RuleSource {
             name: name.into(),
             text: Arc::new(text.into()),
             builtin,
+            layer: if builtin { 0 } else { 1 },
             oversize: None,
         }
     }
@@ -53,6 +59,7 @@ impl RuleSource {
             name: path.to_string_lossy().into_owned(),
             text: Arc::new(text),
             builtin: false,
+            layer: 1,
             oversize,
         })
     }

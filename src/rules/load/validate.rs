@@ -362,6 +362,7 @@ impl<'s> FileLoader<'s> {
                 builtin: self.source.builtin,
                 line: id_line,
                 overrides_builtin: false,
+                overrides: None,
                 text: (!self.source.builtin).then(|| SourceText(self.source.text.clone())),
             },
         };

@@ -1,0 +1,402 @@
+//! Where user rules come from, in order of precedence (lowest first): the
+//! user's config dir, the nearest project `.faultline/rules`,
+//! `FAULTLINE_RULES`, then `--rules`. A rule in a later place replaces one
+//! with the same id from an earlier place (or a built-in rule).
+//!
+//! Discovered places are trusted only when they are safe: the search for
+//! `.faultline/rules` stops at the repository root (the nearest directory
+//! with `.git`), and a discovered directory owned by another user, or
+//! writable by everyone, is refused, as git refuses a repository another
+//! user owns. Places named explicitly (`FAULTLINE_RULES`, `--rules`) are
+//! the user's own choice and are not second-guessed. Every file is read at
+//! most once; symlinks are followed, and a special file (a FIFO, a device),
+//! an unreadable directory or a symlink loop is reported, never skipped
+//! without a word.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use faultline::report::{Override, RuleDir};
+use faultline::rules::load::{self, RuleProblem, RuleSource};
+use faultline::rules::{Rule, RuleSet};
+
+use super::GlobalArgs;
+
+/// Where a rules path came from; the order is the precedence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Layer {
+    Config = 1,
+    Project = 2,
+    Env = 3,
+    Flag = 4,
+}
+
+impl Layer {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layer::Config => "config",
+            Layer::Project => "project",
+            Layer::Env => "FAULTLINE_RULES",
+            Layer::Flag => "--rules",
+        }
+    }
+
+    /// Found by looking around rather than named by the user: checked for
+    /// ownership and permissions before use.
+    fn discovered(self) -> bool {
+        matches!(self, Layer::Config | Layer::Project)
+    }
+}
+
+/// A user rules path and where it came from.
+#[derive(Debug, Clone)]
+pub struct RulesPath {
+    pub path: PathBuf,
+    pub layer: Layer,
+}
+
+/// The user's config directory for faultline rules.
+pub fn config_rules_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .map(|c| c.join("faultline").join("rules"))
+}
+
+/// The nearest `.faultline/rules` from `start` upwards, not above the
+/// repository root (the nearest directory holding `.git`).
+pub fn project_rules_dir(start: &Path) -> Option<PathBuf> {
+    for dir in start.ancestors() {
+        let candidate = dir.join(".faultline").join("rules");
+        if candidate.is_dir() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() {
+            return None;
+        }
+    }
+    None
+}
+
+/// User rules paths, lowest precedence first; the same directory once.
+/// Unsafe discovered directories are left out, with a problem each.
+pub fn discover(args: &GlobalArgs, problems: &mut Vec<RuleProblem>) -> Vec<RulesPath> {
+    let mut paths: Vec<RulesPath> = Vec::new();
+    if let Some(dir) = config_rules_dir().filter(|d| d.is_dir()) {
+        paths.push(RulesPath {
+            path: dir,
+            layer: Layer::Config,
+        });
+    }
+    if let Some(dir) = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| project_rules_dir(&cwd))
+    {
+        paths.push(RulesPath {
+            path: dir,
+            layer: Layer::Project,
+        });
+    }
+    if let Some(list) = std::env::var_os("FAULTLINE_RULES") {
+        paths.extend(
+            std::env::split_paths(&list)
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(|path| RulesPath {
+                    path,
+                    layer: Layer::Env,
+                }),
+        );
+    }
+    paths.extend(args.rules.iter().map(|d| RulesPath {
+        path: d.clone(),
+        layer: Layer::Flag,
+    }));
+    // The same place named twice counts once, at its highest precedence.
+    let mut seen = BTreeSet::new();
+    let mut unique: Vec<RulesPath> = Vec::new();
+    for p in paths.into_iter().rev() {
+        if seen.insert(std::fs::canonicalize(&p.path).unwrap_or_else(|_| p.path.clone())) {
+            unique.push(p);
+        }
+    }
+    unique.reverse();
+    unique.retain(|p| {
+        if !p.layer.discovered() {
+            return true;
+        }
+        match unsafe_reason(&p.path) {
+            None => true,
+            Some(why) => {
+                problems.push(refused(&p.path, p.layer, &why));
+                false
+            }
+        }
+    });
+    unique
+}
+
+fn refused(path: &Path, layer: Layer, why: &str) -> RuleProblem {
+    let name = path.display().to_string();
+    let mut p = RuleProblem::unreadable(
+        &name,
+        format!(
+            "refusing the {} rules directory `{name}`: {why}",
+            match layer {
+                Layer::Config => "config",
+                _ => "project",
+            }
+        ),
+    );
+    p.code = "rule::unsafe-directory".into();
+    p.help = Some(format!(
+        "rules found by looking around must belong to you (or root) and not be writable by everyone, \
+         since they change what faultline reports; if you trust them, name them: `--rules {}`",
+        faultline::report::shell_quote(&name)
+    ));
+    p
+}
+
+/// Why a discovered rules directory must not be used, if it must not: it,
+/// or the `.faultline` directory holding it, belongs to another user or can
+/// be written by anyone.
+#[cfg(unix)]
+pub fn unsafe_reason(dir: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let mut check: Vec<&Path> = vec![dir];
+    if let Some(parent) = dir.parent().filter(|p| p.ends_with(".faultline")) {
+        check.push(parent);
+    }
+    for path in check {
+        let Ok(meta) = std::fs::metadata(path) else {
+            continue;
+        };
+        let owner = meta.uid();
+        if owner != me && owner != 0 {
+            return Some(format!(
+                "`{}` belongs to another user (uid {owner})",
+                path.display()
+            ));
+        }
+        if meta.mode() & 0o002 != 0 {
+            return Some(format!("`{}` is writable by everyone", path.display()));
+        }
+    }
+    None
+}
+
+#[cfg(not(unix))]
+pub fn unsafe_reason(_dir: &Path) -> Option<String> {
+    None
+}
+
+/// The rule files under `path` (a file or a directory, recursively, sorted),
+/// each once across calls (`seen` holds canonical paths). Whatever cannot be
+/// used is a problem: a missing path, an unreadable directory, a special
+/// file, a symlink loop.
+fn rule_files(
+    path: &Path,
+    seen: &mut BTreeSet<PathBuf>,
+    problems: &mut Vec<RuleProblem>,
+) -> Vec<PathBuf> {
+    let name = path.display().to_string();
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            problems.push(RuleProblem::unreadable(
+                &name,
+                format!("rules path `{name}` does not exist"),
+            ));
+            return Vec::new();
+        }
+        Err(e) => {
+            problems.push(RuleProblem::unreadable(
+                &name,
+                format!("cannot read rules path `{name}`: {e}"),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut files = Vec::new();
+    if meta.is_file() {
+        files.push(path.to_path_buf());
+    } else if meta.is_dir() {
+        let walker = walkdir::WalkDir::new(path)
+            .follow_links(true)
+            .sort_by_file_name();
+        for entry in walker {
+            match entry {
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) if e.path().extension().is_none_or(|x| x != "toml") => {}
+                Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
+                Ok(e) => {
+                    let file = e.path().display().to_string();
+                    problems.push(RuleProblem::unreadable(
+                        &file,
+                        format!(
+                            "`{file}` is not a regular file (a FIFO, socket or device); skipped"
+                        ),
+                    ));
+                }
+                Err(err) => {
+                    let at = err
+                        .path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| name.clone());
+                    let why = if err.loop_ancestor().is_some() {
+                        "a symlink loop".to_string()
+                    } else {
+                        err.io_error()
+                            .map(|e| e.to_string())
+                            .unwrap_or_else(|| err.to_string())
+                    };
+                    problems.push(RuleProblem::unreadable(
+                        &at,
+                        format!("cannot read rules under `{at}`: {why}; skipped"),
+                    ));
+                }
+            }
+        }
+    } else {
+        problems.push(RuleProblem::unreadable(
+            &name,
+            format!(
+                "rules path `{name}` is neither a file nor a directory (a FIFO, socket or device)"
+            ),
+        ));
+    }
+    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
+    files
+}
+
+/// Reads the rule files under `paths`. Whatever cannot be read is a
+/// problem; the other files still load.
+pub fn read_sources(paths: &[RulesPath], problems: &mut Vec<RuleProblem>) -> Vec<RuleSource> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for p in paths {
+        for file in rule_files(&p.path, &mut seen, problems) {
+            match RuleSource::read(&file) {
+                Ok(mut s) => {
+                    s.layer = p.layer as u8;
+                    out.push(s);
+                }
+                Err(e) => {
+                    let file = file.display().to_string();
+                    problems.push(RuleProblem::unreadable(
+                        &file,
+                        format!("cannot read rule file `{file}`: {e}"),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Built-in plus user rules, the paths they came from, and every problem
+/// (unsafe or unreadable paths, invalid rule files); every valid rule loads.
+pub struct Loaded {
+    pub set: RuleSet,
+    pub paths: Vec<RulesPath>,
+    pub problems: Vec<RuleProblem>,
+}
+
+pub fn load_rules(args: &GlobalArgs) -> Loaded {
+    let mut problems = Vec::new();
+    let paths = discover(args, &mut problems);
+    let sources = read_sources(&paths, &mut problems);
+    // The built-in pack was validated at build time: it is only read here.
+    let report = load::load_over_builtin(&sources, !args.no_builtin);
+    problems.extend(report.problems);
+    Loaded {
+        set: RuleSet::new(report.rules, report.providers),
+        paths,
+        problems,
+    }
+}
+
+/// Which rules path a rule file lies under.
+fn path_of<'a>(paths: &'a [RulesPath], file: &str) -> Option<&'a RulesPath> {
+    let file = Path::new(file);
+    paths
+        .iter()
+        .rev()
+        .find(|p| file == p.path || file.starts_with(&p.path))
+}
+
+/// Per user rules path: how many rules loaded and which they replace.
+pub fn rule_dirs(paths: &[RulesPath], rules: &[Rule]) -> Vec<RuleDir> {
+    paths
+        .iter()
+        .map(|p| {
+            let mine: Vec<&Rule> = rules
+                .iter()
+                .filter(|r| !r.origin.builtin)
+                .filter(|r| {
+                    path_of(paths, &r.origin.file)
+                        .is_some_and(|q| q.path == p.path && q.layer == p.layer)
+                })
+                .collect();
+            RuleDir {
+                path: p.path.display().to_string(),
+                from: p.layer.name().to_string(),
+                rules: mine.len(),
+                overrides: mine
+                    .iter()
+                    .filter_map(|r| {
+                        let replaced = r.origin.overrides.as_ref()?;
+                        let builtin = is_builtin_file(replaced);
+                        Some(Override {
+                            id: r.id.clone(),
+                            replaces: if builtin {
+                                "built-in".to_string()
+                            } else {
+                                replaced.clone()
+                            },
+                        })
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// `user` / `built-in` / `project, overrides built-in` … for listings.
+pub fn origin(paths: &[RulesPath], r: &Rule) -> String {
+    if r.origin.builtin {
+        return "built-in".into();
+    }
+    let layer = path_of(paths, &r.origin.file)
+        .map(|p| p.layer.name())
+        .unwrap_or("user");
+    match &r.origin.overrides {
+        None => layer.to_string(),
+        Some(_) if r.origin.overrides_builtin && !overrides_user(r) => {
+            format!("{layer}, overrides built-in")
+        }
+        Some(file) => format!("{layer}, overrides {file}"),
+    }
+}
+
+fn overrides_user(r: &Rule) -> bool {
+    r.origin
+        .overrides
+        .as_ref()
+        .is_some_and(|f| !is_builtin_file(f))
+}
+
+/// Whether `name` is one of the built-in rule files.
+fn is_builtin_file(name: &str) -> bool {
+    static NAMES: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            faultline::rules::builtin_sources()
+                .into_iter()
+                .map(|s| s.name)
+                .collect()
+        })
+        .contains(name)
+}
