@@ -304,19 +304,21 @@ fn input_regex(op: &Op) -> Option<String> {
 }
 
 /// The literal factors of an `input.text` test's pattern (`input_regex`).
-fn input_factors(op: &Op) -> Option<Vec<String>> {
+fn input_factors(op: &Op) -> Option<Vec<Vec<String>>> {
     let factor = |s: &str| ascii_factor(&s.to_lowercase(), 1);
+    let one = |s: &str| factor(s).map(|f| vec![vec![f]]);
     match op {
         Op::Regex(r) => r.factors.clone(),
-        Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => factor(s).map(|f| vec![f]),
-        Op::Equals(Literal::Str(s)) => factor(s).map(|f| vec![f]),
+        Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => one(s),
+        Op::Equals(Literal::Str(s)) => one(s),
         Op::AnyOf(lits) => lits
             .iter()
             .map(|l| match l {
                 Literal::Str(s) => factor(s),
                 other => factor(&other.to_string()),
             })
-            .collect(),
+            .collect::<Option<Vec<String>>>()
+            .map(|set| vec![set]),
         _ => None,
     }
 }

@@ -1,6 +1,8 @@
-//! Literal factors of a pattern: a set of strings one of which every match
-//! must contain. They let one Aho-Corasick pass decide which patterns (and
-//! so which rules) can possibly match a text, before any regex is compiled.
+//! Literal factors of a pattern: sets of strings such that every match
+//! contains a string of each set. They let one Aho-Corasick pass decide
+//! which patterns (and so which rules) can possibly match a text, before any
+//! regex is compiled: `(?i)\bclient\b.{0,60}\b(disabled|inactive)\b` needs
+//! `client` *and* one of `disabled`, `inactive`.
 //!
 //! Factors are lower-case and meant to be searched ASCII-case-insensitively,
 //! so `(?i)locked` gives `locked` rather than 64 case variants. One
@@ -14,14 +16,20 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 /// capped: past this the set stops being a useful filter.
 const MAX_SET: usize = 64;
 const MAX_LEN: usize = 64;
+/// Sets kept per pattern, most selective first.
+const MAX_SETS: usize = 4;
+
+/// Sets of strings; every match contains a string of each set. The first
+/// set is the most selective.
+pub type Factors = Vec<Vec<String>>;
 
 /// What a sub-pattern tells about its matches.
 #[derive(Debug, Clone, Default)]
 struct Info {
     /// Every string it can match (lower-case), when that set is small.
     exact: Option<Vec<String>>,
-    /// Factors: every match contains one of them.
-    required: Option<Vec<String>>,
+    /// Required sets (a conjunction; empty: nothing is required).
+    required: Factors,
 }
 
 /// The factors of `pattern` (Rust regex syntax), if it has useful ones:
@@ -29,7 +37,7 @@ struct Info {
 /// the pattern it parses anyway, with [`hir_factors`]; this parses the same
 /// way.)
 #[cfg(test)]
-pub fn pattern_factors(pattern: &str, min_len: usize) -> Option<Vec<String>> {
+pub fn pattern_factors(pattern: &str, min_len: usize) -> Option<Factors> {
     let hir = regex_syntax::ParserBuilder::new()
         .build()
         .parse(pattern)
@@ -38,19 +46,26 @@ pub fn pattern_factors(pattern: &str, min_len: usize) -> Option<Vec<String>> {
 }
 
 /// The factors of a parsed pattern; see [`pattern_factors`].
-pub fn hir_factors(hir: &Hir, min_len: usize) -> Option<Vec<String>> {
+pub fn hir_factors(hir: &Hir, min_len: usize) -> Option<Factors> {
     let info = walk(hir, 0);
-    let best = [info.required, info.exact]
-        .into_iter()
-        .flatten()
-        .filter(|set| useful(set, min_len))
-        .max_by_key(|set| score(set))?;
-    Some(dedup(best))
+    let mut sets = info.required;
+    sets.extend(info.exact);
+    at_least(Some(&sets), min_len)
 }
 
-/// Keeps `factors` if every one is at least `min_len` bytes long.
-pub fn at_least(factors: Option<&Vec<String>>, min_len: usize) -> Option<Vec<String>> {
-    factors.filter(|fs| useful(fs, min_len)).cloned()
+/// The sets of `factors` whose strings are all at least `min_len` bytes
+/// long (dropping a set keeps the others necessary), most selective first;
+/// `None` if none is left.
+pub fn at_least(factors: Option<&Factors>, min_len: usize) -> Option<Factors> {
+    let mut sets: Factors = factors?
+        .iter()
+        .filter(|set| useful(set, min_len))
+        .map(|set| dedup(set.clone()))
+        .collect();
+    sets.sort_by_key(|set| std::cmp::Reverse(score(set)));
+    sets.dedup();
+    sets.truncate(MAX_SETS);
+    (!sets.is_empty()).then_some(sets)
 }
 
 /// The longest run of ASCII in `text` (lower-cased), as a factor of any
@@ -78,6 +93,13 @@ fn dedup(mut set: Vec<String>) -> Vec<String> {
     set
 }
 
+/// The most selective of some sets, as one required set.
+fn best(sets: impl IntoIterator<Item = Vec<String>>) -> Option<Vec<String>> {
+    sets.into_iter()
+        .filter(|s| useful(s, 1))
+        .max_by_key(|s| score(s))
+}
+
 fn walk(hir: &Hir, depth: usize) -> Info {
     // regex-syntax caps nesting at 250; stay well inside the stack anyway.
     if depth > 300 {
@@ -86,33 +108,30 @@ fn walk(hir: &Hir, depth: usize) -> Info {
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => Info {
             exact: Some(vec![String::new()]),
-            required: None,
+            required: Vec::new(),
         },
         HirKind::Literal(lit) if lit.0.is_ascii() => {
             let s = String::from_utf8_lossy(&lit.0).to_ascii_lowercase();
             Info {
                 exact: Some(vec![s.clone()]),
-                required: Some(vec![s]),
+                required: vec![vec![s]],
             }
         }
         // Non-ASCII text may have been case-folded by the real (Unicode)
         // pattern, which ASCII-insensitive search would miss: only its
         // ASCII runs are required.
-        HirKind::Literal(lit) => {
-            let longest = lit
+        HirKind::Literal(lit) => Info {
+            exact: None,
+            required: lit
                 .0
                 .split(|b| !b.is_ascii())
-                .max_by_key(|run| run.len())
                 .filter(|run| !run.is_empty())
-                .map(|run| String::from_utf8_lossy(run).to_ascii_lowercase());
-            Info {
-                exact: None,
-                required: longest.map(|l| vec![l]),
-            }
-        }
+                .map(|run| vec![String::from_utf8_lossy(run).to_ascii_lowercase()])
+                .collect(),
+        },
         HirKind::Class(class) => Info {
             exact: class_chars(class),
-            required: None,
+            required: Vec::new(),
         },
         HirKind::Capture(c) => walk(&c.sub, depth + 1),
         HirKind::Repetition(r) => {
@@ -127,10 +146,13 @@ fn walk(hir: &Hir, depth: usize) -> Info {
                 };
                 return Info {
                     exact,
-                    required: None,
+                    required: Vec::new(),
                 };
             }
-            let required = sub.required.or_else(|| sub.exact.clone());
+            let mut required = sub.required;
+            if required.is_empty() {
+                required.extend(sub.exact.clone().filter(|e| useful(e, 1)));
+            }
             let exact = match (r.max, sub.exact) {
                 (Some(max), Some(e)) if max == r.min && max <= 4 => {
                     let mut out = Some(vec![String::new()]);
@@ -144,7 +166,9 @@ fn walk(hir: &Hir, depth: usize) -> Info {
             Info { exact, required }
         }
         HirKind::Concat(subs) => {
-            let mut candidates: Vec<Vec<String>> = Vec::new();
+            // Every piece's requirements hold together; runs of exact
+            // pieces combine into longer strings.
+            let mut required: Factors = Vec::new();
             let mut run: Option<Vec<String>> = Some(vec![String::new()]);
             let mut all_exact = true;
             for sub in subs {
@@ -156,7 +180,7 @@ fn walk(hir: &Hir, depth: usize) -> Info {
                         if r.len() + e[0].len() <= MAX_LEN {
                             r.push_str(&e[0]);
                         } else {
-                            candidates.extend(run.replace(e));
+                            required.extend(run.replace(e));
                             all_exact = false;
                         }
                     }
@@ -165,7 +189,7 @@ fn walk(hir: &Hir, depth: usize) -> Info {
                             Some(p) => Some(p),
                             None => {
                                 // Too many combinations: close the run here.
-                                candidates.extend(run.take());
+                                required.extend(run.take());
                                 all_exact = false;
                                 Some(e)
                             }
@@ -173,38 +197,34 @@ fn walk(hir: &Hir, depth: usize) -> Info {
                     }
                     None => {
                         all_exact = false;
-                        candidates.extend(run.replace(vec![String::new()]));
-                        candidates.extend(info.required);
+                        required.extend(run.replace(vec![String::new()]));
+                        required.extend(info.required);
                     }
                 }
             }
             let exact = if all_exact { run.clone() } else { None };
-            candidates.extend(run);
-            let required = candidates
-                .into_iter()
-                .filter(|c| useful(c, 1))
-                .max_by_key(|c| score(c));
+            required.extend(run);
+            required.retain(|set| useful(set, 1));
+            required.sort_by_key(|set| std::cmp::Reverse(score(set)));
+            required.truncate(MAX_SETS);
             Info { exact, required }
         }
         HirKind::Alternation(subs) => {
+            // One of the branches matches: each gives its best set, and the
+            // union of those is required.
             let infos: Vec<Info> = subs.iter().map(|s| walk(s, depth + 1)).collect();
             let exact = union(infos.iter().map(|i| i.exact.clone()));
             let required = union(
                 infos
-                    .iter()
-                    .map(|i| best_of(i.required.clone(), i.exact.clone())),
+                    .into_iter()
+                    .map(|i| best(i.required.into_iter().chain(i.exact))),
             );
-            Info { exact, required }
+            Info {
+                exact,
+                required: required.into_iter().collect(),
+            }
         }
     }
-}
-
-fn best_of(a: Option<Vec<String>>, b: Option<Vec<String>>) -> Option<Vec<String>> {
-    [a, b]
-        .into_iter()
-        .flatten()
-        .filter(|s| useful(s, 1))
-        .max_by_key(|s| score(s))
 }
 
 fn union(sets: impl Iterator<Item = Option<Vec<String>>>) -> Option<Vec<String>> {
@@ -273,8 +293,9 @@ fn class_chars(class: &Class) -> Option<Vec<String>> {
 mod tests {
     use super::*;
 
+    /// The most selective set.
     fn f(p: &str) -> Option<Vec<String>> {
-        pattern_factors(p, 3)
+        pattern_factors(p, 3).map(|sets| sets[0].clone())
     }
 
     fn v(items: &[&str]) -> Option<Vec<String>> {
@@ -336,13 +357,39 @@ mod tests {
         for (pattern, text) in cases {
             let re = regex::Regex::new(pattern).unwrap();
             assert!(re.is_match(text), "{pattern}");
-            let factors = pattern_factors(pattern, 1).expect(pattern);
+            let sets = pattern_factors(pattern, 1).expect(pattern);
             let lower = text.to_ascii_lowercase();
-            assert!(
-                factors.iter().any(|f| lower.contains(f.as_str())),
-                "{pattern}: {factors:?}"
-            );
+            for set in &sets {
+                assert!(
+                    set.iter().any(|f| lower.contains(f.as_str())),
+                    "{pattern}: {set:?}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn every_piece_is_required() {
+        let mut sets =
+            pattern_factors(r"(?i)\bclient\b[^\n]{0,60}\b(disabled|inactive)\b", 3).unwrap();
+        sets.sort();
+        assert_eq!(
+            sets,
+            [
+                v(&["client"]).unwrap(),
+                v(&["disabled", "inactive"]).unwrap()
+            ]
+        );
+        // Non-ASCII text: each ASCII run is required.
+        let sets = pattern_factors("Connexion refusée par le serveur", 3).unwrap();
+        assert!(
+            sets.contains(&vec!["connexion refus".to_string()]),
+            "{sets:?}"
+        );
+        assert!(
+            sets.contains(&vec!["e par le serveur".to_string()]),
+            "{sets:?}"
+        );
     }
 
     #[test]

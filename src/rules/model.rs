@@ -59,11 +59,12 @@ pub struct RegexOp {
     pub pattern: String,
     /// Named groups, which become `{placeholders}`.
     pub captures: Vec<String>,
-    /// Literal factors (lower-case): every match contains one of them, so
-    /// a text without any cannot match (see `rules::literals`). Found when
-    /// the pattern is validated; `None` when it has none.
+    /// Literal factors (lower-case): sets of strings, every match contains
+    /// one string of each set, so a text without them cannot match (see
+    /// `rules::literals`). Found when the pattern is validated; `None` when
+    /// it has none.
     #[serde(default)]
-    pub factors: Option<Vec<String>>,
+    pub factors: Option<Vec<Vec<String>>>,
     /// Where the pattern is written in its rule file, for a problem found
     /// when it is compiled.
     pub span: Option<Range<usize>>,

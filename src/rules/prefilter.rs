@@ -84,8 +84,9 @@ fn op_need(op: &Op) -> Option<Need> {
     Some(match op {
         Op::Equals(lit) => Need::Values(vec![exact(lit)]),
         Op::AnyOf(lits) => Need::Values(lits.iter().map(exact).collect()),
+        // The most selective set is enough to key on.
         Op::Regex(r) => match at_least(r.factors.as_ref(), MIN_FACTOR) {
-            Some(fs) => Need::Factors(fs),
+            Some(mut sets) => Need::Factors(sets.swap_remove(0)),
             None => Need::Present,
         },
         // Already lower-cased (Unicode); see `ascii_factor` for why only

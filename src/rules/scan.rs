@@ -44,7 +44,7 @@ pub struct InputPatternSpec {
     pub span: Option<Range<usize>>,
     /// Literal factors of the pattern (see `rules::literals`), `None` when
     /// it has none: then it is searched in every chunk.
-    pub factors: Option<Vec<String>>,
+    pub factors: Option<Vec<Vec<String>>>,
 }
 
 /// Where one input pattern matched.
@@ -92,35 +92,38 @@ fn ascii_word_boundaries(pattern: &str) -> String {
 /// One automaton over the factors of a group of patterns.
 struct Group {
     automaton: Option<AhoCorasick>,
-    /// Per automaton pattern: the input patterns that need it.
-    owners: Vec<Vec<usize>>,
+    /// Per automaton pattern: the (input pattern, factor set) it belongs to.
+    owners: Vec<Vec<(usize, u8)>>,
     /// Patterns without useful factors: searched in every chunk.
     always: Vec<usize>,
-    /// Patterns the automaton triggers.
-    triggered_by_factors: Vec<usize>,
+    /// Patterns the automaton triggers, with the mask of all their sets.
+    by_factors: Vec<(usize, u8)>,
 }
 
 impl Group {
     fn new(ids: &[usize], specs: &[InputPatternSpec]) -> Self {
         let mut factors: Vec<String> = Vec::new();
-        let mut owners: Vec<Vec<usize>> = Vec::new();
+        let mut owners: Vec<Vec<(usize, u8)>> = Vec::new();
         let mut position: HashMap<String, usize> = HashMap::new();
         let mut always = Vec::new();
-        let mut triggered_by_factors = Vec::new();
+        let mut by_factors = Vec::new();
         for &id in ids {
-            match at_least(specs[id].factors.as_ref(), MIN_FACTOR) {
-                Some(fs) => {
-                    triggered_by_factors.push(id);
-                    for f in fs {
-                        let i = *position.entry(f.clone()).or_insert_with(|| {
-                            factors.push(f);
-                            owners.push(Vec::new());
-                            owners.len() - 1
-                        });
-                        owners[i].push(id);
-                    }
+            let Some(sets) = at_least(specs[id].factors.as_ref(), MIN_FACTOR) else {
+                always.push(id);
+                continue;
+            };
+            // At most 4 sets (see `literals`): a mask of them fits a byte.
+            let sets = &sets[..sets.len().min(8)];
+            by_factors.push((id, ((1u16 << sets.len()) - 1) as u8));
+            for (k, set) in sets.iter().enumerate() {
+                for f in set {
+                    let i = *position.entry(f.clone()).or_insert_with(|| {
+                        factors.push(f.clone());
+                        owners.push(Vec::new());
+                        owners.len() - 1
+                    });
+                    owners[i].push((id, 1 << k));
                 }
-                None => always.push(id),
             }
         }
         let automaton = AhoCorasick::builder()
@@ -135,26 +138,26 @@ impl Group {
                 automaton: Some(a),
                 owners,
                 always,
-                triggered_by_factors,
+                by_factors,
             },
             // No factors, or (for absurd sets) no automaton: search every
             // pattern everywhere rather than none.
             _ => {
-                always.extend(owners.into_iter().flatten());
+                always.extend(by_factors.iter().map(|(id, _)| *id));
                 always.sort_unstable();
                 always.dedup();
                 Group {
                     automaton: None,
                     owners: Vec::new(),
                     always,
-                    triggered_by_factors: Vec::new(),
+                    by_factors: Vec::new(),
                 }
             }
         }
     }
 
-    /// Marks the patterns that may match `text` (those marked already
-    /// need no second look).
+    /// Marks the patterns that may match `text`: those with a factor of
+    /// each of their sets in it (those marked already need no look).
     fn trigger(&self, text: &str, triggered: &mut [bool]) {
         for &id in &self.always {
             triggered[id] = true;
@@ -163,18 +166,25 @@ impl Group {
             return;
         };
         let mut pending = self
-            .triggered_by_factors
+            .by_factors
             .iter()
-            .filter(|&&id| !triggered[id])
+            .filter(|(id, _)| !triggered[*id])
             .count();
         if pending == 0 {
             return;
         }
+        let full: HashMap<usize, u8> = self.by_factors.iter().copied().collect();
+        let mut seen: HashMap<usize, u8> = HashMap::new();
         for m in automaton.find_overlapping_iter(text) {
-            for &id in &self.owners[m.pattern().as_usize()] {
-                if !triggered[id] {
+            for &(id, bit) in &self.owners[m.pattern().as_usize()] {
+                if triggered[id] {
+                    continue;
+                }
+                let mask = seen.entry(id).or_insert(0);
+                *mask |= bit;
+                if *mask == full[&id] {
                     triggered[id] = true;
-                    pending = pending.saturating_sub(1);
+                    pending -= 1;
                 }
             }
             if pending == 0 {
@@ -225,7 +235,7 @@ impl InputScanner {
                 trusted: true,
                 rule: None,
                 span: None,
-                factors: ascii_factor(&place.to_lowercase(), 1).map(|f| vec![f]),
+                factors: ascii_factor(&place.to_lowercase(), 1).map(|f| vec![vec![f]]),
             })
             .collect()
     }
