@@ -1,9 +1,6 @@
-//! The rule engine at scale and under abuse: ten thousand rules load in
-//! linear work, evaluation per incident does not grow with the rules, a
+//! The rule engine at scale and under abuse: ten thousand rules load whole, evaluation per incident does not grow with the rules, a
 //! user rule's input-wide pattern cannot switch off the built-in ones, and
 //! placeholders without a value read "(unknown)".
-
-use std::time::{Duration, Instant};
 
 use faultline::rules::RuleSet;
 use faultline::rules::load::{RuleSource, load_over_builtin};
@@ -71,34 +68,18 @@ matches = false
     out
 }
 
-/// The best of `runs` loads (noise only ever adds time).
-fn load_time(text: &str, runs: usize) -> (Duration, usize) {
-    let source = RuleSource::new("synthetic.toml", text, false);
-    let mut best = Duration::MAX;
-    let mut loaded = 0;
-    for _ in 0..runs {
-        let start = Instant::now();
-        let report = load_over_builtin(std::slice::from_ref(&source), true);
-        let set = RuleSet::new(report.rules, report.providers);
-        best = best.min(start.elapsed());
-        assert!(report.problems.is_empty(), "{:?}", report.problems.first());
-        loaded = set.rules.len();
-    }
-    (best, loaded)
-}
-
+/// Ten thousand user rules load whole, with no problem and none lost. How
+/// load time grows with the rules is measured by `benches/startup.sh`
+/// (speed lives in benches, never in timed tests).
 #[test]
-fn ten_thousand_rules_load_in_linear_work() {
-    let (small, n_small) = load_time(&synthetic(1_000), 3);
-    let (large, n_large) = load_time(&synthetic(10_000), 2);
-    assert_eq!(n_large - n_small, 9_000);
-    // Ten times the rules: about ten times the work. Quadratic work (as
-    // before: 80 s for 10 000) would be a hundred times; allow noise.
-    let ratio = large.as_secs_f64() / small.as_secs_f64();
-    assert!(
-        ratio < 30.0,
-        "1 000 rules: {small:?}, 10 000 rules: {large:?} (x{ratio:.1})"
-    );
+fn ten_thousand_rules_load_whole() {
+    let source = RuleSource::new("synthetic.toml", synthetic(10_000), false);
+    let report = load_over_builtin(std::slice::from_ref(&source), true);
+    assert!(report.problems.is_empty(), "{:?}", report.problems.first());
+    let builtin = load_over_builtin(&[], true).rules.len();
+    let set = RuleSet::new(report.rules, report.providers);
+    assert_eq!(set.rules.len(), builtin + 10_000);
+    assert!(set.rules.iter().any(|r| r.id == "synthetic.rule-9999"));
 }
 
 #[test]
