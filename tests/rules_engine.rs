@@ -1,5 +1,6 @@
-//! The rule engine at scale and under abuse: ten thousand rules load whole, evaluation per incident does not grow with the rules, a
-//! user rule's input-wide pattern cannot switch off the built-in ones, and
+//! The rule engine at scale and under abuse: ten thousand rules load
+//! whole, evaluation per incident does not grow with the rules, a user
+//! rule's input-wide pattern cannot switch off the built-in ones, and
 //! placeholders without a value read "(unknown)".
 
 use faultline::rules::RuleSet;
