@@ -139,3 +139,29 @@ fn pack_overlaps_are_reviewed() {
     }
     insta::assert_snapshot!("pack_overlaps", table.join("\n"));
 }
+
+/// The pack is every `.toml` under `rules/`, however deep: a provider
+/// directory added later (the packs) is embedded without touching
+/// `build.rs`, and none is left out.
+#[test]
+fn the_pack_embeds_every_rule_file_under_rules() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut on_disk: Vec<String> = walkdir::WalkDir::new(root.join("rules"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap();
+            rel.to_string_lossy().replace('\\', "/")
+        })
+        .collect();
+    on_disk.sort();
+    let mut embedded: Vec<String> = faultline::rules::builtin_sources()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    embedded.sort();
+    assert!(on_disk.iter().any(|p| p.matches('/').count() >= 2));
+    assert_eq!(embedded, on_disk);
+}
