@@ -248,10 +248,15 @@ impl InputScanner {
     }
 
     /// Compiles every pattern now (`rules check`), so that a pattern that
-    /// does not compile is found before it is needed.
+    /// does not compile is found before it is needed. Only failures are
+    /// kept, so checking thousands of patterns takes flat memory.
     pub fn compile_all(&self) {
-        for id in 0..self.patterns.len() {
-            self.regex(id);
+        for (id, slot) in self.compiled.iter().enumerate() {
+            if slot.get().is_none()
+                && let Err(e) = Regex::new(&self.patterns[id])
+            {
+                let _ = slot.set(Err(e.to_string()));
+            }
         }
     }
 
