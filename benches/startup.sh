@@ -8,6 +8,8 @@
 #                given as user rules (--rules DIR, read from TOML each run)
 #   rules list   with the built-in pack and with the 10x pack
 #   1 MiB log    benches/gen_corpus.py, with the built-in and the 10x pack
+#   rules check  10 000 synthetic user rules, every pattern compiled (issue
+#                12 §2: they load in seconds), 3 runs, with peak RSS
 #
 # hyperfine runs each command (3 warm-ups, then RUNS runs, default 31) and
 # the medians of wall time are printed with the ratios the goals are stated
@@ -104,6 +106,12 @@ PY
     tool="python loop (sh -c included)"
 fi
 
+python3 "$root/benches/gen_rules.py" 10000 synthetic-10k >/dev/null
+for _ in 1 2 3; do
+    /usr/bin/env time -f "%e %U %S %M" "$bin" --no-builtin rules check synthetic-10k \
+        2>>check-10k.txt >/dev/null || true
+done
+
 python3 - "$tool" "$runs" "$builtin" <<'PY'
 import json, sys
 tool, runs, builtin = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -125,4 +133,12 @@ ratio("rules list: 10x pack / built-in pack", "rules list, 10x pack", "rules lis
 ratio("1 MiB log: 10x pack / built-in pack", "1 MiB log, 10x pack", "1 MiB log, built-in pack", "<= 1.3x")
 wall, _ = r["paste, built-in pack"]
 print(f"  paste with the built-in pack: {wall * 1000:.1f} ms wall median (goal <= 15 ms)")
+runs = [line.split() for line in open("check-10k.txt") if line.strip()]
+runs = [r for r in runs if len(r) == 4]
+if runs:
+    import statistics
+    wall = statistics.median(float(r[0]) for r in runs)
+    cpu = statistics.median(float(r[1]) + float(r[2]) for r in runs)
+    rss = max(int(r[3]) for r in runs) / 1024
+    print(f"  rules check, 10 000 user rules: {wall:.2f} s wall, {cpu:.2f} s cpu (medians of {len(runs)}), peak RSS {rss:.0f} MiB")
 PY
