@@ -323,7 +323,7 @@ impl<'s> Loader<'s> {
                 Err(e) => Some((
                     "provider::bad-regex",
                     0..0,
-                    format!("invalid `token_path` regex: {e}"),
+                    format!("invalid provider data: {e}"),
                     "in this file",
                 )),
             },
