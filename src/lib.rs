@@ -18,11 +18,11 @@ pub mod rules;
 
 use std::io::Read;
 
-use facts::{InputFacts, InputHits};
 use incidents::Incident;
 use input::{InputProblem, LineIndex, SourceRef};
 use rank::Diagnosis;
 use rules::RuleSet;
+use rules::scan::{InputFacts, InputHits};
 
 /// What one source contributed.
 #[derive(Debug, Clone)]
