@@ -177,8 +177,11 @@ def _urllib_body(exc: Any) -> Optional[bytes]:
         return None
     replay = io.BytesIO(data)
     exc.fp = replay
-    if hasattr(exc, "file"):
-        exc.file = replay
+    exc.__dict__["file"] = replay
+    # tempfile's wrapper (HTTPError's base) caches bound methods of the old
+    # file on the instance: drop them so reads go to the replay.
+    for name in ("read", "readline", "readlines", "readinto", "read1", "close"):
+        exc.__dict__.pop(name, None)
     exc._faultline_body = data
     return data
 
