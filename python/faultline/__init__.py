@@ -32,6 +32,7 @@ from ._run import FaultlineError, PathLike, RulesArg, human_report, json_report,
 __version__: str = _native.__version__
 
 __all__ = [
+    "RECORD_FIELDS",
     "Diagnosis", "Evidence", "FaultlineError", "FaultlineFilter", "Incident", "Problem", "Report",
     "analyze", "analyze_file", "analyze_files", "analyze_lines", "analyze_partition", "explain",
     "install", "mask", "records", "uninstall",
