@@ -13,6 +13,7 @@ wheel with ``--py-files``/an archive of the environment).
 """
 
 import argparse
+import os
 import re
 
 from pyspark.sql import SparkSession
@@ -30,6 +31,10 @@ def records_of(path_and_bytes):
 
 def diagnose(spark, paths):
     """A DataFrame of flat records, one row per diagnosis."""
+    if __name__ != "__main__":
+        # Imported (not spark-submitted): the executors need this module to
+        # unpickle records_of.
+        spark.sparkContext.addPyFile(os.path.abspath(__file__))
     rdd = spark.sparkContext.binaryFiles(",".join(paths)).flatMap(records_of)
     rows = rdd.map(lambda r: tuple(r[k] for k in FIELDS) + (_day(r["source"]),))
     return spark.createDataFrame(rows, schema=SCHEMA)
