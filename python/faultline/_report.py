@@ -195,9 +195,6 @@ class Report:
         what = f"top={top.rule!r}" if top else "no diagnosis"
         return f"<faultline.Report {len(self.incidents)} incidents, {len(self.diagnoses)} diagnoses, {what}>"
 
-    def __bool__(self) -> bool:
-        return bool(self.diagnoses)
-
     def _repr_html_(self) -> str:
         e = html.escape
         out = ['<div class="faultline-report">']
