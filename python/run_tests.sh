@@ -21,6 +21,7 @@ setup_failed() { echo "python/run_tests.sh: cannot set up: $*" >&2; exit 3; }
 
 rm -rf "$venv"
 "$py" -m venv "$venv" >/dev/null 2>&1 || setup_failed "'$py -m venv' failed (install the venv module, e.g. python3-venv)"
+export PATH="$venv/bin:$PATH"   # maturin, for the wheel build below
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 deps=(maturin pytest requests httpx aiohttp "dask[bag,distributed]" PureCloudPlatformClientV2)
 [ "${FAULTLINE_PY_SPARK:-0}" = 1 ] && deps+=(pyspark)
