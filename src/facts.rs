@@ -83,13 +83,18 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ),
     (
         "endpoint",
-        "`token` for an OAuth token endpoint, `api` for another URL, `unknown` without a URL",
+        "`token` for an OAuth access-token endpoint (the `token_paths` of rules/providers.toml: `/oauth/token`, `/oauth2/v2.0/token`, `/oauth2/default/v1/token`, `/protocol/openid-connect/token`, …; not every path ending in `/token`, e.g. not `/api/v2/screenrecording/token`), `api` for another URL, `unknown` without a URL",
         "token",
     ),
     (
         "provider",
-        "provider recognised from the host (see rules/providers.toml)",
-        "genesys",
+        "provider recognised from the host, else from its vocabulary in the incident's lines (error-code shapes such as `AADSTS\\d+`, its documentation host in a message, its path layout); see rules/providers.toml",
+        "entra",
+    ),
+    (
+        "provider.source",
+        "how `provider` was recognised: `host` or `vocabulary`",
+        "vocabulary",
     ),
     (
         "region",
@@ -108,8 +113,68 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ),
     (
         "error",
-        "error code of the response: body `error`, else `code`, else `errorCode`",
+        "the primary error code of the response: body `error`, else `code`, else `errorCode` (see `error.code` for all of them)",
         "invalid_grant",
+    ),
+    (
+        "error.code",
+        "every error code of the incident, as written: body `error` (a code, not prose), `code`, `error.code`, `error.status`, `error.type`, `errorCode`, `[].errorCode`, `error_codes[]` (Entra numbers also as `AADSTS<n>`), `error.details[].reason`, `errors[].type`/`code`/`extensions.code`, AWS `Code`/`__type` (JSON or XML), `exception.code`, and codes providers' vocabulary finds in messages (`AADSTS50126`, Okta `E0000011` next to `errorCode`, botocore's `An error occurred (ExpiredToken)`)",
+        "AADSTS7000215",
+    ),
+    (
+        "message",
+        "every human-readable error message of the incident: exception and cause messages; body `message`, `error_description`, `error.message`, `errorSummary`, `errorMessage`, `errors[].message`, `detail`, `title`, `description`, `Message` (AWS XML too), an `error` written as prose; an HTML page's `<title>` and `<h1>`; an error-level JSON-lines record's `msg`/`message`. Rules about wording test this (`contains`, `regex`), not `text`",
+        "AADSTS7000215: Invalid client secret provided.",
+    ),
+    (
+        "challenge.scheme",
+        "auth scheme of each challenge in `WWW-Authenticate` (RFC 7235 §4.1), lower case",
+        "bearer",
+    ),
+    (
+        "challenge.error",
+        "a challenge's `error` parameter (RFC 6750 §3)",
+        "invalid_token",
+    ),
+    (
+        "challenge.error_description",
+        "a challenge's `error_description` parameter",
+        "The access token expired",
+    ),
+    (
+        "challenge.scope",
+        "a challenge's `scope` parameter: the scope the API wants (RFC 6750 §3)",
+        "reports:read",
+    ),
+    (
+        "challenge.realm",
+        "a challenge's `realm` parameter (RFC 7235 §2.2)",
+        "api",
+    ),
+    (
+        "body.format",
+        "the response body's format from its first characters: `json`, `xml`, `html` or `text`; without a body, from the response `Content-Type`",
+        "html",
+    ),
+    (
+        "html.title",
+        "an HTML body's `<title>`, tags dropped and whitespace collapsed",
+        "502 Bad Gateway",
+    ),
+    (
+        "html.h1",
+        "an HTML body's first `<h1>`, likewise",
+        "Bad Gateway",
+    ),
+    (
+        "retry_after.seconds",
+        "`Retry-After` in seconds: delay-seconds as given, or an HTTP-date minus the response `Date` (else the incident's `time`), never negative (RFC 9110 §10.2.3)",
+        "42",
+    ),
+    (
+        "recovered",
+        "`true` when the same method and URL later succeeded (2xx) in the same source, after the last occurrence of this failure: it was retried and got through. Such an incident's diagnoses are info and it does not fail the run",
+        "true",
     ),
     (
         "body",
@@ -167,6 +232,11 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "412",
     ),
     (
+        "jwt.expired_at",
+        "the JWT's `exp` as ISO 8601 UTC",
+        "2026-11-24T20:01:30Z",
+    ),
+    (
         "jwt.issued_ahead_seconds",
         "the JWT's `iat` minus `time`, in seconds: positive means the token claims to be issued after the failure happened (a clock skew between issuer and this machine). Only when both are known",
         "95",
@@ -179,7 +249,7 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ("text", "all lines of the incident", "…"),
     (
         "repeats",
-        "how many more times the same failure occurs in the input",
+        "how many more times the same failure occurs in the input (only when it does)",
         "3",
     ),
     (

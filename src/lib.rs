@@ -1,12 +1,14 @@
 //! faultline explains, offline, why an API call failed.
 //!
 //! The pipeline, one module per stage, data flowing one way:
-//! [`input`] → [`parse`] → [`incidents`] → [`facts`] → [`rules`] → [`rank`] → [`report`].
+//! [`input`] → [`parse`] → [`incidents`] → [`facts`] → [`rules`] → [`rank`] → [`report`];
+//! [`outcome`] turns the analysis into the exit status.
 
 pub mod facts;
 pub mod incidents;
 pub mod input;
 pub mod mask;
+pub mod outcome;
 pub mod parse;
 pub mod providers;
 pub mod rank;
@@ -80,7 +82,7 @@ pub fn analyze_text(name: &str, text: &str, rules: &RuleSet) -> Analysis {
 struct Scan<'r> {
     rules: &'r RuleSet,
     hits: InputHits,
-    incidents: Vec<Incident>,
+    incidents: incidents::Collector,
 }
 
 impl<'r> Scan<'r> {
@@ -88,7 +90,7 @@ impl<'r> Scan<'r> {
         Scan {
             rules,
             hits: InputHits::default(),
-            incidents: Vec::new(),
+            incidents: incidents::Collector::default(),
         }
     }
 
@@ -96,17 +98,18 @@ impl<'r> Scan<'r> {
         input::read_chunks(id, reader, input::CHUNK_SIZE, |chunk| {
             let index = LineIndex::new(&chunk);
             let events = parse::parse_chunk(&chunk);
-            let found = incidents::build(&chunk, events, &index, &self.rules.providers);
-            self.incidents.extend(found);
+            let finished = incidents::build(&chunk, events, &index, &self.rules.providers);
+            self.incidents.extend(finished);
             self.rules.scanner().scan(&chunk, &index, &mut self.hits);
         })
     }
 
     fn finish(self) -> Analysis {
         let rules = self.rules;
-        let incidents = incidents::fold_repeats(self.incidents);
+        let incidents = self.incidents.finish();
         let input = InputFacts::new(self.hits, &self.rules.scanner().purposes, &rules.providers);
         let diagnoses = rank::diagnose(&incidents, &input, rules);
+        let (incidents, diagnoses) = rank::keep_failures(incidents, diagnoses, &rules.providers);
         Analysis {
             sources: Vec::new(),
             incidents,

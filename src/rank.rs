@@ -34,7 +34,13 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
     for (i, incident) in incidents.iter().enumerate() {
         let matches = rules.evaluate(Scope::Incident, &incident.facts, input);
         for m in without_superseded(matches, rules) {
-            out.push(build(m, Some(i), &incident.facts, input, rules));
+            let mut d = build(m, Some(i), &incident.facts, input, rules);
+            // A failure that a later retry of the same call got past: worth
+            // knowing, not worth failing the run for.
+            if incident.recovered.is_some() {
+                d.severity = Severity::Info;
+            }
+            out.push(d);
         }
     }
     let empty = Facts::default();
@@ -125,4 +131,48 @@ fn build(
         provider: rule.provider.clone(),
         evidence,
     }
+}
+
+/// Drops the incidents that are neither a failing exchange (request,
+/// response or transport, see [`Incident::is_exchange`]) nor explained by an
+/// error or warning diagnosis — a program's own exception in a log is not an
+/// API failure — and renumbers the diagnoses' incidents.
+pub fn keep_failures(
+    incidents: Vec<Incident>,
+    diagnoses: Vec<Diagnosis>,
+    providers: &crate::providers::Providers,
+) -> (Vec<Incident>, Vec<Diagnosis>) {
+    let loud = |i: usize| {
+        diagnoses
+            .iter()
+            .any(|d| d.incident == Some(i) && d.severity != Severity::Info)
+    };
+    let keep: Vec<bool> = incidents
+        .iter()
+        .enumerate()
+        .map(|(i, inc)| inc.is_exchange(providers) || loud(i))
+        .collect();
+    let mut new_index = Vec::with_capacity(keep.len());
+    let mut next = 0;
+    for k in &keep {
+        new_index.push(next);
+        next += usize::from(*k);
+    }
+    let incidents = incidents
+        .into_iter()
+        .zip(&keep)
+        .filter_map(|(inc, k)| k.then_some(inc))
+        .collect();
+    let diagnoses = diagnoses
+        .into_iter()
+        .filter_map(|mut d| match d.incident {
+            Some(i) if !keep[i] => None,
+            Some(i) => {
+                d.incident = Some(new_index[i]);
+                Some(d)
+            }
+            None => Some(d),
+        })
+        .collect();
+    (incidents, diagnoses)
 }

@@ -154,7 +154,8 @@ fn user_rules_are_added_and_no_builtin_drops_the_pack() {
         .arg(rules.path())
         .write_stdin(input)
         .assert()
-        .code(0)
+        // A failing exchange fails the run, whatever explains it.
+        .code(1)
         .stdout(predicate::str::contains(
             "warning acme.quota-exhausted: ACME quota exhausted for free",
         ));
@@ -163,7 +164,8 @@ fn user_rules_are_added_and_no_builtin_drops_the_pack() {
         .arg(rules.path())
         .write_stdin(SEED_TRACE)
         .assert()
-        .code(0)
+        // A failing exchange fails the run even when no rule explains it.
+        .code(1)
         .stdout(predicate::str::contains("acme.quota-exhausted").not())
         .stdout(predicate::str::contains("<stdin>:1:1: error unexplained: "));
 }
@@ -306,4 +308,63 @@ fn planted_secrets_never_appear_in_any_format() {
         .write_stdin(PLANTED)
         .assert()
         .stdout(predicate::str::contains("FLTPLANTEDSECRET-xyz"));
+}
+
+/// A failure no built-in rule explains: a status the packs know nothing
+/// about, with a body in no known shape.
+const UNEXPLAINED: &str =
+    "HTTP/1.1 418 I'm a teapot\nContent-Type: application/json\n\n{\"teapot\": true}\n";
+
+#[test]
+fn a_failing_exchange_exits_one_even_unexplained() {
+    let home = tempfile::tempdir().unwrap();
+    let out = faultline(&home)
+        .args(["--format", "json"])
+        .write_stdin(UNEXPLAINED)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let json: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(json["stats"]["incidents"], 1);
+    assert!(json["incidents"][0]["explained"].is_boolean());
+    assert_eq!(json["incidents"][0]["recovered"], false);
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    let home = tempfile::tempdir().unwrap();
+    faultline(&home)
+        .args(["--fail-on", "never"])
+        .write_stdin(SEED_TRACE)
+        .assert()
+        .code(0);
+    faultline(&home)
+        .args(["--fail-on", "warning"])
+        .write_stdin(SEED_TRACE)
+        .assert()
+        .code(1);
+    faultline(&home)
+        .args(["--fail-on", "bogus"])
+        .write_stdin(SEED_TRACE)
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn a_failure_a_retry_got_past_does_not_fail_the_run() {
+    let home = tempfile::tempdir().unwrap();
+    let log = "DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 503 None\n\
+               DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 200 5120\n";
+    faultline(&home)
+        .args(["--format", "short"])
+        .write_stdin(log)
+        .assert()
+        .code(0);
+    faultline(&home)
+        .args(["--fail-on", "warning"])
+        .write_stdin(log)
+        .assert()
+        .code(0);
 }

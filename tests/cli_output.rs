@@ -536,7 +536,7 @@ fn stdin_on_a_terminal_says_how_to_paste_and_no_input_says_what_to_do() {
         "{out}"
     );
     assert!(
-        out.contains("<stdin>:1:1: error unexplained: response → 500"),
+        out.contains("<stdin>:1:10: warning http.server-error: "),
         "{out}"
     );
     let Some(out) = in_terminal(80, &format!("{bin}; echo status=$?"), &[]) else {
@@ -570,8 +570,8 @@ fn short_is_a_compiler_style_listing_sorted_by_place() {
         .unwrap();
     assert_eq!(
         stdout(&out),
-        "a.log:1:1: error unexplained: GET https://api.example.com/v1/things → 502\n\
-         a.log:3:1: error unexplained: POST https://api.example.com/v1/other → 500\n\
+        "a.log:1:42: warning http.gateway-error: A gateway or proxy in front of the API failed (502): not an authentication problem\n\
+         a.log:3:42: warning http.server-error: The server failed while handling the request (500)\n\
          b.log:1:96: error genesys.token-request-on-api-host: Token requested from the API host api.mypurecloud.com instead of login.mypurecloud.com (+3 other causes)\n"
     );
 }
@@ -648,7 +648,9 @@ fn an_unexplained_failure_shows_the_command_to_write_its_rule() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("app.log"),
-        "INFO start\nPOST https://api.acme.io/v2/charges -> 402\n{\"error\": {\"code\": \"card_declined\"}}\n",
+        // A body with an error code no rule knows, and no status: every
+        // failing status has at least a generic rule now.
+        "INFO start\n{\"error\": {\"code\": \"card_declined\", \"message\": \"Your card was declined.\"}}\n",
     )
     .unwrap();
     let out = faultline(&home)

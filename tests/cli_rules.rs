@@ -357,7 +357,8 @@ fn no_builtin_lists_and_runs_only_user_rules() {
             "token.json",
         ])
         .assert()
-        .code(0)
+        // A failing exchange no rule explains still fails the run.
+        .code(1)
         .stdout("token.json:1:1: error unexplained: response → invalid_client\n");
 }
 

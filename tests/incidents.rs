@@ -1,7 +1,12 @@
-//! Folding repeated failures: a retry loop is one incident with repeats,
-//! distinct failures stay distinct.
+//! How failing exchanges are cut out of a log: boundaries in busy logs,
+//! repeats folded and counted, retried failures recovered, interleaved
+//! requests told apart, and a builder whose work grows with the input, not
+//! with its square.
 
-use faultline::rules::{RuleSet, load::load};
+use faultline::incidents::{self, Builder, Finished};
+use faultline::input::{Chunk, LineIndex, Origin, SourceRef};
+use faultline::parse::{Event, EventKind, Field, Value};
+use faultline::rules::{RuleSet, Severity, load::load};
 
 fn builtin() -> RuleSet {
     let report = load(&faultline::rules::builtin_sources());
@@ -20,7 +25,8 @@ fn a_retry_loop_folds_even_though_each_body_differs() {
     let log: String = (0..50).map(|i| rate_limited(i, "/api/v2/users")).collect();
     let a = faultline::analyze_text("loop.log", &log, &builtin());
     assert_eq!(a.incidents.len(), 1);
-    assert_eq!(a.incidents[0].repeats.len(), 49);
+    assert_eq!(a.incidents[0].repeat_count, 49);
+    assert_eq!(a.incidents[0].facts.num("repeats"), Some(49.0));
 }
 
 #[test]
@@ -30,5 +36,499 @@ fn distinct_urls_stay_distinct() {
         .collect();
     let a = faultline::analyze_text("many.log", &log, &builtin());
     assert_eq!(a.incidents.len(), 20);
-    assert!(a.incidents.iter().all(|i| i.repeats.is_empty()));
+    assert!(a.incidents.iter().all(|i| i.repeat_count == 0));
+}
+
+const HTTP_403: &str = "requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://api.example.com/v1/reports\n";
+
+#[test]
+fn ten_identical_adjacent_failures_are_one_with_nine_repeats() {
+    let a = faultline::analyze_text("ten.log", &HTTP_403.repeat(10), &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    let inc = &a.incidents[0];
+    assert_eq!(inc.loc.line, 1);
+    assert_eq!(inc.repeat_count, 9);
+    let lines: Vec<usize> = inc.repeats.iter().map(|l| l.line).collect();
+    assert_eq!(lines, (2..=10).collect::<Vec<_>>());
+}
+
+#[test]
+fn repeats_in_another_file_are_listed_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let a_path = dir.path().join("a.log");
+    let b_path = dir.path().join("b.log");
+    std::fs::write(&a_path, HTTP_403).unwrap();
+    std::fs::write(&b_path, format!("INFO starting\n{HTTP_403}")).unwrap();
+    let sources: Vec<SourceRef> = [("a.log", a_path), ("b.log", b_path)]
+        .into_iter()
+        .map(|(name, path)| SourceRef {
+            name: name.into(),
+            origin: Origin::File(path),
+        })
+        .collect();
+    let a = faultline::analyze(&sources, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    let inc = &a.incidents[0];
+    assert_eq!(inc.repeat_count, 1);
+    assert_eq!((inc.repeats[0].source, inc.repeats[0].line), (1, 2));
+    let names = |s: usize| if s == 0 { "a.log" } else { "b.log" };
+    assert_eq!(inc.repeat_places(names, 5), "line b.log:2");
+}
+
+#[test]
+fn an_error_line_after_successful_calls_is_its_own_incident() {
+    let mut log = String::new();
+    for i in 0..30 {
+        log.push_str(&format!(
+            "2026-01-01T00:00:{i:02}Z DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/items/{i} HTTP/1.1\" 200 512\n"
+        ));
+    }
+    log.push_str("curl: (6) Could not resolve host: api.example.invalid\n");
+    let a = faultline::analyze_text("busy.log", &log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "the 200s are not failures");
+    let inc = &a.incidents[0];
+    assert_eq!(inc.loc.line, 31);
+    assert!(
+        inc.facts.get("status").is_empty(),
+        "no status of a 200 glued on"
+    );
+    assert!(inc.facts.get("url").is_empty());
+    assert!(
+        a.diagnoses.iter().any(|d| d.id == "http.dns-failure"),
+        "got {:?}",
+        a.diagnoses.iter().map(|d| &d.id).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn a_success_never_takes_in_a_later_failure() {
+    let log = "DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/a HTTP/1.1\" 200 12\n\
+               requests.exceptions.HTTPError: 500 Server Error: Internal Server Error for url: https://api.example.com/v1/b\n";
+    let a = faultline::analyze_text("s.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert_eq!(a.incidents[0].facts.num("status"), Some(500.0));
+    assert_eq!(
+        a.incidents[0].facts.str("url"),
+        Some("https://api.example.com/v1/b")
+    );
+}
+
+#[test]
+fn a_body_and_its_error_after_a_200_stay_with_it() {
+    // Slack answers 200 with ok:false; the SDK raises on it.
+    let log = "< HTTP/2 200\n< content-type: application/json\n<\n{\"ok\":false,\"error\":\"invalid_auth\"}\n";
+    let a = faultline::analyze_text("slack.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert_eq!(a.incidents[0].facts.num("status"), Some(200.0));
+    assert_eq!(a.incidents[0].facts.str("error"), Some("invalid_auth"));
+}
+
+#[test]
+fn urllib3_retries_are_repeats_and_a_later_success_recovers_them() {
+    let log = "DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 503 None\n\
+               DEBUG:urllib3.util.retry:Incremented Retry for (url='/v1/report'): Retry(total=2)\n\
+               DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 503 None\n\
+               DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 200 5120\n";
+    let a = faultline::analyze_text("retry.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    let inc = &a.incidents[0];
+    assert_eq!(inc.repeat_count, 1);
+    assert_eq!(inc.recovered.map(|l| l.line), Some(4));
+    assert_eq!(inc.facts.str("recovered"), Some("true"));
+    assert!(inc.headline().contains("recovered"));
+    assert!(
+        a.diagnoses
+            .iter()
+            .filter(|d| d.incident == Some(0))
+            .all(|d| d.severity == Severity::Info),
+        "a recovered failure's diagnoses are info"
+    );
+}
+
+#[test]
+fn a_failure_after_the_success_is_not_recovered() {
+    let log = "DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 503 None\n\
+               DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 200 5120\n\
+               DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 503 None\n";
+    let a = faultline::analyze_text("flap.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert_eq!(a.incidents[0].repeat_count, 1);
+    assert!(a.incidents[0].recovered.is_none());
+}
+
+#[test]
+fn a_success_of_another_url_or_method_recovers_nothing() {
+    let log = "DEBUG:urllib3.connectionpool:https://api.example.com:443 \"POST /v1/report HTTP/1.1\" 503 None\n\
+               DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 200 10\n\
+               DEBUG:urllib3.connectionpool:https://api.example.com:443 \"POST /v1/other HTTP/1.1\" 200 10\n";
+    let a = faultline::analyze_text("other.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert!(a.incidents[0].recovered.is_none());
+}
+
+#[test]
+fn debug_lines_and_the_access_line_of_one_exchange_are_one_incident() {
+    let log = "send: b'GET /v1/me HTTP/1.1\\r\\nHost: api.example.com\\r\\n\\r\\n'\n\
+               reply: 'HTTP/1.1 401 Unauthorized\\r\\n'\n\
+               header: WWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"\n\
+               DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/me HTTP/1.1\" 401 0\n\
+               GET /v1/me -> 401\n";
+    let a = faultline::analyze_text("debug.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    let f = &a.incidents[0].facts;
+    assert_eq!(f.str("challenge.scheme"), Some("bearer"));
+    assert_eq!(f.str("challenge.error"), Some("invalid_token"));
+    assert_eq!(f.str("challenge.realm"), Some("api"));
+}
+
+#[test]
+fn interleaved_records_are_tied_by_request_id() {
+    let log = r#"{"ts":"2026-01-01T00:00:01Z","level":"info","request_id":"r-1","msg":"calling","method":"POST","url":"https://api.example.com/v1/a"}
+{"ts":"2026-01-01T00:00:01Z","level":"info","request_id":"r-2","msg":"calling","method":"GET","url":"https://api.example.com/v1/b"}
+{"ts":"2026-01-01T00:00:02Z","level":"info","request_id":"r-2","msg":"done","status":200}
+{"ts":"2026-01-01T00:00:03Z","level":"error","request_id":"r-1","msg":"request failed","status":409,"response":{"code":"conflict","message":"already exists"}}
+"#;
+    let a = faultline::analyze_text("app.jsonl", log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    let f = &a.incidents[0].facts;
+    assert_eq!(f.num("status"), Some(409.0));
+    assert_eq!(f.str("url"), Some("https://api.example.com/v1/a"));
+    assert_eq!(f.str("method"), Some("POST"));
+    assert!(
+        f.get("message")
+            .iter()
+            .any(|m| m.value.to_string() == "already exists")
+    );
+}
+
+#[test]
+fn interleaved_requests_are_tied_by_url() {
+    let log = "> POST /v1/a HTTP/1.1\n> Host: api.example.com\n>\n\
+               10:00:01 GET https://api.example.com/v1/b -> 200\n\
+               requests.exceptions.HTTPError: 409 Client Error: Conflict for url: https://api.example.com/v1/a\n";
+    let a = faultline::analyze_text("mixed.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    let f = &a.incidents[0].facts;
+    assert_eq!(f.num("status"), Some(409.0));
+    assert_eq!(f.str("method"), Some("POST"), "the request line is its own");
+}
+
+#[test]
+fn text_first_signals_are_incidents_with_messages_codes_and_provider() {
+    let a = faultline::analyze_text(
+        "entra.txt",
+        r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.","error_codes":[7000215]}"#,
+        &builtin(),
+    );
+    assert_eq!(a.incidents.len(), 1);
+    let f = &a.incidents[0].facts;
+    assert_eq!(f.str("provider"), Some("entra"));
+    assert_eq!(f.str("provider.source"), Some("vocabulary"));
+    let codes: Vec<String> = f
+        .get("error.code")
+        .iter()
+        .map(|v| v.value.to_string())
+        .collect();
+    assert!(codes.contains(&"invalid_client".to_string()), "{codes:?}");
+    assert!(codes.contains(&"AADSTS7000215".to_string()), "{codes:?}");
+    assert!(f.get("message").iter().any(|m| {
+        m.value
+            .to_string()
+            .starts_with("AADSTS7000215: Invalid client secret")
+    }));
+}
+
+/// The finished exchanges of one Body event holding `body` (as the parser
+/// gives HTML found anywhere).
+fn body_alone(body: &str) -> Vec<Finished> {
+    let chunk = Chunk {
+        source: 0,
+        offset: 0,
+        first_line: 1,
+        text: body.to_string(),
+    };
+    let event = Event {
+        kind: EventKind::Body,
+        span: faultline::input::Span::new(0, body.len()),
+        fields: vec![field("body", Value::Str(body.into()), 0, body.len())],
+        group: None,
+    };
+    drive(&chunk, vec![event]).1
+}
+
+#[test]
+fn an_html_error_page_alone_is_a_failure_with_its_title() {
+    let page = "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>\n</body>\n</html>\n";
+    let out = body_alone(page);
+    assert_eq!(out.len(), 1);
+    let Finished::Failure(inc) = &out[0] else {
+        panic!("not a failure")
+    };
+    assert_eq!(inc.facts.str("body.format"), Some("html"));
+    assert_eq!(inc.facts.str("html.title"), Some("502 Bad Gateway"));
+    assert!(
+        inc.facts
+            .get("message")
+            .iter()
+            .any(|m| m.value.to_string() == "502 Bad Gateway")
+    );
+    let welcome = "<html><head><title>Welcome</title></head><body>hi</body></html>\n";
+    assert!(
+        body_alone(welcome).is_empty(),
+        "a page that reports no error is none"
+    );
+}
+
+#[test]
+fn retry_after_as_seconds_and_as_a_date() {
+    let log =
+        "HTTP/1.1 429 Too Many Requests\nDate: Tue, 24 Nov 2026 21:08:22 GMT\nRetry-After: 42\n\n";
+    let a = faultline::analyze_text("r.log", log, &builtin());
+    assert_eq!(a.incidents[0].facts.num("retry_after.seconds"), Some(42.0));
+    let log = "HTTP/1.1 503 Service Unavailable\nDate: Tue, 24 Nov 2026 21:08:22 GMT\nRetry-After: Tue, 24 Nov 2026 21:10:22 GMT\n\n";
+    let a = faultline::analyze_text("r.log", log, &builtin());
+    assert_eq!(a.incidents[0].facts.num("retry_after.seconds"), Some(120.0));
+}
+
+#[test]
+fn a_huge_header_block_keeps_bounded_evidence_and_says_so() {
+    let mut log = String::from("HTTP/1.1 403 Forbidden\n");
+    for i in 0..20_000 {
+        log.push_str(&format!("X-Header-{i}: v\n"));
+    }
+    let a = faultline::analyze_text("h.log", &log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    let inc = &a.incidents[0];
+    let headers = inc
+        .facts
+        .iter()
+        .filter(|(n, _)| n.starts_with("header."))
+        .count();
+    assert!(headers < 300, "{headers} headers kept");
+    assert!(
+        inc.notes.iter().any(|n| n.contains("evidence capped")),
+        "{:?}",
+        inc.notes
+    );
+}
+
+// The builder itself, driven with events directly (as a parallel scanner
+// would), so inputs of 10^4–10^6 lines stay fast in a debug build.
+
+fn providers() -> faultline::providers::Providers {
+    load(&faultline::rules::builtin_sources()).providers
+}
+
+/// A chunk of `n` lines and one event per line made by `event`.
+fn synthetic(n: usize, line: &str, event: impl Fn(usize, usize) -> Event) -> (Chunk, Vec<Event>) {
+    let text = format!("{line}\n").repeat(n);
+    let events = (0..n)
+        .map(|i| event(i, i * (line.len() + 1)))
+        .collect::<Vec<_>>();
+    let chunk = Chunk {
+        source: 0,
+        offset: 0,
+        first_line: 1,
+        text,
+    };
+    (chunk, events)
+}
+
+fn field(name: &str, value: Value, start: usize, len: usize) -> Field {
+    Field {
+        name: name.into(),
+        value,
+        span: faultline::input::Span::new(start, start + len),
+    }
+}
+
+/// (work, finished exchanges) for `n` events.
+fn drive(chunk: &Chunk, events: Vec<Event>) -> (u64, Vec<Finished>) {
+    let p = providers();
+    let index = LineIndex::new(chunk);
+    let mut b = Builder::new(chunk, &index, &p);
+    let mut out = Vec::new();
+    for e in events {
+        b.push(e, &mut out);
+    }
+    b.finish(&mut out);
+    (b.work(), out)
+}
+
+fn exception_lines(n: usize) -> (Chunk, Vec<Event>) {
+    synthetic(n, HTTP_403.trim_end(), |_, at| Event {
+        kind: EventKind::Exception,
+        span: faultline::input::Span::new(at, at + HTTP_403.len() - 1),
+        fields: vec![
+            field(
+                "exception.type",
+                Value::Str("requests.exceptions.HTTPError".into()),
+                at,
+                29,
+            ),
+            field("status", Value::Num(403.0), at + 31, 3),
+            field(
+                "url",
+                Value::Str("https://api.example.com/v1/reports".into()),
+                at + 69,
+                34,
+            ),
+        ],
+        group: None,
+    })
+}
+
+fn header_lines(n: usize) -> (Chunk, Vec<Event>) {
+    synthetic(n, "X-Header: v", |i, at| {
+        if i == 0 {
+            Event {
+                kind: EventKind::Status,
+                span: faultline::input::Span::new(at, at + 11),
+                fields: vec![field("status", Value::Num(403.0), at, 3)],
+                group: None,
+            }
+        } else {
+            Event {
+                kind: EventKind::Header,
+                span: faultline::input::Span::new(at, at + 11),
+                fields: vec![field("header.x-header", Value::Str("v".into()), at + 10, 1)],
+                group: None,
+            }
+        }
+    })
+}
+
+#[test]
+fn identical_failures_cost_linear_work_and_fold_as_they_come() {
+    let (c1, e1) = exception_lines(10_000);
+    let (w1, out1) = drive(&c1, e1);
+    let (c2, e2) = exception_lines(100_000);
+    let (w2, out2) = drive(&c2, e2);
+    // Folded inside the builder: one incident carrying every repeat.
+    for (out, n) in [(&out1, 10_000), (&out2, 100_000)] {
+        assert_eq!(out.len(), 1);
+        let Finished::Failure(inc) = &out[0] else {
+            panic!("not a failure")
+        };
+        assert_eq!(inc.repeat_count, n - 1);
+    }
+    assert!(
+        w2 < w1 * 10 * 2,
+        "10x the lines took {}x the work",
+        w2 as f64 / w1 as f64
+    );
+    assert!(
+        w2 < 100_000 * 40,
+        "work {w2} is not linear in 100000 events"
+    );
+}
+
+#[test]
+fn a_long_header_block_costs_linear_work() {
+    let (c1, e1) = header_lines(10_000);
+    let (w1, out1) = drive(&c1, e1);
+    let (c2, e2) = header_lines(300_000);
+    let (w2, out2) = drive(&c2, e2);
+    assert_eq!(out1.len(), 1);
+    assert_eq!(out2.len(), 1);
+    assert!(
+        w2 < w1 * 30 * 2,
+        "30x the lines took {}x the work",
+        w2 as f64 / w1 as f64
+    );
+    let Finished::Failure(inc) = &out2[0] else {
+        panic!("not a failure")
+    };
+    assert!(!inc.notes.is_empty(), "the cap is noted");
+}
+
+#[test]
+fn the_builder_hands_out_exchanges_in_input_order() {
+    let text = "HTTP/1.1 500 A\n\nHTTP/1.1 502 B\n\nHTTP/1.1 200 C\n";
+    let a = faultline::analyze_text("order.log", text, &builtin());
+    let lines: Vec<usize> = a.incidents.iter().map(|i| i.loc.line).collect();
+    assert_eq!(lines, vec![1, 3]);
+    let chunk = Chunk {
+        source: 0,
+        offset: 0,
+        first_line: 1,
+        text: text.into(),
+    };
+    let index = LineIndex::new(&chunk);
+    let events = faultline::parse::parse_chunk(&chunk);
+    let out = incidents::build(&chunk, events, &index, &providers());
+    let starts: Vec<usize> = out.iter().map(|f| f.start().1).collect();
+    let mut sorted = starts.clone();
+    sorted.sort();
+    assert_eq!(starts, sorted);
+    assert_eq!(out.len(), 3, "two failures and a success");
+}
+
+#[test]
+fn an_api_path_ending_in_token_is_not_the_token_endpoint() {
+    let rules = builtin();
+    for path in [
+        "/api/v2/screenrecording/token",
+        "/api/v2/backgroundassistant/token",
+        "/api/v2/webdeployments/token/refresh",
+    ] {
+        let log = format!(
+            "DEBUG:urllib3.connectionpool:https://api.mypurecloud.com:443 \"POST {path} HTTP/1.1\" 400 120\n\
+             {{\"message\":\"bad request\",\"code\":\"bad.request\",\"status\":400}}\n"
+        );
+        let a = faultline::analyze_text("api.log", &log, &rules);
+        assert_eq!(a.incidents[0].facts.str("endpoint"), Some("api"), "{path}");
+        let token_rules: Vec<&str> = a
+            .diagnoses
+            .iter()
+            .map(|d| d.id.as_str())
+            .filter(|id| id.starts_with("genesys.token") || id.starts_with("oauth."))
+            .collect();
+        assert!(token_rules.is_empty(), "{path}: {token_rules:?}");
+    }
+    let a = faultline::analyze_text(
+        "oauth2.log",
+        "DEBUG:urllib3.connectionpool:https://api.mypurecloud.com:443 \"POST /api/v2/oauth2/token HTTP/1.1\" 404 97\n",
+        &rules,
+    );
+    assert!(
+        a.diagnoses
+            .iter()
+            .any(|d| d.id == "genesys.token-wrong-path"),
+        "the invented OAuth path still is"
+    );
+}
+
+#[test]
+fn a_program_error_that_is_no_api_call_is_no_incident() {
+    let log = "Traceback (most recent call last):\n  File \"/app/export.py\", line 7, in <module>\n    w.writerow(row[\"department\"])\nKeyError: 'department'\n";
+    let a = faultline::analyze_text("app.log", log, &builtin());
+    assert!(a.incidents.is_empty(), "{:#?}", a.incidents);
+    assert!(!a.fails(faultline::outcome::FailOn::Error));
+}
+
+#[test]
+fn a_retry_right_after_a_failure_without_url_recovers_it() {
+    let log = "attempt 1 failed, retrying in 500 ms: TypeError: fetch failed\n  [cause]: Error: connect ECONNRESET 10.0.0.7:443\nattempt 2: GET https://api.example.com/v1/status -> 200 OK\n";
+    let a = faultline::analyze_text("retry.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    assert!(a.incidents[0].recovered.is_some());
+    assert!(!a.fails(faultline::outcome::FailOn::Error));
+}
+
+#[test]
+fn a_later_success_elsewhere_recovers_nothing() {
+    // Another host, or too far away: not a retry of this failure.
+    let log = "curl: (6) Could not resolve host: api.example.invalid\n\
+               DEBUG:urllib3.connectionpool:https://other.example.com:443 \"GET /v1/x HTTP/1.1\" 200 12\n";
+    let a = faultline::analyze_text("dns.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert!(a.incidents[0].recovered.is_none());
+    let far = format!(
+        "requests.exceptions.ConnectionError: ('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))\n{}GET https://api.example.com/v1/x -> 200\n",
+        "INFO working\n".repeat(40)
+    );
+    let a = faultline::analyze_text("far.log", &far, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert!(a.incidents[0].recovered.is_none());
 }

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use clap::ValueEnum;
 use faultline::mask::Masker;
 use faultline::report::{self, Format, HumanStyle, Problem, ReportCtx};
-use faultline::rules::Severity;
 use faultline::rules::load::RuleProblem;
 
 use super::{GlobalArgs, ReportArgs, discover, format_for, inputs, output};
@@ -114,11 +113,7 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
     ctx.problems = problems;
     let code = if failed {
         ExitCode::from(2)
-    } else if analysis
-        .diagnoses
-        .iter()
-        .any(|d| d.severity == Severity::Error)
-    {
+    } else if analysis.fails(args.fail_on) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -125,6 +125,13 @@ pub struct ReportArgs {
     /// Causes and fixes only: no "check", "not this" or notes on the input.
     #[arg(long)]
     pub brief: bool,
+
+    /// When to exit with status 1: `error` (default) when a failing call was
+    /// found (explained or not; one a retry got past does not count) or an
+    /// error-level diagnosis; `warning` also for warnings; `never` to only
+    /// report.
+    #[arg(long, value_enum, default_value = "error", value_name = "LEVEL")]
+    pub fail_on: faultline::outcome::FailOn,
 }
 
 #[derive(Subcommand, Debug)]

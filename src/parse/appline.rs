@@ -12,35 +12,6 @@ use regex::Regex;
 use super::json::emit_body;
 use super::{Ctx, Direction, EventKind, Field, LineParser, Lines, Value};
 
-/// Reason phrases of RFC 9110 (and 429), to recognise `403 Forbidden` in prose.
-const REASONS: &[&str] = &[
-    "Bad Request",
-    "Unauthorized",
-    "Payment Required",
-    "Forbidden",
-    "Not Found",
-    "Method Not Allowed",
-    "Not Acceptable",
-    "Proxy Authentication Required",
-    "Request Timeout",
-    "Conflict",
-    "Gone",
-    "Length Required",
-    "Precondition Failed",
-    "Content Too Large",
-    "Payload Too Large",
-    "URI Too Long",
-    "Unsupported Media Type",
-    "Unprocessable Entity",
-    "Unprocessable Content",
-    "Too Many Requests",
-    "Internal Server Error",
-    "Not Implemented",
-    "Bad Gateway",
-    "Service Unavailable",
-    "Gateway Timeout",
-];
-
 fn axios_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
@@ -71,22 +42,42 @@ fn code_re() -> &'static Regex {
     })
 }
 
-fn phrase_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        let reasons = REASONS.join("|");
-        Regex::new(&format!(
-            r"(?:\bHTTP (?P<s1>[1-5]\d\d)\b|\b(?P<s2>[1-5]\d\d) (?P<reason>{reasons})\b|(?i:\bfailed\b)[^{{]*?:\s*(?P<s3>[45]\d\d)(?:\s|$|\{{))"
-        ))
-        .expect("phrase regex")
-    })
-}
+/// What an [`AppLine`] line contains: axios' message, a method before a
+/// target, or a transport error code.
+const APPLINE_TRIGGERS: &[&str] = &[
+    "Request failed with status code",
+    "GET ",
+    "POST ",
+    "PUT ",
+    "PATCH ",
+    "DELETE ",
+    "HEAD ",
+    "OPTIONS ",
+    "ECONN",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "ETIMEDOUT",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "EPROTO",
+    "EPIPE",
+    "ERR_",
+    "UNABLE_TO_",
+    "SELF_SIGNED_CERT_IN_CHAIN",
+    "DEPTH_ZERO_SELF_SIGNED_CERT",
+    "CERT_HAS_EXPIRED",
+    "CERT_NOT_YET_VALID",
+];
 
 /// Strong forms: axios' message and `METHOD target -> status` (also
 /// `METHOD URL: 400 Bad Request`, as Go and hand-written logs print it).
 pub struct AppLine;
 
 impl LineParser for AppLine {
+    fn triggers(&self) -> &'static [&'static str] {
+        APPLINE_TRIGGERS
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         if line.trim_start().starts_with(['{', '[']) {
@@ -131,30 +122,8 @@ impl LineParser for AppLine {
         } else {
             return None;
         }
-        ctx.open_message = Some(Direction::Response);
+        ctx.open(Direction::Response, true);
         Some(body_after(ctx, lines, i, end).unwrap_or(1))
-    }
-}
-
-/// Weak forms, tried after the HTTP message parsers: `HTTP 400`,
-/// `403 Forbidden`, `… failed: 400`.
-pub struct StatusPhrase;
-
-impl LineParser for StatusPhrase {
-    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
-        let line = lines.line(i);
-        if line.trim_start().starts_with(['{', '[']) || line.contains("HTTP/") {
-            return None;
-        }
-        let c = phrase_re().captures(line)?;
-        let status = c.name("s1").or(c.name("s2")).or(c.name("s3"))?;
-        let mut fields = vec![status_field(lines, status.as_str())];
-        if let Some(r) = c.name("reason") {
-            fields.push(lines.str_field("reason", r.as_str()));
-        }
-        ctx.emit(EventKind::Status, lines.span_of(line.trim_end()), fields);
-        ctx.open_message = Some(Direction::Response);
-        Some(body_after(ctx, lines, i, status.end()).unwrap_or(1))
     }
 }
 

@@ -77,6 +77,10 @@ fn read_block<'a>(lines: &Lines<'a>, first: usize) -> (Vec<Logical<'a>>, usize) 
 }
 
 impl LineParser for CurlTrace {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["== Info: ", "=> Send", "<= Recv"]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         if let Some(info) = line.strip_prefix("== Info: ") {

@@ -7,7 +7,9 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::json::{Json, flatten, parse_value};
+use super::json::{
+    Json, find_in_text, flatten, format_fields, mapped_body_fields, parse_body, parse_value,
+};
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
 fn exception_line() -> &'static Regex {
@@ -17,7 +19,7 @@ fn exception_line() -> &'static Regex {
             r"(?x)
             (?:^|[\s\[(:>])
             (?:Caused\ by:\s+|raise\s+)?
-            (?P<type>(?:[A-Za-z_$][\w$]*\.)*(?:[A-Z][\w$]*(?:Error|Exception|Fault)|Error)
+            (?P<type>(?:[A-Za-z_$][\w$]*\.)*(?:[A-Z][\w$]*(?:Error|Exception|Fault)(?:\$[A-Z]\w*)?|Error)
               | (?:[A-Za-z_][\w]*\.)+exceptions\.[A-Z]\w*)
             (?:
                 :\s*(?P<msg>.*)
@@ -32,7 +34,12 @@ fn exception_line() -> &'static Regex {
 fn message_facts() -> &'static [(Regex, &'static [&'static str])] {
     static RES: OnceLock<Vec<(Regex, &'static [&'static str])>> = OnceLock::new();
     RES.get_or_init(|| {
-        let table: [(&str, &'static [&'static str]); 15] = [
+        let table: [(&str, &'static [&'static str]); 16] = [
+            // aiohttp ClientResponseError: "401, message='Unauthorized', url='https://…'"
+            (
+                r"^(?P<status>\d{3}), message='(?P<reason>[^']*)'",
+                &["status", "reason"],
+            ),
             // requests: "403 Client Error: Forbidden for url: https://…"
             (
                 r"^(?P<status>\d{3}) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>\S+)",
@@ -85,9 +92,16 @@ fn curl_error() -> &'static Regex {
     })
 }
 
+/// What an exception or client error line contains.
+pub const TRIGGERS: &[&str] = &["Error", "Exception", "Fault", "curl: ("];
+
 pub struct Exceptions;
 
 impl LineParser for Exceptions {
+    fn triggers(&self) -> &'static [&'static str] {
+        TRIGGERS
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let (fields, consumed) = exception_at(lines, i)?;
         let line = lines.line(i);
@@ -144,8 +158,7 @@ pub fn exception_at(lines: &Lines, i: usize) -> Option<(Vec<Field>, usize)> {
     if let Some(msg) = msg {
         let msg_text = msg.as_str().trim_end();
         fields.push(lines.str_field("exception.message", msg_text));
-        fields.extend(facts_from_message(lines, msg_text));
-        body_in_message(lines, msg_text, &mut fields);
+        fields.extend(message_fields(lines, msg_text));
         if msg_text.starts_with('(') {
             extra = sdk_details(lines, i + 1, &mut fields);
         }
@@ -174,18 +187,52 @@ pub fn merge_chain(outer: Vec<Field>, causes: Vec<Vec<Field>>) -> Vec<Field> {
     fields
 }
 
-/// A response body printed inside the message, as google-auth's
-/// `RefreshError('…', {'error': 'invalid_grant', …})` or axios' `data: {…}` do.
-fn body_in_message(lines: &Lines, msg: &str, fields: &mut Vec<Field>) {
-    let Some(start) = msg.find(['{']) else { return };
-    if !msg[start + 1..].trim_start().starts_with(['"', '\'']) {
-        return;
+/// What a message reveals: its facts (status, reason, URL, codes, an OAuth
+/// pair) and a body printed in it — JSON (google-auth's `RefreshError('…',
+/// {'error': …})`, Spring's `401 Unauthorized: "{…}"`), or the HTML page
+/// or XML a server sent. `msg` is a slice of `lines.text`; it may span
+/// lines.
+pub fn message_fields(lines: &Lines, msg: &str) -> Vec<Field> {
+    let body = body_in_message(lines, msg);
+    let before = &msg[..body.as_ref().map_or(msg.len(), |(at, _)| *at)];
+    let mut fields = facts_from_message(lines, before);
+    if let Some((_, found)) = body {
+        fields.extend(found);
     }
-    if let Some(node) = parse_value(&msg[start..])
-        && matches!(node.json, Json::Object(_))
+    fields
+}
+
+/// Where a body starts in a message, and its fields.
+fn body_in_message(lines: &Lines, msg: &str) -> Option<(usize, Vec<Field>)> {
+    if msg.contains("<EOL>") && msg.contains('{') {
+        // Spring's LogFormatUtils writes the body's line breaks as `<EOL>`.
+        let base = lines.span_of(msg).start;
+        let mut mapped = super::mapped::Mapped::default();
+        let mut last = 0;
+        for (at, _) in msg.match_indices("<EOL>") {
+            mapped.push_verbatim(&msg[last..at], base + last);
+            mapped.push_mapped("\n", base + at, "<EOL>".len());
+            last = at + "<EOL>".len();
+        }
+        mapped.push_verbatim(&msg[last..], base + last);
+        if let Some(at) = find_in_text(&mapped.text)
+            && let Some(fields) = mapped_body_fields(&mapped, at, lines.span_of(msg))
+        {
+            let start = fields
+                .first()
+                .map_or(0, |f| f.span.start.saturating_sub(base));
+            return Some((msg.floor_char_boundary(start), fields));
+        }
+    }
+    if let Some(at) = find_in_text(msg)
+        && let Some((node, truncated)) = parse_body(&msg[at..])
     {
-        flatten(lines, "body", &node, fields);
+        let mut fields = Vec::new();
+        flatten(lines, "body", &node, &mut fields);
+        fields.extend(format_fields("json", truncated, lines.span_of(node.raw)));
+        return Some((at, fields));
     }
+    super::markup::body_in_text(lines, msg)
 }
 
 /// Extracts status, reason and URL from an exception message.
@@ -205,12 +252,17 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
                 continue;
             }
             if let Some(m) = c.name(capture) {
-                let value = if name == "status" || name == "url.port" {
-                    Value::Num(m.as_str().parse().unwrap_or(0.0))
-                } else {
-                    Value::Str(m.as_str().to_string())
+                // A URL at the end of a sentence: the punctuation is not part of it.
+                let text = match name {
+                    "url" => m.as_str().trim_end_matches(['.', ',', ';', ':']),
+                    _ => m.as_str(),
                 };
-                fields.push(lines.field(name, value, m.as_str()));
+                let value = if name == "status" || name == "url.port" {
+                    Value::Num(text.parse().unwrap_or(0.0))
+                } else {
+                    Value::Str(text.to_string())
+                };
+                fields.push(lines.field(name, value, text));
             }
         }
         if let (Some(scheme), Some(host), Some(port), Some(path)) = (
@@ -236,6 +288,17 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
                 value: Value::Str(url),
                 span,
             });
+        }
+    }
+    // What a free-text line would reveal too (statuses in prose, OAuth
+    // pairs, error codes), where the client formats above said nothing.
+    for f in super::signal::scan(lines, msg) {
+        let repeated = match f.name.as_str() {
+            "exception.code" | "body.error" => fields.iter().any(|g| g.value == f.value),
+            name => has(&fields, name),
+        };
+        if !repeated {
+            fields.push(f);
         }
     }
     fields

@@ -35,6 +35,10 @@ fn oauth2_error() -> &'static Regex {
 pub struct GoError;
 
 impl LineParser for GoError {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["\": ", "oauth2: "]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         if !line.contains("\": ") && !line.contains("oauth2: ") {

@@ -131,58 +131,218 @@ fn emit_header(ctx: &mut Ctx, lines: &Lines, line: &str, dir: Direction, name: &
     ctx.emit(EventKind::Header, lines.span_of(line), vec![field]);
 }
 
-/// curl `-v` transcripts.
+/// curl `-v` transcripts. One exchange (connection, request, response and
+/// the body after it) is one group, so curl's informational `* ` lines
+/// between response headers (`* Added cookie …`) do not split it; the
+/// scheme of a relative request target comes from the connection (TLS seen
+/// or not), so a plain-HTTP exchange is `http://`.
 pub struct Curl;
 
+/// What curl said about the connection the next request goes over.
+#[derive(Debug, Default)]
+pub struct CurlConnection {
+    host: String,
+    port: Option<u16>,
+    tls: bool,
+    /// The last request event, whose URL a `Host:` header may correct.
+    request: Option<usize>,
+}
+
+impl CurlConnection {
+    fn url(&self, host: &str, target: &str) -> String {
+        let scheme = if self.tls || self.port == Some(443) {
+            "https"
+        } else {
+            "http"
+        };
+        let default = if scheme == "https" { 443 } else { 80 };
+        // A Host header names its port itself; the connection's port
+        // applies to the connection's own host name.
+        let port = match self.port {
+            Some(p) if p != default && !host.contains(':') => format!(":{p}"),
+            _ => String::new(),
+        };
+        let host = host.strip_suffix(&format!(":{default}")).unwrap_or(host);
+        format!("{scheme}://{host}{port}{target}")
+    }
+}
+
+/// curl's info lines that mean the connection is TLS.
+const TLS_INFO: [&str; 6] = [
+    "SSL connection using",
+    "TLSv1",
+    "ALPN",
+    "Server certificate:",
+    "SSL certificate verify",
+    "CAfile:",
+];
+
 impl LineParser for Curl {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["> ", "< ", "* ", ">", "<"]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
+        if line == ">" {
+            return Some(1);
+        }
+        if line == "<" {
+            // The end of the response headers: the body comes next.
+            ctx.body_group = ctx.exchange;
+            return Some(1);
+        }
         let (marker, body) = (line.get(..2)?, line.get(2..).unwrap_or(""));
         match marker {
-            "> " | "< " => {
-                let dir = if marker == "> " {
-                    Direction::Request
-                } else {
-                    Direction::Response
-                };
+            "> " => {
                 if let Ok((_, (m, target))) = request_line(body) {
-                    emit_request(ctx, lines, line, m, target);
-                } else if let Ok((_, (code, reason))) = status_line(body) {
-                    emit_status(ctx, lines, line, code, reason);
+                    if ctx.exchange_has_request || ctx.exchange.is_none() {
+                        ctx.new_exchange();
+                    }
+                    let g = ctx.current_exchange();
+                    ctx.exchange_has_request = true;
+                    ctx.body_group = None;
+                    let url = match &ctx.curl {
+                        Some(c) if target.starts_with('/') && !c.host.is_empty() => {
+                            c.url(&c.host, target)
+                        }
+                        _ => target.to_string(),
+                    };
+                    ctx.emit_grouped(
+                        EventKind::Request,
+                        lines.span_of(line),
+                        vec![
+                            lines.str_field("method", m),
+                            lines.field("url", Value::Str(url), target),
+                        ],
+                        g,
+                    );
+                    let at = ctx.events.len() - 1;
+                    ctx.curl.get_or_insert_with(Default::default).request = Some(at);
                 } else if let Ok((_, (name, value))) = header_line(body) {
-                    emit_header(ctx, lines, line, dir, name, value);
+                    if name.eq_ignore_ascii_case("host") {
+                        correct_host(ctx, value);
+                    }
+                    let g = ctx.current_exchange();
+                    emit_header_grouped(ctx, lines, line, Direction::Request, name, value, g);
+                }
+                Some(1)
+            }
+            "< " => {
+                let g = ctx.current_exchange();
+                if let Ok((_, (code, reason))) = status_line(body) {
+                    let mut fields = vec![lines.field("status", status_value(code), code)];
+                    if !reason.is_empty() {
+                        fields.push(lines.str_field("reason", reason));
+                    }
+                    ctx.emit_grouped(EventKind::Status, lines.span_of(line), fields, g);
+                } else if let Ok((_, (name, value))) = header_line(body) {
+                    emit_header_grouped(ctx, lines, line, Direction::Response, name, value, g);
+                } else if body.trim().is_empty() {
+                    // The end of the response headers: the body comes next.
+                    ctx.body_group = Some(g);
                 }
                 Some(1)
             }
             "* " => {
-                // `* Connected to api.mypurecloud.com (127.0.0.1) port 443 (#0)`
+                // `* Connected to api.example.com (127.0.0.1) port 443 (#0)`
                 if let Some(rest) = body.strip_prefix("Connected to ")
                     && let Some(host) = rest.split_whitespace().next()
                 {
-                    let mut fields = vec![lines.str_field("url.host", host)];
-                    // `… (127.0.0.1) port 8080 (#0)`
                     let port = rest
                         .split_once(" port ")
                         .and_then(|(_, p)| p.split_whitespace().next());
+                    // A connection opened for the command already seen
+                    // (its URL, its body) belongs to that command.
+                    if ctx.exchange.is_none() || ctx.exchange_has_request {
+                        ctx.new_exchange();
+                    }
+                    ctx.body_group = None;
+                    ctx.curl = Some(CurlConnection {
+                        host: host.to_string(),
+                        port: port.and_then(|p| p.parse().ok()),
+                        tls: false,
+                        request: None,
+                    });
+                    let mut fields = vec![lines.str_field("url.host", host)];
                     if let Some(p) = port.filter(|p| !matches!(*p, "443" | "80"))
                         && let Ok(n) = p.parse::<f64>()
                     {
                         fields.push(lines.field("url.port", Value::Num(n), p));
                     }
+                    // Not part of the exchange group: the request's URL
+                    // already names the host, and the incident starts at
+                    // the request. Alone (a TLS failure before any request)
+                    // it still goes with curl's error after it.
                     ctx.emit(EventKind::Host, lines.span_of(line), fields);
+                } else if TLS_INFO.iter().any(|t| body.trim_start().starts_with(t))
+                    && let Some(c) = ctx.curl.as_mut()
+                {
+                    c.tls = true;
                 }
                 Some(1)
             }
-            _ if line == ">" || line == "<" => Some(1),
             _ => None,
         }
     }
+}
+
+/// A request's `Host:` header names the host its relative target is on
+/// (through a proxy it differs from the connection's).
+fn correct_host(ctx: &mut Ctx, host: &str) {
+    let Some(conn) = ctx.curl.as_ref() else {
+        return;
+    };
+    let Some(at) = conn.request else { return };
+    let Some(event) = ctx.events.get(at) else {
+        return;
+    };
+    let Some(f) = event.fields.iter().position(|f| f.name == "url") else {
+        return;
+    };
+    let target = match &event.fields[f].value {
+        Value::Str(u) => u
+            .split_once("://")
+            .and_then(|(_, r)| r.find('/').map(|p| r[p..].to_string())),
+        _ => None,
+    };
+    if let Some(target) = target {
+        let url = conn.url(host.trim(), &target);
+        if let Some(event) = ctx.events.get_mut(at) {
+            event.fields[f].value = Value::Str(url);
+        }
+    }
+}
+
+fn emit_header_grouped(
+    ctx: &mut Ctx,
+    lines: &Lines,
+    line: &str,
+    dir: Direction,
+    name: &str,
+    value: &str,
+    group: usize,
+) {
+    let prefix = match dir {
+        Direction::Request => "request.header.",
+        Direction::Response => "header.",
+    };
+    let field = Field {
+        name: format!("{prefix}{}", name.to_ascii_lowercase()),
+        value: Value::Str(value.to_string()),
+        span: lines.span_of(value),
+    };
+    ctx.emit_grouped(EventKind::Header, lines.span_of(line), vec![field], group);
 }
 
 /// urllib3 / requests DEBUG access lines, wherever they sit in a log line.
 pub struct Urllib3Debug;
 
 impl LineParser for Urllib3Debug {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["Starting new HTTP", " HTTP/"]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         // `Starting new HTTPS connection (1): login.mypurecloud.com:443`
@@ -228,12 +388,19 @@ impl LineParser for Urllib3Debug {
     }
 }
 
+/// Lines one `\`-continued curl command may take.
+const MAX_CONTINUED_LINES: usize = 256;
+
 /// A curl command line (`$ curl -v -X POST URL -d '…'`), possibly continued
 /// with `\` over several lines: it tells the URL, method and request body
 /// that curl's `-v` output does not show.
 pub struct CurlCommand;
 
 impl LineParser for CurlCommand {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["curl "]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let first = lines.line(i);
         let trimmed = first
@@ -244,14 +411,25 @@ impl LineParser for CurlCommand {
             return None;
         }
         let mut last = i;
-        while lines.line(last).trim_end().ends_with('\\') && last + 1 < lines.len() {
+        while lines.line(last).trim_end().ends_with('\\')
+            && last + 1 < lines.len()
+            && last - i < MAX_CONTINUED_LINES
+        {
             last += 1;
+            super::work::add(lines.line(last).len() + 1);
         }
+        // A continued command that cannot be read is still this command's
+        // lines: claiming them keeps the next line from rescanning them.
+        let unreadable = (last > i).then_some(last - i + 1);
         let span = lines.span_of_lines(i, last);
         let text = &lines.text[span.start - lines.base..span.end - lines.base];
         let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
-        let start = joined.find("curl ")?;
-        let words = shlex::split(&joined[start..])?;
+        let Some(start) = joined.find("curl ") else {
+            return unreadable;
+        };
+        let Some(words) = shlex::split(&joined[start..]) else {
+            return unreadable;
+        };
         let mut url = None;
         let mut method = None;
         let mut data: Vec<String> = Vec::new();
@@ -275,7 +453,9 @@ impl LineParser for CurlCommand {
                 _ => {}
             }
         }
-        let url = url?;
+        let Some(url) = url else {
+            return unreadable;
+        };
         let method = method.unwrap_or_else(|| {
             if data.is_empty() {
                 "GET".into()
@@ -314,11 +494,15 @@ impl LineParser for CurlCommand {
                 });
             }
         }
-        ctx.emit(EventKind::Host, span, fields);
+        // The command starts an exchange: its `-v` output joins it.
+        let g = ctx.new_exchange();
+        ctx.curl = None;
+        ctx.body_group = None;
+        ctx.emit_grouped(EventKind::Host, span, fields, g);
         if !data.is_empty() {
             let body = data.join("&");
             let body_span = locate(&data[0]);
-            ctx.emit(
+            ctx.emit_grouped(
                 EventKind::RequestBody,
                 body_span,
                 vec![Field {
@@ -326,6 +510,7 @@ impl LineParser for CurlCommand {
                     value: Value::Str(body),
                     span: body_span,
                 }],
+                g,
             );
         }
         Some(last - i + 1)
@@ -336,6 +521,10 @@ impl LineParser for CurlCommand {
 pub struct RequestBody;
 
 impl LineParser for RequestBody {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["=", "{"]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         if !ctx.request_body_next {
             return None;
@@ -372,33 +561,117 @@ impl LineParser for RequestBody {
     }
 }
 
-/// Raw HTTP messages: a request or status line, then headers to a blank line.
+/// Raw HTTP messages: a request or status line; the headers after it are
+/// [`HttpHeader`]'s.
 pub struct HttpMessage;
 
 impl LineParser for HttpMessage {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["HTTP/"]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         let trimmed = line.trim();
         if let Ok((_, (m, target))) = request_line(trimmed) {
             emit_request(ctx, lines, trimmed, m, target);
-            ctx.open_message = Some(Direction::Request);
+            ctx.open(Direction::Request, false);
             return Some(1);
         }
         if let Ok((_, (code, reason))) = status_line(trimmed) {
             emit_status(ctx, lines, trimmed, code, reason);
-            ctx.open_message = Some(Direction::Response);
+            ctx.open(Direction::Response, false);
             return Some(1);
-        }
-        if let Some(dir) = ctx.open_message {
-            if let Ok((_, (name, value))) = header_line(trimmed) {
-                emit_header(ctx, lines, trimmed, dir, name, value);
-                return Some(1);
-            }
-            ctx.open_message = None;
         }
         None
     }
 }
+
+/// `Name: value` lines inside an HTTP message, up to a blank line or the
+/// first line that is not a header. Only there: a log line such as
+/// `ERROR:core.utils: …` elsewhere is not a header.
+pub struct HttpHeader;
+
+/// Log levels and exception types are never header names, though
+/// `ERROR:root:…` and `TypeError: …` look like headers.
+fn never_a_header(name: &str) -> bool {
+    const LEVELS: [&str; 11] = [
+        "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL",
+        "SEVERE", "ERR",
+    ];
+    LEVELS.iter().any(|l| l.eq_ignore_ascii_case(name))
+        || (!name.contains('-') && (name.ends_with("Error") || name.ends_with("Exception")))
+}
+
+/// After a status stated in prose (`Token request failed: HTTP 400`), the
+/// lines that follow are headers only if they are named like headers.
+fn looks_like_header_name(name: &str) -> bool {
+    const SINGLE: [&str; 30] = [
+        "accept",
+        "age",
+        "allow",
+        "authorization",
+        "connection",
+        "cookie",
+        "date",
+        "digest",
+        "etag",
+        "expect",
+        "expires",
+        "forwarded",
+        "from",
+        "host",
+        "link",
+        "location",
+        "origin",
+        "pragma",
+        "prefer",
+        "range",
+        "referer",
+        "refresh",
+        "server",
+        "status",
+        "te",
+        "trailer",
+        "upgrade",
+        "vary",
+        "via",
+        "warning",
+    ];
+    name.contains('-') || SINGLE.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+impl LineParser for HttpHeader {
+    fn triggers(&self) -> &'static [&'static str] {
+        &[":"]
+    }
+
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let dir = ctx.open_message?;
+        let trimmed = lines.line(i).trim();
+        match header_line(trimmed) {
+            Ok((_, (name, value)))
+                if !never_a_header(name)
+                    && (!ctx.message_from_text || looks_like_header_name(name)) =>
+            {
+                if ctx.headers_seen < MAX_HEADERS {
+                    emit_header(ctx, lines, trimmed, dir, name, value);
+                }
+                ctx.headers_seen += 1;
+                Some(1)
+            }
+            _ => {
+                ctx.open_message = None;
+                None
+            }
+        }
+    }
+}
+
+/// Headers kept per message: real messages have a few dozen; a hostile
+/// input with 100 000 must not make one exchange that large. The rest are
+/// still claimed (they are headers), just not kept.
+const MAX_HEADERS: usize = 500;
 
 impl crate::input::Span {
     /// The smallest span covering both.
@@ -428,6 +701,34 @@ mod tests {
             ("Retry-After", "42")
         );
         assert!(header_line("the user: locked").is_err());
+    }
+
+    #[test]
+    fn log_lines_are_not_headers() {
+        use super::super::parse_chunk;
+        use super::super::tests::chunk;
+        for t in [
+            "HTTP/1.1 401 Unauthorized\nERROR:core.utils:API error in sync_users\n",
+            "sync failed: HTTP 400\nERROR core.utils: API error in sync_users\n",
+            "HTTP/1.1 500 Internal Server Error\nTypeError: Cannot read properties of undefined\n",
+            "token request failed: 401 Unauthorized\nNote: the admin console shows the user is locked\n",
+        ] {
+            let events = parse_chunk(&chunk(t));
+            assert!(
+                events.iter().all(|e| e.kind != EventKind::Header),
+                "{t}: {events:?}"
+            );
+        }
+        // Inside a message, headers are still read.
+        let t = "HTTP/1.1 401 Unauthorized\nWWW-Authenticate: Bearer\nServer: nginx\n";
+        let events = parse_chunk(&chunk(t));
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.kind == EventKind::Header)
+                .count(),
+            2
+        );
     }
 
     #[test]

@@ -13,9 +13,10 @@ use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 /// Nesting deeper than this is treated as not-JSON, so hostile input cannot
 /// exhaust the stack.
 const MAX_DEPTH: usize = 64;
-/// A body larger than this is not tried: error bodies are small, and a
-/// runaway candidate must not make parsing quadratic.
-const MAX_BODY: usize = 1 << 20;
+/// A body is read up to this many bytes: error bodies are small, and a
+/// runaway candidate must not make parsing quadratic. A larger one is read
+/// up to the cap and flagged `body.truncated`.
+pub const MAX_BODY: usize = 1 << 20;
 
 #[derive(Debug, Clone)]
 pub enum Json<'a> {
@@ -83,12 +84,23 @@ impl<'a> Node<'a> {
 /// Bare keys, `undefined` and `'a' + 'b'` concatenation (Node's console
 /// output) are accepted too.
 pub fn parse_value(input: &str) -> Option<Node<'_>> {
-    parse_with(input, MAX_BODY, false)
+    complete(parse_with(input, MAX_BODY, false))
 }
 
 /// Like [`parse_value`], for whole documents up to `max` bytes (HAR files).
 pub fn parse_document(input: &str, max: usize) -> Option<Node<'_>> {
-    parse_with(input, max, false)
+    complete(parse_with(input, max, false))
+}
+
+/// A body as far as it goes: one cut by the size cap or by the end of the
+/// text (a chunk boundary, a paste cut short) keeps the members read
+/// before the cut; the flag says it was cut.
+pub fn parse_body(input: &str) -> Option<(Node<'_>, bool)> {
+    parse_with(input, MAX_BODY, false)
+}
+
+fn complete(parsed: Option<(Node<'_>, bool)>) -> Option<Node<'_>> {
+    parsed.filter(|(_, truncated)| !truncated).map(|(n, _)| n)
 }
 
 /// Node's `util.inspect` of whole objects (`console.error(err)`): also class
@@ -96,19 +108,32 @@ pub fn parse_document(input: &str, max: usize) -> Option<Node<'_>> {
 /// `[Function: x]`, `[Circular *1]`), `<ref *1>` and nested errors with stack
 /// lines (`[cause]: Error: connect ECONNREFUSED …`).
 pub fn parse_inspect(input: &str) -> Option<Node<'_>> {
-    parse_with(input, MAX_BODY, true)
+    complete(parse_with(input, MAX_BODY, true))
 }
 
-fn parse_with(input: &str, max: usize, inspect: bool) -> Option<Node<'_>> {
+fn parse_with(input: &str, max: usize, inspect: bool) -> Option<(Node<'_>, bool)> {
+    match parse_prefix(input, max, inspect) {
+        (Some(node), truncated) => Some((node, truncated)),
+        (None, _) => None,
+    }
+}
+
+/// The value at the start of `input` and whether the text ended (or the
+/// cap came) before it did: `(None, true)` means it may parse with more
+/// text, `(None, false)` that it never will.
+fn parse_prefix(input: &str, max: usize, inspect: bool) -> (Option<Node<'_>>, bool) {
     let mut p = Parser {
         src: input,
         pos: 0,
         depth: 0,
         max,
         inspect,
+        truncated: false,
     };
     p.skip_ws();
-    p.value()
+    let node = p.value();
+    super::work::add(p.pos);
+    (node, p.truncated)
 }
 
 struct Parser<'a> {
@@ -117,6 +142,9 @@ struct Parser<'a> {
     depth: usize,
     max: usize,
     inspect: bool,
+    /// Set when the cap or the end of the text cut a container short: the
+    /// containers open at that point close with what they had.
+    truncated: bool,
 }
 
 fn is_ident_start(b: u8) -> bool {
@@ -132,6 +160,15 @@ impl<'a> Parser<'a> {
         self.src.as_bytes().get(self.pos).copied()
     }
 
+    /// Like `peek`, but the end of the text inside a container is a cut.
+    fn peek_or_cut(&mut self) -> Option<u8> {
+        let b = self.peek();
+        if b.is_none() {
+            self.truncated = true;
+        }
+        b
+    }
+
     fn skip_ws(&mut self) {
         while let Some(b) = self.peek() {
             if b.is_ascii_whitespace() {
@@ -144,10 +181,11 @@ impl<'a> Parser<'a> {
 
     fn value(&mut self) -> Option<Node<'a>> {
         if self.pos > self.max {
+            self.truncated = true;
             return None;
         }
         let start = self.pos;
-        let json = match self.peek()? {
+        let json = match self.peek_or_cut()? {
             b'{' => self.object()?,
             b'[' if self.inspect
                 && self
@@ -382,19 +420,34 @@ impl<'a> Parser<'a> {
         let mut items = Vec::new();
         loop {
             self.skip_ws();
-            if self.peek()? == close {
+            let Some(b) = self.peek() else {
+                self.truncated = true;
+                break;
+            };
+            if b == close {
                 self.pos += 1;
                 break;
             }
-            items.push(item(self)?);
+            match item(self) {
+                Some(x) => items.push(x),
+                None if self.truncated => break,
+                None => return None,
+            }
+            if self.truncated {
+                break;
+            }
             self.skip_ws();
-            match self.peek()? {
-                b',' => self.pos += 1,
-                b if b == close => {
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b) if b == close => {
                     self.pos += 1;
                     break;
                 }
-                _ => return None,
+                None => {
+                    self.truncated = true;
+                    break;
+                }
+                Some(_) => return None,
             }
         }
         self.depth -= 1;
@@ -404,7 +457,7 @@ impl<'a> Parser<'a> {
     fn object(&mut self) -> Option<Json<'a>> {
         let entries = self.container(b'}', |p| {
             let key_start = p.pos;
-            let key = match p.peek()? {
+            let key = match p.peek_or_cut()? {
                 b'"' | b'\'' => p.string()?,
                 // Node's bare keys (`error:`), and `[Symbol(x)]:` / `[cause]:`.
                 b if is_ident_start(b) => {
@@ -421,7 +474,7 @@ impl<'a> Parser<'a> {
                 json: Json::Str(key),
             };
             p.skip_ws();
-            if p.peek()? != b':' {
+            if p.peek_or_cut()? != b':' {
                 return None;
             }
             p.pos += 1;
@@ -463,7 +516,10 @@ impl<'a> Parser<'a> {
         let bytes = self.src.as_bytes();
         let mut run = self.pos;
         loop {
-            let b = *bytes.get(self.pos)?;
+            let Some(&b) = bytes.get(self.pos) else {
+                self.truncated = true;
+                return None;
+            };
             if b == quote {
                 out.push_str(&self.src[run..self.pos]);
                 self.pos += 1;
@@ -555,6 +611,10 @@ fn synthetic<'a>(raw: &'a str, key: &str) -> Node<'a> {
 /// root are kept too (as their source text) so `exists` works on them.
 pub fn flatten(lines: &Lines, prefix: &str, node: &Node, out: &mut Vec<Field>) {
     fn walk(lines: &Lines, path: &mut String, node: &Node, out: &mut Vec<Field>, root: bool) {
+        // `"error": null` says there is no error: no fact at all.
+        if matches!(node.json, Json::Null) {
+            return;
+        }
         if !root {
             out.push(Field {
                 name: path.clone(),
@@ -593,14 +653,14 @@ pub fn flatten(lines: &Lines, prefix: &str, node: &Node, out: &mut Vec<Field>) {
     walk(lines, &mut prefix.to_string(), node, out, true);
 }
 
-/// Fields of a body whose text is not verbatim in the input (a JSON string
-/// inside a log record, a base64 HAR body, a dump joined from wrapped
-/// lines): parsed when it is JSON, else kept raw, every field pointing at
-/// `span`, the place in the input the text came from.
+/// Fields of a body whose text is not verbatim in the input (a base64 HAR
+/// body, a dump joined from wrapped lines) and has no map back: parsed
+/// when it is JSON, else kept raw, every field pointing at `span`, the
+/// place in the input the text came from.
 pub fn detached_body_fields(text: &str, span: Span) -> Vec<Field> {
     let trimmed = text.trim_start();
-    match parse_value(trimmed) {
-        Some(node) if matches!(node.json, Json::Object(_) | Json::Array(_)) => {
+    match parse_body(trimmed) {
+        Some((node, truncated)) if matches!(node.json, Json::Object(_) | Json::Array(_)) => {
             let tmp = Lines {
                 text: trimmed,
                 base: 0,
@@ -608,55 +668,331 @@ pub fn detached_body_fields(text: &str, span: Span) -> Vec<Field> {
             };
             let mut fields = Vec::new();
             flatten(&tmp, "body", &node, &mut fields);
-            fields.into_iter().map(|f| Field { span, ..f }).collect()
+            let mut fields: Vec<Field> = fields.into_iter().map(|f| Field { span, ..f }).collect();
+            fields.extend(format_fields("json", truncated, span));
+            fields
         }
-        _ => vec![Field {
-            name: "body".into(),
-            value: Value::Str(text.to_string()),
-            span,
-        }],
+        _ => vec![
+            Field {
+                name: "body".into(),
+                value: Value::Str(text.to_string()),
+                span,
+            },
+            Field {
+                name: "body.format".into(),
+                value: Value::Str(super::markup::sniff_format(text).into()),
+                span,
+            },
+        ],
     }
 }
 
-/// A JSON body starting on this line: at the line start, or after a label
-/// such as `HTTP response body: ` or `body=`.
+/// `body.format` and, for a body cut short, `body.truncated`.
+pub fn format_fields(format: &str, truncated: bool, span: Span) -> Vec<Field> {
+    let mut out = vec![Field {
+        name: "body.format".into(),
+        value: Value::Str(format.into()),
+        span,
+    }];
+    if truncated {
+        out.push(Field {
+            name: "body.truncated".into(),
+            value: Value::Str("true".into()),
+            span,
+        });
+    }
+    out
+}
+
+/// Whether a parsed value is a body: a non-empty object, or an array with
+/// an object in it.
+fn is_body(node: &Node) -> bool {
+    match &node.json {
+        Json::Object(e) => !e.is_empty(),
+        Json::Array(items) => items.iter().any(|n| matches!(n.json, Json::Object(_))),
+        _ => false,
+    }
+}
+
+/// How a body found on a line is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// Verbatim JSON (one line or several).
+    Plain,
+    /// Inside a string literal, escaped (`"{\"error\": …}"`), or after a
+    /// prefix inside one (`"msg": "failed: {\"error\": …}"`): read
+    /// unescaped, spans mapped back.
+    Escaped,
+}
+
+/// Candidates tried per line: enough for a prefix that has braces of its
+/// own, few enough that a line full of braces stays cheap.
+const MAX_CANDIDATES: usize = 4;
+
+/// Where a JSON body starts on line `i`, wherever it sits: at the line
+/// start; after a label (`body: {`, `data={`, `| {`); mid-line where an
+/// object opens with a quoted key (`Error calling GetUser: {"message": …`,
+/// `401 Unauthorized: "{"error": …}"`); or escaped inside a string
+/// (`"{\"error\": …}"`). Returns the byte offset in the line and how it is
+/// written; only a place where a body really parses counts.
+pub fn find_body(lines: &Lines, i: usize) -> Option<(usize, Found)> {
+    let line = lines.line(i);
+    let bytes = line.as_bytes();
+    let first = line.len() - line.trim_start().len();
+    let mut tried = 0;
+    let mut from = 0;
+    while tried < MAX_CANDIDATES {
+        let at = from + line.get(from..)?.find(['{', '['])?;
+        from = at + 1;
+        let after = &line[at + 1..];
+        let escaped = after.starts_with("\\\"")
+            || ((after.starts_with("\\n") || after.starts_with("\\r\\n"))
+                && after.contains("\\\""));
+        let how = if escaped {
+            Found::Escaped
+        } else {
+            let before = line[..at].trim_end();
+            let labelled = before.ends_with([':', '=', '|']);
+            let quoted_key = after.trim_start().starts_with(['"', '\'']);
+            let ok = if bytes[at] == b'[' {
+                // An array only as a whole line; `[{` mid-line is a
+                // wrapper around the object.
+                at == first
+            } else {
+                at == first || labelled || quoted_key
+            };
+            if !ok {
+                continue;
+            }
+            Found::Plain
+        };
+        tried += 1;
+        let parses = match how {
+            Found::Plain => lines
+                .rest_from(i)
+                .get(at..)
+                .and_then(parse_body)
+                .is_some_and(|(n, _)| is_body(&n)),
+            Found::Escaped => unescaped_at(lines, i, at)
+                .is_some_and(|m| parse_body(&m.text).is_some_and(|(n, _)| is_body(&n))),
+        };
+        if parses {
+            return Some((at, how));
+        }
+    }
+    None
+}
+
+/// The escaped JSON text that starts at byte `at` of line `i` (a `{` inside
+/// a string literal), unescaped up to the literal's closing quote, and
+/// unescaped once more if it was escaped twice.
+fn unescaped_at(lines: &Lines, i: usize, at: usize) -> Option<super::mapped::Mapped> {
+    let line = lines.line(i);
+    let abs = lines.span_of(line).start + at;
+    let (m, _) = super::mapped::unescape_until(&line[at..], b'"', abs)?;
+    if m.text.starts_with("{\"") || m.text.starts_with("{\n") {
+        return Some(m);
+    }
+    // `{\\\"error\\\": …}` → `{\"error\": …}`: escaped twice.
+    if m.text.starts_with("{\\\"") {
+        let (inner, _) = super::mapped::unescape_until(&m.text, b'"', 0)?;
+        return super::mapped::compose(&inner, &m);
+    }
+    None
+}
+
+/// Emits the body [`find_body`] found at byte `at` of line `i`; returns how
+/// many lines it took.
+pub fn emit_found(ctx: &mut Ctx, lines: &Lines, i: usize, at: usize, how: Found) -> Option<usize> {
+    match how {
+        Found::Plain => emit_body(ctx, lines, i, at),
+        Found::Escaped => {
+            let mapped = unescaped_at(lines, i, at)?;
+            let whole = mapped.span(0, mapped.text.len())?;
+            emit_mapped(ctx, &mapped, whole).then_some(1)
+        }
+    }
+}
+
+/// Parses the body at the start of a mapped text and emits it with spans
+/// mapped back to the input; whether it was a body.
+pub fn emit_mapped(ctx: &mut Ctx, mapped: &super::mapped::Mapped, whole: Span) -> bool {
+    match mapped_body_fields(mapped, 0, whole) {
+        Some(fields) => {
+            let span = fields.first().map_or(whole, |f| f.span);
+            ctx.emit(EventKind::Body, span, fields);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The fields of the body that starts at byte `at` of a mapped text, with
+/// spans in the input (`whole` where a span cannot be mapped).
+pub fn mapped_body_fields(
+    mapped: &super::mapped::Mapped,
+    at: usize,
+    whole: Span,
+) -> Option<Vec<Field>> {
+    let text = mapped.text.get(at..)?;
+    let (node, truncated) = parse_body(text)?;
+    if !is_body(&node) {
+        return None;
+    }
+    let tmp = Lines {
+        text: &mapped.text,
+        base: 0,
+        bounds: vec![(0, mapped.text.len())],
+    };
+    let mut fields = Vec::new();
+    flatten(&tmp, "body", &node, &mut fields);
+    let mut fields = mapped.remap(fields, whole);
+    let span = fields.first().map_or(whole, |f| f.span);
+    fields.extend(format_fields("json", truncated, span));
+    Some(fields)
+}
+
+/// Where a body starts in a one-line text (a string's content): at its
+/// start, after a label, or where an object opens with a quoted key.
+pub fn find_in_text(text: &str) -> Option<usize> {
+    let first = text.len() - text.trim_start().len();
+    let mut from = 0;
+    for _ in 0..MAX_CANDIDATES {
+        let at = from + text.get(from..)?.find('{')?;
+        from = at + 1;
+        let labelled = text[..at].trim_end().ends_with([':', '=', '|']);
+        let quoted_key = text[at + 1..].trim_start().starts_with(['"', '\'']);
+        if (at == first || labelled || quoted_key)
+            && parse_body(&text[at..]).is_some_and(|(n, _)| is_body(&n))
+        {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// A string value (its `raw` literal lies in `lines.text`) unescaped, with
+/// its map back to the input; `None` when it is not one plain literal.
+pub fn string_content(lines: &Lines, node: &Node) -> Option<super::mapped::Mapped> {
+    if !matches!(node.json, Json::Str(_)) {
+        return None;
+    }
+    let abs = lines.span_of(node.raw).start;
+    let (m, len) = super::mapped::unescape_literal(node.raw, abs)?;
+    (len == node.raw.len()).then_some(m)
+}
+
+/// The body inside a string value (`"{\"error\": …}"`, `"failed: {…}"`):
+/// its fields with spans on the user's bytes.
+pub fn body_in_string(lines: &Lines, node: &Node) -> Option<Vec<Field>> {
+    let mapped = string_content(lines, node)?;
+    let at = find_in_text(&mapped.text)?;
+    let whole = lines.span_of(node.value_text());
+    mapped_body_fields(&mapped, at, whole)
+}
+
+/// A JSON body on this line, wherever it sits (see [`find_body`]), or one
+/// spread over the following lines that all repeat the same log prefix.
 pub struct JsonBody;
 
 impl LineParser for JsonBody {
-    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
-        let line = lines.line(i);
-        let start = line.find(['{', '['])?;
-        let before = line[..start].trim_end();
-        let at_start = before.is_empty();
-        // Mid-line, a body follows a label (`body: {`, `data={`) or plainly
-        // starts like a JSON object (`… 400 {"error": …`).
-        let opens_object = line[start + 1..].trim_start().starts_with(['"', '\'']);
-        if !(at_start || before.ends_with(':') || before.ends_with('=') || opens_object) {
-            return None;
-        }
-        if line.as_bytes()[start] == b'[' && !at_start {
-            return None;
-        }
-        emit_body(ctx, lines, i, start)
+    fn triggers(&self) -> &'static [&'static str] {
+        &["{", "["]
     }
+
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        if let Some((at, how)) = find_body(lines, i) {
+            let n = emit_found(ctx, lines, i, at, how)?;
+            // Output glued after the body on its last line.
+            if let Some(end) = ctx.events.last().map(|e| e.span.end) {
+                let last = i + n - 1;
+                let line_start = lines.bounds[last].0 + lines.base;
+                if end > line_start {
+                    super::signal::remainder(ctx, lines, last, end - line_start);
+                }
+            }
+            return Some(n);
+        }
+        prefixed_body(ctx, lines, i)
+    }
+}
+
+/// Lines joined into one body at most (and [`MAX_BODY`] bytes).
+const MAX_JOINED_LINES: usize = 10_000;
+
+/// A body opened at the end of line `i` whose next lines all carry the
+/// same log prefix (`10:00:00 ERROR [api]   "error": …`, `api-1  |   …`):
+/// the lines are joined without their prefixes and read as one body. Lines
+/// are joined in doubling batches and the text re-read each time, so the
+/// work stays in proportion to how far the text is JSON.
+fn prefixed_body(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+    let line = lines.line(i);
+    let trimmed = line.trim_end();
+    if !trimmed.ends_with(['{', '[']) {
+        return None;
+    }
+    let plen = super::logprefix::prefix_len(line);
+    if plen == 0 || plen > trimmed.len() - 1 {
+        return None;
+    }
+    let prefix = &line[..plen];
+    let open = trimmed.len() - 1;
+    let base = lines.span_of(line).start;
+    let mut mapped = super::mapped::Mapped::default();
+    mapped.push_verbatim(&trimmed[open..], base + open);
+    let mut j = i + 1;
+    let mut want = 8;
+    let mut ended = false;
+    let (fields, whole) = loop {
+        while !ended && j - i <= want {
+            let next =
+                (j < lines.len() && j - i <= MAX_JOINED_LINES && mapped.text.len() < MAX_BODY)
+                    .then(|| lines.line(j))
+                    .filter(|n| {
+                        n.get(..plen)
+                            .is_some_and(|p| super::logprefix::same_prefix(p, prefix))
+                    });
+            let Some(next) = next else {
+                ended = true;
+                break;
+            };
+            let at = lines.span_of(next).start;
+            mapped.push_mapped("\n", at, 0);
+            mapped.push_verbatim(&next[plen..], at + plen);
+            super::work::add(next.len() + 1);
+            j += 1;
+        }
+        if j == i + 1 {
+            return None;
+        }
+        let whole = lines
+            .span_of(trimmed)
+            .cover(lines.span_of(lines.line(j - 1)));
+        match parse_prefix(&mapped.text, MAX_BODY, false) {
+            (Some(_), false) => break (mapped_body_fields(&mapped, 0, whole)?, whole),
+            (_, true) if !ended => want *= 2,
+            (Some(_), true) => break (mapped_body_fields(&mapped, 0, whole)?, whole),
+            _ => return None,
+        }
+    };
+    let span = fields.first().map_or(whole, |f| f.span);
+    ctx.emit(EventKind::Body, span, fields);
+    let last = lines.line_at(span.end.saturating_sub(1).max(span.start) - lines.base);
+    Some(last.max(i) - i + 1)
 }
 
 /// Parses a body starting at byte `start` of line `i` and emits it; returns
 /// how many lines it took, or `None` when no body object starts there.
 pub fn emit_body(ctx: &mut Ctx, lines: &Lines, i: usize, start: usize) -> Option<usize> {
     let text = lines.rest_from(i).get(start..)?;
-    let node = parse_value(text)?;
-    let is_body = match &node.json {
-        Json::Object(e) => !e.is_empty(),
-        Json::Array(items) => items.iter().any(|n| matches!(n.json, Json::Object(_))),
-        _ => false,
-    };
-    if !is_body {
+    let (node, truncated) = parse_body(text)?;
+    if !is_body(&node) {
         return None;
     }
     let mut fields = Vec::new();
     flatten(lines, "body", &node, &mut fields);
     let span = lines.span_of(node.raw);
+    fields.extend(format_fields("json", truncated, span));
     ctx.emit(EventKind::Body, span, fields);
     let end_rel = span.end - lines.base;
     let last = lines.line_at(end_rel.saturating_sub(1));
@@ -690,6 +1026,79 @@ mod tests {
         let n = parse_value("{\"a\\é\": 1, \"p\": \"C:\\日本\\x\"}").unwrap();
         assert!(n.get("aé").is_some());
         assert_eq!(n.get("p").unwrap().as_str(), Some("C:日本x"));
+    }
+
+    use super::super::parse_chunk;
+    use super::super::tests::chunk;
+
+    /// (value, the input bytes its span covers) of a field of the parse.
+    fn field<'t>(text: &'t str, name: &str) -> Option<(String, &'t str)> {
+        parse_chunk(&chunk(text)).iter().find_map(|e| {
+            e.field(name)
+                .map(|f| (f.value.to_string(), &text[f.span.start..f.span.end]))
+        })
+    }
+
+    #[test]
+    fn bodies_after_a_prefix() {
+        for line in [
+            "2024-05-01 ERROR api: response body: {\"error\":\"invalid_grant\"}\n",
+            "Error calling GetUser: {\"error\":\"invalid_grant\"}\n",
+            "mytool error: 401 - {\"error\":\"invalid_grant\"}\n",
+            "[api] 401 Unauthorized: [{\"error\":\"invalid_grant\"}]\n",
+            "resp=b'{\"error\": \"invalid_grant\"}'\n",
+        ] {
+            let (v, at) = field(line, "body.error").unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(
+                (v.as_str(), at),
+                ("invalid_grant", "invalid_grant"),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn escaped_bodies_point_at_their_own_bytes() {
+        let t = r#"msg="{\n  \"message\": \"Token \\\"x\\\" expired\",\n  \"code\": \"token.expired\"\n}" status=401"#;
+        let (v, at) = field(t, "body.code").unwrap();
+        assert_eq!((v.as_str(), at), ("token.expired", "token.expired"));
+        let (v, at) = field(t, "body.message").unwrap();
+        assert_eq!(v, "Token \"x\" expired");
+        assert_eq!(at, r#"Token \\\"x\\\" expired"#);
+        // Escaped twice: a JSON string inside a JSON string inside a line.
+        let t = r#"detail: "{\"body\":\"{\\\"error\\\":\\\"invalid_client\\\"}\"}""#;
+        assert!(
+            parse_chunk(&chunk(t))
+                .iter()
+                .all(|e| e.fields.iter().all(|f| {
+                    let s = &t[f.span.start..f.span.end];
+                    !s.is_empty() && t.is_char_boundary(f.span.start)
+                }))
+        );
+    }
+
+    #[test]
+    fn bodies_over_lines_with_a_repeated_prefix() {
+        let t = "10:00:00.123 ERROR [api] response: {\n10:00:00.124 ERROR [api]   \"error\": \"invalid_client\",\n10:00:00.124 ERROR [api]   \"error_description\": \"bad secret\"\n10:00:00.125 ERROR [api] }\n10:00:01.000 INFO  [api] retrying\n";
+        let (v, at) = field(t, "body.error").unwrap();
+        assert_eq!((v.as_str(), at), ("invalid_client", "invalid_client"));
+        let (_, at) = field(t, "body.error_description").unwrap();
+        assert_eq!(at, "bad secret");
+        let t = "api-1  | {\napi-1  |   \"error\": \"invalid_grant\"\napi-1  | }\n";
+        assert_eq!(field(t, "body.error").unwrap().1, "invalid_grant");
+    }
+
+    #[test]
+    fn not_bodies() {
+        for t in [
+            "config loaded {retries: 3}\n",
+            "templating {{name}} done\n",
+            "set {} to empty\n",
+            "\"error\": null, \"errors\": []\n",
+            "{\"result\": \"ok\", \"error\": null, \"errors\": []}\n",
+        ] {
+            assert!(field(t, "body.error").is_none(), "{t}");
+        }
     }
 
     #[test]

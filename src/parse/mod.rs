@@ -1,6 +1,6 @@
 //! Stage 2, parse: turns a chunk of text into events (request lines, status
-//! lines, headers, JSON bodies, exceptions, log records), each field carrying
-//! the byte span it came from.
+//! lines, headers, bodies, exceptions, log records), each field carrying the
+//! byte span it came from.
 //!
 //! Every format is a small [`LineParser`] tried in order at each line; the
 //! first that recognises the line emits events and says how many lines it
@@ -10,26 +10,51 @@
 //!
 //! Formats, one file each: [`http`] (raw HTTP, curl `-v`, urllib3 DEBUG, curl
 //! command lines), [`curl_trace`] (`--trace-ascii`), [`pyhttp`] (http.client
-//! debuglevel), [`traceback`] (Python chained tracebacks), [`stack`] (Java and .NET stack
-//! traces with `Caused by:`), [`node`] (Node/undici/axios errors and
-//! `util.inspect` dumps), [`exception`] (one-line client errors, SDK
-//! `ApiException`), [`appline`] (status stated in app log prose), [`record`]
-//! (JSON-lines logs), [`json`] (bodies), [`har`] (HAR documents), plus
-//! [`jwt`] and [`time`] used by the incident stage.
+//! debuglevel), [`traceback`] (Python chained tracebacks), [`stack`] (Java and
+//! .NET stack traces with `Caused by:`), [`node`] (Node/undici/axios errors
+//! and `util.inspect` dumps), [`go`], [`tool`] (Terraform's box), [`pwsh`]
+//! (PowerShell error records), [`dotnet`] (`HttpResponseMessage` dumps),
+//! [`browser`] (console lines), [`jvm`] (Java/OkHttp response and header
+//! dumps, OkHttp logging), [`exception`] (one-line client errors, SDK
+//! `ApiException`), [`appline`] (status stated in app log prose), [`markup`]
+//! (XML and HTML bodies), [`signal`] (failures written as text), [`record`]
+//! (JSON-lines logs), [`json`] (bodies anywhere), [`har`] (HAR documents),
+//! plus [`mapped`] (text with a map back to the input), [`logprefix`],
+//! [`jwt`] and [`time`].
+//!
+//! What the incident stage gets: a failure stated as text is an
+//! [`EventKind::Exception`] (`exception.message`, `exception.type` when
+//! known, and whatever it reveals: `status`, `reason`, `url`, `method`,
+//! `exception.code`, and an OAuth pair as `body.error` /
+//! `body.error_description`); a body is an [`EventKind::Body`] whose fields
+//! are `body`, `body.<path>`, `body.format` (`json`, `xml`, `html`, `text`),
+//! `body.truncated` when it was cut, and for an HTML page `html.title`,
+//! `html.h1` and the `status`/`reason` its title states. Spans always point
+//! at the user's bytes (through escapes and stripped prefixes, see
+//! [`mapped`]).
 
 mod appline;
+mod browser;
 mod curl_trace;
+mod dotnet;
 mod exception;
 mod go;
 pub mod har;
 mod http;
 pub mod json;
+mod jvm;
 pub mod jwt;
+mod logprefix;
+pub mod mapped;
+mod markup;
 mod node;
+mod pwsh;
 mod pyhttp;
 mod record;
+mod signal;
 mod stack;
 pub mod time;
+mod tool;
 mod traceback;
 
 use crate::input::{Chunk, Span};
@@ -82,7 +107,8 @@ pub enum EventKind {
     Status,
     /// One header: field `header.<name>` or `request.header.<name>`.
     Header,
-    /// A JSON (or Python-repr) response body: fields `body`, `body.<path>`.
+    /// A response body (JSON, a Python repr, XML, an HTML page): fields
+    /// `body`, `body.<path>`, `body.format`, and see the module docs.
     Body,
     /// A request body: fields `request.body`, `form.<key>`.
     RequestBody,
@@ -212,14 +238,28 @@ pub struct Ctx {
     /// Set after a request or status line: `Name: value` lines that follow
     /// are headers until a blank line.
     pub open_message: Option<Direction>,
+    /// The open message was stated in prose (an app's `request failed:
+    /// HTTP 400`), not printed as HTTP: only header-like names follow it.
+    pub message_from_text: bool,
+    /// Headers seen in the open message.
+    pub headers_seen: usize,
     /// Set by a blank line that ends a request's headers: the next line may
     /// be the request body.
     pub request_body_next: bool,
+    /// A markup document opened at some line found no closing tag for its
+    /// root up to this line: a later opener of the same root need not
+    /// look at those lines again.
+    pub markup_unclosed: Option<(String, usize)>,
     /// The exchange a line format that interleaves noise (curl
     /// `--trace-ascii`: TLS records between request and response) is in,
     /// and whether it has seen its request yet.
     pub exchange: Option<usize>,
     pub exchange_has_request: bool,
+    /// The exchange whose response headers just ended: the next body
+    /// belongs to it (curl prints the body after `* ` lines).
+    pub body_group: Option<usize>,
+    /// What curl `-v` said about the current connection.
+    pub curl: Option<http::CurlConnection>,
     next_group: usize,
 }
 
@@ -228,11 +268,24 @@ impl Ctx {
         Ctx {
             events: Vec::new(),
             open_message: None,
+            message_from_text: false,
+            headers_seen: 0,
             request_body_next: false,
+            markup_unclosed: None,
             exchange: None,
             exchange_has_request: false,
+            body_group: None,
+            curl: None,
             next_group: 0,
         }
+    }
+
+    /// Opens a message: headers may follow. `from_text` when the status
+    /// was stated in prose rather than printed as HTTP.
+    pub fn open(&mut self, dir: Direction, from_text: bool) {
+        self.open_message = Some(dir);
+        self.message_from_text = from_text;
+        self.headers_seen = 0;
     }
 
     /// Starts a new exchange group and returns its id.
@@ -253,11 +306,15 @@ impl Ctx {
     }
 
     pub fn emit(&mut self, kind: EventKind, span: Span, fields: Vec<Field>) {
+        let group = match kind {
+            EventKind::Body => self.body_group.take(),
+            _ => None,
+        };
         self.events.push(Event {
             kind,
             span,
             fields,
-            group: None,
+            group,
         });
     }
 
@@ -280,11 +337,59 @@ impl Default for Ctx {
 /// One input format. `parse` looks at line `i` and, if it recognises it,
 /// emits events and returns how many lines it consumed (at least 1).
 pub trait LineParser {
+    /// Literals (ASCII, matched case-insensitively) of which a line must
+    /// contain at least one for this parser to claim it, so a prefilter can
+    /// skip the parser on lines that have none. A parser that claims lines
+    /// only inside a message it opened (headers, a request body) still
+    /// declares what those lines always contain (`:`, `=`, `{`). A test
+    /// holds every parser to its list over every fixture and rule example.
+    fn triggers(&self) -> &'static [&'static str];
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize>;
+
+    /// The parser's name, for test messages.
+    fn name(&self) -> &'static str {
+        std::any::type_name::<Self>()
+    }
+}
+
+/// Whether `line` contains one of `triggers` (ASCII case-insensitively).
+pub fn has_trigger(line: &str, triggers: &[&str]) -> bool {
+    triggers.iter().any(|t| {
+        let t = t.as_bytes();
+        t.is_empty()
+            || line
+                .as_bytes()
+                .windows(t.len())
+                .any(|w| w.eq_ignore_ascii_case(t))
+    })
+}
+
+/// Work counter for tests: parsers add the bytes they examine beyond the
+/// line they were given (look-ahead, body scans), so a test can show that
+/// parsing stays linear on hostile input without timing it.
+pub(crate) mod work {
+    #[cfg(test)]
+    thread_local! {
+        static WORK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    #[inline]
+    pub fn add(n: usize) {
+        #[cfg(test)]
+        WORK.with(|w| w.set(w.get() + n));
+        let _ = n;
+    }
+
+    /// The work counted on this thread since the last call.
+    #[cfg(test)]
+    pub fn take() -> usize {
+        WORK.with(|w| w.replace(0))
+    }
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 16] {
+fn parsers() -> [&'static dyn LineParser; 24] {
     [
         &http::RequestBody,
         &curl_trace::CurlTrace,
@@ -296,10 +401,18 @@ fn parsers() -> [&'static dyn LineParser; 16] {
         &node::NodeError,
         &go::GoError,
         &stack::StackTrace,
+        &tool::TerraformBox,
+        &pwsh::PowerShellError,
+        &dotnet::DotnetResponse,
+        &browser::BrowserConsole,
+        &jvm::JavaHttp,
         &exception::Exceptions,
         &appline::AppLine,
         &http::HttpMessage,
-        &appline::StatusPhrase,
+        &http::HttpHeader,
+        &markup::MarkupBody,
+        &signal::TextSignal,
+        &signal::CodeMessage,
         &record::JsonRecord,
         &json::JsonBody,
     ]
@@ -319,22 +432,35 @@ pub fn parse_chunk(chunk: &Chunk) -> Vec<Event> {
 
 /// Parses a chunk line by line with every [`LineParser`].
 fn parse_lines(chunk: &Chunk) -> Vec<Event> {
+    parse_lines_with(chunk, &mut |_, _| {})
+}
+
+/// Like [`parse_lines`], telling `on_claim` which parser (by index in
+/// [`parsers`]) claimed which line.
+fn parse_lines_with(chunk: &Chunk, on_claim: &mut dyn FnMut(usize, usize)) -> Vec<Event> {
     let lines = Lines::new(chunk);
     let mut ctx = Ctx::new();
     let parsers = parsers();
     let mut i = 0;
     while i < lines.len() {
         let line = lines.line(i);
+        work::add(line.len() + 1);
         if line.trim().is_empty() {
             ctx.request_body_next = ctx.open_message == Some(Direction::Request);
             ctx.open_message = None;
             i += 1;
             continue;
         }
-        let consumed = parsers.iter().find_map(|p| p.parse(&mut ctx, &lines, i));
+        let consumed = parsers
+            .iter()
+            .enumerate()
+            .find_map(|(k, p)| p.parse(&mut ctx, &lines, i).map(|n| (k, n)));
         ctx.request_body_next = false;
         match consumed {
-            Some(n) => i += n.max(1),
+            Some((k, n)) => {
+                on_claim(k, i);
+                i += n.max(1);
+            }
             None => {
                 // Free text ends a header block only if it is not a header.
                 i += 1;
@@ -376,6 +502,189 @@ mod tests {
         let events = parse_chunk(&chunk(text));
         let retry = events[1].field("header.retry-after").unwrap();
         assert_eq!(&text[retry.span.start..retry.span.end], "42");
+    }
+
+    /// Every text the tests know: fixtures (not the capture scripts) and
+    /// every built-in rule example.
+    fn corpus() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        for entry in walkdir::WalkDir::new(root.join("fixtures"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+        {
+            let path = entry.path();
+            if path.components().any(|c| c.as_os_str() == "capture") {
+                continue;
+            }
+            let bytes = std::fs::read(path).unwrap();
+            out.push((
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+        let report = crate::rules::load::load(&crate::rules::builtin_sources());
+        for rule in &report.rules {
+            for (k, ex) in rule.examples.iter().enumerate() {
+                out.push((format!("{} example {}", rule.id, k + 1), ex.input.clone()));
+            }
+        }
+        assert!(out.len() > 100, "corpus too small: {}", out.len());
+        out
+    }
+
+    #[test]
+    fn no_parser_claims_a_line_without_its_triggers() {
+        let parsers = parsers();
+        let mut wrong = Vec::new();
+        for (name, text) in corpus() {
+            let c = chunk(&text);
+            let lines = Lines::new(&c);
+            parse_lines_with(&c, &mut |k, i| {
+                let line = lines.line(i);
+                if !has_trigger(line, parsers[k].triggers()) {
+                    wrong.push(format!(
+                        "{name}:{}: {} claimed {line:?}",
+                        i + 1,
+                        parsers[k].name()
+                    ));
+                }
+            });
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    /// Work to parse `text` (bytes examined, look-ahead included).
+    fn work_for(text: &str) -> usize {
+        work::take();
+        let events = parse_chunk(&chunk(text));
+        std::hint::black_box(events);
+        work::take()
+    }
+
+    /// Hostile inputs, each at a full size and a quarter of it: the work
+    /// must grow in proportion (a quadratic parser would do 16 times the
+    /// work, not 4). Counted, never timed.
+    #[test]
+    fn hostile_inputs_take_linear_work() {
+        let cases: [(&str, &str, usize); 20] = [
+            ("open braces", "{\n", 40_000),
+            ("unclosed members", "{\"a\":\"x\",\n", 20_000),
+            ("tracebacks", "Traceback (most recent call last):\n", 80_000),
+            ("curl continuations", "curl \\\n", 40_000),
+            ("headers", "X-Header-Name: some value\n", 100_000),
+            ("prefixed openers", "10:00:00 ERROR body: {\n", 4_000),
+            ("prefixed arrays", "10:00:00 ERROR x: [\n", 4_000),
+            ("html openers", "<html>\n", 20_000),
+            ("xml openers", "<Error>\n", 20_000),
+            (
+                "brace runs",
+                "{\"a{\"a{\"a{\"a{\"a{\"a{\"a{\"a{\"a{\"a\n",
+                10_000,
+            ),
+            ("escaped openers", "msg=\"{\\\"a\\\": \\\"b\n", 10_000),
+            (
+                "java frames",
+                "Exception in thread \"main\" java.lang.RuntimeException: x\n\tat a.B.c(B.java:1)\n",
+                10_000,
+            ),
+            (
+                "node frames",
+                "TypeError: x\n    at f (/a.js:1:2) {\n",
+                10_000,
+            ),
+            ("cli details", "ERROR: (Denied) no\nCode: Denied\n", 10_000),
+            ("terraform box tops", "╷\n", 10_000),
+            ("unclosed terraform boxes", "╷\n│ Error: x\n", 10_000),
+            (
+                "powershell records",
+                "Invoke-RestMethod : {\"error\":\n",
+                10_000,
+            ),
+            (
+                "okhttp request lines",
+                "D/OkHttp: --> GET https://a.example/b\n",
+                10_000,
+            ),
+            ("error lines without frames", "Error: boom\n", 10_000),
+            (
+                "dotnet dumps",
+                "StatusCode: 401, ReasonPhrase: 'x', Version: 1.1, Content: C, Headers:\n{\n",
+                10_000,
+            ),
+        ];
+        for (name, unit, n) in cases {
+            let mut text = String::new();
+            if name == "headers" {
+                text.push_str("HTTP/1.1 401 Unauthorized\n");
+            }
+            let quarter = text.clone() + &unit.repeat(n / 4);
+            let full = text + &unit.repeat(n);
+            let (small, large) = (work_for(&quarter), work_for(&full));
+            assert!(
+                large <= 5 * small + 4096,
+                "{name}: work grew from {small} to {large} for 4x the input"
+            );
+        }
+    }
+
+    #[test]
+    fn a_body_over_the_cap_is_read_up_to_it_and_flagged() {
+        let mut text = String::from(
+            "{\"message\":\"missing permissions\",\"code\":\"missing.permissions\",\"status\":403,\"details\":[",
+        );
+        while text.len() < 3 * json::MAX_BODY {
+            text.push_str("{\"entityId\":\"0f6d1a52-6c2b-4d7e-9a51-3c2f7b1e8d90\"},");
+        }
+        text.push_str("{}]}\n");
+        let events = parse_chunk(&chunk(&text));
+        let body = events.iter().find(|e| e.kind == EventKind::Body).unwrap();
+        let get = |n: &str| body.field(n).map(|f| f.value.to_string());
+        assert_eq!(get("body.code").as_deref(), Some("missing.permissions"));
+        assert_eq!(get("body.truncated").as_deref(), Some("true"));
+    }
+
+    /// Multi-byte characters next to every byte of every format's sample:
+    /// no parser may slice inside one.
+    #[test]
+    fn multibyte_characters_anywhere_never_panic() {
+        let samples = [
+            "HTTP/1.1 401 Unauthorized\nWWW-Authenticate: Bearer error=\"invalid_token\"\n\n{\"error\":\"x\"}\n",
+            "> GET /x HTTP/1.1\n> Host: a.example\n< HTTP/1.1 502 Bad Gateway\n<\n<html><title>502</title></html>\n",
+            "error=invalid_grant&error_description=The+code%20expired\n",
+            "msg=\"{\\\"error\\\":\\\"invalid_client\\\"}\"\n",
+            "10:00 ERROR x: {\n10:00 ERROR x:   \"a\": 1\n10:00 ERROR x: }\n",
+            "╷\n│ Error: failed: received HTTP status 401 with response: {\"error\":\"x\"}\n╵\n",
+            "Invoke-RestMethod : {\"error\":\"x\"}\nAt line:1 char:1\n+ Invoke-RestMethod -Uri https://a.example/t -Method Post\n",
+            "D/OkHttp: <-- 401 Unauthorized https://a.example/x (3ms)\nD/OkHttp: a: b\nD/OkHttp: \nD/OkHttp: {\"e\":1}\nD/OkHttp: <-- END HTTP\n",
+            "Headers: {www-authenticate=[Bearer error=\"x\"], :status=[401]}\n",
+            "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code><Message>&amp;&#x27;</Message></Error>\n",
+            "<!DOCTYPE html><html><head><title>403 Forbidden</title></head></html>\n",
+            "[1:1:1130/1.1:INFO:CONSOLE(0)] \"Failed to load resource: the server responded with a status of 401 ()\", source: http://a.example/x (0)\n",
+            "StatusCode: 401, ReasonPhrase: 'x', Version: 1.1, Content: C, Headers:\n{\n  A: b\n}\n",
+            "{\"level\":\"error\",\"msg\":\"failed: {\\\"error\\\":\\\"x\\\"} status code 401\"}\n",
+        ];
+        for sample in samples {
+            let boundaries: Vec<usize> = (0..=sample.len())
+                .filter(|&k| sample.is_char_boundary(k))
+                .collect();
+            for &k in &boundaries {
+                for ch in ["é", "€", "😀", "\\é"] {
+                    let text = format!("{}{ch}{}", &sample[..k], &sample[k..]);
+                    let _ = parse_chunk(&chunk(&text));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn triggers_are_matched_without_case() {
+        assert!(has_trigger(
+            "requests.exceptions.HTTPError: x",
+            &["exception"]
+        ));
+        assert!(!has_trigger("all good", &["error", "HTTP/"]));
     }
 
     #[test]

@@ -8,11 +8,14 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::exception::facts_from_message;
+use super::exception::{facts_from_message, message_fields};
 use super::json::{Json, Node, detached_body_fields, flatten, parse_inspect};
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
 pub struct NodeError;
+
+/// Lines an error message may take before its first frame.
+const MAX_MESSAGE_LINES: usize = 64;
 
 fn header_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -38,20 +41,43 @@ fn is_node_frame(line: &str) -> bool {
 }
 
 impl LineParser for NodeError {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["Error", "Exception"]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i).trim_end();
         let caps = header_re().captures(line)?;
-        if !(i + 1 < lines.len() && is_node_frame(lines.line(i + 1))) {
+        // The message may run over several lines (a body or page put in
+        // it); the frames come after it.
+        let mut first_frame = i + 1;
+        while first_frame < lines.len()
+            && first_frame - i <= MAX_MESSAGE_LINES
+            && !is_node_frame(lines.line(first_frame))
+        {
+            super::work::add(lines.line(first_frame).len() + 1);
+            first_frame += 1;
+        }
+        if !(first_frame < lines.len() && is_node_frame(lines.line(first_frame))) {
             return None;
         }
         let class = caps.name("class")?;
         let ty = caps.name("name").unwrap_or(class);
         let mut fields = vec![lines.str_field("exception.type", ty.as_str())];
         if let Some(msg) = caps.name("msg") {
-            fields.push(lines.str_field("exception.message", msg.as_str()));
-            fields.extend(facts_from_message(lines, msg.as_str()));
+            // The whole message, verbatim: from its start on the first line
+            // to the end of its last line.
+            let last_msg = (i..first_frame)
+                .rev()
+                .find(|&k| !lines.line(k).trim().is_empty())
+                .unwrap_or(i);
+            let start = lines.span_of(msg.as_str()).start - lines.base;
+            let end = lines.bounds[last_msg].1;
+            let whole = lines.text[start..end].trim_end();
+            fields.push(lines.str_field("exception.message", whole));
+            fields.extend(message_fields(lines, whole));
         }
-        let mut j = i + 1;
+        let mut j = first_frame;
         while j < lines.len() && is_node_frame(lines.line(j)) {
             j += 1;
         }

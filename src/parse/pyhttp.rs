@@ -45,6 +45,10 @@ fn unescape(s: &str) -> String {
 }
 
 impl LineParser for HttpClientDebug {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["send: ", "reply: ", "header: "]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         if let Some(rest) = line.strip_prefix("send: ") {
@@ -115,7 +119,7 @@ impl LineParser for HttpClientDebug {
                 fields.push(lines.str_field("reason", reason));
             }
             ctx.emit(EventKind::Status, lines.span_of(line), fields);
-            ctx.open_message = Some(Direction::Response);
+            ctx.open(Direction::Response, false);
             return Some(1);
         }
         if let Some(rest) = line.strip_prefix("header: ") {

@@ -2,7 +2,9 @@
 //! (`msg`, `level`, `ts`, …). Well-known keys are mapped to the common fact
 //! names; every key is also kept as `record.<path>`.
 
-use super::json::{Json, Node, detached_body_fields, flatten, parse_value};
+use super::json::{
+    Json, Node, body_in_string, flatten, format_fields, parse_value, string_content,
+};
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
 /// A JSON line is a log record only with one of these: `message` alone is
@@ -54,6 +56,19 @@ const MAPPING: [(&str, &[&str]); 5] = [
 
 const BODY_KEYS: [&str; 5] = ["response_body", "body", "response", "data", "response.data"];
 
+/// String fields whose text may state the failure (a message with a status,
+/// an OAuth pair, an error code) or carry the body after a prefix.
+const MESSAGE_KEYS: [&str; 8] = [
+    "msg",
+    "message",
+    "error",
+    "err",
+    "error_message",
+    "errorMessage",
+    "detail",
+    "exception",
+];
+
 fn lookup<'n, 'a>(node: &'n Node<'a>, dotted: &str) -> Option<&'n Node<'a>> {
     dotted.split('.').try_fold(node, |n, key| n.get(key))
 }
@@ -61,6 +76,10 @@ fn lookup<'n, 'a>(node: &'n Node<'a>, dotted: &str) -> Option<&'n Node<'a>> {
 pub struct JsonRecord;
 
 impl LineParser for JsonRecord {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["{"]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i).trim();
         if !(line.starts_with('{') && line.ends_with('}')) {
@@ -75,8 +94,8 @@ impl LineParser for JsonRecord {
             let Some(value) = keys.iter().find_map(|k| lookup(&node, k)) else {
                 continue;
             };
-            // An `error` object is a body, not an error code.
-            if matches!(value.json, Json::Object(_) | Json::Array(_)) {
+            // An `error` object is a body, not an error code; `null` is no value.
+            if matches!(value.json, Json::Object(_) | Json::Array(_) | Json::Null) {
                 continue;
             }
             let mut v = value.scalar_value();
@@ -91,21 +110,64 @@ impl LineParser for JsonRecord {
                 span: lines.span_of(value.value_text()),
             });
         }
+        let mut has_body = false;
         for key in BODY_KEYS {
             let Some(body) = lookup(&node, key) else {
                 continue;
             };
             match &body.json {
-                Json::Object(_) | Json::Array(_) => flatten(lines, "body", body, &mut fields),
-                // A body logged as a JSON string: parse what is inside it.
-                // Spans inside an escaped string cannot be mapped back
-                // exactly; the fields point at the whole string instead.
-                Json::Str(s) if s.trim_start().starts_with('{') => {
-                    fields.extend(detached_body_fields(s, lines.span_of(body.value_text())))
+                Json::Object(_) | Json::Array(_) => {
+                    flatten(lines, "body", body, &mut fields);
+                    let span = lines.span_of(body.raw);
+                    fields.extend(format_fields("json", false, span));
                 }
+                // A body logged as a JSON string: parse what is inside it,
+                // spans mapped back through the escapes.
+                Json::Str(_) => match body_in_string(lines, body) {
+                    Some(found) => fields.extend(found),
+                    None => continue,
+                },
                 _ => continue,
             }
+            has_body = true;
             break;
+        }
+        // An informational record reports normal flow (see signal.rs).
+        let informational = ["level", "severity", "lvl"].iter().any(|k| {
+            node.get(k).and_then(Node::as_str).is_some_and(|l| {
+                matches!(
+                    l.to_ascii_lowercase().as_str(),
+                    "info" | "debug" | "trace" | "notice"
+                )
+            })
+        });
+        for key in MESSAGE_KEYS {
+            if informational {
+                break;
+            }
+            let Some(value) = node.get(key) else { continue };
+            let Some(mapped) = string_content(lines, value) else {
+                continue;
+            };
+            let whole = lines.span_of(value.value_text());
+            if !has_body && let Some(found) = body_in_string(lines, value) {
+                fields.extend(found);
+                has_body = true;
+            }
+            let signals = super::signal::scan_mapped(&mapped, whole);
+            if super::signal::is_signal(&signals) {
+                fields.push(Field {
+                    name: "exception.message".into(),
+                    value: Value::Str(mapped.text.clone()),
+                    span: whole,
+                });
+                for f in signals {
+                    if !fields.iter().any(|g| g.name == f.name) {
+                        fields.push(f);
+                    }
+                }
+                break;
+            }
         }
         // The record's time, normalised (ISO 8601 or epoch seconds/ms).
         let time_key = ["@timestamp", "timestamp", "time", "ts", "datetime", "date"]
@@ -130,5 +192,47 @@ impl LineParser for JsonRecord {
         fields.extend(all.into_iter().skip(1));
         ctx.emit(EventKind::Record, lines.span_of(line), fields);
         Some(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse_chunk;
+    use super::super::tests::chunk;
+
+    fn field_text<'t>(text: &'t str, name: &str) -> Option<(String, &'t str)> {
+        parse_chunk(&chunk(text)).iter().find_map(|e| {
+            e.field(name)
+                .map(|f| (f.value.to_string(), &text[f.span.start..f.span.end]))
+        })
+    }
+
+    #[test]
+    fn escaped_body_points_at_its_own_bytes() {
+        let t = r#"{"level":"error","msg":"request failed","body":"{\"error\":\"invalid_client\",\"error_description\":\"Client \\\"x\\\" disabled\"}"}"#;
+        let (v, at) = field_text(t, "body.error").unwrap();
+        assert_eq!((v.as_str(), at), ("invalid_client", "invalid_client"));
+        let (v, at) = field_text(t, "body.error_description").unwrap();
+        assert_eq!(v, "Client \"x\" disabled");
+        assert_eq!(at, r#"Client \\\"x\\\" disabled"#);
+    }
+
+    #[test]
+    fn message_with_prefix_and_signal() {
+        let t = r#"{"ts":"2024-05-01T10:00:00Z","level":"error","message":"Error calling GetUser: {\"message\":\"Authorization has been denied\",\"code\":\"unauthorized\"}"}"#;
+        let (v, at) = field_text(t, "body.code").unwrap();
+        assert_eq!((v.as_str(), at), ("unauthorized", "unauthorized"));
+        let t = r#"{"level":"warn","msg":"token refresh failed: status code 401 from https://login.example.com/token"}"#;
+        assert_eq!(field_text(t, "status").unwrap().0, "401");
+        assert_eq!(
+            field_text(t, "url").unwrap().1,
+            "https://login.example.com/token"
+        );
+        // A record that states no failure gains nothing; nor does one
+        // logged at an informational level.
+        let t = r#"{"level":"warn","msg":"fetched 401 users"}"#;
+        assert!(field_text(t, "exception.message").is_none());
+        let t = r#"{"level":"info","msg":"retrying after status code 429"}"#;
+        assert!(field_text(t, "status").is_none());
     }
 }

@@ -56,6 +56,10 @@ fn cause_start(line: &str) -> Option<usize> {
 }
 
 impl LineParser for StackTrace {
+    fn triggers(&self) -> &'static [&'static str] {
+        super::exception::TRIGGERS
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let first = lines.line(i);
         let next = (i + 1 < lines.len()).then(|| lines.line(i + 1));

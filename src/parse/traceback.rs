@@ -32,6 +32,10 @@ fn next_non_blank(lines: &Lines, mut k: usize) -> usize {
 }
 
 impl LineParser for PythonTraceback {
+    fn triggers(&self) -> &'static [&'static str] {
+        &[HEADER]
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         if !lines.line(i).trim_end().ends_with(HEADER) {
             return None;

@@ -109,8 +109,9 @@ fn header(w: &mut Writer, incident: &Incident) {
         w.line(&format!("{} {}", p.dim("──"), p.bold(&headline)));
         w.line(&format!("   {place}"));
     }
-    if !incident.repeats.is_empty() {
-        let n = incident.repeats.len();
+    if incident.repeat_count > 0 {
+        // `repeats` keeps the first places; the count is exact.
+        let n = incident.repeat_count;
         let places: Vec<String> = incident
             .repeats
             .iter()
@@ -133,6 +134,9 @@ fn header(w: &mut Writer, incident: &Incident) {
             "   ",
             "   ",
         );
+    }
+    for note in &incident.notes {
+        w.para(&format!("note: {}", visible(note)), "   ", "   ");
     }
 }
 

@@ -45,9 +45,15 @@ pub fn render_incidents(ctx: &ReportCtx) -> String {
             last_line,
             visible(&ctx.masker.string(&inc.headline()))
         ));
-        if !inc.repeats.is_empty() {
-            let lines: Vec<String> = inc.repeats.iter().map(|l| l.line.to_string()).collect();
-            out.push_str(&format!("  repeats at line {}\n", lines.join(", ")));
+        if inc.repeat_count > 0 {
+            out.push_str(&format!(
+                "  repeats {} more time(s): {}\n",
+                inc.repeat_count,
+                inc.repeat_places(|s| ctx.source_name(s), usize::MAX)
+            ));
+        }
+        for note in &inc.notes {
+            out.push_str(&format!("  note: {note}\n"));
         }
         for (name, values) in inc.facts.iter() {
             if name == "text" {

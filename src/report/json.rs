@@ -77,6 +77,8 @@ pub struct IncidentOut {
     repeats: usize,
     repeated_at: Vec<PlaceOut>,
     explained: bool,
+    /// A later 2xx of the same method and URL: a retry got past it.
+    recovered: bool,
 }
 
 #[derive(Serialize)]
@@ -198,7 +200,7 @@ fn incident(ctx: &ReportCtx, index: usize) -> IncidentOut {
         error: s("error"),
         exception: s("exception.type"),
         headline: m(&i.headline()),
-        repeats: i.repeats.len(),
+        repeats: i.repeat_count,
         repeated_at: i
             .repeats
             .iter()
@@ -213,6 +215,7 @@ fn incident(ctx: &ReportCtx, index: usize) -> IncidentOut {
             .diagnoses
             .iter()
             .any(|d| d.incident == Some(index)),
+        recovered: i.recovered.is_some(),
     }
 }
 

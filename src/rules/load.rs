@@ -593,7 +593,7 @@ impl<'s> FileLoader<'s> {
                     self.report(
                         "provider::bad-regex",
                         0..0,
-                        format!("invalid `token_path` regex: {e}"),
+                        format!("invalid provider data: {e}"),
                         "in this file",
                         None,
                     );

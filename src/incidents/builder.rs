@@ -1,0 +1,823 @@
+//! The incident builder: a state machine fed one chunk's events in input
+//! order that hands out finished exchanges.
+//!
+//! It keeps a few open drafts. Each draft carries a summary (status, URL,
+//! method, the kinds of events in it, its ties, whether anything in it
+//! failed), so deciding where an event belongs looks at the summaries only,
+//! never back at the events: the work per event is bounded, and a run of a
+//! million adjacent lines costs a million small steps. A draft keeps at most
+//! [`MAX_EVENTS`] events as evidence and notes when more were left out.
+//!
+//! Where an event goes, first match wins:
+//! 1. a document parser's exchange (HAR entry) by its group;
+//! 2. a draft it is tied to: the same request or correlation id (names in
+//!    `rules/providers.toml`), or the same URL of a request still waiting
+//!    for its outcome (concurrent requests interleaved in one log);
+//! 3. the draft the previous event went to, when the event continues it;
+//! 4. else a new draft.
+//!
+//! Boundaries: a successful exchange never takes in a later failure (only
+//! its own headers and body, and an error about that body); an error line
+//! that repeats one the draft already has is a new occurrence (so repeats
+//! are counted, then folded); a new request after a complete one is a new
+//! exchange (a retry), unless it restates the same exchange on one line
+//! (urllib3's access line after http.client's debug lines).
+
+use crate::facts::{Facts, Line};
+use crate::incidents::{Incident, MAX_REPEAT_PLACES, classify, context};
+use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
+use crate::parse::{Event, EventKind, Value, jwt};
+use crate::providers::Providers;
+
+/// Events further apart than this many lines are not one exchange, unless
+/// something ties them. Generous enough to span a Python traceback between
+/// a printed body and its exception.
+const MAX_GAP: usize = 15;
+/// A body or an error joins a successful exchange only this close to it.
+const SUCCESS_GAP: usize = 3;
+/// How long a tied draft or a request still waiting for its outcome stays
+/// open for events tied to it, in lines.
+const TIE_WINDOW: usize = 500;
+/// Open drafts at once; the oldest is finished when there would be more.
+const MAX_OPEN: usize = 16;
+/// Events kept per draft as evidence (the summary still sees every event).
+pub const MAX_EVENTS: usize = 256;
+/// Lines and bytes of an incident's excerpt.
+const MAX_EXCERPT_LINES: usize = 2_000;
+const MAX_EXCERPT_BYTES: usize = 1 << 20;
+/// Ties kept per draft.
+const MAX_TIES: usize = 8;
+
+/// What the builder hands out.
+#[derive(Debug)]
+pub enum Finished {
+    Failure(Box<Incident>),
+    Success(Success),
+}
+
+impl Finished {
+    pub fn start(&self) -> (SourceId, usize) {
+        match self {
+            Finished::Failure(i) => (i.source, i.loc.span.start),
+            Finished::Success(s) => (s.loc.source, s.loc.span.start),
+        }
+    }
+}
+
+/// A successful (2xx) exchange: what a retried failure is recovered by.
+#[derive(Debug, Clone)]
+pub struct Success {
+    pub loc: Loc,
+    pub method: Option<String>,
+    /// Not every log names the URL of a success (`attempt 2 -> 200 OK`).
+    pub url: Option<String>,
+}
+
+/// Kinds of events present in a draft, as a bit set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Kinds(u16);
+
+impl Kinds {
+    fn bit(kind: EventKind) -> u16 {
+        1 << match kind {
+            EventKind::Request => 0,
+            EventKind::Status => 1,
+            EventKind::Header => 2,
+            EventKind::Body => 3,
+            EventKind::RequestBody => 4,
+            EventKind::Exception => 5,
+            EventKind::Record => 6,
+            EventKind::Host => 7,
+        }
+    }
+    fn add(&mut self, kind: EventKind) {
+        self.0 |= Self::bit(kind);
+    }
+    fn has(self, kind: EventKind) -> bool {
+        self.0 & Self::bit(kind) != 0
+    }
+    /// Every kind present is one of `kinds`.
+    fn only(self, kinds: &[EventKind]) -> bool {
+        let mask: u16 = kinds.iter().map(|k| Self::bit(*k)).fold(0, |a, b| a | b);
+        self.0 & !mask == 0
+    }
+}
+
+/// What one event says, read once.
+#[derive(Debug, Default)]
+struct Summary {
+    status: Option<f64>,
+    url: Option<String>,
+    method: Option<String>,
+    exception_type: Option<String>,
+    exception_code: Option<String>,
+    ties: Vec<String>,
+    failing: bool,
+}
+
+impl Summary {
+    fn of(event: &Event, providers: &Providers) -> Self {
+        let mut s = Summary::default();
+        if event.kind == EventKind::Exception {
+            s.failing = true;
+        }
+        for f in &event.fields {
+            match f.name.as_str() {
+                "status" => s.status = s.status.or(f.value.as_num()),
+                "url" => {
+                    s.url = s
+                        .url
+                        .take()
+                        .or_else(|| f.value.as_str().map(str::to_string))
+                }
+                "method" => {
+                    s.method = s
+                        .method
+                        .take()
+                        .or_else(|| f.value.as_str().map(str::to_string))
+                }
+                "exception.type" => s.exception_type = Some(f.value.to_string()),
+                "exception.code" => s.exception_code = Some(f.value.to_string()),
+                name => {
+                    if providers.is_tie(name) {
+                        let v = f.value.to_string();
+                        if !v.is_empty() && v.len() <= 200 {
+                            s.ties.push(v);
+                        }
+                    }
+                }
+            }
+            if !s.failing && field_fails(&f.name, &f.value, providers) {
+                s.failing = true;
+            }
+        }
+        s
+    }
+}
+
+/// Whether one field, on its own, says that something failed.
+pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> bool {
+    let num_fails = || value.as_num().is_some_and(|n| (400.0..600.0).contains(&n));
+    let text = || match value {
+        Value::Str(s) => {
+            let t = s.trim();
+            !t.is_empty() && !matches!(t, "null" | "None" | "false" | "False" | "0" | "[]" | "{}")
+        }
+        Value::Num(n) => *n != 0.0,
+    };
+    match name {
+        "status" | "body.status" | "body.statusCode" | "body.status_code" => num_fails(),
+        // `code` is a status number in some bodies and an error code in others.
+        "body.code" => match value {
+            Value::Num(_) => num_fails(),
+            Value::Str(s) if s.trim().parse::<f64>().is_ok() => num_fails(),
+            Value::Str(_) => text(),
+        },
+        "body.ok" => matches!(value.to_string().as_str(), "false" | "False"),
+        "exception.type" | "exception.message" | "error" => text(),
+        "body" => providers.is_html_error_page(&value.to_string()),
+        _ => {
+            let Some(key) = name.strip_prefix("body.") else {
+                return false;
+            };
+            let head = key.split('.').next().unwrap_or(key);
+            matches!(
+                head,
+                "error"
+                    | "errors"
+                    | "error_description"
+                    | "errorCode"
+                    | "errorSummary"
+                    | "error_codes"
+                    | "fault"
+                    | "__type"
+                    | "Error"
+                    | "Errors"
+            ) && text()
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Draft {
+    events: Vec<Event>,
+    /// Events seen but not kept (over [`MAX_EVENTS`]).
+    dropped: usize,
+    kinds: Kinds,
+    last_line: usize,
+    status: Option<f64>,
+    url: Option<String>,
+    method: Option<String>,
+    /// (type, code) of each exception event, to tell a repeat from a layer.
+    exceptions: Vec<(Option<String>, Option<String>)>,
+    ties: Vec<String>,
+    failing: bool,
+    /// A request and its status were told on one line (an access log line).
+    access_line: bool,
+    /// The URL as that line wrote it.
+    access_url: Option<String>,
+    /// The document parser's exchange (HAR entry) this draft is.
+    group: Option<usize>,
+    /// Order of the last event added, to find the draft events continue.
+    touched: u64,
+}
+
+impl Draft {
+    fn has(&self, kind: EventKind) -> bool {
+        self.kinds.has(kind)
+    }
+
+    fn is_success(&self) -> bool {
+        !self.failing && self.status.is_some_and(|s| s < 400.0)
+    }
+
+    /// The same exchange may still be told again (before its body or error).
+    fn restates(&self) -> bool {
+        self.has(EventKind::Request)
+            && !self.has(EventKind::Body)
+            && !self.has(EventKind::Exception)
+    }
+
+    /// A one-line request and status next may tell this same exchange
+    /// again: an access line after the debug lines of the exchange, or after
+    /// an exception that gave the status but not the URL (an SDK's error,
+    /// then urllib3's line for the same call).
+    fn may_be_restated(&self) -> bool {
+        (self.restates() && self.has(EventKind::Status))
+            || (self.has(EventKind::Exception)
+                && !self.has(EventKind::Request)
+                && self.url.is_none()
+                && self.status.is_some())
+    }
+
+    /// A request still waiting for its outcome.
+    fn awaiting(&self) -> bool {
+        self.has(EventKind::Request)
+            && !self.has(EventKind::Status)
+            && !self.has(EventKind::Exception)
+    }
+
+    fn conflicts(&self, s: &Summary) -> bool {
+        let url = matches!((&self.url, &s.url), (Some(a), Some(b)) if !same_resource(a, b));
+        let status = matches!((self.status, s.status), (Some(a), Some(b)) if a != b);
+        let method =
+            matches!((&self.method, &s.method), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
+        url || status || method
+    }
+
+    /// An exception this draft already has: the same failure told again.
+    fn repeats_exception(&self, s: &Summary) -> bool {
+        self.exceptions.iter().any(|(t, c)| {
+            (t.is_some() && *t == s.exception_type)
+                || (c.is_some() && s.exception_code.is_some() && *c != s.exception_code)
+        })
+    }
+
+    fn window(&self) -> usize {
+        if !self.ties.is_empty() || self.awaiting() {
+            TIE_WINDOW
+        } else {
+            MAX_GAP
+        }
+    }
+
+    fn add(&mut self, event: Event, s: Summary, last_line: usize, touched: u64) {
+        if self.kinds == Kinds::default() {
+            self.group = event.group;
+        }
+        if event.kind == EventKind::Status
+            && let Some(req) = self
+                .events
+                .last()
+                .filter(|e| e.kind == EventKind::Request && e.span == event.span)
+        {
+            self.access_line = true;
+            self.access_url = req
+                .field("url")
+                .and_then(|f| f.value.as_str())
+                .map(str::to_string);
+        }
+        self.kinds.add(event.kind);
+        self.last_line = self.last_line.max(last_line);
+        self.touched = touched;
+        self.status = self.status.or(s.status);
+        if self.url.is_none() {
+            self.url = s.url;
+        }
+        if self.method.is_none() {
+            self.method = s.method;
+        }
+        if event.kind == EventKind::Exception && self.exceptions.len() < MAX_EVENTS {
+            self.exceptions.push((s.exception_type, s.exception_code));
+        }
+        for t in s.ties {
+            if self.ties.len() < MAX_TIES && !self.ties.contains(&t) {
+                self.ties.push(t);
+            }
+        }
+        self.failing |= s.failing;
+        if self.events.len() < MAX_EVENTS {
+            self.events.push(event);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+/// Two URLs name the same resource when one (minus query) is a suffix of the
+/// other: a log may give a bare path where the exception gives the full URL.
+pub(crate) fn same_resource(a: &str, b: &str) -> bool {
+    let strip = |u: &str| {
+        let u = u.split(['?', '#']).next().unwrap_or(u);
+        u.trim_end_matches('/').to_string()
+    };
+    let (a, b) = (strip(a), strip(b));
+    !a.is_empty() && !b.is_empty() && (a == b || a.ends_with(&b) || b.ends_with(&a))
+}
+
+/// Whether `event` continues `d`, the draft the previous event went to.
+fn continues(d: &Draft, event: &Event, s: &Summary, line: usize) -> bool {
+    if d.group.is_some() && event.kind != EventKind::Exception {
+        // After a grouped exchange only a client error continues it (curl's
+        // `curl: (35) …` after its trace).
+        return false;
+    }
+    let gap = line.saturating_sub(d.last_line);
+    if gap > MAX_GAP || d.conflicts(s) {
+        return false;
+    }
+    if d.is_success() {
+        // A success takes its own headers and body, and an error about that
+        // body (a JSON decode error, an SDK raising on `ok: false`), never a
+        // later failure.
+        let own = match event.kind {
+            EventKind::Header => true,
+            EventKind::Body => gap <= SUCCESS_GAP,
+            EventKind::Exception => {
+                (d.has(EventKind::Body) && gap <= SUCCESS_GAP)
+                    || (s.url.is_some() && d.url.is_some())
+            }
+            _ => false,
+        };
+        if !own {
+            return false;
+        }
+    }
+    match event.kind {
+        // A request continues what came before it (a curl command line and
+        // its body, the connection line before it), or restates a request
+        // that has no outcome yet (`curl -v`'s `> POST /x` after the
+        // command line).
+        EventKind::Request => {
+            d.kinds.only(&[EventKind::Host, EventKind::RequestBody])
+                || (d.restates() && !d.has(EventKind::Status) && s.url.is_some())
+        }
+        // Or the same status told again before the body (an app's `request
+        // failed: 400 {…}` after urllib3's access line).
+        EventKind::Status => {
+            (!d.has(EventKind::Status) && !d.has(EventKind::Body))
+                || (d.restates() && d.status.is_some())
+        }
+        EventKind::Header => gap <= 1,
+        EventKind::Body => !d.has(EventKind::Body),
+        EventKind::RequestBody => !d.has(EventKind::RequestBody) && !d.has(EventKind::Status),
+        EventKind::Exception => !d.repeats_exception(s),
+        EventKind::Record | EventKind::Host => false,
+    }
+}
+
+/// Whether an event tied to `d` (same id, or same URL while `d` waits for
+/// its outcome) may join it.
+fn joins_tied(d: &Draft, event: &Event, s: &Summary) -> bool {
+    if d.conflicts(s) || (d.is_success() && event.kind != EventKind::Header) {
+        return false;
+    }
+    match event.kind {
+        EventKind::Status => !d.has(EventKind::Status),
+        EventKind::Body => !d.has(EventKind::Body),
+        EventKind::Exception => !d.repeats_exception(s),
+        EventKind::Record | EventKind::Header => true,
+        EventKind::Request => d.kinds.only(&[EventKind::Host, EventKind::Record]),
+        EventKind::RequestBody | EventKind::Host => false,
+    }
+}
+
+/// The JWTs of a chunk, in order: (absolute offset, token).
+pub(crate) type Jwts<'c> = Vec<(usize, &'c str)>;
+
+/// What finishing a draft needs from its chunk.
+pub(crate) struct ChunkCx<'c> {
+    pub chunk: &'c Chunk,
+    pub index: &'c LineIndex,
+    pub providers: &'c Providers,
+    pub jwts: Jwts<'c>,
+}
+
+/// The state machine: events of one chunk in, finished exchanges out.
+pub struct Builder<'c> {
+    cx: ChunkCx<'c>,
+    open: Vec<Draft>,
+    /// A request that may restate the last draft's exchange on one line; it
+    /// is decided when the next event shows whether its status is on the
+    /// same line.
+    pending: Option<(Event, usize, usize)>,
+    clock: u64,
+    /// Finished exchanges not yet handed out: drafts finish out of order
+    /// when several are open, and are handed out sorted by start.
+    done: Vec<Finished>,
+    /// What the last finished failure said, while it is the last of `done`:
+    /// a draft that says exactly the same is folded into it right away,
+    /// without building its facts (a retry loop of identical lines).
+    last_failure: Option<(Fingerprint, usize)>,
+    /// Steps taken (drafts looked at, events and fields handled): what
+    /// tests measure to show the work per event is bounded.
+    work: u64,
+}
+
+/// Every field of a draft's events, without places.
+type Fingerprint = Vec<(EventKind, String, Value)>;
+
+fn fingerprint(d: &Draft) -> Fingerprint {
+    d.events
+        .iter()
+        .flat_map(|e| {
+            e.fields
+                .iter()
+                .map(move |f| (e.kind, f.name.clone(), f.value.clone()))
+        })
+        .collect()
+}
+
+impl<'c> Builder<'c> {
+    pub fn new(chunk: &'c Chunk, index: &'c LineIndex, providers: &'c Providers) -> Self {
+        let jwts = jwt::find_all(&chunk.text)
+            .map(|(p, t)| (chunk.offset + p, t))
+            .collect();
+        Builder {
+            cx: ChunkCx {
+                chunk,
+                index,
+                providers,
+                jwts,
+            },
+            open: Vec::new(),
+            pending: None,
+            clock: 0,
+            done: Vec::new(),
+            last_failure: None,
+            work: 0,
+        }
+    }
+
+    /// Takes one event; exchanges that can no longer grow are appended to
+    /// `out`, in input order, once no earlier draft is still open.
+    pub fn push(&mut self, event: Event, out: &mut Vec<Finished>) {
+        let (first, _) = self.cx.index.position(event.span.start);
+        let (last, _) = self
+            .cx
+            .index
+            .position(event.span.end.saturating_sub(1).max(event.span.start));
+        if let Some((req, rf, rl)) = self.pending.take() {
+            let same_line = event.kind == EventKind::Status && event.span == req.span;
+            if same_line {
+                let ss = Summary::of(&event, self.cx.providers);
+                let sr = Summary::of(&req, self.cx.providers);
+                // The same exchange told on one line by another layer (an
+                // app's `GET /x -> 400` after urllib3's access line names
+                // the URL differently); the same line again is a new attempt.
+                let restated = self.current().is_some_and(|i| {
+                    let d = &self.open[i];
+                    d.may_be_restated()
+                        && (!d.access_line || d.access_url != sr.url)
+                        && !d.conflicts(&sr)
+                        && !d.conflicts(&ss)
+                        && rf.saturating_sub(d.last_line) <= MAX_GAP
+                });
+                self.expire(rf);
+                let i = match self.current().filter(|_| restated) {
+                    Some(i) => i,
+                    None => self.open_draft(),
+                };
+                self.clock += 1;
+                self.open[i].add(req, sr, rl, self.clock);
+                self.clock += 1;
+                self.open[i].add(event, ss, last, self.clock);
+                self.hand_out(out);
+                return;
+            }
+            self.place(req, rf, rl);
+        }
+        if event.kind == EventKind::Request
+            && event.group.is_none()
+            && self
+                .current()
+                .is_some_and(|i| self.open[i].may_be_restated())
+        {
+            self.pending = Some((event, first, last));
+            return;
+        }
+        self.place(event, first, last);
+        self.hand_out(out);
+    }
+
+    /// Steps taken so far (see the field).
+    pub fn work(&self) -> u64 {
+        self.work
+    }
+
+    /// Finishes every open draft: the chunk is over.
+    pub fn finish(&mut self, out: &mut Vec<Finished>) {
+        if let Some((req, f, l)) = self.pending.take() {
+            self.place(req, f, l);
+        }
+        let open = std::mem::take(&mut self.open);
+        for d in open {
+            self.close(d);
+        }
+        self.done.sort_by_key(Finished::start);
+        out.append(&mut self.done);
+    }
+
+    /// Index of the draft the last event went to.
+    fn current(&self) -> Option<usize> {
+        self.open
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, d)| d.touched)
+            .map(|(i, _)| i)
+    }
+
+    fn open_draft(&mut self) -> usize {
+        if self.open.len() >= MAX_OPEN {
+            let oldest = self
+                .open
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, d)| d.touched)
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            let d = self.open.swap_remove(oldest);
+            self.close(d);
+        }
+        self.open.push(Draft::default());
+        self.open.len() - 1
+    }
+
+    /// Finishes drafts that nothing can reach any more from `line` on.
+    fn expire(&mut self, line: usize) {
+        let mut i = 0;
+        while i < self.open.len() {
+            let d = &self.open[i];
+            if d.group.is_none() && line > d.last_line + d.window() {
+                let d = self.open.swap_remove(i);
+                self.close(d);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn place(&mut self, event: Event, first: usize, last: usize) {
+        self.work += 1 + self.open.len() as u64;
+        self.expire(first);
+        let s = Summary::of(&event, self.cx.providers);
+        let before = self.current().map(|i| self.open[i].touched);
+        let target = self.pick(&event, &s, first);
+        let i = match target {
+            Some(i) => i,
+            None => self.open_draft(),
+        };
+        self.clock += 1;
+        self.open[i].add(event, s, last, self.clock);
+        // A draft that stopped being the current one can only still grow
+        // by what ties to it; without ties it is finished now.
+        if let Some(b) = before.and_then(|t| self.open.iter().position(|d| d.touched == t))
+            && self.open[b].ties.is_empty()
+            && !self.open[b].awaiting()
+        {
+            let d = self.open.swap_remove(b);
+            self.close(d);
+        }
+    }
+
+    fn pick(&self, event: &Event, s: &Summary, line: usize) -> Option<usize> {
+        if let Some(g) = event.group {
+            return self.open.iter().position(|d| d.group == Some(g));
+        }
+        let newest_first = || {
+            let mut order: Vec<usize> = (0..self.open.len()).collect();
+            order.sort_by_key(|&i| std::cmp::Reverse(self.open[i].touched));
+            order
+        };
+        if !s.ties.is_empty()
+            && let Some(i) = newest_first().into_iter().find(|&i| {
+                let d = &self.open[i];
+                d.group.is_none()
+                    && d.ties.iter().any(|t| s.ties.contains(t))
+                    && joins_tied(d, event, s)
+            })
+        {
+            return Some(i);
+        }
+        let current = self.current();
+        if let Some(i) = current
+            && continues(&self.open[i], event, s, line)
+        {
+            return Some(i);
+        }
+        if let Some(url) = &s.url
+            && matches!(
+                event.kind,
+                EventKind::Exception | EventKind::Status | EventKind::Record
+            )
+        {
+            return newest_first().into_iter().find(|&i| {
+                let d = &self.open[i];
+                // A grouped exchange (curl's) takes only an error by URL.
+                Some(i) != current
+                    && (d.group.is_none() || event.kind == EventKind::Exception)
+                    && d.awaiting()
+                    && d.url.as_deref().is_some_and(|u| same_resource(u, url))
+                    && joins_tied(d, event, s)
+            });
+        }
+        None
+    }
+
+    /// Hands out finished exchanges that no open draft precedes.
+    fn hand_out(&mut self, out: &mut Vec<Finished>) {
+        if self.done.is_empty() {
+            return;
+        }
+        let oldest_open = self
+            .open
+            .iter()
+            .filter_map(|d| d.events.first().map(|e| e.span.start))
+            .chain(self.pending.as_ref().map(|(e, _, _)| e.span.start))
+            .min()
+            .unwrap_or(usize::MAX);
+        self.done.sort_by_key(Finished::start);
+        let mut ready = self
+            .done
+            .iter()
+            .take_while(|f| f.start().1 < oldest_open)
+            .count();
+        // The last failure stays while later drafts may repeat it.
+        if let Some((_, at)) = &self.last_failure
+            && self.done[..ready].iter().any(|f| f.start().1 == *at)
+        {
+            ready = self.done.iter().take_while(|f| f.start().1 < *at).count();
+        }
+        out.extend(self.done.drain(..ready));
+    }
+
+    fn close(&mut self, d: Draft) {
+        self.work += d
+            .events
+            .iter()
+            .map(|e| 1 + e.fields.len() as u64)
+            .sum::<u64>();
+        if d.failing && !d.events.is_empty() {
+            let print = fingerprint(&d);
+            if let Some((last, at)) = &self.last_failure
+                && *last == print
+                && let Some(Finished::Failure(prev)) = self
+                    .done
+                    .iter_mut()
+                    .find(|f| matches!(f, Finished::Failure(i) if i.loc.span.start == *at))
+                && d.events[0].span.start >= prev.end
+            {
+                let start = d.events.iter().map(|e| e.span.start).min().unwrap_or(0);
+                let end = d.events.iter().map(|e| e.span.end).max().unwrap_or(start);
+                prev.repeat_count += 1;
+                if prev.repeats.len() < MAX_REPEAT_PLACES {
+                    prev.repeats.push(
+                        self.cx
+                            .index
+                            .loc(self.cx.chunk.source, Span::new(start, start)),
+                    );
+                }
+                prev.end = prev.end.max(end);
+                prev.end_line = prev.end_line.max(d.last_line);
+                return;
+            }
+            if let Some(f) = finish(&self.cx, d) {
+                self.last_failure = Some((print, f.start().1));
+                self.done.push(f);
+            }
+            return;
+        }
+        if let Some(f) = finish(&self.cx, d) {
+            self.done.push(f);
+            self.last_failure = None;
+        }
+    }
+}
+
+/// A finished draft: a failure becomes an incident, a 2xx a success;
+/// anything else (a request with no outcome, a 3xx) is dropped.
+fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
+    if d.events.is_empty() {
+        return None;
+    }
+    let source = cx.chunk.source;
+    let first = d.events.iter().map(|e| e.span.start).min()?;
+    let last = d.events.iter().map(|e| e.span.end).max()?;
+    if !d.failing {
+        let status = d.status?;
+        if !(200.0..300.0).contains(&status) {
+            return None;
+        }
+        return Some(Finished::Success(Success {
+            loc: cx.index.loc(source, Span::new(first, last)),
+            method: d.method,
+            url: d.url,
+        }));
+    }
+    let mut facts = Facts::default();
+    for e in &d.events {
+        for f in &e.fields {
+            // A value told again (a restated request, a chain's causes) once.
+            if facts.get(&f.name).iter().any(|v| v.value == f.value) {
+                continue;
+            }
+            facts.push(
+                f.name.clone(),
+                f.value.clone(),
+                Some(cx.index.loc(source, f.span)),
+            );
+        }
+    }
+    let loc = cx.index.loc(source, Span::new(first, first));
+    let (excerpt, cut) = excerpt(cx.chunk, cx.index, first, last);
+    let mut notes = Vec::new();
+    if d.dropped > 0 || cut {
+        let kept = d.events.len();
+        let all = kept + d.dropped;
+        let mut note = format!(
+            "evidence capped: {} event(s) and lines {}–{} kept",
+            kept,
+            excerpt.number,
+            excerpt.number + excerpt.text.matches('\n').count()
+        );
+        if d.dropped > 0 {
+            note.push_str(&format!(
+                " ({all} events in this exchange, up to line {})",
+                d.last_line
+            ));
+        }
+        notes.push(note);
+    }
+    facts.push(
+        "text",
+        Value::Str(excerpt.text.clone()),
+        Some(cx.index.loc(
+            source,
+            Span::new(excerpt.offset, excerpt.offset + excerpt.text.len()),
+        )),
+    );
+    context::incident_time(&mut facts, cx.chunk, cx.index, first);
+    context::token_facts(&mut facts, cx, first, &excerpt);
+    classify::classify(&mut facts, cx.providers);
+    Some(Finished::Failure(Box::new(Incident {
+        source,
+        loc,
+        facts,
+        excerpt,
+        repeats: Vec::new(),
+        repeat_count: 0,
+        recovered: None,
+        notes,
+        end: last,
+        end_line: d.last_line,
+    })))
+}
+
+/// Whole lines from `first` to `last`, capped in lines and bytes; whether
+/// it was cut.
+fn excerpt(chunk: &Chunk, index: &LineIndex, first: usize, last: usize) -> (Line, bool) {
+    let text = &chunk.text;
+    let rel_start = text[..first - chunk.offset]
+        .rfind('\n')
+        .map_or(0, |p| p + 1);
+    let rel_end = text[last - chunk.offset..]
+        .find('\n')
+        .map_or(text.len(), |p| last - chunk.offset + p);
+    let mut end = rel_end.min(rel_start + MAX_EXCERPT_BYTES);
+    if let Some((n, _)) = text[rel_start..end]
+        .match_indices('\n')
+        .nth(MAX_EXCERPT_LINES - 1)
+    {
+        end = rel_start + n;
+    }
+    let end = text.floor_char_boundary(end);
+    (
+        Line {
+            source: chunk.source,
+            offset: chunk.offset + rel_start,
+            number: index.position(chunk.offset + rel_start).0,
+            text: text[rel_start..end].to_string(),
+        },
+        end < rel_end,
+    )
+}

@@ -1,0 +1,846 @@
+//! The derived facts of a failing exchange: URL parts, endpoint kind,
+//! provider and region, the primary `error` and every `error.code`, every
+//! human-readable `message`, the parsed `WWW-Authenticate` challenge, the
+//! body's format and an HTML page's title, `Retry-After` in seconds, and the
+//! client that printed it. Provider knowledge comes from
+//! `rules/providers.toml`; nothing here names a provider.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::facts::{FactValue, Facts};
+use crate::input::{Loc, Span};
+use crate::parse::{Value, time};
+use crate::providers::Providers;
+
+/// Derives url parts, endpoint kind, provider, region, error codes,
+/// messages, challenge, body format, retry delay and client.
+pub fn classify(facts: &mut Facts, providers: &Providers) {
+    url_facts(facts, providers);
+    if let Some(host) = facts.first("url.host").cloned()
+        && let Some(m) = providers.lookup_host(&host.value.to_string())
+    {
+        facts.push("provider", Value::Str(m.provider.id.clone()), host.loc);
+        facts.push("provider.source", Value::Str("host".into()), host.loc);
+        if let Some(r) = m.region {
+            facts.push("region", Value::Str(r.id.clone()), host.loc);
+            facts.push("region.domain", Value::Str(r.domain.clone()), host.loc);
+            if let Some(sdk) = &r.sdk {
+                facts.push("region.sdk", Value::Str(sdk.clone()), host.loc);
+            }
+        }
+    }
+    primary_error(facts);
+    // A bare body that states its status (Genesys error bodies do) stands in
+    // for the missing status line.
+    if facts.get("status").is_empty()
+        && let Some(v) = facts.first("body.status").cloned()
+        && v.value
+            .as_num()
+            .is_some_and(|n| (100.0..600.0).contains(&n))
+    {
+        facts.push("status", Value::Num(v.value.as_num().unwrap_or(0.0)), v.loc);
+    }
+    if let Some(body) = facts.first("request.body").cloned() {
+        let text = body.value.to_string();
+        if !text.trim_start().starts_with('{') {
+            for (k, v) in url::form_urlencoded::parse(text.as_bytes()) {
+                facts.push(format!("form.{k}"), Value::Str(v.into_owned()), body.loc);
+            }
+        }
+    }
+    body_format(facts);
+    messages(facts);
+    error_codes(facts, providers);
+    vocabulary_provider(facts, providers);
+    challenges(facts);
+    retry_after(facts);
+    if let Some((client, loc)) = detect_client(facts) {
+        facts.push("client", Value::Str(client.into()), loc);
+    }
+}
+
+/// `url` made absolute, its parts, and `endpoint`.
+fn url_facts(facts: &mut Facts, providers: &Providers) {
+    // A bare path plus a host (curl's `Host:` header or `Connected to`) is a URL.
+    if let Some(url) = facts.first("url").cloned() {
+        let text = url.value.to_string();
+        if text.starts_with('/') {
+            let host = facts
+                .first("request.header.host")
+                .or_else(|| facts.first("url.host"))
+                .cloned();
+            if let Some(host) = host {
+                let full = format!("https://{}{}", host.value, text);
+                facts.remove("url");
+                facts.push("url", Value::Str(full), url.loc);
+            }
+        }
+    }
+    if let Some(url) = facts.first("url").cloned() {
+        let text = url.value.to_string();
+        let (host, path, query) = split_url(&text);
+        let sub = |part: &str| {
+            url.loc.map(|loc| {
+                // Point at the part inside the URL when the URL is verbatim.
+                let pos = text.find(part).filter(|_| loc.span.len() == text.len());
+                match pos {
+                    Some(p) => Loc {
+                        span: Span::new(loc.span.start + p, loc.span.start + p + part.len()),
+                        column: loc.column + p,
+                        ..loc
+                    },
+                    None => loc,
+                }
+            })
+        };
+        if let Some(host) = &host {
+            let loc = sub(host);
+            facts.push_default("url.host", Value::Str(host.clone()), loc);
+        }
+        if let Some(path) = &path {
+            facts.push("url.path", Value::Str(path.clone()), sub(path));
+        }
+        if let Some(q) = &query {
+            facts.push("url.query", Value::Str(q.clone()), sub(q));
+        }
+        let endpoint = match &path {
+            Some(p) if providers.is_token_path(p) => "token",
+            _ => "api",
+        };
+        let loc = path.as_deref().map(sub).unwrap_or(url.loc);
+        facts.push("endpoint", Value::Str(endpoint.into()), loc);
+    } else if let Some(call) = facts
+        .first("exception.call")
+        .filter(|c| c.value.to_string().ends_with("_token"))
+        .cloned()
+    {
+        // An SDK's token helper (`get_client_credentials_token`).
+        facts.push("endpoint", Value::Str("token".into()), call.loc);
+    } else {
+        facts.push("endpoint", Value::Str("unknown".into()), None);
+    }
+}
+
+/// `error`: the body's `error`, else `code`, else `errorCode`, else a
+/// record's error.
+fn primary_error(facts: &mut Facts) {
+    let error = ["body.error", "body.code", "body.errorCode", "error"]
+        .iter()
+        .find_map(|k| {
+            facts
+                .first(k)
+                .filter(|v| !matches!(v.value, Value::Str(ref s) if s.starts_with('{')))
+                .cloned()
+        });
+    if let Some(e) = error
+        && facts.get("error").is_empty()
+    {
+        facts.push("error", e.value, e.loc);
+    }
+}
+
+fn html_title_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?is)<title[^>]*>(.*?)</title\s*>").expect("title regex"))
+}
+
+fn html_h1_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?is)<h1[^>]*>(.*?)</h1\s*>").expect("h1 regex"))
+}
+
+/// `json`, `xml`, `html` or `text`, from the body's first characters.
+pub(crate) fn format_of(body: &str) -> &'static str {
+    let t = body.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    let head: String = t.chars().take(256).collect::<String>().to_ascii_lowercase();
+    if t.starts_with(['{', '[']) {
+        "json"
+    } else if head.starts_with("<!doctype html")
+        || head.starts_with("<html")
+        || (head.starts_with('<')
+            && ["<head", "<body", "<title", "<h1", "<center>", "<p>"]
+                .iter()
+                .any(|tag| head.contains(tag)))
+    {
+        "html"
+    } else if head.starts_with("<?xml") || head.starts_with('<') {
+        "xml"
+    } else {
+        "text"
+    }
+}
+
+/// `body.format`, `html.title`, and an HTML page's `<h1>` as a message. The
+/// format comes from the body, else from the response's Content-Type.
+fn body_format(facts: &mut Facts) {
+    // The parser may have read these already (it sees bodies inside other
+    // text); only what it did not say is derived here.
+    if let Some(body) = facts.first("body").cloned() {
+        let text = body.value.to_string();
+        let format = match facts.str("body.format") {
+            Some(f) => f.to_string(),
+            None => {
+                let f = format_of(&text);
+                facts.push("body.format", Value::Str(f.into()), body.loc);
+                f.to_string()
+            }
+        };
+        if format == "html" {
+            if facts.get("html.title").is_empty()
+                && let Some((title, span)) = inner_text(html_title_re(), &text)
+            {
+                let loc = narrow(body.loc, &text, span);
+                facts.push("html.title", Value::Str(title), loc);
+            }
+            if facts.get("html.h1").is_empty()
+                && let Some((h1, span)) = inner_text(html_h1_re(), &text)
+            {
+                let loc = narrow(body.loc, &text, span);
+                facts.push("html.h1", Value::Str(h1), loc);
+            }
+        }
+        return;
+    }
+    if let Some(ct) = facts.first("header.content-type").cloned() {
+        let v = ct.value.to_string().to_ascii_lowercase();
+        let format = if v.contains("html") {
+            "html"
+        } else if v.contains("json") {
+            "json"
+        } else if v.contains("xml") {
+            "xml"
+        } else if v.starts_with("text/") {
+            "text"
+        } else {
+            return;
+        };
+        facts.push("body.format", Value::Str(format.into()), ct.loc);
+    }
+}
+
+/// The whitespace-collapsed, entity-decoded text of group 1, and where
+/// group 1 is in `text`.
+fn inner_text(re: &Regex, text: &str) -> Option<(String, (usize, usize))> {
+    let c = re.captures(text)?;
+    let g = c.get(1)?;
+    let tags = strip_tags(g.as_str());
+    let clean = decode_entities(&tags.split_whitespace().collect::<Vec<_>>().join(" "));
+    (!clean.is_empty()).then_some((clean, (g.start(), g.end())))
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' if depth > 0 => depth -= 1,
+            c if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn decode_entities(s: &str) -> String {
+    s.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The location of `range` inside a value read verbatim at `loc`.
+fn narrow(loc: Option<Loc>, text: &str, (start, end): (usize, usize)) -> Option<Loc> {
+    let loc = loc?;
+    if loc.span.len() != text.len() {
+        return Some(loc);
+    }
+    let before = &text[..start];
+    let (line, column) = match before.rfind('\n') {
+        Some(nl) => (loc.line + before.matches('\n').count(), start - nl),
+        None => (loc.line, loc.column + start),
+    };
+    Some(Loc {
+        source: loc.source,
+        span: Span::new(loc.span.start + start, loc.span.start + end),
+        line,
+        column,
+    })
+}
+
+/// A body path with array indices replaced by `*`: `errors.*.message`.
+fn shape(path: &str) -> String {
+    path.split('.')
+        .map(|p| {
+            if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) {
+                "*"
+            } else {
+                p
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Body paths (after `body.`) whose string is a human-readable message.
+const MESSAGE_PATHS: &[&str] = &[
+    "message",
+    "Message",
+    "error_description",
+    "error.message",
+    "error.Message",
+    "errorSummary",
+    "errorMessage",
+    "error_message",
+    "errors.*.message",
+    "errors.*.detail",
+    "error.errors.*.message",
+    "*.message",
+    "detail",
+    "detail.*.msg",
+    "title",
+    "description",
+    "Error.Message",
+    "fault.faultstring",
+];
+
+/// Body paths whose value is an error code, as written.
+const CODE_PATHS: &[&str] = &[
+    "error",
+    "code",
+    "error.code",
+    "error.status",
+    "error.type",
+    "errorCode",
+    "error_codes.*",
+    "error.details.*.reason",
+    "error.errors.*.reason",
+    "Code",
+    "Error.Code",
+    "__type",
+    "*.errorCode",
+    "errors.*.type",
+    "errors.*.code",
+    "errors.*.extensions.code",
+];
+
+/// Record keys that hold a log line's message; taken only from error-level
+/// records.
+const RECORD_MESSAGE_KEYS: &[&str] = &["record.msg", "record.message", "record.error"];
+
+fn is_error_level(facts: &Facts) -> bool {
+    ["record.level", "record.severity", "record.levelname"]
+        .iter()
+        .filter_map(|k| facts.str(k))
+        .any(|l| {
+            matches!(
+                l.to_ascii_lowercase().as_str(),
+                "error" | "err" | "fatal" | "critical" | "crit" | "alert" | "emerg" | "panic"
+            )
+        })
+}
+
+/// Every value of `facts` whose name (minus `body.`) has one of `shapes`.
+fn body_values(facts: &Facts, shapes: &[&str]) -> Vec<FactValue> {
+    facts
+        .iter()
+        .filter_map(|(name, vals)| {
+            let path = name.strip_prefix("body.")?;
+            let s = shape(path);
+            shapes.contains(&s.as_str()).then_some(vals)
+        })
+        .flatten()
+        .cloned()
+        .collect()
+}
+
+/// Words with spaces, not a code and not a JSON object or array.
+fn is_prose(s: &str) -> bool {
+    let t = s.trim();
+    !t.starts_with(['{', '[']) && t.contains(char::is_whitespace)
+}
+
+/// `message`: every human-readable error message of the incident.
+fn messages(facts: &mut Facts) {
+    let mut found: Vec<FactValue> = Vec::new();
+    for name in ["exception.message", "exception.cause.message"] {
+        found.extend(facts.get(name).iter().cloned());
+    }
+    for v in body_values(facts, MESSAGE_PATHS) {
+        if matches!(v.value, Value::Str(_)) {
+            found.push(v);
+        }
+    }
+    // `{"error": "Invalid API key provided"}`: prose where a code would be.
+    found.extend(
+        facts
+            .get("body.error")
+            .iter()
+            .filter(|v| is_prose(&v.value.to_string()))
+            .cloned(),
+    );
+    found.extend(facts.get("html.title").iter().cloned());
+    found.extend(facts.get("html.h1").iter().cloned());
+    if let Some(body) = facts.first("body").cloned()
+        && facts.str("body.format") == Some("xml")
+    {
+        found.extend(xml_element(&body, "Message"));
+    }
+    if is_error_level(facts) {
+        for k in RECORD_MESSAGE_KEYS {
+            found.extend(
+                facts
+                    .get(k)
+                    .iter()
+                    .filter(|v| matches!(v.value, Value::Str(_)))
+                    .cloned(),
+            );
+        }
+    }
+    push_unique(facts, "message", found);
+}
+
+/// `<Code>…</Code>`-style elements of an XML body (AWS error documents),
+/// when the parser did not give them as `body.*` fields.
+fn xml_element(body: &FactValue, name: &str) -> Vec<FactValue> {
+    let text = body.value.to_string();
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(s) = text[from..].find(&open) {
+        let start = from + s + open.len();
+        let Some(e) = text[start..].find(&close) else {
+            break;
+        };
+        let inner = text[start..start + e].trim();
+        if !inner.is_empty() && !inner.contains('<') {
+            out.push(FactValue {
+                value: Value::Str(decode_entities(inner)),
+                loc: narrow(body.loc, &text, (start, start + e)),
+            });
+        }
+        from = start + e + close.len();
+        if out.len() >= 8 {
+            break;
+        }
+    }
+    out
+}
+
+/// `error.code`: every error code of the incident, as written, plus codes
+/// that providers' vocabulary finds in messages (`AADSTS50126`) and codes
+/// providers give as numbers under a prefix (`error_codes: [50126]`).
+fn error_codes(facts: &mut Facts, providers: &Providers) {
+    let mut found: Vec<FactValue> = Vec::new();
+    for v in body_values(facts, CODE_PATHS) {
+        let text = v.value.to_string();
+        // An object or a sentence is not a code.
+        if text.is_empty() || text.starts_with(['{', '[']) || is_prose(&text) {
+            continue;
+        }
+        found.push(v);
+    }
+    for (path, prefix) in providers.prefixed_codes() {
+        let vals = body_values(facts, &[path]);
+        for v in vals {
+            if let Some(n) = v.value.as_num() {
+                found.push(FactValue {
+                    value: Value::Str(format!("{prefix}{}", Value::Num(n))),
+                    loc: v.loc,
+                });
+            }
+        }
+    }
+    if let Some(body) = facts.first("body").cloned()
+        && facts.str("body.format") == Some("xml")
+    {
+        found.extend(xml_element(&body, "Code"));
+    }
+    found.extend(facts.get("exception.code").iter().cloned());
+    found.extend(facts.get("error").iter().cloned());
+    // Codes inside messages: provider vocabulary with a `code` group.
+    let texts: Vec<FactValue> = facts
+        .get("message")
+        .iter()
+        .chain(facts.get("body.error").iter())
+        .cloned()
+        .collect();
+    for v in texts {
+        let text = v.value.to_string();
+        for (code, range) in providers.codes_in(&text) {
+            found.push(FactValue {
+                value: Value::Str(code),
+                loc: narrow(v.loc, &text, range),
+            });
+        }
+    }
+    push_unique(facts, "error.code", found);
+}
+
+/// `provider` from vocabulary when no host named it: the provider whose
+/// vocabulary matches earliest in the incident's text.
+fn vocabulary_provider(facts: &mut Facts, providers: &Providers) {
+    if !facts.get("provider").is_empty() {
+        return;
+    }
+    let Some(text) = facts.first("text").cloned() else {
+        return;
+    };
+    let t = text.value.to_string();
+    let Some((provider, range)) = providers.by_vocabulary(&t) else {
+        return;
+    };
+    let loc = narrow(text.loc, &t, range);
+    facts.push("provider", Value::Str(provider.to_string()), loc);
+    facts.push("provider.source", Value::Str("vocabulary".into()), loc);
+}
+
+fn push_unique(facts: &mut Facts, name: &str, values: Vec<FactValue>) {
+    for v in values {
+        let text = v.value.to_string();
+        if text.trim().is_empty() || facts.get(name).iter().any(|o| o.value.to_string() == text) {
+            continue;
+        }
+        facts.push(name, v.value, v.loc);
+    }
+}
+
+/// One challenge of a `WWW-Authenticate` header (RFC 7235 §2.1, §4.1).
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Challenge {
+    pub scheme: String,
+    pub params: Vec<(String, String)>,
+}
+
+/// Parses a `WWW-Authenticate` value: `Bearer realm="x", error="y", Basic
+/// realm="z"` is two challenges. A token68 (`Negotiate abc==`) is kept as a
+/// parameter named `token68`. Malformed input yields what could be read.
+pub(crate) fn parse_challenges(value: &str) -> Vec<Challenge> {
+    let b = value.as_bytes();
+    let is_tchar = |c: u8| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+    let is_t68 = |c: u8| c.is_ascii_alphanumeric() || b"-._~+/".contains(&c);
+    let skip = |i: &mut usize, set: &[u8]| {
+        while *i < b.len() && set.contains(&b[*i]) {
+            *i += 1;
+        }
+    };
+    let token_end = |mut i: usize| {
+        while i < b.len() && is_tchar(b[i]) {
+            i += 1;
+        }
+        i
+    };
+    let mut out: Vec<Challenge> = Vec::new();
+    let mut i = 0;
+    'challenges: while i < b.len() {
+        skip(&mut i, b" \t,");
+        let start = i;
+        i = token_end(i);
+        if i == start {
+            // Not a token: skip one byte, so malformed input cannot loop.
+            i += 1;
+            continue;
+        }
+        let mut c = Challenge {
+            scheme: value[start..i].to_string(),
+            params: Vec::new(),
+        };
+        skip(&mut i, b" \t");
+        // A token68 right after the scheme, ending the challenge.
+        let mut j = i;
+        while j < b.len() && is_t68(b[j]) {
+            j += 1;
+        }
+        let word_end = j;
+        skip(&mut j, b"=");
+        let mut k = j;
+        skip(&mut k, b" \t");
+        if word_end > i && (k >= b.len() || b[k] == b',') {
+            c.params.push(("token68".into(), value[i..j].to_string()));
+            out.push(c);
+            i = k;
+            continue;
+        }
+        // `name = value` parameters until a token that is not one (the next
+        // challenge's scheme).
+        loop {
+            skip(&mut i, b" \t,");
+            let name_start = i;
+            let name_end = token_end(i);
+            let mut eq = name_end;
+            skip(&mut eq, b" \t");
+            if name_end == name_start || eq >= b.len() || b[eq] != b'=' {
+                out.push(c);
+                if name_end == name_start && i < b.len() {
+                    i += 1;
+                } else {
+                    i = name_start;
+                }
+                continue 'challenges;
+            }
+            let mut v = eq + 1;
+            skip(&mut v, b" \t");
+            let (val, next) = if v < b.len() && b[v] == b'"' {
+                quoted(value, v)
+            } else {
+                let mut e = v;
+                while e < b.len() && !b" \t,".contains(&b[e]) {
+                    e += 1;
+                }
+                (value[v..e].to_string(), e)
+            };
+            c.params
+                .push((value[name_start..name_end].to_ascii_lowercase(), val));
+            i = next;
+            if i >= b.len() {
+                out.push(c);
+                break 'challenges;
+            }
+        }
+    }
+    out
+}
+
+/// A quoted-string starting at `at` (the opening quote): its unescaped
+/// content and the index after the closing quote.
+fn quoted(value: &str, at: usize) -> (String, usize) {
+    let mut out = String::new();
+    let mut chars = value[at + 1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return (out, at + 1 + i + 1),
+            '\\' => {
+                if let Some((_, n)) = chars.next() {
+                    out.push(n);
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    (out, value.len())
+}
+
+/// `challenge.*`: the parsed `WWW-Authenticate` header(s).
+fn challenges(facts: &mut Facts) {
+    let headers: Vec<FactValue> = facts.get("header.www-authenticate").to_vec();
+    for h in headers {
+        for c in parse_challenges(&h.value.to_string()) {
+            facts.push(
+                "challenge.scheme",
+                Value::Str(c.scheme.to_ascii_lowercase()),
+                h.loc,
+            );
+            for (name, value) in c.params {
+                if matches!(
+                    name.as_str(),
+                    "error" | "error_description" | "scope" | "realm"
+                ) {
+                    facts.push(format!("challenge.{name}"), Value::Str(value), h.loc);
+                }
+            }
+        }
+    }
+}
+
+/// `retry_after.seconds`: `Retry-After` as delay-seconds, or an HTTP-date
+/// minus the response's `Date` (else the incident's time) (RFC 9110 §10.2.3).
+fn retry_after(facts: &mut Facts) {
+    let Some(h) = facts.first("header.retry-after").cloned() else {
+        return;
+    };
+    let text = h.value.to_string();
+    let text = text.trim();
+    let seconds = if let Ok(n) = text.parse::<f64>() {
+        Some(n)
+    } else {
+        let reference = facts
+            .str("header.date")
+            .or_else(|| facts.str("time"))
+            .and_then(time::parse_timestamp);
+        time::parse_timestamp(text)
+            .zip(reference)
+            .map(|(at, now)| (at.as_second() - now.as_second()).max(0) as f64)
+    };
+    if let Some(s) = seconds.filter(|s| *s >= 0.0) {
+        facts.push("retry_after.seconds", Value::Num(s), h.loc);
+    }
+}
+
+/// (host, path, query) of an absolute URL or a path.
+fn split_url(text: &str) -> (Option<String>, Option<String>, Option<String>) {
+    if let Ok(u) = url::Url::parse(text) {
+        let path = Some(u.path().to_string());
+        return (
+            u.host_str().map(str::to_string),
+            path,
+            u.query().map(str::to_string),
+        );
+    }
+    // A scheme-less or truncated URL: take it apart by hand.
+    let rest = text.split_once("://").map_or(text, |(_, r)| r);
+    let (before_q, query) = match rest.split_once('?') {
+        Some((a, q)) => (a, Some(q.to_string())),
+        None => (rest, None),
+    };
+    if text.starts_with('/') {
+        return (None, Some(before_q.to_string()), query);
+    }
+    match before_q.split_once('/') {
+        Some((host, path)) => (Some(host.to_string()), Some(format!("/{path}")), query),
+        None => (Some(before_q.to_string()), None, query),
+    }
+}
+
+/// Which HTTP client printed this, from exception types and User-Agent.
+fn detect_client(facts: &Facts) -> Option<(&'static str, Option<Loc>)> {
+    let by_type: [(&str, &str); 11] = [
+        ("PureCloudPlatformClientV2.", "genesys-python-sdk"),
+        ("requests.", "python-requests"),
+        ("urllib3.", "urllib3"),
+        ("urllib.error.", "python-urllib"),
+        ("curl: (", "curl"),
+        ("AxiosError", "axios"),
+        ("java.", "java"),
+        ("javax.", "java"),
+        ("System.Net.", "dotnet"),
+        ("HttpRequestException", "dotnet"),
+        ("TaskCanceledException", "dotnet"),
+    ];
+    for v in facts.get("exception.type") {
+        let t = v.value.to_string();
+        if let Some((_, c)) = by_type
+            .iter()
+            .find(|(p, _)| t.starts_with(p) || t == p.trim_end_matches('.'))
+        {
+            return Some((c, v.loc));
+        }
+    }
+    if let Some(v) = facts.first("exception.call") {
+        return Some(("genesys-python-sdk", v.loc));
+    }
+    // undici's `TypeError: fetch failed`, axios' own message.
+    for v in facts.get("exception.message") {
+        let m = v.value.to_string();
+        if m == "fetch failed" {
+            return Some(("node-fetch", v.loc));
+        }
+        if m.starts_with("Request failed with status code ") {
+            return Some(("axios", v.loc));
+        }
+    }
+    let by_agent: [(&str, &str); 6] = [
+        ("PureCloud SDK", "genesys-sdk"),
+        ("python-requests", "python-requests"),
+        ("curl/", "curl"),
+        ("axios", "axios"),
+        ("node", "node"),
+        ("Java-http-client", "java"),
+    ];
+    if let Some(v) = facts.first("request.header.user-agent") {
+        let ua = v.value.to_string();
+        if let Some((_, c)) = by_agent.iter().find(|(p, _)| ua.contains(p)) {
+            return Some((c, v.loc));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(c: &Challenge) -> Vec<(&str, &str)> {
+        c.params
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn bearer_challenge_with_quoted_params() {
+        let cs = parse_challenges(
+            r#"Bearer realm="example", error="invalid_token", error_description="The access token expired""#,
+        );
+        assert_eq!(cs.len(), 1);
+        assert_eq!(cs[0].scheme, "Bearer");
+        assert_eq!(
+            params(&cs[0]),
+            vec![
+                ("realm", "example"),
+                ("error", "invalid_token"),
+                ("error_description", "The access token expired")
+            ]
+        );
+    }
+
+    #[test]
+    fn several_challenges_and_token68() {
+        let cs = parse_challenges(r#"Negotiate abc123==, Basic realm="okta", charset="UTF-8""#);
+        assert_eq!(cs.len(), 2);
+        assert_eq!(cs[0].scheme, "Negotiate");
+        assert_eq!(params(&cs[0]), vec![("token68", "abc123==")]);
+        assert_eq!(cs[1].scheme, "Basic");
+        assert_eq!(
+            params(&cs[1]),
+            vec![("realm", "okta"), ("charset", "UTF-8")]
+        );
+    }
+
+    #[test]
+    fn bare_scheme_unquoted_and_escaped_values() {
+        let cs = parse_challenges(r#"Bearer"#);
+        assert_eq!(cs.len(), 1);
+        assert!(cs[0].params.is_empty());
+        let cs = parse_challenges(r#"Bearer error=invalid_token, error_description="say \"hi\"""#);
+        assert_eq!(
+            params(&cs[0]),
+            vec![
+                ("error", "invalid_token"),
+                ("error_description", "say \"hi\"")
+            ]
+        );
+        // Malformed input never loops or panics.
+        for bad in ["=", ",,,", "\"", "Bearer =", "Bearer realm=\"open", "é=ü"] {
+            let _ = parse_challenges(bad);
+        }
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(format_of("  {\"a\":1}"), "json");
+        assert_eq!(format_of("<!DOCTYPE html><html>"), "html");
+        assert_eq!(
+            format_of("<html>\n<head><title>502 Bad Gateway</title></head>"),
+            "html"
+        );
+        assert_eq!(
+            format_of("<?xml version=\"1.0\"?><Error><Code>X</Code></Error>"),
+            "xml"
+        );
+        assert_eq!(format_of("<Error><Code>X</Code></Error>"), "xml");
+        assert_eq!(format_of("Bad Gateway"), "text");
+    }
+
+    #[test]
+    fn title_is_cleaned() {
+        let (t, _) = inner_text(
+            html_title_re(),
+            "<html><head><title>\n  Attention Required! | Cloud &amp; Co\n</title>",
+        )
+        .unwrap();
+        assert_eq!(t, "Attention Required! | Cloud & Co");
+    }
+
+    #[test]
+    fn shapes_replace_indices() {
+        assert_eq!(shape("errors.0.message"), "errors.*.message");
+        assert_eq!(shape("0.errorCode"), "*.errorCode");
+        assert_eq!(shape("error.code"), "error.code");
+    }
+}

@@ -1,0 +1,231 @@
+//! Across chunks and sources: folds repeats of the same failure into its
+//! first occurrence as they come, and marks a failure recovered when the
+//! same method and URL later succeeded.
+
+use std::collections::HashMap;
+
+use crate::incidents::builder::same_resource;
+use crate::incidents::{Finished, Incident, MAX_REPEAT_PLACES, Success};
+use crate::parse::Value;
+
+/// How many earlier incidents of the same kind a possible quote (a cut-off
+/// restatement of an earlier failure) is compared with.
+const QUOTE_WINDOW: usize = 256;
+
+/// Method, status, exception type: what must agree for two failures to be
+/// the same.
+type Kind = [Option<String>; 3];
+
+/// Takes finished exchanges in input order; gives the incidents, folded.
+#[derive(Default)]
+pub struct Collector {
+    kept: Vec<Incident>,
+    exact: HashMap<(Kind, Option<String>, Option<String>), usize>,
+    by_kind: HashMap<Kind, Vec<usize>>,
+    /// Failures not (or no longer) recovered, by (source, URL path).
+    awaiting: HashMap<(usize, String), Vec<usize>>,
+    /// The failure pushed last, while no success came after it: for the
+    /// success that follows it when one of the two does not name its URL.
+    last: Option<usize>,
+}
+
+/// The next exchange after a failure, a success within this many lines,
+/// with a URL missing on one side, is taken for its retry (`attempt 1
+/// failed: fetch failed` … `attempt 2: GET … -> 200`).
+const RETRY_GAP: usize = 30;
+
+fn text(inc: &Incident, name: &str) -> Option<String> {
+    inc.facts.first(name).map(|v| v.value.to_string())
+}
+
+/// The key failures and successes are matched by: the URL's path, without
+/// query, fragment or trailing slash (a log may give only the path).
+fn path_key(url: &str) -> String {
+    let no_scheme = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = if url.starts_with('/') {
+        no_scheme
+    } else {
+        no_scheme.find('/').map_or("/", |p| &no_scheme[p..])
+    };
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    path.trim_end_matches('/').to_ascii_lowercase()
+}
+
+/// The host of an absolute URL.
+fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = host.split(':').next()?;
+    (!host.is_empty()).then(|| host.to_string())
+}
+
+impl Collector {
+    pub fn extend(&mut self, items: impl IntoIterator<Item = Finished>) {
+        for item in items {
+            self.push(item);
+        }
+    }
+
+    pub fn push(&mut self, item: Finished) {
+        match item {
+            Finished::Failure(inc) => self.failure(*inc),
+            Finished::Success(s) => self.success(s),
+        }
+    }
+
+    fn failure(&mut self, inc: Incident) {
+        let kind: Kind = [
+            text(&inc, "method"),
+            text(&inc, "status"),
+            text(&inc, "exception.type"),
+        ];
+        let exact_key = (kind.clone(), text(&inc, "url"), text(&inc, "error"));
+        let found = self.exact.get(&exact_key).copied().or_else(|| {
+            let candidates = self.by_kind.get(&kind)?;
+            candidates
+                .iter()
+                .rev()
+                .take(QUOTE_WINDOW)
+                .copied()
+                .find(|&k| is_repeat(&self.kept[k], &inc))
+        });
+        let index = match found {
+            Some(k) => {
+                self.last = Some(k);
+                let first = &mut self.kept[k];
+                // `inc` may itself carry repeats folded while it was built.
+                first.repeat_count += 1 + inc.repeat_count;
+                for loc in std::iter::once(inc.loc).chain(inc.repeats) {
+                    if first.repeats.len() < MAX_REPEAT_PLACES {
+                        first.repeats.push(loc);
+                    }
+                }
+                first.end = first.end.max(inc.end);
+                first.end_line = first.end_line.max(inc.end_line);
+                // Failed again after a success: not recovered (yet).
+                if first.recovered.take().is_none() {
+                    return;
+                }
+                k
+            }
+            None => {
+                let index = self.kept.len();
+                self.exact.insert(exact_key, index);
+                self.by_kind.entry(kind).or_default().push(index);
+                self.kept.push(inc);
+                index
+            }
+        };
+        if let Some(url) = self.kept[index].facts.str("url") {
+            let key = (self.kept[index].source, path_key(url));
+            self.awaiting.entry(key).or_default().push(index);
+        }
+        self.last = Some(index);
+    }
+
+    fn success(&mut self, s: Success) {
+        if let Some(url) = &s.url
+            && self.recover_by_url(&s, url)
+        {
+            self.last = None;
+            return;
+        }
+        // A URL missing on one side: the success right after the failure
+        // is its retry.
+        let Some(k) = self.last.take() else {
+            return;
+        };
+        let inc = &mut self.kept[k];
+        let urls_unknown = inc.facts.str("url").is_none() || s.url.is_none();
+        let same_method = match (inc.facts.str("method"), &s.method) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        };
+        // A host named on both sides must be the same one.
+        let success_host = s.url.as_deref().and_then(host_of);
+        let same_host = match (inc.facts.str("url.host"), success_host.as_deref()) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        };
+        if urls_unknown
+            && same_method
+            && same_host
+            && inc.recovered.is_none()
+            && inc.source == s.loc.source
+            && s.loc.span.start >= inc.end
+            && s.loc.line <= inc.end_line + RETRY_GAP
+        {
+            inc.recovered = Some(s.loc);
+        }
+    }
+
+    /// Marks the failures awaiting this success's method and URL.
+    fn recover_by_url(&mut self, s: &Success, url: &str) -> bool {
+        let key = (s.loc.source, path_key(url));
+        let Some(waiting) = self.awaiting.get_mut(&key) else {
+            return false;
+        };
+        let kept = &mut self.kept;
+        let before = waiting.len();
+        waiting.retain(|&k| {
+            let inc = &mut kept[k];
+            let same_method = match (inc.facts.str("method"), &s.method) {
+                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                _ => true,
+            };
+            let same_url = inc.facts.str("url").is_some_and(|u| same_resource(u, url));
+            if same_method && same_url && s.loc.span.start >= inc.end {
+                inc.recovered = Some(s.loc);
+                false
+            } else {
+                true
+            }
+        });
+        waiting.len() < before
+    }
+
+    /// The incidents in input order, with `repeats` and `recovered` facts.
+    pub fn finish(self) -> Vec<Incident> {
+        let mut kept = self.kept;
+        for inc in &mut kept {
+            if inc.repeat_count > 0 {
+                inc.facts
+                    .push("repeats", Value::Num(inc.repeat_count as f64), None);
+            }
+            if inc.recovered.is_some() {
+                inc.facts.push("recovered", Value::Str("true".into()), None);
+            }
+        }
+        kept
+    }
+}
+
+fn is_repeat(first: &Incident, later: &Incident) -> bool {
+    let same = |name: &str| text(first, name) == text(later, name);
+    let later_body = !later.facts.get("body").is_empty();
+    let urls = match (first.facts.str("url"), later.facts.str("url")) {
+        (Some(a), Some(b)) => a == b || (!later_body && a.starts_with(b)),
+        (None, None) => true,
+        _ => false,
+    };
+    urls && same("method")
+        && same("status")
+        && same("exception.type")
+        // The error code, not the body, identifies the failure: bodies differ
+        // per response (Genesys' contextId), so a retry loop folds into one.
+        && (same("error") || !later_body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_keys_ignore_host_query_and_slash() {
+        assert_eq!(path_key("https://a.example/x/y/?q=1"), "/x/y");
+        assert_eq!(path_key("/x/y"), "/x/y");
+        assert_eq!(path_key("a.example/x/Y#f"), "/x/y");
+        assert_eq!(path_key("https://a.example"), "");
+    }
+}

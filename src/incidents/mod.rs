@@ -1,0 +1,186 @@
+//! Stage 3, incidents: ties a request, its status, headers, body and the
+//! exception that reported it into one failing exchange, then derives the
+//! facts rules test (endpoint kind, provider, region, messages, codes, …).
+//!
+//! Three parts, data flowing one way:
+//! - [`builder`]: a state machine fed one chunk's events in input order; it
+//!   keeps a few open drafts (each with a summary, so no event is looked at
+//!   twice) and hands out finished exchanges, failed or successful;
+//! - [`classify`] and [`context`]: the facts of a finished failure;
+//! - [`fold`]: across chunks and sources, folds repeats of the same failure
+//!   as they come and marks failures that a later success recovered.
+
+mod builder;
+mod classify;
+mod context;
+mod fold;
+
+pub use builder::{Builder, Finished, Success};
+pub use fold::Collector;
+
+use crate::facts::{Facts, Line};
+use crate::input::{Chunk, LineIndex, Loc, SourceId};
+use crate::parse::Event;
+use crate::providers::Providers;
+
+/// At most this many repeat places are kept per incident; the count is exact.
+pub const MAX_REPEAT_PLACES: usize = 64;
+
+/// One failing exchange.
+#[derive(Debug, Clone)]
+pub struct Incident {
+    pub source: SourceId,
+    /// Where it starts (its first event).
+    pub loc: Loc,
+    pub facts: Facts,
+    /// The incident's lines, kept to render evidence without the whole source.
+    pub excerpt: Line,
+    /// Where later occurrences of the same failure are (the first
+    /// [`MAX_REPEAT_PLACES`] of them); [`Incident::repeat_count`] is exact.
+    pub repeats: Vec<Loc>,
+    /// How many later occurrences were folded into this one.
+    pub repeat_count: usize,
+    /// Where the same method and URL later succeeded, when they did after
+    /// the last occurrence of this failure (a retry that worked).
+    pub recovered: Option<Loc>,
+    /// Remarks on how the incident was read, e.g. that its evidence was capped.
+    pub notes: Vec<String>,
+    /// Byte offset just past its last event, for ordering against successes.
+    pub(crate) end: usize,
+    /// Its last line (of its last occurrence, once repeats are folded in).
+    pub(crate) end_line: usize,
+}
+
+/// Facts that make an incident an API call or its transport failing, not
+/// just any program error (a `KeyError` in a log is not an exchange).
+const EXCHANGE_FACTS: &[&str] = &[
+    "status",
+    "url",
+    "url.host",
+    "method",
+    "body",
+    "error.code",
+    "challenge.scheme",
+    // An HTTP client's own exception (requests, urllib3, curl, axios, …).
+    "client",
+];
+
+impl Incident {
+    /// Whether this is a failing exchange (request, response or transport)
+    /// rather than an error of the program around it: facts of an exchange,
+    /// or a message in the words of one (`providers.toml`'s `exchange_words`).
+    pub fn is_exchange(&self, providers: &Providers) -> bool {
+        EXCHANGE_FACTS.iter().any(|f| !self.facts.get(f).is_empty())
+            || self
+                .facts
+                .iter()
+                .any(|(name, _)| name.starts_with("header.") || name.starts_with("request."))
+            || self
+                .facts
+                .get("message")
+                .iter()
+                .any(|m| providers.mentions_exchange(&m.value.to_string()))
+    }
+
+    /// `POST https://api.mypurecloud.com/oauth/token → 403 invalid_grant`
+    pub fn headline(&self) -> String {
+        let f = &self.facts;
+        let mut out = String::new();
+        if let Some(m) = f.str("method") {
+            out.push_str(m);
+            out.push(' ');
+        }
+        // Without a URL: the host a transport error named, else what failed.
+        let host = f.str("url.host").map(|h| match f.num("url.port") {
+            Some(p) => format!("{h}:{p}"),
+            None => h.to_string(),
+        });
+        match (f.str("url"), host) {
+            (Some(u), _) => out.push_str(u),
+            (None, Some(h)) => out.push_str(&h),
+            (None, None) if out.is_empty() => out.push_str(
+                f.str("exception.type")
+                    .or_else(|| f.str("exception.code"))
+                    .or_else(|| f.str("html.title"))
+                    .unwrap_or("response"),
+            ),
+            (None, None) => out.push_str("(unknown URL)"),
+        }
+        if f.get("status").is_empty()
+            && let Some(t) = f
+                .str("exception.type")
+                .filter(|_| f.str("url").is_some() || f.str("url.host").is_some())
+        {
+            // A transport failure: say which, briefly.
+            out.push_str(" → ");
+            out.push_str(t);
+        }
+        let mut outcome = Vec::new();
+        if let Some(s) = f.num("status") {
+            outcome.push(format!("{}", s as i64));
+        }
+        if let Some(e) = f.str("error") {
+            outcome.push(e.to_string());
+        }
+        if !outcome.is_empty() {
+            out.push_str(" → ");
+            out.push_str(&outcome.join(" "));
+        }
+        if let Some(r) = &self.recovered {
+            out.push_str(&format!(" (recovered: succeeded at line {})", r.line));
+        }
+        out
+    }
+
+    /// `line 46` / `lines 12, 30, …` / `b.log:7`: where the repeats are, each
+    /// with its source name when it is not this incident's source.
+    pub fn repeat_places<'n>(&self, name: impl Fn(SourceId) -> &'n str, max: usize) -> String {
+        let mut parts: Vec<String> = self
+            .repeats
+            .iter()
+            .take(max)
+            .map(|l| {
+                if l.source == self.source {
+                    l.line.to_string()
+                } else {
+                    format!("{}:{}", name(l.source), l.line)
+                }
+            })
+            .collect();
+        if self.repeat_count > parts.len() {
+            parts.push("…".into());
+        }
+        let word = if self.repeat_count == 1 {
+            "line"
+        } else {
+            "lines"
+        };
+        format!("{word} {}", parts.join(", "))
+    }
+}
+
+/// One chunk's finished exchanges, in input order: what a (later parallel)
+/// scanner produces per chunk and hands to a [`Collector`] in order.
+pub fn build(
+    chunk: &Chunk,
+    events: Vec<Event>,
+    index: &LineIndex,
+    providers: &Providers,
+) -> Vec<Finished> {
+    let mut builder = Builder::new(chunk, index, providers);
+    let mut out = Vec::new();
+    for event in events {
+        builder.push(event, &mut out);
+    }
+    builder.finish(&mut out);
+    out
+}
+
+/// Folds repeats of a list of incidents already built (tests, tools).
+pub fn fold_repeats(incidents: Vec<Incident>) -> Vec<Incident> {
+    let mut c = Collector::default();
+    for i in incidents {
+        c.push(Finished::Failure(Box::new(i)));
+    }
+    c.finish()
+}

@@ -1,0 +1,245 @@
+//! Browser console lines: what DevTools shows (and people paste) and what
+//! Chromium logs with `--enable-logging`:
+//!
+//! - `GET https://api.example.com/x 403 (Forbidden)`, `POST https://… net::ERR_FAILED 401`,
+//!   optionally after the script location (`xhr.js:247 `, `VM12:1 `);
+//! - `Failed to load resource: the server responded with a status of 401 (Unauthorized)`,
+//!   `Failed to load resource: net::ERR_NAME_NOT_RESOLVED`;
+//! - `Access to fetch at 'URL' from origin 'ORIGIN' has been blocked by CORS policy: …`;
+//! - Chromium's log wrapper `[pid:tid:time:INFO:CONSOLE(5)] "message", source: URL (5)`,
+//!   whose `source` is the failing resource only for a network message (for the others it
+//!   is the page, never taken for the failing URL).
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
+
+pub struct BrowserConsole;
+
+fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("browser regex"))
+}
+
+/// Chromium's `--enable-logging` wrapper of a console message.
+fn chromium_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r#"^\[\d+:\d+:\d{4}/\d{6}\.\d+:[A-Z]+:CONSOLE(?:\(\d+\)|:\d+)\] "(?P<msg>.*)", source: (?P<source>\S*)(?: \(\d+\))?\s*$"#,
+    )
+}
+
+fn cors_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"Access to (?:fetch|XMLHttpRequest|[a-z]+) at '(?P<url>[^']+)'(?: \(redirected from '[^']+'\))? from origin '(?P<origin>[^']+)' has been blocked by CORS policy: (?P<why>.*)",
+    )
+}
+
+fn failed_load_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"Failed to load resource: (?:the server responded with a status of (?P<status>\d{3}) \((?P<reason>[^)]*)\)|net::(?P<code>ERR_[A-Z_]+))",
+    )
+}
+
+/// `GET https://… 403 (Forbidden)` / `… net::ERR_FAILED 401 (Unauthorized)`.
+fn request_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"(?:^|\s)(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (?P<url>https?://\S+|/\S*)(?: net::(?P<code>ERR_[A-Z_]+))?(?: (?P<status>\d{3})(?: \((?P<reason>[^)]*)\))?)?\s*$",
+    )
+}
+
+/// The facts of one console message (`msg` and `source` are slices of
+/// `lines.text`); `None` when it states no failure.
+fn message(lines: &Lines, msg: &str, source: Option<&str>) -> Option<Vec<Field>> {
+    let mut fields = Vec::new();
+    if let Some(c) = cors_re().captures(msg) {
+        let at = c.get(0)?;
+        fields.push(lines.str_field("exception.message", at.as_str().trim_end()));
+        fields.push(lines.str_field("url", c.name("url")?.as_str()));
+        fields.push(lines.str_field("request.header.origin", c.name("origin")?.as_str()));
+        return Some(fields);
+    }
+    if let Some(c) = failed_load_re().captures(msg) {
+        fields.push(lines.str_field("exception.message", msg.trim_end()));
+        if let Some(s) = c.name("status") {
+            fields.push(lines.field(
+                "status",
+                Value::Num(s.as_str().parse().unwrap_or(0.0)),
+                s.as_str(),
+            ));
+            if let Some(r) = c.name("reason").filter(|r| !r.as_str().is_empty()) {
+                fields.push(lines.str_field("reason", r.as_str()));
+            }
+        }
+        if let Some(code) = c.name("code") {
+            fields.push(lines.str_field("exception.code", code.as_str()));
+        }
+        // For a network message the source is the resource that failed.
+        if let Some(src) = source.filter(|s| s.starts_with("http")) {
+            fields.push(lines.str_field("url", src));
+        }
+        return Some(fields);
+    }
+    if let Some(c) = request_re().captures(msg) {
+        let status = c
+            .name("status")
+            .filter(|s| s.as_str().starts_with(['4', '5']));
+        let code = c.name("code");
+        if status.is_none() && code.is_none() {
+            return None;
+        }
+        fields.push(lines.str_field("exception.message", msg.trim()));
+        fields.push(lines.str_field("method", c.name("method")?.as_str()));
+        fields.push(lines.str_field("url", c.name("url")?.as_str()));
+        if let Some(s) = status {
+            fields.push(lines.field(
+                "status",
+                Value::Num(s.as_str().parse().unwrap_or(0.0)),
+                s.as_str(),
+            ));
+        }
+        if let Some(r) = c.name("reason").filter(|r| !r.as_str().is_empty()) {
+            fields.push(lines.str_field("reason", r.as_str()));
+        }
+        if let Some(code) = code {
+            fields.push(lines.str_field("exception.code", code.as_str()));
+        }
+        return Some(fields);
+    }
+    None
+}
+
+impl LineParser for BrowserConsole {
+    fn triggers(&self) -> &'static [&'static str] {
+        &[
+            ":CONSOLE",
+            "Access to ",
+            "Failed to load resource",
+            "net::ERR_",
+            "GET ",
+            "POST ",
+            "PUT ",
+            "PATCH ",
+            "DELETE ",
+            "HEAD ",
+            "OPTIONS ",
+        ]
+    }
+
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i);
+        let span = lines.span_of(line.trim_end());
+        if let Some(c) = chromium_re().captures(line) {
+            let msg = c.name("msg")?.as_str();
+            let source = c.name("source").map(|s| s.as_str());
+            let fields = match message(lines, msg, source) {
+                Some(f) => f,
+                None => {
+                    // Anything else the page logged: a failure only if it
+                    // states one, and never at the page's own URL.
+                    let mut found = super::exception::exception_at(
+                        &Lines {
+                            text: lines.text,
+                            base: lines.base,
+                            bounds: vec![sub_bounds(lines, msg)],
+                        },
+                        0,
+                    )
+                    .map(|(f, _)| f)
+                    .unwrap_or_default();
+                    if found.is_empty() {
+                        found = super::signal::scan(lines, msg);
+                        if !super::signal::is_signal(&found) {
+                            return Some(1);
+                        }
+                        found.insert(0, lines.str_field("exception.message", msg));
+                    }
+                    found
+                }
+            };
+            ctx.emit(EventKind::Exception, span, fields);
+            return Some(1);
+        }
+        // DevTools text: only the network and CORS forms; a line with no
+        // failure in it is left to the other parsers.
+        let fields = message(lines, line, None)?;
+        ctx.emit(EventKind::Exception, span, fields);
+        Some(1)
+    }
+}
+
+/// Bounds (relative to `lines.text`) of a slice of it.
+fn sub_bounds(lines: &Lines, sub: &str) -> (usize, usize) {
+    let start = lines.span_of(sub).start - lines.base;
+    (start, start + sub.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::chunk;
+    use super::super::{EventKind, parse_chunk};
+
+    fn get(text: &str, name: &str) -> Option<String> {
+        parse_chunk(&chunk(text))
+            .iter()
+            .find_map(|e| e.field(name).map(|f| f.value.to_string()))
+    }
+
+    #[test]
+    fn devtools_lines() {
+        let t = "xhr.js:247  GET https://graph.example.com/v1.0/me 403 (Forbidden)\n";
+        assert_eq!(get(t, "status").as_deref(), Some("403"));
+        assert_eq!(
+            get(t, "url").as_deref(),
+            Some("https://graph.example.com/v1.0/me")
+        );
+        let t = "POST https://login.example.com/token net::ERR_FAILED 401 (Unauthorized)\n";
+        assert_eq!(get(t, "exception.code").as_deref(), Some("ERR_FAILED"));
+        assert_eq!(get(t, "status").as_deref(), Some("401"));
+        let t = "Access to fetch at 'https://api.example.com/x' from origin 'http://localhost:3000' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource.\n";
+        assert_eq!(get(t, "url").as_deref(), Some("https://api.example.com/x"));
+        assert_eq!(
+            get(t, "request.header.origin").as_deref(),
+            Some("http://localhost:3000")
+        );
+    }
+
+    #[test]
+    fn chromium_log_wrapper() {
+        let t = "[1:1:1130/124329.792329:INFO:CONSOLE:5] \"users/me failed: 401 Unauthorized\", source: http://127.0.0.1:8080/app.html (5)\n";
+        assert_eq!(get(t, "status").as_deref(), Some("401"));
+        // The page that logged it is not the URL that failed.
+        assert!(get(t, "url").is_none());
+        let t = "[1:1:1130/124329.1:INFO:CONSOLE(0)] \"Failed to load resource: the server responded with a status of 401 (Unauthorized)\", source: http://127.0.0.1:8080/api/v2/users/me (0)\n";
+        assert_eq!(
+            get(t, "url").as_deref(),
+            Some("http://127.0.0.1:8080/api/v2/users/me")
+        );
+        let t = "[1:1:1130/124329.1:INFO:CONSOLE:9] \"TypeError: Failed to fetch\", source: http://127.0.0.1:8080/app.html (9)\n";
+        assert_eq!(get(t, "exception.type").as_deref(), Some("TypeError"));
+    }
+
+    #[test]
+    fn near_misses() {
+        for t in [
+            "GET https://api.example.com/x 200 (OK)\n",
+            "[1:1:1130/124329.1:INFO:CONSOLE:5] \"loaded 401 rows\", source: http://127.0.0.1/app.html (5)\n",
+            "GET https://api.example.com/x\n",
+        ] {
+            assert!(
+                parse_chunk(&chunk(t))
+                    .iter()
+                    .all(|e| e.kind != EventKind::Exception),
+                "{t}"
+            );
+        }
+    }
+}

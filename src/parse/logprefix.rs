@@ -1,0 +1,131 @@
+//! The prefix a logger puts before each message — a container tag
+//! (`app-1  | `, `[pod/x/c] `), a timestamp, `[thread]` groups, the level
+//! and the logger name — so the message itself can be told (for
+//! `exception.message`) and a block whose lines all repeat the same prefix
+//! can be read as one text.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+fn prefix_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?x)^
+            [\ \t]*
+            (?:[\w.-]+\ +\|\ ?)?                         # docker compose: `api-1  | `
+            (?:\[[^\]\n]{1,100}\]\ +)?                    # kubectl --prefix: `[pod/x/c] `
+            (?:
+              \[?
+              (?:\d{4}[-/]\d{2}[-/]\d{2}[T\ ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:\ ?(?:Z|[+-]\d{2}:?\d{2}))?
+                | [A-Z][a-z]{2}\ +\d{1,2}\ \d{2}:\d{2}:\d{2}
+                | \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?)
+              \]?[\ \t,|:-]*
+            )?
+            (?:\[[^\]\n]{1,80}\][\ \t:]*)*                 # [thread] [request-id]
+            (?:
+              (?P<pylevel>TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.$-]+:[\ \t]*    # Python: `ERROR:root:msg`
+              |
+              (?P<level>\[?(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|SEVERE|CRIT)\]?)
+              (?:[\ \t]*[:|][\ \t]*|[\ \t]+)
+              (?:\[[^\]\n]{1,80}\][\ \t:]*)*
+              (?:(?P<logger>[a-z][\w$]*(?:\.[\w$]+)+|(?:[A-Za-z][\w$]*\.)+[A-Za-z][\w$]*)(?:\[[^\]\n]{0,40}\])?(?::[\ \t]*|[\ \t]+-[\ \t]+))?
+            )?",
+        )
+        .expect("log prefix regex")
+    })
+}
+
+/// Length in bytes of the log prefix at the start of `line` (0 when none).
+/// After the level, only a dotted name followed by `:` or ` - ` is taken
+/// for a logger (`ERROR core.utils: …`, `WARN c.e.Client - …`), and
+/// Python's `ERROR:root:…`; a message that starts with a word stays whole.
+pub fn prefix_len(line: &str) -> usize {
+    prefix_re().find(line).map_or(0, |m| m.end())
+}
+
+/// Whether the line's log prefix gives it an informational level (INFO,
+/// DEBUG, TRACE, NOTICE): such a line reports normal flow — a retry being
+/// made, a value being printed — not a failure by itself.
+pub fn is_informational(line: &str) -> bool {
+    let Some(c) = prefix_re().captures(line) else {
+        return false;
+    };
+    let level = c
+        .name("level")
+        .or(c.name("pylevel"))
+        .map(|m| m.as_str().trim_matches(['[', ']']).to_ascii_uppercase());
+    matches!(
+        level.as_deref(),
+        Some("INFO" | "DEBUG" | "TRACE" | "NOTICE")
+    )
+}
+
+/// The message after the log prefix, trimmed.
+pub fn message(line: &str) -> &str {
+    line[prefix_len(line)..].trim()
+}
+
+/// Whether two prefixes are the same but for their digits (timestamps).
+pub fn same_prefix(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .all(|(x, y)| x == y || (x.is_ascii_digit() && y.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_prefixes() {
+        for (line, msg) in [
+            (
+                "2024-05-01 10:00:00,123 ERROR core.utils: API error in x",
+                "API error in x",
+            ),
+            ("ERROR:core.utils:API error in x", "API error in x"),
+            (
+                "2024-05-01T10:00:00Z [main] WARN  c.e.Client - retry 2",
+                "retry 2",
+            ),
+            (
+                "api-1  | 2024-05-01 10:00:00 ERROR failed: 401",
+                "failed: 401",
+            ),
+            ("[pod/web-7f/web] 10:00:00.5 INFO started", "started"),
+            (
+                "ERROR Token request failed: 400",
+                "Token request failed: 400",
+            ),
+            ("Nov 24 21:08:22 host app[12]: x", "host app[12]: x"),
+            ("plain text line", "plain text line"),
+            ("ERROR HttpError: boom", "HttpError: boom"),
+        ] {
+            assert_eq!(message(line), msg, "{line}");
+        }
+    }
+
+    #[test]
+    fn informational_levels() {
+        assert!(is_informational(
+            "INFO:slack_sdk.web.base_client:A retry handler found"
+        ));
+        assert!(is_informational(
+            "2024-05-01 10:00:00 [main] DEBUG c.e.Client - got 401"
+        ));
+        assert!(!is_informational(
+            "2024-05-01 10:00:00 WARN fetch failed: 429"
+        ));
+        assert!(!is_informational("ERROR:root:HTTP Error 401: Unauthorized"));
+        assert!(!is_informational("HTTP Error 401: Unauthorized"));
+    }
+
+    #[test]
+    fn prefixes_compare_without_digits() {
+        assert!(same_prefix("10:00:00.123 ERROR ", "10:00:00.124 ERROR "));
+        assert!(!same_prefix("10:00:00.123 ERROR ", "10:00:00.124 INFO  "));
+    }
+}

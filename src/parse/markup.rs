@@ -1,0 +1,456 @@
+//! XML and HTML bodies: an XML error body (`<Error><Code>…</Code>
+//! <Message>…</Message></Error>`, `<ErrorResponse>`, SOAP faults) becomes
+//! `body.<path>` facts like JSON does; an HTML page (a proxy's or load
+//! balancer's `502 Bad Gateway`, a login page where JSON was expected)
+//! gives `html.title`, `html.h1`, and the status its title states.
+//!
+//! A tag scanner, not a full XML parser: error bodies are small and
+//! regular, and a malformed one is still read as far as it goes.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::json::format_fields;
+use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
+use crate::input::Span;
+
+/// `json`, `xml`, `html` or `text`, from how a body starts.
+pub fn sniff_format(text: &str) -> &'static str {
+    let t = text.trim_start();
+    if t.starts_with(['{', '[']) {
+        return "json";
+    }
+    if !t.starts_with('<') {
+        return "text";
+    }
+    let head = &t[..t.floor_char_boundary(t.len().min(256))].to_ascii_lowercase();
+    if head.starts_with("<!doctype html")
+        || ["<html", "<head", "<body", "<title", "<center", "<h1"]
+            .iter()
+            .any(|tag| head.contains(tag))
+    {
+        "html"
+    } else {
+        "xml"
+    }
+}
+
+/// Whether `hay` contains `needle`, ASCII case-insensitively.
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    let n = needle.as_bytes();
+    hay.len() >= n.len()
+        && hay
+            .as_bytes()
+            .windows(n.len())
+            .any(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// Lines an HTML page may take (a Cloudflare page is ~100), and an XML body.
+const MAX_HTML_LINES: usize = 1_000;
+const MAX_XML_LINES: usize = 100;
+
+/// An element name after `<`.
+fn element_name(s: &str) -> Option<&str> {
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '.')))
+        .unwrap_or(s.len());
+    let name = &s[..end];
+    (name.starts_with(|c: char| c.is_ascii_alphabetic()) && !name.is_empty()).then_some(name)
+}
+
+/// The root element of a document starting at `s` (after an XML
+/// declaration, doctype and comments), and whether the document is HTML.
+fn root_of(s: &str) -> Option<(String, bool)> {
+    let mut rest = s.trim_start();
+    let mut html = false;
+    loop {
+        if let Some(r) = rest.strip_prefix("<?") {
+            rest = r.split_once("?>")?.1.trim_start();
+        } else if let Some(r) = rest.strip_prefix("<!--") {
+            rest = r.split_once("-->")?.1.trim_start();
+        } else if rest
+            .get(..9)
+            .is_some_and(|d| d.eq_ignore_ascii_case("<!doctype"))
+        {
+            html |= rest[9..]
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("html");
+            rest = rest.split_once('>')?.1.trim_start();
+        } else {
+            break;
+        }
+    }
+    let name = element_name(rest.strip_prefix('<')?)?;
+    let lower = name.to_ascii_lowercase();
+    html |= matches!(lower.as_str(), "html" | "head" | "body");
+    Some((name.to_string(), html))
+}
+
+/// Where a markup document starts on a line: at its start, or mid-line
+/// after a label (`response: <?xml …`, `body=<html>`).
+fn markup_start(line: &str) -> Option<usize> {
+    let first = line.len() - line.trim_start().len();
+    if line[first..].starts_with('<') && root_of(&line[first..]).is_some() {
+        return Some(first);
+    }
+    for needle in ["<?xml", "<!DOCTYPE", "<!doctype", "<html", "<HTML"] {
+        if let Some(at) = line.find(needle)
+            && line[..at].trim_end().ends_with([':', '=', '|', '>'])
+        {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// Whether a markup document starts on this line.
+pub fn starts_document(line: &str) -> bool {
+    markup_start(line).is_some()
+}
+
+pub struct MarkupBody;
+
+impl LineParser for MarkupBody {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["<"]
+    }
+
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i);
+        let at = markup_start(line)?;
+        let (root, html) = root_of(&line[at..])?;
+        let close = format!("</{root}");
+        let limit = if html { MAX_HTML_LINES } else { MAX_XML_LINES };
+        // Lines already known to hold no closing tag for this root.
+        let mut j = match &ctx.markup_unclosed {
+            Some((r, upto)) if *r == root && *upto >= i => *upto,
+            _ => i,
+        };
+        let mut closed = false;
+        loop {
+            let l = lines.line(j);
+            super::work::add(l.len() + 1);
+            if contains_ci(l, &close) {
+                closed = true;
+                break;
+            }
+            // Another document starts: this one was cut short. An XML
+            // error body has no blank line in it.
+            if j > i && html && (contains_ci(l, "<html") || contains_ci(l, "<!doctype")) {
+                j -= 1;
+                break;
+            }
+            if j > i && !html && l.trim().is_empty() {
+                break;
+            }
+            if j + 1 >= lines.len() || j + 1 - i >= limit {
+                break;
+            }
+            j += 1;
+        }
+        if !closed && !html {
+            ctx.markup_unclosed = Some((root, j));
+            return None;
+        }
+        let start = lines.span_of(line).start + at;
+        let end = lines.span_of_lines(j, j).end;
+        let text = &lines.text[start - lines.base..end - lines.base];
+        let text = match closed {
+            // Up to the end of the closing tag.
+            true => {
+                let lower = text.to_ascii_lowercase();
+                let c = lower.rfind(&close.to_ascii_lowercase()).unwrap_or(0);
+                let gt = text[c..].find('>').map_or(text.len(), |p| c + p + 1);
+                &text[..gt]
+            }
+            false => text,
+        };
+        let span = lines.span_of(text);
+        let fields = document_fields(lines, text, html, closed)?;
+        ctx.emit(EventKind::Body, span, fields);
+        Some(j - i + 1)
+    }
+}
+
+/// The fields of a markup document (a verbatim slice of `lines.text`):
+/// `body`, `body.format`, and the page's or the XML's facts; `None` when
+/// it has none (an XML element with no text, a page with no title).
+fn document_fields(lines: &Lines, text: &str, html: bool, closed: bool) -> Option<Vec<Field>> {
+    let span = lines.span_of(text);
+    let mut fields = vec![lines.str_field("body", text)];
+    if html {
+        html_fields(lines, text, &mut fields);
+        if fields.len() == 1 && !closed {
+            return None;
+        }
+        fields.extend(format_fields("html", !closed, span));
+    } else {
+        xml_fields(lines, text, &mut fields);
+        if fields.len() == 1 {
+            return None;
+        }
+        fields.extend(format_fields("xml", false, span));
+    }
+    Some(fields)
+}
+
+/// A markup document inside a text (an exception message that carries the
+/// page a proxy sent): where it starts and its fields. `text` is a slice
+/// of `lines.text`.
+pub fn body_in_text(lines: &Lines, text: &str) -> Option<(usize, Vec<Field>)> {
+    let at = ["<?xml", "<!DOCTYPE", "<!doctype", "<html", "<HTML"]
+        .iter()
+        .filter_map(|n| text.find(n))
+        .min()?;
+    let doc = &text[at..];
+    let (root, html) = root_of(doc)?;
+    let close = format!("</{}", root.to_ascii_lowercase());
+    let lower = doc.to_ascii_lowercase();
+    let (doc, closed) = match lower.rfind(&close) {
+        Some(c) => {
+            let gt = doc[c..].find('>').map_or(doc.len(), |p| c + p + 1);
+            (&doc[..gt], true)
+        }
+        None => (doc.trim_end(), false),
+    };
+    Some((at, document_fields(lines, doc, html, closed)?))
+}
+
+fn title_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?is)<title[^>]*>(?P<t>.*?)</title\s*>").expect("title regex"))
+}
+
+fn h1_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?is)<h1[^>]*>(?P<t>.*?)</h1\s*>").expect("h1 regex"))
+}
+
+fn tag_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"<[^>]*>").expect("tag regex"))
+}
+
+/// Text content: tags dropped, entities decoded, whitespace collapsed.
+fn text_content(s: &str) -> String {
+    let no_tags = tag_re().replace_all(s, " ");
+    let decoded = decode_entities(&no_tags);
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find('&') {
+        out.push_str(&rest[..p]);
+        rest = &rest[p..];
+        let Some(semi) = rest[..rest.floor_char_boundary(rest.len().min(12))].find(';') else {
+            out.push('&');
+            rest = &rest[1..];
+            continue;
+        };
+        let name = &rest[1..semi];
+        let c = match name {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            "nbsp" => Some(' '),
+            n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
+            n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
+            _ => None,
+        };
+        match c {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `html.title`, `html.h1`, and the status and reason the page states.
+fn html_fields(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
+    let mut stated = Vec::new();
+    for (name, re) in [("html.title", title_re()), ("html.h1", h1_re())] {
+        let Some(m) = re.captures(text).and_then(|c| c.name("t")) else {
+            continue;
+        };
+        let value = text_content(m.as_str());
+        if value.is_empty() {
+            continue;
+        }
+        fields.push(lines.field(name, Value::Str(value), m.as_str()));
+        stated.push(m.as_str());
+    }
+    for s in stated {
+        let found = super::signal::scan(lines, s);
+        let status = found.iter().find(|f| f.name == "status");
+        let code = super::signal::page_status(lines, s);
+        if let Some(st) = status.cloned().or(code) {
+            fields.push(st);
+            if let Some(r) = found.into_iter().find(|f| f.name == "reason") {
+                fields.push(r);
+            }
+            break;
+        }
+    }
+}
+
+/// Leaf elements as `body.<path>` (the root left out, as a JSON body's
+/// root object is); spans on the element's text.
+fn xml_fields(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
+    let base = lines.span_of(text).start;
+    let mut stack: Vec<(String, usize, bool)> = Vec::new(); // (name, content start, has child)
+    let mut pos = 0;
+    while let Some(lt) = text[pos..].find('<') {
+        let at = pos + lt;
+        let rest = &text[at..];
+        if rest.starts_with("<?") || rest.starts_with("<!--") || rest.starts_with("<!") {
+            let end = if rest.starts_with("<!--") {
+                rest.find("-->").map(|p| p + 3)
+            } else if let Some(cdata) = rest.strip_prefix("<![CDATA[") {
+                cdata.find("]]>").map(|p| p + 12)
+            } else {
+                rest.find('>').map(|p| p + 1)
+            };
+            pos = at + end.unwrap_or(rest.len());
+            continue;
+        }
+        let Some(gt) = rest.find('>') else { break };
+        let tag = &rest[1..gt];
+        pos = at + gt + 1;
+        if let Some(name) = tag.strip_prefix('/') {
+            let name = name.trim();
+            // Close up to the matching open element.
+            while let Some((open, start, has_child)) = stack.pop() {
+                if open == name {
+                    if !has_child && !stack.is_empty() {
+                        let content = &text[start..at];
+                        let value = decode_entities(
+                            content
+                                .trim()
+                                .strip_prefix("<![CDATA[")
+                                .and_then(|c| c.strip_suffix("]]>"))
+                                .unwrap_or(content.trim()),
+                        );
+                        let path: Vec<&str> = stack[1..]
+                            .iter()
+                            .map(|(n, _, _)| local(n))
+                            .chain(std::iter::once(local(&open)))
+                            .collect();
+                        let trimmed = content.trim();
+                        let span = if trimmed.is_empty() {
+                            Span::new(base + start, base + at)
+                        } else {
+                            let off = trimmed.as_ptr() as usize - text.as_ptr() as usize;
+                            Span::new(base + off, base + off + trimmed.len())
+                        };
+                        fields.push(Field {
+                            name: format!("body.{}", path.join(".")),
+                            value: Value::Str(value),
+                            span,
+                        });
+                    }
+                    break;
+                }
+            }
+            continue;
+        }
+        if tag.ends_with('/') {
+            if let Some(last) = stack.last_mut() {
+                last.2 = true;
+            }
+            continue;
+        }
+        let Some(name) = element_name(tag) else {
+            continue;
+        };
+        if let Some(last) = stack.last_mut() {
+            last.2 = true;
+        }
+        if stack.len() >= 32 {
+            break;
+        }
+        stack.push((name.to_string(), pos, false));
+    }
+}
+
+/// An element's name without its namespace prefix (`soap:Fault` → `Fault`).
+fn local(name: &str) -> &str {
+    name.rsplit(':').next().unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::chunk;
+    use super::super::{EventKind, parse_chunk};
+    use super::*;
+
+    fn get(text: &str, name: &str) -> Option<String> {
+        parse_chunk(&chunk(text))
+            .iter()
+            .find_map(|e| e.field(name).map(|f| f.value.to_string()))
+    }
+
+    #[test]
+    fn nginx_502_page() {
+        let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+        let events = parse_chunk(&chunk(page));
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].kind, EventKind::Body);
+        assert_eq!(get(page, "html.title").as_deref(), Some("502 Bad Gateway"));
+        assert_eq!(get(page, "status").as_deref(), Some("502"));
+        assert_eq!(get(page, "reason").as_deref(), Some("Bad Gateway"));
+        assert_eq!(get(page, "body.format").as_deref(), Some("html"));
+    }
+
+    #[test]
+    fn aws_xml_errors() {
+        let s3 = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>\n";
+        assert_eq!(
+            get(s3, "body.Code").as_deref(),
+            Some("SignatureDoesNotMatch")
+        );
+        assert_eq!(get(s3, "body.format").as_deref(), Some("xml"));
+        let sts = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>InvalidClientTokenId</Code>\n    <Message>The security token included in the request is invalid.</Message>\n  </Error>\n  <RequestId>c6104cbe</RequestId>\n</ErrorResponse>\n";
+        assert_eq!(
+            get(sts, "body.Error.Code").as_deref(),
+            Some("InvalidClientTokenId")
+        );
+        let events = parse_chunk(&chunk(sts));
+        let code = events[0].field("body.Error.Code").unwrap();
+        assert_eq!(&sts[code.span.start..code.span.end], "InvalidClientTokenId");
+    }
+
+    #[test]
+    fn entities_and_formats() {
+        assert_eq!(decode_entities("a &amp; b &#39;c&#x27;"), "a & b 'c'");
+        assert_eq!(sniff_format("  <!DOCTYPE html><html>"), "html");
+        assert_eq!(sniff_format("<?xml version=\"1.0\"?><Error/>"), "xml");
+        assert_eq!(sniff_format("{\"a\":1}"), "json");
+        assert_eq!(sniff_format("Bad Gateway"), "text");
+    }
+
+    #[test]
+    fn near_misses() {
+        // OkHttp's arrows, Node's refs and an unclosed tag are not bodies.
+        assert!(get("<-- 401 Unauthorized https://a.example/x (12ms)\n", "body").is_none());
+        assert!(get("<ref *1> ClientRequest {\n", "body.format").is_none());
+        assert!(get("<T> is a type parameter\nmore text\n", "body").is_none());
+    }
+}

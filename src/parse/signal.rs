@@ -1,0 +1,826 @@
+//! Failures written as text: a line that states an error with no request
+//! line, status line or URL around it is still a failure. The signals, each
+//! defined by its shape (never by one product's wording):
+//!
+//! - an HTTP status of 400–599 stated in prose: `HTTP Error 401`,
+//!   `status: 401`, `StatusCode=400`, `status code 403`, `… 403 (Forbidden)`,
+//!   `(401) Unauthorized`, `does not indicate success: 401 (Unauthorized)`,
+//!   `returned error: 403`, `received HTTP status 401`, `HTTP 403`,
+//!   `403 Forbidden`, `Error 403:`, `… failed: 400`;
+//! - an OAuth `error` (RFC 6749 §5.2, RFC 6750 §3.1, OIDC, RFC 8628) in any
+//!   notation — `error=invalid_grant&error_description=…`,
+//!   `error: invalid_client`, `"error":"…"` in prose — when its value is a
+//!   registered OAuth error code, or an `error_description` goes with it;
+//! - an error code: `errorCode: X`, `error_code=X`, a message that starts
+//!   with an upper-case code with digits (`ABC70008: …`), botocore's
+//!   `An error occurred (Code) when calling the Op operation: …`, a
+//!   gRPC-style `PERMISSION_DENIED: …` or an `(Code) …` after a CLI's
+//!   `ERROR:`;
+//! - a tool's one-line error: a line that starts with `ERROR:`, `error:` or
+//!   `fatal:` (optionally after `<tool>: `).
+//!
+//! Not signals: `0 errors`, `error_rate=0.0`, `errorHandler registered`,
+//! `"error": null`, `"errors": []`, a 1xx–3xx status, a level word alone,
+//! and anything on a line logged at INFO/DEBUG/TRACE (normal flow: a retry
+//! announced, a response printed — the failure, if it stood, is logged
+//! again or raised; a retry that then succeeded is the incident stage's).
+//!
+//! [`scan`] finds the facts in any text (also exception messages and log
+//! record fields); [`TextSignal`] and [`CodeMessage`] make a line that has
+//! them an [`EventKind::Exception`].
+
+use std::sync::OnceLock;
+
+use regex::{Captures, Regex};
+
+use super::json::find_body;
+use super::logprefix;
+use super::{Ctx, Direction, EventKind, Field, LineParser, Lines, Value};
+
+/// Reason phrases of RFC 9110 (and 429), to recognise `403 Forbidden` in prose.
+pub const REASONS: &[&str] = &[
+    "Bad Request",
+    "Unauthorized",
+    "Payment Required",
+    "Forbidden",
+    "Not Found",
+    "Method Not Allowed",
+    "Not Acceptable",
+    "Proxy Authentication Required",
+    "Request Timeout",
+    "Conflict",
+    "Gone",
+    "Length Required",
+    "Precondition Failed",
+    "Content Too Large",
+    "Payload Too Large",
+    "URI Too Long",
+    "Unsupported Media Type",
+    "Unprocessable Entity",
+    "Unprocessable Content",
+    "Too Many Requests",
+    "Internal Server Error",
+    "Not Implemented",
+    "Bad Gateway",
+    "Service Unavailable",
+    "Gateway Timeout",
+];
+
+/// Registered OAuth 2.0 / OpenID Connect error codes: RFC 6749 §4.1.2.1 and
+/// §5.2, RFC 6750 §3.1, RFC 8628 §3.5, RFC 7591 §3.2.2, RFC 8693, RFC 9449,
+/// OpenID Connect Core §3.1.2.6.
+pub const OAUTH_ERRORS: &[&str] = &[
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+    "access_denied",
+    "unsupported_response_type",
+    "server_error",
+    "temporarily_unavailable",
+    "invalid_token",
+    "insufficient_scope",
+    "authorization_pending",
+    "slow_down",
+    "expired_token",
+    "interaction_required",
+    "login_required",
+    "account_selection_required",
+    "consent_required",
+    "invalid_request_uri",
+    "invalid_request_object",
+    "request_not_supported",
+    "request_uri_not_supported",
+    "registration_not_supported",
+    "invalid_redirect_uri",
+    "invalid_client_metadata",
+    "invalid_target",
+    "unsupported_token_type",
+    "invalid_dpop_proof",
+    "use_dpop_nonce",
+];
+
+/// gRPC canonical status names that are one word (the others have an
+/// underscore, which the code shape already takes).
+const GRPC_WORDS: &[&str] = &[
+    "CANCELLED",
+    "UNKNOWN",
+    "UNAUTHENTICATED",
+    "UNAVAILABLE",
+    "ABORTED",
+    "INTERNAL",
+    "UNIMPLEMENTED",
+];
+
+fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("signal regex"))
+}
+
+/// Status statements, most specific first; `status` (and `reason`) groups.
+fn status_res() -> &'static [Regex] {
+    static RES: OnceLock<Vec<Regex>> = OnceLock::new();
+    RES.get_or_init(|| {
+        let reasons = REASONS.join("|");
+        [
+            r"\bHTTP Error (?P<status>\d{3})(?::[ \t]*(?P<reason>[A-Za-z][A-Za-z '-]*[A-Za-z]))?"
+                .to_string(),
+            r"does not indicate success: (?P<status>\d{3}) \((?P<reason>[^)]*)\)".to_string(),
+            r"\b(?P<status>\d{3}) \((?P<reason>[A-Z][A-Za-z '-]*|)\)".to_string(),
+            r"\((?P<status>\d{3})\) (?P<reason>[A-Z][A-Za-z '-]*[A-Za-z])".to_string(),
+            r#"(?i:\bstatus(?:[ _-]?code)?)["']?\s*(?:[:=]|\bis\b|\bof\b)?\s*["']?(?P<status>\d{3})\b(?:.*?ReasonPhrase:\s*'(?P<reason>[^']*)')?"#
+                .to_string(),
+            r"(?i:\b(?:returned|responded with|received|got)\s+(?:an?\s+)?(?:(?:error|http|status|status code|response|response code)\s*:?\s*)+)\(?(?P<status>\d{3})\b\)?".to_string(),
+            r"(?i:\b(?:returned|responded with))\s+(?P<status>\d{3})(?:\s*$|\s*[,.;:()]|\s+[A-Z])"
+                .to_string(),
+            r"\bHTTP (?P<status>\d{3})\b".to_string(),
+            format!(r"\b(?P<status>\d{{3}}) (?P<reason>{reasons})\b"),
+            r"\bError (?P<status>\d{3})\b".to_string(),
+            r"(?i:\bfailed\b)[^{]*?:\s*(?P<status>\d{3})(?:\s|$|\{)".to_string(),
+            r"Request failed with status code (?P<status>\d{3})".to_string(),
+        ]
+        .iter()
+        .map(|p| Regex::new(p).expect("status regex"))
+        .collect()
+    })
+}
+
+fn url_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(&RE, r#"https?://[^\s'"<>)\]}`]+"#)
+}
+
+fn method_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        // `GET https://…`, and Spring's `401 Unauthorized on POST request for "…"`.
+        r"\b(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)\s+(?:https?://|/)|\bon (?P<spring>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) request\b",
+    )
+}
+
+/// `error=…` in a query string or form body.
+fn form_error_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(&RE, r#"(?:^|[?&#\s"'(\[])error=(?P<error>[A-Za-z0-9_.-]+)"#)
+}
+
+fn form_field_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r#"[?&#\s"'(\[]error_(?P<key>description|uri)=(?P<value>[^&\s"')\]]*)"#,
+    )
+}
+
+/// `error: invalid_client`, `"error":"invalid_grant"`, `error = x`.
+fn keyed_error_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r#"(?i:["']?\berror["']?)[ \t]*[:=][ \t]*["']?(?P<error>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:["']|[ \t]*(?:$|[,;&)}\]]|\s))"#,
+    )
+}
+
+fn keyed_field_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r#"(?i:["']?\berror_(?P<key>description|uri)["']?)[ \t]*[:=][ \t]*(?:"(?P<d1>(?:[^"\\\n]|\\.)*)"|'(?P<d2>(?:[^'\\\n]|\\.)*)'|(?P<d3>[^,&}\r\n]+))"#,
+    )
+}
+
+/// `errorCode: X`, `error_code=X`, `"errorCode":"X"`, `Error code: X`.
+fn keyed_code_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r#"(?i:["']?\b(?:error[ _]?code|error\.code|err_?code)["']?)[ \t]*[:=][ \t]*["']?(?P<code>[A-Za-z0-9][\w.:-]*)"#,
+    )
+}
+
+/// A message that starts with an upper-case code with digits.
+fn code_prefix_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r#"(?:^|[\s:(\['"])(?P<code>[A-Z]{2,}\d{4,}|[A-Z]\d{6,})[ \t]*:[ \t]+\S"#,
+    )
+}
+
+/// botocore's ClientError: `An error occurred ({code}) when calling the
+/// {op} operation{retry}: {message}`.
+fn botocore_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"An error occurred \((?P<code>[^)\s]+)\)(?: \(reached max retries: \d+\))? when calling the (?P<op>\w+) operation",
+    )
+}
+
+/// A code at the start of a CLI's message: `(AuthorizationFailed) …`,
+/// `PERMISSION_DENIED: …`, after an optional `(gcloud.x.y) ` command.
+fn leading_code_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"^(?:\((?P<cmd>[a-z][\w.-]*)\)\s+)?(?:\((?P<paren>[A-Z][A-Za-z0-9.]+)\)\s|(?P<upper>[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{5,})[ \t]*:\s)",
+    )
+}
+
+/// A tool's one-line error: `ERROR: …`, `error: …`, `gh: error: …`,
+/// `fatal: …`.
+fn cli_error_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"^[ \t]*(?:[a-z][\w.-]*:[ \t]+)?(?:ERROR|Error|error|FATAL|Fatal|fatal)(?:\[[\w-]+\])?:[ \t]*(?P<msg>\S.*)$",
+    )
+}
+
+fn is_failure_status(digits: &str) -> bool {
+    digits.parse::<u16>().is_ok_and(|s| (400..600).contains(&s))
+}
+
+fn no_value(v: &str) -> bool {
+    matches!(
+        v.to_ascii_lowercase().as_str(),
+        "0" | "null" | "none" | "nil" | "undefined" | "false" | "true" | "ok" | "success" | ""
+    )
+}
+
+/// Percent-decodes a form value (`+` is a space).
+fn form_decode(v: &str) -> String {
+    url::form_urlencoded::parse(format!("v={v}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| v.to_string())
+}
+
+fn push(fields: &mut Vec<Field>, f: Field) {
+    if !fields
+        .iter()
+        .any(|g| g.name == f.name && g.value == f.value)
+    {
+        fields.push(f);
+    }
+}
+
+fn has(fields: &[Field], name: &str) -> bool {
+    fields.iter().any(|f| f.name == name)
+}
+
+/// The first failing status stated in `text`, with its reason.
+fn status(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
+    for r in status_res() {
+        // The first statement of a failing status wins; `status: 200` is
+        // not one, but a later `… 401` in the same text may be.
+        let found = r.captures_iter(text).find(|c| {
+            c.name("status")
+                .is_some_and(|s| is_failure_status(s.as_str()))
+        });
+        if let Some(c) = found {
+            let s = c.name("status").expect("status group");
+            fields.push(lines.field(
+                "status",
+                Value::Num(s.as_str().parse().unwrap_or(0.0)),
+                s.as_str(),
+            ));
+            if let Some(r) = c.name("reason").filter(|r| !r.as_str().trim().is_empty()) {
+                fields.push(lines.str_field("reason", r.as_str().trim()));
+            }
+            return;
+        }
+    }
+}
+
+fn oauth(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
+    let form = form_error_re().is_match(text);
+    let mut extra: Vec<Field> = Vec::new();
+    if form {
+        for f in form_field_re().captures_iter(text) {
+            let (Some(k), Some(v)) = (f.name("key"), f.name("value")) else {
+                continue;
+            };
+            extra.push(lines.field(
+                format!("body.error_{}", k.as_str()),
+                Value::Str(form_decode(v.as_str())),
+                v.as_str(),
+            ));
+        }
+    } else {
+        for f in keyed_field_re().captures_iter(text) {
+            let Some(k) = f.name("key") else { continue };
+            let Some(v) = f.name("d1").or(f.name("d2")).or(f.name("d3")) else {
+                continue;
+            };
+            let raw = v.as_str();
+            let value = if f.name("d1").is_some() && raw.contains('\\') {
+                super::mapped::unescape_literal(&format!("\"{raw}\""), 0)
+                    .map_or_else(|| raw.to_string(), |(m, _)| m.text)
+            } else {
+                raw.trim().to_string()
+            };
+            let at = if f.name("d3").is_some() {
+                raw.trim()
+            } else {
+                raw
+            };
+            extra.push(lines.field(
+                format!("body.error_{}", k.as_str().to_ascii_lowercase()),
+                Value::Str(value),
+                at,
+            ));
+        }
+    }
+    let described = extra.iter().any(|f| f.name == "body.error_description");
+    let valid = |code: &str| !no_value(code) && (OAUTH_ERRORS.contains(&code) || described);
+    let error = if form {
+        form_error_re()
+            .captures_iter(text)
+            .filter_map(|c| c.name("error"))
+            .find(|e| valid(e.as_str()))
+    } else {
+        keyed_error_re()
+            .captures_iter(text)
+            .filter_map(|c| c.name("error"))
+            .find(|e| valid(e.as_str()))
+    };
+    let Some(e) = error else { return };
+    push(fields, lines.str_field("body.error", e.as_str()));
+    for f in extra {
+        push(fields, f);
+    }
+}
+
+fn codes(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
+    if let Some(code) = botocore_re().captures(text).and_then(|c| c.name("code")) {
+        push(fields, lines.str_field("exception.code", code.as_str()));
+    }
+    for c in keyed_code_re().captures_iter(text) {
+        let Some(code) = c.name("code") else { continue };
+        let v = code.as_str().trim_end_matches([':', '.', ',']);
+        if !no_value(v) {
+            push(fields, lines.str_field("exception.code", v));
+        }
+    }
+    for c in code_prefix_re().captures_iter(text) {
+        if let Some(code) = c.name("code") {
+            push(fields, lines.str_field("exception.code", code.as_str()));
+        }
+    }
+}
+
+/// A code at the start of a message (`(AuthorizationFailed) …`,
+/// `PERMISSION_DENIED: …`).
+fn leading_code<'t>(c: &Captures<'t>) -> Option<regex::Match<'t>> {
+    c.name("paren").or_else(|| {
+        c.name("upper")
+            .filter(|u| u.as_str().contains('_') || GRPC_WORDS.contains(&u.as_str()))
+    })
+}
+
+/// A status a page title states (`502 Bad Gateway`, `example.com | 522:
+/// Connection timed out`, `401 Authorization Required`): in a title, a
+/// lone 4xx/5xx number is the status.
+pub fn page_status(lines: &Lines, text: &str) -> Option<Field> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let m = re(&RE, r"(?:^|[^\w.,:/-])(?P<s>[45]\d\d)(?:$|[^\w.,/-])")
+        .captures(text)?
+        .name("s")?;
+    Some(lines.field(
+        "status",
+        Value::Num(m.as_str().parse().unwrap_or(0.0)),
+        m.as_str(),
+    ))
+}
+
+/// Every signal fact in `text` (a slice of `lines.text`): `status`,
+/// `reason`, `url`, `method`, `exception.code`, `body.error`,
+/// `body.error_description`, `body.error_uri`.
+pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
+    let mut fields = Vec::new();
+    status(lines, text, &mut fields);
+    if let Some(u) = url_re().find(text) {
+        let url = u.as_str().trim_end_matches(['.', ',', ';', ':', '\'']);
+        fields.push(lines.str_field("url", url));
+    }
+    if let Some(m) = method_re()
+        .captures(text)
+        .and_then(|c| c.name("method").or(c.name("spring")))
+    {
+        fields.push(lines.str_field("method", m.as_str()));
+    }
+    oauth(lines, text, &mut fields);
+    codes(lines, text, &mut fields);
+    if let Some(c) = leading_code_re().captures(text.trim_start())
+        && let Some(code) = leading_code(&c)
+    {
+        push(
+            &mut fields,
+            lines.str_field("exception.code", code.as_str()),
+        );
+    }
+    fields
+}
+
+/// [`scan`] over a text that is not verbatim in the input (a JSON string
+/// unescaped), spans mapped back (`whole` where they cannot be).
+pub fn scan_mapped(mapped: &super::mapped::Mapped, whole: crate::input::Span) -> Vec<Field> {
+    let tmp = Lines {
+        text: &mapped.text,
+        base: 0,
+        bounds: vec![(0, mapped.text.len())],
+    };
+    mapped.remap(scan(&tmp, &mapped.text), whole)
+}
+
+/// Whether the scanned facts make the text a failure by themselves.
+pub fn is_signal(fields: &[Field]) -> bool {
+    has(fields, "status") || has(fields, "body.error") || has(fields, "exception.code")
+}
+
+/// A line that states a failure in prose: see the module docs.
+pub struct TextSignal;
+
+/// What a [`TextSignal`] line contains: an error word, a status word, or
+/// the words around a status.
+const TEXT_TRIGGERS: &[&str] = &[
+    "err",
+    "fatal",
+    "status",
+    "HTTP",
+    "returned",
+    "responded",
+    "received",
+    "got ",
+    "failed",
+    "Unauthorized",
+    "Forbidden",
+    "Not Found",
+    "Bad Request",
+    "Payment Required",
+    "Method Not Allowed",
+    "Not Acceptable",
+    "Proxy Authentication Required",
+    "Request Timeout",
+    "Conflict",
+    "Gone",
+    "Length Required",
+    "Precondition Failed",
+    "Too Large",
+    "Too Long",
+    "Unsupported Media Type",
+    "Unprocessable",
+    "Too Many Requests",
+    "Not Implemented",
+    "Bad Gateway",
+    "Service Unavailable",
+    "Gateway Timeout",
+];
+
+/// Detail lines a CLI prints under its error (Azure CLI: `Code:`,
+/// `Message:`, `Trace ID:` …): part of the same failure.
+fn detail_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"^(?P<key>Code|Message|Target|Status|Status code|Error code|Trace ID|Correlation ID|Timestamp|Request ID|RequestId|Inner error|Exception Details):[ \t]*(?P<value>.*)$",
+    )
+}
+
+/// Detail lines read under one error at most.
+const MAX_DETAILS: usize = 16;
+
+impl LineParser for TextSignal {
+    fn triggers(&self) -> &'static [&'static str] {
+        TEXT_TRIGGERS
+    }
+
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i);
+        // A code-only line (`Message: AADSTS50011: …`) has none of this
+        // parser's triggers; it is CodeMessage's, as the prefilter will decide.
+        if !super::has_trigger(line, TEXT_TRIGGERS) {
+            return None;
+        }
+        let trimmed = line.trim();
+        // JSON and markup at the line start are the body parsers'; a line
+        // that merely starts with a bracket (`[INFO]`) is not.
+        if trimmed.starts_with('{') || super::markup::starts_document(line) {
+            return None;
+        }
+        // A line logged at INFO/DEBUG reports normal flow (a retry being
+        // made, a response printed); whether a failure it mentions stood
+        // is the incident stage's to tell from what follows.
+        if logprefix::is_informational(line) {
+            return None;
+        }
+        // A JSON body later on the line is read as a body; the signal is
+        // what comes before it.
+        let body = find_body(lines, i);
+        let indent = line.len() - line.trim_start().len();
+        if body.is_some_and(|(at, _)| at == indent) {
+            return None;
+        }
+        let text = &line[..body.map_or(line.len(), |(at, _)| at)];
+        let cli = cli_error_re()
+            .captures(text)
+            .filter(|c| c.name("msg").is_some_and(|m| !no_value(m.as_str().trim())));
+        // Everything a client's message would reveal (URLs of connection
+        // pools, errno and TLS codes), plus the text signals.
+        let mut fields = super::exception::facts_from_message(lines, text);
+        if let Some(msg) = cli.as_ref().and_then(|c| c.name("msg"))
+            && let Some(c) = leading_code_re().captures(msg.as_str())
+            && let Some(code) = leading_code(&c)
+        {
+            push(
+                &mut fields,
+                lines.str_field("exception.code", code.as_str()),
+            );
+        }
+        if cli.is_none() && !is_signal(&fields) {
+            return None;
+        }
+        let message = match cli.as_ref().and_then(|c| c.name("msg")) {
+            Some(m) => m.as_str().trim_end(),
+            None => logprefix::message(line),
+        };
+        if !message.is_empty() {
+            fields.insert(0, lines.str_field("exception.message", message));
+        }
+        let mut consumed = 1;
+        while consumed <= MAX_DETAILS && i + consumed < lines.len() {
+            let Some(d) = detail_re().captures(lines.line(i + consumed)) else {
+                break;
+            };
+            if let (Some(k), Some(v)) = (d.name("key"), d.name("value"))
+                && matches!(k.as_str(), "Code" | "Error code")
+                && !v.as_str().trim().is_empty()
+            {
+                push(
+                    &mut fields,
+                    lines.str_field("exception.code", v.as_str().trim()),
+                );
+            }
+            consumed += 1;
+        }
+        let span = lines.span_of(line.trim_end());
+        let last = lines.line(i + consumed - 1);
+        let span = span.cover(lines.span_of(last.trim_end()));
+        let opens = has(&fields, "status");
+        ctx.emit(EventKind::Exception, span, fields);
+        if let Some((at, how)) = body
+            && consumed == 1
+            && let Some(n) = super::json::emit_found(ctx, lines, i, at, how)
+        {
+            return Some(n);
+        }
+        if opens {
+            ctx.open(Direction::Response, true);
+        }
+        Some(consumed)
+    }
+}
+
+/// The rest of line `i` after byte `from` (output glued after a body:
+/// `{…}gh: Bad credentials (HTTP 401)`), read as a line of its own.
+pub fn remainder(ctx: &mut Ctx, lines: &Lines, i: usize, from: usize) -> bool {
+    let (start, end) = lines.bounds[i];
+    if start + from >= end || !lines.text.is_char_boundary(start + from) {
+        return false;
+    }
+    let sub = Lines {
+        text: lines.text,
+        base: lines.base,
+        bounds: vec![(start + from, end)],
+    };
+    if sub.line(0).trim().is_empty() {
+        return false;
+    }
+    TextSignal.parse(ctx, &sub, 0).is_some() || CodeMessage.parse(ctx, &sub, 0).is_some()
+}
+
+/// A line whose message starts with an upper-case error code with digits
+/// (`ABC50076: Due to a configuration change …`), when nothing else on it
+/// is a signal. Its only literal is the colon, so it is kept apart from
+/// [`TextSignal`], whose triggers are words.
+pub struct CodeMessage;
+
+impl LineParser for CodeMessage {
+    fn triggers(&self) -> &'static [&'static str] {
+        &[":"]
+    }
+
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i);
+        if line.trim_start().starts_with(['{', '[', '<']) || logprefix::is_informational(line) {
+            return None;
+        }
+        let c = code_prefix_re().captures(line)?;
+        let code = c.name("code")?;
+        let message = line[code.start()..].trim_end();
+        let mut fields = vec![lines.str_field("exception.message", message)];
+        for f in scan(lines, line) {
+            push(&mut fields, f);
+        }
+        ctx.emit(EventKind::Exception, lines.span_of(line.trim_end()), fields);
+        Some(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::chunk;
+    use super::super::{EventKind, parse_chunk};
+
+    fn facts(text: &str) -> Vec<(String, String)> {
+        parse_chunk(&chunk(text))
+            .into_iter()
+            .flat_map(|e| e.fields.into_iter())
+            .map(|f| (f.name, f.value.to_string()))
+            .collect()
+    }
+
+    fn get(text: &str, name: &str) -> Option<String> {
+        facts(text)
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+
+    fn exceptions(text: &str) -> usize {
+        parse_chunk(&chunk(text))
+            .iter()
+            .filter(|e| e.kind == EventKind::Exception)
+            .count()
+    }
+
+    #[test]
+    fn statuses_in_prose() {
+        for (line, status) in [
+            ("HTTP Error 401: Unauthorized", "401"),
+            ("sync failed, status: 401", "401"),
+            ("Request failed: StatusCode=400", "400"),
+            ("upload rejected with status code 403", "403"),
+            ("the server responded with a status of 401 ()", "401"),
+            ("GET https://a.example/x 403 (Forbidden)", "403"),
+            (
+                "The remote server returned an error: (401) Unauthorized.",
+                "401",
+            ),
+            (
+                "Response status code does not indicate success: 401 (Unauthorized).",
+                "401",
+            ),
+            (
+                "clientCredentialsToken: received HTTP status 401 with response",
+                "401",
+            ),
+            ("Request `List` returned error: 403 forbidden", "403"),
+            (
+                "HTTP 401: Bad credentials (https://api.example.com/graphql)",
+                "401",
+            ),
+            ("googleapi: Error 403: Permission denied, forbidden", "403"),
+            (
+                "2024-05-01 10:00:00 WARN fetch users: 429 Too Many Requests",
+                "429",
+            ),
+        ] {
+            assert_eq!(get(line, "status").as_deref(), Some(status), "{line}");
+        }
+        assert_eq!(
+            get("HTTP Error 401: Unauthorized", "reason").as_deref(),
+            Some("Unauthorized")
+        );
+        assert_eq!(
+            get(
+                "HTTP 401: Bad credentials (https://api.example.com/graphql)",
+                "url"
+            )
+            .as_deref(),
+            Some("https://api.example.com/graphql")
+        );
+    }
+
+    #[test]
+    fn oauth_pairs_in_any_notation() {
+        let form = "2024-05-01 ERROR Token request failed: error=invalid_grant&error_description=The+code+has+expired%2E";
+        assert_eq!(get(form, "body.error").as_deref(), Some("invalid_grant"));
+        assert_eq!(
+            get(form, "body.error_description").as_deref(),
+            Some("The code has expired.")
+        );
+        let prose =
+            "token refresh failed: error: invalid_client, error_description: client secret expired";
+        assert_eq!(get(prose, "body.error").as_deref(), Some("invalid_client"));
+        assert_eq!(
+            get(prose, "body.error_description").as_deref(),
+            Some("client secret expired")
+        );
+        let quoted = r#"auth said "error":"unauthorized_client","error_description":"The client is \"disabled\"" and stopped"#;
+        assert_eq!(
+            get(quoted, "body.error_description").as_deref(),
+            Some("The client is \"disabled\"")
+        );
+        // A custom code counts only with its description.
+        assert_eq!(
+            get(
+                "error=bad_verification_code&error_description=The+code+is+wrong",
+                "body.error"
+            )
+            .as_deref(),
+            Some("bad_verification_code")
+        );
+        assert!(get("retry loop saw error=timeout", "body.error").is_none());
+    }
+
+    #[test]
+    fn codes_and_tool_errors() {
+        let aws = "An error occurred (SignatureDoesNotMatch) when calling the ListBuckets operation: The request signature we calculated does not match";
+        assert_eq!(
+            get(aws, "exception.code").as_deref(),
+            Some("SignatureDoesNotMatch")
+        );
+        let az = "ERROR: (AuthorizationFailed) The client 'x' does not have authorization\nCode: AuthorizationFailed\nMessage: The client 'x' does not have authorization\n";
+        let events = parse_chunk(&chunk(az));
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(
+            events[0].field("exception.code").unwrap().value.to_string(),
+            "AuthorizationFailed"
+        );
+        assert_eq!(
+            get(
+                "ERROR: (gcloud.run.deploy) PERMISSION_DENIED: Permission denied",
+                "exception.code"
+            )
+            .as_deref(),
+            Some("PERMISSION_DENIED")
+        );
+        assert_eq!(
+            get(
+                "ABC7000215: Invalid client secret provided.",
+                "exception.code"
+            )
+            .as_deref(),
+            Some("ABC7000215")
+        );
+        assert_eq!(
+            get(
+                "login failed, errorCode: E0000004, errorSummary: Authentication failed",
+                "exception.code"
+            )
+            .as_deref(),
+            Some("E0000004")
+        );
+        assert_eq!(
+            get(
+                "fatal: Authentication failed for 'https://git.example.com/r.git/'",
+                "exception.message"
+            )
+            .as_deref(),
+            Some("Authentication failed for 'https://git.example.com/r.git/'")
+        );
+    }
+
+    #[test]
+    fn body_after_the_signal_is_a_body() {
+        let t = r#"terraform: received HTTP status 401 with response: {"error":"invalid_client","error_description":"bad secret"}"#;
+        let events = parse_chunk(&chunk(t));
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert_eq!(events[0].kind, EventKind::Exception);
+        assert_eq!(events[1].kind, EventKind::Body);
+        assert_eq!(
+            events[1].field("body.error").unwrap().value.to_string(),
+            "invalid_client"
+        );
+        // The pair inside the JSON is the body's, not read twice.
+        assert!(events[0].field("body.error").is_none());
+    }
+
+    #[test]
+    fn near_misses_are_not_failures() {
+        for line in [
+            "INFO server started, 0 errors",
+            "metrics: error_rate=0.0 p99=12ms",
+            "DEBUG errorHandler registered",
+            "2024-05-01 INFO retrying after error",
+            "INFO:sdk.client:A retry handler found for POST https://api.example.com/x - HTTP Error 429: Too Many Requests",
+            "2024-05-01 10:00:00 DEBUG http: response status: 401 (will refresh the token)",
+            "GET /api/v2/users -> status: 200",
+            "request ok, status code 204",
+            r#"result: "error": null, "errors": []"#,
+            "processed 403 records in 200 ms",
+            "received 500 rows from the replica",
+            "the call returned 404 rows",
+            "error: none",
+            "SHA256: 3f1c2d9e0000",
+            "see RFC6749 section 5.2 for error codes",
+            "Note: the admin console shows the user is locked",
+        ] {
+            assert_eq!(exceptions(line), 0, "{line}: {:?}", facts(line));
+        }
+    }
+}
