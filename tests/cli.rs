@@ -350,6 +350,13 @@ fn fail_on_sets_the_threshold() {
         .write_stdin(SEED_TRACE)
         .assert()
         .code(2);
+    // An unreadable input is a problem whatever the threshold.
+    let missing = home.path().join("no-such.log");
+    faultline(&home)
+        .args(["--fail-on", "never"])
+        .arg(&missing)
+        .assert()
+        .code(2);
 }
 
 #[test]

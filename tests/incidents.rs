@@ -146,6 +146,32 @@ fn urllib3_retries_are_repeats_and_a_later_success_recovers_them() {
 }
 
 #[test]
+fn a_clean_body_after_a_body_only_failure_recovers_it() {
+    // A debug log that prints response bodies but no statuses: an error
+    // body, a retry, then a body with no error in it.
+    let log = "12:00:01 DEBUG Response body:\n\
+               b'{\"__type\":\"ServiceUnavailable\",\"message\":\"try again\"}'\n\
+               12:00:01 DEBUG Retry needed, sleeping 0.5 seconds\n\
+               12:00:02 DEBUG Response body:\n\
+               b'{\"items\":[{\"id\":\"a1\"}]}'\n";
+    let a = faultline::analyze_text("bodies.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert_eq!(a.incidents[0].recovered.map(|l| l.line), Some(5));
+}
+
+#[test]
+fn a_clean_body_recovers_no_failure_that_named_its_status_or_url() {
+    // The JSON after a failure with a status and URL is not its retry: a
+    // body recovers only a failure told by a body alone.
+    let log = "DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 503 None\n\
+               {\"error\":\"unavailable\"}\n\
+               INFO loaded config {\"region\":\"eu-west-1\",\"retries\":3}\n";
+    let a = faultline::analyze_text("other.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert!(a.incidents[0].recovered.is_none());
+}
+
+#[test]
 fn a_failure_after_the_success_is_not_recovered() {
     let log = "DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 503 None\n\
                DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 200 5120\n\

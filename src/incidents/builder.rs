@@ -71,6 +71,9 @@ pub struct Success {
     pub method: Option<String>,
     /// Not every log names the URL of a success (`attempt 2 -> 200 OK`).
     pub url: Option<String>,
+    /// False for a response body with no error in it and no status told:
+    /// some debug logs print bodies but never statuses (botocore's).
+    pub status_known: bool,
 }
 
 /// Kinds of events present in a draft, as a bit set.
@@ -714,8 +717,9 @@ impl<'c> Builder<'c> {
     }
 }
 
-/// A finished draft: a failure becomes an incident, a 2xx a success;
-/// anything else (a request with no outcome, a 3xx) is dropped.
+/// A finished draft: a failure becomes an incident, a 2xx (or a response
+/// body with no error and no status) a success; anything else (a request
+/// with no outcome, a 3xx) is dropped.
 fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
     if d.events.is_empty() {
         return None;
@@ -724,14 +728,22 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
     let first = d.events.iter().map(|e| e.span.start).min()?;
     let last = d.events.iter().map(|e| e.span.end).max()?;
     if !d.failing {
-        let status = d.status?;
-        if !(200.0..300.0).contains(&status) {
-            return None;
-        }
+        let status_known = match d.status {
+            Some(status) if (200.0..300.0).contains(&status) => true,
+            Some(_) => return None,
+            // A response body alone, with no error in it.
+            None if d.has(EventKind::Body)
+                && d.kinds.only(&[EventKind::Body, EventKind::Header]) =>
+            {
+                false
+            }
+            None => return None,
+        };
         return Some(Finished::Success(Success {
             loc: cx.index.loc(source, Span::new(first, last)),
             method: d.method,
             url: d.url,
+            status_known,
         }));
     }
     let mut facts = Facts::default();

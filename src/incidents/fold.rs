@@ -125,6 +125,10 @@ impl Collector {
     }
 
     fn success(&mut self, s: Success) {
+        if !s.status_known {
+            self.unstated_success(&s);
+            return;
+        }
         if let Some(url) = &s.url
             && self.recover_by_url(&s, url)
         {
@@ -157,6 +161,32 @@ impl Collector {
             && s.loc.line <= inc.end_line + RETRY_GAP
         {
             inc.recovered = Some(s.loc);
+        }
+    }
+
+    /// A response body with no error and no status recovers only the
+    /// failure told the same way right before it: a body with an error and
+    /// nothing else (no status, URL, method or exception), as a debug log
+    /// that prints bodies but not statuses shows a retried call. Anything
+    /// else after a failure may be unrelated JSON, so it recovers nothing
+    /// and leaves the failure waiting for a real success.
+    fn unstated_success(&mut self, s: &Success) {
+        let Some(k) = self.last else {
+            return;
+        };
+        let inc = &mut self.kept[k];
+        let body_alone = !inc.facts.get("body").is_empty()
+            && ["status", "url", "method", "exception.message", "exception.type"]
+                .iter()
+                .all(|name| inc.facts.get(name).is_empty());
+        if body_alone
+            && inc.recovered.is_none()
+            && inc.source == s.loc.source
+            && s.loc.span.start >= inc.end
+            && s.loc.line <= inc.end_line + RETRY_GAP
+        {
+            inc.recovered = Some(s.loc);
+            self.last = None;
         }
     }
 
