@@ -222,11 +222,19 @@ pub const SHAPES: &[Shape] = &[
     },
     Shape {
         name: "token-format",
-        what: "provider token formats anywhere in text, the type prefix kept: Slack `xoxb-`/`xoxp-`/`xoxa-`/`xoxr-`/`xoxs-`/`xapp-`, GitHub `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`/`github_pat_`, Google `ya29.`/`AIza`/`GOCSPX-`/`1//0` refresh tokens, AWS `AKIA`/`ASIA` access key ids, Stripe `sk_live_`/`sk_test_`/`rk_live_`/`rk_test_`/`whsec_`",
+        what: "provider token formats anywhere in text, the type prefix kept: Slack `xoxb-`/`xoxp-`/`xoxa-`/`xoxr-`/`xoxs-`/`xapp-`, browser-session `xoxc-` and its `d` cookie `xoxd-`, GitHub `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`/`github_pat_`, Google `ya29.`/`AIza`/`GOCSPX-`/`1//0` refresh tokens, AWS `AKIA`/`ASIA` access key ids, Stripe `sk_live_`/`sk_test_`/`rk_live_`/`rk_test_`/`whsec_`",
         examples: &[
             (
                 "slack said invalid_auth for xoxb-1234567890-abcdefghij",
                 "1234567890-abcdefghij",
+            ),
+            (
+                "using token xoxc-2718281828-3141592653-ab12cd34ef56 with cookie d=xoxd-a1B2c3D4e5F6",
+                "2718281828-3141592653",
+            ),
+            (
+                "using token xoxc-2718281828-3141592653-ab12cd34ef56 with cookie d=xoxd-a1B2c3D4e5F6",
+                "a1B2c3D4e5F6",
             ),
             (
                 "token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 rejected",
@@ -408,7 +416,7 @@ fn token_patterns() -> &'static [Regex] {
             // (`{"` → `eyJ`, `{ "` → `eyAi`, `{\n` → `ewo`).
             r"\be[yw][A-Za-z0-9_-]{4,}={0,2}\.e[yw][A-Za-z0-9_-]{4,}={0,2}\.(?P<s>[A-Za-z0-9_-]{4,}=*)",
             // Slack.
-            r"\bxox[abprseo]-(?P<s>[A-Za-z0-9-]{8,})",
+            r"\bxox[abcdprseo]-(?P<s>[A-Za-z0-9-]{8,})",
             r"\bxapp-(?P<s>[A-Za-z0-9-]{8,})",
             // GitHub.
             r"\b(?:gh[pousr]_|github_pat_)(?P<s>[A-Za-z0-9_]{16,})",

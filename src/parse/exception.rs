@@ -42,7 +42,7 @@ fn message_facts() -> &'static [(Regex, &'static [&'static str])] {
             ),
             // requests: "403 Client Error: Forbidden for url: https://…"
             (
-                r"^(?P<status>\d{3}) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>\S+)",
+                r"(?:^|\s)(?P<status>\d{3}) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>\S+)",
                 &["status", "reason", "url"],
             ),
             // Genesys SDK ApiException: "(403)"
@@ -83,6 +83,95 @@ fn message_facts() -> &'static [(Regex, &'static [&'static str])] {
             .map(|(re, names)| (Regex::new(re).expect("message regex"), names))
             .collect()
     })
+}
+
+/// requests' `HTTPError` message (`401 Client Error: Unauthorized for url:
+/// https://…`, also `Server Error`) as apps log it: after their own prefix,
+/// without the exception type in front.
+fn requests_status() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"(?:^|[\s:>\[(])(?P<msg>(?P<status>[45]\d\d) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>\S+))",
+        )
+        .expect("requests status regex")
+    })
+}
+
+/// googleapiclient's `HttpError` repr, usually inside a log line: `<HttpError
+/// 429 when requesting https://… returned "message". Details: "[…]">`
+/// (older releases: `… returned "message">`).
+fn http_error_repr() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r#"<(?P<type>(?:[A-Za-z_]\w*\.)*[A-Z]\w*Error) (?P<status>[1-5]\d\d) when requesting (?P<url>\S+) returned "(?P<msg>.*?)"(?:\. Details: "(?P<details>.*?)")?>"#,
+        )
+        .expect("http error repr regex")
+    })
+}
+
+/// `'reason': 'rateLimitExceeded'` in the details a client printed as a
+/// Python or JSON literal: each one is an error code.
+fn detail_reason() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r#"['"]reason['"]\s*:\s*['"](?P<code>[A-Za-z][\w.]*)['"]"#)
+            .expect("reason regex")
+    })
+}
+
+/// A client's status line or error repr standing alone in a line (see
+/// [`requests_status`], [`http_error_repr`]).
+fn client_status_line(lines: &Lines, line: &str) -> Option<Vec<Field>> {
+    if let Some(c) = http_error_repr().captures(line) {
+        let msg = c.name("msg")?.as_str();
+        let url = c.name("url")?.as_str();
+        let status = c.name("status")?.as_str();
+        let mut fields = vec![
+            lines.str_field("exception.type", c.name("type")?.as_str()),
+            lines.str_field("exception.message", msg),
+            lines.field("status", Value::Num(status.parse().unwrap_or(0.0)), status),
+            lines.str_field("url", url),
+        ];
+        if let Some(details) = c.name("details") {
+            for r in detail_reason().captures_iter(details.as_str()) {
+                if let Some(code) = r.name("code")
+                    && !fields
+                        .iter()
+                        .any(|f| f.name == "exception.code" && f.value.to_string() == code.as_str())
+                {
+                    fields.push(lines.str_field("exception.code", code.as_str()));
+                }
+            }
+        }
+        for f in facts_from_message(lines, msg) {
+            if !fields.iter().any(|g| g.name == f.name) {
+                fields.push(f);
+            }
+        }
+        return Some(fields);
+    }
+    let c = requests_status().captures(line)?;
+    // Behind an exception type (`requests.exceptions.HTTPError: 401 …`) the
+    // exception path reads it, type included.
+    if let Some(t) = exception_line().captures(line).and_then(|t| t.name("type"))
+        && t.end() <= c.name("status")?.start()
+    {
+        return None;
+    }
+    let status = c.name("status")?.as_str();
+    Some(vec![
+        lines.str_field("exception.message", c.name("msg")?.as_str().trim_end()),
+        lines.field("status", Value::Num(status.parse().unwrap_or(0.0)), status),
+        lines.str_field("reason", c.name("reason")?.as_str()),
+        lines.str_field(
+            "url",
+            c.name("url")?
+                .as_str()
+                .trim_end_matches(['.', ',', ';', ':']),
+        ),
+    ])
 }
 
 fn curl_error() -> &'static Regex {
@@ -137,6 +226,9 @@ pub fn exception_at(lines: &Lines, i: usize) -> Option<(Vec<Field>, usize)> {
         fields.extend(facts_from_message(lines, msg));
         let extra = sdk_details(lines, i + 1, &mut fields);
         return Some((fields, 1 + extra));
+    }
+    if let Some(fields) = client_status_line(lines, line) {
+        return Some((fields, 1));
     }
     if !(line.contains("Error")
         || line.contains("Exception")
@@ -398,6 +490,80 @@ mod tests {
         assert_eq!(
             events[0].field("url").unwrap().value.to_string(),
             "https://login.mypurecloud.com/oauth/token"
+        );
+    }
+
+    fn fact(e: &super::super::Event, name: &str) -> Option<String> {
+        e.field(name).map(|f| f.value.to_string())
+    }
+
+    #[test]
+    fn requests_status_line_without_its_exception_type() {
+        let cases = [
+            (
+                "401 Client Error: Unauthorized for url: https://api.example.com.au/api/v2/users?pageSize=500\n",
+                "401",
+                "Unauthorized",
+                "https://api.example.com.au/api/v2/users?pageSize=500",
+            ),
+            (
+                "2024-03-01 12:00:01 ERROR sync: fetch failed: 503 Server Error: Service Unavailable for url: http://10.0.0.7:8080/v1/items.\n",
+                "503",
+                "Service Unavailable",
+                "http://10.0.0.7:8080/v1/items",
+            ),
+            (
+                "[worker-3] ValueError: upstream said 403 Client Error: Forbidden for url: https://h.example/x\n",
+                "403",
+                "Forbidden",
+                "https://h.example/x",
+            ),
+        ];
+        for (text, status, reason, url) in cases {
+            let events = parse_chunk(&chunk(text));
+            let e = events
+                .iter()
+                .find(|e| e.kind == EventKind::Exception)
+                .unwrap_or_else(|| panic!("no exception in {text:?}: {events:?}"));
+            assert_eq!(fact(e, "status").as_deref(), Some(status), "{text}");
+            assert_eq!(fact(e, "reason").as_deref(), Some(reason), "{text}");
+            assert_eq!(fact(e, "url").as_deref(), Some(url), "{text}");
+        }
+        // A number followed by words is not a status line.
+        assert!(parse_chunk(&chunk("Processed 401 Client records for url list\n")).is_empty());
+    }
+
+    #[test]
+    fn http_error_repr_in_a_log_line() {
+        let text = "An error occurred during batch processing: <HttpError 429 when requesting https://www.example.googleapis.com/v1/items/a1?alt=json returned \"Resource has been exhausted (e.g. check quota).\". Details: \"[{'message': 'Resource has been exhausted', 'domain': 'global', 'reason': 'rateLimitExceeded'}]\">\n";
+        let events = parse_chunk(&chunk(text));
+        let e = &events[0];
+        assert_eq!(e.kind, EventKind::Exception);
+        assert_eq!(fact(e, "status").as_deref(), Some("429"));
+        assert_eq!(
+            fact(e, "url").as_deref(),
+            Some("https://www.example.googleapis.com/v1/items/a1?alt=json")
+        );
+        assert_eq!(
+            fact(e, "exception.message").as_deref(),
+            Some("Resource has been exhausted (e.g. check quota).")
+        );
+        assert_eq!(
+            fact(e, "exception.code").as_deref(),
+            Some("rateLimitExceeded")
+        );
+        // Older releases end after the message; a dotted type is kept.
+        let old = "WARNING:root:googleapiclient.errors.HttpError: <googleapiclient.errors.HttpError 404 when requesting https://api.example.com/drive/v3/files/x returned \"File not found: x.\">\n";
+        let events = parse_chunk(&chunk(old));
+        let e = &events[0];
+        assert_eq!(fact(e, "status").as_deref(), Some("404"));
+        assert_eq!(
+            fact(e, "exception.message").as_deref(),
+            Some("File not found: x.")
+        );
+        assert_eq!(
+            fact(e, "exception.type").as_deref(),
+            Some("googleapiclient.errors.HttpError")
         );
     }
 

@@ -9,8 +9,9 @@ use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
 /// A JSON line is a log record only with one of these: `message` alone is
 /// not enough, API error bodies have it too.
-const LOG_KEYS: [&str; 8] = [
+const LOG_KEYS: [&str; 9] = [
     "level",
+    "@level",
     "severity",
     "ts",
     "time",
@@ -58,9 +59,13 @@ const BODY_KEYS: [&str; 5] = ["response_body", "body", "response", "data", "resp
 
 /// String fields whose text may state the failure (a message with a status,
 /// an OAuth pair, an error code) or carry the body after a prefix.
-const MESSAGE_KEYS: [&str; 8] = [
+const MESSAGE_KEYS: [&str; 11] = [
     "msg",
     "message",
+    // Terraform's `-json` output (and other `@`-prefixed loggers, hclog's).
+    "@message",
+    "diagnostic.summary",
+    "diagnostic.detail",
     "error",
     "err",
     "error_message",
@@ -133,7 +138,21 @@ impl LineParser for JsonRecord {
             break;
         }
         // An informational record reports normal flow (see signal.rs).
-        let informational = ["level", "severity", "lvl"].iter().any(|k| {
+        let level = |k: &&str| {
+            node.get(k)
+                .and_then(Node::as_str)
+                .map(str::to_ascii_lowercase)
+        };
+        let levels = ["level", "severity", "lvl", "@level"];
+        // A record its program logged at error level is a failure even when
+        // its message states no status or code (a tool's diagnostic).
+        let error_level = levels.iter().filter_map(level).any(|l| {
+            matches!(
+                l.as_str(),
+                "error" | "err" | "fatal" | "critical" | "crit" | "panic" | "alert" | "emergency"
+            )
+        });
+        let informational = levels.iter().any(|k| {
             node.get(k).and_then(Node::as_str).is_some_and(|l| {
                 matches!(
                     l.to_ascii_lowercase().as_str(),
@@ -141,11 +160,14 @@ impl LineParser for JsonRecord {
                 )
             })
         });
+        let mut messages = Vec::new();
         for key in MESSAGE_KEYS {
             if informational {
                 break;
             }
-            let Some(value) = node.get(key) else { continue };
+            let Some(value) = lookup(&node, key) else {
+                continue;
+            };
             let Some(mapped) = string_content(lines, value) else {
                 continue;
             };
@@ -155,6 +177,9 @@ impl LineParser for JsonRecord {
                 has_body = true;
             }
             let signals = super::signal::scan_mapped(&mapped, whole);
+            if !mapped.text.trim().is_empty() && !messages.iter().any(|(t, _)| *t == mapped.text) {
+                messages.push((mapped.text.clone(), whole));
+            }
             if super::signal::is_signal(&signals) {
                 fields.push(Field {
                     name: "exception.message".into(),
@@ -167,6 +192,24 @@ impl LineParser for JsonRecord {
                     }
                 }
                 break;
+            }
+        }
+        if error_level && !fields.iter().any(|f| f.name == "exception.message") {
+            let mut texts = messages.into_iter();
+            if let Some((text, span)) = texts.next() {
+                fields.push(Field {
+                    name: "exception.message".into(),
+                    value: Value::Str(text),
+                    span,
+                });
+            }
+            // A diagnostic's summary and detail say more than its headline.
+            for (text, span) in texts {
+                fields.push(Field {
+                    name: "exception.cause.message".into(),
+                    value: Value::Str(text),
+                    span,
+                });
             }
         }
         // The record's time, normalised (ISO 8601 or epoch seconds/ms).
@@ -234,5 +277,40 @@ mod tests {
         assert!(field_text(t, "exception.message").is_none());
         let t = r#"{"level":"info","msg":"retrying after status code 429"}"#;
         assert!(field_text(t, "status").is_none());
+    }
+
+    #[test]
+    fn error_level_record_is_a_failure_with_its_message() {
+        // Terraform `-json`: the headline, then the diagnostic's detail.
+        let t = r#"{"@level":"error","@message":"Error: creating widget: unexpected response","@module":"terraform.ui","@timestamp":"2025-02-03T10:11:12.000000Z","diagnostic":{"severity":"error","summary":"creating widget: unexpected response","detail":"The provider returned an empty token for the configured client.","address":"example_widget.a"},"type":"diagnostic"}"#;
+        assert_eq!(
+            field_text(t, "exception.message").unwrap().0,
+            "Error: creating widget: unexpected response"
+        );
+        let (detail, at) = parse_chunk(&chunk(t))
+            .iter()
+            .flat_map(|e| e.fields.iter())
+            .filter(|f| f.name == "exception.cause.message")
+            .map(|f| (f.value.to_string(), &t[f.span.start..f.span.end]))
+            .last()
+            .unwrap();
+        assert_eq!(
+            detail,
+            "The provider returned an empty token for the configured client."
+        );
+        assert_eq!(at, detail);
+        // Other loggers' level words; a status in the message still counts.
+        let t = r#"{"severity":"CRITICAL","time":"2025-02-03T10:11:12Z","msg":"cannot reach the config service"}"#;
+        assert_eq!(
+            field_text(t, "exception.message").unwrap().0,
+            "cannot reach the config service"
+        );
+        // Warnings and informational records without a signal are not failures.
+        for t in [
+            r#"{"@level":"warn","@message":"Warning: deprecated attribute","type":"diagnostic"}"#,
+            r#"{"@level":"info","@message":"Apply complete! Resources: 1 added","type":"change_summary"}"#,
+        ] {
+            assert!(field_text(t, "exception.message").is_none(), "{t}");
+        }
     }
 }
