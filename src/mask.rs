@@ -521,13 +521,34 @@ fn is_placeholder(value: &str) -> bool {
     re.is_match(value)
 }
 
-/// Pushes `range`, or only its signature when the value is a JWT.
+/// Prefixes that say what kind of credential a value is (the same ones the
+/// token formats in [`token_patterns`] keep): a value under a secret key or
+/// after `Bearer` keeps them too, so `Bearer xoxc-…` and
+/// `AWS_ACCESS_KEY_ID=ASIA…` still tell a session token from a bot token
+/// and a temporary key from a long-term one.
+const TYPE_PREFIXES: &[&str] = &[
+    "xoxa-", "xoxb-", "xoxc-", "xoxd-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-",
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "ya29.", "AIza", "GOCSPX-", "AKIA",
+    "ASIA", "sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_",
+];
+
+/// The length of `value`'s type prefix, when what follows is long enough
+/// to be the secret part (a bare prefix is masked whole).
+fn type_prefix_len(value: &str) -> usize {
+    TYPE_PREFIXES
+        .iter()
+        .find(|p| value.starts_with(*p) && value.len() >= p.len() + 8)
+        .map_or(0, |p| p.len())
+}
+
+/// Pushes `range`, or only its signature when the value is a JWT, or all
+/// but its type prefix.
 fn push_value(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
     let value = &text[range.clone()];
     if let Some(sig) = jwt_signature(value) {
         out.push(range.start + sig.start..range.start + sig.end);
     } else {
-        out.push(range);
+        out.push(range.start + type_prefix_len(value)..range.end);
     }
 }
 
@@ -1140,6 +1161,22 @@ mod tests {
             mask("Credential=AKIDEXAMPLE01/20240101/us-east-1/s3/aws4_request"),
             "Credential=********/20240101/us-east-1/s3/aws4_request"
         );
+    }
+
+    #[test]
+    fn keyed_and_bearer_values_keep_their_type_prefix() {
+        assert_eq!(
+            mask("Authorization: Bearer xoxc-1234567890-abcdefghijkl"),
+            "Authorization: Bearer xoxc-********"
+        );
+        assert_eq!(
+            mask("AWS_ACCESS_KEY_ID=ASIAY34FZKBOKMUTVV7A"),
+            "AWS_ACCESS_KEY_ID=ASIA********"
+        );
+        // A value that is only a prefix, or one without a known prefix, is
+        // masked whole.
+        assert_eq!(mask("token=xoxb-12"), "token=********");
+        assert_eq!(mask("Bearer abcdefghijklmnop"), "Bearer ********");
     }
 
     #[test]

@@ -95,11 +95,15 @@ fn id_re() -> &'static Regex {
 }
 
 /// Identifiers that are not personal and that diagnoses may name: loopback
-/// and unspecified addresses, and well-known GUIDs (Microsoft's first-party
-/// application ids are mostly zeros).
+/// and unspecified addresses, link-local addresses (169.254.0.0/16, where
+/// every cloud serves its instance metadata at 169.254.169.254: the same on
+/// every machine, so it identifies no one), and well-known GUIDs
+/// (Microsoft's first-party application ids are mostly zeros).
 fn keep(kind: Kind, value: &str) -> bool {
     match kind {
-        Kind::Ipv4 => value.starts_with("127.") || value == "0.0.0.0",
+        Kind::Ipv4 => {
+            value.starts_with("127.") || value.starts_with("169.254.") || value == "0.0.0.0"
+        }
         Kind::Ipv6 => {
             // `12:30:45` and MAC-like runs of two-digit groups are not addresses.
             value

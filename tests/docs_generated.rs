@@ -8,6 +8,9 @@
 //! FAULTLINE_UPDATE_DOCS=1 cargo test --test docs_generated
 //! ```
 
+#[path = "support/field_corpus.rs"]
+mod field_corpus;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -146,7 +149,9 @@ fn try_it() -> String {
     out
 }
 
-/// Built-in rules per provider, with the topics (rule files) they cover.
+/// Built-in rules per provider, the topics (rule files) they cover, and how
+/// the field corpus's real reports for that provider fare (top-1 of its
+/// positive cases, and the input shapes they come in).
 fn coverage() -> String {
     let rows: serde_json::Value =
         serde_json::from_str(&run(&["rules", "list", "-f", "json"])).unwrap();
@@ -166,13 +171,57 @@ fn coverage() -> String {
             .entry(topic)
             .or_default() += 1;
     }
+    let field = field_corpus::figures(&field_corpus::builtin());
+    // The corpus files provider-less reports under `generic`; the rules
+    // that serve them are the provider-less ones.
+    let field_key = |provider: &str| {
+        if provider == "any API" {
+            "generic".to_string()
+        } else {
+            provider.to_string()
+        }
+    };
     let mut out = String::from(
-        "| Provider | Rules | Topics (rule files under `rules/`, with their rule counts) |\n|---|---|---|\n",
+        "| Provider | Rules | Field corpus: top-1 (shapes) | Topics (rule files under `rules/`, with their rule counts) |\n|---|---|---|---|\n",
     );
     for (provider, topics) in &by_provider {
         let total: usize = topics.values().sum();
         let list: Vec<String> = topics.iter().map(|(t, n)| format!("`{t}` ({n})")).collect();
-        out.push_str(&format!("| {provider} | {total} | {} |\n", list.join(", ")));
+        let key = field_key(provider);
+        let cell = match field.by_provider.get(&key) {
+            Some(t) if t.positives > 0 => {
+                let shapes: Vec<&str> = field.shapes_by_provider[&key]
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
+                format!("{}/{} ({})", t.top1, t.positives, shapes.join(", "))
+            }
+            _ => "–".to_string(),
+        };
+        out.push_str(&format!(
+            "| {provider} | {total} | {cell} | {} |\n",
+            list.join(", ")
+        ));
+    }
+    let o = &field.overall;
+    let pct = |n: usize| 100.0 * n as f64 / o.positives.max(1) as f64;
+    out.push_str(&format!(
+        "\nField corpus overall ({} real reports with a confirmed cause, tests/field/): top-1 {}/{} ({:.0}%), top-3 {}/{} ({:.0}%); {} negative cases, {} false alarms. By input shape:\n\n| Shape | Top-1 | Top-3 | Negatives (false alarms) |\n|---|---|---|---|\n",
+        o.positives + o.negatives,
+        o.top1,
+        o.positives,
+        pct(o.top1),
+        o.top3,
+        o.positives,
+        pct(o.top3),
+        o.negatives,
+        o.false_alarms,
+    ));
+    for (shape, t) in &field.by_shape {
+        out.push_str(&format!(
+            "| {shape} | {}/{} | {}/{} | {} ({}) |\n",
+            t.top1, t.positives, t.top3, t.positives, t.negatives, t.false_alarms
+        ));
     }
     out
 }

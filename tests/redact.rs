@@ -97,6 +97,9 @@ fn redacted_copies_analyse_to_the_same_diagnoses() {
     assert!(changed.is_empty(), "{}", changed.join("\n"));
 }
 
+/// Rules whose positive examples rest on the secret's value (see below).
+const READ_THE_SECRET_ITSELF: &[&str] = &["entra.client-secret-id-instead-of-value"];
+
 #[test]
 fn redacted_rule_examples_still_pass() {
     // Every example of every built-in rule, redacted with --ids, still
@@ -106,6 +109,13 @@ fn redacted_rule_examples_still_pass() {
     for rule in &report.rules {
         let set = RuleSet::new(vec![rule.clone()], report.providers.clone());
         for ex in &rule.examples {
+            // A rule whose evidence is the secret's own shape (a GUID sent
+            // where a secret value belongs) cannot fire on a copy where the
+            // secret is masked: that is redaction doing its job. The full
+            // pack still explains such a copy by the error code alone.
+            if ex.matches && READ_THE_SECRET_ITSELF.contains(&rule.id.as_str()) {
+                continue;
+            }
             let mut names = Placeholders::default();
             let copy = redact_text(&ex.input, &Options { ids: true }, &mut names);
             let fired = !faultline::analyze_text("example", &copy, &set)

@@ -181,7 +181,7 @@ fn ids_problems_and_unexplained_failures_are_in_the_report() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("run.log"),
-        "requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://api.mypurecloud.com/oauth/token\n{\"error\": \"invalid_grant\"}\n\n{\"error\": {\"code\": \"card_declined\", \"message\": \"Your card was declined.\"}}\n",
+        "requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://api.mypurecloud.com/oauth/token\n{\"error\": \"invalid_grant\"}\n\n{\"error\": {\"code\": \"widget_jammed_7\", \"message\": \"The widget jammed.\"}}\n",
     )
     .unwrap();
     std::fs::write(dir.path().join("bad.toml"), "[[rule]]\nid = \"x.y\"\n").unwrap();

