@@ -408,42 +408,81 @@ fn secret_key(key: &str, query: bool) -> Option<KeyKind> {
 }
 
 /// Token formats recognised anywhere; each regex's group `s` is the secret.
-fn token_patterns() -> &'static [Regex] {
-    static RES: OnceLock<Vec<Regex>> = OnceLock::new();
-    RES.get_or_init(|| {
-        [
-            // JWT signature, whatever the JSON spacing of header and payload
-            // (`{"` → `eyJ`, `{ "` → `eyAi`, `{\n` → `ewo`).
-            r"\be[yw][A-Za-z0-9_-]{4,}={0,2}\.e[yw][A-Za-z0-9_-]{4,}={0,2}\.(?P<s>[A-Za-z0-9_-]{4,}=*)",
-            // Slack.
-            r"\bxox[abcdprseo]-(?P<s>[A-Za-z0-9-]{8,})",
-            r"\bxapp-(?P<s>[A-Za-z0-9-]{8,})",
-            // GitHub.
-            r"\b(?:gh[pousr]_|github_pat_)(?P<s>[A-Za-z0-9_]{16,})",
-            // Google: OAuth access tokens, API keys, client secrets, refresh tokens.
-            r"\bya29\.(?P<s>[A-Za-z0-9_\-.]{8,})",
-            r"\bAIza(?P<s>[A-Za-z0-9_-]{30,})",
-            r"\bGOCSPX-(?P<s>[A-Za-z0-9_-]{8,})",
-            r"(?:^|[^A-Za-z0-9/])1//0(?P<s>[A-Za-z0-9_-]{20,})",
-            // AWS access key ids.
-            r"\b(?:AKIA|ASIA)(?P<s>[A-Z0-9]{16})\b",
-            // Stripe secret and restricted keys, webhook secrets.
-            r"\b(?:sk|rk)_(?:live|test)_(?P<s>[A-Za-z0-9]{8,})",
-            r"\bwhsec_(?P<s>[A-Za-z0-9+/=]{8,})",
-            // Passwords in URLs: `https://user:secret@host`.
-            r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@'\x22]+:(?P<s>[^@\s/'\x22]+)@",
-            // curl -u id:secret, --user id:secret, --oauth2-bearer TOKEN.
-            r#"(?:^|\s)(?:-u|--user)(?:\s+|=)?['"]?[^:\s'"]*:(?P<s>[^\s'"]+)"#,
-            r#"(?:^|\s)--oauth2-bearer(?:\s+|=)['"]?(?P<s>[^\s'"]+)"#,
-            // A credential that curl --trace-ascii wrapped onto the next dump line…
-            r"(?im)(?:^|\s)[0-9a-f]{4,}: (?:proxy-)?authorization:[^\n]*\n[^\n]*?\b[0-9a-f]{4,}: (?P<s>[A-Za-z0-9+/=._~-]+)[ \t]*$",
-            // …and any dump line that is one long base64 run, when seen alone.
-            r"(?m)(?:^|\s)[0-9a-f]{4,}: (?P<s>[A-Za-z0-9+/]{16,}={0,2})[ \t]*$",
-        ]
+/// Each comes with literals every match contains one of (ASCII case folded
+/// for the `(?i)` one, marked by a leading `~`): a text without them never
+/// compiles nor runs that regex, so a paste pays only for the shapes it
+/// may hold. Compiling all of them was most of a paste's start-up.
+const TOKEN_PATTERNS: &[(&[&str], &str)] = &[
+    // JWT signature, whatever the JSON spacing of header and payload
+    // (`{"` → `eyJ`, `{ "` → `eyAi`, `{\n` → `ewo`).
+    (
+        &[".ey", ".ew"],
+        r"\be[yw][A-Za-z0-9_-]{4,}={0,2}\.e[yw][A-Za-z0-9_-]{4,}={0,2}\.(?P<s>[A-Za-z0-9_-]{4,}=*)",
+    ),
+    // Slack.
+    (&["xox"], r"\bxox[abcdprseo]-(?P<s>[A-Za-z0-9-]{8,})"),
+    (&["xapp-"], r"\bxapp-(?P<s>[A-Za-z0-9-]{8,})"),
+    // GitHub.
+    (
+        &["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"],
+        r"\b(?:gh[pousr]_|github_pat_)(?P<s>[A-Za-z0-9_]{16,})",
+    ),
+    // Google: OAuth access tokens, API keys, client secrets, refresh tokens.
+    (&["ya29."], r"\bya29\.(?P<s>[A-Za-z0-9_\-.]{8,})"),
+    (&["AIza"], r"\bAIza(?P<s>[A-Za-z0-9_-]{30,})"),
+    (&["GOCSPX-"], r"\bGOCSPX-(?P<s>[A-Za-z0-9_-]{8,})"),
+    (
+        &["1//0"],
+        r"(?:^|[^A-Za-z0-9/])1//0(?P<s>[A-Za-z0-9_-]{20,})",
+    ),
+    // AWS access key ids.
+    (&["AKIA", "ASIA"], r"\b(?:AKIA|ASIA)(?P<s>[A-Z0-9]{16})\b"),
+    // Stripe secret and restricted keys, webhook secrets.
+    (
+        &["_live_", "_test_"],
+        r"\b(?:sk|rk)_(?:live|test)_(?P<s>[A-Za-z0-9]{8,})",
+    ),
+    (&["whsec_"], r"\bwhsec_(?P<s>[A-Za-z0-9+/=]{8,})"),
+    // Passwords in URLs: `https://user:secret@host`.
+    (
+        &["://"],
+        r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@'\x22]+:(?P<s>[^@\s/'\x22]+)@",
+    ),
+    // curl -u id:secret, --user id:secret, --oauth2-bearer TOKEN.
+    (
+        &["-u"],
+        r#"(?:^|\s)(?:-u|--user)(?:\s+|=)?['"]?[^:\s'"]*:(?P<s>[^\s'"]+)"#,
+    ),
+    (
+        &["--oauth2-bearer"],
+        r#"(?:^|\s)--oauth2-bearer(?:\s+|=)['"]?(?P<s>[^\s'"]+)"#,
+    ),
+    // A credential that curl --trace-ascii wrapped onto the next dump line…
+    (
+        &["~authorization:"],
+        r"(?im)(?:^|\s)[0-9a-f]{4,}: (?:proxy-)?authorization:[^\n]*\n[^\n]*?\b[0-9a-f]{4,}: (?P<s>[A-Za-z0-9+/=._~-]+)[ \t]*$",
+    ),
+    // …and any dump line that is one long base64 run, when seen alone.
+    (
+        &[": "],
+        r"(?m)(?:^|\s)[0-9a-f]{4,}: (?P<s>[A-Za-z0-9+/]{16,}={0,2})[ \t]*$",
+    ),
+];
+
+/// The token regexes that may match `text`, each compiled on first need.
+fn token_patterns(text: &str) -> impl Iterator<Item = &'static Regex> + '_ {
+    static RES: [OnceLock<Regex>; TOKEN_PATTERNS.len()] =
+        [const { OnceLock::new() }; TOKEN_PATTERNS.len()];
+    TOKEN_PATTERNS
         .iter()
-        .map(|p| Regex::new(p).expect("mask regex"))
-        .collect()
-    })
+        .zip(&RES)
+        .filter(|((literals, _), _)| {
+            literals.iter().any(|l| match l.strip_prefix('~') {
+                Some(folded) => find_ci(text, folded).is_some(),
+                None => text.contains(l),
+            })
+        })
+        .map(|((_, pattern), re)| re.get_or_init(|| Regex::new(pattern).expect("mask regex")))
 }
 
 /// A key followed by `:`, `=` or `%3D`. Group `k` is the key; `q` is set
@@ -462,7 +501,7 @@ fn key_re() -> &'static Regex {
 /// a line break.
 pub fn find(text: &str) -> Vec<Range<usize>> {
     let mut ranges: Vec<Range<usize>> = Vec::new();
-    for re in token_patterns() {
+    for re in token_patterns(text) {
         for c in re.captures_iter(text) {
             if let Some(m) = c.name("s") {
                 ranges.push(m.range());
@@ -589,6 +628,10 @@ fn jwt_signature(value: &str) -> Option<Range<usize>> {
 
 /// Values of secret keys.
 fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
+    // Every key is followed by `:`, `=` or `%3D`.
+    if !text.contains([':', '=']) && find_ci(text, "%3d").is_none() {
+        return;
+    }
     let mut scan = Scan::default();
     for c in key_re().captures_iter(text) {
         let (Some(k), Some(sep), Some(whole)) = (c.name("k"), c.name("sep"), c.get(0)) else {
@@ -836,6 +879,10 @@ fn authorization(text: &str, value: Range<usize>, out: &mut Vec<Range<usize>>) {
 
 /// `Bearer X` / `Basic X` anywhere in text.
 fn bearer(text: &str, out: &mut Vec<Range<usize>>) {
+    // Literal checks first: the regex compiles only for a text that may match.
+    if find_ci(text, "bearer").is_none() && find_ci(text, "basic").is_none() {
+        return;
+    }
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| Regex::new(r"(?i)\b(?:bearer|basic)[ \t]+").expect("bearer regex"));
     for m in re.find_iter(text) {
@@ -886,6 +933,9 @@ fn cookie_pairs(text: &str, value: Range<usize>, out: &mut Vec<Range<usize>>) {
 
 /// curl `-b 'a=1; b=2'` / `--cookie`.
 fn curl_cookies(text: &str, out: &mut Vec<Range<usize>>) {
+    if !text.contains("-b") && !text.contains("--cookie") {
+        return;
+    }
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         Regex::new(r#"(?:^|\s)(?:-b|--cookie)(?:\s+|=)(?:'(?P<a>[^'\n]*)'|"(?P<b>[^"\n]*)"|(?P<c>[^\s'"]+))"#)
@@ -902,6 +952,9 @@ fn curl_cookies(text: &str, out: &mut Vec<Range<usize>>) {
 
 /// HAR `{"name": "…", "value": "…"}` objects whose name is secret.
 fn har_pairs(text: &str, out: &mut Vec<Range<usize>>) {
+    if !text.contains("\"name\"") {
+        return;
+    }
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         Regex::new(r#""name"\s*:\s*"(?P<k>[^"\\\n]{1,100})"\s*,\s*"value"\s*:\s*""#)
@@ -930,6 +983,9 @@ fn har_pairs(text: &str, out: &mut Vec<Range<usize>>) {
 /// HAR `"cookies": [ … ]` lists: every value (cookie objects hold no nested
 /// arrays, so the first `]` closes the list).
 fn har_cookie_lists(text: &str, out: &mut Vec<Range<usize>>) {
+    if !text.contains("\"cookies\"") {
+        return;
+    }
     static RE: OnceLock<Regex> = OnceLock::new();
     static VALUE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| Regex::new(r#""cookies"\s*:\s*\["#).expect("har cookies regex"));
@@ -955,6 +1011,9 @@ fn har_cookie_lists(text: &str, out: &mut Vec<Range<usize>>) {
 /// PEM private key bodies: to the END line, or (cut short) over the
 /// base64 lines that follow, or to the end of a one-line string.
 fn pem(text: &str, out: &mut Vec<Range<usize>>) {
+    if !text.contains("-----BEGIN ") {
+        return;
+    }
     static BEGIN: OnceLock<Regex> = OnceLock::new();
     static END: OnceLock<Regex> = OnceLock::new();
     let begin = BEGIN.get_or_init(|| {

@@ -1,6 +1,8 @@
 //! Provider data (hosts, regions, token paths) loaded from TOML, and the
 //! lookups the facts stage makes with it.
 
+use std::sync::OnceLock;
+
 use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
@@ -78,26 +80,66 @@ pub struct HostMatch<'a> {
     pub region: Option<&'a Region>,
 }
 
+/// A regex from provider data, compiled on first use: a paste that never
+/// asks (most ask about one or two) does not pay for compiling them all at
+/// start-up. User data is compiled (and so checked) when it is added.
+#[derive(Debug, Clone)]
+struct LazyRegex {
+    pattern: String,
+    re: OnceLock<Option<Regex>>,
+}
+
+impl LazyRegex {
+    fn new(pattern: &str) -> Self {
+        LazyRegex {
+            pattern: pattern.to_string(),
+            re: OnceLock::new(),
+        }
+    }
+
+    /// Compiles now, keeping the result, or says why it does not compile.
+    fn checked(what: &str, pattern: &str) -> Result<Self, String> {
+        let re = compile(what, pattern)?;
+        Ok(LazyRegex {
+            pattern: pattern.to_string(),
+            re: OnceLock::from(Some(re)),
+        })
+    }
+
+    /// `None` only for a trusted (built-in, tested) pattern that does not
+    /// compile: it then matches nothing rather than panicking.
+    fn get(&self) -> Option<&Regex> {
+        self.re
+            .get_or_init(|| Regex::new(&self.pattern).ok())
+            .as_ref()
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        self.get().is_some_and(|re| re.is_match(text))
+    }
+}
+
 /// Compiled vocabulary: one set to find which patterns occur, then each
-/// pattern for where.
+/// pattern for where (compiled when the set says it occurs).
 #[derive(Debug, Clone)]
 struct Vocabulary {
     set: RegexSet,
     /// (index into `providers`, pattern)
-    patterns: Vec<(usize, Regex)>,
+    patterns: Vec<(usize, LazyRegex)>,
 }
 
 /// All provider files merged, ready for lookups.
 #[derive(Debug, Default, Clone)]
 pub struct Providers {
-    token_path: Option<Regex>,
-    token_paths: Vec<Regex>,
+    token_path: Option<LazyRegex>,
+    token_paths: Vec<LazyRegex>,
     tie_headers: Vec<String>,
     tie_record_keys: Vec<String>,
-    html_error_title: Option<Regex>,
-    exchange_words: Option<Regex>,
+    html_error_title: Option<LazyRegex>,
+    exchange_words: Option<LazyRegex>,
     pub providers: Vec<Provider>,
-    vocabulary: Option<Vocabulary>,
+    /// Built on first use from `providers`; reset by each [`Providers::add`].
+    vocabulary: OnceLock<Option<Vocabulary>>,
 }
 
 fn compile(what: &str, pattern: &str) -> Result<Regex, String> {
@@ -107,41 +149,75 @@ fn compile(what: &str, pattern: &str) -> Result<Regex, String> {
 impl Providers {
     /// Merges one parsed file; a later file's provider with the same id
     /// replaces the earlier one (user data overrides built-in data), and a
-    /// file's lists (token paths, tie names) add to the earlier ones.
+    /// file's lists (token paths, tie names) add to the earlier ones. Every
+    /// regex is compiled here, so a bad one is reported against its file.
     pub fn add(&mut self, file: ProviderFile) -> Result<(), String> {
+        self.merge(file, true)
+    }
+
+    /// As [`Providers::add`], for the built-in data (tested, see the tests
+    /// below): its regexes compile on first use only.
+    pub fn add_trusted(&mut self, file: ProviderFile) {
+        // Without checking, merging cannot fail.
+        let _ = self.merge(file, false);
+    }
+
+    fn merge(&mut self, file: ProviderFile, check: bool) -> Result<(), String> {
+        let lazy = |what: &str, p: &str| {
+            if check {
+                LazyRegex::checked(what, p)
+            } else {
+                Ok(LazyRegex::new(p))
+            }
+        };
         if let Some(p) = &file.token_path {
-            self.token_path = Some(compile("token_path", p)?);
+            self.token_path = Some(lazy("token_path", p)?);
         }
         for p in &file.token_paths {
-            self.token_paths.push(compile("token_paths", p)?);
+            self.token_paths.push(lazy("token_paths", p)?);
         }
         if let Some(p) = &file.html_error_title {
-            self.html_error_title = Some(compile("html_error_title", p)?);
+            self.html_error_title = Some(lazy("html_error_title", p)?);
         }
         if let Some(p) = &file.exchange_words {
-            self.exchange_words = Some(compile("exchange_words", p)?);
+            self.exchange_words = Some(lazy("exchange_words", p)?);
         }
         for h in file.tie_headers {
             self.tie_headers.push(h.to_ascii_lowercase());
         }
         self.tie_record_keys.extend(file.tie_record_keys);
         for p in file.provider {
-            for v in &p.vocabulary {
-                compile(&format!("vocabulary of `{}`", p.id), v)?;
+            if check {
+                for v in &p.vocabulary {
+                    compile(&format!("vocabulary of `{}`", p.id), v)?;
+                }
             }
             self.providers.retain(|old| old.id != p.id);
             self.providers.push(p);
         }
-        let mut patterns = Vec::new();
-        for (i, p) in self.providers.iter().enumerate() {
-            for v in &p.vocabulary {
-                patterns.push((i, compile("vocabulary", v)?));
-            }
+        self.vocabulary = OnceLock::new();
+        if check {
+            // The set is what a later lookup compiles: a size limit it
+            // exceeds is this file's problem, said now.
+            self.vocabulary()
+                .ok_or("vocabulary does not compile as a set")?;
         }
-        let set = RegexSet::new(patterns.iter().map(|(_, r)| r.as_str()))
-            .map_err(|e| format!("vocabulary does not compile as a set: {e}"))?;
-        self.vocabulary = Some(Vocabulary { set, patterns });
         Ok(())
+    }
+
+    fn vocabulary(&self) -> Option<&Vocabulary> {
+        self.vocabulary
+            .get_or_init(|| {
+                let patterns: Vec<(usize, LazyRegex)> = self
+                    .providers
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, p)| p.vocabulary.iter().map(move |v| (i, LazyRegex::new(v))))
+                    .collect();
+                let set = RegexSet::new(patterns.iter().map(|(_, r)| r.pattern.as_str())).ok()?;
+                Some(Vocabulary { set, patterns })
+            })
+            .as_ref()
     }
 
     /// Whether `path` is an OAuth access-token endpoint's path.
@@ -202,14 +278,14 @@ impl Providers {
 
     /// The provider whose vocabulary matches `text` earliest, and where.
     pub fn by_vocabulary(&self, text: &str) -> Option<(&str, (usize, usize))> {
-        let vocab = self.vocabulary.as_ref()?;
+        let vocab = self.vocabulary()?;
         vocab
             .set
             .matches(text)
             .iter()
             .filter_map(|i| {
                 let (p, re) = &vocab.patterns[i];
-                re.find(text).map(|m| (*p, m.start(), m.end()))
+                re.get()?.find(text).map(|m| (*p, m.start(), m.end()))
             })
             .min_by_key(|(_, s, _)| *s)
             .map(|(p, s, e)| (self.providers[p].id.as_str(), (s, e)))
@@ -218,12 +294,14 @@ impl Providers {
     /// Error codes the vocabulary's `code` groups find in `text`, with
     /// where each is.
     pub fn codes_in(&self, text: &str) -> Vec<(String, (usize, usize))> {
-        let Some(vocab) = self.vocabulary.as_ref() else {
+        let Some(vocab) = self.vocabulary() else {
             return Vec::new();
         };
         let mut out = Vec::new();
         for i in vocab.set.matches(text).iter() {
-            let re = &vocab.patterns[i].1;
+            let Some(re) = vocab.patterns[i].1.get() else {
+                continue;
+            };
             if re.capture_names().all(|n| n != Some("code")) {
                 continue;
             }
@@ -310,6 +388,20 @@ mod tests {
         let file: ProviderFile = toml::from_str(include_str!("../rules/providers.toml")).unwrap();
         p.add(file).unwrap();
         p
+    }
+
+    /// The built-in data is added unchecked at start-up; here it is checked.
+    #[test]
+    fn builtin_provider_data_compiles() {
+        let mut p = Providers::default();
+        for text in crate::rules::builtin::PROVIDER_TEXTS {
+            let file: ProviderFile = toml::from_str(text).unwrap();
+            p.add(file).unwrap();
+        }
+        assert!(p.vocabulary().is_some());
+        for (_, re) in &p.vocabulary().unwrap().patterns {
+            assert!(re.get().is_some(), "{}", re.pattern);
+        }
     }
 
     #[test]

@@ -60,14 +60,19 @@ fn request_re() -> &'static Regex {
 /// `lines.text`); `None` when it states no failure.
 fn message(lines: &Lines, msg: &str, source: Option<&str>) -> Option<Vec<Field>> {
     let mut fields = Vec::new();
-    if let Some(c) = cors_re().captures(msg) {
+    // Literal checks first: a regex compiles only for a message it may match.
+    if msg.contains("blocked by CORS policy: ")
+        && let Some(c) = cors_re().captures(msg)
+    {
         let at = c.get(0)?;
         fields.push(lines.str_field("exception.message", at.as_str().trim_end()));
         fields.push(lines.str_field("url", c.name("url")?.as_str()));
         fields.push(lines.str_field("request.header.origin", c.name("origin")?.as_str()));
         return Some(fields);
     }
-    if let Some(c) = failed_load_re().captures(msg) {
+    if msg.contains("Failed to load resource: ")
+        && let Some(c) = failed_load_re().captures(msg)
+    {
         fields.push(lines.str_field("exception.message", msg.trim_end()));
         if let Some(s) = c.name("status") {
             fields.push(lines.field(
@@ -88,7 +93,10 @@ fn message(lines: &Lines, msg: &str, source: Option<&str>) -> Option<Vec<Field>>
         }
         return Some(fields);
     }
-    if let Some(c) = request_re().captures(msg) {
+    // The URL follows the method and a space.
+    if (msg.contains(" http") || msg.contains(" /"))
+        && let Some(c) = request_re().captures(msg)
+    {
         let status = c
             .name("status")
             .filter(|s| s.as_str().starts_with(['4', '5']));
@@ -137,7 +145,9 @@ impl LineParser for BrowserConsole {
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         let span = lines.span_of(line.trim_end());
-        if let Some(c) = chromium_re().captures(line) {
+        if line.contains(":CONSOLE")
+            && let Some(c) = chromium_re().captures(line)
+        {
             let msg = c.name("msg")?.as_str();
             let source = c.name("source").map(|s| s.as_str());
             let fields = match message(lines, msg, source) {

@@ -40,6 +40,10 @@ impl LineParser for DotnetResponse {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
+        // A literal check first: the regex compiles only for a line it may match.
+        if !line.contains("StatusCode: ") {
+            return None;
+        }
         let c = head_re().captures(line)?;
         let status = c.name("status")?.as_str();
         let mut fields =

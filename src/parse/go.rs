@@ -47,7 +47,11 @@ impl LineParser for GoError {
         let mut fields = vec![lines.field("client", Value::Str("go".into()), line.trim_end())];
         let mut consumed = 1;
         let start;
-        if let Some(c) = url_error().captures(line) {
+        // The URL is quoted after the op: checked first, the regex compiles
+        // only for a line it may match.
+        if line.contains(" \"http")
+            && let Some(c) = url_error().captures(line)
+        {
             let (op, url, msg) = (c.name("op")?, c.name("url")?, c.name("msg")?);
             start = op.start();
             fields.push(lines.field(
@@ -62,7 +66,9 @@ impl LineParser for GoError {
             ));
             fields.push(lines.str_field("url", url.as_str()));
             fields.push(lines.str_field("exception.message", msg.as_str().trim_end()));
-        } else if let Some(c) = oauth2_error().captures(line) {
+        } else if line.contains("oauth2: ")
+            && let Some(c) = oauth2_error().captures(line)
+        {
             let whole = c.get(0)?;
             start = whole.start();
             fields.push(lines.field(

@@ -152,7 +152,9 @@ impl LineParser for JavaHttp {
         if let Some(n) = okhttp_log(ctx, lines, i) {
             return Some(n);
         }
-        if let Some(c) = okhttp_response_re().captures(line) {
+        if line.contains("Response{protocol=")
+            && let Some(c) = okhttp_response_re().captures(line)
+        {
             let mut fields = vec![status_field(lines, c.name("status")?.as_str())];
             if let Some(r) = c.name("reason").filter(|r| !r.as_str().is_empty()) {
                 fields.push(lines.str_field("reason", r.as_str()));
@@ -161,7 +163,9 @@ impl LineParser for JavaHttp {
             ctx.emit(EventKind::Status, span, fields);
             return Some(1);
         }
-        if let Some(c) = jdk_response_re().captures(line) {
+        if line.contains("://")
+            && let Some(c) = jdk_response_re().captures(line)
+        {
             ctx.emit(
                 EventKind::Request,
                 span,
@@ -223,7 +227,10 @@ const MAX_BLOCK_LINES: usize = 2_000;
 fn okhttp_log(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
     let line = lines.line(i);
     let span = lines.span_of(line.trim_end());
-    let (pre, dir) = if let Some(c) = okhttp_request_line_re().captures(line) {
+    // Literal checks first: a regex compiles only for a line it may match.
+    let (pre, dir) = if line.contains("--> ")
+        && let Some(c) = okhttp_request_line_re().captures(line)
+    {
         ctx.emit(
             EventKind::Request,
             span,
@@ -233,7 +240,9 @@ fn okhttp_log(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
             ],
         );
         (c.name("pre")?.as_str(), Direction::Request)
-    } else if let Some(c) = okhttp_response_line_re().captures(line) {
+    } else if line.contains("<-- ")
+        && let Some(c) = okhttp_response_line_re().captures(line)
+    {
         let mut fields = vec![status_field(lines, c.name("status")?.as_str())];
         if let Some(r) = c.name("reason").filter(|r| !r.as_str().is_empty()) {
             fields.push(lines.str_field("reason", r.as_str()));
@@ -241,7 +250,9 @@ fn okhttp_log(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         fields.push(lines.str_field("url", c.name("url")?.as_str()));
         ctx.emit(EventKind::Status, span, fields);
         (c.name("pre")?.as_str(), Direction::Response)
-    } else if let Some(c) = okhttp_failed_re().captures(line) {
+    } else if line.contains("<-- HTTP FAILED: ")
+        && let Some(c) = okhttp_failed_re().captures(line)
+    {
         let mut fields = vec![lines.str_field("exception.type", c.name("type")?.as_str())];
         if let Some(m) = c.name("msg") {
             fields.push(lines.str_field("exception.message", m.as_str()));

@@ -48,6 +48,14 @@ impl LineParser for NodeError {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i).trim_end();
+        // The class starts upper-case and ends in `Error` or `Exception`:
+        // checked first, the regex compiles only for a line it may match.
+        let t = line.strip_prefix("Uncaught ").unwrap_or(line);
+        if !t.starts_with(|c: char| c.is_ascii_uppercase())
+            || !(t.contains("Error") || t.contains("Exception"))
+        {
+            return None;
+        }
         let caps = header_re().captures(line)?;
         // The message may run over several lines (a body or page put in
         // it); the frames come after it.

@@ -75,14 +75,25 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     if let Ok(n) = s.parse::<f64>() {
         return from_epoch(n);
     }
-    if let Some(c) = iso_re()
-        .captures(s)
-        .filter(|c| c.get(0).is_some_and(|m| m.start() == 0))
+    // Every form has a `:` in its time; each regex compiles only when its
+    // own separator is present too, so a value that is no time costs none.
+    if !s.contains(':') {
+        return None;
+    }
+    if s.contains('-')
+        && let Some(c) = iso_re()
+            .captures(s)
+            .filter(|c| c.get(0).is_some_and(|m| m.start() == 0))
     {
         return from_iso(&c);
     }
-    if let Some(m) = http_date_re().find(s) {
+    if s.contains(", ")
+        && let Some(m) = http_date_re().find(s)
+    {
         return from_http_date(m.as_str());
+    }
+    if !s.contains('/') {
+        return None;
     }
     clf_re().find(s).and_then(|m| from_clf(m.as_str()))
 }
@@ -101,14 +112,22 @@ pub fn from_epoch(n: f64) -> Option<Timestamp> {
 /// the time and its byte range in `line`.
 pub fn leading_timestamp(line: &str) -> Option<(Timestamp, usize, usize)> {
     let head = &line[..line.floor_char_boundary(64.min(line.len()))];
-    if let Some(c) = iso_re().captures(head) {
+    // Literal checks first, as in `parse_timestamp`.
+    if !head.contains(':') {
+        return None;
+    }
+    if head.contains('-')
+        && let Some(c) = iso_re().captures(head)
+    {
         let m = c.get(0)?;
         // Take the full match from the whole line (the head may cut it).
         let c = iso_re().captures_at(line, m.start())?;
         let m = c.get(0)?;
         return from_iso(&c).map(|t| (t, m.start(), m.end()));
     }
-    if let Some(m) = clf_re().find(head) {
+    if head.contains('/')
+        && let Some(m) = clf_re().find(head)
+    {
         return from_clf(m.as_str()).map(|t| (t, m.start(), m.end()));
     }
     None

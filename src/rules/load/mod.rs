@@ -318,6 +318,12 @@ impl<'s> Loader<'s> {
 
     fn providers(&mut self, text: &str, index: Option<usize>) {
         let problem = match toml::from_str::<ProviderFile>(text) {
+            // The built-in data is tested (it compiles; see providers.rs):
+            // its regexes compile when first needed, not at every start.
+            Ok(file) if index.is_none() => {
+                self.report.providers.add_trusted(file);
+                None
+            }
             Ok(file) => match self.report.providers.add(file) {
                 Ok(()) => None,
                 Err(e) => Some((
