@@ -605,7 +605,15 @@ pub struct CodeMessage;
 
 impl LineParser for CodeMessage {
     fn triggers(&self) -> &'static [&'static str] {
-        &[":"]
+        &[]
+    }
+
+    /// The colon after the code: too common a literal to prefilter on.
+    fn shape(&self) -> Option<super::Shape> {
+        Some(super::Shape {
+            byte: b':',
+            before: ends_with_code,
+        })
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
@@ -623,6 +631,26 @@ impl LineParser for CodeMessage {
         ctx.emit(EventKind::Exception, lines.span_of(line.trim_end()), fields);
         Some(1)
     }
+}
+
+/// Whether `text` ends with what [`code_prefix_re`] takes for a code
+/// before its colon: upper-case letters then digits (at least two and four,
+/// or one and six), then blanks. A superset of the regex (any numeric
+/// character counts as a digit), for the prefilter.
+fn ends_with_code(text: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(text) else {
+        return true;
+    };
+    let mut rev = text.trim_end_matches([' ', '\t']).chars().rev().peekable();
+    let mut digits = 0;
+    while rev.next_if(|c| c.is_numeric()).is_some() {
+        digits += 1;
+    }
+    let mut letters = 0;
+    while rev.next_if(char::is_ascii_uppercase).is_some() {
+        letters += 1;
+    }
+    (letters >= 2 && digits >= 4) || (letters >= 1 && digits >= 6)
 }
 
 #[cfg(test)]
