@@ -360,12 +360,12 @@ pub trait LineParser {
         false
     }
 
-    /// A shape with no literal of its own (an error code such as
-    /// `XYZ50076:`): a line the parser claims has `shape.byte` somewhere
-    /// where [`Shape::before`] holds for the text before it. Checked
-    /// beside the literals, for parsers whose only literal is too common.
-    fn shape(&self) -> Option<Shape> {
-        None
+    /// Shapes with no literal of their own (an error code such as
+    /// `XYZ50076:`): a line the parser claims without any of its triggers
+    /// has some shape's `byte` where [`Shape::before`] holds for the text
+    /// before it. For forms whose only literal is too common.
+    fn shapes(&self) -> &'static [Shape] {
+        &[]
     }
 
     /// The parser's name, for test messages.
@@ -392,7 +392,7 @@ impl Shape {
 
 /// Whether a parser's prefilter (literal triggers or shape) admits `line`.
 pub fn admits(parser: &dyn LineParser, line: &str) -> bool {
-    has_trigger(line, parser.triggers()) || parser.shape().is_some_and(|s| s.matches(line))
+    has_trigger(line, parser.triggers()) || parser.shapes().iter().any(|s| s.matches(line))
 }
 
 /// Whether `line` contains one of `triggers` (ASCII case-insensitively).
@@ -485,7 +485,7 @@ impl Prefilter {
         for p in openers {
             literals.extend(p.triggers());
             every_line |= p.triggers().iter().any(|t| t.is_empty());
-            shapes.extend(p.shape());
+            shapes.extend(p.shapes());
         }
         literals.sort_unstable();
         literals.dedup();
@@ -517,6 +517,7 @@ impl Prefilter {
             pos = next_line(i);
         }
         for shape in &self.shapes {
+            // One pass per distinct byte would do; shapes are few.
             for p in memchr::memchr_iter(shape.byte, text) {
                 let i = lines.line_at(p);
                 let start = lines.bounds[i].0;
@@ -736,10 +737,7 @@ mod tests {
     struct CodeShapeProbe;
     impl CodeShapeProbe {
         fn get() -> Shape {
-            parsers()
-                .iter()
-                .find_map(|p| p.shape())
-                .expect("the code-message parser declares a shape")
+            signal::CodeMessage.shapes()[0]
         }
     }
 

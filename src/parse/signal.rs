@@ -448,6 +448,17 @@ pub struct TextSignal;
 /// the words around a status.
 const TEXT_TRIGGERS: &[&str] = &[
     "err",
+    // Transport error codes a line may give alone (`code: 'ECONNREFUSED'`).
+    "ECONN",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "ETIMEDOUT",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "EPROTO",
+    "EPIPE",
+    "UNABLE_TO_",
+    "CERT_",
     "fatal",
     "status",
     "HTTP",
@@ -496,6 +507,21 @@ const MAX_DETAILS: usize = 16;
 impl LineParser for TextSignal {
     fn triggers(&self) -> &'static [&'static str] {
         TEXT_TRIGGERS
+    }
+
+    /// A CLI's error line ([`cli_error_re`]): `PERMISSION_DENIED: …`,
+    /// `(Denied) …` at the start of the line.
+    fn shapes(&self) -> &'static [super::Shape] {
+        &[
+            super::Shape {
+                byte: b':',
+                before: ends_with_upper_code,
+            },
+            super::Shape {
+                byte: b'(',
+                before: |text| text.iter().all(u8::is_ascii_whitespace),
+            },
+        ]
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
@@ -609,11 +635,11 @@ impl LineParser for CodeMessage {
     }
 
     /// The colon after the code: too common a literal to prefilter on.
-    fn shape(&self) -> Option<super::Shape> {
-        Some(super::Shape {
+    fn shapes(&self) -> &'static [super::Shape] {
+        &[super::Shape {
             byte: b':',
             before: ends_with_code,
-        })
+        }]
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
@@ -631,6 +657,19 @@ impl LineParser for CodeMessage {
         ctx.emit(EventKind::Exception, lines.span_of(line.trim_end()), fields);
         Some(1)
     }
+}
+
+/// Whether `text` ends with what [`cli_error_re`] takes for an upper-case
+/// code before its colon (`NOT_FOUND`, `ERROR`), then blanks. A superset.
+fn ends_with_upper_code(text: &[u8]) -> bool {
+    let end = text.len() - text.iter().rev().take_while(|b| matches!(b, b' ' | b'\t')).count();
+    let word: Vec<u8> = text[..end]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+        .copied()
+        .collect();
+    word.iter().any(u8::is_ascii_uppercase) && (word.contains(&b'_') || word.len() >= 5)
 }
 
 /// Whether `text` ends with what [`code_prefix_re`] takes for a code
