@@ -613,8 +613,7 @@ fn parse_lines_into(
             }
         }
         // curl's request event is amended by index until its exchange ends.
-        if ctx.events.len() >= EVENT_BATCH && !ctx.curl.as_ref().is_some_and(|c| c.holds_event())
-        {
+        if ctx.events.len() >= EVENT_BATCH && !ctx.curl.as_ref().is_some_and(|c| c.holds_event()) {
             ctx.events.drain(..).for_each(&mut *sink);
         }
     }
@@ -691,10 +690,15 @@ mod tests {
         walkdir::WalkDir::new(root)
             .into_iter()
             .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file() && e.file_name().to_string_lossy().starts_with("input."))
+            .filter(|e| {
+                e.file_type().is_file() && e.file_name().to_string_lossy().starts_with("input.")
+            })
             .map(|e| {
                 let bytes = std::fs::read(e.path()).unwrap();
-                (e.path().display().to_string(), String::from_utf8_lossy(&bytes).into_owned())
+                (
+                    e.path().display().to_string(),
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                )
             })
             .collect()
     }
@@ -718,9 +722,16 @@ mod tests {
                 differ.push(name.clone());
             }
             let lines = Lines::new(&c);
-            skipped += Prefilter::get().candidates(&lines).iter().filter(|c| !**c).count();
+            skipped += Prefilter::get()
+                .candidates(&lines)
+                .iter()
+                .filter(|c| !**c)
+                .count();
         }
-        assert!(differ.is_empty(), "prefilter changed events of: {differ:#?}");
+        assert!(
+            differ.is_empty(),
+            "prefilter changed events of: {differ:#?}"
+        );
         // And it does skip lines (free text, frames, prose).
         assert!(skipped > 1000, "prefilter skipped only {skipped} lines");
     }

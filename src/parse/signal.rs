@@ -662,7 +662,12 @@ impl LineParser for CodeMessage {
 /// Whether `text` ends with what [`cli_error_re`] takes for an upper-case
 /// code before its colon (`NOT_FOUND`, `ERROR`), then blanks. A superset.
 fn ends_with_upper_code(text: &[u8]) -> bool {
-    let end = text.len() - text.iter().rev().take_while(|b| matches!(b, b' ' | b'\t')).count();
+    let end = text.len()
+        - text
+            .iter()
+            .rev()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
     let word: Vec<u8> = text[..end]
         .iter()
         .rev()
