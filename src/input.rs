@@ -155,6 +155,12 @@ pub fn open(source: &SourceRef) -> io::Result<Box<dyn Read>> {
         Origin::Stdin => Box::new(io::stdin().lock()),
         Origin::File(path) => Box::new(File::open(path)?),
     };
+    decode(raw)
+}
+
+/// Decompresses gzip (by its magic bytes), else reads as is. A gzip stream
+/// cut short yields its readable prefix, then an error that says so.
+pub fn decode<'r>(raw: impl Read + 'r) -> io::Result<Box<dyn Read + 'r>> {
     let mut reader = BufReader::new(raw);
     let magic = {
         use std::io::BufRead;
@@ -162,15 +168,80 @@ pub fn open(source: &SourceRef) -> io::Result<Box<dyn Read>> {
         buf.len() >= 2 && buf[0] == 0x1f && buf[1] == 0x8b
     };
     if magic {
-        Ok(Box::new(flate2::read::MultiGzDecoder::new(reader)))
+        Ok(Box::new(Gzip {
+            inner: flate2::read::MultiGzDecoder::new(reader),
+            out: 0,
+        }))
     } else {
         Ok(Box::new(reader))
     }
 }
 
+/// A gzip decoder whose errors say what happened and how much was read.
+struct Gzip<R: Read> {
+    inner: flate2::read::MultiGzDecoder<R>,
+    out: u64,
+}
+
+impl<R: Read> Read for Gzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.out += n as u64;
+                Ok(n)
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Err(e),
+            Err(e) if self.out > 0 => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the gzip data is cut short or damaged after {} decompressed bytes ({e}); the readable part was analysed",
+                    self.out
+                ),
+            )),
+            Err(e) => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("not readable as gzip ({e})"),
+            )),
+        }
+    }
+}
+
+/// Turns every carriage return not followed by a line feed into a line
+/// feed, in place (same length, so offsets still match the file), until
+/// the source's first line feed: a file with CR-only line endings (old
+/// Mac, some Windows tools) then reads like LF. Once a LF is seen, a lone
+/// CR is a terminal's carriage return (a curl progress meter redrawing its
+/// line), not a line break: breaking there would push an exchange's lines
+/// apart.
+///
+/// Streaming: `buf[from..]` is undecided; `seen_lf` carries over between
+/// calls. A CR at the very end waits for the next read unless `eof`.
+/// Returns the new first undecided index.
+fn lone_cr_to_lf(buf: &mut [u8], from: usize, eof: bool, seen_lf: &mut bool) -> usize {
+    if *seen_lf {
+        return buf.len();
+    }
+    for i in from..buf.len() {
+        match buf[i] {
+            b'\n' => {
+                *seen_lf = true;
+                return buf.len();
+            }
+            b'\r' => match buf.get(i + 1) {
+                None if !eof => return i,
+                Some(b'\n') => {}
+                _ => buf[i] = b'\n',
+            },
+            _ => {}
+        }
+    }
+    buf.len()
+}
+
 /// Streams `reader` as chunks of at most about `chunk_size` bytes, cut at line
-/// boundaries. Invalid UTF-8 is replaced, never an error. Returns the number of
-/// bytes read.
+/// boundaries. Invalid UTF-8 is replaced, never an error; lone carriage
+/// returns are line breaks. Returns the number of bytes read. A read error
+/// (a truncated gzip) comes after the text read before it was given out.
 ///
 /// A source that starts like a HAR document is read whole (up to
 /// [`crate::parse::har::MAX_HAR`]) and given as one chunk, because a HAR is
@@ -187,6 +258,10 @@ pub fn read_chunks(
     let mut line = 1usize;
     let mut eof = false;
     let mut sniffed = false;
+    // Line-ending state: the first undecided byte of `pending`, and
+    // whether a line feed was seen.
+    let mut undecided = 0usize;
+    let mut seen_lf = false;
     let mut buf = vec![0u8; 64 << 10];
     while !eof {
         // Fill up to `chunk_size`; past it only while no line has ended, so a
@@ -201,14 +276,28 @@ pub fn read_chunks(
             let n = match reader.read(&mut buf[..want]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+                Err(e) => {
+                    // Analyse what was readable, then report the error.
+                    lone_cr_to_lf(&mut pending, undecided, true, &mut seen_lf);
+                    if !pending.is_empty() {
+                        each(Chunk {
+                            source,
+                            offset,
+                            first_line: line,
+                            text: String::from_utf8_lossy(&pending).into_owned(),
+                        });
+                    }
+                    return Err(e);
+                }
             };
             if n == 0 {
                 eof = true;
+                undecided = lone_cr_to_lf(&mut pending, undecided, true, &mut seen_lf);
                 break;
             }
             total += n as u64;
             pending.extend_from_slice(&buf[..n]);
+            undecided = lone_cr_to_lf(&mut pending, undecided, false, &mut seen_lf);
         }
         if pending.is_empty() {
             break;
@@ -217,6 +306,7 @@ pub fn read_chunks(
             sniffed = true;
             if crate::parse::har::sniff(&pending) {
                 total += read_whole(&mut reader, &mut pending, crate::parse::har::MAX_HAR)?;
+                undecided = lone_cr_to_lf(&mut pending, undecided, true, &mut seen_lf);
                 eof = true;
             }
         }
@@ -225,11 +315,20 @@ pub fn read_chunks(
         } else {
             cut_point(&pending)
         };
-        // Never split a UTF-8 sequence (only possible when cutting a huge line).
-        while cut < pending.len() && cut > 0 && (pending[cut] & 0xC0) == 0x80 {
-            cut -= 1;
+        // Never split a UTF-8 sequence (only possible when cutting a huge
+        // line: after a newline, continuation bytes are invalid UTF-8 and
+        // backing up over them would cut nothing, forever).
+        if cut > 0 && pending[cut - 1] != b'\n' {
+            let mut c = cut;
+            while c < pending.len() && c > 0 && (pending[c] & 0xC0) == 0x80 {
+                c -= 1;
+            }
+            if c > 0 {
+                cut = c;
+            }
         }
         let rest = pending.split_off(cut);
+        undecided = undecided.saturating_sub(cut);
         // Cutting only after b'\n' never splits a UTF-8 sequence, so lossy
         // decoding per chunk equals lossy decoding of the whole input.
         let text = match String::from_utf8(std::mem::replace(&mut pending, rest)) {
@@ -369,6 +468,50 @@ mod tests {
         let mut pending = b"{".to_vec();
         let err = read_whole(&mut &har.as_bytes()[..], &mut pending, 100).unwrap_err();
         assert!(err.to_string().contains("larger than"));
+    }
+
+    #[test]
+    fn stray_continuation_bytes_after_a_newline_do_not_hang() {
+        // Found by the fuzzer: the cut backed up to 0 and looped forever.
+        let data =
+            b"\x01\x00\x00\r\x87\x87\x00\x00\x00\x00\x00\x87\x87\x00\x06\xff\xff\xff\x00\x00";
+        let mut joined = String::new();
+        read_chunks(0, &data[..], 17, |c| joined.push_str(&c.text)).unwrap();
+        assert_eq!(joined, String::from_utf8_lossy(data).replace("\r", "\n"));
+    }
+
+    #[test]
+    fn cr_only_and_mixed_line_endings_read_like_lf() {
+        let cr_only = b"a\rb\r\rc\r";
+        let mixed = b"a\rb\r\nc\n\rprogress 1%\rprogress 2%\r\nd\r";
+        for size in [1, 2, 3, 1024] {
+            for (text, want) in [
+                (&cr_only[..], "a\nb\n\nc\n"),
+                (&mixed[..], "a\nb\r\nc\n\rprogress 1%\rprogress 2%\r\nd\r"),
+            ] {
+                let mut joined = String::new();
+                read_chunks(0, text, size, |c| joined.push_str(&c.text)).unwrap();
+                assert_eq!(joined, want, "chunk size {size}");
+            }
+        }
+    }
+
+    #[test]
+    fn truncated_gzip_gives_its_readable_prefix_then_an_error() {
+        use std::io::Write;
+        let text = "line one\nHTTP/1.1 403 Forbidden\n".repeat(2000);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let cut = &gz[..gz.len() / 2];
+        let mut joined = String::new();
+        let reader = decode(cut).unwrap();
+        let err = read_chunks(0, reader, CHUNK_SIZE, |c| joined.push_str(&c.text)).unwrap_err();
+        assert!(err.to_string().contains("cut short"), "{err}");
+        assert!(joined.len() > 1000 && text.starts_with(&joined));
+        let err =
+            read_chunks(0, decode(&b"\x1f\x8bnot gzip"[..]).unwrap(), 64, |_| {}).unwrap_err();
+        assert!(err.to_string().contains("not readable as gzip"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod outcome;
 pub mod parse;
 pub mod providers;
 pub mod rank;
+pub mod redact;
 pub mod report;
 pub mod rules;
 
@@ -256,7 +257,7 @@ impl<'r> Scan<'r> {
         let incidents = self.incidents.finish();
         let input = InputFacts::new(self.hits, &self.rules.scanner().purposes, &rules.providers);
         let diagnoses = rank::diagnose(&incidents, &input, rules);
-        let (incidents, diagnoses) = rank::keep_failures(incidents, diagnoses);
+        let (incidents, diagnoses) = rank::keep_failures(incidents, diagnoses, &rules.providers);
         Analysis {
             sources: Vec::new(),
             incidents,

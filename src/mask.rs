@@ -1,40 +1,436 @@
-//! Masks secrets (bearer and Basic credentials, client secrets, passwords,
-//! tokens, JWT signatures, cookies) in everything faultline prints.
+//! Masks secrets in everything faultline prints and in `faultline redact`.
 //!
-//! Masking keeps the text's length, so spans computed on the original text
-//! stay valid on the masked text.
+//! What counts as a secret is the table [`SHAPES`] (documented, with the
+//! same examples, in docs/security.md): values under secret key names
+//! ([`SECRET_KEYS`], in JSON, dicts, forms, headers, query strings, HAR
+//! name/value pairs and cookies, matched case-insensitively and whatever
+//! the `snake_case`/`camelCase`/`kebab-case` spelling), and token formats
+//! recognised anywhere (JWT signatures, Slack, GitHub, Google, AWS, Stripe,
+//! PEM private keys, curl `-u`, passwords in URLs).
+//!
+//! Every secret becomes [`MASK`], whatever its length, so a mask tells
+//! nothing about the secret and covers short ones (`Basic dTpw`) as well as
+//! long. A recognisable prefix that says what kind of credential it is
+//! (`Bearer `, `xoxb-`, `ghp_`, `sk_test_`, a JWT's header and payload —
+//! claims the diagnosis reads, not the signature that makes it usable) is
+//! kept. Line breaks are never masked, so masked text has the same lines.
+//!
+//! Masked text is a different length from the original: [`Masked`] maps
+//! offsets in the original to offsets in the masked text, so renderers can
+//! place spans computed on the original.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use regex::Regex;
 
-/// Each regex's group named `s` is the secret.
-fn patterns() -> &'static [Regex] {
+/// What every secret is replaced with: fixed width, so its length is not
+/// revealed.
+pub const MASK: &str = "********";
+
+/// One kind of secret the masker recognises, with examples that the tests
+/// (and the fuzzer) check: the text, and the secret that must not survive.
+pub struct Shape {
+    pub name: &'static str,
+    pub what: &'static str,
+    pub examples: &'static [(&'static str, &'static str)],
+}
+
+/// The secret shapes, in the order docs/security.md lists them.
+pub const SHAPES: &[Shape] = &[
+    Shape {
+        name: "secret-key",
+        what: "the value of any key named in the key table, in JSON, Python and Node dicts, YAML, `key=value` forms and query strings, URL-encoded forms (`client_secret%3D…`) and the incidents view's `name = value` lines",
+        examples: &[
+            (r#"{"client_secret": "Q7v_w2x-Secret1"}"#, "Q7v_w2x-Secret1"),
+            (r#"{"refreshToken":"rt-9d8c7b6a"}"#, "rt-9d8c7b6a"),
+            ("{'idToken': 'idt-55aa33'}", "idt-55aa33"),
+            (
+                "{ secretKey: 'sk-0f9e8d', privateKey: 'pk-1a2b3c' }",
+                "sk-0f9e8d",
+            ),
+            (
+                "{ secretKey: 'sk-0f9e8d', privateKey: 'pk-1a2b3c' }",
+                "pk-1a2b3c",
+            ),
+            (
+                "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "wJalrXUtnFEMI",
+            ),
+            (
+                "grant_type=client_credentials&client_secret=s3cr3t-value&x=1",
+                "s3cr3t-value",
+            ),
+            (
+                "body=grant_type%3Dclient_credentials%26client_secret%3Dabc123xyz%26scope%3Dx",
+                "abc123xyz",
+            ),
+            ("password: hunter2", "hunter2"),
+            (
+                r#"{\"password\":\"pw-in-escaped-json\"}"#,
+                "pw-in-escaped-json",
+            ),
+            (r#"{"token": "tk-17"}"#, "tk-17"),
+            (r#"{"session": "sess-42abc"}"#, "sess-42abc"),
+            ("form.client_secret = cs-value-9", "cs-value-9"),
+            (
+                r#"{"private_key": "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"}"#,
+                "MIIEvQIBADANBgkq",
+            ),
+            (r#"{"apiKey": "k"}"#, r#""k""#),
+        ],
+    },
+    Shape {
+        name: "header",
+        what: "credential headers: `Authorization` and `Proxy-Authorization` (the scheme is kept, the credential masked, however short), `X-Auth-Token`, `Private-Token`, `X-Api-Key`, `Ocp-Apim-Subscription-Key`, `X-Amz-Security-Token` and any header whose name ends in a key-table name — in raw HTTP, curl `-v`, `-H '…'`, Python dicts and bytes literals",
+        examples: &[
+            ("Authorization: Bearer ab12", "ab12"),
+            ("> Authorization: Basic dTpw", "dTpw"),
+            (
+                "curl -H 'Authorization: Bearer FLT.planted-1' https://api.example.com/x",
+                "FLT.planted-1",
+            ),
+            (
+                "{'Authorization': 'Bearer FLTPLANTED-xyz'}",
+                "FLTPLANTED-xyz",
+            ),
+            ("X-Auth-Token: xat-0123456789", "xat-0123456789"),
+            ("Private-Token: glpat-abcDEF123456", "glpat-abcDEF123456"),
+            (
+                "Ocp-Apim-Subscription-Key: 0123456789abcdef0123456789abcdef",
+                "0123456789abcdef",
+            ),
+            (
+                "X-Amz-Security-Token: FQoGZXIvYXdzEJr//////////wEaDExample",
+                "FQoGZXIvYXdz",
+            ),
+            (
+                r"send: b'GET /x HTTP/1.1\r\nAuthorization: Bearer inbytes-77\r\n'",
+                "inbytes-77",
+            ),
+            (
+                "request.header.authorization = Bearer viewtoken-5",
+                "viewtoken-5",
+            ),
+        ],
+    },
+    Shape {
+        name: "sigv4",
+        what: "AWS Signature Version 4: the access key id in `Credential=` (the date, region and service after it are kept) and `Signature=`, in an `Authorization` header or a presigned URL (`X-Amz-Credential`, `X-Amz-Signature`, `X-Amz-Security-Token`)",
+        examples: &[
+            (
+                "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE01/20240101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
+                "fe5f80f77d5fa3be",
+            ),
+            (
+                "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE01/20240101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=fe5f80f7",
+                "AKIDEXAMPLE01",
+            ),
+            (
+                "GET https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE02%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=0a1b2c3d4e5f&X-Amz-Security-Token=IQoJb3JpZ2lu",
+                "AKIDEXAMPLE02",
+            ),
+            (
+                "GET https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIDEXAMPLE02%2F20240101&X-Amz-Signature=0a1b2c3d4e5f&X-Amz-Security-Token=IQoJb3JpZ2lu",
+                "0a1b2c3d4e5f",
+            ),
+            (
+                "GET https://b.s3.amazonaws.com/k?X-Amz-Signature=0a1b2c3d4e5f&X-Amz-Security-Token=IQoJb3JpZ2lu",
+                "IQoJb3JpZ2lu",
+            ),
+        ],
+    },
+    Shape {
+        name: "query",
+        what: "URL query and form parameters that carry credentials: every key-table name, and also `key=`, `sig=`, `code=` (an OAuth authorization code) and `auth=` after `?` or `&`",
+        examples: &[
+            (
+                "GET https://maps.example.com/api?key=AbCdEf123456&q=x",
+                "AbCdEf123456",
+            ),
+            (
+                "https://x.blob.core.windows.net/c/b?sv=2022&sig=Zm9vYmFyYmF6%3D",
+                "Zm9vYmFyYmF6",
+            ),
+            (
+                "https://app/callback?code=SplxlOBeZQQYbYS6WxSbIA&state=x",
+                "SplxlOBe",
+            ),
+            ("https://api.example.com/v1?token=qt-9f8e7d", "qt-9f8e7d"),
+        ],
+    },
+    Shape {
+        name: "cookie",
+        what: "every pair's value in `Cookie:` and `Set-Cookie:` headers (`Set-Cookie` attributes such as `Path` and `Expires` are kept), in curl `-b`/`--cookie`, and every value of a HAR `cookies` list",
+        examples: &[
+            (
+                "Cookie: a=FLTPLANTEDCOOKIE-1; b=FLTPLANTEDCOOKIE-2",
+                "FLTPLANTEDCOOKIE-2",
+            ),
+            ("Set-Cookie: session=sv-123; Path=/; HttpOnly", "sv-123"),
+            ("curl -b 'sid=abc123; theme=x9y8' https://e.example", "x9y8"),
+            (
+                "\"cookies\": [\n {\n \"name\": \"session\",\n \"value\": \"FLTPLANTEDCOOKIE-zzz\"\n }\n ]",
+                "FLTPLANTEDCOOKIE-zzz",
+            ),
+        ],
+    },
+    Shape {
+        name: "har",
+        what: "HAR name/value objects (headers, queryString, postData.params, one line or pretty-printed) whose name is a secret key, header or cookie",
+        examples: &[
+            (
+                "{\n  \"name\": \"Set-Cookie\",\n  \"value\": \"session=FLTPLANTEDCOOKIE-zzz; Path=/\"\n}",
+                "FLTPLANTEDCOOKIE-zzz",
+            ),
+            (
+                r#"{"postData": {"mimeType": "application/x-www-form-urlencoded", "params": [{"name": "client_secret", "value": "harparam-777"}]}}"#,
+                "harparam-777",
+            ),
+            (
+                r#"{"name": "Authorization", "value": "Basic dTpw"}"#,
+                "dTpw",
+            ),
+        ],
+    },
+    Shape {
+        name: "jwt",
+        what: "a JWT's signature, in any JSON spacing of its header (`eyJ…`, `eyAi…`, `ewog…`); the header and payload are kept because they are readable claims the diagnosis uses (expiry, audience, scopes), and without its signature the token cannot be used",
+        examples: &[
+            (
+                "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+                "SflKxwRJ",
+            ),
+            (
+                "eyAiYWxnIjogIlJTMjU2IiB9.eyAic3ViIjogIjEiIH0.c2lnbmF0dXJlLXNwYWNlZA",
+                "c2lnbmF0dXJl",
+            ),
+            (
+                "ewogICJhbGciOiAiUlMyNTYiCn0.ewogICJzdWIiOiAiMSIKfQ.c2lnbmF0dXJlLXByZXR0eQ",
+                "c2lnbmF0dXJl",
+            ),
+        ],
+    },
+    Shape {
+        name: "bearer",
+        what: "a credential after `Bearer` or `Basic` anywhere in text, however short, unless it is a plain word (`Bearer token`, `Basic realm`)",
+        examples: &[
+            ("the call used bearer ab12 and failed", "ab12"),
+            ("sent Basic dTpw", "dTpw"),
+        ],
+    },
+    Shape {
+        name: "token-format",
+        what: "provider token formats anywhere in text, the type prefix kept: Slack `xoxb-`/`xoxp-`/`xoxa-`/`xoxr-`/`xoxs-`/`xapp-`, GitHub `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`/`github_pat_`, Google `ya29.`/`AIza`/`GOCSPX-`/`1//0` refresh tokens, AWS `AKIA`/`ASIA` access key ids, Stripe `sk_live_`/`sk_test_`/`rk_live_`/`rk_test_`/`whsec_`",
+        examples: &[
+            (
+                "slack said invalid_auth for xoxb-1234567890-abcdefghij",
+                "1234567890-abcdefghij",
+            ),
+            (
+                "token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 rejected",
+                "aBcDeFgHiJkLmNoP",
+            ),
+            (
+                "github_pat_11ABCDEFG0123456789_abcdefghijklmnop",
+                "11ABCDEFG0123456789",
+            ),
+            (
+                "Authorization header: ya29.a0AfH6SMBexampleexampleexample",
+                "a0AfH6SMBexample",
+            ),
+            (
+                "https://x.googleapis.com/v1?alt=json AIzaSyA-1234567890abcdefghijklmnopqrstu",
+                "SyA-1234567890abc",
+            ),
+            (
+                "aws configured with AKIAIOSFODNN7EXAMPLE",
+                "IOSFODNN7EXAMPLE",
+            ),
+            (
+                "stripe key sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+                "4eC39HqLyjWDarjt",
+            ),
+            ("rk_test_51Habcdefghijklmnop", "51Habcdefghijklmnop"),
+            (
+                "client secret GOCSPX-abcdefghijklmnop1234",
+                "abcdefghijklmnop1234",
+            ),
+        ],
+    },
+    Shape {
+        name: "pem",
+        what: "the body of a PEM private key block (`-----BEGIN … PRIVATE KEY-----`), on many lines, on one line with `\\n` escapes, or cut short",
+        examples: &[
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1234567890abcdef\nAbCdEfGhIjKlMnOpQrStUvWxYz012345\n-----END RSA PRIVATE KEY-----",
+                "AbCdEfGhIjKlMnOp",
+            ),
+            (
+                "key = -----BEGIN PRIVATE KEY----- MIIEvQIBADANBgkqhkiG9w0BAQEFAASC -----END PRIVATE KEY-----",
+                "MIIEvQIBADANBgkq",
+            ),
+            (
+                "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBexampleexampleexample\nAwEHoUQDQgAEexampleexampleexam",
+                "AwEHoUQDQgAE",
+            ),
+        ],
+    },
+    Shape {
+        name: "userinfo",
+        what: "the password in a URL (`https://user:secret@host`) and in curl `-u id:secret` / `--user id:secret`; curl `--oauth2-bearer TOKEN`",
+        examples: &[
+            (
+                "responseUrl: 'https://3f1c:FLTPLANTEDSECRET-9q8w@login.example.com/oauth/token'",
+                "FLTPLANTEDSECRET-9q8w",
+            ),
+            (
+                "curl -u my-client:cl1ent-s3cret https://login.example.com/oauth/token",
+                "cl1ent-s3cret",
+            ),
+            ("curl --user 'my-client:s3cr3t' -X POST https://x", "s3cr3t"),
+            ("curl --oauth2-bearer tok-abc123 https://x", "tok-abc123"),
+        ],
+    },
+    Shape {
+        name: "curl-trace",
+        what: "base64 credentials in curl `--trace-ascii` dumps, including one wrapped onto the next dump line",
+        examples: &[
+            (
+                "003a: Authorization: Basic M2YxYzJkOWUtMDAwMC00MDAwLTgwMDAtcGxhbnRlZDA\n007a: wMDAxOkZMVFBMQU5URURTRUNSRVQtOXE4dzdlNnI1dDR5",
+                "wMDAxOkZM",
+            ),
+            (
+                "007a: wMDAxOkZMVFBMQU5URURTRUNSRVQtOXE4dzdlNnI1dDR5",
+                "wMDAxOkZM",
+            ),
+        ],
+    },
+];
+
+/// How a key name matches, after [`normalize_key`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMatch {
+    /// The whole name.
+    Exact,
+    /// The end of the name (`refreshtoken` ends in `token`).
+    Suffix,
+    /// Anywhere in the name.
+    Contains,
+    /// The whole name, only as a query or form parameter (`?key=`, `&sig=`):
+    /// elsewhere these words are too common to mean a secret.
+    Query,
+}
+
+/// Key names whose values are secrets, normalised (lower case, without
+/// `_`, `-`, `.` and spaces), so `client_secret`, `clientSecret`,
+/// `Client-Secret` and `body.client_secret` all match `secret`.
+pub const SECRET_KEYS: &[(&str, KeyMatch)] = &[
+    ("password", KeyMatch::Contains),
+    ("passwd", KeyMatch::Contains),
+    ("passphrase", KeyMatch::Contains),
+    ("secret", KeyMatch::Contains),
+    ("privatekey", KeyMatch::Contains),
+    ("apikey", KeyMatch::Contains),
+    ("accesskey", KeyMatch::Contains),
+    ("token", KeyMatch::Suffix),
+    ("pwd", KeyMatch::Suffix),
+    ("authorization", KeyMatch::Suffix),
+    ("cookie", KeyMatch::Suffix),
+    ("signature", KeyMatch::Suffix),
+    ("credential", KeyMatch::Suffix),
+    ("assertion", KeyMatch::Suffix),
+    ("codeverifier", KeyMatch::Suffix),
+    ("subscriptionkey", KeyMatch::Suffix),
+    ("sessionkey", KeyMatch::Suffix),
+    ("signingkey", KeyMatch::Suffix),
+    ("session", KeyMatch::Suffix),
+    ("sessionid", KeyMatch::Suffix),
+    ("pass", KeyMatch::Exact),
+    ("key", KeyMatch::Query),
+    ("sig", KeyMatch::Query),
+    ("code", KeyMatch::Query),
+    ("auth", KeyMatch::Query),
+];
+
+/// `Client-Secret`, `clientSecret`, `body.client_secret` → `clientsecret`,
+/// `clientsecret`, `bodyclientsecret`.
+pub fn normalize_key(key: &str) -> String {
+    key.chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// What a secret key's value is, which decides what of it is masked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyKind {
+    Plain,
+    /// `Authorization`: a scheme, then the credential.
+    Authorization,
+    /// Cookie pairs: every value.
+    Cookie,
+    /// SigV4 `Credential`: the access key id before the first `/`.
+    Credential,
+}
+
+/// Whether `key` names a secret, and of which kind. `query`: the key is a
+/// query or form parameter (`?key=`, `&sig=`).
+fn secret_key(key: &str, query: bool) -> Option<KeyKind> {
+    let k = normalize_key(key);
+    let hit = SECRET_KEYS.iter().any(|&(name, how)| match how {
+        KeyMatch::Exact => k == name,
+        KeyMatch::Suffix => k.ends_with(name),
+        KeyMatch::Contains => k.contains(name),
+        KeyMatch::Query => query && k == name,
+    });
+    if !hit {
+        return None;
+    }
+    Some(if k.ends_with("authorization") {
+        KeyKind::Authorization
+    } else if k.ends_with("cookie") {
+        KeyKind::Cookie
+    } else if k.ends_with("credential") {
+        KeyKind::Credential
+    } else {
+        KeyKind::Plain
+    })
+}
+
+/// Token formats recognised anywhere; each regex's group `s` is the secret.
+fn token_patterns() -> &'static [Regex] {
     static RES: OnceLock<Vec<Regex>> = OnceLock::new();
     RES.get_or_init(|| {
         [
-            // Authorization headers, whatever the scheme. `\\n` before a name:
-            // headers inside a printed bytes literal (`send: b'…\r\nCookie: …'`).
-            r"(?i)(?:\b|\\[rn])(?:proxy-)?authorization\b['\x22]?\s*[:=]\s*['\x22]?(?:(?:bearer|basic|token|ssws|digest|negotiate)\s+)?(?P<s>[A-Za-z0-9\-._~+/*]{8,}=*)",
-            r"(?i)\bbearer\s+(?P<s>[A-Za-z0-9\-._~+/]{6,}=*)",
-            r"(?i)\bbasic\s+(?P<s>[A-Za-z0-9+/]{8,}={0,2})",
-            // key=value and "key": "value" forms of secret parameters.
-            r#"(?i)(?:\b|\\[rn])(?:client_secret|clientsecret|client-secret|password|passwd|pwd|secret|access_token|accesstoken|refresh_token|id_token|assertion|client_assertion|code_verifier|api[_-]?key|private_key|x-api-key)\b['"]?\s*[:=]\s*['"]?(?P<s>[^\s'"&,;}<>)\]\\]+)"#,
-            // OAuth authorization codes in URLs and form bodies.
-            r"(?i)[?&]code=(?P<s>[^&\s'\x22]+)",
-            // JWT signatures (header and payload are decodable anyway).
-            r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.(?P<s>[A-Za-z0-9_-]{8,})",
-            // Cookies: every value in Cookie / Set-Cookie headers or dicts.
-            r#"(?i)(?:\b|\\[rn])(?:set-)?cookie['"]?\s*[:=]\s*['"]?[^=;\s'"]+=(?P<s>[^;\s'"\\]+)"#,
+            // JWT signature, whatever the JSON spacing of header and payload
+            // (`{"` → `eyJ`, `{ "` → `eyAi`, `{\n` → `ewo`).
+            r"\be[yw][A-Za-z0-9_-]{4,}={0,2}\.e[yw][A-Za-z0-9_-]{4,}={0,2}\.(?P<s>[A-Za-z0-9_-]{4,}=*)",
+            // Slack.
+            r"\bxox[abprseo]-(?P<s>[A-Za-z0-9-]{8,})",
+            r"\bxapp-(?P<s>[A-Za-z0-9-]{8,})",
+            // GitHub.
+            r"\b(?:gh[pousr]_|github_pat_)(?P<s>[A-Za-z0-9_]{16,})",
+            // Google: OAuth access tokens, API keys, client secrets, refresh tokens.
+            r"\bya29\.(?P<s>[A-Za-z0-9_\-.]{8,})",
+            r"\bAIza(?P<s>[A-Za-z0-9_-]{30,})",
+            r"\bGOCSPX-(?P<s>[A-Za-z0-9_-]{8,})",
+            r"(?:^|[^A-Za-z0-9/])1//0(?P<s>[A-Za-z0-9_-]{20,})",
+            // AWS access key ids.
+            r"\b(?:AKIA|ASIA)(?P<s>[A-Z0-9]{16})\b",
+            // Stripe secret and restricted keys, webhook secrets.
+            r"\b(?:sk|rk)_(?:live|test)_(?P<s>[A-Za-z0-9]{8,})",
+            r"\bwhsec_(?P<s>[A-Za-z0-9+/=]{8,})",
             // Passwords in URLs: `https://user:secret@host`.
             r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@'\x22]+:(?P<s>[^@\s/'\x22]+)@",
-            // HAR headers: `{"name": "Cookie", "value": "…"}` over two lines.
-            r#"(?is)"name"\s*:\s*"(?:set-cookie|cookie|authorization|proxy-authorization|x-api-key|api-key)"\s*,\s*"value"\s*:\s*"(?P<s>[^"]+)""#,
+            // curl -u id:secret, --user id:secret, --oauth2-bearer TOKEN.
+            r#"(?:^|\s)(?:-u|--user)(?:\s+|=)?['"]?[^:\s'"]*:(?P<s>[^\s'"]+)"#,
+            r#"(?:^|\s)--oauth2-bearer(?:\s+|=)['"]?(?P<s>[^\s'"]+)"#,
             // A credential that curl --trace-ascii wrapped onto the next dump line…
-            r"(?im)^[0-9a-f]{4,}: (?:proxy-)?authorization:[^\n]*\n[0-9a-f]{4,}: (?P<s>[A-Za-z0-9+/=._~-]+)$",
+            r"(?im)(?:^|\s)[0-9a-f]{4,}: (?:proxy-)?authorization:[^\n]*\n[^\n]*?\b[0-9a-f]{4,}: (?P<s>[A-Za-z0-9+/=._~-]+)[ \t]*$",
             // …and any dump line that is one long base64 run, when seen alone.
-            r"(?m)^[0-9a-f]{4,}: (?P<s>[A-Za-z0-9+/]{16,}={0,2})$",
+            r"(?m)(?:^|\s)[0-9a-f]{4,}: (?P<s>[A-Za-z0-9+/]{16,}={0,2})[ \t]*$",
         ]
         .iter()
         .map(|p| Regex::new(p).expect("mask regex"))
@@ -42,88 +438,621 @@ fn patterns() -> &'static [Regex] {
     })
 }
 
-/// Same-length masking: each secret byte becomes `*` (multi-byte characters
-/// become as many `*` as they have bytes).
-pub fn mask(text: &str) -> Cow<'_, str> {
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for re in patterns() {
+/// A key followed by `:`, `=` or `%3D`. Group `k` is the key; `q` is set
+/// when the key was quoted (JSON, a dict); `p` is what came before it.
+fn key_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r#"(?m)(?P<p>^|\\[rnt]|%2[06]|%3[Ff]|[^A-Za-z0-9_./\\-])(?P<q>\\?["'`]?)(?P<k>[A-Za-z_][A-Za-z0-9_.\-]{0,80})\\?["'`]?[ \t]*(?P<sep>:|=|%3[Dd])"#,
+        )
+        .expect("key regex")
+    })
+}
+
+/// Byte ranges of every secret in `text`, sorted, merged, never containing
+/// a line break.
+pub fn find(text: &str) -> Vec<Range<usize>> {
+    let mut ranges: Vec<Range<usize>> = Vec::new();
+    for re in token_patterns() {
         for c in re.captures_iter(text) {
             if let Some(m) = c.name("s") {
-                ranges.push((m.start(), m.end()));
+                ranges.push(m.range());
             }
         }
     }
-    // A cookie header's later pairs: mask every `name=value` after the first.
-    for line_start in cookie_lines(text) {
-        let line_end = text[line_start..]
-            .find('\n')
-            .map_or(text.len(), |p| line_start + p);
-        let line = &text[line_start..line_end];
-        let mut pos = 0;
-        for part in line.split(';') {
-            if let Some(eq) = part.find('=') {
-                let s = line_start + pos + eq + 1;
-                let e = line_start + pos + part.trim_end_matches(['\'', '"', '}', ')']).len();
-                if e > s {
-                    ranges.push((s, e));
+    keyed(text, &mut ranges);
+    bearer(text, &mut ranges);
+    har_pairs(text, &mut ranges);
+    har_cookie_lists(text, &mut ranges);
+    curl_cookies(text, &mut ranges);
+    pem(text, &mut ranges);
+    normalize(text, ranges)
+}
+
+/// Sorts and merges ranges, and splits them at line breaks so masking
+/// keeps every line.
+fn normalize(text: &str, mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    ranges.retain(|r| r.start < r.end && r.end <= text.len() && !is_placeholder(&text[r.clone()]));
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(merged.len());
+    for r in merged {
+        let mut start = r.start;
+        for i in r.clone() {
+            if bytes[i] == b'\n' || bytes[i] == b'\r' {
+                if i > start {
+                    out.push(start..i);
+                }
+                start = i + 1;
+            }
+        }
+        if r.end > start {
+            out.push(start..r.end);
+        }
+    }
+    out
+}
+
+/// A value that stands for a secret rather than being one: a shell or
+/// batch variable (`$CLIENT_SECRET`, `${TOKEN}`, `%API_KEY%`), a template
+/// (`{{token}}`, `<secret>`), or a mask already.
+fn is_placeholder(value: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^{}]*\}\}|<[^<>]*>|\*+)$")
+            .expect("placeholder regex")
+    });
+    re.is_match(value)
+}
+
+/// Pushes `range`, or only its signature when the value is a JWT.
+fn push_value(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let value = &text[range.clone()];
+    if let Some(sig) = jwt_signature(value) {
+        out.push(range.start + sig.start..range.start + sig.end);
+    } else {
+        out.push(range);
+    }
+}
+
+/// The signature of a JWT-shaped value (`e….e….sig`), relative to it.
+/// Reads only as far as the value stays JWT-shaped.
+fn jwt_signature(value: &str) -> Option<Range<usize>> {
+    let b = value.as_bytes();
+    // One base64url part (at least 4 characters, optional `=` padding):
+    // the index after it.
+    let part = |i: usize| -> Option<usize> {
+        let mut j = i;
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'_' | b'-')) {
+            j += 1;
+        }
+        if j - i < 4 {
+            return None;
+        }
+        while j < b.len() && b[j] == b'=' {
+            j += 1;
+        }
+        Some(j)
+    };
+    // Header and payload are JSON objects: base64 of `{` starts with `e`.
+    if b.first() != Some(&b'e') {
+        return None;
+    }
+    let h = part(0)?;
+    if b.get(h) != Some(&b'.') || b.get(h + 1) != Some(&b'e') {
+        return None;
+    }
+    let p = part(h + 1)?;
+    if b.get(p) != Some(&b'.') {
+        return None;
+    }
+    let s = part(p + 1)?;
+    (s == b.len()).then_some(p + 1..s)
+}
+
+/// Values of secret keys.
+fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
+    let mut scan = Scan::default();
+    for c in key_re().captures_iter(text) {
+        let (Some(k), Some(sep), Some(whole)) = (c.name("k"), c.name("sep"), c.get(0)) else {
+            continue;
+        };
+        let pre = c.name("p").map_or("", |m| m.as_str());
+        // A query string starts after `?`, `&`, a line start, or (a fact
+        // `url.query = code=…&state=…`) after `= `, or runs on to an `&`.
+        let query = sep.as_str() != ":"
+            && (matches!(pre, "?" | "&" | ";" | "")
+                || pre.eq_ignore_ascii_case("%26")
+                || pre.eq_ignore_ascii_case("%3f")
+                || (pre.trim().is_empty()
+                    && (text[..k.start()].trim_end().ends_with('=')
+                        || text[whole.end()..]
+                            .split([' ', '\t', '\n'])
+                            .next()
+                            .is_some_and(|v| v.contains('&')))));
+        let Some(kind) = secret_key(k.as_str(), query) else {
+            continue;
+        };
+        let quoted_key = c.name("q").is_some_and(|q| !q.as_str().is_empty());
+        let encoded = sep.as_str().len() == 3;
+        let pos = whole.end()
+            + (text[whole.end()..].len()
+                - text[whole.end()..].trim_start_matches([' ', '\t']).len());
+        let colon = sep.as_str() == ":";
+        let Some(value) = value_at(text, pos, colon, quoted_key, kind, encoded, &mut scan) else {
+            continue;
+        };
+        match kind {
+            KeyKind::Plain => {
+                // `Invalid token: expired` is prose, not a token: a bare
+                // key's unquoted value must look like a credential, unless
+                // the key is a password (any word can be one).
+                let unquoted = value.start == pos;
+                let password = normalize_key(k.as_str()).contains("pass")
+                    || normalize_key(k.as_str()).ends_with("pwd");
+                if colon && !quoted_key && unquoted && !password && is_word(&text[value.clone()]) {
+                    continue;
+                }
+                push_value(text, value, out)
+            }
+            KeyKind::Credential => {
+                // The access key id: up to the first `/` (an id is 20
+                // characters; a longer head is masked whole).
+                let v = &text[value.clone()];
+                let head = &v[..v.floor_char_boundary(256)];
+                let end = [head.find('/'), find_ci(head, "%2f")]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .unwrap_or(v.len());
+                out.push(value.start..value.start + end);
+            }
+            KeyKind::Authorization => authorization(text, value, out),
+            KeyKind::Cookie => {
+                // A cookie header inside the value of one already seen (they
+                // run to the end of the line) was masked with it.
+                if value.start >= scan.cookies_done {
+                    scan.cookies_done = value.end;
+                    cookie_pairs(text, value, out);
                 }
             }
-            pos += part.len() + 1;
         }
     }
-    // HAR `"cookies": [ {"name": …, "value": "…"} ]`: every value.
-    static VALUE: OnceLock<Regex> = OnceLock::new();
-    let value = VALUE.get_or_init(|| Regex::new(r#""value"\s*:\s*"(?P<s>[^"]+)""#).unwrap());
-    for (start, end) in har_cookie_lists(text) {
-        for c in value.captures_iter(&text[start..end]) {
-            if let Some(m) = c.name("s") {
-                ranges.push((start + m.start(), start + m.end()));
+}
+
+fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The first position at or after `pos` of something, remembered: keys
+/// come in increasing positions, and when a search from an earlier
+/// position found its target at or after `pos`, nothing lies between — so
+/// a line holding many keys is scanned once, not once per key.
+#[derive(Debug, Default, Clone, Copy)]
+struct NextOf {
+    from: usize,
+    at: Option<usize>,
+}
+
+impl NextOf {
+    fn find(&mut self, text: &str, pos: usize, search: impl Fn(&str) -> Option<usize>) -> usize {
+        match self.at {
+            Some(at) if self.from <= pos && pos <= at => at,
+            _ => {
+                let at = search(&text[pos..]).map_or(text.len(), |p| pos + p);
+                *self = NextOf {
+                    from: pos,
+                    at: Some(at),
+                };
+                at
             }
         }
     }
-    if ranges.is_empty() {
-        return Cow::Borrowed(text);
-    }
-    let mut bytes = text.as_bytes().to_vec();
-    for (s, e) in ranges {
-        for b in &mut bytes[s..e] {
-            *b = b'*';
+}
+
+/// Search state of one pass of [`keyed`] over a text.
+#[derive(Debug, Default)]
+struct Scan {
+    /// The next stop of each kind of unquoted value (see [`value_at`]).
+    stops: [NextOf; 3],
+    /// The next URL-encoded `&` (`%26`).
+    encoded_amp: NextOf,
+    /// The end of the last cookie header value masked.
+    cookies_done: usize,
+}
+
+/// The value that starts at `pos`: a quoted string's content, or an
+/// unquoted run. Authorization and cookie values (which hold spaces and
+/// `;`) run to the end of the line or the closing quote.
+fn value_at(
+    text: &str,
+    pos: usize,
+    colon: bool,
+    quoted_key: bool,
+    kind: KeyKind,
+    encoded: bool,
+    scan: &mut Scan,
+) -> Option<Range<usize>> {
+    // Never look past the end of the line, and never scan a line once per
+    // key on it (a long line holds many keys): every search below stops at
+    // the first line break.
+    let rest = &text[pos..];
+    // A quoted value: `\"…\"` inside a JSON string, or `"…"`, `'…'`, `` `…` ``.
+    for quote in ["\\\"", "\\'", "\"", "'", "`"] {
+        if let Some(inner) = rest.strip_prefix(quote) {
+            let end = closing_quote(inner, quote);
+            let start = pos + quote.len();
+            return Some(start..start + end);
         }
     }
-    // Whole characters were replaced byte for byte by ASCII, except where a
-    // range cut through a multi-byte character; repair lossily.
-    Cow::Owned(
-        String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-    )
+    let (set, stops): (usize, &[char]) = match kind {
+        // Header values: to the end of the line, a closing quote or an
+        // escaped line break (`\r\n` in a bytes literal).
+        KeyKind::Authorization | KeyKind::Cookie => (0, &['\n', '\r', '\'', '"', '\\', '`']),
+        _ if colon && quoted_key => (1, &['\n', '\r', ' ', '\t', ',', '}', ']', '\\']),
+        _ => (
+            2,
+            &[
+                '\n', '\r', ' ', '\t', '&', ',', ';', '\'', '"', '\\', '}', ']', ')', '<', '>', '`',
+            ],
+        ),
+    };
+    let mut end = scan.stops[set].find(text, pos, |r| r.find(stops)) - pos;
+    if encoded || !colon {
+        // URL-encoded form: the value ends at the next encoded `&`.
+        let amp = scan.encoded_amp.find(text, pos, |r| find_ci(r, "%26")) - pos;
+        end = end.min(amp);
+    }
+    let value = rest[..end].trim_end();
+    if value.is_empty() || value.starts_with(['{', '[', '<', '(']) {
+        return None;
+    }
+    Some(pos..pos + value.len())
 }
 
-/// Byte ranges of HAR `"cookies": [ … ]` lists (cookie objects hold no
-/// nested arrays, so the first `]` closes the list).
-fn har_cookie_lists(text: &str) -> Vec<(usize, usize)> {
+/// The end of a quoted string's content (backslash escapes skipped): the
+/// closing quote, else the end of the line.
+fn closing_quote(inner: &str, quote: &str) -> usize {
+    let bytes = inner.as_bytes();
+    let escaped = quote.starts_with('\\');
+    let q = *quote.as_bytes().last().unwrap_or(&b'"');
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' | b'\r' => return i,
+            b'\\' if escaped && bytes.get(i + 1) == Some(&q) => return i,
+            b'\\' => i += 2,
+            b if b == q && !escaped => return i,
+            _ => i += 1,
+        }
+    }
+    // An escape at the very end can step past it.
+    bytes.len().min(i)
+}
+
+/// A short run of letters: a word of prose rather than a credential.
+fn is_word(s: &str) -> bool {
+    s.len() < 16 && s.bytes().all(|b| b.is_ascii_alphabetic())
+}
+
+/// Characters of an RFC 7235 token68 credential.
+fn is_token68(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+}
+
+/// Whether `word` (after `Bearer`/`Basic`, or a bare Authorization value)
+/// is a credential rather than prose: it ends at a delimiter and is not a
+/// plain lower-case word.
+fn credential_at(text: &str, start: usize) -> Option<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut end = start;
+    while end < bytes.len() && is_token68(bytes[end]) {
+        end += 1;
+    }
+    if end == start {
+        return None;
+    }
+    if let Some(&next) = bytes.get(end)
+        && !(next.is_ascii_whitespace() || b"'\",;\\})]`".contains(&next))
+    {
+        return None;
+    }
+    let word = &text[start..end];
+    // `realm="x"`, `error=invalid_token`: an auth-param, not a token68
+    // (whose `=` can only be trailing padding).
+    if word.trim_end_matches('=').contains('=')
+        || (word.ends_with('=') && bytes.get(end) == Some(&b'"'))
+    {
+        return None;
+    }
+    let plain_word = word.len() < 16 && word.bytes().all(|b| b.is_ascii_lowercase());
+    (!plain_word).then_some(start..end)
+}
+
+/// An Authorization value: the scheme is kept, the credential masked. A
+/// SigV4 value's `Credential=`/`Signature=` parts are keys of their own.
+fn authorization(text: &str, value: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let v = &text[value.clone()];
+    let scheme_len = v
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        .count();
+    let after_scheme = v[scheme_len..].len() - v[scheme_len..].trim_start().len();
+    if scheme_len > 0 && after_scheme > 0 {
+        let scheme = &v[..scheme_len];
+        if scheme.to_ascii_uppercase().starts_with("AWS4-") {
+            return;
+        }
+        let start = value.start + scheme_len + after_scheme;
+        if let Some(r) = credential_at(text, start) {
+            push_value(text, r, out);
+        }
+        return;
+    }
+    if let Some(r) = credential_at(text, value.start) {
+        push_value(text, r, out);
+    }
+}
+
+/// `Bearer X` / `Basic X` anywhere in text.
+fn bearer(text: &str, out: &mut Vec<Range<usize>>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| Regex::new(r#""cookies"\s*:\s*\["#).unwrap());
-    re.find_iter(text)
-        .map(|m| {
-            (
-                m.end(),
-                text[m.end()..]
-                    .find(']')
-                    .map_or(text.len(), |p| m.end() + p),
-            )
-        })
-        .collect()
+    let re = RE.get_or_init(|| Regex::new(r"(?i)\b(?:bearer|basic)[ \t]+").expect("bearer regex"));
+    for m in re.find_iter(text) {
+        if let Some(r) = credential_at(text, m.end()) {
+            push_value(text, r, out);
+        }
+    }
 }
 
-/// Byte offsets where a value list of a Cookie / Set-Cookie header starts.
-fn cookie_lines(text: &str) -> Vec<usize> {
+/// Set-Cookie attributes: not secrets, and the diagnosis may read them.
+const COOKIE_ATTRIBUTES: &[&str] = &[
+    "path",
+    "domain",
+    "expires",
+    "max-age",
+    "samesite",
+    "secure",
+    "httponly",
+    "priority",
+    "partitioned",
+    "version",
+    "comment",
+];
+
+/// Every pair's value in a cookie header value (`a=1; b=2`).
+fn cookie_pairs(text: &str, value: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let v = &text[value.clone()];
+    let mut pos = 0;
+    for part in v.split(';') {
+        let lead = part.len() - part.trim_start().len();
+        if let Some(eq) = part.find('=') {
+            let name = part[..eq].trim();
+            let val = part[eq + 1..].trim_end();
+            if !val.is_empty() && !COOKIE_ATTRIBUTES.contains(&name.to_ascii_lowercase().as_str()) {
+                let s = value.start + pos + eq + 1;
+                out.push(s..s + val.len());
+            }
+        } else if !part.trim().is_empty()
+            && !COOKIE_ATTRIBUTES.contains(&part.trim().to_ascii_lowercase().as_str())
+        {
+            // A bare value (`Cookie: abc123`).
+            let s = value.start + pos + lead;
+            out.push(s..s + part.trim().len());
+        }
+        pos += part.len() + 1;
+    }
+}
+
+/// curl `-b 'a=1; b=2'` / `--cookie`.
+fn curl_cookies(text: &str, out: &mut Vec<Range<usize>>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re =
-        RE.get_or_init(|| Regex::new(r"(?im)\b(?:set-)?cookie['\x22]?\s*:\s*['\x22]?").unwrap());
-    re.find_iter(text).map(|m| m.end()).collect()
+    let re = RE.get_or_init(|| {
+        Regex::new(r#"(?:^|\s)(?:-b|--cookie)(?:\s+|=)(?:'(?P<a>[^'\n]*)'|"(?P<b>[^"\n]*)"|(?P<c>[^\s'"]+))"#)
+            .expect("curl cookie regex")
+    });
+    for c in re.captures_iter(text) {
+        if let Some(m) = c.name("a").or(c.name("b")).or(c.name("c"))
+            && m.as_str().contains('=')
+        {
+            cookie_pairs(text, m.range(), out);
+        }
+    }
 }
 
-/// Applies masking unless the user asked to see secrets.
+/// HAR `{"name": "…", "value": "…"}` objects whose name is secret.
+fn har_pairs(text: &str, out: &mut Vec<Range<usize>>) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        Regex::new(r#""name"\s*:\s*"(?P<k>[^"\\\n]{1,100})"\s*,\s*"value"\s*:\s*""#)
+            .expect("har pair regex")
+    });
+    for c in re.captures_iter(text) {
+        let (Some(k), Some(m)) = (c.name("k"), c.get(0)) else {
+            continue;
+        };
+        let Some(kind) = secret_key(k.as_str(), true) else {
+            continue;
+        };
+        let end = closing_quote(&text[m.end()..], "\"");
+        let value = m.end()..m.end() + end;
+        if value.is_empty() {
+            continue;
+        }
+        match kind {
+            KeyKind::Cookie => cookie_pairs(text, value, out),
+            KeyKind::Authorization => authorization(text, value, out),
+            _ => push_value(text, value, out),
+        }
+    }
+}
+
+/// HAR `"cookies": [ … ]` lists: every value (cookie objects hold no nested
+/// arrays, so the first `]` closes the list).
+fn har_cookie_lists(text: &str, out: &mut Vec<Range<usize>>) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    static VALUE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(r#""cookies"\s*:\s*\["#).expect("har cookies regex"));
+    let value = VALUE.get_or_init(|| Regex::new(r#""value"\s*:\s*""#).expect("har value regex"));
+    // The first `]` after each list start, found once for all of them
+    // (many lists and no `]` must not scan the text once per list).
+    let mut close = NextOf::default();
+    // Lists that share a `]` share their values: each byte is read once.
+    let mut done = 0;
+    for m in re.find_iter(text) {
+        let end = close.find(text, m.end(), |r| r.find(']'));
+        let from = m.end().max(done);
+        done = end;
+        for v in value.find_iter(&text[from..end]) {
+            let v = (from + v.start())..(from + v.end());
+            let start = v.end;
+            let len = closing_quote(&text[start..end], "\"");
+            out.push(start..start + len);
+        }
+    }
+}
+
+/// PEM private key bodies: to the END line, or (cut short) over the
+/// base64 lines that follow, or to the end of a one-line string.
+fn pem(text: &str, out: &mut Vec<Range<usize>>) {
+    static BEGIN: OnceLock<Regex> = OnceLock::new();
+    static END: OnceLock<Regex> = OnceLock::new();
+    let begin = BEGIN.get_or_init(|| {
+        Regex::new(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----").expect("pem regex")
+    });
+    let end_re =
+        END.get_or_init(|| Regex::new(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----").expect("pem"));
+    // The next END, and the next line end, after each BEGIN: searched once
+    // for all of them.
+    let mut next_end = NextOf::default();
+    let mut next_stop = NextOf::default();
+    let mut lines_done = 0;
+    for m in begin.find_iter(text) {
+        let start = m.end();
+        let e = next_end.find(text, start, |r| end_re.find(r).map(|e| e.start()));
+        if e < text.len() {
+            out.push(start..e);
+            continue;
+        }
+        // Cut short: the rest of this line (up to a closing quote), then
+        // every following line that is pure base64.
+        let line_end = next_stop.find(text, start, |r| r.find(['\n', '"', '\'']));
+        if start < lines_done {
+            out.push(start..line_end);
+            continue;
+        }
+        out.push(start..line_end);
+        let mut pos = line_end;
+        while text[pos..].starts_with('\n') {
+            let next = pos + 1;
+            let next_end = text[next..].find('\n').map_or(text.len(), |p| next + p);
+            let line = text[next..next_end].trim_end_matches('\r');
+            if line.len() < 16
+                || !line
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+            {
+                break;
+            }
+            out.push(next..next + line.len());
+            pos = next_end;
+        }
+        lines_done = pos;
+    }
+}
+
+/// Masked text and where each mask went, to map offsets in the original
+/// text to offsets in the masked text.
+#[derive(Debug, Clone)]
+pub struct Masked {
+    pub text: String,
+    /// Each masked range of the original text, in order.
+    edits: Vec<Range<usize>>,
+}
+
+impl Masked {
+    /// Masks `text` (every range from [`find`]).
+    pub fn new(text: &str) -> Self {
+        Self::with_ranges(text, find(text))
+    }
+
+    /// Unmasked text with an identity map (`--show-secrets`).
+    pub fn unmasked(text: &str) -> Self {
+        Masked {
+            text: text.to_string(),
+            edits: Vec::new(),
+        }
+    }
+
+    fn with_ranges(text: &str, edits: Vec<Range<usize>>) -> Self {
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for r in &edits {
+            out.push_str(&text[last..r.start]);
+            out.push_str(MASK);
+            last = r.end;
+        }
+        out.push_str(&text[last..]);
+        Masked { text: out, edits }
+    }
+
+    /// Whether anything was masked.
+    pub fn changed(&self) -> bool {
+        !self.edits.is_empty()
+    }
+
+    /// Where offset `pos` of the original text is in the masked text. An
+    /// offset inside a masked secret maps to the mask's start, or its end
+    /// when `end` is set (so a span over part of a secret covers the mask).
+    pub fn map(&self, pos: usize, end: bool) -> usize {
+        let mut shift: isize = 0;
+        for r in &self.edits {
+            if pos <= r.start {
+                break;
+            }
+            let new_start = (r.start as isize + shift) as usize;
+            if pos < r.end {
+                return if end {
+                    new_start + MASK.len()
+                } else {
+                    new_start
+                };
+            }
+            shift += MASK.len() as isize - r.len() as isize;
+        }
+        (pos as isize + shift) as usize
+    }
+
+    /// [`Masked::map`] for a span `start..end`.
+    pub fn map_range(&self, start: usize, end: usize) -> Range<usize> {
+        let s = self.map(start, false);
+        s..self.map(end, true).max(s)
+    }
+}
+
+/// Masks every secret in `text` (see [`SHAPES`]).
+pub fn mask(text: &str) -> Cow<'_, str> {
+    let ranges = find(text);
+    if ranges.is_empty() {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(Masked::with_ranges(text, ranges).text)
+    }
+}
+
+/// Applies masking unless the user asked to see secrets. Every output path
+/// (reports, `explain`, `rules show`/`test`, error messages) goes through it.
 #[derive(Debug, Clone, Copy)]
 pub struct Masker {
     pub show_secrets: bool,
@@ -137,63 +1066,151 @@ impl Masker {
             mask(text)
         }
     }
+
     pub fn string(&self, text: &str) -> String {
         self.apply(text).into_owned()
+    }
+
+    /// Masked text with its offset map (identity with `--show-secrets`).
+    pub fn masked(&self, text: &str) -> Masked {
+        if self.show_secrets {
+            Masked::unmasked(text)
+        } else {
+            Masked::new(text)
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::mask;
+    use super::*;
 
     #[test]
-    fn masks_and_keeps_length() {
-        let cases = [
-            "Authorization: Bearer abcdef123456",
-            "> Authorization: Basic M2YxYzpGTFRQTEFOVEVE",
-            "grant_type=client_credentials&client_secret=s3cr3t-value&x=1",
-            r#"{"access_token": "FLTPLANTEDTOKEN-a1b2", "token_type": "bearer"}"#,
-            "{'Authorization': 'Bearer FLTPLANTEDTOKEN-xyz'}",
-            "Set-Cookie: session=FLTPLANTEDCOOKIE-zzz; Path=/; HttpOnly",
-            "Cookie: a=FLTPLANTEDCOOKIE-1; b=FLTPLANTEDCOOKIE-2",
-            "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
-            "https://app/callback?code=SplxlOBeZQQYbYS6WxSbIA&state=x",
-            "password: hunter2hunter2",
-            r"send: b'POST /x HTTP/1.1\r\nCookie: session=FLTPLANTEDCOOKIE-zzz\r\nAccept: */*'",
-            "responseUrl: 'https://3f1c:FLTPLANTEDSECRET-9q8w@login.mypurecloud.com/oauth/token'",
-            "{\n  \"name\": \"Set-Cookie\",\n  \"value\": \"session=FLTPLANTEDCOOKIE-zzz; Path=/\"\n}",
-            "\"cookies\": [\n {\n \"name\": \"session\",\n \"value\": \"FLTPLANTEDCOOKIE-zzz\"\n }\n ]",
-            "003a: Authorization: Basic M2YxYzJkOWUtMDAwMC00MDAwLTgwMDAtcGxhbnRlZDA\n007a: wMDAxOkZMVFBMQU5URURTRUNSRVQtOXE4dzdlNnI1dDR5",
-            "007a: wMDAxOkZMVFBMQU5URURTRUNSRVQtOXE4dzdlNnI1dDR5",
-        ];
-        for c in cases {
-            let m = mask(c);
-            assert_eq!(m.len(), c.len(), "{c}");
-            for secret in [
-                "abcdef123456",
-                "M2YxYzpGTFRQTEFOVEVE",
-                "s3cr3t-value",
-                "FLTPLANTED",
-                "SflKxwRJ",
-                "SplxlOBe",
-                "hunter2",
-                "wMDAxOkZM",
-                "M2YxYzJkOWUt",
+    fn every_shape_example_is_masked() {
+        for shape in SHAPES {
+            for (text, secret) in shape.examples {
+                assert!(
+                    text.contains(secret),
+                    "{}: example lacks its secret",
+                    shape.name
+                );
+                let m = mask(text);
+                assert!(
+                    !m.contains(secret),
+                    "{}: {secret} leaked in {m}",
+                    shape.name
+                );
+                assert_eq!(m.lines().count(), text.lines().count(), "{}", shape.name);
+                // Idempotent: masking masked text changes nothing.
+                assert_eq!(mask(&m), m, "{}", shape.name);
+            }
+        }
+    }
+
+    #[test]
+    fn masks_are_fixed_width_and_keep_what_the_diagnosis_reads() {
+        assert_eq!(
+            mask("Authorization: Bearer ab12"),
+            "Authorization: Bearer ********"
+        );
+        assert_eq!(
+            mask("Authorization: Bearer abcdefghijklmnopqrstuvwxyz0123456789"),
+            "Authorization: Bearer ********"
+        );
+        assert_eq!(mask("xoxb-1234567890-abcdefghij"), "xoxb-********");
+        assert_eq!(mask("sk_test_51Habcdefghijklmnop"), "sk_test_********");
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+        assert_eq!(
+            mask(&format!("{{\"access_token\": \"{jwt}\"}}")),
+            "{\"access_token\": \"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.********\"}"
+        );
+        assert_eq!(
+            mask("Set-Cookie: session=abc; Path=/; Max-Age=60; HttpOnly"),
+            "Set-Cookie: session=********; Path=/; Max-Age=60; HttpOnly"
+        );
+        assert_eq!(
+            mask("Credential=AKIDEXAMPLE01/20240101/us-east-1/s3/aws4_request"),
+            "Credential=********/20240101/us-east-1/s3/aws4_request"
+        );
+    }
+
+    #[test]
+    fn key_variants() {
+        for key in [
+            "token",
+            "refreshToken",
+            "refresh_token",
+            "id-token",
+            "IdToken",
+            "secretKey",
+            "privateKey",
+            "session",
+            "aws_secret_access_key",
+            "X-Auth-Token",
+            "Private-Token",
+            "Ocp-Apim-Subscription-Key",
+            "X-Amz-Security-Token",
+            "CLIENT_SECRET",
+            "client-secret",
+            "clientSecret",
+            "api_key",
+            "x-api-key",
+            "JSESSIONID",
+        ] {
+            for text in [
+                format!("{{\"{key}\": \"v4lue-1\"}}"),
+                format!("{key}: v4lue-1"),
+                format!("{key}=v4lue-1&x=y"),
+                format!("{{'{key}': 'v4lue-1'}}"),
             ] {
-                assert!(!m.contains(secret), "{secret} leaked in {m}");
+                assert!(!mask(&text).contains("v4lue-1"), "{text} → {}", mask(&text));
             }
         }
     }
 
     #[test]
     fn leaves_ordinary_text_alone() {
-        let advice = "send `Authorization: Basic base64(client_id:client_secret)` and a form body";
-        assert_eq!(mask(advice), advice);
-        let t = r#"{"error": "invalid_grant", "error_description": "The client credentials are invalid"}"#;
-        assert_eq!(mask(t), t);
+        for t in [
+            "send `Authorization: Basic base64(client_id:client_secret)` and a form body",
+            r#"{"error": "invalid_grant", "error_description": "The client credentials are invalid"}"#,
+            "Content-Type: application/json",
+            r#"{"token_type": "Bearer", "expires_in": 3599, "code": "bad.request"}"#,
+            "WWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"",
+            "the bearer token has expired; Basic auth is disabled",
+            "Authorization: Bearer <token>",
+            "client_secret=<your client secret>",
+            "status code=500 after retry",
+            "X-Amz-Date=20240101T000000Z&X-Amz-Expires=300",
+            r#"curl -u "$CLIENT_ID:$CLIENT_SECRET" -H "Authorization: Bearer ${TOKEN}""#,
+            "password=%DB_PASSWORD% token={{token}}",
+        ] {
+            assert_eq!(mask(t), t);
+        }
+    }
+
+    #[test]
+    fn offsets_map_through_masks() {
+        let text = "a Authorization: Bearer abcdefghijklmnopqrstuvwxyz tail";
+        let m = Masked::new(text);
+        assert_eq!(m.text, "a Authorization: Bearer ******** tail");
+        let tail = text.find("tail").unwrap();
+        assert_eq!(&m.text[m.map(tail, false)..], "tail");
+        let tok = text.find("abcdef").unwrap();
+        let r = m.map_range(tok, tok + 26);
+        assert_eq!(&m.text[r], MASK);
+        // A span over a short secret grows to the whole mask.
+        let m = Masked::new("Basic dTpw x");
+        assert_eq!(&m.text[m.map_range(6, 10)], MASK);
+        assert_eq!(&m.text[m.map_range(11, 12)], "x");
+    }
+
+    #[test]
+    fn multi_line_secrets_keep_lines() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nAAAABBBBCCCCDDDDEEEE\r\nFFFFGGGGHHHHIIII\n-----END PRIVATE KEY-----\n";
+        let m = mask(pem);
         assert_eq!(
-            mask("Content-Type: application/json"),
-            "Content-Type: application/json"
+            m,
+            "-----BEGIN PRIVATE KEY-----\n********\r\n********\n-----END PRIVATE KEY-----\n"
         );
     }
 }

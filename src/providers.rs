@@ -23,6 +23,9 @@ pub struct ProviderFile {
     /// A regex an HTML page's `<title>` matches when the page reports an
     /// error (an HTML body alone is then a failure).
     pub html_error_title: Option<String>,
+    /// A regex for words that make an error message one about an API call
+    /// or its transport (see [`Providers::mentions_exchange`]).
+    pub exchange_words: Option<String>,
     #[serde(default)]
     pub provider: Vec<Provider>,
 }
@@ -92,6 +95,7 @@ pub struct Providers {
     tie_headers: Vec<String>,
     tie_record_keys: Vec<String>,
     html_error_title: Option<Regex>,
+    exchange_words: Option<Regex>,
     pub providers: Vec<Provider>,
     vocabulary: Option<Vocabulary>,
 }
@@ -113,6 +117,9 @@ impl Providers {
         }
         if let Some(p) = &file.html_error_title {
             self.html_error_title = Some(compile("html_error_title", p)?);
+        }
+        if let Some(p) = &file.exchange_words {
+            self.exchange_words = Some(compile("exchange_words", p)?);
         }
         for h in file.tie_headers {
             self.tie_headers.push(h.to_ascii_lowercase());
@@ -184,6 +191,13 @@ impl Providers {
             .find("</title")
             .unwrap_or(title.len())];
         re.is_match(title)
+    }
+
+    /// Whether an error message speaks of an API call or its transport.
+    pub fn mentions_exchange(&self, message: &str) -> bool {
+        self.exchange_words
+            .as_ref()
+            .is_some_and(|re| re.is_match(message))
     }
 
     /// The provider whose vocabulary matches `text` earliest, and where.

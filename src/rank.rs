@@ -140,6 +140,7 @@ fn build(
 pub fn keep_failures(
     incidents: Vec<Incident>,
     diagnoses: Vec<Diagnosis>,
+    providers: &crate::providers::Providers,
 ) -> (Vec<Incident>, Vec<Diagnosis>) {
     let loud = |i: usize| {
         diagnoses
@@ -149,7 +150,7 @@ pub fn keep_failures(
     let keep: Vec<bool> = incidents
         .iter()
         .enumerate()
-        .map(|(i, inc)| inc.is_exchange() || loud(i))
+        .map(|(i, inc)| inc.is_exchange(providers) || loud(i))
         .collect();
     let mut new_index = Vec::with_capacity(keep.len());
     let mut next = 0;

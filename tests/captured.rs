@@ -33,6 +33,8 @@ const FAMILIES: &[(&str, &[&str])] = &[
             "http.html-instead-of-json",
             "http.json-decode-html",
             "http.json-decode-error",
+            // A retry library's summary hides the statuses it retried on.
+            "http.retries-exhausted",
         ],
     ),
     (

@@ -181,12 +181,9 @@ fn overflowing(text: &str, width: usize) -> Vec<String> {
         .filter(|l| l.chars().count() > width)
         .filter(|l| {
             let t = l.trim_start();
-            let t = t
-                .strip_prefix("docs: ")
-                .or_else(|| t.strip_prefix("fix: "))
-                .or_else(|| t.strip_prefix("check: "))
-                .or_else(|| t.strip_prefix("── "))
-                .or_else(|| t.strip_prefix("╭─["))
+            let t = ["docs: ", "help: ", "check: ", "── ", "╭─[", "╰─▶ ", "│ "]
+                .iter()
+                .find_map(|p| t.strip_prefix(p))
                 .unwrap_or(t);
             let long_piece = t.split(' ').any(|w| w.chars().count() > width / 2);
             !(long_piece || t.starts_with('`'))
@@ -247,7 +244,7 @@ fn long_source_lines_are_cut_around_the_evidence() {
         .output()
         .unwrap();
     let text = stdout(&out);
-    let shown: Vec<&str> = text.lines().filter(|l| l.starts_with("1 │ ")).collect();
+    let shown: Vec<&str> = text.lines().filter(|l| l.starts_with(" 1 │ ")).collect();
     assert!(!shown.is_empty(), "{text}");
     for l in &shown {
         assert!(l.chars().count() <= 60, "{l}");
@@ -348,17 +345,12 @@ fn the_real_terminal_width_is_used_not_only_columns() {
     };
     assert_eq!(overflowing(&narrow, 60), Vec::<String>::new());
     assert!(narrow.lines().any(|l| l.chars().count() > 50));
-    // At 200 columns the snippet shows the whole 107-column line.
-    assert!(
-        wide.lines()
-            .any(|l| l.starts_with("7 │ requests.exceptions.HTTPError")),
-        "{wide}"
-    );
-    assert!(
-        !narrow
-            .lines()
-            .any(|l| l.starts_with("7 │ requests.exceptions"))
-    );
+    // At 200 columns the snippet shows the whole 107-column line, at 60 a
+    // window of it.
+    let whole = " 7 │ requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://api.mypurecloud.com/oauth/token\n";
+    assert!(wide.contains(whole), "{wide}");
+    assert!(!narrow.contains(whole), "{narrow}");
+    assert!(narrow.contains(" 7 │ …"), "{narrow}");
 }
 
 #[test]
@@ -599,9 +591,9 @@ fn brief_keeps_causes_and_fixes_only() {
         assert!(full.contains(gone), "{gone}");
         assert!(!brief.contains(gone), "{gone} in --brief");
     }
-    assert!(brief.contains("fix: POST to https://login.mypurecloud.com/oauth/token"));
+    assert!(brief.contains("help: POST to https://login.mypurecloud.com/oauth/token"));
     assert!(brief.contains("6 notes on the input (shown without --brief)"));
-    assert!(brief.contains("  at fixtures/seed/forum-thread.txt:7:96"));
+    assert!(brief.contains("  │ fixtures/seed/forum-thread.txt:7:96"));
 }
 
 #[test]
@@ -609,8 +601,8 @@ fn info_notes_are_compact_in_the_full_report() {
     let home = tempfile::tempdir().unwrap();
     let full = stdout(&faultline(&home).arg(FORUM).output().unwrap());
     let notes = &full[full.find("── Notes on the input ──").unwrap()..];
-    assert!(notes.contains("info genesys.claim-oauth2-token-path: "));
-    assert!(notes.contains("  at fixtures/seed/forum-thread.txt:26:177: no such endpoint"));
+    assert!(notes.contains("genesys.claim-oauth2-token-path\n\n  ☞ "));
+    assert!(notes.contains("  │ fixtures/seed/forum-thread.txt:26:177: no such endpoint"));
     assert!(!notes.contains("not this:"));
     assert!(!notes.contains("╭─["));
 }
@@ -632,7 +624,7 @@ fn output_file_and_quiet() {
     assert_eq!(json["schema"], "faultline/report@1");
     // -q: the report without the summary; -qq: nothing, the status says it.
     let q = stdout(&faultline(&home).args(["-q", FORUM]).output().unwrap());
-    assert!(q.contains("error genesys.token-request-on-api-host"));
+    assert!(q.contains("genesys.token-request-on-api-host\n\n  × "));
     assert!(!q.contains("faultline: 1 source"));
     faultline(&home)
         .args(["-qq", FORUM])

@@ -138,7 +138,7 @@ fn readme_gallery() -> String {
 fn try_it() -> String {
     let report = run(&["fixtures/seed/forum-thread.txt"]);
     let mut out = String::from("```text\n");
-    for line in report.lines().take(20) {
+    for line in report.lines().take(25) {
         out.push_str(line);
         out.push('\n');
     }

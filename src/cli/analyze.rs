@@ -94,7 +94,7 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
         note!(
             "faultline: cannot read {}: {}",
             report::text::visible(&p.name),
-            report::text::visible(&p.message)
+            report::text::visible(&faultline::mask::mask(&p.message))
         );
         problems.push(Problem {
             kind: "input",

@@ -177,12 +177,31 @@ Install, for example:
     Man,
     /// Print the JSON Schema of `--format json` reports (docs/report.md).
     ReportSchema,
+    /// Write a copy of logs that is safe to share: secrets masked (as in
+    /// every report); with --ids also e-mails, IP addresses, GUIDs and user
+    /// names, each replaced by a stable placeholder. Lines stay where they
+    /// were (docs/security.md).
+    Redact {
+        /// Files to redact (`-` or none: stdin).
+        paths: Vec<std::path::PathBuf>,
+        /// Write here instead of stdout (a directory when several files are given).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<std::path::PathBuf>,
+        /// Also replace e-mails, IP addresses, GUIDs and user names.
+        #[arg(long)]
+        ids: bool,
+    },
 }
 
 /// Words that look like a request for a format flag that does not exist.
 const FORMAT_WORDS: &[&str] = &["json", "short", "human", "incidents", "text", "markdown"];
 
 pub fn main() -> ExitCode {
+    install_panic_hook();
+    // Lets the test suite check the hook without a real bug to trigger it.
+    if let Some(text) = std::env::var_os("FAULTLINE_TEST_PANIC") {
+        panic!("test panic quoting its input: {}", text.to_string_lossy());
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
@@ -198,7 +217,35 @@ pub fn main() -> ExitCode {
         Some(Command::Completions { shell }) => completions(shell, &global),
         Some(Command::Man) => man(&global),
         Some(Command::ReportSchema) => emit(&global, faultline::report::REPORT_SCHEMA),
+        Some(Command::Redact { paths, output, ids }) => {
+            let options = faultline::redact::Options { ids };
+            let problems = faultline::redact::run(&paths, output.as_deref(), &options);
+            for p in &problems {
+                note!("faultline redact: {}", faultline::report::text::visible(p));
+            }
+            ExitCode::from(if problems.is_empty() { 0 } else { 2 })
+        }
     }
+}
+
+/// A bug must not print the input: Rust's default panic message quotes the
+/// value it choked on (a whole log line, secrets and all). This one names
+/// only the place in faultline's code, and exits 101 as a panic does.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        note!(
+            "faultline {}: internal error{place}.\n\
+             This is a bug in faultline, not a problem with your input. Please report it\n\
+             with this message and the command you ran. If you attach the input, make it\n\
+             safe to share first: faultline redact --ids FILE -o FILE.redacted",
+            env!("CARGO_PKG_VERSION")
+        );
+        std::process::exit(101);
+    }));
 }
 
 /// Prints clap's error, with a tip for `--json`-style flags.

@@ -131,6 +131,8 @@ pub fn render_problems(problems: &[RuleProblem]) -> String {
         let _ = handler.render_report(&mut rendered, p);
         // Keep the layout's newlines; escape any other control character
         // (colour codes are only there when we added them).
+        // Rule files quote examples, and examples hold credentials: masked.
+        let rendered = faultline::mask::mask(&rendered);
         for line in rendered.split_inclusive('\n') {
             let body = line.strip_suffix('\n').unwrap_or(line);
             if color {

@@ -67,13 +67,19 @@ const EXCHANGE_FACTS: &[&str] = &[
 
 impl Incident {
     /// Whether this is a failing exchange (request, response or transport)
-    /// rather than an error of the program around it.
-    pub fn is_exchange(&self) -> bool {
+    /// rather than an error of the program around it: facts of an exchange,
+    /// or a message in the words of one (`providers.toml`'s `exchange_words`).
+    pub fn is_exchange(&self, providers: &Providers) -> bool {
         EXCHANGE_FACTS.iter().any(|f| !self.facts.get(f).is_empty())
             || self
                 .facts
                 .iter()
                 .any(|(name, _)| name.starts_with("header.") || name.starts_with("request."))
+            || self
+                .facts
+                .get("message")
+                .iter()
+                .any(|m| providers.mentions_exchange(&m.value.to_string()))
     }
 
     /// `POST https://api.mypurecloud.com/oauth/token → 403 invalid_grant`

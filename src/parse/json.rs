@@ -272,9 +272,14 @@ impl<'a> Parser<'a> {
             Some(b'{') | Some(b'[') => {
                 let start = self.pos;
                 let json = if self.peek() == Some(b'{') {
-                    self.object()?
+                    self.object()
                 } else {
-                    self.array()?
+                    self.array()
+                };
+                // A failed container leaves `pos` anywhere (even past the end).
+                let Some(json) = json else {
+                    self.pos = save;
+                    return None;
                 };
                 Some(Node {
                     raw: &self.src[start..self.pos],

@@ -63,11 +63,14 @@ impl LineParser for HttpClientDebug {
                     EventKind::Request,
                     lines.span_of(line),
                     vec![
-                        lines.str_field("method", &first[m_at..m_at + m.len()]),
+                        // `m`/`target` come from the unescaped text: when an
+                        // escape made them differ, fall back to the whole
+                        // literal rather than cut inside a character.
+                        lines.str_field("method", first.get(m_at..m_at + m.len()).unwrap_or(first)),
                         lines.field(
                             "url",
                             Value::Str(target.to_string()),
-                            &first[t_at..t_at + target.len()],
+                            first.get(t_at..t_at + target.len()).unwrap_or(first),
                         ),
                     ],
                 );

@@ -526,6 +526,11 @@ impl LineParser for TextSignal {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
+        // A code-only line (`Message: AADSTS50011: …`) has none of this
+        // parser's triggers; it is CodeMessage's, as the prefilter will decide.
+        if !super::has_trigger(line, TEXT_TRIGGERS) {
+            return None;
+        }
         let trimmed = line.trim();
         // JSON and markup at the line start are the body parsers'; a line
         // that merely starts with a bracket (`[INFO]`) is not.

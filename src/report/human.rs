@@ -1,10 +1,17 @@
-//! The human report: per failing call a header line, then each diagnosis —
-//! its title, cause, the evidence drawn under the user's own lines, the fix,
-//! how to confirm it, what it is not, and its sources — laid out for the
-//! terminal's width. Info-level notes are compact; `--brief` keeps only
-//! titles, causes and fixes.
+//! The human report: per failing call a header line (our own text: it is
+//! not a diagnosis), then each diagnosis as miette renders it — the rule id,
+//! the title, the cause, the evidence drawn under the user's own lines, the
+//! fix as help, and in the footer how to confirm it, what it is not and its
+//! sources — laid out for the terminal's width. Info-level notes are compact
+//! (their place instead of the evidence, no check or "not this"); `--brief`
+//! makes every diagnosis compact and leaves the notes out.
 
-use super::snippet::{self, Label};
+use std::fmt;
+
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan};
+use textwrap::{WordSeparator, WordSplitter};
+
+use super::snippet::{Evidence, Label};
 use super::text::{self, Paint, visible, wrap};
 use super::{ReportCtx, mask_pieces};
 use crate::facts::Line;
@@ -77,24 +84,6 @@ impl Writer<'_> {
             self.line(&l);
         }
     }
-
-    fn severity_word(&self, s: Severity) -> String {
-        let p = self.style.paint();
-        match s {
-            Severity::Error => p.red("error"),
-            Severity::Warning => p.yellow("warning"),
-            Severity::Info => p.cyan("info"),
-        }
-    }
-
-    fn paint_for(&self, s: Severity) -> impl Fn(&str) -> String + use<> {
-        let p = self.style.paint();
-        move |t: &str| match s {
-            Severity::Error => p.red(t),
-            Severity::Warning => p.yellow(t),
-            Severity::Info => p.cyan(t),
-        }
-    }
 }
 
 /// `POST https://host/path → 403 invalid_grant ── run.log:7`, or on two
@@ -151,41 +140,59 @@ fn header(w: &mut Writer, incident: &Incident) {
     }
 }
 
-/// `error rule.id: Title (90% confidence)`, the id linked to its first source.
-fn title(w: &mut Writer, d: &Diagnosis) {
-    let p = w.style.paint();
-    let title = format!(
-        "{} ({}% confidence)",
-        w.ctx.masker.string(&d.title),
-        (d.confidence * 100.0).round() as i64
-    );
-    let prefix_plain = format!("{} {}: ", d.severity.as_str(), d.id);
-    // Continuation lines hang under the rule id, apart from the cause below.
-    let hang = " ".repeat(d.severity.as_str().len() + 1);
-    let lines = wrap(&title, w.measure(), &prefix_plain, &hang);
-    let id = match d.docs.first() {
-        Some(url) => p.link(url, &p.bold(&d.id)),
-        None => p.bold(&d.id),
-    };
-    let prefix = format!("{} {id}: ", w.severity_word(d.severity));
-    for (i, l) in lines.iter().enumerate() {
-        let l = if i == 0 {
-            format!("{prefix}{}", &l[prefix_plain.len()..])
-        } else {
-            l.clone()
-        };
-        // Title lines are not re-linked: the id already is.
-        w.out.push_str(&l);
-        w.out.push('\n');
+/// A diagnosis as miette shows it: the rule id as its code (linked to the
+/// first source where the terminal supports links), the title as the
+/// message, the cause as what it came from, the evidence as labels over a
+/// prepared source, the fix as help, and the rest (check, not this, docs)
+/// in the footer.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+struct Shown {
+    code: String,
+    severity: miette::Severity,
+    url: Option<String>,
+    message: String,
+    #[source]
+    cause: Option<Cause>,
+    help: Option<String>,
+    evidence: Option<Evidence>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Cause(String);
+
+impl miette::Diagnostic for Shown {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(&self.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+    fn url<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.url
+            .as_ref()
+            .map(|u| Box::new(u) as Box<dyn fmt::Display>)
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.evidence.as_ref().map(|e| e as _)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let evidence = self.evidence.as_ref()?;
+        Some(Box::new(evidence.labels().into_iter()))
     }
 }
 
-/// The lines evidence is drawn in, per source: the incident's own excerpt
-/// and the lines the evidence came from, masked.
-fn evidence_blocks(w: &mut Writer, d: &Diagnosis) {
+/// The evidence of `d` over the lines it was found in, per source: the
+/// incident's own excerpt and the lines the evidence came from, masked.
+fn evidence(w: &Writer, d: &Diagnosis) -> Evidence {
     let ctx = w.ctx;
-    let analysis = ctx.analysis;
-    let incident = d.incident.and_then(|i| analysis.incidents.get(i));
+    let incident = d.incident.and_then(|i| ctx.analysis.incidents.get(i));
     let primary = d
         .evidence
         .first()
@@ -198,7 +205,7 @@ fn evidence_blocks(w: &mut Writer, d: &Diagnosis) {
             sources.push(e.loc.source);
         }
     }
-    let paint_label = w.paint_for(d.severity);
+    let mut out = Evidence::default();
     for src in sources {
         let mut pieces: Vec<Line> = Vec::new();
         if let Some(inc) = incident.filter(|i| i.source == src) {
@@ -221,100 +228,131 @@ fn evidence_blocks(w: &mut Writer, d: &Diagnosis) {
             })
             .collect();
         let pieces = mask_pieces(&ctx.masker, &pieces, &mut labels);
-        let rendered = snippet::render(
-            ctx.source_name(src),
-            &pieces,
-            &labels,
-            w.style.width,
-            w.style.paint(),
-            &paint_label,
-        );
-        for l in rendered {
-            w.out.push_str(&l);
-            w.out.push('\n');
-        }
+        out.add(ctx.source_name(src), &pieces, &labels, w.style.width);
     }
+    out
 }
 
-/// `path:line:col`, the diagnosis' primary place (its first evidence, else
-/// its incident).
-fn primary_place(ctx: &ReportCtx, d: &Diagnosis) -> Option<(String, usize, usize)> {
+/// `path:line:col: label`, compiler style: the diagnosis' primary place
+/// (its first evidence, else its incident), for compact diagnoses; the
+/// label goes on a line of its own when both do not fit in `width`, and a
+/// path is never broken. Made visible.
+fn place_line(ctx: &ReportCtx, d: &Diagnosis, width: usize) -> Option<String> {
     let loc = d.evidence.first().map(|e| e.loc).or_else(|| {
         d.incident
             .and_then(|i| ctx.analysis.incidents.get(i))
             .map(|i| i.loc)
     })?;
-    Some((
-        ctx.source_name(loc.source).to_string(),
+    let place = format!(
+        "{}:{}:{}",
+        visible(ctx.source_name(loc.source)),
         loc.line,
-        loc.column,
-    ))
-}
-
-/// `at path:line:col: label`; the label goes below when the line is full.
-fn at_line(w: &mut Writer, d: &Diagnosis) {
-    let Some((name, line, col)) = primary_place(w.ctx, d) else {
-        return;
-    };
-    let place = format!("  at {}:{line}:{col}", visible(&name));
+        loc.column
+    );
     let label = d
         .evidence
         .first()
-        .map(|e| visible(&w.ctx.masker.string(&e.label)).into_owned())
-        .filter(|l| !l.is_empty());
-    match label {
-        None => w.line(&place),
-        Some(label) if text::width(&place) + 2 + text::width(&label) <= w.measure() => {
-            w.line(&format!("{place}: {label}"))
+        .map(|e| visible(&ctx.masker.string(&e.label)).into_owned());
+    Some(match label.filter(|l| !l.is_empty()) {
+        Some(label) if text::width(&place) + 2 + text::width(&label) <= width => {
+            format!("{place}: {label}")
         }
-        Some(label) => {
-            w.line(&format!("{place}:"));
-            w.para(&label, "     ", "     ");
-        }
-    }
+        Some(label) => format!("{place}:\n{label}"),
+        None => place,
+    })
 }
 
-fn docs_lines(w: &mut Writer, d: &Diagnosis, all: bool) {
-    let docs: Vec<&String> = if all {
-        d.docs.iter().collect()
+/// Check, not this and docs, each with its hanging indent, laid out for
+/// miette's footer (which indents by two and keeps two columns spare).
+fn footer(w: &Writer, d: &Diagnosis, compact: bool) -> String {
+    let width = w.measure().saturating_sub(4);
+    let p = w.style.paint();
+    let mut lines: Vec<String> = Vec::new();
+    let mut para = |text: &str, head: &str| {
+        let rest = " ".repeat(head.len());
+        let text = format!("{head}{}", w.ctx.masker.string(text));
+        lines.extend(wrap(&text, width, "", &rest).iter().map(|l| p.link_urls(l)));
+    };
+    if !compact {
+        if let Some(check) = &d.check {
+            para(check, "check: ");
+        }
+        for n in &d.not {
+            para(n, "not this: ");
+        }
+    }
+    let docs = if compact {
+        &d.docs[..d.docs.len().min(1)]
     } else {
-        d.docs.iter().take(1).collect()
+        &d.docs[..]
     };
     for (i, url) in docs.iter().enumerate() {
-        let prefix = if i == 0 { "  docs: " } else { "        " };
-        w.line(&format!("{prefix}{}", visible(url)));
+        para(url, if i == 0 { "docs: " } else { "      " });
     }
-}
-
-fn full(w: &mut Writer, d: &Diagnosis) {
-    title(w, d);
-    w.para(&d.cause, "  ", "  ");
-    evidence_blocks(w, d);
-    w.para(&format!("fix: {}", d.fix), "  ", "       ");
-    if let Some(check) = &d.check {
-        w.para(&format!("check: {check}"), "  ", "         ");
-    }
-    for n in &d.not {
-        w.para(&format!("not this: {n}"), "  ", "            ");
-    }
-    docs_lines(w, d, true);
-}
-
-/// Info notes and `--brief`: the title, where, the cause, the fix.
-fn compact(w: &mut Writer, d: &Diagnosis) {
-    title(w, d);
-    at_line(w, d);
-    w.para(&d.cause, "  ", "  ");
-    w.para(&format!("fix: {}", d.fix), "  ", "       ");
-    docs_lines(w, d, false);
+    lines.join("\n")
 }
 
 fn diagnosis(w: &mut Writer, d: &Diagnosis) {
-    if w.style.brief || d.severity == Severity::Info {
-        compact(w, d);
-    } else {
-        full(w, d);
+    let compact = w.style.brief || d.severity == Severity::Info;
+    let p = w.style.paint();
+    let masker = &w.ctx.masker;
+    // Text miette wraps: masked, made visible, URLs linked (textwrap does
+    // not count the link's escape codes as width).
+    let prose = |s: &str| p.link_urls(&visible(&masker.string(s)));
+    let mut message = prose(&format!(
+        "{} ({}% confidence)",
+        d.title,
+        (d.confidence * 100.0).round() as i64
+    ));
+    if compact && let Some(at) = place_line(w.ctx, d, w.measure().saturating_sub(6)) {
+        message = format!("{message}\n{}", p.link_urls(&at));
     }
+    let evidence = (!compact).then(|| evidence(w, d)).filter(|e| !e.is_empty());
+    let shown = Shown {
+        code: visible(&d.id).into_owned(),
+        severity: match d.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Info => miette::Severity::Advice,
+        },
+        url: d.docs.first().filter(|u| text::is_link_safe(u)).cloned(),
+        message,
+        cause: (!d.cause.is_empty()).then(|| Cause(prose(&d.cause))),
+        help: (!d.fix.is_empty()).then(|| prose(&d.fix)),
+        evidence,
+    };
+    let mut theme = if w.style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    // Labels in the diagnosis' severity colour, not miette's rotating ones.
+    theme.styles.highlights = vec![match shown.severity {
+        miette::Severity::Error => theme.styles.error,
+        miette::Severity::Warning => theme.styles.warning,
+        miette::Severity::Advice => theme.styles.advice,
+    }];
+    let mut handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(w.measure())
+        .with_break_words(false)
+        .with_word_separator(WordSeparator::Custom(text::words))
+        .with_word_splitter(WordSplitter::NoHyphenation)
+        .with_context_lines(0)
+        .with_link_display_text("(docs)")
+        .without_syntax_highlighting();
+    // Without links the URL is not printed after the code: the footer
+    // lists the docs anyway.
+    handler = if w.style.links {
+        handler.with_links(true)
+    } else {
+        handler.with_urls(false)
+    };
+    let footer = footer(w, d, compact);
+    if !footer.is_empty() {
+        handler = handler.with_footer(footer);
+    }
+    // Writing to a String cannot fail, and every span handed over is readable.
+    let _ = handler.render_report(&mut w.out, &shown);
     w.blank();
 }
 

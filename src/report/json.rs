@@ -123,10 +123,15 @@ struct Stats {
 /// The user's text under a piece of evidence.
 fn evidence_text(ctx: &ReportCtx, incident: Option<usize>, e: &Evidence) -> String {
     let span = e.loc.span;
+    // Masked in its line (a credential alone does not look like one), then
+    // cut out where the span landed in the masked line.
     let from_line = |text: &str, offset: usize| {
-        span.start
-            .checked_sub(offset)
-            .and_then(|s| text.get(s..s + span.len()))
+        let s = span.start.checked_sub(offset)?;
+        text.get(s..s + span.len())?;
+        let masked = ctx.masker.masked(text);
+        masked
+            .text
+            .get(masked.map_range(s, s + span.len()))
             .map(str::to_string)
     };
     let excerpt = incident

@@ -112,54 +112,39 @@ pub fn render(format: Format, ctx: &ReportCtx, style: HumanStyle) -> String {
 }
 
 /// Masks kept lines for display and moves the labels with the text: a mask
-/// may be shorter or longer than the secret it hides, so a label after it
-/// is found again by its own (masked) text next to where it was. A label
-/// that cannot be placed is dropped; the line is still shown.
+/// is not the length of the secret it hides, so each label is placed
+/// through the masking's offset map ([`crate::mask::Masked`]); a label over
+/// part of a secret covers the whole mask.
 pub(crate) fn mask_pieces(
     masker: &Masker,
     pieces: &[Line],
-    labels: &mut Vec<snippet::Label>,
+    labels: &mut [snippet::Label],
 ) -> Vec<Line> {
     let mut out = Vec::with_capacity(pieces.len());
-    let mut lost = vec![false; labels.len()];
+    // A label is moved once, by the piece it starts in (once moved, its
+    // offsets could fall inside a later piece).
+    let mut moved = vec![false; labels.len()];
     for piece in pieces {
-        let masked = masker.string(&piece.text);
-        if masked.len() != piece.text.len() {
+        let masked = masker.masked(&piece.text);
+        if masked.changed() {
             let end = piece.offset + piece.text.len();
-            for (k, label) in labels.iter_mut().enumerate() {
-                if label.start < piece.offset || label.start > end {
+            for (label, moved) in labels.iter_mut().zip(moved.iter_mut()) {
+                if *moved || label.start < piece.offset || label.start > end {
                     continue;
                 }
-                let local = label.start - piece.offset;
-                let local_end = (label.end.min(end)) - piece.offset;
-                let Some(original) = piece.text.get(local..local_end) else {
-                    lost[k] = true;
-                    continue;
-                };
-                let needle = masker.string(original);
-                let expected = local * masked.len() / piece.text.len().max(1);
-                let found = masked
-                    .match_indices(needle.as_str())
-                    .map(|(i, _)| i)
-                    .min_by_key(|i| i.abs_diff(expected));
-                match found {
-                    Some(i) if !needle.is_empty() => {
-                        label.start = piece.offset + i;
-                        label.end = label.start + needle.len();
-                    }
-                    _ => lost[k] = true,
-                }
+                let r = masked.map_range(
+                    label.start - piece.offset,
+                    label.end.min(end) - piece.offset,
+                );
+                label.start = piece.offset + r.start;
+                label.end = piece.offset + r.end;
+                *moved = true;
             }
         }
         out.push(Line {
-            text: masked,
+            text: masked.text,
             ..piece.clone()
         });
     }
-    let mut k = 0;
-    labels.retain(|_| {
-        k += 1;
-        !lost[k - 1]
-    });
     out
 }

@@ -1,4 +1,10 @@
-//! Evidence drawn under the user's own lines, as compilers do:
+//! The evidence as miette draws it. miette underlines labels in whatever
+//! source it is given, but cannot cut a long line, escape what the input
+//! holds, or show lines that are far apart with their real numbers. So it
+//! is given a small prepared source instead of the user's text: only the
+//! lines that carry evidence, each cut to a window around its labels (with
+//! `…` where text was left out) and made visible, the labels moved into it,
+//! and line numbers and columns reported as the user's own.
 //!
 //! ```text
 //!    ╭─[run.log:7:77]
@@ -9,12 +15,13 @@
 //!    ╰────
 //! ```
 //!
-//! Only the lines an incident kept are needed, never the whole source. A
-//! line wider than the terminal is cut to a window around its labels (with
-//! `…` where text was left out), each label stays on one line, and control
-//! characters from the input are shown as visible pictures.
+//! What stays ours is choosing the windows: labels that overlap (miette
+//! would slide one past the other, under the wrong text) or that are too
+//! far apart for one window are shown on separate copies of their line.
 
-use super::text::{self, Paint};
+use miette::{LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+
+use super::text;
 use crate::facts::Line;
 
 /// A labelled byte range of one source (absolute offsets).
@@ -55,33 +62,9 @@ fn single_lines(pieces: &[Line]) -> Vec<SourceLine> {
     out
 }
 
-/// Where a label sits on a rendered line, in columns.
-#[derive(Debug, Clone)]
-struct Placed {
-    start: usize,
-    end: usize,
-    text: String,
-    text_width: usize,
-}
-
-impl Placed {
-    /// The column of the `┬` that leads to the label text.
-    fn mid(&self) -> usize {
-        self.start + (self.end - self.start).saturating_sub(1) / 2
-    }
-    /// The rightmost column this label needs (underline or `╰── text`).
-    fn reach(&self) -> usize {
-        let text = if self.text.is_empty() {
-            0
-        } else {
-            self.mid() + 4 + self.text_width
-        };
-        self.end.max(text)
-    }
-}
-
 /// A line turned into display cells: (byte offset in the line, rendered
-/// text, column where it starts, width).
+/// text, column where it starts, width). Tabs become spaces and control
+/// characters their pictures, so columns here are columns on the screen.
 struct Cells {
     cells: Vec<(usize, String, usize, usize)>,
     width: usize,
@@ -109,269 +92,344 @@ impl Cells {
             Err(i) => self.cells[i - 1].2,
         }
     }
+}
 
-    /// Columns `[a, b)` of the line, whole cells only.
-    fn slice(&self, a: usize, b: usize) -> String {
-        self.cells
-            .iter()
-            .filter(|(_, _, col, w)| *col >= a && col + w <= b)
-            .map(|(_, s, _, _)| s.as_str())
-            .collect()
+/// A label on a line, in screen columns `[start, end)`; a zero-length span
+/// still takes the column miette draws its `▲` in.
+#[derive(Debug, Clone)]
+struct Placed {
+    start: usize,
+    end: usize,
+    empty: bool,
+    text: String,
+    /// The diagnosis' first evidence: its place heads the snippet.
+    primary: bool,
+    /// Where it starts in the user's line (0-based byte column).
+    byte: usize,
+}
+
+impl Placed {
+    /// The column of the `┬` the label hangs from (miette's rule).
+    fn mid(&self) -> usize {
+        (self.start + self.end) / 2
+    }
+    /// The rightmost column the label needs: its underline or `╰── text`.
+    fn reach(&self) -> usize {
+        if self.text.is_empty() {
+            self.end
+        } else {
+            self.end.max(self.mid() + 4 + text::width(&self.text))
+        }
     }
 }
 
-/// Renders the labelled lines of one source. `width` is the whole terminal
-/// width; `paint_label` colours underlines and label text.
-pub fn render(
-    name: &str,
-    pieces: &[Line],
-    labels: &[Label],
-    width: usize,
-    paint: Paint,
-    paint_label: &dyn Fn(&str) -> String,
-) -> Vec<String> {
-    let lines = single_lines(pieces);
-    // Each label on the line that holds its start; the part past that line's
-    // end (a label over a multi-line body) is not underlined.
-    let mut by_line: Vec<(usize, Vec<Label>)> = Vec::new();
-    let mut first: Option<(usize, usize)> = None;
-    for label in labels {
-        let Some(idx) = lines
-            .iter()
-            .position(|l| l.offset <= label.start && label.start <= l.offset + l.text.len())
-        else {
-            continue;
-        };
-        let line = &lines[idx];
-        let local = Label {
-            start: label.start - line.offset,
-            end: label.end.min(line.offset + line.text.len()) - line.offset,
-            text: label.text.clone(),
-        };
-        if first.is_none() {
-            first = Some((line.number, local.start + 1));
-        }
-        match by_line.iter_mut().find(|(i, _)| *i == idx) {
-            Some((_, v)) => v.push(local),
-            None => by_line.push((idx, vec![local])),
-        }
-    }
-    let Some((first_line, first_col)) = first else {
-        return Vec::new();
-    };
-    by_line.sort_by_key(|(i, _)| *i);
-    let number_width = by_line
-        .iter()
-        .map(|(i, _)| lines[*i].number.to_string().len())
-        .max()
-        .unwrap_or(1);
-    let blank = " ".repeat(number_width);
-    let bar = |s: &str| paint.dim(s);
-    let mut out = vec![format!(
-        "{blank} {}{}{}",
-        bar("╭─["),
-        text::visible(&format!("{name}:{first_line}:{first_col}")),
-        bar("]")
-    )];
-    // Columns left for the text after ` 7 │ `.
-    let avail = width.saturating_sub(number_width + 3).max(20);
-    let mut previous: Option<usize> = None;
-    for (idx, line_labels) in &by_line {
-        let line = &lines[*idx];
-        if previous.is_some_and(|p| lines[p].number + 1 < line.number) {
-            out.push(format!("{blank} {}", bar("┆")));
-        }
-        previous = Some(*idx);
-        let cells = Cells::new(&line.text);
-        let mut placed: Vec<Placed> = line_labels
-            .iter()
-            .map(|l| {
-                let start = cells.column(l.start);
-                let end = if l.end > l.start {
-                    cells.column(l.end).max(start + 1)
-                } else {
-                    start + 1
-                };
-                let text = text::visible(&l.text).into_owned();
-                Placed {
-                    start,
-                    end,
-                    text_width: text::width(&text),
-                    text,
-                }
-            })
-            .collect();
-        placed.sort_by_key(|p| (p.start, p.end));
-        for group in windows(&placed, cells.width, avail) {
-            out.extend(render_window(
-                line.number,
-                number_width,
-                &cells,
-                &group,
-                avail,
-                paint,
-                paint_label,
-            ));
-        }
-    }
-    out.push(format!("{blank} {}", bar("╰────")));
-    out
+/// Labels drawn on one copy of a line: disjoint, in column order.
+struct Group {
+    labels: Vec<Placed>,
+    /// The end of the rightmost underline so far.
+    highest: usize,
 }
 
-/// Groups a line's labels so each group fits one window of `avail` columns.
-fn windows(placed: &[Placed], line_width: usize, avail: usize) -> Vec<Vec<Placed>> {
-    let reach = placed.iter().map(Placed::reach).max().unwrap_or(0);
-    if line_width.max(reach) <= avail {
-        return vec![placed.to_vec()];
+impl Group {
+    fn lo(&self) -> usize {
+        self.labels.first().map_or(0, |p| p.start)
     }
+    fn reach(&self) -> usize {
+        self.labels.iter().map(Placed::reach).max().unwrap_or(0)
+    }
+    /// `p` as it would be drawn after this group's labels, if it can be:
+    /// miette draws a label that starts under the previous one from where
+    /// that one ends, which is honest only while some of its own text is
+    /// left to underline.
+    fn fit(&self, p: &Placed) -> Option<Placed> {
+        if p.start >= self.highest {
+            return Some(p.clone());
+        }
+        (!p.empty && p.end > self.highest).then(|| Placed {
+            start: self.highest,
+            ..p.clone()
+        })
+    }
+}
+
+/// Splits a line's labels into groups that miette can draw truthfully on
+/// one line of `avail` columns each.
+fn groups(mut placed: Vec<Placed>, line_width: usize, avail: usize) -> Vec<Group> {
+    placed.sort_by_key(|p| (p.start, p.end));
     // Two columns are kept for the `…` on either side.
     let room = avail.saturating_sub(2);
-    let mut groups: Vec<Vec<Placed>> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     for p in placed {
-        if let Some(group) = groups.last_mut() {
-            let lo = group[0].start;
-            let hi = group
-                .iter()
-                .chain(std::iter::once(p))
-                .map(Placed::reach)
-                .max()
-                .unwrap_or(0);
-            if hi - lo <= room {
-                group.push(p.clone());
-                continue;
+        let slot = groups.iter_mut().find_map(|g| {
+            let q = g.fit(&p)?;
+            let hi = g.reach().max(q.reach());
+            // The whole line fits, or a window of it does (see `window`).
+            (line_width.max(hi) <= avail || hi - g.lo() <= room).then_some((g, q))
+        });
+        match slot {
+            Some((g, q)) => {
+                g.highest = q.end;
+                g.labels.push(q);
             }
+            None => groups.push(Group {
+                highest: p.end,
+                labels: vec![p],
+            }),
         }
-        groups.push(vec![p.clone()]);
     }
     groups
 }
 
-fn render_window(
+/// The columns `[a, b)` of a line to show so that labels from `lo` to `hi`
+/// (their text included) fit in `avail` columns, `…` marks included.
+fn window(cells: &Cells, lo: usize, hi: usize, avail: usize) -> (usize, usize) {
+    if cells.width.max(hi) <= avail {
+        return (0, cells.width);
+    }
+    let room = avail.saturating_sub(2);
+    let spare = room.saturating_sub(hi - lo);
+    // Context before the labels: up to a third of what is left, all of it
+    // when the labels sit near the start of the line; but never so much
+    // that a label's text would run past the width.
+    let before = if lo <= spare { lo } else { spare / 3 };
+    let fits = hi.saturating_sub(room);
+    let mut a = (lo - before).max(fits).min(lo);
+    // At the end of the line: use the room for more context before.
+    if a + room >= cells.width {
+        a = cells.width.saturating_sub(room).max(fits).min(a);
+    }
+    // Start at a word when one begins shortly after the cut.
+    if a > 0
+        && let Some(space) = cells
+            .cells
+            .iter()
+            .find(|(_, s, col, _)| *col >= a && *col < (a + 12).min(lo) && s == " ")
+    {
+        a = space.2 + 1;
+    }
+    (a, (a + room).min(cells.width))
+}
+
+/// A line of the prepared source.
+#[derive(Debug)]
+struct ShownLine {
+    name: String,
+    /// The user's 1-based line number.
     number: usize,
-    number_width: usize,
-    cells: &Cells,
-    group: &[Placed],
-    avail: usize,
-    paint: Paint,
-    paint_label: &dyn Fn(&str) -> String,
-) -> Vec<String> {
-    let lo = group.iter().map(|p| p.start).min().unwrap_or(0);
-    let hi = group.iter().map(Placed::reach).max().unwrap_or(0);
-    // The window [a, b) of the line's columns to show.
-    let (a, b) = if cells.width.max(hi) <= avail {
-        (0, cells.width)
-    } else {
-        let room = avail.saturating_sub(2);
-        let spare = room.saturating_sub(hi - lo);
-        // Context before the labels: up to a third of what is left, all of
-        // it when the labels sit near the start of the line; but never so
-        // much that a label's text would run past the width.
-        let before = if lo <= spare { lo } else { spare / 3 };
-        let fits = hi.saturating_sub(room);
-        let mut a = (lo - before).max(fits).min(lo);
-        // At the end of the line: use the room for more context before.
-        if a + room >= cells.width {
-            a = cells.width.saturating_sub(room).max(fits).min(a);
-        }
-        // Start at a word when one begins shortly after the cut.
-        if a > 0
-            && let Some(space) = cells
-                .cells
-                .iter()
-                .filter(|(_, s, col, _)| *col >= a && *col < (a + 12).min(lo) && s == " ")
-                .map(|(_, _, col, _)| *col)
-                .next()
-        {
-            a = space + 1;
-        }
-        let b = (a + room).min(cells.width);
-        (a, b)
-    };
-    let left = usize::from(a > 0);
-    let shift = |col: usize| (col + left).saturating_sub(a);
-    let mut text = String::new();
-    if a > 0 {
-        text.push('…');
+    /// Where the line starts in the prepared text, and its length (no newline).
+    start: usize,
+    len: usize,
+}
+
+/// The prepared source of one diagnosis: what miette reads and labels.
+#[derive(Debug, Default)]
+pub struct Evidence {
+    text: String,
+    lines: Vec<ShownLine>,
+    labels: Vec<LabeledSpan>,
+    /// (offset in the prepared text, the user's 0-based byte column) of each
+    /// label's start: the column miette prints in a snippet's heading.
+    columns: Vec<(usize, usize)>,
+}
+
+impl Evidence {
+    /// The labels miette draws.
+    pub fn labels(&self) -> Vec<LabeledSpan> {
+        self.labels.clone()
     }
-    text.push_str(&cells.slice(a, b));
-    if b < cells.width {
-        text.push('…');
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
     }
-    let blank = " ".repeat(number_width);
-    let mut out = vec![format!(
-        "{number:>number_width$} {} {}",
-        paint.dim("│"),
-        text
-    )];
-    let shown: Vec<Placed> = group
-        .iter()
-        .map(|p| {
-            let end_limit = shift(b.max(p.start + 1));
-            let start = shift(p.start.max(a));
-            Placed {
-                start,
-                end: shift(p.end).min(end_limit).max(start + 1),
-                ..p.clone()
+
+    /// Adds one source's labelled lines (masked already), cut to fit
+    /// `width` columns once miette has put its gutter before them. The first
+    /// label added is the primary one (its place heads the snippet).
+    pub fn add(&mut self, name: &str, pieces: &[Line], labels: &[Label], width: usize) {
+        let lines = single_lines(pieces);
+        // Each label on the line that holds its start; the part past that
+        // line's end (a label over a multi-line body) is not underlined.
+        let primary = self.labels.is_empty();
+        let mut by_line: Vec<(usize, Vec<(bool, &Label)>)> = Vec::new();
+        for (k, label) in labels.iter().enumerate() {
+            let label = (primary && k == 0, label);
+            let Some(idx) = lines.iter().position(|l| {
+                l.offset <= label.1.start && label.1.start <= l.offset + l.text.len()
+            }) else {
+                continue;
+            };
+            match by_line.iter_mut().find(|(i, _)| *i == idx) {
+                Some((_, v)) => v.push(label),
+                None => by_line.push((idx, vec![label])),
             }
-        })
-        .collect();
-    // The underline row: a `┬` where each label's text hangs.
-    let mut mids: Vec<usize> = Vec::new();
-    let mut row: Vec<char> = Vec::new();
-    for p in &shown {
-        if row.len() < p.end {
-            row.resize(p.end, ' ');
         }
-        for slot in &mut row[p.start..p.end] {
-            *slot = '─';
+        by_line.sort_by_key(|(i, _)| *i);
+        let widest = by_line.iter().map(|(i, _)| lines[*i].number).max();
+        let Some(widest) = widest else { return };
+        // miette's gutter: ` 12 │ `.
+        let avail = width.saturating_sub(widest.to_string().len() + 4).max(20);
+        let name = text::visible(name).into_owned();
+        for (idx, line_labels) in by_line {
+            let line = &lines[idx];
+            let cells = Cells::new(&line.text);
+            let placed: Vec<Placed> = line_labels
+                .iter()
+                .map(|&(primary, l)| {
+                    let local_start = l.start - line.offset;
+                    let local_end = l.end.min(line.offset + line.text.len()) - line.offset;
+                    let start = cells.column(local_start);
+                    let empty = local_end <= local_start;
+                    let end = if empty {
+                        start
+                    } else {
+                        cells.column(local_end)
+                    };
+                    Placed {
+                        start,
+                        end: end.max(start + 1),
+                        empty,
+                        text: text::visible(&l.text).into_owned(),
+                        primary,
+                        byte: local_start,
+                    }
+                })
+                .collect();
+            for group in groups(placed, cells.width, avail) {
+                self.push_window(&name, line.number, &cells, &group, avail);
+            }
         }
     }
-    for p in &shown {
-        if p.text.is_empty() {
-            mids.push(usize::MAX);
-            continue;
+
+    /// Appends the window of `cells` that shows `group`, and its labels.
+    fn push_window(
+        &mut self,
+        name: &str,
+        number: usize,
+        cells: &Cells,
+        group: &Group,
+        avail: usize,
+    ) {
+        let (a, b) = window(cells, group.lo(), group.reach(), avail);
+        let start = self.text.len();
+        if a > 0 {
+            self.text.push('…');
         }
-        let mut mid = p.mid();
-        // Two labels hanging from one column would read as one.
-        while mids.contains(&mid) && mid + 1 < row.len() {
-            mid += 1;
+        // The screen column each shown column lands on, for the labels.
+        let mut at_column: Vec<(usize, usize)> = Vec::new();
+        for (_, s, col, w) in &cells.cells {
+            if *col >= a && col + w <= b {
+                at_column.push((*col, self.text.len()));
+                self.text.push_str(s);
+            }
         }
-        row[mid] = '┬';
-        mids.push(mid);
+        at_column.push((b, self.text.len()));
+        if b < cells.width {
+            self.text.push('…');
+        }
+        let len = self.text.len() - start;
+        self.text.push('\n');
+        // A column's offset in the prepared text (the next shown character
+        // when it falls inside one).
+        let offset = |col: usize| {
+            at_column
+                .iter()
+                .find(|(c, _)| *c >= col)
+                .map_or(start + len, |(_, o)| *o)
+        };
+        for p in &group.labels {
+            let s = offset(p.start.max(a));
+            let e = if p.empty {
+                s
+            } else {
+                offset(p.end.min(b)).max(s)
+            };
+            // Where miette will hang this label (its rule, on the shown
+            // text), to wrap a label too long for the rest of the line.
+            let col = |o: usize| text::width(&self.text[start..o]);
+            let mid = (col(s) + col(e).max(col(s) + 1)) / 2;
+            let room = avail.saturating_sub(mid + 4);
+            let label = if p.text.is_empty() {
+                None
+            } else if text::width(&p.text) <= room {
+                Some(p.text.clone())
+            } else {
+                Some(text::wrap(&p.text, room.max(1), "", "").join("\n"))
+            };
+            self.columns.push((s, p.byte));
+            let span = SourceSpan::from((s, e - s));
+            self.labels.push(if p.primary {
+                LabeledSpan::new_primary_with_span(label, span)
+            } else {
+                LabeledSpan::new_with_span(label, span)
+            });
+        }
+        self.lines.push(ShownLine {
+            name: name.to_string(),
+            number,
+            start,
+            len,
+        });
     }
-    let gutter = format!("{blank} {} ", paint.dim("·"));
-    out.push(format!(
-        "{gutter}{}",
-        paint_label(row.iter().collect::<String>().trim_end())
-    ));
-    // Label rows, rightmost first, each `╰── text` with `│` for those left of it.
-    let mut order: Vec<usize> = (0..shown.len())
-        .filter(|&i| mids[i] != usize::MAX)
-        .collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(mids[i]));
-    for (k, &i) in order.iter().enumerate() {
-        let mut line = String::new();
-        let pending: Vec<usize> = order[k + 1..].iter().map(|&j| mids[j]).collect();
-        let mut col = 0;
-        let mut sorted = pending.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        for m in sorted.into_iter().filter(|m| *m != mids[i]) {
-            line.push_str(&" ".repeat(m.saturating_sub(col)));
-            line.push('│');
-            col = m + 1;
-        }
-        line.push_str(&" ".repeat(mids[i].saturating_sub(col)));
-        line.push_str("╰── ");
-        line.push_str(&shown[i].text);
-        out.push(format!("{gutter}{}", paint_label(&line)));
+
+    /// The shown line holding `offset` (its newline included).
+    fn line_at(&self, offset: usize) -> Option<usize> {
+        self.lines
+            .iter()
+            .position(|l| l.start <= offset && offset <= l.start + l.len)
     }
-    out
+}
+
+impl SourceCode for Evidence {
+    /// Whole shown lines around `span`, numbered as the user's lines. A span
+    /// over lines that are not consecutive in the user's file (two windows of
+    /// one line, lines far apart, two files) cannot be read: miette then
+    /// draws them as separate snippets instead of numbering them on.
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        _before: usize,
+        _after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let first = self
+            .line_at(span.offset())
+            .ok_or(MietteError::OutOfBounds)?;
+        // By its end, not its last byte: a span that ends where the next
+        // line starts (a zero-length label there) reaches that line.
+        let last = self
+            .line_at(span.offset() + span.len())
+            .ok_or(MietteError::OutOfBounds)?;
+        let run = &self.lines[first..=last];
+        if run
+            .windows(2)
+            .any(|w| w[1].name != w[0].name || w[1].number != w[0].number + 1)
+        {
+            return Err(MietteError::OutOfBounds);
+        }
+        let head = &run[0];
+        let tail = &run[run.len() - 1];
+        let end = (tail.start + tail.len + 1).min(self.text.len());
+        // Asked for a label, the user's column of its start; for the lines
+        // around labels the column does not matter.
+        let column = self
+            .columns
+            .iter()
+            .find(|(o, _)| *o == span.offset())
+            .map_or(0, |(_, c)| *c);
+        Ok(Box::new(MietteSpanContents::new_named(
+            head.name.clone(),
+            &self.text.as_bytes()[head.start..end],
+            SourceSpan::from((head.start, end - head.start)),
+            head.number - 1,
+            column,
+            run.len(),
+        )))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
     fn line(number: usize, offset: usize, text: &str) -> Line {
         Line {
@@ -382,63 +440,97 @@ mod tests {
         }
     }
 
-    fn plain(s: &str) -> String {
-        s.to_string()
+    #[derive(Debug, thiserror::Error)]
+    #[error("m")]
+    struct Shows(Evidence);
+
+    impl Diagnostic for Shows {
+        fn source_code(&self) -> Option<&dyn SourceCode> {
+            Some(&self.0)
+        }
+        fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+            Some(Box::new(self.0.labels().into_iter()))
+        }
+    }
+
+    /// The snippet miette draws for `labels` on `lines` at `width`.
+    fn draw(name: &str, lines: &[Line], labels: &[Label], width: usize) -> Vec<String> {
+        let mut evidence = Evidence::default();
+        evidence.add(name, lines, labels, width);
+        let mut out = String::new();
+        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_width(width)
+            .with_context_lines(0)
+            .render_report(&mut out, &Shows(evidence))
+            .unwrap();
+        // Drop the `× m` line.
+        out.lines().skip(1).map(str::to_string).collect()
+    }
+
+    fn label(start: usize, end: usize, text: &str) -> Label {
+        Label {
+            start,
+            end,
+            text: text.into(),
+        }
     }
 
     #[test]
     fn labels_hang_under_their_spans() {
         let text = "GET https://api.example.com/v2/users -> 403";
         let url = text.find("https").unwrap();
-        let labels = [
-            Label {
-                start: 100 + url,
-                end: 100 + url + 32,
-                text: "the url".into(),
-            },
-            Label {
-                start: 100 + text.len() - 3,
-                end: 100 + text.len(),
-                text: "status = 403".into(),
-            },
-        ];
-        let out = render(
+        let out = draw(
             "run.log",
             &[line(7, 100, text)],
-            &labels,
+            &[
+                label(100 + url, 100 + url + 32, "the url"),
+                label(100 + text.len() - 3, 100 + text.len(), "status = 403"),
+            ],
             80,
-            Paint::default(),
-            &plain,
         );
         assert_eq!(
             out,
             vec![
-                "  ╭─[run.log:7:5]",
-                "7 │ GET https://api.example.com/v2/users -> 403",
-                "  ·     ───────────────┬────────────────    ─┬─",
-                "  ·                    │                     ╰── status = 403",
-                "  ·                    ╰── the url",
-                "  ╰────",
+                "   ╭─[run.log:7:5]",
+                " 7 │ GET https://api.example.com/v2/users -> 403",
+                "   ·     ────────────────┬───────────────    ─┬─",
+                "   ·                     │                    ╰── status = 403",
+                "   ·                     ╰── the url",
+                "   ╰────",
             ]
         );
     }
 
     #[test]
+    fn far_apart_lines_keep_their_numbers() {
+        let out = draw(
+            "f",
+            &[line(7, 0, "first line"), line(16, 100, "later line")],
+            &[label(0, 5, "a"), label(100, 105, "b")],
+            80,
+        );
+        assert!(out.contains(&" 7 │ first line".to_string()), "{out:#?}");
+        assert!(out.contains(&" 16 │ later line".to_string()), "{out:#?}");
+        assert!(out.contains(&"    ╭─[f:16:1]".to_string()), "{out:#?}");
+        // Consecutive lines share one snippet, numbered on.
+        let out = draw(
+            "f",
+            &[line(7, 0, "first line\nnext line")],
+            &[label(0, 5, "a"), label(11, 15, "b")],
+            80,
+        );
+        assert_eq!(out.iter().filter(|l| l.contains("╭─[")).count(), 1);
+        assert!(out.contains(&" 8 │ next line".to_string()), "{out:#?}");
+    }
+
+    #[test]
     fn long_lines_are_cut_around_the_labels() {
         let text = format!("{}needle{}", "x".repeat(300), "y".repeat(300));
-        let start = 300;
-        let labels = [Label {
-            start,
-            end: start + 6,
-            text: "found".into(),
-        }];
-        let out = render(
+        let out = draw(
             "big.log",
             &[line(1, 0, &text)],
-            &labels,
+            &[label(300, 306, "found")],
             60,
-            Paint::default(),
-            &plain,
         );
         for l in &out {
             assert!(text::width(l) <= 60, "{l}");
@@ -452,69 +544,69 @@ mod tests {
             text::width(&out[2][..under]),
             "underline under the word"
         );
+        assert_eq!(out[0], "   ╭─[big.log:1:301]", "the user's column");
     }
 
     #[test]
-    fn far_apart_labels_get_their_own_windows() {
+    fn overlapping_and_far_apart_labels_get_their_own_windows() {
         let text = format!("aaa{}bbb", " ".repeat(400));
-        let labels = [
-            Label {
-                start: 0,
-                end: 3,
-                text: "first".into(),
-            },
-            Label {
-                start: 403,
-                end: 406,
-                text: "second".into(),
-            },
-        ];
-        let out = render(
+        let out = draw(
             "f",
             &[line(2, 0, &text)],
-            &labels,
+            &[label(0, 3, "first"), label(403, 406, "second")],
             60,
-            Paint::default(),
-            &plain,
         );
-        assert_eq!(out.iter().filter(|l| l.starts_with("2 │")).count(), 2);
+        assert_eq!(out.iter().filter(|l| l.starts_with(" 2 │")).count(), 2);
         assert!(out.iter().any(|l| l.ends_with("╰── first")));
         assert!(out.iter().any(|l| l.ends_with("╰── second")));
         for l in &out {
             assert!(text::width(l) <= 60, "{l}");
         }
+        // A label inside another is drawn on a copy of the line, under its
+        // own text; one that only starts inside another is drawn after it.
+        let text = "see https://api.example.com/x now";
+        let out = draw(
+            "f",
+            &[line(1, 0, text)],
+            &[
+                label(4, 29, "url"),
+                label(12, 27, "host"),
+                label(27, 33, "tail"),
+            ],
+            80,
+        );
+        assert_eq!(out.iter().filter(|l| l.starts_with(" 1 │")).count(), 2);
+        let host = out.iter().position(|l| l.ends_with("╰── host")).unwrap();
+        let under = &out[host - 1];
+        let column = |s: &str, at: usize| text::width(&s[..at]);
+        assert_eq!(
+            column(under, under.find('─').unwrap()),
+            column(&out[1], out[1].find("api").unwrap())
+        );
     }
 
     #[test]
     fn many_labels_on_one_short_span_do_not_break_the_layout() {
-        let text = "x = ab";
         let labels: Vec<Label> = (0..6)
-            .map(|k| Label {
-                start: 4,
-                end: 6,
-                text: format!("label {k}"),
-            })
-            .chain((0..3).map(|k| Label {
-                start: 6,
-                end: 6,
-                text: format!("at the end {k}"),
-            }))
+            .map(|k| label(4, 6, &format!("label {k}")))
+            .chain((0..3).map(|k| label(6, 6, &format!("at the end {k}"))))
             .collect();
         for width in [20, 60, 200] {
-            let out = render(
-                "f",
-                &[line(1, 0, text)],
-                &labels,
-                width,
-                Paint::default(),
-                &plain,
-            );
-            assert!(out.iter().any(|l| l.contains("label 5")), "{out:#?}");
+            let out = draw("f", &[line(1, 0, "x = ab")], &labels, width);
+            for k in 0..6 {
+                assert!(
+                    out.iter().any(|l| l.contains(&format!("label {k}"))),
+                    "{out:#?}"
+                );
+            }
         }
     }
 
-    /// Random lines (ASCII, wide and control characters, tabs), spans and
-    /// widths: never a panic, and every text row fits the width.
+    /// Random lines (ASCII, wide and control characters, tabs, several
+    /// lines), spans (overlapping, empty, across lines), labels and widths:
+    /// never a panic, every label drawn, and no line
+    /// wider than the width (or than the 20 columns of text always shown)
+    /// but a label's line holding one word (which cannot be broken).
     #[test]
     fn random_layouts_never_panic() {
         let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -525,34 +617,44 @@ mod tests {
             (seed % n.max(1) as u64) as usize
         };
         let alphabet = ['a', ' ', '\t', '日', '\u{1b}', 'é', '\0', '/', '"'];
-        for _ in 0..500 {
+        for _ in 0..1000 {
             let len = next(300);
-            let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            let text: String = (0..len)
+                .map(|_| match next(60) {
+                    0 => '\n',
+                    _ => alphabet[next(alphabet.len())],
+                })
+                .collect();
             let bounds: Vec<usize> = (0..=text.len())
                 .filter(|i| text.is_char_boundary(*i))
                 .collect();
-            let labels: Vec<Label> = (0..next(5))
+            let labels: Vec<Label> = (0..next(8))
                 .map(|k| {
                     let a = bounds[next(bounds.len())];
                     let b = bounds[next(bounds.len())];
-                    Label {
-                        start: 50 + a.min(b),
-                        end: 50 + a.max(b),
-                        text: "x".repeat(next(30)) + &k.to_string(),
-                    }
+                    let words = (0..next(6)).map(|_| "x".repeat(1 + next(12)));
+                    let text = words.collect::<Vec<_>>().join(" ") + &format!(" L{k}");
+                    label(50 + a.min(b), 50 + a.max(b), &text)
                 })
                 .collect();
             let width = 20 + next(200);
-            let out = render(
-                "f",
-                &[line(3, 50, &text)],
-                &labels,
-                width,
-                Paint::default(),
-                &plain,
-            );
-            for row in out.iter().filter(|r| r.starts_with("3 │")) {
-                assert!(text::width(row) <= width.max(24), "{width}: {row}");
+            let out = draw("f", &[line(3, 50, &text)], &labels, width);
+            for row in out.iter().filter(|r| text::width(r) > width.max(25)) {
+                let label = ["╰── ", "┤ ", "│ "]
+                    .iter()
+                    .filter_map(|m| row.rfind(m).map(|i| &row[i + m.len()..]))
+                    .min_by_key(|rest| rest.len());
+                let numbered = row.trim_start().starts_with(|c: char| c.is_ascii_digit());
+                assert!(
+                    !numbered && label.is_some_and(|l| !l.contains(' ')),
+                    "{width}: {row}"
+                );
+            }
+            for k in 0..labels.len() {
+                assert!(
+                    out.iter().any(|r| r.contains(&format!("L{k}"))),
+                    "{width}: L{k} lost: {out:#?}"
+                );
             }
         }
     }
@@ -560,22 +662,16 @@ mod tests {
     #[test]
     fn control_characters_from_the_input_are_pictures() {
         let text = "a\x1b[2Jb\0 token";
-        let labels = [Label {
-            start: 8,
-            end: 13,
-            text: "x\x1b]0;title\x07".into(),
-        }];
-        let out = render(
+        let out = draw(
             "evil\x1bname",
             &[line(1, 0, text)],
-            &labels,
+            &[label(8, 13, "x\x1b]0;title\x07")],
             80,
-            Paint::default(),
-            &plain,
         );
         let all = out.join("\n");
         assert!(!all.contains('\x1b') && !all.contains('\0') && !all.contains('\x07'));
-        assert!(all.contains("a␛[2Jb␀ token"));
+        assert!(all.contains("a␛[2Jb␀ token"), "{all}");
+        assert!(all.contains("evil␛name:1:9"), "{all}");
         // The underline still sits under `token` (each picture is one column).
         let col = out[1].find("token").unwrap();
         assert_eq!(

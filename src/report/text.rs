@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use textwrap::core::Word;
+use textwrap::{WordSeparator, WordSplitter};
 use unicode_width::UnicodeWidthChar;
 
 /// Makes every control character in `s` visible, so text from the input (a
@@ -62,66 +64,58 @@ pub fn cell(c: char, column: usize) -> (String, usize) {
     (s, w)
 }
 
-/// Splits prose into the pieces a line may break between: runs of
-/// non-space characters, except that a backticked span (`` `curl -v URL` ``)
-/// is one piece even when it holds spaces. A URL has no spaces, so it is
-/// always whole.
-fn atoms(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let bytes = text.as_bytes();
+/// Finds the words textwrap may break between: runs of non-space
+/// characters, except that a backticked span (`` `curl -v URL` ``) is one
+/// word even when it holds spaces. A URL has no spaces, so it is always
+/// whole. Spaces at the start of a line belong to its first word, so a
+/// hanging indent laid out beforehand survives a second wrap.
+pub fn words(line: &str) -> Box<dyn Iterator<Item = Word<'_>> + '_> {
+    let bytes = line.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
+    Box::new(std::iter::from_fn(move || {
+        if i >= bytes.len() {
+            return None;
+        }
+        let start = i;
         while i < bytes.len() && bytes[i] == b' ' {
             i += 1;
         }
-        if i >= bytes.len() {
-            break;
-        }
-        let start = i;
         let mut in_code = false;
         while i < bytes.len() && (in_code || bytes[i] != b' ') {
-            if bytes[i] == b'`' {
-                // An opening backtick with no closing one is an ordinary character.
-                if in_code || text[i + 1..].contains('`') {
-                    in_code = !in_code;
-                }
+            // An opening backtick with no closing one is an ordinary character.
+            if bytes[i] == b'`' && (in_code || line[i + 1..].contains('`')) {
+                in_code = !in_code;
             }
             i += 1;
         }
-        out.push(&text[start..i]);
-    }
-    out
+        while i < bytes.len() && bytes[i] == b' ' {
+            i += 1;
+        }
+        Some(Word::from(&line[start..i]))
+    }))
 }
 
-/// Wraps one paragraph (newlines in it start new lines) to `width` columns.
-/// The first line is prefixed by `first`, the others by `rest` (both count
-/// towards the width). A piece too long for a line gets a line of its own
-/// and overflows it rather than being broken: a URL or a command copied
-/// from the terminal must still work.
+/// How prose is wrapped everywhere, miette's report included: at spaces
+/// only ([`words`]), never inside a word, so a URL or a command copied from
+/// the terminal still works.
+fn options<'a>(width: usize, first: &'a str, rest: &'a str) -> textwrap::Options<'a> {
+    textwrap::Options::new(width)
+        .initial_indent(first)
+        .subsequent_indent(rest)
+        .break_words(false)
+        .word_separator(WordSeparator::Custom(words))
+        .word_splitter(WordSplitter::NoHyphenation)
+}
+
+/// Wraps one paragraph (newlines in it start new lines) to `width` columns,
+/// its control characters made visible. The first line is prefixed by
+/// `first`, the others by `rest` (both count towards the width). A word too
+/// long for a line gets a line of its own and overflows it.
 pub fn wrap(text: &str, width_cols: usize, first: &str, rest: &str) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    for (n, para) in text.split('\n').enumerate() {
-        let mut line = String::from(if n == 0 { first } else { rest });
-        let mut used = width(&line);
-        let mut empty = true;
-        for atom in atoms(&visible(para)) {
-            let w = width(atom);
-            if !empty && used + 1 + w > width_cols {
-                lines.push(std::mem::replace(&mut line, rest.to_string()));
-                used = width(rest);
-                empty = true;
-            }
-            if !empty {
-                line.push(' ');
-                used += 1;
-            }
-            line.push_str(atom);
-            used += w;
-            empty = false;
-        }
-        lines.push(line);
-    }
-    lines
+    textwrap::wrap(&visible(text), options(width_cols, first, rest))
+        .into_iter()
+        .map(|l| l.into_owned())
+        .collect()
 }
 
 /// ANSI styling and hyperlinks, or none.
@@ -189,7 +183,7 @@ impl Paint {
 }
 
 /// A URL may only carry printable ASCII into an escape sequence.
-fn is_link_safe(url: &str) -> bool {
+pub(super) fn is_link_safe(url: &str) -> bool {
     url.bytes().all(|b| (0x21..0x7f).contains(&b))
 }
 
