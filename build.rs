@@ -1,9 +1,53 @@
-//! Embeds the built-in rule pack (every `.toml` under `rules/`) in the binary,
-//! so the pack is versioned with the code that reads it.
+//! Embeds the built-in rule pack (every `.toml` under `rules/`) in the
+//! binary, so the pack is versioned with the code that reads it, and
+//! validates it here, once: the rule files are run through the loader's own
+//! validation (`src/rules/load/validate.rs`, compiled into this script, which
+//! also finds each pattern's literal factors) and the rules are stored as
+//! JSON, which start-up only deserialises. Parsing
+//! and validating the TOML on every start cost more than the rest of a
+//! pasted-body run; this does not grow with the pack.
+//!
+//! Field names are checked against the facts catalogue at test time, not
+//! here (the catalogue lives with the facts code): `tests/rule_examples.rs`
+//! loads the TOML sources with the full loader and requires no problems, and
+//! that the result equals this pack.
+
+// Parts of the included modules serve only the crate.
+#![allow(dead_code)]
 
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+/// Stand-in for the facts catalogue (see above): every field is accepted.
+mod facts {
+    pub const FIELDS: &[(&str, &str, &str)] = &[];
+    pub const FIELD_PREFIXES: &[(&str, &str, &str)] = &[];
+    pub fn is_known_field(_: &str) -> bool {
+        true
+    }
+}
+
+/// The rule model and the per-file loader, as the crate has them.
+mod rules {
+    #[path = "../src/rules/literals.rs"]
+    pub mod literals;
+    #[path = "../src/rules/model.rs"]
+    mod model;
+    pub use model::*;
+
+    #[path = "../src/rules/load"]
+    pub mod load {
+        pub mod catalogue;
+        pub mod problems;
+        pub mod source;
+        pub mod validate;
+        pub use source::RuleSource;
+    }
+}
+
+use rules::load::source::{LineIndex, RuleSource};
+use rules::load::validate::{FileLoader, Parsed};
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
@@ -21,24 +65,74 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn main() {
     let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
-    let rules = root.join("rules");
+    let out_dir = PathBuf::from(env::var("OUT_DIR").unwrap());
     println!("cargo:rerun-if-changed=rules");
     let mut files = Vec::new();
-    collect(&rules, &mut files);
+    collect(&root.join("rules"), &mut files);
     files.sort();
-    let mut code = String::from("pub static BUILTIN_RULE_FILES: &[(&str, &str)] = &[\n");
-    for f in files {
+    // benches/startup.sh builds a second binary with a pack ten times the
+    // size (synthetic rules) to measure how start-up grows with the pack.
+    println!("cargo:rerun-if-env-changed=FAULTLINE_BENCH_EXTRA_RULES");
+    if let Some(extra) = env::var_os("FAULTLINE_BENCH_EXTRA_RULES") {
+        let extra = PathBuf::from(extra);
+        println!("cargo:rerun-if-changed={}", extra.display());
+        let mut more = Vec::new();
+        collect(&extra, &mut more);
+        more.sort();
+        files.extend(more);
+    }
+    let mut table = String::from("pub static BUILTIN_RULE_FILES: &[(&str, &str)] = &[\n");
+    let mut provider_files = String::from("pub static BUILTIN_PROVIDER_FILES: &[&str] = &[\n");
+    let mut pack: Vec<rules::Rule> = Vec::new();
+    for f in &files {
         let rel = f
             .strip_prefix(&root)
-            .unwrap()
+            .unwrap_or(f)
             .to_string_lossy()
             .replace('\\', "/");
-        code.push_str(&format!(
+        table.push_str(&format!(
             "    ({rel:?}, include_str!({:?})),\n",
             f.to_string_lossy()
         ));
+        let text = fs::read_to_string(f).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let source = RuleSource::new(rel.clone(), text, true);
+        let mut loader = FileLoader::new(&source);
+        match loader.parse() {
+            Parsed::Providers => {
+                provider_files.push_str(&format!("    include_str!({:?}),\n", f.to_string_lossy()))
+            }
+            Parsed::Unparsable => {}
+            Parsed::Rules(rules) => {
+                pack.extend(rules.into_iter().filter(|r| r.valid).map(|r| r.rule))
+            }
+        }
+        // A problem in the built-in pack fails the tests; say it here too.
+        let lines = LineIndex::new(&source.text);
+        for p in &loader.problems {
+            println!(
+                "cargo:warning={rel}:{}: {} [{}]",
+                lines.line(p.offset()),
+                p.message,
+                p.code
+            );
+        }
     }
-    code.push_str("];\n");
-    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");
-    fs::write(out, code).unwrap();
+    table.push_str("];\n");
+    provider_files.push_str("];\n");
+    // Examples are two fifths of the pack and only `rules test`, `explain`
+    // and `rules check` read them: stored apart, read on demand.
+    let examples: Vec<(String, Vec<rules::Example>)> = pack
+        .iter_mut()
+        .map(|r| (r.id.clone(), std::mem::take(&mut r.examples)))
+        .collect();
+    let json = serde_json::to_string(&pack).expect("rules serialise");
+    fs::write(out_dir.join("builtin_pack.json"), json).unwrap();
+    let json = serde_json::to_string(&examples).expect("examples serialise");
+    fs::write(out_dir.join("builtin_examples.json"), json).unwrap();
+    let code = format!(
+        "{table}{provider_files}pub static BUILTIN_PACK: &str = include_str!({:?});\npub static BUILTIN_EXAMPLES: &str = include_str!({:?});\n",
+        out_dir.join("builtin_pack.json").to_string_lossy(),
+        out_dir.join("builtin_examples.json").to_string_lossy()
+    );
+    fs::write(out_dir.join("builtin_rules.rs"), code).unwrap();
 }

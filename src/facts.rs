@@ -1,14 +1,11 @@
-//! Stage 4, facts: the named fields rules are written against, the catalogue
-//! of those names (used to validate rules and to document them), and the
-//! input-wide scan behind `input.*` facts.
+//! Stage 4, facts: the named fields rules are written against, and the
+//! catalogue of those names (used to validate rules and to document them).
+//! The input-wide scan behind `input.*` facts is `rules::scan`.
 
 use std::collections::BTreeMap;
 
-use regex::{Regex, RegexSet};
-
-use crate::input::{Chunk, LineIndex, Loc, Span};
+use crate::input::Loc;
 use crate::parse::Value;
-use crate::providers::Providers;
 
 /// One value of a fact, and where in the user's input it was read.
 #[derive(Debug, Clone)]
@@ -320,25 +317,6 @@ pub fn is_known_field(name: &str) -> bool {
             .any(|(p, _, _)| name.len() > p.len() && name.starts_with(p))
 }
 
-/// A pattern searched over the whole input, and what it is for.
-#[derive(Debug, Clone)]
-pub enum InputPattern {
-    /// A rule condition on `input.text`, by condition id.
-    Condition(usize),
-    /// A place name that hints at a region, by region id.
-    Place(String),
-}
-
-/// Where one input pattern matched.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub loc: Loc,
-    pub matched: String,
-    pub captures: Vec<(String, String)>,
-    /// The whole line, for rendering the evidence without the source.
-    pub line: Line,
-}
-
 /// A line of some source kept for rendering.
 #[derive(Debug, Clone)]
 pub struct Line {
@@ -346,175 +324,4 @@ pub struct Line {
     pub offset: usize,
     pub number: usize,
     pub text: String,
-}
-
-/// Hits kept per pattern: enough to show evidence, bounded for huge inputs.
-pub const HITS_PER_PATTERN: usize = 8;
-/// Longest line kept for rendering evidence.
-const MAX_LINE: usize = 2000;
-
-/// Rewrites `\b` as the ASCII word boundary `(?-u:\b)`. A Unicode `\b`
-/// keeps the regex engine off its fast lazy DFA, which made the input-wide
-/// scan run at well under 1 MiB/s; an ASCII boundary differs only next to
-/// non-ASCII letters, which patterns about logs do not rely on.
-fn ascii_word_boundaries(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len() + 16);
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('b') => out.push_str("(?-u:\\b)"),
-            Some(next) => {
-                out.push('\\');
-                out.push(next);
-            }
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
-/// Compiled input-wide patterns. One `RegexSet` pass per chunk decides which
-/// patterns occur at all; only those are searched for positions.
-pub struct InputScanner {
-    set: RegexSet,
-    regexes: Vec<Regex>,
-    pub purposes: Vec<InputPattern>,
-}
-
-impl InputScanner {
-    pub fn new(patterns: Vec<(String, InputPattern)>) -> Result<Self, regex::Error> {
-        let ascii: Vec<String> = patterns
-            .iter()
-            .map(|(p, _)| ascii_word_boundaries(p))
-            .collect();
-        let set = regex::RegexSetBuilder::new(&ascii)
-            .dfa_size_limit(64 << 20)
-            .build()?;
-        let regexes = ascii
-            .iter()
-            .map(|p| Regex::new(p))
-            .collect::<Result<_, _>>()?;
-        Ok(InputScanner {
-            set,
-            regexes,
-            purposes: patterns.into_iter().map(|(_, k)| k).collect(),
-        })
-    }
-
-    /// The place-name patterns for the providers' regions.
-    pub fn place_patterns(providers: &Providers) -> Vec<(String, InputPattern)> {
-        providers
-            .places()
-            .map(|(place, _, region)| {
-                (
-                    format!(r"(?i)\b{}\b", regex::escape(place)),
-                    InputPattern::Place(region.id.clone()),
-                )
-            })
-            .collect()
-    }
-
-    pub fn scan(&self, chunk: &Chunk, index: &LineIndex, hits: &mut InputHits) {
-        if hits.by_pattern.len() < self.regexes.len() {
-            hits.by_pattern.resize(self.regexes.len(), Vec::new());
-        }
-        for id in self.set.matches(&chunk.text).iter() {
-            let kept = &mut hits.by_pattern[id];
-            if kept.len() >= HITS_PER_PATTERN {
-                continue;
-            }
-            let re = &self.regexes[id];
-            for caps in re.captures_iter(&chunk.text) {
-                if kept.len() >= HITS_PER_PATTERN {
-                    break;
-                }
-                let m = caps.get(0).expect("group 0");
-                let span = Span::new(chunk.offset + m.start(), chunk.offset + m.end());
-                let loc = index.loc(chunk.source, span);
-                let line_start = chunk.text[..m.start()].rfind('\n').map_or(0, |p| p + 1);
-                let line_end = chunk.text[m.start()..]
-                    .find('\n')
-                    .map_or(chunk.text.len(), |p| m.start() + p);
-                let mut text = chunk.text[line_start..line_end].trim_end_matches('\r');
-                if text.len() > MAX_LINE {
-                    text = &text[..text.floor_char_boundary(MAX_LINE.max(m.end() - line_start))];
-                }
-                let captures = re
-                    .capture_names()
-                    .flatten()
-                    .filter_map(|n| {
-                        caps.name(n)
-                            .map(|c| (n.to_string(), c.as_str().to_string()))
-                    })
-                    .collect();
-                kept.push(Hit {
-                    loc,
-                    matched: m.as_str().to_string(),
-                    captures,
-                    line: Line {
-                        source: chunk.source,
-                        offset: chunk.offset + line_start,
-                        number: loc.line,
-                        text: text.to_string(),
-                    },
-                });
-            }
-        }
-    }
-}
-
-/// What the input-wide scan found, across every source of the run.
-#[derive(Debug, Default)]
-pub struct InputHits {
-    pub by_pattern: Vec<Vec<Hit>>,
-}
-
-/// Input-wide facts derived from the hits (the region hint), plus the hits.
-#[derive(Debug, Default)]
-pub struct InputFacts {
-    pub facts: Facts,
-    pub hits: InputHits,
-    /// Lines behind `facts` values, for rendering.
-    pub lines: Vec<Line>,
-}
-
-impl InputFacts {
-    pub fn new(hits: InputHits, purposes: &[InputPattern], providers: &Providers) -> Self {
-        let mut facts = Facts::default();
-        let mut lines = Vec::new();
-        // The earliest place mention wins: people name where they are early.
-        let first_place = purposes
-            .iter()
-            .enumerate()
-            .filter_map(|(id, p)| match p {
-                InputPattern::Place(region) => hits
-                    .by_pattern
-                    .get(id)
-                    .and_then(|h| h.first())
-                    .map(|h| (h, region)),
-                _ => None,
-            })
-            .min_by_key(|(h, _)| (h.loc.source, h.loc.span.start));
-        if let Some((hit, region_id)) = first_place
-            && let Some((_, region)) = providers.region(region_id)
-        {
-            let loc = Some(hit.loc);
-            facts.push("input.place", Value::Str(hit.matched.clone()), loc);
-            facts.push("input.region", Value::Str(region.id.clone()), loc);
-            facts.push(
-                "input.region.domain",
-                Value::Str(region.domain.clone()),
-                loc,
-            );
-            if let Some(sdk) = &region.sdk {
-                facts.push("input.region.sdk", Value::Str(sdk.clone()), loc);
-            }
-            lines.push(hit.line.clone());
-        }
-        InputFacts { facts, hits, lines }
-    }
 }

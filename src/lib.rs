@@ -16,11 +16,11 @@ pub mod redact;
 pub mod report;
 pub mod rules;
 
-use facts::{InputFacts, InputHits};
 use incidents::Incident;
 use input::{Chunk, InputProblem, LineIndex, SourceRef};
 use rank::Diagnosis;
 use rules::RuleSet;
+use rules::scan::{InputFacts, InputHits};
 
 /// What one source contributed.
 #[derive(Debug, Clone)]
@@ -270,13 +270,13 @@ impl<'r> Scan<'r> {
 }
 
 /// Appends a later chunk's hits to the run's, keeping the first
-/// [`facts::HITS_PER_PATTERN`] of each pattern as a sequential scan would.
+/// [`rules::scan::HITS_PER_PATTERN`] of each pattern as a sequential scan would.
 fn merge_hits(into: &mut InputHits, from: InputHits) {
     if into.by_pattern.len() < from.by_pattern.len() {
         into.by_pattern.resize(from.by_pattern.len(), Vec::new());
     }
     for (kept, more) in into.by_pattern.iter_mut().zip(from.by_pattern) {
-        let room = facts::HITS_PER_PATTERN.saturating_sub(kept.len());
+        let room = rules::scan::HITS_PER_PATTERN.saturating_sub(kept.len());
         kept.extend(more.into_iter().take(room));
     }
 }

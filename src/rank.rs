@@ -1,9 +1,10 @@
 //! Stage 6, ranking: turns rule matches into diagnoses, drops those another
 //! matched rule supersedes, and orders them best first.
 
-use crate::facts::{Facts, InputFacts};
+use crate::facts::Facts;
 use crate::incidents::Incident;
 use crate::rules::engine::interpolate;
+use crate::rules::scan::InputFacts;
 use crate::rules::{Evidence, RuleMatch, RuleSet, Scope, Severity};
 
 /// An explained diagnosis: a rule's texts filled in for one incident (or for

@@ -650,7 +650,7 @@ fn an_unexplained_failure_shows_the_command_to_write_its_rule() {
         dir.path().join("app.log"),
         // A body with an error code no rule knows, and no status: every
         // failing status has at least a generic rule now.
-        "INFO start\n{\"error\": {\"code\": \"card_declined\", \"message\": \"Your card was declined.\"}}\n",
+        "INFO start\n{\"error\": {\"code\": \"widget_jammed\", \"message\": \"The widget jammed.\"}}\n",
     )
     .unwrap();
     let out = faultline(&home)

@@ -24,6 +24,27 @@ fn builtin_rules_load_without_problems() {
     );
 }
 
+/// `build.rs` validates the pack and stores it for start-up; what it stores
+/// must be exactly what the full loader (with the facts catalogue) makes of
+/// the same files.
+#[test]
+fn the_pack_stored_at_build_time_is_what_the_loader_makes_of_the_files() {
+    let from_files = load(&faultline::rules::builtin_sources());
+    let stored = faultline::rules::load::load_over_builtin(&[], true);
+    assert!(stored.problems.is_empty());
+    assert_eq!(stored.rules.len(), from_files.rules.len());
+    for (a, b) in stored.rules.iter().zip(&from_files.rules) {
+        // The pack keeps examples apart, read on demand.
+        let mut a = a.clone();
+        a.examples = faultline::rules::examples(&a).to_vec();
+        assert_eq!(&a, b, "{} differs from its stored form", b.id);
+    }
+    assert_eq!(
+        stored.providers.providers.len(),
+        from_files.providers.providers.len()
+    );
+}
+
 #[test]
 fn builtin_rule_examples_pass() {
     let report = load(&faultline::rules::builtin_sources());
@@ -117,4 +138,30 @@ fn pack_overlaps_are_reviewed() {
         }
     }
     insta::assert_snapshot!("pack_overlaps", table.join("\n"));
+}
+
+/// The pack is every `.toml` under `rules/`, however deep: a provider
+/// directory added later (the packs) is embedded without touching
+/// `build.rs`, and none is left out.
+#[test]
+fn the_pack_embeds_every_rule_file_under_rules() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut on_disk: Vec<String> = walkdir::WalkDir::new(root.join("rules"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "toml"))
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap();
+            rel.to_string_lossy().replace('\\', "/")
+        })
+        .collect();
+    on_disk.sort();
+    let mut embedded: Vec<String> = faultline::rules::builtin_sources()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    embedded.sort();
+    assert!(on_disk.iter().any(|p| p.matches('/').count() >= 2));
+    assert_eq!(embedded, on_disk);
 }

@@ -4,7 +4,7 @@
 //! on any input; where a target checks a property it panics when the
 //! property fails, so the fuzzer reports it as a crash.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 use faultline::input::{self, Chunk};
 use faultline::parse;
@@ -206,13 +206,9 @@ pub fn mask(data: &[u8]) {
 /// The rule loader on an arbitrary rule file; whatever loads is compiled
 /// into a rule set and its examples are run.
 pub fn rules(data: &[u8]) {
-    let source = RuleSource {
-        name: "fuzz.toml".into(),
-        text: Arc::new(text(data)),
-        builtin: false,
-        // A user's rule file (`--rules`).
-        layer: 4,
-    };
+    let mut source = RuleSource::new("fuzz.toml", text(data), false);
+    // A user's rule file (`--rules`).
+    source.layer = 4;
     let report = load::load(&[source]);
     let _ = faultline::rules::selftest::run_examples(&report.rules, &report.providers);
 }

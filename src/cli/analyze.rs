@@ -24,7 +24,7 @@ fn rule_problem(p: &RuleProblem) -> Problem {
     let line = p.line();
     Problem {
         kind: "rules",
-        severity: "error",
+        severity: if p.is_error() { "error" } else { "warning" },
         code: p.code.clone(),
         source: p.file.clone(),
         line: (line > 0).then_some(line),
@@ -88,7 +88,12 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
         ..faultline::ScanOptions::default()
     };
     let analysis = faultline::analyze_with(&inputs.sources, &loaded.set, opts);
+    // Patterns compile when first needed; one that could not (too large
+    // for the regex engine) is a problem of its rule, and the others ran.
+    let late = loaded.set.late_problems();
+    super::rules::print_problems(&late, "the other rules ran");
     let mut problems: Vec<Problem> = loaded.problems.iter().map(rule_problem).collect();
+    problems.extend(late.iter().map(rule_problem));
     problems.extend(inputs.problems);
     for p in &analysis.problems {
         note!(

@@ -296,18 +296,6 @@ pub fn read_sources(paths: &[RulesPath], problems: &mut Vec<RuleProblem>) -> Vec
     out
 }
 
-fn builtin_sources(no_builtin: bool) -> Vec<RuleSource> {
-    let all = faultline::rules::builtin_sources();
-    if no_builtin {
-        // Provider data is not a rule: keep host and region detection.
-        all.into_iter()
-            .filter(|s| s.name.ends_with("providers.toml"))
-            .collect()
-    } else {
-        all
-    }
-}
-
 /// Built-in plus user rules, the paths they came from, and every problem
 /// (unsafe or unreadable paths, invalid rule files); every valid rule loads.
 pub struct Loaded {
@@ -319,9 +307,9 @@ pub struct Loaded {
 pub fn load_rules(args: &GlobalArgs) -> Loaded {
     let mut problems = Vec::new();
     let paths = discover(args, &mut problems);
-    let mut sources = builtin_sources(args.no_builtin);
-    sources.extend(read_sources(&paths, &mut problems));
-    let report = load::load(&sources);
+    let sources = read_sources(&paths, &mut problems);
+    // The built-in pack was validated at build time: it is only read here.
+    let report = load::load_over_builtin(&sources, !args.no_builtin);
     problems.extend(report.problems);
     Loaded {
         set: RuleSet::new(report.rules, report.providers),

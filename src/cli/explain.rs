@@ -55,7 +55,7 @@ const NEUTRAL_PROBES: &[&str] = &[
 ];
 
 /// Whether `op` accepts the query as a value.
-fn accepts(op: &Op, field: &str, query: &str) -> bool {
+fn accepts(set: &RuleSet, op: &Op, field: &str, query: &str) -> bool {
     let status = status_query(query);
     let numeric_field = field == "status" || field.ends_with(".status");
     let lit = |l: &Literal| match l {
@@ -68,7 +68,10 @@ fn accepts(op: &Op, field: &str, query: &str) -> bool {
         Op::AnyOf(ls) => ls.iter().any(lit),
         // A pattern that matches anything (a capture of any value) says
         // nothing about the query.
-        Op::Regex(re) => {
+        Op::Regex(op) => {
+            let Some(re) = set.regex_of(op) else {
+                return false;
+            };
             status.is_none()
                 && ((re.is_match(query.trim()) && !NEUTRAL_PROBES.iter().any(|p| re.is_match(p)))
                     || mentions(re.as_str(), query))
@@ -99,7 +102,7 @@ fn mentions(pattern: &str, query: &str) -> bool {
 
 /// A condition that tests for the query (every op of it accepts it, and at
 /// least one says something about the value).
-fn tests_for(c: &Condition, query: &str) -> bool {
+fn tests_for(set: &RuleSet, c: &Condition, query: &str) -> bool {
     if !is_lookup_field(&c.field) {
         return false;
     }
@@ -108,7 +111,7 @@ fn tests_for(c: &Condition, query: &str) -> bool {
         && c.ops
             .iter()
             .filter(|op| !matches!(op, Op::Exists(_)))
-            .all(|op| accepts(op, &c.field, query))
+            .all(|op| accepts(set, op, &c.field, query))
 }
 
 fn conditions(r: &Rule) -> impl Iterator<Item = &Condition> {
@@ -123,7 +126,7 @@ fn find<'a>(set: &'a RuleSet, query: &str) -> Vec<&'a Rule> {
     let mut found: Vec<&Rule> = set
         .rules
         .iter()
-        .filter(|r| conditions(r).any(|c| tests_for(c, query)))
+        .filter(|r| conditions(r).any(|c| tests_for(set, c, query)))
         .collect();
     // Rules keyed on something else (an error code in the body) that
     // explain failures with this status: their own examples show it.
@@ -133,7 +136,8 @@ fn find<'a>(set: &'a RuleSet, query: &str) -> Vec<&'a Rule> {
             if found.iter().any(|f| f.id == r.id) {
                 continue;
             }
-            let shows_status = r.examples.iter().filter(|e| e.matches).any(|e| {
+            let examples = faultline::rules::examples(r);
+            let shows_status = examples.iter().filter(|e| e.matches).any(|e| {
                 faultline::analyze_text("example", &e.input, &parse_only)
                     .incidents
                     .iter()

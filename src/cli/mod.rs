@@ -202,7 +202,19 @@ pub fn main() -> ExitCode {
     if let Some(text) = std::env::var_os("FAULTLINE_TEST_PANIC") {
         panic!("test panic quoting its input: {}", text.to_string_lossy());
     }
-    let cli = match Cli::try_parse() {
+    run(std::env::args_os())
+}
+
+/// The command line on the given arguments (the first is the program name),
+/// without the process-wide panic hook: the Python package (python/) runs it
+/// inside the interpreter, where a panic must become an exception rather than
+/// end the user's process.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };

@@ -279,31 +279,6 @@ fn paths_or_discovered(paths: &[PathBuf], problems: &mut Vec<RuleProblem>) -> Ve
     }
 }
 
-/// Loads the user files under `paths` after the built-in pack (so ids can
-/// override built-ins and `supersedes` can name them). Returns the user
-/// sources' problems only.
-fn load_user(
-    paths: &[RulesPath],
-    mut problems: Vec<RuleProblem>,
-) -> (load::LoadReport, Vec<RuleProblem>, usize) {
-    let sources = discover::read_sources(paths, &mut problems);
-    let files = sources.len();
-    let mut all = faultline::rules::builtin_sources();
-    all.extend(sources);
-    let mut report = load::load(&all);
-    let user: BTreeSet<&str> = all
-        .iter()
-        .filter(|s| !s.builtin)
-        .map(|s| s.name.as_str())
-        .collect();
-    problems.extend(
-        std::mem::take(&mut report.problems)
-            .into_iter()
-            .filter(|p| user.contains(p.file.as_str())),
-    );
-    (report, problems, files)
-}
-
 fn no_user_rules(problems: &[RuleProblem]) -> ExitCode {
     print_problems(problems, "no rules were checked");
     note!("faultline: no user rules found.");
@@ -316,51 +291,78 @@ fn no_user_rules(problems: &[RuleProblem]) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn no_format(global: &GlobalArgs, command: &str) -> Result<(), ExitCode> {
-    format_for(global, command, &["text", "human"], "text").map(drop)
+/// `text`, or `json` for CI (`faultline/rules-check@1`, `rules-test@1`).
+fn check_format(global: &GlobalArgs, command: &str) -> Result<String, ExitCode> {
+    format_for(global, command, &["text", "human", "json"], "text")
 }
 
 fn check(paths: &[PathBuf], global: &GlobalArgs) -> ExitCode {
-    if let Err(c) = no_format(global, "rules check") {
-        return c;
-    }
+    let format = match check_format(global, "rules check") {
+        Ok(f) => f,
+        Err(c) => return c,
+    };
     let mut problems = Vec::new();
     let paths = paths_or_discovered(paths, &mut problems);
     if paths.is_empty() {
         return no_user_rules(&problems);
     }
-    let (report, problems, files) = load_user(&paths, problems);
-    let rules = report.rules.iter().filter(|r| !r.origin.builtin).count();
-    if problems.is_empty() {
+    let sources = discover::read_sources(&paths, &mut problems);
+    let unreadable = problems
+        .iter()
+        .filter(|p| p.code == "rule::unreadable")
+        .count();
+    let files = sources.len() + unreadable;
+    let mut checked = faultline::rules::check::check(&sources, true);
+    problems.append(&mut checked.problems);
+    checked.problems = problems;
+    let code = if checked.errors() > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    };
+    if format == "json" {
+        let json = faultline::rules::check::check_json(&checked, files);
+        let text = serde_json::to_string_pretty(&json).expect("a JSON value") + "\n";
+        return super::emit_with(global, &text, code);
+    }
+    let rules = checked.user_rules().len();
+    if !checked.problems.is_empty() {
+        let text = render_problems(&checked.problems);
+        note!("{}", text.strip_suffix('\n').unwrap_or(&text));
+    }
+    let (errors, warnings) = (checked.errors(), checked.warnings());
+    let warned = match warnings {
+        0 => String::new(),
+        n => format!(", {n} warning{}", plural(n)),
+    };
+    if errors == 0 {
         let text = format!(
-            "faultline: {rules} rule{} in {files} file{}: no problems\n",
+            "faultline: {rules} rule{} in {files} file{}: no problems{warned}\n",
             plural(rules),
             plural(files)
         );
         return super::emit(global, &text);
     }
-    let text = render_problems(&problems);
-    note!("{}", text.strip_suffix('\n').unwrap_or(&text));
-    let bad: BTreeSet<&str> = problems.iter().map(|p| p.file.as_str()).collect();
-    let unreadable = problems
+    let bad: BTreeSet<&str> = checked
+        .problems
         .iter()
-        .filter(|p| p.code == "rule::unreadable")
-        .count();
-    let files = files + unreadable;
+        .filter(|p| p.is_error())
+        .map(|p| p.file.as_str())
+        .collect();
     note!(
-        "faultline: {} problem{} in {} of {files} rule file{}",
-        problems.len(),
-        plural(problems.len()),
+        "faultline: {errors} problem{} in {} of {files} rule file{}{warned}",
+        plural(errors),
         bad.len(),
         plural(files)
     );
-    ExitCode::from(2)
+    code
 }
 
 fn test(paths: &[PathBuf], builtin: bool, global: &GlobalArgs) -> ExitCode {
-    if let Err(c) = no_format(global, "rules test") {
-        return c;
-    }
+    let format = match check_format(global, "rules test") {
+        Ok(f) => f,
+        Err(c) => return c,
+    };
     let (rules, providers, problems) = if builtin {
         let report = load::load(&faultline::rules::builtin_sources());
         (report.rules, report.providers, report.problems)
@@ -370,20 +372,14 @@ fn test(paths: &[PathBuf], builtin: bool, global: &GlobalArgs) -> ExitCode {
         if paths.is_empty() {
             return no_user_rules(&problems);
         }
-        let (report, problems, _) = load_user(&paths, problems);
-        let user = report
-            .rules
-            .into_iter()
-            .filter(|r| !r.origin.builtin)
-            .collect();
-        (user, report.providers, problems)
+        let sources = discover::read_sources(&paths, &mut problems);
+        // Errors only: warnings are `rules check`'s to give.
+        let checked = faultline::rules::check::check(&sources, false);
+        problems.extend(checked.problems.iter().filter(|p| p.is_error()).cloned());
+        let user = checked.user_rules().into_iter().cloned().collect();
+        (user, checked.report.providers, problems)
     };
-    print_problems(&problems, "rules with problems are not tested");
     let results = run_examples(&rules, &providers);
-    let masker = faultline::mask::Masker {
-        show_secrets: global.show_secrets,
-    };
-    let text = visible_lines(&masker.string(&faultline::rules::selftest::report(&results)));
     let code = if !problems.is_empty() {
         ExitCode::from(2)
     } else if results.iter().all(|r| r.passed()) {
@@ -391,7 +387,28 @@ fn test(paths: &[PathBuf], builtin: bool, global: &GlobalArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     };
+    let masker = faultline::mask::Masker {
+        show_secrets: global.show_secrets,
+    };
+    if format == "json" {
+        let mut json = faultline::rules::check::test_json(&results, &problems);
+        mask_strings(&mut json, &masker);
+        let text = serde_json::to_string_pretty(&json).expect("a JSON value") + "\n";
+        return super::emit_with(global, &text, code);
+    }
+    print_problems(&problems, "rules with problems are not tested");
+    let text = visible_lines(&masker.string(&faultline::rules::selftest::report(&results)));
     super::emit_with(global, &text, code)
+}
+
+/// Masks every string of a JSON value (its text, not its syntax).
+fn mask_strings(value: &mut serde_json::Value, masker: &faultline::mask::Masker) {
+    match value {
+        serde_json::Value::String(s) => *s = masker.string(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| mask_strings(v, masker)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| mask_strings(v, masker)),
+        _ => {}
+    }
 }
 
 /// Multi-line text with each line's control characters made visible.

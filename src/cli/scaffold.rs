@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use faultline::facts::{Facts, is_known_field};
 use faultline::incidents::Incident;
@@ -451,17 +450,8 @@ fn render(
 fn verify(id: &str, text: &str) -> Result<(), String> {
     // Provider data (hosts, regions) but no built-in rule: the new rule is
     // checked and tested on its own, as `rules test` runs it.
-    let mut sources: Vec<RuleSource> = faultline::rules::builtin_sources()
-        .into_iter()
-        .filter(|s| s.name.ends_with("providers.toml"))
-        .collect();
-    sources.push(RuleSource {
-        name: format!("{id}.toml"),
-        text: Arc::new(text.to_string()),
-        builtin: false,
-        layer: 1,
-    });
-    let report = load::load(&sources);
+    let source = RuleSource::new(format!("{id}.toml"), text, false);
+    let report = load::load_over_builtin(&[source], false);
     let mine: Vec<_> = report
         .problems
         .iter()

@@ -628,10 +628,23 @@ pub fn remainder(ctx: &mut Ctx, lines: &Lines, i: usize, from: usize) -> bool {
     TextSignal.parse(ctx, &sub, 0).is_some() || CodeMessage.parse(ctx, &sub, 0).is_some()
 }
 
+/// A line that starts with a gRPC status name and its details, as gRPC
+/// clients print a failed call (`RESOURCE_EXHAUSTED: Quota exceeded …`;
+/// grpc-js: `8 RESOURCE_EXHAUSTED: …`). The names are gRPC's closed list of
+/// canonical codes (grpc-js src/constants.ts), so an upper-case key such as
+/// `DATABASE_URL: …` in a config dump is not taken for one; `OK` is left out.
+fn grpc_status_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"^[ \t]*(?:\d{1,2}[ \t]+)?(?P<code>CANCELLED|UNKNOWN|INVALID_ARGUMENT|DEADLINE_EXCEEDED|NOT_FOUND|ALREADY_EXISTS|PERMISSION_DENIED|RESOURCE_EXHAUSTED|FAILED_PRECONDITION|ABORTED|OUT_OF_RANGE|UNIMPLEMENTED|INTERNAL|UNAVAILABLE|DATA_LOSS|UNAUTHENTICATED):[ \t]+\S",
+    )
+}
+
 /// A line whose message starts with an upper-case error code with digits
-/// (`ABC50076: Due to a configuration change …`), when nothing else on it
-/// is a signal. Its only literal is the colon, so it is kept apart from
-/// [`TextSignal`], whose triggers are words.
+/// (`ABC50076: Due to a configuration change …`) or with a gRPC status name,
+/// when nothing else on it is a signal. Its only literal is the colon, so it
+/// is kept apart from [`TextSignal`], whose triggers are words.
 pub struct CodeMessage;
 
 impl LineParser for CodeMessage {
@@ -652,13 +665,19 @@ impl LineParser for CodeMessage {
         if line.trim_start().starts_with(['{', '[', '<']) || logprefix::is_informational(line) {
             return None;
         }
-        let c = code_prefix_re().captures(line)?;
+        let c = code_prefix_re()
+            .captures(line)
+            .or_else(|| grpc_status_re().captures(line))?;
         let code = c.name("code")?;
         let message = line[code.start()..].trim_end();
         let mut fields = vec![lines.str_field("exception.message", message)];
         for f in scan(lines, line) {
             push(&mut fields, f);
         }
+        push(
+            &mut fields,
+            lines.str_field("exception.code", code.as_str()),
+        );
         ctx.emit(EventKind::Exception, lines.span_of(line.trim_end()), fields);
         Some(1)
     }
@@ -699,7 +718,32 @@ fn ends_with_code(text: &[u8]) -> bool {
     while rev.next_if(char::is_ascii_uppercase).is_some() {
         letters += 1;
     }
-    (letters >= 2 && digits >= 4) || (letters >= 1 && digits >= 6)
+    (letters >= 2 && digits >= 4) || (letters >= 1 && digits >= 6) || ends_with_grpc_name(text)
+}
+
+/// Whether `text` ends with a gRPC canonical status name (the colon after
+/// it is what [`grpc_status_re`] takes), so the shape admits those lines too.
+fn ends_with_grpc_name(text: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "CANCELLED",
+        "UNKNOWN",
+        "INVALID_ARGUMENT",
+        "DEADLINE_EXCEEDED",
+        "NOT_FOUND",
+        "ALREADY_EXISTS",
+        "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED",
+        "FAILED_PRECONDITION",
+        "ABORTED",
+        "OUT_OF_RANGE",
+        "UNIMPLEMENTED",
+        "INTERNAL",
+        "UNAVAILABLE",
+        "DATA_LOSS",
+        "UNAUTHENTICATED",
+    ];
+    let text = text.trim_end_matches([' ', '\t']);
+    NAMES.iter().any(|n| text.ends_with(n))
 }
 
 #[cfg(test)]
@@ -727,6 +771,26 @@ mod tests {
             .iter()
             .filter(|e| e.kind == EventKind::Exception)
             .count()
+    }
+
+    #[test]
+    fn grpc_status_lines_are_failures() {
+        for (line, code) in [
+            (
+                "RESOURCE_EXHAUSTED: Quota exceeded for quota metric 'All requests' and limit 'All requests per day' of service 'photoslibrary.googleapis.com'.",
+                "RESOURCE_EXHAUSTED",
+            ),
+            (
+                "16 UNAUTHENTICATED: Request had invalid authentication credentials.",
+                "UNAUTHENTICATED",
+            ),
+        ] {
+            assert_eq!(exceptions(line), 1, "{line}");
+            assert_eq!(get(line, "exception.code").as_deref(), Some(code), "{line}");
+        }
+        // Upper-case keys of a config dump are not gRPC statuses.
+        assert_eq!(exceptions("DATABASE_URL: postgres://db.internal:5432/app"), 0);
+        assert_eq!(exceptions("NOT_FOUND_PAGE: /404.html"), 0);
     }
 
     #[test]

@@ -1,20 +1,38 @@
-//! The built-in rule pack, embedded at build time by `build.rs`.
+//! The built-in rule pack, embedded and validated at build time by
+//! `build.rs`: its rules arrive as JSON, so start-up only deserialises them.
+//! Their examples are stored apart and read only when asked for.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
-use super::RuleSource;
+use super::{Example, Rule, RuleSource};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
-/// The built-in rule files, in path order.
+/// The built-in rule files as written, in path order (for `rules test
+/// --builtin`, `rules check` and the tests, which validate them in full).
 pub fn sources() -> Vec<RuleSource> {
     BUILTIN_RULE_FILES
         .iter()
-        .map(|(name, text)| RuleSource {
-            name: name.to_string(),
-            text: Arc::new(text.to_string()),
-            builtin: true,
-            layer: 0,
-        })
+        .map(|(name, text)| RuleSource::new(*name, *text, true))
         .collect()
+}
+
+/// The built-in provider data files (hosts, regions, vocabulary).
+pub static PROVIDER_TEXTS: &[&str] = BUILTIN_PROVIDER_FILES;
+
+/// The pack's rules, without their examples (see [`examples`]).
+pub fn pack() -> Vec<Rule> {
+    // Written by build.rs from these same types: it cannot fail to read back.
+    serde_json::from_str(BUILTIN_PACK).expect("build.rs writes a readable pack")
+}
+
+/// The examples of a built-in rule (the pack's rules carry none).
+pub fn examples(id: &str) -> &'static [Example] {
+    static EXAMPLES: LazyLock<HashMap<String, Vec<Example>>> = LazyLock::new(|| {
+        let pairs: Vec<(String, Vec<Example>)> =
+            serde_json::from_str(BUILTIN_EXAMPLES).expect("build.rs writes readable examples");
+        pairs.into_iter().collect()
+    });
+    EXAMPLES.get(id).map_or(&[], Vec::as_slice)
 }

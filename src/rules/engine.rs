@@ -1,19 +1,45 @@
-//! Compiles loaded rules once (input-wide patterns into one scanner) and
-//! evaluates them against an incident's facts.
+//! Evaluates loaded rules against an incident's facts.
+//!
+//! Nothing is compiled up front: each rule's regexes are compiled the first
+//! time the rule is evaluated, the input-wide scanner and the rule index
+//! (which rules can fire for an incident at all, see `prefilter`) are built
+//! on first use. Listing or explaining rules compiles nothing, and a pasted
+//! body compiles the patterns of the few rules it can concern.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::OnceLock;
 
-use super::{Condition, Literal, Op, Rule, Scope};
-use crate::facts::{FactValue, Facts, InputFacts, InputPattern, InputScanner, Line};
+use regex::Regex;
+
+use super::literals::ascii_factor;
+use super::load::{RuleProblem, RuleSource};
+use super::prefilter::RuleIndex;
+use super::scan::{InputFacts, InputPattern, InputPatternSpec, InputScanner};
+use super::{Condition, Literal, Op, Rule, Scope, placeholders};
+use crate::facts::{FactValue, Facts, Line};
 use crate::input::{Loc, Span};
 use crate::parse::Value;
 use crate::providers::Providers;
+
+/// A `regex` test's pattern, compiled on first need.
+struct RegexSlot {
+    rule: usize,
+    span: Option<Range<usize>>,
+    pattern: String,
+    compiled: OnceLock<Result<Regex, regex::Error>>,
+}
 
 /// Rules ready to run, with the provider data they rely on.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub providers: Providers,
-    scanner: InputScanner,
+    by_id: HashMap<String, usize>,
+    regexes: Vec<RegexSlot>,
+    input_specs: Vec<InputPatternSpec>,
+    input_rules: Vec<usize>,
+    scanner: OnceLock<InputScanner>,
+    index: OnceLock<RuleIndex>,
 }
 
 /// A piece of evidence: where a condition held, and what to say there.
@@ -37,63 +63,233 @@ pub struct RuleMatch {
 
 impl RuleSet {
     pub fn new(mut rules: Vec<Rule>, providers: Providers) -> Self {
-        let mut input_patterns = Vec::new();
-        for rule in &mut rules {
-            let conds = rule
-                .when
-                .iter_mut()
-                .chain(rule.any.iter_mut().flatten())
-                .chain(rule.unless.iter_mut().flatten());
-            for cond in conds.filter(|c| c.field == "input.text") {
+        let mut by_id = HashMap::with_capacity(rules.len());
+        let mut regexes = Vec::new();
+        let mut input_specs = Vec::new();
+        let mut input_rules = Vec::new();
+        for (index, rule) in rules.iter_mut().enumerate() {
+            by_id.entry(rule.id.clone()).or_insert(index);
+            if rule.scope == Scope::Input {
+                input_rules.push(index);
+            }
+            let trusted = rule.origin.builtin;
+            for cond in rule.conditions_mut() {
+                let input_text = cond.field == "input.text";
                 for op in &mut cond.ops {
-                    if let Some(pattern) = input_regex(op) {
-                        let id = input_patterns.len();
-                        input_patterns.push((pattern, InputPattern::Condition(id)));
+                    if input_text && let Some(pattern) = input_regex(op) {
+                        let span = match op {
+                            Op::Regex(r) => r.span.clone(),
+                            _ => cond.span.clone(),
+                        };
+                        let id = input_specs.len();
+                        input_specs.push(InputPatternSpec {
+                            pattern,
+                            purpose: InputPattern::Condition(id),
+                            trusted,
+                            rule: Some(index),
+                            span,
+                            factors: input_factors(op),
+                        });
                         *op = Op::Input(id);
+                    } else if let Op::Regex(r) = op {
+                        r.slot = regexes.len();
+                        regexes.push(RegexSlot {
+                            rule: index,
+                            span: r.span.clone(),
+                            pattern: r.pattern.clone(),
+                            compiled: OnceLock::new(),
+                        });
                     }
                 }
             }
         }
-        input_patterns.extend(InputScanner::place_patterns(&providers));
-        // Each pattern compiled alone when its rule loaded; together they can
-        // still exceed the regex size limit. Then input-wide tests find nothing,
-        // which is reported rather than fatal.
-        let scanner = InputScanner::new(input_patterns).unwrap_or_else(|e| {
-            eprintln!("faultline: input-wide patterns could not be compiled together ({e}); input.* tests are disabled");
-            InputScanner::new(Vec::new()).expect("an empty scanner compiles")
-        });
+        input_specs.extend(InputScanner::place_patterns(&providers));
         RuleSet {
             rules,
             providers,
-            scanner,
+            by_id,
+            regexes,
+            input_specs,
+            input_rules,
+            scanner: OnceLock::new(),
+            index: OnceLock::new(),
         }
     }
 
-    /// The input-wide scanner, compiled once for this rule set.
+    /// The input-wide scanner, built on first use.
     pub fn scanner(&self) -> &InputScanner {
-        &self.scanner
+        self.scanner
+            .get_or_init(|| InputScanner::new(self.input_specs.clone()))
+    }
+
+    fn index(&self) -> &RuleIndex {
+        self.index.get_or_init(|| RuleIndex::new(&self.rules))
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.id == id)
+        self.by_id.get(id).map(|&i| &self.rules[i])
+    }
+
+    /// Index of the rule with this id.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// A rule's `regex` test, compiled (on first need). `None` when it does
+    /// not compile, or belongs to another rule set.
+    pub fn regex_of(&self, op: &super::RegexOp) -> Option<&Regex> {
+        let slot = self.regexes.get(op.slot)?;
+        (slot.pattern == op.pattern).then(|| self.regex(op.slot))?
+    }
+
+    fn regex(&self, slot: usize) -> Option<&Regex> {
+        let s = &self.regexes[slot];
+        s.compiled
+            .get_or_init(|| Regex::new(&s.pattern))
+            .as_ref()
+            .ok()
+    }
+
+    /// The incident rules evaluated for `facts`: those the index cannot
+    /// rule out. Their number, not the size of the rule set, is the work
+    /// per incident.
+    pub fn candidates(&self, facts: &Facts) -> Vec<usize> {
+        self.index().candidates(facts)
     }
 
     /// Rules of `scope` that hold for `facts`.
     pub fn evaluate(&self, scope: Scope, facts: &Facts, input: &InputFacts) -> Vec<RuleMatch> {
-        self.rules
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.scope == scope)
-            .filter_map(|(i, r)| evaluate_rule(r, facts, input).map(|m| RuleMatch { rule: i, ..m }))
+        let candidates = match scope {
+            Scope::Incident => self.index().candidates(facts),
+            Scope::Input => self.input_rules.clone(),
+        };
+        candidates
+            .into_iter()
+            .filter_map(|i| {
+                let ctx = Ctx {
+                    set: self,
+                    facts,
+                    input,
+                };
+                ctx.rule(&self.rules[i]).map(|m| RuleMatch { rule: i, ..m })
+            })
             .collect()
     }
+
+    /// How many patterns have been compiled so far (regexes of conditions
+    /// and input-wide patterns): work that laziness saves shows here.
+    pub fn compiled_patterns(&self) -> usize {
+        let regexes = self.regexes.iter().filter(|s| s.compiled.get().is_some());
+        let input = self.scanner.get().map_or(0, InputScanner::compiled);
+        regexes.count() + input
+    }
+
+    /// Compiles every pattern now, as `rules check` does, and returns the
+    /// problems of those that do not compile. Only failures are kept: ten
+    /// thousand compiled regexes held at once took 1.6 GB.
+    pub fn compile_all(&self) -> Vec<RuleProblem> {
+        for s in &self.regexes {
+            if s.compiled.get().is_none()
+                && let Err(e) = Regex::new(&s.pattern)
+            {
+                let _ = s.compiled.set(Err(e));
+            }
+        }
+        self.scanner().compile_all();
+        self.late_problems()
+    }
+
+    /// Patterns that failed to compile when first needed (a regex that is
+    /// valid but too large for the engine). Each is a problem of its rule,
+    /// shown after the run; the rule could not fire.
+    pub fn late_problems(&self) -> Vec<RuleProblem> {
+        let mut out = Vec::new();
+        for s in &self.regexes {
+            if let Some(Err(e)) = s.compiled.get() {
+                out.push(self.pattern_problem(s.rule, s.span.clone(), &e.to_string(), too_big(e)));
+            }
+        }
+        if let Some(scanner) = self.scanner.get() {
+            for (id, error) in scanner.failures() {
+                let spec = &scanner.specs[id];
+                if let Some(rule) = spec.rule {
+                    out.push(self.pattern_problem(
+                        rule,
+                        spec.span.clone(),
+                        error,
+                        error.contains("size limit"),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    fn pattern_problem(
+        &self,
+        rule: usize,
+        span: Option<Range<usize>>,
+        error: &str,
+        too_big: bool,
+    ) -> RuleProblem {
+        let rule = &self.rules[rule];
+        let (code, message, help) = if too_big {
+            (
+                "rule::pattern-too-large",
+                format!(
+                    "rule `{}`: this pattern compiles to more than the regex engine allows",
+                    rule.id
+                ),
+                "use fewer alternatives or smaller repetition counts, or split the rule; the rule cannot fire until then",
+            )
+        } else {
+            (
+                "rule::bad-regex",
+                format!(
+                    "rule `{}`: pattern does not compile: {}",
+                    rule.id,
+                    error.lines().last().unwrap_or(error)
+                ),
+                "the rule cannot fire until the pattern is fixed",
+            )
+        };
+        match (&rule.origin.text, span) {
+            (Some(text), Some(span)) => {
+                let source = RuleSource {
+                    name: rule.origin.file.clone(),
+                    text: text.0.clone(),
+                    builtin: rule.origin.builtin,
+                    layer: 1,
+                    oversize: None,
+                };
+                RuleProblem::at(
+                    &source,
+                    code,
+                    span,
+                    message,
+                    "this pattern",
+                    Some(help.into()),
+                )
+            }
+            _ => {
+                let mut p = RuleProblem::unreadable(&rule.origin.file, message);
+                p.code = code.into();
+                p.help = Some(help.into());
+                p
+            }
+        }
+    }
+}
+
+fn too_big(e: &regex::Error) -> bool {
+    matches!(e, regex::Error::CompiledTooBig(_))
 }
 
 /// The regex that answers an `input.text` test over raw text.
 fn input_regex(op: &Op) -> Option<String> {
     let esc = |s: &str| regex::escape(s);
     Some(match op {
-        Op::Regex(re) => format!("(?m){}", re.as_str()),
+        Op::Regex(re) => format!("(?m){}", re.pattern),
         Op::Contains(s) => format!("(?i){}", esc(s)),
         Op::StartsWith(s) => format!(r"(?im)^[ \t]*{}", esc(s)),
         Op::EndsWith(s) => format!(r"(?im){}[ \t]*$", esc(s)),
@@ -112,44 +308,206 @@ fn input_regex(op: &Op) -> Option<String> {
     })
 }
 
-fn evaluate_rule(rule: &Rule, facts: &Facts, input: &InputFacts) -> Option<RuleMatch> {
-    let mut evidence = Vec::new();
-    let mut vars = BTreeMap::new();
-    let mut specificity = 0;
-    for cond in &rule.when {
-        if !holds(cond, facts, input, &mut evidence, &mut vars) {
-            return None;
-        }
-        specificity += 1;
-    }
-    if !rule.any.is_empty() {
-        let held = rule.any.iter().find_map(|table| {
-            let mut ev = Vec::new();
-            let mut vs = BTreeMap::new();
-            table
-                .iter()
-                .all(|c| holds(c, facts, input, &mut ev, &mut vs))
-                .then_some((ev, vs, table.len()))
-        });
-        let (ev, vs, n) = held?;
-        evidence.extend(ev);
-        vars.extend(vs);
-        specificity += n;
-    }
-    for group in &rule.unless {
-        let blocked = group
+/// The literal factors of an `input.text` test's pattern (`input_regex`).
+fn input_factors(op: &Op) -> Option<Vec<Vec<String>>> {
+    let factor = |s: &str| ascii_factor(&s.to_lowercase(), 1);
+    let one = |s: &str| factor(s).map(|f| vec![vec![f]]);
+    match op {
+        Op::Regex(r) => r.factors.clone(),
+        Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => one(s),
+        Op::Equals(Literal::Str(s)) => one(s),
+        Op::AnyOf(lits) => lits
             .iter()
-            .all(|cond| holds(cond, facts, input, &mut Vec::new(), &mut BTreeMap::new()));
-        if blocked {
-            return None;
+            .map(|l| match l {
+                Literal::Str(s) => factor(s),
+                other => factor(&other.to_string()),
+            })
+            .collect::<Option<Vec<String>>>()
+            .map(|set| vec![set]),
+        _ => None,
+    }
+}
+
+/// What one evaluation reads.
+struct Ctx<'a> {
+    set: &'a RuleSet,
+    facts: &'a Facts,
+    input: &'a InputFacts,
+}
+
+impl Ctx<'_> {
+    fn rule(&self, rule: &Rule) -> Option<RuleMatch> {
+        let mut evidence = Vec::new();
+        let mut vars = BTreeMap::new();
+        let mut specificity = 0;
+        for cond in &rule.when {
+            if !self.holds(cond, &mut evidence, &mut vars) {
+                return None;
+            }
+            specificity += 1;
+        }
+        if !rule.any.is_empty() {
+            let held = rule.any.iter().find_map(|table| {
+                let mut ev = Vec::new();
+                let mut vs = BTreeMap::new();
+                table
+                    .iter()
+                    .all(|c| self.holds(c, &mut ev, &mut vs))
+                    .then_some((ev, vs, table.len()))
+            });
+            let (ev, vs, n) = held?;
+            evidence.extend(ev);
+            vars.extend(vs);
+            specificity += n;
+        }
+        for group in &rule.unless {
+            let blocked = group
+                .iter()
+                .all(|cond| self.holds(cond, &mut Vec::new(), &mut BTreeMap::new()));
+            if blocked {
+                return None;
+            }
+        }
+        Some(RuleMatch {
+            rule: 0,
+            evidence,
+            vars,
+            specificity,
+        })
+    }
+
+    fn values(&self, field: &str) -> &[FactValue] {
+        values(field, self.facts, self.input)
+    }
+
+    /// Whether `cond` holds; on success, appends its evidence and captures.
+    fn holds(
+        &self,
+        cond: &Condition,
+        evidence: &mut Vec<Evidence>,
+        vars: &mut BTreeMap<String, String>,
+    ) -> bool {
+        let input_ops: Vec<usize> = cond
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Input(id) => Some(*id),
+                _ => None,
+            })
+            .collect();
+        if !input_ops.is_empty() {
+            let mut found = Vec::new();
+            for id in input_ops {
+                match self.input.hits.by_pattern.get(id).and_then(|h| h.first()) {
+                    Some(hit) => found.push(hit),
+                    None => return false,
+                }
+            }
+            for hit in found {
+                vars.extend(hit.captures.iter().cloned());
+                if cond.label.as_deref() == Some("") {
+                    continue;
+                }
+                evidence.push(Evidence {
+                    loc: hit.loc,
+                    label: cond.label.clone().unwrap_or_else(|| "stated here".into()),
+                    line: Some(hit.line.clone()),
+                });
+            }
+            return true;
+        }
+        let vals = self.values(&cond.field);
+        if cond.ops.iter().all(|op| matches!(op, Op::Exists(false))) {
+            return vals.is_empty();
+        }
+        for v in vals {
+            let mut caps = Vec::new();
+            let mut narrowed: Option<(usize, usize)> = None;
+            let text = v.value.to_string();
+            let ok = cond
+                .ops
+                .iter()
+                .all(|op| self.test(op, &v.value, &text, &mut caps, &mut narrowed));
+            if !ok {
+                continue;
+            }
+            vars.extend(caps);
+            // `label = ""` marks a context condition: it must hold, but is not
+            // worth pointing at.
+            let silent = cond.label.as_deref() == Some("");
+            if let Some(loc) = v.loc.filter(|_| !silent) {
+                let loc = match narrowed {
+                    Some(range) if loc.span.len() == text.len() => narrow(loc, &text, range),
+                    _ => loc,
+                };
+                let line = input_line(&cond.field, self.input, &loc);
+                evidence.push(Evidence {
+                    loc,
+                    label: cond
+                        .label
+                        .clone()
+                        .unwrap_or_else(|| default_label(&cond.field, &text)),
+                    line,
+                });
+            }
+            return true;
+        }
+        false
+    }
+
+    fn test(
+        &self,
+        op: &Op,
+        value: &Value,
+        text: &str,
+        caps: &mut Vec<(String, String)>,
+        narrowed: &mut Option<(usize, usize)>,
+    ) -> bool {
+        match op {
+            Op::Equals(lit) => eq_literal(lit, value, text),
+            Op::AnyOf(lits) => lits.iter().any(|l| eq_literal(l, value, text)),
+            Op::Regex(r) => {
+                // A pattern that does not compile holds nowhere; it is
+                // reported by `late_problems`.
+                let Some(re) = self.set.regex(r.slot) else {
+                    return false;
+                };
+                match re.captures(text) {
+                    Some(c) => {
+                        let m = c.get(0).expect("group 0");
+                        *narrowed = Some((m.start(), m.end()));
+                        caps.extend(re.capture_names().flatten().filter_map(|n| {
+                            c.name(n).map(|g| (n.to_string(), g.as_str().to_string()))
+                        }));
+                        true
+                    }
+                    None => false,
+                }
+            }
+            Op::Contains(s) => {
+                let lower = text.to_lowercase();
+                let found = lower.find(s.as_str());
+                // Lower-casing can change byte lengths (non-ASCII); only then is
+                // the position not valid in the original text.
+                if let Some(p) = found.filter(|_| lower.len() == text.len()) {
+                    *narrowed = Some((p, p + s.len()));
+                }
+                found.is_some()
+            }
+            Op::StartsWith(s) => text.to_lowercase().starts_with(s.as_str()),
+            Op::EndsWith(s) => text.to_lowercase().ends_with(s.as_str()),
+            Op::Exists(b) => *b,
+            Op::Gt(n) => value.as_num().is_some_and(|v| v > *n),
+            Op::Lt(n) => value.as_num().is_some_and(|v| v < *n),
+            Op::Gte(n) => value.as_num().is_some_and(|v| v >= *n),
+            Op::Lte(n) => value.as_num().is_some_and(|v| v <= *n),
+            Op::SameAs(other) => self
+                .values(other)
+                .iter()
+                .any(|o| o.value.to_string().eq_ignore_ascii_case(text)),
+            Op::Input(_) => false,
         }
     }
-    Some(RuleMatch {
-        rule: 0,
-        evidence,
-        vars,
-        specificity,
-    })
 }
 
 fn values<'a>(field: &str, facts: &'a Facts, input: &'a InputFacts) -> &'a [FactValue] {
@@ -158,82 +516,6 @@ fn values<'a>(field: &str, facts: &'a Facts, input: &'a InputFacts) -> &'a [Fact
     } else {
         facts.get(field)
     }
-}
-
-/// Whether `cond` holds; on success, appends its evidence and captures.
-fn holds(
-    cond: &Condition,
-    facts: &Facts,
-    input: &InputFacts,
-    evidence: &mut Vec<Evidence>,
-    vars: &mut BTreeMap<String, String>,
-) -> bool {
-    let input_ops: Vec<usize> = cond
-        .ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::Input(id) => Some(*id),
-            _ => None,
-        })
-        .collect();
-    if !input_ops.is_empty() {
-        let mut found = Vec::new();
-        for id in input_ops {
-            match input.hits.by_pattern.get(id).and_then(|h| h.first()) {
-                Some(hit) => found.push(hit),
-                None => return false,
-            }
-        }
-        for hit in found {
-            vars.extend(hit.captures.iter().cloned());
-            if cond.label.as_deref() == Some("") {
-                continue;
-            }
-            evidence.push(Evidence {
-                loc: hit.loc,
-                label: cond.label.clone().unwrap_or_else(|| "stated here".into()),
-                line: Some(hit.line.clone()),
-            });
-        }
-        return true;
-    }
-    let vals = values(&cond.field, facts, input);
-    if cond.ops.iter().all(|op| matches!(op, Op::Exists(false))) {
-        return vals.is_empty();
-    }
-    for v in vals {
-        let mut caps = Vec::new();
-        let mut narrowed: Option<(usize, usize)> = None;
-        let text = v.value.to_string();
-        let ok = cond
-            .ops
-            .iter()
-            .all(|op| test(op, &v.value, &text, facts, input, &mut caps, &mut narrowed));
-        if !ok {
-            continue;
-        }
-        vars.extend(caps);
-        // `label = ""` marks a context condition: it must hold, but is not
-        // worth pointing at.
-        let silent = cond.label.as_deref() == Some("");
-        if let Some(loc) = v.loc.filter(|_| !silent) {
-            let loc = match narrowed {
-                Some(range) if loc.span.len() == text.len() => narrow(loc, &text, range),
-                _ => loc,
-            };
-            let line = input_line(&cond.field, input, &loc);
-            evidence.push(Evidence {
-                loc,
-                label: cond
-                    .label
-                    .clone()
-                    .unwrap_or_else(|| default_label(&cond.field, &text)),
-                line,
-            });
-        }
-        return true;
-    }
-    false
 }
 
 /// Input-wide facts live outside any incident's excerpt; bring their line.
@@ -283,57 +565,12 @@ fn eq_literal(lit: &Literal, value: &Value, text: &str) -> bool {
     }
 }
 
-fn test(
-    op: &Op,
-    value: &Value,
-    text: &str,
-    facts: &Facts,
-    input: &InputFacts,
-    caps: &mut Vec<(String, String)>,
-    narrowed: &mut Option<(usize, usize)>,
-) -> bool {
-    match op {
-        Op::Equals(lit) => eq_literal(lit, value, text),
-        Op::AnyOf(lits) => lits.iter().any(|l| eq_literal(l, value, text)),
-        Op::Regex(re) => {
-            match re.captures(text) {
-                Some(c) => {
-                    let m = c.get(0).expect("group 0");
-                    *narrowed = Some((m.start(), m.end()));
-                    caps.extend(re.capture_names().flatten().filter_map(|n| {
-                        c.name(n).map(|g| (n.to_string(), g.as_str().to_string()))
-                    }));
-                    true
-                }
-                None => false,
-            }
-        }
-        Op::Contains(s) => {
-            let lower = text.to_lowercase();
-            let found = lower.find(s.as_str());
-            // Lower-casing can change byte lengths (non-ASCII); only then is
-            // the position not valid in the original text.
-            if let Some(p) = found.filter(|_| lower.len() == text.len()) {
-                *narrowed = Some((p, p + s.len()));
-            }
-            found.is_some()
-        }
-        Op::StartsWith(s) => text.to_lowercase().starts_with(s.as_str()),
-        Op::EndsWith(s) => text.to_lowercase().ends_with(s.as_str()),
-        Op::Exists(b) => *b,
-        Op::Gt(n) => value.as_num().is_some_and(|v| v > *n),
-        Op::Lt(n) => value.as_num().is_some_and(|v| v < *n),
-        Op::Gte(n) => value.as_num().is_some_and(|v| v >= *n),
-        Op::Lte(n) => value.as_num().is_some_and(|v| v <= *n),
-        Op::SameAs(other) => values(other, facts, input)
-            .iter()
-            .any(|o| o.value.to_string().eq_ignore_ascii_case(text)),
-        Op::Input(_) => false,
-    }
-}
+/// What a placeholder whose fact has no value shows.
+pub const UNKNOWN: &str = "(unknown)";
 
 /// Fills `{name}` from regex captures, then the incident's facts, then the
-/// input-wide facts. Unknown names stay as written.
+/// input-wide facts; a name with no value reads "(unknown)". Braces that
+/// hold no placeholder name (JSON, prose) stay as written.
 pub fn interpolate(
     template: &str,
     vars: &BTreeMap<String, String>,
@@ -341,30 +578,41 @@ pub fn interpolate(
     input: &InputFacts,
 ) -> String {
     let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let close = after.find('}');
-        let name = close.map(|c| &after[..c]);
-        let value = name
-            .filter(|n| !n.is_empty() && !n.contains(char::is_whitespace))
-            .and_then(|n| {
-                vars.get(n)
-                    .cloned()
-                    .or_else(|| values(n, facts, input).first().map(|v| v.value.to_string()))
-            });
-        match (value, close) {
-            (Some(v), Some(c)) => {
-                out.push_str(&v);
-                rest = &after[c + 1..];
-            }
-            _ => {
-                out.push('{');
-                rest = after;
-            }
+    let mut copied = 0;
+    for (range, name) in placeholders(template) {
+        out.push_str(&template[copied..range.start]);
+        match vars.get(name) {
+            Some(v) => out.push_str(v),
+            None => match values(name, facts, input).first() {
+                Some(v) => out.push_str(&v.value.to_string()),
+                None => out.push_str(UNKNOWN),
+            },
         }
+        copied = range.end;
     }
-    out.push_str(rest);
+    out.push_str(&template[copied..]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_without_a_value_read_unknown() {
+        let mut facts = Facts::default();
+        facts.push("status", Value::Num(401.0), None);
+        let mut vars = BTreeMap::new();
+        vars.insert("user".to_string(), "bob".to_string());
+        let input = InputFacts::default();
+        assert_eq!(
+            interpolate(
+                "{user} got {status} ({error}) {\"a\": 1} {}",
+                &vars,
+                &facts,
+                &input
+            ),
+            "bob got 401 ((unknown)) {\"a\": 1} {}"
+        );
+    }
 }

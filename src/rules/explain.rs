@@ -95,7 +95,7 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
     for d in &rule.docs {
         out.push_str(&format!("  {d}\n"));
     }
-    for ex in &rule.examples {
+    for ex in super::examples(rule) {
         let place = if rule.origin.builtin {
             String::new()
         } else {

@@ -3,8 +3,9 @@
 //! it says. `faultline rules test` (user rules and `--builtin`) and the
 //! built-in pack's tests share this, including the summary text.
 
+use super::scan::InputFacts;
 use super::{Condition, Op, Rule, RuleSet, Scope};
-use crate::facts::{FactValue, Facts, InputFacts};
+use crate::facts::{FactValue, Facts};
 use crate::providers::Providers;
 
 /// The outcome of one example.

@@ -1,0 +1,22 @@
+"""The ``faultline`` console script: the Rust command line, run in this
+process (it is compiled into the extension module, so ``pip install`` gives
+the command without a Rust toolchain)."""
+
+import signal
+import sys
+
+from . import _native
+
+
+def main() -> None:
+    # The CLI runs inside the interpreter: Ctrl-C and a closed pipe should end
+    # it as they end the standalone binary, not wait for Python's handlers.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.stdout.flush()
+    sys.exit(_native.run(["faultline", *sys.argv[1:]]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,403 @@
+//! Literal factors of a pattern: sets of strings such that every match
+//! contains a string of each set. They let one Aho-Corasick pass decide
+//! which patterns (and so which rules) can possibly match a text, before any
+//! regex is compiled: `(?i)\bclient\b.{0,60}\b(disabled|inactive)\b` needs
+//! `client` *and* one of `disabled`, `inactive`.
+//!
+//! Factors are lower-case and meant to be searched ASCII-case-insensitively,
+//! so `(?i)locked` gives `locked` rather than 64 case variants. One
+//! approximation: under `(?i)`, `k` and `s` also match the Kelvin sign
+//! (U+212A) and the long s (U+017F); a text that spells a word with those is
+//! taken not to match. Logs do not.
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// Strings in a set, and strings in a set built by concatenation, are
+/// capped: past this the set stops being a useful filter.
+const MAX_SET: usize = 64;
+const MAX_LEN: usize = 64;
+/// Sets kept per pattern, most selective first.
+const MAX_SETS: usize = 4;
+
+/// Sets of strings; every match contains a string of each set. The first
+/// set is the most selective.
+pub type Factors = Vec<Vec<String>>;
+
+/// What a sub-pattern tells about its matches.
+#[derive(Debug, Clone, Default)]
+struct Info {
+    /// Every string it can match (lower-case), when that set is small.
+    exact: Option<Vec<String>>,
+    /// Required sets (a conjunction; empty: nothing is required).
+    required: Factors,
+}
+
+/// The factors of `pattern` (Rust regex syntax), if it has useful ones:
+/// every string at least `min_len` bytes long. (The loader finds them from
+/// the pattern it parses anyway, with [`hir_factors`]; this parses the same
+/// way.)
+#[cfg(test)]
+pub fn pattern_factors(pattern: &str, min_len: usize) -> Option<Factors> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .ok()?;
+    hir_factors(&hir, min_len)
+}
+
+/// The factors of a parsed pattern; see [`pattern_factors`].
+pub fn hir_factors(hir: &Hir, min_len: usize) -> Option<Factors> {
+    let info = walk(hir, 0);
+    let mut sets = info.required;
+    sets.extend(info.exact);
+    at_least(Some(&sets), min_len)
+}
+
+/// The sets of `factors` whose strings are all at least `min_len` bytes
+/// long (dropping a set keeps the others necessary), most selective first;
+/// `None` if none is left.
+pub fn at_least(factors: Option<&Factors>, min_len: usize) -> Option<Factors> {
+    let mut sets: Factors = factors?
+        .iter()
+        .filter(|set| useful(set, min_len))
+        .map(|set| dedup(set.clone()))
+        .collect();
+    sets.sort_by_key(|set| std::cmp::Reverse(score(set)));
+    sets.dedup();
+    sets.truncate(MAX_SETS);
+    (!sets.is_empty()).then_some(sets)
+}
+
+/// The longest run of ASCII in `text` (lower-cased), as a factor of any
+/// text that contains `text` after Unicode lower-casing (`contains` tests).
+pub fn ascii_factor(text: &str, min_len: usize) -> Option<String> {
+    text.split(|c: char| !c.is_ascii())
+        .max_by_key(|run| run.len())
+        .filter(|run| run.len() >= min_len)
+        .map(str::to_ascii_lowercase)
+}
+
+fn useful(set: &[String], min_len: usize) -> bool {
+    !set.is_empty() && set.iter().all(|s| s.len() >= min_len)
+}
+
+/// Longer factors are rarer; fewer alternatives are cheaper.
+fn score(set: &[String]) -> usize {
+    let shortest = set.iter().map(String::len).min().unwrap_or(0);
+    shortest * 16 / (set.len() + 3)
+}
+
+fn dedup(mut set: Vec<String>) -> Vec<String> {
+    set.sort();
+    set.dedup();
+    set
+}
+
+/// The most selective of some sets, as one required set.
+fn best(sets: impl IntoIterator<Item = Vec<String>>) -> Option<Vec<String>> {
+    sets.into_iter()
+        .filter(|s| useful(s, 1))
+        .max_by_key(|s| score(s))
+}
+
+fn walk(hir: &Hir, depth: usize) -> Info {
+    // regex-syntax caps nesting at 250; stay well inside the stack anyway.
+    if depth > 300 {
+        return Info::default();
+    }
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Info {
+            exact: Some(vec![String::new()]),
+            required: Vec::new(),
+        },
+        HirKind::Literal(lit) if lit.0.is_ascii() => {
+            let s = String::from_utf8_lossy(&lit.0).to_ascii_lowercase();
+            Info {
+                exact: Some(vec![s.clone()]),
+                required: vec![vec![s]],
+            }
+        }
+        // Non-ASCII text may have been case-folded by the real (Unicode)
+        // pattern, which ASCII-insensitive search would miss: only its
+        // ASCII runs are required.
+        HirKind::Literal(lit) => Info {
+            exact: None,
+            required: lit
+                .0
+                .split(|b| !b.is_ascii())
+                .filter(|run| !run.is_empty())
+                .map(|run| vec![String::from_utf8_lossy(run).to_ascii_lowercase()])
+                .collect(),
+        },
+        HirKind::Class(class) => Info {
+            exact: class_chars(class),
+            required: Vec::new(),
+        },
+        HirKind::Capture(c) => walk(&c.sub, depth + 1),
+        HirKind::Repetition(r) => {
+            let sub = walk(&r.sub, depth + 1);
+            if r.min == 0 {
+                let exact = match (r.max, sub.exact) {
+                    (Some(1), Some(mut e)) => {
+                        e.push(String::new());
+                        Some(e)
+                    }
+                    _ => None,
+                };
+                return Info {
+                    exact,
+                    required: Vec::new(),
+                };
+            }
+            let mut required = sub.required;
+            if required.is_empty() {
+                required.extend(sub.exact.clone().filter(|e| useful(e, 1)));
+            }
+            let exact = match (r.max, sub.exact) {
+                (Some(max), Some(e)) if max == r.min && max <= 4 => {
+                    let mut out = Some(vec![String::new()]);
+                    for _ in 0..max {
+                        out = out.and_then(|o| product(&o, &e));
+                    }
+                    out
+                }
+                _ => None,
+            };
+            Info { exact, required }
+        }
+        HirKind::Concat(subs) => {
+            // Every piece's requirements hold together; runs of exact
+            // pieces combine into longer strings.
+            let mut required: Factors = Vec::new();
+            let mut run: Option<Vec<String>> = Some(vec![String::new()]);
+            let mut all_exact = true;
+            for sub in subs {
+                let info = walk(sub, depth + 1);
+                match info.exact {
+                    // The common case, one string after another: extend it.
+                    Some(e) if e.len() == 1 && run.as_ref().is_some_and(|r| r.len() == 1) => {
+                        let r = &mut run.as_mut().expect("checked")[0];
+                        if r.len() + e[0].len() <= MAX_LEN {
+                            r.push_str(&e[0]);
+                        } else {
+                            required.extend(run.replace(e));
+                            all_exact = false;
+                        }
+                    }
+                    Some(e) => {
+                        run = match run.as_ref().and_then(|r| product(r, &e)) {
+                            Some(p) => Some(p),
+                            None => {
+                                // Too many combinations: close the run here.
+                                required.extend(run.take());
+                                all_exact = false;
+                                Some(e)
+                            }
+                        };
+                    }
+                    None => {
+                        all_exact = false;
+                        required.extend(run.replace(vec![String::new()]));
+                        required.extend(info.required);
+                    }
+                }
+            }
+            let exact = if all_exact { run.clone() } else { None };
+            required.extend(run);
+            required.retain(|set| useful(set, 1));
+            required.sort_by_key(|set| std::cmp::Reverse(score(set)));
+            required.truncate(MAX_SETS);
+            Info { exact, required }
+        }
+        HirKind::Alternation(subs) => {
+            // One of the branches matches: each gives its best set, and the
+            // union of those is required.
+            let infos: Vec<Info> = subs.iter().map(|s| walk(s, depth + 1)).collect();
+            let exact = union(infos.iter().map(|i| i.exact.clone()));
+            let required = union(
+                infos
+                    .into_iter()
+                    .map(|i| best(i.required.into_iter().chain(i.exact))),
+            );
+            Info {
+                exact,
+                required: required.into_iter().collect(),
+            }
+        }
+    }
+}
+
+fn union(sets: impl Iterator<Item = Option<Vec<String>>>) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for set in sets {
+        out.extend(set?);
+        if out.len() > MAX_SET {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+fn product(left: &[String], right: &[String]) -> Option<Vec<String>> {
+    if left.len() * right.len() > MAX_SET {
+        return None;
+    }
+    let mut out = Vec::with_capacity(left.len() * right.len());
+    for l in left {
+        for r in right {
+            if l.len() + r.len() > MAX_LEN {
+                return None;
+            }
+            out.push(format!("{l}{r}"));
+        }
+    }
+    Some(out)
+}
+
+/// The characters of a small class, lower-cased: `[Aa]` (from `(?i)a`) is
+/// `a`, `[-_ ]` is three one-character strings. `None` for anything larger
+/// or with non-ASCII members other than the case folds of `k` and `s`.
+fn class_chars(class: &Class) -> Option<Vec<String>> {
+    let ranges: Vec<(u32, u32)> = match class {
+        Class::Unicode(u) => u
+            .ranges()
+            .iter()
+            .map(|r| (r.start() as u32, r.end() as u32))
+            .collect(),
+        Class::Bytes(b) => b
+            .ranges()
+            .iter()
+            .map(|r| (r.start() as u32, r.end() as u32))
+            .collect(),
+    };
+    let mut chars: Vec<char> = Vec::new();
+    for (start, end) in ranges {
+        if end - start > 8 {
+            return None;
+        }
+        for c in (start..=end).filter_map(char::from_u32) {
+            match c {
+                '\u{212A}' => chars.push('k'),
+                '\u{017F}' => chars.push('s'),
+                c if c.is_ascii() => chars.push(c.to_ascii_lowercase()),
+                _ => return None,
+            }
+        }
+    }
+    chars.sort_unstable();
+    chars.dedup();
+    (chars.len() <= 4).then(|| chars.into_iter().map(String::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The most selective set.
+    fn f(p: &str) -> Option<Vec<String>> {
+        pattern_factors(p, 3).map(|sets| sets[0].clone())
+    }
+
+    fn v(items: &[&str]) -> Option<Vec<String>> {
+        Some(items.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn literals_and_case() {
+        assert_eq!(f("locked"), v(&["locked"]));
+        assert_eq!(f("(?i)Account Is Locked"), v(&["account is locked"]));
+        assert_eq!(f(r"(?i)\bmissing\b"), v(&["missing"]));
+        assert_eq!(f("(?i)kelvin"), v(&["kelvin"]));
+        // Needs Unicode: parsed with it.
+        assert_eq!(f(r"(?i)\pL+ locked"), v(&[" locked"]));
+        // Non-ASCII text only gives its ASCII runs.
+        assert_eq!(f("(?i)données invalides"), v(&["es invalides"]));
+    }
+
+    #[test]
+    fn the_longest_required_piece_wins() {
+        assert_eq!(f(r"invalid_\w+ for client"), v(&[" for client"]));
+        assert_eq!(f(r"AADSTS\d{5,}"), v(&["aadsts"]));
+        assert_eq!(f(r"(?i)token.*expired"), v(&["expired"]));
+        assert_eq!(f(r"(?P<code>E\d{7})"), None);
+    }
+
+    #[test]
+    fn alternations_and_small_classes() {
+        assert_eq!(f("(?i)(locked|disabled)"), v(&["disabled", "locked"]));
+        assert_eq!(
+            f("invalid[_ ]grant"),
+            v(&["invalid grant", "invalid_grant"])
+        );
+        assert_eq!(f("(?i)(locked|a)"), None);
+        assert_eq!(f("colou?r"), v(&["color", "colour"]));
+    }
+
+    #[test]
+    fn optional_and_unbounded_parts_are_not_required() {
+        assert_eq!(f("(?:foo)?bar"), v(&["bar", "foobar"]));
+        assert_eq!(f("x*"), None);
+        assert_eq!(f(".*"), None);
+        assert_eq!(f("(ab)+cde"), v(&["cde"]));
+    }
+
+    #[test]
+    fn every_match_contains_a_factor() {
+        // Property check on a few patterns and texts: a factor-less text
+        // never matches.
+        let cases = [
+            (r"(?i)user (?P<u>\w+) is locked", "USER bob IS LOCKED now"),
+            (r"(?i)(?:status|code)[=: ]+40[13]", "Code: 401"),
+            (r"\b(?:ECONNRESET|EPIPE)\b", "write EPIPE"),
+            (
+                r"(?im)^[ \t]*(?:unauthorized|forbidden)[ \t]*$",
+                "  FORBIDDEN",
+            ),
+        ];
+        for (pattern, text) in cases {
+            let re = regex::Regex::new(pattern).unwrap();
+            assert!(re.is_match(text), "{pattern}");
+            let sets = pattern_factors(pattern, 1).expect(pattern);
+            let lower = text.to_ascii_lowercase();
+            for set in &sets {
+                assert!(
+                    set.iter().any(|f| lower.contains(f.as_str())),
+                    "{pattern}: {set:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_piece_is_required() {
+        let mut sets =
+            pattern_factors(r"(?i)\bclient\b[^\n]{0,60}\b(disabled|inactive)\b", 3).unwrap();
+        sets.sort();
+        assert_eq!(
+            sets,
+            [
+                v(&["client"]).unwrap(),
+                v(&["disabled", "inactive"]).unwrap()
+            ]
+        );
+        // Non-ASCII text: each ASCII run is required.
+        let sets = pattern_factors("Connexion refusée par le serveur", 3).unwrap();
+        assert!(
+            sets.contains(&vec!["connexion refus".to_string()]),
+            "{sets:?}"
+        );
+        assert!(
+            sets.contains(&vec!["e par le serveur".to_string()]),
+            "{sets:?}"
+        );
+    }
+
+    #[test]
+    fn ascii_runs() {
+        assert_eq!(
+            ascii_factor("données invalides", 3).as_deref(),
+            Some("es invalides")
+        );
+        assert_eq!(ascii_factor("é", 1), None);
+    }
+}

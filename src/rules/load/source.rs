@@ -1,0 +1,89 @@
+//! A rule file's text, read with a size limit, and its line index.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::catalogue::limits::MAX_FILE_BYTES;
+
+/// A rule file's text and where it came from.
+#[derive(Debug, Clone)]
+pub struct RuleSource {
+    pub name: String,
+    pub text: Arc<String>,
+    pub builtin: bool,
+    /// Discovery layer (built-in 0, then the user's config dir, a project's
+    /// `.faultline/rules`, `FAULTLINE_RULES`, `--rules`): a rule replaces one
+    /// with the same id from a lower layer; within a layer, a duplicate id
+    /// is a problem.
+    pub layer: u8,
+    /// The file's real size when it exceeds [`MAX_FILE_BYTES`]; `text` then
+    /// holds its first part only (to point at), and none of it is loaded.
+    pub oversize: Option<u64>,
+}
+
+impl RuleSource {
+    /// A source from text in memory.
+    pub fn new(name: impl Into<String>, text: impl Into<String>, builtin: bool) -> Self {
+        RuleSource {
+            name: name.into(),
+            text: Arc::new(text.into()),
+            builtin,
+            layer: if builtin { 0 } else { 1 },
+            oversize: None,
+        }
+    }
+
+    /// Reads a rule file, at most [`MAX_FILE_BYTES`] of it (a huge file is
+    /// a problem to report, not something to hold in memory).
+    pub fn read(path: &Path) -> std::io::Result<Self> {
+        let file = std::fs::File::open(path)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)?;
+        let mut oversize = None;
+        if bytes.len() > MAX_FILE_BYTES {
+            oversize = Some(
+                std::fs::metadata(path)
+                    .map(|m| m.len())
+                    .unwrap_or(bytes.len() as u64),
+            );
+            // Keep whole lines, and whole characters.
+            bytes.truncate(MAX_FILE_BYTES);
+            let cut = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+            bytes.truncate(cut);
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))?;
+        Ok(RuleSource {
+            name: path.to_string_lossy().into_owned(),
+            text: Arc::new(text),
+            builtin: false,
+            layer: 1,
+            oversize,
+        })
+    }
+}
+
+/// Byte offset → 1-based line, in O(log n): a file of thousands of rules
+/// asks for a line per rule.
+pub struct LineIndex {
+    newlines: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        LineIndex {
+            newlines: text
+                .bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        }
+    }
+
+    pub fn line(&self, offset: usize) -> usize {
+        self.newlines.partition_point(|&nl| nl < offset) + 1
+    }
+}

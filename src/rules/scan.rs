@@ -1,0 +1,389 @@
+//! The input-wide scan behind `input.*` facts: rules' `input.text` tests
+//! and the providers' place names, searched over every chunk of the input.
+//!
+//! Each pattern is compiled on its own, and only once the literals it needs
+//! occur in the input (one Aho-Corasick pass per chunk finds those): a
+//! pasted body compiles none, and no pattern can stop another from working.
+//! User rules' patterns get their own automaton, apart from the trusted
+//! built-in ones. A pattern that does not compile is a problem for its rule
+//! (see `RuleSet::late_problems`), never a silent gap for the others.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex::Regex;
+
+use super::literals::{ascii_factor, at_least};
+use crate::facts::{Facts, Line};
+use crate::input::{Chunk, LineIndex, Loc, Span};
+use crate::parse::Value;
+use crate::providers::Providers;
+
+/// A pattern searched over the whole input, and what it is for.
+#[derive(Debug, Clone)]
+pub enum InputPattern {
+    /// A rule condition on `input.text`, by condition id.
+    Condition(usize),
+    /// A place name that hints at a region, by region id.
+    Place(String),
+}
+
+/// A pattern to search, and whose it is.
+#[derive(Debug, Clone)]
+pub struct InputPatternSpec {
+    pub pattern: String,
+    pub purpose: InputPattern,
+    /// Built-in rules and provider data: tested, and kept apart from the
+    /// user's patterns.
+    pub trusted: bool,
+    /// The rule (index in its rule set) and the span of the test in the
+    /// rule's file, to report a pattern that does not compile.
+    pub rule: Option<usize>,
+    pub span: Option<Range<usize>>,
+    /// Literal factors of the pattern (see `rules::literals`), `None` when
+    /// it has none: then it is searched in every chunk.
+    pub factors: Option<Vec<Vec<String>>>,
+}
+
+/// Where one input pattern matched.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub loc: Loc,
+    pub matched: String,
+    pub captures: Vec<(String, String)>,
+    /// The whole line, for rendering the evidence without the source.
+    pub line: Line,
+}
+
+/// Hits kept per pattern: enough to show evidence, bounded for huge inputs.
+pub const HITS_PER_PATTERN: usize = 8;
+/// Longest line kept for rendering evidence.
+const MAX_LINE: usize = 2000;
+/// Factors shorter than this trigger on nearly every chunk: such a
+/// pattern simply runs everywhere.
+const MIN_FACTOR: usize = 2;
+
+/// Rewrites `\b` as the ASCII word boundary `(?-u:\b)`. A Unicode `\b`
+/// keeps the regex engine off its fast lazy DFA, which made the input-wide
+/// scan run at well under 1 MiB/s; an ASCII boundary differs only next to
+/// non-ASCII letters, which patterns about logs do not rely on.
+fn ascii_word_boundaries(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('b') => out.push_str("(?-u:\\b)"),
+            Some(next) => {
+                out.push('\\');
+                out.push(next);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// One automaton over the factors of a group of patterns.
+struct Group {
+    automaton: Option<AhoCorasick>,
+    /// Per automaton pattern: the (input pattern, factor set) it belongs to.
+    owners: Vec<Vec<(usize, u8)>>,
+    /// Patterns without useful factors: searched in every chunk.
+    always: Vec<usize>,
+    /// Patterns the automaton triggers, with the mask of all their sets.
+    by_factors: Vec<(usize, u8)>,
+}
+
+impl Group {
+    fn new(ids: &[usize], specs: &[InputPatternSpec]) -> Self {
+        let mut factors: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<(usize, u8)>> = Vec::new();
+        let mut position: HashMap<String, usize> = HashMap::new();
+        let mut always = Vec::new();
+        let mut by_factors = Vec::new();
+        for &id in ids {
+            let Some(sets) = at_least(specs[id].factors.as_ref(), MIN_FACTOR) else {
+                always.push(id);
+                continue;
+            };
+            // At most 4 sets (see `literals`): a mask of them fits a byte.
+            let sets = &sets[..sets.len().min(8)];
+            by_factors.push((id, ((1u16 << sets.len()) - 1) as u8));
+            for (k, set) in sets.iter().enumerate() {
+                for f in set {
+                    let i = *position.entry(f.clone()).or_insert_with(|| {
+                        factors.push(f.clone());
+                        owners.push(Vec::new());
+                        owners.len() - 1
+                    });
+                    owners[i].push((id, 1 << k));
+                }
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            // A DFA searches a little faster but costs milliseconds to
+            // build; every run builds these.
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&factors);
+        match automaton {
+            Ok(a) if !factors.is_empty() => Group {
+                automaton: Some(a),
+                owners,
+                always,
+                by_factors,
+            },
+            // No factors, or (for absurd sets) no automaton: search every
+            // pattern everywhere rather than none.
+            _ => {
+                always.extend(by_factors.iter().map(|(id, _)| *id));
+                always.sort_unstable();
+                always.dedup();
+                Group {
+                    automaton: None,
+                    owners: Vec::new(),
+                    always,
+                    by_factors: Vec::new(),
+                }
+            }
+        }
+    }
+
+    /// Marks the patterns that may match `text`: those with a factor of
+    /// each of their sets in it (those marked already need no look).
+    fn trigger(&self, text: &str, triggered: &mut [bool]) {
+        for &id in &self.always {
+            triggered[id] = true;
+        }
+        let Some(automaton) = &self.automaton else {
+            return;
+        };
+        let mut pending = self
+            .by_factors
+            .iter()
+            .filter(|(id, _)| !triggered[*id])
+            .count();
+        if pending == 0 {
+            return;
+        }
+        let full: HashMap<usize, u8> = self.by_factors.iter().copied().collect();
+        let mut seen: HashMap<usize, u8> = HashMap::new();
+        for m in automaton.find_overlapping_iter(text) {
+            for &(id, bit) in &self.owners[m.pattern().as_usize()] {
+                if triggered[id] {
+                    continue;
+                }
+                let mask = seen.entry(id).or_insert(0);
+                *mask |= bit;
+                if *mask == full[&id] {
+                    triggered[id] = true;
+                    pending -= 1;
+                }
+            }
+            if pending == 0 {
+                break;
+            }
+        }
+    }
+}
+
+/// Input-wide patterns, compiled one by one on first need.
+pub struct InputScanner {
+    patterns: Vec<String>,
+    compiled: Vec<OnceLock<Result<Regex, String>>>,
+    pub specs: Vec<InputPatternSpec>,
+    pub purposes: Vec<InputPattern>,
+    groups: Vec<Group>,
+}
+
+impl InputScanner {
+    pub fn new(specs: Vec<InputPatternSpec>) -> Self {
+        let patterns: Vec<String> = specs
+            .iter()
+            .map(|s| ascii_word_boundaries(&s.pattern))
+            .collect();
+        let (trusted, user): (Vec<usize>, Vec<usize>) =
+            (0..specs.len()).partition(|&i| specs[i].trusted);
+        let groups = [trusted, user]
+            .iter()
+            .filter(|ids| !ids.is_empty())
+            .map(|ids| Group::new(ids, &specs))
+            .collect();
+        InputScanner {
+            compiled: patterns.iter().map(|_| OnceLock::new()).collect(),
+            patterns,
+            purposes: specs.iter().map(|s| s.purpose.clone()).collect(),
+            specs,
+            groups,
+        }
+    }
+
+    /// The place-name patterns for the providers' regions.
+    pub fn place_patterns(providers: &Providers) -> Vec<InputPatternSpec> {
+        providers
+            .places()
+            .map(|(place, _, region)| InputPatternSpec {
+                pattern: format!(r"(?i)\b{}\b", regex::escape(place)),
+                purpose: InputPattern::Place(region.id.clone()),
+                trusted: true,
+                rule: None,
+                span: None,
+                factors: ascii_factor(&place.to_lowercase(), 1).map(|f| vec![vec![f]]),
+            })
+            .collect()
+    }
+
+    fn regex(&self, id: usize) -> Option<&Regex> {
+        self.compiled[id]
+            .get_or_init(|| Regex::new(&self.patterns[id]).map_err(|e| e.to_string()))
+            .as_ref()
+            .ok()
+    }
+
+    /// Compiles every pattern now (`rules check`), so that a pattern that
+    /// does not compile is found before it is needed. Only failures are
+    /// kept, so checking thousands of patterns takes flat memory.
+    pub fn compile_all(&self) {
+        for (id, slot) in self.compiled.iter().enumerate() {
+            if slot.get().is_none()
+                && let Err(e) = Regex::new(&self.patterns[id])
+            {
+                let _ = slot.set(Err(e.to_string()));
+            }
+        }
+    }
+
+    /// How many patterns have been compiled.
+    pub fn compiled(&self) -> usize {
+        self.compiled.iter().filter(|c| c.get().is_some()).count()
+    }
+
+    /// Patterns that failed to compile: (pattern id, the error).
+    pub fn failures(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.compiled
+            .iter()
+            .enumerate()
+            .filter_map(|(id, c)| match c.get() {
+                Some(Err(e)) => Some((id, e.as_str())),
+                _ => None,
+            })
+    }
+
+    pub fn scan(&self, chunk: &Chunk, index: &LineIndex, hits: &mut InputHits) {
+        let n = self.patterns.len();
+        if hits.by_pattern.len() < n {
+            hits.by_pattern.resize(n, Vec::new());
+        }
+        // Patterns with enough hits need no more looking for.
+        let mut triggered: Vec<bool> = hits
+            .by_pattern
+            .iter()
+            .take(n)
+            .map(|h| h.len() >= HITS_PER_PATTERN)
+            .collect();
+        let done = triggered.clone();
+        for group in &self.groups {
+            group.trigger(&chunk.text, &mut triggered);
+        }
+        for id in (0..n).filter(|&id| triggered[id] && !done[id]) {
+            let Some(re) = self.regex(id) else {
+                continue;
+            };
+            let kept = &mut hits.by_pattern[id];
+            for caps in re.captures_iter(&chunk.text) {
+                if kept.len() >= HITS_PER_PATTERN {
+                    break;
+                }
+                let m = caps.get(0).expect("group 0");
+                let span = Span::new(chunk.offset + m.start(), chunk.offset + m.end());
+                let loc = index.loc(chunk.source, span);
+                let line_start = chunk.text[..m.start()].rfind('\n').map_or(0, |p| p + 1);
+                let line_end = chunk.text[m.start()..]
+                    .find('\n')
+                    .map_or(chunk.text.len(), |p| m.start() + p);
+                let mut text = chunk.text[line_start..line_end].trim_end_matches('\r');
+                if text.len() > MAX_LINE {
+                    text = &text[..text.floor_char_boundary(MAX_LINE.max(m.end() - line_start))];
+                }
+                let captures = re
+                    .capture_names()
+                    .flatten()
+                    .filter_map(|n| {
+                        caps.name(n)
+                            .map(|c| (n.to_string(), c.as_str().to_string()))
+                    })
+                    .collect();
+                kept.push(Hit {
+                    loc,
+                    matched: m.as_str().to_string(),
+                    captures,
+                    line: Line {
+                        source: chunk.source,
+                        offset: chunk.offset + line_start,
+                        number: loc.line,
+                        text: text.to_string(),
+                    },
+                });
+            }
+        }
+    }
+}
+
+/// What the input-wide scan found, across every source of the run.
+#[derive(Debug, Default)]
+pub struct InputHits {
+    pub by_pattern: Vec<Vec<Hit>>,
+}
+
+/// Input-wide facts derived from the hits (the region hint), plus the hits.
+#[derive(Debug, Default)]
+pub struct InputFacts {
+    pub facts: Facts,
+    pub hits: InputHits,
+    /// Lines behind `facts` values, for rendering.
+    pub lines: Vec<Line>,
+}
+
+impl InputFacts {
+    pub fn new(hits: InputHits, purposes: &[InputPattern], providers: &Providers) -> Self {
+        let mut facts = Facts::default();
+        let mut lines = Vec::new();
+        // The earliest place mention wins: people name where they are early.
+        let first_place = purposes
+            .iter()
+            .enumerate()
+            .filter_map(|(id, p)| match p {
+                InputPattern::Place(region) => hits
+                    .by_pattern
+                    .get(id)
+                    .and_then(|h| h.first())
+                    .map(|h| (h, region)),
+                _ => None,
+            })
+            .min_by_key(|(h, _)| (h.loc.source, h.loc.span.start));
+        if let Some((hit, region_id)) = first_place
+            && let Some((_, region)) = providers.region(region_id)
+        {
+            let loc = Some(hit.loc);
+            facts.push("input.place", Value::Str(hit.matched.clone()), loc);
+            facts.push("input.region", Value::Str(region.id.clone()), loc);
+            facts.push(
+                "input.region.domain",
+                Value::Str(region.domain.clone()),
+                loc,
+            );
+            if let Some(sdk) = &region.sdk {
+                facts.push("input.region.sdk", Value::Str(sdk.clone()), loc);
+            }
+            lines.push(hit.line.clone());
+        }
+        InputFacts { facts, hits, lines }
+    }
+}

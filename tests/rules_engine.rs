@@ -1,0 +1,439 @@
+//! The rule engine at scale and under abuse: ten thousand rules load
+//! whole, evaluation per incident does not grow with the rules, a user
+//! rule's input-wide pattern cannot switch off the built-in ones, and
+//! placeholders without a value read "(unknown)".
+
+use faultline::rules::RuleSet;
+use faultline::rules::load::{RuleSource, load_over_builtin};
+
+/// `n` rules of the shapes real packs have: an error code with a status,
+/// a list of codes, a message regex with a named group, and an input-wide
+/// phrase. Each has a positive and a near-miss example.
+fn synthetic(n: usize) -> String {
+    let mut out = String::new();
+    for i in 0..n {
+        let (when, scope, positive, negative) = match i % 4 {
+            0 => (
+                format!(r#"{{ status = 400, error = "synthetic_code_{i}" }}"#),
+                "",
+                format!("HTTP/1.1 400 Bad Request\n\n{{\"error\": \"synthetic_code_{i}\"}}"),
+                "HTTP/1.1 400 Bad Request\n\n{\"error\": \"other\"}".to_string(),
+            ),
+            1 => (
+                format!(r#"{{ error = ["code_{i}_a", "code_{i}_b"] }}"#),
+                "",
+                format!("HTTP/1.1 401 Unauthorized\n\n{{\"error\": \"code_{i}_b\"}}"),
+                "HTTP/1.1 401 Unauthorized\n\n{\"error\": \"code_x\"}".to_string(),
+            ),
+            2 => (
+                format!(
+                    r#"{{ "exception.message" = {{ regex = '(?i)synthetic failure {i} of (?P<what>\w+)' }} }}"#
+                ),
+                "",
+                format!(
+                    "Traceback (most recent call last):\nValueError: synthetic failure {i} of widgets"
+                ),
+                "Traceback (most recent call last):\nValueError: another failure".to_string(),
+            ),
+            _ => (
+                format!(r#"{{ "input.text" = {{ contains = "synthetic marker {i}" }} }}"#),
+                "scope = \"input\"\n",
+                format!("we saw synthetic marker {i} in the log"),
+                "nothing here".to_string(),
+            ),
+        };
+        out.push_str(&format!(
+            r#"[[rule]]
+id = "synthetic.rule-{i}"
+title = "Synthetic rule {i}"
+{scope}when = {when}
+cause = "A synthetic cause."
+fix = "A synthetic fix."
+docs = ["https://example.com/synthetic/{i}"]
+
+[[rule.example]]
+input = '''
+{positive}
+'''
+matches = true
+
+[[rule.example]]
+input = '''
+{negative}
+'''
+matches = false
+
+"#
+        ));
+    }
+    out
+}
+
+/// Ten thousand user rules load whole, with no problem and none lost. How
+/// load time grows with the rules is measured by `benches/startup.sh`
+/// (speed lives in benches, never in timed tests).
+#[test]
+fn ten_thousand_rules_load_whole() {
+    let source = RuleSource::new("synthetic.toml", synthetic(10_000), false);
+    let report = load_over_builtin(std::slice::from_ref(&source), true);
+    assert!(report.problems.is_empty(), "{:?}", report.problems.first());
+    let builtin = load_over_builtin(&[], true).rules.len();
+    let set = RuleSet::new(report.rules, report.providers);
+    assert_eq!(set.rules.len(), builtin + 10_000);
+    assert!(set.rules.iter().any(|r| r.id == "synthetic.rule-9999"));
+}
+
+#[test]
+fn evaluation_per_incident_does_not_grow_with_the_rules() {
+    let source = RuleSource::new("synthetic.toml", synthetic(5_000), false);
+    let report = load_over_builtin(std::slice::from_ref(&source), true);
+    let set = RuleSet::new(report.rules, report.providers);
+    let builtin = load_over_builtin(&[], true);
+    let builtin = RuleSet::new(builtin.rules, builtin.providers);
+    for input in [
+        "HTTP/1.1 400 Bad Request\n\n{\"error\": \"synthetic_code_4242\"}\n",
+        "HTTP/1.1 401 Unauthorized\n\n{\"error\": \"code_4241_a\"}\n",
+        "Traceback (most recent call last):\nValueError: synthetic failure 4242 of gears\n",
+        "HTTP/1.1 403 Forbidden\n\n{\"message\": \"missing.permissions\"}\n",
+    ] {
+        let analysis = faultline::analyze_text("paste", input, &set);
+        let alone = faultline::analyze_text("paste", input, &builtin);
+        let incident = &analysis.incidents[0];
+        let evaluated = set.candidates(&incident.facts).len();
+        let evaluated_alone = builtin.candidates(&alone.incidents[0].facts).len();
+        // 5 000 more rules add at most the few keyed on this incident.
+        assert!(
+            evaluated <= evaluated_alone + 3,
+            "{input:?}: {evaluated} rules evaluated with the synthetic ones, {evaluated_alone} without"
+        );
+    }
+    // And the prefilter loses nothing: the keyed rule fires.
+    let a = faultline::analyze_text(
+        "paste",
+        "Traceback (most recent call last):\nValueError: Synthetic Failure 4242 of gears\n",
+        &set,
+    );
+    let d = a.diagnoses.iter().find(|d| d.id == "synthetic.rule-4242");
+    assert!(
+        d.is_some(),
+        "{:?}",
+        a.diagnoses.iter().map(|d| &d.id).collect::<Vec<_>>()
+    );
+}
+
+fn seed() -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seed/forum-thread.txt"),
+    )
+    .unwrap()
+}
+
+/// A user rule whose input-wide pattern is too large for the regex engine.
+const HUGE_INPUT_PATTERN: &str = r#"[[rule]]
+id = "acme.huge"
+title = "Huge"
+scope = "input"
+when = { "input.text" = { regex = '(?:\w{100}){100}' } }
+cause = "c"
+fix = "f"
+docs = ["https://example.com"]
+
+[[rule.example]]
+input = "x"
+matches = true
+
+[[rule.example]]
+input = "y"
+matches = false
+"#;
+
+#[test]
+fn a_user_input_pattern_too_large_to_compile_switches_off_nothing_else() {
+    let diagnoses = |user: &[RuleSource]| {
+        let report = load_over_builtin(user, true);
+        assert!(report.problems.is_empty());
+        let set = RuleSet::new(report.rules, report.providers);
+        let analysis = faultline::analyze_text("forum.txt", &seed(), &set);
+        let ids: Vec<String> = analysis.diagnoses.iter().map(|d| d.id.clone()).collect();
+        (ids, set.late_problems())
+    };
+    let (alone, none) = diagnoses(&[]);
+    assert!(none.is_empty());
+    assert!(alone.len() >= 8, "{alone:?}");
+    let user = RuleSource::new("user/huge.toml", HUGE_INPUT_PATTERN, false);
+    let (with_user, problems) = diagnoses(&[user]);
+    assert_eq!(with_user, alone);
+    // Not silence: an error of that rule, at its pattern.
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let p = &problems[0];
+    assert_eq!(p.code, "rule::pattern-too-large");
+    assert!(p.is_error());
+    assert_eq!(p.file, "user/huge.toml");
+    let span = p.span.expect("a span");
+    assert_eq!(
+        &HUGE_INPUT_PATTERN[span.offset()..span.offset() + span.len()],
+        r"'(?:\w{100}){100}'"
+    );
+}
+
+#[test]
+fn rules_check_finds_the_too_large_pattern_before_a_run() {
+    let user = RuleSource::new("user/huge.toml", HUGE_INPUT_PATTERN, false);
+    let checked = faultline::rules::check::check(&[user], false);
+    let codes: Vec<&str> = checked.problems.iter().map(|p| p.code.as_str()).collect();
+    assert_eq!(codes, ["rule::pattern-too-large"]);
+}
+
+#[test]
+fn a_placeholder_without_a_value_reads_unknown() {
+    let rule = r#"[[rule]]
+id = "acme.denied"
+title = "Denied ({body.reason}) for {url.host}"
+when = { status = 403 }
+cause = "c"
+fix = "f"
+docs = ["https://example.com"]
+
+[[rule.example]]
+input = "HTTP/1.1 403 Forbidden"
+matches = true
+
+[[rule.example]]
+input = "HTTP/1.1 404 Not Found"
+matches = false
+"#;
+    let report = load_over_builtin(&[RuleSource::new("u.toml", rule, false)], false);
+    assert!(report.problems.is_empty());
+    let set = RuleSet::new(report.rules, report.providers);
+    let a = faultline::analyze_text(
+        "paste",
+        "HTTP/1.1 403 Forbidden\n\n{\"reason\": \"quota\"}\n",
+        &set,
+    );
+    assert_eq!(a.diagnoses[0].title, "Denied (quota) for (unknown)");
+}
+
+#[test]
+fn listing_and_explaining_compile_nothing_and_a_paste_compiles_little() {
+    let report = load_over_builtin(&[], true);
+    let set = RuleSet::new(report.rules, report.providers);
+    let patterns = set.rules.iter().flat_map(|r| r.conditions()).count();
+    // What `rules list` and `explain` do: read the rules, render one.
+    for rule in &set.rules {
+        let _ = faultline::rules::explain::render(rule, &set.rules);
+    }
+    assert_eq!(set.compiled_patterns(), 0);
+    let body = "{\"error\": \"invalid_grant\", \"error_description\": \"bad\"}\n";
+    let analysis = faultline::analyze_text("paste", body, &set);
+    assert!(!analysis.diagnoses.is_empty());
+    assert!(
+        set.compiled_patterns() <= 3,
+        "a pasted body compiled {} patterns (of {patterns} conditions)",
+        set.compiled_patterns()
+    );
+}
+
+#[test]
+fn a_rule_file_over_the_size_limit_is_an_error_with_a_place_and_loads_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.toml");
+    let one = synthetic(1);
+    let copies = (faultline::rules::load::limits::MAX_FILE_BYTES / one.len()) + 10;
+    let text: String = (0..copies)
+        .map(|i| one.replace("synthetic.rule-0", &format!("synthetic.rule-{i}")))
+        .collect();
+    std::fs::write(&path, &text).unwrap();
+    let source = RuleSource::read(&path).unwrap();
+    assert!(source.oversize.is_some());
+    assert!(source.text.len() <= faultline::rules::load::limits::MAX_FILE_BYTES);
+    let report = load_over_builtin(&[source], false);
+    assert!(report.rules.is_empty());
+    let codes: Vec<&str> = report.problems.iter().map(|p| p.code.as_str()).collect();
+    assert_eq!(codes, ["rule::file-too-large"]);
+    assert!(report.problems[0].span.is_some());
+    assert!(report.problems[0].message.contains("limited to 8 MiB"));
+}
+
+#[test]
+fn a_huge_value_is_quoted_shortened() {
+    let huge = "x".repeat(100_000);
+    let text = format!(
+        "[[rule]]\nid = \"a.{huge}\"\ntitle = \"t\"\nseverity = \"{huge}\"\nwhen = {{ status = 1 }}\ncause = \"c\"\nfix = \"f\"\ndocs = [\"https://example.com\"]\n"
+    );
+    let report = load_over_builtin(&[RuleSource::new("u.toml", text, false)], false);
+    let severity = report
+        .problems
+        .iter()
+        .find(|p| p.code == "rule::bad-severity")
+        .expect("a severity problem");
+    assert!(severity.message.len() < 200, "{}", severity.message.len());
+    assert!(severity.message.contains("(100000 bytes)"));
+}
+
+fn faultline() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("faultline").unwrap();
+    cmd.env_remove("FAULTLINE_RULES")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+/// Each of issue 11's authoring slips, in one file: `rules check` names
+/// each one with a suggestion, in text and in JSON.
+const SLIPS: &str = r#"[[rule]]
+id = "Stripe.ResourceMissing"
+title = "Stripe: {body.error.message} ({stauts})"
+confidence = 80
+when = { status = 404, "body.eror.type" = "invalid_request_error", "body.error.message" = { exists = true } }
+cause = "The object does not exist."
+fix = "Check the id."
+docs = ["https://docs.stripe.com/error-codes/resource-missing"]
+
+[[rule.example]]
+input = '''
+HTTP/1.1 404 Not Found
+
+{"error": {"type": "invalid_request_error", "code": "resource_missing", "message": "No such customer: 'cus_X'"}}
+'''
+matches = true
+
+[[rule.example]]
+input = '''
+HTTP/1.1 404 Not Found
+
+{"error": {"type": "api_error"}}
+'''
+matches = false
+
+[[rule]]
+id = "acme.bad-regex"
+title = "Account {user} locked"
+when = { "exception.message" = { regex = '(?i)user (?P<user>\w+ is locked' } }
+cause = "c"
+fix = "f"
+docs = ["https://example.com"]
+
+[[rule.example]]
+input = "x"
+matches = true
+
+[[rule.example]]
+input = "y"
+matches = false
+"#;
+
+#[test]
+fn rules_check_names_each_authoring_slip_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("slips.toml");
+    std::fs::write(&file, SLIPS).unwrap();
+    let out = faultline()
+        .args(["rules", "check", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["format"], "faultline/rules-check@1");
+    let problems = json["problems"].as_array().unwrap();
+    let find = |code: &str| {
+        problems
+            .iter()
+            .filter(|p| p["code"] == code)
+            .collect::<Vec<_>>()
+    };
+    let help = |p: &serde_json::Value| p["help"].as_str().unwrap_or("").to_string();
+    assert!(help(find("rule::bad-id")[0]).contains("`stripe.resource-missing`"));
+    assert!(help(find("rule::bad-confidence")[0]).contains("`confidence = 0.8`"));
+    let placeholder = find("rule::unknown-placeholder");
+    assert_eq!(placeholder.len(), 1, "only `{{stauts}}`: {placeholder:?}");
+    assert!(help(placeholder[0]).contains("`status`"));
+    let subfield = find("rule::unknown-subfield");
+    assert_eq!(subfield[0]["severity"], "warning");
+    assert!(
+        subfield[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`body.error.type`")
+    );
+    assert_eq!(subfield[0]["line"], 5);
+    // The broken regex is reported alone: its `{user}` group is not a
+    // second problem.
+    let regex = find("rule::bad-regex");
+    assert_eq!(regex.len(), 1);
+    assert_eq!(regex[0]["message"], "invalid regex: unclosed group");
+    assert_eq!(regex[0]["line"], 29);
+    assert!(problems.iter().all(|p| p["file"] == file.to_str().unwrap()));
+    assert_eq!(
+        json["errors"].as_u64().unwrap() + json["warnings"].as_u64().unwrap(),
+        problems.len() as u64
+    );
+}
+
+#[test]
+fn rules_test_reports_in_json_for_ci() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("r.toml");
+    std::fs::write(&file, synthetic(2)).unwrap();
+    let out = faultline()
+        .args(["rules", "test", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["format"], "faultline/rules-test@1");
+    assert_eq!(json["passed"], 4);
+    assert_eq!(json["failed"], 0);
+    let first = &json["examples"][0];
+    assert_eq!(first["rule"], "synthetic.rule-0");
+    assert_eq!(first["expected"], "match");
+    assert_eq!(first["passed"], true);
+}
+
+#[test]
+fn a_warning_alone_does_not_fail_rules_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("w.toml");
+    let rule = synthetic(1).replace(
+        "title = \"Synthetic rule 0\"",
+        "title = \"Synthetic rule 0 for {url.host}\"",
+    );
+    std::fs::write(&file, rule).unwrap();
+    let out = faultline()
+        .args(["rules", "check"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("no problems, 1 warning"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("rule::unguaranteed-placeholder"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn truncated_and_garbled_rule_files_never_panic() {
+    let sources = faultline::rules::builtin_sources();
+    let source = sources
+        .iter()
+        .find(|s| s.name.ends_with("sso.toml"))
+        .expect("a built-in rule file");
+    let text = source.text.as_str();
+    // Cuts mid-string, mid-table and mid-key, with an unclosed quote or
+    // brace added at the cut.
+    for k in 0..24 {
+        let cut = text.floor_char_boundary(k * text.len() / 24 + k);
+        for variant in [
+            text[..cut].to_string(),
+            format!("{}\"\n{}{{", &text[..cut], &text[cut..]),
+        ] {
+            let s = RuleSource::new("cut.toml", variant, false);
+            let checked = faultline::rules::check::check(&[s], k % 3 == 0);
+            let _ = faultline::rules::check::check_json(&checked, 1);
+        }
+    }
+}
