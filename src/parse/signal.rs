@@ -789,7 +789,10 @@ mod tests {
             assert_eq!(get(line, "exception.code").as_deref(), Some(code), "{line}");
         }
         // Upper-case keys of a config dump are not gRPC statuses.
-        assert_eq!(exceptions("DATABASE_URL: postgres://db.internal:5432/app"), 0);
+        assert_eq!(
+            exceptions("DATABASE_URL: postgres://db.internal:5432/app"),
+            0
+        );
         assert_eq!(exceptions("NOT_FOUND_PAGE: /404.html"), 0);
     }
 
