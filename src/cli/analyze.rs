@@ -83,7 +83,11 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
         }
         return ExitCode::from(if failed { 2 } else { 0 });
     }
-    let analysis = faultline::analyze(&inputs.sources, &loaded.set);
+    let opts = faultline::ScanOptions {
+        threads: args.threads.unwrap_or(0),
+        ..faultline::ScanOptions::default()
+    };
+    let analysis = faultline::analyze_with(&inputs.sources, &loaded.set, opts);
     // Patterns compile when first needed; one that could not (too large
     // for the regex engine) is a problem of its rule, and the others ran.
     let late = loaded.set.late_problems();
@@ -104,6 +108,36 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
             source: p.name.clone(),
             line: None,
             message: p.message.clone(),
+        });
+    }
+    let not_kept = &analysis.not_kept;
+    if let Some((headline, loc)) = &not_kept.example {
+        let name = analysis
+            .sources
+            .get(loc.source)
+            .map_or("<input>", |s| s.name.as_str());
+        // Said, never silent: the report covers the failures it kept.
+        let message = format!(
+            "{} more distinct failure(s) were counted but not analysed (faultline keeps the first {} in full so that memory stays flat); the first: {}",
+            not_kept.failures,
+            faultline::incidents::MAX_KEPT,
+            faultline::mask::mask(headline)
+        );
+        if global.quiet == 0 {
+            note!(
+                "faultline: {}:{}: {}",
+                report::text::visible(name),
+                loc.line,
+                report::text::visible(&message)
+            );
+        }
+        problems.push(Problem {
+            kind: "input",
+            severity: "note",
+            code: "input::failures-not-kept".into(),
+            source: name.to_string(),
+            line: Some(loc.line),
+            message,
         });
     }
     let failed = problems.iter().any(|p| p.severity == "error");

@@ -132,6 +132,11 @@ pub struct ReportArgs {
     /// report.
     #[arg(long, value_enum, default_value = "error", value_name = "LEVEL")]
     pub fail_on: faultline::outcome::FailOn,
+
+    /// Worker threads for scanning (default: one per core). The report is
+    /// the same whatever the number.
+    #[arg(long, short = 'j', value_name = "N", env = "FAULTLINE_THREADS")]
+    pub threads: Option<usize>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -16,6 +16,81 @@ const QUOTE_WINDOW: usize = 256;
 /// the same.
 type Kind = [Option<String>; 3];
 
+/// Distinct failures kept in full, and the memory they may take (about):
+/// past either, a new distinct failure is counted, not kept, so memory stays
+/// flat however many different failures a log holds. Repeats of kept ones
+/// still fold into them.
+pub const MAX_KEPT: usize = 2_000;
+pub const MAX_KEPT_BYTES: usize = 16 << 20;
+
+/// A failure reduced to what folding needs (its key and place), for
+/// failures past a chunk's budget of full incidents.
+#[derive(Debug, Clone)]
+pub struct Light {
+    kind: Kind,
+    url: Option<String>,
+    error: Option<String>,
+    loc: crate::input::Loc,
+    end: usize,
+    end_line: usize,
+    repeat_count: usize,
+    headline: String,
+}
+
+impl Light {
+    pub fn of(inc: &Incident) -> Self {
+        Light {
+            kind: kind_of(inc),
+            url: text(inc, "url"),
+            error: text(inc, "error"),
+            loc: inc.loc,
+            end: inc.end,
+            end_line: inc.end_line,
+            repeat_count: inc.repeat_count,
+            headline: inc.headline(),
+        }
+    }
+
+    /// About how many bytes this takes.
+    pub fn size(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.headline.len()
+            + self.url.as_ref().map_or(0, String::len)
+            + self.error.as_ref().map_or(0, String::len)
+            + self.kind.iter().flatten().map(String::len).sum::<usize>()
+    }
+}
+
+/// Failures that were counted but not kept (past [`MAX_KEPT`]).
+#[derive(Debug, Clone, Default)]
+pub struct NotKept {
+    /// Distinct failures not kept, each with its repeats.
+    pub failures: usize,
+    /// The first of them, as a headline, and where it is.
+    pub example: Option<(String, crate::input::Loc)>,
+}
+
+fn kind_of(inc: &Incident) -> Kind {
+    [
+        text(inc, "method"),
+        text(inc, "status"),
+        text(inc, "exception.type"),
+    ]
+}
+
+/// About how many bytes an incident takes (its excerpt twice: as the
+/// excerpt and as the `text` fact, and its facts).
+pub fn incident_size(inc: &Incident) -> usize {
+    std::mem::size_of::<Incident>()
+        + 2 * inc.excerpt.text.len()
+        + inc
+            .facts
+            .iter()
+            .flat_map(|(n, vs)| vs.iter().map(move |v| (n, v)))
+            .map(|(n, v)| 96 + n.len() + v.value.as_str().map_or(8, str::len))
+            .sum::<usize>()
+}
+
 /// Takes finished exchanges in input order; gives the incidents, folded.
 #[derive(Default)]
 pub struct Collector {
@@ -27,6 +102,8 @@ pub struct Collector {
     /// The failure pushed last, while no success came after it: for the
     /// success that follows it when one of the two does not name its URL.
     last: Option<usize>,
+    kept_bytes: usize,
+    not_kept: NotKept,
 }
 
 /// The next exchange after a failure, a success within this many lines,
@@ -74,14 +151,65 @@ impl Collector {
         }
     }
 
+    /// Takes a failure reduced to its key: folded into a kept incident
+    /// with the same key, else counted as not kept.
+    pub fn push_light(&mut self, light: Light) {
+        let key = (light.kind, light.url, light.error);
+        match self.exact.get(&key).copied() {
+            Some(k) => {
+                self.last = Some(k);
+                let first = &mut self.kept[k];
+                first.repeat_count += 1 + light.repeat_count;
+                if first.repeats.len() < MAX_REPEAT_PLACES {
+                    first.repeats.push(light.loc);
+                }
+                first.end = first.end.max(light.end);
+                first.end_line = first.end_line.max(light.end_line);
+                // Failed again after a success: not recovered (yet), and
+                // waiting again for a success.
+                if first.recovered.take().is_some()
+                    && let Some(url) = first.facts.str("url")
+                {
+                    let key = (first.source, path_key(url));
+                    self.awaiting.entry(key).or_default().push(k);
+                }
+            }
+            None => self.count_not_kept(light.headline, light.loc),
+        }
+    }
+
+    /// Failures counted but not kept so far.
+    pub fn not_kept(&self) -> &NotKept {
+        &self.not_kept
+    }
+
+    /// Adds failures a chunk only counted.
+    pub fn count(&mut self, counted: NotKept) {
+        if counted.failures > 0 {
+            self.not_kept.failures += counted.failures;
+            if self.not_kept.example.is_none() {
+                self.not_kept.example = counted.example;
+            }
+        }
+    }
+
+    fn count_not_kept(&mut self, headline: String, loc: crate::input::Loc) {
+        self.not_kept.failures += 1;
+        self.not_kept.example.get_or_insert((headline, loc));
+        // A success next is not the retry of the last kept failure.
+        self.last = None;
+    }
+
     fn failure(&mut self, inc: Incident) {
-        let kind: Kind = [
-            text(&inc, "method"),
-            text(&inc, "status"),
-            text(&inc, "exception.type"),
-        ];
+        let kind = kind_of(&inc);
         let exact_key = (kind.clone(), text(&inc, "url"), text(&inc, "error"));
+        let full = self.kept.len() >= MAX_KEPT || self.kept_bytes >= MAX_KEPT_BYTES;
         let found = self.exact.get(&exact_key).copied().or_else(|| {
+            // Past the cap only exact repeats fold: the quote search is
+            // for the few failures a report shows.
+            if full {
+                return None;
+            }
             let candidates = self.by_kind.get(&kind)?;
             candidates
                 .iter()
@@ -109,7 +237,13 @@ impl Collector {
                 }
                 k
             }
+            None if full => {
+                let headline = inc.headline();
+                self.count_not_kept(headline, inc.loc);
+                return;
+            }
             None => {
+                self.kept_bytes += incident_size(&inc);
                 let index = self.kept.len();
                 self.exact.insert(exact_key, index);
                 self.by_kind.entry(kind).or_default().push(index);

@@ -149,6 +149,11 @@ pub struct CurlConnection {
 }
 
 impl CurlConnection {
+    /// Whether an event is referred to by its index (see `request`).
+    pub(super) fn holds_event(&self) -> bool {
+        self.request.is_some()
+    }
+
     fn url(&self, host: &str, target: &str) -> String {
         let scheme = if self.tls || self.port == Some(443) {
             "https"
@@ -525,6 +530,10 @@ impl LineParser for RequestBody {
         &["=", "{"]
     }
 
+    fn inside_block_only(&self) -> bool {
+        true
+    }
+
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         if !ctx.request_body_next {
             return None;
@@ -644,6 +653,10 @@ fn looks_like_header_name(name: &str) -> bool {
 impl LineParser for HttpHeader {
     fn triggers(&self) -> &'static [&'static str] {
         &[":"]
+    }
+
+    fn inside_block_only(&self) -> bool {
+        true
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {

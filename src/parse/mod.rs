@@ -151,16 +151,14 @@ impl<'a> Lines<'a> {
         let text = chunk.text.as_str();
         let mut bounds = Vec::new();
         let mut start = 0;
-        for (i, b) in text.bytes().enumerate() {
-            if b == b'\n' {
-                let end = if i > start && text.as_bytes()[i - 1] == b'\r' {
-                    i - 1
-                } else {
-                    i
-                };
-                bounds.push((start, end));
-                start = i + 1;
-            }
+        for i in memchr::memchr_iter(b'\n', text.as_bytes()) {
+            let end = if i > start && text.as_bytes()[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
+            bounds.push((start, end));
+            start = i + 1;
         }
         if start < text.len() {
             bounds.push((start, text.len()));
@@ -288,6 +286,13 @@ impl Ctx {
         self.headers_seen = 0;
     }
 
+    /// Whether a block is open whose lines only a block parser (see
+    /// [`LineParser::inside_block_only`]) may claim, or whose end (a
+    /// blank line, a non-header) changes this state.
+    fn block_open(&self) -> bool {
+        self.open_message.is_some() || self.request_body_next
+    }
+
     /// Starts a new exchange group and returns its id.
     pub fn new_exchange(&mut self) -> usize {
         let id = self.next_group;
@@ -347,10 +352,47 @@ pub trait LineParser {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize>;
 
+    /// True for a parser that claims lines only while a block another line
+    /// opened is still open (headers after a status line, a request body
+    /// after the blank line that ends its headers): while no block is open
+    /// the prefilter need not look for its (very common) triggers.
+    fn inside_block_only(&self) -> bool {
+        false
+    }
+
+    /// Shapes with no literal of their own (an error code such as
+    /// `XYZ50076:`): a line the parser claims without any of its triggers
+    /// has some shape's `byte` where [`Shape::before`] holds for the text
+    /// before it. For forms whose only literal is too common.
+    fn shapes(&self) -> &'static [Shape] {
+        &[]
+    }
+
     /// The parser's name, for test messages.
     fn name(&self) -> &'static str {
         std::any::type_name::<Self>()
     }
+}
+
+/// A trigger that is a shape rather than a literal: the line has `byte` at
+/// some position `p` with `before(&line[..p])` true. Cheap to find (one
+/// memchr per occurrence of the byte, a few byte checks each).
+#[derive(Clone, Copy)]
+pub struct Shape {
+    pub byte: u8,
+    pub before: fn(&[u8]) -> bool,
+}
+
+impl Shape {
+    pub fn matches(&self, line: &str) -> bool {
+        let b = line.as_bytes();
+        memchr::memchr_iter(self.byte, b).any(|p| (self.before)(&b[..p]))
+    }
+}
+
+/// Whether a parser's prefilter (literal triggers or shape) admits `line`.
+pub fn admits(parser: &dyn LineParser, line: &str) -> bool {
+    has_trigger(line, parser.triggers()) || parser.shapes().iter().any(|s| s.matches(line))
 }
 
 /// Whether `line` contains one of `triggers` (ASCII case-insensitively).
@@ -418,31 +460,135 @@ fn parsers() -> [&'static dyn LineParser; 24] {
     ]
 }
 
+/// The literal prefilter: one Aho-Corasick automaton over the triggers of
+/// every parser that can open a block (built from [`parsers`], so a new
+/// parser cannot be left out), plus the shapes of those without a usable
+/// literal. A line with none of them cannot be claimed by any parser while
+/// no block is open, so the dispatcher skips it for the cost of the search.
+struct Prefilter {
+    /// `None` when some parser admits every line (an empty trigger).
+    literals: Option<aho_corasick::AhoCorasick>,
+    shapes: Vec<Shape>,
+}
+
+impl Prefilter {
+    fn get() -> &'static Prefilter {
+        static PREFILTER: std::sync::OnceLock<Prefilter> = std::sync::OnceLock::new();
+        PREFILTER.get_or_init(|| Prefilter::new(&parsers()))
+    }
+
+    fn new(parsers: &[&dyn LineParser]) -> Self {
+        let openers = parsers.iter().filter(|p| !p.inside_block_only());
+        let mut literals: Vec<&str> = Vec::new();
+        let mut shapes = Vec::new();
+        let mut every_line = false;
+        for p in openers {
+            literals.extend(p.triggers());
+            every_line |= p.triggers().iter().any(|t| t.is_empty());
+            shapes.extend(p.shapes());
+        }
+        literals.sort_unstable();
+        literals.dedup();
+        let literals = (!every_line).then(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&literals)
+                .expect("parser triggers are a small literal set")
+        });
+        Prefilter { literals, shapes }
+    }
+
+    /// For each line of `lines`, whether some opening parser may claim it.
+    fn candidates(&self, lines: &Lines) -> Vec<bool> {
+        let Some(ac) = &self.literals else {
+            return vec![true; lines.len()];
+        };
+        let mut out = vec![false; lines.len()];
+        let text = lines.text.as_bytes();
+        let next_line = |i: usize| lines.bounds.get(i + 1).map_or(text.len(), |b| b.0);
+        let mut pos = 0;
+        while pos < text.len() {
+            let input = aho_corasick::Input::new(text).span(pos..text.len());
+            let Some(m) = ac.find(input) else { break };
+            let i = lines.line_at(m.start());
+            // A match that runs into the line break (never, for literals
+            // without one) still only marks its own line.
+            out[i] = true;
+            pos = next_line(i);
+        }
+        for shape in &self.shapes {
+            // One pass per distinct byte would do; shapes are few.
+            for p in memchr::memchr_iter(shape.byte, text) {
+                let i = lines.line_at(p);
+                let start = lines.bounds[i].0;
+                if !out[i] && p < lines.bounds[i].1 && (shape.before)(&text[start..p]) {
+                    out[i] = true;
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Parses one chunk into events, in input order. A chunk that is a whole
 /// HAR document (see [`crate::input`]) goes to the HAR parser.
 pub fn parse_chunk(chunk: &Chunk) -> Vec<Event> {
+    let mut events = Vec::new();
+    parse_chunk_into(chunk, &mut |e| events.push(e));
+    events
+}
+
+/// Like [`parse_chunk`], handing events to `sink` as they are complete, so
+/// a chunk of a million failing lines never holds a million events.
+pub fn parse_chunk_into(chunk: &Chunk, sink: &mut dyn FnMut(Event)) {
     if chunk.offset == 0
         && har::sniff(chunk.text.as_bytes())
         && let Some(events) = har::parse(chunk)
     {
-        return events;
+        events.into_iter().for_each(sink);
+        return;
     }
-    parse_lines(chunk)
+    parse_lines_into(chunk, true, &mut |_, _| {}, sink);
 }
 
-/// Parses a chunk line by line with every [`LineParser`].
-fn parse_lines(chunk: &Chunk) -> Vec<Event> {
-    parse_lines_with(chunk, &mut |_, _| {})
+/// Parses a chunk line by line with every [`LineParser`], telling
+/// `on_claim` which parser (by index in [`parsers`]) claimed which line;
+/// `prefilter` off only to prove, in tests, that it changes nothing.
+#[cfg(test)]
+fn parse_lines_with(
+    chunk: &Chunk,
+    prefilter: bool,
+    on_claim: &mut dyn FnMut(usize, usize),
+) -> Vec<Event> {
+    let mut events = Vec::new();
+    parse_lines_into(chunk, prefilter, on_claim, &mut |e| events.push(e));
+    events
 }
 
-/// Like [`parse_lines`], telling `on_claim` which parser (by index in
-/// [`parsers`]) claimed which line.
-fn parse_lines_with(chunk: &Chunk, on_claim: &mut dyn FnMut(usize, usize)) -> Vec<Event> {
+/// Events handed out at once, when none is still referred to by index.
+const EVENT_BATCH: usize = 64;
+
+fn parse_lines_into(
+    chunk: &Chunk,
+    prefilter: bool,
+    on_claim: &mut dyn FnMut(usize, usize),
+    sink: &mut dyn FnMut(Event),
+) {
     let lines = Lines::new(chunk);
     let mut ctx = Ctx::new();
     let parsers = parsers();
+    let candidates = prefilter.then(|| Prefilter::get().candidates(&lines));
     let mut i = 0;
     while i < lines.len() {
+        // With no block open, a blank line changes nothing and a line
+        // without an opening trigger is claimed by nobody: skip it.
+        if let Some(c) = &candidates
+            && !c[i]
+            && !ctx.block_open()
+        {
+            i += 1;
+            continue;
+        }
         let line = lines.line(i);
         work::add(line.len() + 1);
         if line.trim().is_empty() {
@@ -466,8 +612,12 @@ fn parse_lines_with(chunk: &Chunk, on_claim: &mut dyn FnMut(usize, usize)) -> Ve
                 i += 1;
             }
         }
+        // curl's request event is amended by index until its exchange ends.
+        if ctx.events.len() >= EVENT_BATCH && !ctx.curl.as_ref().is_some_and(|c| c.holds_event()) {
+            ctx.events.drain(..).for_each(&mut *sink);
+        }
     }
-    ctx.events
+    ctx.events.into_iter().for_each(sink);
 }
 
 #[cfg(test)]
@@ -534,16 +684,84 @@ mod tests {
         out
     }
 
+    /// The field corpus's inputs (tests/field/cases/*/*/input.*).
+    fn field_inputs() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/field/cases");
+        walkdir::WalkDir::new(root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| {
+                e.file_type().is_file() && e.file_name().to_string_lossy().starts_with("input.")
+            })
+            .map(|e| {
+                let bytes = std::fs::read(e.path()).unwrap();
+                (
+                    e.path().display().to_string(),
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The prefilter only skips work: the events (hence every report) are
+    /// the same with it and without it, over every fixture, rule example
+    /// and field case.
+    #[test]
+    fn prefilter_changes_no_event() {
+        let mut inputs = corpus();
+        let field = field_inputs();
+        assert!(field.len() > 100, "field corpus missing: {}", field.len());
+        inputs.extend(field);
+        let mut differ = Vec::new();
+        let mut skipped = 0;
+        for (name, text) in &inputs {
+            let c = chunk(text);
+            let with = format!("{:?}", parse_lines_with(&c, true, &mut |_, _| {}));
+            let without = format!("{:?}", parse_lines_with(&c, false, &mut |_, _| {}));
+            if with != without {
+                differ.push(name.clone());
+            }
+            let lines = Lines::new(&c);
+            skipped += Prefilter::get()
+                .candidates(&lines)
+                .iter()
+                .filter(|c| !**c)
+                .count();
+        }
+        assert!(
+            differ.is_empty(),
+            "prefilter changed events of: {differ:#?}"
+        );
+        // And it does skip lines (free text, frames, prose).
+        assert!(skipped > 1000, "prefilter skipped only {skipped} lines");
+    }
+
+    #[test]
+    fn code_shape_admits_codes_only() {
+        let code = CodeShapeProbe::get();
+        assert!(code.matches("AADSTS50076: Due to a configuration change"));
+        assert!(code.matches("error E0000011 : Invalid token"));
+        assert!(!code.matches("2026-11-24 03:00:05,123 INFO etl.loader: wrote batch 7"));
+        assert!(!code.matches("2026-11-24T03:00:05Z ok"));
+    }
+
+    struct CodeShapeProbe;
+    impl CodeShapeProbe {
+        fn get() -> Shape {
+            signal::CodeMessage.shapes()[0]
+        }
+    }
+
     #[test]
     fn no_parser_claims_a_line_without_its_triggers() {
         let parsers = parsers();
         let mut wrong = Vec::new();
-        for (name, text) in corpus() {
+        for (name, text) in corpus().into_iter().chain(field_inputs()) {
             let c = chunk(&text);
             let lines = Lines::new(&c);
-            parse_lines_with(&c, &mut |k, i| {
+            parse_lines_with(&c, false, &mut |k, i| {
                 let line = lines.line(i);
-                if !has_trigger(line, parsers[k].triggers()) {
+                if !admits(parsers[k], line) {
                     wrong.push(format!(
                         "{name}:{}: {} claimed {line:?}",
                         i + 1,

@@ -448,6 +448,17 @@ pub struct TextSignal;
 /// the words around a status.
 const TEXT_TRIGGERS: &[&str] = &[
     "err",
+    // Transport error codes a line may give alone (`code: 'ECONNREFUSED'`).
+    "ECONN",
+    "ENOTFOUND",
+    "EAI_AGAIN",
+    "ETIMEDOUT",
+    "EHOSTUNREACH",
+    "ENETUNREACH",
+    "EPROTO",
+    "EPIPE",
+    "UNABLE_TO_",
+    "CERT_",
     "fatal",
     "status",
     "HTTP",
@@ -496,6 +507,21 @@ const MAX_DETAILS: usize = 16;
 impl LineParser for TextSignal {
     fn triggers(&self) -> &'static [&'static str] {
         TEXT_TRIGGERS
+    }
+
+    /// A CLI's error line ([`cli_error_re`]): `PERMISSION_DENIED: …`,
+    /// `(Denied) …` at the start of the line.
+    fn shapes(&self) -> &'static [super::Shape] {
+        &[
+            super::Shape {
+                byte: b':',
+                before: ends_with_upper_code,
+            },
+            super::Shape {
+                byte: b'(',
+                before: |text| text.iter().all(u8::is_ascii_whitespace),
+            },
+        ]
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
@@ -623,7 +649,15 @@ pub struct CodeMessage;
 
 impl LineParser for CodeMessage {
     fn triggers(&self) -> &'static [&'static str] {
-        &[":"]
+        &[]
+    }
+
+    /// The colon after the code: too common a literal to prefilter on.
+    fn shapes(&self) -> &'static [super::Shape] {
+        &[super::Shape {
+            byte: b':',
+            before: ends_with_code,
+        }]
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
@@ -647,6 +681,69 @@ impl LineParser for CodeMessage {
         ctx.emit(EventKind::Exception, lines.span_of(line.trim_end()), fields);
         Some(1)
     }
+}
+
+/// Whether `text` ends with what [`cli_error_re`] takes for an upper-case
+/// code before its colon (`NOT_FOUND`, `ERROR`), then blanks. A superset.
+fn ends_with_upper_code(text: &[u8]) -> bool {
+    let end = text.len()
+        - text
+            .iter()
+            .rev()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+    let word: Vec<u8> = text[..end]
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
+        .copied()
+        .collect();
+    word.iter().any(u8::is_ascii_uppercase) && (word.contains(&b'_') || word.len() >= 5)
+}
+
+/// Whether `text` ends with what [`code_prefix_re`] takes for a code
+/// before its colon: upper-case letters then digits (at least two and four,
+/// or one and six), then blanks. A superset of the regex (any numeric
+/// character counts as a digit), for the prefilter.
+fn ends_with_code(text: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(text) else {
+        return true;
+    };
+    let mut rev = text.trim_end_matches([' ', '\t']).chars().rev().peekable();
+    let mut digits = 0;
+    while rev.next_if(|c| c.is_numeric()).is_some() {
+        digits += 1;
+    }
+    let mut letters = 0;
+    while rev.next_if(char::is_ascii_uppercase).is_some() {
+        letters += 1;
+    }
+    (letters >= 2 && digits >= 4) || (letters >= 1 && digits >= 6) || ends_with_grpc_name(text)
+}
+
+/// Whether `text` ends with a gRPC canonical status name (the colon after
+/// it is what [`grpc_status_re`] takes), so the shape admits those lines too.
+fn ends_with_grpc_name(text: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "CANCELLED",
+        "UNKNOWN",
+        "INVALID_ARGUMENT",
+        "DEADLINE_EXCEEDED",
+        "NOT_FOUND",
+        "ALREADY_EXISTS",
+        "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED",
+        "FAILED_PRECONDITION",
+        "ABORTED",
+        "OUT_OF_RANGE",
+        "UNIMPLEMENTED",
+        "INTERNAL",
+        "UNAVAILABLE",
+        "DATA_LOSS",
+        "UNAUTHENTICATED",
+    ];
+    let text = text.trim_end_matches([' ', '\t']);
+    NAMES.iter().any(|n| text.ends_with(n))
 }
 
 #[cfg(test)]
@@ -692,7 +789,10 @@ mod tests {
             assert_eq!(get(line, "exception.code").as_deref(), Some(code), "{line}");
         }
         // Upper-case keys of a config dump are not gRPC statuses.
-        assert_eq!(exceptions("DATABASE_URL: postgres://db.internal:5432/app"), 0);
+        assert_eq!(
+            exceptions("DATABASE_URL: postgres://db.internal:5432/app"),
+            0
+        );
         assert_eq!(exceptions("NOT_FOUND_PAGE: /404.html"), 0);
     }
 

@@ -58,7 +58,7 @@ pub struct Hit {
 }
 
 /// Hits kept per pattern: enough to show evidence, bounded for huge inputs.
-const HITS_PER_PATTERN: usize = 8;
+pub const HITS_PER_PATTERN: usize = 8;
 /// Longest line kept for rendering evidence.
 const MAX_LINE: usize = 2000;
 /// Factors shorter than this trigger on nearly every chunk: such a

@@ -1,0 +1,115 @@
+//! The parallel scan changes nothing: the JSON report (incidents, facts,
+//! diagnoses and their ranking) is the same with one thread and with
+//! several, over every fixture and field case, at the default chunk size
+//! and at a tiny one that puts many chunks in flight at once.
+
+use std::path::Path;
+
+use faultline::mask::Masker;
+use faultline::report::{ReportCtx, render_json};
+use faultline::rules::{RuleSet, load::load};
+use faultline::{ScanOptions, analyze_text_with};
+
+fn builtin() -> RuleSet {
+    let report = load(&faultline::rules::builtin_sources());
+    assert!(report.problems.is_empty());
+    RuleSet::new(report.rules, report.providers)
+}
+
+/// Every fixture (not the capture scripts) and every field case's input.
+fn inputs() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for root in ["fixtures", "tests/field/cases"] {
+        for entry in walkdir::WalkDir::new(Path::new(env!("CARGO_MANIFEST_DIR")).join(root))
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+        {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy();
+            if path.components().any(|c| c.as_os_str() == "capture")
+                || (root.starts_with("tests") && !name.starts_with("input."))
+            {
+                continue;
+            }
+            let bytes = std::fs::read(path).unwrap();
+            out.push((
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+    }
+    assert!(out.len() > 300, "corpus too small: {}", out.len());
+    out
+}
+
+fn report(rules: &RuleSet, name: &str, text: &str, threads: usize, chunk_size: usize) -> String {
+    let opts = ScanOptions {
+        threads,
+        chunk_size,
+    };
+    let analysis = analyze_text_with(name, text, rules, opts);
+    render_json(&ReportCtx::new(
+        &analysis,
+        rules,
+        Masker {
+            show_secrets: false,
+        },
+    ))
+}
+
+#[test]
+fn one_thread_and_many_give_the_same_report() {
+    let rules = builtin();
+    let mut differ = Vec::new();
+    let mut multi_chunk = 0;
+    for (name, text) in inputs() {
+        for chunk_size in [faultline::input::CHUNK_SIZE, 1 << 10] {
+            let one = report(&rules, &name, &text, 1, chunk_size);
+            let many = report(&rules, &name, &text, 4, chunk_size);
+            if one != many {
+                differ.push(format!("{name} (chunks of {chunk_size} bytes)"));
+            }
+            if text.len() > chunk_size {
+                multi_chunk += 1;
+            }
+        }
+    }
+    assert!(differ.is_empty(), "reports differ: {differ:#?}");
+    // The tiny chunk size really did split inputs across threads.
+    assert!(multi_chunk > 50, "only {multi_chunk} inputs were split");
+}
+
+/// Every line a distinct failure: the first `MAX_KEPT` are kept in full,
+/// the rest counted (memory stays flat); repeats of a kept one still fold
+/// into it, even after the cap.
+#[test]
+fn distinct_failures_past_the_cap_are_counted_not_kept() {
+    let rules = builtin();
+    let cap = faultline::incidents::MAX_KEPT;
+    let distinct = cap + 1_500;
+    let mut text = String::new();
+    for i in 0..distinct {
+        text.push_str(&format!(
+            "GET https://api.example.com/v1/items/{i} -> 500\n"
+        ));
+    }
+    for _ in 0..3 {
+        text.push_str("GET https://api.example.com/v1/items/0 -> 500\n");
+    }
+    for threads in [1, 2] {
+        let opts = ScanOptions {
+            threads,
+            chunk_size: 16 << 10,
+        };
+        let analysis = analyze_text_with("storm", &text, &rules, opts);
+        assert_eq!(analysis.incidents.len(), cap, "threads {threads}");
+        assert_eq!(analysis.not_kept.failures, distinct - cap);
+        let (headline, loc) = analysis.not_kept.example.clone().unwrap();
+        assert!(headline.contains(&format!("/items/{cap}")), "{headline}");
+        assert_eq!(loc.line, cap + 1);
+        let first = &analysis.incidents[0];
+        assert_eq!(first.repeat_count, 3, "repeats fold after the cap");
+    }
+}
