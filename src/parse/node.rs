@@ -48,11 +48,12 @@ impl LineParser for NodeError {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i).trim_end();
-        // The class starts upper-case and ends in `Error` or `Exception`:
-        // checked first, the regex compiles only for a line it may match.
+        // The class starts upper-case and ends in `Error` or `Exception`,
+        // or is an upper-case code (`INVALID_FIELD`): checked first, the
+        // regex compiles only for a line it may match.
         let t = line.strip_prefix("Uncaught ").unwrap_or(line);
         if !t.starts_with(|c: char| c.is_ascii_uppercase())
-            || !(t.contains("Error") || t.contains("Exception"))
+            || !(t.contains("Error") || t.contains("Exception") || t.contains('_'))
         {
             return None;
         }
