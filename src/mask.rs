@@ -566,9 +566,32 @@ fn is_placeholder(value: &str) -> bool {
 /// `AWS_ACCESS_KEY_ID=ASIA…` still tell a session token from a bot token
 /// and a temporary key from a long-term one.
 const TYPE_PREFIXES: &[&str] = &[
-    "xoxa-", "xoxb-", "xoxc-", "xoxd-", "xoxe-", "xoxo-", "xoxp-", "xoxr-", "xoxs-", "xapp-",
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "ya29.", "AIza", "GOCSPX-", "AKIA",
-    "ASIA", "sk_live_", "sk_test_", "rk_live_", "rk_test_", "whsec_",
+    "xoxa-",
+    "xoxb-",
+    "xoxc-",
+    "xoxd-",
+    "xoxe-",
+    "xoxo-",
+    "xoxp-",
+    "xoxr-",
+    "xoxs-",
+    "xapp-",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "ya29.",
+    "AIza",
+    "GOCSPX-",
+    "AKIA",
+    "ASIA",
+    "sk_live_",
+    "sk_test_",
+    "rk_live_",
+    "rk_test_",
+    "whsec_",
 ];
 
 /// The length of `value`'s type prefix, when what follows is long enough
@@ -580,10 +603,23 @@ fn type_prefix_len(value: &str) -> usize {
         .map_or(0, |p| p.len())
 }
 
+/// Whether `value` is Basic credentials with an empty password (`Og==` is
+/// `:`, `dXNlcjo=` is `user:`): nothing secret to hide, and an empty
+/// password is what the diagnosis reads (unexpanded placeholders).
+fn basic_without_password(value: &str) -> bool {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .is_ok_and(|d| d.last() == Some(&b':') && d.iter().filter(|&&b| b == b':').count() == 1)
+}
+
 /// Pushes `range`, or only its signature when the value is a JWT, or all
-/// but its type prefix.
+/// but its type prefix; nothing for Basic credentials without a password.
 fn push_value(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
     let value = &text[range.clone()];
+    if basic_without_password(value) {
+        return;
+    }
     if let Some(sig) = jwt_signature(value) {
         out.push(range.start + sig.start..range.start + sig.end);
     } else {
@@ -1231,6 +1267,15 @@ mod tests {
         assert_eq!(
             mask("AWS_ACCESS_KEY_ID=ASIAY34FZKBOKMUTVV7A"),
             "AWS_ACCESS_KEY_ID=ASIA********"
+        );
+        // Basic credentials with an empty password hide nothing.
+        assert_eq!(
+            mask("Authorization: Basic Og=="),
+            "Authorization: Basic Og=="
+        );
+        assert_eq!(
+            mask("Authorization: Basic dXNlcjpwdw=="),
+            "Authorization: Basic ********"
         );
         // A value that is only a prefix, or one without a known prefix, is
         // masked whole.

@@ -206,7 +206,7 @@ fn coverage() -> String {
     let o = &field.overall;
     let pct = |n: usize| 100.0 * n as f64 / o.positives.max(1) as f64;
     out.push_str(&format!(
-        "\nField corpus overall ({} real reports with a confirmed cause, tests/field/): top-1 {}/{} ({:.0}%), top-3 {}/{} ({:.0}%); {} negative cases, {} false alarms. By input shape:\n\n| Shape | Top-1 | Top-3 | Negatives (false alarms) |\n|---|---|---|---|\n",
+        "\nField corpus overall ({} cases in tests/field/: real failure reports with a confirmed cause, and clean or recovered logs as negatives): top-1 {}/{} ({:.0}%), top-3 {}/{} ({:.0}%); {} negative cases, {} false alarms. By input shape:\n\n| Shape | Top-1 | Top-3 | Negatives (false alarms) |\n|---|---|---|---|\n",
         o.positives + o.negatives,
         o.top1,
         o.positives,

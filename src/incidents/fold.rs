@@ -310,9 +310,15 @@ impl Collector {
         };
         let inc = &mut self.kept[k];
         let body_alone = !inc.facts.get("body").is_empty()
-            && ["status", "url", "method", "exception.message", "exception.type"]
-                .iter()
-                .all(|name| inc.facts.get(name).is_empty());
+            && [
+                "status",
+                "url",
+                "method",
+                "exception.message",
+                "exception.type",
+            ]
+            .iter()
+            .all(|name| inc.facts.get(name).is_empty());
         if body_alone
             && inc.recovered.is_none()
             && inc.source == s.loc.source
