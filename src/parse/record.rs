@@ -292,7 +292,7 @@ mod tests {
             .flat_map(|e| e.fields.iter())
             .filter(|f| f.name == "exception.cause.message")
             .map(|f| (f.value.to_string(), &t[f.span.start..f.span.end]))
-            .last()
+            .next_back()
             .unwrap();
         assert_eq!(
             detail,
