@@ -33,4 +33,7 @@ export MATURIN_PEP517_ARGS="--profile $profile"
 "${pip[@]}" install --no-build-isolation "$here"
 
 cd "$here"
-exec "$venv/bin/python" -m pytest -q -p no:cacheprovider tests "$@"
+# The pytest script, not `python -m pytest`: the latter puts the current
+# directory first on sys.path, and python/faultline (the sources, without
+# the compiled extension) would shadow the installed wheel.
+exec "$venv/bin/pytest" -q -p no:cacheprovider tests "$@"

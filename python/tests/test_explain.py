@@ -5,6 +5,7 @@ import asyncio
 import base64
 import json
 import subprocess
+import tempfile
 import sys
 import urllib.error
 import urllib.request
@@ -187,7 +188,15 @@ def test_explain_imports_no_client_library():
         "loaded = [m for m in ('requests', 'httpx', 'aiohttp', 'PureCloudPlatformClientV2') if m in sys.modules]\n"
         "print(loaded)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # From a directory without the package sources: `-c` puts the current
+    # directory first on sys.path.
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tempfile.gettempdir(),
+    )
     assert out.stdout.strip() == "[]"
 
 

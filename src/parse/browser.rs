@@ -197,11 +197,7 @@ mod tests {
     use super::super::tests::chunk;
     use super::super::{EventKind, parse_chunk};
 
-    fn get(text: &str, name: &str) -> Option<String> {
-        parse_chunk(&chunk(text))
-            .iter()
-            .find_map(|e| e.field(name).map(|f| f.value.to_string()))
-    }
+    use super::super::tests::field_value as get;
 
     #[test]
     fn devtools_lines() {

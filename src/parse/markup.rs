@@ -401,11 +401,7 @@ mod tests {
     use super::super::{EventKind, parse_chunk};
     use super::*;
 
-    fn get(text: &str, name: &str) -> Option<String> {
-        parse_chunk(&chunk(text))
-            .iter()
-            .find_map(|e| e.field(name).map(|f| f.value.to_string()))
-    }
+    use super::super::tests::field_value as get;
 
     #[test]
     fn nginx_502_page() {

@@ -633,6 +633,13 @@ mod tests {
         }
     }
 
+    /// The first value of field `name` in the events of `text`.
+    pub fn field_value(text: &str, name: &str) -> Option<String> {
+        parse_chunk(&chunk(text))
+            .iter()
+            .find_map(|e| e.field(name).map(|f| f.value.to_string()))
+    }
+
     fn kinds(text: &str) -> Vec<EventKind> {
         parse_chunk(&chunk(text)).iter().map(|e| e.kind).collect()
     }
