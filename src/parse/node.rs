@@ -42,8 +42,17 @@ fn is_node_frame(line: &str) -> bool {
 
 impl LineParser for NodeError {
     fn triggers(&self) -> &'static [&'static str] {
-        // `_`: an error whose name is an upper-case code (see `header_re`).
-        &["Error", "Exception", "_"]
+        &["Error", "Exception"]
+    }
+
+    /// An error named after an upper-case code (`INVALID_FIELD: …`, see
+    /// `header_re`) has no literal of its own: `_` would admit most log
+    /// lines, so the prefilter looks for a code before a colon instead.
+    fn shapes(&self) -> &'static [super::Shape] {
+        &[super::Shape {
+            byte: b':',
+            before: super::signal::ends_with_upper_code,
+        }]
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {

@@ -685,7 +685,7 @@ impl LineParser for CodeMessage {
 
 /// Whether `text` ends with what [`cli_error_re`] takes for an upper-case
 /// code before its colon (`NOT_FOUND`, `ERROR`), then blanks. A superset.
-fn ends_with_upper_code(text: &[u8]) -> bool {
+pub(super) fn ends_with_upper_code(text: &[u8]) -> bool {
     let end = text.len()
         - text
             .iter()
