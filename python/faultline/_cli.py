@@ -9,11 +9,11 @@ from . import _native
 
 
 def main() -> None:
-    # The CLI runs inside the interpreter: Ctrl-C and a closed pipe should end
-    # it as they end the standalone binary, not wait for Python's handlers.
+    # The CLI runs inside the interpreter: Ctrl-C should end it as it ends
+    # the standalone binary, not wait for Python's KeyboardInterrupt. SIGPIPE
+    # stays ignored (Python's default, and Rust's): the CLI then sees EPIPE
+    # and ends quietly with its own exit status, as the binary does.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    if hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     sys.stdout.flush()
     sys.exit(_native.run(["faultline", *sys.argv[1:]]))
 
