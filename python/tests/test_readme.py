@@ -13,6 +13,7 @@ import pytest
 
 import faultline
 from conftest import CLIENT_ID, CLIENT_SECRET, basic
+from stub import SEED_BODY
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 RECIPES = os.path.join(ROOT, "python", "recipes")
@@ -44,13 +45,22 @@ def test_saved_log_snippet():
 
 def test_live_exception_snippet(stub):
     code = snippet("live-exception")
-    # The comment after print(report.top.title) is what the README promises.
+    # The comments after the prints are what the README promises.
     promised = re.search(r"print\(report\.top\.title\)\s*#\s*(.+)", code).group(1).strip()
     code = code.replace("https://api.mypurecloud.com", "http://api.mypurecloud.com")
     out = run(code, cwd=ROOT, env={"http_proxy": stub.proxy, "GENESYS_CLIENT_ID": CLIENT_ID,
                                    "GENESYS_CLIENT_SECRET": CLIENT_SECRET})
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[0] == promised
+    logged, headline, title, fix = out.stdout.splitlines()[:4]
+    # The seed case: what requests' message says, and what only the response
+    # body (the stub's, as reported in the seed thread) says.
+    assert logged == "403 Client Error: Forbidden for url: http://api.mypurecloud.com/oauth/token"
+    assert SEED_BODY["error"] not in logged
+    assert headline == "POST http://api.mypurecloud.com/oauth/token → 403 " + SEED_BODY["error"]
+    assert title == promised
+    assert "login.mypurecloud.com/oauth/token" in fix
+    report = out.stdout.split(fix, 1)[1]
+    assert "genesys.token-request-on-api-host" in report and SEED_BODY["error"] in report
     for s in (CLIENT_SECRET, basic()):
         assert s not in out.stdout and s not in out.stderr
 
