@@ -4,6 +4,7 @@ the command line's, file by file."""
 
 import glob
 import os
+import re
 import shutil
 import sys
 from collections import Counter
@@ -12,6 +13,7 @@ import pytest
 
 import faultline
 
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir))
 RECIPES = os.path.join(os.path.dirname(__file__), os.pardir, "recipes")
 sys.path.insert(0, os.path.abspath(RECIPES))
 
@@ -102,8 +104,14 @@ def test_spark_recipe_in_local_mode(corpus):
         df = spark_faultline.diagnose(spark, [os.path.join(out, "*", "*.log")])
         rows = [r.asDict() for r in df.collect()]
         by_rule = {r["rule"]: r["count"] for r in df.groupBy("rule").count().collect()}
+        # The README's one-line Spark example, as written there.
+        readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+        example = re.search(r"Spark: `(sc\.binaryFiles\(.*?\))`\.", readme, re.S).group(1)
+        example = example.replace('"logs/*/*.log"', repr(os.path.join(out, "*", "*.log")))
+        inline = eval(example, {"sc": spark.sparkContext, "faultline": faultline}).collect()
     finally:
         spark.stop()
     assert Counter(key(r) for r in rows) == expected
+    assert Counter(key(r) for r in inline) == expected
     assert sum(by_rule.values()) == sum(expected.values())
     assert all(r["day"].startswith("2026-11-") for r in rows)
