@@ -38,8 +38,9 @@ profile="${FAULTLINE_PY_PROFILE:-dev}"
 [ "$profile" = release ] || export MATURIN_PEP517_ARGS="--profile $profile"
 "${pip[@]}" install "$here"
 
-cd "$here"
-# The pytest script, not `python -m pytest`: the latter puts the current
-# directory first on sys.path, and python/faultline (the sources, without
-# the compiled extension) would shadow the installed wheel.
-exec "$venv/bin/pytest" -q -p no:cacheprovider tests "$@"
+# From a directory without the sources, and with the pytest script, not
+# `python -m pytest`: python/faultline (the sources, without the compiled
+# extension) must not shadow the installed wheel, here or in the worker
+# processes Spark starts in this directory with it on their sys.path.
+cd "$venv"
+exec "$venv/bin/pytest" -q -p no:cacheprovider "$here/tests" "$@"

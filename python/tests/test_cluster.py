@@ -89,10 +89,13 @@ def test_dask_recipe_on_a_local_distributed_cluster(corpus):
     assert all(day and day.startswith("2026-11-") for (_, day, _) in counts)
 
 
-def test_spark_recipe_in_local_mode(corpus):
+def test_spark_recipe_in_local_mode(corpus, monkeypatch):
     pytest.importorskip("pyspark")
     if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
         pytest.skip("PySpark needs Java; none on PATH")
+    # Spark's Python workers run `python3` from PATH unless told: this one,
+    # where the wheel is installed.
+    monkeypatch.setenv("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
     import spark_faultline
