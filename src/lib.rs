@@ -124,33 +124,124 @@ pub fn analyze_text_with(name: &str, text: &str, rules: &RuleSet, opts: ScanOpti
 const CHUNK_FULL_BYTES: usize = 2 << 20;
 const CHUNK_MAX_LIGHT: usize = 8_192;
 
+/// Lines (and at most bytes) of the text before a chunk that its scan may
+/// look back at: a timestamp or token logged just before an incident.
+const CONTEXT_LINES: usize = 64;
+const CONTEXT_BYTES: usize = 16 << 10;
+
+/// The longest tail a seam carries into the next chunk's scan. Past it (a
+/// region with no restart point, such as one unbroken exchange of many
+/// megabytes) the tail is finished on its own: memory stays bounded, and
+/// only that seam is not stitched.
+const MAX_CARRY: usize = 8 << 20;
+
 /// One finished exchange of a chunk, as it is handed over.
 enum Item {
     Full(incidents::Finished),
     Light(incidents::Light),
+    /// Failures past the chunk's budgets, only counted.
+    Counted(incidents::NotKept),
 }
 
-/// What scanning one chunk gives: its finished exchanges, in input order,
-/// its input-wide pattern hits, and failures only counted.
-struct ChunkResult {
+/// A place where a scan could have begun afresh and given the same
+/// exchanges from there on: parsing starts a line with nothing open, and
+/// the builder holds at most one draft, of events from that line on.
+#[derive(Debug, Clone, Copy)]
+struct Restart {
+    /// Absolute offset of the line.
+    at: usize,
+    /// How many items the scan had handed out when it got there: those
+    /// are final, the rest depend only on the text from `at` on.
+    items: usize,
+}
+
+/// What scanning a text gives: its finished exchanges, in input order,
+/// and its restart points, in order.
+struct Scanned {
     items: Vec<Item>,
-    hits: InputHits,
-    counted: incidents::NotKept,
+    restarts: Vec<Restart>,
+    /// The restart (in `restarts`) at which the scan stopped, having met a
+    /// place it was told to stop at.
+    stopped: bool,
 }
 
-fn scan_chunk(chunk: &Chunk, rules: &RuleSet) -> ChunkResult {
+/// A text to scan: a chunk whose first `from` bytes are only context.
+struct Piece {
+    chunk: Chunk,
+    from: usize,
+}
+
+impl Piece {
+    fn line_of_from(&self) -> usize {
+        memchr::memchr_iter(b'\n', &self.chunk.text.as_bytes()[..self.from]).count()
+    }
+
+    /// The text from `at` (absolute) on, with the context before it.
+    fn tail(&self, at: usize) -> Piece {
+        let rel = at - self.chunk.offset;
+        let start = context_start(&self.chunk.text, rel);
+        let skipped = &self.chunk.text[..start];
+        Piece {
+            chunk: Chunk {
+                source: self.chunk.source,
+                offset: self.chunk.offset + start,
+                first_line: self.chunk.first_line
+                    + memchr::memchr_iter(b'\n', skipped.as_bytes()).count(),
+                text: self.chunk.text[start..].to_string(),
+            },
+            from: rel - start,
+        }
+    }
+
+    /// This piece followed by the next chunk of the same source.
+    fn joined(mut self, next: &str) -> Piece {
+        self.chunk.text.push_str(next);
+        self
+    }
+}
+
+/// Where the context before relative offset `rel` (a line start) begins.
+fn context_start(text: &str, rel: usize) -> usize {
+    let bytes = &text.as_bytes()[..rel];
+    let floor = rel.saturating_sub(CONTEXT_BYTES);
+    let mut start = rel;
+    for _ in 0..CONTEXT_LINES {
+        match memchr::memrchr(b'\n', &bytes[..start.saturating_sub(1)]) {
+            Some(p) if p + 1 >= floor => start = p + 1,
+            _ => {
+                if start > 0 && floor == 0 {
+                    start = 0;
+                }
+                break;
+            }
+        }
+    }
+    // Keep a char boundary (a line start always is one).
+    start
+}
+
+/// Scans `piece` from its `from` on. Unless `finish`, exchanges still open
+/// at its end are not handed out (the next chunk's scan takes them up from
+/// the last restart). With `stop_at` (sorted offsets), the scan stops at
+/// the first restart it finds at one of them.
+fn scan_piece(piece: &Piece, rules: &RuleSet, finish: bool, stop_at: &[usize]) -> Scanned {
+    let chunk = &piece.chunk;
     let index = LineIndex::new(chunk);
     let mut items = Vec::new();
-    let mut counted = incidents::NotKept::default();
+    let mut restarts: Vec<Restart> = Vec::new();
     let (mut full_bytes, mut lights) = (0usize, 0usize);
     let mut take = |f: incidents::Finished, items: &mut Vec<Item>| match f {
         incidents::Finished::Failure(inc) if full_bytes >= CHUNK_FULL_BYTES => {
             if lights < CHUNK_MAX_LIGHT {
                 lights += 1;
                 items.push(Item::Light(incidents::Light::of(&inc)));
+            } else if let Some(Item::Counted(c)) = items.last_mut() {
+                c.failures += 1 + inc.repeat_count;
             } else {
-                counted.failures += 1 + inc.repeat_count;
-                counted.example.get_or_insert((inc.headline(), inc.loc));
+                items.push(Item::Counted(incidents::NotKept {
+                    failures: 1 + inc.repeat_count,
+                    example: Some((inc.headline(), inc.loc)),
+                }));
             }
         }
         incidents::Finished::Failure(inc) => {
@@ -161,37 +252,109 @@ fn scan_chunk(chunk: &Chunk, rules: &RuleSet) -> ChunkResult {
     };
     let mut builder = incidents::Builder::new(chunk, &index, &rules.providers);
     let mut out = Vec::new();
-    parse::parse_chunk_into(chunk, &mut |event| {
-        builder.push(event, &mut out);
+    // The line last marked fresh, while its restart is undecided.
+    let mut fresh: Option<usize> = None;
+    let mut stopped = false;
+    let record = |at: usize, items: &mut Vec<Item>, restarts: &mut Vec<Restart>| {
+        restarts.push(Restart {
+            at,
+            items: items.len(),
+        });
+        // A run of counted failures never spans a restart, so a scan can
+        // be cut at one by item count.
+        if let Some(Item::Counted(_)) = items.last() {
+            items.push(Item::Counted(incidents::NotKept::default()));
+        }
+        stop_at.binary_search(&at).is_ok()
+    };
+    let from_line = piece.line_of_from();
+    let mut run = |p: parse::Parsed| -> bool {
+        match p {
+            parse::Parsed::Fresh(at) => {
+                fresh = None;
+                if builder.settled_since(at) {
+                    return record(at, &mut items, &mut restarts);
+                }
+                fresh = Some(at);
+            }
+            parse::Parsed::Event(event) => {
+                builder.push(event, &mut out);
+                for f in out.drain(..) {
+                    take(f, &mut items);
+                }
+                if let Some(at) = fresh
+                    && builder.settled_since(at)
+                {
+                    fresh = None;
+                    return record(at, &mut items, &mut restarts);
+                }
+            }
+        }
+        false
+    };
+    parse::parse_chunk_from(chunk, from_line, &mut |p| {
+        if !stopped && run(p) {
+            stopped = true;
+        }
+    });
+    drop(run);
+    if finish && !stopped {
+        builder.finish(&mut out);
         for f in out.drain(..) {
             take(f, &mut items);
         }
-    });
-    builder.finish(&mut out);
-    for f in out.drain(..) {
-        take(f, &mut items);
     }
+    Scanned {
+        items,
+        restarts,
+        stopped,
+    }
+}
+
+/// Input-wide pattern hits of one chunk.
+fn scan_hits(chunk: &Chunk, rules: &RuleSet) -> InputHits {
+    let index = LineIndex::new(chunk);
     let mut hits = InputHits::default();
     rules.scanner().scan(chunk, &index, &mut hits);
-    ChunkResult {
-        items,
-        hits,
-        counted,
-    }
+    hits
+}
+
+/// One chunk scanned on its own, in parallel with others: its exchanges
+/// hold from its first restart on whenever the scan of the text before it
+/// reaches that restart in the same state.
+struct ChunkResult {
+    /// The chunk with the context before it.
+    piece: Piece,
+    scanned: Scanned,
+    hits: InputHits,
 }
 
 /// Streaming state of a run: chunks go in, a batch at a time; incidents and
 /// input hits build up in input order.
+///
+/// Seams: each chunk is scanned on its own (in parallel), keeping back the
+/// exchanges still open at its end; its tail, from its last restart point,
+/// is carried into the next chunk, whose text is scanned again from there
+/// until that scan meets one of the restart points the chunk's own scan
+/// found: from that point on both scans are in the same state, so the rest
+/// of the chunk's own scan holds. An exchange split across chunks is thus
+/// read as if the chunks were one, at the cost of re-reading the text from
+/// the last restart to the first one after the seam (a few lines in most
+/// logs).
 struct Scan<'r> {
     rules: &'r RuleSet,
     /// Worker threads asked for (0: one per core); the pool is made when a
     /// batch first has more than one chunk, so a paste starts no thread.
     threads: usize,
     pool: Option<rayon::ThreadPool>,
-    /// Chunks waiting to be scanned: one per worker, so memory stays
-    /// bounded whatever the input size.
-    batch: Vec<Chunk>,
+    /// Chunks waiting to be scanned (with the context before each): one per
+    /// worker, so memory stays bounded whatever the input size.
+    batch: Vec<(Option<Chunk>, Chunk)>,
     batch_max: usize,
+    /// The last lines of the chunk pushed last: the next chunk's context.
+    context: Option<Chunk>,
+    /// The text from the last restart point of what was scanned so far.
+    carry: Option<Piece>,
     hits: InputHits,
     incidents: incidents::Collector,
 }
@@ -208,13 +371,27 @@ impl<'r> Scan<'r> {
             pool: None,
             batch: Vec::new(),
             batch_max: workers,
+            context: None,
+            carry: None,
             hits: InputHits::default(),
             incidents: incidents::Collector::default(),
         }
     }
 
     fn push(&mut self, chunk: Chunk) {
-        self.batch.push(chunk);
+        let context = self
+            .context
+            .take()
+            .filter(|c| c.source == chunk.source && c.offset + c.text.len() == chunk.offset);
+        let start = context_start(&chunk.text, chunk.text.len());
+        let skipped = &chunk.text[..start];
+        self.context = Some(Chunk {
+            source: chunk.source,
+            offset: chunk.offset + start,
+            first_line: chunk.first_line + memchr::memchr_iter(b'\n', skipped.as_bytes()).count(),
+            text: chunk.text[start..].to_string(),
+        });
+        self.batch.push((context, chunk));
         if self.batch.len() >= self.batch_max {
             self.flush();
         }
@@ -230,28 +407,137 @@ impl<'r> Scan<'r> {
                 .build()
                 .ok();
         }
+        let work = |(context, own): (Option<Chunk>, Chunk)| {
+            let hits = scan_hits(&own, rules);
+            let piece = match context {
+                Some(mut c) => {
+                    let from = c.text.len();
+                    c.text.push_str(&own.text);
+                    Piece { chunk: c, from }
+                }
+                None => Piece {
+                    chunk: own,
+                    from: 0,
+                },
+            };
+            let scanned = scan_piece(&piece, rules, false, &[]);
+            ChunkResult {
+                piece,
+                scanned,
+                hits,
+            }
+        };
         let results: Vec<ChunkResult> = match &self.pool {
             Some(pool) if batch.len() > 1 => {
                 use rayon::prelude::*;
-                pool.install(|| batch.par_iter().map(|c| scan_chunk(c, rules)).collect())
+                pool.install(|| batch.into_par_iter().map(work).collect())
             }
-            _ => batch.iter().map(|c| scan_chunk(c, rules)).collect(),
+            _ => batch.into_iter().map(work).collect(),
         };
-        drop(batch);
         for r in results {
-            for item in r.items {
-                match item {
-                    Item::Full(f) => self.incidents.push(f),
-                    Item::Light(l) => self.incidents.push_light(l),
+            merge_hits(&mut self.hits, r.hits);
+            self.stitch(r.piece, r.scanned);
+        }
+    }
+
+    /// Takes in one chunk's own scan, in input order, stitched to the
+    /// carried tail of the chunk before it.
+    fn stitch(&mut self, piece: Piece, own: Scanned) {
+        let own_start = piece.chunk.offset + piece.from;
+        let carry = self.carry.take();
+        let carry = match carry {
+            Some(c)
+                if c.chunk.source == piece.chunk.source
+                    && c.chunk.offset + c.chunk.text.len() == own_start =>
+            {
+                Some(c)
+            }
+            Some(c) => {
+                self.finish_carry(c);
+                None
+            }
+            None => None,
+        };
+        let next = match carry {
+            None => {
+                let mut items = own.items;
+                match own.restarts.last() {
+                    Some(last) => {
+                        items.truncate(last.items);
+                        self.take(items);
+                        piece.tail(last.at)
+                    }
+                    None => piece,
                 }
             }
-            self.incidents.count(r.counted);
-            merge_hits(&mut self.hits, r.hits);
+            Some(carry) => {
+                let joined = carry.joined(&piece.chunk.text[piece.from..]);
+                let stops: Vec<usize> = own.restarts.iter().map(|r| r.at).collect();
+                let again = scan_piece(&joined, self.rules, false, &stops);
+                let met = again.stopped.then(|| again.restarts.last()).flatten();
+                match (met, again.restarts.last()) {
+                    (Some(met), _) => {
+                        let mut head = again.items;
+                        head.truncate(met.items);
+                        self.take(head);
+                        let k = own
+                            .restarts
+                            .iter()
+                            .position(|r| r.at == met.at)
+                            .unwrap_or(0);
+                        let last = own.restarts.last().map_or(0, |r| r.items);
+                        let mut items = own.items;
+                        items.truncate(last);
+                        let from_met = items.split_off(own.restarts[k].items.min(last));
+                        self.take(from_met);
+                        match own.restarts.last() {
+                            Some(r) => piece.tail(r.at),
+                            None => piece,
+                        }
+                    }
+                    (None, Some(last)) => {
+                        let mut items = again.items;
+                        items.truncate(last.items);
+                        self.take(items);
+                        joined.tail(last.at)
+                    }
+                    (None, None) => joined,
+                }
+            }
+        };
+        if next.chunk.text.len() - next.from > MAX_CARRY {
+            self.finish_carry(next);
+        } else {
+            self.carry = Some(next);
+        }
+    }
+
+    /// Scans a carried tail to its end: its source is over (or it is too
+    /// long to carry further).
+    fn finish_carry(&mut self, carry: Piece) {
+        let scanned = scan_piece(&carry, self.rules, true, &[]);
+        self.take(scanned.items);
+    }
+
+    fn take(&mut self, items: Vec<Item>) {
+        for item in items {
+            match item {
+                Item::Full(f) => self.incidents.push(f),
+                Item::Light(l) => self.incidents.push_light(l),
+                Item::Counted(c) => {
+                    if c.failures > 0 {
+                        self.incidents.count(c)
+                    }
+                }
+            }
         }
     }
 
     fn finish(mut self) -> Analysis {
         self.flush();
+        if let Some(c) = self.carry.take() {
+            self.finish_carry(c);
+        }
         let rules = self.rules;
         let not_kept = self.incidents.not_kept().clone();
         let incidents = self.incidents.finish();

@@ -113,3 +113,34 @@ fn distinct_failures_past_the_cap_are_counted_not_kept() {
         assert_eq!(first.repeat_count, 3, "repeats fold after the cap");
     }
 }
+
+/// Seams are stitched: an exchange split across chunks (request in one,
+/// status, headers, body or the end of its traceback in the next) is read
+/// as if the chunks were one. Every input, cut into chunks of one line, of
+/// a few lines and of 4 KiB, gives the report of one chunk, with one thread
+/// and with several.
+#[test]
+fn chunk_seams_change_nothing() {
+    let rules = builtin();
+    let mut differ = Vec::new();
+    for (name, text) in inputs() {
+        let whole = report(&rules, &name, &text, 1, usize::MAX >> 1);
+        for chunk_size in [1, 300, 4 << 10] {
+            if text.len() <= chunk_size {
+                continue;
+            }
+            for threads in [1, 3] {
+                if report(&rules, &name, &text, threads, chunk_size) != whole {
+                    differ.push(format!(
+                        "{name} (chunks of {chunk_size} bytes, {threads} threads)"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} reports differ: {differ:#?}",
+        differ.len()
+    );
+}

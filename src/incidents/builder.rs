@@ -523,6 +523,20 @@ impl<'c> Builder<'c> {
         self.hand_out(out);
     }
 
+    /// Whether the builder holds nothing but one draft of events from
+    /// `since` on: the state a builder that began at `since` would be in,
+    /// so a scan may restart there and give the same exchanges.
+    pub fn settled_since(&self, since: usize) -> bool {
+        self.pending.is_none()
+            && self.done.is_empty()
+            && self.last_failure.is_none()
+            && self.open.len() <= 1
+            && self
+                .open
+                .iter()
+                .all(|d| d.events.iter().all(|e| e.span.start >= since))
+    }
+
     /// Steps taken so far (see the field).
     pub fn work(&self) -> u64 {
         self.work

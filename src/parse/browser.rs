@@ -160,6 +160,7 @@ impl LineParser for BrowserConsole {
                             text: lines.text,
                             base: lines.base,
                             bounds: vec![sub_bounds(lines, msg)],
+                            saw_end: Default::default(),
                         },
                         0,
                     )

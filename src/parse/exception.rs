@@ -422,7 +422,7 @@ fn sdk_details(lines: &Lines, mut i: usize, fields: &mut Vec<Field>) -> usize {
             }
         } else if let Some(rest) = line.strip_prefix("HTTP response body: ") {
             let offset = rest.as_ptr() as usize - lines.text.as_ptr() as usize;
-            let text = &lines.text[offset..];
+            let text = lines.rest_at(offset);
             match parse_value(text) {
                 Some(node) if matches!(node.json, Json::Object(_) | Json::Array(_)) => {
                     flatten(lines, "body", &node, fields);

@@ -665,6 +665,7 @@ pub fn detached_body_fields(text: &str, span: Span) -> Vec<Field> {
                 text: trimmed,
                 base: 0,
                 bounds: vec![(0, trimmed.len())],
+                saw_end: Default::default(),
             };
             let mut fields = Vec::new();
             flatten(&tmp, "body", &node, &mut fields);
@@ -843,6 +844,7 @@ pub fn mapped_body_fields(
         text: &mapped.text,
         base: 0,
         bounds: vec![(0, mapped.text.len())],
+        saw_end: Default::default(),
     };
     let mut fields = Vec::new();
     flatten(&tmp, "body", &node, &mut fields);

@@ -144,6 +144,9 @@ pub struct Lines<'a> {
     pub base: usize,
     /// (start, end) of each line relative to `text`, without the line break.
     pub bounds: Vec<(usize, usize)>,
+    /// Set once a parser may have read up to the end of the text: what it
+    /// decided may change with more text after it (a chunk's seam).
+    pub saw_end: std::cell::Cell<bool>,
 }
 
 impl<'a> Lines<'a> {
@@ -167,6 +170,7 @@ impl<'a> Lines<'a> {
             text,
             base: chunk.offset,
             bounds,
+            saw_end: std::cell::Cell::new(false),
         }
     }
 
@@ -179,6 +183,9 @@ impl<'a> Lines<'a> {
     }
 
     pub fn line(&self, i: usize) -> &'a str {
+        if i + 1 >= self.bounds.len() {
+            self.saw_end.set(true);
+        }
         let (s, e) = self.bounds[i];
         &self.text[s..e]
     }
@@ -199,7 +206,20 @@ impl<'a> Lines<'a> {
 
     /// Text from the start of line `i` to the end of the chunk.
     pub fn rest_from(&self, i: usize) -> &'a str {
+        // A value read from here stops at its end or at the body cap.
+        if self.text.len() - self.bounds[i].0 <= 2 * json::MAX_BODY {
+            self.saw_end.set(true);
+        }
         &self.text[self.bounds[i].0..]
+    }
+
+    /// Text from relative byte `rel` to the end of the chunk, for a value
+    /// that may run over many lines (same caution as [`Lines::rest_from`]).
+    pub fn rest_at(&self, rel: usize) -> &'a str {
+        if self.text.len() - rel <= 2 * json::MAX_BODY {
+            self.saw_end.set(true);
+        }
+        &self.text[rel..]
     }
 
     /// Index of the line containing relative byte `pos`.
@@ -289,6 +309,15 @@ impl Ctx {
     /// Whether a block is open whose lines only a block parser (see
     /// [`LineParser::inside_block_only`]) may claim, or whose end (a
     /// blank line, a non-header) changes this state.
+    /// Nothing read so far can shape how the next line is read: the state
+    /// a parse that starts at the next line begins in.
+    fn is_fresh(&self) -> bool {
+        !self.block_open()
+            && self.exchange.is_none()
+            && self.body_group.is_none()
+            && self.curl.is_none()
+    }
+
     fn block_open(&self) -> bool {
         self.open_message.is_some() || self.request_body_next
     }
@@ -548,7 +577,38 @@ pub fn parse_chunk_into(chunk: &Chunk, sink: &mut dyn FnMut(Event)) {
         events.into_iter().for_each(sink);
         return;
     }
-    parse_lines_into(chunk, true, &mut |_, _| {}, sink);
+    parse_lines_into(chunk, 0, true, &mut |_, _| {}, &mut |p| {
+        if let Parsed::Event(e) = p {
+            sink(e)
+        }
+    });
+}
+
+/// What [`parse_chunk_from`] hands out: events, and marks before a line
+/// that a parser starts reading with nothing open (no header block, body,
+/// or multi-line exchange pending), so parsing could restart there afresh.
+#[derive(Debug)]
+pub enum Parsed {
+    Event(Event),
+    /// Absolute offset of the start of such a line; every event before it
+    /// has been handed out.
+    Fresh(usize),
+}
+
+/// Parses a chunk from its line `first` on (the lines before it are only
+/// context a parser may look back at), marking where parsing could restart
+/// afresh: what lets a scan that begins at such a mark give exactly the
+/// events of one that began earlier (stitching chunks at their seams).
+pub fn parse_chunk_from(chunk: &Chunk, first: usize, sink: &mut dyn FnMut(Parsed)) {
+    if chunk.offset == 0
+        && first == 0
+        && har::sniff(chunk.text.as_bytes())
+        && let Some(events) = har::parse(chunk)
+    {
+        events.into_iter().for_each(|e| sink(Parsed::Event(e)));
+        return;
+    }
+    parse_lines_into(chunk, first, true, &mut |_, _| {}, sink);
 }
 
 /// Parses a chunk line by line with every [`LineParser`], telling
@@ -561,7 +621,11 @@ fn parse_lines_with(
     on_claim: &mut dyn FnMut(usize, usize),
 ) -> Vec<Event> {
     let mut events = Vec::new();
-    parse_lines_into(chunk, prefilter, on_claim, &mut |e| events.push(e));
+    parse_lines_into(chunk, 0, prefilter, on_claim, &mut |p| {
+        if let Parsed::Event(e) = p {
+            events.push(e)
+        }
+    });
     events
 }
 
@@ -570,15 +634,16 @@ const EVENT_BATCH: usize = 64;
 
 fn parse_lines_into(
     chunk: &Chunk,
+    first: usize,
     prefilter: bool,
     on_claim: &mut dyn FnMut(usize, usize),
-    sink: &mut dyn FnMut(Event),
+    sink: &mut dyn FnMut(Parsed),
 ) {
     let lines = Lines::new(chunk);
     let mut ctx = Ctx::new();
     let parsers = parsers();
     let candidates = prefilter.then(|| Prefilter::get().candidates(&lines));
-    let mut i = 0;
+    let mut i = first;
     while i < lines.len() {
         // With no block open, a blank line changes nothing and a line
         // without an opening trigger is claimed by nobody: skip it.
@@ -597,6 +662,10 @@ fn parse_lines_into(
             i += 1;
             continue;
         }
+        if ctx.is_fresh() && !lines.saw_end.get() {
+            ctx.events.drain(..).for_each(|e| sink(Parsed::Event(e)));
+            sink(Parsed::Fresh(lines.base + lines.bounds[i].0));
+        }
         let consumed = parsers
             .iter()
             .enumerate()
@@ -614,10 +683,10 @@ fn parse_lines_into(
         }
         // curl's request event is amended by index until its exchange ends.
         if ctx.events.len() >= EVENT_BATCH && !ctx.curl.as_ref().is_some_and(|c| c.holds_event()) {
-            ctx.events.drain(..).for_each(&mut *sink);
+            ctx.events.drain(..).for_each(|e| sink(Parsed::Event(e)));
         }
     }
-    ctx.events.into_iter().for_each(sink);
+    ctx.events.into_iter().for_each(|e| sink(Parsed::Event(e)));
 }
 
 #[cfg(test)]

@@ -432,6 +432,7 @@ pub fn scan_mapped(mapped: &super::mapped::Mapped, whole: crate::input::Span) ->
         text: &mapped.text,
         base: 0,
         bounds: vec![(0, mapped.text.len())],
+        saw_end: Default::default(),
     };
     mapped.remap(scan(&tmp, &mapped.text), whole)
 }
@@ -621,6 +622,7 @@ pub fn remainder(ctx: &mut Ctx, lines: &Lines, i: usize, from: usize) -> bool {
         text: lines.text,
         base: lines.base,
         bounds: vec![(start + from, end)],
+        saw_end: Default::default(),
     };
     if sub.line(0).trim().is_empty() {
         return false;
