@@ -263,12 +263,48 @@ class Bench:
         self.record("d directory", res, self.a.runs_big, n)
         self.ratio(f"directory ({tag}): faultline / rg", res, cmds[0][0], cmds[1][0], "≤ 3× (rg uses every core)")
 
+    def storm(self, lines=1_000_000):
+        """A retry storm: one failure line, a million times (issue 12)."""
+        path = os.path.join(self.dir, f"storm-{lines}.log")
+        if not os.path.exists(path):
+            line = b"requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://api.example.com/v2/users/me\n"
+            with open(path + ".partial", "wb") as f:
+                for _ in range(lines // 1000):
+                    f.write(line * 1000)
+            with open(path + ".stats", "w") as f:
+                f.write(f"{lines} failures (one, repeated)\n")
+            os.rename(path + ".partial", path)
+        return path
+
+    def big_body(self, size=48_000_000):
+        """One error response whose JSON body is `size` bytes (issue 12: a
+        body past the cap is parsed up to it, not skipped)."""
+        path = os.path.join(self.dir, f"body-{size}.log")
+        if not os.path.exists(path):
+            item = b'{"resource": "/api/v2/users/00000000-0000-0000-0000-000000000000", "permission": "directory:user:view"},'
+            with open(path + ".partial", "wb") as f:
+                f.write(b"POST https://api.example.com/api/v2/analytics/query\nHTTP/1.1 403 Forbidden\n"
+                        b"Content-Type: application/json\n\n")
+                f.write(b'{"message": "You are missing the following permission(s)", "code": "missing.permissions", '
+                        b'"status": 403, "details": [')
+                for _ in range(size // len(item)):
+                    f.write(item)
+                f.write(b'{"resource": "end"}]}\n')
+            with open(path + ".stats", "w") as f:
+                f.write("1 failures (one body)\n")
+            os.rename(path + ".partial", path)
+        return path
+
     def memory(self, normal_path):
         dsize = min(self.size, parse_size(self.a.distinct_size))
         distinct = self.corpus(dsize, self.a.distinct_density, distinct=True)
+        dense = self.corpus(self.size, 10)
         for label, path in ((f"peak RSS, {human_size(self.size)} mixed log, 1× density", normal_path),
+                            (f"peak RSS, {human_size(self.size)} mixed log, 10× density", dense),
                             (f"peak RSS, {human_size(dsize)} of distinct failures "
-                             f"({self.a.distinct_density:g}× density{', failures only' if self.a.distinct_density >= 2000 else ''})", distinct)):
+                             f"({self.a.distinct_density:g}× density{', failures only' if self.a.distinct_density >= 2000 else ''})", distinct),
+                            ("peak RSS, retry storm (a million identical failure lines)", self.storm()),
+                            ("peak RSS, one 48 MB JSON error body", self.big_body())):
             self.warm(path)
             argv = [self.binary, "--format", "short", path]
             wall, cpu, rss, _ = self.run_once(argv, with_rss=True)

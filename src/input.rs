@@ -145,8 +145,12 @@ pub struct Chunk {
 
 /// Target chunk size. A chunk ends at a blank line when one is near the end,
 /// so that multi-line blocks (pretty JSON, tracebacks) are rarely split.
+/// One MiB: a few chunks in flight (read, waiting, scanned, carried) stay
+/// well inside the memory bound, and per-chunk costs are still small.
 pub const CHUNK_SIZE: usize = 4 << 20;
 /// A line longer than this is cut (at a character boundary) into chunks.
+/// Nothing reads more of one line than this: a JSON body is parsed up to
+/// its own cap (1 MiB), so longer lines only cost memory.
 pub const MAX_LINE: usize = 64 << 20;
 
 /// Opens a source for reading, transparently decompressing gzip.
@@ -263,10 +267,14 @@ pub fn read_chunks(
     let mut undecided = 0usize;
     let mut seen_lf = false;
     let mut buf = vec![0u8; 64 << 10];
+    // How much of `pending` is known to hold no line feed, so a huge line
+    // is searched once, not once per read.
+    let mut no_lf = 0usize;
     while !eof {
         // Fill up to `chunk_size`; past it only while no line has ended, so a
         // single enormous line (minified JSON) is still kept whole, up to a cap.
-        while pending.len() < chunk_size || (!pending.contains(&b'\n') && pending.len() < MAX_LINE)
+        while pending.len() < chunk_size
+            || (!has_lf(&pending, &mut no_lf) && pending.len() < MAX_LINE)
         {
             let want = if pending.len() < chunk_size {
                 (chunk_size - pending.len()).min(buf.len())
@@ -328,6 +336,7 @@ pub fn read_chunks(
             }
         }
         let rest = pending.split_off(cut);
+        no_lf = 0;
         undecided = undecided.saturating_sub(cut);
         // Cutting only after b'\n' never splits a UTF-8 sequence, so lossy
         // decoding per chunk equals lossy decoding of the whole input.
@@ -368,6 +377,18 @@ fn read_whole(reader: &mut impl Read, pending: &mut Vec<u8>, max: usize) -> io::
 
 /// Prefers a blank line in the second half of the buffer, then any newline;
 /// a buffer with no newline at all (one enormous line) is taken whole.
+/// Whether `buf` holds a line feed, searching only past `searched`.
+fn has_lf(buf: &[u8], searched: &mut usize) -> bool {
+    match memchr::memchr(b'\n', &buf[(*searched).min(buf.len())..]) {
+        Some(_) => true,
+        None => {
+            // The last byte may be a carriage return not yet decided.
+            *searched = buf.len().saturating_sub(1);
+            false
+        }
+    }
+}
+
 fn cut_point(buf: &[u8]) -> usize {
     let half = buf.len() / 2;
     if let Some(pos) = buf[half..].windows(2).rposition(|w| w == b"\n\n") {

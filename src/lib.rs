@@ -121,7 +121,7 @@ pub fn analyze_text_with(name: &str, text: &str, rules: &RuleSet, opts: ScanOpti
 /// past that it hands over reduced to their key: what a chunk holds while
 /// it waits for its turn to be folded stays bounded, however dense the
 /// failures in it. Failures past both are counted only.
-const CHUNK_FULL_BYTES: usize = 2 << 20;
+const CHUNK_FULL_BYTES: usize = 4 << 20;
 const CHUNK_MAX_LIGHT: usize = 8_192;
 
 /// Lines (and at most bytes) of the text before a chunk that its scan may
@@ -129,11 +129,14 @@ const CHUNK_MAX_LIGHT: usize = 8_192;
 const CONTEXT_LINES: usize = 64;
 const CONTEXT_BYTES: usize = 16 << 10;
 
-/// The longest tail a seam carries into the next chunk's scan. Past it (a
-/// region with no restart point, such as one unbroken exchange of many
-/// megabytes) the tail is finished on its own: memory stays bounded, and
-/// only that seam is not stitched.
-const MAX_CARRY: usize = 8 << 20;
+/// The longest tail a seam carries into the next chunk's scan, and how far
+/// into that chunk the rescan looks for one of its restart points. Past
+/// either (a stretch with no restart point: a request that waits for its
+/// outcome keeps a draft open for hundreds of lines, so in a busy log they
+/// are rare) the seam is left as it was read — each side finished on its
+/// own — so the cost of stitching stays a fraction of a chunk.
+const MAX_CARRY: usize = 256 << 10;
+const RESCAN_WINDOW: usize = 256 << 10;
 
 /// One finished exchange of a chunk, as it is handed over.
 enum Item {
@@ -420,7 +423,7 @@ impl<'r> Scan<'r> {
                     from: 0,
                 },
             };
-            let scanned = scan_piece(&piece, rules, false, &[]);
+            let scanned = scan_piece(&piece, rules, true, &[]);
             ChunkResult {
                 piece,
                 scanned,
@@ -444,8 +447,7 @@ impl<'r> Scan<'r> {
     /// carried tail of the chunk before it.
     fn stitch(&mut self, piece: Piece, own: Scanned) {
         let own_start = piece.chunk.offset + piece.from;
-        let carry = self.carry.take();
-        let carry = match carry {
+        let carry = match self.carry.take() {
             Some(c)
                 if c.chunk.source == piece.chunk.source
                     && c.chunk.offset + c.chunk.text.len() == own_start =>
@@ -458,57 +460,84 @@ impl<'r> Scan<'r> {
             }
             None => None,
         };
-        let next = match carry {
-            None => {
-                let mut items = own.items;
-                match own.restarts.last() {
-                    Some(last) => {
-                        items.truncate(last.items);
-                        self.take(items);
-                        piece.tail(last.at)
-                    }
-                    None => piece,
+        // Where this chunk's own items become valid: from its start when
+        // nothing is carried, else from the restart the rescan met.
+        let mut own_from = 0;
+        if let Some(carry) = carry {
+            let own_text = &piece.chunk.text[piece.from..];
+            let window = if own_text.len() <= RESCAN_WINDOW {
+                own_text.len()
+            } else {
+                // A window ends at a line end; one enormous line gives none.
+                own_text[..RESCAN_WINDOW].rfind('\n').map_or(0, |p| p + 1)
+            };
+            let stops: Vec<usize> = own
+                .restarts
+                .iter()
+                .map(|r| r.at)
+                .take_while(|&at| at < own_start + window)
+                .collect();
+            let joined = carry.joined(&own_text[..window]);
+            let again = scan_piece(&joined, self.rules, false, &stops);
+            match again.stopped.then(|| again.restarts.last()).flatten() {
+                Some(met) => {
+                    let mut head = again.items;
+                    head.truncate(met.items);
+                    self.take(head);
+                    own_from = own
+                        .restarts
+                        .iter()
+                        .find(|r| r.at == met.at)
+                        .map_or(0, |r| r.items);
                 }
-            }
-            Some(carry) => {
-                let joined = carry.joined(&piece.chunk.text[piece.from..]);
-                let stops: Vec<usize> = own.restarts.iter().map(|r| r.at).collect();
-                let again = scan_piece(&joined, self.rules, false, &stops);
-                let met = again.stopped.then(|| again.restarts.last()).flatten();
-                match (met, again.restarts.last()) {
-                    (Some(met), _) => {
-                        let mut head = again.items;
-                        head.truncate(met.items);
-                        self.take(head);
-                        let k = own
-                            .restarts
-                            .iter()
-                            .position(|r| r.at == met.at)
-                            .unwrap_or(0);
-                        let last = own.restarts.last().map_or(0, |r| r.items);
-                        let mut items = own.items;
-                        items.truncate(last);
-                        let from_met = items.split_off(own.restarts[k].items.min(last));
-                        self.take(from_met);
-                        match own.restarts.last() {
-                            Some(r) => piece.tail(r.at),
-                            None => piece,
+                None if window == own_text.len() => {
+                    // The whole chunk was read again: carry on from the
+                    // rescan's own last restart, as from a chunk's.
+                    let end = joined.chunk.offset + joined.chunk.text.len();
+                    match again.restarts.last().filter(|r| end - r.at <= MAX_CARRY) {
+                        Some(last) => {
+                            let mut items = again.items;
+                            items.truncate(last.items);
+                            self.take(items);
+                            self.carry = Some(joined.tail(last.at));
                         }
+                        None => self.finish_carry(joined),
                     }
-                    (None, Some(last)) => {
-                        let mut items = again.items;
-                        items.truncate(last.items);
-                        self.take(items);
-                        joined.tail(last.at)
-                    }
-                    (None, None) => joined,
+                    return;
+                }
+                None => {
+                    // No common restart near the seam: read it as two.
+                    let carried = Piece {
+                        chunk: Chunk {
+                            text: joined.chunk.text[..joined.chunk.text.len() - window].to_string(),
+                            ..joined.chunk
+                        },
+                        from: joined.from,
+                    };
+                    self.finish_carry(carried);
                 }
             }
-        };
-        if next.chunk.text.len() - next.from > MAX_CARRY {
-            self.finish_carry(next);
-        } else {
-            self.carry = Some(next);
+        }
+        let mut items = own.items;
+        let end = piece.chunk.offset + piece.chunk.text.len();
+        match own
+            .restarts
+            .last()
+            .filter(|r| end - r.at <= MAX_CARRY && r.items >= own_from)
+        {
+            Some(last) => {
+                items.truncate(last.items);
+                self.take(items.split_off(own_from));
+                self.carry = Some(piece.tail(last.at));
+            }
+            // No restart in a small chunk read from its start: carry it
+            // whole.
+            None if own_from == 0 && end - own_start <= MAX_CARRY => {
+                self.carry = Some(piece);
+            }
+            None => {
+                self.take(items.split_off(own_from.min(items.len())));
+            }
         }
     }
 

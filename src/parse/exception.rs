@@ -423,7 +423,9 @@ fn sdk_details(lines: &Lines, mut i: usize, fields: &mut Vec<Field>) -> usize {
         } else if let Some(rest) = line.strip_prefix("HTTP response body: ") {
             let offset = rest.as_ptr() as usize - lines.text.as_ptr() as usize;
             let text = lines.rest_at(offset);
-            match parse_value(text) {
+            let parsed = parse_value(text);
+            lines.value_read(text, parsed.as_ref().map(|n| n.raw));
+            match parsed {
                 Some(node) if matches!(node.json, Json::Object(_) | Json::Array(_)) => {
                     flatten(lines, "body", &node, fields);
                     let end =

@@ -556,7 +556,10 @@ impl LineParser for RequestBody {
             return Some(1);
         }
         if line.starts_with('{') {
-            let node = super::json::parse_value(lines.rest_from(i).trim_start())?;
+            let rest = lines.rest_from(i).trim_start();
+            let node = super::json::parse_value(rest);
+            lines.value_read(rest, node.as_ref().map(|n| n.raw));
+            let node = node?;
             let span = lines.span_of(node.raw);
             ctx.emit(
                 EventKind::RequestBody,

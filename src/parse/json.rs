@@ -769,11 +769,11 @@ pub fn find_body(lines: &Lines, i: usize) -> Option<(usize, Found)> {
         };
         tried += 1;
         let parses = match how {
-            Found::Plain => lines
-                .rest_from(i)
-                .get(at..)
-                .and_then(parse_body)
-                .is_some_and(|(n, _)| is_body(&n)),
+            Found::Plain => lines.rest_from(i).get(at..).is_some_and(|t| {
+                let parsed = parse_body(t);
+                lines.value_read(t, parsed.as_ref().map(|(n, _)| n.raw));
+                parsed.is_some_and(|(n, _)| is_body(&n))
+            }),
             Found::Escaped => unescaped_at(lines, i, at)
                 .is_some_and(|m| parse_body(&m.text).is_some_and(|(n, _)| is_body(&n))),
         };
@@ -987,7 +987,9 @@ fn prefixed_body(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
 /// how many lines it took, or `None` when no body object starts there.
 pub fn emit_body(ctx: &mut Ctx, lines: &Lines, i: usize, start: usize) -> Option<usize> {
     let text = lines.rest_from(i).get(start..)?;
-    let (node, truncated) = parse_body(text)?;
+    let parsed = parse_body(text);
+    lines.value_read(text, parsed.as_ref().map(|(n, _)| n.raw));
+    let (node, truncated) = parsed?;
     if !is_body(&node) {
         return None;
     }

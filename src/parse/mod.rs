@@ -206,20 +206,25 @@ impl<'a> Lines<'a> {
 
     /// Text from the start of line `i` to the end of the chunk.
     pub fn rest_from(&self, i: usize) -> &'a str {
-        // A value read from here stops at its end or at the body cap.
-        if self.text.len() - self.bounds[i].0 <= 2 * json::MAX_BODY {
-            self.saw_end.set(true);
-        }
         &self.text[self.bounds[i].0..]
     }
 
     /// Text from relative byte `rel` to the end of the chunk, for a value
     /// that may run over many lines (same caution as [`Lines::rest_from`]).
     pub fn rest_at(&self, rel: usize) -> &'a str {
-        if self.text.len() - rel <= 2 * json::MAX_BODY {
+        &self.text[rel..]
+    }
+
+    /// Tells what a value read from `rest` (a tail of the text) took:
+    /// `raw`, or nothing when it did not parse. A value that failed or ran
+    /// to the end of the text, within reach of the body cap, may read
+    /// differently with more text after it (see `saw_end`).
+    pub fn value_read(&self, rest: &str, raw: Option<&str>) {
+        let to_end = raw
+            .is_none_or(|r| r.as_ptr() as usize + r.len() >= rest.as_ptr() as usize + rest.len());
+        if to_end && rest.len() <= 2 * json::MAX_BODY {
             self.saw_end.set(true);
         }
-        &self.text[rel..]
     }
 
     /// Index of the line containing relative byte `pos`.

@@ -112,7 +112,10 @@ impl LineParser for NodeError {
         if frame.ends_with('{') {
             let (start, _) = lines.bounds[last];
             let rel = start + frame.len() - 1;
-            if let Some(props) = parse_inspect(lines.rest_at(rel)) {
+            let rest = lines.rest_at(rel);
+            let parsed = parse_inspect(rest);
+            lines.value_read(rest, parsed.as_ref().map(|p| p.raw));
+            if let Some(props) = parsed {
                 from_props(lines, &props, &mut fields);
                 let end =
                     props.raw.as_ptr() as usize - lines.text.as_ptr() as usize + props.raw.len();
