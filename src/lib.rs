@@ -300,7 +300,6 @@ fn scan_piece(piece: &Piece, rules: &RuleSet, finish: bool, stop_at: &[usize]) -
             stopped = true;
         }
     });
-    drop(run);
     if finish && !stopped {
         builder.finish(&mut out);
         for f in out.drain(..) {
