@@ -435,7 +435,11 @@ impl Scan<'_> {
             incidents::add_fold_facts(inc);
         }
         let rules = self.rules;
-        let input = InputFacts::new(self.hits.clone(), &rules.scanner().purposes, &rules.providers);
+        let input = InputFacts::new(
+            self.hits.clone(),
+            &rules.scanner().purposes,
+            &rules.providers,
+        );
         let diagnoses = rank::diagnose(&fresh, &input, rules);
         let (fresh, mut diagnoses) = rank::keep_failures(fresh, diagnoses, &rules.providers);
         // Notes on the input as a whole wait for all of it.

@@ -145,17 +145,32 @@ fn stream_jsonl(source: &SourceRef, rules: &RuleSet) -> Vec<serde_json::Value> {
 fn jsonl_errors(lines: &[serde_json::Value]) -> Vec<String> {
     let mut with_defs = schema();
     with_defs["$ref"] = serde_json::json!("#/$defs/jsonl_record");
-    for key in ["properties", "required", "additionalProperties", "type", "title"] {
+    for key in [
+        "properties",
+        "required",
+        "additionalProperties",
+        "type",
+        "title",
+    ] {
         with_defs.as_object_mut().unwrap().remove(key);
     }
     let validator = jsonschema::draft202012::new(&with_defs).unwrap();
     let mut out = Vec::new();
     for (n, line) in lines.iter().enumerate() {
-        out.extend(errors(&validator, line).into_iter().map(|e| format!("line {}: {e}", n + 1)));
+        out.extend(
+            errors(&validator, line)
+                .into_iter()
+                .map(|e| format!("line {}: {e}", n + 1)),
+        );
     }
-    let types: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap_or("")).collect();
+    let types: Vec<&str> = lines
+        .iter()
+        .map(|l| l["type"].as_str().unwrap_or(""))
+        .collect();
     if types.first() != Some(&"header") || types.last() != Some(&"summary") {
-        out.push(format!("a stream opens with a header and closes with a summary: {types:?}"));
+        out.push(format!(
+            "a stream opens with a header and closes with a summary: {types:?}"
+        ));
     }
     out
 }
@@ -181,7 +196,9 @@ fn by_incident(
 ) -> std::collections::BTreeMap<String, Vec<serde_json::Value>> {
     let mut out: std::collections::BTreeMap<String, Vec<serde_json::Value>> = Default::default();
     for d in diagnoses {
-        out.entry(d["incident"].to_string()).or_default().push(d.clone());
+        out.entry(d["incident"].to_string())
+            .or_default()
+            .push(d.clone());
     }
     out
 }

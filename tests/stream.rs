@@ -71,11 +71,16 @@ fn jsonl_streams_the_json_report_line_by_line() {
     assert_eq!(jsonl.status.code(), json.status.code());
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     let text = String::from_utf8(jsonl.stdout).unwrap();
-    let records: Vec<serde_json::Value> =
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(records[0]["type"], "header");
     assert_eq!(records[0]["schema"], "faultline/jsonl@1");
-    assert_eq!(records[0]["sources"][0]["name"], "fixtures/seed/forum-thread.txt");
+    assert_eq!(
+        records[0]["sources"][0]["name"],
+        "fixtures/seed/forum-thread.txt"
+    );
     let summary = records.last().unwrap();
     assert_eq!(summary["type"], "summary");
     assert_eq!(summary["incidents"], doc["stats"]["incidents"]);
@@ -183,9 +188,14 @@ fn follow_reports_a_failure_while_stdin_is_still_open() {
     let lines = lines_of(&mut child);
     stdin.write_all(FAILURE.as_bytes()).unwrap();
     stdin.flush().unwrap();
-    let line = lines.recv_timeout(WAIT).expect("reported while stdin is open");
+    let line = lines
+        .recv_timeout(WAIT)
+        .expect("reported while stdin is open");
     assert!(line.starts_with("<stdin>:1:"), "{line}");
-    assert!(line.contains("invalid_grant") || line.contains("error "), "{line}");
+    assert!(
+        line.contains("invalid_grant") || line.contains("error "),
+        "{line}"
+    );
     // A second failure, after the gap, is reported on its own.
     stdin
         .write_all(FAILURE.replace("403", "401").as_bytes())
@@ -206,14 +216,24 @@ fn follow_reads_a_file_then_its_growth() {
     std::fs::write(&path, "starting\n").unwrap();
     let mut child = spawn(
         &home,
-        &["--follow", "--follow-gap", "200ms", "-f", "jsonl", path.to_str().unwrap()],
+        &[
+            "--follow",
+            "--follow-gap",
+            "200ms",
+            "-f",
+            "jsonl",
+            path.to_str().unwrap(),
+        ],
         &[],
     );
     let lines = lines_of(&mut child);
     let header: serde_json::Value =
         serde_json::from_str(&lines.recv_timeout(WAIT).unwrap()).unwrap();
     assert_eq!(header["type"], "header");
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
     f.write_all(FAILURE.as_bytes()).unwrap();
     f.flush().unwrap();
     let incident: serde_json::Value =
@@ -293,6 +313,38 @@ fn progress_goes_to_stderr_only_when_asked_and_never_to_stdout() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stdout.contains("read,"), "{stdout}");
         assert!(stdout.starts_with("<stdin>:2:"), "{stdout}");
-        assert_eq!(stderr.contains("read,"), forced, "forced {forced}: {stderr:?}");
+        assert_eq!(
+            stderr.contains("read,"),
+            forced,
+            "forced {forced}: {stderr:?}"
+        );
     }
+}
+
+#[test]
+fn help_completions_and_man_page_know_the_streaming_flags() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["--help"][..],
+        &["completions", "bash"],
+        &["completions", "zsh"],
+        &["man"],
+    ] {
+        let out = faultline(&home).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout).replace("\\-", "-");
+        for flag in ["--follow", "--follow-gap"] {
+            assert!(text.contains(flag), "{args:?} lacks {flag}");
+        }
+        if args[0] != "completions" {
+            assert!(text.contains("jsonl"), "{args:?} lacks jsonl");
+        }
+    }
+    // --follow takes the formats that stream.
+    let out = faultline(&home)
+        .args(["--follow", "-f", "json", "x.log"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--format short"));
 }

@@ -158,10 +158,11 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
         let path = follow_path(&paths);
         let names = [stream::followed_source(&path, 0).name];
         let mut feed = faultline::Feed::new(&loaded.set, opts, &names, sink);
-        let (bytes, problems) = match stream::follow(path.clone(), args.follow_gap, &mut feed, &progress) {
-            Ok(bytes) => (bytes, Vec::new()),
-            Err(p) => (0, vec![p]),
-        };
+        let (bytes, problems) =
+            match stream::follow(path.clone(), args.follow_gap, &mut feed, &progress) {
+                Ok(bytes) => (bytes, Vec::new()),
+                Err(p) => (0, vec![p]),
+            };
         let (a, mut t) = feed.finish(vec![stream::followed_source(&path, bytes)], problems);
         t.stopped |= stream::interrupted();
         (a, t)

@@ -211,7 +211,15 @@ Install, for example:
 }
 
 /// Words that look like a request for a format flag that does not exist.
-const FORMAT_WORDS: &[&str] = &["json", "jsonl", "short", "human", "incidents", "text", "markdown"];
+const FORMAT_WORDS: &[&str] = &[
+    "json",
+    "jsonl",
+    "short",
+    "human",
+    "incidents",
+    "text",
+    "markdown",
+];
 
 pub fn main() -> ExitCode {
     install_panic_hook();

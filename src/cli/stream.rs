@@ -281,8 +281,8 @@ pub fn follow(
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                let due = last_data.elapsed() >= gap
-                    || oldest.is_some_and(|t| t.elapsed() >= gap * 5);
+                let due =
+                    last_data.elapsed() >= gap || oldest.is_some_and(|t| t.elapsed() >= gap * 5);
                 if due && let Some(end) = memchr_last_newline(&pending) {
                     let rest = pending.split_off(end);
                     push(&pending, feed);

@@ -112,7 +112,12 @@ impl Summary {
         let diagnosed = (0..a.incidents.len())
             .filter(|&i| a.diagnoses.iter().any(|d| d.incident == Some(i)))
             .count();
-        let by = |s: &str| a.diagnoses.iter().filter(|d| d.severity.as_str() == s).count();
+        let by = |s: &str| {
+            a.diagnoses
+                .iter()
+                .filter(|d| d.severity.as_str() == s)
+                .count()
+        };
         Summary {
             incidents: a.incidents.len(),
             diagnosed,
@@ -138,7 +143,12 @@ pub fn summary(summary: &Summary) -> String {
 
 /// The whole stream of a finished analysis at once (no streaming).
 pub fn render_jsonl(ctx: &ReportCtx, exit_status: u8) -> String {
-    let names: Vec<String> = ctx.analysis.sources.iter().map(|s| s.name.clone()).collect();
+    let names: Vec<String> = ctx
+        .analysis
+        .sources
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
     let mut out = header(&names, ctx.rules);
     out.push_str(&records(ctx));
     for p in &ctx.problems {
