@@ -51,7 +51,7 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
         );
         return ExitCode::from(2);
     }
-    if args.follow && paths.len() > 1 {
+    if args.follow && (paths.len() > 1 || paths.iter().any(|p| p.is_dir())) {
         note!("error: --follow reads one file, or stdin");
         return ExitCode::from(2);
     }
@@ -112,9 +112,7 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
         Ok(o) => o,
         Err(c) => return c,
     };
-    if streaming || args.follow {
-        stream::catch_interrupt();
-    }
+    let _interrupt = (streaming || args.follow).then(stream::catch_interrupt);
     let early_problems: Vec<Problem> = loaded
         .problems
         .iter()

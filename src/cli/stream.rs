@@ -27,24 +27,46 @@ extern "C" fn on_interrupt(_: libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
 }
 
-/// From now on Ctrl-C sets a flag instead of killing the process: reading
-/// stops, what was read is finished and the output ends on a whole line.
-/// No SA_RESTART, so a read blocked on a pipe returns and sees the flag.
+/// Until dropped, Ctrl-C sets a flag instead of killing the process:
+/// reading stops, what was read is finished and the output ends on a whole
+/// line. No SA_RESTART, so a read blocked on a pipe returns and sees the
+/// flag. Dropping it puts the previous handler back (the Python package
+/// runs the command line inside an interpreter that has its own).
+pub struct InterruptGuard {
+    #[cfg(unix)]
+    previous: libc::sigaction,
+}
+
 #[cfg(unix)]
-pub fn catch_interrupt() {
+pub fn catch_interrupt() -> InterruptGuard {
+    INTERRUPTED.store(false, Ordering::SeqCst);
     // SAFETY: the handler only stores to an atomic (async-signal-safe);
-    // the struct is fully initialised before use.
+    // both structs are fully initialised before use.
     unsafe {
         let mut action: libc::sigaction = std::mem::zeroed();
         action.sa_sigaction = on_interrupt as *const () as usize;
         action.sa_flags = 0;
         libc::sigemptyset(&mut action.sa_mask);
-        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+        let mut previous: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGINT, &action, &mut previous);
+        InterruptGuard { previous }
+    }
+}
+
+#[cfg(unix)]
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        // SAFETY: restores the action saved by `catch_interrupt`.
+        unsafe {
+            libc::sigaction(libc::SIGINT, &self.previous, std::ptr::null_mut());
+        }
     }
 }
 
 #[cfg(not(unix))]
-pub fn catch_interrupt() {}
+pub fn catch_interrupt() -> InterruptGuard {
+    InterruptGuard {}
+}
 
 // ------------------------------------------------------------------ progress
 
