@@ -237,8 +237,9 @@ fn leading_code_re() -> &'static Regex {
     )
 }
 
-/// A transport failure stated in prose: a client that could not connect
-/// (`Unable to connect to the server: …`, as kubectl and many tools say),
+/// A transport failure stated in prose: a client that could not connect to
+/// a server, host, proxy or named address (`Unable to connect to the
+/// server: …`, as kubectl says; not `Failed to connect to the bus`),
 /// or Go's net errors, which name their operation (`dial tcp …:`,
 /// `proxyconnect tcp:`, `lookup <host> on <dns>: no such host`, `read tcp
 /// a->b:`, `x509:`, `: i/o timeout`, `: connection refused`).
@@ -246,7 +247,7 @@ fn transport_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to\b[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b",
+        r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b|\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b",
     )
 }
 
@@ -999,8 +1000,13 @@ mod tests {
             "2026/01/02 03:04:05 upload: read tcp 10.1.1.2:51000->10.9.9.9:443: read: connection reset by peer\n",
         );
         assert!(f.iter().any(|(n, _)| n == "exception.message"), "{f:?}");
-        // Prose about connecting is not a failure, nor is an INFO line.
+        // Prose about connecting is not a failure, nor is a local IPC's
+        // error, nor an INFO line.
         assert!(facts("Connected to the server at 10.0.0.1\n").is_empty());
+        assert!(facts("[12:12:1130/1:ERROR:bus.cc(407)] Failed to connect to the bus: Failed to connect to socket /run/dbus/system_bus_socket: No such file or directory\n").iter().all(|(n, _)| n != "exception.message"));
+        let f =
+            facts("deploy: could not connect to registry.example.io:5000: connection timed out\n");
+        assert!(f.iter().any(|(n, _)| n == "exception.message"), "{f:?}");
         assert!(
             facts("INFO retrying: dial tcp 10.0.0.1:443: connect: connection refused\n").is_empty()
         );
