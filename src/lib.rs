@@ -359,6 +359,8 @@ struct Scan<'r> {
     carry: Option<Piece>,
     hits: InputHits,
     incidents: incidents::Collector,
+    /// Set by [`analyze_streaming`]: hands each batch's finished incidents on.
+    emitter: Option<Emitter<'r>>,
 }
 
 impl<'r> Scan<'r> {
@@ -377,6 +379,7 @@ impl<'r> Scan<'r> {
             carry: None,
             hits: InputHits::default(),
             incidents: incidents::Collector::default(),
+            emitter: None,
         }
     }
 
@@ -559,9 +562,18 @@ impl<'r> Scan<'r> {
                 }
             }
         }
+        self.emit_batch();
     }
 
-    fn finish(mut self) -> Analysis {
+    fn finish(self) -> Analysis {
+        self.finish_parts().0
+    }
+
+    /// The analysis, and the emitter of a streaming run: its last batch is
+    /// emitted from the final analysis, so an input that fits one batch
+    /// streams exactly what the report holds.
+    fn finish_parts(mut self) -> (Analysis, Option<Emitter<'r>>) {
+        let emitter = self.emitter.take();
         self.flush();
         if let Some(c) = self.carry.take() {
             self.finish_carry(c);
@@ -572,14 +584,15 @@ impl<'r> Scan<'r> {
         let input = InputFacts::new(self.hits, &self.rules.scanner().purposes, &rules.providers);
         let diagnoses = rank::diagnose(&incidents, &input, rules);
         let (incidents, diagnoses) = rank::keep_failures(incidents, diagnoses, &rules.providers);
-        Analysis {
+        let analysis = Analysis {
             sources: Vec::new(),
             incidents,
             diagnoses,
             input,
             problems: Vec::new(),
             not_kept,
-        }
+        };
+        (analysis, emitter)
     }
 }
 
@@ -593,4 +606,332 @@ fn merge_hits(into: &mut InputHits, from: InputHits) {
         let room = rules::scan::HITS_PER_PATTERN.saturating_sub(kept.len());
         kept.extend(more.into_iter().take(room));
     }
+}
+
+// ---------------------------------------------------------------------------
+// Streaming (`--format short|jsonl`, `--follow`): each batch's finished
+// incidents are diagnosed and handed to a sink as soon as the batch is
+// folded, so the first lines appear before the input is read to its end.
+
+/// Incidents finished in one batch, with their diagnoses, as a partial
+/// [`Analysis`]: `analysis.incidents[k]` has the stable id `first_id + k + 1`.
+pub struct Batch<'a> {
+    pub analysis: &'a Analysis,
+    pub first_id: usize,
+}
+
+/// What a streaming run learnt after it had handed incidents on.
+#[derive(Debug, Clone, Default)]
+pub struct StreamTotals {
+    /// Incidents handed on.
+    pub streamed: usize,
+    /// Repeats folded into an incident after it was handed on, and how many
+    /// such incidents there were.
+    pub repeats_after: usize,
+    pub repeated_after: usize,
+    /// Incidents handed on as failures that a later success recovered.
+    pub recovered_after: usize,
+    /// The sink or the caller asked to stop before the input's end.
+    pub stopped: bool,
+}
+
+/// A streaming run's sink: `Break` stops reading (the reader went away).
+pub type Sink<'r> = Box<dyn FnMut(&Batch) -> std::ops::ControlFlow<()> + 'r>;
+
+/// Hands batches on, remembering what it handed on (keyed by where each
+/// incident starts) to tell apart, at the end, what the stream has not
+/// shown yet and what changed after it was shown.
+struct Emitter<'r> {
+    /// None: nothing is streamed, only progress counted (human and JSON).
+    sink: Option<Sink<'r>>,
+    names: Vec<SourceInfo>,
+    /// How many of the collector's kept incidents were diagnosed already.
+    seen: usize,
+    /// Per incident handed on: its repeat count and whether it was
+    /// recovered when it was handed on.
+    shown: std::collections::HashMap<(usize, usize), (usize, bool)>,
+    next_id: usize,
+    stop: std::rc::Rc<std::cell::Cell<bool>>,
+    /// Distinct failures kept so far, for a progress display.
+    kept: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+fn place_key(inc: &Incident) -> (usize, usize) {
+    (inc.source, inc.loc.span.start)
+}
+
+impl Emitter<'_> {
+    fn send(&mut self, analysis: Analysis) {
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        if self.stop.get() || analysis.incidents.is_empty() && analysis.diagnoses.is_empty() {
+            return;
+        }
+        for inc in &analysis.incidents {
+            self.shown
+                .insert(place_key(inc), (inc.repeat_count, inc.recovered.is_some()));
+        }
+        let batch = Batch {
+            analysis: &analysis,
+            first_id: self.next_id,
+        };
+        self.next_id += analysis.incidents.len();
+        if sink(&batch).is_break() {
+            self.stop.set(true);
+        }
+    }
+
+    /// Emits what the final analysis holds that was not shown (with the
+    /// notes on the input as a whole), and counts what changed since.
+    fn finish(mut self, a: &Analysis) -> StreamTotals {
+        let mut totals = StreamTotals {
+            stopped: self.stop.get(),
+            ..StreamTotals::default()
+        };
+        let mut index = vec![None; a.incidents.len()];
+        let mut tail = Vec::new();
+        for (i, inc) in a.incidents.iter().enumerate() {
+            match self.shown.get(&place_key(inc)) {
+                None => {
+                    index[i] = Some(tail.len());
+                    tail.push(inc.clone());
+                }
+                Some(&(repeats, recovered)) => {
+                    if inc.repeat_count > repeats {
+                        totals.repeated_after += 1;
+                        totals.repeats_after += inc.repeat_count - repeats;
+                    }
+                    totals.recovered_after += usize::from(inc.recovered.is_some() && !recovered);
+                }
+            }
+        }
+        let diagnoses = a
+            .diagnoses
+            .iter()
+            .filter_map(|d| match d.incident {
+                None => Some(d.clone()),
+                Some(i) => index[i].map(|k| Diagnosis {
+                    incident: Some(k),
+                    ..d.clone()
+                }),
+            })
+            .collect();
+        let part = Analysis {
+            sources: a.sources.clone(),
+            incidents: tail,
+            diagnoses,
+            input: InputFacts::default(),
+            problems: Vec::new(),
+            not_kept: incidents::NotKept::default(),
+        };
+        self.send(part);
+        totals.streamed = self.shown.len();
+        totals
+    }
+}
+
+impl Scan<'_> {
+    /// Diagnoses the incidents the collector kept since the last batch,
+    /// against the input-wide facts seen so far, and hands them on.
+    fn emit_batch(&mut self) {
+        let Some(em) = self.emitter.as_mut() else {
+            return;
+        };
+        let kept = self.incidents.kept();
+        em.kept.set(kept.len());
+        if kept.len() <= em.seen || em.stop.get() || em.sink.is_none() {
+            return;
+        }
+        let mut fresh = kept[em.seen..].to_vec();
+        em.seen = kept.len();
+        for inc in &mut fresh {
+            incidents::add_fold_facts(inc);
+        }
+        let rules = self.rules;
+        let input = InputFacts::new(
+            self.hits.clone(),
+            &rules.scanner().purposes,
+            &rules.providers,
+        );
+        let diagnoses = rank::diagnose(&fresh, &input, rules);
+        let (fresh, mut diagnoses) = rank::keep_failures(fresh, diagnoses, &rules.providers);
+        // Notes on the input as a whole wait for all of it.
+        diagnoses.retain(|d| d.incident.is_some());
+        em.send(Analysis {
+            sources: em.names.clone(),
+            incidents: fresh,
+            diagnoses,
+            input,
+            problems: Vec::new(),
+            not_kept: incidents::NotKept::default(),
+        });
+    }
+}
+
+/// A streaming run fed chunk by chunk: by [`analyze_streaming`], or by a
+/// caller that reads on its own (`--follow`, which flushes after a quiet
+/// gap so that what was written is reported).
+pub struct Feed<'r> {
+    scan: Scan<'r>,
+    stop: std::rc::Rc<std::cell::Cell<bool>>,
+    kept: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl<'r> Feed<'r> {
+    /// `names`: the sources, as the records will name them; without a
+    /// sink nothing is handed on (the run only counts, for progress).
+    pub fn new(
+        rules: &'r RuleSet,
+        opts: ScanOptions,
+        names: &[String],
+        sink: Option<Sink<'r>>,
+    ) -> Self {
+        let stop = std::rc::Rc::new(std::cell::Cell::new(false));
+        let kept = std::rc::Rc::new(std::cell::Cell::new(0));
+        let mut scan = Scan::new(rules, opts.threads);
+        scan.emitter = Some(Emitter {
+            sink,
+            names: names
+                .iter()
+                .map(|name| SourceInfo {
+                    name: name.clone(),
+                    bytes: 0,
+                })
+                .collect(),
+            seen: 0,
+            shown: Default::default(),
+            next_id: 0,
+            stop: stop.clone(),
+            kept: kept.clone(),
+        });
+        Feed { scan, stop, kept }
+    }
+
+    /// Distinct failures kept so far (as of the last batch).
+    pub fn incidents(&self) -> usize {
+        self.kept.get()
+    }
+
+    pub fn push(&mut self, chunk: Chunk) {
+        self.scan.push(chunk);
+    }
+
+    /// Scans what was pushed and hands its finished incidents on. Every
+    /// chunk is scanned to its end, so an exchange open there is closed.
+    pub fn flush(&mut self) {
+        self.scan.flush();
+    }
+
+    /// The sink asked to stop (its reader went away).
+    pub fn stopped(&self) -> bool {
+        self.stop.get()
+    }
+
+    /// The final analysis, after handing on what was not shown yet.
+    pub fn finish(
+        self,
+        sources: Vec<SourceInfo>,
+        problems: Vec<InputProblem>,
+    ) -> (Analysis, StreamTotals) {
+        let (mut analysis, emitter) = self.scan.finish_parts();
+        analysis.sources = sources;
+        analysis.problems = problems;
+        let totals = emitter.map(|e| e.finish(&analysis)).unwrap_or_default();
+        (analysis, totals)
+    }
+}
+
+/// What a long run reports back while it reads: whether to stop (Ctrl-C),
+/// and progress (bytes read so far, distinct failures kept so far).
+pub struct Watch<'a> {
+    pub stop: &'a dyn Fn() -> bool,
+    pub progress: &'a dyn Fn(u64, usize),
+}
+
+impl Watch<'_> {
+    pub const NONE: Watch<'static> = Watch {
+        stop: &|| false,
+        progress: &|_, _| {},
+    };
+}
+
+/// Reads until told to stop, then reports the end of its input; counts
+/// the bytes read for progress.
+struct StopReader<'a, R> {
+    inner: R,
+    stop: &'a dyn Fn() -> bool,
+    read: &'a dyn Fn(usize),
+}
+
+impl<R: std::io::Read> std::io::Read for StopReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if (self.stop)() {
+            return Ok(0);
+        }
+        match self.inner.read(buf) {
+            Ok(n) => {
+                (self.read)(n);
+                Ok(n)
+            }
+            // A signal (Ctrl-C) interrupted a blocking read: stop if asked.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted && (self.stop)() => Ok(0),
+            r => r,
+        }
+    }
+}
+
+/// [`analyze_with`], handing each batch's finished incidents to `sink` as
+/// soon as the batch is folded (in input order, diagnosed against the
+/// input-wide facts seen so far), and the rest at the end. Reading stops
+/// early when the sink breaks or `watch.stop` returns true (Ctrl-C); the
+/// analysis then covers what was read. Without a sink the result is
+/// [`analyze_with`]'s.
+pub fn analyze_streaming<'r>(
+    sources: &[SourceRef],
+    rules: &'r RuleSet,
+    opts: ScanOptions,
+    watch: &Watch,
+    sink: Option<Sink<'r>>,
+) -> (Analysis, StreamTotals) {
+    let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
+    let mut feed = Feed::new(rules, opts, &names, sink);
+    let sink_stop = feed.stop.clone();
+    let kept = feed.kept.clone();
+    let stopped = || (watch.stop)() || sink_stop.get();
+    let total = std::cell::Cell::new(0u64);
+    let count = |n: usize| {
+        total.set(total.get() + n as u64);
+        (watch.progress)(total.get(), kept.get());
+    };
+    let mut infos = Vec::new();
+    let mut problems = Vec::new();
+    for (id, source) in sources.iter().enumerate() {
+        let name = source.name.clone();
+        if stopped() {
+            infos.push(SourceInfo { name, bytes: 0 });
+            continue;
+        }
+        let read = input::open(source).and_then(|reader| {
+            let reader = StopReader {
+                inner: reader,
+                stop: &stopped,
+                read: &count,
+            };
+            input::read_chunks(id, reader, opts.chunk_size, |c| feed.push(c))
+        });
+        match read {
+            Ok(bytes) => infos.push(SourceInfo { name, bytes }),
+            Err(e) => {
+                problems.push(InputProblem {
+                    name: name.clone(),
+                    message: e.to_string(),
+                });
+                infos.push(SourceInfo { name, bytes: 0 });
+            }
+        }
+    }
+    let (analysis, mut totals) = feed.finish(infos, problems);
+    totals.stopped |= (watch.stop)();
+    (analysis, totals)
 }

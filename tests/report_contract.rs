@@ -67,7 +67,7 @@ fn every_fixture_report_validates_against_the_schema() {
             name: path.display().to_string(),
             origin: Origin::File(path.clone()),
         };
-        let analysis = faultline::analyze(&[source], &rules);
+        let analysis = faultline::analyze(std::slice::from_ref(&source), &rules);
         let ctx = ReportCtx::new(
             &analysis,
             &rules,
@@ -93,8 +93,114 @@ fn every_fixture_report_validates_against_the_schema() {
                 failures.push(format!("{} incident {i}: {e}", path.display()));
             }
         }
+        // The same input streamed as `--format jsonl` (through the streaming
+        // entry point and the renderers the command line uses): every line
+        // validates, and a fixture (one batch) streams exactly the report.
+        let lines = stream_jsonl(&source, &rules);
+        failures.extend(
+            jsonl_errors(&lines)
+                .into_iter()
+                .map(|e| format!("{} jsonl: {e}", path.display())),
+        );
+        let (incidents, diagnoses) = split_records(&lines);
+        if incidents != doc["incidents"].as_array().unwrap().clone() {
+            failures.push(format!("{}: streamed incidents differ", path.display()));
+        }
+        if by_incident(&diagnoses) != by_incident(doc["diagnoses"].as_array().unwrap()) {
+            failures.push(format!("{}: streamed diagnoses differ", path.display()));
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `--format jsonl` of one source, as the command line streams it.
+fn stream_jsonl(source: &SourceRef, rules: &RuleSet) -> Vec<serde_json::Value> {
+    let masker = Masker {
+        show_secrets: false,
+    };
+    let mut text = report::jsonl::header(std::slice::from_ref(&source.name), rules);
+    let sink = Box::new(|batch: &faultline::Batch| {
+        let mut ctx = ReportCtx::new(batch.analysis, rules, masker);
+        ctx.first_id = batch.first_id;
+        text.push_str(&report::jsonl::records(&ctx));
+        std::ops::ControlFlow::Continue(())
+    });
+    let (analysis, totals) = faultline::analyze_streaming(
+        std::slice::from_ref(source),
+        rules,
+        faultline::ScanOptions::default(),
+        &faultline::Watch::NONE,
+        Some(sink),
+    );
+    let ctx = ReportCtx::new(&analysis, rules, masker);
+    text.push_str(&report::jsonl::summary(&report::jsonl::Summary::new(
+        &ctx, &totals, 0,
+    )));
+    assert!(text.ends_with('\n'));
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("each line is one JSON object"))
+        .collect()
+}
+
+fn jsonl_errors(lines: &[serde_json::Value]) -> Vec<String> {
+    let mut with_defs = schema();
+    with_defs["$ref"] = serde_json::json!("#/$defs/jsonl_record");
+    for key in [
+        "properties",
+        "required",
+        "additionalProperties",
+        "type",
+        "title",
+    ] {
+        with_defs.as_object_mut().unwrap().remove(key);
+    }
+    let validator = jsonschema::draft202012::new(&with_defs).unwrap();
+    let mut out = Vec::new();
+    for (n, line) in lines.iter().enumerate() {
+        out.extend(
+            errors(&validator, line)
+                .into_iter()
+                .map(|e| format!("line {}: {e}", n + 1)),
+        );
+    }
+    let types: Vec<&str> = lines
+        .iter()
+        .map(|l| l["type"].as_str().unwrap_or(""))
+        .collect();
+    if types.first() != Some(&"header") || types.last() != Some(&"summary") {
+        out.push(format!(
+            "a stream opens with a header and closes with a summary: {types:?}"
+        ));
+    }
+    out
+}
+
+/// The incident and diagnosis records of a stream, without their `type`.
+fn split_records(lines: &[serde_json::Value]) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+    let (mut incidents, mut diagnoses) = (Vec::new(), Vec::new());
+    for line in lines {
+        let mut record = line.clone();
+        let kind = record.as_object_mut().unwrap().remove("type");
+        match kind.as_ref().and_then(|k| k.as_str()) {
+            Some("incident") => incidents.push(record),
+            Some("diagnosis") => diagnoses.push(record),
+            _ => {}
+        }
+    }
+    (incidents, diagnoses)
+}
+
+/// Diagnoses grouped by the incident they explain, in order within each.
+fn by_incident(
+    diagnoses: &[serde_json::Value],
+) -> std::collections::BTreeMap<String, Vec<serde_json::Value>> {
+    let mut out: std::collections::BTreeMap<String, Vec<serde_json::Value>> = Default::default();
+    for d in diagnoses {
+        out.entry(d["incident"].to_string())
+            .or_default()
+            .push(d.clone());
+    }
+    out
 }
 
 #[test]

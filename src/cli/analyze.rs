@@ -10,7 +10,7 @@ use faultline::mask::Masker;
 use faultline::report::{self, Format, HumanStyle, Problem, ReportCtx};
 use faultline::rules::load::RuleProblem;
 
-use super::{GlobalArgs, ReportArgs, discover, format_for, inputs, output};
+use super::{GlobalArgs, ReportArgs, discover, format_for, inputs, output, stream};
 
 const NOTHING_TO_READ: &str = "\
 faultline: nothing to read.
@@ -39,12 +39,24 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
         .map(|v| v.get_name().to_string())
         .collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let format = match format_for(global, "faultline", &names, "human") {
+    // Following prints as it goes: short unless jsonl is asked for.
+    let default = if args.follow { "short" } else { "human" };
+    let format = match format_for(global, "faultline", &names, default) {
         Ok(f) => Format::from_str(&f, true).unwrap_or(Format::Human),
         Err(code) => return code,
     };
+    if args.follow && !matches!(format, Format::Short | Format::Jsonl) {
+        note!(
+            "error: --follow prints each failing call as it happens: use it with --format short (the default) or jsonl"
+        );
+        return ExitCode::from(2);
+    }
+    if args.follow && (paths.len() > 1 || paths.iter().any(|p| p.is_dir())) {
+        note!("error: --follow reads one file, or stdin");
+        return ExitCode::from(2);
+    }
     let mut paths = paths.to_vec();
-    if paths.is_empty() {
+    if paths.is_empty() && !args.follow {
         if std::io::stdin().is_terminal() {
             note!("{NOTHING_TO_READ}");
             return ExitCode::from(2);
@@ -62,7 +74,10 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
     // Nothing readable (missing, unreadable, binary): the messages above are
     // the whole answer, not a report saying that nothing was found. The JSON
     // report is still written, with its problems, for the tools that read it.
-    if inputs.sources.is_empty() && !inputs.problems.is_empty() && format != Format::Json {
+    if inputs.sources.is_empty()
+        && !inputs.problems.is_empty()
+        && !matches!(format, Format::Json | Format::Jsonl)
+    {
         let failed =
             inputs.problems.iter().any(|p| p.severity == "error") || !loaded.problems.is_empty();
         let skipped = inputs
@@ -87,14 +102,84 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
         threads: args.threads.unwrap_or(0),
         ..faultline::ScanOptions::default()
     };
-    let analysis = faultline::analyze_with(&inputs.sources, &loaded.set, opts);
+    let masker = Masker {
+        show_secrets: global.show_secrets,
+    };
+    // Short and jsonl print each failing call as soon as its batch is
+    // read (and -qq prints nothing, so streams nothing).
+    let streaming = matches!(format, Format::Short | Format::Jsonl) && global.quiet < 2;
+    let mut out = match streaming.then(|| super::open_output(global)).transpose() {
+        Ok(o) => o,
+        Err(c) => return c,
+    };
+    let _interrupt = (streaming || args.follow).then(stream::catch_interrupt);
+    let early_problems: Vec<Problem> = loaded
+        .problems
+        .iter()
+        .map(rule_problem)
+        .chain(inputs.problems.iter().cloned())
+        .collect();
+    if let Some(out) = out.as_mut()
+        && format == Format::Jsonl
+    {
+        let names: Vec<String> = match args.follow {
+            true => vec![stream::followed_source(&follow_path(&paths), 0).name],
+            false => inputs.sources.iter().map(|s| s.name.clone()).collect(),
+        };
+        let mut head = report::jsonl::header(&names, &loaded.set);
+        for p in &early_problems {
+            head.push_str(&report::jsonl::problem(p));
+        }
+        out.write_now(&head);
+    }
+    let progress = stream::Progress::new(global.quiet > 0);
+    let sink: Option<faultline::Sink> = match out.as_mut() {
+        None => None,
+        Some(out) => {
+            let (rules, progress) = (&loaded.set, &progress);
+            Some(Box::new(move |batch: &faultline::Batch| {
+                let mut ctx = ReportCtx::new(batch.analysis, rules, masker);
+                ctx.first_id = batch.first_id;
+                let text = match format {
+                    Format::Jsonl => report::jsonl::records(&ctx),
+                    _ => report::render_short_with(&ctx, global.verbose),
+                };
+                progress.suspend(|| out.write_now(&text));
+                match out.closed() {
+                    true => std::ops::ControlFlow::Break(()),
+                    false => std::ops::ControlFlow::Continue(()),
+                }
+            }))
+        }
+    };
+    let (analysis, totals) = if args.follow {
+        let path = follow_path(&paths);
+        let names = [stream::followed_source(&path, 0).name];
+        let mut feed = faultline::Feed::new(&loaded.set, opts, &names, sink);
+        let (bytes, problems) =
+            match stream::follow(path.clone(), args.follow_gap, &mut feed, &progress) {
+                Ok(bytes) => (bytes, Vec::new()),
+                Err(p) => (0, vec![p]),
+            };
+        let (a, mut t) = feed.finish(vec![stream::followed_source(&path, bytes)], problems);
+        t.stopped |= stream::interrupted();
+        (a, t)
+    } else {
+        let update = |bytes: u64, incidents: usize| progress.update(bytes, incidents);
+        let watch = faultline::Watch {
+            stop: &stream::interrupted,
+            progress: &update,
+        };
+        faultline::analyze_streaming(&inputs.sources, &loaded.set, opts, &watch, sink)
+    };
+    progress.finish();
     // Patterns compile when first needed; one that could not (too large
     // for the regex engine) is a problem of its rule, and the others ran.
     let late = loaded.set.late_problems();
     super::rules::print_problems(&late, "the other rules ran");
-    let mut problems: Vec<Problem> = loaded.problems.iter().map(rule_problem).collect();
+    let mut problems = early_problems;
+    let streamed_problems = problems.len();
     problems.extend(late.iter().map(rule_problem));
-    problems.extend(inputs.problems);
     for p in &analysis.problems {
         note!(
             "faultline: cannot read {}: {}",
@@ -141,24 +226,36 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
         });
     }
     let failed = problems.iter().any(|p| p.severity == "error");
-    let mut ctx = ReportCtx::new(
-        &analysis,
-        &loaded.set,
-        Masker {
-            show_secrets: global.show_secrets,
-        },
-    );
+    let mut ctx = ReportCtx::new(&analysis, &loaded.set, masker);
     ctx.rule_dirs = discover::rule_dirs(&loaded.paths, &loaded.set.rules);
     ctx.problems = problems;
-    let code = if failed {
-        ExitCode::from(2)
+    let status: u8 = if totals.stopped && stream::interrupted() {
+        stream::INTERRUPTED_STATUS
+    } else if failed {
+        2
     } else if analysis.fails(args.fail_on) {
-        ExitCode::from(1)
+        1
     } else {
-        ExitCode::SUCCESS
+        0
     };
+    let code = ExitCode::from(status);
     if global.quiet >= 2 {
         return code;
+    }
+    if let Some(mut out) = out {
+        // The stream's end: what only the whole input could tell.
+        let mut tail = String::new();
+        if format == Format::Jsonl {
+            for p in &ctx.problems[streamed_problems..] {
+                tail.push_str(&report::jsonl::problem(p));
+            }
+            let summary = report::jsonl::Summary::new(&ctx, &totals, status);
+            tail.push_str(&report::jsonl::summary(&summary));
+        } else if global.quiet == 0 {
+            tail.push_str(&late_short_line(&totals));
+        }
+        out.write_now(&tail);
+        return super::finish(out, code);
     }
     let look = output::look(global.color, global.width, global.output.is_some());
     let style = HumanStyle {
@@ -170,6 +267,7 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
     };
     let text = match format {
         Format::Short => report::render_short_with(&ctx, global.verbose),
+        Format::Jsonl => report::jsonl::render_jsonl(&ctx, status),
         _ => report::render(format, &ctx, style),
     };
     let mut out = match super::open_output(global) {
@@ -178,4 +276,35 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
     };
     out.write_str(&text);
     super::finish(out, code)
+}
+
+/// The followed input: the one path given (`-` or none: stdin).
+fn follow_path(paths: &[PathBuf]) -> Option<PathBuf> {
+    paths.first().filter(|p| p.as_os_str() != "-").cloned()
+}
+
+/// The short listing's last line, when failures already listed repeated
+/// (or were retried successfully) later in the input: the listing cannot
+/// take back a line, so it says so at the end.
+fn late_short_line(totals: &faultline::StreamTotals) -> String {
+    let mut parts = Vec::new();
+    if totals.repeats_after > 0 {
+        parts.push(format!(
+            "{} more repeat{} of {} failing call{} listed above",
+            totals.repeats_after,
+            if totals.repeats_after == 1 { "" } else { "s" },
+            totals.repeated_after,
+            if totals.repeated_after == 1 { "" } else { "s" },
+        ));
+    }
+    if totals.recovered_after > 0 {
+        parts.push(format!(
+            "{} listed above later succeeded on retry",
+            totals.recovered_after
+        ));
+    }
+    match parts.is_empty() {
+        true => String::new(),
+        false => format!("faultline: {}\n", parts.join("; ")),
+    }
 }

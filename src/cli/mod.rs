@@ -22,6 +22,7 @@ mod inputs;
 mod output;
 mod rules;
 mod scaffold;
+mod stream;
 
 pub use output::ColorChoice;
 
@@ -30,6 +31,8 @@ Examples:
   faultline run.log                      analyse a saved log (or a directory of logs)
   some-command 2>&1 | faultline          analyse what a command printed
   faultline -f short logs/               one line per failing call
+  faultline -f jsonl big.log | head      records as the run goes (JSON Lines)
+  tail -f app.log | faultline --follow   failing calls as they happen
   faultline -f json -o report.json run.log
   faultline explain invalid_grant        what an error code means and how to fix it
   faultline rules new acme.quota --from run.log:7   a rule from an unexplained failure
@@ -76,7 +79,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_builtin: bool,
 
-    /// Output format. Analysis: human, json, short, incidents; `rules list`:
+    /// Output format. Analysis: human, json, short, jsonl, incidents; `rules list`:
     /// text, json; `rules fields`: text, json, markdown.
     #[arg(short = 'f', long, value_name = "FORMAT", global = true)]
     pub format: Option<String>,
@@ -137,6 +140,20 @@ pub struct ReportArgs {
     /// the same whatever the number.
     #[arg(long, short = 'j', value_name = "N", env = "FAULTLINE_THREADS")]
     pub threads: Option<usize>,
+
+    /// Keep reading as the input grows (`tail -f app.log | faultline
+    /// --follow`, or `faultline --follow app.log`, which reads to the end and
+    /// then waits for more) and report each failing call once the input has
+    /// been quiet for --follow-gap. Prints `--format short` unless `jsonl`
+    /// is asked for; Ctrl-C ends it.
+    #[arg(long)]
+    pub follow: bool,
+
+    /// With --follow: how long the input must be quiet before what was
+    /// written is reported (an exchange still open then is closed), e.g.
+    /// 500ms, 2s, 1m.
+    #[arg(long, value_name = "DURATION", default_value = stream::DEFAULT_GAP, value_parser = stream::parse_gap, requires = "follow")]
+    pub follow_gap: std::time::Duration,
 }
 
 #[derive(Subcommand, Debug)]
@@ -194,7 +211,15 @@ Install, for example:
 }
 
 /// Words that look like a request for a format flag that does not exist.
-const FORMAT_WORDS: &[&str] = &["json", "short", "human", "incidents", "text", "markdown"];
+const FORMAT_WORDS: &[&str] = &[
+    "json",
+    "jsonl",
+    "short",
+    "human",
+    "incidents",
+    "text",
+    "markdown",
+];
 
 pub fn main() -> ExitCode {
     install_panic_hook();

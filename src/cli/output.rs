@@ -141,6 +141,22 @@ impl Output {
         }
     }
 
+    /// Writes `s` and pushes it out now (streamed records must not wait
+    /// in a buffer).
+    pub fn write_now(&mut self, s: &str) {
+        self.write_str(s);
+        if let Some(w) = self.writer.as_mut()
+            && let Err(e) = w.flush()
+        {
+            self.fail(e);
+        }
+    }
+
+    /// The reader went away (or writing failed): nothing more gets out.
+    pub fn closed(&self) -> bool {
+        self.writer.is_none()
+    }
+
     fn fail(&mut self, e: io::Error) {
         // The reader is gone: stop writing, and say nothing.
         self.writer = None;

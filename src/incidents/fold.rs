@@ -355,19 +355,31 @@ impl Collector {
         waiting.len() < before
     }
 
+    /// The incidents kept so far, in input order, without the facts
+    /// [`Collector::finish`] adds (for streaming what a batch finished).
+    pub fn kept(&self) -> &[Incident] {
+        &self.kept
+    }
+
     /// The incidents in input order, with `repeats` and `recovered` facts.
     pub fn finish(self) -> Vec<Incident> {
         let mut kept = self.kept;
         for inc in &mut kept {
-            if inc.repeat_count > 0 {
-                inc.facts
-                    .push("repeats", Value::Num(inc.repeat_count as f64), None);
-            }
-            if inc.recovered.is_some() {
-                inc.facts.push("recovered", Value::Str("true".into()), None);
-            }
+            add_fold_facts(inc);
         }
         kept
+    }
+}
+
+/// The facts folding gives an incident: how often it repeated, and whether
+/// a retry got past it.
+pub fn add_fold_facts(inc: &mut Incident) {
+    if inc.repeat_count > 0 {
+        inc.facts
+            .push("repeats", Value::Num(inc.repeat_count as f64), None);
+    }
+    if inc.recovered.is_some() {
+        inc.facts.push("recovered", Value::Str("true".into()), None);
     }
 }
 

@@ -16,7 +16,7 @@ mod context;
 mod fold;
 
 pub use builder::{Builder, Finished, Success};
-pub use fold::{Collector, Light, MAX_KEPT, NotKept, incident_size};
+pub use fold::{Collector, Light, MAX_KEPT, NotKept, add_fold_facts, incident_size};
 
 use crate::facts::{Facts, Line};
 use crate::input::{Chunk, LineIndex, Loc, SourceId};

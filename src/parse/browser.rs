@@ -35,8 +35,30 @@ fn cors_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"Access to (?:fetch|XMLHttpRequest|[a-z]+) at '(?P<url>[^']+)'(?: \(redirected from '[^']+'\))? from origin '(?P<origin>[^']+)' has been blocked by CORS policy: (?P<why>.*)",
+        // Case-insensitive: the text is also met lower-cased (copied from a
+        // search result or a ticket that normalised it).
+        r"(?i)Access to (?:fetch|XMLHttpRequest|[a-z]+) at '(?P<url>[^']+)'(?: \(redirected from '[^']+'\))? from origin '(?P<origin>[^']+)' has been blocked by CORS policy: (?P<why>.*)",
     )
+}
+
+/// The older CORS wordings: Chrome before 2017 (`XMLHttpRequest cannot load
+/// URL. No 'Access-Control-Allow-Origin' header … Origin 'O' is therefore not
+/// allowed access.`, also `Fetch API cannot load`), and Firefox's
+/// `Cross-Origin Request Blocked: … the remote resource at URL. (Reason: …)`.
+fn old_cors_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"(?i)(?:(?:XMLHttpRequest|Fetch API) cannot load|Cross-Origin Request Blocked: .*? the remote resource at) (?P<url>https?://\S+?)\.?(?:\s|$)(?P<why>.*?)(?:Origin '(?P<origin>[^']+)' is therefore not allowed access.*)?$",
+    )
+}
+
+/// Whether a CORS failure's wording is in `msg`, whatever its case.
+fn mentions_cors(msg: &str) -> bool {
+    let lower = msg.to_ascii_lowercase();
+    lower.contains("blocked by cors policy: ")
+        || lower.contains("cannot load ")
+        || lower.contains("cross-origin request blocked")
 }
 
 fn failed_load_re() -> &'static Regex {
@@ -61,13 +83,18 @@ fn request_re() -> &'static Regex {
 fn message(lines: &Lines, msg: &str, source: Option<&str>) -> Option<Vec<Field>> {
     let mut fields = Vec::new();
     // Literal checks first: a regex compiles only for a message it may match.
-    if msg.contains("blocked by CORS policy: ")
-        && let Some(c) = cors_re().captures(msg)
+    if mentions_cors(msg)
+        && let Some(c) = cors_re()
+            .captures(msg)
+            .or_else(|| old_cors_re().captures(msg))
+        && !c.name("why").is_some_and(|w| w.as_str().trim().is_empty())
     {
         let at = c.get(0)?;
         fields.push(lines.str_field("exception.message", at.as_str().trim_end()));
         fields.push(lines.str_field("url", c.name("url")?.as_str()));
-        fields.push(lines.str_field("request.header.origin", c.name("origin")?.as_str()));
+        if let Some(origin) = c.name("origin") {
+            fields.push(lines.str_field("request.header.origin", origin.as_str()));
+        }
         return Some(fields);
     }
     if msg.contains("Failed to load resource: ")
@@ -130,6 +157,8 @@ impl LineParser for BrowserConsole {
         &[
             ":CONSOLE",
             "Access to ",
+            "cannot load ",
+            "Cross-Origin Request Blocked",
             "Failed to load resource",
             "net::ERR_",
             "GET ",
@@ -217,6 +246,43 @@ mod tests {
             get(t, "request.header.origin").as_deref(),
             Some("http://localhost:3000")
         );
+    }
+
+    #[test]
+    fn cors_in_any_case_and_older_wordings() {
+        // Lower-cased as tickets and search results copy it.
+        let t = "access to xmlhttprequest at 'https://id.example.org/oauth2/token' from origin 'https://app.example.net' has been blocked by cors policy: no 'access-control-allow-origin' header is present on the requested resource.\n";
+        assert_eq!(
+            get(t, "url").as_deref(),
+            Some("https://id.example.org/oauth2/token")
+        );
+        assert_eq!(
+            get(t, "request.header.origin").as_deref(),
+            Some("https://app.example.net")
+        );
+        // Chrome before 2017, with a query string and a trailing period.
+        let t = "XMLHttpRequest cannot load https://auth.example.io/token?grant_type=x&code=1. No 'Access-Control-Allow-Origin' header is present on the requested resource. Origin 'http://localhost:8080' is therefore not allowed access. The response had HTTP status code 400.\n";
+        assert_eq!(
+            get(t, "url").as_deref(),
+            Some("https://auth.example.io/token?grant_type=x&code=1")
+        );
+        assert_eq!(
+            get(t, "request.header.origin").as_deref(),
+            Some("http://localhost:8080")
+        );
+        let t = "Fetch API cannot load http://10.0.0.7:3000/api/items. Response to preflight request doesn't pass access control check.\n";
+        assert_eq!(
+            get(t, "url").as_deref(),
+            Some("http://10.0.0.7:3000/api/items")
+        );
+        // Firefox.
+        let t = "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://api.example.com/v1/me. (Reason: CORS header 'Access-Control-Allow-Origin' missing).\n";
+        assert_eq!(
+            get(t, "url").as_deref(),
+            Some("https://api.example.com/v1/me")
+        );
+        // Not a CORS failure: a sentence that merely says a page cannot load.
+        assert!(get("The page cannot load images while offline\n", "url").is_none());
     }
 
     #[test]

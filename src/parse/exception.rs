@@ -344,9 +344,10 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
                 continue;
             }
             if let Some(m) = c.name(capture) {
-                // A URL at the end of a sentence: the punctuation is not part of it.
+                // A URL at the end of a sentence: the punctuation is not part
+                // of it, nor the backslash of an escaped closing quote.
                 let text = match name {
-                    "url" => m.as_str().trim_end_matches(['.', ',', ';', ':']),
+                    "url" => m.as_str().trim_end_matches(['.', ',', ';', ':', '\\']),
                     _ => m.as_str(),
                 };
                 let value = if name == "status" || name == "url.port" {

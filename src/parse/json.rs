@@ -516,10 +516,20 @@ impl<'a> Parser<'a> {
         let bytes = self.src.as_bytes();
         let mut run = self.pos;
         loop {
-            let Some(&b) = bytes.get(self.pos) else {
-                self.truncated = true;
-                return None;
+            // The text ends inside the string (a paste cut short, maybe
+            // before a last line break): the string is cut, and keeps what
+            // it had, as the containers around it do.
+            let cut = match bytes.get(self.pos) {
+                None => true,
+                Some(b'\n' | b'\r') => self.src[self.pos..].trim().is_empty(),
+                Some(_) => false,
             };
+            if cut {
+                self.truncated = true;
+                out.push_str(&self.src[run..self.pos]);
+                return (!out.is_empty()).then_some(out);
+            }
+            let b = bytes[self.pos];
             if b == quote {
                 out.push_str(&self.src[run..self.pos]);
                 self.pos += 1;
@@ -1041,6 +1051,24 @@ mod tests {
             e.field(name)
                 .map(|f| (f.value.to_string(), &text[f.span.start..f.span.end]))
         })
+    }
+
+    #[test]
+    fn a_body_cut_inside_a_string_keeps_what_it_had() {
+        // A paste cut short in the middle of the last string, with or
+        // without a final line break.
+        for text in [
+            "{\"error\":\"invalid_grant\",\"error_description\":\"AADSTS70008: The provided authorization code or refresh token has expired due to inac\n",
+            "{'error': 'access_denied', 'error_description': 'The user denied the req",
+        ] {
+            let (v, _) = field(text, "body.error").expect("the complete member is read");
+            assert!(v == "invalid_grant" || v == "access_denied", "{v}");
+            let (d, at) = field(text, "body.error_description").expect("the cut member too");
+            assert!(text.contains(at) && !d.is_empty(), "{d}");
+            assert!(field(text, "body.truncated").is_some());
+        }
+        // A string broken by a line break with more text after it is not cut: it is not JSON.
+        assert!(field("{\"error\":\"invalid_grant\nmore text\"}\n", "body.error").is_none());
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! command lines), [`curl_trace`] (`--trace-ascii`), [`pyhttp`] (http.client
 //! debuglevel), [`traceback`] (Python chained tracebacks), [`stack`] (Java and
 //! .NET stack traces with `Caused by:`), [`node`] (Node/undici/axios errors
-//! and `util.inspect` dumps), [`go`], [`tool`] (Terraform's box), [`pwsh`]
+//! and `util.inspect` dumps), [`go`], [`logfmt`] (records at an error level), [`tool`] (Terraform's box), [`pwsh`]
 //! (PowerShell error records), [`dotnet`] (`HttpResponseMessage` dumps),
 //! [`browser`] (console lines), [`jvm`] (Java/OkHttp response and header
 //! dumps, OkHttp logging), [`exception`] (one-line client errors, SDK
@@ -44,6 +44,7 @@ mod http;
 pub mod json;
 mod jvm;
 pub mod jwt;
+mod logfmt;
 mod logprefix;
 pub mod mapped;
 mod markup;
@@ -51,6 +52,7 @@ mod node;
 mod pwsh;
 mod pyhttp;
 mod record;
+mod serverlog;
 mod signal;
 mod stack;
 pub mod time;
@@ -465,7 +467,7 @@ pub(crate) mod work {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 24] {
+fn parsers() -> [&'static dyn LineParser; 27] {
     [
         &http::RequestBody,
         &curl_trace::CurlTrace,
@@ -475,12 +477,14 @@ fn parsers() -> [&'static dyn LineParser; 24] {
         &http::Urllib3Debug,
         &traceback::PythonTraceback,
         &node::NodeError,
+        &logfmt::LogfmtError,
         &go::GoError,
         &stack::StackTrace,
         &tool::TerraformBox,
         &pwsh::PowerShellError,
         &dotnet::DotnetResponse,
         &browser::BrowserConsole,
+        &serverlog::ServerLog,
         &jvm::JavaHttp,
         &exception::Exceptions,
         &appline::AppLine,
@@ -489,6 +493,7 @@ fn parsers() -> [&'static dyn LineParser; 24] {
         &markup::MarkupBody,
         &signal::TextSignal,
         &signal::CodeMessage,
+        &signal::NamedCode,
         &record::JsonRecord,
         &json::JsonBody,
     ]

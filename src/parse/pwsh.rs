@@ -39,7 +39,9 @@ fn header_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"^\s*(?P<cmd>Invoke-RestMethod|Invoke-WebRequest) ?: ?(?P<rest>.*)$",
+        // PowerShell's names are case-insensitive, and scripts (so the error
+        // records, which quote the command as typed) use any casing.
+        r"(?i)^\s*(?P<cmd>Invoke-RestMethod|Invoke-WebRequest) ?: ?(?P<rest>.*)$",
     )
 }
 
@@ -268,6 +270,23 @@ Line |
         assert_eq!(
             get(t, "body.error_uri").unwrap().0,
             "https://login.microsoftonline.com/error?code=7000218"
+        );
+    }
+
+    #[test]
+    fn command_names_in_any_case() {
+        // The record quotes the command as the script typed it.
+        let t = "invoke-webrequest : The remote server returned an error: (403) Forbidden.\nAt C:\\jobs\\sync.ps1:7 char:3\n+   invoke-webrequest -uri https://api.example.net/v1/export -Method GET\n+   ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n    + CategoryInfo          : InvalidOperation: (System.Net.HttpWebRequest:HttpWebRequest) [Invoke-WebRequest], WebException\n";
+        assert_eq!(get(t, "status").unwrap().0, "403");
+        assert_eq!(
+            get(t, "url").unwrap().0,
+            "https://api.example.net/v1/export"
+        );
+        assert_eq!(get(t, "exception.type").unwrap().0, "WebException");
+        let t = "Invoke-Restmethod : The request was aborted: Could not create SSL/TLS secure channel.\nAt line:1 char:9\n";
+        assert_eq!(
+            get(t, "exception.message").unwrap().0,
+            "The request was aborted: Could not create SSL/TLS secure channel."
         );
     }
 

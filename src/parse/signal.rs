@@ -124,6 +124,14 @@ fn status_res() -> &'static [Regex] {
     RES.get_or_init(|| {
         let reasons = REASONS.join("|");
         [
+            // A status line quoted in a message (`invalid websocket response
+            // from host:443: HTTP/1.1 522 Origin Connection Time-out`).
+            r"\bHTTP/\d(?:\.\d)? (?P<status>\d{3})(?: (?P<reason>[A-Z][A-Za-z '-]*[A-Za-z]))?"
+                .to_string(),
+            // Guzzle (PHP): ``Client error: `GET https://…` resulted in a
+            // `403 Forbidden` response``; older releases `Client error: 403`.
+            r"resulted in a `(?P<status>\d{3})(?: (?P<reason>[^`]*))?` response".to_string(),
+            r"\b(?:Client|Server) error: (?P<status>\d{3})\b".to_string(),
             r"\bHTTP Error (?P<status>\d{3})(?::[ \t]*(?P<reason>[A-Za-z][A-Za-z '-]*[A-Za-z]))?"
                 .to_string(),
             r"does not indicate success: (?P<status>\d{3}) \((?P<reason>[^)]*)\)".to_string(),
@@ -229,13 +237,27 @@ fn leading_code_re() -> &'static Regex {
     )
 }
 
-/// A tool's one-line error: `ERROR: …`, `error: …`, `gh: error: …`,
+/// A transport failure stated in prose: a client that could not connect to
+/// a server, host, proxy or named address (`Unable to connect to the
+/// server: …`, as kubectl says; not `Failed to connect to the bus`),
+/// or Go's net errors, which name their operation (`dial tcp …:`,
+/// `proxyconnect tcp:`, `lookup <host> on <dns>: no such host`, `read tcp
+/// a->b:`, `x509:`, `: i/o timeout`, `: connection refused`).
+fn transport_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b|\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b",
+    )
+}
+
+/// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`.
 fn cli_error_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"^[ \t]*(?:[a-z][\w.-]*:[ \t]+)?(?:ERROR|Error|error|FATAL|Fatal|fatal)(?:\[[\w-]+\])?:[ \t]*(?P<msg>\S.*)$",
+        r"^[ \t]*(?:[a-z][\w.-]*:[ \t]+)?(?:\[(?:ERROR|Error|error|FATAL|Fatal|fatal)\]|(?:ERROR|Error|error|FATAL|Fatal|fatal)(?:\[[\w-]+\])?):[ \t]*(?P<msg>\S.*)$",
     )
 }
 
@@ -461,6 +483,18 @@ const TEXT_TRIGGERS: &[&str] = &[
     "UNABLE_TO_",
     "CERT_",
     "fatal",
+    // Transport failures in prose (see `transport_re`).
+    "connect to",
+    "proxyconnect",
+    "dial tcp",
+    "dial udp",
+    "no such host",
+    "x509: ",
+    "read tcp",
+    "write tcp",
+    "i/o timeout",
+    "connection refused",
+    "reset by peer",
     "status",
     "HTTP",
     "returned",
@@ -567,8 +601,14 @@ impl LineParser for TextSignal {
                 lines.str_field("exception.code", code.as_str()),
             );
         }
-        if cli.is_none() && !is_signal(&fields) {
-            return None;
+        if cli.is_none() && !is_signal(&fields) && !transport_re().is_match(text) {
+            // The failure may be stated only inside the body printed after
+            // the prefix (`Login failed: {'_error': [{'message': "…
+            // CERTIFICATE_VERIFY_FAILED …"}]}`): then the line is one.
+            let whole = super::exception::facts_from_message(lines, line);
+            if body.is_none() || !(is_signal(&whole) || transport_re().is_match(line)) {
+                return None;
+            }
         }
         let message = match cli.as_ref().and_then(|c| c.name("msg")) {
             Some(m) => m.as_str().trim_end(),
@@ -685,6 +725,177 @@ impl LineParser for CodeMessage {
     }
 }
 
+/// Stems that make an identifier an error name (`SignatureDoesNotMatch`,
+/// `AuthorizationHeaderMalformed`, `ExpiredToken`, `API_DISABLED_FOR_ORG`):
+/// an error code says what went wrong, a component name (`TokenManager`,
+/// `HttpClient`) does not.
+const ERROR_STEMS: &[&str] = &[
+    "invalid",
+    "malformed",
+    "denied",
+    "doesnotmatch",
+    "mismatch",
+    "notfound",
+    "nosuch",
+    "expired",
+    "missing",
+    "failed",
+    "failure",
+    "forbidden",
+    "unauthorized",
+    "unauthenticated",
+    "throttl",
+    "toomany",
+    "toolarge",
+    "skewed",
+    "exceeded",
+    "unavailable",
+    "conflict",
+    "unsupported",
+    "insufficient",
+    "unrecognized",
+    "timeout",
+    "disabled",
+    "blocked",
+    "locked",
+    "rejected",
+    "revoked",
+    "illegal",
+    "restricted",
+    "error",
+    "exception",
+];
+
+/// A message that starts with an error name and a sentence: `NoSuchKey:
+/// The specified key does not exist.`, `InvalidAccessKeyId, Message:The …`,
+/// `API_DISABLED_FOR_ORG: The REST API is not enabled …`.
+fn named_code_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"^(?:[-*+][ \t]+)?(?P<code>(?:[A-Z][a-z0-9]+){2,}|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?::|, Message:)[ \t]*(?P<msg>[A-Za-z'`\x22][^ \t]*(?:[ \t]+\S+)+)$",
+    )
+}
+
+/// A code and a message printed as a pair of fields in a struct or map
+/// that is not JSON (Rust's `Debug`, Go's `%+v`, Ruby's `inspect`): `code:
+/// "X", message: "Y"`.
+fn code_pair_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r#"\b(?i:code)["']?\s*(?::|=>?)\s*"(?P<code>[A-Za-z][\w.]*)",\s*["']?(?i:message)["']?\s*(?::|=>?)\s*"(?P<msg>(?:[^"\\]|\\.)+)""#,
+    )
+}
+
+fn is_error_name(code: &str) -> bool {
+    let lower = code.to_ascii_lowercase().replace('_', "");
+    ERROR_STEMS.iter().any(|s| lower.contains(s))
+}
+
+/// Lines a wrapped message may go on over.
+const MAX_WRAP_LINES: usize = 4;
+
+/// A message that starts with an error name ([`named_code_re`]), or a code
+/// and message pair ([`code_pair_re`]), anywhere a log writes it. The error
+/// name alone is not enough: the words after it must be a sentence, and the
+/// name must say what failed ([`ERROR_STEMS`]). A message wrapped onto lines
+/// that start lower-case goes on there.
+pub struct NamedCode;
+
+impl LineParser for NamedCode {
+    fn triggers(&self) -> &'static [&'static str] {
+        &[
+            "invalid",
+            "malformed",
+            "denied",
+            "match",
+            "notfound",
+            "nosuch",
+            "expired",
+            "missing",
+            "failed",
+            "failure",
+            "forbidden",
+            "unauthorized",
+            "unauthenticated",
+            "throttl",
+            "toomany",
+            "toolarge",
+            "skewed",
+            "exceeded",
+            "unavailable",
+            "conflict",
+            "unsupported",
+            "insufficient",
+            "unrecognized",
+            "timeout",
+            "disabled",
+            "blocked",
+            "locked",
+            "rejected",
+            "revoked",
+            "illegal",
+            "restricted",
+            "not_found",
+            "no_such",
+            "too_many",
+            "code",
+        ]
+    }
+
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i);
+        if line.trim_start().starts_with(['{', '[', '<']) || logprefix::is_informational(line) {
+            return None;
+        }
+        let message = logprefix::message(line);
+        if let Some(c) = named_code_re().captures(message)
+            && let Some(code) = c.name("code").filter(|c| is_error_name(c.as_str()))
+        {
+            let msg = c.name("msg")?;
+            let mut text = msg.as_str().trim_end().to_string();
+            let mut span = lines.span_of(msg.as_str().trim_end());
+            let mut consumed = 1;
+            while consumed <= MAX_WRAP_LINES && i + consumed < lines.len() {
+                let next = lines.line(i + consumed).trim();
+                if !next.starts_with(|c: char| c.is_ascii_lowercase()) {
+                    break;
+                }
+                text.push(' ');
+                text.push_str(next);
+                span = span.cover(lines.span_of(next));
+                consumed += 1;
+            }
+            let mut fields = vec![
+                Field {
+                    name: "exception.message".into(),
+                    value: Value::Str(text),
+                    span,
+                },
+                lines.str_field("exception.code", code.as_str()),
+            ];
+            for f in scan(lines, msg.as_str()) {
+                push(&mut fields, f);
+            }
+            let whole = lines.span_of(line.trim_end()).cover(span);
+            ctx.emit(EventKind::Exception, whole, fields);
+            return Some(consumed);
+        }
+        let c = code_pair_re().captures(line)?;
+        let (code, msg) = (c.name("code")?, c.name("msg")?);
+        let mut fields = vec![
+            lines.str_field("exception.message", msg.as_str()),
+            lines.str_field("exception.code", code.as_str()),
+        ];
+        for f in scan(lines, msg.as_str()) {
+            push(&mut fields, f);
+        }
+        ctx.emit(EventKind::Exception, lines.span_of(line.trim_end()), fields);
+        Some(1)
+    }
+}
+
 /// Whether `text` ends with what [`cli_error_re`] takes for an upper-case
 /// code before its colon (`NOT_FOUND`, `ERROR`), then blanks. A superset.
 pub(super) fn ends_with_upper_code(text: &[u8]) -> bool {
@@ -773,6 +984,106 @@ mod tests {
             .iter()
             .filter(|e| e.kind == EventKind::Exception)
             .count()
+    }
+
+    #[test]
+    fn transport_failures_in_prose() {
+        let f = facts("Unable to connect to the server: Gateway Timeout\n");
+        assert!(
+            f.iter().any(|(n, v)| n == "exception.message"
+                && v == "Unable to connect to the server: Gateway Timeout"),
+            "{f:?}"
+        );
+        let f = facts(
+            "E1130 10:02:03.000 sync.go:88] proxyconnect tcp: dial tcp: lookup proxy.corp.example on 10.0.0.2:53: no such host\n",
+        );
+        assert!(f.iter().any(|(n, _)| n == "exception.message"), "{f:?}");
+        let f = facts(
+            "2026/01/02 03:04:05 upload: read tcp 10.1.1.2:51000->10.9.9.9:443: read: connection reset by peer\n",
+        );
+        assert!(f.iter().any(|(n, _)| n == "exception.message"), "{f:?}");
+        // Prose about connecting is not a failure, nor is a local IPC's
+        // error, nor an INFO line.
+        assert!(facts("Connected to the server at 10.0.0.1\n").is_empty());
+        assert!(facts("[12:12:1130/1:ERROR:bus.cc(407)] Failed to connect to the bus: Failed to connect to socket /run/dbus/system_bus_socket: No such file or directory\n").iter().all(|(n, _)| n != "exception.message"));
+        let f =
+            facts("deploy: could not connect to registry.example.io:5000: connection timed out\n");
+        assert!(f.iter().any(|(n, _)| n == "exception.message"), "{f:?}");
+        assert!(
+            facts("INFO retrying: dial tcp 10.0.0.1:443: connect: connection refused\n").is_empty()
+        );
+    }
+
+    #[test]
+    fn messages_that_start_with_an_error_name() {
+        let code = |t: &str| {
+            facts(t)
+                .into_iter()
+                .find(|(n, _)| n == "exception.code")
+                .map(|(_, v)| v)
+        };
+        let msg = |t: &str| {
+            facts(t)
+                .into_iter()
+                .find(|(n, _)| n == "exception.message")
+                .map(|(_, v)| v)
+        };
+        assert_eq!(
+            code("- NoSuchBucket: The specified bucket does not exist\n").as_deref(),
+            Some("NoSuchBucket")
+        );
+        assert_eq!(
+            code("InvalidAccessKeyId, Message:The AWS Access Key Id you provided does not exist in our records.\n").as_deref(),
+            Some("InvalidAccessKeyId")
+        );
+        assert_eq!(
+            code("2021/03/04 05:06:07 API_DISABLED_FOR_ORG: The REST API is not enabled for this Organization.\n").as_deref(),
+            Some("API_DISABLED_FOR_ORG")
+        );
+        // Wrapped onto a line that starts lower-case.
+        assert_eq!(
+            msg("AuthorizationHeaderMalformed: The authorization header is malformed;\nthe region 'us-east-1' is wrong; expecting 'eu-west-3'\nNext: line\n").as_deref(),
+            Some("The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-3'")
+        );
+        // A code and message pair in a non-JSON struct dump.
+        assert_eq!(
+            code("0: Error { code: \"ExpiredToken\", message: \"The security token included in the request is expired\", request_id: \"X1\" }\n").as_deref(),
+            Some("ExpiredToken")
+        );
+        // A component name is not an error name; a config key is not either.
+        assert!(code("TokenManager: refreshed the token for tenant 4 in 20 ms\n").is_none());
+        assert!(code("DataCenter: East US\n").is_none());
+    }
+
+    #[test]
+    fn statuses_quoted_in_messages() {
+        let status = |t: &str| {
+            facts(t)
+                .into_iter()
+                .find(|(n, _)| n == "status")
+                .map(|(_, v)| v)
+        };
+        assert_eq!(
+            status("ERROR dial failed: bad handshake from edge.example.net:443: HTTP/1.1 521 Web Server Is Down\n").as_deref(),
+            Some("521")
+        );
+        assert_eq!(
+            status("PHP Fatal error: Uncaught GuzzleHttp\\Exception\\ClientException: Client error: `POST https://api.example.com/v1/x` resulted in a `401 Unauthorized` response\n").as_deref(),
+            Some("401")
+        );
+        // The body alone says it failed.
+        let f = facts(
+            "Login failed, please try again: {'_error': [{'message': \"HTTPSConnectionPool(host='api.example.io', port=443): Max retries exceeded (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed')))\"}]}\n",
+        );
+        assert!(f.iter().any(|(n, _)| n == "exception.message"), "{f:?}");
+        assert!(f.iter().any(|(n, _)| n.starts_with("body.")), "{f:?}");
+        // `[ERROR]:` is a tool's error line too.
+        let f = facts("[ERROR]: Token not valid. Upstream said: invalid_auth\n");
+        assert!(
+            f.iter()
+                .any(|(n, v)| n == "exception.message" && v.starts_with("Token not valid")),
+            "{f:?}"
+        );
     }
 
     #[test]

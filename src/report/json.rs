@@ -144,7 +144,7 @@ fn evidence_text(ctx: &ReportCtx, incident: Option<usize>, e: &Evidence) -> Stri
     ctx.masker.string(&text)
 }
 
-fn diagnosis<'a>(ctx: &ReportCtx<'_>, d: &'a Diagnosis) -> DiagnosisOut<'a> {
+pub(crate) fn diagnosis<'a>(ctx: &ReportCtx<'_>, d: &'a Diagnosis) -> DiagnosisOut<'a> {
     let m = |s: &str| ctx.masker.string(s);
     let primary = d.evidence.first().map(|e| e.loc).or_else(|| {
         d.incident
@@ -157,7 +157,7 @@ fn diagnosis<'a>(ctx: &ReportCtx<'_>, d: &'a Diagnosis) -> DiagnosisOut<'a> {
         severity: d.severity.as_str(),
         confidence: d.confidence,
         provider: d.provider.as_deref(),
-        incident: d.incident.map(|i| i + 1),
+        incident: d.incident.map(|i| ctx.first_id + i + 1),
         source: primary.map(|l| ctx.source_name(l.source).to_string()),
         line: primary.map(|l| l.line),
         column: primary.map(|l| l.column),
@@ -186,7 +186,7 @@ fn incident(ctx: &ReportCtx, index: usize) -> IncidentOut {
     let s = |k: &str| i.facts.str(k).map(m);
     let end_line = i.excerpt.number + i.excerpt.text.trim_end_matches('\n').matches('\n').count();
     IncidentOut {
-        id: index + 1,
+        id: ctx.first_id + index + 1,
         source: ctx.source_name(i.source).to_string(),
         line: i.loc.line,
         column: i.loc.column,

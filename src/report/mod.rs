@@ -6,6 +6,7 @@
 mod human;
 mod incidents;
 pub mod json;
+pub mod jsonl;
 mod short;
 mod snippet;
 pub mod text;
@@ -29,6 +30,9 @@ pub enum Format {
     /// One line per failing call, compiler style:
     /// `path:line:col: severity rule-id: title`.
     Short,
+    /// One JSON object per line, written as the run goes: a header, each
+    /// failing call and its diagnoses, problems, a summary (docs/report.md).
+    Jsonl,
     /// Each incident's facts with where they were read (masked): what the
     /// parsers understood, for checking them and for writing rules.
     Incidents,
@@ -80,6 +84,9 @@ pub struct ReportCtx<'a> {
     pub rule_dirs: Vec<RuleDir>,
     /// Input and rule problems, for the JSON report.
     pub problems: Vec<Problem>,
+    /// Incident ids start after this (a streamed batch continues the
+    /// numbering of the batches before it).
+    pub first_id: usize,
 }
 
 impl<'a> ReportCtx<'a> {
@@ -90,6 +97,7 @@ impl<'a> ReportCtx<'a> {
             masker,
             rule_dirs: Vec::new(),
             problems: Vec::new(),
+            first_id: 0,
         }
     }
 
@@ -108,6 +116,8 @@ pub fn render(format: Format, ctx: &ReportCtx, style: HumanStyle) -> String {
         Format::Json => render_json(ctx),
         Format::Short => render_short(ctx),
         Format::Incidents => render_incidents(ctx),
+        // The exit status is the caller's; a whole-analysis render says 0.
+        Format::Jsonl => jsonl::render_jsonl(ctx, 0),
     }
 }
 

@@ -337,7 +337,7 @@ impl InputScanner {
 }
 
 /// What the input-wide scan found, across every source of the run.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct InputHits {
     pub by_pattern: Vec<Vec<Hit>>,
 }
