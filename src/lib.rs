@@ -817,10 +817,14 @@ impl<'r> Feed<'r> {
         self.scan.push(chunk);
     }
 
-    /// Scans what was pushed and hands its finished incidents on. Every
-    /// chunk is scanned to its end, so an exchange open there is closed.
+    /// Scans what was pushed and hands its finished incidents on. A quiet
+    /// gap ends what is open: the tail carried for seam stitching is
+    /// scanned to its end, so an exchange open there is closed.
     pub fn flush(&mut self) {
         self.scan.flush();
+        if let Some(carry) = self.scan.carry.take() {
+            self.scan.finish_carry(carry);
+        }
     }
 
     /// The sink asked to stop (its reader went away).
