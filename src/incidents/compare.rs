@@ -23,7 +23,9 @@ const LOOKBACK_BYTES: usize = 32 * 1024;
 const ZONE_STEP: f64 = 900.0;
 
 pub fn cross_facts(facts: &mut Facts, cx: &ChunkCx, first: usize, excerpt: &Line) {
-    let rel_first = first.saturating_sub(cx.chunk.offset).min(cx.chunk.text.len());
+    let rel_first = first
+        .saturating_sub(cx.chunk.offset)
+        .min(cx.chunk.text.len());
     let rel_end = (excerpt.offset + excerpt.text.len())
         .saturating_sub(cx.chunk.offset)
         .min(cx.chunk.text.len());
@@ -134,7 +136,11 @@ fn jwt_skew(facts: &Facts) -> Option<Skew> {
     })?;
     let made_here = facts.str("endpoint") == Some("token");
     let by_server = source_of_time == "header.date";
-    let source = if claim == "jwt.nbf" { "jwt.nbf" } else { "jwt.iat" };
+    let source = if claim == "jwt.nbf" {
+        "jwt.nbf"
+    } else {
+        "jwt.iat"
+    };
     if made_here {
         // Only the server's clock can judge this host's stamp.
         return by_server.then_some(Skew {
@@ -175,7 +181,12 @@ fn date_vs_log(facts: &Facts, window: &Window) -> Option<Skew> {
 
 /// A host's log time against a server's clock; a log time written without
 /// its zone counts only within one time-zone step (it may be local time).
-fn skew_from_log(host: Timestamp, written: &str, server: Timestamp, loc: Option<Loc>) -> Option<Skew> {
+fn skew_from_log(
+    host: Timestamp,
+    written: &str,
+    server: Timestamp,
+    loc: Option<Loc>,
+) -> Option<Skew> {
     let secs = seconds_between(host, server);
     if !has_offset(written) && secs.abs() >= ZONE_STEP {
         return None;
@@ -351,7 +362,12 @@ fn tenant(facts: &mut Facts, window: &Window) {
         return;
     };
     facts.push("tenant", Value::Str(url_tenant.clone()), url_loc);
-    let alias = |t: &str| provider.tenant_aliases.iter().any(|a| a.eq_ignore_ascii_case(t));
+    let alias = |t: &str| {
+        provider
+            .tenant_aliases
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(t))
+    };
     // A tenant can be written as an id or as a domain name: only two of the
     // same shape can be told apart.
     let comparable = is_guid(&url_tenant) == is_guid(&token_tenant);
@@ -388,7 +404,9 @@ fn token_lifetime(facts: &mut Facts, window: &Window) {
     else {
         return;
     };
-    let fail_at = window.text.floor_char_boundary(fail_at.min(window.text.len()));
+    let fail_at = window
+        .text
+        .floor_char_boundary(fail_at.min(window.text.len()));
     let fail_line = window.text[..fail_at].rfind('\n').map_or(0, |p| p + 1);
     let line_end = window.text[fail_line..]
         .find('\n')
