@@ -270,7 +270,7 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ),
     (
         "region.other",
-        "another region of the same provider than `region`, named by a host in the incident or in the 32 KiB before it (typically the login host the token came from); the nearest one",
+        "another region of the same provider than `region`, named by a host with a token-endpoint path on its line (its URL, or a debug line's request) in the incident or in the 32 KiB before it: where a token came from; the nearest one",
         "eu-central-1",
     ),
     (

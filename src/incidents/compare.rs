@@ -265,7 +265,7 @@ fn other_region(facts: &mut Facts, window: &Window) {
             let Some(host_start) = host_start(window.text, at) else {
                 continue;
             };
-            if continues_host(&window.text[end..]) {
+            if continues_host(&window.text[end..]) || !token_path_follows(window, end) {
                 continue;
             }
             if nearest.is_none_or(|(s, ..)| host_start > s) {
@@ -283,6 +283,21 @@ fn other_region(facts: &mut Facts, window: &Window) {
             loc,
         );
     }
+}
+
+/// Whether the rest of the host's line names a token endpoint's path (the
+/// host's URL, or a debug line's request): a host merely listed (a DNS
+/// cache, a config dump) says nothing about where the token came from.
+fn token_path_follows(window: &Window, end: usize) -> bool {
+    let rest = &window.text[end..];
+    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    line.find('/').is_some_and(|p| {
+        let path = &line[p..];
+        let stop = path
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '?' | '#' | ')' | ','))
+            .unwrap_or(path.len());
+        window.cx.providers.is_token_path(&path[..stop])
+    })
 }
 
 /// Where the host holding a domain found at `at` starts: the domain must
