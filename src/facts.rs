@@ -240,7 +240,7 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ),
     (
         "clock.skew_seconds",
-        "how far one clock is off, in seconds: the clock named by `clock.off` minus the clock it was compared with (positive: ahead). From, first found: a message quoting both times (the `clock_quotes` of rules/providers.toml, e.g. a signed request time against the server's), a JWT's `nbf`/`iat` against `time` (an assertion sent to a token endpoint is this host's stamp judged by the server's `Date`; an issued token stamped in the future of the clock reading it), or the response `Date` against the timestamp of the log line for it (a log time without an offset only within 15 minutes)",
+        "how far one clock is off, in seconds: the clock named by `clock.off` minus the clock it was compared with (positive: ahead). From, first found: a message quoting both times (the `clock_quotes` of rules/providers.toml, e.g. a signed request time against the server's), a JWT's `nbf`/`iat` against `time` (an assertion sent to a token endpoint is this host's stamp judged by the server's `Date`; an issued token stamped in the future of the clock reading it), or the response `Date` against the timestamp of the log line for it (a log time without an offset only within 15 minutes; never beyond a day, a replayed response)",
         "-3612",
     ),
     (
@@ -250,7 +250,7 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ),
     (
         "clock.direction",
-        "`ahead` or `behind`: the sign of `clock.skew_seconds`",
+        "`ahead`, `behind` or `in step`: the sign of `clock.skew_seconds`",
         "behind",
     ),
     (
