@@ -239,6 +239,86 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "95",
     ),
     (
+        "clock.skew_seconds",
+        "how far one clock is off, in seconds: the clock named by `clock.off` minus the clock it was compared with (positive: ahead). From, first found: a message quoting both times (the `clock_quotes` of rules/providers.toml, e.g. a signed request time against the server's), a JWT's `nbf`/`iat` against `time` (an assertion sent to a token endpoint is this host's stamp judged by the server's `Date`; an issued token stamped in the future of the clock reading it), or the response `Date` against the timestamp of the log line for it (a log time without an offset only within 15 minutes; never beyond a day, a replayed response)",
+        "-3612",
+    ),
+    (
+        "clock.off_by_seconds",
+        "`clock.skew_seconds` without its sign",
+        "3612",
+    ),
+    (
+        "clock.direction",
+        "`ahead`, `behind` or `in step`: the sign of `clock.skew_seconds`",
+        "behind",
+    ),
+    (
+        "clock.off",
+        "whose clock `clock.skew_seconds` is about: `host` (the machine that made, signed or logged the request) or `server` (the API, by its `Date` header, against a token issuer)",
+        "host",
+    ),
+    (
+        "clock.source",
+        "what was compared: `message` (times a message quotes), `jwt.nbf`, `jwt.iat`, or `header.date` (the response `Date` against the log line's time)",
+        "message",
+    ),
+    (
+        "clock.allowed_seconds",
+        "the tolerance the server quoted with the times (`MaxAllowedSkewMilliseconds`, `- 5 min.`)",
+        "900",
+    ),
+    (
+        "region.other",
+        "another region of the same provider than `region`, named by a host with a token-endpoint path on its line (its URL, or a debug line's request) in the incident or in the 32 KiB before it: where a token came from; the nearest one",
+        "eu-central-1",
+    ),
+    (
+        "region.other.domain",
+        "that region's domain",
+        "mypurecloud.de",
+    ),
+    (
+        "region.other.host",
+        "the host that named it",
+        "login.mypurecloud.de",
+    ),
+    (
+        "tenant.issuer",
+        "the tenant the JWT names: a claim in the provider's `tenant_claims` (rules/providers.toml), else read from `jwt.iss` with its `tenant_in_url` patterns",
+        "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    ),
+    (
+        "tenant",
+        "the tenant the call addressed: read from `url` with the provider's `tenant_in_url` patterns, else from the nearest such URL (an authority) in the incident or the 32 KiB before it. Only with `tenant.issuer`",
+        "2b1f6c1e-55d4-4b0a-9e1c-7a3f2f0d9e41",
+    ),
+    (
+        "tenant.mismatch",
+        "`true` when `tenant` and `tenant.issuer` are both ids (or both names), neither an alias for any tenant (`common`, …), and differ",
+        "true",
+    ),
+    (
+        "token.expires_in",
+        "`expires_in` of the last token response logged before the failure on a timestamped line (or a few lines under one), in seconds",
+        "3599",
+    ),
+    (
+        "token.issued_at",
+        "the time of the log line with that token response, ISO 8601 UTC",
+        "2026-11-24T20:01:30Z",
+    ),
+    (
+        "token.age_seconds",
+        "`time` minus `token.issued_at`: how old the token was when the call failed",
+        "4012",
+    ),
+    (
+        "token.expired_seconds",
+        "`token.age_seconds` minus `token.expires_in`: positive means the token was used that long after its lifetime ran out",
+        "413",
+    ),
+    (
         "client",
         "HTTP client that produced the log, best effort",
         "python-requests",

@@ -28,6 +28,11 @@ pub struct ProviderFile {
     /// A regex for words that make an error message one about an API call
     /// or its transport (see [`Providers::mentions_exchange`]).
     pub exchange_words: Option<String>,
+    /// Regexes for messages that quote two clocks: named groups `host`
+    /// (a time by the client's clock) and `server` (the same moment by the
+    /// server's), optional `allowed_ms` / `allowed_min` (the tolerance).
+    #[serde(default)]
+    pub clock_quotes: Vec<String>,
     #[serde(default)]
     pub provider: Vec<Provider>,
 }
@@ -53,6 +58,16 @@ pub struct Provider {
     pub code_prefixes: Vec<CodePrefix>,
     #[serde(default)]
     pub region: Vec<Region>,
+    /// Regexes with a `tenant` group that read the tenant from a URL (an
+    /// authority) or from a token's `iss`.
+    #[serde(default)]
+    pub tenant_in_url: Vec<String>,
+    /// Token claims that name the tenant directly.
+    #[serde(default)]
+    pub tenant_claims: Vec<String>,
+    /// Tenant segments that stand for "any tenant" (never a disagreement).
+    #[serde(default)]
+    pub tenant_aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -137,9 +152,13 @@ pub struct Providers {
     tie_record_keys: Vec<String>,
     html_error_title: Option<LazyRegex>,
     exchange_words: Option<LazyRegex>,
+    clock_quotes: Vec<LazyRegex>,
     pub providers: Vec<Provider>,
     /// Built on first use from `providers`; reset by each [`Providers::add`].
     vocabulary: OnceLock<Option<Vocabulary>>,
+    /// Each provider's `tenant_in_url` regexes (provider index, regex),
+    /// compiled on first use; reset like `vocabulary`.
+    tenants: OnceLock<Vec<(usize, Regex)>>,
 }
 
 fn compile(what: &str, pattern: &str) -> Result<Regex, String> {
@@ -182,13 +201,16 @@ impl Providers {
         if let Some(p) = &file.exchange_words {
             self.exchange_words = Some(lazy("exchange_words", p)?);
         }
+        for p in &file.clock_quotes {
+            self.clock_quotes.push(lazy("clock_quotes", p)?);
+        }
         for h in file.tie_headers {
             self.tie_headers.push(h.to_ascii_lowercase());
         }
         self.tie_record_keys.extend(file.tie_record_keys);
         for p in file.provider {
             if check {
-                for v in &p.vocabulary {
+                for v in p.vocabulary.iter().chain(&p.tenant_in_url) {
                     compile(&format!("vocabulary of `{}`", p.id), v)?;
                 }
             }
@@ -196,6 +218,7 @@ impl Providers {
             self.providers.push(p);
         }
         self.vocabulary = OnceLock::new();
+        self.tenants = OnceLock::new();
         if check {
             // The set is what a later lookup compiles: a size limit it
             // exceeds is this file's problem, said now.
@@ -267,6 +290,29 @@ impl Providers {
             .find("</title")
             .unwrap_or(title.len())];
         re.is_match(title)
+    }
+
+    /// Every provider's tenant-reading regexes, with the provider.
+    pub fn tenant_patterns(&self) -> impl Iterator<Item = (&Provider, &Regex)> {
+        self.tenants
+            .get_or_init(|| {
+                self.providers
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, p)| {
+                        p.tenant_in_url
+                            .iter()
+                            .filter_map(move |t| Regex::new(t).ok().map(|re| (i, re)))
+                    })
+                    .collect()
+            })
+            .iter()
+            .map(|(i, re)| (&self.providers[*i], re))
+    }
+
+    /// The clock-quote regexes (see [`ProviderFile::clock_quotes`]).
+    pub fn clock_quotes(&self) -> impl Iterator<Item = &Regex> {
+        self.clock_quotes.iter().filter_map(LazyRegex::get)
     }
 
     /// Whether an error message speaks of an API call or its transport.

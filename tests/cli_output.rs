@@ -592,7 +592,7 @@ fn brief_keeps_causes_and_fixes_only() {
         assert!(!brief.contains(gone), "{gone} in --brief");
     }
     assert!(brief.contains("help: POST to https://login.mypurecloud.com/oauth/token"));
-    assert!(brief.contains("6 notes on the input (shown without --brief)"));
+    assert!(brief.contains("5 notes on the input (shown without --brief)"));
     assert!(brief.contains("  │ fixtures/seed/forum-thread.txt:7:96"));
 }
 

@@ -24,7 +24,7 @@
 //! (urllib3's access line after http.client's debug lines).
 
 use crate::facts::{Facts, Line};
-use crate::incidents::{Incident, MAX_REPEAT_PLACES, classify, context};
+use crate::incidents::{Incident, MAX_REPEAT_PLACES, classify, compare, context};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
 use crate::parse::{Event, EventKind, Value, jwt};
 use crate::providers::Providers;
@@ -805,6 +805,7 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
     context::incident_time(&mut facts, cx.chunk, cx.index, first);
     context::token_facts(&mut facts, cx, first, &excerpt);
     classify::classify(&mut facts, cx.providers);
+    compare::cross_facts(&mut facts, cx, first, &excerpt);
     Some(Finished::Failure(Box::new(Incident {
         source,
         loc,

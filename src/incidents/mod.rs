@@ -6,12 +6,14 @@
 //! - [`builder`]: a state machine fed one chunk's events in input order; it
 //!   keeps a few open drafts (each with a summary, so no event is looked at
 //!   twice) and hands out finished exchanges, failed or successful;
-//! - [`classify`] and [`context`]: the facts of a finished failure;
+//! - [`classify`] and [`context`]: the facts of a finished failure, and
+//!   [`compare`] the ones that set two of its places side by side;
 //! - [`fold`]: across chunks and sources, folds repeats of the same failure
 //!   as they come and marks failures that a later success recovered.
 
 mod builder;
 mod classify;
+mod compare;
 mod context;
 mod fold;
 
