@@ -17,7 +17,7 @@ pub mod report;
 pub mod rules;
 
 use incidents::Incident;
-use input::{Chunk, InputProblem, LineIndex, SourceRef};
+use input::{Chunk, InputProblem, LineIndex, SourceId, SourceRef};
 use rank::Diagnosis;
 use rules::RuleSet;
 use rules::scan::{InputFacts, InputHits};
@@ -77,6 +77,7 @@ pub fn analyze_with(sources: &[SourceRef], rules: &RuleSet, opts: ScanOptions) -
         let name = source.name.clone();
         let read = input::open(source)
             .and_then(|reader| input::read_chunks(id, reader, opts.chunk_size, |c| scan.push(c)));
+        scan.source_done(id);
         match read {
             Ok(bytes) => infos.push(SourceInfo { name, bytes }),
             Err(e) => {
@@ -109,6 +110,7 @@ pub fn analyze_text(name: &str, text: &str, rules: &RuleSet) -> Analysis {
 pub fn analyze_text_with(name: &str, text: &str, rules: &RuleSet, opts: ScanOptions) -> Analysis {
     let mut scan = Scan::new(rules, opts.threads);
     let bytes = input::read_chunks(0, text.as_bytes(), opts.chunk_size, |c| scan.push(c));
+    scan.source_done(0);
     let mut analysis = scan.finish();
     analysis.sources.push(SourceInfo {
         name: name.to_string(),
@@ -357,6 +359,9 @@ struct Scan<'r> {
     context: Option<Chunk>,
     /// The text from the last restart point of what was scanned so far.
     carry: Option<Piece>,
+    /// Sources read to their end (they are read in order): a tail of one
+    /// of them has nothing to be stitched to.
+    sources_done: usize,
     hits: InputHits,
     incidents: incidents::Collector,
     /// Set by [`analyze_streaming`]: hands each batch's finished incidents on.
@@ -377,13 +382,21 @@ impl<'r> Scan<'r> {
             batch_max: workers,
             context: None,
             carry: None,
+            sources_done: 0,
             hits: InputHits::default(),
             incidents: incidents::Collector::default(),
             emitter: None,
         }
     }
 
+    /// A full batch is scanned when the next chunk comes, not when it
+    /// fills: by then its last source may be known to be over, so nothing
+    /// of it is carried into a later batch (a short listing of small files
+    /// stays one batch, sorted by place).
     fn push(&mut self, chunk: Chunk) {
+        if self.batch.len() >= self.batch_max {
+            self.flush();
+        }
         let context = self
             .context
             .take()
@@ -397,12 +410,20 @@ impl<'r> Scan<'r> {
             text: chunk.text[start..].to_string(),
         });
         self.batch.push((context, chunk));
-        if self.batch.len() >= self.batch_max {
-            self.flush();
-        }
     }
 
+    fn source_done(&mut self, id: SourceId) {
+        self.sources_done = self.sources_done.max(id + 1);
+    }
+
+    /// Scans the waiting batch and hands what it finished on (streaming).
     fn flush(&mut self) {
+        self.scan_batch();
+        self.emit_batch();
+    }
+
+    /// Scans the waiting batch into the run's incidents.
+    fn scan_batch(&mut self) {
         let batch = std::mem::take(&mut self.batch);
         let rules = self.rules;
         if self.pool.is_none() && self.threads > 1 && batch.len() > 1 {
@@ -439,9 +460,17 @@ impl<'r> Scan<'r> {
             }
             _ => batch.into_iter().map(work).collect(),
         };
-        for r in results {
+        let sources: Vec<SourceId> = results.iter().map(|r| r.piece.chunk.source).collect();
+        for (i, r) in results.into_iter().enumerate() {
             merge_hits(&mut self.hits, r.hits);
             self.stitch(r.piece, r.scanned);
+            // The last chunk of a source read to its end: its tail has
+            // nothing to be stitched to.
+            let done = self.sources_done;
+            let next_same = sources.get(i + 1) == sources.get(i);
+            if let Some(c) = self.carry.take_if(|c| !next_same && c.chunk.source < done) {
+                self.finish_carry(c);
+            }
         }
     }
 
@@ -562,7 +591,6 @@ impl<'r> Scan<'r> {
                 }
             }
         }
-        self.emit_batch();
     }
 
     fn finish(self) -> Analysis {
@@ -574,7 +602,8 @@ impl<'r> Scan<'r> {
     /// streams exactly what the report holds.
     fn finish_parts(mut self) -> (Analysis, Option<Emitter<'r>>) {
         let emitter = self.emitter.take();
-        self.flush();
+        // Not `flush`: the last batch is emitted from the final analysis.
+        self.scan_batch();
         if let Some(c) = self.carry.take() {
             self.finish_carry(c);
         }
@@ -821,10 +850,11 @@ impl<'r> Feed<'r> {
     /// gap ends what is open: the tail carried for seam stitching is
     /// scanned to its end, so an exchange open there is closed.
     pub fn flush(&mut self) {
-        self.scan.flush();
+        self.scan.scan_batch();
         if let Some(carry) = self.scan.carry.take() {
             self.scan.finish_carry(carry);
         }
+        self.scan.emit_batch();
     }
 
     /// The sink asked to stop (its reader went away).
@@ -924,6 +954,7 @@ pub fn analyze_streaming<'r>(
             };
             input::read_chunks(id, reader, opts.chunk_size, |c| feed.push(c))
         });
+        feed.scan.source_done(id);
         match read {
             Ok(bytes) => infos.push(SourceInfo { name, bytes }),
             Err(e) => {
