@@ -557,7 +557,24 @@ fn is_placeholder(value: &str) -> bool {
         Regex::new(r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^{}]*\}\}|<[^<>]*>|\*+)$")
             .expect("placeholder regex")
     });
-    re.is_match(value)
+    re.is_match(value) || is_masked_already(value)
+}
+
+/// A mask that kept what tells the credential's kind: a type prefix
+/// (`xoxc-********`) or a JWT's readable header and claims
+/// (`eyJ….eyJ….********`). Masking it again would hide the kind and make
+/// masking not idempotent.
+fn is_masked_already(value: &str) -> bool {
+    static JWT_HEAD: OnceLock<Regex> = OnceLock::new();
+    let Some(head) = value.strip_suffix(MASK) else {
+        return false;
+    };
+    TYPE_PREFIXES.contains(&head)
+        || JWT_HEAD
+            .get_or_init(|| {
+                Regex::new(r"^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.$").expect("jwt head regex")
+            })
+            .is_match(head)
 }
 
 /// Prefixes that say what kind of credential a value is (the same ones the
