@@ -78,21 +78,33 @@ pub fn analyze_with(sources: &[SourceRef], rules: &RuleSet, opts: ScanOptions) -
         let read = input::open(source)
             .and_then(|reader| input::read_chunks(id, reader, opts.chunk_size, |c| scan.push(c)));
         scan.source_done(id);
-        match read {
-            Ok(bytes) => infos.push(SourceInfo { name, bytes }),
-            Err(e) => {
-                problems.push(InputProblem {
-                    name: name.clone(),
-                    message: e.to_string(),
-                });
-                infos.push(SourceInfo { name, bytes: 0 });
-            }
-        }
+        record_read(name, read, &mut infos, &mut problems);
     }
     let mut analysis = scan.finish();
     analysis.sources = infos;
     analysis.problems = problems;
     analysis
+}
+
+/// Notes what reading one source gave: its size, or a problem (the run
+/// goes on with the other sources).
+fn record_read(
+    name: String,
+    read: std::io::Result<u64>,
+    infos: &mut Vec<SourceInfo>,
+    problems: &mut Vec<InputProblem>,
+) {
+    let bytes = match read {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            problems.push(InputProblem {
+                name: name.clone(),
+                message: e.to_string(),
+            });
+            0
+        }
+    };
+    infos.push(SourceInfo { name, bytes });
 }
 
 /// Analyses in-memory text (rule examples, tests): one thread, as such
@@ -955,16 +967,7 @@ pub fn analyze_streaming<'r>(
             input::read_chunks(id, reader, opts.chunk_size, |c| feed.push(c))
         });
         feed.scan.source_done(id);
-        match read {
-            Ok(bytes) => infos.push(SourceInfo { name, bytes }),
-            Err(e) => {
-                problems.push(InputProblem {
-                    name: name.clone(),
-                    message: e.to_string(),
-                });
-                infos.push(SourceInfo { name, bytes: 0 });
-            }
-        }
+        record_read(name, read, &mut infos, &mut problems);
     }
     let (analysis, mut totals) = feed.finish(infos, problems);
     totals.stopped |= (watch.stop)();
