@@ -11,7 +11,7 @@
 #[path = "support/field_corpus.rs"]
 mod field_corpus;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -171,6 +171,53 @@ fn coverage() -> String {
             .entry(topic)
             .or_default() += 1;
     }
+    // Which clients' output the fixtures hold for each provider: the
+    // provider of the rule a fixture expects (its first alternative), from
+    // the captured (real client, loopback stub) and reconstructed manifests.
+    let provider_of: BTreeMap<String, String> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["provider"].as_str().unwrap_or("any API").to_string(),
+            )
+        })
+        .collect();
+    let mut clients: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    for (dir, captured) in [("captured", true), ("reconstructed", false)] {
+        let manifest =
+            std::fs::read_to_string(root().join("fixtures").join(dir).join("MANIFEST.tsv"))
+                .unwrap();
+        let mut lines = manifest.lines().filter(|l| !l.trim().is_empty());
+        let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+        let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let (ci, ei) = (col("client"), col("expect"));
+        for line in lines {
+            let cols: Vec<&str> = line.split('\t').collect();
+            let (Some(client), Some(expect)) = (cols.get(ci), cols.get(ei)) else {
+                continue;
+            };
+            let first = expect.split('|').next().unwrap_or("").trim();
+            if first.is_empty() || first == "-" {
+                continue;
+            }
+            // A rule the packs do not have (yet) counts for the provider its id names.
+            let provider = provider_of.get(first).cloned().unwrap_or_else(|| {
+                match first.split('.').next().unwrap_or("") {
+                    "http" | "oauth" | "jwt" => "any API".to_string(),
+                    p => p.to_string(),
+                }
+            });
+            let entry = clients.entry(provider).or_default();
+            if captured {
+                entry.0.insert(client.to_string());
+            } else {
+                entry.1.insert(client.to_string());
+            }
+        }
+    }
     let field = field_corpus::figures(&field_corpus::builtin());
     // The corpus files provider-less reports under `generic`; the rules
     // that serve them are the provider-less ones.
@@ -182,7 +229,7 @@ fn coverage() -> String {
         }
     };
     let mut out = String::from(
-        "| Provider | Rules | Field corpus: top-1 (shapes) | Topics (rule files under `rules/`, with their rule counts) |\n|---|---|---|---|\n",
+        "| Provider | Rules | Fixtures: clients captured against the loopback stub; *reconstructed* | Field corpus: top-1 (shapes) | Topics (rule files under `rules/`, with their rule counts) |\n|---|---|---|---|---|\n",
     );
     for (provider, topics) in &by_provider {
         let total: usize = topics.values().sum();
@@ -198,8 +245,16 @@ fn coverage() -> String {
             }
             _ => "–".to_string(),
         };
+        let formats = match clients.get(provider) {
+            Some((cap, rec)) if !cap.is_empty() || !rec.is_empty() => {
+                let mut all: Vec<String> = cap.iter().cloned().collect();
+                all.extend(rec.iter().map(|c| format!("*{c}*")));
+                all.join(", ")
+            }
+            _ => "–".to_string(),
+        };
         out.push_str(&format!(
-            "| {provider} | {total} | {cell} | {} |\n",
+            "| {provider} | {total} | {formats} | {cell} | {} |\n",
             list.join(", ")
         ));
     }
