@@ -192,6 +192,13 @@ impl<'a> Lines<'a> {
         &self.text[s..e]
     }
 
+    /// Line `i` for a look that decides nothing about where the chunk
+    /// ends (the prefilter's), so it does not count as reading to the end.
+    fn line_quiet(&self, i: usize) -> &'a str {
+        let (s, e) = self.bounds[i];
+        &self.text[s..e]
+    }
+
     /// Absolute span of a subslice of this chunk's text.
     pub fn span_of(&self, sub: &str) -> Span {
         let start = sub.as_ptr() as usize - self.text.as_ptr() as usize;
@@ -502,13 +509,26 @@ fn parsers() -> [&'static dyn LineParser; 27] {
 /// The literal prefilter: one Aho-Corasick automaton over the triggers of
 /// every parser that can open a block (built from [`parsers`], so a new
 /// parser cannot be left out), plus the shapes of those without a usable
-/// literal. A line with none of them cannot be claimed by any parser while
-/// no block is open, so the dispatcher skips it for the cost of the search.
+/// literal. One pass over the whole chunk tells, for each line, which
+/// parsers' triggers it holds: a parser is tried only on those lines (no
+/// parser claims a line without its triggers), and a line with none is
+/// skipped for the cost of the search while no block is open.
 struct Prefilter {
     /// `None` when some parser admits every line (an empty trigger).
     literals: Option<aho_corasick::AhoCorasick>,
-    shapes: Vec<Shape>,
+    /// For each literal (by pattern id), the parsers that declare it, as
+    /// bits by index in [`parsers`].
+    owners: Vec<ParserSet>,
+    /// Each shape with the parser that declares it.
+    shapes: Vec<(Shape, ParserSet)>,
+    /// Parsers tried on every line a block is open on: those that claim
+    /// lines only inside a block, whose triggers (`:`, `=`) are too common
+    /// to search for.
+    in_block: ParserSet,
 }
+
+/// A set of parsers, as bits by index in [`parsers`].
+type ParserSet = u64;
 
 impl Prefilter {
     fn get() -> &'static Prefilter {
@@ -517,51 +537,65 @@ impl Prefilter {
     }
 
     fn new(parsers: &[&dyn LineParser]) -> Self {
-        let openers = parsers.iter().filter(|p| !p.inside_block_only());
-        let mut literals: Vec<&str> = Vec::new();
+        assert!(
+            parsers.len() <= ParserSet::BITS as usize,
+            "too many parsers"
+        );
+        let mut owned: std::collections::BTreeMap<&str, ParserSet> = Default::default();
         let mut shapes = Vec::new();
+        let mut in_block = 0;
         let mut every_line = false;
-        for p in openers {
-            literals.extend(p.triggers());
-            every_line |= p.triggers().iter().any(|t| t.is_empty());
-            shapes.extend(p.shapes());
+        for (k, p) in parsers.iter().enumerate() {
+            let bit = 1 << k;
+            if p.inside_block_only() {
+                in_block |= bit;
+                continue;
+            }
+            for t in p.triggers() {
+                *owned.entry(t).or_default() |= bit;
+                every_line |= t.is_empty();
+            }
+            shapes.extend(p.shapes().iter().map(|s| (*s, bit)));
         }
-        literals.sort_unstable();
-        literals.dedup();
         let literals = (!every_line).then(|| {
             aho_corasick::AhoCorasick::builder()
                 .ascii_case_insensitive(true)
-                .build(&literals)
+                .build(owned.keys())
                 .expect("parser triggers are a small literal set")
         });
-        Prefilter { literals, shapes }
+        Prefilter {
+            literals,
+            owners: owned.into_values().collect(),
+            shapes,
+            in_block,
+        }
     }
 
-    /// For each line of `lines`, whether some opening parser may claim it.
-    fn candidates(&self, lines: &Lines) -> Vec<bool> {
+    /// For each line of `lines`, the opening parsers that may claim it
+    /// (empty: none).
+    fn candidates(&self, lines: &Lines) -> Vec<ParserSet> {
         let Some(ac) = &self.literals else {
-            return vec![true; lines.len()];
+            return vec![ParserSet::MAX; lines.len()];
         };
-        let mut out = vec![false; lines.len()];
+        let mut out: Vec<ParserSet> = vec![0; lines.len()];
         let text = lines.text.as_bytes();
-        let next_line = |i: usize| lines.bounds.get(i + 1).map_or(text.len(), |b| b.0);
-        let mut pos = 0;
-        while pos < text.len() {
-            let input = aho_corasick::Input::new(text).span(pos..text.len());
-            let Some(m) = ac.find(input) else { break };
-            let i = lines.line_at(m.start());
+        // Matches come in order of their end, so the line they are on is
+        // found by walking forward, not by a search per match.
+        let mut line = 0;
+        for m in ac.find_overlapping_iter(text) {
+            while line + 1 < lines.len() && lines.bounds[line + 1].0 <= m.start() {
+                line += 1;
+            }
             // A match that runs into the line break (never, for literals
             // without one) still only marks its own line.
-            out[i] = true;
-            pos = next_line(i);
+            if let Some(set) = out.get_mut(line) {
+                *set |= self.owners[m.pattern().as_usize()];
+            }
         }
-        for shape in &self.shapes {
-            // One pass per distinct byte would do; shapes are few.
-            for p in memchr::memchr_iter(shape.byte, text) {
-                let i = lines.line_at(p);
-                let start = lines.bounds[i].0;
-                if !out[i] && p < lines.bounds[i].1 && (shape.before)(&text[start..p]) {
-                    out[i] = true;
+        for (i, set) in out.iter_mut().enumerate() {
+            for (shape, bit) in &self.shapes {
+                if *set & bit == 0 && shape.matches(lines.line_quiet(i)) {
+                    *set |= bit;
                 }
             }
         }
@@ -653,17 +687,19 @@ fn parse_lines_into(
     let mut ctx = Ctx::new();
     let parsers = parsers();
     let candidates = prefilter.then(|| Prefilter::get().candidates(&lines));
+    let in_block = Prefilter::get().in_block;
     let mut i = first;
     while i < lines.len() {
         // With no block open, a blank line changes nothing and a line
         // without an opening trigger is claimed by nobody: skip it.
-        if let Some(c) = &candidates
-            && !c[i]
-            && !ctx.block_open()
-        {
-            i += 1;
-            continue;
-        }
+        let admitted = match &candidates {
+            Some(c) if c[i] == 0 && !ctx.block_open() => {
+                i += 1;
+                continue;
+            }
+            Some(c) => c[i] | in_block,
+            None => ParserSet::MAX,
+        };
         let line = lines.line(i);
         work::add(line.len() + 1);
         if line.trim().is_empty() {
@@ -676,9 +712,12 @@ fn parse_lines_into(
             ctx.events.drain(..).for_each(|e| sink(Parsed::Event(e)));
             sink(Parsed::Fresh(lines.base + lines.bounds[i].0));
         }
+        // Only the parsers whose triggers the line holds: the others
+        // would not claim it.
         let consumed = parsers
             .iter()
             .enumerate()
+            .filter(|(k, _)| admitted & (1 << k) != 0)
             .find_map(|(k, p)| p.parse(&mut ctx, &lines, i).map(|n| (k, n)));
         ctx.request_body_next = false;
         match consumed {
@@ -811,7 +850,7 @@ mod tests {
             skipped += Prefilter::get()
                 .candidates(&lines)
                 .iter()
-                .filter(|c| !**c)
+                .filter(|c| **c == 0)
                 .count();
         }
         assert!(

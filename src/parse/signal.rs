@@ -526,6 +526,19 @@ const TEXT_TRIGGERS: &[&str] = &[
     "Gateway Timeout",
 ];
 
+/// Whether `line` holds one of [`TEXT_TRIGGERS`] (as [`super::has_trigger`]
+/// tells, in one automaton pass rather than a pass per trigger).
+fn has_text_trigger(line: &str) -> bool {
+    static AC: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    AC.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(TEXT_TRIGGERS)
+            .expect("text triggers are a small literal set")
+    })
+    .is_match(line)
+}
+
 /// Detail lines a CLI prints under its error (Azure CLI: `Code:`,
 /// `Message:`, `Trace ID:` …): part of the same failure.
 fn detail_re() -> &'static Regex {
@@ -561,15 +574,14 @@ impl LineParser for TextSignal {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
-        // A code-only line (`Message: AADSTS50011: …`) has none of this
-        // parser's triggers; it is CodeMessage's, as the prefilter will decide.
-        if !super::has_trigger(line, TEXT_TRIGGERS) {
-            return None;
-        }
-        let trimmed = line.trim();
         // JSON and markup at the line start are the body parsers'; a line
         // that merely starts with a bracket (`[INFO]`) is not.
-        if trimmed.starts_with('{') || super::markup::starts_document(line) {
+        if line.trim_start().starts_with('{') {
+            return None;
+        }
+        // A code-only line (`Message: AADSTS50011: …`) has none of this
+        // parser's triggers; it is CodeMessage's, as the prefilter will decide.
+        if !has_text_trigger(line) || super::markup::starts_document(line) {
             return None;
         }
         // A line logged at INFO/DEBUG reports normal flow (a retry being
