@@ -330,12 +330,13 @@ impl Draft {
 /// Two URLs name the same resource when one (minus query) is a suffix of the
 /// other: a log may give a bare path where the exception gives the full URL.
 pub(crate) fn same_resource(a: &str, b: &str) -> bool {
-    let strip = |u: &str| {
+    // Borrowed, not copied: this runs for every open draft on every event.
+    fn strip(u: &str) -> &str {
         let u = u.split(['?', '#']).next().unwrap_or(u);
-        u.trim_end_matches('/').to_string()
-    };
+        u.trim_end_matches('/')
+    }
     let (a, b) = (strip(a), strip(b));
-    !a.is_empty() && !b.is_empty() && (a == b || a.ends_with(&b) || b.ends_with(&a))
+    !a.is_empty() && !b.is_empty() && (a == b || a.ends_with(b) || b.ends_with(a))
 }
 
 /// Whether `event` continues `d`, the draft the previous event went to.

@@ -332,6 +332,11 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
     let mut fields: Vec<Field> = Vec::new();
     let has = |fields: &Vec<Field>, n: &str| fields.iter().any(|f| f.name == n);
     for (re, names) in message_facts() {
+        // Most messages match none of these: a match test first spares
+        // setting up captures for each.
+        if !re.is_match(msg) {
+            continue;
+        }
         let Some(c) = re.captures(msg) else { continue };
         for &capture in names.iter() {
             let name = match capture {

@@ -296,6 +296,11 @@ fn has(fields: &[Field], name: &str) -> bool {
 /// The first failing status stated in `text`, with its reason.
 fn status(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
     for r in status_res() {
+        // Most texts state no status: a match test is far cheaper than
+        // setting up captures.
+        if !r.is_match(text) {
+            continue;
+        }
         // The first statement of a failing status wins; `status: 200` is
         // not one, but a later `… 401` in the same text may be.
         let found = r.captures_iter(text).find(|c| {
@@ -617,8 +622,11 @@ impl LineParser for TextSignal {
             // The failure may be stated only inside the body printed after
             // the prefix (`Login failed: {'_error': [{'message': "…
             // CERTIFICATE_VERIFY_FAILED …"}]}`): then the line is one.
+            if body.is_none() {
+                return None;
+            }
             let whole = super::exception::facts_from_message(lines, line);
-            if body.is_none() || !(is_signal(&whole) || transport_re().is_match(line)) {
+            if !(is_signal(&whole) || transport_re().is_match(line)) {
                 return None;
             }
         }
