@@ -410,14 +410,7 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(chunk: &Chunk) -> Self {
         let mut starts = vec![0];
-        starts.extend(
-            chunk
-                .text
-                .bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(memchr::memchr_iter(b'\n', chunk.text.as_bytes()).map(|i| i + 1));
         LineIndex {
             starts,
             offset: chunk.offset,

@@ -49,6 +49,15 @@ pub fn prefix_len(line: &str) -> usize {
 /// DEBUG, TRACE, NOTICE): such a line reports normal flow — a retry being
 /// made, a value being printed — not a failure by itself.
 pub fn is_informational(line: &str) -> bool {
+    // The levels it looks for are upper-case words: a line with none of
+    // them needs no regex.
+    let levels = ["INFO", "DEBUG", "TRACE", "NOTICE"];
+    if !levels
+        .iter()
+        .any(|l| memchr::memmem::find(line.as_bytes(), l.as_bytes()).is_some())
+    {
+        return false;
+    }
     let Some(c) = prefix_re().captures(line) else {
         return false;
     };

@@ -337,7 +337,7 @@ fn oauth(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
             ));
         }
     } else {
-        for f in keyed_field_re().captures_iter(text) {
+        for f in captures_iter(keyed_field_re(), text) {
             let Some(k) = f.name("key") else { continue };
             let Some(v) = f.name("d1").or(f.name("d2")).or(f.name("d3")) else {
                 continue;
@@ -382,17 +382,17 @@ fn oauth(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
 }
 
 fn codes(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
-    if let Some(code) = botocore_re().captures(text).and_then(|c| c.name("code")) {
+    if let Some(code) = captures(botocore_re(), text).and_then(|c| c.name("code")) {
         push(fields, lines.str_field("exception.code", code.as_str()));
     }
-    for c in keyed_code_re().captures_iter(text) {
+    for c in captures_iter(keyed_code_re(), text) {
         let Some(code) = c.name("code") else { continue };
         let v = code.as_str().trim_end_matches([':', '.', ',']);
         if !no_value(v) {
             push(fields, lines.str_field("exception.code", v));
         }
     }
-    for c in code_prefix_re().captures_iter(text) {
+    for c in captures_iter(code_prefix_re(), text) {
         if let Some(code) = c.name("code") {
             push(fields, lines.str_field("exception.code", code.as_str()));
         }
@@ -423,6 +423,27 @@ pub fn page_status(lines: &Lines, text: &str) -> Option<Field> {
     ))
 }
 
+/// `re.captures(text)`, after a match test: most lines match none of the
+/// signal regexes, and the test spares setting up captures for them.
+fn captures<'t>(re: &Regex, text: &'t str) -> Option<Captures<'t>> {
+    if re.is_match(text) {
+        re.captures(text)
+    } else {
+        None
+    }
+}
+
+/// `re.captures_iter(text)`, after a match test (see [`captures`]).
+fn captures_iter<'r, 't>(
+    re: &'r Regex,
+    text: &'t str,
+) -> impl Iterator<Item = Captures<'t>> + use<'r, 't> {
+    re.is_match(text)
+        .then(|| re.captures_iter(text))
+        .into_iter()
+        .flatten()
+}
+
 /// Every signal fact in `text` (a slice of `lines.text`): `status`,
 /// `reason`, `url`, `method`, `exception.code`, `body.error`,
 /// `body.error_description`, `body.error_uri`.
@@ -433,15 +454,13 @@ pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
         let url = u.as_str().trim_end_matches(['.', ',', ';', ':', '\'']);
         fields.push(lines.str_field("url", url));
     }
-    if let Some(m) = method_re()
-        .captures(text)
-        .and_then(|c| c.name("method").or(c.name("spring")))
+    if let Some(m) = captures(method_re(), text).and_then(|c| c.name("method").or(c.name("spring")))
     {
         fields.push(lines.str_field("method", m.as_str()));
     }
     oauth(lines, text, &mut fields);
     codes(lines, text, &mut fields);
-    if let Some(c) = leading_code_re().captures(text.trim_start())
+    if let Some(c) = captures(leading_code_re(), text.trim_start())
         && let Some(code) = leading_code(&c)
     {
         push(
@@ -603,8 +622,7 @@ impl LineParser for TextSignal {
             return None;
         }
         let text = &line[..body.map_or(line.len(), |(at, _)| at)];
-        let cli = cli_error_re()
-            .captures(text)
+        let cli = captures(cli_error_re(), text)
             .filter(|c| c.name("msg").is_some_and(|m| !no_value(m.as_str().trim())));
         // Everything a client's message would reveal (URLs of connection
         // pools, errno and TLS codes), plus the text signals.
