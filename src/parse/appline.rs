@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::json::emit_body;
+use super::signal::captures;
 use super::{Ctx, Direction, EventKind, Field, LineParser, Lines, Value};
 
 fn axios_re() -> &'static Regex {
@@ -85,7 +86,7 @@ impl LineParser for AppLine {
         }
         let span = lines.span_of(line.trim_end());
         let end;
-        if let Some(c) = axios_re().captures(line) {
+        if let Some(c) = captures(axios_re(), line) {
             let mut fields = vec![lines.str_field("exception.message", c.name("msg")?.as_str())];
             fields.push(status_field(lines, c.name("status")?.as_str()));
             if let (Some(m), Some(u)) = (c.name("method"), c.name("url")) {
@@ -94,7 +95,7 @@ impl LineParser for AppLine {
             }
             ctx.emit(EventKind::Exception, span, fields);
             end = c.get(0)?.end();
-        } else if let Some(c) = arrow_re().captures(line) {
+        } else if let Some(c) = captures(arrow_re(), line) {
             let fields = vec![
                 lines.str_field("method", c.name("method")?.as_str()),
                 lines.str_field("url", c.name("url")?.as_str()),
@@ -106,7 +107,7 @@ impl LineParser for AppLine {
                 vec![status_field(lines, c.name("status")?.as_str())],
             );
             end = c.get(0)?.end();
-        } else if let Some(c) = code_re().captures(line) {
+        } else if let Some(c) = captures(code_re(), line) {
             // `${err.code}: ${err.message}`, as Node apps log transport errors.
             let mut fields = vec![
                 lines.str_field("exception.code", c.name("code")?.as_str()),

@@ -425,7 +425,7 @@ pub fn page_status(lines: &Lines, text: &str) -> Option<Field> {
 
 /// `re.captures(text)`, after a match test: most lines match none of the
 /// signal regexes, and the test spares setting up captures for them.
-fn captures<'t>(re: &Regex, text: &'t str) -> Option<Captures<'t>> {
+pub(super) fn captures<'t>(re: &Regex, text: &'t str) -> Option<Captures<'t>> {
     if re.is_match(text) {
         re.captures(text)
     } else {
