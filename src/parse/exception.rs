@@ -328,6 +328,14 @@ fn body_in_message(lines: &Lines, msg: &str) -> Option<(usize, Vec<Field>)> {
 }
 
 /// Extracts status, reason and URL from an exception message.
+/// Whether one of the client formats [`facts_from_message`] reads could
+/// give `msg` a status or an error code (a match test, no captures).
+pub fn may_give_signal(msg: &str) -> bool {
+    message_facts().iter().any(|(re, names)| {
+        names.iter().any(|n| matches!(*n, "status" | "code")) && re.is_match(msg)
+    })
+}
+
 pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
     let mut fields: Vec<Field> = Vec::new();
     let has = |fields: &Vec<Field>, n: &str| fields.iter().any(|f| f.name == n);

@@ -483,6 +483,24 @@ pub fn scan_mapped(mapped: &super::mapped::Mapped, whole: crate::input::Span) ->
     mapped.remap(scan(&tmp, &mapped.text), whole)
 }
 
+/// Whether `text` may be a signal: true whenever
+/// [`super::exception::facts_from_message`] of it holds a signal fact
+/// (see [`is_signal`]) or [`transport_re`] matches it, and also for some
+/// texts where neither holds. Match tests only, no captures.
+fn may_signal(text: &str) -> bool {
+    transport_re().is_match(text)
+        || super::exception::may_give_signal(text)
+        || status_res().iter().any(|r| r.is_match(text))
+        // oauth(): a `body.error` comes from one of these two.
+        || form_error_re().is_match(text)
+        || keyed_error_re().is_match(text)
+        // codes() and the leading code: `exception.code`.
+        || botocore_re().is_match(text)
+        || keyed_code_re().is_match(text)
+        || code_prefix_re().is_match(text)
+        || leading_code_re().is_match(text.trim_start())
+}
+
 /// Whether the scanned facts make the text a failure by themselves.
 pub fn is_signal(fields: &[Field]) -> bool {
     has(fields, "status") || has(fields, "body.error") || has(fields, "exception.code")
@@ -624,6 +642,12 @@ impl LineParser for TextSignal {
         let text = &line[..body.map_or(line.len(), |(at, _)| at)];
         let cli = captures(cli_error_re(), text)
             .filter(|c| c.name("msg").is_some_and(|m| !no_value(m.as_str().trim())));
+        // Without a CLI error and a body after it, the line is a signal only
+        // if its facts hold one: the regexes that could give one are tested
+        // for a match before every fact is read (most such lines are not).
+        if cli.is_none() && body.is_none() && !may_signal(text) {
+            return None;
+        }
         // Everything a client's message would reveal (URLs of connection
         // pools, errno and TLS codes), plus the text signals.
         let mut fields = super::exception::facts_from_message(lines, text);
