@@ -664,9 +664,7 @@ impl LineParser for TextSignal {
             // The failure may be stated only inside the body printed after
             // the prefix (`Login failed: {'_error': [{'message': "…
             // CERTIFICATE_VERIFY_FAILED …"}]}`): then the line is one.
-            if body.is_none() {
-                return None;
-            }
+            body.as_ref()?;
             let whole = super::exception::facts_from_message(lines, line);
             if !(is_signal(&whole) || transport_re().is_match(line)) {
                 return None;
