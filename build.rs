@@ -2,8 +2,8 @@
 //! binary, so the pack is versioned with the code that reads it, and
 //! validates it here, once: the rule files are run through the loader's own
 //! validation (`src/rules/load/validate.rs`, compiled into this script, which
-//! also finds each pattern's literal factors) and the rules are stored as
-//! JSON, which start-up only deserialises. Parsing
+//! also finds each pattern's literal factors) and the rules are stored in
+//! postcard's compact binary form, which start-up only deserialises. Parsing
 //! and validating the TOML on every start cost more than the rest of a
 //! pasted-body run; this does not grow with the pack.
 //!
@@ -125,13 +125,15 @@ fn main() {
         .iter_mut()
         .map(|r| (r.id.clone(), std::mem::take(&mut r.examples)))
         .collect();
-    let json = serde_json::to_string(&pack).expect("rules serialise");
-    fs::write(out_dir.join("builtin_pack.json"), json).unwrap();
+    // postcard, not JSON: the pack is read on every start, and reading
+    // length-prefixed binary took a fraction of parsing 1.3 MB of JSON.
+    let bytes = postcard::to_allocvec(&pack).expect("rules serialise");
+    fs::write(out_dir.join("builtin_pack.bin"), bytes).unwrap();
     let json = serde_json::to_string(&examples).expect("examples serialise");
     fs::write(out_dir.join("builtin_examples.json"), json).unwrap();
     let code = format!(
-        "{table}{provider_files}pub static BUILTIN_PACK: &str = include_str!({:?});\npub static BUILTIN_EXAMPLES: &str = include_str!({:?});\n",
-        out_dir.join("builtin_pack.json").to_string_lossy(),
+        "{table}{provider_files}pub static BUILTIN_PACK: &[u8] = include_bytes!({:?});\npub static BUILTIN_EXAMPLES: &str = include_str!({:?});\n",
+        out_dir.join("builtin_pack.bin").to_string_lossy(),
         out_dir.join("builtin_examples.json").to_string_lossy()
     );
     fs::write(out_dir.join("builtin_rules.rs"), code).unwrap();

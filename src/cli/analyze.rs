@@ -66,8 +66,21 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
     // Rule problems are reported and exit 2 at the end; the analysis runs
     // with every rule that loaded.
     let loaded = discover::load_rules(global);
+    let code = analyze(&loaded, &paths, global, args, format);
+    super::release(loaded);
+    code
+}
+
+/// The analysis and its report, with the rules loaded.
+fn analyze(
+    loaded: &discover::Loaded,
+    paths: &[PathBuf],
+    global: &GlobalArgs,
+    args: &ReportArgs,
+    format: Format,
+) -> ExitCode {
     super::rules::print_problems(&loaded.problems, "the other rules were loaded");
-    let inputs = inputs::resolve(&paths, global.verbose, global.quiet > 0);
+    let inputs = inputs::resolve(paths, global.verbose, global.quiet > 0);
     for p in inputs.problems.iter().filter(|p| p.severity == "error") {
         note!("faultline: {}", report::text::visible(&p.message));
     }
@@ -123,7 +136,7 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
         && format == Format::Jsonl
     {
         let names: Vec<String> = match args.follow {
-            true => vec![stream::followed_source(&follow_path(&paths), 0).name],
+            true => vec![stream::followed_source(&follow_path(paths), 0).name],
             false => inputs.sources.iter().map(|s| s.name.clone()).collect(),
         };
         let mut head = report::jsonl::header(&names, &loaded.set);
@@ -153,7 +166,7 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
         }
     };
     let (analysis, totals) = if args.follow {
-        let path = follow_path(&paths);
+        let path = follow_path(paths);
         let names = [stream::followed_source(&path, 0).name];
         let mut feed = faultline::Feed::new(&loaded.set, opts, &names, sink);
         let (bytes, problems) =

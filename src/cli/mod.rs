@@ -227,7 +227,25 @@ pub fn main() -> ExitCode {
     if let Some(text) = std::env::var_os("FAULTLINE_TEST_PANIC") {
         panic!("test panic quoting its input: {}", text.to_string_lossy());
     }
+    PROCESS_ENDS_AFTER_RUN.store(true, std::sync::atomic::Ordering::Relaxed);
     run(std::env::args_os())
+}
+
+/// Set by the binary, whose process ends when [`run`] returns: big
+/// structures (the loaded rules) are then left to the operating system
+/// rather than freed one by one, which took more of a pasted body's run
+/// than reading them. The Python package runs [`run`] many times in one
+/// process, so it frees them.
+static PROCESS_ENDS_AFTER_RUN: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Drops `value`, or leaks it when the process is about to end anyway.
+pub(crate) fn release<T>(value: T) {
+    if PROCESS_ENDS_AFTER_RUN.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(value);
+    } else {
+        drop(value);
+    }
 }
 
 /// The command line on the given arguments (the first is the program name),

@@ -1,5 +1,6 @@
 //! The built-in rule pack, embedded and validated at build time by
-//! `build.rs`: its rules arrive as JSON, so start-up only deserialises them.
+//! `build.rs`: its rules arrive serialised (postcard), so start-up only
+//! deserialises them.
 //! Their examples are stored apart and read only when asked for.
 
 use std::collections::HashMap;
@@ -24,7 +25,7 @@ pub static PROVIDER_TEXTS: &[&str] = BUILTIN_PROVIDER_FILES;
 /// The pack's rules, without their examples (see [`examples`]).
 pub fn pack() -> Vec<Rule> {
     // Written by build.rs from these same types: it cannot fail to read back.
-    serde_json::from_str(BUILTIN_PACK).expect("build.rs writes a readable pack")
+    postcard::from_bytes(BUILTIN_PACK).expect("build.rs writes a readable pack")
 }
 
 /// The examples of a built-in rule (the pack's rules carry none).
