@@ -18,6 +18,7 @@ pub mod check;
 pub mod engine;
 pub mod explain;
 mod lint;
+mod literal_set;
 mod literals;
 pub mod load;
 mod model;

@@ -5,7 +5,7 @@
 //! most selective of its `when` conditions, or one per `any` table): an
 //! exact value (`error = "invalid_grant"`, `status = 401`), literal factors
 //! of a text test (`message` containing `locked`, searched with one
-//! Aho-Corasick automaton per field), or just the field being present. An
+//! literal set per field, see `literal_set`), or just the field being present. An
 //! incident's facts are looked up in these keys; only the rules found, plus
 //! those with no usable key, are evaluated. The keys are necessary
 //! conditions, so the result is the same as evaluating every rule.
@@ -13,8 +13,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::AhoCorasickKind;
 
+use super::literal_set::LiteralSet;
 use super::literals::{ascii_factor, at_least};
 use super::{Condition, Literal, Op, Rule, Scope};
 use crate::facts::Facts;
@@ -121,18 +122,17 @@ struct FieldKeys {
     numbers: HashMap<u64, Vec<u32>>,
     factors: Vec<(String, u32)>,
     /// Built on first need: an incident has few of the fields rules test.
-    automaton: OnceLock<Automaton>,
+    automaton: OnceLock<Factors>,
 }
 
-/// One automaton over the factors of a field's rules, and per factor the
-/// rules keyed on it; or, if it could not be built, all those rules.
-enum Automaton {
-    Built(AhoCorasick, Vec<Vec<u32>>),
-    Failed(Vec<u32>),
+/// The factors of a field's rules, and per factor the rules keyed on it.
+struct Factors {
+    set: LiteralSet,
+    owners: Vec<Vec<u32>>,
 }
 
 impl FieldKeys {
-    fn automaton(&self) -> &Automaton {
+    fn factor_set(&self) -> &Factors {
         self.automaton.get_or_init(|| {
             let mut position: HashMap<&str, usize> = HashMap::new();
             let mut literals: Vec<&str> = Vec::new();
@@ -145,18 +145,11 @@ impl FieldKeys {
                 });
                 owners[p].push(*rule);
             }
-            let automaton = AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                // Fact values are short: a DFA would cost more to build
-                // than it saves.
-                .kind(Some(AhoCorasickKind::ContiguousNFA))
-                .build(&literals);
-            match automaton {
-                Ok(a) => Automaton::Built(a, owners),
-                // Cannot happen for sane sizes; then the field's presence
-                // is the key, which is still a necessary condition.
-                Err(_) => Automaton::Failed(owners.into_iter().flatten().collect()),
+            Factors {
+                // Fact values are short: if an automaton is ever built, a
+                // DFA would cost more to build than it saves.
+                set: LiteralSet::new(&literals, AhoCorasickKind::ContiguousNFA),
+                owners,
             }
         })
     }
@@ -248,19 +241,15 @@ impl RuleIndex {
                 if keys.factors.is_empty() {
                     continue;
                 }
-                match keys.automaton() {
-                    Automaton::Built(automaton, owners) => {
-                        let mut seen = vec![false; owners.len()];
-                        for m in automaton.find_overlapping_iter(&text) {
-                            let p = m.pattern().as_usize();
-                            if !seen[p] {
-                                seen[p] = true;
-                                out.extend(&owners[p]);
-                            }
-                        }
+                let factors = keys.factor_set();
+                let mut seen = vec![false; factors.owners.len()];
+                factors.set.find(&text, |p| {
+                    if !seen[p] {
+                        seen[p] = true;
+                        out.extend(&factors.owners[p]);
                     }
-                    Automaton::Failed(rules) => out.extend(rules),
-                }
+                    true
+                });
             }
         }
         out.sort_unstable();

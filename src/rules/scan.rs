@@ -2,7 +2,7 @@
 //! and the providers' place names, searched over every chunk of the input.
 //!
 //! Each pattern is compiled on its own, and only once the literals it needs
-//! occur in the input (one Aho-Corasick pass per chunk finds those): a
+//! occur in the input (one pass of a `LiteralSet` per chunk finds those): a
 //! pasted body compiles none, and no pattern can stop another from working.
 //! User rules' patterns get their own automaton, apart from the trusted
 //! built-in ones. A pattern that does not compile is a problem for its rule
@@ -12,9 +12,10 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::AhoCorasickKind;
 use regex::Regex;
 
+use super::literal_set::LiteralSet;
 use super::literals::{ascii_factor, at_least};
 use crate::facts::{Facts, Line};
 use crate::input::{Chunk, LineIndex, Loc, Span};
@@ -89,9 +90,9 @@ fn ascii_word_boundaries(pattern: &str) -> String {
     out
 }
 
-/// One automaton over the factors of a group of patterns.
+/// One literal set over the factors of a group of patterns.
 struct Group {
-    automaton: Option<AhoCorasick>,
+    automaton: Option<LiteralSet>,
     /// Per automaton pattern: the (input pattern, factor set) it belongs to.
     owners: Vec<Vec<(usize, u8)>>,
     /// Patterns without useful factors: searched in every chunk.
@@ -126,33 +127,26 @@ impl Group {
                 }
             }
         }
-        let automaton = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            // A DFA searches a little faster but costs milliseconds to
-            // build; every run builds these.
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&factors);
-        match automaton {
-            Ok(a) if !factors.is_empty() => Group {
-                automaton: Some(a),
+        if !factors.is_empty() {
+            return Group {
+                // A DFA searches a little faster but costs milliseconds to
+                // build; the automaton is only built for big inputs anyway
+                // (see `literal_set`).
+                automaton: Some(LiteralSet::new(&factors, AhoCorasickKind::ContiguousNFA)),
                 owners,
                 always,
                 by_factors,
-            },
-            // No factors, or (for absurd sets) no automaton: search every
-            // pattern everywhere rather than none.
-            _ => {
-                always.extend(by_factors.iter().map(|(id, _)| *id));
-                always.sort_unstable();
-                always.dedup();
-                Group {
-                    automaton: None,
-                    owners: Vec::new(),
-                    always,
-                    by_factors: Vec::new(),
-                }
-            }
+            };
+        }
+        // No factors: search every pattern everywhere.
+        always.extend(by_factors.iter().map(|(id, _)| *id));
+        always.sort_unstable();
+        always.dedup();
+        Group {
+            automaton: None,
+            owners: Vec::new(),
+            always,
+            by_factors: Vec::new(),
         }
     }
 
@@ -175,8 +169,8 @@ impl Group {
         }
         let full: HashMap<usize, u8> = self.by_factors.iter().copied().collect();
         let mut seen: HashMap<usize, u8> = HashMap::new();
-        for m in automaton.find_overlapping_iter(text) {
-            for &(id, bit) in &self.owners[m.pattern().as_usize()] {
+        automaton.find(text, |literal| {
+            for &(id, bit) in &self.owners[literal] {
                 if triggered[id] {
                     continue;
                 }
@@ -187,10 +181,8 @@ impl Group {
                     pending -= 1;
                 }
             }
-            if pending == 0 {
-                break;
-            }
-        }
+            pending > 0
+        });
     }
 }
 

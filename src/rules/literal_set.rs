@@ -1,0 +1,239 @@
+//! Which of a set of literals occur in a text, ASCII-case-insensitively,
+//! at a cost that suits the amount of text.
+//!
+//! An Aho-Corasick automaton over hundreds of literals takes milliseconds to
+//! build: more than a pasted body takes to analyse. So the first texts are
+//! searched with a table of the literals' first two bytes (built in
+//! microseconds; each text position costs a bit test), and the automaton is
+//! built only once the texts searched add up to enough that it pays (a big
+//! log). Both find the same literals, so nothing downstream can tell which
+//! one ran.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+/// Text searched before the automaton is built, at least; more when the
+/// literals are many (the automaton costs about their total length).
+const MIN_TEXT_BEFORE_AUTOMATON: usize = 64 << 10;
+const TEXT_PER_LITERAL_BYTE: usize = 16;
+
+pub struct LiteralSet {
+    /// ASCII-lower-cased, by id.
+    literals: Vec<Vec<u8>>,
+    /// One-byte literals' ids, by byte.
+    single: HashMap<u8, Vec<u32>>,
+    /// A bit per two-byte prefix (lower-cased) some literal starts with.
+    prefix_bits: Vec<u64>,
+    by_prefix: HashMap<u16, Vec<u32>>,
+    /// Empty literals: they occur in every text.
+    empty: Vec<u32>,
+    /// Bytes searched with the table so far, and the point at which the
+    /// automaton is built instead.
+    searched: AtomicUsize,
+    switch_at: usize,
+    kind: AhoCorasickKind,
+    /// `None` when it could not be built (absurd sizes): the table is exact
+    /// anyway.
+    automaton: OnceLock<Option<AhoCorasick>>,
+}
+
+fn prefix(a: u8, b: u8) -> u16 {
+    u16::from_le_bytes([a.to_ascii_lowercase(), b.to_ascii_lowercase()])
+}
+
+impl LiteralSet {
+    /// `kind` is the automaton's, when one is built.
+    pub fn new<S: AsRef<str>>(literals: &[S], kind: AhoCorasickKind) -> Self {
+        let literals: Vec<Vec<u8>> = literals
+            .iter()
+            .map(|l| l.as_ref().as_bytes().to_ascii_lowercase())
+            .collect();
+        let mut single: HashMap<u8, Vec<u32>> = HashMap::new();
+        let mut prefix_bits = vec![0u64; 1 << 10];
+        let mut by_prefix: HashMap<u16, Vec<u32>> = HashMap::new();
+        let mut empty = Vec::new();
+        let mut total = 0;
+        for (id, l) in literals.iter().enumerate() {
+            total += l.len();
+            let id = id as u32;
+            match l.as_slice() {
+                [] => empty.push(id),
+                [a] => single.entry(*a).or_default().push(id),
+                [a, b, ..] => {
+                    let p = prefix(*a, *b);
+                    prefix_bits[usize::from(p >> 6)] |= 1 << (p & 63);
+                    by_prefix.entry(p).or_default().push(id);
+                }
+            }
+        }
+        LiteralSet {
+            literals,
+            single,
+            prefix_bits,
+            by_prefix,
+            empty,
+            searched: AtomicUsize::new(0),
+            switch_at: MIN_TEXT_BEFORE_AUTOMATON.max(total * TEXT_PER_LITERAL_BYTE),
+            kind,
+            automaton: OnceLock::new(),
+        }
+    }
+
+    /// Calls `found` with the id of each literal occurring in `text` (a
+    /// literal may be reported more than once) until it returns `false`.
+    pub fn find(&self, text: &str, mut found: impl FnMut(usize) -> bool) {
+        if self.literals.is_empty() {
+            return;
+        }
+        if let Some(automaton) = self.automaton(text.len()) {
+            for m in automaton.find_overlapping_iter(text) {
+                if !found(m.pattern().as_usize()) {
+                    return;
+                }
+            }
+            return;
+        }
+        self.find_by_table(text.as_bytes(), &mut found);
+    }
+
+    /// The automaton, once enough text has been searched to pay for it.
+    /// Texts are counted before they are searched: a first big text builds
+    /// it at once.
+    fn automaton(&self, text_len: usize) -> Option<&AhoCorasick> {
+        if let Some(built) = self.automaton.get() {
+            return built.as_ref();
+        }
+        let searched = self.searched.fetch_add(text_len, Ordering::Relaxed) + text_len;
+        if searched < self.switch_at {
+            return None;
+        }
+        self.automaton
+            .get_or_init(|| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(self.kind))
+                    .build(&self.literals)
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    fn find_by_table(&self, text: &[u8], found: &mut impl FnMut(usize) -> bool) {
+        for &id in &self.empty {
+            if !found(id as usize) {
+                return;
+            }
+        }
+        let singles = !self.single.is_empty();
+        for (i, &b) in text.iter().enumerate() {
+            if singles && let Some(ids) = self.single.get(&b.to_ascii_lowercase()) {
+                for &id in ids {
+                    if !found(id as usize) {
+                        return;
+                    }
+                }
+            }
+            let Some(&next) = text.get(i + 1) else {
+                break;
+            };
+            let p = prefix(b, next);
+            if self.prefix_bits[usize::from(p >> 6)] & (1 << (p & 63)) == 0 {
+                continue;
+            }
+            for &id in &self.by_prefix[&p] {
+                let literal = &self.literals[id as usize];
+                if text.len() - i >= literal.len()
+                    && text[i..i + literal.len()].eq_ignore_ascii_case(literal)
+                    && !found(id as usize)
+                {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn by_table(set: &LiteralSet, text: &str) -> BTreeSet<usize> {
+        let mut out = BTreeSet::new();
+        set.find_by_table(text.as_bytes(), &mut |id| {
+            out.insert(id);
+            true
+        });
+        out
+    }
+
+    fn by_automaton(literals: &[&str], text: &str) -> BTreeSet<usize> {
+        let ac = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(literals)
+            .unwrap();
+        ac.find_overlapping_iter(text)
+            .map(|m| m.pattern().as_usize())
+            .collect()
+    }
+
+    #[test]
+    fn the_table_finds_what_the_automaton_finds() {
+        let literals = [
+            "locked", "LOCK", "ck", "k", "invalid_grant", "grant", "é", "ÉTÉ", "x", "xx",
+            "aadsts50", "50126", "s5",
+        ];
+        let texts = [
+            "",
+            "k",
+            "Account LOCKED out",
+            "error=invalid_GRANT aadsts50126",
+            "Étéé été xxx",
+            "no match here at all",
+            "xk",
+        ];
+        let set = LiteralSet::new(&literals, AhoCorasickKind::ContiguousNFA);
+        for text in texts {
+            assert_eq!(
+                by_table(&set, text),
+                by_automaton(&literals, text),
+                "in {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn big_texts_switch_to_the_automaton_with_the_same_answers() {
+        let literals = ["needle", "hay"];
+        let set = LiteralSet::new(&literals, AhoCorasickKind::ContiguousNFA);
+        let big = format!("{}NEEDLE", "h".repeat(MIN_TEXT_BEFORE_AUTOMATON));
+        let mut seen = Vec::new();
+        for text in ["hay", big.as_str(), "a needle in hay"] {
+            let mut found = BTreeSet::new();
+            set.find(text, |id| {
+                found.insert(id);
+                true
+            });
+            seen.push(found);
+        }
+        assert!(set.automaton.get().is_some(), "built after the big text");
+        assert_eq!(seen[0], BTreeSet::from([1]));
+        assert_eq!(seen[1], BTreeSet::from([0]));
+        assert_eq!(seen[2], BTreeSet::from([0, 1]));
+    }
+
+    #[test]
+    fn stops_when_told() {
+        let set = LiteralSet::new(&["a", "b"], AhoCorasickKind::ContiguousNFA);
+        let mut calls = 0;
+        set.find("ababab", |_| {
+            calls += 1;
+            false
+        });
+        assert_eq!(calls, 1);
+    }
+}
