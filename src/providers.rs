@@ -3,8 +3,10 @@
 
 use std::sync::OnceLock;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::Deserialize;
+
+use crate::rules::literals::{Factors, may_match, pattern_factors};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,6 +104,9 @@ pub struct HostMatch<'a> {
 struct LazyRegex {
     pattern: String,
     re: OnceLock<Option<Regex>>,
+    /// The pattern's literal factors (see `rules::literals`), found on
+    /// first need: a text without them cannot match, and is not searched.
+    factors: OnceLock<Option<Factors>>,
 }
 
 impl LazyRegex {
@@ -109,6 +114,7 @@ impl LazyRegex {
         LazyRegex {
             pattern: pattern.to_string(),
             re: OnceLock::new(),
+            factors: OnceLock::new(),
         }
     }
 
@@ -118,7 +124,21 @@ impl LazyRegex {
         Ok(LazyRegex {
             pattern: pattern.to_string(),
             re: OnceLock::from(Some(re)),
+            factors: OnceLock::new(),
         })
+    }
+
+    /// The regex, unless `text` lacks a literal it needs: parsing a pattern
+    /// for its literals costs a fraction of compiling it, and most texts
+    /// lack them.
+    fn for_text(&self, text: &str) -> Option<&Regex> {
+        let factors = self
+            .factors
+            .get_or_init(|| pattern_factors(&self.pattern, 2));
+        if factors.as_ref().is_some_and(|f| !may_match(text, f)) {
+            return None;
+        }
+        self.get()
     }
 
     /// `None` only for a trusted (built-in, tested) pattern that does not
@@ -134,13 +154,21 @@ impl LazyRegex {
     }
 }
 
-/// Compiled vocabulary: one set to find which patterns occur, then each
-/// pattern for where (compiled when the set says it occurs).
+/// The vocabulary's patterns, each compiled once a text has its literals
+/// (a set of them all took milliseconds to compile on every run).
 #[derive(Debug, Clone)]
 struct Vocabulary {
-    set: RegexSet,
     /// (index into `providers`, pattern)
     patterns: Vec<(usize, LazyRegex)>,
+}
+
+impl Vocabulary {
+    /// The patterns that may match `text`, in order, compiled.
+    fn for_text<'a>(&'a self, text: &'a str) -> impl Iterator<Item = (usize, &'a Regex)> {
+        self.patterns
+            .iter()
+            .filter_map(move |(p, re)| Some((*p, re.for_text(text)?)))
+    }
 }
 
 /// All provider files merged, ready for lookups.
@@ -219,12 +247,6 @@ impl Providers {
         }
         self.vocabulary = OnceLock::new();
         self.tenants = OnceLock::new();
-        if check {
-            // The set is what a later lookup compiles: a size limit it
-            // exceeds is this file's problem, said now.
-            self.vocabulary()
-                .ok_or("vocabulary does not compile as a set")?;
-        }
         Ok(())
     }
 
@@ -237,8 +259,7 @@ impl Providers {
                     .enumerate()
                     .flat_map(|(i, p)| p.vocabulary.iter().map(move |v| (i, LazyRegex::new(v))))
                     .collect();
-                let set = RegexSet::new(patterns.iter().map(|(_, r)| r.pattern.as_str())).ok()?;
-                Some(Vocabulary { set, patterns })
+                Some(Vocabulary { patterns })
             })
             .as_ref()
     }
@@ -310,9 +331,10 @@ impl Providers {
             .map(|(i, re)| (&self.providers[*i], re))
     }
 
-    /// The clock-quote regexes (see [`ProviderFile::clock_quotes`]).
-    pub fn clock_quotes(&self) -> impl Iterator<Item = &Regex> {
-        self.clock_quotes.iter().filter_map(LazyRegex::get)
+    /// The clock-quote regexes (see [`ProviderFile::clock_quotes`]) that
+    /// may match `text`.
+    pub fn clock_quotes<'a>(&'a self, text: &'a str) -> impl Iterator<Item = &'a Regex> {
+        self.clock_quotes.iter().filter_map(|re| re.for_text(text))
     }
 
     /// Whether an error message speaks of an API call or its transport.
@@ -326,13 +348,8 @@ impl Providers {
     pub fn by_vocabulary(&self, text: &str) -> Option<(&str, (usize, usize))> {
         let vocab = self.vocabulary()?;
         vocab
-            .set
-            .matches(text)
-            .iter()
-            .filter_map(|i| {
-                let (p, re) = &vocab.patterns[i];
-                re.get()?.find(text).map(|m| (*p, m.start(), m.end()))
-            })
+            .for_text(text)
+            .filter_map(|(p, re)| re.find(text).map(|m| (p, m.start(), m.end())))
             .min_by_key(|(_, s, _)| *s)
             .map(|(p, s, e)| (self.providers[p].id.as_str(), (s, e)))
     }
@@ -344,10 +361,7 @@ impl Providers {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for i in vocab.set.matches(text).iter() {
-            let Some(re) = vocab.patterns[i].1.get() else {
-                continue;
-            };
+        for (_, re) in vocab.for_text(text) {
             if re.capture_names().all(|n| n != Some("code")) {
                 continue;
             }

@@ -101,7 +101,7 @@ fn clock(facts: &mut Facts, cx: &ChunkCx, excerpt: &Line, window: &Window) {
 /// `clock_quotes`).
 fn quoted_skew(cx: &ChunkCx, excerpt: &Line) -> Option<Skew> {
     let text = &excerpt.text;
-    cx.providers.clock_quotes().find_map(|re| {
+    cx.providers.clock_quotes(text).find_map(|re| {
         let c = re.captures(text)?;
         let host = any_time(c.name("host")?.as_str())?;
         let server = any_time(c.name("server")?.as_str())?;

@@ -36,7 +36,6 @@ struct Info {
 /// every string at least `min_len` bytes long. (The loader finds them from
 /// the pattern it parses anyway, with [`hir_factors`]; this parses the same
 /// way.)
-#[cfg(test)]
 pub fn pattern_factors(pattern: &str, min_len: usize) -> Option<Factors> {
     let hir = regex_syntax::ParserBuilder::new()
         .build()
@@ -66,6 +65,27 @@ pub fn at_least(factors: Option<&Factors>, min_len: usize) -> Option<Factors> {
     sets.dedup();
     sets.truncate(MAX_SETS);
     (!sets.is_empty()).then_some(sets)
+}
+
+/// Whether `text` may match a pattern with these factors: it contains a
+/// string of every set (ASCII-case-insensitively).
+pub fn may_match(text: &str, factors: &Factors) -> bool {
+    factors.iter().all(|set| {
+        set.iter()
+            .any(|f| contains_ignore_ascii_case(text.as_bytes(), f.as_bytes()))
+    })
+}
+
+/// Whether `hay` contains `needle` (lower-case), ignoring ASCII case.
+fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(&first) = needle.first() else {
+        return true;
+    };
+    // No memchr: build.rs includes this file without the crate's
+    // dependencies.
+    let upper = first.to_ascii_uppercase();
+    hay.windows(needle.len())
+        .any(|w| (w[0] == first || w[0] == upper) && w.eq_ignore_ascii_case(needle))
 }
 
 /// The longest run of ASCII in `text` (lower-cased), as a factor of any

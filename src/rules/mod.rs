@@ -19,7 +19,7 @@ pub mod engine;
 pub mod explain;
 mod lint;
 mod literal_set;
-mod literals;
+pub(crate) mod literals;
 pub mod load;
 mod model;
 mod prefilter;
