@@ -45,6 +45,7 @@ pub struct LoadReport {
 /// source order, then by position in the file.
 pub fn load(sources: &[RuleSource]) -> LoadReport {
     let mut loader = Loader::new(sources);
+    loader.parse_all();
     for index in 0..sources.len() {
         loader.source(index);
     }
@@ -63,6 +64,7 @@ pub fn load_over_builtin(user: &[RuleSource], builtin: bool) -> LoadReport {
     if builtin {
         loader.pack(crate::rules::builtin::pack());
     }
+    loader.parse_all();
     for index in 0..user.len() {
         loader.source(index);
     }
@@ -90,7 +92,13 @@ struct Loader<'s> {
     supersedes: Vec<(String, Spanned<String>, usize)>,
     report: LoadReport,
     rule_limit_reported: bool,
+    /// Each source's parse (see `parse_all`), taken by `source`.
+    parsed: Vec<Option<(Parsed, Vec<RuleProblem>)>>,
 }
+
+/// Below this much rule text, parsing on other threads costs more than it
+/// saves.
+const PARALLEL_PARSE_BYTES: usize = 256 << 10;
 
 impl<'s> Loader<'s> {
     fn new(sources: &'s [RuleSource]) -> Self {
@@ -102,7 +110,29 @@ impl<'s> Loader<'s> {
             supersedes: Vec::new(),
             report: LoadReport::default(),
             rule_limit_reported: false,
+            parsed: Vec::new(),
         }
+    }
+
+    /// Parses and validates every file that will be read, on all cores
+    /// when there is enough text: files are independent until their rules
+    /// are merged, which `source` does in order, so the result is the same.
+    fn parse_all(&mut self) {
+        let parse = |(index, source): (usize, &RuleSource)| {
+            if index >= MAX_FILES || source.oversize.is_some() {
+                return None;
+            }
+            let mut file = FileLoader::new(source);
+            let parsed = file.parse();
+            Some((parsed, file.problems))
+        };
+        let total: usize = self.sources.iter().map(|s| s.text.len()).sum();
+        self.parsed = if total >= PARALLEL_PARSE_BYTES && self.sources.len() > 1 {
+            use rayon::prelude::*;
+            self.sources.par_iter().enumerate().map(parse).collect()
+        } else {
+            self.sources.iter().enumerate().map(parse).collect()
+        };
     }
 
     fn pack(&mut self, rules: Vec<Rule>) {
@@ -159,9 +189,14 @@ impl<'s> Loader<'s> {
             ));
             return;
         }
-        let mut file = FileLoader::new(source);
-        let parsed = file.parse();
-        let mut problems = std::mem::take(&mut file.problems);
+        let (parsed, mut problems) = match self.parsed.get_mut(index).and_then(Option::take) {
+            Some(done) => done,
+            None => {
+                let mut file = FileLoader::new(source);
+                let parsed = file.parse();
+                (parsed, file.problems)
+            }
+        };
         match parsed {
             Parsed::Unparsable => {}
             Parsed::Providers => self.providers(&source.text, Some(index)),
