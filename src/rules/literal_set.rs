@@ -184,8 +184,19 @@ mod tests {
     #[test]
     fn the_table_finds_what_the_automaton_finds() {
         let literals = [
-            "locked", "LOCK", "ck", "k", "invalid_grant", "grant", "é", "ÉTÉ", "x", "xx",
-            "aadsts50", "50126", "s5",
+            "locked",
+            "LOCK",
+            "ck",
+            "k",
+            "invalid_grant",
+            "grant",
+            "é",
+            "ÉTÉ",
+            "x",
+            "xx",
+            "aadsts50",
+            "50126",
+            "s5",
         ];
         let texts = [
             "",
