@@ -147,11 +147,25 @@ pub struct Chunk {
 /// so that multi-line blocks (pretty JSON, tracebacks) are rarely split.
 /// One MiB: a few chunks in flight (read, waiting, scanned, carried) stay
 /// well inside the memory bound, and per-chunk costs are still small.
-pub const CHUNK_SIZE: usize = 4 << 20;
-/// A line longer than this is cut (at a character boundary) into chunks.
-/// Nothing reads more of one line than this: a JSON body is parsed up to
-/// its own cap (1 MiB), so longer lines only cost memory.
-pub const MAX_LINE: usize = 64 << 20;
+pub const CHUNK_SIZE: usize = 1 << 20;
+/// A line longer than this is cut (at a character boundary): analysis
+/// ([`read_chunks_capped`]) reads its first `MAX_LINE` bytes and skips the
+/// rest, with a note; [`read_chunks`] (redaction, which must copy every
+/// byte) gives the rest as further chunks. Nothing reads more of one line:
+/// a JSON body is parsed up to its own cap (1 MiB), so longer lines would
+/// only cost memory.
+pub const MAX_LINE: usize = 4 << 20;
+
+/// A line longer than [`MAX_LINE`], of which only the first `MAX_LINE`
+/// bytes were analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LongLine {
+    pub source: SourceId,
+    /// 1-based line number.
+    pub line: usize,
+    /// Bytes of the line not read.
+    pub skipped: u64,
+}
 
 /// Opens a source for reading, transparently decompressing gzip.
 pub fn open(source: &SourceRef) -> io::Result<Box<dyn Read>> {
@@ -252,11 +266,40 @@ fn lone_cr_to_lf(buf: &mut [u8], from: usize, eof: bool, seen_lf: &mut bool) -> 
 /// one JSON document, parsed as such; a larger HAR is an error that says so.
 pub fn read_chunks(
     source: SourceId,
+    reader: impl Read,
+    chunk_size: usize,
+    each: impl FnMut(Chunk),
+) -> io::Result<u64> {
+    read_lines(source, reader, chunk_size, each, None)
+}
+
+/// [`read_chunks`] for analysis: of a line longer than [`MAX_LINE`] only
+/// the first `MAX_LINE` bytes are given out (as a chunk whose last line has
+/// no line feed); the rest is skipped and reported to `long`, so memory
+/// stays bounded whatever the input.
+pub fn read_chunks_capped(
+    source: SourceId,
+    reader: impl Read,
+    chunk_size: usize,
+    each: impl FnMut(Chunk),
+    mut long: impl FnMut(LongLine),
+) -> io::Result<u64> {
+    read_lines(source, reader, chunk_size, each, Some(&mut long))
+}
+
+fn read_lines(
+    source: SourceId,
     mut reader: impl Read,
     chunk_size: usize,
     mut each: impl FnMut(Chunk),
+    mut long: Option<&mut dyn FnMut(LongLine)>,
 ) -> io::Result<u64> {
-    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 64 << 10];
+    // Each chunk's buffer is allocated once at about its final size: grown
+    // by doubling, a chunk would hold (and touch) up to twice its text.
+    let room = chunk_size.min(CHUNK_SIZE) + buf.len();
+    let fresh = |len: usize| Vec::with_capacity(len.max(room));
+    let mut pending: Vec<u8> = fresh(0);
     let mut total: u64 = 0;
     let mut offset = 0usize;
     let mut line = 1usize;
@@ -266,11 +309,30 @@ pub fn read_chunks(
     // whether a line feed was seen.
     let mut undecided = 0usize;
     let mut seen_lf = false;
-    let mut buf = vec![0u8; 64 << 10];
     // How much of `pending` is known to hold no line feed, so a huge line
     // is searched once, not once per read.
     let mut no_lf = 0usize;
+    // The rest of a line cut at `MAX_LINE` is to be skipped (analysis
+    // only), after the bytes of a character cut in two, dropped already.
+    let mut skipping: Option<usize> = None;
     while !eof {
+        if let Some(dropped) = skipping.take() {
+            let (skipped, end_len) = skip_line(&mut reader, &mut buf, &mut pending, seen_lf)?;
+            total += skipped + (end_len + pending.len()) as u64;
+            if let Some(long) = long.as_mut() {
+                long(LongLine {
+                    source,
+                    line,
+                    skipped: skipped + dropped as u64,
+                });
+            }
+            offset += dropped + skipped as usize + end_len;
+            if end_len == 0 {
+                break;
+            }
+            line += 1;
+            undecided = lone_cr_to_lf(&mut pending, 0, false, &mut seen_lf);
+        }
         // Fill up to `chunk_size`; past it only while no line has ended, so a
         // single enormous line (minified JSON) is still kept whole, up to a cap.
         while pending.len() < chunk_size
@@ -335,7 +397,15 @@ pub fn read_chunks(
                 cut = c;
             }
         }
-        let rest = pending.split_off(cut);
+        let mut rest = fresh(pending.len() - cut);
+        if long.is_some() && !eof && cut > 0 && pending[cut - 1] != b'\n' {
+            // A line cut at `MAX_LINE`: its rest (with the bytes of a
+            // character cut in two) is skipped, not read.
+            skipping = Some(pending.len() - cut);
+        } else {
+            rest.extend_from_slice(&pending[cut..]);
+        }
+        pending.truncate(cut);
         no_lf = 0;
         undecided = undecided.saturating_sub(cut);
         // Cutting only after b'\n' never splits a UTF-8 sequence, so lossy
@@ -356,6 +426,59 @@ pub fn read_chunks(
         line += lines;
     }
     Ok(total)
+}
+
+/// Reads and drops bytes up to the end of the current line; what follows
+/// it in the last read goes to `pending`. Gives the bytes dropped before
+/// the line end, and the line end's length (0: the input ended first).
+fn skip_line(
+    reader: &mut impl Read,
+    buf: &mut [u8],
+    pending: &mut Vec<u8>,
+    seen_lf: bool,
+) -> io::Result<(u64, usize)> {
+    let mut skipped = 0u64;
+    let fill = |reader: &mut dyn Read, buf: &mut [u8]| loop {
+        match reader.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    };
+    loop {
+        let n = fill(reader, buf)?;
+        if n == 0 {
+            return Ok((skipped, 0));
+        }
+        // Without line feeds so far, a lone carriage return ends a line too.
+        let end = if seen_lf {
+            memchr::memchr(b'\n', &buf[..n])
+        } else {
+            memchr::memchr2(b'\n', b'\r', &buf[..n])
+        };
+        let Some(p) = end else {
+            skipped += n as u64;
+            continue;
+        };
+        skipped += p as u64;
+        let mut end_len = 1;
+        let mut rest = p + 1;
+        if buf[p] == b'\r' {
+            if rest == n {
+                // The line feed of a CR LF may come with the next read.
+                let m = fill(reader, buf)?;
+                let lf = usize::from(m > 0 && buf[0] == b'\n');
+                end_len += lf;
+                pending.extend_from_slice(&buf[lf..m]);
+                return Ok((skipped, end_len));
+            }
+            if buf[rest] == b'\n' {
+                end_len += 1;
+                rest += 1;
+            }
+        }
+        pending.extend_from_slice(&buf[rest..n]);
+        return Ok((skipped, end_len));
+    }
 }
 
 /// Reads the rest of a HAR into `pending`, failing past `max` bytes.

@@ -38,6 +38,8 @@ pub struct Analysis {
     pub problems: Vec<InputProblem>,
     /// Distinct failures counted but not kept in full (memory bound).
     pub not_kept: incidents::NotKept,
+    /// Lines longer than [`input::MAX_LINE`], read only up to it.
+    pub long_lines: Vec<input::LongLine>,
 }
 
 /// How a run uses the machine.
@@ -75,9 +77,18 @@ pub fn analyze_with(sources: &[SourceRef], rules: &RuleSet, opts: ScanOptions) -
     let mut problems = Vec::new();
     for (id, source) in sources.iter().enumerate() {
         let name = source.name.clone();
-        let read = input::open(source)
-            .and_then(|reader| input::read_chunks(id, reader, opts.chunk_size, |c| scan.push(c)));
+        let mut long = Vec::new();
+        let read = input::open(source).and_then(|reader| {
+            input::read_chunks_capped(
+                id,
+                reader,
+                opts.chunk_size,
+                |c| scan.push(c),
+                |l| long.push(l),
+            )
+        });
         scan.source_done(id);
+        scan.long_lines.extend(long);
         record_read(name, read, &mut infos, &mut problems);
     }
     let mut analysis = scan.finish();
@@ -121,8 +132,16 @@ pub fn analyze_text(name: &str, text: &str, rules: &RuleSet) -> Analysis {
 /// chunk sizes).
 pub fn analyze_text_with(name: &str, text: &str, rules: &RuleSet, opts: ScanOptions) -> Analysis {
     let mut scan = Scan::new(rules, opts.threads);
-    let bytes = input::read_chunks(0, text.as_bytes(), opts.chunk_size, |c| scan.push(c));
+    let mut long = Vec::new();
+    let bytes = input::read_chunks_capped(
+        0,
+        text.as_bytes(),
+        opts.chunk_size,
+        |c| scan.push(c),
+        |l| long.push(l),
+    );
     scan.source_done(0);
+    scan.long_lines = long;
     let mut analysis = scan.finish();
     analysis.sources.push(SourceInfo {
         name: name.to_string(),
@@ -135,8 +154,8 @@ pub fn analyze_text_with(name: &str, text: &str, rules: &RuleSet, opts: ScanOpti
 /// past that it hands over reduced to their key: what a chunk holds while
 /// it waits for its turn to be folded stays bounded, however dense the
 /// failures in it. Failures past both are counted only.
-const CHUNK_FULL_BYTES: usize = 4 << 20;
-const CHUNK_MAX_LIGHT: usize = 8_192;
+const CHUNK_FULL_BYTES: usize = input::CHUNK_SIZE;
+const CHUNK_MAX_LIGHT: usize = input::CHUNK_SIZE >> 9;
 
 /// Lines (and at most bytes) of the text before a chunk that its scan may
 /// look back at: a timestamp or token logged just before an incident.
@@ -241,14 +260,24 @@ fn context_start(text: &str, rel: usize) -> usize {
 /// at its end are not handed out (the next chunk's scan takes them up from
 /// the last restart). With `stop_at` (sorted offsets), the scan stops at
 /// the first restart it finds at one of them.
-fn scan_piece(piece: &Piece, rules: &RuleSet, finish: bool, stop_at: &[usize]) -> Scanned {
+///
+/// `full_budget`: bytes of full incidents it may hand over (0 once the
+/// run's collector is full: a failure is then folded or counted by its key
+/// alone, so a full incident would be built only to be dropped).
+fn scan_piece(
+    piece: &Piece,
+    rules: &RuleSet,
+    finish: bool,
+    stop_at: &[usize],
+    full_budget: usize,
+) -> Scanned {
     let chunk = &piece.chunk;
     let index = LineIndex::new(chunk);
     let mut items = Vec::new();
     let mut restarts: Vec<Restart> = Vec::new();
     let (mut full_bytes, mut lights) = (0usize, 0usize);
     let mut take = |f: incidents::Finished, items: &mut Vec<Item>| match f {
-        incidents::Finished::Failure(inc) if full_bytes >= CHUNK_FULL_BYTES => {
+        incidents::Finished::Failure(inc) if full_bytes >= full_budget => {
             if lights < CHUNK_MAX_LIGHT {
                 lights += 1;
                 items.push(Item::Light(incidents::Light::of(&inc)));
@@ -378,10 +407,34 @@ struct Scan<'r> {
     incidents: incidents::Collector,
     /// Set by [`analyze_streaming`]: hands each batch's finished incidents on.
     emitter: Option<Emitter<'r>>,
+    long_lines: Vec<input::LongLine>,
 }
+
+/// Bounds what glibc's allocator keeps of freed memory, before the scan's
+/// threads start: one arena per thread and a threshold that rises with the
+/// largest buffer freed make a chunk's freed buffers stay resident, which
+/// cost a run of a 64 MiB log 15–30 MiB of peak RSS (measured). Buffers of
+/// 256 KiB and more are mapped and unmapped on their own instead, and the
+/// threads share two arenas.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn bound_allocator() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: mallopt only changes allocator parameters; it is called
+        // once, before the scan starts threads.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
+        }
+    });
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn bound_allocator() {}
 
 impl<'r> Scan<'r> {
     fn new(rules: &'r RuleSet, threads: usize) -> Self {
+        bound_allocator();
         let workers = match threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -398,6 +451,7 @@ impl<'r> Scan<'r> {
             hits: InputHits::default(),
             incidents: incidents::Collector::default(),
             emitter: None,
+            long_lines: Vec::new(),
         }
     }
 
@@ -434,10 +488,20 @@ impl<'r> Scan<'r> {
         self.emit_batch();
     }
 
+    /// What a chunk scanned now may hand over in full (see [`scan_piece`]).
+    fn full_budget(&self) -> usize {
+        if self.incidents.full() {
+            0
+        } else {
+            CHUNK_FULL_BYTES
+        }
+    }
+
     /// Scans the waiting batch into the run's incidents.
     fn scan_batch(&mut self) {
         let batch = std::mem::take(&mut self.batch);
         let rules = self.rules;
+        let budget = self.full_budget();
         if self.pool.is_none() && self.threads > 1 && batch.len() > 1 {
             self.pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(self.threads)
@@ -450,7 +514,10 @@ impl<'r> Scan<'r> {
             let piece = match context {
                 Some(mut c) => {
                     let from = c.text.len();
+                    c.text.reserve_exact(own.text.len());
                     c.text.push_str(&own.text);
+                    // Held once: the piece has the chunk's text now.
+                    drop(own);
                     Piece { chunk: c, from }
                 }
                 None => Piece {
@@ -458,7 +525,7 @@ impl<'r> Scan<'r> {
                     from: 0,
                 },
             };
-            let scanned = scan_piece(&piece, rules, true, &[]);
+            let scanned = scan_piece(&piece, rules, true, &[], budget);
             ChunkResult {
                 piece,
                 scanned,
@@ -521,7 +588,7 @@ impl<'r> Scan<'r> {
                 .take_while(|&at| at < own_start + window)
                 .collect();
             let joined = carry.joined(&own_text[..window]);
-            let again = scan_piece(&joined, self.rules, false, &stops);
+            let again = scan_piece(&joined, self.rules, false, &stops, self.full_budget());
             match again.stopped.then(|| again.restarts.last()).flatten() {
                 Some(met) => {
                     let mut head = again.items;
@@ -587,7 +654,7 @@ impl<'r> Scan<'r> {
     /// Scans a carried tail to its end: its source is over (or it is too
     /// long to carry further).
     fn finish_carry(&mut self, carry: Piece) {
-        let scanned = scan_piece(&carry, self.rules, true, &[]);
+        let scanned = scan_piece(&carry, self.rules, true, &[], self.full_budget());
         self.take(scanned.items);
     }
 
@@ -632,6 +699,7 @@ impl<'r> Scan<'r> {
             input,
             problems: Vec::new(),
             not_kept,
+            long_lines: self.long_lines,
         };
         (analysis, emitter)
     }
@@ -765,6 +833,7 @@ impl Emitter<'_> {
             input: InputFacts::default(),
             problems: Vec::new(),
             not_kept: incidents::NotKept::default(),
+            long_lines: Vec::new(),
         };
         self.send(part);
         totals.streamed = self.shown.len();
@@ -806,6 +875,7 @@ impl Scan<'_> {
             input,
             problems: Vec::new(),
             not_kept: incidents::NotKept::default(),
+            long_lines: Vec::new(),
         });
     }
 }
@@ -952,6 +1022,7 @@ pub fn analyze_streaming<'r>(
     };
     let mut infos = Vec::new();
     let mut problems = Vec::new();
+    let mut long = Vec::new();
     for (id, source) in sources.iter().enumerate() {
         let name = source.name.clone();
         if stopped() {
@@ -964,9 +1035,16 @@ pub fn analyze_streaming<'r>(
                 stop: &stopped,
                 read: &count,
             };
-            input::read_chunks(id, reader, opts.chunk_size, |c| feed.push(c))
+            input::read_chunks_capped(
+                id,
+                reader,
+                opts.chunk_size,
+                |c| feed.push(c),
+                |l| long.push(l),
+            )
         });
         feed.scan.source_done(id);
+        feed.scan.long_lines.append(&mut long);
         record_read(name, read, &mut infos, &mut problems);
     }
     let (analysis, mut totals) = feed.finish(infos, problems);

@@ -238,6 +238,35 @@ fn analyze(
             message,
         });
     }
+    for long in &analysis.long_lines {
+        let name = analysis
+            .sources
+            .get(long.source)
+            .map_or("<input>", |s| s.name.as_str());
+        // Said, never silent: what lies past the cap was not read.
+        let message = format!(
+            "this line is longer than {} MiB: faultline read its first {} MiB and skipped the other {} bytes, so that memory stays flat (a JSON body is parsed up to 1 MiB)",
+            faultline::input::MAX_LINE >> 20,
+            faultline::input::MAX_LINE >> 20,
+            long.skipped
+        );
+        if global.quiet == 0 {
+            note!(
+                "faultline: {}:{}: {}",
+                report::text::visible(name),
+                long.line,
+                message
+            );
+        }
+        problems.push(Problem {
+            kind: "input",
+            severity: "note",
+            code: "input::line-cut".into(),
+            source: name.to_string(),
+            line: Some(long.line),
+            message,
+        });
+    }
     let failed = problems.iter().any(|p| p.severity == "error");
     let mut ctx = ReportCtx::new(&analysis, &loaded.set, masker);
     ctx.rule_dirs = discover::rule_dirs(&loaded.paths, &loaded.set.rules);

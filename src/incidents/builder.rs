@@ -45,6 +45,9 @@ pub const MAX_EVENTS: usize = 256;
 /// Lines and bytes of an incident's excerpt.
 const MAX_EXCERPT_LINES: usize = 2_000;
 const MAX_EXCERPT_BYTES: usize = 1 << 20;
+/// Values kept per fact name: a big body's array (thousands of
+/// `body.details[].…`) would otherwise make one incident tens of MiB.
+pub const MAX_FACT_VALUES: usize = 256;
 /// Ties kept per draft.
 const MAX_TIES: usize = 8;
 
@@ -762,10 +765,18 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
         }));
     }
     let mut facts = Facts::default();
+    let mut capped: Vec<&str> = Vec::new();
     for e in &d.events {
         for f in &e.fields {
+            let told = facts.get(&f.name);
             // A value told again (a restated request, a chain's causes) once.
-            if facts.get(&f.name).iter().any(|v| v.value == f.value) {
+            if told.iter().any(|v| v.value == f.value) {
+                continue;
+            }
+            if told.len() >= MAX_FACT_VALUES {
+                if !capped.contains(&f.name.as_str()) {
+                    capped.push(&f.name);
+                }
                 continue;
             }
             facts.push(
@@ -794,6 +805,13 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
             ));
         }
         notes.push(note);
+    }
+    if !capped.is_empty() {
+        notes.push(format!(
+            "evidence capped: the first {MAX_FACT_VALUES} values of {} kept",
+            capped[..capped.len().min(4)].join(", ")
+                + if capped.len() > 4 { ", …" } else { "" }
+        ));
     }
     facts.push(
         "text",

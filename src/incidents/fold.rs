@@ -20,8 +20,11 @@ type Kind = [Option<String>; 3];
 /// past either, a new distinct failure is counted, not kept, so memory stays
 /// flat however many different failures a log holds. Repeats of kept ones
 /// still fold into them.
-pub const MAX_KEPT: usize = 2_000;
-pub const MAX_KEPT_BYTES: usize = 16 << 20;
+/// (Measured with heaptrack on a log of distinct failures, a kept incident
+/// takes two to three times what [`incident_size`] estimates, and its
+/// diagnoses more: these keep a run of them under the 64 MiB goal.)
+pub const MAX_KEPT: usize = 500;
+pub const MAX_KEPT_BYTES: usize = 4 << 20;
 
 /// A failure reduced to what folding needs (its key and place), for
 /// failures past a chunk's budget of full incidents.
@@ -178,6 +181,12 @@ impl Collector {
         }
     }
 
+    /// Whether a new distinct failure would only be counted: past this,
+    /// a failure needs only its key (a [`Light`]) to be folded or counted.
+    pub fn full(&self) -> bool {
+        self.kept.len() >= MAX_KEPT || self.kept_bytes >= MAX_KEPT_BYTES
+    }
+
     /// Failures counted but not kept so far.
     pub fn not_kept(&self) -> &NotKept {
         &self.not_kept
@@ -203,7 +212,7 @@ impl Collector {
     fn failure(&mut self, inc: Incident) {
         let kind = kind_of(&inc);
         let exact_key = (kind.clone(), text(&inc, "url"), text(&inc, "error"));
-        let full = self.kept.len() >= MAX_KEPT || self.kept_bytes >= MAX_KEPT_BYTES;
+        let full = self.full();
         let found = self.exact.get(&exact_key).copied().or_else(|| {
             // Past the cap only exact repeats fold: the quote search is
             // for the few failures a report shows.

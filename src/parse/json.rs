@@ -17,6 +17,8 @@ const MAX_DEPTH: usize = 64;
 /// runaway candidate must not make parsing quadratic. A larger one is read
 /// up to the cap and flagged `body.truncated`.
 pub const MAX_BODY: usize = 1 << 20;
+/// Items of one array flattened into facts.
+pub const MAX_ARRAY_ITEMS: usize = 256;
 
 #[derive(Debug, Clone)]
 pub enum Json<'a> {
@@ -645,7 +647,10 @@ pub fn flatten(lines: &Lines, prefix: &str, node: &Node, out: &mut Vec<Field>) {
                 }
             }
             Json::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
+                // The first items only: a big body's array of thousands of
+                // entries would make one incident tens of MiB of facts (the
+                // array itself stays a fact, as its text).
+                for (i, v) in items.iter().enumerate().take(MAX_ARRAY_ITEMS) {
                     path.push('.');
                     path.push_str(&i.to_string());
                     walk(lines, path, v, out, false);
