@@ -438,6 +438,8 @@ fn skip_line(
     seen_lf: bool,
 ) -> io::Result<(u64, usize)> {
     let mut skipped = 0u64;
+    // Whether the last byte skipped is a carriage return (of a CR LF).
+    let mut cr_before = false;
     let fill = |reader: &mut dyn Read, buf: &mut [u8]| loop {
         match reader.read(buf) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -457,10 +459,21 @@ fn skip_line(
         };
         let Some(p) = end else {
             skipped += n as u64;
+            cr_before = buf[n - 1] == b'\r';
             continue;
         };
         skipped += p as u64;
         let mut end_len = 1;
+        if buf[p] == b'\n'
+            && (if p > 0 {
+                buf[p - 1] == b'\r'
+            } else {
+                cr_before
+            })
+        {
+            skipped -= 1;
+            end_len += 1;
+        }
         let mut rest = p + 1;
         if buf[p] == b'\r' {
             if rest == n {

@@ -809,8 +809,7 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
     if !capped.is_empty() {
         notes.push(format!(
             "evidence capped: the first {MAX_FACT_VALUES} values of {} kept",
-            capped[..capped.len().min(4)].join(", ")
-                + if capped.len() > 4 { ", …" } else { "" }
+            capped[..capped.len().min(4)].join(", ") + if capped.len() > 4 { ", …" } else { "" }
         ));
     }
     facts.push(

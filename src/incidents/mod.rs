@@ -17,8 +17,10 @@ mod compare;
 mod context;
 mod fold;
 
-pub use builder::{Builder, Finished, Success};
-pub use fold::{Collector, Light, MAX_KEPT, NotKept, add_fold_facts, incident_size};
+pub use builder::{Builder, Finished, MAX_FACT_VALUES, Success};
+pub use fold::{
+    Collector, Light, MAX_KEPT, MAX_KEPT_BYTES, NotKept, add_fold_facts, incident_size,
+};
 
 use crate::facts::{Facts, Line};
 use crate::input::{Chunk, LineIndex, Loc, SourceId};
