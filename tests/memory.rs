@@ -62,7 +62,7 @@ fn distinct_failures_keep_bounded_evidence_as_the_input_grows() {
         );
         // The byte cap is checked before an incident is kept: one over it at most.
         assert!(
-            bytes <= faultline::incidents::MAX_KEPT_BYTES + 64 << 10,
+            bytes <= faultline::incidents::MAX_KEPT_BYTES + (64 << 10),
             "{n} lines: {bytes} bytes kept"
         );
         assert_eq!(kept + a.not_kept.failures, n, "{n} lines: failures lost");
