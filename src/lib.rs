@@ -154,7 +154,7 @@ pub fn analyze_text_with(name: &str, text: &str, rules: &RuleSet, opts: ScanOpti
 /// past that it hands over reduced to their key: what a chunk holds while
 /// it waits for its turn to be folded stays bounded, however dense the
 /// failures in it. Failures past both are counted only.
-const CHUNK_FULL_BYTES: usize = input::CHUNK_SIZE / 2;
+const CHUNK_FULL_BYTES: usize = input::CHUNK_SIZE;
 const CHUNK_MAX_LIGHT: usize = input::CHUNK_SIZE >> 9;
 
 /// Lines (and at most bytes) of the text before a chunk that its scan may
