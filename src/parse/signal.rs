@@ -979,10 +979,28 @@ pub(super) fn ends_with_upper_code(text: &[u8]) -> bool {
 /// or one and six), then blanks. A superset of the regex (any numeric
 /// character counts as a digit), for the prefilter.
 fn ends_with_code(text: &[u8]) -> bool {
-    let Ok(text) = std::str::from_utf8(text) else {
+    // Only the end matters: this runs at every colon of a line, and
+    // decoding all that comes before each colon of a long line (a JSON
+    // body has thousands) made it quadratic.
+    const WINDOW: usize = 256;
+    let mut start = text.len().saturating_sub(WINDOW);
+    while start < text.len() && (text[start] & 0xC0) == 0x80 {
+        start += 1;
+    }
+    let cut = start > 0;
+    let Ok(text) = std::str::from_utf8(&text[start..]) else {
         return true;
     };
-    let mut rev = text.trim_end_matches([' ', '\t']).chars().rev().peekable();
+    let trimmed = text.trim_end_matches([' ', '\t']);
+    // A code that may run past the window: admit the line (a superset).
+    if cut
+        && trimmed
+            .chars()
+            .all(|c| c.is_numeric() || c.is_ascii_uppercase() || c == '_')
+    {
+        return true;
+    }
+    let mut rev = trimmed.chars().rev().peekable();
     let mut digits = 0;
     while rev.next_if(|c| c.is_numeric()).is_some() {
         digits += 1;
