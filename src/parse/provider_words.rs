@@ -151,6 +151,50 @@ mod tests {
         assert_eq!(literals_of(r"\d{5}"), None);
     }
 
+    /// The exception messages the parse stage reads from `text` (the
+    /// built-in providers' wording applies: nothing installs other words in
+    /// unit tests).
+    fn messages(text: &str) -> Vec<String> {
+        use super::super::tests::chunk;
+        super::super::parse_chunk(&chunk(text))
+            .into_iter()
+            .filter(|e| e.kind == EventKind::Exception)
+            .filter_map(|e| e.field("exception.message").map(|f| f.value.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_line_in_a_providers_wording_is_a_failure() {
+        // No status, code or URL: only the wording says an API call failed.
+        assert_eq!(
+            messages(
+                "No such customer: 'cus_Q1w2E3r4'; a similar object exists in live mode, but a test mode key was used to make this request."
+            ),
+            vec![
+                "No such customer: 'cus_Q1w2E3r4'; a similar object exists in live mode, but a test mode key was used to make this request."
+            ]
+        );
+        // After a log prefix, the message is what follows it.
+        let logged = messages(
+            "2024-03-01 12:00:01 ERROR sync: The security token included in the request is expired",
+        );
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert!(logged[0].ends_with("The security token included in the request is expired"));
+    }
+
+    #[test]
+    fn words_alone_are_not_enough() {
+        for text in [
+            // Normal flow logged at INFO.
+            "2024-03-01 12:00:01 INFO retrying: The security token included in the request is expired",
+            // Prose near the words, not the provider's message.
+            "No such file or directory: 'data_export.csv'",
+            "changelog: handle missing_scope and not_in_channel errors",
+        ] {
+            assert!(messages(text).is_empty(), "{text}");
+        }
+    }
+
     #[test]
     fn builtin_words_all_have_literals() {
         let mut p = Providers::default();
