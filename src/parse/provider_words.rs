@@ -23,9 +23,12 @@ use crate::providers::{ProviderFile, Providers};
 /// to skip lines by).
 const MIN_LITERAL: usize = 4;
 
-/// The installed wording: its literals, and its patterns compiled on first use.
+/// The installed wording: its literals (and one automaton over them, so a
+/// line is searched once, not once per literal), and its patterns compiled
+/// on first use.
 struct Words {
     literals: &'static [&'static str],
+    finder: Option<aho_corasick::AhoCorasick>,
     patterns: Vec<String>,
     set: OnceLock<Option<RegexSet>>,
 }
@@ -50,8 +53,10 @@ fn words() -> &'static Words {
     })
 }
 
-/// The literals every match of `pattern` contains one of (the most
-/// selective required set), or `None` if it has no usable one.
+/// The literals every match of `pattern` contains one of, or `None` if it
+/// has no usable set. Of its required sets, the one whose shortest string
+/// is longest: `error: (?P<code>missing_scope|…)` is looked for by its
+/// codes, not by `error`, which half the lines of a log contain.
 pub fn literals_of(pattern: &str) -> Option<Vec<String>> {
     let hir = regex_syntax::ParserBuilder::new()
         .build()
@@ -59,7 +64,7 @@ pub fn literals_of(pattern: &str) -> Option<Vec<String>> {
         .ok()?;
     crate::rules::literals::hir_factors(&hir, MIN_LITERAL)?
         .into_iter()
-        .next()
+        .max_by_key(|set| set.iter().map(String::len).min().unwrap_or(0))
 }
 
 impl Words {
@@ -81,11 +86,21 @@ impl Words {
             .into_iter()
             .map(|l| &*Box::leak(l.into_boxed_str()))
             .collect();
+        let finder = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&literals)
+            .ok();
         Words {
             literals: Box::leak(literals.into_boxed_slice()),
+            finder,
             patterns: kept,
             set: OnceLock::new(),
         }
+    }
+
+    /// Whether `line` contains one of the literals (ASCII case-insensitively).
+    fn admits(&self, line: &str) -> bool {
+        !self.literals.is_empty() && self.finder.as_ref().is_some_and(|f| f.is_match(line))
     }
 
     fn is_match(&self, text: &str) -> bool {
@@ -108,7 +123,8 @@ impl LineParser for ProviderMessage {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
-        if !super::has_trigger(line, self.triggers()) {
+        let words = words();
+        if !words.admits(line) {
             return None;
         }
         // A JSON or markup body is read by the body parsers, its message
@@ -117,7 +133,7 @@ impl LineParser for ProviderMessage {
             return None;
         }
         // Normal flow logged at INFO/DEBUG: see `signal::TextSignal`.
-        if logprefix::is_informational(line) || !words().is_match(line) {
+        if logprefix::is_informational(line) || !words.is_match(line) {
             return None;
         }
         // A body on the line (`ERROR exporter: {'ok': False, 'error': …}`)
@@ -149,6 +165,10 @@ mod tests {
             "{lits:?}"
         );
         assert_eq!(literals_of(r"\d{5}"), None);
+        // The codes, not the common word next to them.
+        let codes =
+            literals_of(r"\berror\b\s*[:=]\s*(?P<code>missing_scope|not_in_channel)\b").unwrap();
+        assert!(codes.iter().all(|l| l != "error"), "{codes:?}");
     }
 
     /// The exception messages the parse stage reads from `text` (the
