@@ -85,7 +85,7 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ),
     (
         "provider",
-        "provider recognised from the host, else from its vocabulary in the incident's lines (error-code shapes such as `AADSTS\\d+`, its documentation host in a message, its path layout); see rules/providers.toml",
+        "provider recognised from the host, else from its vocabulary in the incident's lines (error-code shapes such as `AADSTS\\d+`, its documentation host in a message, its path layout, its own error wording: `messages`); see rules/providers.toml",
         "entra",
     ),
     (

@@ -435,6 +435,8 @@ fn bound_allocator() {}
 impl<'r> Scan<'r> {
     fn new(rules: &'r RuleSet, threads: usize) -> Self {
         bound_allocator();
+        // The parse stage reads the providers' error wording (data) too.
+        parse::provider_words::install(&rules.providers);
         let workers = match threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,

@@ -54,6 +54,14 @@ pub struct Provider {
     /// provider when no host does; a named group `code` is an error code.
     #[serde(default)]
     pub vocabulary: Vec<String>,
+    /// Regexes for error wording only this provider's API or SDK writes
+    /// (`a similar object exists in test mode`): a line carrying one states
+    /// a failure even with no status, code or URL, so the parse stage
+    /// starts an incident from it (see `parse::provider_words`). They also
+    /// name the provider, like `vocabulary`. Each must require a literal of
+    /// four or more characters, which the parse stage's prefilter looks for.
+    #[serde(default)]
+    pub messages: Vec<String>,
     /// Body paths (array indices as `*`) whose numbers are error codes
     /// written with a prefix elsewhere: `error_codes.*` + `AADSTS`.
     #[serde(default)]
@@ -241,6 +249,15 @@ impl Providers {
                 for v in p.vocabulary.iter().chain(&p.tenant_in_url) {
                     compile(&format!("vocabulary of `{}`", p.id), v)?;
                 }
+                for m in &p.messages {
+                    compile(&format!("messages of `{}`", p.id), m)?;
+                    if crate::parse::provider_words::literals_of(m).is_none() {
+                        return Err(format!(
+                            "message `{m}` of `{}` has no literal of 4 or more characters every match contains (the parse stage can only look for literals)",
+                            p.id
+                        ));
+                    }
+                }
             }
             self.providers.retain(|old| old.id != p.id);
             self.providers.push(p);
@@ -257,7 +274,12 @@ impl Providers {
                     .providers
                     .iter()
                     .enumerate()
-                    .flat_map(|(i, p)| p.vocabulary.iter().map(move |v| (i, LazyRegex::new(v))))
+                    .flat_map(|(i, p)| {
+                        p.vocabulary
+                            .iter()
+                            .chain(&p.messages)
+                            .map(move |v| (i, LazyRegex::new(v)))
+                    })
                     .collect();
                 Some(Vocabulary { patterns })
             })
@@ -342,6 +364,13 @@ impl Providers {
         self.exchange_words
             .as_ref()
             .is_some_and(|re| re.is_match(message))
+    }
+
+    /// Every provider's `messages` patterns, in file order.
+    pub fn message_patterns(&self) -> impl Iterator<Item = &str> {
+        self.providers
+            .iter()
+            .flat_map(|p| p.messages.iter().map(String::as_str))
     }
 
     /// The provider whose vocabulary matches `text` earliest, and where.

@@ -49,6 +49,7 @@ mod logprefix;
 pub mod mapped;
 mod markup;
 mod node;
+pub mod provider_words;
 mod pwsh;
 mod pyhttp;
 mod record;
@@ -474,7 +475,7 @@ pub(crate) mod work {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 27] {
+fn parsers() -> [&'static dyn LineParser; 28] {
     [
         &http::RequestBody,
         &curl_trace::CurlTrace,
@@ -501,6 +502,7 @@ fn parsers() -> [&'static dyn LineParser; 27] {
         &signal::TextSignal,
         &signal::CodeMessage,
         &signal::NamedCode,
+        &provider_words::ProviderMessage,
         &record::JsonRecord,
         &json::JsonBody,
     ]

@@ -145,7 +145,11 @@ fn status_res() -> &'static [Regex] {
             r"\bHTTP (?P<status>\d{3})\b".to_string(),
             format!(r"\b(?P<status>\d{{3}}) (?P<reason>{reasons})\b"),
             r"\bError (?P<status>\d{3})\b".to_string(),
-            r"(?i:\bfailed\b)[^{]*?:\s*(?P<status>\d{3})(?:\s|$|\{)".to_string(),
+            // `… failed: 400`, not a port (`failed: Cannot connect to host
+            // api.example.com:443 ssl:True`): a colon right after a host
+            // name is a port's.
+            r"(?i:\bfailed\b)[^{]*?(?::\s+|(?:^|[^\w.\-\]]):)(?P<status>\d{3})(?:\s|$|\{)"
+                .to_string(),
             r"Request failed with status code (?P<status>\d{3})".to_string(),
         ]
         .iter()
@@ -1233,6 +1237,14 @@ mod tests {
             .as_deref(),
             Some("https://api.example.com/graphql")
         );
+        // A port after a host is not a status.
+        for line in [
+            "Activation failed: Cannot connect to host pay.example.net:443 ssl:True",
+            "upload failed: dial tcp api.example.com:502 refused",
+        ] {
+            assert_eq!(get(line, "status"), None, "{line}");
+        }
+        assert_eq!(get("sync failed: 503", "status").as_deref(), Some("503"));
     }
 
     #[test]

@@ -1,0 +1,229 @@
+//! A provider's own error wording as a failure signal. A line such as
+//! `No such customer: 'cus_…'; a similar object exists in test mode, but a
+//! live mode key was used` or `The security token included in the request
+//! is expired` states a failed API call though it carries no status, code
+//! or URL. Which words those are is provider data (`messages` in
+//! rules/providers.toml), handed to the parse stage once, before parsing,
+//! by [`install`]; this module names no provider.
+//!
+//! The prefilter needs literals: each pattern's required literal factors
+//! (lower case, four or more bytes; the loader rejects a pattern without
+//! one) are this parser's triggers, and the patterns themselves are only
+//! compiled when a line carries one of them.
+
+use std::sync::OnceLock;
+
+use regex::RegexSet;
+
+use super::json::find_body;
+use super::{Ctx, EventKind, LineParser, Lines, logprefix, markup};
+use crate::providers::{ProviderFile, Providers};
+
+/// Shortest literal a pattern must require (shorter ones match too often
+/// to skip lines by).
+const MIN_LITERAL: usize = 4;
+
+/// The installed wording: its literals (and one automaton over them, so a
+/// line is searched once, not once per literal), and its patterns compiled
+/// on first use.
+struct Words {
+    literals: &'static [&'static str],
+    finder: Option<aho_corasick::AhoCorasick>,
+    patterns: Vec<String>,
+    set: OnceLock<Option<RegexSet>>,
+}
+
+static WORDS: OnceLock<Words> = OnceLock::new();
+
+/// Hands the providers' message patterns to the parse stage. The first
+/// call wins (the words are provider data, the same for every rule set of
+/// a run); before any, the built-in providers' words are used.
+pub fn install(providers: &Providers) {
+    let _ = WORDS.set(Words::new(providers.message_patterns()));
+}
+
+fn words() -> &'static Words {
+    WORDS.get_or_init(|| {
+        let mut builtin = Providers::default();
+        if let Ok(file) = toml::from_str::<ProviderFile>(include_str!("../../rules/providers.toml"))
+        {
+            builtin.add_trusted(file);
+        }
+        Words::new(builtin.message_patterns())
+    })
+}
+
+/// The literals every match of `pattern` contains one of, or `None` if it
+/// has no usable set. Of its required sets, the one whose shortest string
+/// is longest: `error: (?P<code>missing_scope|…)` is looked for by its
+/// codes, not by `error`, which half the lines of a log contain.
+pub fn literals_of(pattern: &str) -> Option<Vec<String>> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .ok()?;
+    crate::rules::literals::hir_factors(&hir, MIN_LITERAL)?
+        .into_iter()
+        .max_by_key(|set| set.iter().map(String::len).min().unwrap_or(0))
+}
+
+impl Words {
+    fn new<'a>(patterns: impl Iterator<Item = &'a str>) -> Self {
+        let mut literals: Vec<String> = Vec::new();
+        let mut kept = Vec::new();
+        for p in patterns {
+            // A pattern without a literal could not be prefiltered; the
+            // loader refuses it in user data, and built-in data is tested.
+            if let Some(lits) = literals_of(p) {
+                literals.extend(lits);
+                kept.push(p.to_string());
+            }
+        }
+        literals.sort_unstable();
+        literals.dedup();
+        // Leaked once per process: parsers hand out `'static` triggers.
+        let literals: Vec<&'static str> = literals
+            .into_iter()
+            .map(|l| &*Box::leak(l.into_boxed_str()))
+            .collect();
+        let finder = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&literals)
+            .ok();
+        Words {
+            literals: Box::leak(literals.into_boxed_slice()),
+            finder,
+            patterns: kept,
+            set: OnceLock::new(),
+        }
+    }
+
+    /// Whether `line` contains one of the literals (ASCII case-insensitively).
+    fn admits(&self, line: &str) -> bool {
+        !self.literals.is_empty() && self.finder.as_ref().is_some_and(|f| f.is_match(line))
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        self.set
+            .get_or_init(|| RegexSet::new(&self.patterns).ok())
+            .as_ref()
+            .is_some_and(|set| set.is_match(text))
+    }
+}
+
+/// A line in a provider's own error wording: an
+/// [`EventKind::Exception`] whose message is the line (after a log
+/// prefix), with whatever else it reveals.
+pub struct ProviderMessage;
+
+impl LineParser for ProviderMessage {
+    fn triggers(&self) -> &'static [&'static str] {
+        words().literals
+    }
+
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i);
+        let words = words();
+        if !words.admits(line) {
+            return None;
+        }
+        // A JSON or markup body is read by the body parsers, its message
+        // fields with it.
+        if line.trim_start().starts_with('{') || markup::starts_document(line) {
+            return None;
+        }
+        // Normal flow logged at INFO/DEBUG: see `signal::TextSignal`.
+        if logprefix::is_informational(line) || !words.is_match(line) {
+            return None;
+        }
+        // A body on the line (`ERROR exporter: {'ok': False, 'error': …}`)
+        // is the body readers' to read and tie to its exchange; its fields
+        // carry the wording to the rules and name the provider.
+        if find_body(lines, i).is_some() {
+            return None;
+        }
+        let mut fields = super::exception::facts_from_message(lines, line);
+        let message = logprefix::message(line).trim_end();
+        if !message.is_empty() {
+            fields.insert(0, lines.str_field("exception.message", message));
+        }
+        ctx.emit(EventKind::Exception, lines.span_of(line.trim_end()), fields);
+        Some(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_are_required_factors() {
+        let lits = literals_of(r"(?i)\ba similar object exists in (?:test|live) mode\b").unwrap();
+        assert!(
+            lits.iter()
+                .any(|l| l.contains("a similar object exists in")),
+            "{lits:?}"
+        );
+        assert_eq!(literals_of(r"\d{5}"), None);
+        // The codes, not the common word next to them.
+        let codes =
+            literals_of(r"\berror\b\s*[:=]\s*(?P<code>missing_scope|not_in_channel)\b").unwrap();
+        assert!(codes.iter().all(|l| l != "error"), "{codes:?}");
+    }
+
+    /// The exception messages the parse stage reads from `text` (the
+    /// built-in providers' wording applies: nothing installs other words in
+    /// unit tests).
+    fn messages(text: &str) -> Vec<String> {
+        use super::super::tests::chunk;
+        super::super::parse_chunk(&chunk(text))
+            .into_iter()
+            .filter(|e| e.kind == EventKind::Exception)
+            .filter_map(|e| e.field("exception.message").map(|f| f.value.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_line_in_a_providers_wording_is_a_failure() {
+        // No status, code or URL: only the wording says an API call failed.
+        assert_eq!(
+            messages(
+                "No such customer: 'cus_Q1w2E3r4'; a similar object exists in live mode, but a test mode key was used to make this request."
+            ),
+            vec![
+                "No such customer: 'cus_Q1w2E3r4'; a similar object exists in live mode, but a test mode key was used to make this request."
+            ]
+        );
+        // After a log prefix, the message is what follows it.
+        let logged = messages(
+            "2024-03-01 12:00:01 ERROR sync: The security token included in the request is expired",
+        );
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert!(logged[0].ends_with("The security token included in the request is expired"));
+    }
+
+    #[test]
+    fn words_alone_are_not_enough() {
+        for text in [
+            // Normal flow logged at INFO.
+            "2024-03-01 12:00:01 INFO retrying: The security token included in the request is expired",
+            // Prose near the words, not the provider's message.
+            "No such file or directory: 'data_export.csv'",
+            "changelog: handle missing_scope and not_in_channel errors",
+        ] {
+            assert!(messages(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn builtin_words_all_have_literals() {
+        let mut p = Providers::default();
+        p.add(toml::from_str(include_str!("../../rules/providers.toml")).unwrap())
+            .unwrap();
+        let patterns: Vec<&str> = p.message_patterns().collect();
+        assert!(!patterns.is_empty());
+        for m in patterns {
+            assert!(literals_of(m).is_some(), "{m}");
+        }
+    }
+}
