@@ -18,6 +18,7 @@ use regex::RegexSet;
 use super::json::find_body;
 use super::{Ctx, EventKind, LineParser, Lines, logprefix, markup};
 use crate::providers::{ProviderFile, Providers};
+use crate::rules::literal_set::LiteralSet;
 
 /// Shortest literal a pattern must require (shorter ones match too often
 /// to skip lines by).
@@ -28,7 +29,7 @@ const MIN_LITERAL: usize = 4;
 /// on first use.
 struct Words {
     literals: &'static [&'static str],
-    finder: Option<aho_corasick::AhoCorasick>,
+    finder: LiteralSet,
     patterns: Vec<String>,
     set: OnceLock<Option<RegexSet>>,
 }
@@ -86,10 +87,14 @@ impl Words {
             .into_iter()
             .map(|l| &*Box::leak(l.into_boxed_str()))
             .collect();
-        let finder = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&literals)
-            .ok();
+        // A literal set, not an automaton built up front: a paste would
+        // pay more for building it than for searching its few lines.
+        let kind = if literals.len() <= 100 {
+            aho_corasick::AhoCorasickKind::DFA
+        } else {
+            aho_corasick::AhoCorasickKind::ContiguousNFA
+        };
+        let finder = LiteralSet::new(&literals, kind);
         Words {
             literals: Box::leak(literals.into_boxed_slice()),
             finder,
@@ -100,7 +105,7 @@ impl Words {
 
     /// Whether `line` contains one of the literals (ASCII case-insensitively).
     fn admits(&self, line: &str) -> bool {
-        !self.literals.is_empty() && self.finder.as_ref().is_some_and(|f| f.is_match(line))
+        self.finder.is_match(line)
     }
 
     fn is_match(&self, text: &str) -> bool {

@@ -36,6 +36,7 @@ use regex::{Captures, Regex};
 use super::json::find_body;
 use super::logprefix;
 use super::{Ctx, Direction, EventKind, Field, LineParser, Lines, Value};
+use crate::rules::literal_set::LiteralSet;
 
 /// Reason phrases of RFC 9110 (and 429), to recognise `403 Forbidden` in prose.
 pub const REASONS: &[&str] = &[
@@ -573,16 +574,14 @@ const TEXT_TRIGGERS: &[&str] = &[
 ];
 
 /// Whether `line` holds one of [`TEXT_TRIGGERS`] (as [`super::has_trigger`]
-/// tells, in one automaton pass rather than a pass per trigger).
+/// tells, in one pass rather than a pass per trigger). A literal set, not
+/// an automaton built up front: building one cost a paste more than its
+/// lines take to search; the set builds its DFA once a log's worth of lines
+/// has been searched.
 fn has_text_trigger(line: &str) -> bool {
-    static AC: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
-    AC.get_or_init(|| {
-        aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(TEXT_TRIGGERS)
-            .expect("text triggers are a small literal set")
-    })
-    .is_match(line)
+    static SET: OnceLock<LiteralSet> = OnceLock::new();
+    SET.get_or_init(|| LiteralSet::new(TEXT_TRIGGERS, aho_corasick::AhoCorasickKind::DFA))
+        .is_match(line)
 }
 
 /// Detail lines a CLI prints under its error (Azure CLI: `Code:`,

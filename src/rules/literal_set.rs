@@ -99,6 +99,16 @@ impl LiteralSet {
         self.find_by_table(text.as_bytes(), &mut found);
     }
 
+    /// Whether any literal occurs in `text`.
+    pub fn is_match(&self, text: &str) -> bool {
+        let mut any = false;
+        self.find(text, |_| {
+            any = true;
+            false
+        });
+        any
+    }
+
     /// The automaton, once enough text has been searched to pay for it.
     /// Texts are counted before they are searched: a first big text builds
     /// it at once.

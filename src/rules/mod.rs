@@ -18,7 +18,7 @@ pub mod check;
 pub mod engine;
 pub mod explain;
 mod lint;
-mod literal_set;
+pub(crate) mod literal_set;
 pub(crate) mod literals;
 pub mod load;
 mod model;
