@@ -309,7 +309,12 @@ pub fn load_rules(args: &GlobalArgs) -> Loaded {
     let paths = discover(args, &mut problems);
     let sources = read_sources(&paths, &mut problems);
     // The built-in pack was validated at build time: it is only read here.
-    let report = load::load_over_builtin(&sources, !args.no_builtin);
+    // Clean user files were validated on an earlier run, if cached.
+    let cache = (!args.no_cache && !sources.is_empty())
+        .then(load::Cache::default_dir)
+        .flatten()
+        .and_then(|dir| load::Cache::open(&dir));
+    let report = load::load_over_builtin_cached(&sources, !args.no_builtin, cache.as_ref());
     problems.extend(report.problems);
     Loaded {
         set: RuleSet::new(report.rules, report.providers),

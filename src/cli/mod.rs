@@ -79,6 +79,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_builtin: bool,
 
+    /// Read every user rule file afresh, without the cache of validated
+    /// rules (also: FAULTLINE_NO_CACHE=1).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
     /// Output format. Analysis: human, json, short, jsonl, incidents; `rules list`:
     /// text, json; `rules fields`: text, json, markdown.
     #[arg(short = 'f', long, value_name = "FORMAT", global = true)]

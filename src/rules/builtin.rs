@@ -28,6 +28,11 @@ pub fn pack() -> Vec<Rule> {
     postcard::from_bytes(BUILTIN_PACK).expect("build.rs writes a readable pack")
 }
 
+/// The pack as embedded (what the rule cache keys its entries on).
+pub fn pack_bytes() -> &'static [u8] {
+    BUILTIN_PACK
+}
+
 /// The examples of a built-in rule (the pack's rules carry none).
 pub fn examples(id: &str) -> &'static [Example] {
     static EXAMPLES: LazyLock<HashMap<String, Vec<Example>>> = LazyLock::new(|| {

@@ -3,6 +3,7 @@
 //! rules (of this file and of the others) still load. The work is linear in
 //! the number of rules: ten thousand load in well under a second.
 
+mod cache;
 mod catalogue;
 mod problems;
 mod source;
@@ -15,6 +16,7 @@ use std::ops::Range;
 use miette::NamedSource;
 use toml::Spanned;
 
+pub use cache::Cache;
 pub use catalogue::limits;
 use catalogue::limits::{MAX_FILE_BYTES, MAX_FILES, MAX_PROBLEMS_PER_FILE, MAX_RULES};
 pub use catalogue::{EXAMPLE_KEYS, OPERATORS, RULE_KEYS, is_valid_id, suggest_id};
@@ -57,7 +59,19 @@ pub fn load(sources: &[RuleSource]) -> LoadReport {
 /// `builtin_sources()` followed by `user`. Without `builtin`, only the
 /// built-in provider data is kept (hosts and regions are not rules).
 pub fn load_over_builtin(user: &[RuleSource], builtin: bool) -> LoadReport {
+    load_over_builtin_cached(user, builtin, None)
+}
+
+/// [`load_over_builtin`], reading clean user files' validated rules from
+/// `cache` when it holds them (and storing those it does not): the same
+/// report either way.
+pub fn load_over_builtin_cached(
+    user: &[RuleSource],
+    builtin: bool,
+    cache: Option<&Cache>,
+) -> LoadReport {
     let mut loader = Loader::new(user);
+    loader.cache = cache;
     for text in crate::rules::builtin::PROVIDER_TEXTS {
         loader.providers(text, None);
     }
@@ -94,6 +108,7 @@ struct Loader<'s> {
     rule_limit_reported: bool,
     /// Each source's parse (see `parse_all`), taken by `source`.
     parsed: Vec<Option<(Parsed, Vec<RuleProblem>)>>,
+    cache: Option<&'s Cache>,
 }
 
 /// Below this much rule text, parsing on other threads costs more than it
@@ -111,6 +126,7 @@ impl<'s> Loader<'s> {
             report: LoadReport::default(),
             rule_limit_reported: false,
             parsed: Vec::new(),
+            cache: None,
         }
     }
 
@@ -118,12 +134,25 @@ impl<'s> Loader<'s> {
     /// when there is enough text: files are independent until their rules
     /// are merged, which `source` does in order, so the result is the same.
     fn parse_all(&mut self) {
+        let cache = self.cache;
         let parse = |(index, source): (usize, &RuleSource)| {
             if index >= MAX_FILES || source.oversize.is_some() {
                 return None;
             }
+            if let Some(rules) = cache.and_then(|c| c.get(source)) {
+                return Some((Parsed::Rules(rules), Vec::new()));
+            }
             let mut file = FileLoader::new(source);
             let parsed = file.parse();
+            // Only clean files: one with problems is read afresh each run,
+            // so they are reported as they always are.
+            if let (Some(cache), Parsed::Rules(rules)) = (cache, &parsed)
+                && file.problems.is_empty()
+                && rules.iter().all(|r| r.valid)
+                && !source.builtin
+            {
+                cache.put(source, rules);
+            }
             Some((parsed, file.problems))
         };
         let total: usize = self.sources.iter().map(|s| s.text.len()).sum();
