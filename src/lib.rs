@@ -338,7 +338,8 @@ fn scan_piece(
         }
         false
     };
-    parse::parse_chunk_from(chunk, from_line, &mut |p| {
+    let words = parse::provider_words::for_providers(&rules.providers);
+    parse::parse_chunk_from(chunk, from_line, &words, &mut |p| {
         if !stopped && run(p) {
             stopped = true;
         }
@@ -435,8 +436,6 @@ fn bound_allocator() {}
 impl<'r> Scan<'r> {
     fn new(rules: &'r RuleSet, threads: usize) -> Self {
         bound_allocator();
-        // The parse stage reads the providers' error wording (data) too.
-        parse::provider_words::install(&rules.providers);
         let workers = match threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,

@@ -294,10 +294,17 @@ pub struct Ctx {
     /// What curl `-v` said about the current connection.
     pub curl: Option<http::CurlConnection>,
     next_group: usize,
+    /// The providers' error wording of the rule set in use.
+    pub words: std::sync::Arc<provider_words::Words>,
 }
 
 impl Ctx {
+    /// A context with the built-in providers' wording.
     pub fn new() -> Self {
+        Self::with_words(provider_words::builtin())
+    }
+
+    pub fn with_words(words: std::sync::Arc<provider_words::Words>) -> Self {
         Ctx {
             events: Vec::new(),
             open_message: None,
@@ -310,6 +317,7 @@ impl Ctx {
             body_group: None,
             curl: None,
             next_group: 0,
+            words,
         }
     }
 
@@ -412,6 +420,14 @@ pub trait LineParser {
         &[]
     }
 
+    /// True for the parser whose triggers are the providers' wording
+    /// ([`provider_words::Words`]), which comes with the rule set rather
+    /// than being fixed: its [`LineParser::triggers`] are empty, and the
+    /// prefilter takes the words' literals in their place.
+    fn uses_provider_words(&self) -> bool {
+        false
+    }
+
     /// The parser's name, for test messages.
     fn name(&self) -> &'static str {
         std::any::type_name::<Self>()
@@ -435,8 +451,14 @@ impl Shape {
 }
 
 /// Whether a parser's prefilter (literal triggers or shape) admits `line`.
-pub fn admits(parser: &dyn LineParser, line: &str) -> bool {
-    has_trigger(line, parser.triggers()) || parser.shapes().iter().any(|s| s.matches(line))
+pub fn admits(parser: &dyn LineParser, words: &provider_words::Words, line: &str) -> bool {
+    has_trigger(line, parser.triggers())
+        || (parser.uses_provider_words()
+            && words
+                .literals()
+                .iter()
+                .any(|w| has_trigger(line, &[w.as_str()])))
+        || parser.shapes().iter().any(|s| s.matches(line))
 }
 
 /// Whether `line` contains one of `triggers` (ASCII case-insensitively).
@@ -564,12 +586,8 @@ impl Triggers {
 }
 
 impl Prefilter {
-    fn get() -> &'static Prefilter {
-        static PREFILTER: std::sync::OnceLock<Prefilter> = std::sync::OnceLock::new();
-        PREFILTER.get_or_init(|| Prefilter::new(&parsers()))
-    }
-
-    fn new(parsers: &[&dyn LineParser]) -> Self {
+    /// Built once per set of provider words ([`provider_words::Words::prefilter`]).
+    fn new(parsers: &[&dyn LineParser], words: &provider_words::Words) -> Self {
         assert!(
             parsers.len() <= ParserSet::BITS as usize,
             "too many parsers"
@@ -584,7 +602,12 @@ impl Prefilter {
                 in_block |= bit;
                 continue;
             }
-            for t in p.triggers() {
+            let words = p
+                .uses_provider_words()
+                .then(|| words.literals().iter().map(String::as_str))
+                .into_iter()
+                .flatten();
+            for t in p.triggers().iter().copied().chain(words) {
                 *owned.entry(t).or_default() |= bit;
                 every_line |= t.is_empty();
             }
@@ -654,7 +677,8 @@ pub fn parse_chunk_into(chunk: &Chunk, sink: &mut dyn FnMut(Event)) {
         events.into_iter().for_each(sink);
         return;
     }
-    parse_lines_into(chunk, 0, true, &mut |_, _| {}, &mut |p| {
+    let words = provider_words::builtin();
+    parse_lines_into(chunk, 0, true, &words, &mut |_, _| {}, &mut |p| {
         if let Parsed::Event(e) = p {
             sink(e)
         }
@@ -676,7 +700,13 @@ pub enum Parsed {
 /// context a parser may look back at), marking where parsing could restart
 /// afresh: what lets a scan that begins at such a mark give exactly the
 /// events of one that began earlier (stitching chunks at their seams).
-pub fn parse_chunk_from(chunk: &Chunk, first: usize, sink: &mut dyn FnMut(Parsed)) {
+/// `words`: the providers' error wording of the rule set in use.
+pub fn parse_chunk_from(
+    chunk: &Chunk,
+    first: usize,
+    words: &std::sync::Arc<provider_words::Words>,
+    sink: &mut dyn FnMut(Parsed),
+) {
     if chunk.offset == 0
         && first == 0
         && har::sniff(chunk.text.as_bytes())
@@ -685,7 +715,7 @@ pub fn parse_chunk_from(chunk: &Chunk, first: usize, sink: &mut dyn FnMut(Parsed
         events.into_iter().for_each(|e| sink(Parsed::Event(e)));
         return;
     }
-    parse_lines_into(chunk, first, true, &mut |_, _| {}, sink);
+    parse_lines_into(chunk, first, true, words, &mut |_, _| {}, sink);
 }
 
 /// Parses a chunk line by line with every [`LineParser`], telling
@@ -698,7 +728,8 @@ fn parse_lines_with(
     on_claim: &mut dyn FnMut(usize, usize),
 ) -> Vec<Event> {
     let mut events = Vec::new();
-    parse_lines_into(chunk, 0, prefilter, on_claim, &mut |p| {
+    let words = provider_words::builtin();
+    parse_lines_into(chunk, 0, prefilter, &words, on_claim, &mut |p| {
         if let Parsed::Event(e) = p {
             events.push(e)
         }
@@ -713,14 +744,16 @@ fn parse_lines_into(
     chunk: &Chunk,
     first: usize,
     prefilter: bool,
+    words: &std::sync::Arc<provider_words::Words>,
     on_claim: &mut dyn FnMut(usize, usize),
     sink: &mut dyn FnMut(Parsed),
 ) {
     let lines = Lines::new(chunk);
-    let mut ctx = Ctx::new();
+    let mut ctx = Ctx::with_words(words.clone());
     let parsers = parsers();
-    let candidates = prefilter.then(|| Prefilter::get().candidates(&lines));
-    let in_block = Prefilter::get().in_block;
+    let filter = words.prefilter();
+    let candidates = prefilter.then(|| filter.candidates(&lines));
+    let in_block = filter.in_block;
     let mut i = first;
     while i < lines.len() {
         // With no block open, a blank line changes nothing and a line
@@ -880,7 +913,8 @@ mod tests {
                 differ.push(name.clone());
             }
             let lines = Lines::new(&c);
-            skipped += Prefilter::get()
+            skipped += provider_words::builtin()
+                .prefilter()
                 .candidates(&lines)
                 .iter()
                 .filter(|c| **c == 0)
@@ -919,7 +953,7 @@ mod tests {
             let lines = Lines::new(&c);
             parse_lines_with(&c, false, &mut |k, i| {
                 let line = lines.line(i);
-                if !admits(parsers[k], line) {
+                if !admits(parsers[k], &provider_words::builtin(), line) {
                     wrong.push(format!(
                         "{name}:{}: {} claimed {line:?}",
                         i + 1,

@@ -3,20 +3,20 @@
 //! live mode key was used` or `The security token included in the request
 //! is expired` states a failed API call though it carries no status, code
 //! or URL. Which words those are is provider data (`messages` in
-//! rules/providers.toml), handed to the parse stage once, before parsing,
-//! by [`install`]; this module names no provider.
+//! rules/providers.toml), handed to the parse stage with each chunk as
+//! [`Words`]; this module names no provider.
 //!
 //! The prefilter needs literals: each pattern's required literal factors
 //! (lower case, four or more bytes; the loader rejects a pattern without
 //! one) are this parser's triggers, and the patterns themselves are only
 //! compiled when a line carries one of them.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use regex::RegexSet;
 
 use super::json::find_body;
-use super::{Ctx, EventKind, LineParser, Lines, logprefix, markup};
+use super::{Ctx, EventKind, LineParser, Lines, Prefilter, logprefix, markup};
 use crate::providers::{ProviderFile, Providers};
 use crate::rules::literal_set::LiteralSet;
 
@@ -24,34 +24,56 @@ use crate::rules::literal_set::LiteralSet;
 /// to skip lines by).
 const MIN_LITERAL: usize = 4;
 
-/// The installed wording: its literals (and one automaton over them, so a
-/// line is searched once, not once per literal), and its patterns compiled
-/// on first use.
-struct Words {
-    literals: &'static [&'static str],
+/// One rule set's provider wording: its literals (one literal set over
+/// them, so a line is searched once, not once per literal), its patterns
+/// compiled on first use, and the parse prefilter that looks for its
+/// literals beside every parser's triggers. Handed to the parse stage with
+/// each chunk ([`super::parse_chunk_with`]), so two analyses with different
+/// provider data in one process (the Python package) each read their own.
+pub struct Words {
+    /// Every pattern as given (what [`for_providers`] matches on).
+    source: Vec<String>,
+    literals: Vec<String>,
     finder: LiteralSet,
     patterns: Vec<String>,
     set: OnceLock<Option<RegexSet>>,
+    prefilter: OnceLock<Prefilter>,
 }
 
-static WORDS: OnceLock<Words> = OnceLock::new();
-
-/// Hands the providers' message patterns to the parse stage. The first
-/// call wins (the words are provider data, the same for every rule set of
-/// a run); before any, the built-in providers' words are used.
-pub fn install(providers: &Providers) {
-    let _ = WORDS.set(Words::new(providers.message_patterns()));
+/// The words of `providers`: built once per distinct set of patterns in a
+/// process (a run's chunks all share them; building means parsing each
+/// pattern for its literals).
+pub fn for_providers(providers: &Providers) -> Arc<Words> {
+    let patterns: Vec<&str> = providers.message_patterns().collect();
+    static BUILT: Mutex<Vec<Arc<Words>>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(w) = built.iter().find(|w| w.source_patterns_are(&patterns)) {
+        return w.clone();
+    }
+    let words = Arc::new(Words::new(patterns.iter().copied()));
+    // A process sees few distinct vocabularies; a bound keeps a long-lived
+    // embedding that loads ever new rules from holding them all.
+    if built.len() >= 8 {
+        built.remove(0);
+    }
+    built.push(words.clone());
+    words
 }
 
-fn words() -> &'static Words {
-    WORDS.get_or_init(|| {
-        let mut builtin = Providers::default();
-        if let Ok(file) = toml::from_str::<ProviderFile>(include_str!("../../rules/providers.toml"))
-        {
-            builtin.add_trusted(file);
-        }
-        Words::new(builtin.message_patterns())
-    })
+/// The built-in providers' words (for parsing without a rule set).
+pub fn builtin() -> Arc<Words> {
+    static BUILTIN: OnceLock<Arc<Words>> = OnceLock::new();
+    BUILTIN
+        .get_or_init(|| {
+            let mut builtin = Providers::default();
+            if let Ok(file) =
+                toml::from_str::<ProviderFile>(include_str!("../../rules/providers.toml"))
+            {
+                builtin.add_trusted(file);
+            }
+            for_providers(&builtin)
+        })
+        .clone()
 }
 
 /// The literals every match of `pattern` contains one of, or `None` if it
@@ -72,7 +94,9 @@ impl Words {
     fn new<'a>(patterns: impl Iterator<Item = &'a str>) -> Self {
         let mut literals: Vec<String> = Vec::new();
         let mut kept = Vec::new();
+        let mut all = Vec::new();
         for p in patterns {
+            all.push(p.to_string());
             // A pattern without a literal could not be prefiltered; the
             // loader refuses it in user data, and built-in data is tested.
             if let Some(lits) = literals_of(p) {
@@ -82,11 +106,6 @@ impl Words {
         }
         literals.sort_unstable();
         literals.dedup();
-        // Leaked once per process: parsers hand out `'static` triggers.
-        let literals: Vec<&'static str> = literals
-            .into_iter()
-            .map(|l| &*Box::leak(l.into_boxed_str()))
-            .collect();
         // A literal set, not an automaton built up front: a paste would
         // pay more for building it than for searching its few lines.
         let kind = if literals.len() <= 100 {
@@ -96,11 +115,29 @@ impl Words {
         };
         let finder = LiteralSet::new(&literals, kind);
         Words {
-            literals: Box::leak(literals.into_boxed_slice()),
+            source: all,
+            literals,
             finder,
             patterns: kept,
             set: OnceLock::new(),
+            prefilter: OnceLock::new(),
         }
+    }
+
+    /// Whether these words were built from exactly `patterns`.
+    fn source_patterns_are(&self, patterns: &[&str]) -> bool {
+        self.source.len() == patterns.len() && self.source.iter().zip(patterns).all(|(a, b)| a == b)
+    }
+
+    /// The literals a line must hold one of for [`ProviderMessage`].
+    pub(super) fn literals(&self) -> &[String] {
+        &self.literals
+    }
+
+    /// The parse prefilter with these words among its triggers.
+    pub(super) fn prefilter(&self) -> &Prefilter {
+        self.prefilter
+            .get_or_init(|| Prefilter::new(&super::parsers(), self))
     }
 
     /// Whether `line` contains one of the literals (ASCII case-insensitively).
@@ -122,13 +159,18 @@ impl Words {
 pub struct ProviderMessage;
 
 impl LineParser for ProviderMessage {
+    /// None of its own: the words' literals ([`Words::literals`]).
     fn triggers(&self) -> &'static [&'static str] {
-        words().literals
+        &[]
+    }
+
+    fn uses_provider_words(&self) -> bool {
+        true
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
-        let words = words();
+        let words = ctx.words.clone();
         if !words.admits(line) {
             return None;
         }
@@ -218,6 +260,64 @@ mod tests {
         ] {
             assert!(messages(text).is_empty(), "{text}");
         }
+    }
+
+    /// The wording is the rule set's, not the process's: two analyses with
+    /// different provider data in one process (the Python package) each
+    /// read their own, whichever ran first.
+    #[test]
+    fn each_rule_set_reads_its_own_wording() {
+        use crate::rules::RuleSet;
+        use crate::rules::load::{RuleSource, load_over_builtin};
+        let with_words = |extra: &[RuleSource]| {
+            let report = load_over_builtin(extra, true);
+            assert!(report.problems.is_empty(), "{:?}", report.problems);
+            RuleSet::new(report.rules, report.providers)
+        };
+        let acme = with_words(&[RuleSource::new(
+            "acme-providers.toml",
+            r#"
+[[provider]]
+id = "acme"
+name = "Acme"
+messages = ['(?i)\bfrobnicator quota gauge overflowed\b']
+"#,
+            false,
+        )]);
+        let plain = with_words(&[]);
+        // What a scan does with each chunk (lib.rs): the rule set's words.
+        let messages = |rules: &RuleSet, text: &str| {
+            use super::super::tests::chunk;
+            let words = for_providers(&rules.providers);
+            let mut out = Vec::new();
+            super::super::parse_chunk_from(&chunk(text), 0, &words, &mut |p| {
+                if let super::super::Parsed::Event(e) = p
+                    && e.kind == EventKind::Exception
+                    && let Some(m) = e.field("exception.message")
+                {
+                    out.push(m.value.to_string());
+                }
+            });
+            out
+        };
+        let acme_line =
+            "2024-03-01 12:00:01 ERROR sync: Frobnicator quota gauge overflowed for tenant 7\n";
+        let builtin_line = "The security token included in the request is expired\n";
+        for _ in 0..2 {
+            assert_eq!(messages(&acme, acme_line).len(), 1, "acme's rules know it");
+            assert!(
+                messages(&plain, acme_line).is_empty(),
+                "the built-in do not"
+            );
+            // The built-in wording reads with either.
+            assert_eq!(messages(&acme, builtin_line).len(), 1);
+            assert_eq!(messages(&plain, builtin_line).len(), 1);
+        }
+        // The same words serve every rule set with the same providers.
+        assert!(Arc::ptr_eq(
+            &for_providers(&plain.providers),
+            &for_providers(&with_words(&[]).providers)
+        ));
     }
 
     #[test]
