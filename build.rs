@@ -49,6 +49,15 @@ mod rules {
 use rules::load::source::{LineIndex, RuleSource};
 use rules::load::validate::{FileLoader, Parsed};
 
+/// Writes a fresh file and renames it over `path`, never writing into the old
+/// one: a target directory copied with hard links (one per worktree) shares
+/// OUT_DIR files, and writing in place changed every copy's built-in pack.
+fn write_new_file(path: &Path, bytes: &[u8]) {
+    let fresh = path.with_extension("new");
+    fs::write(&fresh, bytes).unwrap();
+    fs::rename(&fresh, path).unwrap();
+}
+
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -128,13 +137,13 @@ fn main() {
     // postcard, not JSON: the pack is read on every start, and reading
     // length-prefixed binary took a fraction of parsing 1.3 MB of JSON.
     let bytes = postcard::to_allocvec(&pack).expect("rules serialise");
-    fs::write(out_dir.join("builtin_pack.bin"), bytes).unwrap();
+    write_new_file(&out_dir.join("builtin_pack.bin"), bytes.as_slice());
     let json = serde_json::to_string(&examples).expect("examples serialise");
-    fs::write(out_dir.join("builtin_examples.json"), json).unwrap();
+    write_new_file(&out_dir.join("builtin_examples.json"), json.as_bytes());
     let code = format!(
         "{table}{provider_files}pub static BUILTIN_PACK: &[u8] = include_bytes!({:?});\npub static BUILTIN_EXAMPLES: &str = include_str!({:?});\n",
         out_dir.join("builtin_pack.bin").to_string_lossy(),
         out_dir.join("builtin_examples.json").to_string_lossy()
     );
-    fs::write(out_dir.join("builtin_rules.rs"), code).unwrap();
+    write_new_file(&out_dir.join("builtin_rules.rs"), code.as_bytes());
 }
