@@ -570,7 +570,7 @@ fn short_is_a_compiler_style_listing_sorted_by_place() {
         .unwrap();
     assert_eq!(
         stdout(&out),
-        "a.log:1:42: warning http.gateway-error: A gateway or proxy in front of the API failed (502): not an authentication problem\n\
+        "a.log:1:42: warning http.gateway-error: A gateway, proxy or overloaded server answered 502: not an authentication problem\n\
          a.log:3:42: warning http.server-error: The server failed while handling the request (500)\n\
          b.log:1:96: error genesys.token-request-on-api-host: Token requested from the API host api.mypurecloud.com instead of login.mypurecloud.com (+3 other causes)\n"
     );
