@@ -520,14 +520,23 @@ fn diagnosis_ids(pack: &str) -> Vec<String> {
 fn supersedes_works_across_input_wide_and_incident_rules() {
     // Neither supersedes the other: both are reported.
     let both = diagnosis_ids(&supersede_pack("", ""));
-    assert!(both.contains(&"acme.whole-input-cause".to_string()), "{both:?}");
-    assert!(both.contains(&"acme.generic-unauthorized-client".to_string()), "{both:?}");
+    assert!(
+        both.contains(&"acme.whole-input-cause".to_string()),
+        "{both:?}"
+    );
+    assert!(
+        both.contains(&"acme.generic-unauthorized-client".to_string()),
+        "{both:?}"
+    );
     // The whole-input diagnosis hides the incident rule it supersedes.
     let whole = diagnosis_ids(&supersede_pack("\"acme.generic-unauthorized-client\"", ""));
     assert_eq!(whole, vec!["acme.whole-input-cause".to_string()]);
     // And the other way round, as before.
     let incident = diagnosis_ids(&supersede_pack("", "\"acme.whole-input-cause\""));
-    assert_eq!(incident, vec!["acme.generic-unauthorized-client".to_string()]);
+    assert_eq!(
+        incident,
+        vec!["acme.generic-unauthorized-client".to_string()]
+    );
     // Each naming the other: the incident's explanation wins, never neither.
     let mutual = diagnosis_ids(&supersede_pack(
         "\"acme.generic-unauthorized-client\"",

@@ -447,7 +447,8 @@ fn guids(text: &str) -> Vec<&str> {
                 at += n + 1;
                 ok
             })
-            && b.get(i + 36).is_none_or(|c| !(c.is_ascii_hexdigit() || *c == b'-'));
+            && b.get(i + 36)
+                .is_none_or(|c| !(c.is_ascii_hexdigit() || *c == b'-'));
         if shaped {
             out.push(&text[i..i + 36]);
             i += 36;

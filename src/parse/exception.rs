@@ -645,7 +645,10 @@ mod tests {
         // A closed quote stays on its line.
         let one = "ValueError: ('bad value', 'x')\nnext line 'with a quote\n";
         let events = super::super::parse_chunk(&super::super::tests::chunk(one));
-        assert_eq!(fact(&events[0], "exception.message").as_deref(), Some("('bad value', 'x')"));
+        assert_eq!(
+            fact(&events[0], "exception.message").as_deref(),
+            Some("('bad value', 'x')")
+        );
     }
 
     #[test]

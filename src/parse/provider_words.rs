@@ -264,7 +264,10 @@ mod tests {
             "[2022-02-03 10:41:27] production.ERROR: You cannot use the test ID 'pm_card_visa' in livemode. {\"userId\":12,\"exception\":\"[object] (Stripe\\\\Exception\\\\InvalidRequestException(code: 0)\"}",
         );
         assert_eq!(logged.len(), 1, "{logged:?}");
-        assert!(logged[0].starts_with("You cannot use the test ID"), "{logged:?}");
+        assert!(
+            logged[0].starts_with("You cannot use the test ID"),
+            "{logged:?}"
+        );
         assert!(!logged[0].contains('{'), "{logged:?}");
     }
 
