@@ -279,7 +279,7 @@ const MAX_WRAPPED_LINES: usize = 3;
 /// stay the user's) and how many lines it took after line `i`.
 fn wrapped_message<'a>(lines: &Lines<'a>, i: usize, msg: &'a str) -> (&'a str, usize) {
     // A Python repr quotes its arguments: an odd count of `'` left open.
-    if !msg.starts_with('(') || msg.matches('\'').count() % 2 == 0 {
+    if !msg.starts_with('(') || msg.matches('\'').count().is_multiple_of(2) {
         return (msg, 0);
     }
     let mut quotes = msg.matches('\'').count();
@@ -293,7 +293,7 @@ fn wrapped_message<'a>(lines: &Lines<'a>, i: usize, msg: &'a str) -> (&'a str, u
             break;
         }
         quotes += next.matches('\'').count();
-        if quotes % 2 == 0 {
+        if quotes.is_multiple_of(2) {
             let start = msg.as_ptr() as usize - lines.text.as_ptr() as usize;
             let end = next.trim_end().as_ptr() as usize - lines.text.as_ptr() as usize
                 + next.trim_end().len();
