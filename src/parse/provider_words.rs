@@ -265,7 +265,7 @@ mod tests {
         );
         assert_eq!(logged.len(), 1, "{logged:?}");
         assert!(
-            logged[0].starts_with("You cannot use the test ID"),
+            logged[0].contains("You cannot use the test ID"),
             "{logged:?}"
         );
         assert!(!logged[0].contains('{'), "{logged:?}");
