@@ -57,10 +57,21 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
         .iter()
         .flat_map(|m| rules.rules[m.rule].supersedes.iter().map(String::as_str))
         .collect();
+    // The first incident each note hid a rule of: the note explains that
+    // failure, so it is reported as that incident's diagnosis.
+    let mut note_incident: Vec<Option<usize>> = vec![None; notes.len()];
     let mut out = Vec::new();
     for (i, (incident, matches)) in incidents.iter().zip(per_incident).enumerate() {
         for m in matches {
-            if superseded_by_notes.contains(&rules.rules[m.rule].id.as_str()) {
+            let id = rules.rules[m.rule].id.as_str();
+            if superseded_by_notes.contains(&id) {
+                for (n, note) in notes.iter().enumerate() {
+                    if note_incident[n].is_none()
+                        && rules.rules[note.rule].supersedes.iter().any(|s| s == id)
+                    {
+                        note_incident[n] = Some(i);
+                    }
+                }
                 continue;
             }
             let mut d = build(m, Some(i), &incident.facts, input, rules);
@@ -72,8 +83,12 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
             out.push(d);
         }
     }
-    for m in notes {
-        out.push(build(m, None, &empty, input, rules));
+    for (m, at) in notes.into_iter().zip(note_incident) {
+        let mut d = build(m, at, &empty, input, rules);
+        if at.is_some_and(|i| incidents[i].recovered.is_some()) {
+            d.severity = Severity::Info;
+        }
+        out.push(d);
     }
     out.sort_by(|a, b| {
         a.severity

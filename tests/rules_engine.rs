@@ -491,6 +491,13 @@ matches = false
 }
 
 fn diagnosis_ids(pack: &str) -> Vec<String> {
+    diagnoses(pack)
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn diagnoses(pack: &str) -> Vec<serde_json::Value> {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("acme.toml");
     std::fs::write(&rules, pack).unwrap();
@@ -508,12 +515,7 @@ fn diagnosis_ids(pack: &str) -> Vec<String> {
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    report["diagnoses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["rule"].as_str().or(d["id"].as_str()).unwrap().to_string())
-        .collect()
+    report["diagnoses"].as_array().unwrap().clone()
 }
 
 #[test]
@@ -529,8 +531,11 @@ fn supersedes_works_across_input_wide_and_incident_rules() {
         "{both:?}"
     );
     // The whole-input diagnosis hides the incident rule it supersedes.
-    let whole = diagnosis_ids(&supersede_pack("\"acme.generic-unauthorized-client\"", ""));
-    assert_eq!(whole, vec!["acme.whole-input-cause".to_string()]);
+    let whole = diagnoses(&supersede_pack("\"acme.generic-unauthorized-client\"", ""));
+    assert_eq!(whole.len(), 1, "{whole:?}");
+    assert_eq!(whole[0]["rule"], "acme.whole-input-cause");
+    // It explains that failure: reported as the incident's diagnosis.
+    assert!(whole[0]["incident"].is_number(), "{whole:?}");
     // And the other way round, as before.
     let incident = diagnosis_ids(&supersede_pack("", "\"acme.whole-input-cause\""));
     assert_eq!(
