@@ -124,6 +124,11 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "AADSTS7000215: Invalid client secret provided.",
     ),
     (
+        "message.repeated_id",
+        "a GUID that one `message` names twice, lower case: the message gives the same value for two identifiers (AADSTS700016's application and directory, when the client id is the tenant id)",
+        "c2a7e913-5f40-4b8d-a61e-93d0b7f2c458",
+    ),
+    (
         "challenge.scheme",
         "auth scheme of each challenge in `WWW-Authenticate` (RFC 7235 §4.1), lower case",
         "bearer",

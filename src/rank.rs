@@ -31,10 +31,49 @@ pub struct Diagnosis {
 
 /// All diagnoses for the incidents and the input, ordered best first.
 pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> Vec<Diagnosis> {
-    let mut out = Vec::new();
-    for (i, incident) in incidents.iter().enumerate() {
+    let empty = Facts::default();
+    let notes = without_superseded(rules.evaluate(Scope::Input, &empty, input), rules);
+    let mut per_incident = Vec::with_capacity(incidents.len());
+    for incident in incidents {
         let matches = rules.evaluate(Scope::Incident, &incident.facts, input);
-        for m in without_superseded(matches, rules) {
+        per_incident.push(without_superseded(matches, rules));
+    }
+    // `supersedes` works across the two kinds. An input-wide note is dropped
+    // when a diagnosis of some incident supersedes it (the incident-level
+    // explanation says it better); a note that survives hides the incident
+    // rules it supersedes (a whole-input diagnosis of the failure beats the
+    // generic reading of one exchange). Notes are settled first, so two
+    // rules superseding each other never hide both.
+    let superseded_by_incidents: Vec<&str> = per_incident
+        .iter()
+        .flatten()
+        .flat_map(|m| rules.rules[m.rule].supersedes.iter().map(String::as_str))
+        .collect();
+    let notes: Vec<RuleMatch> = notes
+        .into_iter()
+        .filter(|m| !superseded_by_incidents.contains(&rules.rules[m.rule].id.as_str()))
+        .collect();
+    let superseded_by_notes: Vec<&str> = notes
+        .iter()
+        .flat_map(|m| rules.rules[m.rule].supersedes.iter().map(String::as_str))
+        .collect();
+    // The first incident each note hid a rule of: the note explains that
+    // failure, so it is reported as that incident's diagnosis.
+    let mut note_incident: Vec<Option<usize>> = vec![None; notes.len()];
+    let mut out = Vec::new();
+    for (i, (incident, matches)) in incidents.iter().zip(per_incident).enumerate() {
+        for m in matches {
+            let id = rules.rules[m.rule].id.as_str();
+            if superseded_by_notes.contains(&id) {
+                for (n, note) in notes.iter().enumerate() {
+                    if note_incident[n].is_none()
+                        && rules.rules[note.rule].supersedes.iter().any(|s| s == id)
+                    {
+                        note_incident[n] = Some(i);
+                    }
+                }
+                continue;
+            }
             let mut d = build(m, Some(i), &incident.facts, input, rules);
             // A failure that a later retry of the same call got past: worth
             // knowing, not worth failing the run for.
@@ -44,19 +83,12 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
             out.push(d);
         }
     }
-    let empty = Facts::default();
-    let notes = rules.evaluate(Scope::Input, &empty, input);
-    // An input-wide note is dropped when a diagnosis of some incident
-    // supersedes it: the incident-level explanation says it better.
-    let superseding: Vec<&str> = out
-        .iter()
-        .flat_map(|d: &Diagnosis| rules.rules[d.rule].supersedes.iter().map(String::as_str))
-        .collect();
-    for m in without_superseded(notes, rules) {
-        if superseding.contains(&rules.rules[m.rule].id.as_str()) {
-            continue;
+    for (m, at) in notes.into_iter().zip(note_incident) {
+        let mut d = build(m, at, &empty, input, rules);
+        if at.is_some_and(|i| incidents[i].recovered.is_some()) {
+            d.severity = Severity::Info;
         }
-        out.push(build(m, None, &empty, input, rules));
+        out.push(d);
     }
     out.sort_by(|a, b| {
         a.severity

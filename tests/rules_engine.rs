@@ -439,3 +439,113 @@ fn truncated_and_garbled_rule_files_never_panic() {
         }
     }
 }
+
+/// Two user rules on one failure: an input-wide diagnosis and an incident
+/// rule. `supersedes` works across the two kinds, both ways.
+fn supersede_pack(whole_supersedes: &str, incident_supersedes: &str) -> String {
+    format!(
+        r#"[[rule]]
+id = "acme.whole-input-cause"
+title = "The whole log says why"
+scope = "input"
+when = {{ "input.text" = {{ contains = "realm acme-tenant disabled" }} }}
+supersedes = [{whole_supersedes}]
+cause = "c"
+fix = "f"
+docs = ["https://example.com/whole"]
+
+[[rule.example]]
+input = "realm acme-tenant disabled"
+matches = true
+
+[[rule.example]]
+input = "realm acme-tenant enabled"
+matches = false
+
+[[rule]]
+id = "acme.generic-unauthorized-client"
+title = "Generic reading of one exchange"
+when = {{ error = "unauthorized_client" }}
+supersedes = [{incident_supersedes}]
+cause = "c"
+fix = "f"
+docs = ["https://example.com/generic"]
+
+[[rule.example]]
+input = '''
+HTTP/1.1 400 Bad Request
+
+{{"error": "unauthorized_client"}}
+'''
+matches = true
+
+[[rule.example]]
+input = '''
+HTTP/1.1 400 Bad Request
+
+{{"error": "invalid_grant"}}
+'''
+matches = false
+"#
+    )
+}
+
+fn diagnosis_ids(pack: &str) -> Vec<String> {
+    diagnoses(pack)
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn diagnoses(pack: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("acme.toml");
+    std::fs::write(&rules, pack).unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(
+        &log,
+        "2024-05-01 10:00:00 WARN realm acme-tenant disabled by admin\nPOST https://id.example.com/token\nHTTP/1.1 400 Bad Request\n\n{\"error\": \"unauthorized_client\"}\n",
+    )
+    .unwrap();
+    let out = faultline()
+        .args(["--no-builtin", "--rules"])
+        .arg(&rules)
+        .args(["--format", "json"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["diagnoses"].as_array().unwrap().clone()
+}
+
+#[test]
+fn supersedes_works_across_input_wide_and_incident_rules() {
+    // Neither supersedes the other: both are reported.
+    let both = diagnosis_ids(&supersede_pack("", ""));
+    assert!(
+        both.contains(&"acme.whole-input-cause".to_string()),
+        "{both:?}"
+    );
+    assert!(
+        both.contains(&"acme.generic-unauthorized-client".to_string()),
+        "{both:?}"
+    );
+    // The whole-input diagnosis hides the incident rule it supersedes.
+    let whole = diagnoses(&supersede_pack("\"acme.generic-unauthorized-client\"", ""));
+    assert_eq!(whole.len(), 1, "{whole:?}");
+    assert_eq!(whole[0]["rule"], "acme.whole-input-cause");
+    // It explains that failure: reported as the incident's diagnosis.
+    assert!(whole[0]["incident"].is_number(), "{whole:?}");
+    // And the other way round, as before.
+    let incident = diagnosis_ids(&supersede_pack("", "\"acme.whole-input-cause\""));
+    assert_eq!(
+        incident,
+        vec!["acme.generic-unauthorized-client".to_string()]
+    );
+    // Each naming the other: the incident's explanation wins, never neither.
+    let mutual = diagnosis_ids(&supersede_pack(
+        "\"acme.generic-unauthorized-client\"",
+        "\"acme.whole-input-cause\"",
+    ));
+    assert_eq!(mutual, vec!["acme.generic-unauthorized-client".to_string()]);
+}

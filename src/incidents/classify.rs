@@ -403,6 +403,60 @@ fn messages(facts: &mut Facts) {
         }
     }
     push_unique(facts, "message", found);
+    repeated_ids(facts);
+}
+
+/// `message.repeated_id`: a GUID that one message names twice. A message
+/// that names two identifiers (an application and the directory it was
+/// looked up in, a client and its tenant) and gives the same value for
+/// both says two settings hold one value — a rule reads which two from
+/// the wording around it.
+fn repeated_ids(facts: &mut Facts) {
+    let mut found = Vec::new();
+    for m in facts.get("message") {
+        let text = m.value.to_string();
+        let ids = guids(&text);
+        if let Some(id) = ids
+            .iter()
+            .enumerate()
+            .find(|(k, id)| ids[k + 1..].iter().any(|o| o.eq_ignore_ascii_case(id)))
+            .map(|(_, id)| id.to_ascii_lowercase())
+        {
+            found.push(FactValue {
+                value: Value::Str(id),
+                loc: m.loc,
+            });
+        }
+    }
+    push_unique(facts, "message.repeated_id", found);
+}
+
+/// The GUIDs (8-4-4-4-12 hex digits, not inside a longer run) in `text`.
+fn guids(text: &str) -> Vec<&str> {
+    const GROUPS: [usize; 5] = [8, 4, 4, 4, 12];
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 36 <= b.len() {
+        let boundary = i == 0 || !(b[i - 1].is_ascii_hexdigit() || b[i - 1] == b'-');
+        let mut at = i;
+        let shaped = boundary
+            && GROUPS.iter().enumerate().all(|(g, &n)| {
+                let ok = b[at..at + n].iter().all(u8::is_ascii_hexdigit)
+                    && (g == 4 || b[at + n] == b'-');
+                at += n + 1;
+                ok
+            })
+            && b.get(i + 36)
+                .is_none_or(|c| !(c.is_ascii_hexdigit() || *c == b'-'));
+        if shaped {
+            out.push(&text[i..i + 36]);
+            i += 36;
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 /// `<Code>…</Code>`-style elements of an XML body (AWS error documents),

@@ -194,7 +194,16 @@ impl LineParser for Exceptions {
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let (fields, consumed) = exception_at(lines, i)?;
         let line = lines.line(i);
-        ctx.emit(EventKind::Exception, lines.span_of(line.trim_end()), fields);
+        let mut span = lines.span_of(line.trim_end());
+        // A message wrapped over lines (see `wrapped_message`) is all the
+        // exception's text.
+        if let Some(msg) = fields
+            .iter()
+            .find(|f| f.name == "exception.message" && f.span.end > span.end)
+        {
+            span = span.cover(msg.span);
+        }
+        ctx.emit(EventKind::Exception, span, fields);
         Some(consumed)
     }
 }
@@ -248,14 +257,50 @@ pub fn exception_at(lines: &Lines, i: usize) -> Option<(Vec<Field>, usize)> {
     let mut fields = vec![lines.str_field("exception.type", ty_text)];
     let mut extra = 0;
     if let Some(msg) = msg {
-        let msg_text = msg.as_str().trim_end();
+        let (msg_text, wrapped) = wrapped_message(lines, i, msg.as_str().trim_end());
         fields.push(lines.str_field("exception.message", msg_text));
         fields.extend(message_fields(lines, msg_text));
+        extra = wrapped;
         if msg_text.starts_with('(') {
-            extra = sdk_details(lines, i + 1, &mut fields);
+            extra += sdk_details(lines, i + 1 + wrapped, &mut fields);
         }
     }
     Some((fields, 1 + extra))
+}
+
+/// Lines a quoted argument may wrap over in a paste.
+const MAX_WRAPPED_LINES: usize = 3;
+
+/// A message whose quoted argument a line break cut (a wrapped paste:
+/// `[SSLCertVerificationError: (1, '[SSL: CERTIFICATE_VERIFY_FAILED]
+/// certificate verify failed:` on one line, `unable to get local issuer
+/// certificate (_ssl.c:1010)')]` on the next) runs on to the line that
+/// closes the quote. Returns the message (a slice of the text, so spans
+/// stay the user's) and how many lines it took after line `i`.
+fn wrapped_message<'a>(lines: &Lines<'a>, i: usize, msg: &'a str) -> (&'a str, usize) {
+    // A Python repr quotes its arguments: an odd count of `'` left open.
+    if !msg.starts_with('(') || msg.matches('\'').count().is_multiple_of(2) {
+        return (msg, 0);
+    }
+    let mut quotes = msg.matches('\'').count();
+    for k in 1..=MAX_WRAPPED_LINES {
+        let j = i + k;
+        if j >= lines.len() {
+            break;
+        }
+        let next = lines.line(j);
+        if next.trim().is_empty() {
+            break;
+        }
+        quotes += next.matches('\'').count();
+        if quotes.is_multiple_of(2) {
+            let start = msg.as_ptr() as usize - lines.text.as_ptr() as usize;
+            let end = next.trim_end().as_ptr() as usize - lines.text.as_ptr() as usize
+                + next.trim_end().len();
+            return (&lines.text[start..end], k);
+        }
+    }
+    (msg, 0)
 }
 
 /// One exception chain as one set of fields: the exception the client
@@ -580,6 +625,29 @@ mod tests {
         assert_eq!(
             fact(e, "exception.type").as_deref(),
             Some("googleapiclient.errors.HttpError")
+        );
+    }
+
+    #[test]
+    fn a_quoted_argument_wrapped_over_lines_is_one_message() {
+        let text = "Activation failed: Cannot connect to host pay.example.net:443 ssl:True\n[SSLCertVerificationError: (1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed:\nunable to get local issuer certificate (_ssl.c:1010)')]\n";
+        let events = super::super::parse_chunk(&super::super::tests::chunk(text));
+        let messages: Vec<String> = events
+            .iter()
+            .filter_map(|e| fact(e, "exception.message"))
+            .collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("unable to get local issuer certificate (_ssl.c:1010)')")),
+            "{messages:?}"
+        );
+        // A closed quote stays on its line.
+        let one = "ValueError: ('bad value', 'x')\nnext line 'with a quote\n";
+        let events = super::super::parse_chunk(&super::super::tests::chunk(one));
+        assert_eq!(
+            fact(&events[0], "exception.message").as_deref(),
+            Some("('bad value', 'x')")
         );
     }
 

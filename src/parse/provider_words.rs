@@ -185,16 +185,25 @@ impl LineParser for ProviderMessage {
         }
         // A body on the line (`ERROR exporter: {'ok': False, 'error': …}`)
         // is the body readers' to read and tie to its exchange; its fields
-        // carry the wording to the rules and name the provider.
-        if find_body(lines, i).is_some() {
-            return None;
-        }
-        let mut fields = super::exception::facts_from_message(lines, line);
-        let message = logprefix::message(line).trim_end();
+        // carry the wording to the rules and name the provider. Only when
+        // the wording stands before the body (Laravel's `ERROR: <message>
+        // {"exception": …}` context) is that text the failure, and the body
+        // is read after it.
+        let body = find_body(lines, i);
+        let text = match body {
+            Some((at, _)) if words.is_match(&line[..at]) => &line[..at],
+            Some(_) => return None,
+            None => line,
+        };
+        let mut fields = super::exception::facts_from_message(lines, text);
+        let message = logprefix::message(text).trim_end();
         if !message.is_empty() {
             fields.insert(0, lines.str_field("exception.message", message));
         }
-        ctx.emit(EventKind::Exception, lines.span_of(line.trim_end()), fields);
+        ctx.emit(EventKind::Exception, lines.span_of(text.trim_end()), fields);
+        if let Some((at, how)) = body {
+            super::json::emit_found(ctx, lines, i, at, how);
+        }
         Some(1)
     }
 }
@@ -247,6 +256,19 @@ mod tests {
         );
         assert_eq!(logged.len(), 1, "{logged:?}");
         assert!(logged[0].ends_with("The security token included in the request is expired"));
+    }
+
+    #[test]
+    fn wording_before_a_context_body_is_the_failure() {
+        let logged = messages(
+            "[2022-02-03 10:41:27] production.ERROR: You cannot use the test ID 'pm_card_visa' in livemode. {\"userId\":12,\"exception\":\"[object] (Stripe\\\\Exception\\\\InvalidRequestException(code: 0)\"}",
+        );
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert!(
+            logged[0].contains("You cannot use the test ID"),
+            "{logged:?}"
+        );
+        assert!(!logged[0].contains('{'), "{logged:?}");
     }
 
     #[test]

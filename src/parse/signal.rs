@@ -152,6 +152,11 @@ fn status_res() -> &'static [Regex] {
             r"(?i:\bfailed\b)[^{]*?(?::\s+|(?:^|[^\w.\-\]]):)(?P<status>\d{3})(?:\s|$|\{)"
                 .to_string(),
             r"Request failed with status code (?P<status>\d{3})".to_string(),
+            // Python's repr of an exception raised with several arguments:
+            // `Exception: ('Request failed with ', 429, ' - ', '{…}')`, a
+            // status as its own element after a string that says so.
+            r#"(?i:\b(?:failed|error|status(?:[ _]code)?)\b)[^{'"\n]*['"],\s*(?P<status>\d{3})\s*[,)]"#
+                .to_string(),
         ]
         .iter()
         .map(|p| Regex::new(p).expect("status regex"))
@@ -247,12 +252,14 @@ fn leading_code_re() -> &'static Regex {
 /// server: …`, as kubectl says; not `Failed to connect to the bus`),
 /// or Go's net errors, which name their operation (`dial tcp …:`,
 /// `proxyconnect tcp:`, `lookup <host> on <dns>: no such host`, `read tcp
-/// a->b:`, `x509:`, `: i/o timeout`, `: connection refused`).
+/// a->b:`, `x509:`, `: i/o timeout`, `: connection refused`), and rustls'
+/// `invalid peer certificate: …` (its `Error` Display, as reqwest and
+/// hyper-rustls print it).
 fn transport_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b|\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b",
+        r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b|\d{1,3}(?:\.\d{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b",
     )
 }
 

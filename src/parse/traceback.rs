@@ -83,14 +83,24 @@ impl LineParser for PythonTraceback {
 }
 
 /// `StopIteration`, `KeyError: 'x'` and other lines the exception parser
-/// does not know: the text before `: ` is the type.
+/// does not know: the text before `: ` is the type. The message is still
+/// read for what it reveals: `raise Exception('Request failed with ', 429,
+/// ' - ', r.text)` prints a status and a body in its args tuple.
 fn bare_exception(lines: &Lines, line: &str) -> Vec<Field> {
     let text = line.trim_end();
     match text.split_once(": ") {
-        Some((ty, msg)) if !ty.contains(' ') => vec![
-            lines.str_field("exception.type", ty),
-            lines.str_field("exception.message", msg),
-        ],
+        Some((ty, msg)) if !ty.contains(' ') => {
+            let mut fields = vec![
+                lines.str_field("exception.type", ty),
+                lines.str_field("exception.message", msg),
+            ];
+            fields.extend(
+                super::exception::message_fields(lines, msg)
+                    .into_iter()
+                    .filter(|f| f.name != "exception.message" && f.name != "exception.type"),
+            );
+            fields
+        }
         _ => vec![lines.str_field("exception.type", text)],
     }
 }
