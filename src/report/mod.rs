@@ -13,7 +13,7 @@ pub mod text;
 
 pub use human::{HumanStyle, render_human, shell_quote, suggested_rule_id, summary};
 pub use incidents::render_incidents;
-pub use json::{REPORT_SCHEMA, render_json};
+pub use json::{REPORT_SCHEMA, render_json, write_json};
 pub use short::{render_short, render_short_with};
 
 use crate::Analysis;
