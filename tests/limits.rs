@@ -59,3 +59,36 @@ fn headers_past_the_cap_are_left_out_with_a_note_and_the_body_is_kept() {
     );
     assert_eq!(inc.facts.str("body.error"), Some("insufficient_scope"));
 }
+
+/// `s` as the content of a JSON string literal.
+fn escaped(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// A JSON string holding JSON holding JSON…: a body escaped inside a string
+/// is unescaped (copied) to be read, but a copy is never searched for
+/// another escaped body, so each line costs at most two copies per place a
+/// body may start (see `parse::json::unescaped_at`), however deep the
+/// nesting, and what a run keeps stays a small multiple of the line.
+#[test]
+fn a_body_nested_in_strings_is_unescaped_a_bounded_number_of_times() {
+    let rules = builtin();
+    let mut body = String::from(r#"{"error": "invalid_grant", "error_description": "expired"}"#);
+    for depth in 1..=12 {
+        body = escaped(&body);
+        let line = format!("ERROR refresh failed: upstream said \"{body}\"\n");
+        let a = analyze_text("nested.log", &line, &rules);
+        let read = a
+            .incidents
+            .iter()
+            .any(|i| i.facts.str("body.error") == Some("invalid_grant"));
+        // Escaped once (the usual log of a body in a string): read.
+        assert_eq!(read, depth == 1, "depth {depth}");
+        let kept: usize = a.incidents.iter().map(faultline::incidents::incident_size).sum();
+        assert!(
+            kept <= 4096 + 8 * line.len(),
+            "depth {depth}: {kept} bytes kept for a line of {}",
+            line.len()
+        );
+    }
+}
