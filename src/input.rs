@@ -610,7 +610,10 @@ fn message_start(buf: &[u8], blank: usize) -> Option<usize> {
     const MAX_HEAD_LINES: usize = 200;
     let mut end = blank - 1;
     for _ in 0..MAX_HEAD_LINES {
-        let start = buf[..end].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+        let start = buf[..end]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
         let line = &buf[start..end];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let line = [&b"< "[..], b"> "]
@@ -794,7 +797,10 @@ mod tests {
         let cap = text.len() as u64 - 1;
         let reader = decode_capped(&gz[..], cap).unwrap();
         let err = read_chunks(0, reader, CHUNK_SIZE, |c| joined.push_str(&c.text)).unwrap_err();
-        assert!(err.to_string().contains("decompressed to more than"), "{err}");
+        assert!(
+            err.to_string().contains("decompressed to more than"),
+            "{err}"
+        );
         assert_eq!(joined, text[..cap as usize]);
         // Plain text is not decompressed, so not capped.
         let mut joined = String::new();
@@ -824,7 +830,10 @@ mod tests {
             assert_eq!(chunks.concat(), text);
             let start = head.lines().next().unwrap();
             let holder = chunks.iter().find(|c| c.contains(start)).unwrap();
-            assert!(holder.contains(body), "{head:?} cut from its body: {chunks:?}");
+            assert!(
+                holder.contains(body),
+                "{head:?} cut from its body: {chunks:?}"
+            );
             // Not an HTTP head: a blank line is still a fine place to cut.
             let prose = format!("{filler}Summary of the run:\n\n{body}{filler}");
             let mut first = None;

@@ -14,11 +14,14 @@ fn builtin() -> RuleSet {
 
 /// A failing response with `headers` headers of its own and a JSON body.
 fn response(headers: usize) -> String {
-    let mut text = String::from("GET https://api.example.com/v2/users/me\nHTTP/1.1 403 Forbidden\n");
+    let mut text =
+        String::from("GET https://api.example.com/v2/users/me\nHTTP/1.1 403 Forbidden\n");
     for i in 0..headers {
         text.push_str(&format!("X-Trace-{i}: {i}\n"));
     }
-    text.push_str("\n{\"error\": \"insufficient_scope\", \"message\": \"missing scope users:read\"}\n");
+    text.push_str(
+        "\n{\"error\": \"insufficient_scope\", \"message\": \"missing scope users:read\"}\n",
+    );
     text
 }
 
@@ -40,7 +43,11 @@ fn headers_up_to_the_cap_are_all_kept_without_a_note() {
     let a = analyze_text("at-cap.log", &response(MAX_HEADERS), &rules);
     let inc = the_incident(&a);
     assert_eq!(trace_headers(inc), MAX_HEADERS);
-    assert!(inc.notes.iter().all(|n| !n.contains("headers capped")), "{:?}", inc.notes);
+    assert!(
+        inc.notes.iter().all(|n| !n.contains("headers capped")),
+        "{:?}",
+        inc.notes
+    );
     assert_eq!(inc.facts.str("body.error"), Some("insufficient_scope"));
 }
 
@@ -53,7 +60,9 @@ fn headers_past_the_cap_are_left_out_with_a_note_and_the_body_is_kept() {
     let inc = the_incident(&a);
     assert_eq!(trace_headers(inc), MAX_HEADERS);
     assert!(
-        inc.notes.iter().any(|n| n.contains("headers capped") && n.contains("500 more")),
+        inc.notes
+            .iter()
+            .any(|n| n.contains("headers capped") && n.contains("500 more")),
         "{:?}",
         inc.notes
     );
@@ -84,7 +93,11 @@ fn a_body_nested_in_strings_is_unescaped_a_bounded_number_of_times() {
             .any(|i| i.facts.str("body.error") == Some("invalid_grant"));
         // Escaped once (the usual log of a body in a string): read.
         assert_eq!(read, depth == 1, "depth {depth}");
-        let kept: usize = a.incidents.iter().map(faultline::incidents::incident_size).sum();
+        let kept: usize = a
+            .incidents
+            .iter()
+            .map(faultline::incidents::incident_size)
+            .sum();
         assert!(
             kept <= 4096 + 8 * line.len(),
             "depth {depth}: {kept} bytes kept for a line of {}",

@@ -168,7 +168,10 @@ fn a_seam_never_falls_between_headers_and_body() {
         // Filler up to where the exchange's last blank line ends a few bytes
         // before the chunk size.
         while text.len() + blank + 128 < chunk_size {
-            text.push_str(&format!("2026-11-24 00:00:01,{:03} INFO worker: item {n} done\n", n % 1000));
+            text.push_str(&format!(
+                "2026-11-24 00:00:01,{:03} INFO worker: item {n} done\n",
+                n % 1000
+            ));
             n += 1;
         }
         let pad = chunk_size - 4 - blank - text.len() - 1;
@@ -187,13 +190,19 @@ fn a_seam_never_falls_between_headers_and_body() {
             let a = analyze_text_with("seam.log", &text, &rules, opts);
             // The body is read with its status, in one exchange.
             assert!(
-                a.incidents.iter().any(|i| i.facts.num("status") == Some(400.0)
-                    && i.facts.str("body.error_description") == Some("The refresh token has expired")),
+                a.incidents
+                    .iter()
+                    .any(|i| i.facts.num("status") == Some(400.0)
+                        && i.facts.str("body.error_description")
+                            == Some("The refresh token has expired")),
                 "chunks of {chunk_size} bytes: {:#?}",
                 a.incidents
             );
             let cut = report(&rules, "seam.log", &text, threads, chunk_size);
-            assert_eq!(cut, whole, "chunks of {chunk_size} bytes, {threads} threads");
+            assert_eq!(
+                cut, whole,
+                "chunks of {chunk_size} bytes, {threads} threads"
+            );
         }
     }
 }

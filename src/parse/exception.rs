@@ -239,7 +239,10 @@ pub fn exception_at(lines: &Lines, i: usize) -> Option<(Vec<Field>, usize)> {
             found: found.as_ref().map(|(f, _)| {
                 f.iter()
                     .map(|f| Field {
-                        span: crate::input::Span::new(f.span.start - lines.base, f.span.end - lines.base),
+                        span: crate::input::Span::new(
+                            f.span.start - lines.base,
+                            f.span.end - lines.base,
+                        ),
                         ..f.clone()
                     })
                     .collect()

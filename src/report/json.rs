@@ -256,8 +256,8 @@ impl<T: Serialize> Serialize for Each<'_, T> {
 pub fn write_json(ctx: &ReportCtx, w: impl std::io::Write) -> std::io::Result<()> {
     use std::io::Write;
     let a: &crate::Analysis = ctx.analysis;
-    let explained: std::collections::HashSet<usize> =
-        a.diagnoses
+    let explained: std::collections::HashSet<usize> = a
+        .diagnoses
         .iter()
         .filter_map(|d| d.incident)
         .filter(|&i| i < a.incidents.len())
