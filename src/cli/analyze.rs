@@ -315,6 +315,7 @@ fn analyze(
         Format::Short => out.write_str(&report::render_short_with(&ctx, global.verbose)),
         Format::Jsonl => out.write_str(&report::jsonl::render_jsonl(&ctx, status)),
         Format::Json => out.write_with(|w| report::write_json(&ctx, w)),
+        Format::Human => report::write_human(&ctx, style, &mut |s| out.write_str(s)),
         _ => out.write_str(&report::render(format, &ctx, style)),
     }
     super::finish(out, code)
