@@ -179,6 +179,43 @@ pub fn open(source: &SourceRef) -> io::Result<Box<dyn Read>> {
 /// Decompresses gzip (by its magic bytes), else reads as is. A gzip stream
 /// cut short yields its readable prefix, then an error that says so.
 pub fn decode<'r>(raw: impl Read + 'r) -> io::Result<Box<dyn Read + 'r>> {
+    decode_capped(raw, max_decompressed())
+}
+
+/// Decompressed bytes read from one gzip source at most, by default: a
+/// gzip bomb (1 KiB that inflates a thousandfold, again and again) must
+/// not keep a run going for hours. 4 GiB is far past any log a person
+/// saves and compresses, and reading it takes seconds, not hours; memory
+/// stays flat either way. `FAULTLINE_MAX_DECOMPRESSED` (bytes, or with a
+/// `K`, `M` or `G` suffix) changes it.
+pub const MAX_DECOMPRESSED: u64 = 4 << 30;
+
+/// The decompressed-size cap in force: `FAULTLINE_MAX_DECOMPRESSED`, else
+/// [`MAX_DECOMPRESSED`] (also when the variable cannot be read as a size).
+pub fn max_decompressed() -> u64 {
+    std::env::var("FAULTLINE_MAX_DECOMPRESSED")
+        .ok()
+        .and_then(|v| parse_size(&v))
+        .unwrap_or(MAX_DECOMPRESSED)
+}
+
+/// `1048576`, `512K`, `64M`, `4G` (powers of 1024).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let (digits, shift) = match t.as_bytes().last()?.to_ascii_uppercase() {
+        b'K' => (&t[..t.len() - 1], 10),
+        b'M' => (&t[..t.len() - 1], 20),
+        b'G' => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = digits.trim().parse().ok()?;
+    n.checked_mul(1 << shift)
+}
+
+/// [`decode`] with an explicit cap on decompressed bytes: past it, the
+/// text read so far is analysed and the source reports an error that
+/// says so.
+pub fn decode_capped<'r>(raw: impl Read + 'r, cap: u64) -> io::Result<Box<dyn Read + 'r>> {
     let mut reader = BufReader::new(raw);
     let magic = {
         use std::io::BufRead;
@@ -189,6 +226,7 @@ pub fn decode<'r>(raw: impl Read + 'r) -> io::Result<Box<dyn Read + 'r>> {
         Ok(Box::new(Gzip {
             inner: flate2::read::MultiGzDecoder::new(reader),
             out: 0,
+            cap,
         }))
     } else {
         Ok(Box::new(reader))
@@ -199,11 +237,27 @@ pub fn decode<'r>(raw: impl Read + 'r) -> io::Result<Box<dyn Read + 'r>> {
 struct Gzip<R: Read> {
     inner: flate2::read::MultiGzDecoder<R>,
     out: u64,
+    cap: u64,
 }
 
 impl<R: Read> Read for Gzip<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.inner.read(buf) {
+        if self.out >= self.cap {
+            // Past the cap: an error unless the stream ends right there.
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe) {
+                Ok(0) => Ok(0),
+                _ => Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "decompressed to more than {} bytes: the first {} were analysed and the rest skipped (a limit against gzip bombs; FAULTLINE_MAX_DECOMPRESSED sets it)",
+                        self.cap, self.cap
+                    ),
+                )),
+            };
+        }
+        let room = (self.cap - self.out).min(buf.len() as u64) as usize;
+        match self.inner.read(&mut buf[..room]) {
             Ok(n) => {
                 self.out += n as u64;
                 Ok(n)
@@ -527,13 +581,74 @@ fn has_lf(buf: &[u8], searched: &mut usize) -> bool {
 
 fn cut_point(buf: &[u8]) -> usize {
     let half = buf.len() / 2;
-    if let Some(pos) = buf[half..].windows(2).rposition(|w| w == b"\n\n") {
-        return half + pos + 2;
+    let mut end = buf.len();
+    while let Some(pos) = buf[half..end].windows(2).rposition(|w| w == b"\n\n") {
+        let blank = half + pos + 1;
+        // The blank line after an HTTP message's head is where its body
+        // begins: cut before the message instead, so it stays whole.
+        match message_start(buf, blank) {
+            None => return blank + 1,
+            Some(start) if start > 0 => return start,
+            Some(_) => end = half + pos + 1,
+        }
     }
     match buf.iter().rposition(|&b| b == b'\n') {
+        Some(pos) if pos > 0 && buf[pos - 1] == b'\n' => match message_start(buf, pos) {
+            Some(start) if start > 0 => start,
+            _ => pos + 1,
+        },
         Some(pos) => pos + 1,
         None => buf.len(),
     }
+}
+
+/// When the blank line at `blank` ends an HTTP message's head (a start
+/// line and its headers, as raw HTTP or curl `-v` writes them), where the
+/// head's start line begins.
+fn message_start(buf: &[u8], blank: usize) -> Option<usize> {
+    // Header blocks are short; past this many lines it is not one.
+    const MAX_HEAD_LINES: usize = 200;
+    let mut end = blank - 1;
+    for _ in 0..MAX_HEAD_LINES {
+        let start = buf[..end]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        let line = &buf[start..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = [&b"< "[..], b"> "]
+            .iter()
+            .find_map(|p| line.strip_prefix(*p))
+            .unwrap_or(line);
+        if is_start_line(line) {
+            return Some(start);
+        }
+        if !is_header_line(line) || start == 0 {
+            return None;
+        }
+        end = start - 1;
+    }
+    None
+}
+
+/// `HTTP/1.1 403 Forbidden` or `POST /oauth/token HTTP/1.1`.
+fn is_start_line(line: &[u8]) -> bool {
+    line.starts_with(b"HTTP/")
+        || memchr::memmem::find(line, b" HTTP/").is_some_and(|at| {
+            let method = line.split(|&b| b == b' ').next().unwrap_or_default();
+            at > 0 && !method.is_empty() && method.iter().all(u8::is_ascii_uppercase)
+        })
+}
+
+/// `Name: value`, the name an HTTP token.
+fn is_header_line(line: &[u8]) -> bool {
+    let Some(colon) = memchr::memchr(b':', line) else {
+        return false;
+    };
+    colon > 0
+        && line[..colon]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"!#$%&'*+.^_`|~-".contains(&b))
 }
 
 /// Maps byte offsets within a chunk to 1-based line and column numbers.
@@ -662,6 +777,81 @@ mod tests {
         let err =
             read_chunks(0, decode(&b"\x1f\x8bnot gzip"[..]).unwrap(), 64, |_| {}).unwrap_err();
         assert!(err.to_string().contains("not readable as gzip"), "{err}");
+    }
+
+    #[test]
+    fn decompression_stops_at_its_cap_with_an_error() {
+        use std::io::Write;
+        let text = "x".repeat(99) + "\n";
+        let text = text.repeat(100);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        // Exactly at the cap: the whole text, no error.
+        let mut joined = String::new();
+        let reader = decode_capped(&gz[..], text.len() as u64).unwrap();
+        read_chunks(0, reader, CHUNK_SIZE, |c| joined.push_str(&c.text)).unwrap();
+        assert_eq!(joined, text);
+        // One byte under it: the first `cap` bytes, then an error that says why.
+        let mut joined = String::new();
+        let cap = text.len() as u64 - 1;
+        let reader = decode_capped(&gz[..], cap).unwrap();
+        let err = read_chunks(0, reader, CHUNK_SIZE, |c| joined.push_str(&c.text)).unwrap_err();
+        assert!(
+            err.to_string().contains("decompressed to more than"),
+            "{err}"
+        );
+        assert_eq!(joined, text[..cap as usize]);
+        // Plain text is not decompressed, so not capped.
+        let mut joined = String::new();
+        read_chunks(0, decode_capped(text.as_bytes(), 10).unwrap(), 64, |c| {
+            joined.push_str(&c.text)
+        })
+        .unwrap();
+        assert_eq!(joined, text);
+    }
+
+    #[test]
+    fn a_chunk_never_ends_between_an_http_head_and_its_body() {
+        let filler = "2026-11-24 00:00:01 INFO worker: item done\n".repeat(40);
+        let heads = [
+            "HTTP/1.1 400 Bad Request\nContent-Type: application/json\nCache-Control: no-store\n\n",
+            "< HTTP/2 401\r\n< www-authenticate: Bearer error=\"invalid_token\"\r\n\n",
+            "POST /oauth/token HTTP/1.1\nHost: login.example.com\n\n",
+        ];
+        for head in heads {
+            let body = "{\"error\":\"invalid_grant\"}\n";
+            let text = format!("{filler}{head}{body}{filler}");
+            // The chunk size puts the head's blank line last in the first
+            // buffer, where the reader would cut.
+            let size = filler.len() + head.len() + 4;
+            let mut chunks = Vec::new();
+            read_chunks(0, text.as_bytes(), size, |c| chunks.push(c.text)).unwrap();
+            assert_eq!(chunks.concat(), text);
+            let start = head.lines().next().unwrap();
+            let holder = chunks.iter().find(|c| c.contains(start)).unwrap();
+            assert!(
+                holder.contains(body),
+                "{head:?} cut from its body: {chunks:?}"
+            );
+            // Not an HTTP head: a blank line is still a fine place to cut.
+            let prose = format!("{filler}Summary of the run:\n\n{body}{filler}");
+            let mut first = None;
+            read_chunks(0, prose.as_bytes(), filler.len() + 24, |c| {
+                first.get_or_insert(c.text);
+            })
+            .unwrap();
+            assert!(first.unwrap().ends_with("run:\n\n"));
+        }
+    }
+
+    #[test]
+    fn sizes_read_with_suffixes() {
+        assert_eq!(parse_size("4G"), Some(4 << 30));
+        assert_eq!(parse_size("512k"), Some(512 << 10));
+        assert_eq!(parse_size(" 100 "), Some(100));
+        assert_eq!(parse_size("lots"), None);
+        assert_eq!(parse_size("99999999999G"), None);
     }
 
     #[test]

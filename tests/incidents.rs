@@ -335,8 +335,11 @@ fn a_huge_header_block_keeps_bounded_evidence_and_says_so() {
         .filter(|(n, _)| n.starts_with("header."))
         .count();
     assert!(headers < 300, "{headers} headers kept");
+    // Said, and what was capped is named.
     assert!(
-        inc.notes.iter().any(|n| n.contains("evidence capped")),
+        inc.notes
+            .iter()
+            .any(|n| n.contains("headers capped") && n.contains("19872 more left out")),
         "{:?}",
         inc.notes
     );

@@ -144,3 +144,65 @@ fn chunk_seams_change_nothing() {
         differ.len()
     );
 }
+
+/// A chunk may not end at the blank line between an HTTP message's headers
+/// and its body: the body would be read apart from its exchange. The
+/// message is placed so that its blank line is the last one before the
+/// chunk size, where the reader would otherwise cut.
+#[test]
+fn a_seam_never_falls_between_headers_and_body() {
+    let rules = builtin();
+    let exchange = "POST https://login.example.com/oauth2/token HTTP/1.1\n\
+                    Content-Type: application/x-www-form-urlencoded\n\
+                    \n\
+                    grant_type=refresh_token\n\
+                    HTTP/1.1 400 Bad Request\n\
+                    Content-Type: application/json\n\
+                    Cache-Control: no-store\n\
+                    \n\
+                    {\"error\":\"invalid_grant\",\"error_description\":\"The refresh token has expired\"}\n";
+    let blank = exchange.rfind("\n\n").unwrap() + 2;
+    for chunk_size in [faultline::input::CHUNK_SIZE, 64 << 10] {
+        let mut text = String::new();
+        let mut n = 0;
+        // Filler up to where the exchange's last blank line ends a few bytes
+        // before the chunk size.
+        while text.len() + blank + 128 < chunk_size {
+            text.push_str(&format!(
+                "2026-11-24 00:00:01,{:03} INFO worker: item {n} done\n",
+                n % 1000
+            ));
+            n += 1;
+        }
+        let pad = chunk_size - 4 - blank - text.len() - 1;
+        text.push_str(&format!("{}\n", "-".repeat(pad)));
+        assert_eq!(text.len() + blank, chunk_size - 4);
+        text.push_str(exchange);
+        for k in 0..200 {
+            text.push_str(&format!("2026-11-24 00:00:02,{k:03} INFO worker: idle\n"));
+        }
+        let whole = report(&rules, "seam.log", &text, 1, usize::MAX >> 1);
+        for threads in [1, 2] {
+            let opts = ScanOptions {
+                threads,
+                chunk_size,
+            };
+            let a = analyze_text_with("seam.log", &text, &rules, opts);
+            // The body is read with its status, in one exchange.
+            assert!(
+                a.incidents
+                    .iter()
+                    .any(|i| i.facts.num("status") == Some(400.0)
+                        && i.facts.str("body.error_description")
+                            == Some("The refresh token has expired")),
+                "chunks of {chunk_size} bytes: {:#?}",
+                a.incidents
+            );
+            let cut = report(&rules, "seam.log", &text, threads, chunk_size);
+            assert_eq!(
+                cut, whole,
+                "chunks of {chunk_size} bytes, {threads} threads"
+            );
+        }
+    }
+}

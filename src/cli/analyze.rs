@@ -307,16 +307,17 @@ fn analyze(
         brief: args.brief,
         summary: global.quiet == 0,
     };
-    let text = match format {
-        Format::Short => report::render_short_with(&ctx, global.verbose),
-        Format::Jsonl => report::jsonl::render_jsonl(&ctx, status),
-        _ => report::render(format, &ctx, style),
-    };
     let mut out = match super::open_output(global) {
         Ok(o) => o,
         Err(c) => return c,
     };
-    out.write_str(&text);
+    match format {
+        Format::Short => out.write_str(&report::render_short_with(&ctx, global.verbose)),
+        Format::Jsonl => out.write_str(&report::jsonl::render_jsonl(&ctx, status)),
+        Format::Json => out.write_with(|w| report::write_json(&ctx, w)),
+        Format::Human => report::write_human(&ctx, style, &mut |s| out.write_str(s)),
+        _ => out.write_str(&report::render(format, &ctx, style)),
+    }
     super::finish(out, code)
 }
 

@@ -141,6 +141,16 @@ impl Output {
         }
     }
 
+    /// Writes a report as it is made (a long report is never held whole).
+    pub fn write_with(&mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+        let Some(w) = self.writer.as_mut() else {
+            return;
+        };
+        if let Err(e) = write(w) {
+            self.fail(e);
+        }
+    }
+
     /// Writes `s` and pushes it out now (streamed records must not wait
     /// in a buffer).
     pub fn write_now(&mut self, s: &str) {

@@ -48,6 +48,10 @@ const MAX_EXCERPT_BYTES: usize = 1 << 20;
 /// Values kept per fact name: a big body's array (thousands of
 /// `body.details[].…`) would otherwise make one incident tens of MiB.
 pub const MAX_FACT_VALUES: usize = 256;
+/// Headers kept per message (the request's and the response's each): a
+/// message with thousands of headers would otherwise fill the exchange's
+/// [`MAX_EVENTS`] and push out its body. Later ones are counted, with a note.
+pub const MAX_HEADERS: usize = 128;
 /// Ties kept per draft.
 const MAX_TIES: usize = 8;
 
@@ -209,6 +213,10 @@ struct Draft {
     events: Vec<Event>,
     /// Events seen but not kept (over [`MAX_EVENTS`]).
     dropped: usize,
+    /// Header events kept, of the request and of the response, and those
+    /// past [`MAX_HEADERS`] left out.
+    headers: [usize; 2],
+    headers_dropped: usize,
     kinds: Kinds,
     last_line: usize,
     status: Option<f64>,
@@ -322,6 +330,19 @@ impl Draft {
             }
         }
         self.failing |= s.failing;
+        if event.kind == EventKind::Header {
+            // A header the parser told without its value was left out there.
+            let Some(first) = event.fields.first() else {
+                self.headers_dropped += 1;
+                return;
+            };
+            let kept = &mut self.headers[usize::from(first.name.starts_with("request."))];
+            if *kept >= MAX_HEADERS {
+                self.headers_dropped += 1;
+                return;
+            }
+            *kept += 1;
+        }
         if self.events.len() < MAX_EVENTS {
             self.events.push(event);
         } else {
@@ -805,6 +826,12 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
             ));
         }
         notes.push(note);
+    }
+    if d.headers_dropped > 0 {
+        notes.push(format!(
+            "headers capped: the first {MAX_HEADERS} headers of each message kept, {} more left out",
+            d.headers_dropped
+        ));
     }
     if !capped.is_empty() {
         notes.push(format!(

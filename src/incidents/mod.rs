@@ -17,7 +17,7 @@ mod compare;
 mod context;
 mod fold;
 
-pub use builder::{Builder, Finished, MAX_FACT_VALUES, Success};
+pub use builder::{Builder, Finished, MAX_FACT_VALUES, MAX_HEADERS, Success};
 pub use fold::{
     Collector, Light, MAX_KEPT, MAX_KEPT_BYTES, NotKept, add_fold_facts, incident_size,
 };

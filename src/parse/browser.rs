@@ -190,6 +190,7 @@ impl LineParser for BrowserConsole {
                             base: lines.base,
                             bounds: vec![sub_bounds(lines, msg)],
                             saw_end: Default::default(),
+                            exception_memo: Default::default(),
                         },
                         0,
                     )

@@ -213,6 +213,68 @@ impl LineParser for Exceptions {
 /// and how many lines they took.
 pub fn exception_at(lines: &Lines, i: usize) -> Option<(Vec<Field>, usize)> {
     let line = lines.line(i);
+    // A retry storm logs the same line thousands of times: an exact repeat
+    // of the last line read alone gives the same fields, moved to its place.
+    let start = lines.bounds[i].0;
+    if let Some(memo) = lines.exception_memo.borrow().as_ref()
+        && lines.text[memo.start..memo.end] == *line
+    {
+        return memo.found.as_ref().map(|fields| {
+            let shift = |at: usize| lines.base + at - memo.start + start;
+            let moved = fields
+                .iter()
+                .map(|f| Field {
+                    span: crate::input::Span::new(shift(f.span.start), shift(f.span.end)),
+                    ..f.clone()
+                })
+                .collect();
+            (moved, 1)
+        });
+    }
+    let mut alone = true;
+    let found = exception_in_line(lines, i, line, &mut alone);
+    // Only a result read from this line alone, with every span in it, is
+    // kept (the SDK's detail lines after it make it another result).
+    let (from, to) = (lines.base + start, lines.base + lines.bounds[i].1);
+    let inside = |fields: &Vec<Field>| {
+        fields
+            .iter()
+            .all(|f| f.span.start >= from && f.span.end <= to)
+    };
+    if alone && found.as_ref().is_none_or(|(f, n)| *n == 1 && inside(f)) {
+        *lines.exception_memo.borrow_mut() = Some(Memo {
+            start,
+            end: lines.bounds[i].1,
+            found: found.as_ref().map(|(f, _)| {
+                f.iter()
+                    .map(|f| Field {
+                        span: crate::input::Span::new(
+                            f.span.start - lines.base,
+                            f.span.end - lines.base,
+                        ),
+                        ..f.clone()
+                    })
+                    .collect()
+            }),
+        });
+    }
+    found
+}
+
+/// The exception parser's result for one line, for its exact repeats:
+/// spans relative to the chunk's text.
+pub struct Memo {
+    start: usize,
+    end: usize,
+    found: Option<Vec<Field>>,
+}
+
+fn exception_in_line(
+    lines: &Lines,
+    i: usize,
+    line: &str,
+    alone: &mut bool,
+) -> Option<(Vec<Field>, usize)> {
     // curl's own errors, possibly after a progress meter on the same line.
     if let Some(c) = curl_error().captures(line) {
         let ty = c.name("type")?.as_str();
@@ -233,6 +295,7 @@ pub fn exception_at(lines: &Lines, i: usize) -> Option<(Vec<Field>, usize)> {
             lines.str_field("exception.message", msg.trim_end()),
         ];
         fields.extend(facts_from_message(lines, msg));
+        *alone = false;
         let extra = sdk_details(lines, i + 1, &mut fields);
         return Some((fields, 1 + extra));
     }
@@ -262,6 +325,7 @@ pub fn exception_at(lines: &Lines, i: usize) -> Option<(Vec<Field>, usize)> {
         fields.extend(message_fields(lines, msg_text));
         extra = wrapped;
         if msg_text.starts_with('(') {
+            *alone = false;
             extra += sdk_details(lines, i + 1 + wrapped, &mut fields);
         }
     }

@@ -672,6 +672,11 @@ impl LineParser for HttpHeader {
             {
                 if ctx.headers_seen < MAX_HEADERS {
                     emit_header(ctx, lines, trimmed, dir, name, value);
+                } else {
+                    // Not kept, but told: the exchange goes on (its body
+                    // after them stays part of it), and the builder counts
+                    // what was left out.
+                    ctx.emit(EventKind::Header, lines.span_of(trimmed), Vec::new());
                 }
                 ctx.headers_seen += 1;
                 Some(1)
@@ -686,7 +691,8 @@ impl LineParser for HttpHeader {
 
 /// Headers kept per message: real messages have a few dozen; a hostile
 /// input with 100 000 must not make one exchange that large. The rest are
-/// still claimed (they are headers), just not kept.
+/// still claimed (they are headers) and told as header events without a
+/// value (the incident builder keeps fewer still, and notes the rest).
 const MAX_HEADERS: usize = 500;
 
 impl crate::input::Span {

@@ -681,6 +681,7 @@ pub fn detached_body_fields(text: &str, span: Span) -> Vec<Field> {
                 base: 0,
                 bounds: vec![(0, trimmed.len())],
                 saw_end: Default::default(),
+                exception_memo: Default::default(),
             };
             let mut fields = Vec::new();
             flatten(&tmp, "body", &node, &mut fields);
@@ -860,6 +861,7 @@ pub fn mapped_body_fields(
         base: 0,
         bounds: vec![(0, mapped.text.len())],
         saw_end: Default::default(),
+        exception_memo: Default::default(),
     };
     let mut fields = Vec::new();
     flatten(&tmp, "body", &node, &mut fields);

@@ -150,6 +150,9 @@ pub struct Lines<'a> {
     /// Set once a parser may have read up to the end of the text: what it
     /// decided may change with more text after it (a chunk's seam).
     pub saw_end: std::cell::Cell<bool>,
+    /// The exception parser's last result for a line that it read alone
+    /// (see `exception::exception_at`): a retry storm repeats one line.
+    pub exception_memo: std::cell::RefCell<Option<exception::Memo>>,
 }
 
 impl<'a> Lines<'a> {
@@ -174,6 +177,7 @@ impl<'a> Lines<'a> {
             base: chunk.offset,
             bounds,
             saw_end: std::cell::Cell::new(false),
+            exception_memo: Default::default(),
         }
     }
 

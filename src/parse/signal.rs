@@ -491,6 +491,7 @@ pub fn scan_mapped(mapped: &super::mapped::Mapped, whole: crate::input::Span) ->
         base: 0,
         bounds: vec![(0, mapped.text.len())],
         saw_end: Default::default(),
+        exception_memo: Default::default(),
     };
     mapped.remap(scan(&tmp, &mapped.text), whole)
 }
@@ -733,6 +734,7 @@ pub fn remainder(ctx: &mut Ctx, lines: &Lines, i: usize, from: usize) -> bool {
         base: lines.base,
         bounds: vec![(start + from, end)],
         saw_end: Default::default(),
+        exception_memo: Default::default(),
     };
     if sub.line(0).trim().is_empty() {
         return false;

@@ -82,6 +82,7 @@ impl LineParser for StackTrace {
                     base: lines.base,
                     bounds: vec![(lines.bounds[j].0 + start, lines.bounds[j].1)],
                     saw_end: Default::default(),
+                    exception_memo: Default::default(),
                 };
                 if let Some((fields, _)) = exception_at(&sub, 0) {
                     causes.push(fields)

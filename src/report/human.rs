@@ -436,6 +436,14 @@ pub fn shell_quote(s: &str) -> String {
 }
 
 pub fn render_human(ctx: &ReportCtx, style: HumanStyle) -> String {
+    let mut out = String::new();
+    write_human(ctx, style, &mut |s| out.push_str(s));
+    out
+}
+
+/// [`render_human`], handed to `sink` an incident at a time: the report of
+/// hundreds of incidents is never held whole in memory.
+pub fn write_human(ctx: &ReportCtx, style: HumanStyle, sink: &mut dyn FnMut(&str)) {
     let mut w = Writer {
         out: String::new(),
         style,
@@ -456,6 +464,8 @@ pub fn render_human(ctx: &ReportCtx, style: HumanStyle) -> String {
         for d in diags {
             diagnosis(&mut w, d);
         }
+        sink(&w.out);
+        w.out.clear();
     }
     let notes: Vec<&Diagnosis> = analysis
         .diagnoses
@@ -486,7 +496,7 @@ pub fn render_human(ctx: &ReportCtx, style: HumanStyle) -> String {
             w.para(line, "", "  ");
         }
     }
-    w.out
+    sink(&w.out);
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -20,8 +20,8 @@ pub const REPORT_SCHEMA: &str = include_str!("../../docs/report.schema.json");
 struct Report<'a> {
     schema: &'static str,
     version: &'static str,
-    incidents: Vec<IncidentOut>,
-    diagnoses: Vec<DiagnosisOut<'a>>,
+    incidents: Each<'a, IncidentOut>,
+    diagnoses: Each<'a, DiagnosisOut<'a>>,
     sources: Vec<SourceOut>,
     problems: &'a [Problem],
     rules: RulesOut<'a>,
@@ -234,15 +234,45 @@ pub fn incident_record<'a>(ctx: &ReportCtx<'a>, index: usize) -> IncidentRecord<
 }
 
 pub fn render_json(ctx: &ReportCtx) -> String {
+    let mut out = Vec::new();
+    write_json(ctx, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// A list serialized one item at a time, each made as it is written: the
+/// report of hundreds of incidents is never held whole in memory.
+struct Each<'a, T> {
+    len: usize,
+    item: Box<dyn Fn(usize) -> T + 'a>,
+}
+
+impl<T: Serialize> Serialize for Each<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((0..self.len).map(|i| (self.item)(i)))
+    }
+}
+
+/// [`render_json`], written to `w` as it is made.
+pub fn write_json(ctx: &ReportCtx, w: impl std::io::Write) -> std::io::Result<()> {
+    use std::io::Write;
     let a: &crate::Analysis = ctx.analysis;
-    let diagnoses = a.diagnoses.iter().map(|d| diagnosis(ctx, d)).collect();
-    let incidents: Vec<IncidentOut> = (0..a.incidents.len()).map(|i| incident(ctx, i)).collect();
-    let diagnosed = incidents.iter().filter(|i| i.explained).count();
+    let explained: std::collections::HashSet<usize> = a
+        .diagnoses
+        .iter()
+        .filter_map(|d| d.incident)
+        .filter(|&i| i < a.incidents.len())
+        .collect();
     let report = Report {
         schema: "faultline/report@1",
         version: env!("CARGO_PKG_VERSION"),
-        incidents,
-        diagnoses,
+        incidents: Each {
+            len: a.incidents.len(),
+            item: Box::new(|i| incident(ctx, i)),
+        },
+        diagnoses: Each {
+            len: a.diagnoses.len(),
+            item: Box::new(|k| diagnosis(ctx, &a.diagnoses[k])),
+        },
         sources: a
             .sources
             .iter()
@@ -261,12 +291,13 @@ pub fn render_json(ctx: &ReportCtx) -> String {
             sources: a.sources.len(),
             bytes: a.sources.iter().map(|s| s.bytes).sum(),
             incidents: a.incidents.len(),
-            diagnosed,
+            diagnosed: explained.len(),
             diagnoses: a.diagnoses.len(),
             rules: ctx.rules.rules.len(),
         },
     };
-    let mut out = serde_json::to_string_pretty(&report).expect("report serializes");
-    out.push('\n');
-    out
+    let mut w = std::io::BufWriter::with_capacity(64 << 10, w);
+    serde_json::to_writer_pretty(&mut w, &report)?;
+    w.write_all(b"\n")?;
+    w.flush()
 }

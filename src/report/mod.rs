@@ -11,9 +11,9 @@ mod short;
 mod snippet;
 pub mod text;
 
-pub use human::{HumanStyle, render_human, shell_quote, suggested_rule_id, summary};
+pub use human::{HumanStyle, render_human, shell_quote, suggested_rule_id, summary, write_human};
 pub use incidents::render_incidents;
-pub use json::{REPORT_SCHEMA, render_json};
+pub use json::{REPORT_SCHEMA, render_json, write_json};
 pub use short::{render_short, render_short_with};
 
 use crate::Analysis;

@@ -62,35 +62,46 @@ fn single_lines(pieces: &[Line]) -> Vec<SourceLine> {
     out
 }
 
-/// A line turned into display cells: (byte offset in the line, rendered
-/// text, column where it starts, width). Tabs become spaces and control
+/// A line seen as display cells: (byte offset in the line, rendered text,
+/// column where it starts, width). Tabs become spaces and control
 /// characters their pictures, so columns here are columns on the screen.
-struct Cells {
-    cells: Vec<(usize, String, usize, usize)>,
+/// The cells are worked out as they are read, never stored: an evidence
+/// line may be a 1 MiB body, and a cell each would take fifty times that.
+struct Cells<'a> {
+    line: &'a str,
     width: usize,
 }
 
-impl Cells {
-    fn new(line: &str) -> Self {
-        let mut cells = Vec::with_capacity(line.len());
+impl<'a> Cells<'a> {
+    fn new(line: &'a str) -> Self {
+        let width = Cells { line, width: 0 }.iter().map(|c| c.3).sum();
+        Cells { line, width }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (usize, String, usize, usize)> + 'a {
         let mut col = 0;
-        for (i, c) in line.char_indices() {
+        self.line.char_indices().map(move |(i, c)| {
             let (s, w) = text::cell(c, col);
-            cells.push((i, s, col, w));
+            let at = col;
             col += w;
-        }
-        Cells { cells, width: col }
+            (i, s, at, w)
+        })
     }
 
     /// The column where byte `offset` of the line is drawn.
     fn column(&self, offset: usize) -> usize {
-        match self.cells.binary_search_by_key(&offset, |c| c.0) {
-            Ok(i) => self.cells[i].2,
-            Err(0) => 0,
-            Err(i) if i >= self.cells.len() => self.width,
-            // Inside a multi-byte character: its cell.
-            Err(i) => self.cells[i - 1].2,
+        let mut before = 0;
+        for (i, _, col, _) in self.iter() {
+            if i == offset {
+                return col;
+            }
+            if i > offset {
+                // Inside a multi-byte character: its cell.
+                return before;
+            }
+            before = col;
         }
+        self.width
     }
 }
 
@@ -201,9 +212,9 @@ fn window(cells: &Cells, lo: usize, hi: usize, avail: usize) -> (usize, usize) {
     // Start at a word when one begins shortly after the cut.
     if a > 0
         && let Some(space) = cells
-            .cells
             .iter()
-            .find(|(_, s, col, _)| *col >= a && *col < (a + 12).min(lo) && s == " ")
+            .take_while(|(_, _, col, _)| *col < (a + 12).min(lo))
+            .find(|(_, s, col, _)| *col >= a && s == " ")
     {
         a = space.2 + 1;
     }
@@ -316,10 +327,10 @@ impl Evidence {
         }
         // The screen column each shown column lands on, for the labels.
         let mut at_column: Vec<(usize, usize)> = Vec::new();
-        for (_, s, col, w) in &cells.cells {
-            if *col >= a && col + w <= b {
-                at_column.push((*col, self.text.len()));
-                self.text.push_str(s);
+        for (_, s, col, w) in cells.iter().take_while(|c| c.2 <= b) {
+            if col >= a && col + w <= b {
+                at_column.push((col, self.text.len()));
+                self.text.push_str(&s);
             }
         }
         at_column.push((b, self.text.len()));

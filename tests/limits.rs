@@ -1,0 +1,107 @@
+//! Limits at their edge (issue 12 §2; docs/security.md's limits table):
+//! what is kept up to a limit, and the note that says when one was reached.
+//! The decompressed-size cap is tested next to it, in `src/input.rs`.
+
+use faultline::incidents::MAX_HEADERS;
+use faultline::rules::{RuleSet, load::load};
+use faultline::{Analysis, analyze_text};
+
+fn builtin() -> RuleSet {
+    let report = load(&faultline::rules::builtin_sources());
+    assert!(report.problems.is_empty());
+    RuleSet::new(report.rules, report.providers)
+}
+
+/// A failing response with `headers` headers of its own and a JSON body.
+fn response(headers: usize) -> String {
+    let mut text =
+        String::from("GET https://api.example.com/v2/users/me\nHTTP/1.1 403 Forbidden\n");
+    for i in 0..headers {
+        text.push_str(&format!("X-Trace-{i}: {i}\n"));
+    }
+    text.push_str(
+        "\n{\"error\": \"insufficient_scope\", \"message\": \"missing scope users:read\"}\n",
+    );
+    text
+}
+
+fn the_incident(a: &Analysis) -> &faultline::incidents::Incident {
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    &a.incidents[0]
+}
+
+fn trace_headers(inc: &faultline::incidents::Incident) -> usize {
+    inc.facts
+        .iter()
+        .filter(|(name, _)| name.starts_with("header.x-trace-"))
+        .count()
+}
+
+#[test]
+fn headers_up_to_the_cap_are_all_kept_without_a_note() {
+    let rules = builtin();
+    let a = analyze_text("at-cap.log", &response(MAX_HEADERS), &rules);
+    let inc = the_incident(&a);
+    assert_eq!(trace_headers(inc), MAX_HEADERS);
+    assert!(
+        inc.notes.iter().all(|n| !n.contains("headers capped")),
+        "{:?}",
+        inc.notes
+    );
+    assert_eq!(inc.facts.str("body.error"), Some("insufficient_scope"));
+}
+
+#[test]
+fn headers_past_the_cap_are_left_out_with_a_note_and_the_body_is_kept() {
+    let rules = builtin();
+    // Past the cap, and past the events an exchange keeps (256): the body
+    // after them must still be read.
+    let a = analyze_text("past-cap.log", &response(MAX_HEADERS + 500), &rules);
+    let inc = the_incident(&a);
+    assert_eq!(trace_headers(inc), MAX_HEADERS);
+    assert!(
+        inc.notes
+            .iter()
+            .any(|n| n.contains("headers capped") && n.contains("500 more")),
+        "{:?}",
+        inc.notes
+    );
+    assert_eq!(inc.facts.str("body.error"), Some("insufficient_scope"));
+}
+
+/// `s` as the content of a JSON string literal.
+fn escaped(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// A JSON string holding JSON holding JSON…: a body escaped inside a string
+/// is unescaped (copied) to be read, but a copy is never searched for
+/// another escaped body, so each line costs at most two copies per place a
+/// body may start (see `parse::json::unescaped_at`), however deep the
+/// nesting, and what a run keeps stays a small multiple of the line.
+#[test]
+fn a_body_nested_in_strings_is_unescaped_a_bounded_number_of_times() {
+    let rules = builtin();
+    let mut body = String::from(r#"{"error": "invalid_grant", "error_description": "expired"}"#);
+    for depth in 1..=12 {
+        body = escaped(&body);
+        let line = format!("ERROR refresh failed: upstream said \"{body}\"\n");
+        let a = analyze_text("nested.log", &line, &rules);
+        let read = a
+            .incidents
+            .iter()
+            .any(|i| i.facts.str("body.error") == Some("invalid_grant"));
+        // Escaped once (the usual log of a body in a string): read.
+        assert_eq!(read, depth == 1, "depth {depth}");
+        let kept: usize = a
+            .incidents
+            .iter()
+            .map(faultline::incidents::incident_size)
+            .sum();
+        assert!(
+            kept <= 4096 + 8 * line.len(),
+            "depth {depth}: {kept} bytes kept for a line of {}",
+            line.len()
+        );
+    }
+}
