@@ -274,8 +274,10 @@ fn a_huge_value_is_quoted_shortened() {
 
 fn faultline() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("faultline").unwrap();
+    // No rule cache: these runs must not write into the real home.
     cmd.env_remove("FAULTLINE_RULES")
         .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env("FAULTLINE_NO_CACHE", "1")
         .env("NO_COLOR", "1");
     cmd
 }
