@@ -105,3 +105,81 @@ fn a_body_nested_in_strings_is_unescaped_a_bounded_number_of_times() {
         );
     }
 }
+
+/// A small valid user rule (with the examples every rule needs).
+fn tiny_rule(id: &str) -> String {
+    format!(
+        "[[rule]]\nid = \"{id}\"\ntitle = \"t\"\nseverity = \"error\"\nconfidence = 0.5\n\
+         when = {{ status = 599 }}\ncause = \"c\"\nfix = \"f\"\ndocs = [\"https://example.com/\"]\n\n\
+         [[rule.example]]\nname = \"hit\"\ninput = \"HTTP/1.1 599 Odd\"\nmatches = true\n\n\
+         [[rule.example]]\nname = \"miss\"\ninput = \"HTTP/1.1 200 OK\"\nmatches = false\n\n"
+    )
+}
+
+#[test]
+fn rule_files_past_the_count_limit_are_reported_not_loaded() {
+    use faultline::rules::load::{RuleSource, limits::MAX_FILES};
+    let mut sources: Vec<RuleSource> = (0..=MAX_FILES)
+        .map(|i| RuleSource::new(format!("empty-{i}.toml"), "", false))
+        .collect();
+    sources[MAX_FILES - 1] =
+        RuleSource::new("last-read.toml", tiny_rule("limits.last-read"), false);
+    sources[MAX_FILES] = RuleSource::new("first-dropped.toml", tiny_rule("limits.dropped"), false);
+    let report = load(&sources);
+    let ids: Vec<&str> = report.rules.iter().map(|r| r.id.as_str()).collect();
+    assert!(
+        ids.contains(&"limits.last-read"),
+        "file {MAX_FILES} is read"
+    );
+    assert!(
+        !ids.contains(&"limits.dropped"),
+        "file {} is not",
+        MAX_FILES + 1
+    );
+    let limit: Vec<_> = report
+        .problems
+        .iter()
+        .filter(|p| p.message.contains("too many rule files"))
+        .collect();
+    assert_eq!(limit.len(), 1, "{:#?}", report.problems);
+    assert!(
+        limit[0].message.contains("first-dropped.toml"),
+        "{}",
+        limit[0].message
+    );
+}
+
+#[test]
+fn rules_past_the_count_limit_are_reported_not_loaded() {
+    use faultline::rules::load::{RuleSource, limits::MAX_RULES};
+    const PER_FILE: usize = 1_000;
+    let total = MAX_RULES + 1;
+    let sources: Vec<RuleSource> = (0..total.div_ceil(PER_FILE))
+        .map(|f| {
+            let text: String = (f * PER_FILE..((f + 1) * PER_FILE).min(total))
+                .map(|i| tiny_rule(&format!("limits.rule-{i}")))
+                .collect();
+            RuleSource::new(format!("rules-{f}.toml"), text, false)
+        })
+        .collect();
+    let report = load(&sources);
+    assert_eq!(report.rules.len(), MAX_RULES, "rules up to the limit load");
+    assert!(
+        !report
+            .rules
+            .iter()
+            .any(|r| r.id == format!("limits.rule-{MAX_RULES}")),
+        "the rule past the limit does not"
+    );
+    let limit: Vec<_> = report
+        .problems
+        .iter()
+        .filter(|p| p.message.contains("too many rules"))
+        .collect();
+    assert_eq!(
+        limit.len(),
+        1,
+        "reported once: {:#?}",
+        &limit[..limit.len().min(3)]
+    );
+}
