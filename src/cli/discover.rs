@@ -57,11 +57,7 @@ pub struct RulesPath {
 
 /// The user's config directory for faultline rules.
 pub fn config_rules_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .map(|c| c.join("faultline").join("rules"))
+    load::xdg_rules_dir("XDG_CONFIG_HOME", ".config")
 }
 
 /// The nearest `.faultline/rules` from `start` upwards, not above the

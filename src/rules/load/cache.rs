@@ -86,11 +86,7 @@ impl Cache {
         if std::env::var_os("FAULTLINE_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
             return None;
         }
-        std::env::var_os("XDG_CACHE_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .map(|c| c.join("faultline").join("rules"))
+        super::xdg_rules_dir("XDG_CACHE_HOME", ".cache")
     }
 
     /// The cache in `dir`, created (private to the user) if missing; `None`

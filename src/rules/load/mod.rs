@@ -28,6 +28,18 @@ pub use walk::rule_files;
 use crate::providers::{ProviderFile, Providers};
 use crate::rules::Rule;
 
+/// `faultline/rules` under an XDG base directory: `$<xdg_var>` when set and
+/// not empty, else `$HOME/<home_default>` (`.config` for user rules,
+/// `.cache` for the validated-rules cache).
+pub fn xdg_rules_dir(xdg_var: &str, home_default: &str) -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    std::env::var_os(xdg_var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(home_default)))
+        .map(|base| base.join("faultline").join("rules"))
+}
+
 /// Everything loaded from a set of rule files.
 #[derive(Debug, Default)]
 pub struct LoadReport {
