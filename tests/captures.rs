@@ -68,6 +68,72 @@ const CASES: &[(&str, &[(&str, &str)])] = &[
             ("body.format", "html"),
         ],
     ),
+    // `console.error(status, body)`: the status, then util.inspect's
+    // object literal (unquoted keys, single quotes) over several lines.
+    (
+        "captured/node-axios/genesys_400_token_auth_failed_status_obj.txt",
+        &[
+            ("status", "400"),
+            ("body.error", "invalid_client"),
+            ("body.description", "authentication failed"),
+        ],
+    ),
+    (
+        "captured/node-axios/msgraph_403_request_denied_status_obj.txt",
+        &[
+            ("status", "403"),
+            ("body.error.code", "Authorization_RequestDenied"),
+            (
+                "body.error.innerError.request-id",
+                "5e2b9a41-0000-4000-8000-00000000f002",
+            ),
+        ],
+    ),
+    (
+        "captured/node-axios/github_401_bad_credentials_status_obj.txt",
+        &[("status", "401"), ("body.message", "Bad credentials")],
+    ),
+    (
+        "captured/node-axios/slack_200_invalid_auth_status_obj.txt",
+        &[
+            ("status", "200"),
+            ("body.ok", "false"),
+            ("body.error", "invalid_auth"),
+        ],
+    ),
+    // `console.error(status, body)`: the status, then util.inspect's
+    // object literal (unquoted keys, single quotes) over several lines.
+    (
+        "captured/node-global-fetch/genesys_400_token_auth_failed_status_obj.txt",
+        &[
+            ("status", "400"),
+            ("body.error", "invalid_client"),
+            ("body.description", "authentication failed"),
+        ],
+    ),
+    (
+        "captured/node-global-fetch/msgraph_403_request_denied_status_obj.txt",
+        &[
+            ("status", "403"),
+            ("body.error.code", "Authorization_RequestDenied"),
+            (
+                "body.error.innerError.request-id",
+                "5e2b9a41-0000-4000-8000-00000000f002",
+            ),
+        ],
+    ),
+    (
+        "captured/node-global-fetch/github_401_bad_credentials_status_obj.txt",
+        &[("status", "401"), ("body.message", "Bad credentials")],
+    ),
+    (
+        "captured/node-global-fetch/slack_200_invalid_auth_status_obj.txt",
+        &[
+            ("status", "200"),
+            ("body.ok", "false"),
+            ("body.error", "invalid_auth"),
+        ],
+    ),
     (
         "captured/node-axios/api_403_message_only.txt",
         &[("status", "403"), ("exception.type", "AxiosError")],

@@ -776,7 +776,7 @@ pub fn find_body(lines: &Lines, i: usize) -> Option<(usize, Found)> {
                 // wrapper around the object.
                 at == first
             } else {
-                at == first || labelled || quoted_key
+                at == first || labelled || quoted_key || status_before(&line[..at]).is_some()
             };
             if !ok {
                 continue;
@@ -798,6 +798,24 @@ pub fn find_body(lines: &Lines, i: usize) -> Option<(usize, Found)> {
         }
     }
     None
+}
+
+/// The HTTP status a line prints right before a body, as Node apps log a
+/// failed call: `console.error(res.status, body)` gives `401 {` (the body in
+/// `util.inspect`'s notation), also after a log prefix or a label
+/// (`API call failed: 401 {`). Returns the status digits (a slice of
+/// `before`) and whether they are all there is before the body.
+pub fn status_before(before: &str) -> Option<(&str, bool)> {
+    let t = before.trim_end();
+    let start = t.rfind(char::is_whitespace).map_or(0, |p| p + 1);
+    let word = &t[start..];
+    let b = word.as_bytes();
+    if b.len() != 3 || !b.iter().all(u8::is_ascii_digit) || !(b'1'..=b'5').contains(&b[0]) {
+        return None;
+    }
+    let head = &t[..start];
+    let rest = head[super::logprefix::prefix_len(head).min(head.len())..].trim_end();
+    (rest.is_empty() || rest.ends_with(':')).then_some((word, rest.is_empty()))
 }
 
 /// The escaped JSON text that starts at byte `at` of line `i` (a `{` inside
@@ -921,6 +939,22 @@ impl LineParser for JsonBody {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         if let Some((at, how)) = find_body(lines, i) {
+            // `401 {…}`: the status the app printed with the body is the
+            // response's (a label before it makes the line a signal's),
+            // unless it repeats the status just read (a debug log's line
+            // for the same response, `"GET /x HTTP/1.1" 401 623`).
+            let line = lines.line(i);
+            if let Some((digits, true)) = status_before(&line[..at]) {
+                let field =
+                    lines.field("status", Value::Num(digits.parse().unwrap_or(0.0)), digits);
+                let repeated = ctx.events.last().is_some_and(|e| {
+                    e.field("status")
+                        .is_some_and(|f| f.value.to_string() == field.value.to_string())
+                });
+                if !repeated {
+                    ctx.emit(EventKind::Status, field.span, vec![field]);
+                }
+            }
             let n = emit_found(ctx, lines, i, at, how)?;
             // Output glued after the body on its last line.
             if let Some(end) = ctx.events.last().map(|e| e.span.end) {
@@ -1125,6 +1159,64 @@ mod tests {
         assert_eq!(at, "bad secret");
         let t = "api-1  | {\napi-1  |   \"error\": \"invalid_grant\"\napi-1  | }\n";
         assert_eq!(field(t, "body.error").unwrap().1, "invalid_grant");
+    }
+
+    #[test]
+    fn status_then_inspected_object_as_node_logs_it() {
+        // `console.error(res.status, body)`: the status, then the body in
+        // util.inspect's notation (unquoted keys, single quotes), on one
+        // line or over several.
+        let t = "401 {\n  message: 'Bad credentials',\n  documentation_url: 'https://docs.github.com/rest'\n}\n";
+        assert_eq!(field(t, "status").unwrap(), ("401".into(), "401"));
+        assert_eq!(field(t, "body.message").unwrap().1, "Bad credentials");
+        let t = "200 { ok: false, error: 'invalid_auth' }\n";
+        assert_eq!(field(t, "status").unwrap().1, "200");
+        assert_eq!(field(t, "body.ok").unwrap().0, "false");
+        assert_eq!(field(t, "body.error").unwrap().1, "invalid_auth");
+        // Nested objects, quoted keys with dashes, numbers, arrays, an
+        // escaped quote, `null`/`undefined`, a log prefix before the status.
+        let t = "2026-11-30T12:21:04Z ERROR 403 {\n  error: {\n    code: 'Authorization_RequestDenied',\n    message: 'Can\\'t do that',\n    innerError: { 'request-id': '5e2b9a41', retries: [ 1, 2 ], date: null, extra: undefined }\n  }\n}\n";
+        assert_eq!(field(t, "status").unwrap().1, "403");
+        assert_eq!(
+            field(t, "body.error.code").unwrap().1,
+            "Authorization_RequestDenied"
+        );
+        assert_eq!(field(t, "body.error.message").unwrap().0, "Can't do that");
+        assert_eq!(
+            field(t, "body.error.innerError.request-id").unwrap().1,
+            "5e2b9a41"
+        );
+        assert_eq!(field(t, "body.error.innerError.retries.1").unwrap().0, "2");
+        // A label before the status: still a body.
+        let t = "API call failed: 429 { errorCode: 'E0000047', errorCauses: [] }\n";
+        assert_eq!(field(t, "body.errorCode").unwrap().1, "E0000047");
+    }
+
+    #[test]
+    fn status_before_a_body_only_as_a_status() {
+        assert_eq!(status_before("401 "), Some(("401", true)));
+        assert_eq!(status_before("  503"), Some(("503", true)));
+        assert_eq!(status_before("API call failed: 404 "), Some(("404", false)));
+        assert_eq!(
+            status_before("2026-11-30 10:00:00 ERROR 400 "),
+            Some(("400", true))
+        );
+        for before in [
+            "",
+            "4011 ",
+            "600 ",
+            "099 ",
+            "took 401 ",
+            "x401 ",
+            "40 ",
+            "401a ",
+        ] {
+            assert_eq!(status_before(before), None, "{before:?}");
+        }
+        // Prose with a number before an object stays prose.
+        for t in ["processed 403 {retries: 3}\n", "page 200 {x}\n", "404 {}\n"] {
+            assert!(field(t, "status").is_none(), "{t}");
+        }
     }
 
     #[test]
