@@ -551,3 +551,72 @@ fn supersedes_works_across_input_wide_and_incident_rules() {
     ));
     assert_eq!(mutual, vec!["acme.generic-unauthorized-client".to_string()]);
 }
+
+/// Two user rules with the same incident pattern, too large for the regex
+/// engine; its literal `quota` is all a text must have to need it.
+fn huge_message_rules() -> String {
+    let mut out = String::new();
+    for id in ["acme.huge-a", "acme.huge-b"] {
+        out.push_str(&format!(
+            r#"[[rule]]
+id = "{id}"
+title = "Huge"
+when = {{ message = {{ regex = '(?i)quota (?:\w{{100}}){{100}}' }} }}
+cause = "c"
+fix = "f"
+docs = ["https://example.com"]
+
+[[rule.example]]
+input = "x"
+matches = true
+
+[[rule.example]]
+input = "y"
+matches = false
+
+"#
+        ));
+    }
+    out
+}
+
+#[test]
+fn an_incident_pattern_compiles_only_for_a_text_with_its_literals_and_every_rule_hears_of_its_failure()
+ {
+    let text = huge_message_rules();
+    let user = RuleSource::new("user/huge.toml", &text, false);
+    // `rules check` compiles everything: both rules, each at its pattern.
+    let checked = faultline::rules::check::check(std::slice::from_ref(&user), false);
+    let found: Vec<(&str, &str)> = checked
+        .problems
+        .iter()
+        .map(|p| {
+            let span = p.span.expect("a span");
+            (
+                p.code.as_str(),
+                &text[span.offset()..span.offset() + span.len()],
+            )
+        })
+        .collect();
+    let at = r"'(?i)quota (?:\w{100}){100}'";
+    assert_eq!(
+        found,
+        [
+            ("rule::pattern-too-large", at),
+            ("rule::pattern-too-large", at)
+        ]
+    );
+
+    let report = load_over_builtin(std::slice::from_ref(&user), true);
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let set = RuleSet::new(report.rules, report.providers);
+    // A text without `quota`: the pattern is never compiled, so nothing fails.
+    let body = "HTTP/1.1 429 Too Many Requests\n\n{\"message\": \"Slow down\"}\n";
+    let _ = faultline::analyze_text("paste", body, &set);
+    assert!(set.late_problems().is_empty());
+    // A text with it: compiled once, and both rules report the failure.
+    let body = "HTTP/1.1 429 Too Many Requests\n\n{\"message\": \"Quota requests exhausted\"}\n";
+    let _ = faultline::analyze_text("paste", body, &set);
+    let late: Vec<String> = set.late_problems().iter().map(|p| p.code.clone()).collect();
+    assert_eq!(late, ["rule::pattern-too-large", "rule::pattern-too-large"]);
+}

@@ -230,7 +230,7 @@ fn line_time_before(head: &str) -> Option<(Timestamp, usize, usize)> {
 
 fn has_offset(written: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"(?:Z|[+-]\d{2}:?\d{2}|GMT|UTC)$").expect("offset regex"))
+    RE.get_or_init(|| Regex::new(r"(?:Z|[+-][0-9]{2}:?[0-9]{2}|GMT|UTC)$").expect("offset regex"))
         .is_match(written.trim())
 }
 
@@ -420,7 +420,8 @@ fn is_guid(s: &str) -> bool {
 fn token_lifetime(facts: &mut Facts, window: &Window) {
     static RE: OnceLock<Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
-        Regex::new(r#"["']?\bexpires_in["']?\s*[:=]\s*["']?(\d{1,9})\b"#).expect("expires_in regex")
+        Regex::new(r#"["']?\bexpires_in["']?\s*[:=]\s*["']?([0-9]{1,9})\b"#)
+            .expect("expires_in regex")
     });
     // The line that reports the failure: its status, else its message.
     let Some(fail_at) = ["status", "exception.message", "message"]

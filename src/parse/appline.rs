@@ -17,7 +17,7 @@ fn axios_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?P<msg>Request failed with status code (?P<status>\d{3}))(?: \((?P<method>[A-Z]{3,7}) (?P<url>[^\s)]+)\))?",
+            r"(?P<msg>Request failed with status code (?P<status>[0-9]{3}))(?: \((?P<method>[A-Z]{3,7}) (?P<url>[^\s)]+)\))?",
         )
         .expect("axios regex")
     })
@@ -27,7 +27,7 @@ fn arrow_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?:^|\s)(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (?P<url>https?://\S+?|/\S*?)(?::\s+| (?:->|=>|→|returned|failed with|failed:|:)\s*)(?:HTTP\s*|status\s*)?(?P<status>[1-5]\d\d)\b",
+            r"(?:^|\s)(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (?P<url>https?://\S+?|/\S*?)(?::\s+| (?:->|=>|→|returned|failed with|failed:|:)\s*)(?:HTTP\s*|status\s*)?(?P<status>[1-5][0-9][0-9])\b",
         )
         .expect("arrow regex")
     })

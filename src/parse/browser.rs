@@ -27,7 +27,7 @@ fn chromium_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r#"^\[\d+:\d+:\d{4}/\d{6}\.\d+:[A-Z]+:CONSOLE(?:\(\d+\)|:\d+)\] "(?P<msg>.*)", source: (?P<source>\S*)(?: \(\d+\))?\s*$"#,
+        r#"^\[[0-9]+:[0-9]+:[0-9]{4}/[0-9]{6}\.[0-9]+:[A-Z]+:CONSOLE(?:\([0-9]+\)|:[0-9]+)\] "(?P<msg>.*)", source: (?P<source>\S*)(?: \([0-9]+\))?\s*$"#,
     )
 }
 
@@ -65,7 +65,7 @@ fn failed_load_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"Failed to load resource: (?:the server responded with a status of (?P<status>\d{3}) \((?P<reason>[^)]*)\)|net::(?P<code>ERR_[A-Z_]+))",
+        r"Failed to load resource: (?:the server responded with a status of (?P<status>[0-9]{3}) \((?P<reason>[^)]*)\)|net::(?P<code>ERR_[A-Z_]+))",
     )
 }
 
@@ -74,7 +74,7 @@ fn request_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"(?:^|\s)(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (?P<url>https?://\S+|/\S*)(?: net::(?P<code>ERR_[A-Z_]+))?(?: (?P<status>\d{3})(?: \((?P<reason>[^)]*)\))?)?\s*$",
+        r"(?:^|\s)(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (?P<url>https?://\S+|/\S*)(?: net::(?P<code>ERR_[A-Z_]+))?(?: (?P<status>[0-9]{3})(?: \((?P<reason>[^)]*)\))?)?\s*$",
     )
 }
 

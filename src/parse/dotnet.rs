@@ -22,7 +22,7 @@ fn head_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"StatusCode: (?P<status>\d{3}), ReasonPhrase: '(?P<reason>[^']*)', Version: [\d.]+, Content: \S+?, Headers:\s*$",
+            r"StatusCode: (?P<status>[0-9]{3}), ReasonPhrase: '(?P<reason>[^']*)', Version: [0-9.]+, Content: \S+?, Headers:\s*$",
         )
         .expect("dotnet regex")
     })

@@ -70,7 +70,7 @@ fn oauth2_error() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r#"oauth2: (?:cannot fetch token: (?P<status>\d{3})(?: (?P<reason>[^\n]*))?$|"(?P<error>[a-z_]+)"(?: "(?P<description>[^"]*)")?)"#,
+            r#"oauth2: (?:cannot fetch token: (?P<status>[0-9]{3})(?: (?P<reason>[^\n]*))?$|"(?P<error>[a-z_]+)"(?: "(?P<description>[^"]*)")?)"#,
         )
         .expect("go oauth2 regex")
     })

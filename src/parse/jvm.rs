@@ -33,7 +33,7 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 fn jdk_response_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     cell_re(&RE, || {
-        format!(r"\((?P<method>{METHODS}) (?P<url>https?://[^\s)]+)\) (?P<status>\d{{3}})\b")
+        format!(r"\((?P<method>{METHODS}) (?P<url>https?://[^\s)]+)\) (?P<status>[0-9]{{3}})\b")
     })
 }
 
@@ -41,7 +41,7 @@ fn okhttp_response_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"Response\{protocol=(?P<proto>[\w./-]+), code=(?P<status>\d{3}), message=(?P<reason>[^,]*), url=(?P<url>[^\s}]+)\}",
+        r"Response\{protocol=(?P<proto>[A-Za-z0-9_./-]+), code=(?P<status>[0-9]{3}), message=(?P<reason>[^,]*), url=(?P<url>[^\s}]+)\}",
     )
 }
 
@@ -49,7 +49,7 @@ fn okhttp_request_line_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     cell_re(&RE, || {
         format!(
-            r"^(?P<pre>.*?)--> (?P<method>{METHODS}) (?P<url>https?://\S+|/\S*)(?: (?:h2|http/1\.[01]|h2_prior_knowledge|quic|h3))?(?: \(-?\d+-byte body\))?\s*$"
+            r"^(?P<pre>.*?)--> (?P<method>{METHODS}) (?P<url>https?://\S+|/\S*)(?: (?:h2|http/1\.[01]|h2_prior_knowledge|quic|h3))?(?: \(-?[0-9]+-byte body\))?\s*$"
         )
     })
 }
@@ -58,7 +58,7 @@ fn okhttp_response_line_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"^(?P<pre>.*?)<-- (?P<status>\d{3})(?: (?P<reason>.*?))? (?P<url>https?://\S+) \(\d+ms(?:, [^)]*)?\)\s*$",
+        r"^(?P<pre>.*?)<-- (?P<status>[0-9]{3})(?: (?P<reason>.*?))? (?P<url>https?://\S+) \([0-9]+ms(?:, [^)]*)?\)\s*$",
     )
 }
 
@@ -66,7 +66,7 @@ fn okhttp_failed_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"^(?P<pre>.*?)<-- HTTP FAILED: (?P<type>[\w.$]+)(?:: (?P<msg>.*?))?\.?(?: (?P<url>https?://\S+) \(\d+ms\))?\s*$",
+        r"^(?P<pre>.*?)<-- HTTP FAILED: (?P<type>[A-Za-z0-9_\x{80}-\x{10FFFF}.$]+)(?:: (?P<msg>.*?))?\.?(?: (?P<url>https?://\S+) \([0-9]+ms\))?\s*$",
     )
 }
 

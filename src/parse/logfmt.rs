@@ -25,7 +25,9 @@ fn level_re() -> &'static Regex {
 /// `key=` at a pair boundary.
 fn key_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"(?:^|\s)(?P<key>[A-Za-z_][\w.-]*)=").expect("logfmt key regex"))
+    RE.get_or_init(|| {
+        Regex::new(r"(?:^|\s)(?P<key>[A-Za-z_][A-Za-z0-9_.-]*)=").expect("logfmt key regex")
+    })
 }
 
 /// One value: its text (a slice of `lines.text`, quotes excluded) and the

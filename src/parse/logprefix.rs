@@ -8,29 +8,31 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+// Dates and levels are ASCII; logger names take any non-ASCII character as
+// well as ASCII word characters (a superset of Unicode \w, far cheaper to compile).
 fn prefix_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
             r"(?x)^
             [\ \t]*
-            (?:[\w.-]+\ +\|\ ?)?                         # docker compose: `api-1  | `
+            (?:[A-Za-z0-9_.-]+\ +\|\ ?)?                         # docker compose: `api-1  | `
             (?:\[[^\]\n]{1,100}\]\ +)?                    # kubectl --prefix: `[pod/x/c] `
             (?:
               \[?
-              (?:\d{4}[-/]\d{2}[-/]\d{2}[T\ ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:\ ?(?:Z|[+-]\d{2}:?\d{2}))?
-                | [A-Z][a-z]{2}\ +\d{1,2}\ \d{2}:\d{2}:\d{2}
-                | \d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?)
+              (?:[0-9]{4}[-/][0-9]{2}[-/][0-9]{2}[T\ ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]{1,9})?(?:\ ?(?:Z|[+-][0-9]{2}:?[0-9]{2}))?
+                | [A-Z][a-z]{2}\ +[0-9]{1,2}\ [0-9]{2}:[0-9]{2}:[0-9]{2}
+                | [0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]{1,9})?)
               \]?[\ \t,|:-]*
             )?
             (?:\[[^\]\n]{1,80}\][\ \t:]*)*                 # [thread] [request-id]
             (?:
-              (?P<pylevel>TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL):[\w.$-]+:[\ \t]*    # Python: `ERROR:root:msg`
+              (?P<pylevel>TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL):[A-Za-z0-9_\x{80}-\x{10FFFF}.$-]+:[\ \t]*    # Python: `ERROR:root:msg`
               |
               (?P<level>\[?(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|SEVERE|CRIT)\]?)
               (?:[\ \t]*[:|][\ \t]*|[\ \t]+)
               (?:\[[^\]\n]{1,80}\][\ \t:]*)*
-              (?:(?P<logger>[a-z][\w$]*(?:\.[\w$]+)+|(?:[A-Za-z][\w$]*\.)+[A-Za-z][\w$]*)(?:\[[^\]\n]{0,40}\])?(?::[\ \t]*|[\ \t]+-[\ \t]+))?
+              (?:(?P<logger>[a-z][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}$]+)+|(?:[A-Za-z][A-Za-z0-9_\x{80}-\x{10FFFF}$]*\.)+[A-Za-z][A-Za-z0-9_\x{80}-\x{10FFFF}$]*)(?:\[[^\]\n]{0,40}\])?(?::[\ \t]*|[\ \t]+-[\ \t]+))?
             )?",
         )
         .expect("log prefix regex")

@@ -65,14 +65,14 @@ fn category_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"^\s*\+ CategoryInfo\s*: .*\], (?P<exc>[A-Za-z][\w.]*)\s*$",
+        r"^\s*\+ CategoryInfo\s*: .*\], (?P<exc>[A-Za-z][A-Za-z0-9_\x{80}-\x{10FFFF}.]*)\s*$",
     )
 }
 
 /// PowerShell 7's gutter: `Line |`, `  12 |  code`, `     | text`.
 fn gutter_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    re(&RE, r"^\s*(?:Line|\d+)? ?\| ?(?P<text>.*)$")
+    re(&RE, r"^\s*(?:Line|[0-9]+)? ?\| ?(?P<text>.*)$")
 }
 
 pub struct PowerShellError;

@@ -26,7 +26,7 @@ fn nginx_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"^(?:\d{4}/\d\d/\d\d \d\d:\d\d:\d\d )?\[(?P<level>emerg|alert|crit|error|warn|notice|info|debug)\] \d+#\d+: (?:\*\d+ )?(?P<msg>\S.*)$",
+        r"^(?:[0-9]{4}/[0-9][0-9]/[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9] )?\[(?P<level>emerg|alert|crit|error|warn|notice|info|debug)\] [0-9]+#[0-9]+: (?:\*[0-9]+ )?(?P<msg>\S.*)$",
     )
 }
 
@@ -35,7 +35,7 @@ fn nginx_request_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r#", request: "(?P<method>[A-Z]{3,10}) (?P<path>\S+) HTTP/[\d.]+""#,
+        r#", request: "(?P<method>[A-Z]{3,10}) (?P<path>\S+) HTTP/[0-9.]+""#,
     )
 }
 
@@ -49,7 +49,7 @@ fn alb_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r#"^(?:https?|h2|grpcs|wss?) \d{4}-\d\d-\d\dT[\d:.]+Z \S+ \S+ \S+ -?[\d.]+ -?[\d.]+ -?[\d.]+ (?P<elb>\d{3}|-) (?:\d{3}|-) \d+ \d+ "(?P<method>[A-Z-]+) (?P<url>\S+) [^"]*""#,
+        r#"^(?:https?|h2|grpcs|wss?) [0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9:.]+Z \S+ \S+ \S+ -?[0-9.]+ -?[0-9.]+ -?[0-9.]+ (?P<elb>[0-9]{3}|-) (?:[0-9]{3}|-) [0-9]+ [0-9]+ "(?P<method>[A-Z-]+) (?P<url>\S+) [^"]*""#,
     )
 }
 

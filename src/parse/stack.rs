@@ -12,14 +12,16 @@ use super::{Ctx, EventKind, Field, LineParser, Lines};
 
 pub struct StackTrace;
 
+// Identifier characters: ASCII word characters or any non-ASCII one (a
+// superset of Unicode \w, far cheaper to compile).
 fn frame_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
             r"(?x)^\s+(?:
-                at\ [\w$.<>/`\[\],|\ ]+\(.*\)(?:\ in\ .*)?   # Java: at a.B.c(B.java:1); .NET: at A.B(C d) in f.cs:line 3
-              | at\ [\w$.<>/`]+\s*$                          # .NET frame without arguments
-              | \.\.\.\ \d+\ (?:more|common\ frames\ omitted)
+                at\ [A-Za-z0-9_\x{80}-\x{10FFFF}$.<>/`\[\],|\ ]+\(.*\)(?:\ in\ .*)?   # Java: at a.B.c(B.java:1); .NET: at A.B(C d) in f.cs:line 3
+              | at\ [A-Za-z0-9_\x{80}-\x{10FFFF}$.<>/`]+\s*$                          # .NET frame without arguments
+              | \.\.\.\ [0-9]+\ (?:more|common\ frames\ omitted)
               | ---\ End\ of\ (?:inner\ exception\ )?stack\ trace.*
             )$",
         )

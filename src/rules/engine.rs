@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::literals::ascii_factor;
+use super::literals::{ascii_factor, may_match};
 use super::load::{RuleProblem, RuleSource};
 use super::prefilter::RuleIndex;
 use super::scan::{InputFacts, InputPattern, InputPatternSpec, InputScanner};
@@ -27,6 +27,9 @@ struct RegexSlot {
     rule: usize,
     span: Option<Range<usize>>,
     pattern: String,
+    /// The first slot with the same pattern, which compiles it for both
+    /// (packs repeat patterns across rules).
+    shared: usize,
     compiled: OnceLock<Result<Regex, regex::Error>>,
 }
 
@@ -64,7 +67,8 @@ pub struct RuleMatch {
 impl RuleSet {
     pub fn new(mut rules: Vec<Rule>, providers: Providers) -> Self {
         let mut by_id = HashMap::with_capacity(rules.len());
-        let mut regexes = Vec::new();
+        let mut regexes: Vec<RegexSlot> = Vec::new();
+        let mut first_slot: HashMap<String, usize> = HashMap::new();
         let mut input_specs = Vec::new();
         let mut input_rules = Vec::new();
         for (index, rule) in rules.iter_mut().enumerate() {
@@ -93,10 +97,12 @@ impl RuleSet {
                         *op = Op::Input(id);
                     } else if let Op::Regex(r) = op {
                         r.slot = regexes.len();
+                        let shared = *first_slot.entry(r.pattern.clone()).or_insert(r.slot);
                         regexes.push(RegexSlot {
                             rule: index,
                             span: r.span.clone(),
                             pattern: r.pattern.clone(),
+                            shared,
                             compiled: OnceLock::new(),
                         });
                     }
@@ -143,7 +149,7 @@ impl RuleSet {
     }
 
     fn regex(&self, slot: usize) -> Option<&Regex> {
-        let s = &self.regexes[slot];
+        let s = &self.regexes[self.regexes[slot].shared];
         s.compiled
             .get_or_init(|| Regex::new(&s.pattern))
             .as_ref()
@@ -188,8 +194,9 @@ impl RuleSet {
     /// problems of those that do not compile. Only failures are kept: ten
     /// thousand compiled regexes held at once took 1.6 GB.
     pub fn compile_all(&self) -> Vec<RuleProblem> {
-        for s in &self.regexes {
-            if s.compiled.get().is_none()
+        for (i, s) in self.regexes.iter().enumerate() {
+            if s.shared == i
+                && s.compiled.get().is_none()
                 && let Err(e) = Regex::new(&s.pattern)
             {
                 let _ = s.compiled.set(Err(e));
@@ -205,7 +212,9 @@ impl RuleSet {
     pub fn late_problems(&self) -> Vec<RuleProblem> {
         let mut out = Vec::new();
         for s in &self.regexes {
-            if let Some(Err(e)) = s.compiled.get() {
+            // Every rule whose pattern failed, also where another rule's
+            // slot compiled it.
+            if let Some(Err(e)) = self.regexes[s.shared].compiled.get() {
                 out.push(self.pattern_problem(s.rule, s.span.clone(), &e.to_string(), too_big(e)));
             }
         }
@@ -467,6 +476,12 @@ impl Ctx<'_> {
             Op::Equals(lit) => eq_literal(lit, value, text),
             Op::AnyOf(lits) => lits.iter().any(|l| eq_literal(l, value, text)),
             Op::Regex(r) => {
+                // A text without the pattern's literal factors cannot match:
+                // answered without compiling it (most regexes of the rules
+                // an incident admits never see a text they could match).
+                if r.factors.as_ref().is_some_and(|f| !may_match(text, f)) {
+                    return false;
+                }
                 // A pattern that does not compile holds nowhere; it is
                 // reported by `late_problems`.
                 let Some(re) = self.set.regex(r.slot) else {
