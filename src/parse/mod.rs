@@ -547,8 +547,9 @@ struct Prefilter {
     /// For each literal (by pattern id), the parsers that declare it, as
     /// bits by index in [`parsers`].
     owners: Vec<ParserSet>,
-    /// Each shape with the parser that declares it.
-    shapes: Vec<(Shape, ParserSet)>,
+    /// Each shape with the parser that declares it, by the byte it looks
+    /// for.
+    shapes: Vec<(u8, Vec<(Shape, ParserSet)>)>,
     /// Parsers tried on every line a block is open on: those that claim
     /// lines only inside a block, whose triggers (`:`, `=`) are too common
     /// to search for.
@@ -597,7 +598,7 @@ impl Prefilter {
             "too many parsers"
         );
         let mut owned: std::collections::BTreeMap<&str, ParserSet> = Default::default();
-        let mut shapes = Vec::new();
+        let mut shapes: Vec<(u8, Vec<(Shape, ParserSet)>)> = Vec::new();
         let mut in_block = 0;
         let mut every_line = false;
         for (k, p) in parsers.iter().enumerate() {
@@ -615,7 +616,12 @@ impl Prefilter {
                 *owned.entry(t).or_default() |= bit;
                 every_line |= t.is_empty();
             }
-            shapes.extend(p.shapes().iter().map(|s| (*s, bit)));
+            for shape in p.shapes() {
+                match shapes.iter_mut().find(|(b, _)| *b == shape.byte) {
+                    Some((_, of_byte)) => of_byte.push((*shape, bit)),
+                    None => shapes.push((shape.byte, vec![(*shape, bit)])),
+                }
+            }
         }
         let literals = (!every_line).then(|| Triggers {
             patterns: owned.keys().map(|k| k.to_string()).collect(),
@@ -653,9 +659,23 @@ impl Prefilter {
             }
         }
         for (i, set) in out.iter_mut().enumerate() {
-            for (shape, bit) in &self.shapes {
-                if *set & bit == 0 && shape.matches(lines.line_quiet(i)) {
-                    *set |= bit;
+            let line = lines.line_quiet(i).as_bytes();
+            // One pass per byte the shapes look for, not one per shape
+            // (three look at every colon of every line).
+            for (byte, shapes) in &self.shapes {
+                let wanted = shapes.iter().fold(0, |all, (_, bit)| all | bit);
+                if *set & wanted == wanted {
+                    continue;
+                }
+                for p in memchr::memchr_iter(*byte, line) {
+                    for (shape, bit) in shapes {
+                        if *set & bit == 0 && (shape.before)(&line[..p]) {
+                            *set |= bit;
+                        }
+                    }
+                    if *set & wanted == wanted {
+                        break;
+                    }
                 }
             }
         }

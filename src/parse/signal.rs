@@ -985,12 +985,13 @@ pub(super) fn ends_with_upper_code(text: &[u8]) -> bool {
             .rev()
             .take_while(|b| matches!(b, b' ' | b'\t'))
             .count();
-    let word: Vec<u8> = text[..end]
+    // Read in place: this runs at every colon of the lines looked at.
+    let len = text[..end]
         .iter()
         .rev()
         .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
-        .copied()
-        .collect();
+        .count();
+    let word = &text[end - len..end];
     word.iter().any(u8::is_ascii_uppercase) && (word.contains(&b'_') || word.len() >= 5)
 }
 
@@ -999,6 +1000,11 @@ pub(super) fn ends_with_upper_code(text: &[u8]) -> bool {
 /// or one and six), then blanks. A superset of the regex (any numeric
 /// character counts as a digit), for the prefilter.
 fn ends_with_code(text: &[u8]) -> bool {
+    !cannot_end_with_code(text) && code_at_end(text)
+}
+
+/// [`ends_with_code`] without its quick test.
+fn code_at_end(text: &[u8]) -> bool {
     // Only the end matters: this runs at every colon of a line, and
     // decoding all that comes before each colon of a long line (a JSON
     // body has thousands) made it quadratic.
@@ -1032,6 +1038,38 @@ fn ends_with_code(text: &[u8]) -> bool {
     (letters >= 2 && digits >= 4) || (letters >= 1 && digits >= 6) || ends_with_grpc_name(text)
 }
 
+/// What most colons of a log line follow (a quote, a word in lower case,
+/// the hour of a timestamp) rules a code out from the last bytes alone:
+/// [`ends_with_code`] runs at every colon of every line the prefilter
+/// looks at, and decoding its window each time was a tenth of a healthy
+/// log's parse. True only where [`code_at_end`] is false: the blanks'
+/// last non-blank byte is ASCII and neither a digit, an upper-case letter
+/// nor `_` (no digits, no gRPC name, no code cut by the window), or ends
+/// a run of ASCII digits after such a byte (no letters before the digits).
+fn cannot_end_with_code(text: &[u8]) -> bool {
+    let end = text.len()
+        - text
+            .iter()
+            .rev()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .count();
+    let text = &text[..end];
+    let not_code_byte =
+        |b: u8| b.is_ascii() && !(b.is_ascii_digit() || b.is_ascii_uppercase() || b == b'_');
+    match text.last() {
+        None => false,
+        Some(&b) if b.is_ascii_digit() => {
+            let digits = text.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+            // Within the window, which admits a code it cuts.
+            digits < 128
+                && text[..end - digits]
+                    .last()
+                    .is_some_and(|&b| not_code_byte(b))
+        }
+        Some(&b) => not_code_byte(b),
+    }
+}
+
 /// Whether `text` ends with a gRPC canonical status name (the colon after
 /// it is what [`grpc_status_re`] takes), so the shape admits those lines too.
 fn ends_with_grpc_name(text: &str) -> bool {
@@ -1060,6 +1098,40 @@ fn ends_with_grpc_name(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::super::tests::chunk;
+
+    /// The quick test rules out only what the full one does, at every
+    /// colon of a varied set of lines.
+    #[test]
+    fn cannot_end_with_code_only_where_no_code_ends() {
+        let long_digits = format!("x{}", "1".repeat(300));
+        let lines = [
+            "2026-11-24 00:00:02,487 DEBUG urllib3: x",
+            "{\"ts\":\"2026\",\"status\":200}",
+            "AADSTS50076: Due to a configuration change",
+            "error E0000011 : Invalid token",
+            "x AB1234 \t: y",
+            "UNAVAILABLE: down",
+            "code_1234567: x",
+            "é123456: x",
+            "ÉA123456: x",
+            "A٣٣٣٣: x",
+            "_123456: y",
+            long_digits.as_str(),
+            "lower123456: x",
+            "  : x",
+            "",
+        ];
+        for line in lines {
+            let b = line.as_bytes();
+            for p in (0..=b.len()).filter(|&p| p == b.len() || b[p] == b':') {
+                if super::cannot_end_with_code(&b[..p]) {
+                    assert!(!super::code_at_end(&b[..p]), "{line:?} at {p}");
+                }
+            }
+        }
+        assert!(super::cannot_end_with_code(b"{\"status\""));
+        assert!(super::cannot_end_with_code(b"2026-11-24 00"));
+    }
     use super::super::{EventKind, parse_chunk};
 
     fn facts(text: &str) -> Vec<(String, String)> {
