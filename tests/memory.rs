@@ -62,7 +62,10 @@ fn distinct_failures_keep_bounded_evidence_as_the_input_grows() {
             .collect();
         let a = analyse(&rules, &text);
         let (listed, bytes, _, _) = held(&a);
-        assert!(listed <= MAX_KEPT + MAX_REDUCED, "{n} lines: {listed} listed");
+        assert!(
+            listed <= MAX_KEPT + MAX_REDUCED,
+            "{n} lines: {listed} listed"
+        );
         // The byte caps are checked before an incident is kept: one over
         // each at most.
         assert!(
@@ -70,13 +73,19 @@ fn distinct_failures_keep_bounded_evidence_as_the_input_grows() {
             "{n} lines: {bytes} bytes kept"
         );
         let groups = a.not_kept.by_diagnosis.len();
-        assert!(groups <= rules.rules.len() + 1, "{n} lines: {groups} groups");
+        assert!(
+            groups <= rules.rules.len() + 1,
+            "{n} lines: {groups} groups"
+        );
         let counted: usize = a.incidents.iter().map(|i| 1 + i.repeat_count).sum();
         let summed: usize = a.not_kept.by_diagnosis.iter().map(|g| g.failures).sum();
         assert_eq!(counted + summed, n, "{n} lines: failures lost");
         assert_eq!(summed, a.not_kept.failures);
         for (i, _) in a.incidents.iter().enumerate() {
-            assert!(a.diagnoses.iter().any(|d| d.incident == Some(i)), "{n}: {i}");
+            assert!(
+                a.diagnoses.iter().any(|d| d.incident == Some(i)),
+                "{n}: {i}"
+            );
         }
         assert!(
             a.not_kept.by_diagnosis.iter().all(|g| g.top.is_some()),

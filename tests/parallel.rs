@@ -112,7 +112,11 @@ fn distinct_failures_past_the_caps_are_reduced_then_summed_up() {
             a.incidents.len() > faultline::incidents::MAX_KEPT,
             "threads {threads}: none reduced"
         );
-        assert_eq!(listed + a.not_kept.failures, distinct + 3, "threads {threads}");
+        assert_eq!(
+            listed + a.not_kept.failures,
+            distinct + 3,
+            "threads {threads}"
+        );
         let summed: usize = a.not_kept.by_diagnosis.iter().map(|g| g.failures).sum();
         assert_eq!(summed, a.not_kept.failures);
         // Every failure was diagnosed: listed ones have a diagnosis, summed
@@ -133,7 +137,11 @@ fn distinct_failures_past_the_caps_are_reduced_then_summed_up() {
         // Reduced incidents keep what the report shows.
         let last = a.incidents.last().unwrap();
         assert!(last.diagnosed.is_some(), "the last listed one was reduced");
-        assert!(last.headline().contains("/v1/items/"), "{}", last.headline());
+        assert!(
+            last.headline().contains("/v1/items/"),
+            "{}",
+            last.headline()
+        );
         let first = &a.incidents[0];
         assert_eq!(first.repeat_count, 3, "repeats fold after the caps");
     }

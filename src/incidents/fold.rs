@@ -264,9 +264,12 @@ impl Collector {
             }
             None => {
                 let headline = light.headline;
-                self.sum_up(light.top.as_ref(), 1 + light.repeat_count, light.loc, || {
-                    headline
-                });
+                self.sum_up(
+                    light.top.as_ref(),
+                    1 + light.repeat_count,
+                    light.loc,
+                    || headline,
+                );
             }
         }
     }
@@ -361,8 +364,7 @@ impl Collector {
                 match &inc.diagnosed {
                     Some(d) => {
                         self.reduced += 1;
-                        self.reduced_bytes +=
-                            incident_size(&inc) + crate::rank::diagnoses_size(d);
+                        self.reduced_bytes += incident_size(&inc) + crate::rank::diagnoses_size(d);
                     }
                     None => self.kept_bytes += incident_size(&inc),
                 }
