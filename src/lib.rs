@@ -447,7 +447,8 @@ struct Scan<'r> {
 /// largest buffer freed make a chunk's freed buffers stay resident, which
 /// cost a run of a 64 MiB log 15–30 MiB of peak RSS (measured). Buffers of
 /// 256 KiB and more are mapped and unmapped on their own instead, and the
-/// threads share one arena (two let a worker's freed incidents sit in an arena the collector does not reuse: 2 MiB more on the distinct-failures log).
+/// threads share one arena (with two, what a worker frees sits in an arena
+/// the collector does not reuse: 2 MiB more on the distinct-failures log).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn bound_allocator() {
     static ONCE: std::sync::Once = std::sync::Once::new();
