@@ -77,7 +77,7 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
             if superseded_by_notes.contains(&d.id.as_str()) {
                 for (n, note) in notes.iter().enumerate() {
                     if note_incident[n].is_none()
-                        && rules.rules[note.rule].supersedes.iter().any(|s| *s == d.id)
+                        && rules.rules[note.rule].supersedes.contains(&d.id)
                     {
                         note_incident[n] = Some(i);
                     }
