@@ -171,11 +171,23 @@ const CONTEXT_BYTES: usize = 16 << 10;
 const MAX_CARRY: usize = 256 << 10;
 const RESCAN_WINDOW: usize = 256 << 10;
 
+/// Reduced failures (see [`rank::reduce`]) a chunk may hand over, at most
+/// (about, in bytes); past them, failures go over as [`incidents::Light`].
+const CHUNK_REDUCED_BYTES: usize = input::CHUNK_SIZE >> 2;
+
+/// What a chunk needs to reduce failures past its budget of full ones: the
+/// input-wide facts seen before its batch, and how many reduced failures
+/// the run may still keep.
+struct Overflow {
+    input: InputFacts,
+    room: usize,
+}
+
 /// One finished exchange of a chunk, as it is handed over.
 enum Item {
     Full(incidents::Finished),
     Light(incidents::Light),
-    /// Failures past the chunk's budgets, only counted.
+    /// Failures past the chunk's budgets, diagnosed and summed up.
     Counted(incidents::NotKept),
 }
 
@@ -262,32 +274,49 @@ fn context_start(text: &str, rel: usize) -> usize {
 /// the first restart it finds at one of them.
 ///
 /// `full_budget`: bytes of full incidents it may hand over (0 once the
-/// run's collector is full: a failure is then folded or counted by its key
-/// alone, so a full incident would be built only to be dropped).
+/// run's collector is full). Past it, each failure is reduced to its report
+/// form as it completes (diagnosed, then stripped); past the room for
+/// those, it goes over as its fold key and first diagnosis, and past that
+/// it is summed up.
 fn scan_piece(
     piece: &Piece,
     rules: &RuleSet,
     finish: bool,
     stop_at: &[usize],
     full_budget: usize,
+    overflow: &Overflow,
 ) -> Scanned {
     let chunk = &piece.chunk;
     let index = LineIndex::new(chunk);
     let mut items = Vec::new();
     let mut restarts: Vec<Restart> = Vec::new();
     let (mut full_bytes, mut lights) = (0usize, 0usize);
+    let (mut reduced, mut reduced_bytes) = (0usize, 0usize);
     let mut take = |f: incidents::Finished, items: &mut Vec<Item>| match f {
         incidents::Finished::Failure(inc) if full_bytes >= full_budget => {
-            if lights < CHUNK_MAX_LIGHT {
+            let Some(inc) = rank::reduce(*inc, &overflow.input, rules) else {
+                return;
+            };
+            if reduced < overflow.room && reduced_bytes < CHUNK_REDUCED_BYTES {
+                reduced += 1;
+                reduced_bytes += incidents::incident_size(&inc)
+                    + inc.diagnosed.as_deref().map_or(0, rank::diagnoses_size);
+                items.push(Item::Full(incidents::Finished::Failure(Box::new(inc))));
+            } else if lights < CHUNK_MAX_LIGHT {
                 lights += 1;
                 items.push(Item::Light(incidents::Light::of(&inc)));
-            } else if let Some(Item::Counted(c)) = items.last_mut() {
-                c.failures += 1 + inc.repeat_count;
             } else {
-                items.push(Item::Counted(incidents::NotKept {
-                    failures: 1 + inc.repeat_count,
-                    example: Some((inc.headline(), inc.loc)),
-                }));
+                let top = incidents::Top::of(&inc);
+                let n = 1 + inc.repeat_count;
+                let headline = || inc.headline();
+                match items.last_mut() {
+                    Some(Item::Counted(c)) => c.add(top.as_ref(), n, inc.loc, headline),
+                    _ => {
+                        let mut c = incidents::NotKept::default();
+                        c.add(top.as_ref(), n, inc.loc, headline);
+                        items.push(Item::Counted(c));
+                    }
+                }
             }
         }
         incidents::Finished::Failure(inc) => {
@@ -408,6 +437,8 @@ struct Scan<'r> {
     incidents: incidents::Collector,
     /// Set by [`analyze_streaming`]: hands each batch's finished incidents on.
     emitter: Option<Emitter<'r>>,
+    /// What the batch being scanned reduces failures against.
+    overflow: Overflow,
     long_lines: Vec<input::LongLine>,
 }
 
@@ -416,7 +447,8 @@ struct Scan<'r> {
 /// largest buffer freed make a chunk's freed buffers stay resident, which
 /// cost a run of a 64 MiB log 15–30 MiB of peak RSS (measured). Buffers of
 /// 256 KiB and more are mapped and unmapped on their own instead, and the
-/// threads share two arenas.
+/// threads share one arena (with two, what a worker frees sits in an arena
+/// the collector does not reuse: 2 MiB more on the distinct-failures log).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn bound_allocator() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -424,7 +456,7 @@ fn bound_allocator() {
         // SAFETY: mallopt only changes allocator parameters; it is called
         // once, before the scan starts threads.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
+            libc::mallopt(libc::M_ARENA_MAX, 1);
             libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
         }
     });
@@ -452,6 +484,10 @@ impl<'r> Scan<'r> {
             hits: InputHits::default(),
             incidents: incidents::Collector::default(),
             emitter: None,
+            overflow: Overflow {
+                input: InputFacts::default(),
+                room: incidents::MAX_REDUCED,
+            },
             long_lines: Vec::new(),
         }
     }
@@ -503,6 +539,8 @@ impl<'r> Scan<'r> {
         let batch = std::mem::take(&mut self.batch);
         let rules = self.rules;
         let budget = self.full_budget();
+        self.overflow = self.make_overflow();
+        let overflow = &self.overflow;
         if self.pool.is_none() && self.threads > 1 && batch.len() > 1 {
             self.pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(self.threads)
@@ -526,7 +564,7 @@ impl<'r> Scan<'r> {
                     from: 0,
                 },
             };
-            let scanned = scan_piece(&piece, rules, true, &[], budget);
+            let scanned = scan_piece(&piece, rules, true, &[], budget, overflow);
             ChunkResult {
                 piece,
                 scanned,
@@ -589,7 +627,14 @@ impl<'r> Scan<'r> {
                 .take_while(|&at| at < own_start + window)
                 .collect();
             let joined = carry.joined(&own_text[..window]);
-            let again = scan_piece(&joined, self.rules, false, &stops, self.full_budget());
+            let again = scan_piece(
+                &joined,
+                self.rules,
+                false,
+                &stops,
+                self.full_budget(),
+                &self.overflow,
+            );
             match again.stopped.then(|| again.restarts.last()).flatten() {
                 Some(met) => {
                     let mut head = again.items;
@@ -655,13 +700,43 @@ impl<'r> Scan<'r> {
     /// Scans a carried tail to its end: its source is over (or it is too
     /// long to carry further).
     fn finish_carry(&mut self, carry: Piece) {
-        let scanned = scan_piece(&carry, self.rules, true, &[], self.full_budget());
+        let scanned = scan_piece(
+            &carry,
+            self.rules,
+            true,
+            &[],
+            self.full_budget(),
+            &self.overflow,
+        );
         self.take(scanned.items);
+    }
+
+    /// What the chunks of the next batch reduce failures against.
+    fn make_overflow(&self) -> Overflow {
+        let rules = self.rules;
+        Overflow {
+            input: InputFacts::new(
+                self.hits.clone(),
+                &rules.scanner().purposes,
+                &rules.providers,
+            ),
+            room: self.incidents.reduced_room(),
+        }
     }
 
     fn take(&mut self, items: Vec<Item>) {
         for item in items {
             match item {
+                // A full incident that comes once the collector is full (a
+                // batch scanned while it was not) is reduced here.
+                Item::Full(incidents::Finished::Failure(inc))
+                    if self.incidents.full() && inc.diagnosed.is_none() =>
+                {
+                    if let Some(inc) = rank::reduce(*inc, &self.overflow.input, self.rules) {
+                        let f = incidents::Finished::Failure(Box::new(inc));
+                        self.incidents.push(f);
+                    }
+                }
                 Item::Full(f) => self.incidents.push(f),
                 Item::Light(l) => self.incidents.push_light(l),
                 Item::Counted(c) => {

@@ -29,15 +29,26 @@ pub struct Diagnosis {
     pub evidence: Vec<Evidence>,
 }
 
-/// All diagnoses for the incidents and the input, ordered best first.
+/// All diagnoses for the incidents and the input, ordered best first. An
+/// incident reduced as it completed ([`reduce`]) brings its diagnoses with
+/// it; the others are diagnosed here.
 pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> Vec<Diagnosis> {
     let empty = Facts::default();
     let notes = without_superseded(rules.evaluate(Scope::Input, &empty, input), rules);
-    let mut per_incident = Vec::with_capacity(incidents.len());
-    for incident in incidents {
-        let matches = rules.evaluate(Scope::Incident, &incident.facts, input);
-        per_incident.push(without_superseded(matches, rules));
-    }
+    let per_incident: Vec<Vec<Diagnosis>> = incidents
+        .iter()
+        .enumerate()
+        .map(|(i, incident)| match &incident.diagnosed {
+            Some(ready) => ready
+                .iter()
+                .map(|d| Diagnosis {
+                    incident: Some(i),
+                    ..d.clone()
+                })
+                .collect(),
+            None => incident_diagnoses(&incident.facts, Some(i), input, rules),
+        })
+        .collect();
     // `supersedes` works across the two kinds. An input-wide note is dropped
     // when a diagnosis of some incident supersedes it (the incident-level
     // explanation says it better); a note that survives hides the incident
@@ -47,7 +58,7 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
     let superseded_by_incidents: Vec<&str> = per_incident
         .iter()
         .flatten()
-        .flat_map(|m| rules.rules[m.rule].supersedes.iter().map(String::as_str))
+        .flat_map(|d| rules.rules[d.rule].supersedes.iter().map(String::as_str))
         .collect();
     let notes: Vec<RuleMatch> = notes
         .into_iter()
@@ -61,20 +72,18 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
     // failure, so it is reported as that incident's diagnosis.
     let mut note_incident: Vec<Option<usize>> = vec![None; notes.len()];
     let mut out = Vec::new();
-    for (i, (incident, matches)) in incidents.iter().zip(per_incident).enumerate() {
-        for m in matches {
-            let id = rules.rules[m.rule].id.as_str();
-            if superseded_by_notes.contains(&id) {
+    for (i, (incident, diagnoses)) in incidents.iter().zip(per_incident).enumerate() {
+        for mut d in diagnoses {
+            if superseded_by_notes.contains(&d.id.as_str()) {
                 for (n, note) in notes.iter().enumerate() {
                     if note_incident[n].is_none()
-                        && rules.rules[note.rule].supersedes.iter().any(|s| s == id)
+                        && rules.rules[note.rule].supersedes.contains(&d.id)
                     {
                         note_incident[n] = Some(i);
                     }
                 }
                 continue;
             }
-            let mut d = build(m, Some(i), &incident.facts, input, rules);
             // A failure that a later retry of the same call got past: worth
             // knowing, not worth failing the run for.
             if incident.recovered.is_some() {
@@ -90,19 +99,167 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
         }
         out.push(d);
     }
-    out.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then(b.confidence.total_cmp(&a.confidence))
-            .then(b.specificity.cmp(&a.specificity))
-            .then(
-                a.incident
-                    .unwrap_or(usize::MAX)
-                    .cmp(&b.incident.unwrap_or(usize::MAX)),
-            )
-            .then(a.id.cmp(&b.id))
-    });
+    out.sort_by(best_first);
     out
+}
+
+/// The order of a report: severity, then confidence, specificity, place, id.
+fn best_first(a: &Diagnosis, b: &Diagnosis) -> std::cmp::Ordering {
+    a.severity
+        .cmp(&b.severity)
+        .then(b.confidence.total_cmp(&a.confidence))
+        .then(b.specificity.cmp(&a.specificity))
+        .then(
+            a.incident
+                .unwrap_or(usize::MAX)
+                .cmp(&b.incident.unwrap_or(usize::MAX)),
+        )
+        .then(a.id.cmp(&b.id))
+}
+
+/// The diagnoses of one incident's facts, before the input-wide notes are
+/// weighed against them.
+fn incident_diagnoses(
+    facts: &Facts,
+    incident: Option<usize>,
+    input: &InputFacts,
+    rules: &RuleSet,
+) -> Vec<Diagnosis> {
+    let matches = rules.evaluate(Scope::Incident, facts, input);
+    without_superseded(matches, rules)
+        .into_iter()
+        .map(|m| build(m, incident, facts, input, rules))
+        .collect()
+}
+
+/// Facts a reduced incident keeps: what the reports show of an incident
+/// (its headline, the JSON record's fields, the id suggested for a new
+/// rule) and what folding and recovery compare.
+const REPORT_FACTS: &[&str] = &[
+    "method",
+    "url",
+    "url.host",
+    "url.port",
+    "status",
+    "endpoint",
+    "provider",
+    "region",
+    "error",
+    "error.code",
+    "exception.type",
+    "exception.code",
+    "exception.message",
+    "html.title",
+    "body",
+];
+
+/// The longest value a reduced incident keeps of a fact (the incidents
+/// view shows 160 bytes of a value).
+const REDUCED_VALUE_BYTES: usize = 256;
+
+/// The most of its excerpt a reduced incident keeps: up to the end of the
+/// line of its last evidence. Evidence past it keeps its own line.
+const REDUCED_EXCERPT_BYTES: usize = 4 << 10;
+
+/// A line of evidence, as a report keeps it (see `Evidence::line`).
+const EVIDENCE_LINE_BYTES: usize = 2000;
+
+/// An incident reduced to its report form as it completes: diagnosed now
+/// (against the input-wide facts seen so far), then stripped to what the
+/// reports show and what folding and recovery still need, so that a run
+/// keeps a small record per failure instead of the failure. `None` when it
+/// is not a failure a report lists (see [`keep_failures`]).
+pub fn reduce(mut incident: Incident, input: &InputFacts, rules: &RuleSet) -> Option<Incident> {
+    let mut diagnoses = incident_diagnoses(&incident.facts, None, input, rules);
+    let loud = diagnoses.iter().any(|d| d.severity != Severity::Info);
+    if !loud && !incident.is_exchange(&rules.providers) {
+        return None;
+    }
+    diagnoses.sort_by(best_first);
+    let excerpt = &incident.excerpt;
+    let keep_to = diagnoses
+        .iter()
+        .flat_map(|d| &d.evidence)
+        .filter(|e| e.loc.source == incident.source && e.line.is_none())
+        .filter_map(|e| e.loc.span.end.checked_sub(excerpt.offset))
+        .filter(|&end| end <= excerpt.text.len())
+        .max()
+        .unwrap_or(0);
+    let keep_to = floor_char(&excerpt.text, keep_to);
+    let line_end = excerpt.text[keep_to..]
+        .find('\n')
+        .map_or(excerpt.text.len(), |p| keep_to + p + 1);
+    let cut = floor_char(&excerpt.text, line_end.min(REDUCED_EXCERPT_BYTES));
+    // Evidence past the cut keeps its own line, as evidence outside an
+    // excerpt does.
+    for e in diagnoses.iter_mut().flat_map(|d| d.evidence.iter_mut()) {
+        let rel = e.loc.span.start.checked_sub(excerpt.offset);
+        if e.line.is_none()
+            && e.loc.source == incident.source
+            && let Some(rel) = rel.filter(|&r| r >= cut && r < excerpt.text.len())
+        {
+            let rel = floor_char(&excerpt.text, rel);
+            let start = excerpt.text[..rel].rfind('\n').map_or(0, |p| p + 1);
+            let end = excerpt.text[rel..]
+                .find('\n')
+                .map_or(excerpt.text.len(), |p| rel + p);
+            let end = floor_char(&excerpt.text, end.min(start + EVIDENCE_LINE_BYTES));
+            e.line = Some(crate::facts::Line {
+                source: incident.source,
+                offset: excerpt.offset + start,
+                number: excerpt.number + excerpt.text[..start].matches('\n').count(),
+                text: excerpt.text[start..end].to_string(),
+            });
+        }
+    }
+    incident.excerpt.text.truncate(cut);
+    incident.excerpt.text.shrink_to_fit();
+    let mut facts = Facts::default();
+    for name in REPORT_FACTS {
+        if let Some(v) = incident.facts.first(name) {
+            let value = match &v.value {
+                // The fold key (URL, error) is kept whole: repeats match it.
+                crate::parse::Value::Str(s) if !matches!(*name, "url" | "error") => {
+                    crate::parse::Value::Str(s[..floor_char(s, REDUCED_VALUE_BYTES)].to_string())
+                }
+                n => n.clone(),
+            };
+            facts.push(*name, value, v.loc);
+        }
+    }
+    incident.facts = facts;
+    incident.diagnosed = Some(diagnoses);
+    Some(incident)
+}
+
+/// The largest char boundary of `s` at or before `at`.
+fn floor_char(s: &str, at: usize) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// About how many bytes a reduced incident's diagnoses take.
+pub fn diagnoses_size(diagnoses: &[Diagnosis]) -> usize {
+    diagnoses
+        .iter()
+        .map(|d| {
+            std::mem::size_of::<Diagnosis>()
+                + d.id.len()
+                + d.title.len()
+                + d.cause.len()
+                + d.fix.len()
+                + d.check.as_ref().map_or(0, String::len)
+                + d.not.iter().map(String::len).sum::<usize>()
+                + d.docs.iter().map(String::len).sum::<usize>()
+                + d.evidence
+                    .iter()
+                    .map(|e| 64 + e.label.len() + e.line.as_ref().map_or(0, |l| l.text.len()))
+                    .sum::<usize>()
+        })
+        .sum()
 }
 
 fn without_superseded(matches: Vec<RuleMatch>, rules: &RuleSet) -> Vec<RuleMatch> {
@@ -183,7 +340,8 @@ pub fn keep_failures(
     let keep: Vec<bool> = incidents
         .iter()
         .enumerate()
-        .map(|(i, inc)| inc.is_exchange(providers) || loud(i))
+        // A reduced incident was kept because it is a failure.
+        .map(|(i, inc)| inc.diagnosed.is_some() || inc.is_exchange(providers) || loud(i))
         .collect();
     let mut new_index = Vec::with_capacity(keep.len());
     let mut next = 0;

@@ -43,34 +43,61 @@ fn held(a: &Analysis) -> (usize, usize, usize, usize) {
     (a.incidents.len(), bytes, places, values)
 }
 
-/// Every line a distinct failure, at 1×, 4× and 16× the size: the kept
-/// incidents and their bytes stop growing at the caps, and every failure is
-/// still accounted for (kept, or counted in the note).
+/// Every line a distinct failure, from 10³ to 1.6·10⁴: what the run keeps
+/// (incidents listed, their bytes, the summed-up groups) stops growing at
+/// the caps, and every failure is still analysed: listed with its
+/// diagnoses, or summed up under its first diagnosis, the counts adding up.
 #[test]
 fn distinct_failures_keep_bounded_evidence_as_the_input_grows() {
+    use faultline::incidents::{MAX_KEPT, MAX_KEPT_BYTES, MAX_REDUCED, MAX_REDUCED_BYTES};
     let rules = builtin();
     let mut seen = Vec::new();
     for n in [1_000, 4_000, 16_000] {
         let text: String = (0..n)
-            .map(|i| format!("POST https://api.example.com/v1/orders/{i} -> 503\n"))
+            .map(|i| match i % 3 {
+                0 => format!("POST https://api.example.com/v1/orders/{i} -> 503\n"),
+                1 => format!("GET https://api.example.com/v1/users/{i} -> 401\n"),
+                _ => format!("DELETE https://api.example.com/v1/items/{i} -> 404\n"),
+            })
             .collect();
         let a = analyse(&rules, &text);
-        let (kept, bytes, _, _) = held(&a);
+        let (listed, bytes, _, _) = held(&a);
         assert!(
-            kept <= faultline::incidents::MAX_KEPT,
-            "{n} lines: {kept} kept"
+            listed <= MAX_KEPT + MAX_REDUCED,
+            "{n} lines: {listed} listed"
         );
-        // The byte cap is checked before an incident is kept: one over it at most.
+        // The byte caps are checked before an incident is kept: one over
+        // each at most.
         assert!(
-            bytes <= faultline::incidents::MAX_KEPT_BYTES + (64 << 10),
+            bytes <= MAX_KEPT_BYTES + MAX_REDUCED_BYTES + (128 << 10),
             "{n} lines: {bytes} bytes kept"
         );
-        assert_eq!(kept + a.not_kept.failures, n, "{n} lines: failures lost");
-        seen.push((kept, bytes));
+        let groups = a.not_kept.by_diagnosis.len();
+        assert!(
+            groups <= rules.rules.len() + 1,
+            "{n} lines: {groups} groups"
+        );
+        let counted: usize = a.incidents.iter().map(|i| 1 + i.repeat_count).sum();
+        let summed: usize = a.not_kept.by_diagnosis.iter().map(|g| g.failures).sum();
+        assert_eq!(counted + summed, n, "{n} lines: failures lost");
+        assert_eq!(summed, a.not_kept.failures);
+        for (i, _) in a.incidents.iter().enumerate() {
+            assert!(
+                a.diagnoses.iter().any(|d| d.incident == Some(i)),
+                "{n}: {i}"
+            );
+        }
+        assert!(
+            a.not_kept.by_diagnosis.iter().all(|g| g.top.is_some()),
+            "{n} lines: a failure summed up undiagnosed"
+        );
+        seen.push((listed, bytes, groups));
     }
     // The bounds above do not depend on the input's size; and the caps
     // are reached, so the larger inputs did hit them.
-    assert_eq!(seen[2].0, faultline::incidents::MAX_KEPT, "{seen:?}");
+    assert!(seen[2].0 > MAX_KEPT, "{seen:?}");
+    assert_eq!(seen[1].0, seen[2].0, "{seen:?}");
+    assert_eq!(seen[1].2, seen[2].2, "{seen:?}");
 }
 
 /// A retry storm, at 1×, 4× and 16×: one incident whose count is exact and
@@ -165,4 +192,66 @@ fn a_long_line_is_read_up_to_the_cap_and_reported() {
             assert_eq!(last.offset, text.find("HTTP/1.1").unwrap(), "{end:?}");
         }
     }
+}
+
+/// 10⁴ distinct failures through the command line, in every report format:
+/// the report lists some, and says of the others how many each first
+/// diagnosis explains (`input::failures-summed-up`); the two add up to every
+/// failure. The JSON report carries the same notes as its problems.
+#[test]
+fn every_format_accounts_for_every_distinct_failure() {
+    let n = 10_000;
+    let dir = std::env::temp_dir().join(format!("faultline-memory-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("distinct.log");
+    let text: String = (0..n)
+        .map(|i| format!("GET https://api.example.com/v1/users/{i} -> 401\n"))
+        .collect();
+    std::fs::write(&log, text).unwrap();
+    let run = |format: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args(["--format", format, "-j2"])
+            .arg(&log)
+            .env("FAULTLINE_NO_CACHE", "1")
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // "faultline: PATH:LINE: N more failure(s) …": the N of each note.
+    let summed = |stderr: &str| -> usize {
+        stderr
+            .lines()
+            .filter(|l| l.contains("are summed up, not listed"))
+            .filter_map(|l| l.split(": ").nth(2))
+            .map(|m| m.split(' ').next().unwrap().parse::<usize>().unwrap())
+            .sum()
+    };
+    let (json, _) = run("json");
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let incidents = report["incidents"].as_array().unwrap();
+    let listed: usize = incidents
+        .iter()
+        .map(|i| 1 + i["repeats"].as_u64().unwrap() as usize)
+        .sum();
+    assert!(incidents.len() < n / 10, "{} listed", incidents.len());
+    let notes: usize = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == "input::failures-summed-up")
+        .map(|p| {
+            let m = p["message"].as_str().unwrap();
+            assert!(m.contains("diagnosed http."), "{m}");
+            m.split(' ').next().unwrap().parse::<usize>().unwrap()
+        })
+        .sum();
+    assert_eq!(listed + notes, n, "json");
+    for format in ["short", "human"] {
+        let (_, stderr) = run(format);
+        assert_eq!(summed(&stderr), notes, "{format}: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
 }

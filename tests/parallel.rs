@@ -82,12 +82,14 @@ fn one_thread_and_many_give_the_same_report() {
 }
 
 /// Every line a distinct failure: the first `MAX_KEPT` are kept in full,
-/// the rest counted (memory stays flat); repeats of a kept one still fold
-/// into it, even after the cap.
+/// the next ones reduced to their report form (diagnosed as they came),
+/// the rest diagnosed and summed up by first diagnosis (memory stays
+/// flat); every failure is accounted for, with one thread or two, and
+/// repeats of a kept one still fold into it, even after the caps.
 #[test]
-fn distinct_failures_past_the_cap_are_counted_not_kept() {
+fn distinct_failures_past_the_caps_are_reduced_then_summed_up() {
     let rules = builtin();
-    let cap = faultline::incidents::MAX_KEPT;
+    let cap = faultline::incidents::MAX_KEPT + faultline::incidents::MAX_REDUCED;
     let distinct = cap + 1_500;
     let mut text = String::new();
     for i in 0..distinct {
@@ -103,14 +105,45 @@ fn distinct_failures_past_the_cap_are_counted_not_kept() {
             threads,
             chunk_size: 16 << 10,
         };
-        let analysis = analyze_text_with("storm", &text, &rules, opts);
-        assert_eq!(analysis.incidents.len(), cap, "threads {threads}");
-        assert_eq!(analysis.not_kept.failures, distinct - cap);
-        let (headline, loc) = analysis.not_kept.example.clone().unwrap();
-        assert!(headline.contains(&format!("/items/{cap}")), "{headline}");
-        assert_eq!(loc.line, cap + 1);
-        let first = &analysis.incidents[0];
-        assert_eq!(first.repeat_count, 3, "repeats fold after the cap");
+        let a = analyze_text_with("storm", &text, &rules, opts);
+        let listed: usize = a.incidents.iter().map(|i| 1 + i.repeat_count).sum();
+        assert!(a.incidents.len() <= cap, "threads {threads}");
+        assert!(
+            a.incidents.len() > faultline::incidents::MAX_KEPT,
+            "threads {threads}: none reduced"
+        );
+        assert_eq!(
+            listed + a.not_kept.failures,
+            distinct + 3,
+            "threads {threads}"
+        );
+        let summed: usize = a.not_kept.by_diagnosis.iter().map(|g| g.failures).sum();
+        assert_eq!(summed, a.not_kept.failures);
+        // Every failure was diagnosed: listed ones have a diagnosis, summed
+        // up ones are summed up under the rule that explained them.
+        for (i, _) in a.incidents.iter().enumerate() {
+            assert!(
+                a.diagnoses.iter().any(|d| d.incident == Some(i)),
+                "incident {i} has no diagnosis"
+            );
+        }
+        let first_rule = a.diagnoses.iter().find(|d| d.incident == Some(0)).unwrap();
+        for g in &a.not_kept.by_diagnosis {
+            let top = g.top.as_ref().expect("diagnosed");
+            assert_eq!(top.rule, first_rule.id, "the same failure, the same rule");
+            assert!(g.first.line <= g.last.line && g.last.line <= distinct);
+            assert!(g.example.contains("/v1/items/"), "{}", g.example);
+        }
+        // Reduced incidents keep what the report shows.
+        let last = a.incidents.last().unwrap();
+        assert!(last.diagnosed.is_some(), "the last listed one was reduced");
+        assert!(
+            last.headline().contains("/v1/items/"),
+            "{}",
+            last.headline()
+        );
+        let first = &a.incidents[0];
+        assert_eq!(first.repeat_count, 3, "repeats fold after the caps");
     }
 }
 

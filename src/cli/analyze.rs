@@ -208,33 +208,49 @@ fn analyze(
             message: p.message.clone(),
         });
     }
-    let not_kept = &analysis.not_kept;
-    if let Some((headline, loc)) = &not_kept.example {
-        let name = analysis
-            .sources
-            .get(loc.source)
-            .map_or("<input>", |s| s.name.as_str());
-        // Said, never silent: the report covers the failures it kept.
+    // Said, never silent: failures past what a run keeps are analysed but
+    // only summed up, one note per first diagnosis.
+    for agg in &analysis.not_kept.by_diagnosis {
+        let name = |source: usize| {
+            analysis
+                .sources
+                .get(source)
+                .map_or("<input>", |s| s.name.as_str())
+        };
+        let what = match &agg.top {
+            Some(t) => format!(
+                "diagnosed {} ({}: {})",
+                t.rule,
+                t.severity.as_str(),
+                faultline::mask::mask(&t.title)
+            ),
+            None => "that no rule explains".to_string(),
+        };
+        let last = match agg.last.source == agg.first.source {
+            true => format!("line {}", agg.last.line),
+            false => format!("{}:{}", name(agg.last.source), agg.last.line),
+        };
         let message = format!(
-            "{} more distinct failure(s) were counted but not analysed (faultline keeps the first {} in full so that memory stays flat); the first: {}",
-            not_kept.failures,
-            faultline::incidents::MAX_KEPT,
-            faultline::mask::mask(headline)
+            "{} more failure(s) {what}, from here to {last}, are summed up, not listed (faultline lists the first {} distinct failures, so that memory stays flat); the first: {}",
+            agg.failures,
+            faultline::incidents::MAX_KEPT + faultline::incidents::MAX_REDUCED,
+            faultline::mask::mask(&agg.example)
         );
+        let name = name(agg.first.source);
         if global.quiet == 0 {
             note!(
                 "faultline: {}:{}: {}",
                 report::text::visible(name),
-                loc.line,
+                agg.first.line,
                 report::text::visible(&message)
             );
         }
         problems.push(Problem {
             kind: "input",
             severity: "note",
-            code: "input::failures-not-kept".into(),
+            code: "input::failures-summed-up".into(),
             source: name.to_string(),
-            line: Some(loc.line),
+            line: Some(agg.first.line),
             message,
         });
     }

@@ -860,6 +860,7 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
         repeat_count: 0,
         recovered: None,
         notes,
+        diagnosed: None,
         end: last,
         end_line: d.last_line,
     })))

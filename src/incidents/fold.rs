@@ -16,18 +16,46 @@ const QUOTE_WINDOW: usize = 256;
 /// the same.
 type Kind = [Option<String>; 3];
 
-/// Distinct failures kept in full, and the memory they may take (about):
-/// past either, a new distinct failure is counted, not kept, so memory stays
-/// flat however many different failures a log holds. Repeats of kept ones
-/// still fold into them.
+/// Distinct failures kept in full until the end of the run, and the memory
+/// they may take (about): those are diagnosed at the end, against every
+/// input-wide fact and with nothing of them lost. Past either, a new
+/// distinct failure is reduced to its report form as it completes (see
+/// [`MAX_REDUCED`]). Repeats of kept ones still fold into them.
 /// (Measured with heaptrack on a log of distinct failures, a kept incident
-/// takes two to three times what [`incident_size`] estimates, and its
-/// diagnoses more: these keep a run of them under the 64 MiB goal.)
-pub const MAX_KEPT: usize = 500;
-pub const MAX_KEPT_BYTES: usize = 4 << 20;
+/// takes two to three times what [`incident_size`] estimates.)
+pub const MAX_KEPT: usize = 100;
+pub const MAX_KEPT_BYTES: usize = 1 << 20;
 
-/// A failure reduced to what folding needs (its key and place), for
-/// failures past a chunk's budget of full incidents.
+/// Failures reduced to their report form ([`crate::rank::reduce`]: their
+/// diagnoses and the few facts the reports show) that a run keeps, and the
+/// memory they may take (about). Past either, a new distinct failure is
+/// still diagnosed, then summed up by its first diagnosis in
+/// [`NotKept`]: a count, its first and last place and an example.
+pub const MAX_REDUCED: usize = 400;
+pub const MAX_REDUCED_BYTES: usize = 2 << 20;
+
+/// The first (best-ranked) diagnosis of a reduced failure: what a summed
+/// up failure is counted under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Top {
+    pub rule: String,
+    pub severity: crate::rules::Severity,
+    pub title: String,
+}
+
+impl Top {
+    pub fn of(inc: &Incident) -> Option<Top> {
+        let d = inc.diagnosed.as_ref()?.first()?;
+        Some(Top {
+            rule: d.id.clone(),
+            severity: d.severity,
+            title: d.title.clone(),
+        })
+    }
+}
+
+/// A failure reduced to what folding needs (its key and place) and its
+/// first diagnosis, for failures past a chunk's budget of reduced ones.
 #[derive(Debug, Clone)]
 pub struct Light {
     kind: Kind,
@@ -38,9 +66,11 @@ pub struct Light {
     end_line: usize,
     repeat_count: usize,
     headline: String,
+    top: Option<Top>,
 }
 
 impl Light {
+    /// `inc` reduced ([`crate::rank::reduce`]), so its first diagnosis is known.
     pub fn of(inc: &Incident) -> Self {
         Light {
             kind: kind_of(inc),
@@ -51,26 +81,78 @@ impl Light {
             end_line: inc.end_line,
             repeat_count: inc.repeat_count,
             headline: inc.headline(),
+            top: Top::of(inc),
         }
-    }
-
-    /// About how many bytes this takes.
-    pub fn size(&self) -> usize {
-        std::mem::size_of::<Self>()
-            + self.headline.len()
-            + self.url.as_ref().map_or(0, String::len)
-            + self.error.as_ref().map_or(0, String::len)
-            + self.kind.iter().flatten().map(String::len).sum::<usize>()
     }
 }
 
-/// Failures that were counted but not kept (past [`MAX_KEPT`]).
+/// Failures summed up under one first diagnosis.
+#[derive(Debug, Clone)]
+pub struct Aggregate {
+    /// The first diagnosis; `None`: no rule explained them.
+    pub top: Option<Top>,
+    /// How many (each repeat counted).
+    pub failures: usize,
+    /// Where the first and the last of them are.
+    pub first: crate::input::Loc,
+    pub last: crate::input::Loc,
+    /// The first one's headline.
+    pub example: String,
+}
+
+/// Failures past [`MAX_REDUCED`]: diagnosed, then summed up by their first
+/// diagnosis, so that memory stays flat whatever the number of distinct
+/// failures (bounded by the number of rules).
 #[derive(Debug, Clone, Default)]
 pub struct NotKept {
-    /// Distinct failures not kept, each with its repeats.
+    /// Failures summed up (each with its repeats).
     pub failures: usize,
-    /// The first of them, as a headline, and where it is.
-    pub example: Option<(String, crate::input::Loc)>,
+    /// One per first diagnosis, in the order they first came.
+    pub by_diagnosis: Vec<Aggregate>,
+    index: HashMap<Option<String>, usize>,
+}
+
+impl NotKept {
+    /// Sums up `failures` occurrences of a failure with first diagnosis
+    /// `top`, at `loc`; `headline` is asked for only if it is the first.
+    pub fn add(
+        &mut self,
+        top: Option<&Top>,
+        failures: usize,
+        loc: crate::input::Loc,
+        headline: impl FnOnce() -> String,
+    ) {
+        self.failures += failures;
+        let key = top.map(|t| t.rule.clone());
+        match self.index.get(&key) {
+            Some(&k) => {
+                let a = &mut self.by_diagnosis[k];
+                a.failures += failures;
+                a.last = loc;
+            }
+            None => {
+                self.index.insert(key, self.by_diagnosis.len());
+                self.by_diagnosis.push(Aggregate {
+                    top: top.cloned(),
+                    failures,
+                    first: loc,
+                    last: loc,
+                    example: headline(),
+                });
+            }
+        }
+    }
+
+    /// Takes in what a later part of the input summed up.
+    pub fn merge(&mut self, later: NotKept) {
+        for a in later.by_diagnosis {
+            let last = a.last;
+            self.add(a.top.as_ref(), a.failures, a.first, || a.example);
+            if let Some(&k) = self.index.get(&a.top.as_ref().map(|t| t.rule.clone())) {
+                self.by_diagnosis[k].last = last;
+            }
+        }
+    }
 }
 
 fn kind_of(inc: &Incident) -> Kind {
@@ -106,6 +188,9 @@ pub struct Collector {
     /// success that follows it when one of the two does not name its URL.
     last: Option<usize>,
     kept_bytes: usize,
+    /// How many of `kept` are reduced, and their size (about).
+    reduced: usize,
+    reduced_bytes: usize,
     not_kept: NotKept,
 }
 
@@ -155,7 +240,7 @@ impl Collector {
     }
 
     /// Takes a failure reduced to its key: folded into a kept incident
-    /// with the same key, else counted as not kept.
+    /// with the same key, else summed up.
     pub fn push_light(&mut self, light: Light) {
         let key = (light.kind, light.url, light.error);
         match self.exact.get(&key).copied() {
@@ -177,34 +262,53 @@ impl Collector {
                     self.awaiting.entry(key).or_default().push(k);
                 }
             }
-            None => self.count_not_kept(light.headline, light.loc),
-        }
-    }
-
-    /// Whether a new distinct failure would only be counted: past this,
-    /// a failure needs only its key (a [`Light`]) to be folded or counted.
-    pub fn full(&self) -> bool {
-        self.kept.len() >= MAX_KEPT || self.kept_bytes >= MAX_KEPT_BYTES
-    }
-
-    /// Failures counted but not kept so far.
-    pub fn not_kept(&self) -> &NotKept {
-        &self.not_kept
-    }
-
-    /// Adds failures a chunk only counted.
-    pub fn count(&mut self, counted: NotKept) {
-        if counted.failures > 0 {
-            self.not_kept.failures += counted.failures;
-            if self.not_kept.example.is_none() {
-                self.not_kept.example = counted.example;
+            None => {
+                let headline = light.headline;
+                self.sum_up(
+                    light.top.as_ref(),
+                    1 + light.repeat_count,
+                    light.loc,
+                    || headline,
+                );
             }
         }
     }
 
-    fn count_not_kept(&mut self, headline: String, loc: crate::input::Loc) {
-        self.not_kept.failures += 1;
-        self.not_kept.example.get_or_insert((headline, loc));
+    /// Whether no more failures are kept in full: past this, a failure is
+    /// reduced to its report form as it completes.
+    pub fn full(&self) -> bool {
+        self.kept.len() >= MAX_KEPT || self.kept_bytes >= MAX_KEPT_BYTES
+    }
+
+    /// How many more reduced failures may be kept.
+    pub fn reduced_room(&self) -> usize {
+        match self.reduced_bytes >= MAX_REDUCED_BYTES {
+            true => 0,
+            false => MAX_REDUCED.saturating_sub(self.reduced),
+        }
+    }
+
+    /// Failures summed up so far.
+    pub fn not_kept(&self) -> &NotKept {
+        &self.not_kept
+    }
+
+    /// Adds failures a chunk summed up.
+    pub fn count(&mut self, counted: NotKept) {
+        if counted.failures > 0 {
+            self.not_kept.merge(counted);
+            self.last = None;
+        }
+    }
+
+    fn sum_up(
+        &mut self,
+        top: Option<&Top>,
+        failures: usize,
+        loc: crate::input::Loc,
+        headline: impl FnOnce() -> String,
+    ) {
+        self.not_kept.add(top, failures, loc, headline);
         // A success next is not the retry of the last kept failure.
         self.last = None;
     }
@@ -246,13 +350,24 @@ impl Collector {
                 }
                 k
             }
-            None if full => {
-                let headline = inc.headline();
-                self.count_not_kept(headline, inc.loc);
+            // Past the cap of full incidents a new one is kept reduced
+            // while there is room, else summed up. (One not reduced here
+            // is only from a caller without rules: summed up undiagnosed.)
+            None if full && (inc.diagnosed.is_none() || self.reduced_room() == 0) => {
+                let top = Top::of(&inc);
+                self.sum_up(top.as_ref(), 1 + inc.repeat_count, inc.loc, || {
+                    inc.headline()
+                });
                 return;
             }
             None => {
-                self.kept_bytes += incident_size(&inc);
+                match &inc.diagnosed {
+                    Some(d) => {
+                        self.reduced += 1;
+                        self.reduced_bytes += incident_size(&inc) + crate::rank::diagnoses_size(d);
+                    }
+                    None => self.kept_bytes += incident_size(&inc),
+                }
                 let index = self.kept.len();
                 self.exact.insert(exact_key, index);
                 self.by_kind.entry(kind).or_default().push(index);

@@ -19,7 +19,8 @@ mod fold;
 
 pub use builder::{Builder, Finished, MAX_FACT_VALUES, MAX_HEADERS, Success};
 pub use fold::{
-    Collector, Light, MAX_KEPT, MAX_KEPT_BYTES, NotKept, add_fold_facts, incident_size,
+    Aggregate, Collector, Light, MAX_KEPT, MAX_KEPT_BYTES, MAX_REDUCED, MAX_REDUCED_BYTES, NotKept,
+    Top, add_fold_facts, incident_size,
 };
 
 use crate::facts::{Facts, Line};
@@ -49,6 +50,10 @@ pub struct Incident {
     pub recovered: Option<Loc>,
     /// Remarks on how the incident was read, e.g. that its evidence was capped.
     pub notes: Vec<String>,
+    /// Its diagnoses, when it was reduced to its report form as it
+    /// completed ([`crate::rank::reduce`]): its facts are then only the few
+    /// the reports show, and it is not diagnosed again.
+    pub diagnosed: Option<Vec<crate::rank::Diagnosis>>,
     /// Byte offset just past its last event, for ordering against successes.
     pub(crate) end: usize,
     /// Its last line (of its last occurrence, once repeats are folded in).
