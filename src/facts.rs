@@ -174,6 +174,11 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "42",
     ),
     (
+        "ratelimit.reset_seconds",
+        "seconds until the rate-limit window resets: `x-ratelimit-reset` (GitHub, Auth0) or `x-rate-limit-reset` (Okta) as UTC epoch seconds minus the response `Date` (else the incident's `time`); not set when the header's value is too small to be an epoch or not after that time",
+        "1800",
+    ),
+    (
         "recovered",
         "`true` when the same method and URL later succeeded (2xx) in the same source, after the last occurrence of this failure: it was retried and got through. Such an incident's diagnoses are info and it does not fail the run",
         "true",

@@ -56,6 +56,7 @@ pub fn classify(facts: &mut Facts, providers: &Providers) {
     vocabulary_provider(facts, providers);
     challenges(facts);
     retry_after(facts);
+    rate_limit_reset(facts);
     if let Some((client, loc)) = detect_client(facts) {
         facts.push("client", Value::Str(client.into()), loc);
     }
@@ -723,6 +724,37 @@ fn retry_after(facts: &mut Facts) {
     };
     if let Some(s) = seconds.filter(|s| *s >= 0.0) {
         facts.push("retry_after.seconds", Value::Num(s), h.loc);
+    }
+}
+
+/// `ratelimit.reset_seconds`: how long until the rate-limit window resets, from
+/// `x-ratelimit-reset` (GitHub, Auth0) or `x-rate-limit-reset` (Okta) as UTC
+/// epoch seconds, minus the response's `Date` (else the incident's time).
+/// Values too small to be an epoch are left alone: some APIs send a delay
+/// there, and which one is not knowable from the header.
+fn rate_limit_reset(facts: &mut Facts) {
+    let Some(h) = facts
+        .first("header.x-ratelimit-reset")
+        .or_else(|| facts.first("header.x-rate-limit-reset"))
+        .cloned()
+    else {
+        return;
+    };
+    let Ok(epoch) = h.value.to_string().trim().parse::<i64>() else {
+        return;
+    };
+    // 2001-09-09 onwards: an epoch in seconds, not a delay or milliseconds.
+    if !(1_000_000_000..10_000_000_000).contains(&epoch) {
+        return;
+    }
+    let reference = facts
+        .str("header.date")
+        .or_else(|| facts.str("time"))
+        .and_then(time::parse_timestamp);
+    // A reset at or before the reference time says nothing about a wait.
+    if let Some(now) = reference.filter(|now| epoch > now.as_second()) {
+        let seconds = (epoch - now.as_second()) as f64;
+        facts.push("ratelimit.reset_seconds", Value::Num(seconds), h.loc);
     }
 }
 
