@@ -714,10 +714,7 @@ fn retry_after(facts: &mut Facts) {
     let seconds = if let Ok(n) = text.parse::<f64>() {
         Some(n)
     } else {
-        let reference = facts
-            .str("header.date")
-            .or_else(|| facts.str("time"))
-            .and_then(time::parse_timestamp);
+        let reference = response_time(facts);
         time::parse_timestamp(text)
             .zip(reference)
             .map(|(at, now)| (at.as_second() - now.as_second()).max(0) as f64)
@@ -747,15 +744,20 @@ fn rate_limit_reset(facts: &mut Facts) {
     if !(1_000_000_000..10_000_000_000).contains(&epoch) {
         return;
     }
-    let reference = facts
-        .str("header.date")
-        .or_else(|| facts.str("time"))
-        .and_then(time::parse_timestamp);
+    let reference = response_time(facts);
     // A reset at or before the reference time says nothing about a wait.
     if let Some(now) = reference.filter(|now| epoch > now.as_second()) {
         let seconds = (epoch - now.as_second()) as f64;
         facts.push("ratelimit.reset_seconds", Value::Num(seconds), h.loc);
     }
+}
+
+/// The time a response speaks of: its `Date` header, else the incident's time.
+fn response_time(facts: &Facts) -> Option<jiff::Timestamp> {
+    facts
+        .str("header.date")
+        .or_else(|| facts.str("time"))
+        .and_then(time::parse_timestamp)
 }
 
 /// (host, path, query) of an absolute URL or a path.

@@ -976,15 +976,21 @@ impl LineParser for NamedCode {
     }
 }
 
+/// `text` without its trailing spaces and tabs.
+fn without_trailing_blanks(text: &[u8]) -> &[u8] {
+    let blanks = text
+        .iter()
+        .rev()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    &text[..text.len() - blanks]
+}
+
 /// Whether `text` ends with what [`cli_error_re`] takes for an upper-case
 /// code before its colon (`NOT_FOUND`, `ERROR`), then blanks. A superset.
 pub(super) fn ends_with_upper_code(text: &[u8]) -> bool {
-    let end = text.len()
-        - text
-            .iter()
-            .rev()
-            .take_while(|b| matches!(b, b' ' | b'\t'))
-            .count();
+    let text = without_trailing_blanks(text);
+    let end = text.len();
     // Read in place: this runs at every colon of the lines looked at.
     let len = text[..end]
         .iter()
@@ -1047,13 +1053,7 @@ fn code_at_end(text: &[u8]) -> bool {
 /// nor `_` (no digits, no gRPC name, no code cut by the window), or ends
 /// a run of ASCII digits after such a byte (no letters before the digits).
 fn cannot_end_with_code(text: &[u8]) -> bool {
-    let end = text.len()
-        - text
-            .iter()
-            .rev()
-            .take_while(|b| matches!(b, b' ' | b'\t'))
-            .count();
-    let text = &text[..end];
+    let text = without_trailing_blanks(text);
     let not_code_byte =
         |b: u8| b.is_ascii() && !(b.is_ascii_digit() || b.is_ascii_uppercase() || b == b'_');
     match text.last() {
@@ -1062,7 +1062,7 @@ fn cannot_end_with_code(text: &[u8]) -> bool {
             let digits = text.iter().rev().take_while(|b| b.is_ascii_digit()).count();
             // Within the window, which admits a code it cuts.
             digits < 128
-                && text[..end - digits]
+                && text[..text.len() - digits]
                     .last()
                     .is_some_and(|&b| not_code_byte(b))
         }
