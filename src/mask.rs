@@ -572,7 +572,11 @@ fn is_masked_already(value: &str) -> bool {
     TYPE_PREFIXES.contains(&head)
         || JWT_HEAD
             .get_or_init(|| {
-                Regex::new(r"^eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.$").expect("jwt head regex")
+                // The shape `jwt_signature` masks the signature of, so every
+                // value it left readable is recognised here (`e` + 3, as
+                // its parts are at least 4 characters).
+                Regex::new(r"^e[A-Za-z0-9_-]{3,}=*\.e[A-Za-z0-9_-]{3,}=*\.$")
+                    .expect("jwt head regex")
             })
             .is_match(head)
 }
@@ -1273,6 +1277,26 @@ mod tests {
             mask("Credential=AKIDEXAMPLE01/20240101/us-east-1/s3/aws4_request"),
             "Credential=********/20240101/us-east-1/s3/aws4_request"
         );
+    }
+
+    #[test]
+    fn a_keyed_jwt_shaped_value_masks_once() {
+        // Found by the redact fuzz target: a value under a secret key
+        // shaped like a JWT but not starting `eyJ` (`evJ…`, `ewo…`) kept
+        // its two readable parts, then a second pass did not know that
+        // head as masked and hid it whole.
+        for head in [
+            "evJhbGciOiJSUzI1NiJ9",
+            "ewogImFsZyI6IlJTMjU2In0",
+            "eyJhbGciOiJSUzI1NiJ9",
+        ] {
+            let text = format!(
+                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion={head}.eyJpc3MiOiIzTVZHOSJ9.c2lnbmF0dXJl"
+            );
+            let once = mask(&text);
+            assert!(!once.contains("c2lnbmF0dXJl"), "{once}");
+            assert_eq!(mask(&once), once);
+        }
     }
 
     #[test]
