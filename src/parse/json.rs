@@ -6,6 +6,8 @@
 //! Hand-written rather than nom: the grammar is tiny, and recording a span for
 //! every node is simplest with direct byte positions.
 
+use std::borrow::Cow;
+
 use crate::input::Span;
 
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
@@ -24,7 +26,8 @@ pub const MAX_ARRAY_ITEMS: usize = 256;
 pub enum Json<'a> {
     Object(Vec<(Node<'a>, Node<'a>)>),
     Array(Vec<Node<'a>>),
-    Str(String),
+    /// Borrowed from the text unless it had escapes (most have none).
+    Str(Cow<'a, str>),
     Num(f64),
     Bool(bool),
     Null,
@@ -59,7 +62,7 @@ impl<'a> Node<'a> {
     /// and containers as their source text.
     pub fn scalar_value(&self) -> Value {
         match &self.json {
-            Json::Str(s) => Value::Str(s.clone()),
+            Json::Str(s) => Value::Str(s.to_string()),
             Json::Num(n) => Value::Num(*n),
             Json::Bool(b) => Value::Str(b.to_string()),
             Json::Null => Value::Str("null".into()),
@@ -201,7 +204,7 @@ impl<'a> Parser<'a> {
                 if let Some(node) = self.after_prefix() {
                     return Some(node);
                 }
-                Json::Str(tag.to_string())
+                Json::Str(tag.into())
             }
             b'[' => self.array()?,
             b'<' if self.inspect => {
@@ -311,7 +314,7 @@ impl<'a> Parser<'a> {
         while self.peek().is_some_and(|b| b.is_ascii_alphabetic()) {
             self.pos += 1;
         }
-        Some(Json::Str(self.src.get(start..self.pos)?.to_string()))
+        Some(Json::Str(self.src.get(start..self.pos)?.into()))
     }
 
     /// A bare word in inspect output: a literal, a class-prefixed container
@@ -327,7 +330,7 @@ impl<'a> Parser<'a> {
             "true" | "True" => Some(Json::Bool(true)),
             "false" | "False" => Some(Json::Bool(false)),
             "null" | "None" | "undefined" => Some(Json::Null),
-            "Infinity" | "NaN" => Some(Json::Str(word.to_string())),
+            "Infinity" | "NaN" => Some(Json::Str(word.into())),
             _ => None,
         };
         if let Some(json) = literal {
@@ -354,7 +357,7 @@ impl<'a> Parser<'a> {
             self.pos = save;
             return Some(Node {
                 raw: &self.src[start..self.pos],
-                json: Json::Str(self.src[start..self.pos].to_string()),
+                json: Json::Str(self.src[start..self.pos].into()),
             });
         }
         // A nested error: the rest of the line is its message.
@@ -368,14 +371,14 @@ impl<'a> Parser<'a> {
                 synthetic(&self.src[start..type_end], "name"),
                 Node {
                     raw: &self.src[start..type_end],
-                    json: Json::Str(self.src[start..type_end].to_string()),
+                    json: Json::Str(self.src[start..type_end].into()),
                 },
             ),
             (
                 synthetic(message, "message"),
                 Node {
                     raw: message,
-                    json: Json::Str(message.to_string()),
+                    json: Json::Str(message.into()),
                 },
             ),
         ];
@@ -466,9 +469,9 @@ impl<'a> Parser<'a> {
                     while p.peek().is_some_and(is_ident) {
                         p.pos += 1;
                     }
-                    p.src[key_start..p.pos].to_string()
+                    p.src[key_start..p.pos].into()
                 }
-                b'[' if p.inspect => p.bracketed()?.to_string(),
+                b'[' if p.inspect => p.bracketed()?.into(),
                 _ => return None,
             };
             let key = Node {
@@ -492,7 +495,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A string, or Node's `'a' +\n  'b'` concatenation of several.
-    fn strings(&mut self) -> Option<String> {
+    fn strings(&mut self) -> Option<Cow<'a, str>> {
         let mut out = self.string()?;
         loop {
             let save = self.pos;
@@ -507,16 +510,26 @@ impl<'a> Parser<'a> {
                 self.pos = save;
                 return Some(out);
             }
-            out.push_str(&self.string()?);
+            out.to_mut().push_str(&self.string()?);
         }
     }
 
-    fn string(&mut self) -> Option<String> {
+    fn string(&mut self) -> Option<Cow<'a, str>> {
         let quote = self.peek()?;
         self.pos += 1;
-        let mut out = String::new();
+        // Built only once an escape is met: until then the string is the
+        // text itself.
+        let mut out: Option<String> = None;
         let bytes = self.src.as_bytes();
         let mut run = self.pos;
+        let src = self.src;
+        let done = |out: Option<String>, run: usize, end: usize| match out {
+            None => Cow::Borrowed(&src[run..end]),
+            Some(mut out) => {
+                out.push_str(&src[run..end]);
+                Cow::Owned(out)
+            }
+        };
         loop {
             // The text ends inside the string (a paste cut short, maybe
             // before a last line break): the string is cut, and keeps what
@@ -528,12 +541,12 @@ impl<'a> Parser<'a> {
             };
             if cut {
                 self.truncated = true;
-                out.push_str(&self.src[run..self.pos]);
+                let out = done(out, run, self.pos);
                 return (!out.is_empty()).then_some(out);
             }
             let b = bytes[self.pos];
             if b == quote {
-                out.push_str(&self.src[run..self.pos]);
+                let out = done(out, run, self.pos);
                 self.pos += 1;
                 return Some(out);
             }
@@ -541,6 +554,7 @@ impl<'a> Parser<'a> {
                 return None;
             }
             if b == b'\\' {
+                let out = out.get_or_insert_with(String::new);
                 out.push_str(&self.src[run..self.pos]);
                 let esc = *bytes.get(self.pos + 1)?;
                 if !esc.is_ascii() {
@@ -615,7 +629,7 @@ impl<'a> Parser<'a> {
 fn synthetic<'a>(raw: &'a str, key: &str) -> Node<'a> {
     Node {
         raw,
-        json: Json::Str(key.to_string()),
+        json: Json::Str(Cow::Owned(key.to_string())),
     }
 }
 

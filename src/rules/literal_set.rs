@@ -24,17 +24,21 @@ const TEXT_PER_LITERAL_BYTE: usize = 16;
 /// literal, and the size of text from which narrowing pays.
 const PROBE: usize = 64 << 10;
 const NARROW_FROM: usize = 4 * PROBE;
-/// Narrowed automata kept per set: a run's chunks mostly want the same.
-/// They are of the set's kind: a DFA of the built-in scanner's literals
-/// walks a third faster but takes 4 MB, which pushed the peak RSS of a
-/// 64 MiB log at 10x density past 64 MiB.
-const NARROWED_KEPT: usize = 1;
+/// A narrowed automaton is a DFA up to this many literals (the built-in
+/// scanner's 591 take 2 MB), else of the set's kind: a DFA grows with the
+/// literals, and ten times the rules would make it tens of MB.
+const NARROWED_DFA_MAX: usize = 1024;
+/// ... and once this much text has been searched narrowed: the DFA of the
+/// built-in scanner takes about 15 ms to build (a fifth of a 1 MiB log's
+/// run) and saves about 5 ms a MiB.
+const NARROWED_DFA_FROM: usize = 4 << 20;
 
 /// An automaton over some of the set's literals.
 struct Narrowed {
     /// The set's ids of its literals, by its own pattern id (sorted).
     ids: Vec<u32>,
     automaton: AhoCorasick,
+    dfa: bool,
 }
 
 pub struct LiteralSet {
@@ -55,9 +59,12 @@ pub struct LiteralSet {
     /// `None` when it could not be built (absurd sizes): the table is exact
     /// anyway.
     automaton: OnceLock<Option<AhoCorasick>>,
-    /// Automata over the literals still wanted after a probe (see
-    /// [`LiteralSet::find_narrowing`]).
-    narrowed: Mutex<Vec<Arc<Narrowed>>>,
+    /// The automaton over the literals still wanted after a probe (see
+    /// [`LiteralSet::find_narrowing`]): one per set, as a run's chunks
+    /// mostly want the same.
+    narrowed: Mutex<Option<Arc<Narrowed>>>,
+    /// Bytes searched by narrowed automata so far.
+    narrowed_searched: AtomicUsize,
     longest: usize,
 }
 
@@ -101,7 +108,8 @@ impl LiteralSet {
             switch_at: MIN_TEXT_BEFORE_AUTOMATON.max(total * TEXT_PER_LITERAL_BYTE),
             kind,
             automaton: OnceLock::new(),
-            narrowed: Mutex::new(Vec::new()),
+            narrowed: Mutex::new(None),
+            narrowed_searched: AtomicUsize::new(0),
             longest,
         }
     }
@@ -125,7 +133,7 @@ impl LiteralSet {
 
     /// Like [`LiteralSet::find`], for a caller that stops wanting most
     /// literals once it has seen them (or what they stand for) once: after
-    /// the text's head, the rest is searched with a DFA that leaves out
+    /// the text's head, the rest is searched with an automaton that leaves out
     /// the literals the head held and `wanted` no longer does. In a big log
     /// a few common literals (`https://`, `error`) occur on every other line
     /// and cost an automaton walk a stop each, long after the first one
@@ -169,14 +177,12 @@ impl LiteralSet {
             .filter(|&id| !in_head[id as usize] || wanted(id as usize))
             .collect();
         let rest = &bytes[head_end.saturating_sub(self.longest.saturating_sub(1))..];
-        match self.narrowed(&ids) {
-            Some(n) => {
-                for m in n.automaton.find_overlapping_iter(rest) {
-                    if !found(n.ids[m.pattern().as_usize()] as usize) {
-                        return;
-                    }
-                }
-            }
+        match self.narrowed(&ids, rest.len()) {
+            // Lower-cased, for an automaton that need not fold case: a
+            // DFA half the size of one that folds, and faster.
+            Some(n) => find_lowered(&n.automaton, self.longest, rest, |pattern, _| {
+                found(n.ids[pattern] as usize)
+            }),
             None => {
                 for m in full.find_overlapping_iter(rest) {
                     if !found(m.pattern().as_usize()) {
@@ -187,50 +193,58 @@ impl LiteralSet {
         }
     }
 
-    /// A narrowed automaton over at least the literals `ids` (sorted):
-    /// the smallest kept one that has them all, else a new one while
-    /// fewer than [`NARROWED_KEPT`] are kept; `None` when it would be
-    /// the full set or cannot be built. Few literals drop out, but they
-    /// are the ones that occur everywhere.
-    fn narrowed(&self, ids: &[u32]) -> Option<Arc<Narrowed>> {
-        if ids.len() == self.literals.len() {
-            return None;
-        }
-        let covers = |n: &Narrowed| ids.iter().all(|id| n.ids.binary_search(id).is_ok());
+    /// A narrowed automaton over at least the literals `ids` (sorted): the
+    /// kept one if it has them all, else a new one over them and the kept
+    /// one's, which replaces it; `None` when that would be the full set or
+    /// cannot be built. Few literals drop out, but they are the ones that
+    /// occur everywhere: a rare literal that one chunk's head happened to
+    /// hold is wanted again in the next chunk, and the union keeps it, so
+    /// after a few chunks the kept automaton serves every chunk (it used to
+    /// be given up for the full one). It is of the set's kind until enough
+    /// text has been searched for a DFA to pay (see [`NARROWED_DFA_FROM`]).
+    fn narrowed(&self, ids: &[u32], text_len: usize) -> Option<Arc<Narrowed>> {
+        let searched = self
+            .narrowed_searched
+            .fetch_add(text_len, Ordering::Relaxed)
+            + text_len;
+        let dfa_due = searched >= NARROWED_DFA_FROM;
+        let mut union = ids.to_vec();
         {
             let kept = self.narrowed.lock().ok()?;
-            if let Some(n) = kept
-                .iter()
-                .filter(|n| covers(n))
-                .min_by_key(|n| n.ids.len())
-            {
-                return Some(n.clone());
-            }
-            if kept.len() >= NARROWED_KEPT {
-                return None;
+            if let Some(n) = kept.as_ref() {
+                let upgrade = dfa_due && !n.dfa && n.ids.len() <= NARROWED_DFA_MAX;
+                if !upgrade && ids.iter().all(|id| n.ids.binary_search(id).is_ok()) {
+                    return Some(n.clone());
+                }
+                union.extend(&n.ids);
+                union.sort_unstable();
+                union.dedup();
             }
         }
+        if union.len() == self.literals.len() {
+            return None;
+        }
+        let dfa = dfa_due && union.len() <= NARROWED_DFA_MAX;
+        let kind = if dfa { AhoCorasickKind::DFA } else { self.kind };
+        // Case-sensitive: it searches lower-cased text for lower-cased literals.
         let automaton = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            .kind(Some(self.kind))
-            .build(ids.iter().map(|&id| &self.literals[id as usize]))
+            .kind(Some(kind))
+            .build(union.iter().map(|&id| &self.literals[id as usize]))
             .ok()?;
         let n = Arc::new(Narrowed {
-            ids: ids.to_vec(),
+            ids: union,
             automaton,
+            dfa,
         });
-        let mut kept = self.narrowed.lock().ok()?;
-        if kept.len() < NARROWED_KEPT {
-            kept.push(n.clone());
-        }
+        *self.narrowed.lock().ok()? = Some(n.clone());
         Some(n)
     }
 
-    /// How many narrowed automata are kept (for tests).
+    /// Whether a narrowed automaton is kept (for tests).
     #[cfg(test)]
-    pub fn narrowed_kept(&self) -> usize {
-        self.narrowed.lock().map_or(0, |k| k.len())
+    pub fn narrowed_kept(&self) -> bool {
+        self.narrowed.lock().is_ok_and(|k| k.is_some())
     }
 
     /// Whether any literal occurs in `text`.
@@ -299,6 +313,55 @@ impl LiteralSet {
             }
         }
     }
+}
+
+/// Text lower-cased at a time by [`find_lowered`]: small enough to stay in
+/// cache, big enough that the overlap between blocks costs nothing.
+const LOWERED_BLOCK: usize = 64 << 10;
+
+/// Calls `found` with (pattern id, start) of each match of `automaton` in
+/// `text` read ASCII-lower-cased, in order of their end, until it returns
+/// `false`. The automaton is built over lower-cased literals without case
+/// folding (which makes it smaller and faster than one that folds); the
+/// text is lower-cased a block at a time into a buffer each thread keeps
+/// (lower-casing keeps every offset). Blocks overlap by `longest - 1` bytes
+/// and each match is reported by the block it ends in, so a match across
+/// a block boundary is found once.
+pub(crate) fn find_lowered(
+    automaton: &AhoCorasick,
+    longest: usize,
+    text: &[u8],
+    mut found: impl FnMut(usize, usize) -> bool,
+) {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let mut search = |buffer: &mut Vec<u8>| {
+        let back = longest.saturating_sub(1);
+        let mut at = 0;
+        while at < text.len() {
+            let end = (at + LOWERED_BLOCK).min(text.len());
+            let from = at.saturating_sub(back);
+            buffer.clear();
+            buffer.extend_from_slice(&text[from..end]);
+            buffer.make_ascii_lowercase();
+            for m in automaton.find_overlapping_iter(buffer.as_slice()) {
+                // Ended in the block before, which reported it.
+                if at > 0 && from + m.end() <= at {
+                    continue;
+                }
+                if !found(m.pattern().as_usize(), from + m.start()) {
+                    return;
+                }
+            }
+            at = end;
+        }
+    };
+    BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+        Ok(mut buffer) => search(&mut buffer),
+        // Already in use further up the stack.
+        Err(_) => search(&mut Vec::new()),
+    })
 }
 
 #[cfg(test)]
@@ -418,12 +481,43 @@ mod tests {
         let rare = |id: usize| id >= 2;
         let narrowed = all(&rare);
         assert!(narrowed.is_superset(&plain), "{narrowed:?}");
-        assert!(
-            !set.narrowed.lock().unwrap().is_empty(),
-            "a narrowed automaton was built"
-        );
+        assert!(set.narrowed_kept(), "a narrowed automaton was built");
         assert_eq!(all(&|_| true), plain);
         assert_eq!(all(&|_| false), BTreeSet::from([0, 1, 2]), "the head alone");
+    }
+
+    /// Block by block, lower-cased: the matches a case-folding search
+    /// finds, once each, also those across a block boundary.
+    #[test]
+    fn lowered_blocks_find_what_a_folding_search_finds() {
+        let literals = ["Needle", "le\nne", "x", "LONGER-LITERAL"];
+        let lower: Vec<String> = literals.iter().map(|l| l.to_ascii_lowercase()).collect();
+        let cs = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&lower)
+            .unwrap();
+        let folding = AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(literals)
+            .unwrap();
+        // The first boundary falls inside a literal, the others anywhere.
+        let mut text = "h".repeat(LOWERED_BLOCK - 5);
+        while text.len() < 3 * LOWERED_BLOCK {
+            text.push_str("LONGER-literal hay NEEDLE xx needLE\nNEedle ");
+        }
+        let mut expected: Vec<(usize, usize)> = folding
+            .find_overlapping_iter(&text)
+            .map(|m| (m.pattern().as_usize(), m.start()))
+            .collect();
+        let mut got = Vec::new();
+        find_lowered(&cs, 14, text.as_bytes(), |pattern, start| {
+            got.push((pattern, start));
+            true
+        });
+        assert!(got.contains(&(3, LOWERED_BLOCK - 5)), "across the boundary");
+        expected.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, expected);
     }
 
     #[test]
