@@ -270,6 +270,7 @@ impl RuleSet {
                     builtin: rule.origin.builtin,
                     layer: 1,
                     oversize: None,
+                    stamp: None,
                 };
                 RuleProblem::at(
                     &source,

@@ -21,7 +21,7 @@ pub use catalogue::limits;
 use catalogue::limits::{MAX_FILE_BYTES, MAX_FILES, MAX_PROBLEMS_PER_FILE, MAX_RULES};
 pub use catalogue::{EXAMPLE_KEYS, OPERATORS, RULE_KEYS, is_valid_id, suggest_id};
 pub use problems::{RuleProblem, closest, did_you_mean, quote};
-pub use source::{LineIndex, RuleSource};
+pub use source::{FileStamp, LineIndex, RuleSource};
 use validate::{FileLoader, Mentions, Parsed};
 pub use walk::rule_files;
 
@@ -315,9 +315,12 @@ impl<'s> Loader<'s> {
                     id_span: loaded.id_span,
                 },
             );
-            self.report
-                .mentions
-                .insert(rule.id.clone(), loaded.mentions);
+            // Empty from the cache (only `rules check` reads them).
+            if loaded.mentions != Mentions::default() {
+                self.report
+                    .mentions
+                    .insert(rule.id.clone(), loaded.mentions);
+            }
             self.rules.push(Some(rule));
             return None;
         };
@@ -339,7 +342,9 @@ impl<'s> Loader<'s> {
                 first_builtin || replaced.is_some_and(|r| r.origin.overrides_builtin);
             rule.origin.overrides = Some(first_name);
             let id = rule.id.clone();
-            self.report.mentions.insert(id.clone(), loaded.mentions);
+            if loaded.mentions != Mentions::default() {
+                self.report.mentions.insert(id.clone(), loaded.mentions);
+            }
             let slot = self.rules.len();
             self.rules.push(Some(rule));
             self.seen.insert(
