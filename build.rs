@@ -58,6 +58,27 @@ fn write_new_file(path: &Path, bytes: &[u8]) {
     fs::rename(&fresh, path).unwrap();
 }
 
+/// FNV-1a, 64 bits: stable across builds and Rust versions.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+        // The length too, so that two texts cannot run into each other.
+        for b in (bytes.len() as u64).to_le_bytes() {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+}
+
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -93,6 +114,7 @@ fn main() {
     let mut table = String::from("pub static BUILTIN_RULE_FILES: &[(&str, &str)] = &[\n");
     let mut provider_files = String::from("pub static BUILTIN_PROVIDER_FILES: &[&str] = &[\n");
     let mut pack: Vec<rules::Rule> = Vec::new();
+    let mut provider_texts = Vec::new();
     for f in &files {
         let rel = f
             .strip_prefix(&root)
@@ -108,7 +130,8 @@ fn main() {
         let mut loader = FileLoader::new(&source);
         match loader.parse() {
             Parsed::Providers => {
-                provider_files.push_str(&format!("    include_str!({:?}),\n", f.to_string_lossy()))
+                provider_files.push_str(&format!("    include_str!({:?}),\n", f.to_string_lossy()));
+                provider_texts.push(source.text.clone());
             }
             Parsed::Unparsable => {}
             Parsed::Rules(rules) => {
@@ -140,10 +163,19 @@ fn main() {
     write_new_file(&out_dir.join("builtin_pack.bin"), bytes.as_slice());
     let json = serde_json::to_string(&examples).expect("examples serialise");
     write_new_file(&out_dir.join("builtin_examples.json"), json.as_bytes());
+    // What the rule cache keys its entries on (user rules are validated
+    // against the pack and provider data), found here rather than by
+    // hashing a megabyte on every cached start.
+    let mut hash = Fnv::default();
+    hash.write(&bytes);
+    for text in &provider_texts {
+        hash.write(text.as_bytes());
+    }
     let code = format!(
-        "{table}{provider_files}pub static BUILTIN_PACK: &[u8] = include_bytes!({:?});\npub static BUILTIN_EXAMPLES: &str = include_str!({:?});\n",
+        "{table}{provider_files}pub static BUILTIN_PACK: &[u8] = include_bytes!({:?});\npub static BUILTIN_EXAMPLES: &str = include_str!({:?});\npub static BUILTIN_PACK_HASH: u64 = {:#x};\n",
         out_dir.join("builtin_pack.bin").to_string_lossy(),
-        out_dir.join("builtin_examples.json").to_string_lossy()
+        out_dir.join("builtin_examples.json").to_string_lossy(),
+        hash.0
     );
     write_new_file(&out_dir.join("builtin_rules.rs"), code.as_bytes());
 }

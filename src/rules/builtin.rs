@@ -28,9 +28,10 @@ pub fn pack() -> Vec<Rule> {
     postcard::from_bytes(BUILTIN_PACK).expect("build.rs writes a readable pack")
 }
 
-/// The pack as embedded (what the rule cache keys its entries on).
-pub fn pack_bytes() -> &'static [u8] {
-    BUILTIN_PACK
+/// A hash of the pack and the provider data as embedded (what the rule
+/// cache keys its entries on), found by build.rs.
+pub fn pack_hash() -> u64 {
+    BUILTIN_PACK_HASH
 }
 
 /// The examples of a built-in rule (the pack's rules carry none).

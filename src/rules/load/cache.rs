@@ -35,7 +35,6 @@ use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -309,16 +308,10 @@ fn unique() -> usize {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// A hash of the built-in pack and provider data: user rules are checked
+/// The built-in pack and provider data, hashed: user rules are checked
 /// against them (ids, fields), so a different pack is a different entry.
 fn pack_hash() -> u64 {
-    static HASH: OnceLock<u64> = OnceLock::new();
-    *HASH.get_or_init(|| {
-        let mut h = DefaultHasher::new();
-        crate::rules::builtin::pack_bytes().hash(&mut h);
-        crate::rules::builtin::PROVIDER_TEXTS.hash(&mut h);
-        h.finish()
-    })
+    crate::rules::builtin::pack_hash()
 }
 
 /// Belongs to this user (or root) and cannot be written by everyone: the

@@ -10,7 +10,7 @@ mod source;
 pub mod validate;
 mod walk;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 
 use miette::NamedSource;
@@ -111,9 +111,9 @@ struct Loader<'s> {
     /// Loaded rules in load order; `None` where a built-in rule was
     /// overridden (the user's rule goes to the end, as it loaded later).
     rules: Vec<Option<Rule>>,
-    seen: HashMap<String, Seen>,
+    seen: foldhash::HashMap<String, Seen>,
     /// Ids of rules with problems: not loaded, but they exist.
-    invalid: HashSet<String>,
+    invalid: foldhash::HashSet<String>,
     /// (rule id, `supersedes` entry, its source), checked once all loaded.
     supersedes: Vec<(String, Spanned<String>, usize)>,
     report: LoadReport,
@@ -132,8 +132,8 @@ impl<'s> Loader<'s> {
         Loader {
             sources,
             rules: Vec::new(),
-            seen: HashMap::new(),
-            invalid: HashSet::new(),
+            seen: Default::default(),
+            invalid: Default::default(),
             supersedes: Vec::new(),
             report: LoadReport::default(),
             rule_limit_reported: false,
@@ -243,7 +243,7 @@ impl<'s> Loader<'s> {
             Parsed::Providers => self.providers(&source.text, Some(index)),
             Parsed::Rules(rules) => {
                 for loaded in rules {
-                    let id = loaded.rule.id.clone();
+                    let id = &loaded.rule.id;
                     self.supersedes.extend(
                         loaded
                             .supersedes
@@ -251,13 +251,13 @@ impl<'s> Loader<'s> {
                             .map(|s| (id.clone(), s.clone(), index)),
                     );
                     if !loaded.valid {
-                        self.invalid.insert(id);
+                        self.invalid.insert(id.clone());
                         if !source.builtin {
                             self.report.unloaded.push((loaded.rule, loaded.mentions));
                         }
                         continue;
                     }
-                    if self.seen.len() >= MAX_RULES && !self.seen.contains_key(&id) {
+                    if self.seen.len() >= MAX_RULES && !self.seen.contains_key(id) {
                         if !self.rule_limit_reported {
                             self.rule_limit_reported = true;
                             problems.push(RuleProblem::at(
