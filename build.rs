@@ -58,6 +58,66 @@ fn write_new_file(path: &Path, bytes: &[u8]) {
     fs::rename(&fresh, path).unwrap();
 }
 
+/// The literal factors of the built-in provider data's patterns, as
+/// `rules::builtin::factors` looks them up: (pattern, least length,
+/// factors), sorted. Finding them costs a regex parse each, which a start
+/// paid for the few dozen patterns a paste touches (`vocabulary` and
+/// `clock_quotes` at length 2, `messages` also at 4 for the parse stage).
+fn provider_factors(texts: &[String]) -> String {
+    let strings = |v: Option<&toml::Value>| -> Vec<String> {
+        v.and_then(toml::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut wanted: Vec<(String, usize)> = Vec::new();
+    for text in texts {
+        let table: toml::Table = toml::from_str(text).expect("provider data parses");
+        wanted.extend(
+            strings(table.get("clock_quotes"))
+                .into_iter()
+                .map(|p| (p, 2)),
+        );
+        for provider in table
+            .get("provider")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            wanted.extend(
+                strings(provider.get("vocabulary"))
+                    .into_iter()
+                    .map(|p| (p, 2)),
+            );
+            for m in strings(provider.get("messages")) {
+                wanted.push((m.clone(), 2));
+                wanted.push((m, 4));
+            }
+        }
+    }
+    wanted.sort();
+    wanted.dedup();
+    let mut code = String::from("pub static BUILTIN_FACTORS: &[FactorsEntry] = &[\n");
+    for (pattern, min_len) in &wanted {
+        let factors = match rules::literals::pattern_factors(pattern, *min_len) {
+            Some(sets) => format!(
+                "Some(&[{}])",
+                sets.iter()
+                    .map(|set| format!("&{set:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "None".to_string(),
+        };
+        code.push_str(&format!("    ({pattern:?}, {min_len}, {factors}),\n"));
+    }
+    code.push_str("];\n");
+    code
+}
+
 /// FNV-1a, 64 bits: stable across builds and Rust versions.
 struct Fnv(u64);
 
@@ -131,7 +191,7 @@ fn main() {
         match loader.parse() {
             Parsed::Providers => {
                 provider_files.push_str(&format!("    include_str!({:?}),\n", f.to_string_lossy()));
-                provider_texts.push(source.text.clone());
+                provider_texts.push(source.text.to_string());
             }
             Parsed::Unparsable => {}
             Parsed::Rules(rules) => {
@@ -163,6 +223,8 @@ fn main() {
     write_new_file(&out_dir.join("builtin_pack.bin"), bytes.as_slice());
     let json = serde_json::to_string(&examples).expect("examples serialise");
     write_new_file(&out_dir.join("builtin_examples.json"), json.as_bytes());
+    let factors = provider_factors(&provider_texts);
+    write_new_file(&out_dir.join("builtin_factors.rs"), factors.as_bytes());
     // What the rule cache keys its entries on (user rules are validated
     // against the pack and provider data), found here rather than by
     // hashing a megabyte on every cached start.
