@@ -58,6 +58,87 @@ fn write_new_file(path: &Path, bytes: &[u8]) {
     fs::rename(&fresh, path).unwrap();
 }
 
+/// The literal factors of the built-in provider data's patterns, as
+/// `rules::builtin::factors` looks them up: (pattern, least length,
+/// factors), sorted. Finding them costs a regex parse each, which a start
+/// paid for the few dozen patterns a paste touches (`vocabulary` and
+/// `clock_quotes` at length 2, `messages` also at 4 for the parse stage).
+fn provider_factors(texts: &[String]) -> String {
+    let strings = |v: Option<&toml::Value>| -> Vec<String> {
+        v.and_then(toml::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut wanted: Vec<(String, usize)> = Vec::new();
+    for text in texts {
+        let table: toml::Table = toml::from_str(text).expect("provider data parses");
+        wanted.extend(
+            strings(table.get("clock_quotes"))
+                .into_iter()
+                .map(|p| (p, 2)),
+        );
+        for provider in table
+            .get("provider")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            wanted.extend(
+                strings(provider.get("vocabulary"))
+                    .into_iter()
+                    .map(|p| (p, 2)),
+            );
+            for m in strings(provider.get("messages")) {
+                wanted.push((m.clone(), 2));
+                wanted.push((m, 4));
+            }
+        }
+    }
+    wanted.sort();
+    wanted.dedup();
+    let mut code = String::from("pub static BUILTIN_FACTORS: &[FactorsEntry] = &[\n");
+    for (pattern, min_len) in &wanted {
+        let factors = match rules::literals::pattern_factors(pattern, *min_len) {
+            Some(sets) => format!(
+                "Some(&[{}])",
+                sets.iter()
+                    .map(|set| format!("&{set:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => "None".to_string(),
+        };
+        code.push_str(&format!("    ({pattern:?}, {min_len}, {factors}),\n"));
+    }
+    code.push_str("];\n");
+    code
+}
+
+/// FNV-1a, 64 bits: stable across builds and Rust versions.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+        // The length too, so that two texts cannot run into each other.
+        for b in (bytes.len() as u64).to_le_bytes() {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+}
+
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -93,6 +174,7 @@ fn main() {
     let mut table = String::from("pub static BUILTIN_RULE_FILES: &[(&str, &str)] = &[\n");
     let mut provider_files = String::from("pub static BUILTIN_PROVIDER_FILES: &[&str] = &[\n");
     let mut pack: Vec<rules::Rule> = Vec::new();
+    let mut provider_texts = Vec::new();
     for f in &files {
         let rel = f
             .strip_prefix(&root)
@@ -108,7 +190,8 @@ fn main() {
         let mut loader = FileLoader::new(&source);
         match loader.parse() {
             Parsed::Providers => {
-                provider_files.push_str(&format!("    include_str!({:?}),\n", f.to_string_lossy()))
+                provider_files.push_str(&format!("    include_str!({:?}),\n", f.to_string_lossy()));
+                provider_texts.push(source.text.to_string());
             }
             Parsed::Unparsable => {}
             Parsed::Rules(rules) => {
@@ -140,10 +223,21 @@ fn main() {
     write_new_file(&out_dir.join("builtin_pack.bin"), bytes.as_slice());
     let json = serde_json::to_string(&examples).expect("examples serialise");
     write_new_file(&out_dir.join("builtin_examples.json"), json.as_bytes());
+    let factors = provider_factors(&provider_texts);
+    write_new_file(&out_dir.join("builtin_factors.rs"), factors.as_bytes());
+    // What the rule cache keys its entries on (user rules are validated
+    // against the pack and provider data), found here rather than by
+    // hashing a megabyte on every cached start.
+    let mut hash = Fnv::default();
+    hash.write(&bytes);
+    for text in &provider_texts {
+        hash.write(text.as_bytes());
+    }
     let code = format!(
-        "{table}{provider_files}pub static BUILTIN_PACK: &[u8] = include_bytes!({:?});\npub static BUILTIN_EXAMPLES: &str = include_str!({:?});\n",
+        "{table}{provider_files}pub static BUILTIN_PACK: &[u8] = include_bytes!({:?});\npub static BUILTIN_EXAMPLES: &str = include_str!({:?});\npub static BUILTIN_PACK_HASH: u64 = {:#x};\n",
         out_dir.join("builtin_pack.bin").to_string_lossy(),
-        out_dir.join("builtin_examples.json").to_string_lossy()
+        out_dir.join("builtin_examples.json").to_string_lossy(),
+        hash.0
     );
     write_new_file(&out_dir.join("builtin_rules.rs"), code.as_bytes());
 }

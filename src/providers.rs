@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::rules::literals::{Factors, may_match, pattern_factors};
+use crate::rules::literals::{Factors, may_match};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -142,7 +142,7 @@ impl LazyRegex {
     fn for_text(&self, text: &str) -> Option<&Regex> {
         let factors = self
             .factors
-            .get_or_init(|| pattern_factors(&self.pattern, 2));
+            .get_or_init(|| crate::rules::builtin::factors(&self.pattern, 2));
         if factors.as_ref().is_some_and(|f| !may_match(text, f)) {
             return None;
         }

@@ -105,6 +105,45 @@ impl Sandbox {
     }
 }
 
+/// `faultline explain --full acme.monthly` (which shows the rule's
+/// examples) with the rules.
+fn explain(s: &Sandbox, extra: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("faultline")
+        .unwrap()
+        .current_dir(s.root.path())
+        .env("HOME", s.path("home"))
+        .env("XDG_CONFIG_HOME", s.path("config"))
+        .env("XDG_CACHE_HOME", s.path("cache"))
+        .env_remove("FAULTLINE_RULES")
+        .env_remove("FAULTLINE_NO_CACHE")
+        .env("NO_COLOR", "1")
+        .args(["--rules", "rules", "explain", "--full", "acme.monthly"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// An analysis reads entries without their examples; `explain` still
+/// shows them from the same entries.
+#[test]
+fn explain_shows_examples_from_the_cache() {
+    let s = Sandbox::new();
+    let uncached = explain(&s, &["--no-cache"]);
+    assert!(
+        uncached.1.contains("Monthly quota exhausted"),
+        "{}",
+        uncached.1
+    );
+    s.run(&[]);
+    assert_eq!(s.entries().len(), 3);
+    assert_same(&explain(&s, &[]), &uncached);
+}
+
 fn assert_same(a: &(i32, String, String), b: &(i32, String, String)) {
     assert_eq!(a.0, b.0, "exit status");
     assert_eq!(a.1, b.1, "report");
@@ -153,6 +192,54 @@ fn an_edited_file_is_read_afresh() {
     assert_ne!(first.1, edited.1, "the edit shows");
 }
 
+/// An entry is trusted on the file's stamp (size, times, inode): whatever
+/// changes the file, even to the same size or back to the same time, is
+/// read afresh, and a file only touched gives the same report.
+#[test]
+fn a_changed_file_is_read_afresh_whatever_its_size_and_time() {
+    let s = Sandbox::new();
+    let first = s.run(&[]);
+    assert_eq!(s.entries().len(), 3);
+    assert_same(&s.run(&[]), &first);
+    let a = s.path("rules/a.toml");
+    let mtime = std::fs::metadata(&a).unwrap().modified().unwrap();
+    // Edited to the same size within the same second (its time set back).
+    let same_size = rule("acme.quota", 0.9);
+    assert_eq!(same_size.len(), rule("acme.quota", 0.7).len());
+    std::fs::write(&a, &same_size).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&a)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let edited = s.run(&[]);
+    assert_same(&edited, &s.run(&["--no-cache"]));
+    assert_ne!(edited.1, first.1, "the edit shows");
+    // Replaced by another file of the same size (another inode).
+    let other = s.path("a.toml.new");
+    std::fs::write(&other, rule("acme.quota", 0.5)).unwrap();
+    std::fs::rename(&other, &a).unwrap();
+    let replaced = s.run(&[]);
+    assert_same(&replaced, &s.run(&["--no-cache"]));
+    assert_ne!(replaced.1, edited.1, "the replacement shows");
+    // Touched, not changed: the same report, from a fresh entry.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&a)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    assert_same(&s.run(&[]), &replaced);
+    assert_same(&s.run(&[]), &replaced);
+    assert_eq!(
+        s.entries().len(),
+        3,
+        "one entry per file, replaced in place"
+    );
+}
+
 #[test]
 fn a_corrupt_cache_is_ignored_and_rebuilt() {
     let s = Sandbox::new();
@@ -185,14 +272,16 @@ fn a_corrupt_cache_is_ignored_and_rebuilt() {
 fn plant(s: &Sandbox, dir: &Path) {
     use faultline::rules::load::validate::{FileLoader, Parsed};
     use faultline::rules::load::{Cache, RuleSource};
-    let real = std::fs::read_to_string(s.path("rules/a.toml")).unwrap();
+    let mut real = RuleSource::read(&s.path("rules/a.toml")).unwrap();
+    // As the command line names it (`--rules rules`).
+    real.name = "rules/a.toml".into();
     let forged = RuleSource::new("rules/a.toml", rule("acme.quota", 0.1), false);
     let mut file = FileLoader::new(&forged);
     let Parsed::Rules(rules) = file.parse() else {
         panic!("a rule file")
     };
     let cache = Cache::open_unchecked(dir);
-    cache.put(&RuleSource::new("rules/a.toml", real, false), &rules);
+    cache.put(&real, &rules);
 }
 
 #[cfg(unix)]

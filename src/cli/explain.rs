@@ -297,7 +297,8 @@ fn lookup(query: &str, full: bool, global: &GlobalArgs, command: &str) -> ExitCo
         );
         return ExitCode::from(2);
     }
-    let loaded = discover::load_rules(global);
+    // Rules are shown with their examples.
+    let loaded = discover::load_rules_with_examples(global);
     print_problems(&loaded.problems, "the other rules were loaded");
     let set = &loaded.set;
     let mut query = query.trim().to_string();

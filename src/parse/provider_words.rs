@@ -81,11 +81,8 @@ pub fn builtin() -> Arc<Words> {
 /// is longest: `error: (?P<code>missing_scope|…)` is looked for by its
 /// codes, not by `error`, which half the lines of a log contain.
 pub fn literals_of(pattern: &str) -> Option<Vec<String>> {
-    let hir = regex_syntax::ParserBuilder::new()
-        .build()
-        .parse(pattern)
-        .ok()?;
-    crate::rules::literals::hir_factors(&hir, MIN_LITERAL)?
+    // The built-in data's are found at build time.
+    crate::rules::builtin::factors(pattern, MIN_LITERAL)?
         .into_iter()
         .max_by_key(|set| set.iter().map(String::len).min().unwrap_or(0))
 }

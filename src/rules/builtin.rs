@@ -6,9 +6,17 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use super::literals::{Factors, pattern_factors};
 use super::{Example, Rule, RuleSource};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+/// (pattern, least length, its factors): see [`factors`].
+type FactorsEntry = (
+    &'static str,
+    usize,
+    Option<&'static [&'static [&'static str]]>,
+);
+include!(concat!(env!("OUT_DIR"), "/builtin_factors.rs"));
 
 /// The built-in rule files as written, in path order (for `rules test
 /// --builtin`, `rules check` and the tests, which validate them in full).
@@ -28,9 +36,10 @@ pub fn pack() -> Vec<Rule> {
     postcard::from_bytes(BUILTIN_PACK).expect("build.rs writes a readable pack")
 }
 
-/// The pack as embedded (what the rule cache keys its entries on).
-pub fn pack_bytes() -> &'static [u8] {
-    BUILTIN_PACK
+/// A hash of the pack and the provider data as embedded (what the rule
+/// cache keys its entries on), found by build.rs.
+pub fn pack_hash() -> u64 {
+    BUILTIN_PACK_HASH
 }
 
 /// The examples of a built-in rule (the pack's rules carry none).
@@ -41,4 +50,39 @@ pub fn examples(id: &str) -> &'static [Example] {
         pairs.into_iter().collect()
     });
     EXAMPLES.get(id).map_or(&[], Vec::as_slice)
+}
+
+/// [`pattern_factors`], found by build.rs for the built-in provider data's
+/// patterns (a regex parse each saved on every start) and here for others.
+pub fn factors(pattern: &str, min_len: usize) -> Option<Factors> {
+    match BUILTIN_FACTORS.binary_search_by(|(p, n, _)| (*p, *n).cmp(&(pattern, min_len))) {
+        Ok(i) => BUILTIN_FACTORS[i].2.map(|sets| {
+            sets.iter()
+                .map(|set| set.iter().map(|f| f.to_string()).collect())
+                .collect()
+        }),
+        Err(_) => pattern_factors(pattern, min_len),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_time_factors_are_the_ones_found_at_run_time() {
+        assert!(BUILTIN_FACTORS.len() > 50, "the provider patterns");
+        for (pattern, min_len, _) in BUILTIN_FACTORS {
+            assert_eq!(
+                factors(pattern, *min_len),
+                pattern_factors(pattern, *min_len),
+                "{pattern}"
+            );
+        }
+        // Another pattern is parsed here.
+        assert_eq!(
+            factors("(?i)quota exhausted", 2),
+            pattern_factors("(?i)quota exhausted", 2)
+        );
+    }
 }

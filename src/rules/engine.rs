@@ -6,10 +6,11 @@
 //! on first use. Listing or explaining rules compiles nothing, and a pasted
 //! body compiles the patterns of the few rules it can concern.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
+use foldhash::{HashMap, HashMapExt};
 use regex::Regex;
 
 use super::literals::{ascii_factor, may_match};
@@ -270,6 +271,7 @@ impl RuleSet {
                     builtin: rule.origin.builtin,
                     layer: 1,
                     oversize: None,
+                    stamp: None,
                 };
                 RuleProblem::at(
                     &source,

@@ -114,6 +114,7 @@ fn source_of(rule: &Rule) -> Option<RuleSource> {
         builtin: false,
         layer: 1,
         oversize: None,
+        stamp: None,
     })
 }
 

@@ -10,10 +10,10 @@
 //! those with no usable key, are evaluated. The keys are necessary
 //! conditions, so the result is the same as evaluating every rule.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasickKind;
+use foldhash::{HashMap, HashMapExt};
 
 use super::literal_set::LiteralSet;
 use super::literals::{ascii_factor, at_least};
@@ -106,10 +106,10 @@ fn op_need(op: &Op) -> Option<Need> {
 }
 
 /// The best need among conditions that must all hold.
-fn conjunction_need(conds: &[Condition]) -> Option<(String, Need)> {
+fn conjunction_need(conds: &[Condition]) -> Option<(&str, Need)> {
     conds
         .iter()
-        .filter_map(|c| condition_need(c).map(|n| (c.field.clone(), n)))
+        .filter_map(|c| condition_need(c).map(|n| (c.field.as_str(), n)))
         .max_by_key(|(_, n)| (n.rank(), factor_len(n)))
 }
 
@@ -181,7 +181,7 @@ impl RuleIndex {
             let i = i as u32;
             // One need of `when`, else one per `any` table (the rule needs
             // one of them).
-            let needs: Option<Vec<(String, Need)>> =
+            let needs: Option<Vec<(&str, Need)>> =
                 conjunction_need(&rule.when).map(|n| vec![n]).or_else(|| {
                     if rule.any.is_empty() {
                         None
@@ -194,7 +194,11 @@ impl RuleIndex {
                 continue;
             };
             for (field, need) in needs {
-                let keys = fields.entry(field).or_default();
+                // Most rules key on a field already seen: no key to copy.
+                let keys = match fields.get_mut(field) {
+                    Some(keys) => keys,
+                    None => fields.entry(field.to_string()).or_default(),
+                };
                 match need {
                     Need::Present => keys.present.push(i),
                     Need::Factors(fs) => keys.factors.extend(fs.into_iter().map(|f| (f, i))),

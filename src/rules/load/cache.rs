@@ -6,41 +6,59 @@
 //! naming no rule, limits) are found after the entries are read, from the
 //! same spans, so a hit reports exactly what a miss does.
 //!
-//! An entry is named by a hash of faultline's version, the built-in pack,
-//! the file's name and its text; it holds all of them, and is used only
-//! when they are equal byte for byte (a hash collision cannot pass another
-//! file's rules off). The directory is `$XDG_CACHE_HOME/faultline/rules`
+//! An entry is named by a hash of faultline's version, the built-in pack
+//! and the file's name, and holds them and the file's stamp (size, times,
+//! inode: see [`FileStamp`]) taken before its text was read. A file whose
+//! stamp is the entry's is the file the entry was made from, as git's index
+//! trusts it, so a hit reads neither the text again nor a copy of it.
+//! Except for a racy stamp (git's word): a file changed less than
+//! `RACY_NANOS` before its entry was written could change again within
+//! the same timestamp tick and keep its stamp, so such an entry also holds
+//! the text, and is used only when the text is equal byte for byte (and
+//! written again without it once the stamp is old enough). The directory
+//! is `$XDG_CACHE_HOME/faultline/rules`
 //! (else `~/.cache/faultline/rules`); like a discovered rules directory it
 //! is refused when it (or `faultline/` above it) belongs to another user
 //! or can be written by everyone, and so is an entry file. Entries are
 //! written to a temporary file and renamed into place (never half an
 //! entry); an entry that does not read back is ignored and written again.
 //! `--no-cache` or `FAULTLINE_NO_CACHE=1` turn it off.
+//!
+//! An entry holds what a run reads: a hit decodes each rule once per start,
+//! so what no run of the cache's readers uses is left out or set apart.
+//! Rule examples (only `rules show` reads them, through the cache) are one
+//! block, decoded only when asked for; the loader's `Mentions` (only
+//! `rules check` reads them, and it never uses the cache) are not stored.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::RuleSource;
 use super::validate::{Loaded, Mentions};
-use crate::rules::{Rule, SourceText};
+use super::{FileStamp, RuleSource};
+use crate::rules::{Example, Rule, SourceText};
 
 /// Bumped when the entry layout changes (the version covers the rest).
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// An entry bigger than this is not read (a rule file is at most
-/// `MAX_FILE_BYTES`; its entry holds it and its rules).
+/// `MAX_FILE_BYTES`; its entry holds its rules, and may hold its text).
 const MAX_ENTRY_BYTES: u64 = 64 << 20;
+/// A stamp this close to the time its entry is written is racy: wider than
+/// the coarsest file timestamps (FAT's two seconds) and the lag of the
+/// kernel's coarse clock, which file times are taken from.
+const RACY_NANOS: i128 = 3_000_000_000;
 
 /// A usable cache directory.
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
+    /// Whether hits carry their rules' examples (see [`Cache::with_examples`]).
+    examples: bool,
 }
 
 /// Borrowed from the entry's bytes when read: the text is only compared.
@@ -50,9 +68,16 @@ struct Entry<'a> {
     version: &'a str,
     pack: u64,
     name: &'a str,
+    stamp: FileStamp,
+    /// The file's text when the stamp was racy (see the module's doc).
     #[serde(borrow)]
-    text: Bytes<'a>,
+    text: Option<Bytes<'a>>,
+    /// Without their examples, which follow apart.
     rules: Vec<CachedRule>,
+    /// Each rule's examples (postcard, `Vec<Vec<Example>>`), decoded only
+    /// when asked for: skipping the block costs nothing.
+    #[serde(borrow)]
+    examples: Bytes<'a>,
 }
 
 /// Bytes as one block, not a sequence of numbers (postcard writes both
@@ -76,7 +101,6 @@ struct CachedRule {
     rule: Rule,
     id_span: Range<usize>,
     supersedes: Vec<(String, Range<usize>)>,
-    mentions: Mentions,
 }
 
 impl Cache {
@@ -104,6 +128,7 @@ impl Cache {
         }
         Some(Cache {
             dir: dir.to_path_buf(),
+            examples: false,
         })
     }
 
@@ -113,18 +138,36 @@ impl Cache {
     pub fn open_unchecked(dir: &Path) -> Cache {
         Cache {
             dir: dir.to_path_buf(),
+            examples: false,
+        }
+    }
+
+    /// Hits carry their rules' examples, for a command that shows them
+    /// (else they come back without: what an analysis needs).
+    pub fn with_examples(self) -> Cache {
+        Cache {
+            examples: true,
+            ..self
         }
     }
 
     fn path(&self, source: &RuleSource) -> PathBuf {
+        self.path_of_name(&source.name)
+    }
+
+    fn path_of_name(&self, name: &str) -> PathBuf {
         let mut h = DefaultHasher::new();
         (FORMAT, env!("CARGO_PKG_VERSION"), pack_hash()).hash(&mut h);
-        (&source.name, text_hash(source.text.as_bytes())).hash(&mut h);
+        name.hash(&mut h);
         self.dir.join(format!("{:016x}.bin", h.finish()))
     }
 
-    /// The validated rules of `source`, if a trusted entry holds exactly it.
+    /// The validated rules of `source`, if a trusted entry was made from
+    /// this very file; with their examples only if [`Cache::with_examples`],
+    /// and with empty `Mentions` (see the module's doc). Only a source read
+    /// from a file (with a stamp) can hit.
     pub fn get(&self, source: &RuleSource) -> Option<Vec<Loaded>> {
+        let stamp = source.stamp?;
         let mut file = std::fs::File::open(self.path(source)).ok()?;
         // Checked on the open file: what is read is what was checked.
         let meta = file.metadata().ok()?;
@@ -138,10 +181,30 @@ impl Cache {
             || entry.version != env!("CARGO_PKG_VERSION")
             || entry.pack != pack_hash()
             || entry.name != source.name
-            || entry.text.0 != source.text.as_bytes()
+            || entry.stamp != stamp
+            || stamp.size != source.text.len() as u64
+            || entry
+                .text
+                .as_ref()
+                .is_some_and(|t| t.0 != source.text.as_bytes())
         {
             return None;
         }
+        let mut entry = entry;
+        if entry.text.is_some() && !racy(&stamp) {
+            // Now proven by its stamp alone: the next runs skip comparing.
+            entry.text = None;
+            self.write(&entry);
+        }
+        let mut examples: Vec<Vec<Example>> = if self.examples {
+            postcard::from_bytes(entry.examples.0).ok()?
+        } else {
+            Vec::new()
+        };
+        if self.examples && examples.len() != entry.rules.len() {
+            return None;
+        }
+        examples.reverse();
         let text = SourceText(source.text.clone());
         Some(
             entry
@@ -149,6 +212,7 @@ impl Cache {
                 .into_iter()
                 .map(|c| {
                     let mut rule = c.rule;
+                    rule.examples = examples.pop().unwrap_or_default();
                     // Not serialised: the text is the file's, shared.
                     rule.origin.text = Some(text.clone());
                     Loaded {
@@ -159,7 +223,7 @@ impl Cache {
                             .into_iter()
                             .map(|(s, span)| Spanned::new(span, s))
                             .collect(),
-                        mentions: c.mentions,
+                        mentions: Mentions::default(),
                         valid: true,
                     }
                 })
@@ -167,33 +231,51 @@ impl Cache {
         )
     }
 
-    /// Stores the rules of a clean file (the caller checks it is clean).
-    /// Failing to write is not a problem: the next run parses again.
+    /// Stores the rules of a clean file read from a file (the caller
+    /// checks it is clean). Failing to write is not a problem: the next run
+    /// parses again.
     pub fn put(&self, source: &RuleSource, rules: &[Loaded]) {
-        let entry = Entry {
+        let Some(stamp) = source.stamp else {
+            return;
+        };
+        if stamp.size != source.text.len() as u64 {
+            return;
+        }
+        let examples: Vec<&[Example]> = rules.iter().map(|l| l.rule.examples.as_slice()).collect();
+        let Ok(examples) = postcard::to_allocvec(&examples) else {
+            return;
+        };
+        self.write(&Entry {
             format: FORMAT,
             version: env!("CARGO_PKG_VERSION"),
             pack: pack_hash(),
             name: &source.name,
-            text: Bytes(source.text.as_bytes()),
+            stamp,
+            text: racy(&stamp).then(|| Bytes(source.text.as_bytes())),
             rules: rules
                 .iter()
                 .map(|l| CachedRule {
-                    rule: l.rule.clone(),
+                    rule: Rule {
+                        examples: Vec::new(),
+                        ..l.rule.clone()
+                    },
                     id_span: l.id_span.clone(),
                     supersedes: l
                         .supersedes
                         .iter()
                         .map(|s| (s.get_ref().clone(), s.span()))
                         .collect(),
-                    mentions: l.mentions.clone(),
                 })
                 .collect(),
-        };
-        let Ok(bytes) = postcard::to_allocvec(&entry) else {
+            examples: Bytes(&examples),
+        });
+    }
+
+    fn write(&self, entry: &Entry) {
+        let Ok(bytes) = postcard::to_allocvec(entry) else {
             return;
         };
-        let path = self.path(source);
+        let path = self.path_of_name(entry.name);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
@@ -207,21 +289,17 @@ impl Cache {
     }
 }
 
-/// Names an entry: a rule file may be megabytes, and the entry's own copy
-/// of the text is what makes a hit certain, so this needs speed, not
-/// strength (SipHash took a tenth of a cached start-up).
-fn text_hash(text: &[u8]) -> u64 {
-    const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h = text.len() as u64;
-    let mut words = text.chunks_exact(8);
-    for w in &mut words {
-        let w = u64::from_le_bytes(w.try_into().expect("eight bytes"));
-        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+/// Whether a file with this stamp may still change without changing it
+/// (see the module's doc). Without a change time and inode (not unix) a
+/// stamp proves nothing alone: always racy, so the text is compared.
+fn racy(stamp: &FileStamp) -> bool {
+    if !cfg!(unix) {
+        return true;
     }
-    for &b in words.remainder() {
-        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-    }
-    h
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(i128::MAX, |d| d.as_nanos() as i128);
+    stamp.modified.max(stamp.changed) > now.saturating_sub(RACY_NANOS)
 }
 
 /// A number unique within the process (threads write entries at once).
@@ -230,16 +308,10 @@ fn unique() -> usize {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// A hash of the built-in pack and provider data: user rules are checked
+/// The built-in pack and provider data, hashed: user rules are checked
 /// against them (ids, fields), so a different pack is a different entry.
 fn pack_hash() -> u64 {
-    static HASH: OnceLock<u64> = OnceLock::new();
-    *HASH.get_or_init(|| {
-        let mut h = DefaultHasher::new();
-        crate::rules::builtin::pack_bytes().hash(&mut h);
-        crate::rules::builtin::PROVIDER_TEXTS.hash(&mut h);
-        h.finish()
-    })
+    crate::rules::builtin::pack_hash()
 }
 
 /// Belongs to this user (or root) and cannot be written by everyone: the
@@ -319,13 +391,19 @@ matches = false
         rules
     }
 
-    fn same(a: &[Loaded], b: &[Loaded]) {
-        assert_eq!(a.len(), b.len());
-        for (a, b) in a.iter().zip(b) {
-            assert_eq!(a.rule, b.rule);
+    /// A hit equals the parse, but for what the cache leaves out: the
+    /// examples unless asked for, and the mentions.
+    fn same(cached: &[Loaded], parsed: &[Loaded], examples: bool) {
+        assert_eq!(cached.len(), parsed.len());
+        for (a, b) in cached.iter().zip(parsed) {
+            let mut expected = b.rule.clone();
+            if !examples {
+                expected.examples.clear();
+            }
+            assert_eq!(a.rule, expected);
             assert_eq!(a.id_span, b.id_span);
             assert_eq!(a.supersedes, b.supersedes);
-            assert_eq!(a.mentions, b.mentions);
+            assert_eq!(a.mentions, Mentions::default());
             assert_eq!(a.valid, b.valid);
         }
     }
@@ -340,28 +418,91 @@ matches = false
         dir
     }
 
+    /// `text` as if read from a file with this stamp (`recent`: changed
+    /// just now, so racy; else an hour ago).
+    fn stamped(name: &str, text: &str, recent: bool, inode: u64) -> RuleSource {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i128;
+        let time = if recent { now } else { now - 3_600_000_000_000 };
+        let mut source = RuleSource::new(name, text, false);
+        source.stamp = Some(FileStamp {
+            size: text.len() as u64,
+            modified: time,
+            changed: time,
+            inode,
+            device: 1,
+        });
+        source
+    }
+
+    fn entry_text(cache: &Cache, source: &RuleSource) -> Option<Vec<u8>> {
+        let bytes = std::fs::read(cache.path(source)).unwrap();
+        let entry: Entry = postcard::from_bytes(&bytes).unwrap();
+        entry.text.map(|t| t.0.to_vec())
+    }
+
     #[test]
     fn an_entry_reads_back_as_parsed() {
         let dir = tempdir("roundtrip").join("faultline").join("rules");
         let cache = Cache::open(&dir).expect("a fresh private dir");
-        let source = RuleSource::new("acme.toml", RULES, false);
+        let source = stamped("acme.toml", RULES, false, 7);
         assert!(cache.get(&source).is_none(), "empty cache");
         let parsed = parse(&source);
         cache.put(&source, &parsed);
         let cached = cache.get(&source).expect("a hit");
-        same(&cached, &parsed);
-        // Another name or text is another entry.
-        assert!(
-            cache
-                .get(&RuleSource::new("other.toml", RULES, false))
-                .is_none()
-        );
+        same(&cached, &parsed, false);
+        assert!(!parsed[0].rule.examples.is_empty());
+        let with_examples = cache.clone().with_examples().get(&source);
+        same(&with_examples.expect("a hit"), &parsed, true);
+        // An old stamp proves the file: the entry holds no copy of it.
+        assert_eq!(entry_text(&cache, &source), None);
+        // Another name, or another stamp (a rewrite, a replacement), or
+        // text not read from a file, is not this entry.
+        assert!(cache.get(&stamped("other.toml", RULES, false, 7)).is_none());
         let edited = RULES.replace("0.7", "0.8");
         assert!(
             cache
-                .get(&RuleSource::new("acme.toml", edited, false))
+                .get(&stamped("acme.toml", &edited, false, 8))
                 .is_none()
         );
+        assert!(cache.get(&stamped("acme.toml", RULES, true, 7)).is_none());
+        assert!(
+            cache
+                .get(&RuleSource::new("acme.toml", RULES, false))
+                .is_none()
+        );
+        let _ = std::fs::remove_dir_all(dir.parent().unwrap().parent().unwrap());
+    }
+
+    #[test]
+    fn a_racy_entry_holds_the_text_and_compares_it() {
+        let dir = tempdir("racy").join("faultline").join("rules");
+        let cache = Cache::open(&dir).unwrap();
+        // Cached in the tick it was written: an edit in the same tick
+        // (same size, same stamp) must not be taken for it.
+        let source = stamped("acme.toml", RULES, true, 7);
+        let parsed = parse(&source);
+        cache.put(&source, &parsed);
+        assert_eq!(
+            entry_text(&cache, &source).as_deref(),
+            Some(RULES.as_bytes())
+        );
+        same(&cache.get(&source).expect("the same text"), &parsed, false);
+        let mut edited = source.clone();
+        edited.text = std::sync::Arc::new(RULES.replace("0.7", "0.9"));
+        assert!(cache.get(&edited).is_none(), "same stamp, other text");
+        // Once the stamp is old enough, a hit writes the entry again
+        // without the text: the stamp alone proves the file from then on.
+        let old = stamped("acme.toml", RULES, false, 7);
+        let bytes = std::fs::read(cache.path(&source)).unwrap();
+        let mut entry: Entry = postcard::from_bytes(&bytes).unwrap();
+        entry.stamp = old.stamp.unwrap();
+        cache.write(&entry);
+        same(&cache.get(&old).expect("a hit"), &parsed, false);
+        assert_eq!(entry_text(&cache, &old), None);
+        same(&cache.get(&old).expect("still a hit"), &parsed, false);
         let _ = std::fs::remove_dir_all(dir.parent().unwrap().parent().unwrap());
     }
 
@@ -369,7 +510,7 @@ matches = false
     fn a_corrupt_entry_is_ignored_and_rewritten() {
         let dir = tempdir("corrupt").join("faultline").join("rules");
         let cache = Cache::open(&dir).unwrap();
-        let source = RuleSource::new("acme.toml", RULES, false);
+        let source = stamped("acme.toml", RULES, false, 7);
         let parsed = parse(&source);
         cache.put(&source, &parsed);
         let path = cache.path(&source);
@@ -380,7 +521,7 @@ matches = false
         std::fs::write(&path, b"\xff\xff\xff\xff\xff garbage").unwrap();
         assert!(cache.get(&source).is_none(), "garbage");
         cache.put(&source, &parsed);
-        same(&cache.get(&source).expect("rewritten"), &parsed);
+        same(&cache.get(&source).expect("rewritten"), &parsed, false);
         let _ = std::fs::remove_dir_all(dir.parent().unwrap().parent().unwrap());
     }
 
@@ -391,7 +532,7 @@ matches = false
         let root = tempdir("unsafe");
         let dir = root.join("faultline").join("rules");
         let cache = Cache::open(&dir).unwrap();
-        let source = RuleSource::new("acme.toml", RULES, false);
+        let source = stamped("acme.toml", RULES, false, 7);
         cache.put(&source, &parse(&source));
         assert!(cache.get(&source).is_some());
         let mode = |p: &Path, m: u32| std::fs::set_permissions(p, PermissionsExt::from_mode(m));

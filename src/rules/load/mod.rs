@@ -10,7 +10,7 @@ mod source;
 pub mod validate;
 mod walk;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 
 use miette::NamedSource;
@@ -21,7 +21,7 @@ pub use catalogue::limits;
 use catalogue::limits::{MAX_FILE_BYTES, MAX_FILES, MAX_PROBLEMS_PER_FILE, MAX_RULES};
 pub use catalogue::{EXAMPLE_KEYS, OPERATORS, RULE_KEYS, is_valid_id, suggest_id};
 pub use problems::{RuleProblem, closest, did_you_mean, quote};
-pub use source::{LineIndex, RuleSource};
+pub use source::{FileStamp, LineIndex, RuleSource};
 use validate::{FileLoader, Mentions, Parsed};
 pub use walk::rule_files;
 
@@ -108,12 +108,15 @@ struct Seen {
 
 struct Loader<'s> {
     sources: &'s [RuleSource],
-    /// Loaded rules in load order; `None` where a built-in rule was
-    /// overridden (the user's rule goes to the end, as it loaded later).
-    rules: Vec<Option<Rule>>,
-    seen: HashMap<String, Seen>,
+    /// Loaded rules in load order, with those overridden (the user's rule
+    /// goes to the end, as it loaded later) marked in `replaced`: removed
+    /// in place at the end, since copying thousands of rules into a new
+    /// vector cost a start-up more than a tenth of its page faults.
+    rules: Vec<Rule>,
+    replaced: Vec<bool>,
+    seen: foldhash::HashMap<String, Seen>,
     /// Ids of rules with problems: not loaded, but they exist.
-    invalid: HashSet<String>,
+    invalid: foldhash::HashSet<String>,
     /// (rule id, `supersedes` entry, its source), checked once all loaded.
     supersedes: Vec<(String, Spanned<String>, usize)>,
     report: LoadReport,
@@ -132,8 +135,9 @@ impl<'s> Loader<'s> {
         Loader {
             sources,
             rules: Vec::new(),
-            seen: HashMap::new(),
-            invalid: HashSet::new(),
+            replaced: Vec::new(),
+            seen: Default::default(),
+            invalid: Default::default(),
             supersedes: Vec::new(),
             report: LoadReport::default(),
             rule_limit_reported: false,
@@ -174,6 +178,18 @@ impl<'s> Loader<'s> {
         } else {
             self.sources.iter().enumerate().map(parse).collect()
         };
+        // Room for every rule at once: grown by doubling, the vector of
+        // thousands of rules was copied over and over.
+        let rules: usize = self
+            .parsed
+            .iter()
+            .flatten()
+            .map(|(parsed, _)| match parsed {
+                Parsed::Rules(rules) => rules.len(),
+                _ => 0,
+            })
+            .sum();
+        self.rules.reserve(rules);
     }
 
     fn pack(&mut self, rules: Vec<Rule>) {
@@ -186,7 +202,7 @@ impl<'s> Loader<'s> {
                     id_span: 0..0,
                 },
             );
-            self.rules.push(Some(rule));
+            self.rules.push(rule);
         }
     }
 
@@ -243,7 +259,7 @@ impl<'s> Loader<'s> {
             Parsed::Providers => self.providers(&source.text, Some(index)),
             Parsed::Rules(rules) => {
                 for loaded in rules {
-                    let id = loaded.rule.id.clone();
+                    let id = &loaded.rule.id;
                     self.supersedes.extend(
                         loaded
                             .supersedes
@@ -251,13 +267,13 @@ impl<'s> Loader<'s> {
                             .map(|s| (id.clone(), s.clone(), index)),
                     );
                     if !loaded.valid {
-                        self.invalid.insert(id);
+                        self.invalid.insert(id.clone());
                         if !source.builtin {
                             self.report.unloaded.push((loaded.rule, loaded.mentions));
                         }
                         continue;
                     }
-                    if self.seen.len() >= MAX_RULES && !self.seen.contains_key(&id) {
+                    if self.seen.len() >= MAX_RULES && !self.seen.contains_key(id) {
                         if !self.rule_limit_reported {
                             self.rule_limit_reported = true;
                             problems.push(RuleProblem::at(
@@ -315,15 +331,18 @@ impl<'s> Loader<'s> {
                     id_span: loaded.id_span,
                 },
             );
-            self.report
-                .mentions
-                .insert(rule.id.clone(), loaded.mentions);
-            self.rules.push(Some(rule));
+            // Empty from the cache (only `rules check` reads them).
+            if loaded.mentions != Mentions::default() {
+                self.report
+                    .mentions
+                    .insert(rule.id.clone(), loaded.mentions);
+            }
+            self.rules.push(rule);
             return None;
         };
         let (first_layer, first_builtin, first_name) = match first.source {
             None => {
-                let r = self.rules[first.slot].as_ref().expect("a loaded rule");
+                let r = &self.rules[first.slot];
                 (0, true, r.origin.file.clone())
             }
             Some(s) => {
@@ -334,14 +353,17 @@ impl<'s> Loader<'s> {
         // A higher layer replaces a lower one's rule (user over built-in, a
         // project's rules over the user's own).
         if first_layer < source.layer {
-            let replaced = self.rules[first.slot].take();
             rule.origin.overrides_builtin =
-                first_builtin || replaced.is_some_and(|r| r.origin.overrides_builtin);
+                first_builtin || self.rules[first.slot].origin.overrides_builtin;
+            self.replaced.resize(self.rules.len(), false);
+            self.replaced[first.slot] = true;
             rule.origin.overrides = Some(first_name);
             let id = rule.id.clone();
-            self.report.mentions.insert(id.clone(), loaded.mentions);
+            if loaded.mentions != Mentions::default() {
+                self.report.mentions.insert(id.clone(), loaded.mentions);
+            }
             let slot = self.rules.len();
-            self.rules.push(Some(rule));
+            self.rules.push(rule);
             self.seen.insert(
                 id,
                 Seen {
@@ -374,7 +396,7 @@ impl<'s> Loader<'s> {
                 (first_source.name.clone(), line, Some(related))
             }
             None => {
-                let r = self.rules[first.slot].as_ref().expect("a loaded rule");
+                let r = &self.rules[first.slot];
                 (r.origin.file.clone(), r.origin.line, None)
             }
         };
@@ -485,7 +507,12 @@ impl<'s> Loader<'s> {
             )
         };
         self.report.problems.sort_by_key(key);
-        self.report.rules = self.rules.into_iter().flatten().collect();
+        let mut slot = 0;
+        self.rules.retain(|_| {
+            slot += 1;
+            !self.replaced.get(slot - 1).copied().unwrap_or(false)
+        });
+        self.report.rules = self.rules;
         self.report
     }
 }

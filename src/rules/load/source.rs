@@ -20,6 +20,55 @@ pub struct RuleSource {
     /// The file's real size when it exceeds [`MAX_FILE_BYTES`]; `text` then
     /// holds its first part only (to point at), and none of it is loaded.
     pub oversize: Option<u64>,
+    /// The file's stamp taken before its text was read; `None` for text
+    /// that was not read from a file.
+    pub stamp: Option<FileStamp>,
+}
+
+/// What tells one version of a file from another without reading it (as
+/// git's index does): size, modification and change times, inode and
+/// device. A rewrite changes the times, a replacement the inode; the change
+/// time cannot be set back. Nanoseconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileStamp {
+    pub size: u64,
+    pub modified: i128,
+    pub changed: i128,
+    pub inode: u64,
+    pub device: u64,
+}
+
+impl FileStamp {
+    #[cfg(unix)]
+    pub fn of(meta: &std::fs::Metadata) -> FileStamp {
+        use std::os::unix::fs::MetadataExt;
+        let nanos = |secs: i64, nsec: i64| i128::from(secs) * 1_000_000_000 + i128::from(nsec);
+        FileStamp {
+            size: meta.len(),
+            modified: nanos(meta.mtime(), meta.mtime_nsec()),
+            changed: nanos(meta.ctime(), meta.ctime_nsec()),
+            inode: meta.ino(),
+            device: meta.dev(),
+        }
+    }
+
+    /// Without a change time or inode, the stamp says less: the cache
+    /// then compares the text (see `Cache`'s racy stamps).
+    #[cfg(not(unix))]
+    pub fn of(meta: &std::fs::Metadata) -> FileStamp {
+        let modified = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as i128);
+        FileStamp {
+            size: meta.len(),
+            modified,
+            changed: modified,
+            inode: 0,
+            device: 0,
+        }
+    }
 }
 
 impl RuleSource {
@@ -31,6 +80,7 @@ impl RuleSource {
             builtin,
             layer: if builtin { 0 } else { 1 },
             oversize: None,
+            stamp: None,
         }
     }
 
@@ -38,7 +88,12 @@ impl RuleSource {
     /// a problem to report, not something to hold in memory).
     pub fn read(path: &Path) -> std::io::Result<Self> {
         let file = std::fs::File::open(path)?;
-        let mut bytes = Vec::new();
+        // Before reading: a change made while reading shows in the stamp.
+        let stamp = file.metadata().ok().map(|m| FileStamp::of(&m));
+        // Sized up front: grown by doubling, a rules directory's text was
+        // copied over again (a tenth of a start-up with thousands of rules).
+        let size = stamp.map_or(0, |s| s.size);
+        let mut bytes = Vec::with_capacity(size.min(MAX_FILE_BYTES as u64 + 1) as usize + 1);
         file.take(MAX_FILE_BYTES as u64 + 1)
             .read_to_end(&mut bytes)?;
         let mut oversize = None;
@@ -61,6 +116,7 @@ impl RuleSource {
             builtin: false,
             layer: 1,
             oversize,
+            stamp,
         })
     }
 }

@@ -38,7 +38,7 @@ pub struct Loaded {
 
 /// Where a rule names fields and placeholders, for the authoring checks
 /// (`rules check` warnings) that run after loading.
-#[derive(Debug, Default, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Mentions {
     /// Condition keys and `same_as` values: (field, span of the name).
     pub fields: Vec<(String, Range<usize>)>,
