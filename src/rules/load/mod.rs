@@ -17,6 +17,7 @@ use miette::NamedSource;
 use toml::Spanned;
 
 pub use cache::Cache;
+pub(crate) use cache::text_hash;
 pub use catalogue::limits;
 use catalogue::limits::{MAX_FILE_BYTES, MAX_FILES, MAX_PROBLEMS_PER_FILE, MAX_RULES};
 pub use catalogue::{EXAMPLE_KEYS, OPERATORS, RULE_KEYS, is_valid_id, suggest_id};
@@ -485,7 +486,11 @@ impl<'s> Loader<'s> {
             )
         };
         self.report.problems.sort_by_key(key);
-        self.report.rules = self.rules.into_iter().flatten().collect();
+        // At its size: grown by doubling, it would hold room for up to
+        // twice the rules through the whole run.
+        let mut rules = Vec::with_capacity(self.seen.len());
+        rules.extend(self.rules.into_iter().flatten());
+        self.report.rules = rules;
         self.report
     }
 }
