@@ -142,7 +142,7 @@ impl Cache {
         {
             return None;
         }
-        let text = SourceText(source.text.clone());
+        let text = SourceText::Held(source.text.clone());
         Some(
             entry
                 .rules
@@ -210,7 +210,7 @@ impl Cache {
 /// Names an entry: a rule file may be megabytes, and the entry's own copy
 /// of the text is what makes a hit certain, so this needs speed, not
 /// strength (SipHash took a tenth of a cached start-up).
-fn text_hash(text: &[u8]) -> u64 {
+pub(crate) fn text_hash(text: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut h = text.len() as u64;
     let mut words = text.chunks_exact(8);
