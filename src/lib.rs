@@ -764,9 +764,9 @@ impl<'r> Scan<'r> {
         }
         let rules = self.rules;
         let not_kept = self.incidents.not_kept().clone();
-        let incidents = self.incidents.finish();
+        let mut incidents = self.incidents.finish();
         let input = InputFacts::new(self.hits, &self.rules.scanner().purposes, &rules.providers);
-        let diagnoses = rank::diagnose(&incidents, &input, rules);
+        let diagnoses = rank::diagnose(&mut incidents, &input, rules);
         let (incidents, diagnoses) = rank::keep_failures(incidents, diagnoses, &rules.providers);
         let analysis = Analysis {
             sources: Vec::new(),
@@ -945,7 +945,7 @@ impl Scan<'_> {
             &rules.scanner().purposes,
             &rules.providers,
         );
-        let diagnoses = rank::diagnose(&fresh, &input, rules);
+        let diagnoses = rank::diagnose(&mut fresh, &input, rules);
         let (fresh, mut diagnoses) = rank::keep_failures(fresh, diagnoses, &rules.providers);
         // Notes on the input as a whole wait for all of it.
         diagnoses.retain(|d| d.incident.is_some());

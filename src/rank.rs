@@ -30,34 +30,58 @@ pub struct Diagnosis {
 }
 
 /// All diagnoses for the incidents and the input, ordered best first. An
-/// incident reduced as it completed ([`reduce`]) brings its diagnoses with
-/// it; the others are diagnosed here.
-pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> Vec<Diagnosis> {
+/// incident reduced as it completed ([`reduce`]) hands over its diagnoses
+/// (its `diagnosed` is left empty, still marking it as reduced); the others
+/// are diagnosed here.
+///
+/// This runs once over every kept failure at the end of a run, when memory
+/// peaks: the diagnoses are moved, not copied, into one vector of the
+/// right size, and sorted in place.
+pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet) -> Vec<Diagnosis> {
     let empty = Facts::default();
     let notes = without_superseded(rules.evaluate(Scope::Input, &empty, input), rules);
-    let per_incident: Vec<Vec<Diagnosis>> = incidents
+    // Matches first, as they are much smaller than the diagnoses built
+    // from them: the vector of diagnoses is then allocated once, at its size.
+    let matches: Vec<Option<Vec<RuleMatch>>> = incidents
         .iter()
-        .enumerate()
-        .map(|(i, incident)| match &incident.diagnosed {
-            Some(ready) => ready
-                .iter()
-                .map(|d| Diagnosis {
-                    incident: Some(i),
-                    ..d.clone()
-                })
-                .collect(),
-            None => incident_diagnoses(&incident.facts, Some(i), input, rules),
+        .map(|incident| {
+            incident
+                .diagnosed
+                .is_none()
+                .then(|| incident_matches(&incident.facts, input, rules))
         })
         .collect();
+    let count = incidents
+        .iter()
+        .zip(&matches)
+        .map(|(incident, matches)| match (matches, &incident.diagnosed) {
+            (Some(matches), _) => matches.len(),
+            (None, ready) => ready.as_ref().map_or(0, Vec::len),
+        })
+        .sum::<usize>();
+    let mut out = Vec::with_capacity(count + notes.len());
+    for ((i, incident), matches) in incidents.iter_mut().enumerate().zip(matches) {
+        match (matches, incident.diagnosed.as_mut()) {
+            (Some(matches), _) => out.extend(
+                matches
+                    .into_iter()
+                    .map(|m| build(m, Some(i), &incident.facts, input, rules)),
+            ),
+            (None, Some(ready)) => out.extend(ready.drain(..).map(|d| Diagnosis {
+                incident: Some(i),
+                ..d
+            })),
+            (None, None) => {}
+        }
+    }
     // `supersedes` works across the two kinds. An input-wide note is dropped
     // when a diagnosis of some incident supersedes it (the incident-level
     // explanation says it better); a note that survives hides the incident
     // rules it supersedes (a whole-input diagnosis of the failure beats the
     // generic reading of one exchange). Notes are settled first, so two
     // rules superseding each other never hide both.
-    let superseded_by_incidents: Vec<&str> = per_incident
+    let superseded_by_incidents: Vec<&str> = out
         .iter()
-        .flatten()
         .flat_map(|d| rules.rules[d.rule].supersedes.iter().map(String::as_str))
         .collect();
     let notes: Vec<RuleMatch> = notes
@@ -71,27 +95,25 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
     // The first incident each note hid a rule of: the note explains that
     // failure, so it is reported as that incident's diagnosis.
     let mut note_incident: Vec<Option<usize>> = vec![None; notes.len()];
-    let mut out = Vec::new();
-    for (i, (incident, diagnoses)) in incidents.iter().zip(per_incident).enumerate() {
-        for mut d in diagnoses {
-            if superseded_by_notes.contains(&d.id.as_str()) {
-                for (n, note) in notes.iter().enumerate() {
-                    if note_incident[n].is_none()
-                        && rules.rules[note.rule].supersedes.contains(&d.id)
-                    {
-                        note_incident[n] = Some(i);
-                    }
+    out.retain_mut(|d| {
+        let Some(i) = d.incident else {
+            return true;
+        };
+        if superseded_by_notes.contains(&d.id.as_str()) {
+            for (n, note) in notes.iter().enumerate() {
+                if note_incident[n].is_none() && rules.rules[note.rule].supersedes.contains(&d.id) {
+                    note_incident[n] = Some(i);
                 }
-                continue;
             }
-            // A failure that a later retry of the same call got past: worth
-            // knowing, not worth failing the run for.
-            if incident.recovered.is_some() {
-                d.severity = Severity::Info;
-            }
-            out.push(d);
+            return false;
         }
-    }
+        // A failure that a later retry of the same call got past: worth
+        // knowing, not worth failing the run for.
+        if incidents[i].recovered.is_some() {
+            d.severity = Severity::Info;
+        }
+        true
+    });
     for (m, at) in notes.into_iter().zip(note_incident) {
         let mut d = build(m, at, &empty, input, rules);
         if at.is_some_and(|i| incidents[i].recovered.is_some()) {
@@ -99,7 +121,10 @@ pub fn diagnose(incidents: &[Incident], input: &InputFacts, rules: &RuleSet) -> 
         }
         out.push(d);
     }
-    out.sort_by(best_first);
+    // Unstable, so without a scratch copy of every diagnosis: no two
+    // diagnoses tie (rule ids are unique, and a rule gives an incident, or
+    // the input, at most one), so the order is the stable sort's.
+    out.sort_unstable_by(best_first);
     out
 }
 
@@ -117,19 +142,10 @@ fn best_first(a: &Diagnosis, b: &Diagnosis) -> std::cmp::Ordering {
         .then(a.id.cmp(&b.id))
 }
 
-/// The diagnoses of one incident's facts, before the input-wide notes are
-/// weighed against them.
-fn incident_diagnoses(
-    facts: &Facts,
-    incident: Option<usize>,
-    input: &InputFacts,
-    rules: &RuleSet,
-) -> Vec<Diagnosis> {
-    let matches = rules.evaluate(Scope::Incident, facts, input);
-    without_superseded(matches, rules)
-        .into_iter()
-        .map(|m| build(m, incident, facts, input, rules))
-        .collect()
+/// The rules that hold for one incident's facts, less those another of
+/// them supersedes, before the input-wide notes are weighed against them.
+fn incident_matches(facts: &Facts, input: &InputFacts, rules: &RuleSet) -> Vec<RuleMatch> {
+    without_superseded(rules.evaluate(Scope::Incident, facts, input), rules)
 }
 
 /// Facts a reduced incident keeps: what the reports show of an incident
@@ -170,7 +186,10 @@ const EVIDENCE_LINE_BYTES: usize = 2000;
 /// keeps a small record per failure instead of the failure. `None` when it
 /// is not a failure a report lists (see [`keep_failures`]).
 pub fn reduce(mut incident: Incident, input: &InputFacts, rules: &RuleSet) -> Option<Incident> {
-    let mut diagnoses = incident_diagnoses(&incident.facts, None, input, rules);
+    let mut diagnoses: Vec<Diagnosis> = incident_matches(&incident.facts, input, rules)
+        .into_iter()
+        .map(|m| build(m, None, &incident.facts, input, rules))
+        .collect();
     let loud = diagnoses.iter().any(|d| d.severity != Severity::Info);
     if !loud && !incident.is_exchange(&rules.providers) {
         return None;

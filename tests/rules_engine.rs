@@ -3,8 +3,8 @@
 //! rule's input-wide pattern cannot switch off the built-in ones, and
 //! placeholders without a value read "(unknown)".
 
-use faultline::rules::RuleSet;
 use faultline::rules::load::{RuleSource, load_over_builtin};
+use faultline::rules::{RuleSet, SourceText};
 
 /// `n` rules of the shapes real packs have: an error code with a status,
 /// a list of codes, a message regex with a named group, and an input-wide
@@ -174,6 +174,46 @@ fn a_user_input_pattern_too_large_to_compile_switches_off_nothing_else() {
         &HUGE_INPUT_PATTERN[span.offset()..span.offset() + span.len()],
         r"'(?:\w{100}){100}'"
     );
+}
+
+#[test]
+fn rules_released_for_an_analysis_hold_no_text_nor_examples_yet_place_a_late_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.toml");
+    std::fs::write(&path, HUGE_INPUT_PATTERN).unwrap();
+    let user = RuleSource::read(&path).unwrap();
+    let report = load_over_builtin(std::slice::from_ref(&user), true);
+    let mut set = RuleSet::new(report.rules, report.providers);
+    assert!(set.rules.iter().any(|r| !r.examples.is_empty()));
+    faultline::rules::engine::release_for_analysis(&mut set.rules);
+    // What a run keeps of its rules: no file text, no example.
+    for rule in &set.rules {
+        assert!(rule.examples.is_empty(), "{}", rule.id);
+        assert!(
+            !matches!(rule.origin.text, Some(SourceText::Held(_))),
+            "{}",
+            rule.id
+        );
+    }
+    let _ = faultline::analyze_text("forum.txt", &seed(), &set);
+    // The file is read again to show the pattern that failed, in its place.
+    let problems = set.late_problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let p = &problems[0];
+    assert_eq!(p.code, "rule::pattern-too-large");
+    let span = p.span.expect("a span");
+    let text = p.source_code.as_ref().expect("the file's text").inner();
+    assert_eq!(
+        &text[span.offset()..span.offset() + span.len()],
+        r"'(?:\w{100}){100}'"
+    );
+    // Changed since it was loaded: the problem is still reported, but not
+    // at a place that may no longer be the pattern's.
+    std::fs::write(&path, format!("# edited\n{HUGE_INPUT_PATTERN}")).unwrap();
+    let problems = set.late_problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].code, "rule::pattern-too-large");
+    assert!(problems[0].span.is_none() && problems[0].source_code.is_none());
 }
 
 #[test]

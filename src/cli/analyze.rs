@@ -65,7 +65,8 @@ pub fn run(paths: &[PathBuf], global: &GlobalArgs, args: &ReportArgs) -> ExitCod
     }
     // Rule problems are reported and exit 2 at the end; the analysis runs
     // with every rule that loaded.
-    let loaded = discover::load_rules(global);
+    let mut loaded = discover::load_rules(global);
+    faultline::rules::engine::release_for_analysis(&mut loaded.set.rules);
     let code = analyze(&loaded, &paths, global, args, format);
     super::release(loaded);
     code

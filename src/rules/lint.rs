@@ -107,10 +107,10 @@ impl Vocabulary {
 }
 
 fn source_of(rule: &Rule) -> Option<RuleSource> {
-    let text = rule.origin.text.as_ref()?;
+    let text = rule.origin.text.as_ref()?.text(&rule.origin.file)?;
     Some(RuleSource {
         name: rule.origin.file.clone(),
-        text: text.0.clone(),
+        text,
         builtin: false,
         layer: 1,
         oversize: None,

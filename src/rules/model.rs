@@ -214,11 +214,23 @@ pub struct Origin {
 
 /// A rule file's text, shared by its rules; printed by size only.
 #[derive(Clone, PartialEq)]
-pub struct SourceText(pub Arc<String>);
+pub enum SourceText {
+    Held(Arc<String>),
+    /// Not held, but read again from the rule file when a problem needs
+    /// it, and used only if the file still has the text loaded (its length
+    /// and hash): see `engine::release_for_analysis`.
+    OnDisk {
+        len: usize,
+        hash: u64,
+    },
+}
 
 impl std::fmt::Debug for SourceText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SourceText({} bytes)", self.0.len())
+        match self {
+            SourceText::Held(text) => write!(f, "SourceText({} bytes)", text.len()),
+            SourceText::OnDisk { len, .. } => write!(f, "SourceText({len} bytes, on disk)"),
+        }
     }
 }
 

@@ -205,7 +205,7 @@ impl Cache {
             return None;
         }
         examples.reverse();
-        let text = SourceText(source.text.clone());
+        let text = SourceText::Held(source.text.clone());
         Some(
             entry
                 .rules
@@ -287,6 +287,23 @@ impl Cache {
             let _ = std::fs::remove_file(&tmp);
         }
     }
+}
+
+/// A rule file's text, hashed: what a released rule set keeps of it
+/// ([`crate::rules::SourceText`]) to tell whether the file on disk is still
+/// the one its spans point into. Needs speed, not strength.
+pub(crate) fn text_hash(text: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = text.len() as u64;
+    let mut words = text.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes(w.try_into().expect("eight bytes"));
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    for &b in words.remainder() {
+        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+    }
+    h
 }
 
 /// Whether a file with this stamp may still change without changing it

@@ -17,6 +17,7 @@ use miette::NamedSource;
 use toml::Spanned;
 
 pub use cache::Cache;
+pub(crate) use cache::text_hash;
 pub use catalogue::limits;
 use catalogue::limits::{MAX_FILE_BYTES, MAX_FILES, MAX_PROBLEMS_PER_FILE, MAX_RULES};
 pub use catalogue::{EXAMPLE_KEYS, OPERATORS, RULE_KEYS, is_valid_id, suggest_id};
@@ -507,6 +508,8 @@ impl<'s> Loader<'s> {
             )
         };
         self.report.problems.sort_by_key(key);
+        // Overridden rules out in place; the room was reserved up front
+        // for every rule, so it is not grown by doubling either.
         let mut slot = 0;
         self.rules.retain(|_| {
             slot += 1;

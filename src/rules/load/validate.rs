@@ -363,7 +363,7 @@ impl<'s> FileLoader<'s> {
                 line: id_line,
                 overrides_builtin: false,
                 overrides: None,
-                text: (!self.source.builtin).then(|| SourceText(self.source.text.clone())),
+                text: (!self.source.builtin).then(|| SourceText::Held(self.source.text.clone())),
             },
         };
         state.mentions.guaranteed = state.guaranteed;
