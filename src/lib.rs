@@ -171,6 +171,13 @@ const CONTEXT_BYTES: usize = 16 << 10;
 const MAX_CARRY: usize = 256 << 10;
 const RESCAN_WINDOW: usize = 256 << 10;
 
+/// How far apart a scan makes restart points at least, letting go of
+/// the last failure it holds for folding where that is all that keeps it
+/// from one ([`incidents::Builder::seal`]): in a log of failures back to
+/// back nothing else would, and a seam with no restart near it is read as
+/// two, cutting the failure across it in halves.
+const SEAL_EVERY: usize = 64 << 10;
+
 /// Reduced failures (see [`rank::reduce`]) a chunk may hand over, at most
 /// (about, in bytes); past them, failures go over as [`incidents::Light`].
 const CHUNK_REDUCED_BYTES: usize = input::CHUNK_SIZE >> 2;
@@ -343,11 +350,15 @@ fn scan_piece(
         stop_at.binary_search(&at).is_ok()
     };
     let from_line = piece.line_of_from();
+    let from = chunk.offset + piece.from;
     let mut run = |p: parse::Parsed| -> bool {
         match p {
             parse::Parsed::Fresh(at) => {
                 fresh = None;
-                if builder.settled_since(at) {
+                if settles(at, &mut builder, &mut out, &restarts, from, stop_at) {
+                    for f in out.drain(..) {
+                        take(f, &mut items);
+                    }
                     return record(at, &mut items, &mut restarts);
                 }
                 fresh = Some(at);
@@ -358,9 +369,12 @@ fn scan_piece(
                     take(f, &mut items);
                 }
                 if let Some(at) = fresh
-                    && builder.settled_since(at)
+                    && settles(at, &mut builder, &mut out, &restarts, from, stop_at)
                 {
                     fresh = None;
+                    for f in out.drain(..) {
+                        take(f, &mut items);
+                    }
                     return record(at, &mut items, &mut restarts);
                 }
             }
@@ -384,6 +398,30 @@ fn scan_piece(
         restarts,
         stopped,
     }
+}
+
+/// Whether a scan may restart at `at`: the builder is settled there, or
+/// can be sealed there (its finished exchanges going to `out`) and should
+/// be — a restart the stitching looks for (`stop_at`), or none for
+/// [`SEAL_EVERY`] bytes since the last one (`restarts`, else the scan's
+/// start `from`): failures back to back hold the builder unsettled.
+fn settles(
+    at: usize,
+    builder: &mut incidents::Builder,
+    out: &mut Vec<incidents::Finished>,
+    restarts: &[Restart],
+    from: usize,
+    stop_at: &[usize],
+) -> bool {
+    if builder.settled_since(at) {
+        return true;
+    }
+    let last = restarts.last().map_or(from, |r| r.at);
+    if !builder.can_seal(at) || (at < last + SEAL_EVERY && stop_at.binary_search(&at).is_err()) {
+        return false;
+    }
+    builder.seal(out);
+    true
 }
 
 /// Input-wide pattern hits of one chunk.

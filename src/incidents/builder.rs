@@ -562,6 +562,31 @@ impl<'c> Builder<'c> {
                 .all(|d| d.events.iter().all(|e| e.span.start >= since))
     }
 
+    /// Whether [`Builder::seal`] would leave it [`Builder::settled_since`]
+    /// `since`: nothing but the hold on the last failure (kept in case the
+    /// next draft repeats it) and exchanges finished before `since` stand
+    /// in the way. In a log of back-to-back failures that hold is never
+    /// let go, so without sealing a scan finds no place to restart at.
+    pub fn can_seal(&self, since: usize) -> bool {
+        self.pending.is_none()
+            && self.open.len() <= 1
+            && self
+                .open
+                .iter()
+                .all(|d| d.events.iter().all(|e| e.span.start >= since))
+            && self.done.iter().all(|f| f.start().1 < since)
+    }
+
+    /// Lets go of the last failure and hands out every finished exchange.
+    /// A failure just like it next is then folded by the collector (same
+    /// key, same count and places) instead of here: the report is the
+    /// same, only the shortcut of not building its facts is lost, once.
+    pub fn seal(&mut self, out: &mut Vec<Finished>) {
+        self.last_failure = None;
+        self.done.sort_by_key(Finished::start);
+        out.append(&mut self.done);
+    }
+
     /// Steps taken so far (see the field).
     pub fn work(&self) -> u64 {
         self.work
