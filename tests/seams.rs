@@ -45,24 +45,25 @@ fn distinct_failures(rounds: usize) -> String {
     out
 }
 
-/// Rounds in which other failures are logged between curl `-v` exchanges
-/// over one TLS connection, and inside one (between the request and its
-/// response); the request's URL comes from the connection.
+/// Rounds of two curl `-v` exchanges over one TLS connection to Genesys
+/// Cloud (one `curl -v` run each round), with other failures logged
+/// between them and inside one (between the request and its response).
+/// The request's URL (the host from the connection) is what tells a
+/// missing analytics permission from any other: an exchange cut in two is
+/// read as a different failure.
 fn interleaved_curl(rounds: usize) -> String {
-    let mut out = String::from(
-        "* Connected to api.example.com (10.0.0.7) port 443 (#0)\n* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384\n",
-    );
+    let mut out = String::new();
     for i in 0..rounds {
         out.push_str(&format!(
-            "> GET /v1/items/{i} HTTP/1.1\n> Host: api.example.com\n> Accept: */*\n>\n\
+            "* Connected to api.mypurecloud.com (10.0.0.7) port 443 (#0)\n* SSL connection using TLSv1.3 / TLS_AES_256_GCM_SHA384\n\
+             > POST /api/v2/analytics/conversations/aggregates/query/{i} HTTP/1.1\n> Host: api.mypurecloud.com\n> Accept: */*\n>\n\
              2026-11-24 00:00:02,041 ERROR auth.cache: Request failed with status code 401 (GET https://api.example.com/api/v2/users/{i})\n\
-             < HTTP/1.1 500 Internal Server Error\n< Content-Type: application/json\n<\n\
-             {{\"error\":\"internal_{i}\"}}\n\
+             < HTTP/1.1 403 Forbidden\n< Content-Type: application/json\n<\n\
+             {{\"message\":\"You are missing the following permission(s): analytics:conversationAggregate{i}:view\",\"code\":\"missing.permissions\",\"status\":403}}\n\
              {{\"level\":\"error\",\"status\":404,\"url\":\"https://api.example.com/v1/orders/{i}\",\"response\":{{\"error\":\"order_{i}_not_found\"}}}}\n\
-             > POST /v1/batches/{i} HTTP/1.1\n> Host: api.example.com\n> Content-Type: application/json\n>\n\
-             < HTTP/1.1 503 Service Unavailable\n< Retry-After: {}\n<\n\
-             {{\"error\":\"busy_{i}\"}}\n",
-            i % 50 + 1,
+             > GET /api/v2/users/{i} HTTP/1.1\n> Host: api.mypurecloud.com\n>\n\
+             < HTTP/1.1 500 Internal Server Error\n<\n\
+             {{\"message\":\"internal {i}\",\"code\":\"internal.server.error\",\"status\":500}}\n",
         ));
     }
     out
