@@ -171,6 +171,13 @@ const CONTEXT_BYTES: usize = 16 << 10;
 const MAX_CARRY: usize = 256 << 10;
 const RESCAN_WINDOW: usize = 256 << 10;
 
+/// How far apart a scan makes restart points at least, letting go of
+/// the last failure it holds for folding where that is all that keeps it
+/// from one ([`incidents::Builder::seal`]): in a log of failures back to
+/// back nothing else would, and a seam with no restart near it is read as
+/// two, cutting the failure across it in halves.
+const SEAL_EVERY: usize = 64 << 10;
+
 /// Reduced failures (see [`rank::reduce`]) a chunk may hand over, at most
 /// (about, in bytes); past them, failures go over as [`incidents::Light`].
 const CHUNK_REDUCED_BYTES: usize = input::CHUNK_SIZE >> 2;
@@ -191,16 +198,18 @@ enum Item {
     Counted(incidents::NotKept),
 }
 
-/// A place where a scan could have begun afresh and given the same
-/// exchanges from there on: parsing starts a line with nothing open, and
-/// the builder holds at most one draft, of events from that line on.
-#[derive(Debug, Clone, Copy)]
+/// A place where a scan could have begun and given the same exchanges
+/// from there on: parsing starts a line in `resume` (with no block open),
+/// and the builder holds at most one draft, of events from that line on.
+#[derive(Debug, Clone)]
 struct Restart {
     /// Absolute offset of the line.
     at: usize,
     /// How many items the scan had handed out when it got there: those
-    /// are final, the rest depend only on the text from `at` on.
+    /// are final, the rest depend only on the text from `at` on and on
+    /// `resume`.
     items: usize,
+    resume: parse::Resume,
 }
 
 /// What scanning a text gives: its finished exchanges, in input order,
@@ -213,10 +222,12 @@ struct Scanned {
     stopped: bool,
 }
 
-/// A text to scan: a chunk whose first `from` bytes are only context.
+/// A text to scan: a chunk whose first `from` bytes are only context,
+/// read from `from` on beginning in `resume`.
 struct Piece {
     chunk: Chunk,
     from: usize,
+    resume: parse::Resume,
 }
 
 impl Piece {
@@ -224,9 +235,9 @@ impl Piece {
         memchr::memchr_iter(b'\n', &self.chunk.text.as_bytes()[..self.from]).count()
     }
 
-    /// The text from `at` (absolute) on, with the context before it.
-    fn tail(&self, at: usize) -> Piece {
-        let rel = at - self.chunk.offset;
+    /// The text from a restart on, with the context before it.
+    fn tail(&self, restart: &Restart) -> Piece {
+        let rel = restart.at - self.chunk.offset;
         let start = context_start(&self.chunk.text, rel);
         let skipped = &self.chunk.text[..start];
         Piece {
@@ -238,6 +249,7 @@ impl Piece {
                 text: self.chunk.text[start..].to_string(),
             },
             from: rel - start,
+            resume: restart.resume.clone(),
         }
     }
 
@@ -270,8 +282,9 @@ fn context_start(text: &str, rel: usize) -> usize {
 
 /// Scans `piece` from its `from` on. Unless `finish`, exchanges still open
 /// at its end are not handed out (the next chunk's scan takes them up from
-/// the last restart). With `stop_at` (sorted offsets), the scan stops at
-/// the first restart it finds at one of them.
+/// the last restart). With `stop_at` (restarts in order), the scan stops
+/// at the first restart it finds that is one of them: the same place in
+/// the same state.
 ///
 /// `full_budget`: bytes of full incidents it may hand over (0 once the
 /// run's collector is full). Past it, each failure is reduced to its report
@@ -282,7 +295,7 @@ fn scan_piece(
     piece: &Piece,
     rules: &RuleSet,
     finish: bool,
-    stop_at: &[usize],
+    stop_at: &[Restart],
     full_budget: usize,
     overflow: &Overflow,
 ) -> Scanned {
@@ -328,47 +341,63 @@ fn scan_piece(
     let mut builder = incidents::Builder::new(chunk, &index, &rules.providers);
     let mut out = Vec::new();
     // The line last marked fresh, while its restart is undecided.
-    let mut fresh: Option<usize> = None;
+    let mut fresh: Option<(usize, parse::Resume)> = None;
     let mut stopped = false;
-    let record = |at: usize, items: &mut Vec<Item>, restarts: &mut Vec<Restart>| {
-        restarts.push(Restart {
-            at,
-            items: items.len(),
-        });
-        // A run of counted failures never spans a restart, so a scan can
-        // be cut at one by item count.
-        if let Some(Item::Counted(_)) = items.last() {
-            items.push(Item::Counted(incidents::NotKept::default()));
-        }
-        stop_at.binary_search(&at).is_ok()
+    let wanted = |at: usize, resume: &parse::Resume| {
+        stop_at
+            .binary_search_by_key(&at, |r| r.at)
+            .is_ok_and(|k| stop_at[k].resume == *resume)
     };
+    let record =
+        |at: usize, resume: parse::Resume, items: &mut Vec<Item>, restarts: &mut Vec<Restart>| {
+            let stop = wanted(at, &resume);
+            restarts.push(Restart {
+                at,
+                items: items.len(),
+                resume,
+            });
+            // A run of counted failures never spans a restart, so a scan can
+            // be cut at one by item count.
+            if let Some(Item::Counted(_)) = items.last() {
+                items.push(Item::Counted(incidents::NotKept::default()));
+            }
+            stop
+        };
     let from_line = piece.line_of_from();
+    let from = chunk.offset + piece.from;
     let mut run = |p: parse::Parsed| -> bool {
         match p {
-            parse::Parsed::Fresh(at) => {
+            parse::Parsed::Fresh(at, resume) => {
                 fresh = None;
-                if builder.settled_since(at) {
-                    return record(at, &mut items, &mut restarts);
+                let want = wanted(at, &resume);
+                if settles(at, want, &mut builder, &mut out, &restarts, from) {
+                    for f in out.drain(..) {
+                        take(f, &mut items);
+                    }
+                    return record(at, resume, &mut items, &mut restarts);
                 }
-                fresh = Some(at);
+                fresh = Some((at, resume));
             }
             parse::Parsed::Event(event) => {
                 builder.push(event, &mut out);
                 for f in out.drain(..) {
                     take(f, &mut items);
                 }
-                if let Some(at) = fresh
-                    && builder.settled_since(at)
-                {
-                    fresh = None;
-                    return record(at, &mut items, &mut restarts);
+                if let Some((at, resume)) = fresh.take_if(|(at, resume)| {
+                    let want = wanted(*at, resume);
+                    settles(*at, want, &mut builder, &mut out, &restarts, from)
+                }) {
+                    for f in out.drain(..) {
+                        take(f, &mut items);
+                    }
+                    return record(at, resume, &mut items, &mut restarts);
                 }
             }
         }
         false
     };
     let words = parse::provider_words::for_providers(&rules.providers);
-    parse::parse_chunk_from(chunk, from_line, &words, &mut |p| {
+    parse::parse_chunk_from(chunk, from_line, &piece.resume, &words, &mut |p| {
         if !stopped && run(p) {
             stopped = true;
         }
@@ -384,6 +413,30 @@ fn scan_piece(
         restarts,
         stopped,
     }
+}
+
+/// Whether a scan may restart at `at`: the builder is settled there, or
+/// can be sealed there (its finished exchanges going to `out`) and should
+/// be — a restart the stitching looks for (`wanted`), or none for
+/// [`SEAL_EVERY`] bytes since the last one (`restarts`, else the scan's
+/// start `from`): failures back to back hold the builder unsettled.
+fn settles(
+    at: usize,
+    wanted: bool,
+    builder: &mut incidents::Builder,
+    out: &mut Vec<incidents::Finished>,
+    restarts: &[Restart],
+    from: usize,
+) -> bool {
+    if builder.settled_since(at) {
+        return true;
+    }
+    let last = restarts.last().map_or(from, |r| r.at);
+    if !builder.can_seal(at) || (at < last + SEAL_EVERY && !wanted) {
+        return false;
+    }
+    builder.seal(out);
+    true
 }
 
 /// Input-wide pattern hits of one chunk.
@@ -557,11 +610,16 @@ impl<'r> Scan<'r> {
                     c.text.push_str(&own.text);
                     // Held once: the piece has the chunk's text now.
                     drop(own);
-                    Piece { chunk: c, from }
+                    Piece {
+                        chunk: c,
+                        from,
+                        resume: parse::Resume::default(),
+                    }
                 }
                 None => Piece {
                     chunk: own,
                     from: 0,
+                    resume: parse::Resume::default(),
                 },
             };
             let scanned = scan_piece(&piece, rules, true, &[], budget, overflow);
@@ -620,11 +678,11 @@ impl<'r> Scan<'r> {
                 // A window ends at a line end; one enormous line gives none.
                 own_text[..RESCAN_WINDOW].rfind('\n').map_or(0, |p| p + 1)
             };
-            let stops: Vec<usize> = own
+            let stops: Vec<Restart> = own
                 .restarts
                 .iter()
-                .map(|r| r.at)
-                .take_while(|&at| at < own_start + window)
+                .take_while(|r| r.at < own_start + window)
+                .cloned()
                 .collect();
             let joined = carry.joined(&own_text[..window]);
             let again = scan_piece(
@@ -655,7 +713,7 @@ impl<'r> Scan<'r> {
                             let mut items = again.items;
                             items.truncate(last.items);
                             self.take(items);
-                            self.carry = Some(joined.tail(last.at));
+                            self.carry = Some(joined.tail(last));
                         }
                         None => self.finish_carry(joined),
                     }
@@ -669,6 +727,7 @@ impl<'r> Scan<'r> {
                             ..joined.chunk
                         },
                         from: joined.from,
+                        resume: joined.resume,
                     };
                     self.finish_carry(carried);
                 }
@@ -684,7 +743,7 @@ impl<'r> Scan<'r> {
             Some(last) => {
                 items.truncate(last.items);
                 self.take(items.split_off(own_from));
-                self.carry = Some(piece.tail(last.at));
+                self.carry = Some(piece.tail(last));
             }
             // No restart in a small chunk read from its start: carry it
             // whole.

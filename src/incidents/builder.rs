@@ -219,6 +219,8 @@ struct Draft {
     headers_dropped: usize,
     kinds: Kinds,
     last_line: usize,
+    /// Where its last event starts, plus one (kept or not).
+    reach: usize,
     status: Option<f64>,
     url: Option<String>,
     method: Option<String>,
@@ -313,6 +315,7 @@ impl Draft {
         }
         self.kinds.add(event.kind);
         self.last_line = self.last_line.max(last_line);
+        self.reach = self.reach.max(event.span.start + 1);
         self.touched = touched;
         self.status = self.status.or(s.status);
         if self.url.is_none() {
@@ -457,6 +460,10 @@ pub struct Builder<'c> {
     /// a draft that says exactly the same is folded into it right away,
     /// without building its facts (a retry loop of identical lines).
     last_failure: Option<(Fingerprint, usize)>,
+    /// Where the last event of any draft closed so far starts, plus one:
+    /// a scan cannot restart at or before it, since an event after that
+    /// place went with events before it.
+    reach: usize,
     /// Steps taken (drafts looked at, events and fields handled): what
     /// tests measure to show the work per event is bounded.
     work: u64,
@@ -493,6 +500,7 @@ impl<'c> Builder<'c> {
             clock: 0,
             done: Vec::new(),
             last_failure: None,
+            reach: 0,
             work: 0,
         }
     }
@@ -555,11 +563,37 @@ impl<'c> Builder<'c> {
         self.pending.is_none()
             && self.done.is_empty()
             && self.last_failure.is_none()
+            && self.reach <= since
             && self.open.len() <= 1
             && self
                 .open
                 .iter()
                 .all(|d| d.events.iter().all(|e| e.span.start >= since))
+    }
+
+    /// Whether [`Builder::seal`] would leave it [`Builder::settled_since`]
+    /// `since`: nothing but the hold on the last failure (kept in case the
+    /// next draft repeats it) and exchanges finished before `since` stand
+    /// in the way. In a log of back-to-back failures that hold is never
+    /// let go, so without sealing a scan finds no place to restart at.
+    pub fn can_seal(&self, since: usize) -> bool {
+        self.pending.is_none()
+            && self.reach <= since
+            && self.open.len() <= 1
+            && self
+                .open
+                .iter()
+                .all(|d| d.events.iter().all(|e| e.span.start >= since))
+    }
+
+    /// Lets go of the last failure and hands out every finished exchange.
+    /// A failure just like it next is then folded by the collector (same
+    /// key, same count and places) instead of here: the report is the
+    /// same, only the shortcut of not building its facts is lost, once.
+    pub fn seal(&mut self, out: &mut Vec<Finished>) {
+        self.last_failure = None;
+        self.done.sort_by_key(Finished::start);
+        out.append(&mut self.done);
     }
 
     /// Steps taken so far (see the field).
@@ -714,6 +748,7 @@ impl<'c> Builder<'c> {
     }
 
     fn close(&mut self, d: Draft) {
+        self.reach = self.reach.max(d.reach);
         self.work += d
             .events
             .iter()

@@ -141,11 +141,20 @@ pub struct Curl;
 /// What curl said about the connection the next request goes over.
 #[derive(Debug, Default)]
 pub struct CurlConnection {
-    host: String,
+    link: Link,
+    /// The last request event, whose URL a `Host:` header may correct
+    /// until its response begins.
+    request: Option<usize>,
+}
+
+/// Where a connection goes: what the relative target of a request sent
+/// over it is read against. It outlasts the exchange (curl reuses the
+/// connection), so a scan that restarts after the exchange begins with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Link {
+    host: std::sync::Arc<str>,
     port: Option<u16>,
     tls: bool,
-    /// The last request event, whose URL a `Host:` header may correct.
-    request: Option<usize>,
 }
 
 impl CurlConnection {
@@ -154,6 +163,25 @@ impl CurlConnection {
         self.request.is_some()
     }
 
+    pub(super) fn link(&self) -> &Link {
+        &self.link
+    }
+
+    pub(super) fn resumed(link: &Link) -> Self {
+        CurlConnection {
+            link: link.clone(),
+            request: None,
+        }
+    }
+
+    /// The request is told whole once its response begins: a `Host:`
+    /// header after that is not its own.
+    fn answered(&mut self) {
+        self.request = None;
+    }
+}
+
+impl Link {
     fn url(&self, host: &str, target: &str) -> String {
         let scheme = if self.tls || self.port == Some(443) {
             "https"
@@ -195,6 +223,9 @@ impl LineParser for Curl {
         if line == "<" {
             // The end of the response headers: the body comes next.
             ctx.body_group = ctx.exchange;
+            if let Some(c) = ctx.curl.as_mut() {
+                c.answered();
+            }
             return Some(1);
         }
         let (marker, body) = (line.get(..2)?, line.get(2..).unwrap_or(""));
@@ -208,8 +239,8 @@ impl LineParser for Curl {
                     ctx.exchange_has_request = true;
                     ctx.body_group = None;
                     let url = match &ctx.curl {
-                        Some(c) if target.starts_with('/') && !c.host.is_empty() => {
-                            c.url(&c.host, target)
+                        Some(c) if target.starts_with('/') && !c.link.host.is_empty() => {
+                            c.link.url(&c.link.host, target)
                         }
                         _ => target.to_string(),
                     };
@@ -235,6 +266,9 @@ impl LineParser for Curl {
             }
             "< " => {
                 let g = ctx.current_exchange();
+                if let Some(c) = ctx.curl.as_mut() {
+                    c.answered();
+                }
                 if let Ok((_, (code, reason))) = status_line(body) {
                     let mut fields = vec![lines.field("status", status_value(code), code)];
                     if !reason.is_empty() {
@@ -264,9 +298,11 @@ impl LineParser for Curl {
                     }
                     ctx.body_group = None;
                     ctx.curl = Some(CurlConnection {
-                        host: host.to_string(),
-                        port: port.and_then(|p| p.parse().ok()),
-                        tls: false,
+                        link: Link {
+                            host: host.into(),
+                            port: port.and_then(|p| p.parse().ok()),
+                            tls: false,
+                        },
                         request: None,
                     });
                     let mut fields = vec![lines.str_field("url.host", host)];
@@ -283,7 +319,7 @@ impl LineParser for Curl {
                 } else if TLS_INFO.iter().any(|t| body.trim_start().starts_with(t))
                     && let Some(c) = ctx.curl.as_mut()
                 {
-                    c.tls = true;
+                    c.link.tls = true;
                 }
                 Some(1)
             }
@@ -312,7 +348,7 @@ fn correct_host(ctx: &mut Ctx, host: &str) {
         _ => None,
     };
     if let Some(target) = target {
-        let url = conn.url(host.trim(), &target);
+        let url = conn.link.url(host.trim(), &target);
         if let Some(event) = ctx.events.get_mut(at) {
             event.fields[f].value = Value::Str(url);
         }

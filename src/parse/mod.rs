@@ -334,28 +334,62 @@ impl Ctx {
         self.headers_seen = 0;
     }
 
+    /// A context that begins where a parse that got to a line in
+    /// `resume` was (the exchange under fresh ids: only which events
+    /// share one matters).
+    fn resumed(words: std::sync::Arc<provider_words::Words>, resume: &Resume) -> Self {
+        let mut ctx = Ctx::with_words(words);
+        if let Some(has_request) = resume.exchange {
+            ctx.new_exchange();
+            ctx.exchange_has_request = has_request;
+        }
+        ctx.body_group = match resume.body {
+            BodyTo::Nowhere => None,
+            BodyTo::Exchange => ctx.exchange,
+            BodyTo::Earlier => Some(ctx.next_id()),
+        };
+        ctx.curl = resume.curl.as_ref().map(http::CurlConnection::resumed);
+        ctx
+    }
+
+    /// What a parse that starts at the next line must begin in to read it
+    /// as this one will, if it can start there: no block is open and every
+    /// event read so far is final (none waits to be amended), so all but
+    /// the exchange curl is telling and its connection is behind.
+    fn resume(&self) -> Option<Resume> {
+        if self.block_open() || self.curl.as_ref().is_some_and(|c| c.holds_event()) {
+            return None;
+        }
+        let body = match self.body_group {
+            None => BodyTo::Nowhere,
+            Some(g) if self.exchange == Some(g) => BodyTo::Exchange,
+            Some(_) => BodyTo::Earlier,
+        };
+        Some(Resume {
+            exchange: self.exchange.map(|_| self.exchange_has_request),
+            body,
+            curl: self.curl.as_ref().map(|c| c.link().clone()),
+        })
+    }
+
     /// Whether a block is open whose lines only a block parser (see
     /// [`LineParser::inside_block_only`]) may claim, or whose end (a
     /// blank line, a non-header) changes this state.
-    /// Nothing read so far can shape how the next line is read: the state
-    /// a parse that starts at the next line begins in.
-    fn is_fresh(&self) -> bool {
-        !self.block_open()
-            && self.exchange.is_none()
-            && self.body_group.is_none()
-            && self.curl.is_none()
-    }
-
     fn block_open(&self) -> bool {
         self.open_message.is_some() || self.request_body_next
     }
 
     /// Starts a new exchange group and returns its id.
     pub fn new_exchange(&mut self) -> usize {
-        let id = self.next_group;
-        self.next_group += 1;
+        let id = self.next_id();
         self.exchange = Some(id);
         self.exchange_has_request = false;
+        id
+    }
+
+    fn next_id(&mut self) -> usize {
+        let id = self.next_group;
+        self.next_group += 1;
         id
     }
 
@@ -729,8 +763,8 @@ pub fn parse_chunk_into(chunk: &Chunk, sink: &mut dyn FnMut(Event)) {
         events.into_iter().for_each(sink);
         return;
     }
-    let words = provider_words::builtin();
-    parse_lines_into(chunk, 0, true, &words, &mut |_, _| {}, &mut |p| {
+    let ctx = Ctx::new();
+    parse_lines_into(chunk, 0, ctx, true, &mut |_, _| {}, &mut |p| {
         if let Parsed::Event(e) = p {
             sink(e)
         }
@@ -738,24 +772,50 @@ pub fn parse_chunk_into(chunk: &Chunk, sink: &mut dyn FnMut(Event)) {
 }
 
 /// What [`parse_chunk_from`] hands out: events, and marks before a line
-/// that a parser starts reading with nothing open (no header block, body,
-/// or multi-line exchange pending), so parsing could restart there afresh.
+/// that a parser starts reading with no block open and no event waiting
+/// to be amended, so parsing could restart there.
 #[derive(Debug)]
 pub enum Parsed {
     Event(Event),
-    /// Absolute offset of the start of such a line; every event before it
-    /// has been handed out.
-    Fresh(usize),
+    /// Absolute offset of the start of such a line, and the state a parse
+    /// that restarts there begins in; every event before it has been
+    /// handed out.
+    Fresh(usize, Resume),
+}
+
+/// The state a parse is in at a line where it could restart: the curl
+/// exchange still being told (its `< ` lines may come after other lines)
+/// and the connection it went over. Most lines of most logs begin in the
+/// default: nothing at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resume {
+    /// The exchange later lines of it join, and whether it has its request.
+    exchange: Option<bool>,
+    body: BodyTo,
+    curl: Option<http::Link>,
+}
+
+/// Which exchange the next body goes with (curl prints it after `* `
+/// lines): none, the current one, or one before it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum BodyTo {
+    #[default]
+    Nowhere,
+    Exchange,
+    Earlier,
 }
 
 /// Parses a chunk from its line `first` on (the lines before it are only
-/// context a parser may look back at), marking where parsing could restart
-/// afresh: what lets a scan that begins at such a mark give exactly the
-/// events of one that began earlier (stitching chunks at their seams).
-/// `words`: the providers' error wording of the rule set in use.
+/// context a parser may look back at), beginning in `resume` (the state
+/// a mark at that line gave; the default at a chunk's start), and marking
+/// where parsing could restart: what lets a scan that begins at such a
+/// mark give exactly the events of one that began earlier (stitching
+/// chunks at their seams). `words`: the providers' error wording of the
+/// rule set in use.
 pub fn parse_chunk_from(
     chunk: &Chunk,
     first: usize,
+    resume: &Resume,
     words: &std::sync::Arc<provider_words::Words>,
     sink: &mut dyn FnMut(Parsed),
 ) {
@@ -767,7 +827,8 @@ pub fn parse_chunk_from(
         events.into_iter().for_each(|e| sink(Parsed::Event(e)));
         return;
     }
-    parse_lines_into(chunk, first, true, words, &mut |_, _| {}, sink);
+    let ctx = Ctx::resumed(words.clone(), resume);
+    parse_lines_into(chunk, first, ctx, true, &mut |_, _| {}, sink);
 }
 
 /// Parses a chunk line by line with every [`LineParser`], telling
@@ -780,8 +841,7 @@ fn parse_lines_with(
     on_claim: &mut dyn FnMut(usize, usize),
 ) -> Vec<Event> {
     let mut events = Vec::new();
-    let words = provider_words::builtin();
-    parse_lines_into(chunk, 0, prefilter, &words, on_claim, &mut |p| {
+    parse_lines_into(chunk, 0, Ctx::new(), prefilter, on_claim, &mut |p| {
         if let Parsed::Event(e) = p {
             events.push(e)
         }
@@ -795,14 +855,14 @@ const EVENT_BATCH: usize = 64;
 fn parse_lines_into(
     chunk: &Chunk,
     first: usize,
+    mut ctx: Ctx,
     prefilter: bool,
-    words: &std::sync::Arc<provider_words::Words>,
     on_claim: &mut dyn FnMut(usize, usize),
     sink: &mut dyn FnMut(Parsed),
 ) {
     let lines = Lines::new(chunk);
-    let mut ctx = Ctx::with_words(words.clone());
     let parsers = parsers();
+    let words = ctx.words.clone();
     let filter = words.prefilter();
     let candidates = prefilter.then(|| filter.candidates(&lines));
     let in_block = filter.in_block;
@@ -826,9 +886,11 @@ fn parse_lines_into(
             i += 1;
             continue;
         }
-        if ctx.is_fresh() && !lines.saw_end.get() {
+        if !lines.saw_end.get()
+            && let Some(resume) = ctx.resume()
+        {
             ctx.events.drain(..).for_each(|e| sink(Parsed::Event(e)));
-            sink(Parsed::Fresh(lines.base + lines.bounds[i].0));
+            sink(Parsed::Fresh(lines.base + lines.bounds[i].0, resume));
         }
         // Only the parsers whose triggers the line holds: the others
         // would not claim it.

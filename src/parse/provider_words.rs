@@ -309,14 +309,20 @@ messages = ['(?i)\bfrobnicator quota gauge overflowed\b']
             use super::super::tests::chunk;
             let words = for_providers(&rules.providers);
             let mut out = Vec::new();
-            super::super::parse_chunk_from(&chunk(text), 0, &words, &mut |p| {
-                if let super::super::Parsed::Event(e) = p
-                    && e.kind == EventKind::Exception
-                    && let Some(m) = e.field("exception.message")
-                {
-                    out.push(m.value.to_string());
-                }
-            });
+            super::super::parse_chunk_from(
+                &chunk(text),
+                0,
+                &Default::default(),
+                &words,
+                &mut |p| {
+                    if let super::super::Parsed::Event(e) = p
+                        && e.kind == EventKind::Exception
+                        && let Some(m) = e.field("exception.message")
+                    {
+                        out.push(m.value.to_string());
+                    }
+                },
+            );
             out
         };
         let acme_line =
