@@ -15,6 +15,8 @@ pub mod rank;
 pub mod redact;
 pub mod report;
 pub mod rules;
+#[cfg(test)]
+mod test_corpus;
 
 use incidents::Incident;
 use input::{Chunk, InputProblem, LineIndex, SourceId, SourceRef};

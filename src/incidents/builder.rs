@@ -560,15 +560,7 @@ impl<'c> Builder<'c> {
     /// `since` on: the state a builder that began at `since` would be in,
     /// so a scan may restart there and give the same exchanges.
     pub fn settled_since(&self, since: usize) -> bool {
-        self.pending.is_none()
-            && self.done.is_empty()
-            && self.last_failure.is_none()
-            && self.reach <= since
-            && self.open.len() <= 1
-            && self
-                .open
-                .iter()
-                .all(|d| d.events.iter().all(|e| e.span.start >= since))
+        self.done.is_empty() && self.last_failure.is_none() && self.can_seal(since)
     }
 
     /// Whether [`Builder::seal`] would leave it [`Builder::settled_since`]

@@ -169,25 +169,15 @@ mod tests {
     /// shapes), each answer is the one the whole line's groups give.
     #[test]
     fn shapes_answer_as_the_groups_do() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut lines = 0;
-        for dir in ["fixtures", "tests/field/cases"] {
-            for entry in walkdir::WalkDir::new(root.join(dir))
-                .sort_by_file_name()
-                .into_iter()
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_file())
-            {
-                let bytes = std::fs::read(entry.path()).unwrap();
-                let text = String::from_utf8_lossy(&bytes);
-                for line in text.lines().chain(text.lines()) {
-                    let levels = ["INFO", "DEBUG", "TRACE", "NOTICE"];
-                    if !levels.iter().any(|l| line.contains(l)) {
-                        continue;
-                    }
-                    lines += 1;
-                    assert_eq!(is_informational(line), informational_prefix(line), "{line}");
+        for text in crate::test_corpus::fixture_and_field_texts() {
+            for line in text.lines().chain(text.lines()) {
+                let levels = ["INFO", "DEBUG", "TRACE", "NOTICE"];
+                if !levels.iter().any(|l| line.contains(l)) {
+                    continue;
                 }
+                lines += 1;
+                assert_eq!(is_informational(line), informational_prefix(line), "{line}");
             }
         }
         assert!(lines > 300, "{lines} lines with a level");

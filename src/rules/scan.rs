@@ -410,20 +410,11 @@ mod tests {
     /// narrowed search does not fold case: it reads the text lower-cased).
     #[test]
     fn narrowing_triggers_the_same_patterns() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let healthy = "2026-11-24 00:00:02,487 INFO api.gateway: GET https://api.mypurecloud.com/api/v2/users/me user client error_count=0 from pool\n";
         let mut text = String::new();
-        for dir in ["fixtures", "tests/field/cases"] {
-            for entry in walkdir::WalkDir::new(root.join(dir))
-                .sort_by_file_name()
-                .into_iter()
-                .filter_map(Result::ok)
-                .filter(|e| e.file_type().is_file())
-            {
-                let bytes = std::fs::read(entry.path()).unwrap();
-                text.push_str(&String::from_utf8_lossy(&bytes));
-                text.push('\n');
-            }
+        for file in crate::test_corpus::fixture_and_field_texts() {
+            text.push_str(&file);
+            text.push('\n');
         }
         assert!(text.len() > 512 << 10, "corpus too small: {}", text.len());
         let report = crate::rules::load::load(&crate::rules::builtin_sources());

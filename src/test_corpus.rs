@@ -1,0 +1,21 @@
+//! Inputs the unit tests read: every file of the fixtures and of the field
+//! corpus, in a fixed order, for properties that must hold on all of them.
+
+/// Each file under `fixtures/` and `tests/field/cases/`, sorted by name,
+/// read lossily as text.
+pub(crate) fn fixture_and_field_texts() -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in ["fixtures", "tests/field/cases"] {
+        for entry in walkdir::WalkDir::new(root.join(dir))
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+        {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            out.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    out
+}
