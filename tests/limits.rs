@@ -183,3 +183,31 @@ fn rules_past_the_count_limit_are_reported_not_loaded() {
         &limit[..limit.len().min(3)]
     );
 }
+
+/// A body past the 1 MiB cap is read up to it, diagnosed from what was
+/// read, and its incident says it was cut short; a body within the cap says
+/// nothing of the kind.
+#[test]
+fn a_body_past_the_cap_is_read_up_to_it_with_a_note() {
+    let rules = builtin();
+    let body = |items: usize| {
+        let mut b = String::from(
+            "HTTP/1.1 400 Bad Request\nContent-Type: application/json\n\n{\n \"error\": \"invalid_grant\",\n \"items\": [\n",
+        );
+        for i in 0..items {
+            b.push_str(&format!("  {{\"k\": \"{}\"}},\n", "v".repeat(100 + i % 7)));
+        }
+        b.push_str("  {}\n ]\n}\n");
+        b
+    };
+    let note = |a: &Analysis| {
+        a.incidents
+            .iter()
+            .any(|i| i.notes.iter().any(|n| n.contains("body cut short")))
+    };
+    let small = analyze_text("small.log", &body(100), &rules);
+    assert!(!note(&small), "{:?}", small.incidents);
+    let big = analyze_text("big.log", &body(12_000), &rules);
+    assert!(big.incidents[0].facts.str("error") == Some("invalid_grant"));
+    assert!(note(&big), "{:?}", big.incidents[0].notes);
+}

@@ -866,6 +866,14 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
             capped[..capped.len().min(4)].join(", ") + if capped.len() > 4 { ", …" } else { "" }
         ));
     }
+    // A body cut short is read as far as it goes: say so, as the fact
+    // alone is read by no rule (issue 12: a cap reached gives a note).
+    if !facts.get("body.truncated").is_empty() {
+        notes.push(format!(
+            "body cut short: read as far as it goes (it ends early in the input, or passes the {} KiB body cap)",
+            crate::parse::json::MAX_BODY >> 10
+        ));
+    }
     facts.push(
         "text",
         Value::Str(excerpt.text.clone()),
