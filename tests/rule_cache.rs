@@ -81,17 +81,24 @@ impl Sandbox {
         out
     }
 
-    /// (exit status, stdout, stderr) of an analysis with the rules.
-    fn run(&self, extra: &[&str]) -> (i32, String, String) {
-        let out = Command::cargo_bin("faultline")
-            .unwrap()
-            .current_dir(self.root.path())
+    /// faultline in the sandbox, with its own home, config and cache, and
+    /// no rules or cache settings from the environment.
+    fn faultline(&self) -> Command {
+        let mut cmd = Command::cargo_bin("faultline").unwrap();
+        cmd.current_dir(self.root.path())
             .env("HOME", self.path("home"))
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_CACHE_HOME", self.path("cache"))
             .env_remove("FAULTLINE_RULES")
             .env_remove("FAULTLINE_NO_CACHE")
-            .env("NO_COLOR", "1")
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// (exit status, stdout, stderr) of an analysis with the rules.
+    fn run(&self, extra: &[&str]) -> (i32, String, String) {
+        let out = self
+            .faultline()
             .args(["--rules", "rules", "--format", "json"])
             .args(extra)
             .arg("input.json")
@@ -108,15 +115,8 @@ impl Sandbox {
 /// `faultline explain --full acme.monthly` (which shows the rule's
 /// examples) with the rules.
 fn explain(s: &Sandbox, extra: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("faultline")
-        .unwrap()
-        .current_dir(s.root.path())
-        .env("HOME", s.path("home"))
-        .env("XDG_CONFIG_HOME", s.path("config"))
-        .env("XDG_CACHE_HOME", s.path("cache"))
-        .env_remove("FAULTLINE_RULES")
-        .env_remove("FAULTLINE_NO_CACHE")
-        .env("NO_COLOR", "1")
+    let out = s
+        .faultline()
         .args(["--rules", "rules", "explain", "--full", "acme.monthly"])
         .args(extra)
         .output()
