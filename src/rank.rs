@@ -309,6 +309,7 @@ fn build(
     rules: &RuleSet,
 ) -> Diagnosis {
     let rule = &rules.rules[m.rule];
+    let prose = rule.prose();
     let fill = |t: &str| interpolate(t, &m.vars, facts, input);
     // One label per place (several conditions often point at the same span),
     // in condition order so the first `when` evidence leads.
@@ -331,12 +332,12 @@ fn build(
         confidence: rule.confidence,
         specificity: m.specificity,
         incident,
-        title: fill(&rule.title),
-        cause: fill(&rule.cause),
-        fix: fill(&rule.fix),
-        check: rule.check.as_deref().map(fill),
-        not: rule.not.iter().map(|n| fill(n)).collect(),
-        docs: rule.docs.clone(),
+        title: fill(&prose.title),
+        cause: fill(&prose.cause),
+        fix: fill(&prose.fix),
+        check: prose.check.as_deref().map(fill),
+        not: prose.not.iter().map(|n| fill(n)).collect(),
+        docs: prose.docs.clone(),
         provider: rule.provider.clone(),
         evidence,
     }

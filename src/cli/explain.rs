@@ -243,7 +243,7 @@ fn reason_phrase(status: u16) -> Option<&'static str> {
 /// One rule, short: title, cause, fix, how to confirm, docs.
 fn short(rule: &Rule, width: usize, paint: Paint) -> String {
     let mut out = String::new();
-    let head = format!("{} — {}", rule.id, rule.title);
+    let head = format!("{} — {}", rule.id, rule.prose().title);
     for l in text::wrap(&head, width, "", "  ") {
         out.push_str(&paint.bold(&l));
         out.push('\n');
@@ -267,15 +267,15 @@ fn short(rule: &Rule, width: usize, paint: Paint) -> String {
             out.push('\n');
         }
     };
-    section("Cause", &rule.cause);
-    section("Fix", &rule.fix);
-    if let Some(check) = &rule.check {
+    section("Cause", &rule.prose().cause);
+    section("Fix", &rule.prose().fix);
+    if let Some(check) = &rule.prose().check {
         section("How to confirm", check);
     }
     out.push('\n');
     out.push_str(&paint.bold("Docs"));
     out.push('\n');
-    for d in &rule.docs {
+    for d in &rule.prose().docs {
         out.push_str(&format!("  {}\n", paint.link_urls(&visible(d))));
     }
     out

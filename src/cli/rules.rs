@@ -165,7 +165,7 @@ fn list(global: &GlobalArgs) -> ExitCode {
             .map(|r| {
                 serde_json::json!({
                     "id": r.id,
-                    "title": r.title,
+                    "title": r.prose().title,
                     "severity": r.severity.as_str(),
                     "confidence": r.confidence,
                     "provider": r.provider,

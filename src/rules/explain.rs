@@ -6,7 +6,7 @@ use super::{Rule, Scope};
 /// `all` is the loaded rule set, to name the rules that supersede this one.
 pub fn render(rule: &Rule, all: &[Rule]) -> String {
     let mut out = String::new();
-    out.push_str(&format!("{} — {}\n\n", rule.id, rule.title));
+    out.push_str(&format!("{} — {}\n\n", rule.id, rule.prose().title));
     let origin = if rule.origin.overrides_builtin {
         "user rule, overrides the built-in rule with this id"
     } else if rule.origin.builtin {
@@ -60,14 +60,15 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
     }
     out.push_str(&format!(
         "\nCause\n  {}\n\nFix\n  {}\n",
-        rule.cause, rule.fix
+        rule.prose().cause,
+        rule.prose().fix
     ));
-    if let Some(check) = &rule.check {
+    if let Some(check) = &rule.prose().check {
         out.push_str(&format!("\nHow to confirm\n  {check}\n"));
     }
-    if !rule.not.is_empty() {
+    if !rule.prose().not.is_empty() {
         out.push_str("\nNot this\n");
-        for n in &rule.not {
+        for n in &rule.prose().not {
             out.push_str(&format!("  - {n}\n"));
         }
     }
@@ -92,7 +93,7 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
         }
     }
     out.push_str("\nDocs\n");
-    for d in &rule.docs {
+    for d in &rule.prose().docs {
         out.push_str(&format!("  {d}\n"));
     }
     for ex in super::examples(rule) {

@@ -4,7 +4,7 @@
 //! patterns is the engine's job, done lazily, never here.
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -146,7 +146,6 @@ pub struct Example {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
     pub id: String,
-    pub title: String,
     pub severity: Severity,
     pub confidence: f64,
     pub provider: Option<String>,
@@ -157,17 +156,19 @@ pub struct Rule {
     /// some group holds. `unless = {a, b}` makes each condition its own
     /// group; `unless = [{a, b}, {c}]` blocks on (a and b) or c.
     pub unless: Vec<Vec<Condition>>,
-    pub cause: String,
-    pub fix: String,
-    pub check: Option<String>,
-    pub not: Vec<String>,
-    pub docs: Vec<String>,
+    /// Title, cause, fix and the rest: see [`Rule::prose`].
+    pub prose: LazyProse,
     pub supersedes: Vec<String>,
     pub examples: Vec<Example>,
     pub origin: Origin,
 }
 
 impl Rule {
+    /// What the rule says when it fires, decoded on first read.
+    pub fn prose(&self) -> &Prose {
+        self.prose.get()
+    }
+
     /// Every condition: `when`, `any` and `unless`.
     pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
         self.when
@@ -185,11 +186,112 @@ impl Rule {
 
     /// The texts that may hold `{placeholders}`, with their key.
     pub fn templates(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        [("title", Some(&self.title)), ("cause", Some(&self.cause))]
+        let prose = self.prose();
+        [("title", Some(&prose.title)), ("cause", Some(&prose.cause))]
             .into_iter()
-            .chain([("fix", Some(&self.fix)), ("check", self.check.as_ref())])
+            .chain([("fix", Some(&prose.fix)), ("check", prose.check.as_ref())])
             .filter_map(|(k, v)| v.map(|v| (k, v.as_str())))
-            .chain(self.not.iter().map(|n| ("not", n.as_str())))
+            .chain(prose.not.iter().map(|n| ("not", n.as_str())))
+    }
+}
+
+/// What a rule says when it fires. Only a diagnosis, `explain` and the
+/// rule commands read it, so a start-up does not decode it (see
+/// [`LazyProse`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Prose {
+    pub title: String,
+    pub cause: String,
+    pub fix: String,
+    pub check: Option<String>,
+    pub not: Vec<String>,
+    pub docs: Vec<String>,
+}
+
+/// A rule's [`Prose`], stored (in the built-in pack and the rule cache) as
+/// one encoded block and decoded on first read. Decoding every rule's six
+/// strings at start-up was the larger part of loading a pack: one copy of
+/// the block costs one allocation, and a run reads the prose of the few
+/// rules that fire.
+pub struct LazyProse {
+    encoded: Box<[u8]>,
+    decoded: OnceLock<Prose>,
+}
+
+impl LazyProse {
+    pub fn new(prose: Prose) -> Self {
+        LazyProse {
+            encoded: Box::default(),
+            decoded: OnceLock::from(prose),
+        }
+    }
+
+    pub fn get(&self) -> &Prose {
+        self.decoded.get_or_init(|| {
+            // Written by this build (the pack, or a cache entry checked for
+            // this version): a block that does not decode is a damaged
+            // cache file, which must not stop the run.
+            postcard::from_bytes(&self.encoded).unwrap_or_else(|_| Prose {
+                title: "(this rule's text is damaged in the rule cache)".into(),
+                cause: "Run again with --no-cache to read the rule file afresh.".into(),
+                ..Prose::default()
+            })
+        })
+    }
+}
+
+impl Clone for LazyProse {
+    fn clone(&self) -> Self {
+        match self.decoded.get() {
+            Some(prose) => LazyProse::new(prose.clone()),
+            None => LazyProse {
+                encoded: self.encoded.clone(),
+                decoded: OnceLock::new(),
+            },
+        }
+    }
+}
+
+impl PartialEq for LazyProse {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl std::fmt::Debug for LazyProse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+impl Serialize for LazyProse {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.decoded.get() {
+            None => s.serialize_bytes(&self.encoded),
+            Some(prose) => {
+                let encoded = postcard::to_allocvec(prose).map_err(serde::ser::Error::custom)?;
+                s.serialize_bytes(&encoded)
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for LazyProse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Block;
+        impl serde::de::Visitor<'_> for Block {
+            type Value = Box<[u8]>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an encoded block of rule prose")
+            }
+            fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Self::Value, E> {
+                Ok(bytes.into())
+            }
+        }
+        Ok(LazyProse {
+            encoded: d.deserialize_bytes(Block)?,
+            decoded: OnceLock::new(),
+        })
     }
 }
 
@@ -274,5 +376,31 @@ mod tests {
         assert_eq!(found, ["error", "url.host", "_x-y.z", "status"]);
         let (range, _) = placeholders("é{x}").next().unwrap();
         assert_eq!(range, 2..5);
+    }
+
+    #[test]
+    fn prose_is_decoded_on_first_read_and_survives_damage() {
+        let prose = Prose {
+            title: "Token refused".into(),
+            cause: "The grant is {error}.".into(),
+            fix: "Fix it.".into(),
+            check: Some("Look.".into()),
+            not: vec!["Not scopes.".into()],
+            docs: vec!["https://example.com".into()],
+        };
+        let bytes = postcard::to_allocvec(&LazyProse::new(prose.clone())).unwrap();
+        let read: LazyProse = postcard::from_bytes(&bytes).unwrap();
+        assert!(read.decoded.get().is_none(), "decoded only when read");
+        assert_eq!(read.get(), &prose);
+        // Encoded again without being read: the same block.
+        let again: LazyProse = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(postcard::to_allocvec(&again).unwrap(), bytes);
+        assert_eq!(again.clone(), read);
+        // A damaged block (a cache file cut short) reads as a note, not a panic.
+        let damaged = LazyProse {
+            encoded: bytes[1..bytes.len() / 2].into(),
+            decoded: OnceLock::new(),
+        };
+        assert!(damaged.get().title.contains("damaged"));
     }
 }

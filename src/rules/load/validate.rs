@@ -19,8 +19,8 @@ use super::source::{LineIndex, RuleSource};
 use crate::facts::{FIELD_PREFIXES, FIELDS, is_known_field};
 use crate::rules::literals::hir_factors;
 use crate::rules::{
-    Condition, Example, Literal, Op, Origin, RegexOp, Rule, Scope, Severity, SourceText,
-    placeholders,
+    Condition, Example, LazyProse, Literal, Op, Origin, Prose, RegexOp, Rule, Scope, Severity,
+    SourceText, placeholders,
 };
 
 /// A valid rule and what the checks after loading need to know about it.
@@ -342,7 +342,6 @@ impl<'s> FileLoader<'s> {
         let examples = self.examples(table, &id, &rule_start);
         let rule = Rule {
             id,
-            title,
             severity,
             confidence,
             provider,
@@ -350,11 +349,14 @@ impl<'s> FileLoader<'s> {
             when,
             any,
             unless,
-            cause,
-            fix,
-            check,
-            not,
-            docs,
+            prose: LazyProse::new(Prose {
+                title,
+                cause,
+                fix,
+                check,
+                not,
+                docs,
+            }),
             supersedes: supersedes.iter().map(|s| s.get_ref().clone()).collect(),
             examples,
             origin: Origin {
