@@ -42,7 +42,7 @@ mod rules {
         pub mod problems;
         pub mod source;
         pub mod validate;
-        pub use source::RuleSource;
+        pub use source::{FileStamp, RuleSource};
     }
 }
 

@@ -4,7 +4,7 @@
 //! placeholders without a value read "(unknown)".
 
 use faultline::rules::load::{RuleSource, load_over_builtin};
-use faultline::rules::{RuleSet, SourceText};
+use faultline::rules::{FileProof, RuleSet, SourceText};
 
 /// `n` rules of the shapes real packs have: an error code with a status,
 /// a list of codes, a message regex with a named group, and an input-wide
@@ -178,9 +178,22 @@ fn a_user_input_pattern_too_large_to_compile_switches_off_nothing_else() {
 
 #[test]
 fn rules_released_for_an_analysis_hold_no_text_nor_examples_yet_place_a_late_problem() {
+    // A file changed just now is proven by a hash of its text (its stamp
+    // could still change within a timestamp tick); one changed more than
+    // three seconds before it is read, by its stamp alone.
+    released_then_edited(false);
+    released_then_edited(true);
+}
+
+fn released_then_edited(old_file: bool) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("huge.toml");
     std::fs::write(&path, HUGE_INPUT_PATTERN).unwrap();
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    if old_file {
+        // The change time cannot be set back: wait until it is not racy.
+        std::thread::sleep(std::time::Duration::from_millis(3100));
+    }
     let user = RuleSource::read(&path).unwrap();
     let report = load_over_builtin(std::slice::from_ref(&user), true);
     let mut set = RuleSet::new(report.rules, report.providers);
@@ -190,11 +203,16 @@ fn rules_released_for_an_analysis_hold_no_text_nor_examples_yet_place_a_late_pro
     for rule in &set.rules {
         assert!(rule.examples.is_empty(), "{}", rule.id);
         assert!(
-            !matches!(rule.origin.text, Some(SourceText::Held(_))),
+            !matches!(rule.origin.text, Some(SourceText::Held(..))),
             "{}",
             rule.id
         );
     }
+    let huge = set.get("acme.huge").unwrap();
+    let Some(SourceText::OnDisk { proof, .. }) = &huge.origin.text else {
+        panic!("{:?}", huge.origin.text)
+    };
+    assert_eq!(matches!(proof, FileProof::Stamp(_)), old_file, "{proof:?}");
     let _ = faultline::analyze_text("forum.txt", &seed(), &set);
     // The file is read again to show the pattern that failed, in its place.
     let problems = set.late_problems();
@@ -207,9 +225,14 @@ fn rules_released_for_an_analysis_hold_no_text_nor_examples_yet_place_a_late_pro
         &text[span.offset()..span.offset() + span.len()],
         r"'(?:\w{100}){100}'"
     );
-    // Changed since it was loaded: the problem is still reported, but not
-    // at a place that may no longer be the pattern's.
-    std::fs::write(&path, format!("# edited\n{HUGE_INPUT_PATTERN}")).unwrap();
+    // Changed since it was loaded, here to a text of the same size with
+    // the old modification time: the problem is still reported, but not at
+    // a place that may no longer be the pattern's.
+    std::fs::write(&path, HUGE_INPUT_PATTERN.replace("Huge", "Vast")).unwrap();
+    if old_file {
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(an_hour_ago).unwrap();
+    }
     let problems = set.late_problems();
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].code, "rule::pattern-too-large");

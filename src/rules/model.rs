@@ -315,22 +315,50 @@ pub struct Origin {
 }
 
 /// A rule file's text, shared by its rules; printed by size only.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub enum SourceText {
-    Held(Arc<String>),
+    /// With the stamp of the file it was read from (none for text given in
+    /// memory).
+    Held(Arc<String>, Option<super::load::FileStamp>),
     /// Not held, but read again from the rule file when a problem needs
-    /// it, and used only if the file still has the text loaded (its length
-    /// and hash): see `engine::release_for_analysis`.
-    OnDisk {
-        len: usize,
-        hash: u64,
-    },
+    /// it, and used only if the file still has the text loaded (see
+    /// `engine::release_for_analysis`).
+    OnDisk { len: usize, proof: FileProof },
+}
+
+/// What tells that a rule file still has the text it was loaded with.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FileProof {
+    /// The file's stamp, when it proves the text (as the rule cache trusts
+    /// it): nothing to compute at load.
+    Stamp(super::load::FileStamp),
+    /// A hash of the text, for a file changed too recently for its stamp
+    /// to prove anything, or text not read from a file.
+    Hash(u64),
+}
+
+/// Texts are equal whatever stamps they were read with (a rule from the
+/// cache equals the same rule parsed afresh).
+impl PartialEq for SourceText {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (SourceText::Held(a, _), SourceText::Held(b, _)) => a == b,
+            (
+                SourceText::OnDisk { len, proof },
+                SourceText::OnDisk {
+                    len: other_len,
+                    proof: other_proof,
+                },
+            ) => len == other_len && proof == other_proof,
+            _ => false,
+        }
+    }
 }
 
 impl std::fmt::Debug for SourceText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SourceText::Held(text) => write!(f, "SourceText({} bytes)", text.len()),
+            SourceText::Held(text, _) => write!(f, "SourceText({} bytes)", text.len()),
             SourceText::OnDisk { len, .. } => write!(f, "SourceText({len} bytes, on disk)"),
         }
     }

@@ -48,10 +48,6 @@ const FORMAT: u32 = 3;
 /// An entry bigger than this is not read (a rule file is at most
 /// `MAX_FILE_BYTES`; its entry holds its rules, and may hold its text).
 const MAX_ENTRY_BYTES: u64 = 64 << 20;
-/// A stamp this close to the time its entry is written is racy: wider than
-/// the coarsest file timestamps (FAT's two seconds) and the lag of the
-/// kernel's coarse clock, which file times are taken from.
-const RACY_NANOS: i128 = 3_000_000_000;
 
 /// A usable cache directory.
 #[derive(Debug, Clone)]
@@ -205,7 +201,7 @@ impl Cache {
             return None;
         }
         examples.reverse();
-        let text = SourceText::Held(source.text.clone());
+        let text = SourceText::Held(source.text.clone(), source.stamp);
         Some(
             entry
                 .rules
@@ -306,17 +302,8 @@ pub(crate) fn text_hash(text: &[u8]) -> u64 {
     h
 }
 
-/// Whether a file with this stamp may still change without changing it
-/// (see the module's doc). Without a change time and inode (not unix) a
-/// stamp proves nothing alone: always racy, so the text is compared.
 fn racy(stamp: &FileStamp) -> bool {
-    if !cfg!(unix) {
-        return true;
-    }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(i128::MAX, |d| d.as_nanos() as i128);
-    stamp.modified.max(stamp.changed) > now.saturating_sub(RACY_NANOS)
+    stamp.is_racy()
 }
 
 /// A number unique within the process (threads write entries at once).

@@ -71,6 +71,27 @@ impl FileStamp {
     }
 }
 
+/// A stamp this close to now is racy: wider than the coarsest file
+/// timestamps (FAT's two seconds) and the lag of the kernel's coarse clock,
+/// which file times are taken from.
+const RACY_NANOS: i128 = 3_000_000_000;
+
+impl FileStamp {
+    /// Whether a file with this stamp may still change without changing it
+    /// (git's racy timestamps): a change within the same timestamp tick
+    /// keeps the stamp. Without a change time and inode (not unix) a stamp
+    /// proves nothing alone: always racy, so the text is compared.
+    pub fn is_racy(&self) -> bool {
+        if !cfg!(unix) {
+            return true;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(i128::MAX, |d| d.as_nanos() as i128);
+        self.modified.max(self.changed) > now.saturating_sub(RACY_NANOS)
+    }
+}
+
 impl RuleSource {
     /// A source from text in memory.
     pub fn new(name: impl Into<String>, text: impl Into<String>, builtin: bool) -> Self {

@@ -365,7 +365,8 @@ impl<'s> FileLoader<'s> {
                 line: id_line,
                 overrides_builtin: false,
                 overrides: None,
-                text: (!self.source.builtin).then(|| SourceText::Held(self.source.text.clone())),
+                text: (!self.source.builtin)
+                    .then(|| SourceText::Held(self.source.text.clone(), self.source.stamp)),
             },
         };
         state.mentions.guaranteed = state.guaranteed;
