@@ -211,3 +211,45 @@ fn a_body_past_the_cap_is_read_up_to_it_with_a_note() {
     assert!(big.incidents[0].facts.str("error") == Some("invalid_grant"));
     assert!(note(&big), "{:?}", big.incidents[0].notes);
 }
+
+/// A body with one branch nested past the depth cap (64 levels) keeps what
+/// lies within the cap — the error the diagnosis reads — and says it was
+/// cut short; one within the cap says nothing of the kind.
+#[test]
+fn a_body_nested_past_the_depth_cap_is_read_within_it_with_a_note() {
+    use faultline::parse::json::MAX_DEPTH;
+    let rules = builtin();
+    let body = |depth: usize| {
+        format!(
+            "POST https://oauth2.googleapis.com/token\nHTTP/1.1 400 Bad Request\n\
+             Content-Type: application/json\n\n{{\"error\": \"invalid_grant\", \
+             \"error_description\": \"Token has been expired or revoked.\", \"details\": {}\"v\"{}}}\n",
+            "{\"k\": ".repeat(depth),
+            "}".repeat(depth)
+        )
+    };
+    let diagnosis_and_note = |a: &Analysis| {
+        let inc = the_incident(a);
+        let diagnosed = a
+            .diagnoses
+            .iter()
+            .any(|d| d.id == "google.refresh-token-expired-or-revoked");
+        let noted = inc.notes.iter().any(|n| n.contains("body cut short"));
+        (
+            inc.facts.str("body.error").map(str::to_owned),
+            diagnosed,
+            noted,
+        )
+    };
+    // The root object is one level: `details` and its branch fill the rest.
+    let within = analyze_text("within.log", &body(MAX_DEPTH - 2), &rules);
+    assert_eq!(
+        diagnosis_and_note(&within),
+        (Some("invalid_grant".into()), true, false)
+    );
+    let deep = analyze_text("deep.log", &body(100), &rules);
+    assert_eq!(
+        diagnosis_and_note(&deep),
+        (Some("invalid_grant".into()), true, true)
+    );
+}
