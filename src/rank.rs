@@ -167,6 +167,8 @@ const REPORT_FACTS: &[&str] = &[
     "exception.message",
     "html.title",
     "body",
+    // A body cut short is not recovered by its own rest (see `fold`).
+    "body.truncated",
 ];
 
 /// The longest value a reduced incident keeps of a fact (the incidents

@@ -253,3 +253,35 @@ fn a_body_nested_past_the_depth_cap_is_read_within_it_with_a_note() {
         (Some("invalid_grant".into()), true, true)
     );
 }
+
+/// Past the body cap and the 1 MiB chunk, the rest of a pretty-printed
+/// body is read as bodies of their own; with no error in them they must not
+/// count as a retry that succeeded: the failure stays a failure.
+#[test]
+fn the_rest_of_a_body_cut_short_does_not_recover_its_failure() {
+    let rules = builtin();
+    let mut text = String::from("{\n \"error\": \"invalid_grant\",\n \"items\": [\n");
+    while text.len() < 2_400_000 {
+        text.push_str(&format!("  {{\"k\": \"{}\"}},\n", "v".repeat(100)));
+    }
+    text.push_str("  {}\n ]\n}\n");
+    let a = analyze_text("cut.log", &text, &rules);
+    let failing: Vec<_> = a
+        .incidents
+        .iter()
+        .filter(|i| i.facts.str("error") == Some("invalid_grant"))
+        .collect();
+    assert_eq!(failing.len(), 1, "{:#?}", a.incidents);
+    assert!(failing[0].recovered.is_none(), "{:?}", failing[0].recovered);
+    assert!(
+        a.diagnoses
+            .iter()
+            .any(|d| d.id == "oauth.invalid-grant"
+                && d.severity == faultline::rules::Severity::Error),
+        "{:?}",
+        a.diagnoses
+            .iter()
+            .map(|d| (&d.id, d.severity))
+            .collect::<Vec<_>>()
+    );
+}
