@@ -49,7 +49,7 @@ impl Top {
         Some(Top {
             rule: d.id.clone(),
             severity: d.severity,
-            title: d.title.clone(),
+            title: d.title.to_string(),
         })
     }
 }

@@ -92,7 +92,7 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
         }
     }
     out.push_str("\nDocs\n");
-    for d in &rule.docs {
+    for d in rule.docs.iter() {
         out.push_str(&format!("  {d}\n"));
     }
     for ex in super::examples(rule) {

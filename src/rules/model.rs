@@ -8,6 +8,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+/// A rule's text, shared by every diagnosis that shows it as it is (one
+/// with no placeholder): a run with thousands of diagnoses keeps one copy.
+pub type Text = Arc<str>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -146,7 +150,7 @@ pub struct Example {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
     pub id: String,
-    pub title: String,
+    pub title: Text,
     pub severity: Severity,
     pub confidence: f64,
     pub provider: Option<String>,
@@ -157,11 +161,11 @@ pub struct Rule {
     /// some group holds. `unless = {a, b}` makes each condition its own
     /// group; `unless = [{a, b}, {c}]` blocks on (a and b) or c.
     pub unless: Vec<Vec<Condition>>,
-    pub cause: String,
-    pub fix: String,
-    pub check: Option<String>,
+    pub cause: Text,
+    pub fix: Text,
+    pub check: Option<Text>,
     pub not: Vec<String>,
-    pub docs: Vec<String>,
+    pub docs: Arc<[String]>,
     pub supersedes: Vec<String>,
     pub examples: Vec<Example>,
     pub origin: Origin,
@@ -188,7 +192,7 @@ impl Rule {
         [("title", Some(&self.title)), ("cause", Some(&self.cause))]
             .into_iter()
             .chain([("fix", Some(&self.fix)), ("check", self.check.as_ref())])
-            .filter_map(|(k, v)| v.map(|v| (k, v.as_str())))
+            .filter_map(|(k, v)| v.map(|v| (k, &**v)))
             .chain(self.not.iter().map(|n| ("not", n.as_str())))
     }
 }

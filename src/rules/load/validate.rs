@@ -342,7 +342,7 @@ impl<'s> FileLoader<'s> {
         let examples = self.examples(table, &id, &rule_start);
         let rule = Rule {
             id,
-            title,
+            title: title.into(),
             severity,
             confidence,
             provider,
@@ -350,11 +350,11 @@ impl<'s> FileLoader<'s> {
             when,
             any,
             unless,
-            cause,
-            fix,
-            check,
+            cause: cause.into(),
+            fix: fix.into(),
+            check: check.map(Into::into),
             not,
-            docs,
+            docs: docs.into(),
             supersedes: supersedes.iter().map(|s| s.get_ref().clone()).collect(),
             examples,
             origin: Origin {
