@@ -5,7 +5,7 @@ use crate::facts::Facts;
 use crate::incidents::Incident;
 use crate::rules::engine::interpolate;
 use crate::rules::scan::InputFacts;
-use crate::rules::{Evidence, RuleMatch, RuleSet, Scope, Severity};
+use crate::rules::{Evidence, RuleMatch, RuleSet, Scope, Severity, Text, placeholders};
 
 /// An explained diagnosis: a rule's texts filled in for one incident (or for
 /// the input as a whole).
@@ -19,12 +19,12 @@ pub struct Diagnosis {
     pub specificity: usize,
     /// Index into the analysis' incidents; `None` for input-wide notes.
     pub incident: Option<usize>,
-    pub title: String,
-    pub cause: String,
-    pub fix: String,
-    pub check: Option<String>,
+    pub title: Text,
+    pub cause: Text,
+    pub fix: Text,
+    pub check: Option<Text>,
     pub not: Vec<String>,
-    pub docs: Vec<String>,
+    pub docs: std::sync::Arc<[String]>,
     pub provider: Option<String>,
     pub evidence: Vec<Evidence>,
 }
@@ -167,6 +167,8 @@ const REPORT_FACTS: &[&str] = &[
     "exception.message",
     "html.title",
     "body",
+    // A body cut short is not recovered by its own rest (see `fold`).
+    "body.truncated",
 ];
 
 /// The longest value a reduced incident keeps of a fact (the incidents
@@ -270,7 +272,7 @@ pub fn diagnoses_size(diagnoses: &[Diagnosis]) -> usize {
                 + d.title.len()
                 + d.cause.len()
                 + d.fix.len()
-                + d.check.as_ref().map_or(0, String::len)
+                + d.check.as_ref().map_or(0, |c| c.len())
                 + d.not.iter().map(String::len).sum::<usize>()
                 + d.docs.iter().map(String::len).sum::<usize>()
                 + d.evidence
@@ -311,9 +313,16 @@ fn build(
     let rule = &rules.rules[m.rule];
     let prose = rule.prose();
     let fill = |t: &str| interpolate(t, &m.vars, facts, input);
+    // A text with nothing to fill in is the rule's own, shared: the
+    // diagnoses of thousands of failures keep one copy of it.
+    let fill_text = |t: &Text| match placeholders(t).next() {
+        None => t.clone(),
+        Some(_) => fill(t).into(),
+    };
     // One label per place (several conditions often point at the same span),
-    // in condition order so the first `when` evidence leads.
-    let mut evidence: Vec<Evidence> = Vec::new();
+    // in condition order so the first `when` evidence leads; sized for all
+    // of them, as a vector grown one by one holds room for four.
+    let mut evidence: Vec<Evidence> = Vec::with_capacity(m.evidence.len());
     for e in m.evidence {
         if !evidence
             .iter()
@@ -332,10 +341,10 @@ fn build(
         confidence: rule.confidence,
         specificity: m.specificity,
         incident,
-        title: fill(&prose.title),
-        cause: fill(&prose.cause),
-        fix: fill(&prose.fix),
-        check: prose.check.as_deref().map(fill),
+        title: fill_text(&prose.title),
+        cause: fill_text(&prose.cause),
+        fix: fill_text(&prose.fix),
+        check: prose.check.as_ref().map(fill_text),
         not: prose.not.iter().map(|n| fill(n)).collect(),
         docs: prose.docs.clone(),
         provider: rule.provider.clone(),

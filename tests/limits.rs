@@ -211,3 +211,77 @@ fn a_body_past_the_cap_is_read_up_to_it_with_a_note() {
     assert!(big.incidents[0].facts.str("error") == Some("invalid_grant"));
     assert!(note(&big), "{:?}", big.incidents[0].notes);
 }
+
+/// A body with one branch nested past the depth cap (64 levels) keeps what
+/// lies within the cap — the error the diagnosis reads — and says it was
+/// cut short; one within the cap says nothing of the kind.
+#[test]
+fn a_body_nested_past_the_depth_cap_is_read_within_it_with_a_note() {
+    use faultline::parse::json::MAX_DEPTH;
+    let rules = builtin();
+    let body = |depth: usize| {
+        format!(
+            "POST https://oauth2.googleapis.com/token\nHTTP/1.1 400 Bad Request\n\
+             Content-Type: application/json\n\n{{\"error\": \"invalid_grant\", \
+             \"error_description\": \"Token has been expired or revoked.\", \"details\": {}\"v\"{}}}\n",
+            "{\"k\": ".repeat(depth),
+            "}".repeat(depth)
+        )
+    };
+    let diagnosis_and_note = |a: &Analysis| {
+        let inc = the_incident(a);
+        let diagnosed = a
+            .diagnoses
+            .iter()
+            .any(|d| d.id == "google.refresh-token-expired-or-revoked");
+        let noted = inc.notes.iter().any(|n| n.contains("body cut short"));
+        (
+            inc.facts.str("body.error").map(str::to_owned),
+            diagnosed,
+            noted,
+        )
+    };
+    // The root object is one level: `details` and its branch fill the rest.
+    let within = analyze_text("within.log", &body(MAX_DEPTH - 2), &rules);
+    assert_eq!(
+        diagnosis_and_note(&within),
+        (Some("invalid_grant".into()), true, false)
+    );
+    let deep = analyze_text("deep.log", &body(100), &rules);
+    assert_eq!(
+        diagnosis_and_note(&deep),
+        (Some("invalid_grant".into()), true, true)
+    );
+}
+
+/// Past the body cap and the 1 MiB chunk, the rest of a pretty-printed
+/// body is read as bodies of their own; with no error in them they must not
+/// count as a retry that succeeded: the failure stays a failure.
+#[test]
+fn the_rest_of_a_body_cut_short_does_not_recover_its_failure() {
+    let rules = builtin();
+    let mut text = String::from("{\n \"error\": \"invalid_grant\",\n \"items\": [\n");
+    while text.len() < 2_400_000 {
+        text.push_str(&format!("  {{\"k\": \"{}\"}},\n", "v".repeat(100)));
+    }
+    text.push_str("  {}\n ]\n}\n");
+    let a = analyze_text("cut.log", &text, &rules);
+    let failing: Vec<_> = a
+        .incidents
+        .iter()
+        .filter(|i| i.facts.str("error") == Some("invalid_grant"))
+        .collect();
+    assert_eq!(failing.len(), 1, "{:#?}", a.incidents);
+    assert!(failing[0].recovered.is_none(), "{:?}", failing[0].recovered);
+    assert!(
+        a.diagnoses
+            .iter()
+            .any(|d| d.id == "oauth.invalid-grant"
+                && d.severity == faultline::rules::Severity::Error),
+        "{:?}",
+        a.diagnoses
+            .iter()
+            .map(|d| (&d.id, d.severity))
+            .collect::<Vec<_>>()
+    );
+}

@@ -255,3 +255,37 @@ fn every_format_accounts_for_every_distinct_failure() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A diagnosis keeps no copy of its rule's texts when there is nothing to
+/// fill in: with thousands of rules matching thousands of failures, the
+/// texts are held once, by the rules (a rule's cause is hundreds of bytes).
+#[test]
+fn diagnoses_share_the_texts_of_their_rules() {
+    use std::sync::Arc;
+    let rules = builtin();
+    let log: String = [400, 401, 403, 404, 429, 500, 502, 503, 504]
+        .iter()
+        .map(|s| format!("GET https://api{s}.example.com/v1/items\nHTTP/1.1 {s} Failed\n\n"))
+        .collect();
+    let a = analyse(&rules, &log);
+    let mut shared = 0;
+    for d in &a.diagnoses {
+        let rule = &rules.rules[d.rule];
+        for (text, of_rule) in [
+            (&d.title, &rule.prose().title),
+            (&d.cause, &rule.prose().cause),
+            (&d.fix, &rule.prose().fix),
+        ] {
+            if faultline::rules::placeholders(of_rule).next().is_none() {
+                assert!(Arc::ptr_eq(text, of_rule), "{}: a copy of its text", d.id);
+                shared += 1;
+            }
+        }
+        assert!(
+            Arc::ptr_eq(&d.docs, &rule.prose().docs),
+            "{}: a copy of its docs",
+            d.id
+        );
+    }
+    assert!(shared >= 9, "only {shared} texts without placeholders");
+}

@@ -273,7 +273,7 @@ matches = false
         "HTTP/1.1 403 Forbidden\n\n{\"reason\": \"quota\"}\n",
         &set,
     );
-    assert_eq!(a.diagnoses[0].title, "Denied (quota) for (unknown)");
+    assert_eq!(&*a.diagnoses[0].title, "Denied (quota) for (unknown)");
 }
 
 #[test]

@@ -204,12 +204,30 @@ pub fn mask(data: &[u8]) {
 }
 
 /// The rule loader on an arbitrary rule file; whatever loads is compiled
-/// into a rule set and its examples are run.
+/// into a rule set and its examples are run. Every problem points into the
+/// text it quotes, on character boundaries: a span past it is a report
+/// that cannot be shown (issue 12: a limit reached is an error with its span).
 pub fn rules(data: &[u8]) {
     let mut source = RuleSource::new("fuzz.toml", text(data), false);
     // A user's rule file (`--rules`).
     source.layer = 4;
     let report = load::load(&[source]);
+    for p in report
+        .problems
+        .iter()
+        .flat_map(|p| std::iter::once(p).chain(&p.related))
+    {
+        if let (Some(span), Some(code)) = (p.span, &p.source_code) {
+            let code = code.inner();
+            let (start, end) = (span.offset(), span.offset() + span.len());
+            assert!(
+                end <= code.len() && code.is_char_boundary(start) && code.is_char_boundary(end),
+                "{}: span {start}..{end} outside its text of {} bytes",
+                p.code,
+                code.len()
+            );
+        }
+    }
     let _ = faultline::rules::selftest::run_examples(&report.rules, &report.providers);
 }
 

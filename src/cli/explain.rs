@@ -275,7 +275,7 @@ fn short(rule: &Rule, width: usize, paint: Paint) -> String {
     out.push('\n');
     out.push_str(&paint.bold("Docs"));
     out.push('\n');
-    for d in &rule.prose().docs {
+    for d in rule.prose().docs.iter() {
         out.push_str(&format!("  {}\n", paint.link_urls(&visible(d))));
     }
     out

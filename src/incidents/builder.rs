@@ -870,8 +870,9 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
     // alone is read by no rule (issue 12: a cap reached gives a note).
     if !facts.get("body.truncated").is_empty() {
         notes.push(format!(
-            "body cut short: read as far as it goes (it ends early in the input, or passes the {} KiB body cap)",
-            crate::parse::json::MAX_BODY >> 10
+            "body cut short: read as far as it goes (it ends early in the input, passes the {} KiB body cap, or nests deeper than {} levels)",
+            crate::parse::json::MAX_BODY >> 10,
+            crate::parse::json::MAX_DEPTH
         ));
     }
     facts.push(

@@ -49,7 +49,7 @@ impl Top {
         Some(Top {
             rule: d.id.clone(),
             severity: d.severity,
-            title: d.title.clone(),
+            title: d.title.to_string(),
         })
     }
 }
@@ -443,7 +443,12 @@ impl Collector {
             ]
             .iter()
             .all(|name| inc.facts.get(name).is_empty());
+        // What follows a body cut short (at the body cap, or at a chunk's
+        // end) is the rest of it, read as bodies of their own: it tells
+        // nothing of a retry.
+        let cut_short = !inc.facts.get("body.truncated").is_empty();
         if body_alone
+            && !cut_short
             && inc.recovered.is_none()
             && inc.source == s.loc.source
             && s.loc.span.start >= inc.end

@@ -7,14 +7,16 @@
 //! every node is simplest with direct byte positions.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use crate::input::Span;
 
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
-/// Nesting deeper than this is treated as not-JSON, so hostile input cannot
-/// exhaust the stack.
-const MAX_DEPTH: usize = 64;
+/// Nesting deeper than this is not parsed, so hostile input cannot exhaust
+/// the stack: a container past it is skipped to its close, kept as its text,
+/// and the body flagged `body.truncated` (the rest is read as usual).
+pub const MAX_DEPTH: usize = 64;
 /// A body is read up to this many bytes: error bodies are small, and a
 /// runaway candidate must not make parsing quadratic. A larger one is read
 /// up to the cap and flagged `body.truncated`.
@@ -117,28 +119,43 @@ pub fn parse_inspect(input: &str) -> Option<Node<'_>> {
 }
 
 fn parse_with(input: &str, max: usize, inspect: bool) -> Option<(Node<'_>, bool)> {
-    match parse_prefix(input, max, inspect) {
-        (Some(node), truncated) => Some((node, truncated)),
-        (None, _) => None,
-    }
+    let mut p = Parser::new(input, max, inspect);
+    let node = p.run()?;
+    Some((node, p.truncated || p.too_deep))
 }
 
 /// The value at the start of `input` and whether the text ended (or the
 /// cap came) before it did: `(None, true)` means it may parse with more
 /// text, `(None, false)` that it never will.
 fn parse_prefix(input: &str, max: usize, inspect: bool) -> (Option<Node<'_>>, bool) {
-    let mut p = Parser {
-        src: input,
-        pos: 0,
-        depth: 0,
-        max,
-        inspect,
-        truncated: false,
-    };
-    p.skip_ws();
-    let node = p.value();
-    super::work::add(p.pos);
+    let mut p = Parser::new(input, max, inspect);
+    let node = p.run();
     (node, p.truncated)
+}
+
+thread_local! {
+    /// Bytes that containers past [`MAX_DEPTH`] may still be skipped over
+    /// on this thread (`None`: no limit).
+    static DEEP_SKIP_BUDGET: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// While alive, limits the bytes skipped past the depth cap on this thread.
+/// A chunk's parse sets it in proportion to the chunk: every line that may
+/// start a body is tried, and each try inside one deep body would skip the
+/// same bytes again (quadratic); once the budget is spent, a container past
+/// the cap fails the parse, as a try of a line inside a body usually does.
+pub struct DeepSkipBudget(Option<usize>);
+
+impl DeepSkipBudget {
+    pub fn set(bytes: usize) -> Self {
+        DeepSkipBudget(DEEP_SKIP_BUDGET.replace(Some(bytes)))
+    }
+}
+
+impl Drop for DeepSkipBudget {
+    fn drop(&mut self) {
+        DEEP_SKIP_BUDGET.set(self.0);
+    }
 }
 
 struct Parser<'a> {
@@ -150,6 +167,8 @@ struct Parser<'a> {
     /// Set when the cap or the end of the text cut a container short: the
     /// containers open at that point close with what they had.
     truncated: bool,
+    /// Set when a container past [`MAX_DEPTH`] was skipped.
+    too_deep: bool,
 }
 
 fn is_ident_start(b: u8) -> bool {
@@ -161,6 +180,25 @@ fn is_ident(b: u8) -> bool {
 }
 
 impl<'a> Parser<'a> {
+    fn new(src: &'a str, max: usize, inspect: bool) -> Self {
+        Parser {
+            src,
+            pos: 0,
+            depth: 0,
+            max,
+            inspect,
+            truncated: false,
+            too_deep: false,
+        }
+    }
+
+    fn run(&mut self) -> Option<Node<'a>> {
+        self.skip_ws();
+        let node = self.value();
+        super::work::add(self.pos);
+        node
+    }
+
     fn peek(&self) -> Option<u8> {
         self.src.as_bytes().get(self.pos).copied()
     }
@@ -417,10 +455,11 @@ impl<'a> Parser<'a> {
         close: u8,
         mut item: impl FnMut(&mut Self) -> Option<T>,
     ) -> Option<Vec<T>> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return None;
+        if self.depth == MAX_DEPTH {
+            self.skip_deep()?;
+            return Some(Vec::new());
         }
+        self.depth += 1;
         self.pos += 1;
         let mut items = Vec::new();
         loop {
@@ -457,6 +496,38 @@ impl<'a> Parser<'a> {
         }
         self.depth -= 1;
         Some(items)
+    }
+
+    /// Skips the container that opens at `pos` to its close without
+    /// parsing it (brackets counted, quoted text passed over), in one pass
+    /// and without recursion; `None` when the thread's budget is spent.
+    fn skip_deep(&mut self) -> Option<()> {
+        let bytes = self.src.as_bytes();
+        let start = self.pos;
+        let end = bytes.len().min(self.max.saturating_add(1));
+        let budget = DEEP_SKIP_BUDGET.get();
+        let reach = budget.map_or(end - start, |b| b.min(end - start));
+        let (skipped, closed) = match close_within(&bytes[start..start + reach]) {
+            Some(len) => (len, true),
+            None if reach < end - start => {
+                DEEP_SKIP_BUDGET.set(Some(0));
+                return None;
+            }
+            None => (reach, false),
+        };
+        if let Some(b) = budget {
+            DEEP_SKIP_BUDGET.set(Some(b - skipped));
+        }
+        self.pos = start + skipped;
+        // A cut may land inside a character: stay on a boundary.
+        while !self.src.is_char_boundary(self.pos) {
+            self.pos -= 1;
+        }
+        self.too_deep = true;
+        if !closed {
+            self.truncated = true;
+        }
+        Some(())
     }
 
     fn object(&mut self) -> Option<Json<'a>> {
@@ -622,6 +693,36 @@ impl<'a> Parser<'a> {
         }
         None
     }
+}
+
+/// The length of the container that opens at the start of `bytes`, up to
+/// and with its close, or `None` when it does not close within them.
+/// Brackets of either kind are counted alike (the text is only skipped, not
+/// checked); a quote opens a string up to the same quote or the line's end.
+fn close_within(bytes: &[u8]) -> Option<usize> {
+    let mut open = 0usize;
+    let mut quote = None;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match quote {
+            Some(_) if b == b'\\' => i += 1,
+            Some(q) if b == q || b == b'\n' => quote = None,
+            Some(_) => {}
+            None => match b {
+                b'"' | b'\'' | b'`' => quote = Some(b),
+                b'{' | b'[' => open += 1,
+                b'}' | b']' => {
+                    open -= 1;
+                    if open == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    None
 }
 
 /// A key that is not in the text (a nested error's `name` and `message`),

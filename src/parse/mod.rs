@@ -861,6 +861,9 @@ fn parse_lines_into(
     sink: &mut dyn FnMut(Parsed),
 ) {
     let lines = Lines::new(chunk);
+    // Bodies nested past the depth cap are skipped over at most twice the
+    // chunk in all, so trying every line inside one stays linear.
+    let _deep_skips = json::DeepSkipBudget::set(2 * chunk.text.len());
     let parsers = parsers();
     let words = ctx.words.clone();
     let filter = words.prefilter();
@@ -1120,8 +1123,12 @@ mod tests {
     /// work, not 4). Counted, never timed.
     #[test]
     fn hostile_inputs_take_linear_work() {
-        let cases: [(&str, &str, usize); 20] = [
+        let cases: [(&str, &str, usize); 22] = [
             ("open braces", "{\n", 40_000),
+            // Past the depth cap, every line tried skips to the end: the
+            // chunk's skip budget keeps that linear.
+            ("open arrays", "[\n", 40_000),
+            ("open members", "\"a\": {\n", 40_000),
             ("unclosed members", "{\"a\":\"x\",\n", 20_000),
             ("tracebacks", "Traceback (most recent call last):\n", 80_000),
             ("curl continuations", "curl \\\n", 40_000),

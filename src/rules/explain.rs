@@ -93,7 +93,7 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
         }
     }
     out.push_str("\nDocs\n");
-    for d in &rule.prose().docs {
+    for d in rule.prose().docs.iter() {
         out.push_str(&format!("  {d}\n"));
     }
     for ex in super::examples(rule) {

@@ -8,6 +8,10 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
+/// A rule's text, shared by every diagnosis that shows it as it is (one
+/// with no placeholder): a run with thousands of diagnoses keeps one copy.
+pub type Text = Arc<str>;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -190,7 +194,7 @@ impl Rule {
         [("title", Some(&prose.title)), ("cause", Some(&prose.cause))]
             .into_iter()
             .chain([("fix", Some(&prose.fix)), ("check", prose.check.as_ref())])
-            .filter_map(|(k, v)| v.map(|v| (k, v.as_str())))
+            .filter_map(|(k, v)| v.map(|v| (k, &**v)))
             .chain(prose.not.iter().map(|n| ("not", n.as_str())))
     }
 }
@@ -200,12 +204,12 @@ impl Rule {
 /// [`LazyProse`]).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Prose {
-    pub title: String,
-    pub cause: String,
-    pub fix: String,
-    pub check: Option<String>,
+    pub title: Text,
+    pub cause: Text,
+    pub fix: Text,
+    pub check: Option<Text>,
     pub not: Vec<String>,
-    pub docs: Vec<String>,
+    pub docs: Arc<[String]>,
 }
 
 /// A rule's [`Prose`], stored (in the built-in pack and the rule cache) as
@@ -414,7 +418,7 @@ mod tests {
             fix: "Fix it.".into(),
             check: Some("Look.".into()),
             not: vec!["Not scopes.".into()],
-            docs: vec!["https://example.com".into()],
+            docs: vec!["https://example.com".into()].into(),
         };
         let bytes = postcard::to_allocvec(&LazyProse::new(prose.clone())).unwrap();
         let read: LazyProse = postcard::from_bytes(&bytes).unwrap();
