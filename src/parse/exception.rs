@@ -32,59 +32,91 @@ fn exception_line() -> &'static Regex {
     })
 }
 
-/// Statuses and URLs that client messages reveal.
+/// Statuses and URLs that client messages reveal: each pattern with the
+/// facts its groups give.
+const MESSAGE_FACTS: [(&str, &[&str]); 16] = [
+    // aiohttp ClientResponseError: "401, message='Unauthorized', url='https://…'"
+    (
+        r"^(?P<status>[0-9]{3}), message='(?P<reason>[^']*)'",
+        &["status", "reason"],
+    ),
+    // requests: "403 Client Error: Forbidden for url: https://…"
+    (
+        r"(?:^|\s)(?P<status>[0-9]{3}) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>\S+)",
+        &["status", "reason", "url"],
+    ),
+    // Genesys SDK ApiException: "(403)"
+    (r"^\((?P<status>[0-9]{3})\)", &["status"]),
+    // urllib: "HTTP Error 403: Forbidden"
+    (
+        r"^HTTP Error (?P<status>[0-9]{3}): (?P<reason>.*)",
+        &["status", "reason"],
+    ),
+    // axios: "Request failed with status code 401"
+    (
+        r"Request failed with status code (?P<status>[0-9]{3})",
+        &["status"],
+    ),
+    // .NET: "Response status code does not indicate success: 401 (Unauthorized)."
+    (
+        r"does not indicate success: (?P<status>[0-9]{3}) \((?P<reason>[^)]*)\)",
+        &["status", "reason"],
+    ),
+    // Java HttpURLConnection: "Server returned HTTP response code: 401 for URL: …"
+    (
+        r"HTTP response code: (?P<status>[0-9]{3}) for URL: (?P<url>\S+)",
+        &["status", "url"],
+    ),
+    // urllib3: "HTTPSConnectionPool(host='x', port=443): Max retries exceeded with url: /p"
+    (
+        r"(?P<scheme>HTTPS?)ConnectionPool\(host='(?P<host>[^']+)', port=(?P<port>[0-9]+)\): .*?with url: (?P<path>\S+)",
+        &[],
+    ),
+    // Any other absolute URL in the message.
+    (r#"(?P<url>https?://[^\s'"<>)]+)"#, &["url"]),
+    // Hosts and ports of transport errors.
+    (
+        r"Could not resolve (?:host|proxy): (?P<host>[^\s:/]+)",
+        &["host"],
+    ),
+    (
+        r"Failed to connect to (?P<host>\S+) port (?P<port>[0-9]+)",
+        &["host", "port"],
+    ),
+    (
+        r"Connection(?:Pool)?\(host='(?P<host>[^']+)', port=(?P<port>[0-9]+)\)",
+        &["host", "port"],
+    ),
+    (
+        r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN) (?P<host>[^\s,'\x22]+)",
+        &["host"],
+    ),
+    // Error codes: errno, Node/OpenSSL codes.
+    (r"\[Errno (?P<code>-?[0-9]+)\]", &["code"]),
+    (
+        r"\b(?P<code>E(?:CONNREFUSED|CONNRESET|NOTFOUND|AI_AGAIN|TIMEDOUT|HOSTUNREACH|NETUNREACH|PROTO|PIPE)|ERR_[A-Z_]+|UNABLE_TO_[A-Z_]+|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|CERTIFICATE_VERIFY_FAILED|WRONG_VERSION_NUMBER)\b",
+        &["code"],
+    ),
+    (r"ConnectionResetError\((?P<code>[0-9]+),", &["code"]),
+];
+
 fn message_facts() -> &'static [(Regex, &'static [&'static str])] {
     static RES: OnceLock<Vec<(Regex, &'static [&'static str])>> = OnceLock::new();
     RES.get_or_init(|| {
-        let table: [(&str, &'static [&'static str]); 16] = [
-            // aiohttp ClientResponseError: "401, message='Unauthorized', url='https://…'"
-            (
-                r"^(?P<status>[0-9]{3}), message='(?P<reason>[^']*)'",
-                &["status", "reason"],
-            ),
-            // requests: "403 Client Error: Forbidden for url: https://…"
-            (
-                r"(?:^|\s)(?P<status>[0-9]{3}) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>\S+)",
-                &["status", "reason", "url"],
-            ),
-            // Genesys SDK ApiException: "(403)"
-            (r"^\((?P<status>[0-9]{3})\)", &["status"]),
-            // urllib: "HTTP Error 403: Forbidden"
-            (r"^HTTP Error (?P<status>[0-9]{3}): (?P<reason>.*)", &["status", "reason"]),
-            // axios: "Request failed with status code 401"
-            (r"Request failed with status code (?P<status>[0-9]{3})", &["status"]),
-            // .NET: "Response status code does not indicate success: 401 (Unauthorized)."
-            (
-                r"does not indicate success: (?P<status>[0-9]{3}) \((?P<reason>[^)]*)\)",
-                &["status", "reason"],
-            ),
-            // Java HttpURLConnection: "Server returned HTTP response code: 401 for URL: …"
-            (
-                r"HTTP response code: (?P<status>[0-9]{3}) for URL: (?P<url>\S+)",
-                &["status", "url"],
-            ),
-            // urllib3: "HTTPSConnectionPool(host='x', port=443): Max retries exceeded with url: /p"
-            (
-                r"(?P<scheme>HTTPS?)ConnectionPool\(host='(?P<host>[^']+)', port=(?P<port>[0-9]+)\): .*?with url: (?P<path>\S+)",
-                &[],
-            ),
-            // Any other absolute URL in the message.
-            (r#"(?P<url>https?://[^\s'"<>)]+)"#, &["url"]),
-            // Hosts and ports of transport errors.
-            (r"Could not resolve (?:host|proxy): (?P<host>[^\s:/]+)", &["host"]),
-            (r"Failed to connect to (?P<host>\S+) port (?P<port>[0-9]+)", &["host", "port"]),
-            (r"Connection(?:Pool)?\(host='(?P<host>[^']+)', port=(?P<port>[0-9]+)\)", &["host", "port"]),
-            (r"getaddrinfo (?:ENOTFOUND|EAI_AGAIN) (?P<host>[^\s,'\x22]+)", &["host"]),
-            // Error codes: errno, Node/OpenSSL codes.
-            (r"\[Errno (?P<code>-?[0-9]+)\]", &["code"]),
-            (r"\b(?P<code>E(?:CONNREFUSED|CONNRESET|NOTFOUND|AI_AGAIN|TIMEDOUT|HOSTUNREACH|NETUNREACH|PROTO|PIPE)|ERR_[A-Z_]+|UNABLE_TO_[A-Z_]+|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_HAS_EXPIRED|CERTIFICATE_VERIFY_FAILED|WRONG_VERSION_NUMBER)\b", &["code"]),
-            (r"ConnectionResetError\((?P<code>[0-9]+),", &["code"]),
-        ];
-        table
+        MESSAGE_FACTS
             .into_iter()
             .map(|(re, names)| (Regex::new(re).expect("message regex"), names))
             .collect()
     })
+}
+
+/// The patterns of [`MESSAGE_FACTS`] that give a status or an error code:
+/// [`facts_from_message`] finds a signal in a message only if one matches.
+pub fn signal_patterns() -> impl Iterator<Item = &'static str> {
+    MESSAGE_FACTS
+        .into_iter()
+        .filter(|(_, names)| names.iter().any(|n| matches!(*n, "status" | "code")))
+        .map(|(pattern, _)| pattern)
 }
 
 /// requests' `HTTPError` message (`401 Client Error: Unauthorized for url:
@@ -439,14 +471,6 @@ fn body_in_message(lines: &Lines, msg: &str) -> Option<(usize, Vec<Field>)> {
 }
 
 /// Extracts status, reason and URL from an exception message.
-/// Whether one of the client formats [`facts_from_message`] reads could
-/// give `msg` a status or an error code (a match test, no captures).
-pub fn may_give_signal(msg: &str) -> bool {
-    message_facts().iter().any(|(re, names)| {
-        names.iter().any(|n| matches!(*n, "status" | "code")) && re.is_match(msg)
-    })
-}
-
 pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
     let mut fields: Vec<Field> = Vec::new();
     let has = |fields: &Vec<Field>, n: &str| fields.iter().any(|f| f.name == n);

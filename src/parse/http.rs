@@ -386,8 +386,17 @@ impl LineParser for Urllib3Debug {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
+        // Finders built once: `str::find` sets up a searcher per call, which
+        // cost more than the search on every ` HTTP/` line of a big log.
+        static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 5]> =
+            std::sync::OnceLock::new();
+        let [starting, version, scheme_end, https, http] = FINDERS.get_or_init(|| {
+            ["Starting new HTTP", " HTTP/", "://", "https://", "http://"]
+                .map(memchr::memmem::Finder::new)
+        });
+        let find = |finder: &memchr::memmem::Finder| finder.find(line.as_bytes());
         // `Starting new HTTPS connection (1): login.mypurecloud.com:443`
-        if let Some(at) = line.find("Starting new HTTP") {
+        if let Some(at) = find(starting) {
             let rest = &line[at..];
             let target = rest.split_once("): ")?.1.trim();
             let (host, port) = target.rsplit_once(':').unwrap_or((target, ""));
@@ -400,10 +409,10 @@ impl LineParser for Urllib3Debug {
             ctx.emit(EventKind::Host, lines.span_of(line), fields);
             return Some(1);
         }
-        if !line.contains(" HTTP/") || !line.contains("://") {
+        if find(version).is_none() || find(scheme_end).is_none() {
             return None;
         }
-        let start = line.find("https://").or_else(|| line.find("http://"))?;
+        let start = find(https).or_else(|| find(http))?;
         let (_, (scheme, origin, m, target, status)) = urllib3_access(&line[start..]).ok()?;
         let host = origin
             .strip_suffix(":443")

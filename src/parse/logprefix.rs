@@ -52,12 +52,11 @@ pub fn prefix_len(line: &str) -> usize {
 /// made, a value being printed — not a failure by itself.
 pub fn is_informational(line: &str) -> bool {
     // The levels it looks for are upper-case words: a line with none of
-    // them needs no regex.
-    let levels = ["INFO", "DEBUG", "TRACE", "NOTICE"];
-    if !levels
-        .iter()
-        .any(|l| memchr::memmem::find(line.as_bytes(), l.as_bytes()).is_some())
-    {
+    // them needs no regex. Their finders are built once, not per line.
+    static LEVELS: OnceLock<[memchr::memmem::Finder<'static>; 4]> = OnceLock::new();
+    let levels = LEVELS
+        .get_or_init(|| ["INFO", "DEBUG", "TRACE", "NOTICE"].map(memchr::memmem::Finder::new));
+    if !levels.iter().any(|l| l.find(line.as_bytes()).is_some()) {
         return false;
     }
     // The prefix alone decides (the regex is anchored and looks no further

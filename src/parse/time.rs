@@ -81,6 +81,14 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
     if !s.contains(':') {
         return None;
     }
+    if let Some(civil) = utc_iso_civil(s) {
+        return civil
+            .parse::<civil::DateTime>()
+            .ok()?
+            .to_zoned(TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp());
+    }
     if s.contains('-')
         && let Some(c) = iso_re()
             .captures(s)
@@ -97,6 +105,31 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
         return None;
     }
     clf_re().find(s).and_then(|m| from_clf(m.as_str()))
+}
+
+/// The date and time of `s` when it is exactly `YYYY-MM-DDTHH:MM:SS`, an
+/// optional `.` and 1–9 digits, and `Z`: the form JSON logs write in every
+/// record, read without the regex (its captures took half the time of a
+/// record's timestamp). The text returned is the one [`from_iso`] rebuilds
+/// from the regex's captures for such an `s`, so jiff reads the same.
+fn utc_iso_civil(s: &str) -> Option<&str> {
+    let civil = s.strip_suffix('Z')?;
+    let (head, frac) = civil.as_bytes().split_at_checked(19)?;
+    let head_fits = head
+        .iter()
+        .zip(b"0000-00-00T00:00:00")
+        .all(|(&c, &shape)| match shape {
+            b'0' => c.is_ascii_digit(),
+            _ => c == shape,
+        });
+    let frac_fits = match frac {
+        [] => true,
+        [b'.', digits @ ..] => {
+            (1..=9).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit)
+        }
+        _ => false,
+    };
+    (head_fits && frac_fits).then_some(civil)
 }
 
 /// Seconds (or milliseconds, above 10^11) since the Unix epoch, within
@@ -142,6 +175,46 @@ pub fn format(ts: Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shortcut reads the form it takes as the regex does, valid or
+    /// not (a 13th month, a leap second), and leaves every other form to it.
+    #[test]
+    fn utc_iso_reads_as_the_regex_does() {
+        let by_regex = |s: &str| {
+            iso_re()
+                .captures(s)
+                .filter(|c| c.get(0).is_some_and(|m| m.start() == 0))
+                .and_then(|c| from_iso(&c))
+        };
+        let taken = [
+            "2026-11-24T21:08:22Z",
+            "2026-11-24T21:08:22.1Z",
+            "2026-11-24T21:08:22.123Z",
+            "2026-11-24T21:08:22.123456789Z",
+            "2026-13-24T21:08:22Z",
+            "2026-02-30T21:08:22.5Z",
+            "2016-12-31T23:59:60Z",
+            "2026-11-24T24:00:00Z",
+            "0000-01-01T00:00:00Z",
+        ];
+        for s in taken {
+            assert!(utc_iso_civil(s).is_some(), "{s}");
+            assert_eq!(parse_timestamp(s), by_regex(s), "{s}");
+        }
+        let left = [
+            "2026-11-24T21:08:22.Z",
+            "2026-11-24T21:08:22.1234567890Z",
+            "2026-11-24 21:08:22Z",
+            "2026-11-24T21:08:22,123Z",
+            "2026-11-24T21:08:22z",
+            "2026-11-24T21:08:22+00:00",
+            "2026-11-24T21:08Z",
+            "２026-11-24T21:08:22Z",
+        ];
+        for s in left {
+            assert!(utc_iso_civil(s).is_none(), "{s}");
+        }
+    }
 
     #[test]
     fn formats() {
