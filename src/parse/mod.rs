@@ -61,7 +61,7 @@ mod tool;
 mod traceback;
 
 use crate::input::{Chunk, Span};
-use crate::rules::literal_set::find_lowered;
+use crate::rules::literal_set::{LiteralSet, find_lowered};
 
 /// A fact value as parsed: text or a number.
 #[derive(Debug, Clone, PartialEq)]
@@ -594,16 +594,18 @@ struct Prefilter {
 /// A set of parsers, as bits by index in [`parsers`].
 type ParserSet = u64;
 
-/// The parsers' triggers as two automata with the same matches, each built
-/// on first need: a DFA for chunks of a real log, which every line goes
-/// through (an NFA was several times slower there), and a contiguous NFA
-/// for small texts, which builds in a fraction of the DFA's time (building
-/// the DFA was a sixth of a paste's run). The DFA searches the chunk
-/// ASCII-lower-cased for the lower-cased triggers: without case folding it
-/// has fewer byte classes, and walked a quarter faster (measured).
+/// The parsers' triggers, searched two ways with the same matches: a DFA
+/// for chunks of a real log, which every line goes through (an NFA was
+/// several times slower there), and for small texts a [`LiteralSet`],
+/// which searches by a table of two-byte prefixes until enough text has
+/// gone through it to pay for its automaton: building even a contiguous
+/// NFA of the triggers and provider words was a sixth of a one-line
+/// paste's run. The DFA searches the chunk ASCII-lower-cased for the
+/// lower-cased triggers: without case folding it has fewer byte classes,
+/// and walked a quarter faster (measured).
 struct Triggers {
     patterns: Vec<String>,
-    small: std::sync::OnceLock<aho_corasick::AhoCorasick>,
+    small: std::sync::OnceLock<LiteralSet>,
     big: std::sync::OnceLock<aho_corasick::AhoCorasick>,
 }
 
@@ -611,13 +613,9 @@ impl Triggers {
     /// Texts from this size on use the DFA.
     const BIG_TEXT: usize = 64 << 10;
 
-    fn small(&self) -> &aho_corasick::AhoCorasick {
+    fn small(&self) -> &LiteralSet {
         self.small.get_or_init(|| {
-            aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-                .build(&self.patterns)
-                .expect("parser triggers are a small literal set")
+            LiteralSet::new(&self.patterns, aho_corasick::AhoCorasickKind::ContiguousNFA)
         })
     }
 
@@ -632,7 +630,7 @@ impl Triggers {
     }
 
     /// Calls `found` with the pattern and start of each trigger match in
-    /// `text`, in order of their end, with the DFA when `big`.
+    /// `text`, in the order of their lines, with the DFA when `big`.
     fn find(&self, text: &str, big: bool, mut found: impl FnMut(usize, usize)) {
         if big {
             let longest = self.patterns.iter().map(String::len).max().unwrap_or(0);
@@ -641,9 +639,10 @@ impl Triggers {
                 true
             });
         } else {
-            for m in self.small().find_overlapping_iter(text) {
-                found(m.pattern().as_usize(), m.start());
-            }
+            self.small().find_with_start(text, |pattern, start| {
+                found(pattern, start);
+                true
+            });
         }
     }
 }
@@ -707,7 +706,7 @@ impl Prefilter {
             return vec![ParserSet::MAX; lines.len()];
         };
         let mut out: Vec<ParserSet> = vec![0; lines.len()];
-        // Matches come in order of their end, so the line they are on is
+        // Matches come in the order of their lines, so the line they are on is
         // found by walking forward, not by a search per match.
         let mut line = 0;
         triggers.find(lines.text, big, |pattern, start| {

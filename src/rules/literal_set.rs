@@ -128,6 +128,25 @@ impl LiteralSet {
             }
             return;
         }
+        self.find_by_table(text.as_bytes(), &mut |id, _| found(id));
+    }
+
+    /// Like [`LiteralSet::find`], with where each match starts: in order of
+    /// their start while the table is searched, of their end once the
+    /// automaton is (a literal holds no line break, so either order keeps
+    /// lines in order).
+    pub fn find_with_start(&self, text: &str, mut found: impl FnMut(usize, usize) -> bool) {
+        if self.literals.is_empty() {
+            return;
+        }
+        if let Some(automaton) = self.automaton(text.len()) {
+            for m in automaton.find_overlapping_iter(text) {
+                if !found(m.pattern().as_usize(), m.start()) {
+                    return;
+                }
+            }
+            return;
+        }
         self.find_by_table(text.as_bytes(), &mut found);
     }
 
@@ -151,7 +170,7 @@ impl LiteralSet {
         }
         let bytes = text.as_bytes();
         let Some(full) = self.automaton(text.len()) else {
-            return self.find_by_table(bytes, &mut found);
+            return self.find_by_table(bytes, &mut |id, _| found(id));
         };
         // The head up to a line end, so the rest starts at a line (any
         // split is exact: the rest overlaps the head by a literal's length).
@@ -280,9 +299,9 @@ impl LiteralSet {
             .as_ref()
     }
 
-    fn find_by_table(&self, text: &[u8], found: &mut impl FnMut(usize) -> bool) {
+    fn find_by_table(&self, text: &[u8], found: &mut impl FnMut(usize, usize) -> bool) {
         for &id in &self.empty {
-            if !found(id as usize) {
+            if !found(id as usize, 0) {
                 return;
             }
         }
@@ -290,7 +309,7 @@ impl LiteralSet {
         for (i, &b) in text.iter().enumerate() {
             if singles && let Some(ids) = self.single.get(&b.to_ascii_lowercase()) {
                 for &id in ids {
-                    if !found(id as usize) {
+                    if !found(id as usize, i) {
                         return;
                     }
                 }
@@ -306,7 +325,7 @@ impl LiteralSet {
                 let literal = &self.literals[id as usize];
                 if text.len() - i >= literal.len()
                     && text[i..i + literal.len()].eq_ignore_ascii_case(literal)
-                    && !found(id as usize)
+                    && !found(id as usize, i)
                 {
                     return;
                 }
@@ -369,25 +388,28 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    fn by_table(set: &LiteralSet, text: &str) -> BTreeSet<usize> {
+    /// (literal id, start) of every match.
+    fn by_table(set: &LiteralSet, text: &str) -> BTreeSet<(usize, usize)> {
         let mut out = BTreeSet::new();
-        set.find_by_table(text.as_bytes(), &mut |id| {
-            out.insert(id);
+        set.find_by_table(text.as_bytes(), &mut |id, start| {
+            out.insert((id, start));
             true
         });
         out
     }
 
-    fn by_automaton(literals: &[&str], text: &str) -> BTreeSet<usize> {
+    fn by_automaton(literals: &[&str], text: &str) -> BTreeSet<(usize, usize)> {
         let ac = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(literals)
             .unwrap();
         ac.find_overlapping_iter(text)
-            .map(|m| m.pattern().as_usize())
+            .map(|m| (m.pattern().as_usize(), m.start()))
             .collect()
     }
 
+    /// Every match, where it starts (the parse prefilter places matches on
+    /// their lines by it).
     #[test]
     fn the_table_finds_what_the_automaton_finds() {
         let literals = [
