@@ -260,6 +260,18 @@ impl Piece {
         self.chunk.text.push_str(next);
         self
     }
+
+    /// [`Piece::joined`], keeping this piece.
+    fn joined_copy(&self, next: &str) -> Piece {
+        let mut text = String::with_capacity(self.chunk.text.len() + next.len());
+        text.push_str(&self.chunk.text);
+        text.push_str(next);
+        Piece {
+            chunk: Chunk { text, ..self.chunk },
+            from: self.from,
+            resume: self.resume.clone(),
+        }
+    }
 }
 
 /// Where the context before relative offset `rel` (a line start) begins.
@@ -293,6 +305,12 @@ fn context_start(text: &str, rel: usize) -> usize {
 /// form as it completes (diagnosed, then stripped); past the room for
 /// those, it goes over as its fold key and first diagnosis, and past that
 /// it is summed up.
+///
+/// A scan first seals drafts kept open only for a later line with their
+/// correlation id where it needs a restart; if such a line comes after
+/// all, the seal changed what the scan gives, and it is done again
+/// sealing only drafts whose ids are not written ahead, then (an id
+/// written in another form) sealing none.
 fn scan_piece(
     piece: &Piece,
     rules: &RuleSet,
@@ -301,6 +319,36 @@ fn scan_piece(
     full_budget: usize,
     overflow: &Overflow,
 ) -> Scanned {
+    use incidents::SealTied;
+    let scan = |seal_tied| {
+        scan_piece_sealing(
+            piece,
+            rules,
+            finish,
+            stop_at,
+            full_budget,
+            overflow,
+            seal_tied,
+        )
+    };
+    [SealTied::Always, SealTied::IdsNotAhead]
+        .into_iter()
+        .map(scan)
+        .find_map(|(scanned, spoiled)| (!spoiled).then_some(scanned))
+        .unwrap_or_else(|| scan(SealTied::Never).0)
+}
+
+/// [`scan_piece`], sealing tied drafts as told, and whether a tied draft
+/// it sealed was joined later (never with [`incidents::SealTied::Never`]).
+fn scan_piece_sealing(
+    piece: &Piece,
+    rules: &RuleSet,
+    finish: bool,
+    stop_at: &[Restart],
+    full_budget: usize,
+    overflow: &Overflow,
+    seal_tied: incidents::SealTied,
+) -> (Scanned, bool) {
     let chunk = &piece.chunk;
     let index = LineIndex::new(chunk);
     let mut items = Vec::new();
@@ -340,11 +388,12 @@ fn scan_piece(
         }
         success => items.push(Item::Full(success)),
     };
-    let mut builder = incidents::Builder::new(chunk, &index, &rules.providers);
+    let mut builder =
+        incidents::Builder::new(chunk, &index, &rules.providers).sealing_tied(seal_tied);
     let mut out = Vec::new();
     // The line last marked fresh, while its restart is undecided.
     let mut fresh: Option<(usize, parse::Resume)> = None;
-    let mut stopped = false;
+    let stopped = std::cell::Cell::new(false);
     let wanted = |at: usize, resume: &parse::Resume| {
         stop_at
             .binary_search_by_key(&at, |r| r.at)
@@ -368,6 +417,16 @@ fn scan_piece(
     let from_line = piece.line_of_from();
     let from = chunk.offset + piece.from;
     let mut run = |p: parse::Parsed| -> bool {
+        if stopped.get() {
+            // Past the restart it stopped at, a line may still carry the
+            // id of a tied draft sealed before it.
+            if let parse::Parsed::Event(event) = p
+                && builder.watching()
+            {
+                builder.watch(&event);
+            }
+            return false;
+        }
         match p {
             parse::Parsed::Fresh(at, resume) => {
                 fresh = None;
@@ -400,21 +459,33 @@ fn scan_piece(
     };
     let words = parse::provider_words::for_providers(&rules.providers);
     parse::parse_chunk_from(chunk, from_line, &piece.resume, &words, &mut |p| {
-        if !stopped && run(p) {
-            stopped = true;
+        if run(p) {
+            stopped.set(true);
         }
     });
+    let stopped = stopped.get();
+    if builder.spoiled() {
+        return (
+            Scanned {
+                items: Vec::new(),
+                restarts: Vec::new(),
+                stopped,
+            },
+            true,
+        );
+    }
     if finish && !stopped {
         builder.finish(&mut out);
         for f in out.drain(..) {
             take(f, &mut items);
         }
     }
-    Scanned {
+    let scanned = Scanned {
         items,
         restarts,
         stopped,
-    }
+    };
+    (scanned, false)
 }
 
 /// Whether a scan may restart at `at`: the builder is settled there, or
@@ -437,7 +508,7 @@ fn settles(
     if !builder.can_seal(at) || (at < last + SEAL_EVERY && !wanted) {
         return false;
     }
-    builder.seal(out);
+    builder.seal(at, out);
     true
 }
 
@@ -674,27 +745,44 @@ impl<'r> Scan<'r> {
         let mut own_from = 0;
         if let Some(carry) = carry {
             let own_text = &piece.chunk.text[piece.from..];
-            let window = if own_text.len() <= RESCAN_WINDOW {
-                own_text.len()
-            } else {
-                // A window ends at a line end; one enormous line gives none.
-                own_text[..RESCAN_WINDOW].rfind('\n').map_or(0, |p| p + 1)
+            let window_of = |size: usize| {
+                if own_text.len() <= size {
+                    own_text.len()
+                } else {
+                    // A window ends at a line end; one enormous line gives none.
+                    own_text[..size].rfind('\n').map_or(0, |p| p + 1)
+                }
             };
-            let stops: Vec<Restart> = own
-                .restarts
-                .iter()
-                .take_while(|r| r.at < own_start + window)
-                .cloned()
-                .collect();
-            let joined = carry.joined(&own_text[..window]);
-            let again = scan_piece(
-                &joined,
-                self.rules,
-                false,
-                &stops,
-                self.full_budget(),
-                &self.overflow,
-            );
+            let rescan = |joined: &Piece, window: usize| {
+                let stops: Vec<Restart> = own
+                    .restarts
+                    .iter()
+                    .take_while(|r| r.at < own_start + window)
+                    .cloned()
+                    .collect();
+                scan_piece(
+                    joined,
+                    self.rules,
+                    false,
+                    &stops,
+                    self.full_budget(),
+                    &self.overflow,
+                )
+            };
+            // A restart is met within a short window most of the time;
+            // the rescan parses its whole window, so a short one first.
+            let short = window_of(RESCAN_WINDOW / 2);
+            let first = (short < own_text.len())
+                .then(|| {
+                    let joined = carry.joined_copy(&own_text[..short]);
+                    (rescan(&joined, short), joined, short)
+                })
+                .filter(|(again, _, _)| again.stopped);
+            let (again, joined, window) = first.unwrap_or_else(|| {
+                let window = window_of(RESCAN_WINDOW);
+                let joined = carry.joined(&own_text[..window]);
+                (rescan(&joined, window), joined, window)
+            });
             match again.stopped.then(|| again.restarts.last()).flatten() {
                 Some(met) => {
                     let mut head = again.items;

@@ -79,7 +79,6 @@ static COUNTING: Counting = Counting;
 #[derive(Debug)]
 struct Work {
     lines: usize,
-    bytes: usize,
     allocations: u64,
     allocated: u64,
     /// The most held at once beyond what was held when it began.
@@ -153,7 +152,6 @@ fn work_for(rules: &RuleSet, lines: usize) -> (Work, Analysis) {
     let analysis = analyze_text_with("distinct.log", &text, rules, opts);
     let work = Work {
         lines: text.lines().count(),
-        bytes: text.len(),
         allocations: ALLOCATIONS.with(Cell::get) - start.0,
         allocated: ALLOCATED.with(Cell::get) - start.1,
         peak: PEAK.with(Cell::get) - start.2,
@@ -173,18 +171,10 @@ fn assert_linear(big: usize) {
     let rules = builtin();
     let (small, a_small) = work_for(&rules, 10_000);
     let (large, a_large) = work_for(&rules, big);
-    // Every failure is reported. A failure cut by a chunk seam is at times
-    // read as two today (its parts then get other diagnoses), at most one
-    // per seam: 27,781 for 27,780 at 10⁵ lines in 1 MiB chunks, 27,786 in
-    // 256 KiB ones.
+    // Every failure is reported once: none is cut in two by a chunk seam.
     for (w, a) in [(&small, &a_small), (&large, &a_large)] {
         let failures = w.lines / ROUND_LINES * ROUND_FAILURES;
-        let seams = w.bytes.div_ceil(faultline::input::CHUNK_SIZE);
-        let reported = failures_accounted(a);
-        assert!(
-            reported >= failures && reported <= failures + seams,
-            "{reported} failures reported of {failures}: {w:?}"
-        );
+        assert_eq!(failures_accounted(a), failures, "{w:?}");
     }
     let per_line = |n: u64, w: &Work| n as f64 / w.lines as f64;
     let ratio = |f: fn(&Work) -> u64| per_line(f(&large), &large) / per_line(f(&small), &small);

@@ -18,10 +18,17 @@ fn builtin() -> RuleSet {
 }
 
 /// Rounds of five different failures, with ids, paths and codes that
-/// never repeat: a Genesys rate limit logged by urllib3 and the SDK, a
+/// never repeat: a Genesys rate limit logged by urllib3 and the SDK (with
+/// its correlation id, which keeps it open for a later line with the same
+/// id, so some exchange is always open in this log), a
 /// `requests` traceback with its body, an axios one-liner, a curl `-v`
 /// exchange and a JSON log record.
 fn distinct_failures(rounds: usize) -> String {
+    distinct_failures_with(rounds, |_, _| {})
+}
+
+/// [`distinct_failures`], with `after(i, out)` writing after round `i`.
+fn distinct_failures_with(rounds: usize, after: impl Fn(usize, &mut String)) -> String {
     let mut out = String::new();
     for i in 0..rounds {
         let wait = i % 60 + 1;
@@ -29,7 +36,7 @@ fn distinct_failures(rounds: usize) -> String {
             "2026-11-24 00:00:01,736 DEBUG urllib3.connectionpool: https://api.mypurecloud.com:443 \"POST /api/v2/analytics/conversations/details/query/{i} HTTP/1.1\" 429 None\n\
              PureCloudPlatformClientV2.rest.ApiException: (429)\n\
              Reason: Too Many Requests\n\
-             HTTP response headers: HTTPHeaderDict({{'Content-Type': 'application/json', 'Retry-After': '{wait}'}})\n\
+             HTTP response headers: HTTPHeaderDict({{'Content-Type': 'application/json', 'Retry-After': '{wait}', 'inin-correlation-id': 'c-{i}'}})\n\
              HTTP response body: {{\"message\":\"Rate limit exceeded the maximum. Retry the request in [{wait}] seconds\",\"code\":\"too.many.requests.retry.after\",\"status\":429}}\n\
              Traceback (most recent call last):\n  \
              File \"/srv/etl/sync.py\", line {}, in fetch\n    \
@@ -41,6 +48,7 @@ fn distinct_failures(rounds: usize) -> String {
              {{\"level\":\"error\",\"status\":404,\"url\":\"https://api.example.com/v1/orders/{i}\",\"response\":{{\"error\":\"order_{i}_not_found\"}}}}\n",
             i % 900 + 10,
         ));
+        after(i, &mut out);
     }
     out
 }
@@ -122,6 +130,25 @@ fn a_seam_cuts_no_failure_in_a_log_of_distinct_failures() {
     let rounds = 600;
     let text = distinct_failures(rounds);
     assert_seams_change_nothing("distinct.log", &text, 5 * rounds);
+}
+
+/// A line carrying the id of a rate limit a dozen rounds back (about 200
+/// lines, within the 500 an exchange with an id stays open for) joins it.
+/// A scan that sealed that exchange early to make a restart point has to
+/// find out and read the text again: the late line is no failure of its
+/// own in any read.
+#[test]
+fn a_seam_cuts_no_failure_when_a_late_line_joins_a_tied_exchange() {
+    let rounds = 600;
+    let text = distinct_failures_with(rounds, |i, out| {
+        if i % 25 == 24 {
+            let j = i - 12;
+            out.push_str(&format!(
+                "{{\"level\":\"error\",\"status\":429,\"correlationId\":\"c-{j}\",\"msg\":\"gave up\"}}\n"
+            ));
+        }
+    });
+    assert_seams_change_nothing("late-ids.log", &text, 5 * rounds);
 }
 
 #[test]

@@ -55,6 +55,19 @@ pub const MAX_HEADERS: usize = 128;
 /// Ties kept per draft.
 const MAX_TIES: usize = 8;
 
+/// Whether a builder seals drafts kept open only for a later line with
+/// their correlation id, to make a restart point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SealTied {
+    /// Wherever a restart is wanted; a line joining one later spoils the
+    /// scan, which is then done again with [`SealTied::IdsNotAhead`].
+    Always,
+    /// Only when none of their ids is written in the lines that could
+    /// join them (the search costs, so it is done only after a spoil).
+    IdsNotAhead,
+    Never,
+}
+
 /// What the builder hands out.
 #[derive(Debug)]
 pub enum Finished {
@@ -289,6 +302,21 @@ impl Draft {
         })
     }
 
+    /// What deciding whether an event joins it reads: a copy without the
+    /// events, for watching a draft closed early.
+    fn summary(&self) -> Draft {
+        Draft {
+            kinds: self.kinds,
+            status: self.status,
+            url: self.url.clone(),
+            method: self.method.clone(),
+            exceptions: self.exceptions.clone(),
+            ties: self.ties.clone(),
+            failing: self.failing,
+            ..Draft::default()
+        }
+    }
+
     fn window(&self) -> usize {
         if !self.ties.is_empty() || self.awaiting() {
             TIE_WINDOW
@@ -464,6 +492,22 @@ pub struct Builder<'c> {
     /// a scan cannot restart at or before it, since an event after that
     /// place went with events before it.
     reach: usize,
+    /// Whether [`Builder::seal`] may close drafts kept open only for a
+    /// later line with the same correlation id (see [`Builder::can_seal`]).
+    seal_tied: SealTied,
+    /// Tied drafts sealed early (their summaries, without events), each
+    /// with the last line on which an event could still have joined it.
+    sealed: Vec<(Draft, usize)>,
+    /// A line carried the id of a draft sealed early: this scan is not
+    /// what one that kept the draft open would give.
+    spoiled: bool,
+    /// Where an id of a draft open then was found written ahead (see
+    /// [`Builder::ids_ahead`]).
+    ids_ahead_at: std::cell::Cell<usize>,
+    /// The last line of the chunk: a tied draft is sealed only when the
+    /// whole stretch in which it could still be joined is in the chunk,
+    /// so that every line that could join it is checked.
+    last_line: usize,
     /// Steps taken (drafts looked at, events and fields handled): what
     /// tests measure to show the work per event is bounded.
     work: u64,
@@ -501,8 +545,22 @@ impl<'c> Builder<'c> {
             done: Vec::new(),
             last_failure: None,
             reach: 0,
+            seal_tied: SealTied::Always,
+            sealed: Vec::new(),
+            spoiled: false,
+            ids_ahead_at: std::cell::Cell::new(0),
+            last_line: index
+                .position(chunk.offset + chunk.text.len().saturating_sub(1))
+                .0,
             work: 0,
         }
+    }
+
+    /// How it seals tied drafts (a scan is done again more carefully when
+    /// a tied draft it sealed turns out to be joined later).
+    pub fn sealing_tied(mut self, how: SealTied) -> Self {
+        self.seal_tied = how;
+        self
     }
 
     /// Takes one event; exchanges that can no longer grow are appended to
@@ -518,6 +576,8 @@ impl<'c> Builder<'c> {
             if same_line {
                 let ss = Summary::of(&event, self.cx.providers);
                 let sr = Summary::of(&req, self.cx.providers);
+                self.check_sealed(&req, &sr, rf);
+                self.check_sealed(&event, &ss, rf);
                 // The same exchange told on one line by another layer (an
                 // app's `GET /x -> 400` after urllib3's access line names
                 // the URL differently); the same line again is a new attempt.
@@ -560,32 +620,154 @@ impl<'c> Builder<'c> {
     /// `since` on: the state a builder that began at `since` would be in,
     /// so a scan may restart there and give the same exchanges.
     pub fn settled_since(&self, since: usize) -> bool {
-        self.done.is_empty() && self.last_failure.is_none() && self.can_seal(since)
+        self.done.is_empty()
+            && self.last_failure.is_none()
+            && self.open.len() <= 1
+            && self.can_seal(since)
     }
 
     /// Whether [`Builder::seal`] would leave it [`Builder::settled_since`]
     /// `since`: nothing but the hold on the last failure (kept in case the
-    /// next draft repeats it) and exchanges finished before `since` stand
-    /// in the way. In a log of back-to-back failures that hold is never
-    /// let go, so without sealing a scan finds no place to restart at.
+    /// next draft repeats it), exchanges finished before `since`, and
+    /// drafts before `since` kept open only for a line with their
+    /// correlation id stand in the way. In a log of back-to-back failures
+    /// that hold is never let go, and in one of failures with ids some
+    /// draft is always open, so without sealing a scan finds no place to
+    /// restart at.
     pub fn can_seal(&self, since: usize) -> bool {
-        self.pending.is_none()
-            && self.reach <= since
-            && self.open.len() <= 1
-            && self
-                .open
-                .iter()
-                .all(|d| d.events.iter().all(|e| e.span.start >= since))
+        if self.pending.is_some() || self.reach > since {
+            return false;
+        }
+        let current = self.current();
+        let mut after = 0;
+        let mut before = false;
+        // Events are in input order: the first starts first, the last at
+        // `reach - 1`.
+        self.open.iter().enumerate().all(|(i, d)| {
+            if d.events.first().is_none_or(|e| e.span.start >= since) {
+                after += 1;
+                return after <= 1;
+            }
+            before = true;
+            Some(i) != current && d.reach <= since && self.only_tied(d)
+        }) && (!before || self.seal_tied != SealTied::IdsNotAhead || !self.ids_ahead(since))
     }
 
-    /// Lets go of the last failure and hands out every finished exchange.
+    /// Whether an id of a failure begun before `since` is written in the
+    /// text after it, within the lines where a line carrying it could join
+    /// the draft (a success takes only headers by id). Sealing such a draft
+    /// would be found spoiled most of the time; its id written in another
+    /// form (escaped) is still caught then. The first such place found is
+    /// kept: up to it, sealing is not tried again.
+    fn ids_ahead(&self, since: usize) -> bool {
+        if since <= self.ids_ahead_at.get() {
+            return true;
+        }
+        let text = &self.cx.chunk.text;
+        let from = since.saturating_sub(self.cx.chunk.offset).min(text.len());
+        let (since_line, _) = self.cx.index.position(since);
+        let last = self
+            .open
+            .iter()
+            .filter(|d| d.reach <= since)
+            .map(|d| d.last_line + TIE_WINDOW)
+            .max()
+            .unwrap_or(since_line);
+        let lines = last.saturating_sub(since_line);
+        let end = memchr::memchr_iter(b'\n', &text.as_bytes()[from..])
+            .nth(lines)
+            .map_or(text.len(), |p| from + p + 1);
+        let window = &text.as_bytes()[from..end];
+        let found = self
+            .open
+            .iter()
+            .filter(|d| !d.is_success() && d.reach <= since)
+            .flat_map(|d| &d.ties)
+            .filter_map(|t| memchr::memmem::find(window, t.as_bytes()))
+            .min();
+        match found {
+            Some(p) => {
+                self.ids_ahead_at.set(self.cx.chunk.offset + from + p);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether only a later line with one of `d`'s ids can still change
+    /// it (it has its outcome and is no document parser's exchange; the
+    /// caller checks that it is not the draft the next event may continue),
+    /// and every line that could is in the chunk.
+    fn only_tied(&self, d: &Draft) -> bool {
+        self.seal_tied != SealTied::Never
+            && !d.ties.is_empty()
+            && !d.awaiting()
+            && d.group.is_none()
+            && d.last_line + TIE_WINDOW < self.last_line
+    }
+
+    /// Closes the drafts begun before `since` (see [`Builder::can_seal`]),
+    /// lets go of the last failure and hands out every finished exchange.
     /// A failure just like it next is then folded by the collector (same
     /// key, same count and places) instead of here: the report is the
     /// same, only the shortcut of not building its facts is lost, once.
-    pub fn seal(&mut self, out: &mut Vec<Finished>) {
+    /// A tied draft closed early is the same as one closed when its window
+    /// ends unless a later line joins it: its ids are watched until then
+    /// ([`Builder::spoiled`]).
+    pub fn seal(&mut self, since: usize, out: &mut Vec<Finished>) {
+        let mut i = 0;
+        while i < self.open.len() {
+            if self.open[i]
+                .events
+                .first()
+                .is_some_and(|e| e.span.start < since)
+            {
+                let d = self.open.swap_remove(i);
+                self.sealed.push((d.summary(), d.last_line + TIE_WINDOW));
+                self.close(d);
+            } else {
+                i += 1;
+            }
+        }
         self.last_failure = None;
         self.done.sort_by_key(Finished::start);
         out.append(&mut self.done);
+    }
+
+    /// Whether an event carried the id of a draft sealed early, close
+    /// enough to have joined it, and would have: the scan is to be done
+    /// again without tied seals.
+    pub fn spoiled(&self) -> bool {
+        self.spoiled
+    }
+
+    /// Whether a line that could have joined a tied draft sealed early may
+    /// still come: a scan that stops building watches on ([`Builder::watch`]).
+    pub fn watching(&self) -> bool {
+        !self.sealed.is_empty()
+    }
+
+    /// Checks an event against the ids of the tied drafts sealed early,
+    /// once the scan has stopped building.
+    pub fn watch(&mut self, event: &Event) {
+        let (line, _) = self.cx.index.position(event.span.start);
+        let s = Summary::of(event, self.cx.providers);
+        self.check_sealed(event, &s, line);
+    }
+
+    fn check_sealed(&mut self, event: &Event, s: &Summary, line: usize) {
+        if self.sealed.is_empty() {
+            return;
+        }
+        self.sealed.retain(|(_, until)| line <= *until);
+        if !s.ties.is_empty()
+            && self
+                .sealed
+                .iter()
+                .any(|(d, _)| d.ties.iter().any(|t| s.ties.contains(t)) && joins_tied(d, event, s))
+        {
+            self.spoiled = true;
+        }
     }
 
     /// Steps taken so far (see the field).
@@ -649,6 +831,7 @@ impl<'c> Builder<'c> {
         self.work += 1 + self.open.len() as u64;
         self.expire(first);
         let s = Summary::of(&event, self.cx.providers);
+        self.check_sealed(&event, &s, first);
         let before = self.current().map(|i| self.open[i].touched);
         let target = self.pick(&event, &s, first);
         let i = match target {

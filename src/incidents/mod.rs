@@ -17,7 +17,7 @@ mod compare;
 mod context;
 mod fold;
 
-pub use builder::{Builder, Finished, MAX_FACT_VALUES, MAX_HEADERS, Success};
+pub use builder::{Builder, Finished, MAX_FACT_VALUES, MAX_HEADERS, SealTied, Success};
 pub use fold::{
     Aggregate, Collector, Light, MAX_KEPT, MAX_KEPT_BYTES, MAX_REDUCED, MAX_REDUCED_BYTES, NotKept,
     Top, add_fold_facts, incident_size,
