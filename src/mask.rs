@@ -497,9 +497,61 @@ fn key_re() -> &'static Regex {
     })
 }
 
+/// How many times [`find`] looks again at its own masked text before it
+/// gives up on its ranges and masks their lines whole.
+const MAX_ROUNDS: usize = 4;
+
 /// Byte ranges of every secret in `text`, sorted, merged, never containing
-/// a line break.
+/// a line break. Masking them leaves nothing to mask: one pass can merge
+/// overlapping shapes past a closing quote (`"token":"eyJ…` overlapped by a
+/// quoted value that ends further on), and the text after the mask then
+/// reads as a new quoted value. So the masked text is searched again and
+/// what is found there is added, until nothing is; masking stays
+/// idempotent, which `faultline redact` promises.
 pub fn find(text: &str) -> Vec<Range<usize>> {
+    let mut ranges = find_once(text);
+    if ranges.is_empty() {
+        return ranges;
+    }
+    for _ in 0..MAX_ROUNDS {
+        let masked = Masked::with_ranges(text, ranges.clone());
+        let more = find_once(&masked.text);
+        if more.is_empty() {
+            return ranges;
+        }
+        ranges.extend(more.into_iter().map(|r| masked.unmap(r)));
+        ranges = normalize(text, ranges);
+    }
+    // Still not settled (a hostile input): mask every line a range touches,
+    // from its first non-blank character, which cannot be read again.
+    whole_lines(text, &ranges)
+}
+
+/// The lines `ranges` touch, each from its first non-blank character to
+/// its end.
+fn whole_lines(text: &str, ranges: &[Range<usize>]) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for r in ranges {
+        let start = bytes[..r.start]
+            .iter()
+            .rposition(|&b| b == b'\n' || b == b'\r')
+            .map_or(0, |i| i + 1);
+        let end = bytes[r.start..]
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .map_or(text.len(), |i| r.start + i);
+        let start = start + (text[start..end].len() - text[start..end].trim_start().len());
+        if out.last().is_some_and(|last| last.end >= start) {
+            continue;
+        }
+        out.push(start..end);
+    }
+    out
+}
+
+/// One pass of [`find`]: the ranges of every shape, merged.
+fn find_once(text: &str) -> Vec<Range<usize>> {
     let mut ranges: Vec<Range<usize>> = Vec::new();
     for re in token_patterns(text) {
         for c in re.captures_iter(text) {
@@ -1179,6 +1231,27 @@ impl Masked {
         (pos as isize + shift) as usize
     }
 
+    /// Where a range of the masked text came from in the original: a bound
+    /// inside a mask widens to cover the whole secret it stands for.
+    fn unmap(&self, range: Range<usize>) -> Range<usize> {
+        let back = |pos: usize, end: bool| -> usize {
+            let mut shift: isize = 0;
+            for r in &self.edits {
+                let new_start = (r.start as isize + shift) as usize;
+                let new_end = new_start + MASK.len();
+                if pos <= new_start {
+                    break;
+                }
+                if pos < new_end {
+                    return if end { r.end } else { r.start };
+                }
+                shift += MASK.len() as isize - r.len() as isize;
+            }
+            (pos as isize - shift) as usize
+        };
+        back(range.start, false)..back(range.end, true)
+    }
+
     /// [`Masked::map`] for a span `start..end`.
     pub fn map_range(&self, start: usize, end: usize) -> Range<usize> {
         let s = self.map(start, false);
@@ -1297,6 +1370,56 @@ mod tests {
             assert!(!once.contains("c2lnbmF0dXJl"), "{once}");
             assert_eq!(mask(&once), once);
         }
+    }
+
+    #[test]
+    fn overlapping_values_across_a_closing_quote_mask_to_a_fixpoint() {
+        // Found by the redact fuzz target: a quoted value under one secret
+        // key overlaps another key's quoted value that ends past the first
+        // one's closing quote. Merged, the mask swallows that quote, and
+        // the rest of the line up to the next quote reads as the first
+        // key's value on a second pass. One call must leave nothing to mask.
+        for (key, inner, tail) in [
+            ("access_token", "tk", "it's"),
+            ("client_secret", "password", "o'clock"),
+            ("refreshToken", "token", "'@type'"),
+        ] {
+            let text = format!(
+                r#"{{"{key}":"AbC-123 {inner}: 'Zy9-88" rest {tail} "plain": "words here"}}"#
+            );
+            let once = mask(&text);
+            assert!(
+                !once.contains("AbC-123") && !once.contains("Zy9-88"),
+                "{once}"
+            );
+            assert_eq!(mask(&once), once, "{text}");
+        }
+    }
+
+    #[test]
+    fn masked_ranges_map_back_to_the_secrets_they_hide() {
+        let text = "a=1 password=hunter2 b=2 token: 'tk-1'";
+        let masked = Masked::new(text);
+        assert_eq!(masked.text, "a=1 password=******** b=2 token: '********'");
+        let at = |s: &str| masked.text.find(s).unwrap();
+        // A range around a mask widens to the secret; one beside it does not.
+        let around = at("password=")..at(" b=2");
+        assert_eq!(&text[masked.unmap(around)], "password=hunter2");
+        let inside = at("********") + 2..at("********") + 4;
+        assert_eq!(&text[masked.unmap(inside)], "hunter2");
+        let after = at(" b=2")..at(" token");
+        assert_eq!(&text[masked.unmap(after)], " b=2");
+        let next = masked.text.rfind('*').unwrap() + 1;
+        assert_eq!(&text[masked.unmap(next..masked.text.len())], "'");
+    }
+
+    #[test]
+    fn unsettled_ranges_mask_their_lines_whole() {
+        let text = "ok line\n  key: a \"b\" c\nnext";
+        let start = text.find("a ").unwrap();
+        let ranges = whole_lines(text, &[start..start + 1, start + 3..start + 4]);
+        assert_eq!(ranges.len(), 1);
+        assert_eq!(&text[ranges[0].clone()], "key: a \"b\" c");
     }
 
     #[test]
