@@ -60,6 +60,8 @@ pub mod time;
 mod tool;
 mod traceback;
 
+use std::ops::ControlFlow;
+
 use crate::input::{Chunk, Span};
 use crate::rules::literal_set::{LiteralSet, find_lowered};
 
@@ -767,6 +769,7 @@ pub fn parse_chunk_into(chunk: &Chunk, sink: &mut dyn FnMut(Event)) {
         if let Parsed::Event(e) = p {
             sink(e)
         }
+        ControlFlow::Continue(())
     });
 }
 
@@ -810,20 +813,25 @@ enum BodyTo {
 /// where parsing could restart: what lets a scan that begins at such a
 /// mark give exactly the events of one that began earlier (stitching
 /// chunks at their seams). `words`: the providers' error wording of the
-/// rule set in use.
+/// rule set in use. Parsing stops early when `sink` breaks: a rescan that
+/// met its restart needs no more of its window.
 pub fn parse_chunk_from(
     chunk: &Chunk,
     first: usize,
     resume: &Resume,
     words: &std::sync::Arc<provider_words::Words>,
-    sink: &mut dyn FnMut(Parsed),
+    sink: &mut dyn FnMut(Parsed) -> ControlFlow<()>,
 ) {
     if chunk.offset == 0
         && first == 0
         && har::sniff(chunk.text.as_bytes())
         && let Some(events) = har::parse(chunk)
     {
-        events.into_iter().for_each(|e| sink(Parsed::Event(e)));
+        for e in events {
+            if sink(Parsed::Event(e)).is_break() {
+                return;
+            }
+        }
         return;
     }
     let ctx = Ctx::resumed(words.clone(), resume);
@@ -844,6 +852,7 @@ fn parse_lines_with(
         if let Parsed::Event(e) = p {
             events.push(e)
         }
+        ControlFlow::Continue(())
     });
     events
 }
@@ -857,9 +866,17 @@ fn parse_lines_into(
     mut ctx: Ctx,
     prefilter: bool,
     on_claim: &mut dyn FnMut(usize, usize),
-    sink: &mut dyn FnMut(Parsed),
+    sink: &mut dyn FnMut(Parsed) -> ControlFlow<()>,
 ) {
     let lines = Lines::new(chunk);
+    // Every event is handed out, and the parse ends at the next line once
+    // `sink` has had enough.
+    let more = std::cell::Cell::new(true);
+    let mut hand = |p: Parsed| {
+        if sink(p).is_break() {
+            more.set(false);
+        }
+    };
     // Bodies nested past the depth cap are skipped over at most twice the
     // chunk in all, so trying every line inside one stays linear.
     let _deep_skips = json::DeepSkipBudget::set(2 * chunk.text.len());
@@ -869,7 +886,7 @@ fn parse_lines_into(
     let candidates = prefilter.then(|| filter.candidates(&lines));
     let in_block = filter.in_block;
     let mut i = first;
-    while i < lines.len() {
+    while more.get() && i < lines.len() {
         // With no block open, a blank line changes nothing and a line
         // without an opening trigger is claimed by nobody: skip it.
         let admitted = match &candidates {
@@ -891,8 +908,8 @@ fn parse_lines_into(
         if !lines.saw_end.get()
             && let Some(resume) = ctx.resume()
         {
-            ctx.events.drain(..).for_each(|e| sink(Parsed::Event(e)));
-            sink(Parsed::Fresh(lines.base + lines.bounds[i].0, resume));
+            ctx.events.drain(..).for_each(|e| hand(Parsed::Event(e)));
+            hand(Parsed::Fresh(lines.base + lines.bounds[i].0, resume));
         }
         // Only the parsers whose triggers the line holds: the others
         // would not claim it.
@@ -914,10 +931,10 @@ fn parse_lines_into(
         }
         // curl's request event is amended by index until its exchange ends.
         if ctx.events.len() >= EVENT_BATCH && !ctx.curl.as_ref().is_some_and(|c| c.holds_event()) {
-            ctx.events.drain(..).for_each(|e| sink(Parsed::Event(e)));
+            ctx.events.drain(..).for_each(|e| hand(Parsed::Event(e)));
         }
     }
-    ctx.events.into_iter().for_each(|e| sink(Parsed::Event(e)));
+    ctx.events.into_iter().for_each(|e| hand(Parsed::Event(e)));
 }
 
 #[cfg(test)]

@@ -321,6 +321,7 @@ messages = ['(?i)\bfrobnicator quota gauge overflowed\b']
                     {
                         out.push(m.value.to_string());
                     }
+                    std::ops::ControlFlow::Continue(())
                 },
             );
             out
