@@ -409,9 +409,10 @@ fn secret_key(key: &str, query: bool) -> Option<KeyKind> {
 
 /// Token formats recognised anywhere; each regex's group `s` is the secret.
 /// Each comes with literals every match contains one of (ASCII case folded
-/// for the `(?i)` one, marked by a leading `~`): a text without them never
-/// compiles nor runs that regex, so a paste pays only for the shapes it
-/// may hold. Compiling all of them was most of a paste's start-up.
+/// for the `(?i)` one, marked by a leading `~`), and those it contains all
+/// of (marked by a leading `+`): a text without them never compiles nor
+/// runs that regex, so a paste pays only for the shapes it may hold.
+/// Compiling all of them was most of a paste's start-up.
 const TOKEN_PATTERNS: &[(&[&str], &str)] = &[
     // JWT signature, whatever the JSON spacing of header and payload
     // (`{"` → `eyJ`, `{ "` → `eyAi`, `{\n` → `ewo`).
@@ -445,7 +446,7 @@ const TOKEN_PATTERNS: &[(&[&str], &str)] = &[
     (&["whsec_"], r"\bwhsec_(?P<s>[A-Za-z0-9+/=]{8,})"),
     // Passwords in URLs: `https://user:secret@host`.
     (
-        &["://"],
+        &["://", "+@"],
         r"(?i)\b[a-z][a-z0-9+.-]*://[^/\s:@'\x22]+:(?P<s>[^@\s/'\x22]+)@",
     ),
     // curl -u id:secret, --user id:secret, --oauth2-bearer TOKEN.
@@ -477,21 +478,37 @@ fn token_patterns(text: &str) -> impl Iterator<Item = &'static Regex> + '_ {
         .iter()
         .zip(&RES)
         .filter(|((literals, _), _)| {
-            literals.iter().any(|l| match l.strip_prefix('~') {
+            let holds = |l: &str| match l.strip_prefix('~') {
                 Some(folded) => find_ci(text, folded).is_some(),
                 None => text.contains(l),
-            })
+            };
+            literals
+                .iter()
+                .filter(|l| !l.starts_with('+'))
+                .any(|l| holds(l))
+                && literals
+                    .iter()
+                    .filter_map(|l| l.strip_prefix('+'))
+                    .all(holds)
         })
         .map(|((_, pattern), re)| re.get_or_init(|| Regex::new(pattern).expect("mask regex")))
 }
 
+/// The longest key name [`key_re`] finds.
+const MAX_KEY: usize = 81;
+
 /// A key followed by `:`, `=` or `%3D`. Group `k` is the key; `q` is set
 /// when the key was quoted (JSON, a dict); `p` is what came before it.
+/// A key is at most [`MAX_KEY`] long, checked on each match: the bound as a
+/// counted repetition made this the costliest regex of a paste to compile.
+/// No key can start inside a longer one, as `p` is not a key character,
+/// and after one the search goes on from its separator (which may be the
+/// `p` of the next key), so the keys found are the same.
 fn key_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r#"(?m)(?P<p>^|\\[rnt]|%2[06]|%3[Ff]|[^A-Za-z0-9_./\\-])(?P<q>\\?["'`]?)(?P<k>[A-Za-z_][A-Za-z0-9_.\-]{0,80})\\?["'`]?[ \t]*(?P<sep>:|=|%3[Dd])"#,
+            r#"(?m)(?P<p>^|\\[rnt]|%2[06]|%3[Ff]|[^A-Za-z0-9_./\\-])(?P<q>\\?["'`]?)(?P<k>[A-Za-z_][A-Za-z0-9_.\-]*)\\?["'`]?[ \t]*(?P<sep>:|=|%3[Dd])"#,
         )
         .expect("key regex")
     })
@@ -742,10 +759,17 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
         return;
     }
     let mut scan = Scan::default();
-    for c in key_re().captures_iter(text) {
+    let mut pos = 0;
+    while let Some(c) = key_re().captures_at(text, pos) {
         let (Some(k), Some(sep), Some(whole)) = (c.name("k"), c.name("sep"), c.get(0)) else {
-            continue;
+            break;
         };
+        pos = whole.end();
+        if k.len() > MAX_KEY {
+            // Not a key; its separator may still be what comes before one.
+            pos = sep.start();
+            continue;
+        }
         let pre = c.name("p").map_or("", |m| m.as_str());
         // A query string starts after `?`, `&`, a line start, or (a fact
         // `url.query = code=…&state=…`) after `= `, or runs on to an `&`.
@@ -1420,6 +1444,18 @@ mod tests {
         let ranges = whole_lines(text, &[start..start + 1, start + 3..start + 4]);
         assert_eq!(ranges.len(), 1);
         assert_eq!(&text[ranges[0].clone()], "key: a \"b\" c");
+    }
+
+    #[test]
+    fn a_name_too_long_for_a_key_leaves_its_separator_to_the_next_key() {
+        let long = "x".repeat(MAX_KEY + 20);
+        let text = format!("{long}=password=hunter2 and {long}: token: 'tk-77'");
+        let masked = mask(&text);
+        assert!(
+            !masked.contains("hunter2") && !masked.contains("tk-77"),
+            "{masked}"
+        );
+        assert!(masked.contains(&long), "a long name is kept: {masked}");
     }
 
     #[test]
