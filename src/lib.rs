@@ -520,6 +520,10 @@ fn scan_hits(chunk: &Chunk, rules: &RuleSet) -> InputHits {
     hits
 }
 
+/// A lone chunk from this size on has its input-wide scan run beside its
+/// parse (see `Scan::scan_batch`).
+const ALONGSIDE_FROM: usize = 64 << 10;
+
 /// The piece a chunk is scanned as: the chunk itself, or its text after the
 /// carried context; then the chunk is given back too, for its own scan.
 fn piece_of(context: Option<Chunk>, own: Chunk) -> (Piece, Option<Chunk>) {
@@ -700,12 +704,13 @@ impl<'r> Scan<'r> {
                 .build()
                 .ok();
         }
-        // A lone chunk (a small input) would leave the other cores idle: its
-        // input-wide scan runs on a thread of its own beside the parse.
-        let alongside = self.threads > 1 && batch.len() == 1;
+        // A lone chunk (a small log) would leave the other cores idle: its
+        // input-wide scan runs on a thread of its own beside the parse, when
+        // it is big enough to pay for starting one (a paste is not).
+        let lone = self.threads > 1 && batch.len() == 1;
         let work = |(context, own): (Option<Chunk>, Chunk)| {
             let scan = |piece: &Piece| scan_piece(piece, rules, true, &[], budget, overflow);
-            if alongside {
+            if lone && own.text.len() >= ALONGSIDE_FROM {
                 let (piece, own) = piece_of(context, own);
                 let (hits, scanned) = std::thread::scope(|s| {
                     let hits = s.spawn(|| scan_hits(own.as_ref().unwrap_or(&piece.chunk), rules));
