@@ -531,6 +531,36 @@ fn scan_hits(chunk: &Chunk, rules: &RuleSet) -> InputHits {
     hits
 }
 
+/// A lone chunk from this size on has its input-wide scan run beside its
+/// parse (see `Scan::scan_batch`).
+const ALONGSIDE_FROM: usize = 64 << 10;
+
+/// The piece a chunk is scanned as: the chunk itself, or its text after the
+/// carried context; then the chunk is given back too, for its own scan.
+fn piece_of(context: Option<Chunk>, own: Chunk) -> (Piece, Option<Chunk>) {
+    match context {
+        Some(mut c) => {
+            let from = c.text.len();
+            c.text.reserve_exact(own.text.len());
+            c.text.push_str(&own.text);
+            let piece = Piece {
+                chunk: c,
+                from,
+                resume: parse::Resume::default(),
+            };
+            (piece, Some(own))
+        }
+        None => {
+            let piece = Piece {
+                chunk: own,
+                from: 0,
+                resume: parse::Resume::default(),
+            };
+            (piece, None)
+        }
+    }
+}
+
 /// One chunk scanned on its own, in parallel with others: its exchanges
 /// hold from its first restart on whenever the scan of the text before it
 /// reaches that restart in the same state.
@@ -685,28 +715,33 @@ impl<'r> Scan<'r> {
                 .build()
                 .ok();
         }
+        // A lone chunk (a small log) would leave the other cores idle: its
+        // input-wide scan runs on a thread of its own beside the parse, when
+        // it is big enough to pay for starting one (a paste is not).
+        let lone = self.threads > 1 && batch.len() == 1;
         let work = |(context, own): (Option<Chunk>, Chunk)| {
+            let scan = |piece: &Piece| scan_piece(piece, rules, true, &[], budget, overflow);
+            if lone && own.text.len() >= ALONGSIDE_FROM {
+                let (piece, own) = piece_of(context, own);
+                let (hits, scanned) = std::thread::scope(|s| {
+                    let hits = s.spawn(|| scan_hits(own.as_ref().unwrap_or(&piece.chunk), rules));
+                    let scanned = scan(&piece);
+                    let hits = hits
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (hits, scanned)
+                });
+                return ChunkResult {
+                    piece,
+                    scanned,
+                    hits,
+                };
+            }
             let hits = scan_hits(&own, rules);
-            let piece = match context {
-                Some(mut c) => {
-                    let from = c.text.len();
-                    c.text.reserve_exact(own.text.len());
-                    c.text.push_str(&own.text);
-                    // Held once: the piece has the chunk's text now.
-                    drop(own);
-                    Piece {
-                        chunk: c,
-                        from,
-                        resume: parse::Resume::default(),
-                    }
-                }
-                None => Piece {
-                    chunk: own,
-                    from: 0,
-                    resume: parse::Resume::default(),
-                },
-            };
-            let scanned = scan_piece(&piece, rules, true, &[], budget, overflow);
+            // Held once: the chunk given back goes at once, as the piece
+            // has its text now.
+            let (piece, _) = piece_of(context, own);
+            let scanned = scan(&piece);
             ChunkResult {
                 piece,
                 scanned,
