@@ -340,6 +340,15 @@ impl<'s> FileLoader<'s> {
             }
         }
         let examples = self.examples(table, &id, &rule_start);
+        let conditions = when
+            .iter()
+            .chain(any.iter().flatten())
+            .chain(unless.iter().flatten())
+            .map(|c| {
+                let span = c.span.clone().unwrap_or_default();
+                self.source.text.get(span).unwrap_or("").to_string()
+            })
+            .collect();
         let rule = Rule {
             id,
             severity,
@@ -356,6 +365,7 @@ impl<'s> FileLoader<'s> {
                 check: check.map(Into::into),
                 not,
                 docs: docs.into(),
+                conditions,
             }),
             supersedes: supersedes.iter().map(|s| s.get_ref().clone()).collect(),
             examples,
@@ -662,12 +672,6 @@ impl<'s> FileLoader<'s> {
                     continue;
                 }
             }
-            let source_text = self
-                .source
-                .text
-                .get(key.span().start..test.span().end)
-                .unwrap_or("")
-                .to_string();
             if let Some((ops, label)) = self.ops(test, &field, state) {
                 if !ops.iter().all(|op| matches!(op, Op::Exists(false))) {
                     state.guaranteed.push(field.clone());
@@ -676,7 +680,6 @@ impl<'s> FileLoader<'s> {
                     field,
                     ops,
                     label,
-                    source_text,
                     span: Some(key.span().start..test.span().end),
                 });
             }
