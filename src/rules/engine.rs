@@ -271,14 +271,13 @@ impl RuleSet {
             .and_then(|t| t.text(&rule.origin.file));
         match (text, span) {
             (Some(text), Some(span)) => {
-                let source = RuleSource {
-                    name: rule.origin.file.clone(),
+                let mut source = RuleSource::with_text(
+                    rule.origin.file.clone(),
                     text,
-                    builtin: rule.origin.builtin,
-                    layer: 1,
-                    oversize: None,
-                    stamp: None,
-                };
+                    rule.origin.builtin,
+                    None,
+                );
+                source.layer = 1;
                 RuleProblem::at(
                     &source,
                     code,
