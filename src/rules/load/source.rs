@@ -298,7 +298,8 @@ mod tests {
         assert_eq!(gone.text().as_str(), "");
         assert!(!gone.read_at_stamp());
         // A problem pointing past the text it has goes without its place.
-        let problem = super::super::RuleProblem::at(&gone, "rule::x", 10..20, "m", "l", None);
+        let problem =
+            super::super::RuleProblem::at(&gone, "rule::duplicate-id", 10..20, "m", "l", None);
         assert!(problem.span.is_none() && problem.source_code.is_none());
     }
 }
