@@ -191,7 +191,7 @@ fn main() {
         match loader.parse() {
             Parsed::Providers => {
                 provider_files.push_str(&format!("    include_str!({:?}),\n", f.to_string_lossy()));
-                provider_texts.push(source.text.to_string());
+                provider_texts.push(source.text().to_string());
             }
             Parsed::Unparsable => {}
             Parsed::Rules(rules) => {
@@ -199,7 +199,7 @@ fn main() {
             }
         }
         // A problem in the built-in pack fails the tests; say it here too.
-        let lines = LineIndex::new(&source.text);
+        let lines = LineIndex::new(source.text());
         for p in &loader.problems {
             println!(
                 "cargo:warning={rel}:{}: {} [{}]",

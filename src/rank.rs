@@ -5,7 +5,7 @@ use crate::facts::Facts;
 use crate::incidents::Incident;
 use crate::rules::engine::interpolate;
 use crate::rules::scan::InputFacts;
-use crate::rules::{Evidence, RuleMatch, RuleSet, Scope, Severity, Text, placeholders};
+use crate::rules::{Evidence, Rule, RuleMatch, RuleSet, Scope, Severity, Text, placeholders};
 
 /// An explained diagnosis: a rule's texts filled in for one incident (or for
 /// the input as a whole).
@@ -284,20 +284,15 @@ pub fn diagnoses_size(diagnoses: &[Diagnosis]) -> usize {
 }
 
 fn without_superseded(matches: Vec<RuleMatch>, rules: &RuleSet) -> Vec<RuleMatch> {
-    let ids: Vec<&str> = matches
-        .iter()
-        .map(|m| rules.rules[m.rule].id.as_str())
-        .collect();
+    // Ids are unique in a rule set: a match's rule is the rule of its id.
+    let matched: Vec<&Rule> = matches.iter().map(|m| &rules.rules[m.rule]).collect();
     matches
         .iter()
         .filter(|m| {
             let id = rules.rules[m.rule].id.as_str();
-            !ids.iter().any(|other| {
-                *other != id
-                    && rules
-                        .get(other)
-                        .is_some_and(|r| r.supersedes.iter().any(|s| s == id))
-            })
+            !matched
+                .iter()
+                .any(|other| other.id != id && other.supersedes.iter().any(|s| s == id))
         })
         .cloned()
         .collect()

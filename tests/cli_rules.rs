@@ -625,7 +625,7 @@ fn every_builtin_rule_file_and_the_template_validate_against_the_schema() {
     let validator = jsonschema::draft7::new(&schema).expect("a valid draft 7 schema");
     let mut checked = 0;
     for source in faultline::rules::builtin_sources() {
-        let doc = toml_as_json(&source.text);
+        let doc = toml_as_json(source.text());
         if doc.get("rule").is_none() {
             continue; // provider data, not rules
         }

@@ -310,7 +310,7 @@ fn a_rule_file_over_the_size_limit_is_an_error_with_a_place_and_loads_nothing() 
     std::fs::write(&path, &text).unwrap();
     let source = RuleSource::read(&path).unwrap();
     assert!(source.oversize.is_some());
-    assert!(source.text.len() <= faultline::rules::load::limits::MAX_FILE_BYTES);
+    assert!(source.text().len() <= faultline::rules::load::limits::MAX_FILE_BYTES);
     let report = load_over_builtin(&[source], false);
     assert!(report.rules.is_empty());
     let codes: Vec<&str> = report.problems.iter().map(|p| p.code.as_str()).collect();
@@ -489,7 +489,7 @@ fn truncated_and_garbled_rule_files_never_panic() {
         .iter()
         .find(|s| s.name.ends_with("sso.toml"))
         .expect("a built-in rule file");
-    let text = source.text.as_str();
+    let text = source.text().as_str();
     // Cuts mid-string, mid-table and mid-key, with an unclosed quote or
     // brace added at the cut.
     for k in 0..24 {

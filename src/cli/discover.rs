@@ -270,11 +270,21 @@ fn rule_files(
 /// Reads the rule files under `paths`. Whatever cannot be read is a
 /// problem; the other files still load.
 pub fn read_sources(paths: &[RulesPath], problems: &mut Vec<RuleProblem>) -> Vec<RuleSource> {
+    read_sources_unless_proven(paths, problems, |_, _| false)
+}
+
+/// [`read_sources`], leaving unread the files whose stamp `proven` accepts
+/// (see [`RuleSource::read_unless_proven`]).
+fn read_sources_unless_proven(
+    paths: &[RulesPath],
+    problems: &mut Vec<RuleProblem>,
+    proven: impl Fn(&str, &load::FileStamp) -> bool,
+) -> Vec<RuleSource> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for p in paths {
         for file in rule_files(&p.path, &mut seen, problems) {
-            match RuleSource::read(&file) {
+            match RuleSource::read_unless_proven(&file, &proven) {
                 Ok(mut s) => {
                     s.layer = p.layer as u8;
                     out.push(s);
@@ -313,13 +323,26 @@ pub fn load_rules_with_examples(args: &GlobalArgs) -> Loaded {
 fn load_rules_for(args: &GlobalArgs, examples: bool) -> Loaded {
     let mut problems = Vec::new();
     let paths = discover(args, &mut problems);
-    let sources = read_sources(&paths, &mut problems);
+    // Opened when the first rule file is found: a file its cache entry
+    // proves is not read (its rules come from the entry).
+    let cache = std::cell::OnceCell::new();
+    let open_cache = || {
+        (!args.no_cache)
+            .then(load::Cache::default_dir)
+            .flatten()
+            .and_then(|dir| load::Cache::open(&dir))
+    };
+    let sources = read_sources_unless_proven(&paths, &mut problems, |name, stamp| {
+        cache
+            .get_or_init(open_cache)
+            .as_ref()
+            .is_some_and(|c| c.proves(name, stamp))
+    });
     // The built-in pack was validated at build time: it is only read here.
     // Clean user files were validated on an earlier run, if cached.
-    let cache = (!args.no_cache && !sources.is_empty())
-        .then(load::Cache::default_dir)
+    let cache = (!sources.is_empty())
+        .then(|| cache.get_or_init(open_cache).clone())
         .flatten()
-        .and_then(|dir| load::Cache::open(&dir))
         .map(|cache| {
             if examples {
                 cache.with_examples()

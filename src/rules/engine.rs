@@ -39,7 +39,8 @@ struct RegexSlot {
 pub struct RuleSet {
     pub rules: Vec<Rule>,
     pub providers: Providers,
-    by_id: HashMap<String, usize>,
+    /// Built on first lookup: only `explain` looks rules up by id.
+    by_id: OnceLock<HashMap<String, usize>>,
     regexes: Vec<RegexSlot>,
     input_specs: Vec<InputPatternSpec>,
     input_rules: Vec<usize>,
@@ -68,13 +69,11 @@ pub struct RuleMatch {
 
 impl RuleSet {
     pub fn new(mut rules: Vec<Rule>, providers: Providers) -> Self {
-        let mut by_id = HashMap::with_capacity(rules.len());
         let mut regexes: Vec<RegexSlot> = Vec::new();
         let mut first_slot: HashMap<String, usize> = HashMap::new();
         let mut input_specs = Vec::new();
         let mut input_rules = Vec::new();
         for (index, rule) in rules.iter_mut().enumerate() {
-            by_id.entry(rule.id.clone()).or_insert(index);
             if rule.scope == Scope::Input {
                 input_rules.push(index);
             }
@@ -115,7 +114,7 @@ impl RuleSet {
         RuleSet {
             rules,
             providers,
-            by_id,
+            by_id: OnceLock::new(),
             regexes,
             input_specs,
             input_rules,
@@ -135,12 +134,21 @@ impl RuleSet {
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
-        self.by_id.get(id).map(|&i| &self.rules[i])
+        self.position(id).map(|i| &self.rules[i])
     }
 
     /// Index of the rule with this id.
     pub fn position(&self, id: &str) -> Option<usize> {
-        self.by_id.get(id).copied()
+        self.by_id
+            .get_or_init(|| {
+                let mut by_id = HashMap::with_capacity(self.rules.len());
+                for (index, rule) in self.rules.iter().enumerate() {
+                    by_id.entry(rule.id.clone()).or_insert(index);
+                }
+                by_id
+            })
+            .get(id)
+            .copied()
     }
 
     /// A rule's `regex` test, compiled (on first need). `None` when it does
@@ -271,14 +279,13 @@ impl RuleSet {
             .and_then(|t| t.text(&rule.origin.file));
         match (text, span) {
             (Some(text), Some(span)) => {
-                let source = RuleSource {
-                    name: rule.origin.file.clone(),
+                let mut source = RuleSource::with_text(
+                    rule.origin.file.clone(),
                     text,
-                    builtin: rule.origin.builtin,
-                    layer: 1,
-                    oversize: None,
-                    stamp: None,
-                };
+                    rule.origin.builtin,
+                    None,
+                );
+                source.layer = 1;
                 RuleProblem::at(
                     &source,
                     code,

@@ -31,10 +31,12 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
             Scope::Input => "the whole input",
         },
     ));
+    // In the order of `Rule::conditions`: `when`, `any`, `unless`.
+    let mut texts = rule.condition_texts().iter().map(String::as_str);
     if !rule.when.is_empty() {
         out.push_str("Matches when all of\n");
-        for c in &rule.when {
-            out.push_str(&format!("  {}\n", c.source_text));
+        for text in texts.by_ref().take(rule.when.len()) {
+            out.push_str(&format!("  {text}\n"));
         }
     }
     if !rule.any.is_empty() {
@@ -44,14 +46,14 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
             "and one of these holds\n"
         });
         for table in &rule.any {
-            let parts: Vec<&str> = table.iter().map(|c| c.source_text.as_str()).collect();
+            let parts: Vec<&str> = texts.by_ref().take(table.len()).collect();
             out.push_str(&format!("  {{ {} }}\n", parts.join(", ")));
         }
     }
     if !rule.unless.is_empty() {
         out.push_str("unless any of\n");
         for group in &rule.unless {
-            let parts: Vec<&str> = group.iter().map(|c| c.source_text.as_str()).collect();
+            let parts: Vec<&str> = texts.by_ref().take(group.len()).collect();
             match parts.as_slice() {
                 [one] => out.push_str(&format!("  {one}\n")),
                 _ => out.push_str(&format!("  {{ {} }}\n", parts.join(", "))),

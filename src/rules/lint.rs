@@ -108,14 +108,12 @@ impl Vocabulary {
 
 fn source_of(rule: &Rule) -> Option<RuleSource> {
     let text = rule.origin.text.as_ref()?.text(&rule.origin.file)?;
-    Some(RuleSource {
-        name: rule.origin.file.clone(),
+    Some(RuleSource::with_text(
+        rule.origin.file.clone(),
         text,
-        builtin: false,
-        layer: 1,
-        oversize: None,
-        stamp: None,
-    })
+        false,
+        None,
+    ))
 }
 
 /// Warnings for the user rules of `report`.

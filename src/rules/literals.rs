@@ -91,10 +91,14 @@ fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
 /// The longest run of ASCII in `text` (lower-cased), as a factor of any
 /// text that contains `text` after Unicode lower-casing (`contains` tests).
 pub fn ascii_factor(text: &str, min_len: usize) -> Option<String> {
+    ascii_run(text, min_len).map(str::to_ascii_lowercase)
+}
+
+/// The run of text [`ascii_factor`] lower-cases, borrowed.
+pub fn ascii_run(text: &str, min_len: usize) -> Option<&str> {
     text.split(|c: char| !c.is_ascii())
         .max_by_key(|run| run.len())
         .filter(|run| run.len() >= min_len)
-        .map(str::to_ascii_lowercase)
 }
 
 fn useful(set: &[String], min_len: usize) -> bool {

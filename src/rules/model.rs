@@ -130,9 +130,8 @@ pub struct Condition {
     pub ops: Vec<Op>,
     /// Text shown under the evidence; defaults to a description of the test.
     pub label: Option<String>,
-    /// The condition as written, for explanations (`status = [400, 401]`).
-    pub source_text: String,
-    /// Where it is written in its rule file.
+    /// Where it is written in its rule file (the text written there is in
+    /// the rule's prose: see [`Rule::condition_texts`]).
     #[serde(default)]
     pub span: Option<Range<usize>>,
 }
@@ -173,6 +172,12 @@ impl Rule {
         self.prose.get()
     }
 
+    /// Each condition as written (`status = [400, 401]`), in the order of
+    /// [`Rule::conditions`]: only explanations show them.
+    pub fn condition_texts(&self) -> &[String] {
+        &self.prose().conditions
+    }
+
     /// Every condition: `when`, `any` and `unless`.
     pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
         self.when
@@ -210,6 +215,10 @@ pub struct Prose {
     pub check: Option<Text>,
     pub not: Vec<String>,
     pub docs: Arc<[String]>,
+    /// Each condition as written, in the order of [`Rule::conditions`]:
+    /// kept here, decoded with the rest on first read, rather than a
+    /// string per condition decoded at every start.
+    pub conditions: Vec<String>,
 }
 
 /// A rule's [`Prose`], stored (in the built-in pack and the rule cache) as
@@ -419,6 +428,7 @@ mod tests {
             check: Some("Look.".into()),
             not: vec!["Not scopes.".into()],
             docs: vec!["https://example.com".into()].into(),
+            conditions: vec!["error = \"invalid_grant\"".into()],
         };
         let bytes = postcard::to_allocvec(&LazyProse::new(prose.clone())).unwrap();
         let read: LazyProse = postcard::from_bytes(&bytes).unwrap();

@@ -16,7 +16,7 @@ use aho_corasick::AhoCorasickKind;
 use foldhash::{HashMap, HashMapExt};
 
 use super::literal_set::LiteralSet;
-use super::literals::{ascii_factor, at_least};
+use super::literals::{ascii_run, at_least};
 use super::{Condition, Literal, Op, Rule, Scope};
 use crate::facts::Facts;
 
@@ -31,30 +31,42 @@ enum Exact {
     Number(f64),
 }
 
-/// What a rule cannot fire without.
+/// What a rule cannot fire without, borrowed from its conditions: the
+/// needs of every op are compared and most are dropped, so only the one
+/// kept is copied into the index.
 #[derive(Debug, Clone, PartialEq)]
-enum Need {
+enum Need<'a> {
     /// One of these values of the field.
-    Values(Vec<Exact>),
-    /// A value of the field containing one of these factors.
+    Values(&'a [Literal]),
+    /// A value of the field containing one of these factors (lower-case).
     Factors(Vec<String>),
+    /// A value of the field containing this text, ASCII-case-insensitively.
+    Factor(&'a str),
     /// Some value of the field.
     Present,
 }
 
-impl Need {
+impl Need<'_> {
     /// Higher is more selective.
     fn rank(&self) -> usize {
         match self {
             Need::Values(_) => 3,
-            Need::Factors(_) => 2,
+            Need::Factors(_) | Need::Factor(_) => 2,
             Need::Present => 1,
+        }
+    }
+
+    fn factor_len(&self) -> usize {
+        match self {
+            Need::Factors(fs) => fs.iter().map(String::len).min().unwrap_or(0),
+            Need::Factor(f) => f.len(),
+            _ => 0,
         }
     }
 }
 
 /// The need of one condition, if it has one.
-fn condition_need(cond: &Condition) -> Option<Need> {
+fn condition_need(cond: &Condition) -> Option<Need<'_>> {
     // `input.*` facts are not the incident's; `Op::Input` is answered by
     // the input-wide scan.
     if cond.field.starts_with("input.") {
@@ -63,14 +75,7 @@ fn condition_need(cond: &Condition) -> Option<Need> {
     cond.ops
         .iter()
         .filter_map(op_need)
-        .max_by_key(|n| (n.rank(), factor_len(n)))
-}
-
-fn factor_len(need: &Need) -> usize {
-    match need {
-        Need::Factors(fs) => fs.iter().map(String::len).min().unwrap_or(0),
-        _ => 0,
-    }
+        .max_by_key(|n| (n.rank(), n.factor_len()))
 }
 
 fn exact(lit: &Literal) -> Exact {
@@ -81,10 +86,10 @@ fn exact(lit: &Literal) -> Exact {
     }
 }
 
-fn op_need(op: &Op) -> Option<Need> {
+fn op_need(op: &Op) -> Option<Need<'_>> {
     Some(match op {
-        Op::Equals(lit) => Need::Values(vec![exact(lit)]),
-        Op::AnyOf(lits) => Need::Values(lits.iter().map(exact).collect()),
+        Op::Equals(lit) => Need::Values(std::slice::from_ref(lit)),
+        Op::AnyOf(lits) => Need::Values(lits),
         // The most selective set is enough to key on.
         Op::Regex(r) => match at_least(r.factors.as_ref(), MIN_FACTOR) {
             Some(mut sets) => Need::Factors(sets.swap_remove(0)),
@@ -92,12 +97,10 @@ fn op_need(op: &Op) -> Option<Need> {
         },
         // Already lower-cased (Unicode); see `ascii_factor` for why only
         // its ASCII part is a factor of the original text.
-        Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => {
-            match ascii_factor(s, MIN_FACTOR) {
-                Some(f) => Need::Factors(vec![f]),
-                None => Need::Present,
-            }
-        }
+        Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => match ascii_run(s, MIN_FACTOR) {
+            Some(f) => Need::Factor(f),
+            None => Need::Present,
+        },
         Op::Exists(true) | Op::Gt(_) | Op::Lt(_) | Op::Gte(_) | Op::Lte(_) | Op::SameAs(_) => {
             Need::Present
         }
@@ -106,11 +109,11 @@ fn op_need(op: &Op) -> Option<Need> {
 }
 
 /// The best need among conditions that must all hold.
-fn conjunction_need(conds: &[Condition]) -> Option<(&str, Need)> {
+fn conjunction_need(conds: &[Condition]) -> Option<(&str, Need<'_>)> {
     conds
         .iter()
         .filter_map(|c| condition_need(c).map(|n| (c.field.as_str(), n)))
-        .max_by_key(|(_, n)| (n.rank(), factor_len(n)))
+        .max_by_key(|(_, n)| (n.rank(), n.factor_len()))
 }
 
 /// The keys of one field.
@@ -202,8 +205,9 @@ impl RuleIndex {
                 match need {
                     Need::Present => keys.present.push(i),
                     Need::Factors(fs) => keys.factors.extend(fs.into_iter().map(|f| (f, i))),
+                    Need::Factor(f) => keys.factors.push((f.to_ascii_lowercase(), i)),
                     Need::Values(values) => {
-                        for v in values {
+                        for v in values.iter().map(exact) {
                             match v {
                                 Exact::Text(t) => keys.text.entry(t).or_default().push(i),
                                 Exact::Number(n) => {

@@ -151,6 +151,7 @@ fn show_values(values: &[FactValue]) -> String {
 /// Whether the compiled condition `cond` holds, and what the fact was.
 fn describe(
     cond: &Condition,
+    written: &str,
     facts: &Facts,
     input: &InputFacts,
     set: &RuleSet,
@@ -173,7 +174,7 @@ fn describe(
             Some(hit) if held => format!(" (found on line {}: {:?})", hit.line.number, hit.matched),
             _ => " (found nowhere in the input)".into(),
         };
-        return (held, format!("`{}`{detail}", cond.source_text));
+        return (held, format!("`{}`{detail}", written));
     }
     let single = Rule {
         when: vec![cond.clone()],
@@ -202,7 +203,7 @@ fn describe(
             detail = format!(" (no value; this incident has: {}{more})", shown.join(", "));
         }
     }
-    (held, format!("`{}`{detail}", cond.source_text))
+    (held, format!("`{}`{detail}", written))
 }
 
 /// Which conditions held, per incident (or for the input as a whole).
@@ -232,15 +233,18 @@ fn explain(set: &RuleSet, analysis: &crate::Analysis, fired: bool) -> Vec<String
     }
     for (name, facts) in targets {
         lines.push(format!("{name}:"));
+        // In the order of `Rule::conditions`: `when`, `any`, `unless`.
+        let mut written = rule.condition_texts().iter();
+        let mut next_written = || written.next().map_or("", String::as_str);
         for c in &rule.when {
-            let (held, text) = describe(c, facts, &analysis.input, set, true);
+            let (held, text) = describe(c, next_written(), facts, &analysis.input, set, true);
             lines.push(format!("  {} when {text}", mark(held)));
         }
         for (i, table) in rule.any.iter().enumerate() {
             let mut all = true;
             let mut parts = Vec::new();
             for c in table {
-                let (held, text) = describe(c, facts, &analysis.input, set, true);
+                let (held, text) = describe(c, next_written(), facts, &analysis.input, set, true);
                 all &= held;
                 parts.push(format!("  {} any[{i}] {text}", mark(held)));
             }
@@ -250,7 +254,7 @@ fn explain(set: &RuleSet, analysis: &crate::Analysis, fired: bool) -> Vec<String
             }
         }
         for c in rule.unless.iter().flatten() {
-            let (held, text) = describe(c, facts, &analysis.input, set, false);
+            let (held, text) = describe(c, next_written(), facts, &analysis.input, set, false);
             let tag = if held {
                 "✗ unless held, which blocks the rule:"
             } else {

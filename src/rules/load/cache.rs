@@ -41,10 +41,10 @@ use toml::Spanned;
 
 use super::validate::{Loaded, Mentions};
 use super::{FileStamp, RuleSource};
-use crate::rules::{Example, Rule, SourceText};
+use crate::rules::{Example, FileProof, Rule, SourceText};
 
 /// Bumped when the entry layout changes (the version covers the rest).
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 /// An entry bigger than this is not read (a rule file is at most
 /// `MAX_FILE_BYTES`; its entry holds its rules, and may hold its text).
 const MAX_ENTRY_BYTES: u64 = 64 << 20;
@@ -74,6 +74,18 @@ struct Entry<'a> {
     /// when asked for: skipping the block costs nothing.
     #[serde(borrow)]
     examples: Bytes<'a>,
+}
+
+/// The first fields of an [`Entry`], as far as whether it holds a text.
+#[derive(Deserialize)]
+struct Head<'a> {
+    format: u32,
+    version: &'a str,
+    pack: u64,
+    name: &'a str,
+    stamp: FileStamp,
+    /// `Some` tag of `Entry::text` (its bytes, if any, are not read).
+    racy_text: bool,
 }
 
 /// Bytes as one block, not a sequence of numbers (postcard writes both
@@ -158,6 +170,36 @@ impl Cache {
         self.dir.join(format!("{:016x}.bin", h.finish()))
     }
 
+    /// Whether a trusted entry for the file `name` was made from the file
+    /// with this stamp, and the stamp alone proves it (not racy): the
+    /// file's rules can then come from the entry without its text being
+    /// read. Reads only the entry's head.
+    pub fn proves(&self, name: &str, stamp: &FileStamp) -> bool {
+        let head = || -> Option<bool> {
+            let file = std::fs::File::open(self.path_of_name(name)).ok()?;
+            let meta = file.metadata().ok()?;
+            if !meta.is_file() || !trusted(&meta) || meta.len() > MAX_ENTRY_BYTES {
+                return None;
+            }
+            // The head's fields besides the name take a few dozen bytes;
+            // read in one call into room made for them.
+            let room = name.len() + 256;
+            let mut bytes = Vec::with_capacity(room);
+            file.take(room as u64).read_to_end(&mut bytes).ok()?;
+            let (head, _) = postcard::take_from_bytes::<Head>(&bytes).ok()?;
+            Some(
+                head.format == FORMAT
+                    && head.version == env!("CARGO_PKG_VERSION")
+                    && head.pack == pack_hash()
+                    && head.name == name
+                    && head.stamp == *stamp
+                    && !head.racy_text
+                    && !racy(stamp),
+            )
+        };
+        head().unwrap_or(false)
+    }
+
     /// The validated rules of `source`, if a trusted entry was made from
     /// this very file; with their examples only if [`Cache::with_examples`],
     /// and with empty `Mentions` (see the module's doc). Only a source read
@@ -178,11 +220,11 @@ impl Cache {
             || entry.pack != pack_hash()
             || entry.name != source.name
             || entry.stamp != stamp
-            || stamp.size != source.text.len() as u64
+            || stamp.size != source.text_len() as u64
             || entry
                 .text
                 .as_ref()
-                .is_some_and(|t| t.0 != source.text.as_bytes())
+                .is_some_and(|t| t.0 != source.text().as_bytes())
         {
             return None;
         }
@@ -201,7 +243,15 @@ impl Cache {
             return None;
         }
         examples.reverse();
-        let text = SourceText::Held(source.text.clone(), source.stamp);
+        // A file left unread is proven by its stamp (see `Cache::proves`).
+        let text = if source.is_read() {
+            SourceText::Held(source.text().clone(), source.stamp)
+        } else {
+            SourceText::OnDisk {
+                len: source.text_len(),
+                proof: FileProof::Stamp(stamp),
+            }
+        };
         Some(
             entry
                 .rules
@@ -234,7 +284,7 @@ impl Cache {
         let Some(stamp) = source.stamp else {
             return;
         };
-        if stamp.size != source.text.len() as u64 {
+        if stamp.size != source.text().len() as u64 || !source.read_at_stamp() {
             return;
         }
         let examples: Vec<&[Example]> = rules.iter().map(|l| l.rule.examples.as_slice()).collect();
@@ -247,7 +297,7 @@ impl Cache {
             pack: pack_hash(),
             name: &source.name,
             stamp,
-            text: racy(&stamp).then(|| Bytes(source.text.as_bytes())),
+            text: racy(&stamp).then(|| Bytes(source.text().as_bytes())),
             rules: rules
                 .iter()
                 .map(|l| CachedRule {
@@ -462,6 +512,14 @@ matches = false
         same(&with_examples.expect("a hit"), &parsed, true);
         // An old stamp proves the file: the entry holds no copy of it.
         assert_eq!(entry_text(&cache, &source), None);
+        // So the stamp proves it (the file need not be read), and only it.
+        let stamp = source.stamp.unwrap();
+        assert!(cache.proves("acme.toml", &stamp));
+        assert!(!cache.proves("other.toml", &stamp));
+        let other_stamp = stamped("acme.toml", RULES, false, 8).stamp.unwrap();
+        assert!(!cache.proves("acme.toml", &other_stamp));
+        let racy_stamp = stamped("acme.toml", RULES, true, 7).stamp.unwrap();
+        assert!(!cache.proves("acme.toml", &racy_stamp));
         // Another name, or another stamp (a rewrite, a replacement), or
         // text not read from a file, is not this entry.
         assert!(cache.get(&stamped("other.toml", RULES, false, 7)).is_none());
@@ -493,9 +551,17 @@ matches = false
             entry_text(&cache, &source).as_deref(),
             Some(RULES.as_bytes())
         );
+        assert!(
+            !cache.proves("acme.toml", &source.stamp.unwrap()),
+            "an entry holding the text proves nothing alone"
+        );
         same(&cache.get(&source).expect("the same text"), &parsed, false);
-        let mut edited = source.clone();
-        edited.text = std::sync::Arc::new(RULES.replace("0.7", "0.9"));
+        let edited = RuleSource::with_text(
+            source.name.clone(),
+            std::sync::Arc::new(RULES.replace("0.7", "0.9")),
+            false,
+            source.stamp,
+        );
         assert!(cache.get(&edited).is_none(), "same stamp, other text");
         // Once the stamp is old enough, a hit writes the entry again
         // without the text: the stamp alone proves the file from then on.

@@ -172,7 +172,7 @@ impl<'s> Loader<'s> {
             }
             Some((parsed, file.problems))
         };
-        let total: usize = self.sources.iter().map(|s| s.text.len()).sum();
+        let total: usize = self.sources.iter().map(|s| s.text_len()).sum();
         self.parsed = if total >= PARALLEL_PARSE_BYTES && self.sources.len() > 1 {
             use rayon::prelude::*;
             self.sources.par_iter().enumerate().map(parse).collect()
@@ -229,8 +229,8 @@ impl<'s> Loader<'s> {
         }
         if let Some(size) = source.oversize {
             // Point at the last line kept: the file goes on past it.
-            let end = source.text.len();
-            let last_line = source.text[..end.saturating_sub(1)]
+            let end = source.text().len();
+            let last_line = source.text()[..end.saturating_sub(1)]
                 .rfind('\n')
                 .map_or(0, |p| p + 1);
             self.report.problems.push(RuleProblem::at(
@@ -257,7 +257,7 @@ impl<'s> Loader<'s> {
         };
         match parsed {
             Parsed::Unparsable => {}
-            Parsed::Providers => self.providers(&source.text, Some(index)),
+            Parsed::Providers => self.providers(source.text(), Some(index)),
             Parsed::Rules(rules) => {
                 for loaded in rules {
                     let id = &loaded.rule.id;
@@ -311,8 +311,9 @@ impl<'s> Loader<'s> {
             summary.code = "rule::too-many-problems".into();
             summary.help = Some("fix the problems above and check again".into());
             // Sorts after the problems shown.
-            summary.source_code = Some(NamedSource::new(source.name.clone(), source.text.clone()));
-            summary.span = Some((source.text.len()..source.text.len()).into());
+            summary.source_code =
+                Some(NamedSource::new(source.name.clone(), source.text().clone()));
+            summary.span = Some((source.text().len()..source.text().len()).into());
             problems.push(summary);
         }
         self.report.problems.append(&mut problems);
@@ -379,12 +380,12 @@ impl<'s> Loader<'s> {
         let (first_name, first_line, related) = match first.source {
             Some(f) => {
                 let first_source = &self.sources[f];
-                let line = LineIndex::new(&first_source.text).line(first.id_span.start);
+                let line = LineIndex::new(first_source.text()).line(first.id_span.start);
                 let related = RuleProblem {
                     message: format!("`{id}` is first defined here"),
                     source_code: Some(NamedSource::new(
                         first_source.name.clone(),
-                        first_source.text.clone(),
+                        first_source.text().clone(),
                     )),
                     span: Some(first.id_span.clone().into()),
                     label: "first definition".into(),

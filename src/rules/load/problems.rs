@@ -109,10 +109,14 @@ impl RuleProblem {
         label: impl Into<String>,
         help: Option<String>,
     ) -> Self {
+        let text = source.text();
+        // A span past the text (a file read late, changed since its rules
+        // were cached) cannot be shown: the problem goes without its place.
+        let fits = span.start <= span.end && text.get(span.clone()).is_some();
         RuleProblem {
             message: message.into(),
-            source_code: Some(NamedSource::new(source.name.clone(), source.text.clone())),
-            span: Some(span.into()),
+            source_code: fits.then(|| NamedSource::new(source.name.clone(), text.clone())),
+            span: fits.then(|| span.into()),
             label: label.into(),
             help,
             code: code.into(),

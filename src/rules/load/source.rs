@@ -2,7 +2,7 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::catalogue::limits::MAX_FILE_BYTES;
 
@@ -10,7 +10,12 @@ use super::catalogue::limits::MAX_FILE_BYTES;
 #[derive(Debug, Clone)]
 pub struct RuleSource {
     pub name: String,
-    pub text: Arc<String>,
+    /// Read on first need for a file whose cache entry its stamp proves
+    /// (see [`RuleSource::read_unless_proven`]): such a file's rules come
+    /// from the cache, and only a problem between files shows its text.
+    /// With whether it was read under `stamp` (false only for a file that
+    /// changed after its stamp was taken).
+    text: OnceLock<(Arc<String>, bool)>,
     pub builtin: bool,
     /// Discovery layer (built-in 0, then the user's config dir, a project's
     /// `.faultline/rules`, `FAULTLINE_RULES`, `--rules`): a rule replaces one
@@ -95,22 +100,103 @@ impl FileStamp {
 impl RuleSource {
     /// A source from text in memory.
     pub fn new(name: impl Into<String>, text: impl Into<String>, builtin: bool) -> Self {
+        Self::with_text(name.into(), Arc::new(text.into()), builtin, None)
+    }
+
+    /// A source from text already read, with the stamp of the file it was
+    /// read from, if any.
+    pub fn with_text(
+        name: String,
+        text: Arc<String>,
+        builtin: bool,
+        stamp: Option<FileStamp>,
+    ) -> Self {
         RuleSource {
-            name: name.into(),
-            text: Arc::new(text.into()),
+            name,
+            text: OnceLock::from((text, true)),
             builtin,
             layer: if builtin { 0 } else { 1 },
             oversize: None,
-            stamp: None,
+            stamp,
         }
+    }
+
+    /// The file's text (read now if it was left unread).
+    pub fn text(&self) -> &Arc<String> {
+        &self.text.get_or_init(|| self.read_late()).0
+    }
+
+    /// The text of a file left unread because its stamp proved a cache
+    /// entry, and whether the file still has that stamp. A file changed
+    /// since (within this run) gives its new text, which no cache entry is
+    /// made from (see [`RuleSource::read_at_stamp`]); one gone or no longer
+    /// text gives none.
+    fn read_late(&self) -> (Arc<String>, bool) {
+        let read = || -> Option<(String, bool)> {
+            let file = std::fs::File::open(&self.name).ok()?;
+            let stamp = file.metadata().ok().map(|m| FileStamp::of(&m));
+            let mut bytes = Vec::with_capacity(self.text_len() + 1);
+            file.take(MAX_FILE_BYTES as u64)
+                .read_to_end(&mut bytes)
+                .ok()?;
+            let text = String::from_utf8(bytes).ok()?;
+            let same = stamp.is_some() && stamp == self.stamp && text.len() == self.text_len();
+            Some((text, same))
+        };
+        let (text, same) = read().unwrap_or_default();
+        (Arc::new(text), same)
+    }
+
+    /// The text's length, known without reading it.
+    pub fn text_len(&self) -> usize {
+        match (self.text.get(), self.stamp) {
+            (Some((text, _)), _) => text.len(),
+            (None, Some(stamp)) => stamp.size as usize,
+            (None, None) => 0,
+        }
+    }
+
+    /// Whether the text is in memory.
+    pub fn is_read(&self) -> bool {
+        self.text.get().is_some()
+    }
+
+    /// Whether the text (if read) is the one `stamp` was taken for: only
+    /// then may a cache entry be made from it.
+    pub fn read_at_stamp(&self) -> bool {
+        self.text.get().is_none_or(|(_, same)| *same)
     }
 
     /// Reads a rule file, at most [`MAX_FILE_BYTES`] of it (a huge file is
     /// a problem to report, not something to hold in memory).
     pub fn read(path: &Path) -> std::io::Result<Self> {
+        Self::read_unless_proven(path, |_, _| false)
+    }
+
+    /// [`RuleSource::read`], but a file whose stamp `proven` accepts (the
+    /// rule cache holds an entry made from this very file) is not read:
+    /// its text is read only if something asks for it.
+    pub fn read_unless_proven(
+        path: &Path,
+        proven: impl FnOnce(&str, &FileStamp) -> bool,
+    ) -> std::io::Result<Self> {
         let file = std::fs::File::open(path)?;
         // Before reading: a change made while reading shows in the stamp.
         let stamp = file.metadata().ok().map(|m| FileStamp::of(&m));
+        let name = path.to_string_lossy().into_owned();
+        if let Some(stamp) = stamp
+            && stamp.size <= MAX_FILE_BYTES as u64
+            && proven(&name, &stamp)
+        {
+            return Ok(RuleSource {
+                name,
+                text: OnceLock::new(),
+                builtin: false,
+                layer: 1,
+                oversize: None,
+                stamp: Some(stamp),
+            });
+        }
         // Sized up front: grown by doubling, a rules directory's text was
         // copied over again (a tenth of a start-up with thousands of rules).
         let size = stamp.map_or(0, |s| s.size);
@@ -132,8 +218,8 @@ impl RuleSource {
         let text = String::from_utf8(bytes)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.utf8_error()))?;
         Ok(RuleSource {
-            name: path.to_string_lossy().into_owned(),
-            text: Arc::new(text),
+            name,
+            text: OnceLock::from((Arc::new(text), true)),
             builtin: false,
             layer: 1,
             oversize,
@@ -162,5 +248,58 @@ impl LineIndex {
 
     pub fn line(&self, offset: usize) -> usize {
         self.newlines.partition_point(|&nl| nl < offset) + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_file(tag: &str, text: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "faultline-source-{tag}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("acme.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_proven_file_is_read_only_when_asked_for() {
+        let path = temp_file("proven", "[[rule]]\nid = \"acme.x\"\n");
+        let read = RuleSource::read(&path).unwrap();
+        assert!(read.is_read());
+        let proven = RuleSource::read_unless_proven(&path, |_, _| true).unwrap();
+        assert!(!proven.is_read(), "left unread");
+        assert_eq!(proven.stamp, read.stamp);
+        assert_eq!(proven.text_len(), read.text().len());
+        assert_eq!(proven.text(), read.text(), "read when asked for");
+        assert!(proven.read_at_stamp());
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn a_proven_file_changed_before_it_is_read_is_not_taken_for_it() {
+        let path = temp_file("changed", "[[rule]]\nid = \"acme.x\"\n");
+        let proven = RuleSource::read_unless_proven(&path, |_, _| true).unwrap();
+        std::fs::write(&path, "[[rule]]\nid = \"acme.longer-id\"\n").unwrap();
+        // Its new text, which no cache entry may be made from.
+        assert!(proven.text().contains("acme.longer-id"));
+        assert!(!proven.read_at_stamp());
+        // Gone: no text, and no panic.
+        let gone = RuleSource::read_unless_proven(&path, |_, _| true).unwrap();
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+        assert_eq!(gone.text().as_str(), "");
+        assert!(!gone.read_at_stamp());
+        // A problem pointing past the text it has goes without its place.
+        let problem =
+            super::super::RuleProblem::at(&gone, "rule::duplicate-id", 10..20, "m", "l", None);
+        assert!(problem.span.is_none() && problem.source_code.is_none());
     }
 }

@@ -80,7 +80,7 @@ impl<'s> FileLoader<'s> {
         FileLoader {
             source,
             problems: Vec::new(),
-            lines: LineIndex::new(&source.text),
+            lines: LineIndex::new(source.text()),
         }
     }
 
@@ -98,7 +98,7 @@ impl<'s> FileLoader<'s> {
 
     /// Parses the file: its rules, or that it holds provider data.
     pub fn parse(&mut self) -> Parsed {
-        let text = self.source.text.clone();
+        let text = self.source.text().clone();
         let doc = match DeTable::parse(&text) {
             Ok(doc) => doc,
             Err(e) => {
@@ -340,6 +340,15 @@ impl<'s> FileLoader<'s> {
             }
         }
         let examples = self.examples(table, &id, &rule_start);
+        let conditions = when
+            .iter()
+            .chain(any.iter().flatten())
+            .chain(unless.iter().flatten())
+            .map(|c| {
+                let span = c.span.clone().unwrap_or_default();
+                self.source.text().get(span).unwrap_or("").to_string()
+            })
+            .collect();
         let rule = Rule {
             id,
             severity,
@@ -356,6 +365,7 @@ impl<'s> FileLoader<'s> {
                 check: check.map(Into::into),
                 not,
                 docs: docs.into(),
+                conditions,
             }),
             supersedes: supersedes.iter().map(|s| s.get_ref().clone()).collect(),
             examples,
@@ -366,7 +376,7 @@ impl<'s> FileLoader<'s> {
                 overrides_builtin: false,
                 overrides: None,
                 text: (!self.source.builtin)
-                    .then(|| SourceText::Held(self.source.text.clone(), self.source.stamp)),
+                    .then(|| SourceText::Held(self.source.text().clone(), self.source.stamp)),
             },
         };
         state.mentions.guaranteed = state.guaranteed;
@@ -436,7 +446,7 @@ impl<'s> FileLoader<'s> {
     /// TOML text holds it verbatim (no escapes), so a problem can point
     /// inside the string.
     fn verbatim_start(&self, span: &Range<usize>, value: &str) -> Option<usize> {
-        let raw = self.source.text.get(span.clone())?;
+        let raw = self.source.text().get(span.clone())?;
         let quote = if raw.starts_with("'''") || raw.starts_with("\"\"\"") {
             3
         } else {
@@ -662,12 +672,6 @@ impl<'s> FileLoader<'s> {
                     continue;
                 }
             }
-            let source_text = self
-                .source
-                .text
-                .get(key.span().start..test.span().end)
-                .unwrap_or("")
-                .to_string();
             if let Some((ops, label)) = self.ops(test, &field, state) {
                 if !ops.iter().all(|op| matches!(op, Op::Exists(false))) {
                     state.guaranteed.push(field.clone());
@@ -676,7 +680,6 @@ impl<'s> FileLoader<'s> {
                     field,
                     ops,
                     label,
-                    source_text,
                     span: Some(key.span().start..test.span().end),
                 });
             }
