@@ -632,6 +632,20 @@ fn bound_allocator() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn bound_allocator() {}
 
+/// Gives freed pages in the middle of the heap back to the system before
+/// each batch: the previous batch's buffers are freed by then, and glibc
+/// returns only the top of the heap on its own.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_freed() {
+    // SAFETY: malloc_trim only releases free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_freed() {}
+
 impl<'r> Scan<'r> {
     fn new(rules: &'r RuleSet, threads: usize) -> Self {
         bound_allocator();
@@ -703,6 +717,7 @@ impl<'r> Scan<'r> {
 
     /// Scans the waiting batch into the run's incidents.
     fn scan_batch(&mut self) {
+        release_freed();
         let batch = std::mem::take(&mut self.batch);
         let rules = self.rules;
         let budget = self.full_budget();
