@@ -607,6 +607,8 @@ struct Scan<'r> {
     /// What the batch being scanned reduces failures against.
     overflow: Overflow,
     long_lines: Vec<input::LongLine>,
+    /// Bytes scanned since freed memory was last handed back.
+    since_release: usize,
 }
 
 /// Bounds what glibc's allocator keeps of freed memory, before the scan's
@@ -632,9 +634,14 @@ fn bound_allocator() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn bound_allocator() {}
 
-/// Gives freed pages in the middle of the heap back to the system before
-/// each batch: the previous batch's buffers are freed by then, and glibc
-/// returns only the top of the heap on its own.
+/// Bytes scanned between two hand-backs of freed memory: a few chunks'
+/// buffers, so a follow run fed line by line does not walk the heap at
+/// every line.
+const RELEASE_EVERY: usize = 2 * input::CHUNK_SIZE;
+
+/// Gives freed pages in the middle of the heap back to the system (before
+/// a batch: the previous batch's buffers are freed by then); glibc returns
+/// only the top of the heap on its own.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn release_freed() {
     // SAFETY: malloc_trim only releases free memory.
@@ -670,6 +677,7 @@ impl<'r> Scan<'r> {
                 room: incidents::MAX_REDUCED,
             },
             long_lines: Vec::new(),
+            since_release: 0,
         }
     }
 
@@ -717,8 +725,12 @@ impl<'r> Scan<'r> {
 
     /// Scans the waiting batch into the run's incidents.
     fn scan_batch(&mut self) {
-        release_freed();
         let batch = std::mem::take(&mut self.batch);
+        self.since_release += batch.iter().map(|(_, own)| own.text.len()).sum::<usize>();
+        if self.since_release >= RELEASE_EVERY {
+            self.since_release = 0;
+            release_freed();
+        }
         let rules = self.rules;
         let budget = self.full_budget();
         self.overflow = self.make_overflow();

@@ -640,15 +640,14 @@ fn is_placeholder(value: &str) -> bool {
         let v = v.strip_prefix('{').unwrap_or(v);
         ident(v.strip_suffix('}').unwrap_or(v))
     });
-    let batch = value.len() > 2
-        && value
-            .strip_prefix('%')
-            .and_then(|v| v.strip_suffix('%'))
-            .is_some_and(ident);
+    let batch = value
+        .strip_prefix('%')
+        .and_then(|v| v.strip_suffix('%'))
+        .is_some_and(ident);
     shell
         || batch
-        || (value.len() >= 4 && between("{{", "}}", &['{', '}']))
-        || (value.len() >= 2 && between("<", ">", &['<', '>']))
+        || between("{{", "}}", &['{', '}'])
+        || between("<", ">", &['<', '>'])
         || (!value.is_empty() && value.bytes().all(|b| b == b'*'))
         || is_masked_already(value)
 }
