@@ -30,6 +30,8 @@ mod facts {
 
 /// The rule model and the per-file loader, as the crate has them.
 mod rules {
+    #[path = "../src/rules/digest.rs"]
+    pub mod digest;
     #[path = "../src/rules/literals.rs"]
     pub mod literals;
     #[path = "../src/rules/model.rs"]

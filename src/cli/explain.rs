@@ -115,7 +115,8 @@ fn tests_for(set: &RuleSet, c: &Condition, query: &str) -> bool {
 }
 
 fn conditions(r: &Rule) -> impl Iterator<Item = &Condition> {
-    r.when.iter().chain(r.any.iter().flatten())
+    let logic = r.logic();
+    logic.when.iter().chain(logic.any.iter().flatten())
 }
 
 /// Rules that test for `query` (failure rules first, input notes after).
@@ -153,7 +154,7 @@ fn find<'a>(set: &'a RuleSet, query: &str) -> Vec<&'a Rule> {
     found.sort_by_key(|r| {
         (
             r.scope == Scope::Input,
-            r.when.len() + r.any.len(),
+            r.logic().when.len() + r.logic().any.len(),
             r.severity,
         )
     });

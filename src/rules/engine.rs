@@ -8,30 +8,26 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use foldhash::{HashMap, HashMapExt};
 use regex::Regex;
 
-use super::literals::{ascii_factor, may_match};
+use super::literals::may_match;
 use super::load::FileStamp;
 use super::load::{RuleProblem, RuleSource};
 use super::prefilter::RuleIndex;
 use super::scan::{InputFacts, InputPattern, InputPatternSpec, InputScanner};
-use super::{Condition, FileProof, Literal, Op, Rule, Scope, SourceText, placeholders};
+use super::{Condition, FileProof, Literal, Op, Place, Rule, Scope, SourceText, placeholders};
 use crate::facts::{FactValue, Facts, Line};
 use crate::input::{Loc, Span};
 use crate::parse::Value;
 use crate::providers::Providers;
 
-/// A `regex` test's pattern, compiled on first need.
+/// A `regex` test's pattern, compiled on first need. Its pattern is in the
+/// rule's conditions (see `RegexOp::slot`), which may not be decoded yet.
 struct RegexSlot {
     rule: usize,
-    span: Option<Range<usize>>,
-    pattern: String,
-    /// The first slot with the same pattern, which compiles it for both
-    /// (packs repeat patterns across rules).
-    shared: usize,
     compiled: OnceLock<Result<Regex, regex::Error>>,
 }
 
@@ -42,6 +38,9 @@ pub struct RuleSet {
     /// Built on first lookup: only `explain` looks rules up by id.
     by_id: OnceLock<HashMap<String, usize>>,
     regexes: Vec<RegexSlot>,
+    /// Each pattern compiled so far, by the slot that compiled it: packs
+    /// repeat patterns across rules, and the others share it.
+    compiled_by_pattern: Mutex<HashMap<String, usize>>,
     input_specs: Vec<InputPatternSpec>,
     input_rules: Vec<usize>,
     scanner: OnceLock<InputScanner>,
@@ -70,45 +69,33 @@ pub struct RuleMatch {
 impl RuleSet {
     pub fn new(mut rules: Vec<Rule>, providers: Providers) -> Self {
         let mut regexes: Vec<RegexSlot> = Vec::new();
-        let mut first_slot: HashMap<String, usize> = HashMap::new();
         let mut input_specs = Vec::new();
         let mut input_rules = Vec::new();
         for (index, rule) in rules.iter_mut().enumerate() {
             if rule.scope == Scope::Input {
                 input_rules.push(index);
             }
-            let trusted = rule.origin.builtin;
-            for cond in rule.conditions_mut() {
-                let input_text = cond.field == "input.text";
-                for op in &mut cond.ops {
-                    if input_text && let Some(pattern) = input_regex(op) {
-                        let span = match op {
-                            Op::Regex(r) => r.span.clone(),
-                            _ => cond.span.clone(),
-                        };
-                        let id = input_specs.len();
-                        input_specs.push(InputPatternSpec {
-                            pattern,
-                            purpose: InputPattern::Condition(id),
-                            trusted,
-                            rule: Some(index),
-                            span,
-                            factors: input_factors(op),
-                        });
-                        *op = Op::Input(id);
-                    } else if let Op::Regex(r) = op {
-                        r.slot = regexes.len();
-                        let shared = *first_slot.entry(r.pattern.clone()).or_insert(r.slot);
-                        regexes.push(RegexSlot {
-                            rule: index,
-                            span: r.span.clone(),
-                            pattern: r.pattern.clone(),
-                            shared,
-                            compiled: OnceLock::new(),
-                        });
-                    }
-                }
+            // From the digest: the conditions stay encoded (see `LazyLogic`).
+            let place = Place {
+                input: input_specs.len(),
+                regex: regexes.len(),
+            };
+            let digest = rule.digest();
+            for test in &digest.input_tests {
+                input_specs.push(InputPatternSpec {
+                    pattern: test.pattern.clone(),
+                    purpose: InputPattern::Condition(input_specs.len()),
+                    trusted: rule.origin.builtin,
+                    rule: Some(index),
+                    span: test.span.clone(),
+                    factors: test.factors.clone(),
+                });
             }
+            regexes.extend((0..digest.regexes).map(|_| RegexSlot {
+                rule: index,
+                compiled: OnceLock::new(),
+            }));
+            rule.logic.place(place);
         }
         input_specs.extend(InputScanner::place_patterns(&providers));
         RuleSet {
@@ -116,6 +103,7 @@ impl RuleSet {
             providers,
             by_id: OnceLock::new(),
             regexes,
+            compiled_by_pattern: Mutex::new(HashMap::new()),
             input_specs,
             input_rules,
             scanner: OnceLock::new(),
@@ -155,15 +143,41 @@ impl RuleSet {
     /// not compile, or belongs to another rule set.
     pub fn regex_of(&self, op: &super::RegexOp) -> Option<&Regex> {
         let slot = self.regexes.get(op.slot)?;
-        (slot.pattern == op.pattern).then(|| self.regex(op.slot))?
+        let ours = self.rules[slot.rule].conditions().any(|c| {
+            c.ops
+                .iter()
+                .any(|o| matches!(o, Op::Regex(r) if r.slot == op.slot && r.pattern == op.pattern))
+        });
+        ours.then(|| self.regex(op))?
     }
 
-    fn regex(&self, slot: usize) -> Option<&Regex> {
-        let s = &self.regexes[self.regexes[slot].shared];
-        s.compiled
-            .get_or_init(|| Regex::new(&s.pattern))
+    /// The compiled pattern of a `regex` test of this set's rules.
+    fn regex(&self, op: &super::RegexOp) -> Option<&Regex> {
+        let slot = self.regexes.get(op.slot)?;
+        let compiled = slot.compiled.get_or_init(|| {
+            let shared = |by_pattern: &HashMap<String, usize>| {
+                let other = &self.regexes[*by_pattern.get(&op.pattern)?];
+                other.compiled.get().cloned()
+            };
+            if let Some(done) = shared(&self.lock_compiled()) {
+                return done;
+            }
+            let compiled = Regex::new(&op.pattern);
+            self.lock_compiled().insert(op.pattern.clone(), op.slot);
+            compiled
+        });
+        // A slot holds the pattern of its test (unless a damaged cache
+        // entry numbered its tests otherwise: then the test holds nowhere).
+        compiled
             .as_ref()
             .ok()
+            .filter(|re| re.as_str() == op.pattern)
+    }
+
+    fn lock_compiled(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        self.compiled_by_pattern
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The incident rules evaluated for `facts`: those the index cannot
@@ -195,22 +209,40 @@ impl RuleSet {
     /// How many patterns have been compiled so far (regexes of conditions
     /// and input-wide patterns): work that laziness saves shows here.
     pub fn compiled_patterns(&self) -> usize {
-        let regexes = self.regexes.iter().filter(|s| s.compiled.get().is_some());
+        let regexes = self.lock_compiled().len();
         let input = self.scanner.get().map_or(0, InputScanner::compiled);
-        regexes.count() + input
+        regexes + input
+    }
+
+    /// The `regex` tests of every rule (decoding every rule's conditions),
+    /// in slot order.
+    fn regex_ops(&self) -> impl Iterator<Item = (usize, &super::RegexOp)> {
+        let slots = self.regexes.len();
+        self.rules
+            .iter()
+            .enumerate()
+            .flat_map(move |(index, rule)| {
+                rule.conditions()
+                    .flat_map(|c| c.ops.iter())
+                    .filter_map(move |op| match op {
+                        Op::Regex(r) if r.slot < slots => Some((index, r)),
+                        _ => None,
+                    })
+            })
     }
 
     /// Compiles every pattern now, as `rules check` does, and returns the
     /// problems of those that do not compile. Only failures are kept: ten
     /// thousand compiled regexes held at once took 1.6 GB.
     pub fn compile_all(&self) -> Vec<RuleProblem> {
-        for (i, s) in self.regexes.iter().enumerate() {
-            if s.shared == i
-                && s.compiled.get().is_none()
-                && let Err(e) = Regex::new(&s.pattern)
-            {
-                let _ = s.compiled.set(Err(e));
+        for (_, r) in self.regex_ops() {
+            if self.lock_compiled().contains_key(&r.pattern) {
+                continue;
             }
+            if let Err(e) = Regex::new(&r.pattern) {
+                let _ = self.regexes[r.slot].compiled.set(Err(e));
+            }
+            self.lock_compiled().insert(r.pattern.clone(), r.slot);
         }
         self.scanner().compile_all();
         self.late_problems()
@@ -220,12 +252,28 @@ impl RuleSet {
     /// valid but too large for the engine). Each is a problem of its rule,
     /// shown after the run; the rule could not fire.
     pub fn late_problems(&self) -> Vec<RuleProblem> {
+        let failed: HashMap<String, regex::Error> = self
+            .lock_compiled()
+            .iter()
+            .filter_map(|(pattern, &slot)| match self.regexes[slot].compiled.get() {
+                Some(Err(e)) => Some((pattern.clone(), e.clone())),
+                _ => None,
+            })
+            .collect();
         let mut out = Vec::new();
-        for s in &self.regexes {
+        if !failed.is_empty() {
             // Every rule whose pattern failed, also where another rule's
-            // slot compiled it.
-            if let Some(Err(e)) = self.regexes[s.shared].compiled.get() {
-                out.push(self.pattern_problem(s.rule, s.span.clone(), &e.to_string(), too_big(e)));
+            // test compiled it (this decodes every rule's conditions, which
+            // only a failed pattern costs).
+            for (rule, r) in self.regex_ops() {
+                if let Some(e) = failed.get(&r.pattern) {
+                    out.push(self.pattern_problem(
+                        rule,
+                        r.span.clone(),
+                        &e.to_string(),
+                        too_big(e),
+                    ));
+                }
             }
         }
         if let Some(scanner) = self.scanner.get() {
@@ -371,49 +419,6 @@ fn too_big(e: &regex::Error) -> bool {
     matches!(e, regex::Error::CompiledTooBig(_))
 }
 
-/// The regex that answers an `input.text` test over raw text.
-fn input_regex(op: &Op) -> Option<String> {
-    let esc = |s: &str| regex::escape(s);
-    Some(match op {
-        Op::Regex(re) => format!("(?m){}", re.pattern),
-        Op::Contains(s) => format!("(?i){}", esc(s)),
-        Op::StartsWith(s) => format!(r"(?im)^[ \t]*{}", esc(s)),
-        Op::EndsWith(s) => format!(r"(?im){}[ \t]*$", esc(s)),
-        Op::Equals(Literal::Str(s)) => format!(r"(?im)^[ \t]*{}[ \t]*$", esc(s)),
-        Op::AnyOf(lits) => {
-            let alts: Vec<String> = lits
-                .iter()
-                .map(|l| match l {
-                    Literal::Str(s) => esc(s),
-                    other => esc(&other.to_string()),
-                })
-                .collect();
-            format!(r"(?im)^[ \t]*(?:{})[ \t]*$", alts.join("|"))
-        }
-        _ => return None,
-    })
-}
-
-/// The literal factors of an `input.text` test's pattern (`input_regex`).
-fn input_factors(op: &Op) -> Option<Vec<Vec<String>>> {
-    let factor = |s: &str| ascii_factor(&s.to_lowercase(), 1);
-    let one = |s: &str| factor(s).map(|f| vec![vec![f]]);
-    match op {
-        Op::Regex(r) => r.factors.clone(),
-        Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => one(s),
-        Op::Equals(Literal::Str(s)) => one(s),
-        Op::AnyOf(lits) => lits
-            .iter()
-            .map(|l| match l {
-                Literal::Str(s) => factor(s),
-                other => factor(&other.to_string()),
-            })
-            .collect::<Option<Vec<String>>>()
-            .map(|set| vec![set]),
-        _ => None,
-    }
-}
-
 /// What one evaluation reads.
 struct Ctx<'a> {
     set: &'a RuleSet,
@@ -423,6 +428,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn rule(&self, rule: &Rule) -> Option<RuleMatch> {
+        let rule = rule.logic();
         let mut evidence = Vec::new();
         let mut vars = BTreeMap::new();
         let mut specificity = 0;
@@ -561,7 +567,7 @@ impl Ctx<'_> {
                 }
                 // A pattern that does not compile holds nowhere; it is
                 // reported by `late_problems`.
-                let Some(re) = self.set.regex(r.slot) else {
+                let Some(re) = self.set.regex(r) else {
                     return false;
                 };
                 match re.captures(text) {

@@ -33,26 +33,27 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
     ));
     // In the order of `Rule::conditions`: `when`, `any`, `unless`.
     let mut texts = rule.condition_texts().iter().map(String::as_str);
-    if !rule.when.is_empty() {
+    let logic = rule.logic();
+    if !logic.when.is_empty() {
         out.push_str("Matches when all of\n");
-        for text in texts.by_ref().take(rule.when.len()) {
+        for text in texts.by_ref().take(logic.when.len()) {
             out.push_str(&format!("  {text}\n"));
         }
     }
-    if !rule.any.is_empty() {
-        out.push_str(if rule.when.is_empty() {
+    if !logic.any.is_empty() {
+        out.push_str(if logic.when.is_empty() {
             "Matches when one of these holds\n"
         } else {
             "and one of these holds\n"
         });
-        for table in &rule.any {
+        for table in &logic.any {
             let parts: Vec<&str> = texts.by_ref().take(table.len()).collect();
             out.push_str(&format!("  {{ {} }}\n", parts.join(", ")));
         }
     }
-    if !rule.unless.is_empty() {
+    if !logic.unless.is_empty() {
         out.push_str("unless any of\n");
-        for group in &rule.unless {
+        for group in &logic.unless {
             let parts: Vec<&str> = texts.by_ref().take(group.len()).collect();
             match parts.as_slice() {
                 [one] => out.push_str(&format!("  {one}\n")),

@@ -15,6 +15,7 @@
 
 pub(crate) mod builtin;
 pub mod check;
+mod digest;
 pub mod engine;
 pub mod explain;
 mod lint;

@@ -8,6 +8,8 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
+use super::digest::{Digest, is_input_test};
+
 /// A rule's text, shared by every diagnosis that shows it as it is (one
 /// with no placeholder): a run with thousands of diagnoses keeps one copy.
 pub type Text = Arc<str>;
@@ -153,12 +155,8 @@ pub struct Rule {
     pub confidence: f64,
     pub provider: Option<String>,
     pub scope: Scope,
-    pub when: Vec<Condition>,
-    pub any: Vec<Vec<Condition>>,
-    /// Groups of conditions; the rule is blocked when every condition of
-    /// some group holds. `unless = {a, b}` makes each condition its own
-    /// group; `unless = [{a, b}, {c}]` blocks on (a and b) or c.
-    pub unless: Vec<Vec<Condition>>,
+    /// `when`, `any` and `unless`: see [`Rule::logic`].
+    pub logic: LazyLogic,
     /// Title, cause, fix and the rest: see [`Rule::prose`].
     pub prose: LazyProse,
     pub supersedes: Vec<String>,
@@ -167,6 +165,16 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The rule's conditions, decoded on first read.
+    pub fn logic(&self) -> &Logic {
+        self.logic.get()
+    }
+
+    /// What start-up needs of the conditions, without decoding them.
+    pub fn digest(&self) -> &Digest {
+        &self.logic.digest
+    }
+
     /// What the rule says when it fires, decoded on first read.
     pub fn prose(&self) -> &Prose {
         self.prose.get()
@@ -180,17 +188,7 @@ impl Rule {
 
     /// Every condition: `when`, `any` and `unless`.
     pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
-        self.when
-            .iter()
-            .chain(self.any.iter().flatten())
-            .chain(self.unless.iter().flatten())
-    }
-
-    pub fn conditions_mut(&mut self) -> impl Iterator<Item = &mut Condition> {
-        self.when
-            .iter_mut()
-            .chain(self.any.iter_mut().flatten())
-            .chain(self.unless.iter_mut().flatten())
+        self.logic().conditions()
     }
 
     /// The texts that may hold `{placeholders}`, with their key.
@@ -201,6 +199,212 @@ impl Rule {
             .chain([("fix", Some(&prose.fix)), ("check", prose.check.as_ref())])
             .filter_map(|(k, v)| v.map(|v| (k, &**v)))
             .chain(prose.not.iter().map(|n| ("not", n.as_str())))
+    }
+}
+
+/// A rule's conditions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Logic {
+    pub when: Vec<Condition>,
+    pub any: Vec<Vec<Condition>>,
+    /// Groups of conditions; the rule is blocked when every condition of
+    /// some group holds. `unless = {a, b}` makes each condition its own
+    /// group; `unless = [{a, b}, {c}]` blocks on (a and b) or c.
+    pub unless: Vec<Vec<Condition>>,
+}
+
+impl Logic {
+    /// Every condition: `when`, `any` and `unless`.
+    pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
+        self.when
+            .iter()
+            .chain(self.any.iter().flatten())
+            .chain(self.unless.iter().flatten())
+    }
+
+    fn conditions_mut(&mut self) -> impl Iterator<Item = &mut Condition> {
+        self.when
+            .iter_mut()
+            .chain(self.any.iter_mut().flatten())
+            .chain(self.unless.iter_mut().flatten())
+    }
+
+    /// Numbers the tests as a rule set does (see [`LazyLogic::place`]):
+    /// `input.text` tests become the input-wide scan's pattern ids from
+    /// `place.input`, the other regexes take slots from `place.regex`, in
+    /// the order of [`Digest::of`].
+    fn number(&mut self, place: Place) {
+        let (mut input, mut regex) = (place.input, place.regex);
+        for cond in self.conditions_mut() {
+            for i in 0..cond.ops.len() {
+                if is_input_test(cond, &cond.ops[i]) {
+                    cond.ops[i] = Op::Input(input);
+                    input += 1;
+                } else if let Op::Regex(r) = &mut cond.ops[i] {
+                    r.slot = regex;
+                    regex += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Where a rule's tests are numbered in its rule set: its first input
+/// pattern id and its first regex slot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Place {
+    pub input: usize,
+    pub regex: usize,
+}
+
+/// A rule's [`Logic`], stored (in the built-in pack and the rule cache) as
+/// one encoded block beside its [`Digest`], and decoded on first read: a
+/// start-up builds its index and input scan from the digests, and decodes
+/// the conditions of the few rules an incident can concern. Decoding every
+/// rule's conditions was most of loading a pack (4.2 M of the 20 M
+/// instructions the built-in pack adds to a paste).
+pub struct LazyLogic {
+    encoded: Box<[u8]>,
+    decoded: OnceLock<Logic>,
+    digest: Digest,
+    place: Option<Place>,
+}
+
+impl LazyLogic {
+    pub fn new(logic: Logic) -> Self {
+        LazyLogic {
+            encoded: Box::default(),
+            digest: Digest::of(&logic),
+            decoded: OnceLock::from(logic),
+            place: None,
+        }
+    }
+
+    pub fn get(&self) -> &Logic {
+        self.decoded.get_or_init(|| {
+            // As `LazyProse::get`: a damaged cache file must not stop the
+            // run. Conditions that do not decode hold nowhere: a rule that
+            // cannot fire, rather than one that fires everywhere.
+            let mut logic: Logic = postcard::from_bytes(&self.encoded).unwrap_or_else(|_| Logic {
+                when: vec![Condition {
+                    field: "input.damaged-rule-cache".into(),
+                    ops: vec![Op::Exists(true)],
+                    label: None,
+                    span: None,
+                }],
+                ..Logic::default()
+            });
+            if let Some(place) = self.place {
+                logic.number(place);
+            }
+            logic
+        })
+    }
+
+    /// Numbers the tests for a rule set (see [`Logic::number`]), now if
+    /// the conditions are decoded, else when they are.
+    pub fn place(&mut self, place: Place) {
+        self.place = Some(place);
+        if let Some(logic) = self.decoded.get_mut() {
+            logic.number(place);
+        }
+    }
+}
+
+impl Clone for LazyLogic {
+    fn clone(&self) -> Self {
+        LazyLogic {
+            encoded: self.encoded.clone(),
+            decoded: self.decoded.clone(),
+            digest: self.digest.clone(),
+            place: self.place,
+        }
+    }
+}
+
+impl PartialEq for LazyLogic {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl std::fmt::Debug for LazyLogic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+/// The digest, then the conditions as one block of bytes.
+impl Serialize for LazyLogic {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let encoded = match self.decoded.get() {
+            Some(logic) if self.encoded.is_empty() => {
+                postcard::to_allocvec(logic).map_err(serde::ser::Error::custom)?
+            }
+            _ => self.encoded.to_vec(),
+        };
+        let mut t = s.serialize_tuple(2)?;
+        t.serialize_element(&self.digest)?;
+        t.serialize_element(&Block(&encoded))?;
+        t.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for LazyLogic {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Parts;
+        impl<'de> serde::de::Visitor<'de> for Parts {
+            type Value = LazyLogic;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a rule's digest and encoded conditions")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<LazyLogic, A::Error> {
+                let missing = || serde::de::Error::invalid_length(0, &"2 elements");
+                let digest: Digest = seq.next_element()?.ok_or_else(missing)?;
+                let encoded: OwnedBlock = seq.next_element()?.ok_or_else(missing)?;
+                Ok(LazyLogic {
+                    encoded: encoded.0,
+                    decoded: OnceLock::new(),
+                    digest,
+                    place: None,
+                })
+            }
+        }
+        d.deserialize_tuple(2, Parts)
+    }
+}
+
+/// Bytes written as one block.
+struct Block<'a>(&'a [u8]);
+
+impl Serialize for Block<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+/// A block of bytes read into a box of its own.
+struct OwnedBlock(Box<[u8]>);
+
+impl<'de> Deserialize<'de> for OwnedBlock {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_bytes(BlockVisitor).map(OwnedBlock)
+    }
+}
+
+struct BlockVisitor;
+
+impl serde::de::Visitor<'_> for BlockVisitor {
+    type Value = Box<[u8]>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an encoded block")
+    }
+    fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Self::Value, E> {
+        Ok(bytes.into())
     }
 }
 
@@ -291,18 +495,8 @@ impl Serialize for LazyProse {
 
 impl<'de> Deserialize<'de> for LazyProse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Block;
-        impl serde::de::Visitor<'_> for Block {
-            type Value = Box<[u8]>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an encoded block of rule prose")
-            }
-            fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Self::Value, E> {
-                Ok(bytes.into())
-            }
-        }
         Ok(LazyProse {
-            encoded: d.deserialize_bytes(Block)?,
+            encoded: d.deserialize_bytes(BlockVisitor)?,
             decoded: OnceLock::new(),
         })
     }

@@ -8,113 +8,19 @@
 //! literal set per field, see `literal_set`), or just the field being present. An
 //! incident's facts are looked up in these keys; only the rules found, plus
 //! those with no usable key, are evaluated. The keys are necessary
-//! conditions, so the result is the same as evaluating every rule.
+//! conditions, so the result is the same as evaluating every rule. They
+//! are found when a rule is validated and stored with it (`digest`): the
+//! index is built without decoding any rule's conditions.
 
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasickKind;
 use foldhash::{HashMap, HashMapExt};
 
+use super::digest::{Exact, Need};
 use super::literal_set::LiteralSet;
-use super::literals::{ascii_run, at_least};
-use super::{Condition, Literal, Op, Rule, Scope};
+use super::{Rule, Scope};
 use crate::facts::Facts;
-
-/// Literal factors shorter than this match too often to be worth keying on.
-const MIN_FACTOR: usize = 3;
-
-/// A value a condition needs, as the index stores it.
-#[derive(Debug, Clone, PartialEq)]
-enum Exact {
-    /// ASCII-lower-cased text (text equality is ASCII-case-insensitive).
-    Text(String),
-    Number(f64),
-}
-
-/// What a rule cannot fire without, borrowed from its conditions: the
-/// needs of every op are compared and most are dropped, so only the one
-/// kept is copied into the index.
-#[derive(Debug, Clone, PartialEq)]
-enum Need<'a> {
-    /// One of these values of the field.
-    Values(&'a [Literal]),
-    /// A value of the field containing one of these factors (lower-case).
-    Factors(Vec<String>),
-    /// A value of the field containing this text, ASCII-case-insensitively.
-    Factor(&'a str),
-    /// Some value of the field.
-    Present,
-}
-
-impl Need<'_> {
-    /// Higher is more selective.
-    fn rank(&self) -> usize {
-        match self {
-            Need::Values(_) => 3,
-            Need::Factors(_) | Need::Factor(_) => 2,
-            Need::Present => 1,
-        }
-    }
-
-    fn factor_len(&self) -> usize {
-        match self {
-            Need::Factors(fs) => fs.iter().map(String::len).min().unwrap_or(0),
-            Need::Factor(f) => f.len(),
-            _ => 0,
-        }
-    }
-}
-
-/// The need of one condition, if it has one.
-fn condition_need(cond: &Condition) -> Option<Need<'_>> {
-    // `input.*` facts are not the incident's; `Op::Input` is answered by
-    // the input-wide scan.
-    if cond.field.starts_with("input.") {
-        return None;
-    }
-    cond.ops
-        .iter()
-        .filter_map(op_need)
-        .max_by_key(|n| (n.rank(), n.factor_len()))
-}
-
-fn exact(lit: &Literal) -> Exact {
-    match lit {
-        Literal::Str(s) => Exact::Text(s.to_ascii_lowercase()),
-        Literal::Num(n) => Exact::Number(*n),
-        Literal::Bool(b) => Exact::Text(b.to_string()),
-    }
-}
-
-fn op_need(op: &Op) -> Option<Need<'_>> {
-    Some(match op {
-        Op::Equals(lit) => Need::Values(std::slice::from_ref(lit)),
-        Op::AnyOf(lits) => Need::Values(lits),
-        // The most selective set is enough to key on.
-        Op::Regex(r) => match at_least(r.factors.as_ref(), MIN_FACTOR) {
-            Some(mut sets) => Need::Factors(sets.swap_remove(0)),
-            None => Need::Present,
-        },
-        // Already lower-cased (Unicode); see `ascii_factor` for why only
-        // its ASCII part is a factor of the original text.
-        Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => match ascii_run(s, MIN_FACTOR) {
-            Some(f) => Need::Factor(f),
-            None => Need::Present,
-        },
-        Op::Exists(true) | Op::Gt(_) | Op::Lt(_) | Op::Gte(_) | Op::Lte(_) | Op::SameAs(_) => {
-            Need::Present
-        }
-        Op::Exists(false) | Op::Input(_) => return None,
-    })
-}
-
-/// The best need among conditions that must all hold.
-fn conjunction_need(conds: &[Condition]) -> Option<(&str, Need<'_>)> {
-    conds
-        .iter()
-        .filter_map(|c| condition_need(c).map(|n| (c.field.as_str(), n)))
-        .max_by_key(|(_, n)| (n.rank(), n.factor_len()))
-}
 
 /// The keys of one field.
 #[derive(Default)]
@@ -182,36 +88,32 @@ impl RuleIndex {
                 continue;
             }
             let i = i as u32;
-            // One need of `when`, else one per `any` table (the rule needs
-            // one of them).
-            let needs: Option<Vec<(&str, Need)>> =
-                conjunction_need(&rule.when).map(|n| vec![n]).or_else(|| {
-                    if rule.any.is_empty() {
-                        None
-                    } else {
-                        rule.any.iter().map(|t| conjunction_need(t)).collect()
-                    }
-                });
-            let Some(needs) = needs else {
+            // Found when the rule was validated (see `digest`).
+            let Some(needs) = &rule.digest().keys else {
                 always.push(i);
                 continue;
             };
-            for (field, need) in needs {
+            for key in needs {
                 // Most rules key on a field already seen: no key to copy.
-                let keys = match fields.get_mut(field) {
+                let keys = match fields.get_mut(&key.field) {
                     Some(keys) => keys,
-                    None => fields.entry(field.to_string()).or_default(),
+                    None => fields.entry(key.field.clone()).or_default(),
                 };
-                match need {
+                match &key.need {
                     Need::Present => keys.present.push(i),
-                    Need::Factors(fs) => keys.factors.extend(fs.into_iter().map(|f| (f, i))),
-                    Need::Factor(f) => keys.factors.push((f.to_ascii_lowercase(), i)),
+                    Need::Factors(fs) => keys.factors.extend(fs.iter().map(|f| (f.clone(), i))),
                     Need::Values(values) => {
-                        for v in values.iter().map(exact) {
+                        for v in values {
                             match v {
-                                Exact::Text(t) => keys.text.entry(t).or_default().push(i),
+                                Exact::Text(t) => {
+                                    let rules = match keys.text.get_mut(t) {
+                                        Some(rules) => rules,
+                                        None => keys.text.entry(t.clone()).or_default(),
+                                    };
+                                    rules.push(i)
+                                }
                                 Exact::Number(n) => {
-                                    keys.numbers.entry(number_key(n)).or_default().push(i)
+                                    keys.numbers.entry(number_key(*n)).or_default().push(i)
                                 }
                             }
                         }

@@ -4,7 +4,7 @@
 //! built-in pack's tests share this, including the summary text.
 
 use super::scan::InputFacts;
-use super::{Condition, Op, Rule, RuleSet, Scope};
+use super::{Condition, LazyLogic, Logic, Op, Rule, RuleSet, Scope};
 use crate::facts::{FactValue, Facts};
 use crate::providers::Providers;
 
@@ -177,9 +177,10 @@ fn describe(
         return (held, format!("`{}`{detail}", written));
     }
     let single = Rule {
-        when: vec![cond.clone()],
-        any: Vec::new(),
-        unless: Vec::new(),
+        logic: LazyLogic::new(Logic {
+            when: vec![cond.clone()],
+            ..Logic::default()
+        }),
         ..rule.clone()
     };
     let one = RuleSet::new(vec![single], set.providers.clone());
@@ -236,11 +237,12 @@ fn explain(set: &RuleSet, analysis: &crate::Analysis, fired: bool) -> Vec<String
         // In the order of `Rule::conditions`: `when`, `any`, `unless`.
         let mut written = rule.condition_texts().iter();
         let mut next_written = || written.next().map_or("", String::as_str);
-        for c in &rule.when {
+        let logic = rule.logic();
+        for c in &logic.when {
             let (held, text) = describe(c, next_written(), facts, &analysis.input, set, true);
             lines.push(format!("  {} when {text}", mark(held)));
         }
-        for (i, table) in rule.any.iter().enumerate() {
+        for (i, table) in logic.any.iter().enumerate() {
             let mut all = true;
             let mut parts = Vec::new();
             for c in table {
@@ -253,7 +255,7 @@ fn explain(set: &RuleSet, analysis: &crate::Analysis, fired: bool) -> Vec<String
                 lines.push(format!("    (any[{i}] held as a whole)"));
             }
         }
-        for c in rule.unless.iter().flatten() {
+        for c in logic.unless.iter().flatten() {
             let (held, text) = describe(c, next_written(), facts, &analysis.input, set, false);
             let tag = if held {
                 "✗ unless held, which blocks the rule:"

@@ -44,7 +44,7 @@ use super::{FileStamp, RuleSource};
 use crate::rules::{Example, FileProof, Rule, SourceText};
 
 /// Bumped when the entry layout changes (the version covers the rest).
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 /// An entry bigger than this is not read (a rule file is at most
 /// `MAX_FILE_BYTES`; its entry holds its rules, and may hold its text).
 const MAX_ENTRY_BYTES: u64 = 64 << 20;

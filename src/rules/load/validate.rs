@@ -19,8 +19,8 @@ use super::source::{LineIndex, RuleSource};
 use crate::facts::{FIELD_PREFIXES, FIELDS, is_known_field};
 use crate::rules::literals::hir_factors;
 use crate::rules::{
-    Condition, Example, LazyProse, Literal, Op, Origin, Prose, RegexOp, Rule, Scope, Severity,
-    SourceText, placeholders,
+    Condition, Example, LazyLogic, LazyProse, Literal, Logic, Op, Origin, Prose, RegexOp, Rule,
+    Scope, Severity, SourceText, placeholders,
 };
 
 /// A valid rule and what the checks after loading need to know about it.
@@ -355,9 +355,7 @@ impl<'s> FileLoader<'s> {
             confidence,
             provider,
             scope,
-            when,
-            any,
-            unless,
+            logic: LazyLogic::new(Logic { when, any, unless }),
             prose: LazyProse::new(Prose {
                 title: title.into(),
                 cause: cause.into(),

@@ -1,0 +1,236 @@
+//! What a start-up derives from each rule's conditions, derived once when
+//! the rule is validated and stored beside them (in the built-in pack and
+//! the rule cache): the keys of the rule index (`prefilter`) and the
+//! rule's `input.text` tests (`scan`). A start reads these instead of
+//! decoding every rule's conditions, which then are decoded only for the
+//! rules an incident can concern (see `LazyLogic`).
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use super::literals::{ascii_factor, ascii_run, at_least};
+use super::{Condition, Literal, Logic, Op};
+
+/// Literal factors shorter than this match too often to be worth keying on.
+const MIN_FACTOR: usize = 3;
+
+/// A value a condition needs, as the index stores it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Exact {
+    /// ASCII-lower-cased text (text equality is ASCII-case-insensitive).
+    Text(String),
+    Number(f64),
+}
+
+/// What a rule cannot fire without, on one field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Need {
+    /// One of these values of the field.
+    Values(Vec<Exact>),
+    /// A value of the field containing one of these factors (lower-case).
+    Factors(Vec<String>),
+    /// Some value of the field.
+    Present,
+}
+
+/// A condition the rule cannot fire without.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Key {
+    pub field: String,
+    pub need: Need,
+}
+
+/// An `input.text` test, as the input-wide scan searches it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputTest {
+    /// The regex that answers the test over raw text.
+    pub pattern: String,
+    /// Its literal factors (see `rules::literals`), if any.
+    pub factors: Option<Vec<Vec<String>>>,
+    /// Where the test is written in its rule file.
+    pub span: Option<Range<usize>>,
+}
+
+/// What start-up needs of a rule's conditions.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Digest {
+    /// Conditions the rule cannot fire without, one of which an incident
+    /// must meet (one of `when`, else one per `any` table); `None` when
+    /// there is no usable one: the rule is always evaluated.
+    pub keys: Option<Vec<Key>>,
+    /// The `input.text` tests, in the order of `Rule::conditions` (the
+    /// engine numbers them in this order, see [`is_input_test`]).
+    pub input_tests: Vec<InputTest>,
+    /// How many `regex` tests there are besides input tests.
+    pub regexes: usize,
+}
+
+impl Digest {
+    pub fn of(logic: &Logic) -> Digest {
+        let keys = conjunction_need(&logic.when).map(|k| vec![k]).or_else(|| {
+            if logic.any.is_empty() {
+                None
+            } else {
+                logic.any.iter().map(|t| conjunction_need(t)).collect()
+            }
+        });
+        let mut input_tests = Vec::new();
+        let mut regexes = 0;
+        for cond in logic.conditions() {
+            for op in &cond.ops {
+                if is_input_test(cond, op) {
+                    input_tests.push(InputTest {
+                        pattern: input_regex(op).unwrap_or_default(),
+                        factors: input_factors(op),
+                        span: match op {
+                            Op::Regex(r) => r.span.clone(),
+                            _ => cond.span.clone(),
+                        },
+                    });
+                } else if matches!(op, Op::Regex(_)) {
+                    regexes += 1;
+                }
+            }
+        }
+        Digest {
+            keys,
+            input_tests,
+            regexes,
+        }
+    }
+}
+
+/// Whether `op` of `cond` is answered by the input-wide scan.
+pub fn is_input_test(cond: &Condition, op: &Op) -> bool {
+    cond.field == "input.text" && input_regex(op).is_some()
+}
+
+/// The regex that answers an `input.text` test over raw text.
+fn input_regex(op: &Op) -> Option<String> {
+    let esc = |s: &str| regex_syntax::escape(s);
+    Some(match op {
+        Op::Regex(re) => format!("(?m){}", re.pattern),
+        Op::Contains(s) => format!("(?i){}", esc(s)),
+        Op::StartsWith(s) => format!(r"(?im)^[ \t]*{}", esc(s)),
+        Op::EndsWith(s) => format!(r"(?im){}[ \t]*$", esc(s)),
+        Op::Equals(Literal::Str(s)) => format!(r"(?im)^[ \t]*{}[ \t]*$", esc(s)),
+        Op::AnyOf(lits) => {
+            let alts: Vec<String> = lits
+                .iter()
+                .map(|l| match l {
+                    Literal::Str(s) => esc(s),
+                    other => esc(&other.to_string()),
+                })
+                .collect();
+            format!(r"(?im)^[ \t]*(?:{})[ \t]*$", alts.join("|"))
+        }
+        _ => return None,
+    })
+}
+
+/// The literal factors of an `input.text` test's pattern (`input_regex`).
+fn input_factors(op: &Op) -> Option<Vec<Vec<String>>> {
+    let factor = |s: &str| ascii_factor(&s.to_lowercase(), 1);
+    let one = |s: &str| factor(s).map(|f| vec![vec![f]]);
+    match op {
+        Op::Regex(r) => r.factors.clone(),
+        Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => one(s),
+        Op::Equals(Literal::Str(s)) => one(s),
+        Op::AnyOf(lits) => lits
+            .iter()
+            .map(|l| match l {
+                Literal::Str(s) => factor(s),
+                other => factor(&other.to_string()),
+            })
+            .collect::<Option<Vec<String>>>()
+            .map(|set| vec![set]),
+        _ => None,
+    }
+}
+
+/// What a condition needs, borrowed while the needs are compared (most
+/// are dropped; only the one kept is copied).
+enum Candidate<'a> {
+    Values(&'a [Literal]),
+    Factors(Vec<String>),
+    /// Contains this text, ASCII-case-insensitively.
+    Factor(&'a str),
+    Present,
+}
+
+impl Candidate<'_> {
+    /// Higher is more selective.
+    fn rank(&self) -> (usize, usize) {
+        match self {
+            Candidate::Values(_) => (3, 0),
+            Candidate::Factors(fs) => (2, fs.iter().map(String::len).min().unwrap_or(0)),
+            Candidate::Factor(f) => (2, f.len()),
+            Candidate::Present => (1, 0),
+        }
+    }
+
+    fn owned(self) -> Need {
+        match self {
+            Candidate::Values(values) => Need::Values(values.iter().map(exact).collect()),
+            Candidate::Factors(fs) => Need::Factors(fs),
+            Candidate::Factor(f) => Need::Factors(vec![f.to_ascii_lowercase()]),
+            Candidate::Present => Need::Present,
+        }
+    }
+}
+
+fn exact(lit: &Literal) -> Exact {
+    match lit {
+        Literal::Str(s) => Exact::Text(s.to_ascii_lowercase()),
+        Literal::Num(n) => Exact::Number(*n),
+        Literal::Bool(b) => Exact::Text(b.to_string()),
+    }
+}
+
+/// The need of one condition, if it has one.
+fn condition_need(cond: &Condition) -> Option<Candidate<'_>> {
+    // `input.*` facts are not the incident's; input tests are answered by
+    // the input-wide scan.
+    if cond.field.starts_with("input.") {
+        return None;
+    }
+    cond.ops
+        .iter()
+        .filter_map(op_need)
+        .max_by_key(Candidate::rank)
+}
+
+fn op_need(op: &Op) -> Option<Candidate<'_>> {
+    Some(match op {
+        Op::Equals(lit) => Candidate::Values(std::slice::from_ref(lit)),
+        Op::AnyOf(lits) => Candidate::Values(lits),
+        // The most selective set is enough to key on.
+        Op::Regex(r) => match at_least(r.factors.as_ref(), MIN_FACTOR) {
+            Some(mut sets) => Candidate::Factors(sets.swap_remove(0)),
+            None => Candidate::Present,
+        },
+        // Already lower-cased (Unicode); see `ascii_factor` for why only
+        // its ASCII part is a factor of the original text.
+        Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => match ascii_run(s, MIN_FACTOR) {
+            Some(f) => Candidate::Factor(f),
+            None => Candidate::Present,
+        },
+        Op::Exists(true) | Op::Gt(_) | Op::Lt(_) | Op::Gte(_) | Op::Lte(_) | Op::SameAs(_) => {
+            Candidate::Present
+        }
+        Op::Exists(false) | Op::Input(_) => return None,
+    })
+}
+
+/// The best need among conditions that must all hold.
+fn conjunction_need(conds: &[Condition]) -> Option<Key> {
+    conds
+        .iter()
+        .filter_map(|c| condition_need(c).map(|n| (c.field.as_str(), n)))
+        .max_by_key(|(_, n)| n.rank())
+        .map(|(field, need)| Key {
+            field: field.to_string(),
+            need: need.owned(),
+        })
+}
