@@ -62,6 +62,9 @@ pub struct Digest {
     /// The `input.text` tests, in the order of `Rule::conditions` (the
     /// engine numbers them in this order, see [`is_input_test`]).
     pub input_tests: Vec<InputTest>,
+    /// An input test (by its place in `input_tests`) that a `when`
+    /// condition makes necessary: without a hit of it the rule cannot fire.
+    pub needed_input: Option<usize>,
     /// How many `regex` tests there are besides input tests.
     pub regexes: usize,
 }
@@ -76,10 +79,14 @@ impl Digest {
             }
         });
         let mut input_tests = Vec::new();
+        let mut needed_input = None;
         let mut regexes = 0;
-        for cond in logic.conditions() {
+        for (n, cond) in logic.conditions().enumerate() {
             for op in &cond.ops {
                 if is_input_test(cond, op) {
+                    if n < logic.when.len() {
+                        needed_input.get_or_insert(input_tests.len());
+                    }
                     input_tests.push(InputTest {
                         pattern: input_regex(op).unwrap_or_default(),
                         factors: input_factors(op),
@@ -96,6 +103,7 @@ impl Digest {
         Digest {
             keys,
             input_tests,
+            needed_input,
             regexes,
         }
     }

@@ -42,7 +42,9 @@ pub struct RuleSet {
     /// repeat patterns across rules, and the others share it.
     compiled_by_pattern: Mutex<HashMap<String, usize>>,
     input_specs: Vec<InputPatternSpec>,
-    input_rules: Vec<usize>,
+    /// Input rules, with the input pattern that must have hit for the
+    /// rule to fire, if there is one (see `Digest::needed_input`).
+    input_rules: Vec<(usize, Option<usize>)>,
     scanner: OnceLock<InputScanner>,
     index: OnceLock<RuleIndex>,
 }
@@ -72,15 +74,15 @@ impl RuleSet {
         let mut input_specs = Vec::new();
         let mut input_rules = Vec::new();
         for (index, rule) in rules.iter_mut().enumerate() {
-            if rule.scope == Scope::Input {
-                input_rules.push(index);
-            }
             // From the digest: the conditions stay encoded (see `LazyLogic`).
             let place = Place {
                 input: input_specs.len(),
                 regex: regexes.len(),
             };
             let digest = rule.digest();
+            if rule.scope == Scope::Input {
+                input_rules.push((index, digest.needed_input.map(|k| place.input + k)));
+            }
             for test in &digest.input_tests {
                 input_specs.push(InputPatternSpec {
                     pattern: test.pattern.clone(),
@@ -191,7 +193,18 @@ impl RuleSet {
     pub fn evaluate(&self, scope: Scope, facts: &Facts, input: &InputFacts) -> Vec<RuleMatch> {
         let candidates = match scope {
             Scope::Incident => self.index().candidates(facts),
-            Scope::Input => self.input_rules.clone(),
+            // An input rule whose needed pattern found nothing cannot fire:
+            // its conditions are not even decoded.
+            Scope::Input => self
+                .input_rules
+                .iter()
+                .filter(|(_, needed)| {
+                    needed.is_none_or(|id| {
+                        input.hits.by_pattern.get(id).is_some_and(|h| !h.is_empty())
+                    })
+                })
+                .map(|(rule, _)| *rule)
+                .collect(),
         };
         candidates
             .into_iter()
