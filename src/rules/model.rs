@@ -265,7 +265,8 @@ pub struct Place {
 /// instructions the built-in pack adds to a paste).
 pub struct LazyLogic {
     encoded: Box<[u8]>,
-    decoded: OnceLock<Logic>,
+    /// Boxed, as in [`LazyProse`].
+    decoded: OnceLock<Box<Logic>>,
     digest: Digest,
     place: Option<Place>,
 }
@@ -275,7 +276,7 @@ impl LazyLogic {
         LazyLogic {
             encoded: Box::default(),
             digest: Digest::of(&logic),
-            decoded: OnceLock::from(logic),
+            decoded: OnceLock::from(Box::new(logic)),
             place: None,
         }
     }
@@ -297,7 +298,7 @@ impl LazyLogic {
             if let Some(place) = self.place {
                 logic.number(place);
             }
-            logic
+            Box::new(logic)
         })
     }
 
@@ -432,14 +433,16 @@ pub struct Prose {
 /// rules that fire.
 pub struct LazyProse {
     encoded: Box<[u8]>,
-    decoded: OnceLock<Prose>,
+    /// Boxed: a pack's rules are moved about while loading, and most are
+    /// never read.
+    decoded: OnceLock<Box<Prose>>,
 }
 
 impl LazyProse {
     pub fn new(prose: Prose) -> Self {
         LazyProse {
             encoded: Box::default(),
-            decoded: OnceLock::from(prose),
+            decoded: OnceLock::from(Box::new(prose)),
         }
     }
 
@@ -448,11 +451,13 @@ impl LazyProse {
             // Written by this build (the pack, or a cache entry checked for
             // this version): a block that does not decode is a damaged
             // cache file, which must not stop the run.
-            postcard::from_bytes(&self.encoded).unwrap_or_else(|_| Prose {
-                title: "(this rule's text is damaged in the rule cache)".into(),
-                cause: "Run again with --no-cache to read the rule file afresh.".into(),
-                ..Prose::default()
-            })
+            Box::new(
+                postcard::from_bytes(&self.encoded).unwrap_or_else(|_| Prose {
+                    title: "(this rule's text is damaged in the rule cache)".into(),
+                    cause: "Run again with --no-cache to read the rule file afresh.".into(),
+                    ..Prose::default()
+                }),
+            )
         })
     }
 }
@@ -460,7 +465,7 @@ impl LazyProse {
 impl Clone for LazyProse {
     fn clone(&self) -> Self {
         match self.decoded.get() {
-            Some(prose) => LazyProse::new(prose.clone()),
+            Some(prose) => LazyProse::new(Prose::clone(prose)),
             None => LazyProse {
                 encoded: self.encoded.clone(),
                 decoded: OnceLock::new(),
