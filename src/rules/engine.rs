@@ -31,6 +31,10 @@ struct RegexSlot {
     compiled: OnceLock<Result<Regex, regex::Error>>,
 }
 
+/// From this many rules the index is built beside the input scanner (see
+/// [`RuleSet::scanner`]); the built-in pack has about 500.
+const INDEX_BESIDE_FROM: usize = 2000;
+
 /// Rules ready to run, with the provider data they rely on.
 pub struct RuleSet {
     pub rules: Vec<Rule>,
@@ -113,10 +117,21 @@ impl RuleSet {
         }
     }
 
-    /// The input-wide scanner, built on first use.
+    /// The input-wide scanner, built on first use. With many rules, the
+    /// rule index (needed next, for every incident's candidates) is built
+    /// beside it on another core: each then takes a millisecond or more,
+    /// and the rule cache has started the thread pool to read them.
     pub fn scanner(&self) -> &InputScanner {
-        self.scanner
-            .get_or_init(|| InputScanner::new(self.input_specs.clone()))
+        self.scanner.get_or_init(|| {
+            let build = || InputScanner::new(self.input_specs.clone());
+            if self.rules.len() < INDEX_BESIDE_FROM {
+                return build();
+            }
+            rayon::join(build, || {
+                self.index();
+            })
+            .0
+        })
     }
 
     fn index(&self) -> &RuleIndex {
