@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::literals::{Factors, pattern_factors};
-use super::{Example, Rule, RuleSource};
+use super::{Example, Rule, RuleSource, Source, reading_from};
 
 include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 /// (pattern, least length, its factors): see [`factors`].
@@ -33,7 +33,10 @@ pub static PROVIDER_TEXTS: &[&str] = BUILTIN_PROVIDER_FILES;
 /// The pack's rules, without their examples (see [`examples`]).
 pub fn pack() -> Vec<Rule> {
     // Written by build.rs from these same types: it cannot fail to read back.
-    postcard::from_bytes(BUILTIN_PACK).expect("build.rs writes a readable pack")
+    // The rules' encoded blocks stay parts of the embedded pack.
+    reading_from(Source::Static(BUILTIN_PACK), || {
+        postcard::from_bytes(BUILTIN_PACK).expect("build.rs writes a readable pack")
+    })
 }
 
 /// A hash of the pack and the provider data as embedded (what the rule

@@ -264,7 +264,7 @@ pub struct Place {
 /// rule's conditions was most of loading a pack (4.2 M of the 20 M
 /// instructions the built-in pack adds to a paste).
 pub struct LazyLogic {
-    encoded: Box<[u8]>,
+    encoded: Encoded,
     /// Boxed, as in [`LazyProse`].
     decoded: OnceLock<Box<Logic>>,
     digest: Digest,
@@ -274,7 +274,7 @@ pub struct LazyLogic {
 impl LazyLogic {
     pub fn new(logic: Logic) -> Self {
         LazyLogic {
-            encoded: Box::default(),
+            encoded: Encoded::default(),
             digest: Digest::of(&logic),
             decoded: OnceLock::from(Box::new(logic)),
             place: None,
@@ -366,9 +366,9 @@ impl<'de> Deserialize<'de> for LazyLogic {
             ) -> Result<LazyLogic, A::Error> {
                 let missing = || serde::de::Error::invalid_length(0, &"2 elements");
                 let digest: Digest = seq.next_element()?.ok_or_else(missing)?;
-                let encoded: OwnedBlock = seq.next_element()?.ok_or_else(missing)?;
+                let encoded: Encoded = seq.next_element()?.ok_or_else(missing)?;
                 Ok(LazyLogic {
-                    encoded: encoded.0,
+                    encoded,
                     decoded: OnceLock::new(),
                     digest,
                     place: None,
@@ -388,24 +388,101 @@ impl Serialize for Block<'_> {
     }
 }
 
-/// A block of bytes read into a box of its own.
-struct OwnedBlock(Box<[u8]>);
+/// An encoded block (a rule's prose or conditions). Read from bytes that
+/// stay held anyway (the built-in pack, a rule cache entry: see
+/// [`reading_from`]), it is a part of them rather than a copy: a start with
+/// thousands of rules made two allocations and copies per rule for these.
+#[derive(Clone)]
+pub struct Encoded(Held);
 
-impl<'de> Deserialize<'de> for OwnedBlock {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_bytes(BlockVisitor).map(OwnedBlock)
+#[derive(Clone)]
+enum Held {
+    Static(&'static [u8]),
+    Shared(Arc<Vec<u8>>, Range<usize>),
+    Own(Box<[u8]>),
+}
+
+impl Default for Encoded {
+    fn default() -> Self {
+        Encoded(Held::Own(Box::default()))
     }
 }
 
-struct BlockVisitor;
-
-impl serde::de::Visitor<'_> for BlockVisitor {
-    type Value = Box<[u8]>;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an encoded block")
+impl std::ops::Deref for Encoded {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            Held::Static(bytes) => bytes,
+            Held::Shared(bytes, range) => &bytes[range.clone()],
+            Held::Own(bytes) => bytes,
+        }
     }
-    fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Self::Value, E> {
-        Ok(bytes.into())
+}
+
+/// Bytes being deserialised whose blocks may be kept as parts of them.
+#[derive(Clone)]
+pub enum Source {
+    Static(&'static [u8]),
+    Shared(Arc<Vec<u8>>),
+}
+
+thread_local! {
+    static READING: std::cell::RefCell<Option<Source>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `read`, a deserialisation of `source`'s bytes, with the blocks it
+/// reads kept as parts of `source` (see [`Encoded`]).
+pub fn reading_from<T>(source: Source, read: impl FnOnce() -> T) -> T {
+    /// Puts back what was there, also if `read` panics.
+    struct Restore(Option<Source>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let before = self.0.take();
+            READING.with(|r| *r.borrow_mut() = before);
+        }
+    }
+    let _restore = Restore(READING.with(|r| r.replace(Some(source))));
+    read()
+}
+
+impl Encoded {
+    /// `bytes`, as a part of the source being read if they lie in it.
+    fn of(bytes: &[u8]) -> Encoded {
+        READING.with(|reading| {
+            let reading = reading.borrow();
+            let base: &[u8] = match reading.as_ref() {
+                Some(Source::Static(base)) => base,
+                Some(Source::Shared(base)) => base,
+                None => &[],
+            };
+            let start = (bytes.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
+            let inside = start <= base.len() && bytes.len() <= base.len() - start;
+            let range = start..start + bytes.len();
+            Encoded(match reading.as_ref() {
+                Some(Source::Static(base)) if inside => Held::Static(&base[range]),
+                Some(Source::Shared(base)) if inside => Held::Shared(base.clone(), range),
+                _ => Held::Own(bytes.into()),
+            })
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Encoded {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Encoded;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an encoded block")
+            }
+            fn visit_borrowed_bytes<E>(self, bytes: &'de [u8]) -> Result<Encoded, E> {
+                Ok(Encoded::of(bytes))
+            }
+            fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Encoded, E> {
+                Ok(Encoded(Held::Own(bytes.into())))
+            }
+        }
+        d.deserialize_bytes(Visitor)
     }
 }
 
@@ -432,7 +509,7 @@ pub struct Prose {
 /// the block costs one allocation, and a run reads the prose of the few
 /// rules that fire.
 pub struct LazyProse {
-    encoded: Box<[u8]>,
+    encoded: Encoded,
     /// Boxed: a pack's rules are moved about while loading, and most are
     /// never read.
     decoded: OnceLock<Box<Prose>>,
@@ -441,7 +518,7 @@ pub struct LazyProse {
 impl LazyProse {
     pub fn new(prose: Prose) -> Self {
         LazyProse {
-            encoded: Box::default(),
+            encoded: Encoded::default(),
             decoded: OnceLock::from(Box::new(prose)),
         }
     }
@@ -501,7 +578,7 @@ impl Serialize for LazyProse {
 impl<'de> Deserialize<'de> for LazyProse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(LazyProse {
-            encoded: d.deserialize_bytes(BlockVisitor)?,
+            encoded: Encoded::deserialize(d)?,
             decoded: OnceLock::new(),
         })
     }
@@ -619,6 +696,29 @@ mod tests {
     }
 
     #[test]
+    fn blocks_read_from_held_bytes_are_parts_of_them() {
+        let prose = Prose {
+            title: "Token refused".into(),
+            ..Prose::default()
+        };
+        let bytes = Arc::new(postcard::to_allocvec(&LazyProse::new(prose.clone())).unwrap());
+        let shared: LazyProse = reading_from(Source::Shared(bytes.clone()), || {
+            postcard::from_bytes(&bytes).unwrap()
+        });
+        assert!(matches!(shared.encoded.0, Held::Shared(..)));
+        assert_eq!(shared.get(), &prose);
+        // Other bytes than the source's are copied.
+        let copy = bytes.to_vec();
+        let own: LazyProse = reading_from(Source::Shared(bytes.clone()), || {
+            postcard::from_bytes(&copy).unwrap()
+        });
+        assert!(matches!(own.encoded.0, Held::Own(_)));
+        assert_eq!(own.get(), &prose);
+        let unregistered: LazyProse = postcard::from_bytes(&bytes).unwrap();
+        assert!(matches!(unregistered.encoded.0, Held::Own(_)));
+    }
+
+    #[test]
     fn prose_is_decoded_on_first_read_and_survives_damage() {
         let prose = Prose {
             title: "Token refused".into(),
@@ -639,7 +739,7 @@ mod tests {
         assert_eq!(again.clone(), read);
         // A damaged block (a cache file cut short) reads as a note, not a panic.
         let damaged = LazyProse {
-            encoded: bytes[1..bytes.len() / 2].into(),
+            encoded: Encoded(Held::Own(bytes[1..bytes.len() / 2].into())),
             decoded: OnceLock::new(),
         };
         assert!(damaged.get().title.contains("damaged"));

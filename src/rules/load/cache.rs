@@ -27,24 +27,29 @@
 //! An entry holds what a run reads: a hit decodes each rule once per start,
 //! so what no run of the cache's readers uses is left out or set apart.
 //! Rule examples (only `rules show` reads them, through the cache) are one
-//! block, decoded only when asked for; the loader's `Mentions` (only
-//! `rules check` reads them, and it never uses the cache) are not stored.
+//! block after the entry, read only when asked for; the loader's `Mentions`
+//! (only `rules check` reads them, and it never uses the cache) are not
+//! stored. The entry's bytes stay held by its rules, whose prose and
+//! conditions are parts of them until first read.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::validate::{Loaded, Mentions};
 use super::{FileStamp, RuleSource};
-use crate::rules::{Example, FileProof, Rule, SourceText};
+use crate::rules::{Example, FileProof, Rule, Source, SourceText, reading_from};
 
 /// Bumped when the entry layout changes (the version covers the rest).
 const FORMAT: u32 = 5;
+/// An entry file starts with the length of its entry (see [`Cache::write`]).
+const LEN_BYTES: usize = 4;
 /// An entry bigger than this is not read (a rule file is at most
 /// `MAX_FILE_BYTES`; its entry holds its rules, and may hold its text).
 const MAX_ENTRY_BYTES: u64 = 64 << 20;
@@ -68,12 +73,9 @@ struct Entry<'a> {
     /// The file's text when the stamp was racy (see the module's doc).
     #[serde(borrow)]
     text: Option<Bytes<'a>>,
-    /// Without their examples, which follow apart.
+    /// Without their examples, which follow the entry in its file (see
+    /// [`Cache::write`]).
     rules: Vec<CachedRule>,
-    /// Each rule's examples (postcard, `Vec<Vec<Example>>`), decoded only
-    /// when asked for: skipping the block costs nothing.
-    #[serde(borrow)]
-    examples: Bytes<'a>,
 }
 
 /// The first fields of an [`Entry`], as far as whether it holds a text.
@@ -186,7 +188,7 @@ impl Cache {
             let room = name.len() + 256;
             let mut bytes = Vec::with_capacity(room);
             file.take(room as u64).read_to_end(&mut bytes).ok()?;
-            let (head, _) = postcard::take_from_bytes::<Head>(&bytes).ok()?;
+            let (head, _) = postcard::take_from_bytes::<Head>(bytes.get(LEN_BYTES..)?).ok()?;
             Some(
                 head.format == FORMAT
                     && head.version == env!("CARGO_PKG_VERSION")
@@ -212,9 +214,22 @@ impl Cache {
         if !meta.is_file() || !trusted(&meta) || meta.len() > MAX_ENTRY_BYTES {
             return None;
         }
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        file.read_to_end(&mut bytes).ok()?;
-        let entry: Entry = postcard::from_bytes(&bytes).ok()?;
+        // The entry, without the examples after it unless they are asked for.
+        let mut len = [0; LEN_BYTES];
+        file.read_exact(&mut len).ok()?;
+        let len = u32::from_le_bytes(len) as usize;
+        if len as u64 > meta.len() - LEN_BYTES as u64 {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(len);
+        (&mut file).take(len as u64).read_to_end(&mut bytes).ok()?;
+        // Held by the rules read from it: their prose and conditions are
+        // parts of it, decoded on first read (see `model::Encoded`).
+        let bytes = Arc::new(bytes);
+        let entry: Entry = reading_from(Source::Shared(bytes.clone()), || {
+            postcard::from_bytes(&bytes)
+        })
+        .ok()?;
         if entry.format != FORMAT
             || entry.version != env!("CARGO_PKG_VERSION")
             || entry.pack != pack_hash()
@@ -229,13 +244,18 @@ impl Cache {
             return None;
         }
         let mut entry = entry;
-        if entry.text.is_some() && !racy(&stamp) {
+        let rewrite = entry.text.is_some() && !racy(&stamp);
+        let mut examples_block = Vec::new();
+        if self.examples || rewrite {
+            file.read_to_end(&mut examples_block).ok()?;
+        }
+        if rewrite {
             // Now proven by its stamp alone: the next runs skip comparing.
             entry.text = None;
-            self.write(&entry);
+            self.write(&entry, &examples_block);
         }
         let mut examples: Vec<Vec<Example>> = if self.examples {
-            postcard::from_bytes(entry.examples.0).ok()?
+            postcard::from_bytes(&examples_block).ok()?
         } else {
             Vec::new()
         };
@@ -291,7 +311,7 @@ impl Cache {
         let Ok(examples) = postcard::to_allocvec(&examples) else {
             return;
         };
-        self.write(&Entry {
+        let entry = Entry {
             format: FORMAT,
             version: env!("CARGO_PKG_VERSION"),
             pack: pack_hash(),
@@ -313,14 +333,24 @@ impl Cache {
                         .collect(),
                 })
                 .collect(),
-            examples: Bytes(&examples),
-        });
+        };
+        self.write(&entry, &examples);
     }
 
-    fn write(&self, entry: &Entry) {
-        let Ok(bytes) = postcard::to_allocvec(entry) else {
+    /// Writes the entry's length (`LEN_BYTES`, little-endian), the entry,
+    /// then the examples block (postcard, `Vec<Vec<Example>>`), which a
+    /// run that shows no examples does not read.
+    fn write(&self, entry: &Entry, examples: &[u8]) {
+        let Ok(entry_bytes) = postcard::to_allocvec(entry) else {
             return;
         };
+        let Ok(len) = u32::try_from(entry_bytes.len()) else {
+            return;
+        };
+        let mut bytes = Vec::with_capacity(LEN_BYTES + entry_bytes.len() + examples.len());
+        bytes.extend_from_slice(&len.to_le_bytes());
+        bytes.extend_from_slice(&entry_bytes);
+        bytes.extend_from_slice(examples);
         let path = self.path_of_name(entry.name);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -493,7 +523,7 @@ matches = false
 
     fn entry_text(cache: &Cache, source: &RuleSource) -> Option<Vec<u8>> {
         let bytes = std::fs::read(cache.path(source)).unwrap();
-        let entry: Entry = postcard::from_bytes(&bytes).unwrap();
+        let entry: Entry = postcard::from_bytes(&bytes[LEN_BYTES..]).unwrap();
         entry.text.map(|t| t.0.to_vec())
     }
 
@@ -567,9 +597,10 @@ matches = false
         // without the text: the stamp alone proves the file from then on.
         let old = stamped("acme.toml", RULES, false, 7);
         let bytes = std::fs::read(cache.path(&source)).unwrap();
-        let mut entry: Entry = postcard::from_bytes(&bytes).unwrap();
+        let (mut entry, examples) =
+            postcard::take_from_bytes::<Entry>(&bytes[LEN_BYTES..]).unwrap();
         entry.stamp = old.stamp.unwrap();
-        cache.write(&entry);
+        cache.write(&entry, examples);
         same(&cache.get(&old).expect("a hit"), &parsed, false);
         assert_eq!(entry_text(&cache, &old), None);
         same(&cache.get(&old).expect("still a hit"), &parsed, false);
