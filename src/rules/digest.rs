@@ -18,9 +18,23 @@ const MIN_FACTOR: usize = 3;
 /// A value a condition needs, as the index stores it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Exact {
-    /// ASCII-lower-cased text (text equality is ASCII-case-insensitive).
-    Text(String),
+    /// Text, by its [`text_key`].
+    Text(u64),
     Number(f64),
+}
+
+/// A text value's key in the rule index: a hash of it ASCII-lower-cased
+/// (text equality is ASCII-case-insensitive), stable across builds (the
+/// built-in pack's keys are found by build.rs). Two texts with one key
+/// only make a rule a candidate it would not have been, and candidates are
+/// evaluated in full: the result is the same. Keys rather than the texts
+/// save a copy of each value, in the index and in every rule read.
+pub fn text_key(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x100_0000_01b3);
+    }
+    h
 }
 
 /// What a rule cannot fire without, on one field.
@@ -190,9 +204,9 @@ impl Candidate<'_> {
 
 fn exact(lit: &Literal) -> Exact {
     match lit {
-        Literal::Str(s) => Exact::Text(s.to_ascii_lowercase()),
+        Literal::Str(s) => Exact::Text(text_key(s)),
         Literal::Num(n) => Exact::Number(*n),
-        Literal::Bool(b) => Exact::Text(b.to_string()),
+        Literal::Bool(b) => Exact::Text(text_key(if *b { "true" } else { "false" })),
     }
 }
 

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasickKind;
 use foldhash::{HashMap, HashMapExt};
 
-use super::digest::{Exact, Need};
+use super::digest::{Exact, Need, text_key};
 use super::literal_set::LiteralSet;
 use super::{Rule, Scope};
 use crate::facts::Facts;
@@ -26,7 +26,8 @@ use crate::facts::Facts;
 #[derive(Default)]
 struct FieldKeys {
     present: Vec<u32>,
-    text: HashMap<String, Vec<u32>>,
+    /// By [`text_key`]: see there.
+    text: HashMap<u64, Vec<u32>>,
     /// By the value's bits (`-0` stored as `0`).
     numbers: HashMap<u64, Vec<u32>>,
     factors: Vec<(String, u32)>,
@@ -105,13 +106,7 @@ impl RuleIndex {
                     Need::Values(values) => {
                         for v in values {
                             match v {
-                                Exact::Text(t) => {
-                                    let rules = match keys.text.get_mut(t) {
-                                        Some(rules) => rules,
-                                        None => keys.text.entry(t.clone()).or_default(),
-                                    };
-                                    rules.push(i)
-                                }
+                                Exact::Text(t) => keys.text.entry(*t).or_default().push(i),
                                 Exact::Number(n) => {
                                     keys.numbers.entry(number_key(*n)).or_default().push(i)
                                 }
@@ -138,7 +133,7 @@ impl RuleIndex {
             for v in values {
                 let text = v.value.to_string();
                 if !keys.text.is_empty()
-                    && let Some(rules) = keys.text.get(&text.to_ascii_lowercase())
+                    && let Some(rules) = keys.text.get(&text_key(&text))
                 {
                     out.extend(rules);
                 }
