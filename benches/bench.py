@@ -218,8 +218,8 @@ class Bench:
     def startup(self):
         fl = self.binary
         res = self.measure([("paste, built-in pack", [fl]), ("paste, --no-builtin", [fl, "--no-builtin"])],
-                           self.a.runs_fast, PASTE.encode())
-        self.record("a start-up", res, self.a.runs_fast)
+                           self.a.runs_startup, PASTE.encode())
+        self.record("a start-up", res, self.a.runs_startup)
         self.ratio("start-up: built-in pack / --no-builtin", res, "paste, built-in pack", "paste, --no-builtin",
                    "≤ 2×, and ≤ 15 ms wall")
         return res
@@ -341,12 +341,12 @@ class Bench:
                                 (f"paste, built-in + {extra} synthetic (--rules, cached)", [fl, "--rules", tmp]),
                                 (f"paste, built-in + {extra} synthetic (--rules --no-cache)",
                                  [fl, "--rules", tmp, "--no-cache"])],
-                               self.a.runs_fast, PASTE.encode())
+                               self.a.runs_startup, PASTE.encode())
             if saved_cache is None:
                 del os.environ["XDG_CACHE_HOME"]
             else:
                 os.environ["XDG_CACHE_HOME"] = saved_cache
-            self.record("f rule scale", res, self.a.runs_fast)
+            self.record("f rule scale", res, self.a.runs_startup)
             names = list(res)
             self.ratio("rules ×10: start-up", res, names[1], names[0], "≤ 2×")
             self.ratio("rules ×10: start-up, --no-cache", res, names[2], names[0], "")
@@ -404,6 +404,8 @@ def main():
                     help="pairs: interleaved A B A B runs timed here (default); hyperfine: each group by hyperfine")
     ap.add_argument("--runs-fast", type=int, default=15, help="runs of the fast cases (start-up, 1 MiB)")
     ap.add_argument("--runs-big", type=int, default=3, help="runs of the big cases")
+    ap.add_argument("--runs-startup", type=int, default=41,
+                    help="runs of the paste cases (start-up ratios): their ratios moved by 0.1 between runs at 15")
     ap.add_argument("--files", type=int, default=32, help="files in the directory case")
     ap.add_argument("--distinct-size", default="64M", help="size of the distinct-failures corpus (memory row)")
     ap.add_argument("--distinct-density", type=float, default=2000, help="2000: failures only")
