@@ -45,7 +45,8 @@ pub struct RuleSet {
     /// Each pattern compiled so far, by the slot that compiled it: packs
     /// repeat patterns across rules, and the others share it.
     compiled_by_pattern: Mutex<HashMap<String, usize>>,
-    input_specs: Vec<InputPatternSpec>,
+    /// Taken by the scanner when it is built.
+    input_specs: Mutex<Vec<InputPatternSpec>>,
     /// Input rules, with the input pattern that must have hit for the
     /// rule to fire, if there is one (see `Digest::needed_input`).
     input_rules: Vec<(usize, Option<usize>)>,
@@ -110,7 +111,7 @@ impl RuleSet {
             by_id: OnceLock::new(),
             regexes,
             compiled_by_pattern: Mutex::new(HashMap::new()),
-            input_specs,
+            input_specs: Mutex::new(input_specs),
             input_rules,
             scanner: OnceLock::new(),
             index: OnceLock::new(),
@@ -123,7 +124,13 @@ impl RuleSet {
     /// and the rule cache has started the thread pool to read them.
     pub fn scanner(&self) -> &InputScanner {
         self.scanner.get_or_init(|| {
-            let build = || InputScanner::new(self.input_specs.clone());
+            let build = || {
+                let mut specs = self
+                    .input_specs
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                InputScanner::new(std::mem::take(&mut *specs))
+            };
             if self.rules.len() < INDEX_BESIDE_FROM {
                 return build();
             }

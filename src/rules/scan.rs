@@ -103,23 +103,29 @@ struct Group {
 
 impl Group {
     fn new(ids: &[usize], specs: &[InputPatternSpec]) -> Self {
-        let mut factors: Vec<String> = Vec::new();
+        let mut factors: Vec<&str> = Vec::new();
         let mut owners: Vec<Vec<(usize, u8)>> = Vec::new();
-        let mut position: HashMap<String, usize> = HashMap::new();
+        let mut position: HashMap<&str, usize> = HashMap::new();
         let mut always = Vec::new();
         let mut by_factors = Vec::new();
+        // The factor sets each pattern is searched by, kept while the
+        // automaton's literals borrow from them.
+        let mut chosen = Vec::with_capacity(ids.len());
         for &id in ids {
-            let Some(sets) = at_least(specs[id].factors.as_ref(), MIN_FACTOR) else {
-                always.push(id);
-                continue;
-            };
+            match at_least(specs[id].factors.as_ref(), MIN_FACTOR) {
+                Some(sets) => chosen.push((id, sets)),
+                None => always.push(id),
+            }
+        }
+        for (id, sets) in &chosen {
+            let id = *id;
             // At most 4 sets (see `literals`): a mask of them fits a byte.
             let sets = &sets[..sets.len().min(8)];
             by_factors.push((id, ((1u16 << sets.len()) - 1) as u8));
             for (k, set) in sets.iter().enumerate() {
                 for f in set {
-                    let i = *position.entry(f.clone()).or_insert_with(|| {
-                        factors.push(f.clone());
+                    let i = *position.entry(f.as_str()).or_insert_with(|| {
+                        factors.push(f.as_str());
                         owners.push(Vec::new());
                         owners.len() - 1
                     });
