@@ -3,8 +3,9 @@
 //! Nothing is compiled up front: each rule's regexes are compiled the first
 //! time the rule is evaluated, the input-wide scanner and the rule index
 //! (which rules can fire for an incident at all, see `prefilter`) are built
-//! on first use. Listing or explaining rules compiles nothing, and a pasted
-//! body compiles the patterns of the few rules it can concern.
+//! on first use, from each rule's digest: a rule's conditions are decoded
+//! when it is first evaluated. Listing or explaining rules compiles nothing,
+//! and a pasted body compiles the patterns of the few rules it can concern.
 
 use std::collections::BTreeMap;
 use std::ops::Range;

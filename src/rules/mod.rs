@@ -1,7 +1,9 @@
 //! Stage 5, rules: the rule model, loading from TOML (built-in pack plus the
 //! user's directories), and evaluation against an incident's facts.
 //!
-//! - `model`: the rules as plain, serialisable data.
+//! - `model`: the rules as plain, serialisable data; `digest`: what
+//!   start-up needs of each rule's conditions, stored beside them so that
+//!   they are decoded only for the rules an input can concern.
 //! - `load`: TOML → validated rules, every problem with its span. The
 //!   built-in pack goes through the same validation in `build.rs` and is
 //!   only deserialised at start-up (`builtin`).
