@@ -31,7 +31,7 @@
 
 use std::sync::OnceLock;
 
-use regex::{Captures, Regex, RegexSet};
+use regex::{Captures, Regex, RegexSet, SetMatches};
 
 use super::json::find_body;
 use super::logprefix;
@@ -267,10 +267,11 @@ fn leading_code_re() -> &'static Regex {
 /// `proxyconnect tcp:`, `lookup <host> on <dns>: no such host`, `read tcp
 /// a->b:`, `x509:`, `: i/o timeout`, `: connection refused`), and rustls'
 /// `invalid peer certificate: …` (its `Error` Display, as reqwest and
-/// hyper-rustls print it).
-fn transport_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    re(&RE, TRANSPORT)
+/// hyper-rustls print it). Told by [`signal_set`], its first pattern: the
+/// set is compiled for every signal line anyway, and this pattern alone
+/// cost more to compile than any other here.
+fn is_transport(text: &str) -> bool {
+    signal_set().matches(text).matched(0)
 }
 
 const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b";
@@ -317,12 +318,12 @@ fn has(fields: &[Field], name: &str) -> bool {
     fields.iter().any(|f| f.name == name)
 }
 
-/// The first failing status stated in `text`, with its reason.
-fn status(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
-    // Most texts state no status: one pass of the signal set tells which
-    // statements match (exactly where each alone would), far cheaper than
-    // captures, and only those are compiled.
-    let matched = signal_set().matches(text);
+/// The first failing status stated in `text`, with its reason. `matched`:
+/// [`signal_set`]'s matches in `text`.
+fn status(lines: &Lines, text: &str, matched: &SetMatches, fields: &mut Vec<Field>) {
+    // Most texts state no status: the signal set tells which statements
+    // match (exactly where each alone would), far cheaper than captures,
+    // and only those are compiled.
     let first = first_status_pattern();
     for (i, (pattern, cell)) in status_res().iter().enumerate() {
         if !matched.matched(first + i) {
@@ -350,8 +351,8 @@ fn status(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
     }
 }
 
-fn oauth(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
-    let form = form_error_re().is_match(text);
+fn oauth(lines: &Lines, text: &str, matched: &SetMatches, fields: &mut Vec<Field>) {
+    let form = matched.matched(after_status(Tail::FormError));
     let mut extra: Vec<Field> = Vec::new();
     if form {
         for f in form_field_re().captures_iter(text) {
@@ -396,11 +397,13 @@ fn oauth(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
             .captures_iter(text)
             .filter_map(|c| c.name("error"))
             .find(|e| valid(e.as_str()))
-    } else {
+    } else if matched.matched(after_status(Tail::KeyedError)) {
         keyed_error_re()
             .captures_iter(text)
             .filter_map(|c| c.name("error"))
             .find(|e| valid(e.as_str()))
+    } else {
+        None
     };
     let Some(e) = error else { return };
     push(fields, lines.str_field("body.error", e.as_str()));
@@ -409,20 +412,29 @@ fn oauth(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
     }
 }
 
-fn codes(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
-    if let Some(code) = captures(botocore_re(), text).and_then(|c| c.name("code")) {
+/// `matched`: [`signal_set`]'s matches in `text`; a pattern it did not
+/// match is neither compiled nor searched.
+fn codes(lines: &Lines, text: &str, matched: &SetMatches, fields: &mut Vec<Field>) {
+    let has = |tail| matched.matched(after_status(tail));
+    if has(Tail::Botocore)
+        && let Some(code) = botocore_re().captures(text).and_then(|c| c.name("code"))
+    {
         push(fields, lines.str_field("exception.code", code.as_str()));
     }
-    for c in captures_iter(keyed_code_re(), text) {
-        let Some(code) = c.name("code") else { continue };
-        let v = code.as_str().trim_end_matches([':', '.', ',']);
-        if !no_value(v) {
-            push(fields, lines.str_field("exception.code", v));
+    if has(Tail::KeyedCode) {
+        for c in keyed_code_re().captures_iter(text) {
+            let Some(code) = c.name("code") else { continue };
+            let v = code.as_str().trim_end_matches([':', '.', ',']);
+            if !no_value(v) {
+                push(fields, lines.str_field("exception.code", v));
+            }
         }
     }
-    for c in captures_iter(code_prefix_re(), text) {
-        if let Some(code) = c.name("code") {
-            push(fields, lines.str_field("exception.code", code.as_str()));
+    if has(Tail::CodePrefix) {
+        for c in code_prefix_re().captures_iter(text) {
+            if let Some(code) = c.name("code") {
+                push(fields, lines.str_field("exception.code", code.as_str()));
+            }
         }
     }
 }
@@ -480,7 +492,10 @@ fn captures_iter<'r, 't>(
 /// `body.error_description`, `body.error_uri`.
 pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
     let mut fields = Vec::new();
-    status(lines, text, &mut fields);
+    // One pass of the set tells which of its patterns match: only those
+    // are compiled (on first need) and searched again for their groups.
+    let matched = signal_set().matches(text);
+    status(lines, text, &matched, &mut fields);
     if let Some(u) = url_re().find(text) {
         let url = u.as_str().trim_end_matches(['.', ',', ';', ':', '\'']);
         fields.push(lines.str_field("url", url));
@@ -489,8 +504,8 @@ pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
     {
         fields.push(lines.str_field("method", m.as_str()));
     }
-    oauth(lines, text, &mut fields);
-    codes(lines, text, &mut fields);
+    oauth(lines, text, &matched, &mut fields);
+    codes(lines, text, &matched, &mut fields);
     if let Some(c) = captures(leading_code_re(), text.trim_start())
         && let Some(code) = leading_code(&c)
     {
@@ -517,7 +532,7 @@ pub fn scan_mapped(mapped: &super::mapped::Mapped, whole: crate::input::Span) ->
 
 /// Whether `text` may be a signal: true whenever
 /// [`super::exception::facts_from_message`] of it holds a signal fact
-/// (see [`is_signal`]) or [`transport_re`] matches it, and also for some
+/// (see [`is_signal`]) or [`is_transport`] holds, and also for some
 /// texts where neither holds. Match tests only, no captures.
 fn may_signal(text: &str) -> bool {
     signal_set().is_match(text) || leading_code_re().is_match(text.trim_start())
@@ -538,11 +553,27 @@ fn signal_patterns() -> Vec<String> {
     patterns.extend(super::exception::signal_patterns().map(str::to_string));
     debug_assert_eq!(patterns.len(), first_status_pattern());
     patterns.extend(status_patterns());
-    // oauth(): a `body.error` comes from one of these two.
-    patterns.extend([FORM_ERROR, KEYED_ERROR].map(str::to_string));
-    // codes() and the leading code: `exception.code`.
-    patterns.extend([BOTOCORE, KEYED_CODE, CODE_PREFIX].map(str::to_string));
+    // oauth(): a `body.error` comes from one of these two; codes():
+    // `exception.code`. In the order of [`Tail`].
+    debug_assert_eq!(patterns.len(), after_status(Tail::FormError));
     patterns
+        .extend([FORM_ERROR, KEYED_ERROR, BOTOCORE, KEYED_CODE, CODE_PREFIX].map(str::to_string));
+    patterns
+}
+
+/// The patterns of [`signal_set`] after the status statements, in order.
+#[derive(Clone, Copy)]
+enum Tail {
+    FormError,
+    KeyedError,
+    Botocore,
+    KeyedCode,
+    CodePrefix,
+}
+
+/// Index in [`signal_set`] of a pattern after the status statements.
+fn after_status(tail: Tail) -> usize {
+    first_status_pattern() + status_res().len() + tail as usize
 }
 
 /// Index in [`signal_set`] of the first of [`status_patterns`].
@@ -574,7 +605,7 @@ const TEXT_TRIGGERS: &[&str] = &[
     "UNABLE_TO_",
     "CERT_",
     "fatal",
-    // Transport failures in prose (see `transport_re`).
+    // Transport failures in prose (see `is_transport`).
     "connect to",
     "proxyconnect",
     "dial tcp",
@@ -707,13 +738,13 @@ impl LineParser for TextSignal {
                 lines.str_field("exception.code", code.as_str()),
             );
         }
-        if cli.is_none() && !is_signal(&fields) && !transport_re().is_match(text) {
+        if cli.is_none() && !is_signal(&fields) && !is_transport(text) {
             // The failure may be stated only inside the body printed after
             // the prefix (`Login failed: {'_error': [{'message': "…
             // CERTIFICATE_VERIFY_FAILED …"}]}`): then the line is one.
             body.as_ref()?;
             let whole = super::exception::facts_from_message(lines, line);
-            if !(is_signal(&whole) || transport_re().is_match(line)) {
+            if !(is_signal(&whole) || is_transport(line)) {
                 return None;
             }
         }
