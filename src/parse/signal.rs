@@ -31,7 +31,11 @@
 
 use std::sync::OnceLock;
 
-use regex::{Captures, Regex, RegexSet, SetMatches};
+use std::cell::RefCell;
+
+use regex::{Captures, Regex};
+use regex_automata::nfa::thompson::{self, NFA, WhichCaptures, pikevm};
+use regex_automata::{Input, MatchKind, PatternID, PatternSet, hybrid};
 
 use super::json::find_body;
 use super::logprefix;
@@ -320,7 +324,7 @@ fn has(fields: &[Field], name: &str) -> bool {
 
 /// The first failing status stated in `text`, with its reason. `matched`:
 /// [`signal_set`]'s matches in `text`.
-fn status(lines: &Lines, text: &str, matched: &SetMatches, fields: &mut Vec<Field>) {
+fn status(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) {
     // Most texts state no status: the signal set tells which statements
     // match (exactly where each alone would), far cheaper than captures,
     // and only those are compiled.
@@ -351,7 +355,7 @@ fn status(lines: &Lines, text: &str, matched: &SetMatches, fields: &mut Vec<Fiel
     }
 }
 
-fn oauth(lines: &Lines, text: &str, matched: &SetMatches, fields: &mut Vec<Field>) {
+fn oauth(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) {
     let form = matched.matched(after_status(Tail::FormError));
     let mut extra: Vec<Field> = Vec::new();
     if form {
@@ -414,7 +418,7 @@ fn oauth(lines: &Lines, text: &str, matched: &SetMatches, fields: &mut Vec<Field
 
 /// `matched`: [`signal_set`]'s matches in `text`; a pattern it did not
 /// match is neither compiled nor searched.
-fn codes(lines: &Lines, text: &str, matched: &SetMatches, fields: &mut Vec<Field>) {
+fn codes(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) {
     let has = |tail| matched.matched(after_status(tail));
     if has(Tail::Botocore)
         && let Some(code) = botocore_re().captures(text).and_then(|c| c.name("code"))
@@ -543,9 +547,99 @@ fn may_signal(text: &str) -> bool {
 /// one took two dozen searches of every healthy line that names a status
 /// word (7 % of a 16 MiB log's instructions, measured). A set matches
 /// exactly where one of its patterns does.
-fn signal_set() -> &'static RegexSet {
-    static SET: OnceLock<RegexSet> = OnceLock::new();
-    SET.get_or_init(|| RegexSet::new(signal_patterns()).expect("signal regexes"))
+///
+/// Compiled forward only, with regex-automata (as `regex::RegexSet` does,
+/// less what a set never uses: its reverse automaton, to find where a match
+/// starts, and its literal prefixes): a lazy DFA, and a PikeVM for texts
+/// it does not take (a Unicode word boundary next to a non-ASCII byte).
+fn signal_set() -> &'static SignalSet {
+    static SET: OnceLock<SignalSet> = OnceLock::new();
+    SET.get_or_init(|| {
+        let nfa = NFA::compiler()
+            .configure(thompson::Config::new().which_captures(WhichCaptures::Implicit))
+            .build_many(&signal_patterns())
+            .expect("signal regexes");
+        SignalSet {
+            dfa: hybrid::dfa::DFA::builder()
+                .configure(
+                    hybrid::dfa::Config::new()
+                        .match_kind(MatchKind::All)
+                        .unicode_word_boundary(true),
+                )
+                .build_from_nfa(nfa.clone())
+                .expect("signal DFA"),
+            pikevm: pikevm::PikeVM::builder()
+                .configure(pikevm::Config::new().match_kind(MatchKind::All))
+                .build_from_nfa(nfa)
+                .expect("signal PikeVM"),
+        }
+    })
+}
+
+/// See [`signal_set`].
+struct SignalSet {
+    dfa: hybrid::dfa::DFA,
+    pikevm: pikevm::PikeVM,
+}
+
+thread_local! {
+    /// The search state of [`signal_set`]'s engines, one per thread.
+    static SET_CACHES: RefCell<Option<(hybrid::dfa::Cache, pikevm::Cache)>> = const { RefCell::new(None) };
+}
+
+impl SignalSet {
+    /// Calls `f` with this thread's caches for the engines.
+    fn with_caches<T>(
+        &self,
+        f: impl FnOnce(&mut hybrid::dfa::Cache, &mut pikevm::Cache) -> T,
+    ) -> T {
+        SET_CACHES.with(|caches| {
+            let mut caches = caches.borrow_mut();
+            let (dfa, vm) =
+                caches.get_or_insert_with(|| (self.dfa.create_cache(), self.pikevm.create_cache()));
+            f(dfa, vm)
+        })
+    }
+
+    /// Which of the patterns match `text`.
+    fn matches(&self, text: &str) -> Matched {
+        let input = Input::new(text);
+        let mut set = PatternSet::new(self.dfa.pattern_len());
+        self.with_caches(|dfa, vm| {
+            // The lazy DFA quits on a non-ASCII byte where a pattern has a
+            // word boundary; the PikeVM takes every text.
+            if self
+                .dfa
+                .try_which_overlapping_matches(dfa, &input, &mut set)
+                .is_err()
+            {
+                set.clear();
+                self.pikevm.which_overlapping_matches(vm, &input, &mut set);
+            }
+        });
+        Matched(set)
+    }
+
+    /// Whether one of the patterns matches `text`: a search that stops at
+    /// the first match (an overlapping one told to stop early missed
+    /// matches on some texts with non-ASCII characters: the test below).
+    fn is_match(&self, text: &str) -> bool {
+        let input = Input::new(text).earliest(true);
+        self.with_caches(|dfa, vm| match self.dfa.try_search_fwd(dfa, &input) {
+            Ok(found) => found.is_some(),
+            Err(_) => self.pikevm.is_match(vm, input),
+        })
+    }
+}
+
+/// Which patterns of [`signal_set`] matched a text.
+struct Matched(PatternSet);
+
+impl Matched {
+    /// Whether the pattern at `index` matched.
+    fn matched(&self, index: usize) -> bool {
+        self.0.contains(PatternID::must(index))
+    }
 }
 
 fn signal_patterns() -> Vec<String> {
@@ -1158,8 +1252,9 @@ fn ends_with_grpc_name(text: &str) -> bool {
 mod tests {
     use super::super::tests::chunk;
 
-    /// The set answers as its patterns one by one do, on every line of the
-    /// fixtures and field cases and on the first half of each.
+    /// The set answers as its patterns one by one do (whether any matches,
+    /// and which), on every line of the fixtures and field cases and on the
+    /// first half of each.
     #[test]
     fn signal_set_matches_where_one_of_its_patterns_does() {
         let one_by_one: Vec<regex::Regex> = super::signal_patterns()
@@ -1167,15 +1262,26 @@ mod tests {
             .map(|p| regex::Regex::new(p).unwrap())
             .collect();
         let (mut lines, mut signals) = (0, 0);
-        for text in crate::test_corpus::fixture_and_field_texts() {
-            for line in text.lines() {
-                let half = &line[..line.floor_char_boundary(line.len() / 2)];
-                for text in [line, half] {
-                    let any = one_by_one.iter().any(|r| r.is_match(text));
-                    assert_eq!(super::signal_set().is_match(text), any, "{text}");
-                    lines += 1;
-                    signals += usize::from(any);
+        // Non-ASCII beside a word boundary: the lazy DFA's fallback.
+        let edges = [
+            "HTTP Error 401: Unauthorized für ü",
+            "é status: 401",
+            "ünable to connect to the server: x",
+            "Échec : Error 403é",
+            "réturned 503 é",
+        ];
+        let texts = crate::test_corpus::fixture_and_field_texts();
+        for line in texts.iter().flat_map(|t| t.lines()).chain(edges) {
+            let half = &line[..line.floor_char_boundary(line.len() / 2)];
+            for text in [line, half] {
+                let any = one_by_one.iter().any(|r| r.is_match(text));
+                assert_eq!(super::signal_set().is_match(text), any, "{text}");
+                let matched = super::signal_set().matches(text);
+                for (i, r) in one_by_one.iter().enumerate() {
+                    assert_eq!(matched.matched(i), r.is_match(text), "{i} {text}");
                 }
+                lines += 1;
+                signals += usize::from(any);
             }
         }
         assert!(
