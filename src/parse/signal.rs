@@ -556,7 +556,7 @@ fn signal_set() -> &'static SignalSet {
     static SET: OnceLock<SignalSet> = OnceLock::new();
     SET.get_or_init(|| {
         let nfa = NFA::compiler()
-            .configure(thompson::Config::new().which_captures(WhichCaptures::Implicit))
+            .configure(thompson::Config::new().which_captures(WhichCaptures::None))
             .build_many(&signal_patterns())
             .expect("signal regexes");
         SignalSet {
