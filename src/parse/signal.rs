@@ -31,7 +31,11 @@
 
 use std::sync::OnceLock;
 
-use regex::{Captures, Regex, RegexSet};
+use std::cell::RefCell;
+
+use regex::{Captures, Regex};
+use regex_automata::nfa::thompson::{self, NFA, WhichCaptures, pikevm};
+use regex_automata::{Input, MatchKind, PatternID, PatternSet, hybrid};
 
 use super::json::find_body;
 use super::logprefix;
@@ -267,10 +271,11 @@ fn leading_code_re() -> &'static Regex {
 /// `proxyconnect tcp:`, `lookup <host> on <dns>: no such host`, `read tcp
 /// a->b:`, `x509:`, `: i/o timeout`, `: connection refused`), and rustls'
 /// `invalid peer certificate: …` (its `Error` Display, as reqwest and
-/// hyper-rustls print it).
-fn transport_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    re(&RE, TRANSPORT)
+/// hyper-rustls print it). Told by [`signal_set`], its first pattern: the
+/// set is compiled for every signal line anyway, and this pattern alone
+/// cost more to compile than any other here.
+fn is_transport(text: &str) -> bool {
+    signal_set().matches(text).matched(0)
 }
 
 const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b";
@@ -317,12 +322,12 @@ fn has(fields: &[Field], name: &str) -> bool {
     fields.iter().any(|f| f.name == name)
 }
 
-/// The first failing status stated in `text`, with its reason.
-fn status(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
-    // Most texts state no status: one pass of the signal set tells which
-    // statements match (exactly where each alone would), far cheaper than
-    // captures, and only those are compiled.
-    let matched = signal_set().matches(text);
+/// The first failing status stated in `text`, with its reason. `matched`:
+/// [`signal_set`]'s matches in `text`.
+fn status(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) {
+    // Most texts state no status: the signal set tells which statements
+    // match (exactly where each alone would), far cheaper than captures,
+    // and only those are compiled.
     let first = first_status_pattern();
     for (i, (pattern, cell)) in status_res().iter().enumerate() {
         if !matched.matched(first + i) {
@@ -350,8 +355,8 @@ fn status(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
     }
 }
 
-fn oauth(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
-    let form = form_error_re().is_match(text);
+fn oauth(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) {
+    let form = matched.matched(after_status(Tail::FormError));
     let mut extra: Vec<Field> = Vec::new();
     if form {
         for f in form_field_re().captures_iter(text) {
@@ -396,11 +401,13 @@ fn oauth(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
             .captures_iter(text)
             .filter_map(|c| c.name("error"))
             .find(|e| valid(e.as_str()))
-    } else {
+    } else if matched.matched(after_status(Tail::KeyedError)) {
         keyed_error_re()
             .captures_iter(text)
             .filter_map(|c| c.name("error"))
             .find(|e| valid(e.as_str()))
+    } else {
+        None
     };
     let Some(e) = error else { return };
     push(fields, lines.str_field("body.error", e.as_str()));
@@ -409,20 +416,29 @@ fn oauth(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
     }
 }
 
-fn codes(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
-    if let Some(code) = captures(botocore_re(), text).and_then(|c| c.name("code")) {
+/// `matched`: [`signal_set`]'s matches in `text`; a pattern it did not
+/// match is neither compiled nor searched.
+fn codes(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) {
+    let has = |tail| matched.matched(after_status(tail));
+    if has(Tail::Botocore)
+        && let Some(code) = botocore_re().captures(text).and_then(|c| c.name("code"))
+    {
         push(fields, lines.str_field("exception.code", code.as_str()));
     }
-    for c in captures_iter(keyed_code_re(), text) {
-        let Some(code) = c.name("code") else { continue };
-        let v = code.as_str().trim_end_matches([':', '.', ',']);
-        if !no_value(v) {
-            push(fields, lines.str_field("exception.code", v));
+    if has(Tail::KeyedCode) {
+        for c in keyed_code_re().captures_iter(text) {
+            let Some(code) = c.name("code") else { continue };
+            let v = code.as_str().trim_end_matches([':', '.', ',']);
+            if !no_value(v) {
+                push(fields, lines.str_field("exception.code", v));
+            }
         }
     }
-    for c in captures_iter(code_prefix_re(), text) {
-        if let Some(code) = c.name("code") {
-            push(fields, lines.str_field("exception.code", code.as_str()));
+    if has(Tail::CodePrefix) {
+        for c in code_prefix_re().captures_iter(text) {
+            if let Some(code) = c.name("code") {
+                push(fields, lines.str_field("exception.code", code.as_str()));
+            }
         }
     }
 }
@@ -480,7 +496,10 @@ fn captures_iter<'r, 't>(
 /// `body.error_description`, `body.error_uri`.
 pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
     let mut fields = Vec::new();
-    status(lines, text, &mut fields);
+    // One pass of the set tells which of its patterns match: only those
+    // are compiled (on first need) and searched again for their groups.
+    let matched = signal_set().matches(text);
+    status(lines, text, &matched, &mut fields);
     if let Some(u) = url_re().find(text) {
         let url = u.as_str().trim_end_matches(['.', ',', ';', ':', '\'']);
         fields.push(lines.str_field("url", url));
@@ -489,8 +508,8 @@ pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
     {
         fields.push(lines.str_field("method", m.as_str()));
     }
-    oauth(lines, text, &mut fields);
-    codes(lines, text, &mut fields);
+    oauth(lines, text, &matched, &mut fields);
+    codes(lines, text, &matched, &mut fields);
     if let Some(c) = captures(leading_code_re(), text.trim_start())
         && let Some(code) = leading_code(&c)
     {
@@ -517,7 +536,7 @@ pub fn scan_mapped(mapped: &super::mapped::Mapped, whole: crate::input::Span) ->
 
 /// Whether `text` may be a signal: true whenever
 /// [`super::exception::facts_from_message`] of it holds a signal fact
-/// (see [`is_signal`]) or [`transport_re`] matches it, and also for some
+/// (see [`is_signal`]) or [`is_transport`] holds, and also for some
 /// texts where neither holds. Match tests only, no captures.
 fn may_signal(text: &str) -> bool {
     signal_set().is_match(text) || leading_code_re().is_match(text.trim_start())
@@ -528,9 +547,99 @@ fn may_signal(text: &str) -> bool {
 /// one took two dozen searches of every healthy line that names a status
 /// word (7 % of a 16 MiB log's instructions, measured). A set matches
 /// exactly where one of its patterns does.
-fn signal_set() -> &'static RegexSet {
-    static SET: OnceLock<RegexSet> = OnceLock::new();
-    SET.get_or_init(|| RegexSet::new(signal_patterns()).expect("signal regexes"))
+///
+/// Compiled forward only, with regex-automata (as `regex::RegexSet` does,
+/// less what a set never uses: its reverse automaton, to find where a match
+/// starts, and its literal prefixes): a lazy DFA, and a PikeVM for texts
+/// it does not take (a Unicode word boundary next to a non-ASCII byte).
+fn signal_set() -> &'static SignalSet {
+    static SET: OnceLock<SignalSet> = OnceLock::new();
+    SET.get_or_init(|| {
+        let nfa = NFA::compiler()
+            .configure(thompson::Config::new().which_captures(WhichCaptures::None))
+            .build_many(&signal_patterns())
+            .expect("signal regexes");
+        SignalSet {
+            dfa: hybrid::dfa::DFA::builder()
+                .configure(
+                    hybrid::dfa::Config::new()
+                        .match_kind(MatchKind::All)
+                        .unicode_word_boundary(true),
+                )
+                .build_from_nfa(nfa.clone())
+                .expect("signal DFA"),
+            pikevm: pikevm::PikeVM::builder()
+                .configure(pikevm::Config::new().match_kind(MatchKind::All))
+                .build_from_nfa(nfa)
+                .expect("signal PikeVM"),
+        }
+    })
+}
+
+/// See [`signal_set`].
+struct SignalSet {
+    dfa: hybrid::dfa::DFA,
+    pikevm: pikevm::PikeVM,
+}
+
+thread_local! {
+    /// The search state of [`signal_set`]'s engines, one per thread.
+    static SET_CACHES: RefCell<Option<(hybrid::dfa::Cache, pikevm::Cache)>> = const { RefCell::new(None) };
+}
+
+impl SignalSet {
+    /// Calls `f` with this thread's caches for the engines.
+    fn with_caches<T>(
+        &self,
+        f: impl FnOnce(&mut hybrid::dfa::Cache, &mut pikevm::Cache) -> T,
+    ) -> T {
+        SET_CACHES.with(|caches| {
+            let mut caches = caches.borrow_mut();
+            let (dfa, vm) =
+                caches.get_or_insert_with(|| (self.dfa.create_cache(), self.pikevm.create_cache()));
+            f(dfa, vm)
+        })
+    }
+
+    /// Which of the patterns match `text`.
+    fn matches(&self, text: &str) -> Matched {
+        let input = Input::new(text);
+        let mut set = PatternSet::new(self.dfa.pattern_len());
+        self.with_caches(|dfa, vm| {
+            // The lazy DFA quits on a non-ASCII byte where a pattern has a
+            // word boundary; the PikeVM takes every text.
+            if self
+                .dfa
+                .try_which_overlapping_matches(dfa, &input, &mut set)
+                .is_err()
+            {
+                set.clear();
+                self.pikevm.which_overlapping_matches(vm, &input, &mut set);
+            }
+        });
+        Matched(set)
+    }
+
+    /// Whether one of the patterns matches `text`: a search that stops at
+    /// the first match (an overlapping one told to stop early missed
+    /// matches on some texts with non-ASCII characters: the test below).
+    fn is_match(&self, text: &str) -> bool {
+        let input = Input::new(text).earliest(true);
+        self.with_caches(|dfa, vm| match self.dfa.try_search_fwd(dfa, &input) {
+            Ok(found) => found.is_some(),
+            Err(_) => self.pikevm.is_match(vm, input),
+        })
+    }
+}
+
+/// Which patterns of [`signal_set`] matched a text.
+struct Matched(PatternSet);
+
+impl Matched {
+    /// Whether the pattern at `index` matched.
+    fn matched(&self, index: usize) -> bool {
+        self.0.contains(PatternID::must(index))
+    }
 }
 
 fn signal_patterns() -> Vec<String> {
@@ -538,11 +647,27 @@ fn signal_patterns() -> Vec<String> {
     patterns.extend(super::exception::signal_patterns().map(str::to_string));
     debug_assert_eq!(patterns.len(), first_status_pattern());
     patterns.extend(status_patterns());
-    // oauth(): a `body.error` comes from one of these two.
-    patterns.extend([FORM_ERROR, KEYED_ERROR].map(str::to_string));
-    // codes() and the leading code: `exception.code`.
-    patterns.extend([BOTOCORE, KEYED_CODE, CODE_PREFIX].map(str::to_string));
+    // oauth(): a `body.error` comes from one of these two; codes():
+    // `exception.code`. In the order of [`Tail`].
+    debug_assert_eq!(patterns.len(), after_status(Tail::FormError));
     patterns
+        .extend([FORM_ERROR, KEYED_ERROR, BOTOCORE, KEYED_CODE, CODE_PREFIX].map(str::to_string));
+    patterns
+}
+
+/// The patterns of [`signal_set`] after the status statements, in order.
+#[derive(Clone, Copy)]
+enum Tail {
+    FormError,
+    KeyedError,
+    Botocore,
+    KeyedCode,
+    CodePrefix,
+}
+
+/// Index in [`signal_set`] of a pattern after the status statements.
+fn after_status(tail: Tail) -> usize {
+    first_status_pattern() + status_res().len() + tail as usize
 }
 
 /// Index in [`signal_set`] of the first of [`status_patterns`].
@@ -574,7 +699,7 @@ const TEXT_TRIGGERS: &[&str] = &[
     "UNABLE_TO_",
     "CERT_",
     "fatal",
-    // Transport failures in prose (see `transport_re`).
+    // Transport failures in prose (see `is_transport`).
     "connect to",
     "proxyconnect",
     "dial tcp",
@@ -707,13 +832,13 @@ impl LineParser for TextSignal {
                 lines.str_field("exception.code", code.as_str()),
             );
         }
-        if cli.is_none() && !is_signal(&fields) && !transport_re().is_match(text) {
+        if cli.is_none() && !is_signal(&fields) && !is_transport(text) {
             // The failure may be stated only inside the body printed after
             // the prefix (`Login failed: {'_error': [{'message': "…
             // CERTIFICATE_VERIFY_FAILED …"}]}`): then the line is one.
             body.as_ref()?;
             let whole = super::exception::facts_from_message(lines, line);
-            if !(is_signal(&whole) || transport_re().is_match(line)) {
+            if !(is_signal(&whole) || is_transport(line)) {
                 return None;
             }
         }
@@ -1127,8 +1252,9 @@ fn ends_with_grpc_name(text: &str) -> bool {
 mod tests {
     use super::super::tests::chunk;
 
-    /// The set answers as its patterns one by one do, on every line of the
-    /// fixtures and field cases and on the first half of each.
+    /// The set answers as its patterns one by one do (whether any matches,
+    /// and which), on every line of the fixtures and field cases and on the
+    /// first half of each.
     #[test]
     fn signal_set_matches_where_one_of_its_patterns_does() {
         let one_by_one: Vec<regex::Regex> = super::signal_patterns()
@@ -1136,15 +1262,26 @@ mod tests {
             .map(|p| regex::Regex::new(p).unwrap())
             .collect();
         let (mut lines, mut signals) = (0, 0);
-        for text in crate::test_corpus::fixture_and_field_texts() {
-            for line in text.lines() {
-                let half = &line[..line.floor_char_boundary(line.len() / 2)];
-                for text in [line, half] {
-                    let any = one_by_one.iter().any(|r| r.is_match(text));
-                    assert_eq!(super::signal_set().is_match(text), any, "{text}");
-                    lines += 1;
-                    signals += usize::from(any);
+        // Non-ASCII beside a word boundary: the lazy DFA's fallback.
+        let edges = [
+            "HTTP Error 401: Unauthorized für ü",
+            "é status: 401",
+            "ünable to connect to the server: x",
+            "Échec : Error 403é",
+            "réturned 503 é",
+        ];
+        let texts = crate::test_corpus::fixture_and_field_texts();
+        for line in texts.iter().flat_map(|t| t.lines()).chain(edges) {
+            let half = &line[..line.floor_char_boundary(line.len() / 2)];
+            for text in [line, half] {
+                let any = one_by_one.iter().any(|r| r.is_match(text));
+                assert_eq!(super::signal_set().is_match(text), any, "{text}");
+                let matched = super::signal_set().matches(text);
+                for (i, r) in one_by_one.iter().enumerate() {
+                    assert_eq!(matched.matched(i), r.is_match(text), "{i} {text}");
                 }
+                lines += 1;
+                signals += usize::from(any);
             }
         }
         assert!(
