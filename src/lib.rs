@@ -571,6 +571,15 @@ struct ChunkResult {
     hits: InputHits,
 }
 
+/// A batch scanned and not yet stitched, with what it was scanned against.
+struct Pending {
+    results: Vec<ChunkResult>,
+    overflow: Overflow,
+    /// Sources read to their end when it was scanned: a later one's end
+    /// (the next batch may already hold its chunks) is not this batch's.
+    sources_done: usize,
+}
+
 /// Streaming state of a run: chunks go in, a batch at a time; incidents and
 /// input hits build up in input order.
 ///
@@ -609,6 +618,8 @@ struct Scan<'r> {
     long_lines: Vec<input::LongLine>,
     /// Bytes scanned since freed memory was last handed back.
     since_release: usize,
+    /// The batch scanned last, while it waits to be stitched.
+    pending: Option<Pending>,
 }
 
 /// Bounds what glibc's allocator keeps of freed memory, before the scan's
@@ -678,6 +689,7 @@ impl<'r> Scan<'r> {
             },
             long_lines: Vec::new(),
             since_release: 0,
+            pending: None,
         }
     }
 
@@ -708,9 +720,11 @@ impl<'r> Scan<'r> {
         self.sources_done = self.sources_done.max(id + 1);
     }
 
-    /// Scans the waiting batch and hands what it finished on (streaming).
+    /// Scans the waiting batch and hands on what was finished (streaming):
+    /// what the batch before it gave, as the batch is stitched only while
+    /// the next is scanned.
     fn flush(&mut self) {
-        self.scan_batch();
+        self.advance();
         self.emit_batch();
     }
 
@@ -723,18 +737,32 @@ impl<'r> Scan<'r> {
         }
     }
 
-    /// Scans the waiting batch into the run's incidents.
+    /// Scans the waiting batch into the run's incidents (and what an
+    /// earlier [`Scan::advance`] left to stitch).
     fn scan_batch(&mut self) {
+        self.advance();
+        if let Some(pending) = self.pending.take() {
+            self.stitch_batch(pending);
+        }
+    }
+
+    /// Scans the waiting batch, leaving its results to stitch: on a pool,
+    /// the batch before it is stitched on this thread meanwhile, so the
+    /// cores do not wait for the stitching (a tenth of a big log's work)
+    /// nor for this thread's reading of the next batch. The batch is
+    /// scanned against the incidents as they were before that stitching:
+    /// the same, unless the collector fills up in between (see
+    /// [`Scan::take`], which reduces what comes in full after that).
+    fn advance(&mut self) {
         let batch = std::mem::take(&mut self.batch);
+        if batch.is_empty() {
+            return;
+        }
         self.since_release += batch.iter().map(|(_, own)| own.text.len()).sum::<usize>();
         if self.since_release >= RELEASE_EVERY {
             self.since_release = 0;
             release_freed();
         }
-        let rules = self.rules;
-        let budget = self.full_budget();
-        self.overflow = self.make_overflow();
-        let overflow = &self.overflow;
         if self.pool.is_none() && self.threads > 1 && batch.len() > 1 {
             self.pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(self.threads)
@@ -742,12 +770,23 @@ impl<'r> Scan<'r> {
                 .build()
                 .ok();
         }
+        let pool = self.pool.take_if(|_| batch.len() > 1);
+        // Without a pool nothing runs beside the stitching: it goes first,
+        // and the batch is scanned against what it gave.
+        if pool.is_none()
+            && let Some(pending) = self.pending.take()
+        {
+            self.stitch_batch(pending);
+        }
+        let rules = self.rules;
+        let budget = self.full_budget();
+        let overflow = self.make_overflow();
         // A lone chunk (a small log) would leave the other cores idle: its
         // input-wide scan runs on a thread of its own beside the parse, when
         // it is big enough to pay for starting one (a paste is not).
         let lone = self.threads > 1 && batch.len() == 1;
         let work = |(context, own): (Option<Chunk>, Chunk)| {
-            let scan = |piece: &Piece| scan_piece(piece, rules, true, &[], budget, overflow);
+            let scan = |piece: &Piece| scan_piece(piece, rules, true, &[], budget, &overflow);
             if lone && own.text.len() >= ALONGSIDE_FROM {
                 let (piece, own) = piece_of(context, own);
                 let (hits, scanned) = std::thread::scope(|s| {
@@ -775,20 +814,44 @@ impl<'r> Scan<'r> {
                 hits,
             }
         };
-        let results: Vec<ChunkResult> = match &self.pool {
-            Some(pool) if batch.len() > 1 => {
+        let results: Vec<ChunkResult> = match &pool {
+            Some(pool) => {
                 use rayon::prelude::*;
-                pool.install(|| batch.into_par_iter().map(work).collect())
+                let mut results = Vec::new();
+                let pending = self.pending.take();
+                pool.in_place_scope(|s| {
+                    s.spawn(|_| results = batch.into_par_iter().map(work).collect());
+                    if let Some(pending) = pending {
+                        self.stitch_batch(pending);
+                    }
+                });
+                results
             }
-            _ => batch.into_iter().map(work).collect(),
+            None => batch.into_iter().map(work).collect(),
         };
+        if pool.is_some() {
+            self.pool = pool;
+        }
+        self.pending = Some(Pending {
+            results,
+            overflow,
+            sources_done: self.sources_done,
+        });
+    }
+
+    /// Takes in a scanned batch, in input order.
+    fn stitch_batch(&mut self, pending: Pending) {
+        // What the batch was scanned against: its seams are read again
+        // against the same.
+        self.overflow = pending.overflow;
+        let results = pending.results;
         let sources: Vec<SourceId> = results.iter().map(|r| r.piece.chunk.source).collect();
         for (i, r) in results.into_iter().enumerate() {
             merge_hits(&mut self.hits, r.hits);
             self.stitch(r.piece, r.scanned);
             // The last chunk of a source read to its end: its tail has
             // nothing to be stitched to.
-            let done = self.sources_done;
+            let done = pending.sources_done;
             let next_same = sources.get(i + 1) == sources.get(i);
             if let Some(c) = self.carry.take_if(|c| !next_same && c.chunk.source < done) {
                 self.finish_carry(c);

@@ -77,6 +77,10 @@ fn read_block<'a>(lines: &Lines<'a>, first: usize) -> (Vec<Logical<'a>>, usize) 
 }
 
 impl LineParser for CurlTrace {
+    fn tells_exchange(&self) -> bool {
+        true
+    }
+
     fn triggers(&self) -> &'static [&'static str] {
         &["== Info: ", "=> Send", "<= Recv"]
     }

@@ -34,6 +34,10 @@ const MAX_HEADERS: usize = 200;
 pub struct DotnetResponse;
 
 impl LineParser for DotnetResponse {
+    fn tells_exchange(&self) -> bool {
+        true
+    }
+
     fn triggers(&self) -> &'static [&'static str] {
         &["ReasonPhrase: '"]
     }

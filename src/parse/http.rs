@@ -211,6 +211,10 @@ const TLS_INFO: [&str; 6] = [
 ];
 
 impl LineParser for Curl {
+    fn tells_exchange(&self) -> bool {
+        true
+    }
+
     fn triggers(&self) -> &'static [&'static str] {
         &["> ", "< ", "* ", ">", "<"]
     }
@@ -447,6 +451,10 @@ const MAX_CONTINUED_LINES: usize = 256;
 pub struct CurlCommand;
 
 impl LineParser for CurlCommand {
+    fn tells_exchange(&self) -> bool {
+        true
+    }
+
     fn triggers(&self) -> &'static [&'static str] {
         &["curl "]
     }

@@ -300,6 +300,10 @@ pub struct Ctx {
     pub body_group: Option<usize>,
     /// What curl `-v` said about the current connection.
     pub curl: Option<http::CurlConnection>,
+    /// The line (index in this parse's [`Lines`]) from which the exchange
+    /// state above is forgotten, unless a line that tells it comes first
+    /// (see [`EXCHANGE_QUIET_LINES`]).
+    exchange_kept_until: usize,
     next_group: usize,
     /// The providers' error wording of the rule set in use.
     pub words: std::sync::Arc<provider_words::Words>,
@@ -323,6 +327,7 @@ impl Ctx {
             exchange_has_request: false,
             body_group: None,
             curl: None,
+            exchange_kept_until: 0,
             next_group: 0,
             words,
         }
@@ -336,11 +341,16 @@ impl Ctx {
         self.headers_seen = 0;
     }
 
-    /// A context that begins where a parse that got to a line in
-    /// `resume` was (the exchange under fresh ids: only which events
-    /// share one matters).
-    fn resumed(words: std::sync::Arc<provider_words::Words>, resume: &Resume) -> Self {
+    /// A context that begins at line `first` where a parse that got to a
+    /// line in `resume` was (the exchange under fresh ids: only which
+    /// events share one matters).
+    fn resumed(
+        words: std::sync::Arc<provider_words::Words>,
+        resume: &Resume,
+        first: usize,
+    ) -> Self {
         let mut ctx = Ctx::with_words(words);
+        ctx.exchange_kept_until = first + resume.kept_for;
         if let Some(has_request) = resume.exchange {
             ctx.new_exchange();
             ctx.exchange_has_request = has_request;
@@ -354,11 +364,11 @@ impl Ctx {
         ctx
     }
 
-    /// What a parse that starts at the next line must begin in to read it
-    /// as this one will, if it can start there: no block is open and every
+    /// What a parse that starts at line `i` must begin in to read it as
+    /// this one will, if it can start there: no block is open and every
     /// event read so far is final (none waits to be amended), so all but
     /// the exchange curl is telling and its connection is behind.
-    fn resume(&self) -> Option<Resume> {
+    fn resume(&self, i: usize) -> Option<Resume> {
         if self.block_open() || self.curl.as_ref().is_some_and(|c| c.holds_event()) {
             return None;
         }
@@ -371,7 +381,31 @@ impl Ctx {
             exchange: self.exchange.map(|_| self.exchange_has_request),
             body,
             curl: self.curl.as_ref().map(|c| c.link().clone()),
+            kept_for: match self.holds_exchange() {
+                true => self.exchange_kept_until.saturating_sub(i),
+                false => 0,
+            },
         })
+    }
+
+    /// Whether later lines may join an exchange or connection told before.
+    fn holds_exchange(&self) -> bool {
+        self.exchange.is_some() || self.body_group.is_some() || self.curl.is_some()
+    }
+
+    /// Forgets the exchange state at line `i` if no line has told it for
+    /// [`EXCHANGE_QUIET_LINES`]: a curl transcript or a .NET response is
+    /// told in adjacent lines, so a `< ` line far after one is not its
+    /// continuation. Kept for ever, the state would also make every later
+    /// restart point differ from that of a scan begun after the exchange,
+    /// and a chunk seam after it would never be stitched.
+    fn expire_exchange(&mut self, i: usize) {
+        if i >= self.exchange_kept_until && self.holds_exchange() {
+            self.exchange = None;
+            self.exchange_has_request = false;
+            self.body_group = None;
+            self.curl = None;
+        }
     }
 
     /// Whether a block is open whose lines only a block parser (see
@@ -466,6 +500,13 @@ pub trait LineParser {
     /// than being fixed: its [`LineParser::triggers`] are empty, and the
     /// prefilter takes the words' literals in their place.
     fn uses_provider_words(&self) -> bool {
+        false
+    }
+
+    /// True for a parser whose lines tell an exchange or connection that
+    /// later lines join (curl `-v`, curl's trace, a .NET response): the
+    /// state is kept [`EXCHANGE_QUIET_LINES`] past its last such line.
+    fn tells_exchange(&self) -> bool {
         false
     }
 
@@ -795,7 +836,17 @@ pub struct Resume {
     exchange: Option<bool>,
     body: BodyTo,
     curl: Option<http::Link>,
+    /// Lines, from this one, for which that state is kept (0 when there is
+    /// none).
+    kept_for: usize,
 }
+
+/// Lines after the last line that told an exchange (see
+/// [`LineParser::tells_exchange`]) for which later lines may still join it:
+/// a transcript's lines are adjacent, bar a few of other output between
+/// them. Well under a seam's rescan window in lines, so that a rescan
+/// begun inside a transcript meets the restarts of a scan begun after it.
+pub const EXCHANGE_QUIET_LINES: usize = 100;
 
 /// Which exchange the next body goes with (curl prints it after `* `
 /// lines): none, the current one, or one before it.
@@ -834,7 +885,7 @@ pub fn parse_chunk_from(
         }
         return;
     }
-    let ctx = Ctx::resumed(words.clone(), resume);
+    let ctx = Ctx::resumed(words.clone(), resume, first);
     parse_lines_into(chunk, first, ctx, true, &mut |_, _| {}, sink);
 }
 
@@ -905,8 +956,9 @@ fn parse_lines_into(
             i += 1;
             continue;
         }
+        ctx.expire_exchange(i);
         if !lines.saw_end.get()
-            && let Some(resume) = ctx.resume()
+            && let Some(resume) = ctx.resume(i)
         {
             ctx.events.drain(..).for_each(|e| hand(Parsed::Event(e)));
             hand(Parsed::Fresh(lines.base + lines.bounds[i].0, resume));
@@ -923,6 +975,9 @@ fn parse_lines_into(
             Some((k, n)) => {
                 on_claim(k, i);
                 i += n.max(1);
+                if parsers[k].tells_exchange() {
+                    ctx.exchange_kept_until = i + EXCHANGE_QUIET_LINES;
+                }
             }
             None => {
                 // Free text ends a header block only if it is not a header.
@@ -959,6 +1014,61 @@ mod tests {
 
     fn kinds(text: &str) -> Vec<EventKind> {
         parse_chunk(&chunk(text)).iter().map(|e| e.kind).collect()
+    }
+
+    /// A curl `-v` exchange, `gap` lines of other output, then a response
+    /// line (and a line after it, so that the parse is not at its text's
+    /// end): the restart state at the response line, and whether the
+    /// response joined the transcript's exchange.
+    fn after_curl_and_gap(gap: usize) -> (Resume, bool) {
+        let noise: String = (0..gap)
+            .map(|k| {
+                format!("2026-11-24 00:00:01,000 ERROR app.worker: step {k} failed, retrying\n")
+            })
+            .collect();
+        let text = format!(
+            "* Connected to api.mypurecloud.com (10.0.0.7) port 443 (#0)\n\
+             > GET /api/v2/users HTTP/1.1\n> Host: api.mypurecloud.com\n>\n\
+             < HTTP/1.1 200 OK\n<\n{noise}< HTTP/1.1 503 Service Unavailable\n<\n\
+             2026-11-24 00:00:02,000 ERROR app.worker: gave up\n"
+        );
+        let last_line = text.rfind("< HTTP").unwrap();
+        let (mut events, mut resume) = (Vec::new(), None);
+        parse_chunk_from(
+            &chunk(&text),
+            0,
+            &Resume::default(),
+            &provider_words::builtin(),
+            &mut |p| {
+                match p {
+                    Parsed::Event(e) => events.push(e),
+                    Parsed::Fresh(at, r) if at == last_line => resume = Some(r),
+                    Parsed::Fresh(..) => {}
+                }
+                ControlFlow::Continue(())
+            },
+        );
+        let group_of = |kind| {
+            events
+                .iter()
+                .rfind(|e| e.kind == kind)
+                .and_then(|e| e.group)
+        };
+        let joined = group_of(EventKind::Request) == group_of(EventKind::Status);
+        (resume.expect("a restart at the response line"), joined)
+    }
+
+    /// curl's exchange and connection are kept while its transcript goes
+    /// on, bar a few lines of other output, and forgotten after
+    /// `EXCHANGE_QUIET_LINES`: a parse begun after the transcript (at a
+    /// chunk seam) then meets the same restart state as one begun before.
+    #[test]
+    fn curl_exchange_is_forgotten_after_quiet_lines() {
+        let (resume, joined) = after_curl_and_gap(3);
+        assert!(joined && resume != Resume::default(), "{resume:?}");
+        let (resume, joined) = after_curl_and_gap(EXCHANGE_QUIET_LINES + 1);
+        assert!(!joined, "a response far after the transcript joined it");
+        assert_eq!(resume, Resume::default());
     }
 
     #[test]
