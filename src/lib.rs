@@ -748,8 +748,8 @@ impl<'r> Scan<'r> {
 
     /// Scans the waiting batch, leaving its results to stitch: on a pool,
     /// the batch before it is stitched on this thread meanwhile, so the
-    /// cores do not wait for the stitching (a tenth of a big log's work)
-    /// nor for this thread's reading of the next batch. The batch is
+    /// cores do not wait for the stitching (a tenth of a big log's work).
+    /// The batch is
     /// scanned against the incidents as they were before that stitching:
     /// the same, unless the collector fills up in between (see
     /// [`Scan::take`], which reduces what comes in full after that).
