@@ -1190,6 +1190,38 @@ mod tests {
         assert!(big.iter().filter(|c| **c != 0).count() > 1000);
     }
 
+    /// The big-text DFA finds each trigger where aho-corasick does (start
+    /// and trigger, overlapping ones included), over every fixture and
+    /// field case with a copy upper-cased.
+    #[test]
+    fn trigger_dfa_finds_what_aho_corasick_finds() {
+        let mut text = String::new();
+        for (_, t) in corpus().into_iter().chain(field_inputs()) {
+            text.push_str(&t);
+            text.push('\n');
+        }
+        text.push_str(&text.to_ascii_uppercase());
+        let words = provider_words::builtin();
+        let triggers = &words.prefilter().literals.as_ref().unwrap().patterns;
+        let mut by_dfa = Vec::new();
+        trigger_dfa::TriggerDfa::new(triggers)
+            .unwrap()
+            .find(text.as_bytes(), |pattern, start| {
+                by_dfa.push((pattern, start))
+            });
+        let mut by_aho_corasick: Vec<(usize, usize)> = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(triggers)
+            .unwrap()
+            .find_overlapping_iter(&text)
+            .map(|m| (m.pattern().as_usize(), m.start()))
+            .collect();
+        by_dfa.sort_unstable();
+        by_aho_corasick.sort_unstable();
+        assert!(by_dfa.len() > 10_000, "{}", by_dfa.len());
+        assert!(by_dfa == by_aho_corasick, "the DFA's matches differ");
+    }
+
     #[test]
     fn code_shape_admits_codes_only() {
         let code = CodeShapeProbe::get();
