@@ -59,11 +59,12 @@ mod stack;
 pub mod time;
 mod tool;
 mod traceback;
+mod trigger_dfa;
 
 use std::ops::ControlFlow;
 
 use crate::input::{Chunk, Span};
-use crate::rules::literal_set::{LiteralSet, find_lowered};
+use crate::rules::literal_set::LiteralSet;
 
 /// A fact value as parsed: text or a number.
 #[derive(Debug, Clone, PartialEq)]
@@ -638,18 +639,16 @@ struct Prefilter {
 type ParserSet = u64;
 
 /// The parsers' triggers, searched two ways with the same matches: a DFA
-/// for chunks of a real log, which every line goes through (an NFA was
-/// several times slower there), and for small texts a [`LiteralSet`],
-/// which searches by a table of two-byte prefixes until enough text has
-/// gone through it to pay for its automaton: building even a contiguous
-/// NFA of the triggers and provider words was a sixth of a one-line
-/// paste's run. The DFA searches the chunk ASCII-lower-cased for the
-/// lower-cased triggers: without case folding it has fewer byte classes,
-/// and walked a quarter faster (measured).
+/// ([`trigger_dfa`]) for chunks of a real log, which every line goes
+/// through (an NFA was several times slower there), and for small texts a
+/// [`LiteralSet`], which searches by a table of two-byte prefixes until
+/// enough text has gone through it to pay for its automaton: building even
+/// a contiguous NFA of the triggers and provider words was a sixth of a
+/// one-line paste's run.
 struct Triggers {
     patterns: Vec<String>,
     small: std::sync::OnceLock<LiteralSet>,
-    big: std::sync::OnceLock<aho_corasick::AhoCorasick>,
+    big: std::sync::OnceLock<Option<trigger_dfa::TriggerDfa>>,
 }
 
 impl Triggers {
@@ -662,30 +661,22 @@ impl Triggers {
         })
     }
 
-    /// Finds the triggers in an ASCII-lower-cased text.
-    fn big(&self) -> &aho_corasick::AhoCorasick {
-        self.big.get_or_init(|| {
-            aho_corasick::AhoCorasick::builder()
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(self.patterns.iter().map(|p| p.to_ascii_lowercase()))
-                .expect("parser triggers are a small literal set")
-        })
+    fn big(&self) -> Option<&trigger_dfa::TriggerDfa> {
+        self.big
+            .get_or_init(|| trigger_dfa::TriggerDfa::new(&self.patterns))
+            .as_ref()
     }
 
     /// Calls `found` with the pattern and start of each trigger match in
-    /// `text`, in the order of their lines, with the DFA when `big`.
+    /// `text`, in the order of their lines, with the DFA when `big` (and
+    /// it could be built).
     fn find(&self, text: &str, big: bool, mut found: impl FnMut(usize, usize)) {
-        if big {
-            let longest = self.patterns.iter().map(String::len).max().unwrap_or(0);
-            find_lowered(self.big(), longest, text.as_bytes(), |pattern, start| {
+        match big.then(|| self.big()).flatten() {
+            Some(dfa) => dfa.find(text.as_bytes(), found),
+            None => self.small().find_with_start(text, |pattern, start| {
                 found(pattern, start);
                 true
-            });
-        } else {
-            self.small().find_with_start(text, |pattern, start| {
-                found(pattern, start);
-                true
-            });
+            }),
         }
     }
 }
@@ -1197,6 +1188,38 @@ mod tests {
             .collect();
         assert!(differ.is_empty(), "lines admitted differently: {differ:#?}");
         assert!(big.iter().filter(|c| **c != 0).count() > 1000);
+    }
+
+    /// The big-text DFA finds each trigger where aho-corasick does (start
+    /// and trigger, overlapping ones included), over every fixture and
+    /// field case with a copy upper-cased.
+    #[test]
+    fn trigger_dfa_finds_what_aho_corasick_finds() {
+        let mut text = String::new();
+        for (_, t) in corpus().into_iter().chain(field_inputs()) {
+            text.push_str(&t);
+            text.push('\n');
+        }
+        text.push_str(&text.to_ascii_uppercase());
+        let words = provider_words::builtin();
+        let triggers = &words.prefilter().literals.as_ref().unwrap().patterns;
+        let mut by_dfa = Vec::new();
+        trigger_dfa::TriggerDfa::new(triggers)
+            .unwrap()
+            .find(text.as_bytes(), |pattern, start| {
+                by_dfa.push((pattern, start))
+            });
+        let mut by_aho_corasick: Vec<(usize, usize)> = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(triggers)
+            .unwrap()
+            .find_overlapping_iter(&text)
+            .map(|m| (m.pattern().as_usize(), m.start()))
+            .collect();
+        by_dfa.sort_unstable();
+        by_aho_corasick.sort_unstable();
+        assert!(by_dfa.len() > 10_000, "{}", by_dfa.len());
+        assert!(by_dfa == by_aho_corasick, "the DFA's matches differ");
     }
 
     #[test]
