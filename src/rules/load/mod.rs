@@ -185,8 +185,6 @@ impl<'s> Loader<'s> {
         } else {
             self.sources.iter().enumerate().map(parse).collect()
         };
-        // Room for every rule at once: grown by doubling, the vector of
-        // thousands of rules was copied over and over.
         let rules: usize = self
             .parsed
             .iter()
@@ -196,10 +194,11 @@ impl<'s> Loader<'s> {
                 _ => 0,
             })
             .sum();
-        self.rules.reserve(rules);
+        self.reserve(rules);
     }
 
     fn pack(&mut self, rules: Vec<Rule>) {
+        self.reserve(rules.len());
         for rule in rules {
             self.rules.push(rule);
             self.mark_seen(Seen {
@@ -320,6 +319,16 @@ impl<'s> Loader<'s> {
             problems.push(summary);
         }
         self.report.problems.append(&mut problems);
+    }
+
+    /// Room for `more` rules and their ids at once: grown by doubling, the
+    /// vector of thousands of rules was copied over and over, and the ids
+    /// rehashed.
+    fn reserve(&mut self, more: usize) {
+        self.rules.reserve(more);
+        let (rules, hasher) = (&self.rules, &self.hasher);
+        self.seen
+            .reserve(more, |s| hasher.hash_one(rules[s.slot].id.as_str()));
     }
 
     /// The loaded rule with this id, if any.
