@@ -491,11 +491,10 @@ impl<'s> Loader<'s> {
         // Suggestions cost a pass over every id; a flood of unknown names
         // (a generated file) gets them for the first few only.
         let mut suggestions_left = 50;
-        let ids: Vec<&str> = self
-            .seen
-            .iter()
-            .map(|s| self.rules[s.slot].id.as_str())
-            .collect();
+        // Built when first needed, in load order: a suggestion between
+        // equally close ids is then the same on every run, not the one the
+        // table's seeded hash happens to visit last.
+        let mut ids: Option<Vec<&str>> = None;
         for (rule_id, target, index) in std::mem::take(&mut self.supersedes) {
             let source = &self.sources[index];
             let name = target.get_ref();
@@ -514,6 +513,11 @@ impl<'s> Loader<'s> {
             };
             let suggestion = if suggestions_left > 0 {
                 suggestions_left -= 1;
+                let ids = ids.get_or_insert_with(|| {
+                    let mut slots: Vec<usize> = self.seen.iter().map(|s| s.slot).collect();
+                    slots.sort_unstable();
+                    slots.iter().map(|&s| self.rules[s].id.as_str()).collect()
+                });
                 let others: Vec<&str> = ids.iter().copied().filter(|id| *id != rule_id).collect();
                 did_you_mean(name, &others)
             } else {
