@@ -211,6 +211,41 @@ fn the_same_file_reached_twice_is_read_once() {
     );
 }
 
+/// A file reached through a symlinked directory is known by its real
+/// path, as one reached directly or through a symlink to itself.
+#[cfg(unix)]
+#[test]
+fn a_file_under_a_symlinked_directory_is_read_once() {
+    let s = Sandbox::new();
+    s.write("work/rules/acme/quota.toml", &rule("acme.quota", "once"));
+    s.write("work/more/local.toml", &rule("acme.local", "local"));
+    std::os::unix::fs::symlink(s.path("work/rules/acme"), s.path("work/more/linked")).unwrap();
+    for order in [["rules", "more"], ["more", "rules"]] {
+        let out = s
+            .cmd_in("work")
+            .args([
+                "rules",
+                "list",
+                "--no-builtin",
+                "--rules",
+                order[0],
+                "--rules",
+                order[1],
+            ])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        for id in ["acme.quota ", "acme.local "] {
+            assert_eq!(
+                stdout.lines().filter(|l| l.starts_with(id)).count(),
+                1,
+                "{order:?}: {stdout}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_upward_search_stops_at_the_repository_root() {
     let s = Sandbox::new();

@@ -216,17 +216,41 @@ fn rule_files(
         }
     };
     let mut files = Vec::new();
+    // Each file's canonical path, to count it once. Under the directory's
+    // canonical path, a file reached through no symlink is that path joined
+    // with its name: one `canonicalize` for the directory rather than one
+    // per file (each several system calls).
+    let mut canonical = Vec::new();
     if meta.is_file() {
         files.push(path.to_path_buf());
+        canonical.push(canonical_or_same(path));
     } else if meta.is_dir() {
+        let root = canonical_or_same(path);
+        // Whether the directory at each depth was reached through a
+        // symlink (walkdir gives a directory before its contents).
+        let mut linked: Vec<bool> = Vec::new();
         let walker = walkdir::WalkDir::new(path)
             .follow_links(true)
             .sort_by_file_name();
         for entry in walker {
             match entry {
-                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) if e.file_type().is_dir() => {
+                    let depth = e.depth();
+                    let through_link =
+                        depth > 0 && (e.path_is_symlink() || parent_linked(&linked, depth));
+                    linked.truncate(depth);
+                    linked.push(through_link);
+                }
                 Ok(e) if e.path().extension().is_none_or(|x| x != "toml") => {}
-                Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
+                Ok(e) if e.file_type().is_file() => {
+                    let through_link = e.path_is_symlink() || parent_linked(&linked, e.depth());
+                    let file = e.into_path();
+                    canonical.push(match file.strip_prefix(path) {
+                        Ok(rest) if !through_link => root.join(rest),
+                        _ => canonical_or_same(&file),
+                    });
+                    files.push(file);
+                }
                 Ok(e) => {
                     let file = e.path().display().to_string();
                     problems.push(RuleProblem::unreadable(
@@ -263,8 +287,25 @@ fn rule_files(
             ),
         ));
     }
-    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
     files
+        .into_iter()
+        .zip(canonical)
+        .filter_map(|(file, canonical)| seen.insert(canonical).then_some(file))
+        .collect()
+}
+
+/// Whether the directory holding an entry at `depth` was reached through a
+/// symlink; if unknown, taken as so (its files are then canonicalized).
+fn parent_linked(linked: &[bool], depth: usize) -> bool {
+    depth
+        .checked_sub(1)
+        .and_then(|d| linked.get(d))
+        .copied()
+        .unwrap_or(true)
+}
+
+fn canonical_or_same(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// Reads the rule files under `paths`. Whatever cannot be read is a

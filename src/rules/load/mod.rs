@@ -11,6 +11,7 @@ pub mod validate;
 mod walk;
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::ops::Range;
 
 use miette::NamedSource;
@@ -99,6 +100,7 @@ pub fn load_over_builtin_cached(
 }
 
 /// Where a loaded rule id was defined.
+#[derive(Clone)]
 struct Seen {
     /// Its place in `Loader::rules`.
     slot: usize,
@@ -115,7 +117,10 @@ struct Loader<'s> {
     /// vector cost a start-up more than a tenth of its page faults.
     rules: Vec<Rule>,
     replaced: Vec<bool>,
-    seen: foldhash::HashMap<String, Seen>,
+    /// The loaded ids, each found through its rule's slot: a copy of every
+    /// id as a key was an allocation per rule at each start.
+    seen: hashbrown::HashTable<Seen>,
+    hasher: foldhash::fast::RandomState,
     /// Ids of rules with problems: not loaded, but they exist.
     invalid: foldhash::HashSet<String>,
     /// (rule id, `supersedes` entry, its source), checked once all loaded.
@@ -138,6 +143,7 @@ impl<'s> Loader<'s> {
             rules: Vec::new(),
             replaced: Vec::new(),
             seen: Default::default(),
+            hasher: Default::default(),
             invalid: Default::default(),
             supersedes: Vec::new(),
             report: LoadReport::default(),
@@ -179,8 +185,6 @@ impl<'s> Loader<'s> {
         } else {
             self.sources.iter().enumerate().map(parse).collect()
         };
-        // Room for every rule at once: grown by doubling, the vector of
-        // thousands of rules was copied over and over.
         let rules: usize = self
             .parsed
             .iter()
@@ -190,20 +194,18 @@ impl<'s> Loader<'s> {
                 _ => 0,
             })
             .sum();
-        self.rules.reserve(rules);
+        self.reserve(rules);
     }
 
     fn pack(&mut self, rules: Vec<Rule>) {
+        self.reserve(rules.len());
         for rule in rules {
-            self.seen.insert(
-                rule.id.clone(),
-                Seen {
-                    slot: self.rules.len(),
-                    source: None,
-                    id_span: 0..0,
-                },
-            );
             self.rules.push(rule);
+            self.mark_seen(Seen {
+                slot: self.rules.len() - 1,
+                source: None,
+                id_span: 0..0,
+            });
         }
     }
 
@@ -274,7 +276,7 @@ impl<'s> Loader<'s> {
                         }
                         continue;
                     }
-                    if self.seen.len() >= MAX_RULES && !self.seen.contains_key(id) {
+                    if self.seen.len() >= MAX_RULES && self.seen(id).is_none() {
                         if !self.rule_limit_reported {
                             self.rule_limit_reported = true;
                             problems.push(RuleProblem::at(
@@ -319,20 +321,47 @@ impl<'s> Loader<'s> {
         self.report.problems.append(&mut problems);
     }
 
+    /// Room for `more` rules and their ids at once: grown by doubling, the
+    /// vector of thousands of rules was copied over and over, and the ids
+    /// rehashed.
+    fn reserve(&mut self, more: usize) {
+        self.rules.reserve(more);
+        let (rules, hasher) = (&self.rules, &self.hasher);
+        self.seen
+            .reserve(more, |s| hasher.hash_one(rules[s.slot].id.as_str()));
+    }
+
+    /// The loaded rule with this id, if any.
+    fn seen(&self, id: &str) -> Option<&Seen> {
+        let rules = &self.rules;
+        self.seen
+            .find(self.hasher.hash_one(id), |s| rules[s.slot].id == id)
+    }
+
+    /// Records the rule at `seen.slot` as the one with its id, in place of
+    /// any before it.
+    fn mark_seen(&mut self, seen: Seen) {
+        let rules = &self.rules;
+        let id = rules[seen.slot].id.as_str();
+        let hasher = &self.hasher;
+        match self.seen.entry(
+            hasher.hash_one(id),
+            |s| rules[s.slot].id == id,
+            |s| hasher.hash_one(rules[s.slot].id.as_str()),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(mut e) => *e.get_mut() = seen,
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                e.insert(seen);
+            }
+        }
+    }
+
     /// Adds a valid rule; a duplicate id is a problem unless a user rule
     /// overrides a built-in one.
     fn add(&mut self, loaded: validate::Loaded, index: usize) -> Option<RuleProblem> {
         let source = &self.sources[index];
         let mut rule = loaded.rule;
-        let Some(first) = self.seen.get(&rule.id) else {
-            self.seen.insert(
-                rule.id.clone(),
-                Seen {
-                    slot: self.rules.len(),
-                    source: Some(index),
-                    id_span: loaded.id_span,
-                },
-            );
+        let Some(first) = self.seen(&rule.id).cloned() else {
             // Empty from the cache (only `rules check` reads them).
             if loaded.mentions != Mentions::default() {
                 self.report
@@ -340,6 +369,11 @@ impl<'s> Loader<'s> {
                     .insert(rule.id.clone(), loaded.mentions);
             }
             self.rules.push(rule);
+            self.mark_seen(Seen {
+                slot: self.rules.len() - 1,
+                source: Some(index),
+                id_span: loaded.id_span,
+            });
             return None;
         };
         let (first_layer, first_builtin, first_name) = match first.source {
@@ -360,20 +394,17 @@ impl<'s> Loader<'s> {
             self.replaced.resize(self.rules.len(), false);
             self.replaced[first.slot] = true;
             rule.origin.overrides = Some(first_name);
-            let id = rule.id.clone();
             if loaded.mentions != Mentions::default() {
-                self.report.mentions.insert(id.clone(), loaded.mentions);
+                self.report
+                    .mentions
+                    .insert(rule.id.clone(), loaded.mentions);
             }
-            let slot = self.rules.len();
             self.rules.push(rule);
-            self.seen.insert(
-                id,
-                Seen {
-                    slot,
-                    source: Some(index),
-                    id_span: loaded.id_span,
-                },
-            );
+            self.mark_seen(Seen {
+                slot: self.rules.len() - 1,
+                source: Some(index),
+                id_span: loaded.id_span,
+            });
             return None;
         }
         let id = quote(&rule.id);
@@ -460,7 +491,10 @@ impl<'s> Loader<'s> {
         // Suggestions cost a pass over every id; a flood of unknown names
         // (a generated file) gets them for the first few only.
         let mut suggestions_left = 50;
-        let ids: Vec<&str> = self.seen.keys().map(String::as_str).collect();
+        // Built when first needed, in load order: a suggestion between
+        // equally close ids is then the same on every run, not the one the
+        // table's seeded hash happens to visit last.
+        let mut ids: Option<Vec<&str>> = None;
         for (rule_id, target, index) in std::mem::take(&mut self.supersedes) {
             let source = &self.sources[index];
             let name = target.get_ref();
@@ -469,7 +503,7 @@ impl<'s> Loader<'s> {
                     format!("rule `{}` supersedes itself", quote(&rule_id)),
                     "this rule's own id",
                 )
-            } else if self.seen.contains_key(name) || self.invalid.contains(name) {
+            } else if self.seen(name).is_some() || self.invalid.contains(name) {
                 continue;
             } else {
                 (
@@ -479,6 +513,11 @@ impl<'s> Loader<'s> {
             };
             let suggestion = if suggestions_left > 0 {
                 suggestions_left -= 1;
+                let ids = ids.get_or_insert_with(|| {
+                    let mut slots: Vec<usize> = self.seen.iter().map(|s| s.slot).collect();
+                    slots.sort_unstable();
+                    slots.iter().map(|&s| self.rules[s].id.as_str()).collect()
+                });
                 let others: Vec<&str> = ids.iter().copied().filter(|id| *id != rule_id).collect();
                 did_you_mean(name, &others)
             } else {
