@@ -627,8 +627,11 @@ struct Scan<'r> {
 /// largest buffer freed make a chunk's freed buffers stay resident, which
 /// cost a run of a 64 MiB log 15–30 MiB of peak RSS (measured). Buffers of
 /// 256 KiB and more are mapped and unmapped on their own instead, and the
-/// threads share one arena (with two, what a worker frees sits in an arena
-/// the collector does not reuse: 2 MiB more on the distinct-failures log).
+/// threads share two arenas. One made the stitching thread (which runs
+/// beside the scan, see [`Scan::advance`]) and the workers wait on its lock
+/// (futex waits were 7 % of a 64 MiB log's samples); two cost about 2 MiB
+/// of peak RSS, as what a worker frees may sit in an arena the collector
+/// does not reuse.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn bound_allocator() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -636,7 +639,7 @@ fn bound_allocator() {
         // SAFETY: mallopt only changes allocator parameters; it is called
         // once, before the scan starts threads.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 1);
+            libc::mallopt(libc::M_ARENA_MAX, 2);
             libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
         }
     });
