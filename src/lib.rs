@@ -752,9 +752,8 @@ impl<'r> Scan<'r> {
     /// Scans the waiting batch, leaving its results to stitch: on a pool,
     /// the batch before it is stitched on this thread meanwhile, so the
     /// cores do not wait for the stitching (a tenth of a big log's work).
-    /// The batch is
-    /// scanned against the incidents as they were before that stitching:
-    /// the same, unless the collector fills up in between (see
+    /// The batch is scanned against the incidents as they were before that
+    /// stitching: the same, unless the collector fills up in between (see
     /// [`Scan::take`], which reduces what comes in full after that).
     fn advance(&mut self) {
         let batch = std::mem::take(&mut self.batch);
@@ -832,6 +831,7 @@ impl<'r> Scan<'r> {
             }
             None => batch.into_iter().map(work).collect(),
         };
+        // Given back (a lone chunk's batch left it in place).
         if pool.is_some() {
             self.pool = pool;
         }
