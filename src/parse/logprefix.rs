@@ -7,6 +7,7 @@
 use std::cell::RefCell;
 use std::sync::OnceLock;
 
+use super::forward::{Caches, Forward};
 use regex_automata::nfa::thompson::{NFA, pikevm};
 use regex_automata::{Anchored, Input, hybrid};
 
@@ -39,16 +40,11 @@ const PREFIX: &str = r"(?x)^
 /// starts, and searched it for literal prefixes: 40 % of its cost, the
 /// largest single pattern of a log's run (its bounded repetitions of
 /// Unicode classes).
-struct Prefix {
-    dfa: hybrid::dfa::DFA,
-    pikevm: pikevm::PikeVM,
-}
-
-fn prefix() -> &'static Prefix {
-    static PREFIX_AUTOMATA: OnceLock<Prefix> = OnceLock::new();
+fn prefix() -> &'static Forward {
+    static PREFIX_AUTOMATA: OnceLock<Forward> = OnceLock::new();
     PREFIX_AUTOMATA.get_or_init(|| {
         let nfa = NFA::new(PREFIX).expect("log prefix regex");
-        Prefix {
+        Forward {
             dfa: hybrid::dfa::DFA::builder()
                 .build_from_nfa(nfa.clone())
                 .expect("log prefix DFA"),
@@ -59,18 +55,13 @@ fn prefix() -> &'static Prefix {
 
 thread_local! {
     /// The search state of [`prefix`]'s engines, one per thread.
-    static CACHES: RefCell<Option<(hybrid::dfa::Cache, pikevm::Cache)>> = const { RefCell::new(None) };
+    static CACHES: Caches = const { RefCell::new(None) };
 }
 
 /// Calls `f` with [`prefix`] and this thread's caches for it.
-fn with_prefix<T>(f: impl FnOnce(&Prefix, &mut hybrid::dfa::Cache, &mut pikevm::Cache) -> T) -> T {
+fn with_prefix<T>(f: impl FnOnce(&Forward, &mut hybrid::dfa::Cache, &mut pikevm::Cache) -> T) -> T {
     let p = prefix();
-    CACHES.with(|caches| {
-        let mut caches = caches.borrow_mut();
-        let (dfa, vm) =
-            caches.get_or_insert_with(|| (p.dfa.create_cache(), p.pikevm.create_cache()));
-        f(p, dfa, vm)
-    })
+    p.with_caches(&CACHES, |dfa, vm| f(p, dfa, vm))
 }
 
 /// The end of [`PREFIX`]'s match at the start of `line`, if it matches.

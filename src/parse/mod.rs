@@ -38,6 +38,7 @@ mod browser;
 mod curl_trace;
 mod dotnet;
 mod exception;
+mod forward;
 mod go;
 pub mod har;
 mod http;

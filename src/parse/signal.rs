@@ -33,6 +33,7 @@ use std::sync::OnceLock;
 
 use std::cell::RefCell;
 
+use super::forward::{Caches, Forward};
 use regex::{Captures, Regex};
 use regex_automata::nfa::thompson::{self, NFA, WhichCaptures, pikevm};
 use regex_automata::{Input, MatchKind, PatternID, PatternSet, hybrid};
@@ -559,7 +560,7 @@ fn signal_set() -> &'static SignalSet {
             .configure(thompson::Config::new().which_captures(WhichCaptures::None))
             .build_many(&signal_patterns())
             .expect("signal regexes");
-        SignalSet {
+        SignalSet(Forward {
             dfa: hybrid::dfa::DFA::builder()
                 .configure(
                     hybrid::dfa::Config::new()
@@ -572,49 +573,36 @@ fn signal_set() -> &'static SignalSet {
                 .configure(pikevm::Config::new().match_kind(MatchKind::All))
                 .build_from_nfa(nfa)
                 .expect("signal PikeVM"),
-        }
+        })
     })
 }
 
 /// See [`signal_set`].
-struct SignalSet {
-    dfa: hybrid::dfa::DFA,
-    pikevm: pikevm::PikeVM,
-}
+struct SignalSet(Forward);
 
 thread_local! {
     /// The search state of [`signal_set`]'s engines, one per thread.
-    static SET_CACHES: RefCell<Option<(hybrid::dfa::Cache, pikevm::Cache)>> = const { RefCell::new(None) };
+    static SET_CACHES: Caches = const { RefCell::new(None) };
 }
 
 impl SignalSet {
-    /// Calls `f` with this thread's caches for the engines.
-    fn with_caches<T>(
-        &self,
-        f: impl FnOnce(&mut hybrid::dfa::Cache, &mut pikevm::Cache) -> T,
-    ) -> T {
-        SET_CACHES.with(|caches| {
-            let mut caches = caches.borrow_mut();
-            let (dfa, vm) =
-                caches.get_or_insert_with(|| (self.dfa.create_cache(), self.pikevm.create_cache()));
-            f(dfa, vm)
-        })
-    }
-
     /// Which of the patterns match `text`.
     fn matches(&self, text: &str) -> Matched {
         let input = Input::new(text);
-        let mut set = PatternSet::new(self.dfa.pattern_len());
-        self.with_caches(|dfa, vm| {
+        let mut set = PatternSet::new(self.0.dfa.pattern_len());
+        self.0.with_caches(&SET_CACHES, |dfa, vm| {
             // The lazy DFA quits on a non-ASCII byte where a pattern has a
             // word boundary; the PikeVM takes every text.
             if self
+                .0
                 .dfa
                 .try_which_overlapping_matches(dfa, &input, &mut set)
                 .is_err()
             {
                 set.clear();
-                self.pikevm.which_overlapping_matches(vm, &input, &mut set);
+                self.0
+                    .pikevm
+                    .which_overlapping_matches(vm, &input, &mut set);
             }
         });
         Matched(set)
@@ -625,9 +613,12 @@ impl SignalSet {
     /// matches on some texts with non-ASCII characters: the test below).
     fn is_match(&self, text: &str) -> bool {
         let input = Input::new(text).earliest(true);
-        self.with_caches(|dfa, vm| match self.dfa.try_search_fwd(dfa, &input) {
-            Ok(found) => found.is_some(),
-            Err(_) => self.pikevm.is_match(vm, input),
+        let engines = &self.0;
+        engines.with_caches(&SET_CACHES, |dfa, vm| {
+            match engines.dfa.try_search_fwd(dfa, &input) {
+                Ok(found) => found.is_some(),
+                Err(_) => engines.pikevm.is_match(vm, input),
+            }
         })
     }
 }
