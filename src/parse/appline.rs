@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use regex::Regex;
+use super::lean::Regex;
 
 use super::json::emit_body;
 use super::signal::captures;

@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use regex::Regex;
+use super::lean::Regex;
 
 use super::json::{
     Json, find_in_text, flatten, format_fields, mapped_body_fields, parse_body, parse_value,
@@ -116,7 +116,7 @@ struct MessageFact {
 impl MessageFact {
     /// The regex, unless it is not compiled yet and `text` lacks a literal
     /// every match of it contains (then it cannot match). Once compiled,
-    /// the regex's own literal search is the faster test.
+    /// the regex is the test: one pass of its lazy DFA.
     fn for_text(&self, text: &str) -> Option<&Regex> {
         if let Some(re) = self.re.get() {
             return Some(re);

@@ -34,7 +34,7 @@ use std::sync::OnceLock;
 use std::cell::RefCell;
 
 use super::forward::{Caches, Forward};
-use regex::{Captures, Regex};
+use super::lean::{Captures, Match, Regex};
 use regex_automata::nfa::thompson::{self, NFA, WhichCaptures, pikevm};
 use regex_automata::{Input, MatchKind, PatternID, PatternSet, hybrid};
 
@@ -446,7 +446,7 @@ fn codes(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
 
 /// A code at the start of a message (`(AuthorizationFailed) …`,
 /// `PERMISSION_DENIED: …`).
-fn leading_code<'t>(c: &Captures<'t>) -> Option<regex::Match<'t>> {
+fn leading_code<'t>(c: &Captures<'t>) -> Option<Match<'t>> {
     c.name("paren").or_else(|| {
         c.name("upper")
             .filter(|u| u.as_str().contains('_') || GRPC_WORDS.contains(&u.as_str()))

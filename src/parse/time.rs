@@ -6,9 +6,9 @@
 
 use std::sync::OnceLock;
 
+use super::lean::Regex;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, civil};
-use regex::Regex;
 
 fn iso_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -36,7 +36,7 @@ fn http_date_re() -> &'static Regex {
     })
 }
 
-fn from_iso(c: &regex::Captures) -> Option<Timestamp> {
+fn from_iso(c: &super::lean::Captures) -> Option<Timestamp> {
     let frac = c
         .name("frac")
         .map_or(String::new(), |f| format!(".{}", f.as_str()));
