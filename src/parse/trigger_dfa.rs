@@ -150,6 +150,20 @@ impl TriggerDfa {
         }
     }
 
+    /// Whether `text` holds a trigger: [`TriggerDfa::find`] stopped at the
+    /// first.
+    pub(super) fn is_match(&self, text: &[u8]) -> bool {
+        let mut row = 0;
+        for &b in text {
+            let to = self.next[row + usize::from(self.classes[usize::from(b)])];
+            if to & ENDS != 0 {
+                return true;
+            }
+            row = to as usize;
+        }
+        false
+    }
+
     /// Reports the triggers the state at `row` ends, where they end.
     #[inline(never)]
     fn report(&self, row: usize, end: usize, found: &mut impl FnMut(usize, usize)) {
