@@ -157,8 +157,10 @@ impl LazyRegex {
             .as_ref()
     }
 
+    /// Whether the pattern matches `text`; not compiled for a text that
+    /// lacks its literals (most paths lack a token path's `/token`).
     fn is_match(&self, text: &str) -> bool {
-        self.get().is_some_and(|re| re.is_match(text))
+        self.for_text(text).is_some_and(|re| re.is_match(text))
     }
 }
 
