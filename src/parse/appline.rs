@@ -86,7 +86,23 @@ impl LineParser for AppLine {
         }
         let span = lines.span_of(line.trim_end());
         let end;
-        if let Some(c) = captures(axios_re(), line) {
+        // Each regex is tried (and compiled, on first need) only on a line
+        // that has what every match of it holds: most logs have no axios
+        // message and no transport code, and compiling those two was 40 %
+        // of this parser's instructions on a 1 MiB log.
+        let axios = || {
+            line.contains("Request failed with status code")
+                .then(|| captures(axios_re(), line))
+                .flatten()
+        };
+        // `^\s*` then a code: `trim_start` trims what `\s` matches.
+        let code = || {
+            line.trim_start()
+                .starts_with(['E', 'U', 'S', 'D', 'C'])
+                .then(|| captures(code_re(), line))
+                .flatten()
+        };
+        if let Some(c) = axios() {
             let mut fields = vec![lines.str_field("exception.message", c.name("msg")?.as_str())];
             fields.push(status_field(lines, c.name("status")?.as_str()));
             if let (Some(m), Some(u)) = (c.name("method"), c.name("url")) {
@@ -107,7 +123,7 @@ impl LineParser for AppLine {
                 vec![status_field(lines, c.name("status")?.as_str())],
             );
             end = c.get(0)?.end();
-        } else if let Some(c) = captures(code_re(), line) {
+        } else if let Some(c) = code() {
             // `${err.code}: ${err.message}`, as Node apps log transport errors.
             let mut fields = vec![
                 lines.str_field("exception.code", c.name("code")?.as_str()),

@@ -200,7 +200,11 @@ fn detail_reason() -> &'static Regex {
 /// A client's status line or error repr standing alone in a line (see
 /// [`requests_status`], [`http_error_repr`]).
 fn client_status_line(lines: &Lines, line: &str) -> Option<Vec<Field>> {
-    if let Some(c) = http_error_repr().captures(line) {
+    // Each regex is tried (and compiled, on first need) only on a line
+    // with a literal every match of it holds: most logs have neither.
+    if line.contains(" when requesting ")
+        && let Some(c) = http_error_repr().captures(line)
+    {
         let msg = c.name("msg")?.as_str();
         let url = c.name("url")?.as_str();
         let status = c.name("status")?.as_str();
@@ -227,6 +231,9 @@ fn client_status_line(lines: &Lines, line: &str) -> Option<Vec<Field>> {
             }
         }
         return Some(fields);
+    }
+    if !line.contains(" for url: ") {
+        return None;
     }
     let c = requests_status().captures(line)?;
     // Behind an exception type (`requests.exceptions.HTTPError: 401 …`) the
@@ -352,7 +359,9 @@ fn exception_in_line(
     alone: &mut bool,
 ) -> Option<(Vec<Field>, usize)> {
     // curl's own errors, possibly after a progress meter on the same line.
-    if let Some(c) = curl_error().captures(line) {
+    if line.contains("curl: (")
+        && let Some(c) = curl_error().captures(line)
+    {
         let ty = c.name("type")?.as_str();
         let msg = c.name("msg")?.as_str().trim_end();
         let mut fields = vec![
