@@ -112,6 +112,8 @@ pub struct HostMatch<'a> {
 struct LazyRegex {
     pattern: String,
     re: OnceLock<Option<Regex>>,
+    /// The pattern for [`LazyRegex::is_match`] alone.
+    matcher: OnceLock<Option<crate::parse::lean::Regex>>,
     /// The pattern's literal factors (see `rules::literals`), found on
     /// first need: a text without them cannot match, and is not searched.
     factors: OnceLock<Option<Factors>>,
@@ -122,6 +124,7 @@ impl LazyRegex {
         LazyRegex {
             pattern: pattern.to_string(),
             re: OnceLock::new(),
+            matcher: OnceLock::new(),
             factors: OnceLock::new(),
         }
     }
@@ -132,6 +135,7 @@ impl LazyRegex {
         Ok(LazyRegex {
             pattern: pattern.to_string(),
             re: OnceLock::from(Some(re)),
+            matcher: OnceLock::new(),
             factors: OnceLock::new(),
         })
     }
@@ -140,13 +144,16 @@ impl LazyRegex {
     /// for its literals costs a fraction of compiling it, and most texts
     /// lack them.
     fn for_text(&self, text: &str) -> Option<&Regex> {
+        self.admits(text).then(|| self.get()).flatten()
+    }
+
+    /// Whether `text` has the pattern's literal factors (else it cannot
+    /// match).
+    fn admits(&self, text: &str) -> bool {
         let factors = self
             .factors
             .get_or_init(|| crate::rules::builtin::factors(&self.pattern, 2));
-        if factors.as_ref().is_some_and(|f| !may_match(text, f)) {
-            return None;
-        }
-        self.get()
+        factors.as_ref().is_none_or(|f| may_match(text, f))
     }
 
     /// `None` only for a trusted (built-in, tested) pattern that does not
@@ -158,9 +165,21 @@ impl LazyRegex {
     }
 
     /// Whether the pattern matches `text`; not compiled for a text that
-    /// lacks its literals (most paths lack a token path's `/token`).
+    /// lacks its literals (most paths lack a token path's `/token`), and
+    /// compiled for this question alone without literal prefilters (see
+    /// `parse::lean`), unless checked user data compiled it already: the
+    /// HTML error title's case-insensitive words took 4 M instructions to
+    /// compile with them, for one page of a 1 MiB log.
     fn is_match(&self, text: &str) -> bool {
-        self.for_text(text).is_some_and(|re| re.is_match(text))
+        if let Some(Some(re)) = self.re.get() {
+            return re.is_match(text);
+        }
+        self.admits(text)
+            && self
+                .matcher
+                .get_or_init(|| crate::parse::lean::Regex::new(&self.pattern).ok())
+                .as_ref()
+                .is_some_and(|re| re.is_match(text))
     }
 }
 

@@ -1,9 +1,10 @@
-//! The parsers' own regexes, compiled without literal prefilters: the
-//! `regex` crate's [`regex::Regex`] is regex-automata's meta regex with them,
-//! and extracting a pattern's literals and building their searchers (prefix
-//! and inner-literal prefilters) was a third of compiling the ~50 patterns a
+//! The parsers' own regexes (and provider patterns only asked whether they
+//! match), compiled without literal prefilters: the `regex` crate's
+//! [`regex::Regex`] is regex-automata's meta regex with them, and
+//! extracting a pattern's literals and building their searchers (prefix and
+//! inner-literal prefilters) was a third of compiling the ~50 patterns a
 //! log's run compiles on first need (callgrind, 1 MiB log). They only speed
-//! up searches of long texts that rarely match; the parsers search lines.
+//! up searches of long texts that rarely match; these search lines.
 //! Same engines otherwise, so the same matches (the meta regex gives every
 //! configuration the same results).
 //!
@@ -15,7 +16,7 @@ use regex_automata::util::captures;
 use regex_automata::util::syntax;
 
 /// A pattern compiled as [`regex::Regex::new`] does, less the prefilters.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Regex(meta::Regex);
 
 impl Regex {

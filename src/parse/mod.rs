@@ -45,7 +45,7 @@ mod http;
 pub mod json;
 mod jvm;
 pub mod jwt;
-mod lean;
+pub(crate) mod lean;
 mod logfmt;
 mod logprefix;
 pub mod mapped;
