@@ -100,6 +100,9 @@ fn unquoted(raw: &str) -> &str {
 #[derive(Debug)]
 pub struct Flat<'a> {
     items: Vec<Item<'a>>,
+    /// A bit per root key (see [`key_bit`]): most keys a record is asked
+    /// for are not in it, and the bit says so without a scan.
+    root_keys: u64,
 }
 
 #[derive(Debug)]
@@ -142,9 +145,21 @@ impl<'a> Flat<'a> {
         let read = reader.value(Cow::Borrowed(""), 0, true);
         super::work::add(reader.pos);
         read?;
-        (reader.pos == text.len()).then_some(Flat {
-            items: reader.items,
-        })
+        (reader.pos == text.len()).then(|| Flat::new(reader.items))
+    }
+
+    fn new(items: Vec<Item<'a>>) -> Self {
+        let mut flat = Flat {
+            items,
+            root_keys: 0,
+        };
+        if matches!(flat.root().kind(), Kind::Object) {
+            flat.root_keys = flat
+                .root()
+                .children()
+                .fold(0, |bits, c| bits | key_bit(&c.item().key));
+        }
+        flat
     }
 
     /// A parsed tree, flat.
@@ -184,7 +199,12 @@ impl<'a> Flat<'a> {
         }
         let mut items = Vec::new();
         push(&mut items, Cow::Borrowed(""), node);
-        Flat { items }
+        Flat::new(items)
+    }
+
+    /// How many values it holds, the root's and those inside it.
+    pub fn values(&self) -> usize {
+        self.items.len()
     }
 
     pub fn root(&self) -> FlatNode<'_, 'a> {
@@ -229,7 +249,9 @@ impl<'f, 'a> FlatNode<'f, 'a> {
 
     /// An object's member by key (ASCII case ignored; the first wins).
     pub fn get(self, key: &str) -> Option<Self> {
-        if !matches!(self.kind(), Kind::Object) {
+        if !matches!(self.kind(), Kind::Object)
+            || (self.at == 0 && self.flat.root_keys & key_bit(key) == 0)
+        {
             return None;
         }
         self.children()
@@ -238,7 +260,10 @@ impl<'f, 'a> FlatNode<'f, 'a> {
 
     /// A member by dotted path (`http.method`), object by object.
     pub fn lookup(self, dotted: &str) -> Option<Self> {
-        dotted.split('.').try_fold(self, |n, key| n.get(key))
+        match dotted.bytes().position(|b| b == b'.') {
+            None => self.get(dotted),
+            Some(dot) => self.get(&dotted[..dot])?.lookup(&dotted[dot + 1..]),
+        }
     }
 
     pub fn as_str(self) -> Option<&'f str> {
@@ -310,6 +335,13 @@ impl<'f, 'a> FlatNode<'f, 'a> {
         }
         walk(self, lines, &mut prefix.to_string(), out);
     }
+}
+
+/// A key's bit in [`Flat::root_keys`], from its length and its first byte
+/// (ASCII case ignored, as keys are compared).
+fn key_bit(key: &str) -> u64 {
+    let first = key.bytes().next().map_or(0, |b| b.to_ascii_lowercase());
+    1 << ((key.len() * 7 + usize::from(first)) % 64)
 }
 
 /// The reader behind [`Flat::strict`].
@@ -1841,6 +1873,28 @@ mod tests {
         let flat = Flat::strict(&long).unwrap();
         assert_eq!(flat.root().children().count(), MAX_ARRAY_ITEMS);
         assert!(strict_agrees(&long));
+    }
+
+    #[test]
+    fn flat_members_by_key_in_any_case_first_wins() {
+        for text in [
+            r#"{"Level":"x","STATUS":401,"status":500,"a":{"B":1},"time":null}"#,
+            "{'Level': 'x', STATUS: 401, status: 500, a: {B: 1}, time: None}",
+        ] {
+            let node = parse_value(text).unwrap();
+            let flat = Flat::strict(text).unwrap_or_else(|| Flat::of(&node));
+            let root = flat.root();
+            assert_eq!(root.get("level").and_then(FlatNode::as_str), Some("x"));
+            assert_eq!(root.get("Status").map(FlatNode::raw), Some("401"));
+            assert_eq!(root.lookup("a.b").map(FlatNode::raw), Some("1"));
+            assert!(matches!(
+                root.get("TIME").map(FlatNode::kind),
+                Some(Kind::Null)
+            ));
+            for absent in ["lvl", "a.c", "level.x", "", "."] {
+                assert!(root.lookup(absent).is_none(), "{absent}");
+            }
+        }
     }
 
     #[test]

@@ -116,7 +116,9 @@ impl LineParser for JsonRecord {
         if LOG_KEYS.iter().all(|k| node.get(k).is_none()) {
             return None;
         }
-        let mut fields: Vec<Field> = Vec::new();
+        // Room for the members (all values but the root), the mapped facts
+        // and the time: a healthy record needs no more.
+        let mut fields: Vec<Field> = Vec::with_capacity(flat.values() - 1 + MAPPING.len() + 1);
         for (fact, keys) in MAPPING {
             let Some(value) = keys.iter().find_map(|k| node.lookup(k)) else {
                 continue;
