@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::fmt::Write as _;
 
 use crate::input::Span;
 
@@ -75,15 +76,419 @@ impl<'a> Node<'a> {
     /// The span to highlight: a string's content without its quotes.
     pub fn value_text(&self) -> &'a str {
         match self.json {
-            Json::Str(_)
-                if self.raw.len() >= 2
-                    && self.raw.starts_with(['"', '\'', '`'])
-                    && self.raw.ends_with(['"', '\'', '`']) =>
-            {
-                &self.raw[1..self.raw.len() - 1]
-            }
+            Json::Str(_) => unquoted(self.raw),
             _ => self.raw,
         }
+    }
+}
+
+/// A string literal's text without its quotes (all of it when it has none).
+fn unquoted(raw: &str) -> &str {
+    if raw.len() >= 2 && raw.starts_with(['"', '\'', '`']) && raw.ends_with(['"', '\'', '`']) {
+        &raw[1..raw.len() - 1]
+    } else {
+        raw
+    }
+}
+
+/// A JSON value read flat: every value in document order, a container
+/// before what it holds, each with the key it sits at. Arrays keep their
+/// first [`MAX_ARRAY_ITEMS`] items, as many as are ever flattened. A record
+/// line is read this way ([`Flat::strict`]): one vector and strings
+/// borrowed from the line, where a [`Node`] tree takes a vector per
+/// container and the record's walk a second pass.
+#[derive(Debug)]
+pub struct Flat<'a> {
+    items: Vec<Item<'a>>,
+    /// A bit per root key (see [`key_bit`]): most keys a record is asked
+    /// for are not in it, and the bit says so without a scan.
+    root_keys: u64,
+}
+
+#[derive(Debug)]
+struct Item<'a> {
+    /// The member's key, unescaped; empty for the root and array items.
+    key: Cow<'a, str>,
+    raw: &'a str,
+    kind: Kind<'a>,
+    /// One past the last item inside this one.
+    end: usize,
+}
+
+/// What a [`Flat`] value is; a container's items follow it.
+#[derive(Debug, PartialEq)]
+pub enum Kind<'a> {
+    Object,
+    Array,
+    /// Borrowed from the text unless it had escapes.
+    Str(Cow<'a, str>),
+    Num(f64),
+    Bool(bool),
+    Null,
+}
+
+impl<'a> Flat<'a> {
+    /// `text` read as one strict JSON value that fills it: double-quoted
+    /// keys and strings, `true`, `false`, `null`, on one line. `None` for
+    /// anything else, which [`parse_value`] then reads (leniently) as
+    /// before: on what it accepts, this gives what [`Flat::of`] gives for
+    /// [`parse_value`]'s tree.
+    pub fn strict(text: &'a str) -> Option<Self> {
+        if text.len() > MAX_BODY || memchr::memchr(b'\n', text.as_bytes()).is_some() {
+            return None;
+        }
+        let mut reader = Strict {
+            src: text,
+            pos: 0,
+            items: Vec::with_capacity(16),
+        };
+        let read = reader.value(Cow::Borrowed(""), 0, true);
+        super::work::add(reader.pos);
+        read?;
+        (reader.pos == text.len()).then(|| Flat::new(reader.items))
+    }
+
+    fn new(items: Vec<Item<'a>>) -> Self {
+        let mut flat = Flat {
+            items,
+            root_keys: 0,
+        };
+        if matches!(flat.root().kind(), Kind::Object) {
+            flat.root_keys = flat
+                .root()
+                .children()
+                .fold(0, |bits, c| bits | key_bit(&c.item().key));
+        }
+        flat
+    }
+
+    /// A parsed tree, flat.
+    pub fn of(node: &Node<'a>) -> Self {
+        fn push<'a>(items: &mut Vec<Item<'a>>, key: Cow<'a, str>, node: &Node<'a>) {
+            let at = items.len();
+            let kind = match &node.json {
+                Json::Object(_) => Kind::Object,
+                Json::Array(_) => Kind::Array,
+                Json::Str(s) => Kind::Str(s.clone()),
+                Json::Num(n) => Kind::Num(*n),
+                Json::Bool(b) => Kind::Bool(*b),
+                Json::Null => Kind::Null,
+            };
+            items.push(Item {
+                key,
+                raw: node.raw,
+                kind,
+                end: 0,
+            });
+            match &node.json {
+                Json::Object(entries) => {
+                    for (k, v) in entries {
+                        if let Json::Str(key) = &k.json {
+                            push(items, key.clone(), v);
+                        }
+                    }
+                }
+                Json::Array(values) => {
+                    for v in values.iter().take(MAX_ARRAY_ITEMS) {
+                        push(items, Cow::Borrowed(""), v);
+                    }
+                }
+                _ => {}
+            }
+            items[at].end = items.len();
+        }
+        let mut items = Vec::new();
+        push(&mut items, Cow::Borrowed(""), node);
+        Flat::new(items)
+    }
+
+    /// How many values it holds, the root's and those inside it.
+    pub fn values(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn root(&self) -> FlatNode<'_, 'a> {
+        FlatNode { flat: self, at: 0 }
+    }
+}
+
+/// One value of a [`Flat`].
+#[derive(Clone, Copy)]
+pub struct FlatNode<'f, 'a> {
+    flat: &'f Flat<'a>,
+    at: usize,
+}
+
+impl<'f, 'a> FlatNode<'f, 'a> {
+    fn item(self) -> &'f Item<'a> {
+        &self.flat.items[self.at]
+    }
+
+    pub fn kind(self) -> &'f Kind<'a> {
+        &self.item().kind
+    }
+
+    /// The exact text the value was read from.
+    pub fn raw(self) -> &'a str {
+        self.item().raw
+    }
+
+    /// The values inside a container, in order.
+    fn children(self) -> impl Iterator<Item = FlatNode<'f, 'a>> {
+        let flat = self.flat;
+        let end = self.item().end;
+        let mut next = self.at + 1;
+        std::iter::from_fn(move || {
+            (next < end).then(|| {
+                let child = FlatNode { flat, at: next };
+                next = flat.items[next].end;
+                child
+            })
+        })
+    }
+
+    /// An object's member by key (ASCII case ignored; the first wins).
+    pub fn get(self, key: &str) -> Option<Self> {
+        if !matches!(self.kind(), Kind::Object)
+            || (self.at == 0 && self.flat.root_keys & key_bit(key) == 0)
+        {
+            return None;
+        }
+        self.children()
+            .find(|c| c.item().key.eq_ignore_ascii_case(key))
+    }
+
+    /// A member by dotted path (`http.method`), object by object.
+    pub fn lookup(self, dotted: &str) -> Option<Self> {
+        match dotted.bytes().position(|b| b == b'.') {
+            None => self.get(dotted),
+            Some(dot) => self.get(&dotted[..dot])?.lookup(&dotted[dot + 1..]),
+        }
+    }
+
+    pub fn as_str(self) -> Option<&'f str> {
+        match self.kind() {
+            Kind::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A string value's literal, quotes and escapes included.
+    pub fn literal(self) -> Option<&'a str> {
+        matches!(self.kind(), Kind::Str(_)).then(|| self.raw())
+    }
+
+    /// As [`Node::scalar_value`].
+    pub fn scalar_value(self) -> Value {
+        match self.kind() {
+            Kind::Str(s) => Value::Str(s.to_string()),
+            Kind::Num(n) => Value::Num(*n),
+            Kind::Bool(b) => Value::Str(b.to_string()),
+            Kind::Null => Value::Str("null".into()),
+            Kind::Object | Kind::Array => Value::Str(self.raw().to_string()),
+        }
+    }
+
+    /// As [`Node::value_text`].
+    pub fn value_text(self) -> &'a str {
+        match self.kind() {
+            Kind::Str(_) => unquoted(self.raw()),
+            _ => self.raw(),
+        }
+    }
+
+    /// Fields `<prefix>` (the value's text) and `<prefix>.<dotted.path>`
+    /// for every value inside it (see [`flatten`]).
+    pub fn flatten(self, lines: &Lines, prefix: &str, out: &mut Vec<Field>) {
+        out.push(Field {
+            name: prefix.to_string(),
+            value: Value::Str(self.raw().to_string()),
+            span: lines.span_of(self.raw()),
+        });
+        self.flatten_members(lines, prefix, out);
+    }
+
+    /// The fields `<prefix>.<dotted.path>` of [`FlatNode::flatten`] alone.
+    pub fn flatten_members(self, lines: &Lines, prefix: &str, out: &mut Vec<Field>) {
+        fn walk(node: FlatNode, lines: &Lines, path: &mut String, out: &mut Vec<Field>) {
+            let object = matches!(node.kind(), Kind::Object);
+            let len = path.len();
+            for (i, child) in node.children().enumerate() {
+                // `"error": null` says there is no error: no fact at all.
+                if matches!(child.kind(), Kind::Null) {
+                    continue;
+                }
+                path.push('.');
+                if object {
+                    path.push_str(&child.item().key);
+                } else {
+                    let _ = write!(path, "{i}");
+                }
+                out.push(Field {
+                    name: path.clone(),
+                    value: child.scalar_value(),
+                    span: lines.span_of(child.value_text()),
+                });
+                walk(child, lines, path, out);
+                path.truncate(len);
+            }
+        }
+        walk(self, lines, &mut prefix.to_string(), out);
+    }
+}
+
+/// A key's bit in [`Flat::root_keys`], from its length and its first byte
+/// (ASCII case ignored, as keys are compared).
+fn key_bit(key: &str) -> u64 {
+    let first = key.bytes().next().map_or(0, |b| b.to_ascii_lowercase());
+    1 << ((key.len() * 7 + usize::from(first)) % 64)
+}
+
+/// The reader behind [`Flat::strict`].
+struct Strict<'a> {
+    src: &'a str,
+    pos: usize,
+    items: Vec<Item<'a>>,
+}
+
+impl<'a> Strict<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.src.as_bytes().get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_whitespace()) {
+            self.pos += 1;
+        }
+    }
+
+    /// Reads the value at `pos`, inside `depth` containers; one that is
+    /// not `kept` (an array item past the cap) is read but not stored.
+    fn value(&mut self, key: Cow<'a, str>, depth: usize, kept: bool) -> Option<()> {
+        let start = self.pos;
+        let kind = match self.peek()? {
+            b'{' | b'[' => {
+                // Past the depth cap the lenient parser skips and flags.
+                if depth == MAX_DEPTH {
+                    return None;
+                }
+                let at = self.items.len();
+                if kept {
+                    self.items.push(Item {
+                        key,
+                        raw: "",
+                        kind: Kind::Null,
+                        end: 0,
+                    });
+                }
+                let kind = self.container(depth + 1, kept)?;
+                if kept {
+                    let end = self.items.len();
+                    let item = &mut self.items[at];
+                    item.raw = &self.src[start..self.pos];
+                    item.kind = kind;
+                    item.end = end;
+                }
+                return Some(());
+            }
+            b'"' => Kind::Str(self.string()?),
+            b'-' | b'0'..=b'9' => {
+                // The lenient parser's number: these bytes, then `f64`'s parse.
+                while self.peek().is_some_and(|b| {
+                    b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E')
+                }) {
+                    self.pos += 1;
+                }
+                Kind::Num(self.src[start..self.pos].parse().ok()?)
+            }
+            _ => {
+                let rest = &self.src.as_bytes()[start..];
+                let (len, kind) = if rest.starts_with(b"true") {
+                    (4, Kind::Bool(true))
+                } else if rest.starts_with(b"false") {
+                    (5, Kind::Bool(false))
+                } else if rest.starts_with(b"null") {
+                    (4, Kind::Null)
+                } else {
+                    return None;
+                };
+                self.pos += len;
+                kind
+            }
+        };
+        if kept {
+            let end = self.items.len() + 1;
+            self.items.push(Item {
+                key,
+                raw: &self.src[start..self.pos],
+                kind,
+                end,
+            });
+        }
+        Some(())
+    }
+
+    /// The object or array at `pos`, its items pushed after it; trailing
+    /// commas allowed, as the lenient parser allows them.
+    fn container(&mut self, depth: usize, kept: bool) -> Option<Kind<'a>> {
+        let object = self.peek() == Some(b'{');
+        let close = if object { b'}' } else { b']' };
+        self.pos += 1;
+        let mut count = 0;
+        loop {
+            self.skip_ws();
+            if self.peek()? == close {
+                self.pos += 1;
+                break;
+            }
+            let key = if object {
+                if self.peek()? != b'"' {
+                    return None;
+                }
+                let key = self.string()?;
+                self.skip_ws();
+                if self.peek()? != b':' {
+                    return None;
+                }
+                self.pos += 1;
+                self.skip_ws();
+                key
+            } else {
+                Cow::Borrowed("")
+            };
+            self.value(key, depth, kept && (object || count < MAX_ARRAY_ITEMS))?;
+            count += 1;
+            self.skip_ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b if b == close => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        Some(if object { Kind::Object } else { Kind::Array })
+    }
+
+    /// The string at `pos`: borrowed when it has no escapes, else read by
+    /// the lenient parser, whose reading of escapes it must match.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.pos + 1;
+        let bytes = self.src.as_bytes();
+        let n = memchr::memchr2(b'"', b'\\', bytes.get(start..)?)?;
+        if bytes[start + n] == b'"' {
+            self.pos = start + n + 1;
+            return Some(Cow::Borrowed(&self.src[start..start + n]));
+        }
+        let mut lenient = Parser::new(self.src, MAX_BODY, false);
+        lenient.pos = self.pos;
+        let s = lenient.string()?;
+        if lenient.truncated {
+            return None;
+        }
+        self.pos = lenient.pos;
+        Some(s)
     }
 }
 
@@ -734,53 +1139,14 @@ fn synthetic<'a>(raw: &'a str, key: &str) -> Node<'a> {
     }
 }
 
-/// Flattens `node` into fields `<prefix>.<dotted.path>`; containers below the
-/// root are kept too (as their source text) so `exists` works on them.
+/// Flattens `node` into fields `<prefix>` (its text) and
+/// `<prefix>.<dotted.path>`; containers below the root are kept too (as
+/// their source text) so `exists` works on them. `null` members give no
+/// field, and an array only its first [`MAX_ARRAY_ITEMS`] items: a big
+/// body's array of thousands of entries would make one incident tens of
+/// MiB of facts (the array itself stays a fact, as its text).
 pub fn flatten(lines: &Lines, prefix: &str, node: &Node, out: &mut Vec<Field>) {
-    fn walk(lines: &Lines, path: &mut String, node: &Node, out: &mut Vec<Field>, root: bool) {
-        // `"error": null` says there is no error: no fact at all.
-        if matches!(node.json, Json::Null) {
-            return;
-        }
-        if !root {
-            out.push(Field {
-                name: path.clone(),
-                value: node.scalar_value(),
-                span: lines.span_of(node.value_text()),
-            });
-        }
-        let len = path.len();
-        match &node.json {
-            Json::Object(entries) => {
-                for (k, v) in entries {
-                    if let Json::Str(key) = &k.json {
-                        path.push('.');
-                        path.push_str(key);
-                        walk(lines, path, v, out, false);
-                        path.truncate(len);
-                    }
-                }
-            }
-            Json::Array(items) => {
-                // The first items only: a big body's array of thousands of
-                // entries would make one incident tens of MiB of facts (the
-                // array itself stays a fact, as its text).
-                for (i, v) in items.iter().enumerate().take(MAX_ARRAY_ITEMS) {
-                    path.push('.');
-                    path.push_str(&i.to_string());
-                    walk(lines, path, v, out, false);
-                    path.truncate(len);
-                }
-            }
-            _ => {}
-        }
-    }
-    out.push(Field {
-        name: prefix.to_string(),
-        value: Value::Str(node.raw.to_string()),
-        span: lines.span_of(node.raw),
-    });
-    walk(lines, &mut prefix.to_string(), node, out, true);
+    Flat::of(node).root().flatten(lines, prefix, out);
 }
 
 /// Fields of a body whose text is not verbatim in the input (a base64 HAR
@@ -1023,23 +1389,20 @@ pub fn find_in_text(text: &str) -> Option<usize> {
     None
 }
 
-/// A string value (its `raw` literal lies in `lines.text`) unescaped, with
-/// its map back to the input; `None` when it is not one plain literal.
-pub fn string_content(lines: &Lines, node: &Node) -> Option<super::mapped::Mapped> {
-    if !matches!(node.json, Json::Str(_)) {
-        return None;
-    }
-    let abs = lines.span_of(node.raw).start;
-    let (m, len) = super::mapped::unescape_literal(node.raw, abs)?;
-    (len == node.raw.len()).then_some(m)
+/// A string value's literal (lying in `lines.text`) unescaped, with its
+/// map back to the input; `None` when it is not one plain literal.
+pub fn string_content(lines: &Lines, literal: &str) -> Option<super::mapped::Mapped> {
+    let abs = lines.span_of(literal).start;
+    let (m, len) = super::mapped::unescape_literal(literal, abs)?;
+    (len == literal.len()).then_some(m)
 }
 
-/// The body inside a string value (`"{\"error\": …}"`, `"failed: {…}"`):
-/// its fields with spans on the user's bytes.
-pub fn body_in_string(lines: &Lines, node: &Node) -> Option<Vec<Field>> {
-    let mapped = string_content(lines, node)?;
+/// The body inside a string value's literal (`"{\"error\": …}"`,
+/// `"failed: {…}"`): its fields with spans on the user's bytes.
+pub fn body_in_string(lines: &Lines, literal: &str) -> Option<Vec<Field>> {
+    let mapped = string_content(lines, literal)?;
     let at = find_in_text(&mapped.text)?;
-    let whole = lines.span_of(node.value_text());
+    let whole = lines.span_of(unquoted(literal));
     mapped_body_fields(&mapped, at, whole)
 }
 
@@ -1344,6 +1707,193 @@ mod tests {
             "{\"result\": \"ok\", \"error\": null, \"errors\": []}\n",
         ] {
             assert!(field(t, "body.error").is_none(), "{t}");
+        }
+    }
+
+    /// Whether two flat readings are the same: keys, kinds, extents, and
+    /// every value's text at the same place.
+    fn same_flat(a: &Flat, b: &Flat) -> bool {
+        a.items.len() == b.items.len()
+            && a.items.iter().zip(&b.items).all(|(x, y)| {
+                x.key == y.key
+                    && x.kind == y.kind
+                    && x.end == y.end
+                    && std::ptr::eq(x.raw.as_ptr(), y.raw.as_ptr())
+                    && x.raw.len() == y.raw.len()
+            })
+    }
+
+    /// What the strict reader promises: where it accepts `text`, the
+    /// lenient parser reads all of it, to the same values. Returns whether
+    /// it accepted.
+    fn strict_agrees(text: &str) -> bool {
+        let Some(strict) = Flat::strict(text) else {
+            return false;
+        };
+        let node = parse_value(text).unwrap_or_else(|| panic!("lenient fails: {text}"));
+        assert_eq!(node.raw.len(), text.len(), "{text}");
+        assert!(same_flat(&strict, &Flat::of(&node)), "{text}");
+        true
+    }
+
+    /// Every line of every fixture and field case, from each `{` or `[`.
+    fn corpus_texts() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![root.join("fixtures"), root.join("tests/field")];
+        let mut texts = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                let Ok(text) = std::fs::read_to_string(&path) else {
+                    continue;
+                };
+                for line in text.lines() {
+                    for (at, _) in line.match_indices(['{', '[']) {
+                        texts.push(line[at..].trim().to_string());
+                    }
+                }
+            }
+        }
+        texts
+    }
+
+    #[test]
+    fn strict_reading_matches_the_lenient_parser_on_the_corpus() {
+        let texts = corpus_texts();
+        let accepted = texts.iter().filter(|t| strict_agrees(t)).count();
+        // Not vacuous: the corpus has hundreds of strict JSON lines.
+        assert!(accepted > 300, "{accepted} of {}", texts.len());
+    }
+
+    #[test]
+    fn strict_reading_matches_the_lenient_parser_on_variants() {
+        // Each strict corpus line cut at every byte, and with bytes that
+        // change its reading put at seeded places.
+        let inserts = [
+            "\\",
+            "\\\"",
+            "\\u00e9",
+            "\\ud83d",
+            "\\u12",
+            "\"",
+            "'",
+            ",",
+            ":",
+            "{",
+            "}",
+            "[",
+            "]",
+            " ",
+            "\t",
+            "\r",
+            "\n",
+            "+",
+            "-",
+            "1e5",
+            ".",
+            "null",
+            "True",
+            "undefined",
+            "é",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let texts: Vec<String> = corpus_texts()
+            .into_iter()
+            .filter(|t| Flat::strict(t).is_some())
+            .take(400)
+            .collect();
+        let mut tried = 0;
+        for text in &texts {
+            for cut in (1..text.len()).filter(|&c| text.is_char_boundary(c)) {
+                strict_agrees(&text[..cut]);
+                tried += 1;
+            }
+            for _ in 0..40 {
+                let mut at = next() as usize % text.len();
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                let insert = inserts[next() as usize % inserts.len()];
+                let variant = format!("{}{insert}{}", &text[..at], &text[at..]);
+                strict_agrees(&variant);
+                tried += 1;
+            }
+        }
+        assert!(tried > 10_000, "{tried}");
+    }
+
+    #[test]
+    fn strict_reading_of_escapes_nesting_and_size() {
+        // Escapes are read as the lenient parser reads them.
+        for text in [
+            r#"{"msg":"a \"quoted\" word","k\u00e9y":"\u00e9\ud83d\n\/"}"#,
+            r#"{"a":"\\","b":["x\"y",1.5e3,-2,true,false,null],"c":{}}"#,
+            r#"{"a": [1, 2, ], "b": {"c": "d",},}"#,
+        ] {
+            assert!(strict_agrees(text), "{text}");
+        }
+        // Not strict JSON: left to the lenient parser.
+        for text in [
+            "{'a': 1}",
+            "{a: 1}",
+            r#"{"a": True}"#,
+            r#"{"a": "x" + "y"}"#,
+            r#"{"a": 1} trailing"#,
+            r#"{"a": "\u12"}"#,
+            r#"{"a": "cut"#,
+            "{\"a\": \"line\nbreak\"}",
+        ] {
+            assert!(!strict_agrees(text), "{text}");
+        }
+        // Past the depth cap the lenient parser skips and flags: not strict.
+        let deep = format!(
+            "{}1{}",
+            r#"{"a":"#.repeat(MAX_DEPTH + 1),
+            "}".repeat(MAX_DEPTH + 1)
+        );
+        assert!(Flat::strict(&deep).is_none());
+        let shallow = format!("{}1{}", r#"{"a":"#.repeat(MAX_DEPTH), "}".repeat(MAX_DEPTH));
+        assert!(strict_agrees(&shallow));
+        // Hostile depth and size neither overflow the stack nor read past the cap.
+        assert!(Flat::strict(&"[".repeat(100_000)).is_none());
+        let huge = format!(r#"{{"a":"{}"}}"#, "x".repeat(MAX_BODY));
+        assert!(Flat::strict(&huge).is_none());
+        // A long array keeps its first items, as flattening does.
+        let long = format!("[{}0]", "1,".repeat(MAX_ARRAY_ITEMS + 10));
+        let flat = Flat::strict(&long).unwrap();
+        assert_eq!(flat.root().children().count(), MAX_ARRAY_ITEMS);
+        assert!(strict_agrees(&long));
+    }
+
+    #[test]
+    fn flat_members_by_key_in_any_case_first_wins() {
+        for text in [
+            r#"{"Level":"x","STATUS":401,"status":500,"a":{"B":1},"time":null}"#,
+            "{'Level': 'x', STATUS: 401, status: 500, a: {B: 1}, time: None}",
+        ] {
+            let node = parse_value(text).unwrap();
+            let flat = Flat::strict(text).unwrap_or_else(|| Flat::of(&node));
+            let root = flat.root();
+            assert_eq!(root.get("level").and_then(FlatNode::as_str), Some("x"));
+            assert_eq!(root.get("Status").map(FlatNode::raw), Some("401"));
+            assert_eq!(root.lookup("a.b").map(FlatNode::raw), Some("1"));
+            assert!(matches!(
+                root.get("TIME").map(FlatNode::kind),
+                Some(Kind::Null)
+            ));
+            for absent in ["lvl", "a.c", "level.x", "", "."] {
+                assert!(root.lookup(absent).is_none(), "{absent}");
+            }
         }
     }
 

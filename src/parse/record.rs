@@ -3,7 +3,7 @@
 //! names; every key is also kept as `record.<path>`.
 
 use super::json::{
-    Json, Node, body_in_string, flatten, format_fields, parse_value, string_content,
+    Flat, FlatNode, Kind, body_in_string, format_fields, parse_value, string_content,
 };
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
@@ -74,9 +74,19 @@ const MESSAGE_KEYS: [&str; 11] = [
     "exception",
 ];
 
-fn lookup<'n, 'a>(node: &'n Node<'a>, dotted: &str) -> Option<&'n Node<'a>> {
-    dotted.split('.').try_fold(node, |n, key| n.get(key))
-}
+/// Level words of a record its program logged as a failure, and of one
+/// that reports normal flow.
+const ERROR_LEVELS: [&str; 8] = [
+    "error",
+    "err",
+    "fatal",
+    "critical",
+    "crit",
+    "panic",
+    "alert",
+    "emergency",
+];
+const INFO_LEVELS: [&str; 4] = ["info", "debug", "trace", "notice"];
 
 pub struct JsonRecord;
 
@@ -90,17 +100,31 @@ impl LineParser for JsonRecord {
         if !(line.starts_with('{') && line.ends_with('}')) {
             return None;
         }
-        let node = parse_value(line)?;
-        if node.raw.len() != line.len() || LOG_KEYS.iter().all(|k| node.get(k).is_none()) {
+        // Most records are strict JSON, read flat without a tree; the
+        // lenient parser reads the rest (single quotes, bare keys, …).
+        let flat = match Flat::strict(line) {
+            Some(flat) => flat,
+            None => {
+                let node = parse_value(line)?;
+                if node.raw.len() != line.len() {
+                    return None;
+                }
+                Flat::of(&node)
+            }
+        };
+        let node = flat.root();
+        if LOG_KEYS.iter().all(|k| node.get(k).is_none()) {
             return None;
         }
-        let mut fields: Vec<Field> = Vec::new();
+        // Room for the members (all values but the root), the mapped facts
+        // and the time: a healthy record needs no more.
+        let mut fields: Vec<Field> = Vec::with_capacity(flat.values() - 1 + MAPPING.len() + 1);
         for (fact, keys) in MAPPING {
-            let Some(value) = keys.iter().find_map(|k| lookup(&node, k)) else {
+            let Some(value) = keys.iter().find_map(|k| node.lookup(k)) else {
                 continue;
             };
             // An `error` object is a body, not an error code; `null` is no value.
-            if matches!(value.json, Json::Object(_) | Json::Array(_) | Json::Null) {
+            if matches!(value.kind(), Kind::Object | Kind::Array | Kind::Null) {
                 continue;
             }
             let mut v = value.scalar_value();
@@ -117,18 +141,18 @@ impl LineParser for JsonRecord {
         }
         let mut has_body = false;
         for key in BODY_KEYS {
-            let Some(body) = lookup(&node, key) else {
+            let Some(body) = node.lookup(key) else {
                 continue;
             };
-            match &body.json {
-                Json::Object(_) | Json::Array(_) => {
-                    flatten(lines, "body", body, &mut fields);
-                    let span = lines.span_of(body.raw);
+            match body.kind() {
+                Kind::Object | Kind::Array => {
+                    body.flatten(lines, "body", &mut fields);
+                    let span = lines.span_of(body.raw());
                     fields.extend(format_fields("json", false, span));
                 }
                 // A body logged as a JSON string: parse what is inside it,
                 // spans mapped back through the escapes.
-                Json::Str(_) => match body_in_string(lines, body) {
+                Kind::Str(_) => match body_in_string(lines, body.raw()) {
                     Some(found) => fields.extend(found),
                     None => continue,
                 },
@@ -138,41 +162,32 @@ impl LineParser for JsonRecord {
             break;
         }
         // An informational record reports normal flow (see signal.rs).
-        let level = |k: &&str| {
-            node.get(k)
-                .and_then(Node::as_str)
-                .map(str::to_ascii_lowercase)
+        let levels =
+            ["level", "severity", "lvl", "@level"].map(|k| node.get(k).and_then(FlatNode::as_str));
+        let level_in = |words: &[&str]| {
+            levels
+                .iter()
+                .flatten()
+                .any(|l| words.iter().any(|w| l.eq_ignore_ascii_case(w)))
         };
-        let levels = ["level", "severity", "lvl", "@level"];
         // A record its program logged at error level is a failure even when
         // its message states no status or code (a tool's diagnostic).
-        let error_level = levels.iter().filter_map(level).any(|l| {
-            matches!(
-                l.as_str(),
-                "error" | "err" | "fatal" | "critical" | "crit" | "panic" | "alert" | "emergency"
-            )
-        });
-        let informational = levels.iter().any(|k| {
-            node.get(k).and_then(Node::as_str).is_some_and(|l| {
-                matches!(
-                    l.to_ascii_lowercase().as_str(),
-                    "info" | "debug" | "trace" | "notice"
-                )
-            })
-        });
+        let error_level = level_in(&ERROR_LEVELS);
+        let informational = level_in(&INFO_LEVELS);
         let mut messages = Vec::new();
         for key in MESSAGE_KEYS {
             if informational {
                 break;
             }
-            let Some(value) = lookup(&node, key) else {
+            let Some((value, literal)) = node.lookup(key).and_then(|v| Some((v, v.literal()?)))
+            else {
                 continue;
             };
-            let Some(mapped) = string_content(lines, value) else {
+            let Some(mapped) = string_content(lines, literal) else {
                 continue;
             };
             let whole = lines.span_of(value.value_text());
-            if !has_body && let Some(found) = body_in_string(lines, value) {
+            if !has_body && let Some(found) = body_in_string(lines, literal) {
                 fields.extend(found);
                 has_body = true;
             }
@@ -217,9 +232,9 @@ impl LineParser for JsonRecord {
             .iter()
             .find_map(|k| node.get(k));
         if let Some(t) = time_key {
-            let parsed = match &t.json {
-                Json::Num(n) => super::time::from_epoch(*n),
-                Json::Str(s) => super::time::parse_timestamp(s),
+            let parsed = match t.kind() {
+                Kind::Num(n) => super::time::from_epoch(*n),
+                Kind::Str(s) => super::time::parse_timestamp(s),
                 _ => None,
             };
             if let Some(ts) = parsed {
@@ -230,9 +245,7 @@ impl LineParser for JsonRecord {
                 });
             }
         }
-        let mut all = Vec::new();
-        flatten(lines, "record", &node, &mut all);
-        fields.extend(all.into_iter().skip(1));
+        node.flatten_members(lines, "record", &mut fields);
         ctx.emit(EventKind::Record, lines.span_of(line), fields);
         Some(1)
     }
@@ -240,14 +253,41 @@ impl LineParser for JsonRecord {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse_chunk;
     use super::super::tests::chunk;
+    use super::super::{EventKind, parse_chunk};
 
     fn field_text<'t>(text: &'t str, name: &str) -> Option<(String, &'t str)> {
         parse_chunk(&chunk(text)).iter().find_map(|e| {
             e.field(name)
                 .map(|f| (f.value.to_string(), &text[f.span.start..f.span.end]))
         })
+    }
+
+    #[test]
+    fn lenient_and_hostile_records() {
+        // Not strict JSON: the lenient parser reads it, as before.
+        let t = "{'level': 'error', 'msg': 'call failed', 'status': 503, 'ok': False}";
+        assert_eq!(field_text(t, "status").unwrap(), ("503".into(), "503"));
+        assert_eq!(
+            field_text(t, "record.msg").unwrap(),
+            ("call failed".into(), "call failed")
+        );
+        assert_eq!(field_text(t, "record.ok").unwrap().0, "false");
+        // Nesting past the cap, a cut line, trailing text: no record, no panic.
+        let deep = format!(
+            r#"{{"level":"error","a":{}{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let cut = r#"{"level":"error","msg":"cut"#;
+        for t in [deep.as_str(), cut, r#"{"level":"error"} {"x":1}"#] {
+            assert!(
+                parse_chunk(&chunk(t))
+                    .iter()
+                    .all(|e| e.kind != EventKind::Record),
+                "{t}"
+            );
+        }
     }
 
     #[test]
