@@ -302,6 +302,23 @@ impl LazyLogic {
         })
     }
 
+    /// Keeps the conditions encoded only (decoded again on first read),
+    /// as a rule read from the cache or the built-in pack holds them.
+    /// Numbered conditions encode numbered; numbering again on decoding
+    /// gives the same slots, as input tests are by then pattern ids.
+    pub fn shed(&mut self) {
+        if !self.encoded.is_empty() {
+            self.decoded = OnceLock::new();
+        } else if let Some(bytes) = self
+            .decoded
+            .get()
+            .and_then(|d| postcard::to_allocvec(d).ok())
+        {
+            self.encoded = Encoded(Held::Own(bytes.into_boxed_slice()));
+            self.decoded = OnceLock::new();
+        }
+    }
+
     /// Numbers the tests for a rule set (see [`Logic::number`]), now if
     /// the conditions are decoded, else when they are.
     pub fn place(&mut self, place: Place) {
@@ -520,6 +537,20 @@ impl LazyProse {
         LazyProse {
             encoded: Encoded::default(),
             decoded: OnceLock::from(Box::new(prose)),
+        }
+    }
+
+    /// Keeps the text encoded only, as [`LazyLogic::shed`] does.
+    pub fn shed(&mut self) {
+        if !self.encoded.is_empty() {
+            self.decoded = OnceLock::new();
+        } else if let Some(bytes) = self
+            .decoded
+            .get()
+            .and_then(|d| postcard::to_allocvec(d).ok())
+        {
+            self.encoded = Encoded(Held::Own(bytes.into_boxed_slice()));
+            self.decoded = OnceLock::new();
         }
     }
 
