@@ -48,7 +48,7 @@ use super::{FileStamp, RuleSource};
 use crate::rules::{Example, FileProof, Rule, Source, SourceText, reading_from};
 
 /// Bumped when the entry layout changes (the version covers the rest).
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 /// An entry file starts with the length of its entry (see [`Cache::write`]).
 const LEN_BYTES: usize = 4;
 /// An entry bigger than this is not read (a rule file is at most
