@@ -60,11 +60,11 @@ pub struct Key {
     pub need: Need,
 }
 
-/// A field name read as one shared with the keys read before it: a pack
-/// of thousands of rules names a few dozen fields, and a start read a copy
-/// per rule. The last names read on the thread are looked up (newest
+/// A name read as one shared with the names read before it: a pack of
+/// thousands of rules names a few dozen fields and files, and a start read
+/// a copy per rule. The last names read on the thread are looked up (newest
 /// first), a handful of comparisons of short names.
-fn interned<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+pub fn interned<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
     struct Name;
     impl serde::de::Visitor<'_> for Name {
         type Value = Arc<str>;

@@ -618,8 +618,10 @@ impl<'de> Deserialize<'de> for LazyProse {
 /// Where a rule was defined.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Origin {
-    /// The rule file's path (built-in rules: relative to the repo).
-    pub file: String,
+    /// The rule file's path (built-in rules: relative to the repo), shared
+    /// by the file's rules (see `digest::interned`).
+    #[serde(deserialize_with = "super::digest::interned")]
+    pub file: Arc<str>,
     pub builtin: bool,
     /// 1-based line of the rule's `id`.
     pub line: usize,

@@ -368,7 +368,7 @@ impl<'s> FileLoader<'s> {
             supersedes: supersedes.iter().map(|s| s.get_ref().clone()).collect(),
             examples,
             origin: Origin {
-                file: self.source.name.clone(),
+                file: self.source.name.as_str().into(),
                 builtin: self.source.builtin,
                 line: id_line,
                 overrides_builtin: false,
