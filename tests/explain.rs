@@ -139,7 +139,7 @@ fn built_in_rules_cite_no_path_an_installed_faultline_lacks() {
     for rule in &report.rules {
         let text = faultline::rules::explain::render(rule, &report.rules);
         assert!(
-            !text.contains(&rule.origin.file),
+            !text.contains(&*rule.origin.file),
             "{} cites {}",
             rule.id,
             rule.origin.file

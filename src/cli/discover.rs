@@ -419,7 +419,7 @@ pub fn rule_dirs(paths: &[RulesPath], rules: &[Rule]) -> Vec<RuleDir> {
         .iter()
         .filter(|r| !r.origin.builtin)
         .map(|r| {
-            let file = r.origin.file.as_str();
+            let file = &*r.origin.file;
             let owner = match last {
                 Some((f, owner)) if f == file => owner,
                 _ => path_of(paths, file),

@@ -6,8 +6,9 @@
 //! rules an incident can concern (see `LazyLogic`).
 
 use std::ops::Range;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::literals::{ascii_factor, ascii_run, at_least};
 use super::{Condition, Literal, Logic, Op};
@@ -40,6 +41,8 @@ pub fn text_key(text: &str) -> u64 {
 /// What a rule cannot fire without, on one field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Need {
+    /// This value of the field: most keys, read without a vector.
+    Value(Exact),
     /// One of these values of the field.
     Values(Vec<Exact>),
     /// A value of the field containing one of these factors (lower-case).
@@ -51,8 +54,49 @@ pub enum Need {
 /// A condition the rule cannot fire without.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Key {
-    pub field: String,
+    /// Shared by the keys read on one thread (see [`interned`]).
+    #[serde(deserialize_with = "interned")]
+    pub field: Arc<str>,
     pub need: Need,
+}
+
+/// A name read as one shared with the names read before it: a pack of
+/// thousands of rules names a few dozen fields and files, and a start read
+/// a copy per rule. The last names read on the thread are looked up (newest
+/// first), a handful of comparisons of short names.
+pub fn interned<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+    struct Name;
+    impl serde::de::Visitor<'_> for Name {
+        type Value = Arc<str>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a field name")
+        }
+        fn visit_str<E>(self, name: &str) -> Result<Arc<str>, E> {
+            Ok(intern(name))
+        }
+    }
+    d.deserialize_str(Name)
+}
+
+fn intern(name: &str) -> Arc<str> {
+    const KEPT: usize = 32;
+    thread_local! {
+        static RECENT: std::cell::RefCell<Vec<Arc<str>>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if let Some(i) = recent.iter().rposition(|r| **r == *name) {
+            let found = recent.remove(i);
+            recent.push(found.clone());
+            return found;
+        }
+        if recent.len() == KEPT {
+            recent.remove(0);
+        }
+        let new: Arc<str> = name.into();
+        recent.push(new.clone());
+        new
+    })
 }
 
 /// An `input.text` test, as the input-wide scan searches it.
@@ -194,6 +238,7 @@ impl Candidate<'_> {
 
     fn owned(self) -> Need {
         match self {
+            Candidate::Values([value]) => Need::Value(exact(value)),
             Candidate::Values(values) => Need::Values(values.iter().map(exact).collect()),
             Candidate::Factors(fs) => Need::Factors(fs),
             Candidate::Factor(f) => Need::Factors(vec![f.to_ascii_lowercase()]),
@@ -252,7 +297,7 @@ fn conjunction_need(conds: &[Condition]) -> Option<Key> {
         .filter_map(|c| condition_need(c).map(|n| (c.field.as_str(), n)))
         .max_by_key(|(_, n)| n.rank())
         .map(|(field, need)| Key {
-            field: field.to_string(),
+            field: field.into(),
             need: need.owned(),
         })
 }

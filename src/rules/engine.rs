@@ -364,7 +364,7 @@ impl RuleSet {
         match (text, span) {
             (Some(text), Some(span)) => {
                 let mut source = RuleSource::with_text(
-                    rule.origin.file.clone(),
+                    rule.origin.file.to_string(),
                     text,
                     rule.origin.builtin,
                     None,

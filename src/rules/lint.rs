@@ -109,7 +109,7 @@ impl Vocabulary {
 fn source_of(rule: &Rule) -> Option<RuleSource> {
     let text = rule.origin.text.as_ref()?.text(&rule.origin.file)?;
     Some(RuleSource::with_text(
-        rule.origin.file.clone(),
+        rule.origin.file.to_string(),
         text,
         false,
         None,

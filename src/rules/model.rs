@@ -302,6 +302,23 @@ impl LazyLogic {
         })
     }
 
+    /// Keeps the conditions encoded only (decoded again on first read),
+    /// as a rule read from the cache or the built-in pack holds them.
+    /// Numbered conditions encode numbered; numbering again on decoding
+    /// gives the same slots, as input tests are by then pattern ids.
+    pub fn shed(&mut self) {
+        if !self.encoded.is_empty() {
+            self.decoded = OnceLock::new();
+        } else if let Some(bytes) = self
+            .decoded
+            .get()
+            .and_then(|d| postcard::to_allocvec(d).ok())
+        {
+            self.encoded = Encoded(Held::Own(bytes.into_boxed_slice()));
+            self.decoded = OnceLock::new();
+        }
+    }
+
     /// Numbers the tests for a rule set (see [`Logic::number`]), now if
     /// the conditions are decoded, else when they are.
     pub fn place(&mut self, place: Place) {
@@ -523,6 +540,20 @@ impl LazyProse {
         }
     }
 
+    /// Keeps the text encoded only, as [`LazyLogic::shed`] does.
+    pub fn shed(&mut self) {
+        if !self.encoded.is_empty() {
+            self.decoded = OnceLock::new();
+        } else if let Some(bytes) = self
+            .decoded
+            .get()
+            .and_then(|d| postcard::to_allocvec(d).ok())
+        {
+            self.encoded = Encoded(Held::Own(bytes.into_boxed_slice()));
+            self.decoded = OnceLock::new();
+        }
+    }
+
     pub fn get(&self) -> &Prose {
         self.decoded.get_or_init(|| {
             // Written by this build (the pack, or a cache entry checked for
@@ -587,8 +618,10 @@ impl<'de> Deserialize<'de> for LazyProse {
 /// Where a rule was defined.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Origin {
-    /// The rule file's path (built-in rules: relative to the repo).
-    pub file: String,
+    /// The rule file's path (built-in rules: relative to the repo), shared
+    /// by the file's rules (see `digest::interned`).
+    #[serde(deserialize_with = "super::digest::interned")]
+    pub file: Arc<str>,
     pub builtin: bool,
     /// 1-based line of the rule's `id`.
     pub line: usize,

@@ -96,22 +96,26 @@ impl RuleIndex {
             };
             for key in needs {
                 // Most rules key on a field already seen: no key to copy.
-                let keys = match fields.get_mut(&key.field) {
+                let keys = match fields.get_mut(&*key.field) {
                     Some(keys) => keys,
-                    None => fields.entry(key.field.clone()).or_default(),
+                    None => fields.entry(key.field.to_string()).or_default(),
                 };
-                match &key.need {
-                    Need::Present => keys.present.push(i),
-                    Need::Factors(fs) => keys.factors.extend(fs.iter().map(|f| (f.clone(), i))),
-                    Need::Values(values) => {
-                        for v in values {
-                            match v {
-                                Exact::Text(t) => keys.text.entry(*t).or_default().push(i),
-                                Exact::Number(n) => {
-                                    keys.numbers.entry(number_key(*n)).or_default().push(i)
-                                }
-                            }
-                        }
+                let values = match &key.need {
+                    Need::Value(value) => std::slice::from_ref(value),
+                    Need::Values(values) => values.as_slice(),
+                    Need::Present => {
+                        keys.present.push(i);
+                        continue;
+                    }
+                    Need::Factors(fs) => {
+                        keys.factors.extend(fs.iter().map(|f| (f.clone(), i)));
+                        continue;
+                    }
+                };
+                for v in values {
+                    match v {
+                        Exact::Text(t) => keys.text.entry(*t).or_default().push(i),
+                        Exact::Number(n) => keys.numbers.entry(number_key(*n)).or_default().push(i),
                     }
                 }
             }

@@ -32,12 +32,13 @@
 //! stored. The entry's bytes stay held by its rules, whose prose and
 //! conditions are parts of them until first read.
 
+use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -47,12 +48,17 @@ use super::{FileStamp, RuleSource};
 use crate::rules::{Example, FileProof, Rule, Source, SourceText, reading_from};
 
 /// Bumped when the entry layout changes (the version covers the rest).
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 /// An entry file starts with the length of its entry (see [`Cache::write`]).
 const LEN_BYTES: usize = 4;
 /// An entry bigger than this is not read (a rule file is at most
 /// `MAX_FILE_BYTES`; its entry holds its rules, and may hold its text).
 const MAX_ENTRY_BYTES: u64 = 64 << 20;
+
+/// At most this many entries are kept open between [`Cache::proves`] and
+/// [`Cache::get`]: far below the usual limit of 1,024 open files, which
+/// the rule files still to read need too.
+const KEPT_OPEN: usize = 256;
 
 /// A usable cache directory.
 #[derive(Debug, Clone)]
@@ -60,11 +66,20 @@ pub struct Cache {
     dir: PathBuf,
     /// Whether hits carry their rules' examples (see [`Cache::with_examples`]).
     examples: bool,
+    /// Entries that [`Cache::proves`] opened, by file name, for
+    /// [`Cache::get`] to read: each was opened twice.
+    opened: Arc<Mutex<HashMap<String, Opened>>>,
 }
 
+/// An entry file opened and checked, and its length.
+#[derive(Debug)]
+struct Opened(std::fs::File, u64);
+
 /// Borrowed from the entry's bytes when read: the text is only compared.
+/// A hit reads its rules straight as the loader takes them (`R` =
+/// [`Loaded`]), without a vector of [`CachedRule`]s in between.
 #[derive(Serialize, Deserialize)]
-struct Entry<'a> {
+struct Entry<'a, R = CachedRule> {
     format: u32,
     version: &'a str,
     pack: u64,
@@ -75,7 +90,7 @@ struct Entry<'a> {
     text: Option<Bytes<'a>>,
     /// Without their examples, which follow the entry in its file (see
     /// [`Cache::write`]).
-    rules: Vec<CachedRule>,
+    rules: Vec<R>,
 }
 
 /// The first fields of an [`Entry`], as far as whether it holds a text.
@@ -113,6 +128,41 @@ struct CachedRule {
     supersedes: Vec<(String, Range<usize>)>,
 }
 
+/// A [`CachedRule`] read as the loader takes it, with empty `Mentions`
+/// (see the module's doc).
+impl<'de> Deserialize<'de> for Loaded {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Loaded;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a cached rule")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Loaded, A::Error> {
+                let missing = || serde::de::Error::invalid_length(3, &"3 fields");
+                let rule: Rule = seq.next_element()?.ok_or_else(missing)?;
+                let id_span = seq.next_element()?.ok_or_else(missing)?;
+                let supersedes: Vec<(String, Range<usize>)> =
+                    seq.next_element()?.ok_or_else(missing)?;
+                Ok(Loaded {
+                    rule,
+                    id_span,
+                    supersedes: supersedes
+                        .into_iter()
+                        .map(|(s, span)| Spanned::new(span, s))
+                        .collect(),
+                    mentions: Mentions::default(),
+                    valid: true,
+                })
+            }
+        }
+        d.deserialize_struct("CachedRule", &["rule", "id_span", "supersedes"], Fields)
+    }
+}
+
 impl Cache {
     /// The default cache directory, unless `FAULTLINE_NO_CACHE` is set (to
     /// anything but empty or `0`) or no home is known.
@@ -139,6 +189,7 @@ impl Cache {
         Some(Cache {
             dir: dir.to_path_buf(),
             examples: false,
+            opened: Arc::default(),
         })
     }
 
@@ -149,6 +200,7 @@ impl Cache {
         Cache {
             dir: dir.to_path_buf(),
             examples: false,
+            opened: Arc::default(),
         }
     }
 
@@ -161,6 +213,7 @@ impl Cache {
         }
     }
 
+    #[cfg(test)]
     fn path(&self, source: &RuleSource) -> PathBuf {
         self.path_of_name(&source.name)
     }
@@ -175,31 +228,46 @@ impl Cache {
     /// Whether a trusted entry for the file `name` was made from the file
     /// with this stamp, and the stamp alone proves it (not racy): the
     /// file's rules can then come from the entry without its text being
-    /// read. Reads only the entry's head.
+    /// read. Reads only the entry's head; the entry stays open for
+    /// [`Cache::get`].
     pub fn proves(&self, name: &str, stamp: &FileStamp) -> bool {
         let head = || -> Option<bool> {
-            let file = std::fs::File::open(self.path_of_name(name)).ok()?;
-            let meta = file.metadata().ok()?;
-            if !meta.is_file() || !trusted(&meta) || meta.len() > MAX_ENTRY_BYTES {
-                return None;
-            }
+            let (mut file, len) = self.open_entry(name)?;
             // The head's fields besides the name take a few dozen bytes;
             // read in one call into room made for them.
             let room = name.len() + 256;
             let mut bytes = Vec::with_capacity(room);
-            file.take(room as u64).read_to_end(&mut bytes).ok()?;
+            (&mut file).take(room as u64).read_to_end(&mut bytes).ok()?;
             let (head, _) = postcard::take_from_bytes::<Head>(bytes.get(LEN_BYTES..)?).ok()?;
-            Some(
-                head.format == FORMAT
-                    && head.version == env!("CARGO_PKG_VERSION")
-                    && head.pack == pack_hash()
-                    && head.name == name
-                    && head.stamp == *stamp
-                    && !head.racy_text
-                    && !racy(stamp),
-            )
+            let proven = head.format == FORMAT
+                && head.version == env!("CARGO_PKG_VERSION")
+                && head.pack == pack_hash()
+                && head.name == name
+                && head.stamp == *stamp
+                && !head.racy_text
+                && !racy(stamp);
+            let mut opened = self
+                .opened
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if proven && opened.len() < KEPT_OPEN {
+                opened.insert(name.to_string(), Opened(file, len));
+            }
+            Some(proven)
         };
         head().unwrap_or(false)
+    }
+
+    /// The entry file for `name`, opened, if it is a file this user can
+    /// trust and not too big to read, with its length. Checked on the open
+    /// file: what is read is what was checked.
+    fn open_entry(&self, name: &str) -> Option<(std::fs::File, u64)> {
+        let file = std::fs::File::open(self.path_of_name(name)).ok()?;
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || !trusted(&meta) || meta.len() > MAX_ENTRY_BYTES {
+            return None;
+        }
+        Some((file, meta.len()))
     }
 
     /// The validated rules of `source`, if a trusted entry was made from
@@ -208,17 +276,23 @@ impl Cache {
     /// from a file (with a stamp) can hit.
     pub fn get(&self, source: &RuleSource) -> Option<Vec<Loaded>> {
         let stamp = source.stamp?;
-        let mut file = std::fs::File::open(self.path(source)).ok()?;
-        // Checked on the open file: what is read is what was checked.
-        let meta = file.metadata().ok()?;
-        if !meta.is_file() || !trusted(&meta) || meta.len() > MAX_ENTRY_BYTES {
-            return None;
-        }
+        let kept = self
+            .opened
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&source.name);
+        let (mut file, file_len) = match kept {
+            Some(Opened(mut file, len)) => {
+                file.seek(SeekFrom::Start(0)).ok()?;
+                (file, len)
+            }
+            None => self.open_entry(&source.name)?,
+        };
         // The entry, without the examples after it unless they are asked for.
         let mut len = [0; LEN_BYTES];
         file.read_exact(&mut len).ok()?;
         let len = u32::from_le_bytes(len) as usize;
-        if len as u64 > meta.len() - LEN_BYTES as u64 {
+        if len as u64 > file_len - LEN_BYTES as u64 {
             return None;
         }
         let mut bytes = Vec::with_capacity(len);
@@ -226,7 +300,7 @@ impl Cache {
         // Held by the rules read from it: their prose and conditions are
         // parts of it, decoded on first read (see `model::Encoded`).
         let bytes = Arc::new(bytes);
-        let entry: Entry = reading_from(Source::Shared(bytes.clone()), || {
+        let entry: Entry<Loaded> = reading_from(Source::Shared(bytes.clone()), || {
             postcard::from_bytes(&bytes)
         })
         .ok()?;
@@ -243,7 +317,6 @@ impl Cache {
         {
             return None;
         }
-        let mut entry = entry;
         let rewrite = entry.text.is_some() && !racy(&stamp);
         let mut examples_block = Vec::new();
         if self.examples || rewrite {
@@ -251,8 +324,11 @@ impl Cache {
         }
         if rewrite {
             // Now proven by its stamp alone: the next runs skip comparing.
-            entry.text = None;
-            self.write(&entry, &examples_block);
+            // Read again as it was written, which is rare enough.
+            if let Ok(mut written) = postcard::from_bytes::<Entry>(&bytes) {
+                written.text = None;
+                self.write(&written, &examples_block);
+            }
         }
         let mut examples: Vec<Vec<Example>> = if self.examples {
             postcard::from_bytes(&examples_block).ok()?
@@ -272,29 +348,13 @@ impl Cache {
                 proof: FileProof::Stamp(stamp),
             }
         };
-        Some(
-            entry
-                .rules
-                .into_iter()
-                .map(|c| {
-                    let mut rule = c.rule;
-                    rule.examples = examples.pop().unwrap_or_default();
-                    // Not serialised: the text is the file's, shared.
-                    rule.origin.text = Some(text.clone());
-                    Loaded {
-                        rule,
-                        id_span: c.id_span,
-                        supersedes: c
-                            .supersedes
-                            .into_iter()
-                            .map(|(s, span)| Spanned::new(span, s))
-                            .collect(),
-                        mentions: Mentions::default(),
-                        valid: true,
-                    }
-                })
-                .collect(),
-        )
+        let mut rules = entry.rules;
+        for loaded in &mut rules {
+            loaded.rule.examples = examples.pop().unwrap_or_default();
+            // Not serialised: the text is the file's, shared.
+            loaded.rule.origin.text = Some(text.clone());
+        }
+        Some(rules)
     }
 
     /// Stores the rules of a clean file read from a file (the caller

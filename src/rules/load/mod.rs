@@ -379,7 +379,7 @@ impl<'s> Loader<'s> {
         let (first_layer, first_builtin, first_name) = match first.source {
             None => {
                 let r = &self.rules[first.slot];
-                (0, true, r.origin.file.clone())
+                (0, true, r.origin.file.to_string())
             }
             Some(s) => {
                 let s = &self.sources[s];
@@ -430,7 +430,7 @@ impl<'s> Loader<'s> {
             }
             None => {
                 let r = &self.rules[first.slot];
-                (r.origin.file.clone(), r.origin.line, None)
+                (r.origin.file.to_string(), r.origin.line, None)
             }
         };
         let mut problem = RuleProblem::at(
