@@ -61,7 +61,7 @@ mod stack;
 pub mod time;
 mod tool;
 mod traceback;
-mod trigger_dfa;
+pub(crate) mod trigger_dfa;
 
 use std::ops::ControlFlow;
 

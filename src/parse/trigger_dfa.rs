@@ -13,7 +13,7 @@
 /// Row values with this bit end at least one trigger.
 const ENDS: u32 = 1 << 31;
 
-pub(super) struct TriggerDfa {
+pub(crate) struct TriggerDfa {
     /// Each byte's class: the distinct bytes of the triggers get one each
     /// (an upper-case letter its lower-case one's), every other byte 0.
     classes: [u16; 256],
@@ -32,7 +32,7 @@ impl TriggerDfa {
     /// `None` when the table would not fit its 31-bit rows (never for real
     /// data: a billion transitions). No trigger is empty (one that is
     /// admits every line, and the prefilter searches for none).
-    pub(super) fn new(triggers: &[String]) -> Option<Self> {
+    pub(crate) fn new(triggers: &[String]) -> Option<Self> {
         let lowered: Vec<Vec<u8>> = triggers
             .iter()
             .map(|t| t.to_ascii_lowercase().into_bytes())
@@ -127,7 +127,7 @@ impl TriggerDfa {
     /// Calls `found` with the trigger (its index in `new`'s) and start of
     /// each match in `text`, ASCII case-insensitively, in order of their
     /// end, overlapping ones included.
-    pub(super) fn find(&self, text: &[u8], mut found: impl FnMut(usize, usize)) {
+    pub(crate) fn find(&self, text: &[u8], mut found: impl FnMut(usize, usize)) {
         let (next, classes) = (self.next.as_slice(), &self.classes);
         let mut row = 0;
         let mut at = 0;
