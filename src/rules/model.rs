@@ -271,6 +271,18 @@ pub struct LazyLogic {
     place: Option<Place>,
 }
 
+/// Keeps a lazy value encoded only: drops the decoded form, encoding it
+/// first when it was never encoded (a rule validated from its TOML).
+fn shed<T: serde::Serialize>(encoded: &mut Encoded, decoded: &mut OnceLock<Box<T>>) {
+    if encoded.is_empty() {
+        match decoded.get().and_then(|d| postcard::to_allocvec(d).ok()) {
+            Some(bytes) => *encoded = Encoded(Held::Own(bytes.into_boxed_slice())),
+            None => return,
+        }
+    }
+    *decoded = OnceLock::new();
+}
+
 impl LazyLogic {
     pub fn new(logic: Logic) -> Self {
         LazyLogic {
@@ -307,16 +319,7 @@ impl LazyLogic {
     /// Numbered conditions encode numbered; numbering again on decoding
     /// gives the same slots, as input tests are by then pattern ids.
     pub fn shed(&mut self) {
-        if !self.encoded.is_empty() {
-            self.decoded = OnceLock::new();
-        } else if let Some(bytes) = self
-            .decoded
-            .get()
-            .and_then(|d| postcard::to_allocvec(d).ok())
-        {
-            self.encoded = Encoded(Held::Own(bytes.into_boxed_slice()));
-            self.decoded = OnceLock::new();
-        }
+        shed(&mut self.encoded, &mut self.decoded);
     }
 
     /// Numbers the tests for a rule set (see [`Logic::number`]), now if
@@ -542,16 +545,7 @@ impl LazyProse {
 
     /// Keeps the text encoded only, as [`LazyLogic::shed`] does.
     pub fn shed(&mut self) {
-        if !self.encoded.is_empty() {
-            self.decoded = OnceLock::new();
-        } else if let Some(bytes) = self
-            .decoded
-            .get()
-            .and_then(|d| postcard::to_allocvec(d).ok())
-        {
-            self.encoded = Encoded(Held::Own(bytes.into_boxed_slice()));
-            self.decoded = OnceLock::new();
-        }
+        shed(&mut self.encoded, &mut self.decoded);
     }
 
     pub fn get(&self) -> &Prose {
