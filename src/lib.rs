@@ -792,7 +792,12 @@ impl<'r> Scan<'r> {
             if lone && own.text.len() >= ALONGSIDE_FROM {
                 let (piece, own) = piece_of(context, own);
                 let (hits, scanned) = std::thread::scope(|s| {
-                    let hits = s.spawn(|| scan_hits(own.as_ref().unwrap_or(&piece.chunk), rules));
+                    let hits = s.spawn(|| {
+                        // First the automata the parse needs at its first
+                        // lines, while it reads the chunk's triggers.
+                        parse::warm_up();
+                        scan_hits(own.as_ref().unwrap_or(&piece.chunk), rules)
+                    });
                     let scanned = scan(&piece);
                     let hits = hits
                         .join()

@@ -40,6 +40,11 @@ const PREFIX: &str = r"(?x)^
 /// starts, and searched it for literal prefixes: 40 % of its cost, the
 /// largest single pattern of a log's run (its bounded repetitions of
 /// Unicode classes).
+/// Builds the prefix's automata now (see [`super::warm_up`]).
+pub(super) fn warm_up() {
+    prefix();
+}
+
 fn prefix() -> &'static Forward {
     static PREFIX_AUTOMATA: OnceLock<Forward> = OnceLock::new();
     PREFIX_AUTOMATA.get_or_init(|| {

@@ -543,6 +543,11 @@ fn may_signal(text: &str) -> bool {
     signal_set().is_match(text) || leading_code_re().is_match(text.trim_start())
 }
 
+/// Builds the signal set now (see [`super::warm_up`]).
+pub(super) fn warm_up() {
+    signal_set();
+}
+
 /// The patterns that could give a text its signal, as one set: a line goes
 /// through them in one pass of one automaton, where testing them one by
 /// one took two dozen searches of every healthy line that names a status
