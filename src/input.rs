@@ -468,7 +468,7 @@ fn read_lines(
             Ok(s) => s,
             Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
         };
-        let lines = text.bytes().filter(|&b| b == b'\n').count();
+        let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
         let len = text.len();
         each(Chunk {
             source,
@@ -582,7 +582,7 @@ fn has_lf(buf: &[u8], searched: &mut usize) -> bool {
 fn cut_point(buf: &[u8]) -> usize {
     let half = buf.len() / 2;
     let mut end = buf.len();
-    while let Some(pos) = buf[half..end].windows(2).rposition(|w| w == b"\n\n") {
+    while let Some(pos) = blank_line_before(&buf[half..end]) {
         let blank = half + pos + 1;
         // The blank line after an HTTP message's head is where its body
         // begins: cut before the message instead, so it stays whole.
@@ -592,7 +592,7 @@ fn cut_point(buf: &[u8]) -> usize {
             Some(_) => end = half + pos + 1,
         }
     }
-    match buf.iter().rposition(|&b| b == b'\n') {
+    match memchr::memrchr(b'\n', buf) {
         Some(pos) if pos > 0 && buf[pos - 1] == b'\n' => match message_start(buf, pos) {
             Some(start) if start > 0 => start,
             _ => pos + 1,
@@ -600,6 +600,16 @@ fn cut_point(buf: &[u8]) -> usize {
         Some(pos) => pos + 1,
         None => buf.len(),
     }
+}
+
+/// Where the last `\n\n` of `buf` starts. By line feeds with memchr: a
+/// byte-by-byte search from the end was 3 % of a big log's instructions,
+/// on the thread that reads for every other (memchr's reverse substring
+/// search is not vectorized).
+fn blank_line_before(buf: &[u8]) -> Option<usize> {
+    memchr::memrchr_iter(b'\n', buf)
+        .find(|&p| p > 0 && buf[p - 1] == b'\n')
+        .map(|p| p - 1)
 }
 
 /// When the blank line at `blank` ends an HTTP message's head (a start
@@ -610,10 +620,7 @@ fn message_start(buf: &[u8], blank: usize) -> Option<usize> {
     const MAX_HEAD_LINES: usize = 200;
     let mut end = blank - 1;
     for _ in 0..MAX_HEAD_LINES {
-        let start = buf[..end]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |p| p + 1);
+        let start = memchr::memrchr(b'\n', &buf[..end]).map_or(0, |p| p + 1);
         let line = &buf[start..end];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let line = [&b"< "[..], b"> "]
@@ -693,6 +700,21 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_line_before_finds_the_last_double_line_feed() {
+        // Every arrangement of line feeds and one other byte up to 10 bytes
+        // long, against the plain search it replaced.
+        for len in 0..=10u32 {
+            for bits in 0..1u32 << len {
+                let buf: Vec<u8> = (0..len)
+                    .map(|k| if bits >> k & 1 == 1 { b'\n' } else { b'x' })
+                    .collect();
+                let plain = buf.windows(2).rposition(|w| w == b"\n\n");
+                assert_eq!(blank_line_before(&buf), plain, "{buf:?}");
+            }
+        }
+    }
 
     #[test]
     fn chunks_cut_on_lines_and_keep_offsets() {
