@@ -456,6 +456,40 @@ fn identical_failures_cost_linear_work_and_fold_as_they_come() {
     );
 }
 
+/// Successes each with a request id of its own, as a JSON-lines app log
+/// writes them.
+fn successes_with_ids(n: usize) -> (Chunk, Vec<Event>) {
+    let line = r#"{"status":200,"request_id":"r-000000"}"#;
+    synthetic(n, line, |i, at| Event {
+        kind: EventKind::Record,
+        span: faultline::input::Span::new(at, at + line.len()),
+        fields: vec![
+            field("status", Value::Num(200.0), at + 10, 3),
+            field(
+                "record.request_id",
+                Value::Str(format!("r-{i:06}")),
+                at + 28,
+                8,
+            ),
+        ],
+        group: None,
+    })
+}
+
+#[test]
+fn successes_with_ids_are_let_go_at_once() {
+    // A success takes only its own headers by id, which come with it: kept
+    // open for a tie's whole window instead, each event of such a log was
+    // weighed against a full set of open drafts.
+    let n = 10_000;
+    let (chunk, events) = successes_with_ids(n);
+    let (work, out) = drive(&chunk, events);
+    assert_eq!(out.len(), n);
+    assert!(out.iter().all(|f| matches!(f, Finished::Success(_))));
+    // About 5 per event; each success held for its window made it 20.
+    assert!(work < 8 * n as u64, "work {work} for {n} successes");
+}
+
 #[test]
 fn a_long_header_block_costs_linear_work() {
     let (c1, e1) = header_lines(10_000);

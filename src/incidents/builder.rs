@@ -317,8 +317,18 @@ impl Draft {
         }
     }
 
+    /// Whether a later line may still join it by a tie: by an id of a
+    /// failure, or by the URL of a request waiting for its outcome. A
+    /// success takes only its own headers by id, which come with it: held
+    /// open for a tie's window, a log of successes with request ids kept a
+    /// full set of drafts open, each weighed at every event, and no seam
+    /// between chunks could restart for that long.
+    fn held_by_ties(&self) -> bool {
+        (!self.ties.is_empty() && !self.is_success()) || self.awaiting()
+    }
+
     fn window(&self) -> usize {
-        if !self.ties.is_empty() || self.awaiting() {
+        if self.held_by_ties() {
             TIE_WINDOW
         } else {
             MAX_GAP
@@ -841,10 +851,9 @@ impl<'c> Builder<'c> {
         self.clock += 1;
         self.open[i].add(event, s, last, self.clock);
         // A draft that stopped being the current one can only still grow
-        // by what ties to it; without ties it is finished now.
+        // by what ties to it; held by nothing, it is finished now.
         if let Some(b) = before.and_then(|t| self.open.iter().position(|d| d.touched == t))
-            && self.open[b].ties.is_empty()
-            && !self.open[b].awaiting()
+            && !self.open[b].held_by_ties()
         {
             let d = self.open.swap_remove(b);
             self.close(d);
