@@ -188,7 +188,7 @@ impl<'de> Deserialize<'de> for Loaded {
                 mut seq: A,
             ) -> Result<Loaded, A::Error> {
                 let missing = || serde::de::Error::invalid_length(3, &"3 fields");
-                let rule: Rule = seq.next_element()?.ok_or_else(missing)?;
+                let rule: Box<Rule> = seq.next_element()?.ok_or_else(missing)?;
                 let id_span = seq.next_element()?.ok_or_else(missing)?;
                 let supersedes: Vec<(String, Range<usize>)> =
                     seq.next_element()?.ok_or_else(missing)?;
@@ -437,7 +437,7 @@ impl Cache {
                 .map(|l| CachedRule {
                     rule: Rule {
                         examples: Vec::new(),
-                        ..l.rule.clone()
+                        ..Rule::clone(&l.rule)
                     },
                     id_span: l.id_span.clone(),
                     supersedes: l
@@ -654,7 +654,7 @@ matches = false
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .as_nanos() as i128;
+            .as_nanos() as i64;
         let time = if recent { now } else { now - 3_600_000_000_000 };
         let mut source = RuleSource::new(name, text, false);
         source.stamp = Some(FileStamp {
