@@ -411,50 +411,50 @@ fn path_of<'a>(paths: &'a [RulesPath], file: &str) -> Option<&'a RulesPath> {
 
 /// Per user rules path: how many rules loaded and which they replace.
 pub fn rule_dirs(paths: &[RulesPath], rules: &[Rule]) -> Vec<RuleDir> {
-    // Each user rule's path, found once per file (a file's rules are
-    // consecutive): comparing path components per rule and path took a
-    // tenth of a start-up with thousands of rules.
-    let mut last: Option<(&str, Option<&RulesPath>)> = None;
-    let owners: Vec<(&Rule, Option<&RulesPath>)> = rules
-        .iter()
-        .filter(|r| !r.origin.builtin)
-        .map(|r| {
-            let file = &*r.origin.file;
-            let owner = match last {
-                Some((f, owner)) if f == file => owner,
-                _ => path_of(paths, file),
-            };
-            last = Some((file, owner));
-            (r, owner)
-        })
-        .collect();
+    // Counted per owning path (by place), each user rule's path found once
+    // per file (a file's rules are consecutive and share one name):
+    // comparing path components per rule and path took a tenth of a
+    // start-up with thousands of rules, and a list of the rules per path
+    // most of the rest.
+    let mut counts = vec![0; paths.len()];
+    let mut overrides: Vec<Vec<Override>> = vec![Vec::new(); paths.len()];
+    let mut last: Option<(&str, Option<usize>)> = None;
+    for r in rules.iter().filter(|r| !r.origin.builtin) {
+        let file = &*r.origin.file;
+        let owner = match last {
+            Some((f, owner)) if std::ptr::eq(f, file) || f == file => owner,
+            _ => path_of(paths, file).and_then(|q| paths.iter().position(|p| std::ptr::eq(p, q))),
+        };
+        last = Some((file, owner));
+        let Some(owner) = owner else {
+            continue;
+        };
+        counts[owner] += 1;
+        if let Some(replaced) = &r.origin.overrides {
+            overrides[owner].push(Override {
+                id: r.id.clone(),
+                replaces: if is_builtin_file(replaced) {
+                    "built-in".to_string()
+                } else {
+                    replaced.clone()
+                },
+            });
+        }
+    }
     paths
         .iter()
         .map(|p| {
-            let mine: Vec<&Rule> = owners
+            // A path given twice owns its rules at its last place (see
+            // `path_of`), and both list them.
+            let owner = paths
                 .iter()
-                .filter(|(_, q)| q.is_some_and(|q| q.path == p.path && q.layer == p.layer))
-                .map(|(r, _)| *r)
-                .collect();
+                .rposition(|q| q.path == p.path && q.layer == p.layer)
+                .expect("the path itself");
             RuleDir {
                 path: p.path.display().to_string(),
                 from: p.layer.name().to_string(),
-                rules: mine.len(),
-                overrides: mine
-                    .iter()
-                    .filter_map(|r| {
-                        let replaced = r.origin.overrides.as_ref()?;
-                        let builtin = is_builtin_file(replaced);
-                        Some(Override {
-                            id: r.id.clone(),
-                            replaces: if builtin {
-                                "built-in".to_string()
-                            } else {
-                                replaced.clone()
-                            },
-                        })
-                    })
-                    .collect(),
+                rules: counts[owner],
+                overrides: overrides[owner].clone(),
             }
         })
         .collect()

@@ -26,11 +26,14 @@
 //!
 //! An entry holds what a run reads: a hit decodes each rule once per start,
 //! so what no run of the cache's readers uses is left out or set apart.
-//! Rule examples (only `rules show` reads them, through the cache) are one
-//! block after the entry, read only when asked for; the loader's `Mentions`
-//! (only `rules check` reads them, and it never uses the cache) are not
-//! stored. The entry's bytes stay held by its rules, whose prose and
-//! conditions are parts of them until first read.
+//! The rules' prose (title, cause, fix, docs: most of an entry, and read
+//! only for a rule shown) is one block after the entry, read from the file
+//! when a rule is first shown, and checked by its hash to be the block the
+//! rules were read with; rule examples (only `rules show` reads them,
+//! through the cache) are one block after that, read only when asked for;
+//! the loader's `Mentions` (only `rules check` reads them, and it never
+//! uses the cache) are not stored. The entry's bytes stay held by its
+//! rules, whose conditions are parts of them until first read.
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
@@ -45,12 +48,15 @@ use toml::Spanned;
 
 use super::validate::{Loaded, Mentions};
 use super::{FileStamp, RuleSource};
-use crate::rules::{Example, FileProof, Rule, Source, SourceText, reading_from};
+use crate::rules::{
+    Apart, Example, FileProof, Rule, Source, SourceText, reading_from, writing_apart,
+};
 
 /// Bumped when the entry layout changes (the version covers the rest).
-const FORMAT: u32 = 6;
-/// An entry file starts with the length of its entry (see [`Cache::write`]).
-const LEN_BYTES: usize = 4;
+const FORMAT: u32 = 7;
+/// An entry file starts with the lengths of its entry and prose block and
+/// the prose block's hash (see [`Prefix`]).
+const PREFIX_BYTES: usize = 16;
 /// An entry bigger than this is not read (a rule file is at most
 /// `MAX_FILE_BYTES`; its entry holds its rules, and may hold its text).
 const MAX_ENTRY_BYTES: u64 = 64 << 20;
@@ -74,6 +80,45 @@ pub struct Cache {
 /// An entry file opened and checked, and its length.
 #[derive(Debug)]
 struct Opened(std::fs::File, u64);
+
+/// What an entry file starts with: the lengths of the entry and of the
+/// rules' prose block after it (then come the examples), and the prose
+/// block's hash, which tells a block read later from a rewritten file
+/// (see [`fetch_prose`]). Little-endian: `u32`, `u32`, `u64`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Prefix {
+    entry: usize,
+    prose: usize,
+    prose_hash: u64,
+}
+
+impl Prefix {
+    fn read(file: &mut std::fs::File, file_len: u64) -> Option<Prefix> {
+        let mut bytes = [0; PREFIX_BYTES];
+        file.read_exact(&mut bytes).ok()?;
+        Prefix::parse(bytes, file_len)
+    }
+
+    /// The prefix of a file of `file_len` bytes, if its parts fit in it.
+    fn parse(bytes: [u8; PREFIX_BYTES], file_len: u64) -> Option<Prefix> {
+        let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        let prefix = Prefix {
+            entry: u32_at(0) as usize,
+            prose: u32_at(4) as usize,
+            prose_hash: u64::from_le_bytes(bytes[8..].try_into().expect("8 bytes")),
+        };
+        let room = file_len.checked_sub(PREFIX_BYTES as u64)?;
+        (prefix.entry as u64 + prefix.prose as u64 <= room).then_some(prefix)
+    }
+
+    fn bytes(&self) -> Option<[u8; PREFIX_BYTES]> {
+        let mut bytes = [0; PREFIX_BYTES];
+        bytes[..4].copy_from_slice(&u32::try_from(self.entry).ok()?.to_le_bytes());
+        bytes[4..8].copy_from_slice(&u32::try_from(self.prose).ok()?.to_le_bytes());
+        bytes[8..].copy_from_slice(&self.prose_hash.to_le_bytes());
+        Some(bytes)
+    }
+}
 
 /// Borrowed from the entry's bytes when read: the text is only compared.
 /// A hit reads its rules straight as the loader takes them (`R` =
@@ -143,7 +188,7 @@ impl<'de> Deserialize<'de> for Loaded {
                 mut seq: A,
             ) -> Result<Loaded, A::Error> {
                 let missing = || serde::de::Error::invalid_length(3, &"3 fields");
-                let rule: Rule = seq.next_element()?.ok_or_else(missing)?;
+                let rule: Box<Rule> = seq.next_element()?.ok_or_else(missing)?;
                 let id_span = seq.next_element()?.ok_or_else(missing)?;
                 let supersedes: Vec<(String, Range<usize>)> =
                     seq.next_element()?.ok_or_else(missing)?;
@@ -238,7 +283,7 @@ impl Cache {
             let room = name.len() + 256;
             let mut bytes = Vec::with_capacity(room);
             (&mut file).take(room as u64).read_to_end(&mut bytes).ok()?;
-            let (head, _) = postcard::take_from_bytes::<Head>(bytes.get(LEN_BYTES..)?).ok()?;
+            let (head, _) = postcard::take_from_bytes::<Head>(bytes.get(PREFIX_BYTES..)?).ok()?;
             let proven = head.format == FORMAT
                 && head.version == env!("CARGO_PKG_VERSION")
                 && head.pack == pack_hash()
@@ -288,22 +333,22 @@ impl Cache {
             }
             None => self.open_entry(&source.name)?,
         };
-        // The entry, without the examples after it unless they are asked for.
-        let mut len = [0; LEN_BYTES];
-        file.read_exact(&mut len).ok()?;
-        let len = u32::from_le_bytes(len) as usize;
-        if len as u64 > file_len - LEN_BYTES as u64 {
-            return None;
-        }
-        let mut bytes = Vec::with_capacity(len);
-        (&mut file).take(len as u64).read_to_end(&mut bytes).ok()?;
-        // Held by the rules read from it: their prose and conditions are
-        // parts of it, decoded on first read (see `model::Encoded`).
+        // The entry, without the prose and examples after it: the prose is
+        // read when a rule is shown, the examples if they are asked for.
+        let prefix = Prefix::read(&mut file, file_len)?;
+        let mut bytes = Vec::with_capacity(prefix.entry);
+        (&mut file)
+            .take(prefix.entry as u64)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        // Held by the rules read from it: their conditions are parts of
+        // it, decoded on first read (see `model::Encoded`).
         let bytes = Arc::new(bytes);
-        let entry: Entry<Loaded> = reading_from(Source::Shared(bytes.clone()), || {
-            postcard::from_bytes(&bytes)
-        })
-        .ok()?;
+        let path = self.path_of_name(&source.name);
+        let prose = Arc::new(Apart::new(prefix.prose, move || fetch_prose(&path, prefix)));
+        let read = Source::WithProseApart(bytes.clone(), prose.clone());
+        let entry: Entry<Loaded> =
+            reading_from(read.clone(), || postcard::from_bytes(&bytes)).ok()?;
         if entry.format != FORMAT
             || entry.version != env!("CARGO_PKG_VERSION")
             || entry.pack != pack_hash()
@@ -320,12 +365,21 @@ impl Cache {
         let rewrite = entry.text.is_some() && !racy(&stamp);
         let mut examples_block = Vec::new();
         if self.examples || rewrite {
+            // The prose too, in hand: no second read when it is shown.
+            let mut prose_block = Vec::with_capacity(prefix.prose);
+            (&mut file)
+                .take(prefix.prose as u64)
+                .read_to_end(&mut prose_block)
+                .ok()?;
+            if text_hash(&prose_block) == prefix.prose_hash {
+                prose.know(prose_block);
+            }
             file.read_to_end(&mut examples_block).ok()?;
         }
         if rewrite {
             // Now proven by its stamp alone: the next runs skip comparing.
             // Read again as it was written, which is rare enough.
-            if let Ok(mut written) = postcard::from_bytes::<Entry>(&bytes) {
+            if let Ok(mut written) = reading_from(read, || postcard::from_bytes::<Entry>(&bytes)) {
                 written.text = None;
                 self.write(&written, &examples_block);
             }
@@ -383,7 +437,7 @@ impl Cache {
                 .map(|l| CachedRule {
                     rule: Rule {
                         examples: Vec::new(),
-                        ..l.rule.clone()
+                        ..Rule::clone(&l.rule)
                     },
                     id_span: l.id_span.clone(),
                     supersedes: l
@@ -397,19 +451,27 @@ impl Cache {
         self.write(&entry, &examples);
     }
 
-    /// Writes the entry's length (`LEN_BYTES`, little-endian), the entry,
-    /// then the examples block (postcard, `Vec<Vec<Example>>`), which a
-    /// run that shows no examples does not read.
+    /// Writes the [`Prefix`], the entry, its rules' prose block, then the
+    /// examples block (postcard, `Vec<Vec<Example>>`). A run reads the
+    /// entry, the prose of the rules it shows, and the examples only if it
+    /// shows them.
     fn write(&self, entry: &Entry, examples: &[u8]) {
-        let Ok(entry_bytes) = postcard::to_allocvec(entry) else {
+        let (Ok(entry_bytes), prose) = writing_apart(|| postcard::to_allocvec(entry)) else {
             return;
         };
-        let Ok(len) = u32::try_from(entry_bytes.len()) else {
+        let prefix = Prefix {
+            entry: entry_bytes.len(),
+            prose: prose.len(),
+            prose_hash: text_hash(&prose),
+        };
+        let Some(prefix) = prefix.bytes() else {
             return;
         };
-        let mut bytes = Vec::with_capacity(LEN_BYTES + entry_bytes.len() + examples.len());
-        bytes.extend_from_slice(&len.to_le_bytes());
+        let mut bytes =
+            Vec::with_capacity(PREFIX_BYTES + entry_bytes.len() + prose.len() + examples.len());
+        bytes.extend_from_slice(&prefix);
         bytes.extend_from_slice(&entry_bytes);
+        bytes.extend_from_slice(&prose);
         bytes.extend_from_slice(examples);
         let path = self.path_of_name(entry.name);
         let nanos = std::time::SystemTime::now()
@@ -440,6 +502,27 @@ pub(crate) fn text_hash(text: &[u8]) -> u64 {
         h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
     }
     h
+}
+
+/// The prose block of the entry file at `path`, read when a rule of the
+/// entry is first shown, if it is still the block of `prefix`: the entry
+/// may have been written again since it was read (without its text, or by
+/// another run), which keeps the block only if the rules are the same.
+fn fetch_prose(path: &Path, prefix: Prefix) -> Option<Vec<u8>> {
+    let mut file = std::fs::File::open(path).ok()?;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || !trusted(&meta) {
+        return None;
+    }
+    let now = Prefix::read(&mut file, meta.len())?;
+    if (now.prose, now.prose_hash) != (prefix.prose, prefix.prose_hash) {
+        return None;
+    }
+    file.seek(SeekFrom::Start((PREFIX_BYTES + now.entry) as u64))
+        .ok()?;
+    let mut block = Vec::with_capacity(now.prose);
+    file.take(now.prose as u64).read_to_end(&mut block).ok()?;
+    (text_hash(&block) == prefix.prose_hash).then_some(block)
 }
 
 fn racy(stamp: &FileStamp) -> bool {
@@ -571,7 +654,7 @@ matches = false
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
-            .as_nanos() as i128;
+            .as_nanos() as i64;
         let time = if recent { now } else { now - 3_600_000_000_000 };
         let mut source = RuleSource::new(name, text, false);
         source.stamp = Some(FileStamp {
@@ -584,10 +667,24 @@ matches = false
         source
     }
 
+    /// An entry file's entry (its prose in hand) and examples block.
+    fn read_entry(bytes: &[u8]) -> (Entry<'_>, &[u8]) {
+        let head = bytes[..PREFIX_BYTES].try_into().unwrap();
+        let prefix = Prefix::parse(head, bytes.len() as u64).unwrap();
+        let entry_end = PREFIX_BYTES + prefix.entry;
+        let prose_end = entry_end + prefix.prose;
+        let prose = bytes[entry_end..prose_end].to_vec();
+        let apart = Arc::new(Apart::new(prefix.prose, move || Some(prose.clone())));
+        let read = Source::WithProseApart(Arc::default(), apart);
+        let entry = reading_from(read, || {
+            postcard::from_bytes(&bytes[PREFIX_BYTES..entry_end])
+        });
+        (entry.unwrap(), &bytes[prose_end..])
+    }
+
     fn entry_text(cache: &Cache, source: &RuleSource) -> Option<Vec<u8>> {
         let bytes = std::fs::read(cache.path(source)).unwrap();
-        let entry: Entry = postcard::from_bytes(&bytes[LEN_BYTES..]).unwrap();
-        entry.text.map(|t| t.0.to_vec())
+        read_entry(&bytes).0.text.map(|t| t.0.to_vec())
     }
 
     #[test]
@@ -660,13 +757,53 @@ matches = false
         // without the text: the stamp alone proves the file from then on.
         let old = stamped("acme.toml", RULES, false, 7);
         let bytes = std::fs::read(cache.path(&source)).unwrap();
-        let (mut entry, examples) =
-            postcard::take_from_bytes::<Entry>(&bytes[LEN_BYTES..]).unwrap();
+        let (mut entry, examples) = read_entry(&bytes);
         entry.stamp = old.stamp.unwrap();
         cache.write(&entry, examples);
         same(&cache.get(&old).expect("a hit"), &parsed, false);
         assert_eq!(entry_text(&cache, &old), None);
         same(&cache.get(&old).expect("still a hit"), &parsed, false);
+        let _ = std::fs::remove_dir_all(dir.parent().unwrap().parent().unwrap());
+    }
+
+    #[test]
+    fn prose_is_read_from_its_block_when_shown() {
+        let dir = tempdir("prose").join("faultline").join("rules");
+        let cache = Cache::open(&dir).unwrap();
+        let source = stamped("acme.toml", RULES, false, 7);
+        let parsed = parse(&source);
+        cache.put(&source, &parsed);
+        let path = cache.path(&source);
+        let title = |rules: &[Loaded]| rules[0].rule.prose().title.to_string();
+        // Read after its entry was written again for the same rules (as a
+        // racy entry is, without its text): the same block, found anew.
+        let kept = cache.get(&source).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let (mut entry, examples) = read_entry(&bytes);
+        entry.text = Some(Bytes(b"some text"));
+        cache.write(&entry, examples);
+        assert_ne!(std::fs::read(&path).unwrap(), bytes);
+        assert_eq!(title(&kept), "Quota exhausted");
+        same(&kept, &parsed, false);
+        // Gone, or made from other rules since: a note, never their text.
+        cache.put(&source, &parsed);
+        let gone = cache.get(&source).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        assert!(title(&gone).contains("damaged"), "{}", title(&gone));
+        cache.put(&source, &parsed);
+        let stale = cache.get(&source).unwrap();
+        let edited = RULES.replace("Quota exhausted", "Quota gone");
+        let other = stamped("acme.toml", &edited, false, 7);
+        cache.put(&other, &parse(&other));
+        assert!(title(&stale).contains("damaged"), "{}", title(&stale));
+        assert_eq!(title(&cache.get(&other).unwrap()), "Quota gone");
+        // Cut within its prose: a miss, not a panic.
+        let bytes = std::fs::read(&path).unwrap();
+        let head = bytes[..PREFIX_BYTES].try_into().unwrap();
+        let prefix = Prefix::parse(head, bytes.len() as u64).unwrap();
+        let cut = PREFIX_BYTES + prefix.entry + prefix.prose / 2;
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        assert!(cache.get(&other).is_none());
         let _ = std::fs::remove_dir_all(dir.parent().unwrap().parent().unwrap());
     }
 

@@ -272,7 +272,7 @@ impl<'s> Loader<'s> {
                     if !loaded.valid {
                         self.invalid.insert(id.clone());
                         if !source.builtin {
-                            self.report.unloaded.push((loaded.rule, loaded.mentions));
+                            self.report.unloaded.push((*loaded.rule, loaded.mentions));
                         }
                         continue;
                     }
@@ -360,20 +360,27 @@ impl<'s> Loader<'s> {
     /// overrides a built-in one.
     fn add(&mut self, loaded: validate::Loaded, index: usize) -> Option<RuleProblem> {
         let source = &self.sources[index];
-        let mut rule = loaded.rule;
-        let Some(first) = self.seen(&rule.id).cloned() else {
+        let mut rule = *loaded.rule;
+        // Hashed once for the lookup and the insertion of a new id.
+        let hash = self.hasher.hash_one(rule.id.as_str());
+        let rules = &self.rules;
+        let first = self.seen.find(hash, |s| rules[s.slot].id == rule.id);
+        let Some(first) = first.cloned() else {
             // Empty from the cache (only `rules check` reads them).
-            if loaded.mentions != Mentions::default() {
+            if !loaded.mentions.is_empty() {
                 self.report
                     .mentions
                     .insert(rule.id.clone(), loaded.mentions);
             }
             self.rules.push(rule);
-            self.mark_seen(Seen {
+            let seen = Seen {
                 slot: self.rules.len() - 1,
                 source: Some(index),
                 id_span: loaded.id_span,
-            });
+            };
+            let (rules, hasher) = (&self.rules, &self.hasher);
+            self.seen
+                .insert_unique(hash, seen, |s| hasher.hash_one(rules[s.slot].id.as_str()));
             return None;
         };
         let (first_layer, first_builtin, first_name) = match first.source {
@@ -394,7 +401,7 @@ impl<'s> Loader<'s> {
             self.replaced.resize(self.rules.len(), false);
             self.replaced[first.slot] = true;
             rule.origin.overrides = Some(first_name);
-            if loaded.mentions != Mentions::default() {
+            if !loaded.mentions.is_empty() {
                 self.report
                     .mentions
                     .insert(rule.id.clone(), loaded.mentions);

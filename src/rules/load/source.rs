@@ -33,12 +33,14 @@ pub struct RuleSource {
 /// What tells one version of a file from another without reading it (as
 /// git's index does): size, modification and change times, inode and
 /// device. A rewrite changes the times, a replacement the inode; the change
-/// time cannot be set back. Nanoseconds since the epoch.
+/// time cannot be set back. Nanoseconds since the epoch, in an `i64` (until
+/// 2262): an `i128` aligned every rule (which holds its file's stamp) to 16
+/// bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FileStamp {
     pub size: u64,
-    pub modified: i128,
-    pub changed: i128,
+    pub modified: i64,
+    pub changed: i64,
     pub inode: u64,
     pub device: u64,
 }
@@ -47,7 +49,7 @@ impl FileStamp {
     #[cfg(unix)]
     pub fn of(meta: &std::fs::Metadata) -> FileStamp {
         use std::os::unix::fs::MetadataExt;
-        let nanos = |secs: i64, nsec: i64| i128::from(secs) * 1_000_000_000 + i128::from(nsec);
+        let nanos = |secs: i64, nsec: i64| secs.saturating_mul(1_000_000_000).saturating_add(nsec);
         FileStamp {
             size: meta.len(),
             modified: nanos(meta.mtime(), meta.mtime_nsec()),
@@ -65,7 +67,7 @@ impl FileStamp {
             .modified()
             .ok()
             .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as i128);
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
         FileStamp {
             size: meta.len(),
             modified,
@@ -79,7 +81,7 @@ impl FileStamp {
 /// A stamp this close to now is racy: wider than the coarsest file
 /// timestamps (FAT's two seconds) and the lag of the kernel's coarse clock,
 /// which file times are taken from.
-const RACY_NANOS: i128 = 3_000_000_000;
+const RACY_NANOS: i64 = 3_000_000_000;
 
 impl FileStamp {
     /// Whether a file with this stamp may still change without changing it
@@ -92,7 +94,9 @@ impl FileStamp {
         }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(i128::MAX, |d| d.as_nanos() as i128);
+            .map_or(i64::MAX, |d| {
+                i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+            });
         self.modified.max(self.changed) > now.saturating_sub(RACY_NANOS)
     }
 }
