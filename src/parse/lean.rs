@@ -1,6 +1,7 @@
 //! The parsers' own regexes (and provider patterns only asked whether they
-//! match, and the rules' `regex` tests), compiled without literal prefilters: the `regex` crate's
-//! [`regex::Regex`] is regex-automata's meta regex with them, and
+//! match, and the rules' `regex` tests), compiled without literal
+//! prefilters: the `regex` crate's [`regex::Regex`] is regex-automata's
+//! meta regex with them, and
 //! extracting a pattern's literals and building their searchers (prefix and
 //! inner-literal prefilters) was a third of compiling the ~50 patterns a
 //! log's run compiles on first need (callgrind, 1 MiB log). They only speed
