@@ -853,7 +853,7 @@ enum BodyTo {
 
 /// Compiles the automata nearly every log's parse needs (the log prefix
 /// and the signal set, about 17 M instructions, then the regexes its
-/// failure lines and their times are read with, about 6 M): called on
+/// failure lines and their times are read with, about 5 M): called on
 /// another thread at the start of a big text's parse, so that they are
 /// ready when its first lines need them, instead of compiled by the parse
 /// itself. Either side compiles each once; the other waits for it or finds
