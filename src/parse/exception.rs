@@ -33,6 +33,12 @@ fn exception_line() -> &'static Regex {
     })
 }
 
+/// Builds the exception line's regex now (see [`super::warm_up`]): every
+/// line with an `Error` or `Exception` is tried with it.
+pub(super) fn warm_up() {
+    exception_line();
+}
+
 /// Statuses and URLs that client messages reveal: each pattern with the
 /// facts its groups give.
 const MESSAGE_FACTS: [(&str, &[&str]); 16] = [

@@ -1,15 +1,19 @@
 //! The parsers' own regexes (and provider patterns only asked whether they
-//! match), compiled without literal prefilters: the `regex` crate's
-//! [`regex::Regex`] is regex-automata's meta regex with them, and
+//! match, and the rules' `regex` tests), compiled without literal
+//! prefilters: the `regex` crate's [`regex::Regex`] is regex-automata's
+//! meta regex with them, and
 //! extracting a pattern's literals and building their searchers (prefix and
 //! inner-literal prefilters) was a third of compiling the ~50 patterns a
 //! log's run compiles on first need (callgrind, 1 MiB log). They only speed
-//! up searches of long texts that rarely match; these search lines.
+//! up searches of long texts that rarely match; these search lines (and
+//! fact values, which a test's literal factors already screen).
 //! Same engines otherwise, so the same matches (the meta regex gives every
 //! configuration the same results).
 //!
 //! [`Regex`], [`Captures`] and [`Match`] have the methods of the `regex`
-//! crate's types of those names that the parsers call.
+//! crate's types of those names that the parsers and the rules call.
+
+use std::sync::Arc;
 
 use regex_automata::meta;
 use regex_automata::util::captures;
@@ -17,7 +21,10 @@ use regex_automata::util::syntax;
 
 /// A pattern compiled as [`regex::Regex::new`] does, less the prefilters.
 #[derive(Debug, Clone)]
-pub struct Regex(meta::Regex);
+pub struct Regex {
+    regex: meta::Regex,
+    pattern: Arc<str>,
+}
 
 impl Regex {
     pub fn new(pattern: &str) -> Result<Regex, Box<meta::BuildError>> {
@@ -32,34 +39,61 @@ impl Regex {
             .configure(config)
             .syntax(syntax::Config::new().utf8(true))
             .build(pattern)
-            .map(|re| {
+            .map(|regex| {
                 #[cfg(test)]
                 tests::compiled(pattern);
-                Regex(re)
+                Regex {
+                    regex,
+                    pattern: Arc::from(pattern),
+                }
             })
             .map_err(Box::new)
     }
 
+    /// [`Regex::new`] with the error [`regex::Regex::new`] gives (it turns
+    /// the same build error into its own).
+    pub fn with_regex_error(pattern: &str) -> Result<Regex, regex::Error> {
+        Regex::new(pattern).map_err(|e| match e.size_limit() {
+            Some(limit) => regex::Error::CompiledTooBig(limit),
+            None => regex::Error::Syntax(match e.syntax_error() {
+                Some(syntax) => syntax.to_string(),
+                None => e.to_string(),
+            }),
+        })
+    }
+
+    /// The pattern it was compiled from.
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The names of its groups, in order (`None` for group 0 and unnamed ones).
+    pub fn capture_names(&self) -> impl Iterator<Item = Option<&str>> {
+        self.regex
+            .group_info()
+            .pattern_names(regex_automata::PatternID::ZERO)
+    }
+
     pub fn is_match(&self, text: &str) -> bool {
-        self.0.is_match(text)
+        self.regex.is_match(text)
     }
 
     pub fn find<'t>(&self, text: &'t str) -> Option<Match<'t>> {
-        self.0.find(text).map(|m| Match::new(text, m.span()))
+        self.regex.find(text).map(|m| Match::new(text, m.span()))
     }
 
     pub fn captures<'t>(&self, text: &'t str) -> Option<Captures<'t>> {
-        let mut caps = self.0.create_captures();
-        self.0.captures(text, &mut caps);
+        let mut caps = self.regex.create_captures();
+        self.regex.captures(text, &mut caps);
         caps.is_match().then_some(Captures { text, caps })
     }
 
     /// [`Regex::captures`] of the match that starts at or after `start`
     /// (look-arounds still see the text before it).
     pub fn captures_at<'t>(&self, text: &'t str, start: usize) -> Option<Captures<'t>> {
-        let mut caps = self.0.create_captures();
+        let mut caps = self.regex.create_captures();
         let input = regex_automata::Input::new(text).span(start..text.len());
-        self.0.search_captures(&input, &mut caps);
+        self.regex.search_captures(&input, &mut caps);
         caps.is_match().then_some(Captures { text, caps })
     }
 
@@ -67,7 +101,7 @@ impl Regex {
         &'r self,
         text: &'t str,
     ) -> impl Iterator<Item = Captures<'t>> + use<'r, 't> {
-        self.0
+        self.regex
             .captures_iter(text)
             .map(move |caps| Captures { text, caps })
     }

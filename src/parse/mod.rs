@@ -852,13 +852,17 @@ enum BodyTo {
 }
 
 /// Compiles the automata nearly every log's parse needs (the log prefix
-/// and the signal set, about 17 M instructions): called on another thread
-/// at the start of a big text's parse, so that they are ready when its
-/// first lines need them, instead of compiled by the parse itself. Either
-/// side compiles each once; the other waits for it or finds it built.
+/// and the signal set, about 17 M instructions, then the regexes its
+/// failure lines and their times are read with, about 5 M): called on
+/// another thread at the start of a big text's parse, so that they are
+/// ready when its first lines need them, instead of compiled by the parse
+/// itself. Either side compiles each once; the other waits for it or finds
+/// it built.
 pub fn warm_up() {
     logprefix::warm_up();
     signal::warm_up();
+    exception::warm_up();
+    time::warm_up();
 }
 
 /// Parses a chunk from its line `first` on (the lines before it are only

@@ -543,9 +543,13 @@ fn may_signal(text: &str) -> bool {
     signal_set().is_match(text) || leading_code_re().is_match(text.trim_start())
 }
 
-/// Builds the signal set now (see [`super::warm_up`]).
+/// Builds the signal set now, then the regexes that every line taken for
+/// a text signal is read with, whatever it states (see [`super::warm_up`]).
 pub(super) fn warm_up() {
     signal_set();
+    for regex in [cli_error_re, leading_code_re, url_re, method_re, detail_re] {
+        regex();
+    }
 }
 
 /// The patterns that could give a text its signal, as one set: a line goes

@@ -20,6 +20,12 @@ fn iso_re() -> &'static Regex {
     })
 }
 
+/// Builds the ISO timestamp's regex now (see [`super::warm_up`]): a log's
+/// incidents read the time of their lines with it.
+pub(super) fn warm_up() {
+    iso_re();
+}
+
 fn clf_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {

@@ -12,7 +12,6 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use foldhash::{HashMap, HashMapExt};
-use regex::Regex;
 
 use super::literals::may_match;
 use super::load::FileStamp;
@@ -23,10 +22,15 @@ use super::{Condition, FileProof, Literal, Op, Place, Rule, Scope, SourceText, p
 use crate::facts::{FactValue, Facts, Line};
 use crate::input::{Loc, Span};
 use crate::parse::Value;
+use crate::parse::lean::Regex;
 use crate::providers::Providers;
 
 /// A `regex` test's pattern, compiled on first need. Its pattern is in the
 /// rule's conditions (see `RegexOp::slot`), which may not be decoded yet.
+/// Compiled without literal prefilters (see `parse::lean`): the test's
+/// own literal factors screen the fact values it is asked about, and
+/// building the prefilters was most of compiling the rules'
+/// case-insensitive alternations.
 struct RegexSlot {
     rule: usize,
     compiled: OnceLock<Result<Regex, regex::Error>>,
@@ -187,7 +191,7 @@ impl RuleSet {
             if let Some(done) = shared(&self.lock_compiled()) {
                 return done;
             }
-            let compiled = Regex::new(&op.pattern);
+            let compiled = Regex::with_regex_error(&op.pattern);
             self.lock_compiled().insert(op.pattern.clone(), op.slot);
             compiled
         });
@@ -275,7 +279,7 @@ impl RuleSet {
             if self.lock_compiled().contains_key(&r.pattern) {
                 continue;
             }
-            if let Err(e) = Regex::new(&r.pattern) {
+            if let Err(e) = Regex::with_regex_error(&r.pattern) {
                 let _ = self.regexes[r.slot].compiled.set(Err(e));
             }
             self.lock_compiled().insert(r.pattern.clone(), r.slot);
@@ -731,6 +735,60 @@ pub fn interpolate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rules' `regex` tests, compiled without literal prefilters,
+    /// match as the `regex` crate's regexes: every pattern of the built-in
+    /// pack over every line of the fixtures and field cases, the whole
+    /// match and each named group alike; and a pattern that does not
+    /// compile gives the `regex` crate's error.
+    #[test]
+    fn rule_regexes_match_as_the_regex_crate() {
+        let pack = crate::rules::builtin::pack();
+        let mut patterns: Vec<&str> = pack
+            .iter()
+            .flat_map(|rule| rule.conditions().flat_map(|c| c.ops.iter()))
+            .filter_map(|op| match op {
+                Op::Regex(r) => Some(r.pattern.as_str()),
+                _ => None,
+            })
+            .collect();
+        patterns.sort_unstable();
+        patterns.dedup();
+        assert!(patterns.len() > 100, "{} patterns", patterns.len());
+        let texts = crate::test_corpus::fixture_and_field_texts();
+        let mut matches = 0;
+        for pattern in patterns {
+            let ours = Regex::with_regex_error(pattern).unwrap();
+            let theirs = regex::Regex::new(pattern).unwrap();
+            let names: Vec<Option<&str>> = theirs.capture_names().collect();
+            assert_eq!(ours.capture_names().collect::<Vec<_>>(), names);
+            assert_eq!(ours.as_str(), pattern);
+            for line in texts.iter().flat_map(|t| t.lines()) {
+                let found = theirs.captures(line).map(|c| {
+                    names
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| n.map_or(c.get(i), |n| c.name(n)).map(|m| m.range()))
+                        .collect::<Vec<_>>()
+                });
+                let ours = ours.captures(line).map(|c| {
+                    names
+                        .iter()
+                        .enumerate()
+                        .map(|(i, n)| n.map_or(c.get(i), |n| c.name(n)).map(|m| m.range()))
+                        .collect::<Vec<_>>()
+                });
+                matches += usize::from(found.is_some());
+                assert_eq!(ours, found, "{pattern} on {line:?}");
+            }
+        }
+        assert!(matches > 1000, "{matches} matches");
+        for bad in ["foo(bar", r"\w{1000}", "[a", r"(?P<x>a)(?P<x>b)"] {
+            let ours = Regex::with_regex_error(bad).map(|_| ()).unwrap_err();
+            let theirs = regex::Regex::new(bad).map(|_| ()).unwrap_err();
+            assert_eq!(ours, theirs, "{bad}");
+        }
+    }
 
     #[test]
     fn placeholders_without_a_value_read_unknown() {
