@@ -23,6 +23,8 @@
 //! exchange (a retry), unless it restates the same exchange on one line
 //! (urllib3's access line after http.client's debug lines).
 
+use std::borrow::Cow;
+
 use crate::facts::{Facts, Line};
 use crate::incidents::{Incident, MAX_REPEAT_PLACES, classify, compare, context};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
@@ -145,7 +147,7 @@ impl Summary {
             s.failing = true;
         }
         for f in &event.fields {
-            match f.name.as_str() {
+            match &*f.name {
                 "status" => s.status = s.status.or(f.value.as_num()),
                 "url" => {
                     s.url = s
@@ -514,7 +516,7 @@ pub struct Builder<'c> {
 }
 
 /// Every field of a draft's events, without places.
-type Fingerprint = Vec<(EventKind, String, Value)>;
+type Fingerprint = Vec<(EventKind, Cow<'static, str>, Value)>;
 
 fn fingerprint(d: &Draft) -> Fingerprint {
     d.events
@@ -1005,7 +1007,7 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
                 continue;
             }
             if told.len() >= MAX_FACT_VALUES {
-                if !capped.contains(&f.name.as_str()) {
+                if !capped.contains(&&*f.name) {
                     capped.push(&f.name);
                 }
                 continue;
