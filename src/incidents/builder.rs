@@ -389,8 +389,8 @@ impl Draft {
 pub(crate) fn same_resource(a: &str, b: &str) -> bool {
     // Borrowed, not copied: this runs for every open draft on every event.
     fn strip(u: &str) -> &str {
-        let u = u.split(['?', '#']).next().unwrap_or(u);
-        u.trim_end_matches('/')
+        let end = memchr::memchr2(b'?', b'#', u.as_bytes()).unwrap_or(u.len());
+        u[..end].trim_end_matches('/')
     }
     let (a, b) = (strip(a), strip(b));
     !a.is_empty() && !b.is_empty() && (a == b || a.ends_with(b) || b.ends_with(a))
@@ -500,6 +500,9 @@ pub struct Builder<'c> {
     /// Tied drafts sealed early (their summaries, without events), each
     /// with the last line on which an event could still have joined it.
     sealed: Vec<(Draft, usize)>,
+    /// The earliest of those last lines (`usize::MAX` when none): before
+    /// it no sealed draft expires, so the list is not walked to expire any.
+    sealed_until: usize,
     /// A line carried the id of a draft sealed early: this scan is not
     /// what one that kept the draft open would give.
     spoiled: bool,
@@ -549,6 +552,7 @@ impl<'c> Builder<'c> {
             reach: 0,
             seal_tied: SealTied::Always,
             sealed: Vec::new(),
+            sealed_until: usize::MAX,
             spoiled: false,
             ids_ahead_at: std::cell::Cell::new(0),
             last_line: index
@@ -725,7 +729,9 @@ impl<'c> Builder<'c> {
                 .is_some_and(|e| e.span.start < since)
             {
                 let d = self.open.swap_remove(i);
-                self.sealed.push((d.summary(), d.last_line + TIE_WINDOW));
+                let until = d.last_line + TIE_WINDOW;
+                self.sealed_until = self.sealed_until.min(until);
+                self.sealed.push((d.summary(), until));
                 self.close(d);
             } else {
                 i += 1;
@@ -761,7 +767,15 @@ impl<'c> Builder<'c> {
         if self.sealed.is_empty() {
             return;
         }
-        self.sealed.retain(|(_, until)| line <= *until);
+        if line > self.sealed_until {
+            self.sealed.retain(|(_, until)| line <= *until);
+            self.sealed_until = self
+                .sealed
+                .iter()
+                .map(|(_, until)| *until)
+                .min()
+                .unwrap_or(usize::MAX);
+        }
         if !s.ties.is_empty()
             && self
                 .sealed
@@ -857,13 +871,18 @@ impl<'c> Builder<'c> {
         if let Some(g) = event.group {
             return self.open.iter().position(|d| d.group == Some(g));
         }
+        // On the stack: this runs for most events (at most `MAX_OPEN` drafts).
         let newest_first = || {
-            let mut order: Vec<usize> = (0..self.open.len()).collect();
-            order.sort_by_key(|&i| std::cmp::Reverse(self.open[i].touched));
-            order
+            let n = self.open.len();
+            let mut order = [0; MAX_OPEN];
+            for (i, slot) in order[..n].iter_mut().enumerate() {
+                *slot = i;
+            }
+            order[..n].sort_by_key(|&i| std::cmp::Reverse(self.open[i].touched));
+            order.into_iter().take(n)
         };
         if !s.ties.is_empty()
-            && let Some(i) = newest_first().into_iter().find(|&i| {
+            && let Some(i) = newest_first().find(|&i| {
                 let d = &self.open[i];
                 d.group.is_none()
                     && d.ties.iter().any(|t| s.ties.contains(t))
@@ -884,7 +903,7 @@ impl<'c> Builder<'c> {
                 EventKind::Exception | EventKind::Status | EventKind::Record
             )
         {
-            return newest_first().into_iter().find(|&i| {
+            return newest_first().find(|&i| {
                 let d = &self.open[i];
                 // A grouped exchange (curl's) takes only an error by URL.
                 Some(i) != current
