@@ -128,20 +128,21 @@ impl Kinds {
     }
 }
 
-/// What one event says, read once.
+/// What one event says, read once. Its URL, method and ids are borrowed
+/// from the event: a draft copies only those it keeps.
 #[derive(Debug, Default)]
-struct Summary {
+struct Summary<'e> {
     status: Option<f64>,
-    url: Option<String>,
-    method: Option<String>,
+    url: Option<&'e str>,
+    method: Option<&'e str>,
     exception_type: Option<String>,
     exception_code: Option<String>,
-    ties: Vec<String>,
+    ties: Vec<Cow<'e, str>>,
     failing: bool,
 }
 
-impl Summary {
-    fn of(event: &Event, providers: &Providers) -> Self {
+impl<'e> Summary<'e> {
+    fn of(event: &'e Event, providers: &Providers) -> Self {
         let mut s = Summary::default();
         if event.kind == EventKind::Exception {
             s.failing = true;
@@ -149,23 +150,16 @@ impl Summary {
         for f in &event.fields {
             match &*f.name {
                 "status" => s.status = s.status.or(f.value.as_num()),
-                "url" => {
-                    s.url = s
-                        .url
-                        .take()
-                        .or_else(|| f.value.as_str().map(str::to_string))
-                }
-                "method" => {
-                    s.method = s
-                        .method
-                        .take()
-                        .or_else(|| f.value.as_str().map(str::to_string))
-                }
+                "url" => s.url = s.url.or(f.value.as_str()),
+                "method" => s.method = s.method.or(f.value.as_str()),
                 "exception.type" => s.exception_type = Some(f.value.to_string()),
                 "exception.code" => s.exception_code = Some(f.value.to_string()),
                 name => {
                     if providers.is_tie(name) {
-                        let v = f.value.to_string();
+                        let v = match &f.value {
+                            Value::Str(v) => Cow::Borrowed(v.as_str()),
+                            number => Cow::Owned(number.to_string()),
+                        };
                         if !v.is_empty() && v.len() <= 200 {
                             s.ties.push(v);
                         }
@@ -177,6 +171,11 @@ impl Summary {
             }
         }
         s
+    }
+
+    /// Whether it carries one of `ties`.
+    fn tied_to(&self, ties: &[String]) -> bool {
+        ties.iter().any(|t| self.ties.iter().any(|s| s == t))
     }
 }
 
@@ -289,10 +288,10 @@ impl Draft {
     }
 
     fn conflicts(&self, s: &Summary) -> bool {
-        let url = matches!((&self.url, &s.url), (Some(a), Some(b)) if !same_resource(a, b));
+        let url = matches!((&self.url, s.url), (Some(a), Some(b)) if !same_resource(a, b));
         let status = matches!((self.status, s.status), (Some(a), Some(b)) if a != b);
         let method =
-            matches!((&self.method, &s.method), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
+            matches!((&self.method, s.method), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
         url || status || method
     }
 
@@ -327,7 +326,28 @@ impl Draft {
         }
     }
 
-    fn add(&mut self, event: Event, s: Summary, last_line: usize, touched: u64) {
+    /// What an event joining it says (before [`Draft::add`] takes the
+    /// event itself, which the summary borrows from).
+    fn take_summary(&mut self, kind: EventKind, s: Summary) {
+        self.status = self.status.or(s.status);
+        if self.url.is_none() {
+            self.url = s.url.map(str::to_string);
+        }
+        if self.method.is_none() {
+            self.method = s.method.map(str::to_string);
+        }
+        if kind == EventKind::Exception && self.exceptions.len() < MAX_EVENTS {
+            self.exceptions.push((s.exception_type, s.exception_code));
+        }
+        for t in s.ties {
+            if self.ties.len() < MAX_TIES && !self.ties.iter().any(|k| *k == t) {
+                self.ties.push(t.into_owned());
+            }
+        }
+        self.failing |= s.failing;
+    }
+
+    fn add(&mut self, event: Event, last_line: usize, touched: u64) {
         if self.kinds == Kinds::default() {
             self.group = event.group;
         }
@@ -347,22 +367,6 @@ impl Draft {
         self.last_line = self.last_line.max(last_line);
         self.reach = self.reach.max(event.span.start + 1);
         self.touched = touched;
-        self.status = self.status.or(s.status);
-        if self.url.is_none() {
-            self.url = s.url;
-        }
-        if self.method.is_none() {
-            self.method = s.method;
-        }
-        if event.kind == EventKind::Exception && self.exceptions.len() < MAX_EVENTS {
-            self.exceptions.push((s.exception_type, s.exception_code));
-        }
-        for t in s.ties {
-            if self.ties.len() < MAX_TIES && !self.ties.contains(&t) {
-                self.ties.push(t);
-            }
-        }
-        self.failing |= s.failing;
         if event.kind == EventKind::Header {
             // A header the parser told without its value was left out there.
             let Some(first) = event.fields.first() else {
@@ -590,7 +594,7 @@ impl<'c> Builder<'c> {
                 let restated = self.current().is_some_and(|i| {
                     let d = &self.open[i];
                     d.may_be_restated()
-                        && (!d.access_line || d.access_url != sr.url)
+                        && (!d.access_line || d.access_url.as_deref() != sr.url)
                         && !d.conflicts(&sr)
                         && !d.conflicts(&ss)
                         && rf.saturating_sub(d.last_line) <= MAX_GAP
@@ -601,9 +605,11 @@ impl<'c> Builder<'c> {
                     None => self.open_draft(),
                 };
                 self.clock += 1;
-                self.open[i].add(req, sr, rl, self.clock);
+                self.open[i].take_summary(req.kind, sr);
+                self.open[i].add(req, rl, self.clock);
                 self.clock += 1;
-                self.open[i].add(event, ss, last, self.clock);
+                self.open[i].take_summary(event.kind, ss);
+                self.open[i].add(event, last, self.clock);
                 self.hand_out(out);
                 return;
             }
@@ -780,7 +786,7 @@ impl<'c> Builder<'c> {
             && self
                 .sealed
                 .iter()
-                .any(|(d, _)| d.ties.iter().any(|t| s.ties.contains(t)) && joins_tied(d, event, s))
+                .any(|(d, _)| s.tied_to(&d.ties) && joins_tied(d, event, s))
         {
             self.spoiled = true;
         }
@@ -855,7 +861,8 @@ impl<'c> Builder<'c> {
             None => self.open_draft(),
         };
         self.clock += 1;
-        self.open[i].add(event, s, last, self.clock);
+        self.open[i].take_summary(event.kind, s);
+        self.open[i].add(event, last, self.clock);
         // A draft that stopped being the current one can only still grow
         // by what ties to it; without ties it is finished now.
         if let Some(b) = before.and_then(|t| self.open.iter().position(|d| d.touched == t))
@@ -884,9 +891,7 @@ impl<'c> Builder<'c> {
         if !s.ties.is_empty()
             && let Some(i) = newest_first().find(|&i| {
                 let d = &self.open[i];
-                d.group.is_none()
-                    && d.ties.iter().any(|t| s.ties.contains(t))
-                    && joins_tied(d, event, s)
+                d.group.is_none() && s.tied_to(&d.ties) && joins_tied(d, event, s)
             })
         {
             return Some(i);
@@ -897,7 +902,7 @@ impl<'c> Builder<'c> {
         {
             return Some(i);
         }
-        if let Some(url) = &s.url
+        if let Some(url) = s.url
             && matches!(
                 event.kind,
                 EventKind::Exception | EventKind::Status | EventKind::Record

@@ -422,7 +422,8 @@ impl LineParser for Urllib3Debug {
             .strip_suffix(":443")
             .or_else(|| origin.strip_suffix(":80"))
             .unwrap_or(origin);
-        let url = format!("{scheme}{host}{target}");
+        // One allocation of the exact size (`format!` grows it in steps).
+        let url = [scheme, host, target].concat();
         let url_text = &line[start..start + scheme.len() + origin.len()];
         let fields = vec![
             lines.str_field("method", m),
