@@ -242,10 +242,10 @@ struct Draft {
     exceptions: Vec<(Option<String>, Option<String>)>,
     ties: Vec<String>,
     failing: bool,
-    /// A request and its status were told on one line (an access log line).
-    access_line: bool,
-    /// The URL as that line wrote it.
-    access_url: Option<String>,
+    /// A request and its status were told on one line (an access log
+    /// line): the index of that request in `events` (its URL is read there,
+    /// not copied for every access line).
+    access_request: Option<usize>,
     /// The document parser's exchange (HAR entry) this draft is.
     group: Option<usize>,
     /// Order of the last event added, to find the draft events continue.
@@ -352,16 +352,12 @@ impl Draft {
             self.group = event.group;
         }
         if event.kind == EventKind::Status
-            && let Some(req) = self
+            && self
                 .events
                 .last()
-                .filter(|e| e.kind == EventKind::Request && e.span == event.span)
+                .is_some_and(|e| e.kind == EventKind::Request && e.span == event.span)
         {
-            self.access_line = true;
-            self.access_url = req
-                .field("url")
-                .and_then(|f| f.value.as_str())
-                .map(str::to_string);
+            self.access_request = Some(self.events.len() - 1);
         }
         self.kinds.add(event.kind);
         self.last_line = self.last_line.max(last_line);
@@ -594,7 +590,10 @@ impl<'c> Builder<'c> {
                 let restated = self.current().is_some_and(|i| {
                     let d = &self.open[i];
                     d.may_be_restated()
-                        && (!d.access_line || d.access_url.as_deref() != sr.url)
+                        && d.access_request.is_none_or(|r| {
+                            let url = d.events[r].field("url").and_then(|f| f.value.as_str());
+                            url != sr.url
+                        })
                         && !d.conflicts(&sr)
                         && !d.conflicts(&ss)
                         && rf.saturating_sub(d.last_line) <= MAX_GAP
