@@ -367,7 +367,7 @@ fn synthetic(n: usize, line: &str, event: impl Fn(usize, usize) -> Event) -> (Ch
     (chunk, events)
 }
 
-fn field(name: &str, value: Value, start: usize, len: usize) -> Field {
+fn field(name: &'static str, value: Value, start: usize, len: usize) -> Field {
     Field {
         name: name.into(),
         value,

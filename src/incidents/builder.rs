@@ -23,6 +23,8 @@
 //! exchange (a retry), unless it restates the same exchange on one line
 //! (urllib3's access line after http.client's debug lines).
 
+use std::borrow::Cow;
+
 use crate::facts::{Facts, Line};
 use crate::incidents::{Incident, MAX_REPEAT_PLACES, classify, compare, context};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
@@ -126,44 +128,38 @@ impl Kinds {
     }
 }
 
-/// What one event says, read once.
+/// What one event says, read once. Its URL, method and ids are borrowed
+/// from the event: a draft copies only those it keeps.
 #[derive(Debug, Default)]
-struct Summary {
+struct Summary<'e> {
     status: Option<f64>,
-    url: Option<String>,
-    method: Option<String>,
+    url: Option<&'e str>,
+    method: Option<&'e str>,
     exception_type: Option<String>,
     exception_code: Option<String>,
-    ties: Vec<String>,
+    ties: Vec<Cow<'e, str>>,
     failing: bool,
 }
 
-impl Summary {
-    fn of(event: &Event, providers: &Providers) -> Self {
+impl<'e> Summary<'e> {
+    fn of(event: &'e Event, providers: &Providers) -> Self {
         let mut s = Summary::default();
         if event.kind == EventKind::Exception {
             s.failing = true;
         }
         for f in &event.fields {
-            match f.name.as_str() {
+            match &*f.name {
                 "status" => s.status = s.status.or(f.value.as_num()),
-                "url" => {
-                    s.url = s
-                        .url
-                        .take()
-                        .or_else(|| f.value.as_str().map(str::to_string))
-                }
-                "method" => {
-                    s.method = s
-                        .method
-                        .take()
-                        .or_else(|| f.value.as_str().map(str::to_string))
-                }
+                "url" => s.url = s.url.or(f.value.as_str()),
+                "method" => s.method = s.method.or(f.value.as_str()),
                 "exception.type" => s.exception_type = Some(f.value.to_string()),
                 "exception.code" => s.exception_code = Some(f.value.to_string()),
                 name => {
                     if providers.is_tie(name) {
-                        let v = f.value.to_string();
+                        let v = match &f.value {
+                            Value::Str(v) => Cow::Borrowed(v.as_str()),
+                            number => Cow::Owned(number.to_string()),
+                        };
                         if !v.is_empty() && v.len() <= 200 {
                             s.ties.push(v);
                         }
@@ -175,6 +171,11 @@ impl Summary {
             }
         }
         s
+    }
+
+    /// Whether it carries one of `ties`.
+    fn tied_to(&self, ties: &[String]) -> bool {
+        ties.iter().any(|t| self.ties.iter().any(|s| s == t))
     }
 }
 
@@ -241,10 +242,10 @@ struct Draft {
     exceptions: Vec<(Option<String>, Option<String>)>,
     ties: Vec<String>,
     failing: bool,
-    /// A request and its status were told on one line (an access log line).
-    access_line: bool,
-    /// The URL as that line wrote it.
-    access_url: Option<String>,
+    /// A request and its status were told on one line (an access log
+    /// line): the index of that request in `events` (its URL is read there,
+    /// not copied for every access line).
+    access_request: Option<usize>,
     /// The document parser's exchange (HAR entry) this draft is.
     group: Option<usize>,
     /// Order of the last event added, to find the draft events continue.
@@ -287,10 +288,10 @@ impl Draft {
     }
 
     fn conflicts(&self, s: &Summary) -> bool {
-        let url = matches!((&self.url, &s.url), (Some(a), Some(b)) if !same_resource(a, b));
+        let url = matches!((&self.url, s.url), (Some(a), Some(b)) if !same_resource(a, b));
         let status = matches!((self.status, s.status), (Some(a), Some(b)) if a != b);
         let method =
-            matches!((&self.method, &s.method), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
+            matches!((&self.method, s.method), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
         url || status || method
     }
 
@@ -335,42 +336,43 @@ impl Draft {
         }
     }
 
-    fn add(&mut self, event: Event, s: Summary, last_line: usize, touched: u64) {
+    /// What an event joining it says (before [`Draft::add`] takes the
+    /// event itself, which the summary borrows from).
+    fn take_summary(&mut self, kind: EventKind, s: Summary) {
+        self.status = self.status.or(s.status);
+        if self.url.is_none() {
+            self.url = s.url.map(str::to_string);
+        }
+        if self.method.is_none() {
+            self.method = s.method.map(str::to_string);
+        }
+        if kind == EventKind::Exception && self.exceptions.len() < MAX_EVENTS {
+            self.exceptions.push((s.exception_type, s.exception_code));
+        }
+        for t in s.ties {
+            if self.ties.len() < MAX_TIES && !self.ties.iter().any(|k| *k == t) {
+                self.ties.push(t.into_owned());
+            }
+        }
+        self.failing |= s.failing;
+    }
+
+    fn add(&mut self, event: Event, last_line: usize, touched: u64) {
         if self.kinds == Kinds::default() {
             self.group = event.group;
         }
         if event.kind == EventKind::Status
-            && let Some(req) = self
+            && self
                 .events
                 .last()
-                .filter(|e| e.kind == EventKind::Request && e.span == event.span)
+                .is_some_and(|e| e.kind == EventKind::Request && e.span == event.span)
         {
-            self.access_line = true;
-            self.access_url = req
-                .field("url")
-                .and_then(|f| f.value.as_str())
-                .map(str::to_string);
+            self.access_request = Some(self.events.len() - 1);
         }
         self.kinds.add(event.kind);
         self.last_line = self.last_line.max(last_line);
         self.reach = self.reach.max(event.span.start + 1);
         self.touched = touched;
-        self.status = self.status.or(s.status);
-        if self.url.is_none() {
-            self.url = s.url;
-        }
-        if self.method.is_none() {
-            self.method = s.method;
-        }
-        if event.kind == EventKind::Exception && self.exceptions.len() < MAX_EVENTS {
-            self.exceptions.push((s.exception_type, s.exception_code));
-        }
-        for t in s.ties {
-            if self.ties.len() < MAX_TIES && !self.ties.contains(&t) {
-                self.ties.push(t);
-            }
-        }
-        self.failing |= s.failing;
         if event.kind == EventKind::Header {
             // A header the parser told without its value was left out there.
             let Some(first) = event.fields.first() else {
@@ -397,8 +399,8 @@ impl Draft {
 pub(crate) fn same_resource(a: &str, b: &str) -> bool {
     // Borrowed, not copied: this runs for every open draft on every event.
     fn strip(u: &str) -> &str {
-        let u = u.split(['?', '#']).next().unwrap_or(u);
-        u.trim_end_matches('/')
+        let end = memchr::memchr2(b'?', b'#', u.as_bytes()).unwrap_or(u.len());
+        u[..end].trim_end_matches('/')
     }
     let (a, b) = (strip(a), strip(b));
     !a.is_empty() && !b.is_empty() && (a == b || a.ends_with(b) || b.ends_with(a))
@@ -508,6 +510,9 @@ pub struct Builder<'c> {
     /// Tied drafts sealed early (their summaries, without events), each
     /// with the last line on which an event could still have joined it.
     sealed: Vec<(Draft, usize)>,
+    /// The earliest of those last lines (`usize::MAX` when none): before
+    /// it no sealed draft expires, so the list is not walked to expire any.
+    sealed_until: usize,
     /// A line carried the id of a draft sealed early: this scan is not
     /// what one that kept the draft open would give.
     spoiled: bool,
@@ -524,7 +529,7 @@ pub struct Builder<'c> {
 }
 
 /// Every field of a draft's events, without places.
-type Fingerprint = Vec<(EventKind, String, Value)>;
+type Fingerprint = Vec<(EventKind, Cow<'static, str>, Value)>;
 
 fn fingerprint(d: &Draft) -> Fingerprint {
     d.events
@@ -557,6 +562,7 @@ impl<'c> Builder<'c> {
             reach: 0,
             seal_tied: SealTied::Always,
             sealed: Vec::new(),
+            sealed_until: usize::MAX,
             spoiled: false,
             ids_ahead_at: std::cell::Cell::new(0),
             last_line: index
@@ -594,7 +600,10 @@ impl<'c> Builder<'c> {
                 let restated = self.current().is_some_and(|i| {
                     let d = &self.open[i];
                     d.may_be_restated()
-                        && (!d.access_line || d.access_url != sr.url)
+                        && d.access_request.is_none_or(|r| {
+                            let url = d.events[r].field("url").and_then(|f| f.value.as_str());
+                            url != sr.url
+                        })
                         && !d.conflicts(&sr)
                         && !d.conflicts(&ss)
                         && rf.saturating_sub(d.last_line) <= MAX_GAP
@@ -605,9 +614,11 @@ impl<'c> Builder<'c> {
                     None => self.open_draft(),
                 };
                 self.clock += 1;
-                self.open[i].add(req, sr, rl, self.clock);
+                self.open[i].take_summary(req.kind, sr);
+                self.open[i].add(req, rl, self.clock);
                 self.clock += 1;
-                self.open[i].add(event, ss, last, self.clock);
+                self.open[i].take_summary(event.kind, ss);
+                self.open[i].add(event, last, self.clock);
                 self.hand_out(out);
                 return;
             }
@@ -733,7 +744,9 @@ impl<'c> Builder<'c> {
                 .is_some_and(|e| e.span.start < since)
             {
                 let d = self.open.swap_remove(i);
-                self.sealed.push((d.summary(), d.last_line + TIE_WINDOW));
+                let until = d.last_line + TIE_WINDOW;
+                self.sealed_until = self.sealed_until.min(until);
+                self.sealed.push((d.summary(), until));
                 self.close(d);
             } else {
                 i += 1;
@@ -769,12 +782,20 @@ impl<'c> Builder<'c> {
         if self.sealed.is_empty() {
             return;
         }
-        self.sealed.retain(|(_, until)| line <= *until);
+        if line > self.sealed_until {
+            self.sealed.retain(|(_, until)| line <= *until);
+            self.sealed_until = self
+                .sealed
+                .iter()
+                .map(|(_, until)| *until)
+                .min()
+                .unwrap_or(usize::MAX);
+        }
         if !s.ties.is_empty()
             && self
                 .sealed
                 .iter()
-                .any(|(d, _)| d.ties.iter().any(|t| s.ties.contains(t)) && joins_tied(d, event, s))
+                .any(|(d, _)| s.tied_to(&d.ties) && joins_tied(d, event, s))
         {
             self.spoiled = true;
         }
@@ -849,7 +870,8 @@ impl<'c> Builder<'c> {
             None => self.open_draft(),
         };
         self.clock += 1;
-        self.open[i].add(event, s, last, self.clock);
+        self.open[i].take_summary(event.kind, s);
+        self.open[i].add(event, last, self.clock);
         // A draft that stopped being the current one can only still grow
         // by what ties to it; held by nothing, it is finished now.
         if let Some(b) = before.and_then(|t| self.open.iter().position(|d| d.touched == t))
@@ -864,17 +886,20 @@ impl<'c> Builder<'c> {
         if let Some(g) = event.group {
             return self.open.iter().position(|d| d.group == Some(g));
         }
+        // On the stack: this runs for most events (at most `MAX_OPEN` drafts).
         let newest_first = || {
-            let mut order: Vec<usize> = (0..self.open.len()).collect();
-            order.sort_by_key(|&i| std::cmp::Reverse(self.open[i].touched));
-            order
+            let n = self.open.len();
+            let mut order = [0; MAX_OPEN];
+            for (i, slot) in order[..n].iter_mut().enumerate() {
+                *slot = i;
+            }
+            order[..n].sort_by_key(|&i| std::cmp::Reverse(self.open[i].touched));
+            order.into_iter().take(n)
         };
         if !s.ties.is_empty()
-            && let Some(i) = newest_first().into_iter().find(|&i| {
+            && let Some(i) = newest_first().find(|&i| {
                 let d = &self.open[i];
-                d.group.is_none()
-                    && d.ties.iter().any(|t| s.ties.contains(t))
-                    && joins_tied(d, event, s)
+                d.group.is_none() && s.tied_to(&d.ties) && joins_tied(d, event, s)
             })
         {
             return Some(i);
@@ -885,13 +910,13 @@ impl<'c> Builder<'c> {
         {
             return Some(i);
         }
-        if let Some(url) = &s.url
+        if let Some(url) = s.url
             && matches!(
                 event.kind,
                 EventKind::Exception | EventKind::Status | EventKind::Record
             )
         {
-            return newest_first().into_iter().find(|&i| {
+            return newest_first().find(|&i| {
                 let d = &self.open[i];
                 // A grouped exchange (curl's) takes only an error by URL.
                 Some(i) != current
@@ -1014,7 +1039,7 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
                 continue;
             }
             if told.len() >= MAX_FACT_VALUES {
-                if !capped.contains(&f.name.as_str()) {
+                if !capped.contains(&&*f.name) {
                     capped.push(&f.name);
                 }
                 continue;

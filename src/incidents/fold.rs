@@ -2,6 +2,7 @@
 //! first occurrence as they come, and marks a failure recovered when the
 //! same method and URL later succeeded.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::incidents::builder::same_resource;
@@ -182,8 +183,9 @@ pub struct Collector {
     kept: Vec<Incident>,
     exact: HashMap<(Kind, Option<String>, Option<String>), usize>,
     by_kind: HashMap<Kind, Vec<usize>>,
-    /// Failures not (or no longer) recovered, by (source, URL path).
-    awaiting: HashMap<(usize, String), Vec<usize>>,
+    /// Failures not (or no longer) recovered, by source, then URL path:
+    /// a success looks its path up borrowed, without building a key.
+    awaiting: foldhash::HashMap<usize, foldhash::HashMap<String, Vec<usize>>>,
     /// The failure pushed last, while no success came after it: for the
     /// success that follows it when one of the two does not name its URL.
     last: Option<usize>,
@@ -205,15 +207,24 @@ fn text(inc: &Incident, name: &str) -> Option<String> {
 
 /// The key failures and successes are matched by: the URL's path, without
 /// query, fragment or trailing slash (a log may give only the path).
-fn path_key(url: &str) -> String {
-    let no_scheme = url.split_once("://").map_or(url, |(_, r)| r);
+/// Borrowed when already lower case, as most paths are (a success's is
+/// looked up for every success).
+fn path_key(url: &str) -> Cow<'_, str> {
+    // The first `://` (a memmem searcher costs more to build than this).
+    let scheme_end =
+        memchr::memchr_iter(b':', url.as_bytes()).find(|&p| url[p..].starts_with("://"));
+    let no_scheme = scheme_end.map_or(url, |p| &url[p + 3..]);
     let path = if url.starts_with('/') {
         no_scheme
     } else {
         no_scheme.find('/').map_or("/", |p| &no_scheme[p..])
     };
-    let path = path.split(['?', '#']).next().unwrap_or(path);
-    path.trim_end_matches('/').to_ascii_lowercase()
+    let end = memchr::memchr2(b'?', b'#', path.as_bytes()).unwrap_or(path.len());
+    let path = path[..end].trim_end_matches('/');
+    match path.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => Cow::Owned(path.to_ascii_lowercase()),
+        false => Cow::Borrowed(path),
+    }
 }
 
 /// The host of an absolute URL.
@@ -258,8 +269,11 @@ impl Collector {
                 if first.recovered.take().is_some()
                     && let Some(url) = first.facts.str("url")
                 {
-                    let key = (first.source, path_key(url));
-                    self.awaiting.entry(key).or_default().push(k);
+                    let by_path = self.awaiting.entry(first.source).or_default();
+                    by_path
+                        .entry(path_key(url).into_owned())
+                        .or_default()
+                        .push(k);
                 }
             }
             None => {
@@ -376,8 +390,11 @@ impl Collector {
             }
         };
         if let Some(url) = self.kept[index].facts.str("url") {
-            let key = (self.kept[index].source, path_key(url));
-            self.awaiting.entry(key).or_default().push(index);
+            let by_path = self.awaiting.entry(self.kept[index].source).or_default();
+            by_path
+                .entry(path_key(url).into_owned())
+                .or_default()
+                .push(index);
         }
         self.last = Some(index);
     }
@@ -461,8 +478,11 @@ impl Collector {
 
     /// Marks the failures awaiting this success's method and URL.
     fn recover_by_url(&mut self, s: &Success, url: &str) -> bool {
-        let key = (s.loc.source, path_key(url));
-        let Some(waiting) = self.awaiting.get_mut(&key) else {
+        let Some(waiting) = self
+            .awaiting
+            .get_mut(&s.loc.source)
+            .and_then(|by_path| by_path.get_mut(&*path_key(url)))
+        else {
             return false;
         };
         let kept = &mut self.kept;

@@ -168,7 +168,7 @@ mod tests {
             .flat_map(|e| {
                 e.fields
                     .into_iter()
-                    .map(move |f| (e.kind, f.name, f.value.to_string()))
+                    .map(move |f| (e.kind, f.name.into_owned(), f.value.to_string()))
             })
             .collect()
     }

@@ -175,7 +175,7 @@ impl LineParser for CurlTrace {
                         EventKind::Header,
                         span,
                         vec![Field {
-                            name: format!("{prefix}{}", name.to_ascii_lowercase()),
+                            name: format!("{prefix}{}", name.to_ascii_lowercase()).into(),
                             value: Value::Str(value.to_string()),
                             span: l.span_of(lines, value),
                         }],

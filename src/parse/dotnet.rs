@@ -83,7 +83,7 @@ impl LineParser for DotnetResponse {
                     EventKind::Header,
                     lines.span_of(l.trim_end()),
                     vec![Field {
-                        name: format!("header.{}", name.to_ascii_lowercase()),
+                        name: format!("header.{}", name.to_ascii_lowercase()).into(),
                         value: Value::Str(value.to_string()),
                         span: lines.span_of(value),
                     }],

@@ -466,12 +466,12 @@ pub fn merge_chain(outer: Vec<Field>, causes: Vec<Vec<Field>>) -> Vec<Field> {
     let mut fields = outer;
     for cause in causes {
         for f in cause {
-            let name = match f.name.as_str() {
-                "exception.type" => "exception.cause.type".to_string(),
-                "exception.message" => "exception.cause.message".to_string(),
+            let name = match &*f.name {
+                "exception.type" => "exception.cause.type".into(),
+                "exception.message" => "exception.cause.message".into(),
                 "exception.code" => f.name.clone(),
                 other if fields.iter().any(|g| g.name == other) => continue,
-                other => other.to_string(),
+                _ => f.name.clone(),
             };
             fields.push(Field { name, ..f });
         }
@@ -592,7 +592,7 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
     // What a free-text line would reveal too (statuses in prose, OAuth
     // pairs, error codes), where the client formats above said nothing.
     for f in super::signal::scan(lines, msg) {
-        let repeated = match f.name.as_str() {
+        let repeated = match &*f.name {
             "exception.code" | "body.error" => fields.iter().any(|g| g.value == f.value),
             name => has(&fields, name),
         };
@@ -620,7 +620,7 @@ fn sdk_details(lines: &Lines, mut i: usize, fields: &mut Vec<Field>) -> usize {
                 for (k, v) in entries {
                     if let Json::Str(name) = &k.json {
                         fields.push(Field {
-                            name: format!("header.{}", name.to_ascii_lowercase()),
+                            name: format!("header.{}", name.to_ascii_lowercase()).into(),
                             value: v.scalar_value(),
                             span: lines.span_of(v.value_text()),
                         });

@@ -6,6 +6,8 @@
 //! request that got no response (`status` 0, Chrome's `_error`) is a failed
 //! request. A truncated HAR still yields its complete entries.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 
 use super::json::{Json, Node, detached_body_fields, parse_document};
@@ -86,7 +88,7 @@ fn str_of<'n>(node: &'n Node, key: &str) -> Option<&'n Node<'n>> {
     node.get(key).filter(|n| matches!(n.json, Json::Str(_)))
 }
 
-fn field(lines: &Lines, name: impl Into<String>, node: &Node, value: Value) -> Field {
+fn field(lines: &Lines, name: impl Into<Cow<'static, str>>, node: &Node, value: Value) -> Field {
     Field {
         name: name.into(),
         value,

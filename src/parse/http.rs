@@ -124,7 +124,7 @@ fn emit_header(ctx: &mut Ctx, lines: &Lines, line: &str, dir: Direction, name: &
         Direction::Response => "header.",
     };
     let field = Field {
-        name: format!("{prefix}{}", name.to_ascii_lowercase()),
+        name: format!("{prefix}{}", name.to_ascii_lowercase()).into(),
         value: Value::Str(value.to_string()),
         span: lines.span_of(value),
     };
@@ -373,7 +373,7 @@ fn emit_header_grouped(
         Direction::Response => "header.",
     };
     let field = Field {
-        name: format!("{prefix}{}", name.to_ascii_lowercase()),
+        name: format!("{prefix}{}", name.to_ascii_lowercase()).into(),
         value: Value::Str(value.to_string()),
         span: lines.span_of(value),
     };
@@ -422,7 +422,8 @@ impl LineParser for Urllib3Debug {
             .strip_suffix(":443")
             .or_else(|| origin.strip_suffix(":80"))
             .unwrap_or(origin);
-        let url = format!("{scheme}{host}{target}");
+        // One allocation of the exact size (`format!` grows it in steps).
+        let url = [scheme, host, target].concat();
         let url_text = &line[start..start + scheme.len() + origin.len()];
         let fields = vec![
             lines.str_field("method", m),
@@ -546,7 +547,7 @@ impl LineParser for CurlCommand {
         for h in &headers {
             if let Some((name, value)) = h.split_once(':') {
                 fields.push(Field {
-                    name: format!("request.header.{}", name.trim().to_ascii_lowercase()),
+                    name: format!("request.header.{}", name.trim().to_ascii_lowercase()).into(),
                     value: Value::Str(value.trim().to_string()),
                     span: locate(value.trim()),
                 });

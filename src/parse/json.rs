@@ -299,9 +299,9 @@ impl<'f, 'a> FlatNode<'f, 'a> {
 
     /// Fields `<prefix>` (the value's text) and `<prefix>.<dotted.path>`
     /// for every value inside it (see [`flatten`]).
-    pub fn flatten(self, lines: &Lines, prefix: &str, out: &mut Vec<Field>) {
+    pub fn flatten(self, lines: &Lines, prefix: &'static str, out: &mut Vec<Field>) {
         out.push(Field {
-            name: prefix.to_string(),
+            name: prefix.into(),
             value: Value::Str(self.raw().to_string()),
             span: lines.span_of(self.raw()),
         });
@@ -325,7 +325,7 @@ impl<'f, 'a> FlatNode<'f, 'a> {
                     let _ = write!(path, "{i}");
                 }
                 out.push(Field {
-                    name: path.clone(),
+                    name: path.clone().into(),
                     value: child.scalar_value(),
                     span: lines.span_of(child.value_text()),
                 });
@@ -1145,7 +1145,7 @@ fn synthetic<'a>(raw: &'a str, key: &str) -> Node<'a> {
 /// field, and an array only its first [`MAX_ARRAY_ITEMS`] items: a big
 /// body's array of thousands of entries would make one incident tens of
 /// MiB of facts (the array itself stays a fact, as its text).
-pub fn flatten(lines: &Lines, prefix: &str, node: &Node, out: &mut Vec<Field>) {
+pub fn flatten(lines: &Lines, prefix: &'static str, node: &Node, out: &mut Vec<Field>) {
     Flat::of(node).root().flatten(lines, prefix, out);
 }
 

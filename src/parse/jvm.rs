@@ -210,7 +210,7 @@ impl LineParser for JavaHttp {
                 EventKind::Header,
                 span,
                 vec![Field {
-                    name: format!("header.{}", lower.trim_start_matches(':')),
+                    name: format!("header.{}", lower.trim_start_matches(':')).into(),
                     value: Value::Str(value.to_string()),
                     span: lines.span_of(value),
                 }],
@@ -310,7 +310,7 @@ fn okhttp_log(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
                 EventKind::Header,
                 lines.span_of(next.trim_end()),
                 vec![Field {
-                    name: format!("{prefix}{}", name.to_ascii_lowercase()),
+                    name: format!("{prefix}{}", name.to_ascii_lowercase()).into(),
                     value: Value::Str(value.to_string()),
                     span: lines.span_of(value),
                 }],

@@ -364,7 +364,7 @@ fn xml_fields(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
                             Span::new(base + off, base + off + trimmed.len())
                         };
                         fields.push(Field {
-                            name: format!("body.{}", path.join(".")),
+                            name: format!("body.{}", path.join(".")).into(),
                             value: Value::Str(value),
                             span,
                         });

@@ -63,6 +63,7 @@ mod tool;
 mod traceback;
 pub(crate) mod trigger_dfa;
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use crate::input::{Chunk, Span};
@@ -103,7 +104,9 @@ impl std::fmt::Display for Value {
 /// One named value with the span of the text it was read from.
 #[derive(Debug, Clone)]
 pub struct Field {
-    pub name: String,
+    /// Nearly every name is a literal (`status`, `url`): borrowed, so a
+    /// field costs no allocation for its name.
+    pub name: Cow<'static, str>,
     pub value: Value,
     pub span: Span,
 }
@@ -255,7 +258,7 @@ impl<'a> Lines<'a> {
         }
     }
 
-    pub fn field(&self, name: impl Into<String>, value: Value, sub: &str) -> Field {
+    pub fn field(&self, name: impl Into<Cow<'static, str>>, value: Value, sub: &str) -> Field {
         Field {
             name: name.into(),
             value,
@@ -263,7 +266,7 @@ impl<'a> Lines<'a> {
         }
     }
 
-    pub fn str_field(&self, name: impl Into<String>, sub: &'a str) -> Field {
+    pub fn str_field(&self, name: impl Into<Cow<'static, str>>, sub: &'a str) -> Field {
         self.field(name, Value::Str(sub.to_string()), sub)
     }
 }

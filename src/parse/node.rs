@@ -4,6 +4,7 @@
 //! `util.inspect` dump of the error (status, config.url, config.method,
 //! response.headers, response.data), `DOMException [TimeoutError]: …`.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -133,12 +134,19 @@ fn lookup<'n, 'a>(node: &'n Node<'a>, dotted: &str) -> Option<&'n Node<'a>> {
     dotted.split('.').try_fold(node, |n, key| n.get(key))
 }
 
-fn push(lines: &Lines, fields: &mut Vec<Field>, name: &str, node: &Node, value: Value) {
+fn push(
+    lines: &Lines,
+    fields: &mut Vec<Field>,
+    name: impl Into<Cow<'static, str>>,
+    node: &Node,
+    value: Value,
+) {
+    let name = name.into();
     if fields.iter().any(|f| f.name == name) {
         return;
     }
     fields.push(Field {
-        name: name.to_string(),
+        name,
         value,
         span: lines.span_of(node.value_text()),
     });
@@ -188,7 +196,7 @@ fn from_props(lines: &Lines, props: &Node, fields: &mut Vec<Field>) {
                     push(
                         lines,
                         fields,
-                        &format!("{prefix}{}", key.to_ascii_lowercase()),
+                        format!("{prefix}{}", key.to_ascii_lowercase()),
                         v,
                         v.scalar_value(),
                     );

@@ -86,7 +86,8 @@ impl LineParser for HttpClientDebug {
                             EventKind::Header,
                             lines.span_of(piece),
                             vec![Field {
-                                name: format!("request.header.{}", name.to_ascii_lowercase()),
+                                name: format!("request.header.{}", name.to_ascii_lowercase())
+                                    .into(),
                                 value: Value::Str(unescape(value)),
                                 span: lines.span_of(value),
                             }],
@@ -128,7 +129,7 @@ impl LineParser for HttpClientDebug {
                 EventKind::Header,
                 lines.span_of(line),
                 vec![Field {
-                    name: format!("header.{}", name.to_ascii_lowercase()),
+                    name: format!("header.{}", name.to_ascii_lowercase()).into(),
                     value: Value::Str(value.to_string()),
                     span: lines.span_of(value),
                 }],

@@ -134,7 +134,7 @@ impl LineParser for JsonRecord {
                 v = Value::Num(n);
             }
             fields.push(Field {
-                name: fact.to_string(),
+                name: fact.into(),
                 value: v,
                 span: lines.span_of(value.value_text()),
             });

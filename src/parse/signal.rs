@@ -1363,7 +1363,7 @@ mod tests {
         parse_chunk(&chunk(text))
             .into_iter()
             .flat_map(|e| e.fields.into_iter())
-            .map(|f| (f.name, f.value.to_string()))
+            .map(|f| (f.name.into_owned(), f.value.to_string()))
             .collect()
     }
 

@@ -111,7 +111,7 @@ impl LineParser for TerraformBox {
             let text_end = body_at.unwrap_or(c.text.len());
             let before = c.slice(0, text_end);
             for f in super::signal::scan_mapped(&before, whole) {
-                let repeated = match f.name.as_str() {
+                let repeated = match &*f.name {
                     "exception.code" | "body.error" => fields
                         .iter()
                         .any(|g| g.name == f.name && g.value == f.value),
