@@ -763,21 +763,24 @@ mod tests {
             let names: Vec<Option<&str>> = theirs.capture_names().collect();
             assert_eq!(ours.capture_names().collect::<Vec<_>>(), names);
             assert_eq!(ours.as_str(), pattern);
+            // Every group's range, by name where it has one, from either
+            // engine's captures (`get`: by index, or by the name given).
+            type Group<'n> = (usize, Option<&'n str>);
+            let spans = |get: &dyn Fn(Group) -> Option<std::ops::Range<usize>>| {
+                names
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .map(get)
+                    .collect::<Vec<_>>()
+            };
             for line in texts.iter().flat_map(|t| t.lines()) {
-                let found = theirs.captures(line).map(|c| {
-                    names
-                        .iter()
-                        .enumerate()
-                        .map(|(i, n)| n.map_or(c.get(i), |n| c.name(n)).map(|m| m.range()))
-                        .collect::<Vec<_>>()
-                });
-                let ours = ours.captures(line).map(|c| {
-                    names
-                        .iter()
-                        .enumerate()
-                        .map(|(i, n)| n.map_or(c.get(i), |n| c.name(n)).map(|m| m.range()))
-                        .collect::<Vec<_>>()
-                });
+                let found = theirs
+                    .captures(line)
+                    .map(|c| spans(&|(i, n)| n.map_or(c.get(i), |n| c.name(n)).map(|m| m.range())));
+                let ours = ours
+                    .captures(line)
+                    .map(|c| spans(&|(i, n)| n.map_or(c.get(i), |n| c.name(n)).map(|m| m.range())));
                 matches += usize::from(found.is_some());
                 assert_eq!(ours, found, "{pattern} on {line:?}");
             }
