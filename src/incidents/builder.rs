@@ -394,15 +394,17 @@ impl Draft {
     }
 }
 
+/// `url` without its query, fragment and trailing slashes.
+pub(crate) fn without_query(url: &str) -> &str {
+    let end = memchr::memchr2(b'?', b'#', url.as_bytes()).unwrap_or(url.len());
+    url[..end].trim_end_matches('/')
+}
+
 /// Two URLs name the same resource when one (minus query) is a suffix of the
 /// other: a log may give a bare path where the exception gives the full URL.
 pub(crate) fn same_resource(a: &str, b: &str) -> bool {
     // Borrowed, not copied: this runs for every open draft on every event.
-    fn strip(u: &str) -> &str {
-        let end = memchr::memchr2(b'?', b'#', u.as_bytes()).unwrap_or(u.len());
-        u[..end].trim_end_matches('/')
-    }
-    let (a, b) = (strip(a), strip(b));
+    let (a, b) = (without_query(a), without_query(b));
     !a.is_empty() && !b.is_empty() && (a == b || a.ends_with(b) || b.ends_with(a))
 }
 

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::incidents::builder::same_resource;
+use crate::incidents::builder::{same_resource, without_query};
 use crate::incidents::{Finished, Incident, MAX_REPEAT_PLACES, Success};
 use crate::parse::Value;
 
@@ -183,9 +183,8 @@ pub struct Collector {
     kept: Vec<Incident>,
     exact: HashMap<(Kind, Option<String>, Option<String>), usize>,
     by_kind: HashMap<Kind, Vec<usize>>,
-    /// Failures not (or no longer) recovered, by source, then URL path:
-    /// a success looks its path up borrowed, without building a key.
-    awaiting: foldhash::HashMap<usize, foldhash::HashMap<String, Vec<usize>>>,
+    /// Failures not (or no longer) recovered.
+    awaiting: Awaiting,
     /// The failure pushed last, while no success came after it: for the
     /// success that follows it when one of the two does not name its URL.
     last: Option<usize>,
@@ -194,6 +193,21 @@ pub struct Collector {
     reduced: usize,
     reduced_bytes: usize,
     not_kept: NotKept,
+}
+
+/// Failures waiting for a success, by source, then URL path: a success
+/// looks its path up borrowed, without building a key.
+type Awaiting = foldhash::HashMap<usize, foldhash::HashMap<String, Vec<usize>>>;
+
+/// Puts the failure `index`, from `source`, among those a later success on
+/// `url` recovers.
+fn await_success(awaiting: &mut Awaiting, source: usize, url: &str, index: usize) {
+    awaiting
+        .entry(source)
+        .or_default()
+        .entry(path_key(url).into_owned())
+        .or_default()
+        .push(index);
 }
 
 /// The next exchange after a failure, a success within this many lines,
@@ -219,8 +233,7 @@ fn path_key(url: &str) -> Cow<'_, str> {
     } else {
         no_scheme.find('/').map_or("/", |p| &no_scheme[p..])
     };
-    let end = memchr::memchr2(b'?', b'#', path.as_bytes()).unwrap_or(path.len());
-    let path = path[..end].trim_end_matches('/');
+    let path = without_query(path);
     match path.bytes().any(|b| b.is_ascii_uppercase()) {
         true => Cow::Owned(path.to_ascii_lowercase()),
         false => Cow::Borrowed(path),
@@ -269,11 +282,7 @@ impl Collector {
                 if first.recovered.take().is_some()
                     && let Some(url) = first.facts.str("url")
                 {
-                    let by_path = self.awaiting.entry(first.source).or_default();
-                    by_path
-                        .entry(path_key(url).into_owned())
-                        .or_default()
-                        .push(k);
+                    await_success(&mut self.awaiting, first.source, url, k);
                 }
             }
             None => {
@@ -390,11 +399,7 @@ impl Collector {
             }
         };
         if let Some(url) = self.kept[index].facts.str("url") {
-            let by_path = self.awaiting.entry(self.kept[index].source).or_default();
-            by_path
-                .entry(path_key(url).into_owned())
-                .or_default()
-                .push(index);
+            await_success(&mut self.awaiting, self.kept[index].source, url, index);
         }
         self.last = Some(index);
     }

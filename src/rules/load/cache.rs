@@ -336,11 +336,7 @@ impl Cache {
         // The entry, without the prose and examples after it: the prose is
         // read when a rule is shown, the examples if they are asked for.
         let prefix = Prefix::read(&mut file, file_len)?;
-        let mut bytes = Vec::with_capacity(prefix.entry);
-        (&mut file)
-            .take(prefix.entry as u64)
-            .read_to_end(&mut bytes)
-            .ok()?;
+        let bytes = read_block(&mut file, prefix.entry)?;
         // Held by the rules read from it: their conditions are parts of
         // it, decoded on first read (see `model::Encoded`).
         let bytes = Arc::new(bytes);
@@ -366,11 +362,7 @@ impl Cache {
         let mut examples_block = Vec::new();
         if self.examples || rewrite {
             // The prose too, in hand: no second read when it is shown.
-            let mut prose_block = Vec::with_capacity(prefix.prose);
-            (&mut file)
-                .take(prefix.prose as u64)
-                .read_to_end(&mut prose_block)
-                .ok()?;
+            let prose_block = read_block(&mut file, prefix.prose)?;
             if text_hash(&prose_block) == prefix.prose_hash {
                 prose.know(prose_block);
             }
@@ -520,9 +512,16 @@ fn fetch_prose(path: &Path, prefix: Prefix) -> Option<Vec<u8>> {
     }
     file.seek(SeekFrom::Start((PREFIX_BYTES + now.entry) as u64))
         .ok()?;
-    let mut block = Vec::with_capacity(now.prose);
-    file.take(now.prose as u64).read_to_end(&mut block).ok()?;
+    let block = read_block(&mut file, now.prose)?;
     (text_hash(&block) == prefix.prose_hash).then_some(block)
+}
+
+/// The next `len` bytes of `file` (fewer where it ends first: the caller's
+/// decoding or hash check then fails).
+fn read_block(file: &mut std::fs::File, len: usize) -> Option<Vec<u8>> {
+    let mut block = Vec::with_capacity(len);
+    file.take(len as u64).read_to_end(&mut block).ok()?;
+    Some(block)
 }
 
 fn racy(stamp: &FileStamp) -> bool {
