@@ -333,9 +333,13 @@ impl<'s> Loader<'s> {
 
     /// The loaded rule with this id, if any.
     fn seen(&self, id: &str) -> Option<&Seen> {
+        self.seen_hashed(self.hasher.hash_one(id), id)
+    }
+
+    /// [`Loader::seen`] with the id's hash at hand.
+    fn seen_hashed(&self, hash: u64, id: &str) -> Option<&Seen> {
         let rules = &self.rules;
-        self.seen
-            .find(self.hasher.hash_one(id), |s| rules[s.slot].id == id)
+        self.seen.find(hash, |s| rules[s.slot].id == id)
     }
 
     /// Records the rule at `seen.slot` as the one with its id, in place of
@@ -363,9 +367,7 @@ impl<'s> Loader<'s> {
         let mut rule = *loaded.rule;
         // Hashed once for the lookup and the insertion of a new id.
         let hash = self.hasher.hash_one(rule.id.as_str());
-        let rules = &self.rules;
-        let first = self.seen.find(hash, |s| rules[s.slot].id == rule.id);
-        let Some(first) = first.cloned() else {
+        let Some(first) = self.seen_hashed(hash, &rule.id).cloned() else {
             // Empty from the cache (only `rules check` reads them).
             if !loaded.mentions.is_empty() {
                 self.report
