@@ -148,6 +148,44 @@ pub struct Chunk {
 /// One MiB: a few chunks in flight (read, waiting, scanned, carried) stay
 /// well inside the memory bound, and per-chunk costs are still small.
 pub const CHUNK_SIZE: usize = 1 << 20;
+/// Chunk buffers given back once their chunk is scanned (see
+/// [`give_back`]), for the next chunks to be read into. A fresh buffer of a
+/// chunk's size is faulted in page by page (the analysis hands freed pages
+/// back to the system between batches, see `release_freed` in the
+/// library): a quarter of a big log's page faults. A batch's chunks are
+/// freed just before the next batch is read, so two spares are enough, and
+/// they hold no memory the run did not hold anyway.
+static SPARE: std::sync::Mutex<Vec<Vec<u8>>> = std::sync::Mutex::new(Vec::new());
+const SPARE_MAX: usize = 2;
+
+/// Hands a scanned chunk's text back for a later chunk's bytes to go in.
+/// Only a buffer of about a chunk's size is kept: a whole HAR document's
+/// is let go.
+pub fn give_back(text: String) {
+    let mut bytes = text.into_bytes();
+    if !(CHUNK_SIZE..=4 * CHUNK_SIZE).contains(&bytes.capacity()) {
+        return;
+    }
+    bytes.clear();
+    if let Ok(mut spare) = SPARE.lock()
+        && spare.len() < SPARE_MAX
+    {
+        spare.push(bytes);
+    }
+}
+
+/// An empty buffer of at least `len` bytes: a spare one when there is one.
+fn chunk_buffer(len: usize) -> Vec<u8> {
+    let spare = SPARE.lock().ok().and_then(|mut spare| spare.pop());
+    match spare {
+        Some(mut bytes) => {
+            bytes.reserve_exact(len);
+            bytes
+        }
+        None => Vec::with_capacity(len),
+    }
+}
+
 /// A line longer than this is cut (at a character boundary): analysis
 /// ([`read_chunks_capped`]) reads its first `MAX_LINE` bytes and skips the
 /// rest, with a note; [`read_chunks`] (redaction, which must copy every
@@ -352,7 +390,7 @@ fn read_lines(
     // Each chunk's buffer is allocated once at about its final size: grown
     // by doubling, a chunk would hold (and touch) up to twice its text.
     let room = chunk_size.min(CHUNK_SIZE) + buf.len();
-    let fresh = |len: usize| Vec::with_capacity(len.max(room));
+    let fresh = |len: usize| chunk_buffer(len.max(room));
     let mut pending: Vec<u8> = fresh(0);
     let mut total: u64 = 0;
     let mut offset = 0usize;

@@ -236,6 +236,13 @@ struct Piece {
     resume: parse::Resume,
 }
 
+/// Its text's buffer is read into again (see [`input::give_back`]).
+impl Drop for Piece {
+    fn drop(&mut self) {
+        input::give_back(std::mem::take(&mut self.chunk.text));
+    }
+}
+
 impl Piece {
     fn line_of_from(&self) -> usize {
         memchr::memchr_iter(b'\n', &self.chunk.text.as_bytes()[..self.from]).count()
@@ -979,7 +986,7 @@ impl<'r> Scan<'r> {
                             ..joined.chunk
                         },
                         from: joined.from,
-                        resume: joined.resume,
+                        resume: joined.resume.clone(),
                     };
                     self.finish_carry(carried);
                 }
