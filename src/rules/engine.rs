@@ -519,17 +519,13 @@ impl Ctx<'_> {
         evidence: &mut Vec<Evidence>,
         vars: &mut BTreeMap<String, String>,
     ) -> bool {
-        let input_ops: Vec<usize> = cond
-            .ops
-            .iter()
-            .filter_map(|op| match op {
-                Op::Input(id) => Some(*id),
-                _ => None,
-            })
-            .collect();
-        if !input_ops.is_empty() {
+        let input_op = |op: &Op| match op {
+            Op::Input(id) => Some(*id),
+            _ => None,
+        };
+        if cond.ops.iter().any(|op| input_op(op).is_some()) {
             let mut found = Vec::new();
-            for id in input_ops {
+            for id in cond.ops.iter().filter_map(input_op) {
                 match self.input.hits.by_pattern.get(id).and_then(|h| h.first()) {
                     Some(hit) => found.push(hit),
                     None => return false,
@@ -555,7 +551,11 @@ impl Ctx<'_> {
         for v in vals {
             let mut caps = Vec::new();
             let mut narrowed: Option<(usize, usize)> = None;
-            let text = v.value.to_string();
+            // A text value is tested where it is (it may be a whole body).
+            let text = match &v.value {
+                Value::Str(s) => std::borrow::Cow::Borrowed(s.as_str()),
+                Value::Num(_) => std::borrow::Cow::Owned(v.value.to_string()),
+            };
             let ok = cond
                 .ops
                 .iter()
