@@ -103,6 +103,10 @@ pub struct Flat<'a> {
     /// A bit per root key (see [`key_bit`]): most keys a record is asked
     /// for are not in it, and the bit says so without a scan.
     root_keys: u64,
+    /// Per bit of `root_keys`, the first root member with it: a key that
+    /// is there is found from it, not by a scan from the first member (a
+    /// record is asked for sixteen keys).
+    first_with_bit: [u32; 64],
 }
 
 #[derive(Debug)]
@@ -155,12 +159,20 @@ impl<'a> Flat<'a> {
         let mut flat = Flat {
             items,
             root_keys: 0,
+            first_with_bit: [0; 64],
         };
         if matches!(flat.root().kind(), Kind::Object) {
-            flat.root_keys = flat
-                .root()
-                .children()
-                .fold(0, |bits, c| bits | key_bit(&c.item().key));
+            let (mut bits, mut first) = (0u64, [0u32; 64]);
+            for child in flat.root().children() {
+                let bit = key_bit(&child.item().key);
+                if bits & (1 << bit) == 0 {
+                    bits |= 1 << bit;
+                    // Items past u32::MAX cannot be: a record is one line.
+                    first[bit] = child.at as u32;
+                }
+            }
+            flat.root_keys = bits;
+            flat.first_with_bit = first;
         }
         flat
     }
@@ -238,9 +250,14 @@ impl<'f, 'a> FlatNode<'f, 'a> {
 
     /// The values inside a container, in order.
     fn children(self) -> impl Iterator<Item = FlatNode<'f, 'a>> {
+        self.children_from(self.at + 1)
+    }
+
+    /// The values inside a container from the one at item `first` on.
+    fn children_from(self, first: usize) -> impl Iterator<Item = FlatNode<'f, 'a>> {
         let flat = self.flat;
         let end = self.item().end;
-        let mut next = self.at + 1;
+        let mut next = first;
         std::iter::from_fn(move || {
             (next < end).then(|| {
                 let child = FlatNode { flat, at: next };
@@ -252,12 +269,19 @@ impl<'f, 'a> FlatNode<'f, 'a> {
 
     /// An object's member by key (ASCII case ignored; the first wins).
     pub fn get(self, key: &str) -> Option<Self> {
-        if !matches!(self.kind(), Kind::Object)
-            || (self.at == 0 && self.flat.root_keys & key_bit(key) == 0)
-        {
+        if !matches!(self.kind(), Kind::Object) {
             return None;
         }
-        self.children()
+        let first = if self.at == 0 {
+            let bit = key_bit(key);
+            if self.flat.root_keys & (1 << bit) == 0 {
+                return None;
+            }
+            self.flat.first_with_bit[bit] as usize
+        } else {
+            self.at + 1
+        };
+        self.children_from(first)
             .find(|c| c.item().key.eq_ignore_ascii_case(key))
     }
 
@@ -387,9 +411,9 @@ fn literal_member_name(prefix: &str, key: &str) -> Option<&'static str> {
 
 /// A key's bit in [`Flat::root_keys`], from its length and its first byte
 /// (ASCII case ignored, as keys are compared).
-fn key_bit(key: &str) -> u64 {
+fn key_bit(key: &str) -> usize {
     let first = key.bytes().next().map_or(0, |b| b.to_ascii_lowercase());
-    1 << ((key.len() * 7 + usize::from(first)) % 64)
+    (key.len() * 7 + usize::from(first)) % 64
 }
 
 /// The reader behind [`Flat::strict`].
