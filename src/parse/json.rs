@@ -103,6 +103,10 @@ pub struct Flat<'a> {
     /// A bit per root key (see [`key_bit`]): most keys a record is asked
     /// for are not in it, and the bit says so without a scan.
     root_keys: u64,
+    /// Per bit of `root_keys`, the first root member with it: a key that
+    /// is there is found from it, not by a scan from the first member (a
+    /// record is asked for sixteen keys).
+    first_with_bit: [u32; 64],
 }
 
 #[derive(Debug)]
@@ -140,7 +144,10 @@ impl<'a> Flat<'a> {
         let mut reader = Strict {
             src: text,
             pos: 0,
-            items: Vec::with_capacity(16),
+            // Room for a typical record's members within 1 KiB: glibc's
+            // per-thread cache serves blocks up to that size, a larger
+            // block (16 items) took 1,240 instructions a malloc.
+            items: Vec::with_capacity(1024 / std::mem::size_of::<Item>()),
         };
         let read = reader.value(Cow::Borrowed(""), 0, true);
         super::work::add(reader.pos);
@@ -152,12 +159,20 @@ impl<'a> Flat<'a> {
         let mut flat = Flat {
             items,
             root_keys: 0,
+            first_with_bit: [0; 64],
         };
         if matches!(flat.root().kind(), Kind::Object) {
-            flat.root_keys = flat
-                .root()
-                .children()
-                .fold(0, |bits, c| bits | key_bit(&c.item().key));
+            let (mut bits, mut first) = (0u64, [0u32; 64]);
+            for child in flat.root().children() {
+                let bit = key_bit(&child.item().key);
+                if bits & (1 << bit) == 0 {
+                    bits |= 1 << bit;
+                    // Items past u32::MAX cannot be: a record is one line.
+                    first[bit] = child.at as u32;
+                }
+            }
+            flat.root_keys = bits;
+            flat.first_with_bit = first;
         }
         flat
     }
@@ -235,9 +250,14 @@ impl<'f, 'a> FlatNode<'f, 'a> {
 
     /// The values inside a container, in order.
     fn children(self) -> impl Iterator<Item = FlatNode<'f, 'a>> {
+        self.children_from(self.at + 1)
+    }
+
+    /// The values inside a container from the one at item `first` on.
+    fn children_from(self, first: usize) -> impl Iterator<Item = FlatNode<'f, 'a>> {
         let flat = self.flat;
         let end = self.item().end;
-        let mut next = self.at + 1;
+        let mut next = first;
         std::iter::from_fn(move || {
             (next < end).then(|| {
                 let child = FlatNode { flat, at: next };
@@ -249,12 +269,19 @@ impl<'f, 'a> FlatNode<'f, 'a> {
 
     /// An object's member by key (ASCII case ignored; the first wins).
     pub fn get(self, key: &str) -> Option<Self> {
-        if !matches!(self.kind(), Kind::Object)
-            || (self.at == 0 && self.flat.root_keys & key_bit(key) == 0)
-        {
+        if !matches!(self.kind(), Kind::Object) {
             return None;
         }
-        self.children()
+        let first = if self.at == 0 {
+            let bit = key_bit(key);
+            if self.flat.root_keys & (1 << bit) == 0 {
+                return None;
+            }
+            self.flat.first_with_bit[bit] as usize
+        } else {
+            self.at + 1
+        };
+        self.children_from(first)
             .find(|c| c.item().key.eq_ignore_ascii_case(key))
     }
 
@@ -310,7 +337,13 @@ impl<'f, 'a> FlatNode<'f, 'a> {
 
     /// The fields `<prefix>.<dotted.path>` of [`FlatNode::flatten`] alone.
     pub fn flatten_members(self, lines: &Lines, prefix: &str, out: &mut Vec<Field>) {
-        fn walk(node: FlatNode, lines: &Lines, path: &mut String, out: &mut Vec<Field>) {
+        fn walk(
+            node: FlatNode,
+            lines: &Lines,
+            path: &mut String,
+            prefix_len: usize,
+            out: &mut Vec<Field>,
+        ) {
             let object = matches!(node.kind(), Kind::Object);
             let len = path.len();
             for (i, child) in node.children().enumerate() {
@@ -318,30 +351,69 @@ impl<'f, 'a> FlatNode<'f, 'a> {
                 if matches!(child.kind(), Kind::Null) {
                     continue;
                 }
+                let top = len == prefix_len;
+                let key = &child.item().key;
                 path.push('.');
                 if object {
-                    path.push_str(&child.item().key);
+                    path.push_str(key);
                 } else {
                     let _ = write!(path, "{i}");
                 }
+                let literal = (top && object)
+                    .then(|| literal_member_name(&path[..len], key))
+                    .flatten();
                 out.push(Field {
-                    name: path.clone().into(),
+                    name: literal.map_or_else(|| path.clone().into(), Cow::Borrowed),
                     value: child.scalar_value(),
                     span: lines.span_of(child.value_text()),
                 });
-                walk(child, lines, path, out);
+                walk(child, lines, path, prefix_len, out);
                 path.truncate(len);
             }
         }
-        walk(self, lines, &mut prefix.to_string(), out);
+        // Room for most paths: a record's members would grow it twice.
+        let mut path = String::with_capacity(prefix.len() + 64);
+        path.push_str(prefix);
+        walk(self, lines, &mut path, prefix.len(), out);
     }
+}
+
+/// `<prefix>.<key>` as a literal for the keys JSON-lines records and API
+/// error bodies most often have: a record's every member is a field, and
+/// its name, spelt out per line, was an allocation per member.
+fn literal_member_name(prefix: &str, key: &str) -> Option<&'static str> {
+    macro_rules! names {
+        ($prefix:literal: $($key:literal)*) => {
+            if prefix == $prefix {
+                return match key {
+                    $($key => Some(concat!($prefix, ".", $key)),)*
+                    _ => None,
+                };
+            }
+        };
+    }
+    names!("record":
+        "ts" "time" "timestamp" "@timestamp" "date" "datetime"
+        "level" "@level" "severity" "lvl" "logger" "@module" "caller" "module"
+        "msg" "message" "@message" "type" "event"
+        "method" "url" "uri" "path" "endpoint" "status" "status_code" "statusCode"
+        "duration_ms" "latency_ms" "elapsed_ms" "request_id" "trace_id" "span_id"
+        "service" "host" "env" "version" "pid" "user_id"
+        "error" "err" "error_code" "errorCode" "exception" "stack" "body" "response" "data"
+    );
+    names!("body":
+        "error" "error_description" "error_uri" "message" "code" "status" "statusCode"
+        "detail" "details" "title" "type" "errors" "error_code" "errorCode"
+        "errorSummary" "request_id" "requestId" "reason"
+    );
+    None
 }
 
 /// A key's bit in [`Flat::root_keys`], from its length and its first byte
 /// (ASCII case ignored, as keys are compared).
-fn key_bit(key: &str) -> u64 {
+fn key_bit(key: &str) -> usize {
     let first = key.bytes().next().map_or(0, |b| b.to_ascii_lowercase());
-    1 << ((key.len() * 7 + usize::from(first)) % 64)
+    (key.len() * 7 + usize::from(first)) % 64
 }
 
 /// The reader behind [`Flat::strict`].

@@ -232,15 +232,15 @@ impl LineParser for JsonRecord {
             .iter()
             .find_map(|k| node.get(k));
         if let Some(t) = time_key {
-            let parsed = match t.kind() {
-                Kind::Num(n) => super::time::from_epoch(*n),
-                Kind::Str(s) => super::time::parse_timestamp(s),
+            let normalized = match t.kind() {
+                Kind::Num(n) => super::time::from_epoch(*n).map(super::time::format),
+                Kind::Str(s) => super::time::normalized(s),
                 _ => None,
             };
-            if let Some(ts) = parsed {
+            if let Some(time) = normalized {
                 fields.push(Field {
                     name: "time".into(),
-                    value: Value::Str(super::time::format(ts)),
+                    value: Value::Str(time),
                     span: lines.span_of(t.value_text()),
                 });
             }

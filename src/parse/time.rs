@@ -178,6 +178,46 @@ pub fn format(ts: Timestamp) -> String {
     ts.to_string()
 }
 
+/// [`parse_timestamp`] then [`format`]: a value's time as reports write it.
+pub fn normalized(s: &str) -> Option<String> {
+    match already_formatted(s) {
+        Some(same) => Some(same.to_string()),
+        None => parse_timestamp(s).map(format),
+    }
+}
+
+/// `s` when [`format`] would write it back unchanged: the form of
+/// [`utc_iso_civil`] with a valid date and time, no trailing zero in the
+/// fraction and no leap second, in a year whose every instant jiff's
+/// timestamps hold. JSON logs write each record's time so; reading it
+/// with jiff and writing it again took 1,900 instructions a record.
+fn already_formatted(s: &str) -> Option<&str> {
+    utc_iso_civil(s)?;
+    let b = s.as_bytes();
+    let number = |at: usize, len: usize| {
+        b[at..at + len]
+            .iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+    };
+    let (year, month, day) = (number(0, 4), number(5, 2), number(8, 2));
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    let fraction_ok = b[19] == b'Z' || b[b.len() - 2] != b'0';
+    ((1000..=9998).contains(&year)
+        && (1..=days).contains(&day)
+        && number(11, 2) < 24
+        && number(14, 2) < 60
+        && number(17, 2) < 60
+        && fraction_ok)
+        .then_some(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +260,56 @@ mod tests {
         for s in left {
             assert!(utc_iso_civil(s).is_none(), "{s}");
         }
+    }
+
+    /// The shortcut gives what jiff's reading and writing give, on every
+    /// form it takes and on those it leaves.
+    #[test]
+    fn already_formatted_is_what_jiff_writes() {
+        let mut cases = vec![];
+        for date in [
+            "2026-11-24",
+            "2024-02-29",
+            "2026-02-29",
+            "2000-02-29",
+            "1900-02-29",
+            "2026-04-31",
+            "2026-04-30",
+            "2026-00-10",
+            "2026-12-31",
+            "2026-01-00",
+            "9999-12-31",
+            "9998-12-31",
+            "1000-01-01",
+            "0999-12-31",
+            "0000-01-01",
+        ] {
+            for time in ["00:00:00", "23:59:59", "24:00:00", "12:60:00", "12:00:60"] {
+                for frac in [
+                    "",
+                    ".0",
+                    ".5",
+                    ".50",
+                    ".008",
+                    ".123456789",
+                    ".000000000",
+                    ".1",
+                ] {
+                    cases.push(format!("{date}T{time}{frac}Z"));
+                }
+            }
+        }
+        let mut taken = 0;
+        for s in &cases {
+            let by_jiff = parse_timestamp(s).map(format);
+            assert_eq!(normalized(s), by_jiff, "{s}");
+            if let Some(same) = already_formatted(s) {
+                assert_eq!(Some(same), by_jiff.as_deref(), "{s}");
+                taken += 1;
+            }
+        }
+        assert!(taken > cases.len() / 10, "{taken} of {}", cases.len());
+        assert_eq!(already_formatted(" 2026-11-24T21:08:22Z"), None);
     }
 
     #[test]
