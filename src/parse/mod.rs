@@ -677,7 +677,10 @@ impl Triggers {
     /// it could be built).
     fn find(&self, text: &str, big: bool, mut found: impl FnMut(usize, usize)) {
         match big.then(|| self.big()).flatten() {
-            Some(dfa) => dfa.find(text.as_bytes(), found),
+            Some(dfa) => dfa.find(text.as_bytes(), |pattern, start| {
+                found(pattern, start);
+                true
+            }),
             None => self.small().find_with_start(text, |pattern, start| {
                 found(pattern, start);
                 true
@@ -1226,7 +1229,8 @@ mod tests {
         trigger_dfa::TriggerDfa::new(triggers)
             .unwrap()
             .find(text.as_bytes(), |pattern, start| {
-                by_dfa.push((pattern, start))
+                by_dfa.push((pattern, start));
+                true
             });
         let mut by_aho_corasick: Vec<(usize, usize)> = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)

@@ -246,11 +246,8 @@ impl Group {
             // are marked at the first.
             let mut reported = vec![false; self.owners.len()];
             let mut found = found;
-            let mut going = true;
             dfa.find(text.as_bytes(), |literal, _| {
-                if going && !std::mem::replace(&mut reported[literal], true) {
-                    going = found(literal);
-                }
+                std::mem::replace(&mut reported[literal], true) || found(literal)
             });
         } else if how != Search::Plain {
             automaton.find_narrowing(text, wanted, found);
