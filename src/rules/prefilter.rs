@@ -12,6 +12,7 @@
 //! are found when a rule is validated and stored with it (`digest`): the
 //! index is built without decoding any rule's conditions.
 
+use std::collections::hash_map::Entry;
 use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasickKind;
@@ -26,10 +27,13 @@ use crate::facts::Facts;
 #[derive(Default)]
 struct FieldKeys {
     present: Vec<u32>,
-    /// By [`text_key`]: see there.
-    text: HashMap<u64, Vec<u32>>,
-    /// By the value's bits (`-0` stored as `0`).
-    numbers: HashMap<u64, Vec<u32>>,
+    /// (key, rule) pairs, sorted (see [`rules_keyed`]); text by
+    /// [`text_key`], numbers by the value's bits (`-0` stored as `0`).
+    /// One flat list per field rather than a map to a vector per value:
+    /// ten times the rules made thousands of small vectors at the first
+    /// incident.
+    text: Vec<(u64, u32)>,
+    numbers: Vec<(u64, u32)>,
     factors: Vec<(String, u32)>,
     /// Built on first need: an incident has few of the fields rules test.
     automaton: OnceLock<Factors>,
@@ -44,16 +48,22 @@ struct Factors {
 impl FieldKeys {
     fn factor_set(&self) -> &Factors {
         self.automaton.get_or_init(|| {
-            let mut position: HashMap<&str, usize> = HashMap::new();
-            let mut literals: Vec<&str> = Vec::new();
+            // Sized once (`owners` is kept: grown to the distinct factors
+            // only): ten times the rules grew these at the first incident
+            // with the field.
+            let most = self.factors.len();
+            let mut position: HashMap<&str, usize> = HashMap::with_capacity(most);
+            let mut literals: Vec<&str> = Vec::with_capacity(most);
             let mut owners: Vec<Vec<u32>> = Vec::new();
             for (f, rule) in &self.factors {
-                let p = *position.entry(f.as_str()).or_insert_with(|| {
-                    literals.push(f.as_str());
-                    owners.push(Vec::new());
-                    owners.len() - 1
-                });
-                owners[p].push(*rule);
+                match position.entry(f.as_str()) {
+                    Entry::Occupied(e) => owners[*e.get()].push(*rule),
+                    Entry::Vacant(e) => {
+                        e.insert(owners.len());
+                        literals.push(f.as_str());
+                        owners.push(vec![*rule]);
+                    }
+                }
             }
             Factors {
                 // Fact values are short: if an automaton is ever built, a
@@ -63,6 +73,15 @@ impl FieldKeys {
             }
         })
     }
+}
+
+/// The rules of `pairs` (sorted) keyed on `key`, in rule order.
+fn rules_keyed(pairs: &[(u64, u32)], key: u64) -> impl Iterator<Item = u32> + '_ {
+    let start = pairs.partition_point(|&(k, _)| k < key);
+    pairs[start..]
+        .iter()
+        .take_while(move |&&(k, _)| k == key)
+        .map(|&(_, rule)| rule)
 }
 
 fn number_key(n: f64) -> u64 {
@@ -114,11 +133,15 @@ impl RuleIndex {
                 };
                 for v in values {
                     match v {
-                        Exact::Text(t) => keys.text.entry(*t).or_default().push(i),
-                        Exact::Number(n) => keys.numbers.entry(number_key(*n)).or_default().push(i),
+                        Exact::Text(t) => keys.text.push((*t, i)),
+                        Exact::Number(n) => keys.numbers.push((number_key(*n), i)),
                     }
                 }
             }
+        }
+        for keys in fields.values_mut() {
+            keys.text.sort_unstable();
+            keys.numbers.sort_unstable();
         }
         RuleIndex { always, fields }
     }
@@ -136,16 +159,13 @@ impl RuleIndex {
             out.extend(&keys.present);
             for v in values {
                 let text = v.value.to_string();
-                if !keys.text.is_empty()
-                    && let Some(rules) = keys.text.get(&text_key(&text))
-                {
-                    out.extend(rules);
+                if !keys.text.is_empty() {
+                    out.extend(rules_keyed(&keys.text, text_key(&text)));
                 }
                 if !keys.numbers.is_empty()
                     && let Some(n) = v.value.as_num()
-                    && let Some(rules) = keys.numbers.get(&number_key(n))
                 {
-                    out.extend(rules);
+                    out.extend(rules_keyed(&keys.numbers, number_key(n)));
                 }
                 if keys.factors.is_empty() {
                     continue;

@@ -9,6 +9,7 @@
 //! (see `RuleSet::late_problems`), never a silent gap for the others.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::ops::Range;
 use std::sync::OnceLock;
 
@@ -133,9 +134,6 @@ struct Group {
 
 impl Group {
     fn new(ids: &[usize], specs: &[InputPatternSpec]) -> Self {
-        let mut factors: Vec<&str> = Vec::new();
-        let mut owners: Vec<Vec<(usize, u8)>> = Vec::new();
-        let mut position: HashMap<&str, usize> = HashMap::new();
         let mut always = Vec::new();
         let mut by_factors = Vec::new();
         // The factor sets each pattern is searched by, kept while the
@@ -147,6 +145,11 @@ impl Group {
                 None => always.push(id),
             }
         }
+        // foldhash rather than SipHash: ten times the rules hash these at
+        // every start, and no key here is a secret.
+        let mut factors: Vec<&str> = Vec::new();
+        let mut owners: Vec<Vec<(usize, u8)>> = Vec::new();
+        let mut position: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
         for (id, sets) in &chosen {
             let id = *id;
             // At most 4 sets (see `literals`): a mask of them fits a byte.
@@ -154,12 +157,15 @@ impl Group {
             by_factors.push((id, ((1u16 << sets.len()) - 1) as u8));
             for (k, set) in sets.iter().enumerate() {
                 for f in set {
-                    let i = *position.entry(f.as_str()).or_insert_with(|| {
-                        factors.push(f.as_str());
-                        owners.push(Vec::new());
-                        owners.len() - 1
-                    });
-                    owners[i].push((id, 1 << k));
+                    let owner = (id, 1 << k);
+                    match position.entry(f.as_str()) {
+                        Entry::Occupied(e) => owners[*e.get()].push(owner),
+                        Entry::Vacant(e) => {
+                            e.insert(owners.len());
+                            factors.push(f.as_str());
+                            owners.push(vec![owner]);
+                        }
+                    }
                 }
             }
         }
@@ -306,7 +312,8 @@ impl InputScanner {
             .filter(|ids| !ids.is_empty())
             .map(|ids| Group::new(ids, &specs))
             .collect();
-        let mut first: HashMap<&str, usize> = HashMap::new();
+        let mut first: foldhash::HashMap<&str, usize> =
+            foldhash::HashMap::with_capacity_and_hasher(patterns.len(), Default::default());
         let shared = patterns
             .iter()
             .enumerate()

@@ -46,7 +46,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::validate::{Loaded, Mentions};
+use super::validate::{FileLoader, Loaded, Mentions, Parsed};
 use super::{FileStamp, RuleSource};
 use crate::rules::{
     Apart, Example, FileProof, Rule, Source, SourceText, reading_from, writing_apart,
@@ -341,7 +341,11 @@ impl Cache {
         // it, decoded on first read (see `model::Encoded`).
         let bytes = Arc::new(bytes);
         let path = self.path_of_name(&source.name);
-        let prose = Arc::new(Apart::new(prefix.prose, move || fetch_prose(&path, prefix)));
+        // A source that hits was read from a file: its name is the path.
+        let rule_file = PathBuf::from(&source.name);
+        let prose = Arc::new(Apart::new(prefix.prose, move || {
+            fetch_prose(&path, prefix).or_else(|| prose_from_rule_file(&rule_file, prefix))
+        }));
         let read = Source::WithProseApart(bytes.clone(), prose.clone());
         let entry: Entry<Loaded> =
             reading_from(read.clone(), || postcard::from_bytes(&bytes)).ok()?;
@@ -516,6 +520,30 @@ fn fetch_prose(path: &Path, prefix: Prefix) -> Option<Vec<u8>> {
     (text_hash(&block) == prefix.prose_hash).then_some(block)
 }
 
+/// The prose block of `prefix` written anew from the rule file itself,
+/// for an entry deleted or written again (by another run, for other rules)
+/// between reading its rules and showing one: the file is read and
+/// validated again, and its rules' prose is taken only if it is, byte for
+/// byte, the block the rules were read with (same length and hash).
+fn prose_from_rule_file(file: &Path, prefix: Prefix) -> Option<Vec<u8>> {
+    let source = RuleSource::read(file).ok()?;
+    if source.oversize.is_some() {
+        return None;
+    }
+    let mut loader = FileLoader::new(&source);
+    let Parsed::Rules(rules) = loader.parse() else {
+        return None;
+    };
+    // As `Cache::put` writes them: a rule's prose, one after the other.
+    let (encoded, block) = writing_apart(|| {
+        rules
+            .iter()
+            .try_for_each(|l| postcard::to_allocvec(&l.rule.prose).map(drop))
+    });
+    encoded.ok()?;
+    (block.len() == prefix.prose && text_hash(&block) == prefix.prose_hash).then_some(block)
+}
+
 /// The next `len` bytes of `file` (fewer where it ends first: the caller's
 /// decoding or hash check then fails).
 fn read_block(file: &mut std::fs::File, len: usize) -> Option<Vec<u8>> {
@@ -584,7 +612,6 @@ fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::load::validate::{FileLoader, Parsed};
 
     const RULES: &str = r#"
 [[rule]]
@@ -784,7 +811,9 @@ matches = false
         assert_ne!(std::fs::read(&path).unwrap(), bytes);
         assert_eq!(title(&kept), "Quota exhausted");
         same(&kept, &parsed, false);
-        // Gone, or made from other rules since: a note, never their text.
+        // Gone, or made from other rules since, and no rule file to read
+        // the prose from again (`acme.toml` is only a name here): a note,
+        // never their text.
         cache.put(&source, &parsed);
         let gone = cache.get(&source).unwrap();
         std::fs::remove_file(&path).unwrap();
@@ -804,6 +833,37 @@ matches = false
         std::fs::write(&path, &bytes[..cut]).unwrap();
         assert!(cache.get(&other).is_none());
         let _ = std::fs::remove_dir_all(dir.parent().unwrap().parent().unwrap());
+    }
+
+    #[test]
+    fn prose_of_a_lost_entry_is_read_from_the_rule_file() {
+        let root = tempdir("refetch");
+        let cache = Cache::open(&root.join("faultline").join("rules")).unwrap();
+        let file = root.join("acme.toml");
+        std::fs::write(&file, RULES).unwrap();
+        let source = stamped(file.to_str().unwrap(), RULES, false, 7);
+        let parsed = parse(&source);
+        let title = |rules: &[Loaded]| rules[0].rule.prose().title.to_string();
+        // The entry deleted between reading the rules and showing one.
+        cache.put(&source, &parsed);
+        let gone = cache.get(&source).unwrap();
+        std::fs::remove_file(cache.path(&source)).unwrap();
+        assert_eq!(title(&gone), "Quota exhausted");
+        same(&gone, &parsed, false);
+        // Written again meanwhile for other rules (another run's edit).
+        cache.put(&source, &parsed);
+        let stale = cache.get(&source).unwrap();
+        let edited = RULES.replace("Quota exhausted", "Quota gone");
+        let other = stamped(file.to_str().unwrap(), &edited, false, 8);
+        cache.put(&other, &parse(&other));
+        same(&stale, &parsed, false);
+        // The rule file edited too: its prose is not the rules', a note.
+        cache.put(&source, &parsed);
+        let both = cache.get(&source).unwrap();
+        std::fs::remove_file(cache.path(&source)).unwrap();
+        std::fs::write(&file, &edited).unwrap();
+        assert!(title(&both).contains("damaged"), "{}", title(&both));
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
