@@ -664,6 +664,23 @@ matches = false
         }
     }
 
+    /// A cache in a fresh directory for `tag`, holding the entry of
+    /// [`RULES`] read as `acme.toml`: the directory (to remove), the
+    /// cache, the source and its rules as parsed.
+    fn cached_acme(tag: &str) -> (PathBuf, Cache, RuleSource, Vec<Loaded>) {
+        let root = tempdir(tag);
+        let cache = Cache::open(&root.join("faultline").join("rules")).unwrap();
+        let source = stamped("acme.toml", RULES, false, 7);
+        let parsed = parse(&source);
+        cache.put(&source, &parsed);
+        (root, cache, source, parsed)
+    }
+
+    /// The first rule's title.
+    fn title(rules: &[Loaded]) -> String {
+        rules[0].rule.prose().title.to_string()
+    }
+
     fn tempdir(tag: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "faultline-cache-test-{tag}-{}-{}",
@@ -794,13 +811,8 @@ matches = false
 
     #[test]
     fn prose_is_read_from_its_block_when_shown() {
-        let dir = tempdir("prose").join("faultline").join("rules");
-        let cache = Cache::open(&dir).unwrap();
-        let source = stamped("acme.toml", RULES, false, 7);
-        let parsed = parse(&source);
-        cache.put(&source, &parsed);
+        let (root, cache, source, parsed) = cached_acme("prose");
         let path = cache.path(&source);
-        let title = |rules: &[Loaded]| rules[0].rule.prose().title.to_string();
         // Read after its entry was written again for the same rules (as a
         // racy entry is, without its text): the same block, found anew.
         let kept = cache.get(&source).unwrap();
@@ -832,7 +844,7 @@ matches = false
         let cut = PREFIX_BYTES + prefix.entry + prefix.prose / 2;
         std::fs::write(&path, &bytes[..cut]).unwrap();
         assert!(cache.get(&other).is_none());
-        let _ = std::fs::remove_dir_all(dir.parent().unwrap().parent().unwrap());
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
@@ -843,7 +855,6 @@ matches = false
         std::fs::write(&file, RULES).unwrap();
         let source = stamped(file.to_str().unwrap(), RULES, false, 7);
         let parsed = parse(&source);
-        let title = |rules: &[Loaded]| rules[0].rule.prose().title.to_string();
         // The entry deleted between reading the rules and showing one.
         cache.put(&source, &parsed);
         let gone = cache.get(&source).unwrap();
@@ -868,11 +879,7 @@ matches = false
 
     #[test]
     fn a_corrupt_entry_is_ignored_and_rewritten() {
-        let dir = tempdir("corrupt").join("faultline").join("rules");
-        let cache = Cache::open(&dir).unwrap();
-        let source = stamped("acme.toml", RULES, false, 7);
-        let parsed = parse(&source);
-        cache.put(&source, &parsed);
+        let (root, cache, source, parsed) = cached_acme("corrupt");
         let path = cache.path(&source);
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.truncate(bytes.len() / 2);
@@ -882,7 +889,7 @@ matches = false
         assert!(cache.get(&source).is_none(), "garbage");
         cache.put(&source, &parsed);
         same(&cache.get(&source).expect("rewritten"), &parsed, false);
-        let _ = std::fs::remove_dir_all(dir.parent().unwrap().parent().unwrap());
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[cfg(unix)]
