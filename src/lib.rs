@@ -1411,6 +1411,59 @@ pub fn analyze_streaming<'r>(
 ) -> (Analysis, StreamTotals) {
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let mut feed = Feed::new(rules, opts, &names, sink);
+    let mut read = SourcesRead::default();
+    if feed.scan.threads > 1 && sources.iter().all(never_blocks) {
+        read_alongside(sources, opts, watch, &mut feed, &mut read);
+    } else {
+        read_inline(sources, opts, watch, &mut feed, &mut read);
+    }
+    let (analysis, mut totals) = feed.finish(read.infos, read.problems);
+    totals.stopped |= (watch.stop)();
+    (analysis, totals)
+}
+
+/// What reading the sources gave, source by source.
+#[derive(Default)]
+struct SourcesRead {
+    infos: Vec<SourceInfo>,
+    problems: Vec<InputProblem>,
+    /// Lines cut short in the source being read.
+    long: Vec<input::LongLine>,
+}
+
+impl SourcesRead {
+    /// One source read (to its end, or until the run was stopped).
+    fn done(&mut self, feed: &mut Feed, id: SourceId, name: String, read: std::io::Result<u64>) {
+        feed.scan.source_done(id);
+        feed.scan.long_lines.append(&mut self.long);
+        record_read(name, read, &mut self.infos, &mut self.problems);
+    }
+
+    /// A source not read: the run was stopped before it.
+    fn skipped(&mut self, name: String) {
+        self.infos.push(SourceInfo { name, bytes: 0 });
+    }
+}
+
+/// Whether reading the source can wait on something outside the run (a
+/// terminal, a pipe, a FIFO): Ctrl-C must interrupt such a read, and the
+/// signal reaches the main thread, so it is read there. A regular file's
+/// read always returns, and a file that cannot be opened fails at once.
+fn never_blocks(source: &SourceRef) -> bool {
+    match &source.origin {
+        input::Origin::Stdin => false,
+        input::Origin::File(path) => std::fs::metadata(path).map_or(true, |m| m.is_file()),
+    }
+}
+
+/// Reads on this thread, between the batches: a paste or a pipe.
+fn read_inline(
+    sources: &[SourceRef],
+    opts: ScanOptions,
+    watch: &Watch,
+    feed: &mut Feed,
+    read: &mut SourcesRead,
+) {
     let sink_stop = feed.stop.clone();
     let kept = feed.kept.clone();
     let stopped = || (watch.stop)() || sink_stop.get();
@@ -1419,16 +1472,13 @@ pub fn analyze_streaming<'r>(
         total.set(total.get() + n as u64);
         (watch.progress)(total.get(), kept.get());
     };
-    let mut infos = Vec::new();
-    let mut problems = Vec::new();
-    let mut long = Vec::new();
     for (id, source) in sources.iter().enumerate() {
         let name = source.name.clone();
         if stopped() {
-            infos.push(SourceInfo { name, bytes: 0 });
+            read.skipped(name);
             continue;
         }
-        let read = input::open(source).and_then(|reader| {
+        let result = input::open(source).and_then(|reader| {
             let reader = StopReader {
                 inner: reader,
                 stop: &stopped,
@@ -1439,14 +1489,114 @@ pub fn analyze_streaming<'r>(
                 reader,
                 opts.chunk_size,
                 |c| feed.push(c),
-                |l| long.push(l),
+                |l| read.long.push(l),
             )
         });
-        feed.scan.source_done(id);
-        feed.scan.long_lines.append(&mut long);
-        record_read(name, read, &mut infos, &mut problems);
+        read.done(feed, id, name, result);
     }
-    let (analysis, mut totals) = feed.finish(infos, problems);
-    totals.stopped |= (watch.stop)();
-    (analysis, totals)
+}
+
+/// What the reading thread hands over, in input order.
+enum Reading {
+    Chunk(Chunk),
+    Long(input::LongLine),
+    /// The source being read is over: what reading it gave.
+    Done(std::io::Result<u64>),
+    /// The next source is not read: the run was stopped.
+    Skipped,
+}
+
+/// Chunks read ahead by the reading thread: one waiting while the next is
+/// read, so the scan never waits for the disk and memory stays bounded.
+const READ_AHEAD: usize = 1;
+
+/// Reads files on a thread of their own, so reading (a tenth of a big
+/// log's wall time when done between the batches) overlaps the scan.
+/// Chunks come in the order read, so the analysis is the inline one's.
+fn read_alongside(
+    sources: &[SourceRef],
+    opts: ScanOptions,
+    watch: &Watch,
+    feed: &mut Feed,
+    read: &mut SourcesRead,
+) {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+    let halt = AtomicBool::new(false);
+    let total = AtomicU64::new(0);
+    let (tx, rx) = std::sync::mpsc::sync_channel(READ_AHEAD);
+    std::thread::scope(|s| {
+        let reader = std::thread::Builder::new()
+            .name("faultline-read".into())
+            .spawn_scoped(s, || {
+                read_sources(sources, opts.chunk_size, &halt, &total, tx)
+            });
+        if reader.is_err() {
+            // No thread to be had: read here instead.
+            return read_inline(sources, opts, watch, feed, read);
+        }
+        let mut id = 0;
+        for message in rx {
+            if (watch.stop)() || feed.stop.get() {
+                halt.store(true, Relaxed);
+            }
+            (watch.progress)(total.load(Relaxed), feed.kept.get());
+            match message {
+                Reading::Chunk(chunk) => feed.push(chunk),
+                Reading::Long(line) => read.long.push(line),
+                Reading::Done(result) => {
+                    read.done(feed, id, sources[id].name.clone(), result);
+                    id += 1;
+                }
+                Reading::Skipped => {
+                    read.skipped(sources[id].name.clone());
+                    id += 1;
+                }
+            }
+        }
+    });
+}
+
+/// The reading thread: every source in turn, until halted (Ctrl-C, or the
+/// output's reader went away) or the scan stops taking chunks.
+fn read_sources(
+    sources: &[SourceRef],
+    chunk_size: usize,
+    halt: &std::sync::atomic::AtomicBool,
+    total: &std::sync::atomic::AtomicU64,
+    tx: std::sync::mpsc::SyncSender<Reading>,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let halted = || halt.load(Relaxed);
+    let count = |n: usize| {
+        total.fetch_add(n as u64, Relaxed);
+    };
+    for (id, source) in sources.iter().enumerate() {
+        if halted() {
+            if tx.send(Reading::Skipped).is_err() {
+                return;
+            }
+            continue;
+        }
+        // A send fails only when the scan is gone (it panicked): reading
+        // on would be wasted, so the rest reads as empty.
+        let gone = std::cell::Cell::new(false);
+        let stop = || halted() || gone.get();
+        let result = input::open(source).and_then(|reader| {
+            let reader = StopReader {
+                inner: reader,
+                stop: &stop,
+                read: &count,
+            };
+            input::read_chunks_capped(
+                id,
+                reader,
+                chunk_size,
+                |c| gone.set(gone.get() || tx.send(Reading::Chunk(c)).is_err()),
+                |l| gone.set(gone.get() || tx.send(Reading::Long(l)).is_err()),
+            )
+        });
+        if gone.get() || tx.send(Reading::Done(result)).is_err() {
+            return;
+        }
+    }
 }

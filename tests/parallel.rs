@@ -5,10 +5,11 @@
 
 use std::path::Path;
 
+use faultline::input::{Origin, SourceRef};
 use faultline::mask::Masker;
 use faultline::report::{ReportCtx, render_json};
 use faultline::rules::{RuleSet, load::load};
-use faultline::{ScanOptions, analyze_text_with};
+use faultline::{ScanOptions, Watch, analyze_streaming, analyze_text_with, analyze_with};
 
 fn builtin() -> RuleSet {
     let report = load(&faultline::rules::builtin_sources());
@@ -79,6 +80,63 @@ fn one_thread_and_many_give_the_same_report() {
     assert!(differ.is_empty(), "reports differ: {differ:#?}");
     // The tiny chunk size really did split inputs across threads.
     assert!(multi_chunk > 50, "only {multi_chunk} inputs were split");
+}
+
+/// Files are read on a thread of their own beside a scan on several
+/// threads: the report is the one read inline on one thread, chunks in the
+/// same order, sources (a missing one among them) in the same order.
+#[test]
+fn files_read_on_a_thread_of_their_own_give_the_same_report() {
+    let rules = builtin();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut sources: Vec<SourceRef> = walkdir::WalkDir::new(&root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file() && !e.path().to_string_lossy().contains("capture"))
+        .take(120)
+        .map(|e| SourceRef {
+            name: e.path().display().to_string(),
+            origin: Origin::File(e.path().to_path_buf()),
+        })
+        .collect();
+    sources.insert(
+        7,
+        SourceRef {
+            name: "missing.log".into(),
+            origin: Origin::File(root.join("no such file.log")),
+        },
+    );
+    let json = |analysis: &faultline::Analysis| {
+        render_json(&ReportCtx::new(
+            analysis,
+            &rules,
+            Masker {
+                show_secrets: false,
+            },
+        ))
+    };
+    for chunk_size in [faultline::input::CHUNK_SIZE, 1 << 10] {
+        let inline = analyze_with(
+            &sources,
+            &rules,
+            ScanOptions {
+                threads: 1,
+                chunk_size,
+            },
+        );
+        let opts = ScanOptions {
+            threads: 3,
+            chunk_size,
+        };
+        let (alongside, _) = analyze_streaming(&sources, &rules, opts, &Watch::NONE, None);
+        assert_eq!(alongside.problems.len(), 1, "the missing file is a problem");
+        assert_eq!(alongside.sources.len(), sources.len());
+        assert!(
+            json(&inline) == json(&alongside),
+            "reports differ (chunks of {chunk_size} bytes)"
+        );
+    }
 }
 
 /// Every line a distinct failure: the first `MAX_KEPT` are kept in full,

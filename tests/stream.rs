@@ -159,14 +159,22 @@ fn big_log(dir: &tempfile::TempDir, megabytes: usize) -> std::path::PathBuf {
     path
 }
 
+/// With one thread the file is read between the batches; with two, on a
+/// thread of its own, which must stop too.
 #[test]
 fn short_prints_before_the_end_and_a_closed_pipe_stops_quietly() {
     let home = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = big_log(&dir, 24);
+    for threads in ["1", "2"] {
+        short_until_the_pipe_closes(&home, &path, threads);
+    }
+}
+
+fn short_until_the_pipe_closes(home: &tempfile::TempDir, path: &std::path::Path, threads: &str) {
     let mut child = spawn(
-        &home,
-        &["-f", "short", "-j", "1", path.to_str().unwrap()],
+        home,
+        &["-f", "short", "-j", threads, path.to_str().unwrap()],
         &[],
     );
     let lines = lines_of(&mut child);
@@ -285,6 +293,40 @@ fn ctrl_c_exits_130_with_whole_lines_and_the_summary() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     drop(stdin);
+}
+
+/// Ctrl-C while a big file is read on a thread of its own (beside two scan
+/// threads): reading stops, what was read is reported in whole lines.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_file_read_beside_the_scan() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = big_log(&dir, 48);
+    let size = std::fs::metadata(&path).unwrap().len();
+    let mut child = spawn(
+        &home,
+        &["-f", "jsonl", "-j", "2", path.to_str().unwrap()],
+        &[],
+    );
+    let lines = lines_of(&mut child);
+    let header = lines.recv_timeout(WAIT).unwrap();
+    assert!(header.contains("\"header\""), "{header}");
+    let first = lines.recv_timeout(WAIT).unwrap();
+    assert!(first.contains("\"incident\""), "{first}");
+    interrupt(&child);
+    let rest: Vec<String> = lines.iter().collect();
+    for line in &rest {
+        let _: serde_json::Value = serde_json::from_str(line).expect("whole JSON lines");
+    }
+    let summary: serde_json::Value = serde_json::from_str(rest.last().unwrap()).unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["interrupted"], true);
+    assert!(
+        summary["bytes"].as_u64().unwrap() < size,
+        "reading stopped before the end: {summary}"
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(130));
 }
 
 #[test]
