@@ -14,6 +14,12 @@
 /// whether any of them ended a trigger once per step.
 const STEP: usize = 8;
 
+/// Parts of a big text walked side by side (see [`TriggerDfa::find`]).
+const LANES: usize = 4;
+
+/// Texts from this size on are walked in [`LANES`] parts.
+const LANES_FROM: usize = 16 << 10;
+
 pub(crate) struct TriggerDfa {
     /// Each byte's class: the distinct bytes of the triggers get one each
     /// (an upper-case letter its lower-case one's), every other byte 0.
@@ -32,6 +38,10 @@ pub(crate) struct TriggerDfa {
     ends_of: Vec<(u32, u32)>,
     ends: Vec<u32>,
     lens: Vec<u32>,
+    /// No trigger holds a line feed: the walk is at its root after each
+    /// one, so a text may be cut after a line feed and its parts walked
+    /// apart.
+    cut_at_lines: bool,
 }
 
 impl TriggerDfa {
@@ -130,6 +140,7 @@ impl TriggerDfa {
             ends_of,
             ends,
             lens: lowered.iter().map(|t| t.len() as u32).collect(),
+            cut_at_lines: !lowered.iter().flatten().any(|&b| b == b'\n'),
         })
     }
 
@@ -148,8 +159,75 @@ impl TriggerDfa {
     /// Calls `found` with the trigger (its index in `new`'s) and start of
     /// each match in `text`, ASCII case-insensitively, in order of their
     /// end, overlapping ones included; stops when `found` returns false.
+    ///
+    /// Each byte's step waits for the one before it (a table load): one
+    /// walk runs at the latency of the loads, not at the core's pace. A
+    /// big text is therefore cut after line feeds into [`LANES`] parts
+    /// walked side by side, whose loads overlap; the matches of the later
+    /// parts are kept until the parts before them are reported.
     pub(crate) fn find(&self, text: &[u8], mut found: impl FnMut(usize, usize) -> bool) {
-        let mut base = 0;
+        if !self.cut_at_lines || text.len() < LANES_FROM {
+            self.find_from(0, text, 0, &mut found);
+            return;
+        }
+        let mut cuts = [text.len(); LANES + 1];
+        cuts[0] = 0;
+        for k in 1..LANES {
+            let at = (k * text.len() / LANES).max(cuts[k - 1]);
+            cuts[k] = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |p| at + p + 1);
+        }
+        let parts: [&[u8]; LANES] = std::array::from_fn(|k| &text[cuts[k]..cuts[k + 1]]);
+        let steps: [&[[u8; STEP]]; LANES] = parts.map(|part| part.as_chunks::<STEP>().0);
+        let side_by_side = steps.iter().map(|s| s.len()).min().unwrap_or(0);
+        let mut bases = [0u32; LANES];
+        let mut later: [Vec<(usize, usize)>; LANES] = Default::default();
+        for n in 0..side_by_side {
+            let mut any = [0u32; LANES];
+            let from = bases;
+            for (k, base) in bases.iter_mut().enumerate() {
+                for &b in &steps[k][n] {
+                    *base = self.step(*base, b);
+                    any[k] |= *base;
+                }
+            }
+            if any.iter().fold(0, |all, a| all | a) & 1 == 0 {
+                continue;
+            }
+            let at = n * STEP;
+            if any[0] & 1 != 0 && !self.report_within(from[0], &steps[0][n], at, &mut found) {
+                return;
+            }
+            for k in (1..LANES).filter(|&k| any[k] & 1 != 0) {
+                let keep = &mut later[k];
+                self.report_within(from[k], &steps[k][n], cuts[k] + at, &mut |id, start| {
+                    keep.push((id, start));
+                    true
+                });
+            }
+        }
+        let walked = side_by_side * STEP;
+        for k in 0..LANES {
+            for &(id, start) in &later[k] {
+                if !found(id, start) {
+                    return;
+                }
+            }
+            let rest = &parts[k][walked..];
+            if !self.find_from(bases[k], rest, cuts[k] + walked, &mut found) {
+                return;
+            }
+        }
+    }
+
+    /// [`TriggerDfa::find`] over `text`, which starts at `offset`, from
+    /// the state at `base`, in one walk; false when `found` said to stop.
+    fn find_from(
+        &self,
+        mut base: u32,
+        text: &[u8],
+        offset: usize,
+        found: &mut impl FnMut(usize, usize) -> bool,
+    ) -> bool {
         // [`STEP`] bytes at a time, testing the OR of their states' bases
         // once: most steps end no trigger. One that did is walked again
         // byte by byte to report where. (Walking byte by byte with a test
@@ -162,11 +240,11 @@ impl TriggerDfa {
                 base = self.step(base, b);
                 any |= base;
             }
-            if any & 1 != 0 && !self.report_within(from, step, k * STEP, &mut found) {
-                return;
+            if any & 1 != 0 && !self.report_within(from, step, offset + k * STEP, found) {
+                return false;
             }
         }
-        self.report_within(base, tail, steps.len() * STEP, &mut found);
+        self.report_within(base, tail, offset + steps.len() * STEP, found)
     }
 
     /// Walks `bytes`, which start at `offset` in the text, from the state
@@ -297,6 +375,79 @@ mod tests {
         });
         assert_eq!(all.len(), 2 * 3 * STEP);
         for wanted in 1..=all.len() {
+            let mut got = Vec::new();
+            dfa.find(text.as_bytes(), |id, start| {
+                got.push((id, start));
+                got.len() < wanted
+            });
+            assert_eq!(got, all[..wanted]);
+        }
+    }
+
+    /// A text of pseudo-random lines from pieces of the triggers, long
+    /// enough to be walked in parts.
+    fn big_text(len: usize) -> String {
+        let pieces = [
+            "err", "or", "ERROR", " ", "\n", "http", "/1.1", "x", "status", ":", "\n\n",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut text = String::new();
+        while text.len() < len {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
+        }
+        text
+    }
+
+    /// Cut into parts walked side by side, a big text gives every match,
+    /// in order, as one walk does; the parts' edges fall anywhere in a
+    /// step (texts of several lengths), and in a text with no line feed
+    /// there is one part.
+    #[test]
+    fn finds_the_same_in_parts() {
+        let triggers: Vec<String> = ["error", "err", "r", "http/1.1", "status:", " s", "or\ne"]
+            .map(String::from)
+            .to_vec();
+        let line_local: Vec<String> = triggers[..6].to_vec();
+        assert!(TriggerDfa::new(&line_local).unwrap().cut_at_lines);
+        assert!(!TriggerDfa::new(&triggers).unwrap().cut_at_lines);
+        for len in [
+            LANES_FROM,
+            LANES_FROM + 3,
+            3 * LANES_FROM + 5,
+            5 * LANES_FROM + 1,
+        ] {
+            let text = big_text(len);
+            for t in [&line_local, &triggers] {
+                let found = by_dfa(t, &text);
+                assert_eq!(found, by_aho_corasick(t, &text), "{len}");
+                assert!(found.len() > len / 8, "{}", found.len());
+            }
+        }
+        let one_line = "err ".repeat(LANES_FROM);
+        assert_eq!(
+            by_dfa(&line_local, &one_line),
+            by_aho_corasick(&line_local, &one_line)
+        );
+    }
+
+    /// Told to stop anywhere in a big text (in the first part, in a later
+    /// one's kept matches, in a later one's rest), the walk in parts
+    /// reports what one walk would have, up to there.
+    #[test]
+    fn stops_when_told_in_parts() {
+        let triggers: Vec<String> = ["error", "http", "s"].map(String::from).to_vec();
+        let dfa = TriggerDfa::new(&triggers).unwrap();
+        let text = big_text(2 * LANES_FROM);
+        let mut all = Vec::new();
+        dfa.find(text.as_bytes(), |id, start| {
+            all.push((id, start));
+            true
+        });
+        let n = all.len();
+        for wanted in [1, n / 5, n / 3, n / 2, 2 * n / 3, n - 1, n] {
             let mut got = Vec::new();
             dfa.find(text.as_bytes(), |id, start| {
                 got.push((id, start));
