@@ -181,6 +181,8 @@ impl TriggerDfa {
         let side_by_side = steps.iter().map(|s| s.len()).min().unwrap_or(0);
         let mut bases = [0u32; LANES];
         let mut later: [Vec<(usize, usize)>; LANES] = Default::default();
+        // `n` indexes every part's steps at once.
+        #[allow(clippy::needless_range_loop)]
         for n in 0..side_by_side {
             let mut any = [0u32; LANES];
             let from = bases;
