@@ -750,7 +750,7 @@ impl<'r> Scan<'r> {
 
     /// Scans the waiting batch and hands on what was finished (streaming):
     /// what the batch before it gave, as the batch is stitched only while
-    /// the next is scanned.
+    /// the next is scanned (on a pool, [`Scan::advance`] hands it on then).
     fn flush(&mut self) {
         self.advance();
         self.emit_batch();
@@ -855,6 +855,9 @@ impl<'r> Scan<'r> {
                     s.spawn(|_| results = batch.into_par_iter().map(work).collect());
                     if let Some(pending) = pending {
                         self.stitch_batch(pending);
+                        // What it finished is diagnosed and handed on
+                        // meanwhile too, not after the batch is scanned.
+                        self.emit_batch();
                     }
                 });
                 results
