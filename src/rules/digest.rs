@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::literals::{ascii_factor, ascii_run, at_least};
-use super::{Condition, Literal, Logic, Op};
+use super::{Condition, Literal, Logic, Op, Texts};
 
 /// Literal factors shorter than this match too often to be worth keying on.
 const MIN_FACTOR: usize = 3;
@@ -45,8 +45,9 @@ pub enum Need {
     Value(Exact),
     /// One of these values of the field.
     Values(Vec<Exact>),
-    /// A value of the field containing one of these factors (lower-case).
-    Factors(Vec<String>),
+    /// A value of the field containing one of these factors (lower-case),
+    /// as one set.
+    Factors(Texts),
     /// Some value of the field.
     Present,
 }
@@ -105,7 +106,7 @@ pub struct InputTest {
     /// The regex that answers the test over raw text.
     pub pattern: String,
     /// Its literal factors (see `rules::literals`), if any.
-    pub factors: Option<Vec<Vec<String>>>,
+    pub factors: Option<Texts>,
     /// Where the test is written in its rule file.
     pub span: Option<Range<usize>>,
 }
@@ -196,11 +197,11 @@ fn input_regex(op: &Op) -> Option<String> {
 }
 
 /// The literal factors of an `input.text` test's pattern (`input_regex`).
-fn input_factors(op: &Op) -> Option<Vec<Vec<String>>> {
+fn input_factors(op: &Op) -> Option<Texts> {
     let factor = |s: &str| ascii_factor(&s.to_lowercase(), 1);
-    let one = |s: &str| factor(s).map(|f| vec![vec![f]]);
+    let one = |s: &str| factor(s).map(|f| Texts::one(&[f]));
     match op {
-        Op::Regex(r) => r.factors.clone(),
+        Op::Regex(r) => r.factors.as_deref().map(Texts::new),
         Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => one(s),
         Op::Equals(Literal::Str(s)) => one(s),
         Op::AnyOf(lits) => lits
@@ -210,7 +211,7 @@ fn input_factors(op: &Op) -> Option<Vec<Vec<String>>> {
                 other => factor(&other.to_string()),
             })
             .collect::<Option<Vec<String>>>()
-            .map(|set| vec![set]),
+            .map(|set| Texts::one(&set)),
         _ => None,
     }
 }
@@ -240,8 +241,8 @@ impl Candidate<'_> {
         match self {
             Candidate::Values([value]) => Need::Value(exact(value)),
             Candidate::Values(values) => Need::Values(values.iter().map(exact).collect()),
-            Candidate::Factors(fs) => Need::Factors(fs),
-            Candidate::Factor(f) => Need::Factors(vec![f.to_ascii_lowercase()]),
+            Candidate::Factors(fs) => Need::Factors(Texts::one(&fs)),
+            Candidate::Factor(f) => Need::Factors(Texts::one(&[f.to_ascii_lowercase()])),
             Candidate::Present => Need::Present,
         }
     }
@@ -273,7 +274,7 @@ fn op_need(op: &Op) -> Option<Candidate<'_>> {
         Op::Equals(lit) => Candidate::Values(std::slice::from_ref(lit)),
         Op::AnyOf(lits) => Candidate::Values(lits),
         // The most selective set is enough to key on.
-        Op::Regex(r) => match at_least(r.factors.as_ref(), MIN_FACTOR) {
+        Op::Regex(r) => match at_least(r.factors.as_deref(), MIN_FACTOR) {
             Some(mut sets) => Candidate::Factors(sets.swap_remove(0)),
             None => Candidate::Present,
         },
