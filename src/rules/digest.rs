@@ -64,7 +64,9 @@ pub struct Key {
 /// A name read as one shared with the names read before it: a pack of
 /// thousands of rules names a few dozen fields and files, and a start read
 /// a copy per rule. The last names read on the thread are looked up (newest
-/// first), a handful of comparisons of short names.
+/// first), a handful of comparisons of short names. Read as bytes, which
+/// postcard writes as it writes text: a name seen is compared as bytes,
+/// and only a new one checked as UTF-8 (a rule file's name, read per rule).
 pub fn interned<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
     struct Name;
     impl serde::de::Visitor<'_> for Name {
@@ -72,32 +74,60 @@ pub fn interned<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a field name")
         }
-        fn visit_str<E>(self, name: &str) -> Result<Arc<str>, E> {
-            Ok(intern(name))
+        fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Arc<str>, E> {
+            intern(name.as_bytes()).map_err(E::custom)
+        }
+        fn visit_bytes<E: serde::de::Error>(self, name: &[u8]) -> Result<Arc<str>, E> {
+            intern(name).map_err(E::custom)
         }
     }
-    d.deserialize_str(Name)
+    d.deserialize_bytes(Name)
 }
 
-fn intern(name: &str) -> Arc<str> {
+fn intern(name: &[u8]) -> Result<Arc<str>, std::str::Utf8Error> {
     const KEPT: usize = 32;
     thread_local! {
         static RECENT: std::cell::RefCell<Vec<Arc<str>>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     RECENT.with(|recent| {
         let mut recent = recent.borrow_mut();
-        if let Some(i) = recent.iter().rposition(|r| **r == *name) {
+        if let Some(i) = recent.iter().rposition(|r| r.as_bytes() == name) {
             let found = recent.remove(i);
             recent.push(found.clone());
-            return found;
+            return Ok(found);
         }
+        let new: Arc<str> = std::str::from_utf8(name)?.into();
         if recent.len() == KEPT {
             recent.remove(0);
         }
-        let new: Arc<str> = name.into();
         recent.push(new.clone());
-        new
+        Ok(new)
     })
+}
+
+/// Conditions a rule cannot fire without, one of which an incident must
+/// meet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub enum Keys {
+    /// No usable one: the rule is always evaluated.
+    #[default]
+    None,
+    /// One of `when`: most rules, held without a vector (one allocation
+    /// per rule read).
+    When(Key),
+    /// One per `any` table.
+    Any(Vec<Key>),
+}
+
+impl Keys {
+    /// The keys, `None` when the rule has none.
+    pub fn get(&self) -> Option<&[Key]> {
+        match self {
+            Keys::None => None,
+            Keys::When(key) => Some(std::slice::from_ref(key)),
+            Keys::Any(keys) => Some(keys),
+        }
+    }
 }
 
 /// An `input.text` test, as the input-wide scan searches it.
@@ -115,9 +145,8 @@ pub struct InputTest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Digest {
     /// Conditions the rule cannot fire without, one of which an incident
-    /// must meet (one of `when`, else one per `any` table); `None` when
-    /// there is no usable one: the rule is always evaluated.
-    pub keys: Option<Vec<Key>>,
+    /// must meet (one of `when`, else one per `any` table).
+    pub keys: Keys,
     /// The `input.text` tests, in the order of `Rule::conditions` (the
     /// engine numbers them in this order, see [`is_input_test`]).
     pub input_tests: Vec<InputTest>,
@@ -130,13 +159,16 @@ pub struct Digest {
 
 impl Digest {
     pub fn of(logic: &Logic) -> Digest {
-        let keys = conjunction_need(&logic.when).map(|k| vec![k]).or_else(|| {
-            if logic.any.is_empty() {
-                None
-            } else {
-                logic.any.iter().map(|t| conjunction_need(t)).collect()
-            }
-        });
+        let keys = match conjunction_need(&logic.when) {
+            Some(key) => Keys::When(key),
+            None if logic.any.is_empty() => Keys::None,
+            None => logic
+                .any
+                .iter()
+                .map(|t| conjunction_need(t))
+                .collect::<Option<Vec<Key>>>()
+                .map_or(Keys::None, Keys::Any),
+        };
         let mut input_tests = Vec::new();
         let mut needed_input = None;
         let mut regexes = 0;

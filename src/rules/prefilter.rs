@@ -112,7 +112,7 @@ impl RuleIndex {
             }
             let i = i as u32;
             // Found when the rule was validated (see `digest`).
-            let Some(needs) = &rule.digest().keys else {
+            let Some(needs) = rule.digest().keys.get() else {
                 always.push(i);
                 continue;
             };
