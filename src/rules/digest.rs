@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::literals::{ascii_factor, ascii_run, at_least};
-use super::{Condition, Literal, Logic, Op};
+use super::{Condition, Literal, Logic, Op, Texts};
 
 /// Literal factors shorter than this match too often to be worth keying on.
 const MIN_FACTOR: usize = 3;
@@ -45,8 +45,9 @@ pub enum Need {
     Value(Exact),
     /// One of these values of the field.
     Values(Vec<Exact>),
-    /// A value of the field containing one of these factors (lower-case).
-    Factors(Vec<String>),
+    /// A value of the field containing one of these factors (lower-case),
+    /// as one set.
+    Factors(Texts),
     /// Some value of the field.
     Present,
 }
@@ -63,7 +64,9 @@ pub struct Key {
 /// A name read as one shared with the names read before it: a pack of
 /// thousands of rules names a few dozen fields and files, and a start read
 /// a copy per rule. The last names read on the thread are looked up (newest
-/// first), a handful of comparisons of short names.
+/// first), a handful of comparisons of short names. Read as bytes, which
+/// postcard writes as it writes text: a name seen is compared as bytes,
+/// and only a new one checked as UTF-8 (a rule file's name, read per rule).
 pub fn interned<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
     struct Name;
     impl serde::de::Visitor<'_> for Name {
@@ -71,32 +74,60 @@ pub fn interned<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a field name")
         }
-        fn visit_str<E>(self, name: &str) -> Result<Arc<str>, E> {
-            Ok(intern(name))
+        fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Arc<str>, E> {
+            intern(name.as_bytes()).map_err(E::custom)
+        }
+        fn visit_bytes<E: serde::de::Error>(self, name: &[u8]) -> Result<Arc<str>, E> {
+            intern(name).map_err(E::custom)
         }
     }
-    d.deserialize_str(Name)
+    d.deserialize_bytes(Name)
 }
 
-fn intern(name: &str) -> Arc<str> {
+fn intern(name: &[u8]) -> Result<Arc<str>, std::str::Utf8Error> {
     const KEPT: usize = 32;
     thread_local! {
         static RECENT: std::cell::RefCell<Vec<Arc<str>>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     RECENT.with(|recent| {
         let mut recent = recent.borrow_mut();
-        if let Some(i) = recent.iter().rposition(|r| **r == *name) {
+        if let Some(i) = recent.iter().rposition(|r| r.as_bytes() == name) {
             let found = recent.remove(i);
             recent.push(found.clone());
-            return found;
+            return Ok(found);
         }
+        let new: Arc<str> = std::str::from_utf8(name)?.into();
         if recent.len() == KEPT {
             recent.remove(0);
         }
-        let new: Arc<str> = name.into();
         recent.push(new.clone());
-        new
+        Ok(new)
     })
+}
+
+/// Conditions a rule cannot fire without, one of which an incident must
+/// meet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub enum Keys {
+    /// No usable one: the rule is always evaluated.
+    #[default]
+    None,
+    /// One of `when`: most rules, held without a vector (one allocation
+    /// per rule read).
+    When(Key),
+    /// One per `any` table.
+    Any(Vec<Key>),
+}
+
+impl Keys {
+    /// The keys, `None` when the rule has none.
+    pub fn get(&self) -> Option<&[Key]> {
+        match self {
+            Keys::None => None,
+            Keys::When(key) => Some(std::slice::from_ref(key)),
+            Keys::Any(keys) => Some(keys),
+        }
+    }
 }
 
 /// An `input.text` test, as the input-wide scan searches it.
@@ -105,7 +136,7 @@ pub struct InputTest {
     /// The regex that answers the test over raw text.
     pub pattern: String,
     /// Its literal factors (see `rules::literals`), if any.
-    pub factors: Option<Vec<Vec<String>>>,
+    pub factors: Option<Texts>,
     /// Where the test is written in its rule file.
     pub span: Option<Range<usize>>,
 }
@@ -114,9 +145,8 @@ pub struct InputTest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Digest {
     /// Conditions the rule cannot fire without, one of which an incident
-    /// must meet (one of `when`, else one per `any` table); `None` when
-    /// there is no usable one: the rule is always evaluated.
-    pub keys: Option<Vec<Key>>,
+    /// must meet (one of `when`, else one per `any` table).
+    pub keys: Keys,
     /// The `input.text` tests, in the order of `Rule::conditions` (the
     /// engine numbers them in this order, see [`is_input_test`]).
     pub input_tests: Vec<InputTest>,
@@ -129,13 +159,16 @@ pub struct Digest {
 
 impl Digest {
     pub fn of(logic: &Logic) -> Digest {
-        let keys = conjunction_need(&logic.when).map(|k| vec![k]).or_else(|| {
-            if logic.any.is_empty() {
-                None
-            } else {
-                logic.any.iter().map(|t| conjunction_need(t)).collect()
-            }
-        });
+        let keys = match conjunction_need(&logic.when) {
+            Some(key) => Keys::When(key),
+            None if logic.any.is_empty() => Keys::None,
+            None => logic
+                .any
+                .iter()
+                .map(|t| conjunction_need(t))
+                .collect::<Option<Vec<Key>>>()
+                .map_or(Keys::None, Keys::Any),
+        };
         let mut input_tests = Vec::new();
         let mut needed_input = None;
         let mut regexes = 0;
@@ -196,11 +229,11 @@ fn input_regex(op: &Op) -> Option<String> {
 }
 
 /// The literal factors of an `input.text` test's pattern (`input_regex`).
-fn input_factors(op: &Op) -> Option<Vec<Vec<String>>> {
+fn input_factors(op: &Op) -> Option<Texts> {
     let factor = |s: &str| ascii_factor(&s.to_lowercase(), 1);
-    let one = |s: &str| factor(s).map(|f| vec![vec![f]]);
+    let one = |s: &str| factor(s).map(|f| Texts::one(&[f]));
     match op {
-        Op::Regex(r) => r.factors.clone(),
+        Op::Regex(r) => r.factors.as_deref().map(Texts::new),
         Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => one(s),
         Op::Equals(Literal::Str(s)) => one(s),
         Op::AnyOf(lits) => lits
@@ -210,7 +243,7 @@ fn input_factors(op: &Op) -> Option<Vec<Vec<String>>> {
                 other => factor(&other.to_string()),
             })
             .collect::<Option<Vec<String>>>()
-            .map(|set| vec![set]),
+            .map(|set| Texts::one(&set)),
         _ => None,
     }
 }
@@ -240,8 +273,8 @@ impl Candidate<'_> {
         match self {
             Candidate::Values([value]) => Need::Value(exact(value)),
             Candidate::Values(values) => Need::Values(values.iter().map(exact).collect()),
-            Candidate::Factors(fs) => Need::Factors(fs),
-            Candidate::Factor(f) => Need::Factors(vec![f.to_ascii_lowercase()]),
+            Candidate::Factors(fs) => Need::Factors(Texts::one(&fs)),
+            Candidate::Factor(f) => Need::Factors(Texts::one(&[f.to_ascii_lowercase()])),
             Candidate::Present => Need::Present,
         }
     }
@@ -273,7 +306,7 @@ fn op_need(op: &Op) -> Option<Candidate<'_>> {
         Op::Equals(lit) => Candidate::Values(std::slice::from_ref(lit)),
         Op::AnyOf(lits) => Candidate::Values(lits),
         // The most selective set is enough to key on.
-        Op::Regex(r) => match at_least(r.factors.as_ref(), MIN_FACTOR) {
+        Op::Regex(r) => match at_least(r.factors.as_deref(), MIN_FACTOR) {
             Some(mut sets) => Candidate::Factors(sets.swap_remove(0)),
             None => Candidate::Present,
         },

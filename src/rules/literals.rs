@@ -49,14 +49,17 @@ pub fn hir_factors(hir: &Hir, min_len: usize) -> Option<Factors> {
     let info = walk(hir, 0);
     let mut sets = info.required;
     sets.extend(info.exact);
-    at_least(Some(&sets), min_len)
+    at_least(Some(sets.as_slice()), min_len)
 }
 
 /// The sets of `factors` whose strings are all at least `min_len` bytes
 /// long (dropping a set keeps the others necessary), most selective first;
 /// `None` if none is left.
-pub fn at_least(factors: Option<&Factors>, min_len: usize) -> Option<Factors> {
-    let mut sets: Factors = factors?
+pub fn at_least<S: AsRef<str> + Ord + Clone>(
+    factors: Option<&[Vec<S>]>,
+    min_len: usize,
+) -> Option<Vec<Vec<S>>> {
+    let mut sets: Vec<Vec<S>> = factors?
         .iter()
         .filter(|set| useful(set, min_len))
         .map(|set| dedup(set.clone()))
@@ -130,17 +133,17 @@ pub fn ascii_run(text: &str, min_len: usize) -> Option<&str> {
         .filter(|run| run.len() >= min_len)
 }
 
-fn useful(set: &[String], min_len: usize) -> bool {
-    !set.is_empty() && set.iter().all(|s| s.len() >= min_len)
+fn useful<S: AsRef<str>>(set: &[S], min_len: usize) -> bool {
+    !set.is_empty() && set.iter().all(|s| s.as_ref().len() >= min_len)
 }
 
 /// Longer factors are rarer; fewer alternatives are cheaper.
-fn score(set: &[String]) -> usize {
-    let shortest = set.iter().map(String::len).min().unwrap_or(0);
+fn score<S: AsRef<str>>(set: &[S]) -> usize {
+    let shortest = set.iter().map(|s| s.as_ref().len()).min().unwrap_or(0);
     shortest * 16 / (set.len() + 3)
 }
 
-fn dedup(mut set: Vec<String>) -> Vec<String> {
+fn dedup<S: Ord>(mut set: Vec<S>) -> Vec<S> {
     set.sort();
     set.dedup();
     set

@@ -587,6 +587,150 @@ impl<'de> Deserialize<'de> for Encoded {
     }
 }
 
+/// Sets of strings (a pattern's literal factors, a key's factors) as one
+/// encoded block, read in place like [`Encoded`]: a start with ten times
+/// the rules made an allocation per string and per set for these, and
+/// copied them again into the rule index and the input scan. Checked whole
+/// when read (a damaged block fails the read: a cache entry is then a
+/// miss), so [`Texts::sets`] finds what was written.
+///
+/// The block: the number of sets, then per set the number of strings,
+/// then per string its length and bytes (numbers as LEB128).
+#[derive(Clone)]
+pub struct Texts(Encoded);
+
+impl Texts {
+    pub fn new<S: AsRef<str>>(sets: &[Vec<S>]) -> Texts {
+        let mut bytes = Vec::new();
+        put_number(&mut bytes, sets.len());
+        for set in sets {
+            put_number(&mut bytes, set.len());
+            for s in set {
+                put_number(&mut bytes, s.as_ref().len());
+                bytes.extend_from_slice(s.as_ref().as_bytes());
+            }
+        }
+        Texts(Encoded(Held::Own(bytes.into_boxed_slice())))
+    }
+
+    /// One set.
+    pub fn one<S: AsRef<str>>(set: &[S]) -> Texts {
+        let set: Vec<&str> = set.iter().map(AsRef::as_ref).collect();
+        Texts::new(&[set])
+    }
+
+    /// Every string, set by set: (the set's place, the string).
+    pub fn strings(&self) -> impl Iterator<Item = (usize, &str)> {
+        let mut rest: &[u8] = &self.0;
+        let sets = take_number(&mut rest).unwrap_or(0);
+        let mut set = 0;
+        let mut left_in_set = 0;
+        std::iter::from_fn(move || {
+            while left_in_set == 0 {
+                if set >= sets {
+                    return None;
+                }
+                left_in_set = take_number(&mut rest)?;
+                set += 1;
+            }
+            left_in_set -= 1;
+            take_str(&mut rest).map(|s| (set - 1, s))
+        })
+    }
+
+    /// The sets, borrowed.
+    pub fn sets(&self) -> Vec<Vec<&str>> {
+        let mut sets: Vec<Vec<&str>> = Vec::new();
+        let mut rest: &[u8] = &self.0;
+        for _ in 0..take_number(&mut rest).unwrap_or(0) {
+            // A block is checked when read: these stops are never reached.
+            let Some(n) = take_number(&mut rest) else {
+                break;
+            };
+            sets.push((0..n).map_while(|_| take_str(&mut rest)).collect());
+        }
+        sets
+    }
+
+    /// Whether `bytes` is a whole block, with nothing after it.
+    fn is_block(mut bytes: &[u8]) -> bool {
+        let Some(sets) = take_number(&mut bytes) else {
+            return false;
+        };
+        for _ in 0..sets {
+            let Some(n) = take_number(&mut bytes) else {
+                return false;
+            };
+            for _ in 0..n {
+                if take_str(&mut bytes).is_none() {
+                    return false;
+                }
+            }
+        }
+        bytes.is_empty()
+    }
+}
+
+fn put_number(bytes: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        bytes.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    bytes.push(n as u8);
+}
+
+/// A number of at most 32 bits, from the front of `bytes`.
+fn take_number(bytes: &mut &[u8]) -> Option<usize> {
+    let mut n: u64 = 0;
+    for (i, &b) in bytes.iter().enumerate().take(5) {
+        n |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            *bytes = &bytes[i + 1..];
+            return usize::try_from(n).ok();
+        }
+    }
+    None
+}
+
+/// A string of UTF-8, from the front of `bytes`.
+fn take_str<'a>(bytes: &mut &'a [u8]) -> Option<&'a str> {
+    let n = take_number(bytes)?;
+    if n > bytes.len() {
+        return None;
+    }
+    let (s, rest) = bytes.split_at(n);
+    *bytes = rest;
+    std::str::from_utf8(s).ok()
+}
+
+impl PartialEq for Texts {
+    fn eq(&self, other: &Self) -> bool {
+        *self.0 == *other.0
+    }
+}
+
+impl std::fmt::Debug for Texts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.sets().fmt(f)
+    }
+}
+
+impl Serialize for Texts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Texts {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let encoded = Encoded::deserialize(d)?;
+        if !Texts::is_block(&encoded) {
+            return Err(serde::de::Error::custom("a damaged block of strings"));
+        }
+        Ok(Texts(encoded))
+    }
+}
+
 /// What a rule says when it fires. Only a diagnosis, `explain` and the
 /// rule commands read it, so a start-up does not decode it (see
 /// [`LazyProse`]).
@@ -883,5 +1027,50 @@ mod tests {
             decoded: OnceLock::new(),
         };
         assert!(damaged.get().title.contains("damaged"));
+    }
+
+    #[test]
+    fn texts_read_in_place_and_a_damaged_block_is_refused() {
+        let sets = vec![
+            vec!["quota".to_string(), "exhausted".to_string()],
+            vec![],
+            vec!["é".repeat(100)],
+        ];
+        let texts = Texts::new(&sets);
+        let bytes = postcard::to_allocvec(&texts).unwrap();
+        let shared = Arc::new(bytes.clone());
+        let read: Texts = reading_from(Source::Shared(shared.clone()), || {
+            postcard::from_bytes(&shared).unwrap()
+        });
+        assert!(matches!(read.0.0, Held::Shared(..)), "a part, not a copy");
+        assert_eq!(read, texts);
+        assert_eq!(
+            read.sets(),
+            vec![vec!["quota", "exhausted"], vec![], vec![&*"é".repeat(100)]]
+        );
+        let strings: Vec<(usize, &str)> = read.strings().collect();
+        assert_eq!(strings[..2], [(0, "quota"), (0, "exhausted")]);
+        assert_eq!(strings[2].0, 2);
+        assert_eq!(Texts::one(&["a"]).sets(), vec![vec!["a"]]);
+        // Every cut, a string's bytes made invalid UTF-8, a count past the
+        // end, bytes after the block: refused when read, never a panic.
+        let block = texts.0.to_vec();
+        let read_block = |block: &[u8]| {
+            let bytes = postcard::to_allocvec(&Block(block)).unwrap();
+            postcard::from_bytes::<Texts>(&bytes).ok()
+        };
+        assert!(read_block(&block).is_some());
+        for cut in 0..block.len() {
+            assert!(read_block(&block[..cut]).is_none(), "cut at {cut}");
+        }
+        let mut bad_utf8 = block.clone();
+        let last = bad_utf8.len() - 1;
+        bad_utf8[last] = 0xff;
+        assert!(read_block(&bad_utf8).is_none());
+        assert!(read_block(&[0xff, 0xff, 0xff, 0xff, 0x0f, 1, 0]).is_none());
+        assert!(read_block(&[0xff; 6]).is_none());
+        let mut trailing = block.clone();
+        trailing.push(0);
+        assert!(read_block(&trailing).is_none());
     }
 }

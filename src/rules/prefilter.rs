@@ -20,7 +20,7 @@ use foldhash::{HashMap, HashMapExt};
 
 use super::digest::{Exact, Need, text_key};
 use super::literal_set::LiteralSet;
-use super::{Rule, Scope};
+use super::{Rule, Scope, Texts};
 use crate::facts::Facts;
 
 /// The keys of one field.
@@ -34,7 +34,8 @@ struct FieldKeys {
     /// incident.
     text: Vec<(u64, u32)>,
     numbers: Vec<(u64, u32)>,
-    factors: Vec<(String, u32)>,
+    /// Each rule's factors as the rule holds them (no copy of a string).
+    factors: Vec<(Texts, u32)>,
     /// Built on first need: an incident has few of the fields rules test.
     automaton: OnceLock<Factors>,
 }
@@ -51,17 +52,19 @@ impl FieldKeys {
             // Sized once (`owners` is kept: grown to the distinct factors
             // only): ten times the rules grew these at the first incident
             // with the field.
-            let most = self.factors.len();
+            let most = self.factors.iter().map(|(t, _)| t.strings().count()).sum();
             let mut position: HashMap<&str, usize> = HashMap::with_capacity(most);
             let mut literals: Vec<&str> = Vec::with_capacity(most);
             let mut owners: Vec<Vec<u32>> = Vec::new();
-            for (f, rule) in &self.factors {
-                match position.entry(f.as_str()) {
-                    Entry::Occupied(e) => owners[*e.get()].push(*rule),
-                    Entry::Vacant(e) => {
-                        e.insert(owners.len());
-                        literals.push(f.as_str());
-                        owners.push(vec![*rule]);
+            for (texts, rule) in &self.factors {
+                for (_, f) in texts.strings() {
+                    match position.entry(f) {
+                        Entry::Occupied(e) => owners[*e.get()].push(*rule),
+                        Entry::Vacant(e) => {
+                            e.insert(owners.len());
+                            literals.push(f);
+                            owners.push(vec![*rule]);
+                        }
                     }
                 }
             }
@@ -109,7 +112,7 @@ impl RuleIndex {
             }
             let i = i as u32;
             // Found when the rule was validated (see `digest`).
-            let Some(needs) = &rule.digest().keys else {
+            let Some(needs) = rule.digest().keys.get() else {
                 always.push(i);
                 continue;
             };
@@ -127,7 +130,7 @@ impl RuleIndex {
                         continue;
                     }
                     Need::Factors(fs) => {
-                        keys.factors.extend(fs.iter().map(|f| (f.clone(), i)));
+                        keys.factors.push((fs.clone(), i));
                         continue;
                     }
                 };

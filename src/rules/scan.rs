@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasickKind;
 use regex::Regex;
 
+use super::Texts;
 use super::literal_set::LiteralSet;
 use super::literals::{ascii_factor, at_least};
 use crate::facts::{Facts, Line};
@@ -47,7 +48,7 @@ pub struct InputPatternSpec {
     pub span: Option<Range<usize>>,
     /// Literal factors of the pattern (see `rules::literals`), `None` when
     /// it has none: then it is searched in every chunk.
-    pub factors: Option<Vec<Vec<String>>>,
+    pub factors: Option<Texts>,
 }
 
 /// Where one input pattern matched.
@@ -140,7 +141,8 @@ impl Group {
         // automaton's literals borrow from them.
         let mut chosen = Vec::with_capacity(ids.len());
         for &id in ids {
-            match at_least(specs[id].factors.as_ref(), MIN_FACTOR) {
+            let sets = specs[id].factors.as_ref().map(Texts::sets);
+            match at_least(sets.as_deref(), MIN_FACTOR) {
                 Some(sets) => chosen.push((id, sets)),
                 None => always.push(id),
             }
@@ -156,13 +158,13 @@ impl Group {
             let sets = &sets[..sets.len().min(8)];
             by_factors.push((id, ((1u16 << sets.len()) - 1) as u8));
             for (k, set) in sets.iter().enumerate() {
-                for f in set {
+                for &f in set {
                     let owner = (id, 1 << k);
-                    match position.entry(f.as_str()) {
+                    match position.entry(f) {
                         Entry::Occupied(e) => owners[*e.get()].push(owner),
                         Entry::Vacant(e) => {
                             e.insert(owners.len());
-                            factors.push(f.as_str());
+                            factors.push(f);
                             owners.push(vec![owner]);
                         }
                     }
@@ -287,7 +289,6 @@ impl Group {
 
 /// Input-wide patterns, compiled one by one on first need.
 pub struct InputScanner {
-    patterns: Vec<String>,
     /// Per pattern, the first pattern with the same text: the one whose
     /// slot holds the compiled regex. Rules of one provider repeat their
     /// input tests (ten built-in Slack rules test `(?i)\bslack\b`, about
@@ -301,10 +302,6 @@ pub struct InputScanner {
 
 impl InputScanner {
     pub fn new(specs: Vec<InputPatternSpec>) -> Self {
-        let patterns: Vec<String> = specs
-            .iter()
-            .map(|s| ascii_word_boundaries(&s.pattern))
-            .collect();
         let (trusted, user): (Vec<usize>, Vec<usize>) =
             (0..specs.len()).partition(|&i| specs[i].trusted);
         let groups = [trusted, user]
@@ -312,17 +309,18 @@ impl InputScanner {
             .filter(|ids| !ids.is_empty())
             .map(|ids| Group::new(ids, &specs))
             .collect();
+        // By the text as written: the same text is rewritten the same
+        // (see `InputScanner::compile`), and only a compiled pattern is.
         let mut first: foldhash::HashMap<&str, usize> =
-            foldhash::HashMap::with_capacity_and_hasher(patterns.len(), Default::default());
-        let shared = patterns
+            foldhash::HashMap::with_capacity_and_hasher(specs.len(), Default::default());
+        let shared = specs
             .iter()
             .enumerate()
-            .map(|(id, p)| *first.entry(p.as_str()).or_insert(id))
+            .map(|(id, s)| *first.entry(s.pattern.as_str()).or_insert(id))
             .collect();
         InputScanner {
-            compiled: patterns.iter().map(|_| OnceLock::new()).collect(),
+            compiled: specs.iter().map(|_| OnceLock::new()).collect(),
             shared,
-            patterns,
             purposes: specs.iter().map(|s| s.purpose.clone()).collect(),
             specs,
             groups,
@@ -339,7 +337,7 @@ impl InputScanner {
                 trusted: true,
                 rule: None,
                 span: None,
-                factors: ascii_factor(&place.to_lowercase(), 1).map(|f| vec![vec![f]]),
+                factors: ascii_factor(&place.to_lowercase(), 1).map(|f| Texts::one(&[f])),
             })
             .collect()
     }
@@ -347,9 +345,15 @@ impl InputScanner {
     fn regex(&self, id: usize) -> Option<&Regex> {
         let id = self.shared[id];
         self.compiled[id]
-            .get_or_init(|| Regex::new(&self.patterns[id]).map_err(|e| e.to_string()))
+            .get_or_init(|| self.compile(id).map_err(|e| e.to_string()))
             .as_ref()
             .ok()
+    }
+
+    /// Pattern `id`, rewritten (see [`ascii_word_boundaries`]) and
+    /// compiled: rewritten here, not at start, as few patterns ever are.
+    fn compile(&self, id: usize) -> Result<Regex, regex::Error> {
+        Regex::new(&ascii_word_boundaries(&self.specs[id].pattern))
     }
 
     /// Compiles every pattern now (`rules check`), so that a pattern that
@@ -359,7 +363,7 @@ impl InputScanner {
         for (id, slot) in self.compiled.iter().enumerate() {
             if self.shared[id] == id
                 && slot.get().is_none()
-                && let Err(e) = Regex::new(&self.patterns[id])
+                && let Err(e) = self.compile(id)
             {
                 let _ = slot.set(Err(e.to_string()));
             }
@@ -383,7 +387,7 @@ impl InputScanner {
     }
 
     pub fn scan(&self, chunk: &Chunk, index: &LineIndex, hits: &mut InputHits) {
-        let n = self.patterns.len();
+        let n = self.specs.len();
         if hits.by_pattern.len() < n {
             hits.by_pattern.resize(n, Vec::new());
         }

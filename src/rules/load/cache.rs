@@ -46,14 +46,14 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::validate::{FileLoader, Loaded, Mentions, Parsed};
+use super::validate::{FileLoader, Loaded, Parsed};
 use super::{FileStamp, RuleSource};
 use crate::rules::{
     Apart, Example, FileProof, Rule, Source, SourceText, reading_from, writing_apart,
 };
 
 /// Bumped when the entry layout changes (the version covers the rest).
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 /// An entry file starts with the lengths of its entry and prose block and
 /// the prose block's hash (see [`Prefix`]).
 const PREFIX_BYTES: usize = 16;
@@ -173,7 +173,7 @@ struct CachedRule {
     supersedes: Vec<(String, Range<usize>)>,
 }
 
-/// A [`CachedRule`] read as the loader takes it, with empty `Mentions`
+/// A [`CachedRule`] read as the loader takes it, without its `Mentions`
 /// (see the module's doc).
 impl<'de> Deserialize<'de> for Loaded {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -199,7 +199,7 @@ impl<'de> Deserialize<'de> for Loaded {
                         .into_iter()
                         .map(|(s, span)| Spanned::new(span, s))
                         .collect(),
-                    mentions: Mentions::default(),
+                    mentions: None,
                     valid: true,
                 })
             }
@@ -317,7 +317,7 @@ impl Cache {
 
     /// The validated rules of `source`, if a trusted entry was made from
     /// this very file; with their examples only if [`Cache::with_examples`],
-    /// and with empty `Mentions` (see the module's doc). Only a source read
+    /// and without `Mentions` (see the module's doc). Only a source read
     /// from a file (with a stamp) can hit.
     pub fn get(&self, source: &RuleSource) -> Option<Vec<Loaded>> {
         let stamp = source.stamp?;
@@ -659,7 +659,7 @@ matches = false
             assert_eq!(a.rule, expected);
             assert_eq!(a.id_span, b.id_span);
             assert_eq!(a.supersedes, b.supersedes);
-            assert_eq!(a.mentions, Mentions::default());
+            assert_eq!(a.mentions, None);
             assert_eq!(a.valid, b.valid);
         }
     }

@@ -272,7 +272,8 @@ impl<'s> Loader<'s> {
                     if !loaded.valid {
                         self.invalid.insert(id.clone());
                         if !source.builtin {
-                            self.report.unloaded.push((*loaded.rule, loaded.mentions));
+                            let mentions = loaded.mentions.map(|m| *m).unwrap_or_default();
+                            self.report.unloaded.push((*loaded.rule, mentions));
                         }
                         continue;
                     }
@@ -369,10 +370,8 @@ impl<'s> Loader<'s> {
         let hash = self.hasher.hash_one(rule.id.as_str());
         let Some(first) = self.seen_hashed(hash, &rule.id).cloned() else {
             // Empty from the cache (only `rules check` reads them).
-            if !loaded.mentions.is_empty() {
-                self.report
-                    .mentions
-                    .insert(rule.id.clone(), loaded.mentions);
+            if let Some(mentions) = loaded.mentions.filter(|m| !m.is_empty()) {
+                self.report.mentions.insert(rule.id.clone(), *mentions);
             }
             self.rules.push(rule);
             let seen = Seen {
@@ -403,10 +402,8 @@ impl<'s> Loader<'s> {
             self.replaced.resize(self.rules.len(), false);
             self.replaced[first.slot] = true;
             rule.origin.overrides = Some(first_name);
-            if !loaded.mentions.is_empty() {
-                self.report
-                    .mentions
-                    .insert(rule.id.clone(), loaded.mentions);
+            if let Some(mentions) = loaded.mentions.filter(|m| !m.is_empty()) {
+                self.report.mentions.insert(rule.id.clone(), *mentions);
             }
             self.rules.push(rule);
             self.mark_seen(Seen {
