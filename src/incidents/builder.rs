@@ -24,6 +24,9 @@
 //! (urllib3's access line after http.client's debug lines).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+
+use foldhash::HashMap;
 
 use crate::facts::{Facts, Line};
 use crate::incidents::{Incident, MAX_REPEAT_PLACES, classify, compare, context};
@@ -484,6 +487,33 @@ pub(crate) struct ChunkCx<'c> {
     pub index: &'c LineIndex,
     pub providers: &'c Providers,
     pub jwts: Jwts<'c>,
+    token_paths: RefCell<HashMap<Box<str>, bool>>,
+}
+
+/// Paths whose token-endpoint answer a chunk keeps, and the longest kept.
+const MAX_TOKEN_PATHS: usize = 1024;
+const MAX_TOKEN_PATH_LEN: usize = 256;
+
+impl ChunkCx<'_> {
+    /// [`Providers::is_token_path`], remembered per path: a log names the
+    /// same few endpoints over and over, and every host of another region
+    /// near a failure is asked about the path after it (its regexes were a
+    /// tenth of what finishing a failure cost).
+    pub fn is_token_path(&self, path: &str) -> bool {
+        if path.len() > MAX_TOKEN_PATH_LEN {
+            return self.providers.is_token_path(path);
+        }
+        if let Some(&known) = self.token_paths.borrow().get(path) {
+            return known;
+        }
+        let answer = self.providers.is_token_path(path);
+        let mut known = self.token_paths.borrow_mut();
+        if known.len() >= MAX_TOKEN_PATHS {
+            known.clear();
+        }
+        known.insert(path.into(), answer);
+        answer
+    }
 }
 
 /// The state machine: events of one chunk in, finished exchanges out.
@@ -555,6 +585,7 @@ impl<'c> Builder<'c> {
                 index,
                 providers,
                 jwts,
+                token_paths: RefCell::default(),
             },
             open: Vec::new(),
             pending: None,
@@ -1104,7 +1135,7 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
     );
     context::incident_time(&mut facts, cx.chunk, cx.index, first);
     context::token_facts(&mut facts, cx, first, &excerpt);
-    classify::classify(&mut facts, cx.providers);
+    classify::classify(&mut facts, cx);
     compare::cross_facts(&mut facts, cx, first, &excerpt);
     Some(Finished::Failure(Box::new(Incident {
         source,

@@ -10,14 +10,16 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use crate::facts::{FactValue, Facts};
+use crate::incidents::builder::ChunkCx;
 use crate::input::{Loc, Span};
 use crate::parse::{Value, time};
 use crate::providers::Providers;
 
 /// Derives url parts, endpoint kind, provider, region, error codes,
 /// messages, challenge, body format, retry delay and client.
-pub fn classify(facts: &mut Facts, providers: &Providers) {
-    url_facts(facts, providers);
+pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
+    let providers = cx.providers;
+    url_facts(facts, cx);
     if let Some(host) = facts.first("url.host").cloned()
         && let Some(m) = providers.lookup_host(&host.value.to_string())
     {
@@ -63,7 +65,7 @@ pub fn classify(facts: &mut Facts, providers: &Providers) {
 }
 
 /// `url` made absolute, its parts, and `endpoint`.
-fn url_facts(facts: &mut Facts, providers: &Providers) {
+fn url_facts(facts: &mut Facts, cx: &ChunkCx) {
     // A bare path plus a host (curl's `Host:` header or `Connected to`) is a URL.
     if let Some(url) = facts.first("url").cloned() {
         let text = url.value.to_string();
@@ -107,7 +109,7 @@ fn url_facts(facts: &mut Facts, providers: &Providers) {
             facts.push("url.query", Value::Str(q.clone()), sub(q));
         }
         let endpoint = match &path {
-            Some(p) if providers.is_token_path(p) => "token",
+            Some(p) if cx.is_token_path(p) => "token",
             _ => "api",
         };
         let loc = path.as_deref().map(sub).unwrap_or(url.loc);

@@ -269,32 +269,38 @@ fn other_region(facts: &mut Facts, window: &Window) {
     let Some((provider, _)) = providers.region(&here) else {
         return;
     };
-    let mut nearest: Option<(usize, usize, &str, &str)> = None;
-    for r in provider
-        .region
-        .iter()
-        .filter(|r| r.id != here && !r.domain.is_empty())
+    // Every host under another region's domain, as (host start, region,
+    // where the domain is, its end). The nearest host wins; of two at the
+    // same place, the first region, then the first place.
+    let mut hosts: Vec<(usize, usize, usize, usize)> = Vec::new();
+    let mut take = |k: usize, at: usize, end: usize| {
+        if let Some(host_start) = host_start(window.text, at)
+            && !continues_host(&window.text[end..])
+        {
+            hosts.push((host_start, k, at, end));
+        }
+    };
+    for (k, r) in
+        (provider.region.iter().enumerate()).filter(|(_, r)| r.id != here && !r.domain.is_empty())
     {
         // memmem's vectorised search: the window is 32 KiB and a provider
         // has a dozen regions, a per-byte search of each cost about 1.5 M
         // instructions per failure.
         for at in memchr::memmem::find_iter(window.text.as_bytes(), r.domain.as_bytes()) {
-            let end = at + r.domain.len();
-            let Some(host_start) = host_start(window.text, at) else {
-                continue;
-            };
-            if continues_host(&window.text[end..]) || !token_path_follows(window, end) {
-                continue;
-            }
-            if nearest.is_none_or(|(s, ..)| host_start > s) {
-                nearest = Some((host_start, end, r.id.as_str(), r.domain.as_str()));
-            }
+            take(k, at, at + r.domain.len());
         }
     }
-    if let Some((s, e, id, domain)) = nearest {
+    hosts.sort_unstable_by_key(|&(s, k, at, _)| (std::cmp::Reverse(s), k, at));
+    // Only the nearest host whose line names a token path is asked about
+    // its path, not every host in the window.
+    let nearest = hosts
+        .into_iter()
+        .find(|&(_, _, _, end)| token_path_follows(window, end));
+    if let Some((s, k, _, e)) = nearest {
+        let r = &provider.region[k];
         let loc = window.loc(s, e);
-        facts.push("region.other", Value::Str(id.into()), loc);
-        facts.push("region.other.domain", Value::Str(domain.into()), loc);
+        facts.push("region.other", Value::Str(r.id.clone()), loc);
+        facts.push("region.other.domain", Value::Str(r.domain.clone()), loc);
         facts.push(
             "region.other.host",
             Value::Str(window.text[s..e].to_ascii_lowercase()),
@@ -314,7 +320,7 @@ fn token_path_follows(window: &Window, end: usize) -> bool {
         let stop = path
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '?' | '#' | ')' | ','))
             .unwrap_or(path.len());
-        window.cx.providers.is_token_path(&path[..stop])
+        window.cx.is_token_path(&path[..stop])
     })
 }
 

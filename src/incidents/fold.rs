@@ -197,17 +197,31 @@ pub struct Collector {
 
 /// Failures waiting for a success, by source, then URL path: a success
 /// looks its path up borrowed, without building a key.
-type Awaiting = foldhash::HashMap<usize, foldhash::HashMap<String, Vec<usize>>>;
+type Awaiting = foldhash::HashMap<usize, foldhash::HashMap<String, Vec<Waiting>>>;
 
-/// Puts the failure `index`, from `source`, among those a later success on
-/// `url` recovers.
-fn await_success(awaiting: &mut Awaiting, source: usize, url: &str, index: usize) {
+/// A failure waiting for a success, with the method and URL a success is
+/// matched against: read from its facts for every success on its path,
+/// they were most of what a success cost where many failures wait.
+#[derive(Debug)]
+struct Waiting {
+    index: usize,
+    method: Option<Box<str>>,
+    url: Box<str>,
+}
+
+/// Puts the failure `index` (`inc`), with the URL `url`, among those a
+/// later success on it recovers.
+fn await_success(awaiting: &mut Awaiting, inc: &Incident, url: &str, index: usize) {
     awaiting
-        .entry(source)
+        .entry(inc.source)
         .or_default()
         .entry(path_key(url).into_owned())
         .or_default()
-        .push(index);
+        .push(Waiting {
+            index,
+            method: inc.facts.str("method").map(Box::from),
+            url: url.into(),
+        });
 }
 
 /// The next exchange after a failure, a success within this many lines,
@@ -282,7 +296,7 @@ impl Collector {
                 if first.recovered.take().is_some()
                     && let Some(url) = first.facts.str("url")
                 {
-                    await_success(&mut self.awaiting, first.source, url, k);
+                    await_success(&mut self.awaiting, first, url, k);
                 }
             }
             None => {
@@ -398,8 +412,9 @@ impl Collector {
                 index
             }
         };
-        if let Some(url) = self.kept[index].facts.str("url") {
-            await_success(&mut self.awaiting, self.kept[index].source, url, index);
+        let inc = &self.kept[index];
+        if let Some(url) = inc.facts.str("url") {
+            await_success(&mut self.awaiting, inc, url, index);
         }
         self.last = Some(index);
     }
@@ -492,14 +507,13 @@ impl Collector {
         };
         let kept = &mut self.kept;
         let before = waiting.len();
-        waiting.retain(|&k| {
-            let inc = &mut kept[k];
-            let same_method = match (inc.facts.str("method"), &s.method) {
+        waiting.retain(|w| {
+            let inc = &mut kept[w.index];
+            let same_method = match (&w.method, &s.method) {
                 (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
                 _ => true,
             };
-            let same_url = inc.facts.str("url").is_some_and(|u| same_resource(u, url));
-            if same_method && same_url && s.loc.span.start >= inc.end {
+            if same_method && same_resource(&w.url, url) && s.loc.span.start >= inc.end {
                 inc.recovered = Some(s.loc);
                 false
             } else {
