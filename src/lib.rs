@@ -1481,22 +1481,36 @@ fn read_inline(
             read.skipped(name);
             continue;
         }
-        let result = input::open(source).and_then(|reader| {
-            let reader = StopReader {
-                inner: reader,
-                stop: &stopped,
-                read: &count,
-            };
-            input::read_chunks_capped(
-                id,
-                reader,
-                opts.chunk_size,
-                |c| feed.push(c),
-                |l| read.long.push(l),
-            )
-        });
+        let result = read_source(
+            source,
+            id,
+            opts.chunk_size,
+            (&stopped, &count),
+            |c| feed.push(c),
+            |l| read.long.push(l),
+        );
         read.done(feed, id, name, result);
     }
+}
+
+/// Reads one source into chunks until its end or until `stop` says so,
+/// counting the bytes read.
+fn read_source(
+    source: &SourceRef,
+    id: SourceId,
+    chunk_size: usize,
+    (stop, read): (&dyn Fn() -> bool, &dyn Fn(usize)),
+    each: impl FnMut(Chunk),
+    long: impl FnMut(input::LongLine),
+) -> std::io::Result<u64> {
+    input::open(source).and_then(|reader| {
+        let reader = StopReader {
+            inner: reader,
+            stop,
+            read,
+        };
+        input::read_chunks_capped(id, reader, chunk_size, each, long)
+    })
 }
 
 /// What the reading thread hands over, in input order.
@@ -1584,20 +1598,14 @@ fn read_sources(
         // on would be wasted, so the rest reads as empty.
         let gone = std::cell::Cell::new(false);
         let stop = || halted() || gone.get();
-        let result = input::open(source).and_then(|reader| {
-            let reader = StopReader {
-                inner: reader,
-                stop: &stop,
-                read: &count,
-            };
-            input::read_chunks_capped(
-                id,
-                reader,
-                chunk_size,
-                |c| gone.set(gone.get() || tx.send(Reading::Chunk(c)).is_err()),
-                |l| gone.set(gone.get() || tx.send(Reading::Long(l)).is_err()),
-            )
-        });
+        let result = read_source(
+            source,
+            id,
+            chunk_size,
+            (&stop, &count),
+            |c| gone.set(gone.get() || tx.send(Reading::Chunk(c)).is_err()),
+            |l| gone.set(gone.get() || tx.send(Reading::Long(l)).is_err()),
+        );
         if gone.get() || tx.send(Reading::Done(result)).is_err() {
             return;
         }

@@ -264,6 +264,20 @@ fn interrupt(child: &Child) {
     }
 }
 
+/// What a run stopped by Ctrl-C printed after it: whole JSON lines, the
+/// last its summary, which says it was interrupted.
+#[cfg(unix)]
+fn until_the_summary(lines: mpsc::Receiver<String>) -> (Vec<String>, serde_json::Value) {
+    let rest: Vec<String> = lines.iter().collect();
+    for line in &rest {
+        let _: serde_json::Value = serde_json::from_str(line).expect("whole JSON lines");
+    }
+    let summary: serde_json::Value = serde_json::from_str(rest.last().unwrap()).unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["interrupted"], true);
+    (rest, summary)
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_exits_130_with_whole_lines_and_the_summary() {
@@ -278,13 +292,7 @@ fn ctrl_c_exits_130_with_whole_lines_and_the_summary() {
     assert!(header.contains("\"header\""), "{header}");
     std::thread::sleep(Duration::from_millis(300));
     interrupt(&child);
-    let rest: Vec<String> = lines.iter().collect();
-    for line in &rest {
-        let _: serde_json::Value = serde_json::from_str(line).expect("whole JSON lines");
-    }
-    let summary: serde_json::Value = serde_json::from_str(rest.last().unwrap()).unwrap();
-    assert_eq!(summary["type"], "summary");
-    assert_eq!(summary["interrupted"], true);
+    let (rest, summary) = until_the_summary(lines);
     assert_eq!(summary["exit_status"], 130);
     assert!(
         rest.iter().any(|l| l.contains("\"incident\"")),
@@ -315,13 +323,7 @@ fn ctrl_c_stops_a_file_read_beside_the_scan() {
     let first = lines.recv_timeout(WAIT).unwrap();
     assert!(first.contains("\"incident\""), "{first}");
     interrupt(&child);
-    let rest: Vec<String> = lines.iter().collect();
-    for line in &rest {
-        let _: serde_json::Value = serde_json::from_str(line).expect("whole JSON lines");
-    }
-    let summary: serde_json::Value = serde_json::from_str(rest.last().unwrap()).unwrap();
-    assert_eq!(summary["type"], "summary");
-    assert_eq!(summary["interrupted"], true);
+    let (_, summary) = until_the_summary(lines);
     assert!(
         summary["bytes"].as_u64().unwrap() < size,
         "reading stopped before the end: {summary}"
