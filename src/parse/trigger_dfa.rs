@@ -166,7 +166,9 @@ impl TriggerDfa {
     /// walked side by side, whose loads overlap; the matches of the later
     /// parts are kept until the parts before them are reported.
     pub(crate) fn find(&self, text: &[u8], mut found: impl FnMut(usize, usize) -> bool) {
-        if !self.cut_at_lines || text.len() < LANES_FROM {
+        // Kept matches hold 32-bit places (half the memory where every
+        // line matches, as in a storm of failures).
+        if !self.cut_at_lines || text.len() < LANES_FROM || u32::try_from(text.len()).is_err() {
             self.find_from(0, text, 0, &mut found);
             return;
         }
@@ -180,7 +182,7 @@ impl TriggerDfa {
         let steps: [&[[u8; STEP]]; LANES] = parts.map(|part| part.as_chunks::<STEP>().0);
         let side_by_side = steps.iter().map(|s| s.len()).min().unwrap_or(0);
         let mut bases = [0u32; LANES];
-        let mut later: [Vec<(usize, usize)>; LANES] = Default::default();
+        let mut later: [Vec<(u32, u32)>; LANES] = Default::default();
         // `n` indexes every part's steps at once.
         #[allow(clippy::needless_range_loop)]
         for n in 0..side_by_side {
@@ -202,7 +204,7 @@ impl TriggerDfa {
             for k in (1..LANES).filter(|&k| any[k] & 1 != 0) {
                 let keep = &mut later[k];
                 self.report_within(from[k], &steps[k][n], cuts[k] + at, &mut |id, start| {
-                    keep.push((id, start));
+                    keep.push((id as u32, start as u32));
                     true
                 });
             }
@@ -210,7 +212,7 @@ impl TriggerDfa {
         let walked = side_by_side * STEP;
         for k in 0..LANES {
             for &(id, start) in &later[k] {
-                if !found(id, start) {
+                if !found(id as usize, start as usize) {
                     return;
                 }
             }
