@@ -73,31 +73,10 @@ pub fn analyze(sources: &[SourceRef], rules: &RuleSet) -> Analysis {
 /// small ones) are scanned in parallel, a bounded batch at a time, and
 /// their results folded in input order, so the report is the same whatever
 /// the number of threads. Unreadable sources become problems and the rest
-/// still run.
+/// still run. Files are read on a thread of their own beside the scan's
+/// (see [`analyze_streaming`]).
 pub fn analyze_with(sources: &[SourceRef], rules: &RuleSet, opts: ScanOptions) -> Analysis {
-    let mut scan = Scan::new(rules, opts.threads);
-    let mut infos = Vec::new();
-    let mut problems = Vec::new();
-    for (id, source) in sources.iter().enumerate() {
-        let name = source.name.clone();
-        let mut long = Vec::new();
-        let read = input::open(source).and_then(|reader| {
-            input::read_chunks_capped(
-                id,
-                reader,
-                opts.chunk_size,
-                |c| scan.push(c),
-                |l| long.push(l),
-            )
-        });
-        scan.source_done(id);
-        scan.long_lines.extend(long);
-        record_read(name, read, &mut infos, &mut problems);
-    }
-    let mut analysis = scan.finish();
-    analysis.sources = infos;
-    analysis.problems = problems;
-    analysis
+    analyze_streaming(sources, rules, opts, &Watch::NONE, None).0
 }
 
 /// Notes what reading one source gave: its size, or a problem (the run
@@ -1403,8 +1382,8 @@ impl<R: std::io::Read> std::io::Read for StopReader<'_, R> {
 /// soon as the batch is folded (in input order, diagnosed against the
 /// input-wide facts seen so far), and the rest at the end. Reading stops
 /// early when the sink breaks or `watch.stop` returns true (Ctrl-C); the
-/// analysis then covers what was read. Without a sink the result is
-/// [`analyze_with`]'s.
+/// analysis then covers what was read. Without a sink and a watch, it is
+/// [`analyze_with`].
 pub fn analyze_streaming<'r>(
     sources: &[SourceRef],
     rules: &'r RuleSet,

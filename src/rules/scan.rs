@@ -417,7 +417,7 @@ impl InputScanner {
                 if same.iter().all(|&id| full(id, hits)) {
                     break;
                 }
-                let hit = self.hit(re, &caps, chunk, index);
+                let hit = hit(re, &caps, chunk, index);
                 for &id in same {
                     if !full(id, hits) {
                         hits.by_pattern[id].push(hit.clone());
@@ -426,39 +426,39 @@ impl InputScanner {
             }
         }
     }
+}
 
-    /// The hit a match makes, with its line (cut to [`MAX_LINE`]).
-    fn hit(&self, re: &Regex, caps: &regex::Captures, chunk: &Chunk, index: &LineIndex) -> Hit {
-        let m = caps.get(0).expect("group 0");
-        let span = Span::new(chunk.offset + m.start(), chunk.offset + m.end());
-        let loc = index.loc(chunk.source, span);
-        let line_start = chunk.text[..m.start()].rfind('\n').map_or(0, |p| p + 1);
-        let line_end = chunk.text[m.start()..]
-            .find('\n')
-            .map_or(chunk.text.len(), |p| m.start() + p);
-        let mut text = chunk.text[line_start..line_end].trim_end_matches('\r');
-        if text.len() > MAX_LINE {
-            text = &text[..text.floor_char_boundary(MAX_LINE.max(m.end() - line_start))];
-        }
-        let captures = re
-            .capture_names()
-            .flatten()
-            .filter_map(|n| {
-                caps.name(n)
-                    .map(|c| (n.to_string(), c.as_str().to_string()))
-            })
-            .collect();
-        Hit {
-            loc,
-            matched: m.as_str().to_string(),
-            captures,
-            line: Line {
-                source: chunk.source,
-                offset: chunk.offset + line_start,
-                number: loc.line,
-                text: text.to_string(),
-            },
-        }
+/// The hit a match makes, with its line (cut to [`MAX_LINE`]).
+fn hit(re: &Regex, caps: &regex::Captures, chunk: &Chunk, index: &LineIndex) -> Hit {
+    let m = caps.get(0).expect("group 0");
+    let span = Span::new(chunk.offset + m.start(), chunk.offset + m.end());
+    let loc = index.loc(chunk.source, span);
+    let line_start = chunk.text[..m.start()].rfind('\n').map_or(0, |p| p + 1);
+    let line_end = chunk.text[m.start()..]
+        .find('\n')
+        .map_or(chunk.text.len(), |p| m.start() + p);
+    let mut text = chunk.text[line_start..line_end].trim_end_matches('\r');
+    if text.len() > MAX_LINE {
+        text = &text[..text.floor_char_boundary(MAX_LINE.max(m.end() - line_start))];
+    }
+    let captures = re
+        .capture_names()
+        .flatten()
+        .filter_map(|n| {
+            caps.name(n)
+                .map(|c| (n.to_string(), c.as_str().to_string()))
+        })
+        .collect();
+    Hit {
+        loc,
+        matched: m.as_str().to_string(),
+        captures,
+        line: Line {
+            source: chunk.source,
+            offset: chunk.offset + line_start,
+            number: loc.line,
+            text: text.to_string(),
+        },
     }
 }
 
