@@ -104,6 +104,65 @@ const DFA_FROM: usize = 64 << 10;
 /// take 3 MiB at most; ten times the rules fall back to the literal set.
 const DFA_MAX_TABLE: usize = 4 << 20;
 
+/// Matches of a literal a DFA search keeps the places of; past them the
+/// patterns it is a factor of are searched in the whole text. A rare
+/// pattern's regex then reads only the lines its literals are on, not a
+/// whole chunk (where nothing matches, the most of its searches).
+const PLACES_PER_LITERAL: usize = 32;
+
+/// Where a group's literals matched in a text: the starts of each one's
+/// first [`PLACES_PER_LITERAL`] matches, and whether there were more.
+#[derive(Default)]
+struct Places {
+    /// By literal: its matches so far, counted up to one past the kept.
+    seen: Vec<u8>,
+    /// By literal: where its starts are in `found`.
+    slot: Vec<u32>,
+    /// Literals with a match, in the order first found, with their starts.
+    found: Vec<(usize, Vec<usize>)>,
+    /// The search read the whole text (it stops once every pattern is
+    /// triggered): only then do the places tell where patterns can match.
+    whole: bool,
+}
+
+impl Places {
+    fn new(literals: usize) -> Self {
+        Places {
+            seen: vec![0; literals],
+            slot: vec![0; literals],
+            found: Vec::new(),
+            whole: true,
+        }
+    }
+
+    /// Takes in a match; whether it is the literal's first. A literal
+    /// matched on every line costs a look at its count past its first few.
+    fn add(&mut self, literal: usize, start: usize) -> bool {
+        let seen = &mut self.seen[literal];
+        match usize::from(*seen) {
+            0 => {
+                *seen = 1;
+                self.slot[literal] = self.found.len() as u32;
+                self.found.push((literal, vec![start]));
+                true
+            }
+            n if n <= PLACES_PER_LITERAL => {
+                *seen += 1;
+                if n < PLACES_PER_LITERAL {
+                    self.found[self.slot[literal] as usize].1.push(start);
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a literal matched more often than its starts were kept.
+    fn more(&self, literal: usize) -> bool {
+        usize::from(self.seen[literal]) > PLACES_PER_LITERAL
+    }
+}
+
 /// How a group searches a text for its factors. All find the same: tests
 /// compare them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,11 +259,12 @@ impl Group {
 
     /// Marks the patterns that may match `text`: those with a factor of
     /// each of their sets in it (those marked already need no look).
-    fn trigger(&self, text: &str, triggered: &mut [bool]) {
-        self.trigger_with(text, triggered, Search::Fast)
+    /// With the DFA (a big text), `places` gets where its literals are.
+    fn trigger(&self, text: &str, triggered: &mut [bool], places: &mut Places) {
+        self.trigger_with(text, triggered, Search::Fast, places)
     }
 
-    fn trigger_with(&self, text: &str, triggered: &mut [bool], how: Search) {
+    fn trigger_with(&self, text: &str, triggered: &mut [bool], how: Search, places: &mut Places) {
         for &id in &self.always {
             triggered[id] = true;
         }
@@ -250,18 +310,66 @@ impl Group {
             .then(|| self.dfa_for(text.len()))
             .flatten();
         if let Some(dfa) = dfa {
-            // A literal's later matches in the text add nothing: its sets
-            // are marked at the first.
-            let mut reported = vec![false; self.owners.len()];
+            // A literal's later matches in the text add nothing to the
+            // triggering: its sets are marked at the first.
             let mut found = found;
-            dfa.find(text.as_bytes(), |literal, _| {
-                std::mem::replace(&mut reported[literal], true) || found(literal)
+            *places = Places::new(self.owners.len());
+            dfa.find(text.as_bytes(), |literal, start| {
+                if !places.add(literal, start) {
+                    return true;
+                }
+                let more = found(literal);
+                places.whole &= more;
+                more
             });
         } else if how != Search::Plain {
             automaton.find_narrowing(text, wanted, found);
         } else {
             automaton.find(text, found);
         }
+    }
+
+    /// The lines of `text` that pattern `id` can match on (ranges without
+    /// their line feeds, in order), when `places` tells: each match of a
+    /// pattern holds a literal of each of its factor sets, so a pattern
+    /// that matches within a line (`line_local`) matches only on lines
+    /// with one of them. The set with the fewest places is taken; `None`
+    /// (search the whole text) when every set has a literal past its kept
+    /// places, or the pattern is not triggered by this group's factors.
+    fn lines_for(&self, id: usize, text: &str, places: &Places) -> Option<Vec<Range<usize>>> {
+        if !places.whole {
+            return None;
+        }
+        let mask = self.by_factors.iter().find(|(p, _)| *p == id)?.1;
+        // Per set (bit): places, and whether some were past the cap.
+        let mut sets = [(0usize, false); 8];
+        for (literal, starts) in &places.found {
+            for &(owner, bit) in &self.owners[*literal] {
+                if owner == id {
+                    let set = &mut sets[bit.trailing_zeros() as usize];
+                    set.0 += starts.len();
+                    set.1 |= places.more(*literal);
+                }
+            }
+        }
+        let bit = (0..8)
+            .filter(|&k| mask & (1 << k) != 0 && !sets[k].1)
+            .min_by_key(|&k| sets[k].0)?;
+        let bytes = text.as_bytes();
+        let mut lines: Vec<Range<usize>> = places
+            .found
+            .iter()
+            .filter(|(literal, _)| self.owners[*literal].contains(&(id, 1u8 << bit)))
+            .flat_map(|(_, starts)| starts.iter().copied())
+            .map(|at| {
+                let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
+                let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
+                start..end
+            })
+            .collect();
+        lines.sort_unstable_by_key(|r| r.start);
+        lines.dedup();
+        Some(lines)
     }
 
     /// The DFA over the factors, for a text of `len` bytes: built at the
@@ -287,6 +395,40 @@ impl Group {
     }
 }
 
+/// A pattern compiled, and whether its matches stay within a line.
+struct Compiled {
+    regex: Regex,
+    line_local: bool,
+}
+
+/// Whether no match of `hir` holds a line feed and none depends on where
+/// the text begins or ends (`\A`, `\z`, `^` and `$` outside multi-line
+/// mode, CRLF mode's line anchors): then searching a line on its own finds
+/// the matches a search of the whole text finds on it. A line's edges are
+/// what a line feed is to multi-line `^`/`$` and to word boundaries.
+fn line_local(hir: &regex_syntax::hir::Hir) -> bool {
+    use regex_syntax::hir::{Class, HirKind, Look};
+    match hir.kind() {
+        HirKind::Empty => true,
+        HirKind::Literal(lit) => !lit.0.contains(&b'\n'),
+        HirKind::Class(Class::Unicode(class)) => class
+            .ranges()
+            .iter()
+            .all(|r| !(r.start()..=r.end()).contains(&'\n')),
+        HirKind::Class(Class::Bytes(class)) => class
+            .ranges()
+            .iter()
+            .all(|r| !(r.start()..=r.end()).contains(&b'\n')),
+        HirKind::Look(look) => !matches!(
+            look,
+            Look::Start | Look::End | Look::StartCRLF | Look::EndCRLF
+        ),
+        HirKind::Repetition(rep) => line_local(&rep.sub),
+        HirKind::Capture(cap) => line_local(&cap.sub),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => subs.iter().all(line_local),
+    }
+}
+
 /// Input-wide patterns, compiled one by one on first need.
 pub struct InputScanner {
     /// Per pattern, the first pattern with the same text: the one whose
@@ -294,7 +436,7 @@ pub struct InputScanner {
     /// input tests (ten built-in Slack rules test `(?i)\bslack\b`, about
     /// 0.15 ms to compile each).
     shared: Vec<usize>,
-    compiled: Vec<OnceLock<Result<Regex, String>>>,
+    compiled: Vec<OnceLock<Result<Compiled, String>>>,
     pub specs: Vec<InputPatternSpec>,
     pub purposes: Vec<InputPattern>,
     groups: Vec<Group>,
@@ -342,7 +484,7 @@ impl InputScanner {
             .collect()
     }
 
-    fn regex(&self, id: usize) -> Option<&Regex> {
+    fn regex(&self, id: usize) -> Option<&Compiled> {
         let id = self.shared[id];
         self.compiled[id]
             .get_or_init(|| self.compile(id).map_err(|e| e.to_string()))
@@ -352,8 +494,12 @@ impl InputScanner {
 
     /// Pattern `id`, rewritten (see [`ascii_word_boundaries`]) and
     /// compiled: rewritten here, not at start, as few patterns ever are.
-    fn compile(&self, id: usize) -> Result<Regex, regex::Error> {
-        Regex::new(&ascii_word_boundaries(&self.specs[id].pattern))
+    fn compile(&self, id: usize) -> Result<Compiled, regex::Error> {
+        let pattern = ascii_word_boundaries(&self.specs[id].pattern);
+        let regex = Regex::new(&pattern)?;
+        // What compiled parses (the same syntax, with `regex`'s defaults).
+        let line_local = regex_syntax::parse(&pattern).is_ok_and(|hir| line_local(&hir));
+        Ok(Compiled { regex, line_local })
     }
 
     /// Compiles every pattern now (`rules check`), so that a pattern that
@@ -363,7 +509,7 @@ impl InputScanner {
         for (id, slot) in self.compiled.iter().enumerate() {
             if self.shared[id] == id
                 && slot.get().is_none()
-                && let Err(e) = self.compile(id)
+                && let Err(e) = Regex::new(&ascii_word_boundaries(&self.specs[id].pattern))
             {
                 let _ = slot.set(Err(e.to_string()));
             }
@@ -399,28 +545,48 @@ impl InputScanner {
             .map(|h| h.len() >= HITS_PER_PATTERN)
             .collect();
         let done = triggered.clone();
-        for group in &self.groups {
-            group.trigger(&chunk.text, &mut triggered);
-        }
+        let places: Vec<Places> = self
+            .groups
+            .iter()
+            .map(|group| {
+                let mut places = Places::default();
+                group.trigger(&chunk.text, &mut triggered, &mut places);
+                places
+            })
+            .collect();
         // Patterns with the same text (rules of one provider repeat their
         // input tests) are searched once, each taking its share of the
         // hits in order, as a search of its own would give.
         let mut pending: Vec<usize> = (0..n).filter(|&id| triggered[id] && !done[id]).collect();
         pending.sort_by_key(|&id| self.shared[id]);
+        let text = chunk.text.as_str();
         for same in pending.chunk_by(|a, b| self.shared[*a] == self.shared[*b]) {
-            let Some(re) = self.regex(same[0]) else {
+            let Some(Compiled { regex, line_local }) = self.regex(same[0]) else {
                 continue;
             };
-            for caps in re.captures_iter(&chunk.text) {
-                let full =
-                    |id: usize, hits: &InputHits| hits.by_pattern[id].len() >= HITS_PER_PATTERN;
-                if same.iter().all(|&id| full(id, hits)) {
-                    break;
-                }
-                let hit = hit(re, &caps, chunk, index);
-                for &id in same {
-                    if !full(id, hits) {
-                        hits.by_pattern[id].push(hit.clone());
+            // The lines it can match on, when its places tell (the same
+            // text has the same factors in either group).
+            let lines = line_local
+                .then(|| {
+                    self.groups
+                        .iter()
+                        .zip(&places)
+                        .find_map(|(group, places)| group.lines_for(same[0], text, places))
+                })
+                .flatten();
+            let whole = 0..text.len();
+            let ranges = lines.as_deref().unwrap_or(std::slice::from_ref(&whole));
+            let full = |id: usize, hits: &InputHits| hits.by_pattern[id].len() >= HITS_PER_PATTERN;
+            'lines: for range in ranges {
+                for caps in regex.captures_iter(&text[range.clone()]) {
+                    if same.iter().all(|&id| full(id, hits)) {
+                        break 'lines;
+                    }
+                    let hit = hit(regex, &caps, range.start, chunk, index);
+                    for &id in same {
+                        if !full(id, hits) {
+                            hits.by_pattern[id].push(hit.clone());
+                        }
                     }
                 }
             }
@@ -428,18 +594,20 @@ impl InputScanner {
     }
 }
 
-/// The hit a match makes, with its line (cut to [`MAX_LINE`]).
-fn hit(re: &Regex, caps: &regex::Captures, chunk: &Chunk, index: &LineIndex) -> Hit {
+/// The hit a match makes (in the text from `base` on), with its line (cut
+/// to [`MAX_LINE`]).
+fn hit(re: &Regex, caps: &regex::Captures, base: usize, chunk: &Chunk, index: &LineIndex) -> Hit {
     let m = caps.get(0).expect("group 0");
-    let span = Span::new(chunk.offset + m.start(), chunk.offset + m.end());
+    let (start, end) = (base + m.start(), base + m.end());
+    let span = Span::new(chunk.offset + start, chunk.offset + end);
     let loc = index.loc(chunk.source, span);
-    let line_start = chunk.text[..m.start()].rfind('\n').map_or(0, |p| p + 1);
-    let line_end = chunk.text[m.start()..]
+    let line_start = chunk.text[..start].rfind('\n').map_or(0, |p| p + 1);
+    let line_end = chunk.text[start..]
         .find('\n')
-        .map_or(chunk.text.len(), |p| m.start() + p);
+        .map_or(chunk.text.len(), |p| start + p);
     let mut text = chunk.text[line_start..line_end].trim_end_matches('\r');
     if text.len() > MAX_LINE {
-        text = &text[..text.floor_char_boundary(MAX_LINE.max(m.end() - line_start))];
+        text = &text[..text.floor_char_boundary(MAX_LINE.max(end - line_start))];
     }
     let captures = re
         .capture_names()
@@ -516,7 +684,139 @@ impl InputFacts {
 
 #[cfg(test)]
 mod tests {
-    use super::Search;
+    use super::{InputHits, InputPattern, InputPatternSpec, InputScanner, Places, Search};
+    use crate::input::{Chunk, LineIndex};
+    use crate::rules::Texts;
+    use crate::rules::literals::pattern_factors;
+
+    /// A scanner of `patterns` as built-in tests, with their factors.
+    fn scanner_of(patterns: &[&str]) -> InputScanner {
+        let specs = patterns
+            .iter()
+            .enumerate()
+            .map(|(k, p)| InputPatternSpec {
+                pattern: p.to_string(),
+                purpose: InputPattern::Condition(k),
+                trusted: true,
+                rule: None,
+                span: None,
+                factors: pattern_factors(p, 2).map(|sets| Texts::new(&sets)),
+            })
+            .collect();
+        InputScanner::new(specs)
+    }
+
+    /// The hits of each pattern, as (offset, matched text, captures).
+    fn hits_of(scanner: &InputScanner, text: &str) -> Vec<Vec<(usize, String, String)>> {
+        let chunk = Chunk {
+            source: 0,
+            offset: 0,
+            first_line: 0,
+            text: text.to_string(),
+        };
+        let mut hits = InputHits::default();
+        scanner.scan(&chunk, &LineIndex::new(&chunk), &mut hits);
+        hits.by_pattern
+            .iter()
+            .map(|h| {
+                h.iter()
+                    .map(|h| {
+                        (
+                            h.loc.span.start,
+                            h.matched.clone(),
+                            format!("{:?}", h.captures),
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// A big text's rare patterns are read only on the lines their
+    /// literals are on: the hits are those of a search of the whole text
+    /// (a text too small for the DFA), whatever the pattern — matches that
+    /// cross lines, anchors at the text's ends, CRLF line ends, word
+    /// boundaries at line edges, a literal on more lines than are kept.
+    #[test]
+    fn rare_patterns_read_on_their_lines_find_what_a_whole_search_finds() {
+        let patterns = [
+            r"(?m)(?i)\bslack\b",
+            r"(?m)(?i)\b(?:user|account)\b[^\n]{0,40}\b(?:is|was)\s+locked\b",
+            r"(?m)^account (?P<name>\w+) disabled$",
+            r"(?m)(?i)\bquota\b[^\n]{0,20}exceeded",
+            r"\Aquota",
+            r"exceeded\z",
+            r"(?Rm)^tenant \w+ gone$",
+            r"(?m)(?i)common\s+word",
+            r"(?i)pure\.cloud",
+            // Never found: the search reads the whole text, as for the
+            // built-in patterns, most of which a log never triggers.
+            r"(?i)zendesk",
+        ];
+        let scanner = scanner_of(&patterns);
+        let filler = "2026-11-24 00:00:01,000 INFO app: wrote batch 12 to table common_word\n";
+        let mut lines = Vec::new();
+        for k in 0..3000 {
+            lines.push(match k % 500 {
+                7 => "user alice is\nlocked by the admin".to_string(),
+                11 => format!("Slack said no {k}; xslack is not slack-{k}"),
+                13 => "account bob disabled".to_string(),
+                17 => "tenant acme gone\r".to_string(),
+                19 => "QUOTA for project exceeded".to_string(),
+                23 => "the account of carol was locked".to_string(),
+                29 => "a common word\ncommon\nword".to_string(),
+                _ if k % 40 == 3 => "api.usw2.pure.cloud answered".to_string(),
+                _ => filler.trim_end().to_string(),
+            });
+        }
+        let text = format!("quota {}\nexceeded", lines.join("\n"));
+        assert!(text.len() > super::DFA_FROM);
+        let big = hits_of(&scanner, &text);
+        // The same text, each line searched as part of the whole: the
+        // plain literal set (no places) reads the text whole.
+        let group = &scanner.groups[0];
+        let mut triggered = vec![false; patterns.len()];
+        let mut places = Places::default();
+        group.trigger_with(&text, &mut triggered, Search::Fast, &mut places);
+        assert!(places.whole, "the DFA read the whole text");
+        let mut plain = vec![false; patterns.len()];
+        group.trigger_with(&text, &mut plain, Search::Plain, &mut Places::default());
+        assert_eq!(triggered, plain);
+        let whole: Vec<Vec<(usize, String, String)>> = patterns
+            .iter()
+            .map(|p| {
+                let re = regex::Regex::new(&super::ascii_word_boundaries(p)).unwrap();
+                re.captures_iter(&text)
+                    .take(super::HITS_PER_PATTERN)
+                    .map(|c| {
+                        let m = c.get(0).unwrap();
+                        let named = re
+                            .capture_names()
+                            .flatten()
+                            .filter_map(|n| {
+                                c.name(n).map(|v| (n.to_string(), v.as_str().to_string()))
+                            })
+                            .collect::<Vec<_>>();
+                        (m.start(), m.as_str().to_string(), format!("{named:?}"))
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(big, whole);
+        // Every pattern but the last found something, and the rare
+        // line-local ones were read on their lines only.
+        assert!(big[..9].iter().all(|h| !h.is_empty()), "{big:?}");
+        let text_ref = text.as_str();
+        let narrowed = |k: usize| group.lines_for(k, text_ref, &places);
+        assert!(
+            narrowed(0).is_some_and(|l| l.len() == 6),
+            "slack: {:?}",
+            narrowed(0)
+        );
+        assert!(narrowed(2).is_some());
+        // `pure.cloud` is on more lines than are kept: read whole.
+        assert!(narrowed(8).is_none());
+    }
 
     /// Every fixture and field case, after a head of healthy lines that
     /// holds the common literals: big enough for the scan to narrow its
@@ -542,10 +842,10 @@ mod tests {
             let text = format!("{head}{corpus}");
             for group in &scanner.groups {
                 let mut plain = vec![false; n];
-                group.trigger_with(&text, &mut plain, Search::Plain);
+                group.trigger_with(&text, &mut plain, Search::Plain, &mut Places::default());
                 for how in [Search::Narrowing, Search::Fast] {
                     let mut fast = vec![false; n];
-                    group.trigger_with(&text, &mut fast, how);
+                    group.trigger_with(&text, &mut fast, how, &mut Places::default());
                     assert_eq!(plain, fast, "{how:?}");
                 }
                 assert!(
