@@ -920,15 +920,18 @@ impl<'r> Scan<'r> {
                     &self.overflow,
                 )
             };
-            // A restart is met within a short window most of the time;
-            // the rescan parses its whole window, so a short one first.
-            let short = window_of(RESCAN_WINDOW / 2);
-            let first = (short < own_text.len())
-                .then(|| {
+            // A restart is met within a short window most of the time
+            // (a few KiB into the chunk, in a busy log); the rescan parses
+            // its whole window, so short ones first.
+            let first = [RESCAN_WINDOW / 8, RESCAN_WINDOW / 2]
+                .into_iter()
+                .map(window_of)
+                .filter(|&short| short > 0 && short < own_text.len())
+                .find_map(|short| {
                     let joined = carry.joined_copy(&own_text[..short]);
-                    (rescan(&joined, short), joined, short)
-                })
-                .filter(|(again, _, _)| again.stopped);
+                    let again = rescan(&joined, short);
+                    again.stopped.then_some((again, joined, short))
+                });
             let (again, joined, window) = first.unwrap_or_else(|| {
                 let window = window_of(RESCAN_WINDOW);
                 let joined = carry.joined(&own_text[..window]);
