@@ -280,13 +280,9 @@ fn other_region(facts: &mut Facts, window: &Window) {
             hosts.push((host_start, k, at, end));
         }
     };
-    for (k, r) in
-        (provider.region.iter().enumerate()).filter(|(_, r)| r.id != here && !r.domain.is_empty())
-    {
-        // memmem's vectorised search: the window is 32 KiB and a provider
-        // has a dozen regions, a per-byte search of each cost about 1.5 M
-        // instructions per failure.
-        for at in memchr::memmem::find_iter(window.text.as_bytes(), r.domain.as_bytes()) {
+    for (k, at) in providers.region_domains_in(provider, window.text) {
+        let r = &provider.region[k];
+        if r.id != here {
             take(k, at, at + r.domain.len());
         }
     }

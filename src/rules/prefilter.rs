@@ -12,6 +12,7 @@
 //! are found when a rule is validated and stored with it (`digest`): the
 //! index is built without decoding any rule's conditions.
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::sync::OnceLock;
 
@@ -22,6 +23,7 @@ use super::digest::{Exact, Need, text_key};
 use super::literal_set::LiteralSet;
 use super::{Rule, Scope, Texts};
 use crate::facts::Facts;
+use crate::parse::Value;
 
 /// The keys of one field.
 #[derive(Default)]
@@ -161,7 +163,11 @@ impl RuleIndex {
             }
             out.extend(&keys.present);
             for v in values {
-                let text = v.value.to_string();
+                // Borrowed: the `text` fact is the whole excerpt.
+                let text = match &v.value {
+                    Value::Str(s) => Cow::Borrowed(s.as_str()),
+                    number => Cow::Owned(number.to_string()),
+                };
                 if !keys.text.is_empty() {
                     out.extend(rules_keyed(&keys.text, text_key(&text)));
                 }
