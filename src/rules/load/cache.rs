@@ -390,14 +390,14 @@ impl Cache {
         }
         examples.reverse();
         // A file left unread is proven by its stamp (see `Cache::proves`).
-        let text = if source.is_read() {
+        let text = Arc::new(if source.is_read() {
             SourceText::Held(source.text().clone(), source.stamp)
         } else {
             SourceText::OnDisk {
                 len: source.text_len(),
                 proof: FileProof::Stamp(stamp),
             }
-        };
+        });
         let mut rules = entry.rules;
         for loaded in &mut rules {
             loaded.rule.examples = examples.pop().unwrap_or_default();
