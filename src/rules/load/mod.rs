@@ -61,7 +61,7 @@ pub struct LoadReport {
 /// source order, then by position in the file.
 pub fn load(sources: &[RuleSource]) -> LoadReport {
     let mut loader = Loader::new(sources);
-    loader.parse_all();
+    loader.parse_all(0);
     for index in 0..sources.len() {
         loader.source(index);
     }
@@ -89,10 +89,15 @@ pub fn load_over_builtin_cached(
     for text in crate::rules::builtin::PROVIDER_TEXTS {
         loader.providers(text, None);
     }
-    if builtin {
-        loader.pack(crate::rules::builtin::pack());
-    }
-    loader.parse_all();
+    let pack = if builtin {
+        crate::rules::builtin::pack()
+    } else {
+        Vec::new()
+    };
+    // Parsed first, so that the room for every rule is made at once: made
+    // for the pack and then grown, it copied the pack's rules once more.
+    loader.parse_all(pack.len());
+    loader.pack(pack);
     for index in 0..user.len() {
         loader.source(index);
     }
@@ -156,7 +161,8 @@ impl<'s> Loader<'s> {
     /// Parses and validates every file that will be read, on all cores
     /// when there is enough text: files are independent until their rules
     /// are merged, which `source` does in order, so the result is the same.
-    fn parse_all(&mut self) {
+    /// Makes room for their rules and `more` (the built-in pack's).
+    fn parse_all(&mut self, more: usize) {
         let cache = self.cache;
         let parse = |(index, source): (usize, &RuleSource)| {
             if index >= MAX_FILES || source.oversize.is_some() {
@@ -194,11 +200,11 @@ impl<'s> Loader<'s> {
                 _ => 0,
             })
             .sum();
-        self.reserve(rules);
+        self.reserve(rules + more);
     }
 
+    /// Loads the built-in pack, after `parse_all` made room for it.
     fn pack(&mut self, rules: Vec<Rule>) {
-        self.reserve(rules.len());
         for rule in rules {
             self.rules.push(rule);
             self.mark_seen(Seen {
