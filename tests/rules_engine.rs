@@ -203,13 +203,13 @@ fn released_then_edited(old_file: bool) {
     for rule in &set.rules {
         assert!(rule.examples.is_empty(), "{}", rule.id);
         assert!(
-            !matches!(rule.origin.text, Some(SourceText::Held(..))),
+            !matches!(rule.origin.text.as_deref(), Some(SourceText::Held(..))),
             "{}",
             rule.id
         );
     }
     let huge = set.get("acme.huge").unwrap();
-    let Some(SourceText::OnDisk { proof, .. }) = &huge.origin.text else {
+    let Some(SourceText::OnDisk { proof, .. }) = huge.origin.text.as_deref() else {
         panic!("{:?}", huge.origin.text)
     };
     assert_eq!(matches!(proof, FileProof::Stamp(_)), old_file, "{proof:?}");

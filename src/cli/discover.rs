@@ -437,7 +437,7 @@ pub fn rule_dirs(paths: &[RulesPath], rules: &[Rule]) -> Vec<RuleDir> {
                 replaces: if is_builtin_file(replaced) {
                     "built-in".to_string()
                 } else {
-                    replaced.clone()
+                    replaced.to_string()
                 },
             });
         }

@@ -430,10 +430,10 @@ impl SourceText {
 /// instead of keeping their stamps cost 2.5 % of such a start-up.
 pub fn release_for_analysis(rules: &mut [Rule]) {
     // The rules of a file share its text: proven once.
-    let mut last: Option<(Arc<String>, SourceText)> = None;
+    let mut last: Option<(Arc<String>, Arc<SourceText>)> = None;
     for rule in rules {
         rule.examples = Vec::new();
-        let Some(SourceText::Held(text, stamp)) = &rule.origin.text else {
+        let Some(SourceText::Held(text, stamp)) = rule.origin.text.as_deref() else {
             continue;
         };
         let on_disk = match &last {
@@ -443,10 +443,10 @@ pub fn release_for_analysis(rules: &mut [Rule]) {
                     Some(stamp) if !stamp.is_racy() => FileProof::Stamp(*stamp),
                     _ => FileProof::Hash(super::load::text_hash(text.as_bytes())),
                 };
-                let on_disk = SourceText::OnDisk {
+                let on_disk = Arc::new(SourceText::OnDisk {
                     len: text.len(),
                     proof,
-                };
+                });
                 last = Some((text.clone(), on_disk.clone()));
                 on_disk
             }

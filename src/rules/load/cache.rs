@@ -39,7 +39,6 @@ use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -49,11 +48,12 @@ use toml::Spanned;
 use super::validate::{FileLoader, Loaded, Parsed};
 use super::{FileStamp, RuleSource};
 use crate::rules::{
-    Apart, Example, FileProof, Rule, Source, SourceText, reading_from, writing_apart,
+    Apart, Example, FileProof, Origin, Rule, Scope, Severity, Source, SourceText, reading_from,
+    writing_apart,
 };
 
 /// Bumped when the entry layout changes (the version covers the rest).
-const FORMAT: u32 = 8;
+const FORMAT: u32 = 9;
 /// An entry file starts with the lengths of its entry and prose block and
 /// the prose block's hash (see [`Prefix`]).
 const PREFIX_BYTES: usize = 16;
@@ -121,10 +121,8 @@ impl Prefix {
 }
 
 /// Borrowed from the entry's bytes when read: the text is only compared.
-/// A hit reads its rules straight as the loader takes them (`R` =
-/// [`Loaded`]), without a vector of [`CachedRule`]s in between.
 #[derive(Serialize, Deserialize)]
-struct Entry<'a, R = CachedRule> {
+struct Entry<'a> {
     format: u32,
     version: &'a str,
     pack: u64,
@@ -133,9 +131,10 @@ struct Entry<'a, R = CachedRule> {
     /// The file's text when the stamp was racy (see the module's doc).
     #[serde(borrow)]
     text: Option<Bytes<'a>>,
-    /// Without their examples, which follow the entry in its file (see
-    /// [`Cache::write`]).
-    rules: Vec<R>,
+    /// The rules, without their examples (which follow the entry in its
+    /// file: see [`Cache::write`]), in the layout of [`put_rules`].
+    #[serde(borrow)]
+    rules: Bytes<'a>,
 }
 
 /// The first fields of an [`Entry`], as far as whether it holds a text.
@@ -166,45 +165,212 @@ impl<'de: 'a, 'a> Deserialize<'de> for Bytes<'a> {
     }
 }
 
-#[derive(Serialize, Deserialize)]
-struct CachedRule {
-    rule: Rule,
-    id_span: Range<usize>,
-    supersedes: Vec<(String, Range<usize>)>,
+/// A file's rules as an entry holds them, written by hand rather than by
+/// serde: decoding each rule's dozen fixed fields through serde and
+/// postcard's visitors was most of a hit (12.9 M of the 40 M instructions
+/// a paste took with 4,410 cached user rules, about 2,700 per rule). The
+/// conditions and the prose stay postcard blocks, read in place (see
+/// `model::Encoded`).
+///
+/// The number of rules, then per rule: its id, the span of its `id`
+/// value, severity and scope (a byte each), confidence (`f64` bits), the
+/// provider, the origin's `builtin`, line, `overrides_builtin` and
+/// `overrides`, the names in `supersedes` and their spans, then the
+/// conditions and the prose (postcard). Numbers are LEB128, strings their
+/// length then their bytes, options a byte (0 or 1) then the value. The
+/// origin's file is the entry's name, not repeated.
+fn put_rules(rules: &[Loaded]) -> Result<Vec<u8>, postcard::Error> {
+    let mut out = Vec::new();
+    put_number(&mut out, rules.len() as u64);
+    for loaded in rules {
+        let rule = &loaded.rule;
+        put_str(&mut out, &rule.id);
+        put_number(&mut out, loaded.id_span.start as u64);
+        put_number(&mut out, loaded.id_span.end as u64);
+        out.push(match rule.severity {
+            Severity::Error => 0,
+            Severity::Warning => 1,
+            Severity::Info => 2,
+        });
+        out.push(match rule.scope {
+            Scope::Incident => 0,
+            Scope::Input => 1,
+        });
+        out.extend_from_slice(&rule.confidence.to_bits().to_le_bytes());
+        put_option_str(&mut out, rule.provider.as_deref());
+        out.push(u8::from(rule.origin.builtin));
+        put_number(&mut out, rule.origin.line as u64);
+        out.push(u8::from(rule.origin.overrides_builtin));
+        put_option_str(&mut out, rule.origin.overrides.as_deref());
+        put_number(&mut out, rule.supersedes.len() as u64);
+        for name in &rule.supersedes {
+            put_str(&mut out, name);
+        }
+        put_number(&mut out, loaded.supersedes.len() as u64);
+        for name in &loaded.supersedes {
+            put_str(&mut out, name.get_ref());
+            put_number(&mut out, name.span().start as u64);
+            put_number(&mut out, name.span().end as u64);
+        }
+        out = postcard::to_extend(&rule.logic, out)?;
+        out = postcard::to_extend(&rule.prose, out)?;
+    }
+    Ok(out)
 }
 
-/// A [`CachedRule`] read as the loader takes it, without its `Mentions`
-/// (see the module's doc).
-impl<'de> Deserialize<'de> for Loaded {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Fields;
-        impl<'de> serde::de::Visitor<'de> for Fields {
-            type Value = Loaded;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a cached rule")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Loaded, A::Error> {
-                let missing = || serde::de::Error::invalid_length(3, &"3 fields");
-                let rule: Box<Rule> = seq.next_element()?.ok_or_else(missing)?;
-                let id_span = seq.next_element()?.ok_or_else(missing)?;
-                let supersedes: Vec<(String, Range<usize>)> =
-                    seq.next_element()?.ok_or_else(missing)?;
-                Ok(Loaded {
-                    rule,
-                    id_span,
-                    supersedes: supersedes
-                        .into_iter()
-                        .map(|(s, span)| Spanned::new(span, s))
-                        .collect(),
-                    mentions: None,
-                    valid: true,
-                })
+/// The rules [`put_rules`] wrote in `block`, a part of the entry bytes
+/// being read (see [`reading_from`]); `None` if the block is damaged: a
+/// length or count past its end, a byte out of range, bytes left over.
+/// `file` is every rule's origin file.
+fn take_rules(block: &[u8], file: &Arc<str>) -> Option<Vec<Loaded>> {
+    let mut at = Reader(block);
+    let count = at.number()?;
+    // Each rule takes at least a dozen bytes: a lying count cannot make
+    // room for more rules than the block holds.
+    let mut rules = Vec::with_capacity(count.min(block.len() / 12));
+    for _ in 0..count {
+        let id = at.str()?.to_string();
+        let id_span = at.number()?..at.number()?;
+        let severity = match at.byte()? {
+            0 => Severity::Error,
+            1 => Severity::Warning,
+            2 => Severity::Info,
+            _ => return None,
+        };
+        let scope = match at.byte()? {
+            0 => Scope::Incident,
+            1 => Scope::Input,
+            _ => return None,
+        };
+        let confidence = f64::from_bits(u64::from_le_bytes(at.take(8)?.try_into().ok()?));
+        let provider = at.option_str()?.map(str::to_string);
+        let builtin = at.bool()?;
+        let line = at.number()?;
+        let overrides_builtin = at.bool()?;
+        let overrides = at.option_str()?.map(Box::from);
+        let names = at.number()?;
+        let supersedes_names = (0..names)
+            .map(|_| at.str().map(str::to_string))
+            .collect::<Option<Vec<String>>>()?;
+        let spanned = at.number()?;
+        let supersedes = (0..spanned)
+            .map(|_| {
+                let name = at.str()?.to_string();
+                Some(Spanned::new(at.number()?..at.number()?, name))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let logic = at.postcard()?;
+        let prose = at.postcard()?;
+        rules.push(Loaded {
+            rule: Box::new(Rule {
+                id,
+                severity,
+                confidence,
+                provider,
+                scope,
+                logic,
+                prose,
+                supersedes: supersedes_names,
+                examples: Vec::new(),
+                origin: Origin {
+                    file: file.clone(),
+                    builtin,
+                    line,
+                    overrides_builtin,
+                    overrides,
+                    text: None,
+                },
+            }),
+            id_span,
+            supersedes,
+            mentions: None,
+            valid: true,
+        });
+    }
+    at.0.is_empty().then_some(rules)
+}
+
+fn put_number(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_number(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn put_option_str(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => {
+            out.push(1);
+            put_str(out, s);
+        }
+        None => out.push(0),
+    }
+}
+
+/// The rest of a block of [`put_rules`] being read: every take checks
+/// that the block holds it.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.0.len() {
+            return None;
+        }
+        let (taken, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Some(taken)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    fn bool(&mut self) -> Option<bool> {
+        match self.byte()? {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+
+    /// A number of at most 32 bits (counts, lengths, places in a rule
+    /// file of at most `MAX_FILE_BYTES`).
+    fn number(&mut self) -> Option<usize> {
+        let mut n: u64 = 0;
+        for i in 0..5 {
+            let b = self.byte()?;
+            n |= u64::from(b & 0x7f) << (7 * i);
+            if b & 0x80 == 0 {
+                return usize::try_from(u32::try_from(n).ok()?).ok();
             }
         }
-        d.deserialize_struct("CachedRule", &["rule", "id_span", "supersedes"], Fields)
+        None
+    }
+
+    fn str(&mut self) -> Option<&'a str> {
+        let n = self.number()?;
+        std::str::from_utf8(self.take(n)?).ok()
+    }
+
+    fn option_str(&mut self) -> Option<Option<&'a str>> {
+        match self.byte()? {
+            0 => Some(None),
+            1 => self.str().map(Some),
+            _ => None,
+        }
+    }
+
+    /// A value postcard wrote here.
+    fn postcard<T: Deserialize<'a>>(&mut self) -> Option<T> {
+        let (value, rest) = postcard::take_from_bytes(self.0).ok()?;
+        self.0 = rest;
+        Some(value)
     }
 }
 
@@ -347,8 +513,7 @@ impl Cache {
             fetch_prose(&path, prefix).or_else(|| prose_from_rule_file(&rule_file, prefix))
         }));
         let read = Source::WithProseApart(bytes.clone(), prose.clone());
-        let entry: Entry<Loaded> =
-            reading_from(read.clone(), || postcard::from_bytes(&bytes)).ok()?;
+        let entry: Entry = postcard::from_bytes(&bytes).ok()?;
         if entry.format != FORMAT
             || entry.version != env!("CARGO_PKG_VERSION")
             || entry.pack != pack_hash()
@@ -362,22 +527,25 @@ impl Cache {
         {
             return None;
         }
+        let origin_file: Arc<str> = source.name.as_str().into();
+        let mut rules = reading_from(read, || take_rules(entry.rules.0, &origin_file))?;
         let rewrite = entry.text.is_some() && !racy(&stamp);
         let mut examples_block = Vec::new();
         if self.examples || rewrite {
             // The prose too, in hand: no second read when it is shown.
             let prose_block = read_block(&mut file, prefix.prose)?;
-            if text_hash(&prose_block) == prefix.prose_hash {
-                prose.know(prose_block);
-            }
             file.read_to_end(&mut examples_block).ok()?;
-        }
-        if rewrite {
-            // Now proven by its stamp alone: the next runs skip comparing.
-            // Read again as it was written, which is rare enough.
-            if let Ok(mut written) = reading_from(read, || postcard::from_bytes::<Entry>(&bytes)) {
-                written.text = None;
-                self.write(&written, &examples_block);
+            if text_hash(&prose_block) == prefix.prose_hash {
+                if rewrite {
+                    // Now proven by its stamp alone: the next runs skip
+                    // comparing.
+                    let written = Entry {
+                        text: None,
+                        ..entry
+                    };
+                    self.write(&written, &prose_block, &examples_block);
+                }
+                prose.know(prose_block);
             }
         }
         let mut examples: Vec<Vec<Example>> = if self.examples {
@@ -385,23 +553,22 @@ impl Cache {
         } else {
             Vec::new()
         };
-        if self.examples && examples.len() != entry.rules.len() {
+        if self.examples && examples.len() != rules.len() {
             return None;
         }
         examples.reverse();
         // A file left unread is proven by its stamp (see `Cache::proves`).
-        let text = if source.is_read() {
+        let text = Arc::new(if source.is_read() {
             SourceText::Held(source.text().clone(), source.stamp)
         } else {
             SourceText::OnDisk {
                 len: source.text_len(),
                 proof: FileProof::Stamp(stamp),
             }
-        };
-        let mut rules = entry.rules;
+        });
         for loaded in &mut rules {
             loaded.rule.examples = examples.pop().unwrap_or_default();
-            // Not serialised: the text is the file's, shared.
+            // Not stored: the text is the file's, shared.
             loaded.rule.origin.text = Some(text.clone());
         }
         Some(rules)
@@ -421,6 +588,13 @@ impl Cache {
         let Ok(examples) = postcard::to_allocvec(&examples) else {
             return;
         };
+        // Every rule's origin is the file: not stored (see `put_rules`).
+        if rules.iter().any(|l| *l.rule.origin.file != *source.name) {
+            return;
+        }
+        let (Ok(rules_block), prose) = writing_apart(|| put_rules(rules)) else {
+            return;
+        };
         let entry = Entry {
             format: FORMAT,
             version: env!("CARGO_PKG_VERSION"),
@@ -428,37 +602,23 @@ impl Cache {
             name: &source.name,
             stamp,
             text: racy(&stamp).then(|| Bytes(source.text().as_bytes())),
-            rules: rules
-                .iter()
-                .map(|l| CachedRule {
-                    rule: Rule {
-                        examples: Vec::new(),
-                        ..Rule::clone(&l.rule)
-                    },
-                    id_span: l.id_span.clone(),
-                    supersedes: l
-                        .supersedes
-                        .iter()
-                        .map(|s| (s.get_ref().clone(), s.span()))
-                        .collect(),
-                })
-                .collect(),
+            rules: Bytes(&rules_block),
         };
-        self.write(&entry, &examples);
+        self.write(&entry, &prose, &examples);
     }
 
     /// Writes the [`Prefix`], the entry, its rules' prose block, then the
     /// examples block (postcard, `Vec<Vec<Example>>`). A run reads the
     /// entry, the prose of the rules it shows, and the examples only if it
     /// shows them.
-    fn write(&self, entry: &Entry, examples: &[u8]) {
-        let (Ok(entry_bytes), prose) = writing_apart(|| postcard::to_allocvec(entry)) else {
+    fn write(&self, entry: &Entry, prose: &[u8], examples: &[u8]) {
+        let Ok(entry_bytes) = postcard::to_allocvec(entry) else {
             return;
         };
         let prefix = Prefix {
             entry: entry_bytes.len(),
             prose: prose.len(),
-            prose_hash: text_hash(&prose),
+            prose_hash: text_hash(prose),
         };
         let Some(prefix) = prefix.bytes() else {
             return;
@@ -467,7 +627,7 @@ impl Cache {
             Vec::with_capacity(PREFIX_BYTES + entry_bytes.len() + prose.len() + examples.len());
         bytes.extend_from_slice(&prefix);
         bytes.extend_from_slice(&entry_bytes);
-        bytes.extend_from_slice(&prose);
+        bytes.extend_from_slice(prose);
         bytes.extend_from_slice(examples);
         let path = self.path_of_name(entry.name);
         let nanos = std::time::SystemTime::now()
@@ -710,19 +870,14 @@ matches = false
         source
     }
 
-    /// An entry file's entry (its prose in hand) and examples block.
-    fn read_entry(bytes: &[u8]) -> (Entry<'_>, &[u8]) {
+    /// An entry file's entry, prose block and examples block.
+    fn read_entry(bytes: &[u8]) -> (Entry<'_>, &[u8], &[u8]) {
         let head = bytes[..PREFIX_BYTES].try_into().unwrap();
         let prefix = Prefix::parse(head, bytes.len() as u64).unwrap();
         let entry_end = PREFIX_BYTES + prefix.entry;
         let prose_end = entry_end + prefix.prose;
-        let prose = bytes[entry_end..prose_end].to_vec();
-        let apart = Arc::new(Apart::new(prefix.prose, move || Some(prose.clone())));
-        let read = Source::WithProseApart(Arc::default(), apart);
-        let entry = reading_from(read, || {
-            postcard::from_bytes(&bytes[PREFIX_BYTES..entry_end])
-        });
-        (entry.unwrap(), &bytes[prose_end..])
+        let entry = postcard::from_bytes(&bytes[PREFIX_BYTES..entry_end]).unwrap();
+        (entry, &bytes[entry_end..prose_end], &bytes[prose_end..])
     }
 
     fn entry_text(cache: &Cache, source: &RuleSource) -> Option<Vec<u8>> {
@@ -800,9 +955,9 @@ matches = false
         // without the text: the stamp alone proves the file from then on.
         let old = stamped("acme.toml", RULES, false, 7);
         let bytes = std::fs::read(cache.path(&source)).unwrap();
-        let (mut entry, examples) = read_entry(&bytes);
+        let (mut entry, prose, examples) = read_entry(&bytes);
         entry.stamp = old.stamp.unwrap();
-        cache.write(&entry, examples);
+        cache.write(&entry, prose, examples);
         same(&cache.get(&old).expect("a hit"), &parsed, false);
         assert_eq!(entry_text(&cache, &old), None);
         same(&cache.get(&old).expect("still a hit"), &parsed, false);
@@ -817,9 +972,9 @@ matches = false
         // racy entry is, without its text): the same block, found anew.
         let kept = cache.get(&source).unwrap();
         let bytes = std::fs::read(&path).unwrap();
-        let (mut entry, examples) = read_entry(&bytes);
+        let (mut entry, prose, examples) = read_entry(&bytes);
         entry.text = Some(Bytes(b"some text"));
-        cache.write(&entry, examples);
+        cache.write(&entry, prose, examples);
         assert_ne!(std::fs::read(&path).unwrap(), bytes);
         assert_eq!(title(&kept), "Quota exhausted");
         same(&kept, &parsed, false);
@@ -890,6 +1045,40 @@ matches = false
         cache.put(&source, &parsed);
         same(&cache.get(&source).expect("rewritten"), &parsed, false);
         let _ = std::fs::remove_dir_all(&root);
+    }
+
+    #[test]
+    fn a_damaged_rules_block_is_a_miss_not_a_panic() {
+        let source = stamped("acme.toml", RULES, false, 7);
+        let parsed = parse(&source);
+        let file: Arc<str> = "acme.toml".into();
+        let block = put_rules(&parsed).unwrap();
+        let mut whole = take_rules(&block, &file).expect("whole");
+        for loaded in &mut whole {
+            // Set by `Cache::get`, not stored.
+            loaded.rule.origin.text = parsed[0].rule.origin.text.clone();
+        }
+        same(&whole, &parsed, false);
+        // Cut anywhere, a length or count then runs past the end.
+        for cut in 0..block.len() {
+            assert!(take_rules(&block[..cut], &file).is_none(), "cut at {cut}");
+        }
+        // A count that lies (more rules than the block holds), a length
+        // past the end (the id's), bytes left over, a severity of no rule.
+        let mut lying_count = block.clone();
+        lying_count[0] = 0x7f;
+        assert!(take_rules(&lying_count, &file).is_none());
+        let mut lying_length = block.clone();
+        lying_length[1] = 0x7f;
+        assert!(take_rules(&lying_length, &file).is_none());
+        let mut longer = block.clone();
+        longer.push(0);
+        assert!(take_rules(&longer, &file).is_none());
+        let severity_at = 2 + "acme.quota".len() + 2;
+        assert_eq!(block[severity_at], 0, "error");
+        let mut bad_severity = block.clone();
+        bad_severity[severity_at] = 9;
+        assert!(take_rules(&bad_severity, &file).is_none());
     }
 
     #[cfg(unix)]

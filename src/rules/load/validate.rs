@@ -6,6 +6,7 @@
 //! compiled by the engine on first need) and no provider data.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -76,6 +77,8 @@ pub struct FileLoader<'s> {
     pub source: &'s RuleSource,
     pub problems: Vec<RuleProblem>,
     lines: LineIndex,
+    /// The text its rules hold (none for the built-in pack's files).
+    text: Option<Arc<SourceText>>,
 }
 
 /// Per rule: the named groups its regexes define, and whether a regex was
@@ -93,6 +96,8 @@ impl<'s> FileLoader<'s> {
             source,
             problems: Vec::new(),
             lines: LineIndex::new(source.text()),
+            text: (!source.builtin)
+                .then(|| Arc::new(SourceText::Held(source.text().clone(), source.stamp))),
         }
     }
 
@@ -385,8 +390,7 @@ impl<'s> FileLoader<'s> {
                 line: id_line,
                 overrides_builtin: false,
                 overrides: None,
-                text: (!self.source.builtin)
-                    .then(|| SourceText::Held(self.source.text().clone(), self.source.stamp)),
+                text: self.text.clone(),
             },
         };
         // Kept encoded, as a cache hit or the built-in pack holds them:
