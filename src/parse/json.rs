@@ -164,7 +164,7 @@ impl<'a> Flat<'a> {
         if matches!(flat.root().kind(), Kind::Object) {
             let (mut bits, mut first) = (0u64, [0u32; 64]);
             for child in flat.root().children() {
-                let bit = key_bit(&child.item().key);
+                let bit = key_bit(child.item().key.as_bytes());
                 if bits & (1 << bit) == 0 {
                     bits |= 1 << bit;
                     // Items past u32::MAX cannot be: a record is one line.
@@ -273,7 +273,7 @@ impl<'f, 'a> FlatNode<'f, 'a> {
             return None;
         }
         let first = if self.at == 0 {
-            let bit = key_bit(key);
+            let bit = key_bit(key.as_bytes());
             if self.flat.root_keys & (1 << bit) == 0 {
                 return None;
             }
@@ -283,6 +283,13 @@ impl<'f, 'a> FlatNode<'f, 'a> {
         };
         self.children_from(first)
             .find(|c| c.item().key.eq_ignore_ascii_case(key))
+    }
+
+    /// False when [`FlatNode::lookup`] finds none of the paths whose
+    /// [`root_bits`] are `bits` in this, the root: a record is asked for
+    /// lists of keys it mostly lacks, and one test rules out a whole list.
+    pub fn may_hold(self, bits: u64) -> bool {
+        self.at != 0 || self.flat.root_keys & bits != 0
     }
 
     /// A member by dotted path (`http.method`), object by object.
@@ -411,9 +418,30 @@ fn literal_member_name(prefix: &str, key: &str) -> Option<&'static str> {
 
 /// A key's bit in [`Flat::root_keys`], from its length and its first byte
 /// (ASCII case ignored, as keys are compared).
-fn key_bit(key: &str) -> usize {
-    let first = key.bytes().next().map_or(0, |b| b.to_ascii_lowercase());
-    (key.len() * 7 + usize::from(first)) % 64
+const fn key_bit(key: &[u8]) -> usize {
+    let first = match key.first() {
+        Some(b) => b.to_ascii_lowercase(),
+        None => 0,
+    };
+    (key.len() * 7 + first as usize) % 64
+}
+
+/// The bits (see [`key_bit`]) of the root keys that `paths`, dotted as
+/// [`FlatNode::lookup`] takes them, start at: for [`FlatNode::may_hold`],
+/// worked out once for a list of keys a record is asked for.
+pub const fn root_bits(paths: &[&str]) -> u64 {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < paths.len() {
+        let path = paths[i].as_bytes();
+        let mut len = 0;
+        while len < path.len() && path[len] != b'.' {
+            len += 1;
+        }
+        bits |= 1 << key_bit(path.split_at(len).0);
+        i += 1;
+    }
+    bits
 }
 
 /// A number of at most 15 digits and nothing else (a status, a duration)
@@ -1985,6 +2013,15 @@ mod tests {
             for absent in ["lvl", "a.c", "level.x", "", "."] {
                 assert!(root.lookup(absent).is_none(), "{absent}");
             }
+            // A list's bits rule it out only when lookup finds none of it.
+            for path in [
+                "LEVEL", "status", "a.b", "a.c", "time", "lvl", "b", "nope.x",
+            ] {
+                let found = root.lookup(path).is_some();
+                assert!(!found || root.may_hold(root_bits(&[path])), "{path}");
+            }
+            assert!(root.may_hold(root_bits(&["lvl", "A.B"])));
+            assert!(!root.may_hold(root_bits(&[])));
         }
     }
 
