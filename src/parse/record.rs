@@ -3,7 +3,8 @@
 //! names; every key is also kept as `record.<path>`.
 
 use super::json::{
-    Flat, FlatNode, Kind, body_in_string, format_fields, parse_value, root_bits, string_content,
+    Flat, FlatNode, KeyBits, Kind, body_in_string, format_fields, parse_value, root_bits,
+    string_content,
 };
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
@@ -57,9 +58,9 @@ const MAPPING: [(&str, &[&str]); 5] = [
 
 /// Per list of keys, the root keys' bits: most records hold none of a
 /// list, and the bits say so at once.
-const LOG_BITS: u64 = root_bits(&LOG_KEYS);
-const MAPPING_BITS: [u64; MAPPING.len()] = {
-    let mut bits = [0; MAPPING.len()];
+const LOG_BITS: KeyBits = root_bits(&LOG_KEYS);
+const MAPPING_BITS: [KeyBits; MAPPING.len()] = {
+    let mut bits = [[0; 2]; MAPPING.len()];
     let mut i = 0;
     while i < MAPPING.len() {
         bits[i] = root_bits(MAPPING[i].1);
@@ -68,7 +69,7 @@ const MAPPING_BITS: [u64; MAPPING.len()] = {
     bits
 };
 const BODY_KEYS: [&str; 5] = ["response_body", "body", "response", "data", "response.data"];
-const BODY_BITS: u64 = root_bits(&BODY_KEYS);
+const BODY_BITS: KeyBits = root_bits(&BODY_KEYS);
 
 /// String fields whose text may state the failure (a message with a status,
 /// an OAuth pair, an error code) or carry the body after a prefix.
@@ -86,7 +87,7 @@ const MESSAGE_KEYS: [&str; 11] = [
     "detail",
     "exception",
 ];
-const MESSAGE_BITS: u64 = root_bits(&MESSAGE_KEYS);
+const MESSAGE_BITS: KeyBits = root_bits(&MESSAGE_KEYS);
 
 /// Level words of a record its program logged as a failure, and of one
 /// that reports normal flow.
