@@ -350,6 +350,29 @@ pub fn exception_at(lines: &Lines, i: usize) -> Option<(Vec<Field>, usize)> {
     found
 }
 
+/// Whether `line` holds a literal that each form [`exception_in_line`]
+/// reads has (matched case-sensitively), in one pass: the parser is tried
+/// on every line whose triggers it holds in any case (`error_count=0`), and
+/// asking for each literal in turn set up a searcher per literal per line.
+fn has_exception_literal(line: &str) -> bool {
+    static LITERALS: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    LITERALS
+        .get_or_init(|| {
+            aho_corasick::AhoCorasick::new([
+                "curl: (",
+                // Also `Exception when calling `, the SDK's form.
+                "Exception",
+                "Error",
+                "Fault",
+                "exceptions.",
+                " when requesting ",
+                " for url: ",
+            ])
+            .expect("exception literals")
+        })
+        .is_match(line)
+}
+
 /// The exception parser's result for one line, for its exact repeats:
 /// spans relative to the chunk's text.
 pub struct Memo {
@@ -364,6 +387,9 @@ fn exception_in_line(
     line: &str,
     alone: &mut bool,
 ) -> Option<(Vec<Field>, usize)> {
+    if !has_exception_literal(line) {
+        return None;
+    }
     // curl's own errors, possibly after a progress meter on the same line.
     if line.contains("curl: (")
         && let Some(c) = curl_error().captures(line)

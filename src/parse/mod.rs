@@ -738,7 +738,15 @@ impl Prefilter {
     /// For each line of `lines`, the opening parsers that may claim it
     /// (empty: none).
     fn candidates(&self, lines: &Lines) -> Vec<ParserSet> {
-        self.candidates_by(lines, lines.text.len() >= Triggers::BIG_TEXT)
+        // A small text after a big one (a seam's rescan) goes through the
+        // DFA the big one built: the literal set would build its own
+        // automaton too (17 M instructions in an 8 MB log's three
+        // rescans), for the same matches.
+        let built = self
+            .literals
+            .as_ref()
+            .is_some_and(|t| t.big.get().is_some());
+        self.candidates_by(lines, built || lines.text.len() >= Triggers::BIG_TEXT)
     }
 
     /// [`Prefilter::candidates`] with the DFA when `big` (tests compare

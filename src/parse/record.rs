@@ -3,7 +3,8 @@
 //! names; every key is also kept as `record.<path>`.
 
 use super::json::{
-    Flat, FlatNode, Kind, body_in_string, format_fields, parse_value, string_content,
+    Flat, FlatNode, KeyBits, Kind, body_in_string, format_fields, parse_value, root_bits,
+    string_content,
 };
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
@@ -55,7 +56,20 @@ const MAPPING: [(&str, &[&str]); 5] = [
     ),
 ];
 
+/// Per list of keys, the root keys' bits: most records hold none of a
+/// list, and the bits say so at once.
+const LOG_BITS: KeyBits = root_bits(&LOG_KEYS);
+const MAPPING_BITS: [KeyBits; MAPPING.len()] = {
+    let mut bits = [[0; 2]; MAPPING.len()];
+    let mut i = 0;
+    while i < MAPPING.len() {
+        bits[i] = root_bits(MAPPING[i].1);
+        i += 1;
+    }
+    bits
+};
 const BODY_KEYS: [&str; 5] = ["response_body", "body", "response", "data", "response.data"];
+const BODY_BITS: KeyBits = root_bits(&BODY_KEYS);
 
 /// String fields whose text may state the failure (a message with a status,
 /// an OAuth pair, an error code) or carry the body after a prefix.
@@ -73,6 +87,7 @@ const MESSAGE_KEYS: [&str; 11] = [
     "detail",
     "exception",
 ];
+const MESSAGE_BITS: KeyBits = root_bits(&MESSAGE_KEYS);
 
 /// Level words of a record its program logged as a failure, and of one
 /// that reports normal flow.
@@ -113,13 +128,16 @@ impl LineParser for JsonRecord {
             }
         };
         let node = flat.root();
-        if LOG_KEYS.iter().all(|k| node.get(k).is_none()) {
+        if !node.may_hold(LOG_BITS) || LOG_KEYS.iter().all(|k| node.get(k).is_none()) {
             return None;
         }
         // Room for the members (all values but the root), the mapped facts
         // and the time: a healthy record needs no more.
         let mut fields: Vec<Field> = Vec::with_capacity(flat.values() - 1 + MAPPING.len() + 1);
-        for (fact, keys) in MAPPING {
+        for ((fact, keys), bits) in MAPPING.into_iter().zip(MAPPING_BITS) {
+            if !node.may_hold(bits) {
+                continue;
+            }
             let Some(value) = keys.iter().find_map(|k| node.lookup(k)) else {
                 continue;
             };
@@ -141,6 +159,9 @@ impl LineParser for JsonRecord {
         }
         let mut has_body = false;
         for key in BODY_KEYS {
+            if !node.may_hold(BODY_BITS) {
+                break;
+            }
             let Some(body) = node.lookup(key) else {
                 continue;
             };
@@ -176,7 +197,7 @@ impl LineParser for JsonRecord {
         let informational = level_in(&INFO_LEVELS);
         let mut messages = Vec::new();
         for key in MESSAGE_KEYS {
-            if informational {
+            if informational || !node.may_hold(MESSAGE_BITS) {
                 break;
             }
             let Some((value, literal)) = node.lookup(key).and_then(|v| Some((v, v.literal()?)))

@@ -1193,27 +1193,30 @@ impl LineParser for NamedCode {
 
 /// `text` without its trailing spaces and tabs.
 fn without_trailing_blanks(text: &[u8]) -> &[u8] {
-    let blanks = text
-        .iter()
-        .rev()
-        .take_while(|b| matches!(b, b' ' | b'\t'))
-        .count();
-    &text[..text.len() - blanks]
+    let mut end = text.len();
+    while end > 0 && matches!(text[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Whether `text` ends with what [`cli_error_re`] takes for an upper-case
 /// code before its colon (`NOT_FOUND`, `ERROR`), then blanks. A superset.
 pub(super) fn ends_with_upper_code(text: &[u8]) -> bool {
     let text = without_trailing_blanks(text);
-    let end = text.len();
-    // Read in place: this runs at every colon of the lines looked at.
-    let len = text[..end]
-        .iter()
-        .rev()
-        .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || **b == b'_')
-        .count();
-    let word = &text[end - len..end];
-    word.iter().any(u8::is_ascii_uppercase) && (word.contains(&b'_') || word.len() >= 5)
+    // Read in place, back from the end, in one loop: this runs at every
+    // colon of the lines looked at.
+    let (mut start, mut upper, mut underscore) = (text.len(), false, false);
+    while start > 0 {
+        match text[start - 1] {
+            b'A'..=b'Z' => upper = true,
+            b'_' => underscore = true,
+            b'0'..=b'9' => {}
+            _ => break,
+        }
+        start -= 1;
+    }
+    upper && (underscore || text.len() - start >= 5)
 }
 
 /// Whether `text` ends with what [`code_prefix_re`] takes for a code
@@ -1224,13 +1227,15 @@ fn ends_with_code(text: &[u8]) -> bool {
     !cannot_end_with_code(text) && code_at_end(text)
 }
 
+/// The bytes before a colon that [`code_at_end`] decodes: only the end
+/// matters, as this runs at every colon of a line, and decoding all that
+/// comes before each colon of a long line (a JSON body has thousands)
+/// made it quadratic.
+const CODE_WINDOW: usize = 256;
+
 /// [`ends_with_code`] without its quick test.
 fn code_at_end(text: &[u8]) -> bool {
-    // Only the end matters: this runs at every colon of a line, and
-    // decoding all that comes before each colon of a long line (a JSON
-    // body has thousands) made it quadratic.
-    const WINDOW: usize = 256;
-    let mut start = text.len().saturating_sub(WINDOW);
+    let mut start = text.len().saturating_sub(CODE_WINDOW);
     while start < text.len() && (text[start] & 0xC0) == 0x80 {
         start += 1;
     }
@@ -1266,8 +1271,12 @@ fn code_at_end(text: &[u8]) -> bool {
 /// log's parse. True only where [`code_at_end`] is false: the blanks'
 /// last non-blank byte is ASCII and neither a digit, an upper-case letter
 /// nor `_` (no digits, no gRPC name, no code cut by the window), or ends
-/// a run of ASCII digits after such a byte (no letters before the digits).
+/// a run of ASCII digits after such a byte (no letters before the digits),
+/// or ends a run of fewer than four ASCII digits after an upper-case
+/// letter in a text the window holds whole (too few digits for a code,
+/// and a name ends with a letter: the `T00` of an ISO time).
 fn cannot_end_with_code(text: &[u8]) -> bool {
+    let whole = text.len() <= CODE_WINDOW;
     let text = without_trailing_blanks(text);
     let not_code_byte =
         |b: u8| b.is_ascii() && !(b.is_ascii_digit() || b.is_ascii_uppercase() || b == b'_');
@@ -1275,11 +1284,12 @@ fn cannot_end_with_code(text: &[u8]) -> bool {
         None => false,
         Some(&b) if b.is_ascii_digit() => {
             let digits = text.iter().rev().take_while(|b| b.is_ascii_digit()).count();
-            // Within the window, which admits a code it cuts.
-            digits < 128
-                && text[..text.len() - digits]
-                    .last()
-                    .is_some_and(|&b| not_code_byte(b))
+            match text[..text.len() - digits].last() {
+                // Within the window, which admits a code it cuts.
+                Some(&b) if not_code_byte(b) => digits < 128,
+                Some(b) if b.is_ascii_uppercase() => whole && digits < 4,
+                _ => false,
+            }
         }
         Some(&b) => not_code_byte(b),
     }
@@ -1437,8 +1447,14 @@ mod tests {
     #[test]
     fn cannot_end_with_code_only_where_no_code_ends() {
         let long_digits = format!("x{}", "1".repeat(300));
+        let long_upper = format!("{}123: x", "A".repeat(300));
         let lines = [
             "2026-11-24 00:00:02,487 DEBUG urllib3: x",
+            "{\"ts\":\"2026-11-24T00:00:01.008Z\"}",
+            "AB123: x",
+            "AB1234: x",
+            "UNAVAILABLE_1: x",
+            long_upper.as_str(),
             "{\"ts\":\"2026\",\"status\":200}",
             "AADSTS50076: Due to a configuration change",
             "error E0000011 : Invalid token",
@@ -1464,6 +1480,7 @@ mod tests {
         }
         assert!(super::cannot_end_with_code(b"{\"status\""));
         assert!(super::cannot_end_with_code(b"2026-11-24 00"));
+        assert!(super::cannot_end_with_code(b"{\"ts\":\"2026-11-24T00"));
     }
     use super::super::{EventKind, parse_chunk};
 
