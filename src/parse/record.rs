@@ -158,10 +158,12 @@ impl LineParser for JsonRecord {
             });
         }
         let mut has_body = false;
-        for key in BODY_KEYS {
-            if !node.may_hold(BODY_BITS) {
-                break;
-            }
+        let body_keys = if node.may_hold(BODY_BITS) {
+            &BODY_KEYS[..]
+        } else {
+            &[]
+        };
+        for &key in body_keys {
             let Some(body) = node.lookup(key) else {
                 continue;
             };

@@ -696,7 +696,7 @@ impl Texts {
     }
 }
 
-fn put_number(bytes: &mut Vec<u8>, mut n: usize) {
+pub(crate) fn put_number(bytes: &mut Vec<u8>, mut n: usize) {
     while n >= 0x80 {
         bytes.push(n as u8 | 0x80);
         n >>= 7;
@@ -704,21 +704,21 @@ fn put_number(bytes: &mut Vec<u8>, mut n: usize) {
     bytes.push(n as u8);
 }
 
-/// A number of at most 32 bits, from the front of `bytes`.
-fn take_number(bytes: &mut &[u8]) -> Option<usize> {
+/// A number of at most 32 bits (LEB128), from the front of `bytes`.
+pub(crate) fn take_number(bytes: &mut &[u8]) -> Option<usize> {
     let mut n: u64 = 0;
     for (i, &b) in bytes.iter().enumerate().take(5) {
         n |= u64::from(b & 0x7f) << (7 * i);
         if b & 0x80 == 0 {
             *bytes = &bytes[i + 1..];
-            return usize::try_from(n).ok();
+            return usize::try_from(u32::try_from(n).ok()?).ok();
         }
     }
     None
 }
 
 /// A string of UTF-8, from the front of `bytes`.
-fn take_str<'a>(bytes: &mut &'a [u8]) -> Option<&'a str> {
+pub(crate) fn take_str<'a>(bytes: &mut &'a [u8]) -> Option<&'a str> {
     let n = take_number(bytes)?;
     if n > bytes.len() {
         return None;

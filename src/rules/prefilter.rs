@@ -23,7 +23,6 @@ use super::digest::{Exact, Need, text_key};
 use super::literal_set::LiteralSet;
 use super::{Rule, Scope, Texts};
 use crate::facts::Facts;
-use crate::parse::Value;
 
 /// The keys of one field.
 #[derive(Default)]
@@ -164,10 +163,8 @@ impl RuleIndex {
             out.extend(&keys.present);
             for v in values {
                 // Borrowed: the `text` fact is the whole excerpt.
-                let text = match &v.value {
-                    Value::Str(s) => Cow::Borrowed(s.as_str()),
-                    number => Cow::Owned(number.to_string()),
-                };
+                let text = (v.value.as_str())
+                    .map_or_else(|| Cow::Owned(v.value.to_string()), Cow::Borrowed);
                 if !keys.text.is_empty() {
                     out.extend(rules_keyed(&keys.text, text_key(&text)));
                 }

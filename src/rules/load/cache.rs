@@ -48,8 +48,8 @@ use toml::Spanned;
 use super::validate::{FileLoader, Loaded, Parsed};
 use super::{FileStamp, RuleSource};
 use crate::rules::{
-    Apart, Example, FileProof, Origin, Rule, Scope, Severity, Source, SourceText, reading_from,
-    writing_apart,
+    Apart, Example, FileProof, Origin, Rule, Scope, Severity, Source, SourceText, put_number,
+    reading_from, take_number, take_str, writing_apart,
 };
 
 /// Bumped when the entry layout changes (the version covers the rest).
@@ -181,12 +181,12 @@ impl<'de: 'a, 'a> Deserialize<'de> for Bytes<'a> {
 /// origin's file is the entry's name, not repeated.
 fn put_rules(rules: &[Loaded]) -> Result<Vec<u8>, postcard::Error> {
     let mut out = Vec::new();
-    put_number(&mut out, rules.len() as u64);
+    put_number(&mut out, rules.len());
     for loaded in rules {
         let rule = &loaded.rule;
         put_str(&mut out, &rule.id);
-        put_number(&mut out, loaded.id_span.start as u64);
-        put_number(&mut out, loaded.id_span.end as u64);
+        put_number(&mut out, loaded.id_span.start);
+        put_number(&mut out, loaded.id_span.end);
         out.push(match rule.severity {
             Severity::Error => 0,
             Severity::Warning => 1,
@@ -199,18 +199,18 @@ fn put_rules(rules: &[Loaded]) -> Result<Vec<u8>, postcard::Error> {
         out.extend_from_slice(&rule.confidence.to_bits().to_le_bytes());
         put_option_str(&mut out, rule.provider.as_deref());
         out.push(u8::from(rule.origin.builtin));
-        put_number(&mut out, rule.origin.line as u64);
+        put_number(&mut out, rule.origin.line);
         out.push(u8::from(rule.origin.overrides_builtin));
         put_option_str(&mut out, rule.origin.overrides.as_deref());
-        put_number(&mut out, rule.supersedes.len() as u64);
+        put_number(&mut out, rule.supersedes.len());
         for name in &rule.supersedes {
             put_str(&mut out, name);
         }
-        put_number(&mut out, loaded.supersedes.len() as u64);
+        put_number(&mut out, loaded.supersedes.len());
         for name in &loaded.supersedes {
             put_str(&mut out, name.get_ref());
-            put_number(&mut out, name.span().start as u64);
-            put_number(&mut out, name.span().end as u64);
+            put_number(&mut out, name.span().start);
+            put_number(&mut out, name.span().end);
         }
         out = postcard::to_extend(&rule.logic, out)?;
         out = postcard::to_extend(&rule.prose, out)?;
@@ -290,16 +290,8 @@ fn take_rules(block: &[u8], file: &Arc<str>) -> Option<Vec<Loaded>> {
     at.0.is_empty().then_some(rules)
 }
 
-fn put_number(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push(n as u8 | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
 fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_number(out, s.len() as u64);
+    put_number(out, s.len());
     out.extend_from_slice(s.as_bytes());
 }
 
@@ -342,20 +334,11 @@ impl<'a> Reader<'a> {
     /// A number of at most 32 bits (counts, lengths, places in a rule
     /// file of at most `MAX_FILE_BYTES`).
     fn number(&mut self) -> Option<usize> {
-        let mut n: u64 = 0;
-        for i in 0..5 {
-            let b = self.byte()?;
-            n |= u64::from(b & 0x7f) << (7 * i);
-            if b & 0x80 == 0 {
-                return usize::try_from(u32::try_from(n).ok()?).ok();
-            }
-        }
-        None
+        take_number(&mut self.0)
     }
 
     fn str(&mut self) -> Option<&'a str> {
-        let n = self.number()?;
-        std::str::from_utf8(self.take(n)?).ok()
+        take_str(&mut self.0)
     }
 
     fn option_str(&mut self) -> Option<Option<&'a str>> {
