@@ -59,6 +59,8 @@ pub const MAX_FACT_VALUES: usize = 256;
 pub const MAX_HEADERS: usize = 128;
 /// Ties kept per draft.
 const MAX_TIES: usize = 8;
+/// Capacity of a finished draft's vector of events kept for reuse.
+const MAX_SPARE_EVENTS: usize = 16;
 
 /// Whether a builder seals drafts kept open only for a later line with
 /// their correlation id, to make a restart point.
@@ -132,12 +134,16 @@ impl Kinds {
 }
 
 /// What one event says, read once. Its URL, method and ids are borrowed
-/// from the event: a draft copies only those it keeps.
+/// from the event: a draft copies only the ids it keeps, and reads the URL
+/// and method where they are ([`Told`]).
 #[derive(Debug, Default)]
 struct Summary<'e> {
     status: Option<f64>,
     url: Option<&'e str>,
     method: Option<&'e str>,
+    /// Which of the event's fields tell the URL and the method.
+    url_field: usize,
+    method_field: usize,
     exception_type: Option<String>,
     exception_code: Option<String>,
     ties: Vec<Cow<'e, str>>,
@@ -150,11 +156,18 @@ impl<'e> Summary<'e> {
         if event.kind == EventKind::Exception {
             s.failing = true;
         }
-        for f in &event.fields {
+        for (i, f) in event.fields.iter().enumerate() {
             match &*f.name {
                 "status" => s.status = s.status.or(f.value.as_num()),
-                "url" => s.url = s.url.or(f.value.as_str()),
-                "method" => s.method = s.method.or(f.value.as_str()),
+                "url" if s.url.is_none() => {
+                    s.url = f.value.as_str();
+                    s.url_field = i;
+                }
+                "method" if s.method.is_none() => {
+                    s.method = f.value.as_str();
+                    s.method_field = i;
+                }
+                "url" | "method" => {}
                 "exception.type" => s.exception_type = Some(f.value.to_string()),
                 "exception.code" => s.exception_code = Some(f.value.to_string()),
                 name => {
@@ -225,6 +238,15 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
     }
 }
 
+/// Where a draft's URL or method is told: in one of its events, read
+/// there and moved out when the draft finishes (most drafts are successes,
+/// which need them only then), or a copy when that event is not kept.
+#[derive(Debug, Clone)]
+enum Told {
+    At { event: usize, field: usize },
+    Copied(String),
+}
+
 #[derive(Debug, Default)]
 struct Draft {
     events: Vec<Event>,
@@ -239,8 +261,8 @@ struct Draft {
     /// Where its last event starts, plus one (kept or not).
     reach: usize,
     status: Option<f64>,
-    url: Option<String>,
-    method: Option<String>,
+    url: Option<Told>,
+    method: Option<Told>,
     /// (type, code) of each exception event, to tell a repeat from a layer.
     exceptions: Vec<(Option<String>, Option<String>)>,
     ties: Vec<String>,
@@ -258,6 +280,49 @@ struct Draft {
 impl Draft {
     fn has(&self, kind: EventKind) -> bool {
         self.kinds.has(kind)
+    }
+
+    fn url(&self) -> Option<&str> {
+        self.told(self.url.as_ref())
+    }
+
+    fn method(&self) -> Option<&str> {
+        self.told(self.method.as_ref())
+    }
+
+    fn told<'d>(&'d self, told: Option<&'d Told>) -> Option<&'d str> {
+        match told? {
+            Told::At { event, field } => {
+                self.events.get(*event)?.fields.get(*field)?.value.as_str()
+            }
+            Told::Copied(text) => Some(text),
+        }
+    }
+
+    /// Moves a told text out of its event: the draft is being finished.
+    fn take_told(&mut self, told: Option<Told>) -> Option<String> {
+        match told? {
+            Told::At { event, field } => {
+                let f = self.events.get_mut(event)?.fields.get_mut(field)?;
+                match std::mem::replace(&mut f.value, Value::Num(0.0)) {
+                    Value::Str(text) => Some(text),
+                    Value::Num(_) => None,
+                }
+            }
+            Told::Copied(text) => Some(text),
+        }
+    }
+
+    /// Where [`Draft::add`] will keep `event`, when it keeps it (and does
+    /// not only count it).
+    fn place_of(&self, event: &Event) -> Option<usize> {
+        if event.kind == EventKind::Header {
+            let first = event.fields.first()?;
+            if self.headers[usize::from(first.name.starts_with("request."))] >= MAX_HEADERS {
+                return None;
+            }
+        }
+        (self.events.len() < MAX_EVENTS).then_some(self.events.len())
     }
 
     fn is_success(&self) -> bool {
@@ -291,10 +356,10 @@ impl Draft {
     }
 
     fn conflicts(&self, s: &Summary) -> bool {
-        let url = matches!((&self.url, s.url), (Some(a), Some(b)) if !same_resource(a, b));
+        let url = matches!((self.url(), s.url), (Some(a), Some(b)) if !same_resource(a, b));
         let status = matches!((self.status, s.status), (Some(a), Some(b)) if a != b);
         let method =
-            matches!((&self.method, s.method), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
+            matches!((self.method(), s.method), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
         url || status || method
     }
 
@@ -312,8 +377,8 @@ impl Draft {
         Draft {
             kinds: self.kinds,
             status: self.status,
-            url: self.url.clone(),
-            method: self.method.clone(),
+            url: self.url().map(|u| Told::Copied(u.to_string())),
+            method: self.method().map(|m| Told::Copied(m.to_string())),
             exceptions: self.exceptions.clone(),
             ties: self.ties.clone(),
             failing: self.failing,
@@ -340,14 +405,19 @@ impl Draft {
     }
 
     /// What an event joining it says (before [`Draft::add`] takes the
-    /// event itself, which the summary borrows from).
-    fn take_summary(&mut self, kind: EventKind, s: Summary) {
+    /// event itself, which the summary borrows from), the event to be kept
+    /// at `at` in its events if it is.
+    fn take_summary(&mut self, kind: EventKind, s: Summary, at: Option<usize>) {
         self.status = self.status.or(s.status);
+        let told = |text: &str, field| match at {
+            Some(event) => Told::At { event, field },
+            None => Told::Copied(text.to_string()),
+        };
         if self.url.is_none() {
-            self.url = s.url.map(str::to_string);
+            self.url = s.url.map(|u| told(u, s.url_field));
         }
         if self.method.is_none() {
-            self.method = s.method.map(str::to_string);
+            self.method = s.method.map(|m| told(m, s.method_field));
         }
         if kind == EventKind::Exception && self.exceptions.len() < MAX_EVENTS {
             self.exceptions.push((s.exception_type, s.exception_code));
@@ -558,6 +628,8 @@ pub struct Builder<'c> {
     /// Steps taken (drafts looked at, events and fields handled): what
     /// tests measure to show the work per event is bounded.
     work: u64,
+    /// Emptied vectors of events of finished drafts, for new drafts.
+    spare: Vec<Vec<Event>>,
 }
 
 /// Every field of a draft's events, without places.
@@ -572,6 +644,19 @@ fn fingerprint(d: &Draft) -> Fingerprint {
                 .map(move |f| (e.kind, f.name.clone(), f.value.clone()))
         })
         .collect()
+}
+
+/// Whether a draft says exactly what `print` says ([`fingerprint`]).
+fn says_the_same(print: &Fingerprint, d: &Draft) -> bool {
+    let mut said = print.iter();
+    d.events
+        .iter()
+        .flat_map(|e| e.fields.iter().map(move |f| (e.kind, f)))
+        .all(|(kind, f)| {
+            said.next()
+                .is_some_and(|(k, name, value)| *k == kind && *name == f.name && *value == f.value)
+        })
+        && said.next().is_none()
 }
 
 impl<'c> Builder<'c> {
@@ -602,6 +687,7 @@ impl<'c> Builder<'c> {
                 .position(chunk.offset + chunk.text.len().saturating_sub(1))
                 .0,
             work: 0,
+            spare: Vec::new(),
         }
     }
 
@@ -647,10 +733,12 @@ impl<'c> Builder<'c> {
                     None => self.open_draft(),
                 };
                 self.clock += 1;
-                self.open[i].take_summary(req.kind, sr);
+                let at = self.open[i].place_of(&req);
+                self.open[i].take_summary(req.kind, sr, at);
                 self.open[i].add(req, rl, self.clock);
                 self.clock += 1;
-                self.open[i].take_summary(event.kind, ss);
+                let at = self.open[i].place_of(&event);
+                self.open[i].take_summary(event.kind, ss, at);
                 self.open[i].add(event, last, self.clock);
                 self.hand_out(out);
                 return;
@@ -873,7 +961,10 @@ impl<'c> Builder<'c> {
             let d = self.open.swap_remove(oldest);
             self.close(d);
         }
-        self.open.push(Draft::default());
+        self.open.push(Draft {
+            events: self.spare.pop().unwrap_or_default(),
+            ..Draft::default()
+        });
         self.open.len() - 1
     }
 
@@ -903,7 +994,8 @@ impl<'c> Builder<'c> {
             None => self.open_draft(),
         };
         self.clock += 1;
-        self.open[i].take_summary(event.kind, s);
+        let at = self.open[i].place_of(&event);
+        self.open[i].take_summary(event.kind, s, at);
         self.open[i].add(event, last, self.clock);
         // A draft that stopped being the current one can only still grow
         // by what ties to it; held by nothing, it is finished now.
@@ -955,7 +1047,7 @@ impl<'c> Builder<'c> {
                 Some(i) != current
                     && (d.group.is_none() || event.kind == EventKind::Exception)
                     && d.awaiting()
-                    && d.url.as_deref().is_some_and(|u| same_resource(u, url))
+                    && d.url().is_some_and(|u| same_resource(u, url))
                     && joins_tied(d, event, s)
             });
         }
@@ -989,7 +1081,7 @@ impl<'c> Builder<'c> {
         out.extend(self.done.drain(..ready));
     }
 
-    fn close(&mut self, d: Draft) {
+    fn close(&mut self, mut d: Draft) {
         self.reach = self.reach.max(d.reach);
         self.work += d
             .events
@@ -997,9 +1089,8 @@ impl<'c> Builder<'c> {
             .map(|e| 1 + e.fields.len() as u64)
             .sum::<u64>();
         if d.failing && !d.events.is_empty() {
-            let print = fingerprint(&d);
             if let Some((last, at)) = &self.last_failure
-                && *last == print
+                && says_the_same(last, &d)
                 && let Some(Finished::Failure(prev)) = self
                     .done
                     .iter_mut()
@@ -1018,17 +1109,31 @@ impl<'c> Builder<'c> {
                 }
                 prev.end = prev.end.max(end);
                 prev.end_line = prev.end_line.max(d.last_line);
+                self.reuse(d.events);
                 return;
             }
-            if let Some(f) = finish(&self.cx, d) {
+            // Copied only for a failure finished: a repeat is compared in place.
+            let print = fingerprint(&d);
+            if let Some(f) = finish(&self.cx, &mut d) {
                 self.last_failure = Some((print, f.start().1));
                 self.done.push(f);
             }
+            self.reuse(d.events);
             return;
         }
-        if let Some(f) = finish(&self.cx, d) {
+        if let Some(f) = finish(&self.cx, &mut d) {
             self.done.push(f);
             self.last_failure = None;
+        }
+        self.reuse(d.events);
+    }
+
+    /// Keeps a finished draft's vector of events for a later draft (one
+    /// allocation less per exchange), unless it grew big.
+    fn reuse(&mut self, mut events: Vec<Event>) {
+        if self.spare.len() < MAX_OPEN && events.capacity() <= MAX_SPARE_EVENTS {
+            events.clear();
+            self.spare.push(events);
         }
     }
 }
@@ -1036,7 +1141,8 @@ impl<'c> Builder<'c> {
 /// A finished draft: a failure becomes an incident, a 2xx (or a response
 /// body with no error and no status) a success; anything else (a request
 /// with no outcome, a 3xx) is dropped.
-fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
+/// Its events are moved out, the vector left to be reused.
+fn finish(cx: &ChunkCx, d: &mut Draft) -> Option<Finished> {
     if d.events.is_empty() {
         return None;
     }
@@ -1055,40 +1161,38 @@ fn finish(cx: &ChunkCx, d: Draft) -> Option<Finished> {
             }
             None => return None,
         };
+        let (method, url) = (d.method.take(), d.url.take());
         return Some(Finished::Success(Success {
             loc: cx.index.loc(source, Span::new(first, last)),
-            method: d.method,
-            url: d.url,
+            method: d.take_told(method),
+            url: d.take_told(url),
             status_known,
         }));
     }
+    let kept = d.events.len();
     let mut facts = Facts::default();
-    let mut capped: Vec<&str> = Vec::new();
-    for e in &d.events {
-        for f in &e.fields {
+    let mut capped: Vec<Cow<'static, str>> = Vec::new();
+    // Moved, not copied: the draft is done with them.
+    for e in d.events.drain(..) {
+        for f in e.fields {
             let told = facts.get(&f.name);
             // A value told again (a restated request, a chain's causes) once.
             if told.iter().any(|v| v.value == f.value) {
                 continue;
             }
             if told.len() >= MAX_FACT_VALUES {
-                if !capped.contains(&&*f.name) {
-                    capped.push(&f.name);
+                if !capped.contains(&f.name) {
+                    capped.push(f.name);
                 }
                 continue;
             }
-            facts.push(
-                f.name.clone(),
-                f.value.clone(),
-                Some(cx.index.loc(source, f.span)),
-            );
+            facts.push(f.name, f.value, Some(cx.index.loc(source, f.span)));
         }
     }
     let loc = cx.index.loc(source, Span::new(first, first));
     let (excerpt, cut) = excerpt(cx.chunk, cx.index, first, last);
     let mut notes = Vec::new();
     if d.dropped > 0 || cut {
-        let kept = d.events.len();
         let all = kept + d.dropped;
         let mut note = format!(
             "evidence capped: {} event(s) and lines {}–{} kept",
