@@ -724,6 +724,18 @@ impl LineIndex {
         (self.first_line + idx, rel - self.starts[idx] + 1)
     }
 
+    /// The lines of a span's first and last bytes (1-based), searched
+    /// once when both are on one line (as most events are).
+    pub fn lines(&self, span: Span) -> (usize, usize) {
+        let (first, _) = self.position(span.start);
+        let last_byte = span.end.saturating_sub(1).max(span.start);
+        let next_start = self.starts.get(first - self.first_line + 1);
+        if next_start.is_none_or(|&next| last_byte.saturating_sub(self.offset) < next) {
+            return (first, first);
+        }
+        (first, self.position(last_byte).0)
+    }
+
     pub fn loc(&self, source: SourceId, span: Span) -> Loc {
         let (line, column) = self.position(span.start);
         Loc {

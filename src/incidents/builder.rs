@@ -595,8 +595,8 @@ pub struct Builder<'c> {
     /// same line.
     pending: Option<(Event, usize, usize)>,
     clock: u64,
-    /// Finished exchanges not yet handed out: drafts finish out of order
-    /// when several are open, and are handed out sorted by start.
+    /// Finished exchanges not yet handed out, sorted by start: drafts
+    /// finish out of order when several are open.
     done: Vec<Finished>,
     /// What the last finished failure said, while it is the last of `done`:
     /// a draft that says exactly the same is folded into it right away,
@@ -701,11 +701,7 @@ impl<'c> Builder<'c> {
     /// Takes one event; exchanges that can no longer grow are appended to
     /// `out`, in input order, once no earlier draft is still open.
     pub fn push(&mut self, event: Event, out: &mut Vec<Finished>) {
-        let (first, _) = self.cx.index.position(event.span.start);
-        let (last, _) = self
-            .cx
-            .index
-            .position(event.span.end.saturating_sub(1).max(event.span.start));
+        let (first, last) = self.cx.index.lines(event.span);
         if let Some((req, rf, rl)) = self.pending.take() {
             let same_line = event.kind == EventKind::Status && event.span == req.span;
             if same_line {
@@ -874,7 +870,6 @@ impl<'c> Builder<'c> {
             }
         }
         self.last_failure = None;
-        self.done.sort_by_key(Finished::start);
         out.append(&mut self.done);
     }
 
@@ -936,7 +931,6 @@ impl<'c> Builder<'c> {
         for d in open {
             self.close(d);
         }
-        self.done.sort_by_key(Finished::start);
         out.append(&mut self.done);
     }
 
@@ -1066,7 +1060,6 @@ impl<'c> Builder<'c> {
             .chain(self.pending.as_ref().map(|(e, _, _)| e.span.start))
             .min()
             .unwrap_or(usize::MAX);
-        self.done.sort_by_key(Finished::start);
         let mut ready = self
             .done
             .iter()
@@ -1116,16 +1109,24 @@ impl<'c> Builder<'c> {
             let print = fingerprint(&d);
             if let Some(f) = finish(&self.cx, &mut d) {
                 self.last_failure = Some((print, f.start().1));
-                self.done.push(f);
+                self.add_done(f);
             }
             self.reuse(d.events);
             return;
         }
         if let Some(f) = finish(&self.cx, &mut d) {
-            self.done.push(f);
+            self.add_done(f);
             self.last_failure = None;
         }
         self.reuse(d.events);
+    }
+
+    /// Adds a finished exchange where it goes in `done` (after those that
+    /// start at the same place): it is kept sorted, not sorted at each event.
+    fn add_done(&mut self, f: Finished) {
+        let start = f.start();
+        let at = self.done.partition_point(|d| d.start() <= start);
+        self.done.insert(at, f);
     }
 
     /// Keeps a finished draft's vector of events for a later draft (one
