@@ -724,16 +724,38 @@ impl LineIndex {
         (self.first_line + idx, rel - self.starts[idx] + 1)
     }
 
+    /// [`LineIndex::position`] searched forward from line `from` (that of
+    /// an earlier offset): a builder's events come in input order, mostly a
+    /// line or two apart, so a few steps find the line instead of a search
+    /// of the whole chunk.
+    pub fn position_from(&self, absolute: usize, from: usize) -> (usize, usize) {
+        let rel = absolute.saturating_sub(self.offset);
+        let mut lo = from.saturating_sub(self.first_line);
+        if self.starts.get(lo).is_none_or(|&s| s > rel) {
+            return self.position(absolute);
+        }
+        // Gallop to a window whose first start is at or before `rel` and
+        // whose end starts after it, then search the window.
+        let mut step = 1;
+        while self.starts.get(lo + step).is_some_and(|&s| s <= rel) {
+            lo += step;
+            step *= 2;
+        }
+        let hi = (lo + step).min(self.starts.len());
+        let idx = lo + self.starts[lo..hi].partition_point(|&s| s <= rel) - 1;
+        (self.first_line + idx, rel - self.starts[idx] + 1)
+    }
+
     /// The lines of a span's first and last bytes (1-based), searched
-    /// once when both are on one line (as most events are).
-    pub fn lines(&self, span: Span) -> (usize, usize) {
-        let (first, _) = self.position(span.start);
+    /// forward from line `from` ([`LineIndex::position_from`]).
+    pub fn lines_from(&self, span: Span, from: usize) -> (usize, usize) {
+        let (first, _) = self.position_from(span.start, from);
         let last_byte = span.end.saturating_sub(1).max(span.start);
         let next_start = self.starts.get(first - self.first_line + 1);
         if next_start.is_none_or(|&next| last_byte.saturating_sub(self.offset) < next) {
             return (first, first);
         }
-        (first, self.position(last_byte).0)
+        (first, self.position_from(last_byte, first).0)
     }
 
     pub fn loc(&self, source: SourceId, span: Span) -> Loc {
@@ -937,5 +959,31 @@ mod tests {
         let idx = LineIndex::new(&chunk);
         assert_eq!(idx.position(100), (10, 1));
         assert_eq!(idx.position(104), (11, 2));
+    }
+
+    #[test]
+    fn line_index_searches_forward_as_the_whole_chunk() {
+        let chunk = Chunk {
+            source: 0,
+            offset: 100,
+            first_line: 10,
+            text: "ab\n\ncd\nefghij\n\n\nk\nlmnopq\nr".into(),
+        };
+        let idx = LineIndex::new(&chunk);
+        let end = 100 + chunk.text.len();
+        for at in 90..end + 3 {
+            // Every hint: before, on, after the line, and out of the chunk.
+            for from in 0..30 {
+                assert_eq!(idx.position_from(at, from), idx.position(at), "{at} {from}");
+            }
+            for to in at..end + 3 {
+                let span = Span::new(at, to);
+                let last = to.saturating_sub(1).max(at);
+                let want = (idx.position(at).0, idx.position(last).0);
+                for from in 0..30 {
+                    assert_eq!(idx.lines_from(span, from), want, "{at}..{to} {from}");
+                }
+            }
+        }
     }
 }

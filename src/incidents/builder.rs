@@ -257,6 +257,8 @@ struct Draft {
     headers: [usize; 2],
     headers_dropped: usize,
     kinds: Kinds,
+    /// The line its first event starts on, from which its place is found.
+    first_line: usize,
     last_line: usize,
     /// Where its last event starts, plus one (kept or not).
     reach: usize,
@@ -430,9 +432,11 @@ impl Draft {
         self.failing |= s.failing;
     }
 
-    fn add(&mut self, event: Event, last_line: usize, touched: u64) {
+    fn add(&mut self, event: Event, lines: (usize, usize), touched: u64) {
+        let (first_line, last_line) = lines;
         if self.kinds == Kinds::default() {
             self.group = event.group;
+            self.first_line = first_line;
         }
         if event.kind == EventKind::Status
             && self
@@ -630,6 +634,8 @@ pub struct Builder<'c> {
     work: u64,
     /// Emptied vectors of events of finished drafts, for new drafts.
     spare: Vec<Vec<Event>>,
+    /// The line of the last event, from which the next one's is searched.
+    line_hint: usize,
 }
 
 /// Every field of a draft's events, without places.
@@ -688,6 +694,7 @@ impl<'c> Builder<'c> {
                 .0,
             work: 0,
             spare: Vec::new(),
+            line_hint: 0,
         }
     }
 
@@ -701,7 +708,8 @@ impl<'c> Builder<'c> {
     /// Takes one event; exchanges that can no longer grow are appended to
     /// `out`, in input order, once no earlier draft is still open.
     pub fn push(&mut self, event: Event, out: &mut Vec<Finished>) {
-        let (first, last) = self.cx.index.lines(event.span);
+        let (first, last) = self.cx.index.lines_from(event.span, self.line_hint);
+        self.line_hint = first;
         if let Some((req, rf, rl)) = self.pending.take() {
             let same_line = event.kind == EventKind::Status && event.span == req.span;
             if same_line {
@@ -731,11 +739,11 @@ impl<'c> Builder<'c> {
                 self.clock += 1;
                 let at = self.open[i].place_of(&req);
                 self.open[i].take_summary(req.kind, sr, at);
-                self.open[i].add(req, rl, self.clock);
+                self.open[i].add(req, (rf, rl), self.clock);
                 self.clock += 1;
                 let at = self.open[i].place_of(&event);
                 self.open[i].take_summary(event.kind, ss, at);
-                self.open[i].add(event, last, self.clock);
+                self.open[i].add(event, (first, last), self.clock);
                 self.hand_out(out);
                 return;
             }
@@ -990,7 +998,7 @@ impl<'c> Builder<'c> {
         self.clock += 1;
         let at = self.open[i].place_of(&event);
         self.open[i].take_summary(event.kind, s, at);
-        self.open[i].add(event, last, self.clock);
+        self.open[i].add(event, (first, last), self.clock);
         // A draft that stopped being the current one can only still grow
         // by what ties to it; held by nothing, it is finished now.
         if let Some(b) = before.and_then(|t| self.open.iter().position(|d| d.touched == t))
@@ -1071,7 +1079,11 @@ impl<'c> Builder<'c> {
         {
             ready = self.done.iter().take_while(|f| f.start().1 < *at).count();
         }
-        out.extend(self.done.drain(..ready));
+        if ready == self.done.len() {
+            out.append(&mut self.done);
+        } else {
+            out.extend(self.done.drain(..ready));
+        }
     }
 
     fn close(&mut self, mut d: Draft) {
@@ -1164,7 +1176,7 @@ fn finish(cx: &ChunkCx, d: &mut Draft) -> Option<Finished> {
         };
         let (method, url) = (d.method.take(), d.url.take());
         return Some(Finished::Success(Success {
-            loc: cx.index.loc(source, Span::new(first, last)),
+            loc: loc_from(cx, d.first_line, Span::new(first, last)),
             method: d.take_told(method),
             url: d.take_told(url),
             status_known,
@@ -1190,7 +1202,7 @@ fn finish(cx: &ChunkCx, d: &mut Draft) -> Option<Finished> {
             facts.push(f.name, f.value, Some(cx.index.loc(source, f.span)));
         }
     }
-    let loc = cx.index.loc(source, Span::new(first, first));
+    let loc = loc_from(cx, d.first_line, Span::new(first, first));
     let (excerpt, cut) = excerpt(cx.chunk, cx.index, first, last);
     let mut notes = Vec::new();
     if d.dropped > 0 || cut {
@@ -1255,6 +1267,18 @@ fn finish(cx: &ChunkCx, d: &mut Draft) -> Option<Finished> {
         end: last,
         end_line: d.last_line,
     })))
+}
+
+/// The place of `span` in the chunk, searched from `line` on (the first
+/// line of its draft).
+fn loc_from(cx: &ChunkCx, line: usize, span: Span) -> Loc {
+    let (line, column) = cx.index.position_from(span.start, line);
+    Loc {
+        source: cx.chunk.source,
+        span,
+        line,
+        column,
+    }
 }
 
 /// Whole lines from `first` to `last`, capped in lines and bytes; whether
