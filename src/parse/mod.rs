@@ -575,15 +575,19 @@ const LOGGED_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEA
 pub(crate) fn has_method_before_target(text: &str) -> bool {
     static FINDERS: OnceLock<[memchr::memmem::Finder<'static>; 2]> = OnceLock::new();
     let bytes = text.as_bytes();
+    // The upper-case word before the space, whole: a method only when
+    // whitespace or the start is before it (`\s` is Unicode whitespace, as
+    // `char::is_whitespace`), which a quote or a letter is not.
     let method_ends_at = |space: usize| {
-        LOGGED_METHODS.iter().any(|m| {
-            bytes[..space].ends_with(m.as_bytes())
-                // `\s` is Unicode whitespace, as `char::is_whitespace`.
-                && text[..space - m.len()]
-                    .chars()
-                    .next_back()
-                    .is_none_or(char::is_whitespace)
-        })
+        let word = bytes[..space]
+            .iter()
+            .rposition(|b| !b.is_ascii_uppercase())
+            .map_or(0, |before| before + 1);
+        text[..word]
+            .chars()
+            .next_back()
+            .is_none_or(char::is_whitespace)
+            && LOGGED_METHODS.contains(&&text[word..space])
     };
     let [slash, http] = FINDERS.get_or_init(|| [" /", " http"].map(memchr::memmem::Finder::new));
     slash.find_iter(bytes).any(method_ends_at)
