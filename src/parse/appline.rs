@@ -23,7 +23,7 @@ fn axios_re() -> &'static Regex {
     })
 }
 
-fn arrow_re() -> &'static Regex {
+pub(super) fn arrow_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
@@ -111,7 +111,10 @@ impl LineParser for AppLine {
             }
             ctx.emit(EventKind::Exception, span, fields);
             end = c.get(0)?.end();
-        } else if let Some(c) = captures(arrow_re(), line) {
+        } else if let Some(c) = super::has_method_before_target(line)
+            .then(|| captures(arrow_re(), line))
+            .flatten()
+        {
             let fields = vec![
                 lines.str_field("method", c.name("method")?.as_str()),
                 lines.str_field("url", c.name("url")?.as_str()),

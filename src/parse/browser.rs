@@ -12,6 +12,7 @@
 
 use std::sync::OnceLock;
 
+use memchr::memmem::Finder;
 use regex::Regex;
 
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
@@ -53,12 +54,44 @@ fn old_cors_re() -> &'static Regex {
     )
 }
 
-/// Whether a CORS failure's wording is in `msg`, whatever its case.
+/// Whether a CORS failure's wording is in `msg`, whatever its case. Each
+/// wording has a `c` where it starts or (`cors policy`) after a fixed
+/// lead: the few `c`s of a line are tried in place, where a lower-cased
+/// copy and three searches of it cost more than the rest of a console
+/// line's parse.
 fn mentions_cors(msg: &str) -> bool {
-    let lower = msg.to_ascii_lowercase();
-    lower.contains("blocked by cors policy: ")
-        || lower.contains("cannot load ")
-        || lower.contains("cross-origin request blocked")
+    let bytes = msg.as_bytes();
+    let at = |from: usize, word: &str| {
+        bytes
+            .get(from..from + word.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    memchr::memchr2_iter(b'c', b'C', bytes).any(|c| {
+        at(c, "cannot load ")
+            || at(c, "cross-origin request blocked")
+            || (at(c, "cors policy: ")
+                && c.checked_sub("blocked by ".len())
+                    .is_some_and(|lead| at(lead, "blocked by ")))
+    })
+}
+
+/// Whether `text` holds `literal`, by a finder built once in `cell`:
+/// `str::contains` sets one up per call, which cost more than the search
+/// on every line with a method in it.
+fn holds(cell: &'static OnceLock<Finder<'static>>, literal: &'static str, text: &str) -> bool {
+    cell.get_or_init(|| Finder::new(literal))
+        .find(text.as_bytes())
+        .is_some()
+}
+
+fn holds_console(text: &str) -> bool {
+    static FINDER: OnceLock<Finder<'static>> = OnceLock::new();
+    holds(&FINDER, ":CONSOLE", text)
+}
+
+fn holds_failed_load(text: &str) -> bool {
+    static FINDER: OnceLock<Finder<'static>> = OnceLock::new();
+    holds(&FINDER, "Failed to load resource: ", text)
 }
 
 fn failed_load_re() -> &'static Regex {
@@ -97,7 +130,7 @@ fn message(lines: &Lines, msg: &str, source: Option<&str>) -> Option<Vec<Field>>
         }
         return Some(fields);
     }
-    if msg.contains("Failed to load resource: ")
+    if holds_failed_load(msg)
         && let Some(c) = failed_load_re().captures(msg)
     {
         fields.push(lines.str_field("exception.message", msg.trim_end()));
@@ -121,7 +154,7 @@ fn message(lines: &Lines, msg: &str, source: Option<&str>) -> Option<Vec<Field>>
         return Some(fields);
     }
     // The URL follows the method and a space.
-    if (msg.contains(" http") || msg.contains(" /"))
+    if super::has_method_before_target(msg)
         && let Some(c) = request_re().captures(msg)
     {
         let status = c
@@ -174,7 +207,7 @@ impl LineParser for BrowserConsole {
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         let span = lines.span_of(line.trim_end());
-        if line.contains(":CONSOLE")
+        if holds_console(line)
             && let Some(c) = chromium_re().captures(line)
         {
             let msg = c.name("msg")?.as_str();
@@ -229,6 +262,61 @@ mod tests {
     use super::super::{EventKind, parse_chunk};
 
     use super::super::tests::field_value as get;
+
+    /// Lines of the fixtures and field cases, and lines made to test the
+    /// edges of the literal checks before the regexes.
+    fn check_texts() -> Vec<String> {
+        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_texts()
+            .iter()
+            .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        for edge in [
+            "GET /x 403 (Forbidden)",
+            "GET https://a.example/x 403",
+            "GET http://a.example/x",
+            "GET httpx://a.example/x 403",
+            "\"GET /x HTTP/1.1\" 404 12",
+            "xhr.js:1\tPOST /token 401",
+            "x\u{a0}PUT /x 500",
+            "x\u{2003}DELETE https://a.example/x 502",
+            "xGET /x 500",
+            "é GET /x -> 404",
+            "GET  /x 500",
+            "OPTIONS /",
+            "ACCESS TO fetch at 'https://a.example' from origin 'https://b.example' has been BLOCKED BY CORS POLICY: no",
+            "XMLHttpRequest CANNOT LOAD https://a.example/x. No header",
+            "cross-ORIGIN request Blocked: the remote resource at https://a.example/x. (Reason: x)",
+            "cors policy: not blocked by",
+            "blocked by cors polic",
+            "c",
+        ] {
+            texts.push(edge.to_string());
+        }
+        texts
+    }
+
+    /// The checks before the regexes let every match through:
+    /// [`super::mentions_cors`] says what a lower-cased copy's search did,
+    /// and a method before a target is found wherever the request
+    /// regexes (DevTools', an app's `METHOD target -> status`) match.
+    #[test]
+    fn literal_checks_pass_every_match() {
+        let (mut methods, mut cors) = (0, 0);
+        for text in check_texts() {
+            let lower = text.to_ascii_lowercase();
+            let said = lower.contains("blocked by cors policy: ")
+                || lower.contains("cannot load ")
+                || lower.contains("cross-origin request blocked");
+            assert_eq!(super::mentions_cors(&text), said, "{text}");
+            cors += usize::from(said);
+            let method = super::super::has_method_before_target(&text);
+            let request = super::request_re().is_match(&text);
+            let arrow = super::super::appline::arrow_re().is_match(&text);
+            assert!(method || !(request || arrow), "{text}");
+            methods += usize::from(method);
+        }
+        assert!(methods > 50 && cors > 5, "{methods} {cors}");
+    }
 
     #[test]
     fn devtools_lines() {

@@ -65,6 +65,7 @@ pub(crate) mod trigger_dfa;
 
 use std::borrow::Cow;
 use std::ops::ControlFlow;
+use std::sync::OnceLock;
 
 use crate::input::{Chunk, Span};
 use crate::rules::literal_set::LiteralSet;
@@ -559,6 +560,41 @@ pub fn has_trigger(line: &str, triggers: &[&str]) -> bool {
                 .windows(t.len())
                 .any(|w| w.eq_ignore_ascii_case(t))
     })
+}
+
+/// Methods that console and app-log lines put before a request's target.
+const LOGGED_METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// Whether `text` has one of [`LOGGED_METHODS`] as a word of its own (at
+/// the start or after whitespace) followed by a space and a target
+/// (`https?://` or `/`): every match of the regexes that read
+/// `(?:^|\s)(?:GET|…|OPTIONS) (?:https?://…|/…)` has it. Access-log lines
+/// quote the method (`"GET /x HTTP/1.1"`): most lines with a method in
+/// them are told here without a regex search. The rare ` /` and ` http`
+/// are searched for, then the word before them read.
+pub(crate) fn has_method_before_target(text: &str) -> bool {
+    static FINDERS: OnceLock<[memchr::memmem::Finder<'static>; 2]> = OnceLock::new();
+    let bytes = text.as_bytes();
+    // The upper-case word before the space, whole: a method only when
+    // whitespace or the start is before it (`\s` is Unicode whitespace, as
+    // `char::is_whitespace`), which a quote or a letter is not.
+    let method_ends_at = |space: usize| {
+        let word = bytes[..space]
+            .iter()
+            .rposition(|b| !b.is_ascii_uppercase())
+            .map_or(0, |before| before + 1);
+        text[..word]
+            .chars()
+            .next_back()
+            .is_none_or(char::is_whitespace)
+            && LOGGED_METHODS.contains(&&text[word..space])
+    };
+    let [slash, http] = FINDERS.get_or_init(|| [" /", " http"].map(memchr::memmem::Finder::new));
+    slash.find_iter(bytes).any(method_ends_at)
+        || http.find_iter(bytes).any(|space| {
+            let scheme = &bytes[space + " http".len()..];
+            (scheme.starts_with(b"://") || scheme.starts_with(b"s://")) && method_ends_at(space)
+        })
 }
 
 /// Work counter for tests: parsers add the bytes they examine beyond the

@@ -293,6 +293,14 @@ fn cli_error_re() -> &'static Regex {
     )
 }
 
+/// Whether `text` starts as every match of [`cli_error_re`] does: a
+/// lower-case tool name, `[`, `E` or `F` after the indent. Lines that a
+/// timestamp or an address starts are told without the regex.
+fn may_be_cli_error(text: &str) -> bool {
+    text.trim_start_matches([' ', '\t'])
+        .starts_with(|c: char| c.is_ascii_lowercase() || matches!(c, '[' | 'E' | 'F'))
+}
+
 fn is_failure_status(digits: &str) -> bool {
     digits.parse::<u16>().is_ok_and(|s| (400..600).contains(&s))
 }
@@ -874,7 +882,9 @@ impl LineParser for TextSignal {
             return None;
         }
         let text = &line[..body.map_or(line.len(), |(at, _)| at)];
-        let cli = captures(cli_error_re(), text)
+        let cli = may_be_cli_error(text)
+            .then(|| captures(cli_error_re(), text))
+            .flatten()
             .filter(|c| c.name("msg").is_some_and(|m| !no_value(m.as_str().trim())));
         // Without a CLI error and a body after it, the line is a signal only
         // if its facts hold one: the regexes that could give one are tested
@@ -1323,6 +1333,34 @@ fn ends_with_grpc_name(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::super::tests::chunk;
+
+    /// [`super::may_be_cli_error`] holds for every line [`super::cli_error_re`]
+    /// matches (fixtures, field cases, and made edges).
+    #[test]
+    fn cli_error_check_passes_every_match() {
+        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_texts()
+            .iter()
+            .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        for edge in [
+            "error: x",
+            " \tFATAL: x",
+            "[Error]: x",
+            "gh: error: x",
+            "Error[E0277]: x",
+            "fatal: x",
+            "\u{a0}error: x",
+        ] {
+            texts.push(edge.to_string());
+        }
+        let mut matched = 0;
+        for text in &texts {
+            let is = super::cli_error_re().is_match(text);
+            assert!(super::may_be_cli_error(text) || !is, "{text}");
+            matched += usize::from(is);
+        }
+        assert!(matched > 10, "{matched}");
+    }
 
     /// [`super::reason_statements`] finds what its pattern's regex finds:
     /// every match and both groups, on every line of the fixtures and field
