@@ -289,9 +289,9 @@ impl FactorIndex {
         });
         (self.needs.iter())
             .map(|needs| {
-                needs.as_ref().is_none_or(|sets| {
-                    sets.iter().all(|set| set.iter().any(|&id| present[id]))
-                })
+                needs
+                    .as_ref()
+                    .is_none_or(|sets| sets.iter().all(|set| set.iter().any(|&id| present[id])))
             })
             .collect()
     }
