@@ -794,6 +794,48 @@ mod tests {
         assert_eq!(codes, vec!["AADSTS700016", "AADSTS90002"]);
     }
 
+    /// One search of a text for every pattern's literal factors admits the
+    /// patterns a search per pattern admits, whatever the case.
+    #[test]
+    fn the_factor_index_admits_what_each_pattern_admits() {
+        let p = builtin();
+        let vocab = p.vocabulary().unwrap();
+        let mut texts: Vec<String> = [
+            "AADSTS700016: Application with identifier 'x' was not found",
+            "An error occurred (ExpiredToken) when calling the GetObject operation",
+            "No such customer: 'cus_123'; a similar object exists in test mode",
+            "nothing of any provider here",
+            "",
+        ]
+        .map(String::from)
+        .to_vec();
+        // A text with each pattern's first factors, and one with all of
+        // them upper-cased.
+        let mut all = String::new();
+        for (_, re) in &vocab.patterns {
+            let Some(factors) = crate::rules::builtin::factors(&re.pattern, 2) else {
+                continue;
+            };
+            let text: Vec<&str> = factors.iter().map(|set| set[0].as_str()).collect();
+            texts.push(text.join(" "));
+            all.push_str(&text.join(" ").to_ascii_uppercase());
+        }
+        texts.push(all);
+        let mut admitted = 0;
+        for text in &texts {
+            let each: Vec<bool> = (vocab.patterns.iter())
+                .map(|(_, re)| re.admits(text))
+                .collect();
+            assert_eq!(vocab.all_factors.admitted(text), each, "{text}");
+            let coded: Vec<bool> = (vocab.coded.iter())
+                .map(|&k| vocab.patterns[k].1.admits(text))
+                .collect();
+            assert_eq!(vocab.coded_factors.admitted(text), coded, "{text}");
+            admitted += each.iter().filter(|a| **a).count();
+        }
+        assert!(admitted > vocab.patterns.len(), "{admitted}");
+    }
+
     /// `codes_in` searches only the patterns whose text names a `code`
     /// group: every pattern that has one once compiled is among them.
     #[test]
