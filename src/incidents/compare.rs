@@ -444,17 +444,18 @@ fn token_lifetime(facts: &mut Facts, window: &Window) {
         .text
         .floor_char_boundary(fail_at.min(window.text.len()));
     let fail_line = window.text[..fail_at].rfind('\n').map_or(0, |p| p + 1);
+    // Every match holds the key: most windows have none, and iterating the
+    // regex's captures over 32 KiB is what a failure cost (so did reading
+    // the failure's time first, forty lines' timestamps at worst).
+    if memchr::memmem::find(&window.text.as_bytes()[..fail_line], b"expires_in").is_none() {
+        return;
+    }
     let line_end = window.text[fail_line..]
         .find('\n')
         .map_or(window.text.len(), |p| fail_line + p);
     let Some((now, ..)) = line_time_before(&window.text[..line_end]) else {
         return;
     };
-    // Every match holds the key: most windows have none, and iterating the
-    // regex's captures over 32 KiB is what a failure cost.
-    if memchr::memmem::find(&window.text.as_bytes()[..fail_line], b"expires_in").is_none() {
-        return;
-    }
     let Some(c) = re.captures_iter(&window.text[..fail_line]).last() else {
         return;
     };
