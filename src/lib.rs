@@ -15,6 +15,7 @@ pub mod rank;
 pub mod redact;
 pub mod report;
 pub mod rules;
+mod shared_walk;
 #[cfg(test)]
 mod test_corpus;
 
@@ -23,7 +24,9 @@ use input::{Chunk, InputProblem, LineIndex, SourceId, SourceRef};
 use rank::Diagnosis;
 use rules::RuleSet;
 use rules::scan::{InputFacts, InputHits};
+use shared_walk::SharedWalk;
 use std::ops::ControlFlow;
+use std::sync::{Arc, OnceLock};
 
 /// What one source contributed.
 #[derive(Debug, Clone)]
@@ -308,39 +311,65 @@ fn scan_piece(
     stop_at: &[Restart],
     full_budget: usize,
     overflow: &Overflow,
+    walk: Option<&mut parse::TriggerWalk>,
+) -> Scanned {
+    let index = LineIndex::new(&piece.chunk);
+    let with = ScanWith {
+        rules,
+        index: &index,
+        finish,
+        stop_at,
+        full_budget,
+        overflow,
+    };
+    scan_piece_with(piece, &with, walk)
+}
+
+/// What [`scan_piece`] scans a piece with, the same at each try.
+struct ScanWith<'a> {
+    rules: &'a RuleSet,
+    /// The piece's.
+    index: &'a LineIndex,
+    finish: bool,
+    stop_at: &'a [Restart],
+    full_budget: usize,
+    overflow: &'a Overflow,
+}
+
+/// [`scan_piece`] with the piece's line index built (the input-wide scan
+/// of a big piece reads it too).
+fn scan_piece_with(
+    piece: &Piece,
+    with: &ScanWith,
+    mut walk: Option<&mut parse::TriggerWalk>,
 ) -> Scanned {
     use incidents::SealTied;
-    let scan = |seal_tied| {
-        scan_piece_sealing(
-            piece,
-            rules,
-            finish,
-            stop_at,
-            full_budget,
-            overflow,
-            seal_tied,
-        )
-    };
-    [SealTied::Always, SealTied::IdsNotAhead]
-        .into_iter()
-        .map(scan)
-        .find_map(|(scanned, spoiled)| (!spoiled).then_some(scanned))
-        .unwrap_or_else(|| scan(SealTied::Never).0)
+    for seal_tied in [SealTied::Always, SealTied::IdsNotAhead] {
+        let (scanned, spoiled) = scan_piece_sealing(piece, with, seal_tied, walk.as_deref_mut());
+        if !spoiled {
+            return scanned;
+        }
+    }
+    scan_piece_sealing(piece, with, SealTied::Never, walk).0
 }
 
 /// [`scan_piece`], sealing tied drafts as told, and whether a tied draft
 /// it sealed was joined later (never with [`incidents::SealTied::Never`]).
 fn scan_piece_sealing(
     piece: &Piece,
-    rules: &RuleSet,
-    finish: bool,
-    stop_at: &[Restart],
-    full_budget: usize,
-    overflow: &Overflow,
+    with: &ScanWith,
     seal_tied: incidents::SealTied,
+    walk: Option<&mut parse::TriggerWalk>,
 ) -> (Scanned, bool) {
+    let &ScanWith {
+        rules,
+        index,
+        finish,
+        stop_at,
+        full_budget,
+        overflow,
+    } = with;
     let chunk = &piece.chunk;
-    let index = LineIndex::new(chunk);
     let mut items = Vec::new();
     let mut restarts: Vec<Restart> = Vec::new();
     let (mut full_bytes, mut lights) = (0usize, 0usize);
@@ -379,7 +408,7 @@ fn scan_piece_sealing(
         success => items.push(Item::Full(success)),
     };
     let mut builder =
-        incidents::Builder::new(chunk, &index, &rules.providers).sealing_tied(seal_tied);
+        incidents::Builder::new(chunk, index, &rules.providers).sealing_tied(seal_tied);
     let mut out = Vec::new();
     // The line last marked fresh, while its restart is undecided.
     let mut fresh: Option<(usize, parse::Resume)> = None;
@@ -459,7 +488,7 @@ fn scan_piece_sealing(
         ControlFlow::Continue(())
     };
     let words = parse::provider_words::for_providers(&rules.providers);
-    parse::parse_chunk_from(chunk, from_line, &piece.resume, &words, &mut run);
+    parse::parse_chunk_walked(chunk, from_line, &piece.resume, &words, walk, &mut run);
     let stopped = stopped.get();
     if builder.spoiled() {
         return (
@@ -520,6 +549,88 @@ fn scan_hits(chunk: &Chunk, rules: &RuleSet) -> InputHits {
 /// A lone chunk from this size on has its input-wide scan run beside its
 /// parse (see `Scan::scan_batch`).
 const ALONGSIDE_FROM: usize = 64 << 10;
+
+/// A piece from this size on has its text walked once for the parse and
+/// the input-wide scan (see [`shared_walk`]): the size from which each
+/// would walk a DFA of its own.
+const WALK_ONCE_FROM: usize = 64 << 10;
+
+/// The shared walk's lists: the parse prefilter's triggers, then each
+/// input-wide scan group's literals.
+const PARSE_LIST: usize = 0;
+
+/// The shared walk of a run's pieces, built at its first big one.
+type SharedWalkOnce = Arc<OnceLock<Option<SharedWalk>>>;
+
+/// One DFA over the parse prefilter's triggers and the input-wide scan's
+/// literals; `None` when the prefilter searches for none.
+fn shared_walk_of(rules: &RuleSet) -> Option<SharedWalk> {
+    let words = parse::provider_words::for_providers(&rules.providers);
+    let triggers = words.triggers()?;
+    let mut lists = vec![triggers];
+    lists.extend(rules.scanner().walked_literals());
+    SharedWalk::new(&lists)
+}
+
+/// The parse's share of a shared walk, for a text no input-wide scan is
+/// wanted of (a seam's rescan, a carried tail).
+fn parse_walk(shared: &SharedWalk) -> impl FnMut(&str, &mut dyn FnMut(usize, usize)) + '_ {
+    move |text, found| {
+        shared.find(text.as_bytes(), |list, id, start| {
+            if list == PARSE_LIST {
+                found(id, start)
+            }
+        })
+    }
+}
+
+/// A big piece scanned with the input-wide scan of its own text (after
+/// the context), its text walked once for both (see [`shared_walk`]).
+fn scan_walking_once(
+    piece: &Piece,
+    rules: &RuleSet,
+    shared: &SharedWalk,
+    full_budget: usize,
+    overflow: &Overflow,
+) -> (Scanned, InputHits) {
+    let scanner = rules.scanner();
+    let mut hits = InputHits::default();
+    let from = piece.from;
+    let mut walked = Some(scanner.walk(piece.chunk.text.len() - from, &hits));
+    let mut taken = None;
+    // The piece's text, from the parse: the input-wide scan takes the
+    // first walk's matches in its own text (a scan done again walks it
+    // again).
+    let mut walk = |text: &str, parse: &mut dyn FnMut(usize, usize)| {
+        debug_assert_eq!(text.len(), piece.chunk.text.len());
+        let Some(mut scan) = walked.take() else {
+            return parse_walk(shared)(text, parse);
+        };
+        shared.find(text.as_bytes(), |list, id, start| {
+            if list == PARSE_LIST {
+                parse(id, start)
+            } else if start >= from {
+                scan.found(list - 1, id, start - from)
+            }
+        });
+        taken = Some(scan);
+    };
+    let index = LineIndex::new(&piece.chunk);
+    let with = ScanWith {
+        rules,
+        index: &index,
+        finish: true,
+        stop_at: &[],
+        full_budget,
+        overflow,
+    };
+    let scanned = scan_piece_with(piece, &with, Some(&mut walk));
+    // Not walked (a HAR document is not parsed by lines): the scan
+    // searches on its own.
+    let walked = taken.unwrap_or_else(|| scanner.walk(0, &hits));
+    scanner.scan_walked(&piece.chunk, from, &index, &mut hits, walked);
+    (scanned, hits)
+}
 
 /// The piece a chunk is scanned as: the chunk itself, or its text after the
 /// carried context; then the chunk is given back too, for its own scan.
@@ -624,6 +735,8 @@ struct Scan<'r> {
     since_release: usize,
     /// The batch scanned last, while it waits to be stitched.
     pending: Option<Pending>,
+    /// One walk of a big piece's text for its parse and input-wide scan.
+    walk: SharedWalkOnce,
 }
 
 /// Bounds what glibc's allocator keeps of freed memory, before the scan's
@@ -697,6 +810,7 @@ impl<'r> Scan<'r> {
             long_lines: Vec::new(),
             since_release: 0,
             pending: None,
+            walk: SharedWalkOnce::default(),
         }
     }
 
@@ -791,8 +905,9 @@ impl<'r> Scan<'r> {
         // input-wide scan runs on a thread of its own beside the parse, when
         // it is big enough to pay for starting one (a paste is not).
         let lone = self.threads > 1 && batch.len() == 1;
+        let walk = self.walk.clone();
         let work = |(context, own): (Option<Chunk>, Chunk)| {
-            let scan = |piece: &Piece| scan_piece(piece, rules, true, &[], budget, &overflow);
+            let scan = |piece: &Piece| scan_piece(piece, rules, true, &[], budget, &overflow, None);
             if lone && own.text.len() >= ALONGSIDE_FROM {
                 let (piece, own) = piece_of(context, own);
                 let (hits, scanned) = std::thread::scope(|s| {
@@ -808,6 +923,24 @@ impl<'r> Scan<'r> {
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
                     (hits, scanned)
                 });
+                return ChunkResult {
+                    piece,
+                    scanned,
+                    hits,
+                };
+            }
+            // A small piece after a big one goes through the walk the big
+            // one built: the parse's literal set would build its own
+            // automaton (10 M instructions) for the same matches.
+            let context_len = context.as_ref().map_or(0, |c| c.text.len());
+            let big = context_len + own.text.len() >= WALK_ONCE_FROM;
+            if let Some(shared) = walk
+                .get()
+                .or_else(|| big.then(|| walk.get_or_init(|| shared_walk_of(rules))))
+                .and_then(Option::as_ref)
+            {
+                let piece = piece_in_place(context, own);
+                let (scanned, hits) = scan_walking_once(&piece, rules, shared, budget, &overflow);
                 return ChunkResult {
                     piece,
                     scanned,
@@ -911,6 +1044,7 @@ impl<'r> Scan<'r> {
                     .take_while(|r| r.at < own_start + window)
                     .cloned()
                     .collect();
+                let mut walk = self.walk.get().and_then(Option::as_ref).map(parse_walk);
                 scan_piece(
                     joined,
                     self.rules,
@@ -918,6 +1052,7 @@ impl<'r> Scan<'r> {
                     &stops,
                     self.full_budget(),
                     &self.overflow,
+                    walk.as_mut().map(|w| w as &mut parse::TriggerWalk),
                 )
             };
             // A restart is met within a short window most of the time
@@ -1003,6 +1138,8 @@ impl<'r> Scan<'r> {
     /// Scans a carried tail to its end: its source is over (or it is too
     /// long to carry further).
     fn finish_carry(&mut self, carry: Piece) {
+        let walk = self.walk.clone();
+        let mut walk = walk.get().and_then(Option::as_ref).map(parse_walk);
         let scanned = scan_piece(
             &carry,
             self.rules,
@@ -1010,6 +1147,7 @@ impl<'r> Scan<'r> {
             &[],
             self.full_budget(),
             &self.overflow,
+            walk.as_mut().map(|w| w as &mut parse::TriggerWalk),
         );
         self.take(scanned.items);
     }

@@ -679,6 +679,45 @@ struct Prefilter {
 /// A set of parsers, as bits by index in [`parsers`].
 type ParserSet = u64;
 
+/// A search for the prefilter's triggers done by the caller, in a walk of
+/// the text that finds what other stages look for too (see
+/// [`provider_words::Words::triggers`]): it calls the function it is given
+/// with each match's trigger (its index among those) and start, in order
+/// of their end.
+pub type TriggerWalk<'w> = dyn FnMut(&str, &mut dyn FnMut(usize, usize)) + 'w;
+
+/// The parsers each line's triggers admit, marked match by match.
+struct Marks<'l> {
+    bounds: &'l [(usize, usize)],
+    out: Vec<ParserSet>,
+    /// The line of the last match.
+    line: usize,
+}
+
+impl<'l> Marks<'l> {
+    fn new(lines: &'l Lines) -> Self {
+        Marks {
+            bounds: &lines.bounds,
+            out: vec![0; lines.len()],
+            line: 0,
+        }
+    }
+
+    /// Matches come in the order of their lines, so the line one is on is
+    /// found by walking forward, not by a search per match.
+    #[inline]
+    fn mark(&mut self, owners: ParserSet, start: usize) {
+        while self.line + 1 < self.bounds.len() && self.bounds[self.line + 1].0 <= start {
+            self.line += 1;
+        }
+        // A match that runs into the line break (never, for literals
+        // without one) still only marks its own line.
+        if let Some(set) = self.out.get_mut(self.line) {
+            *set |= owners;
+        }
+    }
+}
+
 /// The parsers' triggers, searched two ways with the same matches: a DFA
 /// ([`trigger_dfa`]) for chunks of a real log, which every line goes
 /// through (an NFA was several times slower there), and for small texts a
@@ -772,8 +811,15 @@ impl Prefilter {
     }
 
     /// For each line of `lines`, the opening parsers that may claim it
-    /// (empty: none).
-    fn candidates(&self, lines: &Lines) -> Vec<ParserSet> {
+    /// (empty: none); its triggers found by `walk` when given.
+    fn candidates(&self, lines: &Lines, walk: Option<&mut TriggerWalk>) -> Vec<ParserSet> {
+        if let (Some(walk), Some(_)) = (walk, &self.literals) {
+            let mut marks = Marks::new(lines);
+            walk(lines.text, &mut |pattern, start| {
+                marks.mark(self.owners[pattern], start)
+            });
+            return self.shaped(lines, marks.out);
+        }
         // A small text after a big one (a seam's rescan) goes through the
         // DFA the big one built: the literal set would build its own
         // automaton too (17 M instructions in an 8 MB log's three
@@ -791,20 +837,16 @@ impl Prefilter {
         let Some(triggers) = &self.literals else {
             return vec![ParserSet::MAX; lines.len()];
         };
-        let mut out: Vec<ParserSet> = vec![0; lines.len()];
-        // Matches come in the order of their lines, so the line they are on is
-        // found by walking forward, not by a search per match.
-        let mut line = 0;
+        let mut marks = Marks::new(lines);
         triggers.find(lines.text, big, |pattern, start| {
-            while line + 1 < lines.len() && lines.bounds[line + 1].0 <= start {
-                line += 1;
-            }
-            // A match that runs into the line break (never, for literals
-            // without one) still only marks its own line.
-            if let Some(set) = out.get_mut(line) {
-                *set |= self.owners[pattern];
-            }
+            marks.mark(self.owners[pattern], start)
         });
+        self.shaped(lines, marks.out)
+    }
+
+    /// `out` (the parsers each line's triggers admit) with those whose
+    /// shapes the line has.
+    fn shaped(&self, lines: &Lines, mut out: Vec<ParserSet>) -> Vec<ParserSet> {
         for (i, set) in out.iter_mut().enumerate() {
             let line = lines.line_quiet(i).as_bytes();
             // One pass per byte the shapes look for, not one per shape
@@ -849,7 +891,7 @@ pub fn parse_chunk_into(chunk: &Chunk, sink: &mut dyn FnMut(Event)) {
         return;
     }
     let ctx = Ctx::new();
-    parse_lines_into(chunk, 0, ctx, true, &mut |_, _| {}, &mut |p| {
+    parse_lines_into(chunk, 0, ctx, true, None, &mut |_, _| {}, &mut |p| {
         if let Parsed::Event(e) = p {
             sink(e)
         }
@@ -930,6 +972,20 @@ pub fn parse_chunk_from(
     words: &std::sync::Arc<provider_words::Words>,
     sink: &mut dyn FnMut(Parsed) -> ControlFlow<()>,
 ) {
+    parse_chunk_walked(chunk, first, resume, words, None, sink)
+}
+
+/// [`parse_chunk_from`], the prefilter's triggers found by `walk` when
+/// given (one walk of a big text for them and what the input-wide scan
+/// looks for).
+pub fn parse_chunk_walked(
+    chunk: &Chunk,
+    first: usize,
+    resume: &Resume,
+    words: &std::sync::Arc<provider_words::Words>,
+    walk: Option<&mut TriggerWalk>,
+    sink: &mut dyn FnMut(Parsed) -> ControlFlow<()>,
+) {
     if chunk.offset == 0
         && first == 0
         && har::sniff(chunk.text.as_bytes())
@@ -943,7 +999,7 @@ pub fn parse_chunk_from(
         return;
     }
     let ctx = Ctx::resumed(words.clone(), resume, first);
-    parse_lines_into(chunk, first, ctx, true, &mut |_, _| {}, sink);
+    parse_lines_into(chunk, first, ctx, true, walk, &mut |_, _| {}, sink);
 }
 
 /// Parses a chunk line by line with every [`LineParser`], telling
@@ -956,7 +1012,7 @@ fn parse_lines_with(
     on_claim: &mut dyn FnMut(usize, usize),
 ) -> Vec<Event> {
     let mut events = Vec::new();
-    parse_lines_into(chunk, 0, Ctx::new(), prefilter, on_claim, &mut |p| {
+    parse_lines_into(chunk, 0, Ctx::new(), prefilter, None, on_claim, &mut |p| {
         if let Parsed::Event(e) = p {
             events.push(e)
         }
@@ -973,6 +1029,7 @@ fn parse_lines_into(
     first: usize,
     mut ctx: Ctx,
     prefilter: bool,
+    walk: Option<&mut TriggerWalk>,
     on_claim: &mut dyn FnMut(usize, usize),
     sink: &mut dyn FnMut(Parsed) -> ControlFlow<()>,
 ) {
@@ -991,7 +1048,7 @@ fn parse_lines_into(
     let parsers = parsers();
     let words = ctx.words.clone();
     let filter = words.prefilter();
-    let candidates = prefilter.then(|| filter.candidates(&lines));
+    let candidates = prefilter.then(|| filter.candidates(&lines, walk));
     let in_block = filter.in_block;
     let mut i = first;
     while more.get() && i < lines.len() {
@@ -1215,7 +1272,7 @@ mod tests {
             let lines = Lines::new(&c);
             skipped += provider_words::builtin()
                 .prefilter()
-                .candidates(&lines)
+                .candidates(&lines, None)
                 .iter()
                 .filter(|c| **c == 0)
                 .count();
@@ -1231,7 +1288,9 @@ mod tests {
     /// A big text's triggers are found lower-cased by a DFA, a small
     /// one's by a case-folding NFA: over every fixture, rule example and
     /// field case as one text (with a copy upper-cased, as case varies in
-    /// logs), both admit the same parsers on every line.
+    /// logs), both admit the same parsers on every line, and so does a
+    /// walk outside the parse that finds its triggers (see
+    /// [`TriggerWalk`]).
     #[test]
     fn big_and_small_prefilters_admit_the_same_parsers() {
         let mut text = String::new();
@@ -1247,12 +1306,27 @@ mod tests {
         let filter = filter.prefilter();
         let big = filter.candidates_by(&lines, true);
         let small = filter.candidates_by(&lines, false);
-        let differ: Vec<&str> = (0..lines.len())
-            .filter(|&i| big[i] != small[i])
-            .map(|i| lines.line_quiet(i))
-            .take(5)
-            .collect();
-        assert!(differ.is_empty(), "lines admitted differently: {differ:#?}");
+        // The triggers found by a walk outside for other literals too (a
+        // list before them, some the same as theirs): what a scan walks.
+        let others: Vec<String> = ["error", "quota", "http/", "x"].map(String::from).to_vec();
+        let triggers = filter.literals.as_ref().unwrap().patterns.as_slice();
+        let shared = crate::shared_walk::SharedWalk::new(&[&others, triggers]).unwrap();
+        let mut walk = |text: &str, found: &mut dyn FnMut(usize, usize)| {
+            shared.find(text.as_bytes(), |list, id, start| {
+                if list == 1 {
+                    found(id, start)
+                }
+            })
+        };
+        let walked = filter.candidates(&lines, Some(&mut walk));
+        for other in [&small, &walked] {
+            let differ: Vec<&str> = (0..lines.len())
+                .filter(|&i| big[i] != other[i])
+                .map(|i| lines.line_quiet(i))
+                .take(5)
+                .collect();
+            assert!(differ.is_empty(), "lines admitted differently: {differ:#?}");
+        }
         assert!(big.iter().filter(|c| **c != 0).count() > 1000);
     }
 

@@ -131,6 +131,16 @@ impl Words {
         &self.literals
     }
 
+    /// The parse prefilter's triggers, for a walk outside the parse that
+    /// finds them (see [`super::TriggerWalk`]): `None` when some parser
+    /// admits every line, and none is searched for.
+    pub fn triggers(&self) -> Option<&[String]> {
+        self.prefilter()
+            .literals
+            .as_ref()
+            .map(|t| t.patterns.as_slice())
+    }
+
     /// The parse prefilter with these words among its triggers.
     pub(super) fn prefilter(&self) -> &Prefilter {
         self.prefilter

@@ -20,7 +20,7 @@ use super::Texts;
 use super::literal_set::LiteralSet;
 use super::literals::{ascii_factor, at_least};
 use crate::facts::{Facts, Line};
-use crate::input::{Chunk, LineIndex, Loc, Span};
+use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
 use crate::parse::Value;
 use crate::parse::trigger_dfa::TriggerDfa;
 use crate::providers::Providers;
@@ -184,6 +184,8 @@ struct Group {
     /// (`None` inside: too big, or not buildable).
     factors: Vec<String>,
     dfa: OnceLock<Option<TriggerDfa>>,
+    /// Whether a walk outside may find the factors (see `Group::walkable`).
+    walkable: OnceLock<bool>,
     /// Per automaton pattern: the (input pattern, factor set) it belongs to.
     owners: Vec<Vec<(usize, u8)>>,
     /// Patterns without useful factors: searched in every chunk.
@@ -238,6 +240,7 @@ impl Group {
                 automaton: Some(LiteralSet::new(&factors, AhoCorasickKind::ContiguousNFA)),
                 factors: factors.iter().map(|f| f.to_string()).collect(),
                 dfa: OnceLock::new(),
+                walkable: OnceLock::new(),
                 owners,
                 always,
                 by_factors,
@@ -251,6 +254,7 @@ impl Group {
             automaton: None,
             factors: Vec::new(),
             dfa: OnceLock::new(),
+            walkable: OnceLock::new(),
             owners: Vec::new(),
             always,
             by_factors: Vec::new(),
@@ -380,18 +384,120 @@ impl Group {
         }
         self.dfa
             .get_or_init(|| {
-                let bytes: usize = self.factors.iter().map(String::len).sum();
-                let mut distinct = [false; 256];
-                for b in self.factors.iter().flat_map(|f| f.bytes()) {
-                    distinct[usize::from(b.to_ascii_lowercase())] = true;
-                }
-                let stride = 1 + distinct.iter().filter(|&&d| d).count();
-                let table = (bytes + 1).saturating_mul(stride).saturating_mul(4);
-                (table <= DFA_MAX_TABLE)
+                self.dfa_fits()
                     .then(|| TriggerDfa::new(&self.factors))
                     .flatten()
             })
             .as_ref()
+    }
+
+    /// Whether the factors' DFA table is small enough to build (see
+    /// [`DFA_MAX_TABLE`]).
+    fn dfa_fits(&self) -> bool {
+        let bytes: usize = self.factors.iter().map(String::len).sum();
+        let mut distinct = [false; 256];
+        for b in self.factors.iter().flat_map(|f| f.bytes()) {
+            distinct[usize::from(b.to_ascii_lowercase())] = true;
+        }
+        let stride = 1 + distinct.iter().filter(|&&d| d).count();
+        let table = (bytes + 1).saturating_mul(stride).saturating_mul(4);
+        !self.factors.is_empty() && table <= DFA_MAX_TABLE
+    }
+
+    /// Whether a big text's factors may be found by a walk outside the
+    /// scanner (see [`InputScanner::walked_literals`]): those its own DFA
+    /// would find, and no factor holds a line feed, so that walk is
+    /// still cut into parts at lines (see `TriggerDfa::find`).
+    fn walkable(&self) -> bool {
+        *self.walkable.get_or_init(|| {
+            self.automaton.is_some()
+                && !self.factors.iter().any(|f| f.contains('\n'))
+                && self.dfa_fits()
+        })
+    }
+
+    /// The state of taking in a walk's matches over a text of `len`
+    /// bytes, as [`Group::trigger`] with its DFA would: `None` when it
+    /// would not walk one (a small text, or every pattern triggered).
+    fn walk_of(&self, len: usize, triggered: &mut [bool]) -> Option<GroupWalk> {
+        if len < DFA_FROM || !self.walkable() {
+            return None;
+        }
+        for &id in &self.always {
+            triggered[id] = true;
+        }
+        let pending = self
+            .by_factors
+            .iter()
+            .filter(|(id, _)| !triggered[*id])
+            .count();
+        (pending > 0).then(|| GroupWalk {
+            places: Places::new(self.owners.len()),
+            seen: HashMap::new(),
+            full: self.by_factors.iter().copied().collect(),
+            pending,
+        })
+    }
+}
+
+/// A group's triggering from a walk's matches (see [`Walked`]).
+struct GroupWalk {
+    places: Places,
+    /// By pattern: the factor sets it has seen a literal of, and all its sets.
+    seen: HashMap<usize, u8>,
+    full: HashMap<usize, u8>,
+    /// Patterns not triggered yet: none left, the matches after are not
+    /// taken in (as [`Group::trigger`]'s search stops there).
+    pending: usize,
+}
+
+impl GroupWalk {
+    fn found(
+        &mut self,
+        owners: &[(usize, u8)],
+        literal: usize,
+        start: usize,
+        triggered: &mut [bool],
+    ) {
+        if self.pending == 0 || !self.places.add(literal, start) {
+            return;
+        }
+        for &(id, bit) in owners {
+            if triggered[id] {
+                continue;
+            }
+            let mask = self.seen.entry(id).or_insert(0);
+            *mask |= bit;
+            if *mask == self.full[&id] {
+                triggered[id] = true;
+                self.pending -= 1;
+            }
+        }
+        self.places.whole &= self.pending > 0;
+    }
+}
+
+/// A chunk's factors as a walk outside the scanner finds them, with other
+/// stages' literals (see `crate::shared_walk`): what the scan triggers on
+/// and where, as its own search would have it.
+pub struct Walked<'s> {
+    scanner: &'s InputScanner,
+    triggered: Vec<bool>,
+    done: Vec<bool>,
+    /// By group: `None` for one that searches on its own.
+    groups: Vec<Option<GroupWalk>>,
+}
+
+impl Walked<'_> {
+    /// Takes in a match of a group's literal (by index in its list in
+    /// [`InputScanner::walked_literals`]) starting at `start`, in the
+    /// order of their ends.
+    #[inline]
+    pub fn found(&mut self, group: usize, literal: usize, start: usize) {
+        if let Some(walk) = &mut self.groups[group] {
+            let owners = &self.scanner.groups[group].owners[literal];
+            walk.found(owners, literal, start, &mut self.triggered);
+        }
     }
 }
 
@@ -533,25 +639,84 @@ impl InputScanner {
     }
 
     pub fn scan(&self, chunk: &Chunk, index: &LineIndex, hits: &mut InputHits) {
+        let walked = self.walk(0, hits);
+        self.scan_walked(chunk, 0, index, hits, walked);
+    }
+
+    /// Each group's literals, for a walk of a big text outside the scanner
+    /// that finds them with other stages' literals (see [`Walked`]): empty
+    /// for a group that searches on its own.
+    pub fn walked_literals(&self) -> Vec<&[String]> {
+        self.groups
+            .iter()
+            .map(|g| {
+                if g.walkable() {
+                    &g.factors[..]
+                } else {
+                    &[][..]
+                }
+            })
+            .collect()
+    }
+
+    /// The state a walk of a text of `len` bytes takes in its matches of
+    /// [`InputScanner::walked_literals`] in, for
+    /// [`InputScanner::scan_walked`]; `hits`: what the text is scanned
+    /// into. (A text of no length walks for no group.)
+    pub fn walk(&self, len: usize, hits: &InputHits) -> Walked<'_> {
+        let n = self.specs.len();
+        // Patterns with enough hits need no more looking for.
+        let mut triggered: Vec<bool> = (0..n)
+            .map(|id| {
+                hits.by_pattern
+                    .get(id)
+                    .is_some_and(|h| h.len() >= HITS_PER_PATTERN)
+            })
+            .collect();
+        let done = triggered.clone();
+        let groups = self
+            .groups
+            .iter()
+            .map(|g| g.walk_of(len, &mut triggered))
+            .collect();
+        Walked {
+            scanner: self,
+            triggered,
+            done,
+            groups,
+        }
+    }
+
+    /// [`InputScanner::scan`] of the chunk's text from `from` on, the
+    /// literals of its groups found by the walk that filled `walked` (over
+    /// that text, or one it ends: the starts taken are from `from` on).
+    pub fn scan_walked(
+        &self,
+        chunk: &Chunk,
+        from: usize,
+        index: &LineIndex,
+        hits: &mut InputHits,
+        walked: Walked,
+    ) {
         let n = self.specs.len();
         if hits.by_pattern.len() < n {
             hits.by_pattern.resize(n, Vec::new());
         }
-        // Patterns with enough hits need no more looking for.
-        let mut triggered: Vec<bool> = hits
-            .by_pattern
-            .iter()
-            .take(n)
-            .map(|h| h.len() >= HITS_PER_PATTERN)
-            .collect();
-        let done = triggered.clone();
-        let places: Vec<Places> = self
-            .groups
-            .iter()
-            .map(|group| {
-                let mut places = Places::default();
-                group.trigger(&chunk.text, &mut triggered, &mut places);
-                places
+        let text = &chunk.text[from..];
+        let Walked {
+            mut triggered,
+            done,
+            groups,
+            ..
+        } = walked;
+        let places: Vec<Places> = (self.groups.iter().zip(groups))
+            .map(|(group, walk)| match walk {
+                Some(walk) => walk.places,
+                None => {
+                    let mut places = Places::default();
+                    group.trigger(text, &mut triggered, &mut places);
+                    places
+                }
             })
             .collect();
         // Patterns with the same text (rules of one provider repeat their
@@ -559,7 +724,11 @@ impl InputScanner {
         // hits in order, as a search of its own would give.
         let mut pending: Vec<usize> = (0..n).filter(|&id| triggered[id] && !done[id]).collect();
         pending.sort_by_key(|&id| self.shared[id]);
-        let text = chunk.text.as_str();
+        let part = Part {
+            source: chunk.source,
+            offset: chunk.offset + from,
+            text,
+        };
         for same in pending.chunk_by(|a, b| self.shared[*a] == self.shared[*b]) {
             let Some(Compiled { regex, line_local }) = self.regex(same[0]) else {
                 continue;
@@ -582,7 +751,7 @@ impl InputScanner {
                     if same.iter().all(|&id| full(id, hits)) {
                         break 'lines;
                     }
-                    let hit = hit(regex, &caps, range.start, chunk, index);
+                    let hit = hit(regex, &caps, range.start, &part, index);
                     for &id in same {
                         if !full(id, hits) {
                             hits.by_pattern[id].push(hit.clone());
@@ -594,18 +763,27 @@ impl InputScanner {
     }
 }
 
+/// The text a scan searches: a chunk's, or its part after the context
+/// carried into it.
+struct Part<'t> {
+    source: SourceId,
+    /// Where `text` starts in its source.
+    offset: usize,
+    text: &'t str,
+}
+
 /// The hit a match makes (in the text from `base` on), with its line (cut
 /// to [`MAX_LINE`]).
-fn hit(re: &Regex, caps: &regex::Captures, base: usize, chunk: &Chunk, index: &LineIndex) -> Hit {
+fn hit(re: &Regex, caps: &regex::Captures, base: usize, part: &Part, index: &LineIndex) -> Hit {
     let m = caps.get(0).expect("group 0");
     let (start, end) = (base + m.start(), base + m.end());
-    let span = Span::new(chunk.offset + start, chunk.offset + end);
-    let loc = index.loc(chunk.source, span);
-    let line_start = chunk.text[..start].rfind('\n').map_or(0, |p| p + 1);
-    let line_end = chunk.text[start..]
+    let span = Span::new(part.offset + start, part.offset + end);
+    let loc = index.loc(part.source, span);
+    let line_start = part.text[..start].rfind('\n').map_or(0, |p| p + 1);
+    let line_end = part.text[start..]
         .find('\n')
-        .map_or(chunk.text.len(), |p| start + p);
-    let mut text = chunk.text[line_start..line_end].trim_end_matches('\r');
+        .map_or(part.text.len(), |p| start + p);
+    let mut text = part.text[line_start..line_end].trim_end_matches('\r');
     if text.len() > MAX_LINE {
         text = &text[..text.floor_char_boundary(MAX_LINE.max(end - line_start))];
     }
@@ -622,8 +800,8 @@ fn hit(re: &Regex, caps: &regex::Captures, base: usize, chunk: &Chunk, index: &L
         matched: m.as_str().to_string(),
         captures,
         line: Line {
-            source: chunk.source,
-            offset: chunk.offset + line_start,
+            source: part.source,
+            offset: part.offset + line_start,
             number: loc.line,
             text: text.to_string(),
         },
@@ -816,6 +994,70 @@ mod tests {
         assert!(narrowed(2).is_some());
         // `pure.cloud` is on more lines than are kept: read whole.
         assert!(narrowed(8).is_none());
+    }
+
+    /// A big chunk's hits are the same when its literals are found by a
+    /// walk outside the scanner, with another list's (some the same as
+    /// its own), over the chunk with a context before it (which holds
+    /// literals too: their matches there are not the chunk's).
+    #[test]
+    fn a_walk_outside_finds_what_the_scan_s_own_search_finds() {
+        let patterns = [
+            r"(?m)(?i)\bslack\b",
+            r"(?m)^account (?P<name>\w+) disabled$",
+            r"(?m)(?i)\bquota\b[^\n]{0,20}exceeded",
+            r"\Aquota",
+            r"(?i)pure\.cloud",
+            r"(?i)zendesk",
+        ];
+        let scanner = scanner_of(&patterns);
+        let filler = "2026-11-24 00:00:01,000 INFO app: wrote batch 12 to table common_word";
+        let lines: Vec<String> = (0..3000)
+            .map(|k| match k % 300 {
+                11 => format!("Slack said no {k}; xslack is not slack-{k}"),
+                13 => "account bob disabled".to_string(),
+                19 => "QUOTA for project exceeded".to_string(),
+                _ if k % 40 == 3 => "api.usw2.pure.cloud answered".to_string(),
+                _ => filler.to_string(),
+            })
+            .collect();
+        let own_text = format!("quota {}\n", lines.join("\n"));
+        let context = "slack and zendesk before\naccount amy disabled\nquota\n";
+        let own = Chunk {
+            source: 0,
+            offset: context.len(),
+            first_line: 3,
+            text: own_text.clone(),
+        };
+        let piece = Chunk {
+            source: 0,
+            offset: 0,
+            first_line: 0,
+            text: format!("{context}{own_text}"),
+        };
+        let mut alone = InputHits::default();
+        scanner.scan(&own, &LineIndex::new(&own), &mut alone);
+        let others: Vec<String> = ["slack", "info", "x"].map(String::from).to_vec();
+        let mut lists: Vec<&[String]> = vec![&others];
+        lists.extend(scanner.walked_literals());
+        let shared = crate::shared_walk::SharedWalk::new(&lists).unwrap();
+        let mut walked_hits = InputHits::default();
+        let mut walked = scanner.walk(own_text.len(), &walked_hits);
+        shared.find(piece.text.as_bytes(), |list, id, start| {
+            if list > 0 && start >= context.len() {
+                walked.found(list - 1, id, start - context.len())
+            }
+        });
+        assert!(
+            walked.groups[0].as_ref().is_some_and(|g| g.places.whole),
+            "the walk was taken in"
+        );
+        let index = LineIndex::new(&piece);
+        scanner.scan_walked(&piece, context.len(), &index, &mut walked_hits, walked);
+        let shown = |hits: &InputHits| format!("{:?}", hits.by_pattern);
+        assert_eq!(shown(&walked_hits), shown(&alone));
+        assert!(alone.by_pattern[..5].iter().all(|h| !h.is_empty()));
+        assert!(alone.by_pattern[5].is_empty());
     }
 
     /// Every fixture and field case, after a head of healthy lines that
