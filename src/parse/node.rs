@@ -54,6 +54,7 @@ impl LineParser for NodeError {
     fn shapes(&self) -> &'static [super::Shape] {
         &[super::Shape {
             byte: b':',
+            near: super::Near::CodeEnd,
             before: super::signal::ends_with_upper_code,
         }]
     }

@@ -847,10 +847,12 @@ impl LineParser for TextSignal {
         &[
             super::Shape {
                 byte: b':',
+                near: super::Near::CodeEnd,
                 before: ends_with_upper_code,
             },
             super::Shape {
                 byte: b'(',
+                near: super::Near::Blank,
                 before: |text| text.iter().all(u8::is_ascii_whitespace),
             },
         ]
@@ -1003,6 +1005,7 @@ impl LineParser for CodeMessage {
     fn shapes(&self) -> &'static [super::Shape] {
         &[super::Shape {
             byte: b':',
+            near: super::Near::CodeEnd,
             before: ends_with_code,
         }]
     }
