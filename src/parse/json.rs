@@ -84,7 +84,10 @@ impl<'a> Node<'a> {
 
 /// A string literal's text without its quotes (all of it when it has none).
 fn unquoted(raw: &str) -> &str {
-    if raw.len() >= 2 && raw.starts_with(['"', '\'', '`']) && raw.ends_with(['"', '\'', '`']) {
+    // Byte tests, not `char` patterns: every value of a record comes here.
+    let quote = |b: &u8| matches!(b, b'"' | b'\'' | b'`');
+    let bytes = raw.as_bytes();
+    if bytes.len() >= 2 && bytes.first().is_some_and(quote) && bytes.last().is_some_and(quote) {
         &raw[1..raw.len() - 1]
     } else {
         raw
@@ -106,9 +109,14 @@ pub struct Flat<'a> {
     root_keys: KeyBits,
     /// Per bit of the first filter, the first root member with it: a key that
     /// is there is found from it, not by a scan from the first member (a
-    /// record is asked for sixteen keys).
-    first_with_bit: [u32; 64],
+    /// record is asked for sixteen keys). [`NO_FIRST`] when that member is
+    /// past item 254: a scan from the first member finds it. A byte, not a
+    /// `u32`, keeps the `Flat` small to move: it is moved twice a record.
+    first_with_bit: [u8; 64],
 }
+
+/// In [`Flat::first_with_bit`]: scan from the first member.
+const NO_FIRST: u8 = u8::MAX;
 
 #[derive(Debug)]
 struct Item<'a> {
@@ -160,17 +168,16 @@ impl<'a> Flat<'a> {
         let mut flat = Flat {
             items,
             root_keys: [0; 2],
-            first_with_bit: [0; 64],
+            first_with_bit: [NO_FIRST; 64],
         };
         if matches!(flat.root().kind(), Kind::Object) {
-            let (mut bits, mut first) = ([0u64; 2], [0u32; 64]);
+            let (mut bits, mut first) = ([0u64; 2], [NO_FIRST; 64]);
             for child in flat.root().children() {
                 let (bit, end_bit) = key_bits(child.item().key.as_bytes());
                 bits[1] |= 1 << end_bit;
                 if bits[0] & (1 << bit) == 0 {
                     bits[0] |= 1 << bit;
-                    // Items past u32::MAX cannot be: a record is one line.
-                    first[bit] = child.at as u32;
+                    first[bit] = u8::try_from(child.at).unwrap_or(NO_FIRST);
                 }
             }
             flat.root_keys = bits;
@@ -270,22 +277,37 @@ impl<'f, 'a> FlatNode<'f, 'a> {
     }
 
     /// An object's member by key (ASCII case ignored; the first wins).
+    /// Inlined, so that a literal key's bits are worked out by the compiler
+    /// and a record's test for a key it lacks costs a few instructions.
+    #[inline]
     pub fn get(self, key: &str) -> Option<Self> {
-        if !matches!(self.kind(), Kind::Object) {
-            return None;
-        }
         let first = if self.at == 0 {
             let (bit, end_bit) = key_bits(key.as_bytes());
             let [keys, ends] = self.flat.root_keys;
             if keys & (1 << bit) == 0 || ends & (1 << end_bit) == 0 {
                 return None;
             }
-            self.flat.first_with_bit[bit] as usize
+            match self.flat.first_with_bit[bit] {
+                NO_FIRST => 1,
+                first => usize::from(first),
+            }
         } else {
             self.at + 1
         };
-        self.children_from(first)
-            .find(|c| c.item().key.eq_ignore_ascii_case(key))
+        self.member_from(first, key)
+    }
+
+    /// [`FlatNode::get`]'s scan, from the item at `first` on.
+    fn member_from(self, first: usize, key: &str) -> Option<Self> {
+        if !matches!(self.kind(), Kind::Object) {
+            return None;
+        }
+        // Keys are mostly written as asked for: a byte compare settles
+        // those, where comparing case-folded bytes took 7 instructions a byte.
+        self.children_from(first).find(|c| {
+            let k = &c.item().key;
+            k.as_bytes() == key.as_bytes() || k.eq_ignore_ascii_case(key)
+        })
     }
 
     /// False when [`FlatNode::lookup`] finds none of the paths whose
@@ -348,44 +370,58 @@ impl<'f, 'a> FlatNode<'f, 'a> {
 
     /// The fields `<prefix>.<dotted.path>` of [`FlatNode::flatten`] alone.
     pub fn flatten_members(self, lines: &Lines, prefix: &str, out: &mut Vec<Field>) {
+        /// `names`: the prefix whose members may have literal names, at
+        /// the top level only.
         fn walk(
             node: FlatNode,
             lines: &Lines,
             path: &mut String,
-            prefix_len: usize,
+            names: Option<&str>,
             out: &mut Vec<Field>,
         ) {
             let object = matches!(node.kind(), Kind::Object);
+            let names = names.filter(|_| object);
             let len = path.len();
             for (i, child) in node.children().enumerate() {
+                let item = child.item();
                 // `"error": null` says there is no error: no fact at all.
-                if matches!(child.kind(), Kind::Null) {
+                if matches!(item.kind, Kind::Null) {
                     continue;
                 }
-                let top = len == prefix_len;
-                let key = &child.item().key;
-                path.push('.');
-                if object {
-                    path.push_str(key);
-                } else {
-                    let _ = write!(path, "{i}");
-                }
-                let literal = (top && object)
-                    .then(|| literal_member_name(&path[..len], key))
-                    .flatten();
+                let literal = names.and_then(|prefix| literal_member_name(prefix, &item.key));
+                // A scalar with a literal name, most members of a record,
+                // needs no path: only a container's members are named by it.
+                let leaf = item.end == child.at + 1;
+                let (name, on_path) = match literal {
+                    Some(name) if leaf => (Cow::Borrowed(name), false),
+                    _ => {
+                        path.push('.');
+                        if object {
+                            path.push_str(&item.key);
+                        } else {
+                            let _ = write!(path, "{i}");
+                        }
+                        let name = literal.map_or_else(|| path.clone().into(), Cow::Borrowed);
+                        (name, true)
+                    }
+                };
                 out.push(Field {
-                    name: literal.map_or_else(|| path.clone().into(), Cow::Borrowed),
+                    name,
                     value: child.scalar_value(),
                     span: lines.span_of(child.value_text()),
                 });
-                walk(child, lines, path, prefix_len, out);
-                path.truncate(len);
+                if !leaf {
+                    walk(child, lines, path, None, out);
+                }
+                if on_path {
+                    path.truncate(len);
+                }
             }
         }
         // Room for most paths: a record's members would grow it twice.
         let mut path = String::with_capacity(prefix.len() + 64);
         path.push_str(prefix);
-        walk(self, lines, &mut path, prefix.len(), out);
+        walk(self, lines, &mut path, Some(prefix), out);
     }
 }
 
@@ -467,6 +503,34 @@ fn small_integer(text: &[u8]) -> Option<f64> {
     }
     let n = text.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
     Some(n as f64)
+}
+
+/// Where the first `"` or `\` of `text` is. Most keys and values of a
+/// record end within 64 bytes: those are found eight bytes at a time in
+/// registers, where `memchr2`'s set-up cost about 55 instructions a string;
+/// it reads what is left of a longer one.
+#[inline]
+fn quote_or_backslash(text: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // The high bit of each zero byte of `x`, and maybe of bytes after the
+    // first zero one (a borrow carries up only): the lowest set bit is
+    // exact.
+    let zero_bytes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut at = 0;
+    while at < 64 {
+        let Some(word) = text.get(at..).and_then(<[u8]>::first_chunk::<8>) else {
+            break;
+        };
+        let word = u64::from_le_bytes(*word);
+        let found = zero_bytes(word ^ (ONES * u64::from(b'"')))
+            | zero_bytes(word ^ (ONES * u64::from(b'\\')));
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    memchr::memchr2(b'"', b'\\', &text[at..]).map(|n| at + n)
 }
 
 /// The reader behind [`Flat::strict`].
@@ -602,14 +666,24 @@ impl<'a> Strict<'a> {
 
     /// The string at `pos`: borrowed when it has no escapes, else read by
     /// the lenient parser, whose reading of escapes it must match.
+    /// Inlined into its two callers: the call's entry and exit were a
+    /// sixth of its cost, and every member has a string or two.
+    #[inline(always)]
     fn string(&mut self) -> Option<Cow<'a, str>> {
         let start = self.pos + 1;
         let bytes = self.src.as_bytes();
-        let n = memchr::memchr2(b'"', b'\\', bytes.get(start..)?)?;
+        let n = quote_or_backslash(bytes.get(start..)?)?;
         if bytes[start + n] == b'"' {
             self.pos = start + n + 1;
             return Some(Cow::Borrowed(&self.src[start..start + n]));
         }
+        self.escaped_string()
+    }
+
+    /// [`Strict::string`] with an escape in it.
+    #[cold]
+    #[inline(never)]
+    fn escaped_string(&mut self) -> Option<Cow<'a, str>> {
         let mut lenient = Parser::new(self.src, MAX_BODY, false);
         lenient.pos = self.pos;
         let s = lenient.string()?;
@@ -1961,6 +2035,78 @@ mod tests {
             }
         }
         assert!(tried > 10_000, "{tried}");
+    }
+
+    /// The word-at-a-time scan finds what `memchr2` finds: from every
+    /// byte of the corpus, and with the quote or backslash at every offset
+    /// of the words it reads and past them, after ASCII and multi-byte text.
+    #[test]
+    fn quote_scan_agrees_with_memchr2() {
+        let agree = |text: &[u8]| {
+            assert_eq!(
+                quote_or_backslash(text),
+                memchr::memchr2(b'"', b'\\', text),
+                "{:?}",
+                String::from_utf8_lossy(text)
+            );
+        };
+        for text in corpus_texts() {
+            for at in 0..text.len() {
+                agree(&text.as_bytes()[at..]);
+            }
+        }
+        for filler in ["a", "é", "\u{7f}", "\u{80}", "\u{a2}\u{dc}"] {
+            for len in 0..80 {
+                let head = filler.repeat(len);
+                for end in ["\"", "\\", "", "x\"y\\"] {
+                    agree(format!("{head}{end}").as_bytes());
+                }
+            }
+        }
+    }
+
+    /// A record's members with literal names (no path built) are named,
+    /// valued and placed as a plain walk that spells every path out names
+    /// them, on every strict object of the corpus.
+    #[test]
+    fn flattened_members_match_a_plain_walk() {
+        fn plain(node: FlatNode, path: &str, lines: &Lines, out: &mut Vec<(String, String, Span)>) {
+            let object = matches!(node.kind(), Kind::Object);
+            for (i, child) in node.children().enumerate() {
+                if matches!(child.kind(), Kind::Null) {
+                    continue;
+                }
+                let path = if object {
+                    format!("{path}.{}", child.item().key)
+                } else {
+                    format!("{path}.{i}")
+                };
+                let value = child.scalar_value().to_string();
+                out.push((path.clone(), value, lines.span_of(child.value_text())));
+                plain(child, &path, lines, out);
+            }
+        }
+        let mut objects = 0;
+        for text in corpus_texts() {
+            let chunk = chunk(&text);
+            let lines = Lines::new(&chunk);
+            let Some(flat) = Flat::strict(&chunk.text) else {
+                continue;
+            };
+            for prefix in ["record", "body"] {
+                let mut fields = Vec::new();
+                flat.root().flatten_members(&lines, prefix, &mut fields);
+                let got: Vec<_> = fields
+                    .iter()
+                    .map(|f| (f.name.to_string(), f.value.to_string(), f.span))
+                    .collect();
+                let mut want = Vec::new();
+                plain(flat.root(), prefix, &lines, &mut want);
+                assert_eq!(got, want, "{text}");
+            }
+            objects += usize::from(matches!(flat.root().kind(), Kind::Object));
+        }
+        assert!(objects > 150, "{objects}");
     }
 
     #[test]

@@ -134,7 +134,8 @@ impl LineParser for JsonRecord {
         // Room for the members (all values but the root), the mapped facts
         // and the time: a healthy record needs no more.
         let mut fields: Vec<Field> = Vec::with_capacity(flat.values() - 1 + MAPPING.len() + 1);
-        for ((fact, keys), bits) in MAPPING.into_iter().zip(MAPPING_BITS) {
+        // By reference: a loop over the constant by value copied it per record.
+        for (&(fact, keys), &bits) in MAPPING.iter().zip(&MAPPING_BITS) {
             if !node.may_hold(bits) {
                 continue;
             }
@@ -198,7 +199,7 @@ impl LineParser for JsonRecord {
         let error_level = level_in(&ERROR_LEVELS);
         let informational = level_in(&INFO_LEVELS);
         let mut messages = Vec::new();
-        for key in MESSAGE_KEYS {
+        for &key in &MESSAGE_KEYS {
             if informational || !node.may_hold(MESSAGE_BITS) {
                 break;
             }
