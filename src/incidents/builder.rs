@@ -553,7 +553,7 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize) -> bool {
         return false;
     }
     let gap = line.saturating_sub(d.last_line);
-    if gap > MAX_GAP || d.conflicts(s) {
+    if gap > MAX_GAP {
         return false;
     }
     if d.is_success() {
@@ -573,7 +573,7 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize) -> bool {
             return false;
         }
     }
-    match event.kind {
+    let fits = match event.kind {
         // A request continues what came before it (a curl command line and
         // its body, the connection line before it), or restates a request
         // that has no outcome yet (`curl -v`'s `> POST /x` after the
@@ -593,23 +593,28 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize) -> bool {
         EventKind::RequestBody => !d.has(EventKind::RequestBody) && !d.has(EventKind::Status),
         EventKind::Exception => !d.repeats_exception(s),
         EventKind::Record | EventKind::Host => false,
-    }
+    };
+    // Last, as it costs most (URLs compared) and most events are turned
+    // away before it: a success takes no later request or record.
+    fits && !d.conflicts(s)
 }
 
 /// Whether an event tied to `d` (same id, or same URL while `d` waits for
 /// its outcome) may join it.
 fn joins_tied(d: &Draft, event: &Event, s: &Summary) -> bool {
-    if d.conflicts(s) || (d.is_success() && event.kind != EventKind::Header) {
+    if d.is_success() && event.kind != EventKind::Header {
         return false;
     }
-    match event.kind {
+    let fits = match event.kind {
         EventKind::Status => !d.has(EventKind::Status),
         EventKind::Body => !d.has(EventKind::Body),
         EventKind::Exception => !d.repeats_exception(s),
         EventKind::Record | EventKind::Header => true,
         EventKind::Request => d.kinds.only(&[EventKind::Host, EventKind::Record]),
         EventKind::RequestBody | EventKind::Host => false,
-    }
+    };
+    // Last, as in `continues`.
+    fits && !d.conflicts(s)
 }
 
 /// The JWTs of a chunk, in order: (absolute offset, token).
