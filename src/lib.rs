@@ -181,7 +181,9 @@ struct Overflow {
 /// One finished exchange of a chunk, as it is handed over.
 enum Item {
     Full(incidents::Finished),
-    Light(incidents::Light),
+    /// Boxed: nearly three times the size of a success, and rare (past a
+    /// chunk's budgets), it made every item that big to push and to move.
+    Light(Box<incidents::Light>),
     /// Failures past the chunk's budgets, diagnosed and summed up.
     Counted(incidents::NotKept),
 }
@@ -386,7 +388,7 @@ fn scan_piece_sealing(
                 items.push(Item::Full(incidents::Finished::Failure(Box::new(inc))));
             } else if lights < CHUNK_MAX_LIGHT {
                 lights += 1;
-                items.push(Item::Light(incidents::Light::of(&inc)));
+                items.push(Item::Light(Box::new(incidents::Light::of(&inc))));
             } else {
                 let top = incidents::Top::of(&inc);
                 let n = 1 + inc.repeat_count;
@@ -1179,7 +1181,7 @@ impl<'r> Scan<'r> {
                     }
                 }
                 Item::Full(f) => self.incidents.push(f),
-                Item::Light(l) => self.incidents.push_light(l),
+                Item::Light(l) => self.incidents.push_light(*l),
                 Item::Counted(c) => {
                     if c.failures > 0 {
                         self.incidents.count(c)

@@ -323,6 +323,11 @@ pub struct Providers {
     token_paths: Vec<LazyRegex>,
     tie_headers: Vec<String>,
     tie_record_keys: Vec<String>,
+    /// Bit `n` set: some key of `tie_record_keys` is `n` bytes long (63:
+    /// 63 or more). Most keys of a record are no id, and most of those
+    /// are told apart by length alone: each key of every JSON record is
+    /// asked about.
+    tie_record_key_lens: u64,
     html_error_title: Option<LazyRegex>,
     exchange_words: Option<LazyRegex>,
     clock_quotes: Vec<LazyRegex>,
@@ -336,6 +341,11 @@ pub struct Providers {
     /// region index; `None` without regions), built on first use; reset
     /// like `vocabulary`.
     region_domains: OnceLock<Vec<Option<DomainSearch>>>,
+}
+
+/// The bit of [`Providers::tie_record_key_lens`] for a key.
+fn key_len_bit(key: &str) -> u64 {
+    1 << key.len().min(63)
 }
 
 fn compile(what: &str, pattern: &str) -> Result<Regex, String> {
@@ -384,7 +394,10 @@ impl Providers {
         for h in file.tie_headers {
             self.tie_headers.push(h.to_ascii_lowercase());
         }
-        self.tie_record_keys.extend(file.tie_record_keys);
+        for k in file.tie_record_keys {
+            self.tie_record_key_lens |= key_len_bit(&k);
+            self.tie_record_keys.push(k);
+        }
         for p in file.provider {
             if check {
                 for v in p.vocabulary.iter().chain(&p.tenant_in_url) {
@@ -447,9 +460,16 @@ impl Providers {
             return self.tie_headers.iter().any(|t| t == h);
         }
         if let Some(k) = name.strip_prefix("record.") {
-            return self.tie_record_keys.iter().any(|t| t == k);
+            return self.is_tie_record_key(k);
         }
         false
+    }
+
+    /// Whether a JSON record's key (`request_id`) is one of
+    /// `tie_record_keys`: [`Providers::is_tie`] of `record.{key}`.
+    pub fn is_tie_record_key(&self, key: &str) -> bool {
+        self.tie_record_key_lens & key_len_bit(key) != 0
+            && self.tie_record_keys.iter().any(|t| t == key)
     }
 
     /// Whether `body` is an HTML page whose title reports an error.
@@ -869,5 +889,26 @@ mod tests {
         assert!(p.is_tie("record.request_id"));
         assert!(!p.is_tie("header.content-type"));
         assert!(!p.is_tie("body.request_id"));
+    }
+
+    #[test]
+    fn tie_record_keys_are_told_by_length_then_name() {
+        let p = builtin();
+        for k in [
+            "request_id",
+            "reqId",
+            "trace_id",
+            "request.id",
+            "http.request_id",
+        ] {
+            assert!(p.is_tie_record_key(k), "{k}");
+            assert!(p.is_tie(&format!("record.{k}")), "{k}");
+        }
+        // Same lengths as ids, and lengths no id has (up to past the mask).
+        let long = "x".repeat(80);
+        for k in ["request_ix", "requestid", "", "level", "duration_ms", &long] {
+            assert!(!p.is_tie_record_key(k), "{k}");
+            assert!(!p.is_tie(&format!("record.{k}")), "{k}");
+        }
     }
 }

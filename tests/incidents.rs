@@ -228,6 +228,23 @@ fn interleaved_records_are_tied_by_request_id() {
 }
 
 #[test]
+fn interleaved_records_are_tied_by_a_numeric_id_or_an_id_told_twice() {
+    // A number is no text in its field: the draft keeps a copy of it. An
+    // id told twice in one record counts once.
+    let log = r#"{"ts":"2026-01-01T00:00:01Z","level":"info","request_id":101,"msg":"calling","method":"POST","url":"https://api.example.com/v1/a"}
+{"ts":"2026-01-01T00:00:01Z","level":"info","request_id":"r-2","requestId":"r-2","msg":"calling","method":"GET","url":"https://api.example.com/v1/b"}
+{"ts":"2026-01-01T00:00:02Z","level":"info","request_id":"r-2","msg":"done","status":200}
+{"ts":"2026-01-01T00:00:03Z","level":"error","request_id":101,"msg":"request failed","status":409,"response":{"code":"conflict","message":"already exists"}}
+"#;
+    let a = faultline::analyze_text("app.jsonl", log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    let f = &a.incidents[0].facts;
+    assert_eq!(f.num("status"), Some(409.0));
+    assert_eq!(f.str("url"), Some("https://api.example.com/v1/a"));
+    assert_eq!(f.str("method"), Some("POST"));
+}
+
+#[test]
 fn interleaved_requests_are_tied_by_url() {
     let log = "> POST /v1/a HTTP/1.1\n> Host: api.example.com\n>\n\
                10:00:01 GET https://api.example.com/v1/b -> 200\n\

@@ -134,8 +134,8 @@ impl Kinds {
 }
 
 /// What one event says, read once. Its URL, method and ids are borrowed
-/// from the event: a draft copies only the ids it keeps, and reads the URL
-/// and method where they are ([`Told`]).
+/// from the event: a draft reads them where they are ([`Told`]), and
+/// copies only what it keeps of an event it does not keep.
 #[derive(Debug, Default)]
 struct Summary<'e> {
     status: Option<f64>,
@@ -146,8 +146,34 @@ struct Summary<'e> {
     method_field: usize,
     exception_type: Option<String>,
     exception_code: Option<String>,
-    ties: Vec<Cow<'e, str>>,
+    ties: EventTies<'e>,
     failing: bool,
+}
+
+/// An event's ids (field index, value): most events carry none or one (a
+/// JSON record's `request_id`), kept without a vector (its allocation was
+/// most of what a record's id cost).
+#[derive(Debug, Default)]
+struct EventTies<'e> {
+    first: Option<(usize, Cow<'e, str>)>,
+    more: Vec<(usize, Cow<'e, str>)>,
+}
+
+impl<'e> EventTies<'e> {
+    fn push(&mut self, tie: (usize, Cow<'e, str>)) {
+        match self.first {
+            None => self.first = Some(tie),
+            Some(_) => self.more.push(tie),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(usize, Cow<'e, str>)> {
+        self.first.iter().chain(&self.more)
+    }
 }
 
 impl<'e> Summary<'e> {
@@ -157,6 +183,15 @@ impl<'e> Summary<'e> {
             s.failing = true;
         }
         for (i, f) in event.fields.iter().enumerate() {
+            // A record's own keys (most fields of a JSON line) can only tie
+            // the record: none is a name below, nor fails on its own
+            // ([`field_fails`]), so they skip those comparisons.
+            if let Some(key) = f.name.strip_prefix("record.") {
+                if providers.is_tie_record_key(key) {
+                    s.add_tie(i, &f.value);
+                }
+                continue;
+            }
             match &*f.name {
                 "status" => s.status = s.status.or(f.value.as_num()),
                 "url" if s.url.is_none() => {
@@ -172,13 +207,7 @@ impl<'e> Summary<'e> {
                 "exception.code" => s.exception_code = Some(f.value.to_string()),
                 name => {
                     if providers.is_tie(name) {
-                        let v = match &f.value {
-                            Value::Str(v) => Cow::Borrowed(v.as_str()),
-                            number => Cow::Owned(number.to_string()),
-                        };
-                        if !v.is_empty() && v.len() <= 200 {
-                            s.ties.push(v);
-                        }
+                        s.add_tie(i, &f.value);
                     }
                 }
             }
@@ -189,9 +218,20 @@ impl<'e> Summary<'e> {
         s
     }
 
-    /// Whether it carries one of `ties`.
-    fn tied_to(&self, ties: &[String]) -> bool {
-        ties.iter().any(|t| self.ties.iter().any(|s| s == t))
+    /// Takes the value of the event's field `field` as an id.
+    fn add_tie(&mut self, field: usize, value: &'e Value) {
+        let v = match value {
+            Value::Str(v) => Cow::Borrowed(v.as_str()),
+            number => Cow::Owned(number.to_string()),
+        };
+        if !v.is_empty() && v.len() <= 200 {
+            self.ties.push((field, v));
+        }
+    }
+
+    /// Whether it carries one of the ids of `d`.
+    fn tied_to(&self, d: &Draft) -> bool {
+        d.ties().any(|t| self.ties.iter().any(|(_, s)| s == t))
     }
 }
 
@@ -238,9 +278,10 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
     }
 }
 
-/// Where a draft's URL or method is told: in one of its events, read
-/// there and moved out when the draft finishes (most drafts are successes,
-/// which need them only then), or a copy when that event is not kept.
+/// Where a draft's URL, method or id is told: in one of its events, read
+/// there (and the URL and method moved out when the draft finishes: most
+/// drafts are successes, which need them only then), or a copy when that
+/// event is not kept or the value is not text.
 #[derive(Debug, Clone)]
 enum Told {
     At { event: usize, field: usize },
@@ -267,7 +308,9 @@ struct Draft {
     method: Option<Told>,
     /// (type, code) of each exception event, to tell a repeat from a layer.
     exceptions: Vec<(Option<String>, Option<String>)>,
-    ties: Vec<String>,
+    /// Its ids (read with [`Draft::ties`]); the vector is reused like
+    /// `events`.
+    ties: Vec<Told>,
     failing: bool,
     /// A request and its status were told on one line (an access log
     /// line): the index of that request in `events` (its URL is read there,
@@ -290,6 +333,11 @@ impl Draft {
 
     fn method(&self) -> Option<&str> {
         self.told(self.method.as_ref())
+    }
+
+    /// Its ids.
+    fn ties(&self) -> impl Iterator<Item = &str> {
+        self.ties.iter().filter_map(|t| self.told(Some(t)))
     }
 
     fn told<'d>(&'d self, told: Option<&'d Told>) -> Option<&'d str> {
@@ -382,7 +430,7 @@ impl Draft {
             url: self.url().map(|u| Told::Copied(u.to_string())),
             method: self.method().map(|m| Told::Copied(m.to_string())),
             exceptions: self.exceptions.clone(),
-            ties: self.ties.clone(),
+            ties: self.ties().map(|t| Told::Copied(t.to_string())).collect(),
             failing: self.failing,
             ..Draft::default()
         }
@@ -424,9 +472,21 @@ impl Draft {
         if kind == EventKind::Exception && self.exceptions.len() < MAX_EVENTS {
             self.exceptions.push((s.exception_type, s.exception_code));
         }
-        for t in s.ties {
-            if self.ties.len() < MAX_TIES && !self.ties.iter().any(|k| *k == t) {
-                self.ties.push(t.into_owned());
+        for (n, (field, t)) in s.ties.iter().enumerate() {
+            // The event's own earlier ids are not readable in it yet (it is
+            // added after this), so a repeat among them is looked for there.
+            if self.ties.len() < MAX_TIES
+                && !self.ties().any(|k| k == t)
+                && !s.ties.iter().take(n).any(|(_, k)| k == t)
+            {
+                // Read in the event when it is kept: no copy of each id.
+                self.ties.push(match (at, t) {
+                    (Some(event), Cow::Borrowed(_)) => Told::At {
+                        event,
+                        field: *field,
+                    },
+                    (_, t) => Told::Copied(t.to_string()),
+                });
             }
         }
         self.failing |= s.failing;
@@ -493,7 +553,7 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize) -> bool {
         return false;
     }
     let gap = line.saturating_sub(d.last_line);
-    if gap > MAX_GAP || d.conflicts(s) {
+    if gap > MAX_GAP {
         return false;
     }
     if d.is_success() {
@@ -513,7 +573,7 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize) -> bool {
             return false;
         }
     }
-    match event.kind {
+    let fits = match event.kind {
         // A request continues what came before it (a curl command line and
         // its body, the connection line before it), or restates a request
         // that has no outcome yet (`curl -v`'s `> POST /x` after the
@@ -533,23 +593,28 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize) -> bool {
         EventKind::RequestBody => !d.has(EventKind::RequestBody) && !d.has(EventKind::Status),
         EventKind::Exception => !d.repeats_exception(s),
         EventKind::Record | EventKind::Host => false,
-    }
+    };
+    // Last, as it costs most (URLs compared) and most events are turned
+    // away before it: a success takes no later request or record.
+    fits && !d.conflicts(s)
 }
 
 /// Whether an event tied to `d` (same id, or same URL while `d` waits for
 /// its outcome) may join it.
 fn joins_tied(d: &Draft, event: &Event, s: &Summary) -> bool {
-    if d.conflicts(s) || (d.is_success() && event.kind != EventKind::Header) {
+    if d.is_success() && event.kind != EventKind::Header {
         return false;
     }
-    match event.kind {
+    let fits = match event.kind {
         EventKind::Status => !d.has(EventKind::Status),
         EventKind::Body => !d.has(EventKind::Body),
         EventKind::Exception => !d.repeats_exception(s),
         EventKind::Record | EventKind::Header => true,
         EventKind::Request => d.kinds.only(&[EventKind::Host, EventKind::Record]),
         EventKind::RequestBody | EventKind::Host => false,
-    }
+    };
+    // Last, as in `continues`.
+    fits && !d.conflicts(s)
 }
 
 /// The JWTs of a chunk, in order: (absolute offset, token).
@@ -632,8 +697,10 @@ pub struct Builder<'c> {
     /// Steps taken (drafts looked at, events and fields handled): what
     /// tests measure to show the work per event is bounded.
     work: u64,
-    /// Emptied vectors of events of finished drafts, for new drafts.
+    /// Emptied vectors of events and of ids of finished drafts, for new
+    /// drafts.
     spare: Vec<Vec<Event>>,
+    spare_ties: Vec<Vec<Told>>,
     /// The line of the last event, from which the next one's is searched.
     line_hint: usize,
 }
@@ -694,6 +761,7 @@ impl<'c> Builder<'c> {
                 .0,
             work: 0,
             spare: Vec::new(),
+            spare_ties: Vec::new(),
             line_hint: 0,
         }
     }
@@ -828,7 +896,7 @@ impl<'c> Builder<'c> {
             .open
             .iter()
             .filter(|d| !d.is_success() && d.reach <= since)
-            .flat_map(|d| &d.ties)
+            .flat_map(|d| d.ties())
             .filter_map(|t| memchr::memmem::find(window, t.as_bytes()))
             .min();
         match found {
@@ -919,7 +987,7 @@ impl<'c> Builder<'c> {
             && self
                 .sealed
                 .iter()
-                .any(|(d, _)| s.tied_to(&d.ties) && joins_tied(d, event, s))
+                .any(|(d, _)| s.tied_to(d) && joins_tied(d, event, s))
         {
             self.spoiled = true;
         }
@@ -965,6 +1033,7 @@ impl<'c> Builder<'c> {
         }
         self.open.push(Draft {
             events: self.spare.pop().unwrap_or_default(),
+            ties: self.spare_ties.pop().unwrap_or_default(),
             ..Draft::default()
         });
         self.open.len() - 1
@@ -1026,7 +1095,7 @@ impl<'c> Builder<'c> {
         if !s.ties.is_empty()
             && let Some(i) = newest_first().find(|&i| {
                 let d = &self.open[i];
-                d.group.is_none() && s.tied_to(&d.ties) && joins_tied(d, event, s)
+                d.group.is_none() && s.tied_to(d) && joins_tied(d, event, s)
             })
         {
             return Some(i);
@@ -1114,7 +1183,7 @@ impl<'c> Builder<'c> {
                 }
                 prev.end = prev.end.max(end);
                 prev.end_line = prev.end_line.max(d.last_line);
-                self.reuse(d.events);
+                self.reuse(d.events, d.ties);
                 return;
             }
             // Copied only for a failure finished: a repeat is compared in place.
@@ -1123,14 +1192,14 @@ impl<'c> Builder<'c> {
                 self.last_failure = Some((print, f.start().1));
                 self.add_done(f);
             }
-            self.reuse(d.events);
+            self.reuse(d.events, d.ties);
             return;
         }
         if let Some(f) = finish(&self.cx, &mut d) {
             self.add_done(f);
             self.last_failure = None;
         }
-        self.reuse(d.events);
+        self.reuse(d.events, d.ties);
     }
 
     /// Adds a finished exchange where it goes in `done` (after those that
@@ -1141,12 +1210,17 @@ impl<'c> Builder<'c> {
         self.done.insert(at, f);
     }
 
-    /// Keeps a finished draft's vector of events for a later draft (one
-    /// allocation less per exchange), unless it grew big.
-    fn reuse(&mut self, mut events: Vec<Event>) {
+    /// Keeps a finished draft's vectors of events and of ids for a later
+    /// draft (an allocation less per exchange, two with an id), unless
+    /// they grew big.
+    fn reuse(&mut self, mut events: Vec<Event>, mut ties: Vec<Told>) {
         if self.spare.len() < MAX_OPEN && events.capacity() <= MAX_SPARE_EVENTS {
             events.clear();
             self.spare.push(events);
+        }
+        if self.spare_ties.len() < MAX_OPEN && ties.capacity() > 0 {
+            ties.clear();
+            self.spare_ties.push(ties);
         }
     }
 }
