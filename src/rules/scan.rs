@@ -275,6 +275,20 @@ impl Group {
         let Some(automaton) = &self.automaton else {
             return;
         };
+        if how == Search::Fast
+            && let Some(dfa) = self.dfa_for(text.len())
+        {
+            // A literal's later matches in the text add nothing to the
+            // triggering: its sets are marked at the first.
+            if let Some(mut walk) = self.start_walk(triggered) {
+                dfa.find(text.as_bytes(), |literal, start| {
+                    walk.found(&self.owners[literal], literal, start, triggered);
+                    walk.pending > 0
+                });
+                *places = walk.places;
+            }
+            return;
+        }
         let mut pending = self
             .by_factors
             .iter()
@@ -310,23 +324,7 @@ impl Group {
             }
             pending > 0
         };
-        let dfa = (how == Search::Fast)
-            .then(|| self.dfa_for(text.len()))
-            .flatten();
-        if let Some(dfa) = dfa {
-            // A literal's later matches in the text add nothing to the
-            // triggering: its sets are marked at the first.
-            let mut found = found;
-            *places = Places::new(self.owners.len());
-            dfa.find(text.as_bytes(), |literal, start| {
-                if !places.add(literal, start) {
-                    return true;
-                }
-                let more = found(literal);
-                places.whole &= more;
-                more
-            });
-        } else if how != Search::Plain {
+        if how != Search::Plain {
             automaton.find_narrowing(text, wanted, found);
         } else {
             automaton.find(text, found);
@@ -423,6 +421,12 @@ impl Group {
         if len < DFA_FROM || !self.walkable() {
             return None;
         }
+        self.start_walk(triggered)
+    }
+
+    /// The state of taking in a DFA walk's matches: `None` when every
+    /// pattern is triggered already (its `always` ones now marked).
+    fn start_walk(&self, triggered: &mut [bool]) -> Option<GroupWalk> {
         for &id in &self.always {
             triggered[id] = true;
         }
