@@ -26,7 +26,7 @@ use rules::RuleSet;
 use rules::scan::{InputFacts, InputHits};
 use shared_walk::SharedWalk;
 use std::ops::ControlFlow;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 /// What one source contributed.
 #[derive(Debug, Clone)]
@@ -73,7 +73,7 @@ pub fn analyze(sources: &[SourceRef], rules: &RuleSet) -> Analysis {
 
 /// Reads and analyses every source. Sources are read in order, one open at
 /// a time, as line-aligned chunks; chunks (of one large file or of many
-/// small ones) are scanned in parallel, a bounded batch at a time, and
+/// small ones) are scanned in parallel, a bounded number in flight, and
 /// their results folded in input order, so the report is the same whatever
 /// the number of threads. Unreadable sources become problems and the rest
 /// still run. Files are read on a thread of their own beside the scan's
@@ -118,14 +118,19 @@ pub fn analyze_text(name: &str, text: &str, rules: &RuleSet) -> Analysis {
 pub fn analyze_text_with(name: &str, text: &str, rules: &RuleSet, opts: ScanOptions) -> Analysis {
     let mut scan = Scan::new(rules, opts.threads);
     let mut long = Vec::new();
-    let bytes = input::read_chunks_capped(
-        0,
-        text.as_bytes(),
-        opts.chunk_size,
-        |c| scan.push(c),
-        |l| long.push(l),
-    );
-    scan.source_done(0);
+    let bytes = std::thread::scope(|s| {
+        let mut workers = Workers::in_scope(s);
+        let bytes = input::read_chunks_capped(
+            0,
+            text.as_bytes(),
+            opts.chunk_size,
+            |c| scan.push(c, &mut workers),
+            |l| long.push(l),
+        );
+        scan.source_done(0);
+        scan.drain(&mut workers);
+        bytes
+    });
     scan.long_lines = long;
     let mut analysis = scan.finish();
     analysis.sources.push(SourceInfo {
@@ -171,7 +176,7 @@ const SEAL_EVERY: usize = 8 << 10;
 const CHUNK_REDUCED_BYTES: usize = input::CHUNK_SIZE >> 2;
 
 /// What a chunk needs to reduce failures past its budget of full ones: the
-/// input-wide facts seen before its batch, and how many reduced failures
+/// input-wide facts seen before its group (see [`Scan::against`]), and how many reduced failures
 /// the run may still keep.
 struct Overflow {
     input: InputFacts,
@@ -549,7 +554,7 @@ fn scan_hits(chunk: &Chunk, rules: &RuleSet) -> InputHits {
 }
 
 /// A lone chunk from this size on has its input-wide scan run beside its
-/// parse (see `Scan::scan_batch`).
+/// parse (see [`scan_chunk`]).
 const ALONGSIDE_FROM: usize = 64 << 10;
 
 /// A piece from this size on has its text walked once for the parse and
@@ -688,17 +693,194 @@ struct ChunkResult {
     hits: InputHits,
 }
 
-/// A batch scanned and not yet stitched, with what it was scanned against.
-struct Pending {
-    results: Vec<ChunkResult>,
-    overflow: Overflow,
-    /// Sources read to their end when it was scanned: a later one's end
-    /// (the next batch may already hold its chunks) is not this batch's.
-    sources_done: usize,
+/// What the chunks of a group are scanned against (see [`Scan::against`]):
+/// the bytes of full incidents each may hand over, and how the rest are
+/// reduced.
+#[derive(Clone)]
+struct Against {
+    budget: usize,
+    overflow: Arc<Overflow>,
+    /// The run's shared walk (built at its first big piece).
+    walk: SharedWalkOnce,
 }
 
-/// Streaming state of a run: chunks go in, a batch at a time; incidents and
-/// input hits build up in input order.
+/// A chunk to scan, with the context before it.
+struct Job {
+    seq: usize,
+    context: Option<Chunk>,
+    own: Chunk,
+}
+
+/// Scans a chunk: its input-wide hits, then its exchanges. `alongside`: a
+/// chunk scanned while no other is would leave the other cores idle, so
+/// its input-wide scan runs on a thread of its own beside the parse, when
+/// it is big enough to pay for starting one (a paste is not).
+fn scan_chunk(job: Job, against: &Against, rules: &RuleSet, alongside: bool) -> ChunkResult {
+    let Job { context, own, .. } = job;
+    let scan = |piece: &Piece| {
+        scan_piece(
+            piece,
+            rules,
+            true,
+            &[],
+            against.budget,
+            &against.overflow,
+            None,
+        )
+    };
+    if alongside && own.text.len() >= ALONGSIDE_FROM {
+        let (piece, own) = piece_of(context, own);
+        let (hits, scanned) = std::thread::scope(|s| {
+            let hits = s.spawn(|| {
+                // First the automata the parse needs at its first
+                // lines, while it reads the chunk's triggers.
+                parse::warm_up();
+                scan_hits(own.as_ref().unwrap_or(&piece.chunk), rules)
+            });
+            let scanned = scan(&piece);
+            let hits = hits
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (hits, scanned)
+        });
+        return ChunkResult {
+            piece,
+            scanned,
+            hits,
+        };
+    }
+    // A small piece after a big one goes through the walk the big one
+    // built: the parse's literal set would build its own automaton (10 M
+    // instructions) for the same matches.
+    let context_len = context.as_ref().map_or(0, |c| c.text.len());
+    let big = context_len + own.text.len() >= WALK_ONCE_FROM;
+    let walk = &against.walk;
+    if let Some(shared) = walk
+        .get()
+        .or_else(|| big.then(|| walk.get_or_init(|| shared_walk_of(rules))))
+        .and_then(Option::as_ref)
+    {
+        let piece = piece_in_place(context, own);
+        let (scanned, hits) =
+            scan_walking_once(&piece, rules, shared, against.budget, &against.overflow);
+        return ChunkResult {
+            piece,
+            scanned,
+            hits,
+        };
+    }
+    let hits = scan_hits(&own, rules);
+    // Held once: the chunk given back goes at once, as the piece
+    // has its text now.
+    let piece = piece_in_place(context, own);
+    let scanned = scan(&piece);
+    ChunkResult {
+        piece,
+        scanned,
+        hits,
+    }
+}
+
+/// What a worker hands back: a chunk's scan (by number), or the panic
+/// that ended it, to be raised on the thread that stitches.
+type Done = (usize, std::thread::Result<ChunkResult>);
+
+/// Threads that scan chunks, each taking the next one as soon as it is
+/// free, so no core waits for another's chunk; started in a scope of the
+/// caller's when a second chunk comes (a paste starts none). Dropping it
+/// (at the scope's end, or unwinding) ends them, as their queue closes.
+struct Workers<'s, 'e> {
+    /// None: every chunk is scanned on the thread that pushes it (a caller
+    /// that reads on its own, as `--follow`).
+    scope: Option<&'s std::thread::Scope<'s, 'e>>,
+    started: Option<Started>,
+}
+
+struct Started {
+    jobs: mpsc::Sender<(Job, Against)>,
+    done: mpsc::Receiver<Done>,
+}
+
+impl<'s, 'e> Workers<'s, 'e> {
+    fn none() -> Self {
+        Workers {
+            scope: None,
+            started: None,
+        }
+    }
+
+    fn in_scope(scope: &'s std::thread::Scope<'s, 'e>) -> Self {
+        Workers {
+            scope: Some(scope),
+            started: None,
+        }
+    }
+
+    /// Starts `threads` workers, unless there is no scope or no thread to
+    /// be had: then chunks are scanned on the calling thread.
+    fn start(&mut self, threads: usize, rules: &'s RuleSet) -> bool {
+        let Some(scope) = self.scope else {
+            return false;
+        };
+        let (jobs, queue) = mpsc::channel();
+        let (done_tx, done) = mpsc::channel();
+        let queue = Arc::new(Mutex::new(queue));
+        let mut any = false;
+        for i in 0..threads {
+            let (queue, done_tx) = (queue.clone(), done_tx.clone());
+            any |= std::thread::Builder::new()
+                .name(format!("faultline-scan-{i}"))
+                .spawn_scoped(scope, move || work_on(rules, &queue, &done_tx))
+                .is_ok();
+        }
+        if any {
+            self.started = Some(Started { jobs, done });
+        }
+        any
+    }
+}
+
+/// A worker: scans the chunks it takes from `queue` until it closes.
+fn work_on(
+    rules: &RuleSet,
+    queue: &Mutex<mpsc::Receiver<(Job, Against)>>,
+    done: &mpsc::Sender<Done>,
+) {
+    loop {
+        // The lock is held while waiting for a job: the other workers
+        // wait on it instead, and take the jobs after.
+        let job = queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .recv();
+        let Ok((job, against)) = job else {
+            return;
+        };
+        let seq = job.seq;
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            scan_chunk(job, &against, rules, false)
+        }));
+        if done.send((seq, result)).is_err() {
+            return;
+        }
+    }
+}
+
+/// A chunk pushed and not yet stitched.
+struct Slot {
+    source: SourceId,
+    /// Its scan, once it is back, and what it was scanned against.
+    result: Option<ChunkResult>,
+    against: Option<Against>,
+    /// What follows it, once known: the next chunk's source, or None (its
+    /// source is over, or the run drains). Until then it is not stitched:
+    /// a tail of a source's last chunk is finished as it is stitched.
+    next: Option<Option<SourceId>>,
+}
+
+/// Streaming state of a run: chunks go in, each scanned on its own as soon
+/// as a worker is free; incidents and input hits build up in input order,
+/// as the scans are stitched on the thread that pushes.
 ///
 /// Seams: each chunk is scanned on its own (in parallel), keeping back the
 /// exchanges still open at its end; its tail, from its last restart point,
@@ -709,16 +891,32 @@ struct Pending {
 /// read as if the chunks were one, at the cost of re-reading the text from
 /// the last restart to the first one after the seam (a few lines in most
 /// logs).
+///
+/// What a chunk's scan depends on besides its text (how many incidents the
+/// run still keeps in full, the input facts failures past that are reduced
+/// against) is taken at fixed places in the stitching (see
+/// [`Scan::against`]), never from how far the stitching got meanwhile: the
+/// report does not depend on timing, nor on the number of threads.
 struct Scan<'r> {
     rules: &'r RuleSet,
-    /// Worker threads asked for (0: one per core); the pool is made when a
-    /// batch first has more than one chunk, so a paste starts no thread.
+    /// Worker threads asked for (0: one per core).
     threads: usize,
-    pool: Option<rayon::ThreadPool>,
-    /// Chunks waiting to be scanned (with the context before each): one per
-    /// worker, so memory stays bounded whatever the input size.
-    batch: Vec<(Option<Chunk>, Chunk)>,
-    batch_max: usize,
+    /// Chunks pushed and not yet stitched, in input order: the first is
+    /// chunk number `stitched`.
+    in_flight: std::collections::VecDeque<Slot>,
+    stitched: usize,
+    /// The chunk pushed last, until it is scanned (see [`Scan::push`]).
+    held: Option<Job>,
+    /// Stitching the last chunks (see [`Scan::drain`]).
+    draining: bool,
+    /// Chunks from number `epoch` (the last drain) on are scanned in
+    /// groups of `group` against the run as it was `lag` groups before
+    /// (see [`Scan::against`]); `against` is the last group's, with the
+    /// number of chunks stitched when it was taken.
+    epoch: usize,
+    group: usize,
+    lag: usize,
+    against: Option<(usize, Against)>,
     /// The last lines of the chunk pushed last: the next chunk's context.
     context: Option<Chunk>,
     /// The text from the last restart point of what was scanned so far.
@@ -728,15 +926,14 @@ struct Scan<'r> {
     sources_done: usize,
     hits: InputHits,
     incidents: incidents::Collector,
-    /// Set by [`analyze_streaming`]: hands each batch's finished incidents on.
+    /// Set by [`analyze_streaming`]: hands each group's finished incidents on.
     emitter: Option<Emitter<'r>>,
-    /// What the batch being scanned reduces failures against.
-    overflow: Overflow,
+    /// What the chunk being stitched was scanned against: its seam is read
+    /// again against the same.
+    overflow: Arc<Overflow>,
     long_lines: Vec<input::LongLine>,
-    /// Bytes scanned since freed memory was last handed back.
+    /// Bytes pushed since freed memory was last handed back.
     since_release: usize,
-    /// The batch scanned last, while it waits to be stitched.
-    pending: Option<Pending>,
     /// One walk of a big piece's text for its parse and input-wide scan.
     walk: SharedWalkOnce,
 }
@@ -747,7 +944,7 @@ struct Scan<'r> {
 /// cost a run of a 64 MiB log 15–30 MiB of peak RSS (measured). Buffers of
 /// 256 KiB and more are mapped and unmapped on their own instead, and the
 /// threads share two arenas. One made the stitching thread (which runs
-/// beside the scan, see [`Scan::advance`]) and the workers wait on its lock
+/// beside the scan, see [`Scan`]) and the workers wait on its lock
 /// (futex waits were 7 % of a 64 MiB log's samples); two cost about 2 MiB
 /// of peak RSS, as what a worker frees may sit in an arena the collector
 /// does not reuse.
@@ -772,9 +969,10 @@ fn bound_allocator() {}
 /// every line.
 const RELEASE_EVERY: usize = 2 * input::CHUNK_SIZE;
 
-/// Gives freed pages in the middle of the heap back to the system (before
-/// a batch: the previous batch's buffers are freed by then); glibc returns
-/// only the top of the heap on its own.
+/// Gives freed pages in the middle of the heap back to the system (every
+/// [`RELEASE_EVERY`] bytes pushed: the buffers of the chunks stitched
+/// meanwhile are freed by then); glibc returns only the top of the heap on
+/// its own.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn release_freed() {
     // SAFETY: malloc_trim only releases free memory.
@@ -796,33 +994,39 @@ impl<'r> Scan<'r> {
         Scan {
             rules,
             threads: workers,
-            pool: None,
-            batch: Vec::new(),
-            batch_max: workers,
+            in_flight: std::collections::VecDeque::new(),
+            stitched: 0,
+            held: None,
+            draining: false,
+            epoch: 0,
+            group: 1,
+            lag: 1,
+            against: None,
             context: None,
             carry: None,
             sources_done: 0,
             hits: InputHits::default(),
             incidents: incidents::Collector::default(),
             emitter: None,
-            overflow: Overflow {
+            overflow: Arc::new(Overflow {
                 input: InputFacts::default(),
                 room: incidents::MAX_REDUCED,
-            },
+            }),
             long_lines: Vec::new(),
             since_release: 0,
-            pending: None,
             walk: SharedWalkOnce::default(),
         }
     }
 
-    /// A full batch is scanned when the next chunk comes, not when it
-    /// fills: by then its last source may be known to be over, so nothing
-    /// of it is carried into a later batch (a short listing of small files
-    /// stays one batch, sorted by place).
-    fn push(&mut self, chunk: Chunk) {
-        if self.batch.len() >= self.batch_max {
-            self.flush();
+    /// Takes in a chunk. A chunk is scanned when the next one comes (or
+    /// the run drains), not at once: by then its source may be known to be
+    /// over, and a first chunk to be not alone.
+    fn push<'s>(&mut self, chunk: Chunk, workers: &mut Workers<'s, '_>)
+    where
+        'r: 's,
+    {
+        if let Some(last) = self.in_flight.back_mut() {
+            last.next.get_or_insert(Some(chunk.source));
         }
         let context = self
             .context
@@ -836,19 +1040,77 @@ impl<'r> Scan<'r> {
             first_line: chunk.first_line + memchr::memchr_iter(b'\n', skipped.as_bytes()).count(),
             text: chunk.text[start..].to_string(),
         });
-        self.batch.push((context, chunk));
+        self.since_release += chunk.text.len();
+        if self.since_release >= RELEASE_EVERY {
+            self.since_release = 0;
+            release_freed();
+        }
+        let seq = self.stitched + self.in_flight.len();
+        if seq == 1 && self.threads > 1 && workers.start(self.threads, self.rules) {
+            self.group = self.threads;
+            self.lag = 2;
+        }
+        if let Some(job) = self.held.take() {
+            self.stitch_ahead_at_start(job.seq, workers);
+            self.send(job, workers, false);
+        }
+        self.in_flight.push_back(Slot {
+            source: chunk.source,
+            result: None,
+            against: None,
+            next: None,
+        });
+        self.held = Some(Job {
+            seq,
+            context,
+            own: chunk,
+        });
+    }
+
+    /// Before chunk `seq` goes to a worker in the first `lag` groups after
+    /// a drain: stitches every chunk before it but the last. Those groups
+    /// are all scanned against the run as it was at the drain — at a run's
+    /// start, with nothing kept yet, so each chunk hands over its full
+    /// budget of full incidents — and sending them all at once held up to
+    /// `lag` groups of such scans unstitched: the distinct-failures log's
+    /// peak RSS (a start-up high-water mark) rose by 2-3 MiB (measured).
+    /// What they are scanned against does not change (see
+    /// [`Scan::against`]), so the report does not either; only the first
+    /// groups wait for the stitching. Never past the stitching the first
+    /// later group is scanned against.
+    fn stitch_ahead_at_start(&mut self, seq: usize, workers: &mut Workers) {
+        if workers.started.is_none() || (seq - self.epoch) / self.group >= self.lag {
+            return;
+        }
+        let ahead = seq.saturating_sub(1).min(self.epoch + self.group);
+        while self.stitched < ahead {
+            self.stitch_front(workers);
+        }
+    }
+
+    /// Has a worker scan `job`, or scans it here when there is none (or
+    /// `here`).
+    fn send(&mut self, job: Job, workers: &mut Workers, here: bool) {
+        let against = self.against(job.seq, workers);
+        let seq = job.seq;
+        self.in_flight[seq - self.stitched].against = Some(against.clone());
+        let job = match workers.started.as_ref().filter(|_| !here) {
+            Some(started) => match started.jobs.send((job, against)) {
+                Ok(()) => return,
+                // The workers are gone: scan here.
+                Err(mpsc::SendError(sent)) => sent,
+            },
+            None => (job, against),
+        };
+        let result = scan_chunk(job.0, &job.1, self.rules, self.threads > 1);
+        self.in_flight[seq - self.stitched].result = Some(result);
     }
 
     fn source_done(&mut self, id: SourceId) {
         self.sources_done = self.sources_done.max(id + 1);
-    }
-
-    /// Scans the waiting batch and hands on what was finished (streaming):
-    /// what the batch before it gave, as the batch is stitched only while
-    /// the next is scanned (on a pool, [`Scan::advance`] hands it on then).
-    fn flush(&mut self) {
-        self.advance();
-        self.emit_batch();
+        if let Some(last) = self.in_flight.back_mut().filter(|s| s.source <= id) {
+            last.next.get_or_insert(None);
+        }
     }
 
     /// What a chunk scanned now may hand over in full (see [`scan_piece`]).
@@ -860,153 +1122,105 @@ impl<'r> Scan<'r> {
         }
     }
 
-    /// Scans the waiting batch into the run's incidents (and what an
-    /// earlier [`Scan::advance`] left to stitch).
-    fn scan_batch(&mut self) {
-        self.advance();
-        if let Some(pending) = self.pending.take() {
-            self.stitch_batch(pending);
-        }
-    }
-
-    /// Scans the waiting batch, leaving its results to stitch: on a pool,
-    /// the batch before it is stitched on this thread meanwhile, so the
-    /// cores do not wait for the stitching (a tenth of a big log's work).
-    /// The batch is scanned against the incidents as they were before that
-    /// stitching: the same, unless the collector fills up in between (see
-    /// [`Scan::take`], which reduces what comes in full after that).
-    fn advance(&mut self) {
-        let batch = std::mem::take(&mut self.batch);
-        if batch.is_empty() {
-            return;
-        }
-        self.since_release += batch.iter().map(|(_, own)| own.text.len()).sum::<usize>();
-        if self.since_release >= RELEASE_EVERY {
-            self.since_release = 0;
-            release_freed();
-        }
-        if self.pool.is_none() && self.threads > 1 && batch.len() > 1 {
-            self.pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(self.threads)
-                .thread_name(|i| format!("faultline-scan-{i}"))
-                .build()
-                .ok();
-        }
-        let pool = self.pool.take_if(|_| batch.len() > 1);
-        // Without a pool nothing runs beside the stitching: it goes first,
-        // and the batch is scanned against what it gave.
-        if pool.is_none()
-            && let Some(pending) = self.pending.take()
+    /// What chunk `seq` is scanned against: the run as it was once the
+    /// groups up to its group's `lag`-th before were stitched (all that
+    /// came before the last drain, for the first groups after it). So
+    /// workers scan a group while the one before it is stitched; with no
+    /// workers, the lag is one chunk, as one thread stitches a chunk before
+    /// scanning the next anyway.
+    ///
+    /// Kept for the stitching it was taken at, not for the group: the
+    /// first `lag` groups after a drain share it, so it holds for them
+    /// even once the stitching went past it (see
+    /// [`Scan::stitch_ahead_at_start`]).
+    fn against(&mut self, seq: usize, workers: &mut Workers) -> Against {
+        let group = (seq - self.epoch) / self.group;
+        let stitched = self.epoch + (group + 1).saturating_sub(self.lag) * self.group;
+        if let Some((at, against)) = &self.against
+            && *at == stitched
         {
-            self.stitch_batch(pending);
+            return against.clone();
         }
-        let rules = self.rules;
-        let budget = self.full_budget();
-        let overflow = self.make_overflow();
-        // A lone chunk (a small log) would leave the other cores idle: its
-        // input-wide scan runs on a thread of its own beside the parse, when
-        // it is big enough to pay for starting one (a paste is not).
-        let lone = self.threads > 1 && batch.len() == 1;
-        let walk = self.walk.clone();
-        let work = |(context, own): (Option<Chunk>, Chunk)| {
-            let scan = |piece: &Piece| scan_piece(piece, rules, true, &[], budget, &overflow, None);
-            if lone && own.text.len() >= ALONGSIDE_FROM {
-                let (piece, own) = piece_of(context, own);
-                let (hits, scanned) = std::thread::scope(|s| {
-                    let hits = s.spawn(|| {
-                        // First the automata the parse needs at its first
-                        // lines, while it reads the chunk's triggers.
-                        parse::warm_up();
-                        scan_hits(own.as_ref().unwrap_or(&piece.chunk), rules)
-                    });
-                    let scanned = scan(&piece);
-                    let hits = hits
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                    (hits, scanned)
-                });
-                return ChunkResult {
-                    piece,
-                    scanned,
-                    hits,
-                };
-            }
-            // A small piece after a big one goes through the walk the big
-            // one built: the parse's literal set would build its own
-            // automaton (10 M instructions) for the same matches.
-            let context_len = context.as_ref().map_or(0, |c| c.text.len());
-            let big = context_len + own.text.len() >= WALK_ONCE_FROM;
-            if let Some(shared) = walk
-                .get()
-                .or_else(|| big.then(|| walk.get_or_init(|| shared_walk_of(rules))))
-                .and_then(Option::as_ref)
-            {
-                let piece = piece_in_place(context, own);
-                let (scanned, hits) = scan_walking_once(&piece, rules, shared, budget, &overflow);
-                return ChunkResult {
-                    piece,
-                    scanned,
-                    hits,
-                };
-            }
-            let hits = scan_hits(&own, rules);
-            // Held once: the chunk given back goes at once, as the piece
-            // has its text now.
-            let piece = piece_in_place(context, own);
-            let scanned = scan(&piece);
-            ChunkResult {
-                piece,
-                scanned,
-                hits,
-            }
-        };
-        let results: Vec<ChunkResult> = match &pool {
-            Some(pool) => {
-                use rayon::prelude::*;
-                let mut results = Vec::new();
-                let pending = self.pending.take();
-                pool.in_place_scope(|s| {
-                    s.spawn(|_| results = batch.into_par_iter().map(work).collect());
-                    if let Some(pending) = pending {
-                        self.stitch_batch(pending);
-                        // What it finished is diagnosed and handed on
-                        // meanwhile too, not after the batch is scanned.
-                        self.emit_batch();
-                    }
-                });
-                results
-            }
-            None => batch.into_iter().map(work).collect(),
-        };
-        // Given back (a lone chunk's batch left it in place).
-        if pool.is_some() {
-            self.pool = pool;
+        while self.stitched < stitched {
+            self.stitch_front(workers);
         }
-        self.pending = Some(Pending {
-            results,
-            overflow,
-            sources_done: self.sources_done,
-        });
+        let against = Against {
+            budget: self.full_budget(),
+            overflow: Arc::new(self.make_overflow()),
+            walk: self.walk.clone(),
+        };
+        self.against = Some((stitched, against.clone()));
+        against
     }
 
-    /// Takes in a scanned batch, in input order.
-    fn stitch_batch(&mut self, pending: Pending) {
-        // What the batch was scanned against: its seams are read again
-        // against the same.
-        self.overflow = pending.overflow;
-        let results = pending.results;
-        let sources: Vec<SourceId> = results.iter().map(|r| r.piece.chunk.source).collect();
-        for (i, r) in results.into_iter().enumerate() {
-            merge_hits(&mut self.hits, r.hits);
-            self.stitch(r.piece, r.scanned);
-            // The last chunk of a source read to its end: its tail has
-            // nothing to be stitched to.
-            let done = pending.sources_done;
-            let next_same = sources.get(i + 1) == sources.get(i);
-            if let Some(c) = self.carry.take_if(|c| !next_same && c.chunk.source < done) {
-                self.finish_carry(c);
-            }
+    /// Stitches the first chunk in flight, waiting for its scan; at the
+    /// end of a group, hands on what it finished (see [`Scan::drain`]).
+    fn stitch_front(&mut self, workers: &mut Workers) {
+        while self.in_flight.front().is_some_and(|s| s.result.is_none()) {
+            let done = workers.started.as_ref().and_then(|s| s.done.recv().ok());
+            // Every chunk sent is handed back while the workers live.
+            let (seq, result) = done.expect("a scan worker hands back every chunk");
+            let result = result.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            self.in_flight[seq - self.stitched].result = Some(result);
         }
+        let Some(Slot {
+            source,
+            result: Some(result),
+            against: Some(against),
+            next,
+        }) = self.in_flight.pop_front()
+        else {
+            return;
+        };
+        self.stitched += 1;
+        self.overflow = against.overflow;
+        merge_hits(&mut self.hits, result.hits);
+        self.stitch(result.piece, result.scanned);
+        // The last chunk of a source read to its end: its tail has nothing
+        // to be stitched to.
+        let next_same = next == Some(Some(source));
+        let done = self.sources_done;
+        if let Some(c) = self.carry.take_if(|c| !next_same && c.chunk.source < done) {
+            self.finish_carry(c);
+        }
+        let group_end = (self.stitched - self.epoch).is_multiple_of(self.group);
+        if group_end && (!self.draining || self.in_flight.len() > 1) {
+            self.emit_batch();
+        }
+    }
+
+    /// Scans and stitches every chunk pushed. A last chunk alone in its
+    /// group is scanned against all before it: by a worker, or here with
+    /// help when there is none (a small log's only chunk, see [`scan_chunk`]). What the last group finished is
+    /// not handed on, nor the group before it unless the last has several
+    /// chunks: a run's end is emitted from its final analysis, so an input
+    /// of one group streams exactly what the report holds.
+    fn drain(&mut self, workers: &mut Workers) {
+        if let Some(last) = self.in_flight.back_mut() {
+            last.next.get_or_insert(None);
+        }
+        self.draining = true;
+        if let Some(job) = self.held.take() {
+            let lone = (job.seq - self.epoch).is_multiple_of(self.group);
+            while lone && self.in_flight.len() > 1 {
+                self.stitch_front(workers);
+            }
+            if lone {
+                // Not what the group before was scanned against, even
+                // where it was taken at the same place.
+                self.against = None;
+            }
+            // To a worker, if any, still against all before it: scanned
+            // here beside a helper thread (two threads that scanned nothing
+            // yet) it raised a run's peak RSS by 2-5 MiB (measured).
+            self.send(job, workers, false);
+        }
+        while !self.in_flight.is_empty() {
+            self.stitch_front(workers);
+        }
+        self.draining = false;
+        self.epoch = self.stitched;
+        self.against = None;
     }
 
     /// Takes in one chunk's own scan, in input order, stitched to the
@@ -1200,8 +1414,8 @@ impl<'r> Scan<'r> {
     /// streams exactly what the report holds.
     fn finish_parts(mut self) -> (Analysis, Option<Emitter<'r>>) {
         let emitter = self.emitter.take();
-        // Not `flush`: the last batch is emitted from the final analysis.
-        self.scan_batch();
+        // What is still in flight when no caller drained it (`--follow`).
+        self.drain(&mut Workers::none());
         if let Some(c) = self.carry.take() {
             self.finish_carry(c);
         }
@@ -1449,14 +1663,14 @@ impl<'r> Feed<'r> {
     }
 
     pub fn push(&mut self, chunk: Chunk) {
-        self.scan.push(chunk);
+        self.scan.push(chunk, &mut Workers::none());
     }
 
     /// Scans what was pushed and hands its finished incidents on. A quiet
     /// gap ends what is open: the tail carried for seam stitching is
     /// scanned to its end, so an exchange open there is closed.
     pub fn flush(&mut self) {
-        self.scan.scan_batch();
+        self.scan.drain(&mut Workers::none());
         if let Some(carry) = self.scan.carry.take() {
             self.scan.finish_carry(carry);
         }
@@ -1537,11 +1751,17 @@ pub fn analyze_streaming<'r>(
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
     let mut feed = Feed::new(rules, opts, &names, sink);
     let mut read = SourcesRead::default();
-    if feed.scan.threads > 1 && sources.iter().all(never_blocks) {
-        read_alongside(sources, opts, watch, &mut feed, &mut read);
-    } else {
-        read_inline(sources, opts, watch, &mut feed, &mut read);
-    }
+    std::thread::scope(|s| {
+        let mut workers = Workers::in_scope(s);
+        if feed.scan.threads > 1 && sources.iter().all(never_blocks) {
+            read_alongside(sources, opts, watch, &mut feed, &mut workers, &mut read);
+        } else {
+            read_inline(sources, opts, watch, &mut feed, &mut workers, &mut read);
+        }
+        // While the workers live; the last chunks are emitted from the
+        // final analysis.
+        feed.scan.drain(&mut workers);
+    });
     let (analysis, mut totals) = feed.finish(read.infos, read.problems);
     totals.stopped |= (watch.stop)();
     (analysis, totals)
@@ -1582,11 +1802,12 @@ fn never_blocks(source: &SourceRef) -> bool {
 }
 
 /// Reads on this thread, between the batches: a paste or a pipe.
-fn read_inline(
+fn read_inline<'r: 's, 's>(
     sources: &[SourceRef],
     opts: ScanOptions,
     watch: &Watch,
-    feed: &mut Feed,
+    feed: &mut Feed<'r>,
+    workers: &mut Workers<'s, '_>,
     read: &mut SourcesRead,
 ) {
     let sink_stop = feed.stop.clone();
@@ -1608,7 +1829,7 @@ fn read_inline(
             id,
             opts.chunk_size,
             (&stopped, &count),
-            |c| feed.push(c),
+            |c| feed.scan.push(c, workers),
             |l| read.long.push(l),
         );
         read.done(feed, id, name, result);
@@ -1652,11 +1873,12 @@ const READ_AHEAD: usize = 1;
 /// Reads files on a thread of their own, so reading (a tenth of a big
 /// log's wall time when done between the batches) overlaps the scan.
 /// Chunks come in the order read, so the analysis is the inline one's.
-fn read_alongside(
+fn read_alongside<'r: 's, 's>(
     sources: &[SourceRef],
     opts: ScanOptions,
     watch: &Watch,
-    feed: &mut Feed,
+    feed: &mut Feed<'r>,
+    workers: &mut Workers<'s, '_>,
     read: &mut SourcesRead,
 ) {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -1671,7 +1893,7 @@ fn read_alongside(
             });
         if reader.is_err() {
             // No thread to be had: read here instead.
-            return read_inline(sources, opts, watch, feed, read);
+            return read_inline(sources, opts, watch, feed, workers, read);
         }
         let mut id = 0;
         for message in rx {
@@ -1680,7 +1902,7 @@ fn read_alongside(
             }
             (watch.progress)(total.load(Relaxed), feed.kept.get());
             match message {
-                Reading::Chunk(chunk) => feed.push(chunk),
+                Reading::Chunk(chunk) => feed.scan.push(chunk, workers),
                 Reading::Long(line) => read.long.push(line),
                 Reading::Done(result) => {
                     read.done(feed, id, sources[id].name.clone(), result);
