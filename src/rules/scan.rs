@@ -16,6 +16,8 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasickKind;
 use regex::Regex;
 
+use crate::parse::lean::{Captures as LeanCaptures, Regex as Lean};
+
 use super::Texts;
 use super::literal_set::LiteralSet;
 use super::literals::{ascii_factor, at_least};
@@ -505,11 +507,40 @@ impl Walked<'_> {
     }
 }
 
-/// A pattern compiled, and whether its matches stay within a line.
+/// A pattern compiled the way its searches need, each on first need.
+///
+/// Lean (no literal prefilters, see `parse::lean`) for the searches of
+/// the lines a pattern's literals are on and of small texts, where a
+/// prefilter finds nothing faster, and building one was two thirds of
+/// compiling a pattern such as `(?i)\bslack\b` (callgrind: 0.84 M
+/// instructions with it, 0.25 M without). The `regex` crate's build, with
+/// its prefilter, for a search of a big text whole, where skipping to the
+/// literals pays. Both find the same matches (the meta regex's
+/// configurations all do), and fail to compile alike.
 struct Compiled {
-    regex: Regex,
-    line_local: bool,
+    /// The pattern as compiled (see [`ascii_word_boundaries`]).
+    pattern: String,
+    lean: OnceLock<Option<Lean>>,
+    prefiltered: OnceLock<Option<Regex>>,
 }
+
+impl Compiled {
+    fn lean(&self) -> Option<&Lean> {
+        self.lean
+            .get_or_init(|| Lean::new(&self.pattern).ok())
+            .as_ref()
+    }
+
+    fn prefiltered(&self) -> Option<&Regex> {
+        self.prefiltered
+            .get_or_init(|| Regex::new(&self.pattern).ok())
+            .as_ref()
+    }
+}
+
+/// From this size on a text searched whole uses a pattern's prefiltered
+/// regex (see [`Compiled`]).
+const PREFILTER_FROM: usize = DFA_FROM;
 
 /// Whether no match of `hir` holds a line feed and none depends on where
 /// the text begins or ends (`\A`, `\z`, `^` and `$` outside multi-line
@@ -547,6 +578,8 @@ pub struct InputScanner {
     /// 0.15 ms to compile each).
     shared: Vec<usize>,
     compiled: Vec<OnceLock<Result<Compiled, String>>>,
+    /// By pattern, as `compiled`: whether its matches stay within a line.
+    line_local: Vec<OnceLock<bool>>,
     pub specs: Vec<InputPatternSpec>,
     pub purposes: Vec<InputPattern>,
     groups: Vec<Group>,
@@ -572,6 +605,7 @@ impl InputScanner {
             .collect();
         InputScanner {
             compiled: specs.iter().map(|_| OnceLock::new()).collect(),
+            line_local: specs.iter().map(|_| OnceLock::new()).collect(),
             shared,
             purposes: specs.iter().map(|s| s.purpose.clone()).collect(),
             specs,
@@ -594,22 +628,47 @@ impl InputScanner {
             .collect()
     }
 
-    fn regex(&self, id: usize) -> Option<&Compiled> {
+    /// Pattern `id`'s slot, compiled the way a search needs first (see
+    /// [`InputScanner::compile`]); `None` when it does not compile.
+    fn regex(&self, id: usize, prefiltered: bool) -> Option<&Compiled> {
         let id = self.shared[id];
         self.compiled[id]
-            .get_or_init(|| self.compile(id).map_err(|e| e.to_string()))
+            .get_or_init(|| self.compile(id, prefiltered).map_err(|e| e.to_string()))
             .as_ref()
             .ok()
     }
 
+    /// Whether pattern `id`'s matches stay within a line (see
+    /// [`line_local`]).
+    fn line_local(&self, id: usize) -> bool {
+        let id = self.shared[id];
+        *self.line_local[id].get_or_init(|| {
+            // What compiles parses (the same syntax, with `regex`'s defaults).
+            let pattern = ascii_word_boundaries(&self.specs[id].pattern);
+            regex_syntax::parse(&pattern).is_ok_and(|hir| line_local(&hir))
+        })
+    }
+
     /// Pattern `id`, rewritten (see [`ascii_word_boundaries`]) and
-    /// compiled: rewritten here, not at start, as few patterns ever are.
-    fn compile(&self, id: usize) -> Result<Compiled, regex::Error> {
+    /// compiled, with its prefilter or lean (see [`Compiled`]): rewritten
+    /// here, not at start, as few patterns ever are.
+    fn compile(&self, id: usize, prefiltered: bool) -> Result<Compiled, regex::Error> {
         let pattern = ascii_word_boundaries(&self.specs[id].pattern);
-        let regex = Regex::new(&pattern)?;
-        // What compiled parses (the same syntax, with `regex`'s defaults).
-        let line_local = regex_syntax::parse(&pattern).is_ok_and(|hir| line_local(&hir));
-        Ok(Compiled { regex, line_local })
+        let compiled = Compiled {
+            lean: OnceLock::new(),
+            prefiltered: OnceLock::new(),
+            pattern,
+        };
+        if prefiltered {
+            let _ = compiled
+                .prefiltered
+                .set(Some(Regex::new(&compiled.pattern)?));
+        } else {
+            let _ = compiled
+                .lean
+                .set(Some(Lean::with_regex_error(&compiled.pattern)?));
+        }
+        Ok(compiled)
     }
 
     /// Compiles every pattern now (`rules check`), so that a pattern that
@@ -734,12 +793,10 @@ impl InputScanner {
             text,
         };
         for same in pending.chunk_by(|a, b| self.shared[*a] == self.shared[*b]) {
-            let Some(Compiled { regex, line_local }) = self.regex(same[0]) else {
-                continue;
-            };
             // The lines it can match on, when its places tell (the same
             // text has the same factors in either group).
-            let lines = line_local
+            let lines = self
+                .line_local(same[0])
                 .then(|| {
                     self.groups
                         .iter()
@@ -747,18 +804,42 @@ impl InputScanner {
                         .find_map(|(group, places)| group.lines_for(same[0], text, places))
                 })
                 .flatten();
+            let big_whole = lines.is_none() && text.len() >= PREFILTER_FROM;
+            let Some(compiled) = self.regex(same[0], big_whole) else {
+                continue;
+            };
             let whole = 0..text.len();
             let ranges = lines.as_deref().unwrap_or(std::slice::from_ref(&whole));
             let full = |id: usize, hits: &InputHits| hits.by_pattern[id].len() >= HITS_PER_PATTERN;
-            'lines: for range in ranges {
-                for caps in regex.captures_iter(&text[range.clone()]) {
-                    if same.iter().all(|&id| full(id, hits)) {
-                        break 'lines;
+            let take = |hit: Hit, hits: &mut InputHits| {
+                for &id in same {
+                    if !full(id, hits) {
+                        hits.by_pattern[id].push(hit.clone());
                     }
-                    let hit = hit(regex, &caps, range.start, &part, index);
-                    for &id in same {
-                        if !full(id, hits) {
-                            hits.by_pattern[id].push(hit.clone());
+                }
+            };
+            let all_full = |hits: &InputHits| same.iter().all(|&id| full(id, hits));
+            match big_whole.then(|| compiled.prefiltered()).flatten() {
+                Some(regex) => {
+                    for caps in regex.captures_iter(text) {
+                        if all_full(hits) {
+                            break;
+                        }
+                        let groups = Groups::of_regex(regex, &caps);
+                        take(hit(groups, 0, &part, index), hits);
+                    }
+                }
+                None => {
+                    let Some(lean) = compiled.lean() else {
+                        continue;
+                    };
+                    'lines: for range in ranges {
+                        for caps in lean.captures_iter(&text[range.clone()]) {
+                            if all_full(hits) {
+                                break 'lines;
+                            }
+                            let groups = Groups::of_lean(lean, &caps);
+                            take(hit(groups, range.start, &part, index), hits);
                         }
                     }
                 }
@@ -776,11 +857,54 @@ struct Part<'t> {
     text: &'t str,
 }
 
+/// A match's span and text, and its named groups that took part, from
+/// either kind of compiled regex (see [`Compiled`]).
+struct Groups<'t> {
+    span: Range<usize>,
+    matched: &'t str,
+    named: Vec<(String, String)>,
+}
+
+impl<'t> Groups<'t> {
+    fn of_regex(re: &Regex, caps: &regex::Captures<'t>) -> Self {
+        let m = caps.get(0).expect("group 0");
+        let named = re
+            .capture_names()
+            .flatten()
+            .filter_map(|n| {
+                caps.name(n)
+                    .map(|c| (n.to_string(), c.as_str().to_string()))
+            })
+            .collect();
+        Groups {
+            span: m.range(),
+            matched: m.as_str(),
+            named,
+        }
+    }
+
+    fn of_lean(re: &Lean, caps: &LeanCaptures<'t>) -> Self {
+        let m = caps.get(0).expect("group 0");
+        let named = re
+            .capture_names()
+            .flatten()
+            .filter_map(|n| {
+                caps.name(n)
+                    .map(|c| (n.to_string(), c.as_str().to_string()))
+            })
+            .collect();
+        Groups {
+            span: m.range(),
+            matched: m.as_str(),
+            named,
+        }
+    }
+}
+
 /// The hit a match makes (in the text from `base` on), with its line (cut
 /// to [`MAX_LINE`]).
-fn hit(re: &Regex, caps: &regex::Captures, base: usize, part: &Part, index: &LineIndex) -> Hit {
-    let m = caps.get(0).expect("group 0");
-    let (start, end) = (base + m.start(), base + m.end());
+fn hit(groups: Groups, base: usize, part: &Part, index: &LineIndex) -> Hit {
+    let (start, end) = (base + groups.span.start, base + groups.span.end);
     let span = Span::new(part.offset + start, part.offset + end);
     let loc = index.loc(part.source, span);
     let line_start = part.text[..start].rfind('\n').map_or(0, |p| p + 1);
@@ -791,18 +915,10 @@ fn hit(re: &Regex, caps: &regex::Captures, base: usize, part: &Part, index: &Lin
     if text.len() > MAX_LINE {
         text = &text[..text.floor_char_boundary(MAX_LINE.max(end - line_start))];
     }
-    let captures = re
-        .capture_names()
-        .flatten()
-        .filter_map(|n| {
-            caps.name(n)
-                .map(|c| (n.to_string(), c.as_str().to_string()))
-        })
-        .collect();
     Hit {
         loc,
-        matched: m.as_str().to_string(),
-        captures,
+        matched: groups.matched.to_string(),
+        captures: groups.named,
         line: Line {
             source: part.source,
             offset: part.offset + line_start,
@@ -1105,6 +1221,63 @@ mod tests {
         assert!(
             scanner.groups[0].dfa_for(text.len()).is_some(),
             "the built-in factors have a DFA"
+        );
+    }
+
+    /// The built-in input patterns find what the `regex` crate's regexes
+    /// find, hit for hit: over each fixture and field case on its own
+    /// (small texts: the lean regexes, whole or line by line) and over all
+    /// of them as one big text (searched whole with the prefiltered ones
+    /// where the literals are too many to read line by line).
+    #[test]
+    fn lean_and_prefiltered_regexes_find_the_regex_crates_hits() {
+        let report = crate::rules::load::load(&crate::rules::builtin_sources());
+        let rules = crate::rules::RuleSet::new(report.rules, report.providers);
+        let scanner = rules.scanner();
+        let patterns: Vec<regex::Regex> = scanner
+            .specs
+            .iter()
+            .map(|s| regex::Regex::new(&super::ascii_word_boundaries(&s.pattern)).unwrap())
+            .collect();
+        // Each pattern's first hits in `text`, as the regex crate gives
+        // them (a pattern the scan does not trigger matches nowhere).
+        let theirs = |text: &str| -> Vec<Vec<(usize, String, String)>> {
+            patterns
+                .iter()
+                .map(|re| {
+                    re.captures_iter(text)
+                        .take(super::HITS_PER_PATTERN)
+                        .map(|c| {
+                            let m = c.get(0).unwrap();
+                            let named = re
+                                .capture_names()
+                                .flatten()
+                                .filter_map(|n| {
+                                    c.name(n).map(|v| (n.to_string(), v.as_str().to_string()))
+                                })
+                                .collect::<Vec<_>>();
+                            (m.start(), m.as_str().to_string(), format!("{named:?}"))
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let texts = crate::test_corpus::fixture_and_field_texts();
+        let mut found = 0;
+        for text in &texts {
+            let ours = hits_of(scanner, text);
+            found += ours.iter().filter(|h| !h.is_empty()).count();
+            assert_eq!(ours, theirs(text), "{}", &text[..text.len().min(200)]);
+        }
+        assert!(found > 20, "{found} patterns found");
+        let big = texts.join("\n");
+        assert!(big.len() > super::PREFILTER_FROM);
+        assert_eq!(hits_of(scanner, &big), theirs(&big));
+        assert!(
+            scanner.compiled.iter().any(
+                |c| matches!(c.get(), Some(Ok(c)) if matches!(c.prefiltered.get(), Some(Some(_))))
+            ),
+            "some pattern was searched whole with its prefilter"
         );
     }
 }
