@@ -214,12 +214,8 @@ fn interleaved_records_are_tied_by_request_id() {
 {"ts":"2026-01-01T00:00:02Z","level":"info","request_id":"r-2","msg":"done","status":200}
 {"ts":"2026-01-01T00:00:03Z","level":"error","request_id":"r-1","msg":"request failed","status":409,"response":{"code":"conflict","message":"already exists"}}
 "#;
-    let a = faultline::analyze_text("app.jsonl", log, &builtin());
-    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    let a = conflict_tied_to_the_first_call(log);
     let f = &a.incidents[0].facts;
-    assert_eq!(f.num("status"), Some(409.0));
-    assert_eq!(f.str("url"), Some("https://api.example.com/v1/a"));
-    assert_eq!(f.str("method"), Some("POST"));
     assert!(
         f.get("message")
             .iter()
@@ -236,12 +232,20 @@ fn interleaved_records_are_tied_by_a_numeric_id_or_an_id_told_twice() {
 {"ts":"2026-01-01T00:00:02Z","level":"info","request_id":"r-2","msg":"done","status":200}
 {"ts":"2026-01-01T00:00:03Z","level":"error","request_id":101,"msg":"request failed","status":409,"response":{"code":"conflict","message":"already exists"}}
 "#;
+    conflict_tied_to_the_first_call(log);
+}
+
+/// Asserts that `log` gives one incident: the 409 of the first call
+/// (`POST https://api.example.com/v1/a`), tied to it across the records
+/// of the other one.
+fn conflict_tied_to_the_first_call(log: &str) -> faultline::Analysis {
     let a = faultline::analyze_text("app.jsonl", log, &builtin());
     assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
     let f = &a.incidents[0].facts;
     assert_eq!(f.num("status"), Some(409.0));
     assert_eq!(f.str("url"), Some("https://api.example.com/v1/a"));
     assert_eq!(f.str("method"), Some("POST"));
+    a
 }
 
 #[test]

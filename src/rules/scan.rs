@@ -868,14 +868,7 @@ struct Groups<'t> {
 impl<'t> Groups<'t> {
     fn of_regex(re: &Regex, caps: &regex::Captures<'t>) -> Self {
         let m = caps.get(0).expect("group 0");
-        let named = re
-            .capture_names()
-            .flatten()
-            .filter_map(|n| {
-                caps.name(n)
-                    .map(|c| (n.to_string(), c.as_str().to_string()))
-            })
-            .collect();
+        let named = named_groups(re.capture_names(), |n| caps.name(n).map(|c| c.as_str()));
         Groups {
             span: m.range(),
             matched: m.as_str(),
@@ -885,20 +878,25 @@ impl<'t> Groups<'t> {
 
     fn of_lean(re: &Lean, caps: &LeanCaptures<'t>) -> Self {
         let m = caps.get(0).expect("group 0");
-        let named = re
-            .capture_names()
-            .flatten()
-            .filter_map(|n| {
-                caps.name(n)
-                    .map(|c| (n.to_string(), c.as_str().to_string()))
-            })
-            .collect();
+        let named = named_groups(re.capture_names(), |n| caps.name(n).map(|c| c.as_str()));
         Groups {
             span: m.range(),
             matched: m.as_str(),
             named,
         }
     }
+}
+
+/// The named groups that took part in a match, as (name, text), whichever
+/// kind of regex matched.
+fn named_groups<'n, 't>(
+    names: impl Iterator<Item = Option<&'n str>>,
+    group: impl Fn(&str) -> Option<&'t str>,
+) -> Vec<(String, String)> {
+    names
+        .flatten()
+        .filter_map(|n| group(n).map(|text| (n.to_string(), text.to_string())))
+        .collect()
 }
 
 /// The hit a match makes (in the text from `base` on), with its line (cut
@@ -986,6 +984,23 @@ mod tests {
     use crate::input::{Chunk, LineIndex};
     use crate::rules::Texts;
     use crate::rules::literals::pattern_factors;
+
+    /// A pattern's first hits in `text` as the regex crate gives them:
+    /// start, matched text, named groups that took part.
+    fn regex_crate_hits(re: &regex::Regex, text: &str) -> Vec<(usize, String, String)> {
+        re.captures_iter(text)
+            .take(super::HITS_PER_PATTERN)
+            .map(|c| {
+                let m = c.get(0).unwrap();
+                let named = re
+                    .capture_names()
+                    .flatten()
+                    .filter_map(|n| c.name(n).map(|v| (n.to_string(), v.as_str().to_string())))
+                    .collect::<Vec<_>>();
+                (m.start(), m.as_str().to_string(), format!("{named:?}"))
+            })
+            .collect()
+    }
 
     /// A scanner of `patterns` as built-in tests, with their factors.
     fn scanner_of(patterns: &[&str]) -> InputScanner {
@@ -1084,20 +1099,7 @@ mod tests {
             .iter()
             .map(|p| {
                 let re = regex::Regex::new(&super::ascii_word_boundaries(p)).unwrap();
-                re.captures_iter(&text)
-                    .take(super::HITS_PER_PATTERN)
-                    .map(|c| {
-                        let m = c.get(0).unwrap();
-                        let named = re
-                            .capture_names()
-                            .flatten()
-                            .filter_map(|n| {
-                                c.name(n).map(|v| (n.to_string(), v.as_str().to_string()))
-                            })
-                            .collect::<Vec<_>>();
-                        (m.start(), m.as_str().to_string(), format!("{named:?}"))
-                    })
-                    .collect()
+                regex_crate_hits(&re, &text)
             })
             .collect();
         assert_eq!(big, whole);
@@ -1244,22 +1246,7 @@ mod tests {
         let theirs = |text: &str| -> Vec<Vec<(usize, String, String)>> {
             patterns
                 .iter()
-                .map(|re| {
-                    re.captures_iter(text)
-                        .take(super::HITS_PER_PATTERN)
-                        .map(|c| {
-                            let m = c.get(0).unwrap();
-                            let named = re
-                                .capture_names()
-                                .flatten()
-                                .filter_map(|n| {
-                                    c.name(n).map(|v| (n.to_string(), v.as_str().to_string()))
-                                })
-                                .collect::<Vec<_>>();
-                            (m.start(), m.as_str().to_string(), format!("{named:?}"))
-                        })
-                        .collect()
-                })
+                .map(|re| regex_crate_hits(re, text))
                 .collect()
         };
         let texts = crate::test_corpus::fixture_and_field_texts();
