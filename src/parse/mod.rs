@@ -930,7 +930,8 @@ impl Prefilter {
                         return;
                     }
                 }
-                let &(_, shapes, wanted, shared) = if text[p] == first.0 { first } else { last };
+                let (_, shapes, wanted, shared) = if text[p] == first.0 { first } else { last };
+                let (wanted, shared) = (*wanted, *shared);
                 let set = &mut out[line];
                 // A line whose parsers are all in is tested no further.
                 if *set & wanted == wanted {
