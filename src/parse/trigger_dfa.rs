@@ -199,19 +199,12 @@ impl TriggerDfa {
         unsafe { *self.next.get_unchecked(at) }
     }
 
-    /// The base of the state `byte` leads to from the state at `base`.
+    /// The base of the state `byte` leads to from the state at `base`, an
+    /// odd one: a state that ends triggers (the state they lead to in
+    /// `next` is never reached here), whose block `ending_next` holds.
     #[inline(always)]
-    fn step_exactly(&self, base: u32, byte: u8) -> u32 {
-        // An odd base is of a state that ends triggers (the state they
-        // lead to in `next` is never reached here), whose block
-        // `ending_next` holds. Chosen without a branch: steps that end
-        // triggers are a third of a log's.
-        let table = if base & 1 == 0 {
-            &self.next
-        } else {
-            &self.ending_next
-        };
-        table[base as usize + usize::from(self.classes[usize::from(byte)])]
+    fn step_from_ending(&self, base: u32, byte: u8) -> u32 {
+        self.ending_next[base as usize + usize::from(self.classes[usize::from(byte)])]
     }
 
     /// Calls `found` with the trigger (its index in `new`'s) and start of
@@ -327,18 +320,36 @@ impl TriggerDfa {
         found: &mut impl FnMut(usize, usize) -> bool,
     ) -> Option<u32> {
         for (i, &b) in bytes.iter().enumerate() {
-            base = self.step_exactly(base, b);
-            if base & 1 != 0 {
-                let end = offset + i + 1;
-                let (from, until) = self.ends_of[self.ending_next[base as usize - 1] as usize];
-                for &id in &self.ends[from as usize..until as usize] {
-                    if !found(id as usize, end - self.lens[id as usize] as usize) {
-                        return None;
-                    }
-                }
+            base = if base & 1 == 0 {
+                self.step(base, b)
+            } else {
+                self.step_from_ending(base, b)
+            };
+            if base & 1 != 0 && !self.report_ends(base, offset + i + 1, found) {
+                return None;
             }
         }
         Some(base)
+    }
+
+    /// Reports the triggers the state at `base` ends at `end`; false when
+    /// `found` said to stop. Apart from the walk in `report_within`, whose
+    /// loop then keeps its values in registers (inlined, `found` spilled
+    /// them at every byte).
+    #[inline(never)]
+    fn report_ends(
+        &self,
+        base: u32,
+        end: usize,
+        found: &mut impl FnMut(usize, usize) -> bool,
+    ) -> bool {
+        let (from, until) = self.ends_of[self.ending_next[base as usize - 1] as usize];
+        for &id in &self.ends[from as usize..until as usize] {
+            if !found(id as usize, end - self.lens[id as usize] as usize) {
+                return false;
+            }
+        }
+        true
     }
 
     /// Whether `text` holds a trigger: [`TriggerDfa::find`] stopped at the
