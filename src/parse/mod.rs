@@ -904,14 +904,20 @@ impl Prefilter {
         // Per byte the shapes look for, the parsers its shapes admit and
         // the `near` they all give (the three at a colon give a code's
         // end), tested once at each of its occurrences.
-        let bytes: Vec<(u8, &[(Shape, ParserSet)], ParserSet, Option<Near>)> = (self.shapes)
-            .iter()
-            .map(|(byte, shapes)| {
-                let wanted = shapes.iter().fold(0, |all, (_, bit)| all | bit);
-                let shared = (shapes.iter())
+        struct ByteShapes<'s> {
+            byte: u8,
+            shapes: &'s [(Shape, ParserSet)],
+            wanted: ParserSet,
+            shared: Option<Near>,
+        }
+        let bytes: Vec<ByteShapes> = (self.shapes.iter())
+            .map(|(byte, shapes)| ByteShapes {
+                byte: *byte,
+                shapes,
+                wanted: shapes.iter().fold(0, |all, (_, bit)| all | bit),
+                shared: (shapes.iter())
                     .all(|(s, _)| s.near == shapes[0].0.near)
-                    .then(|| shapes[0].0.near);
-                (*byte, shapes.as_slice(), wanted, shared)
+                    .then(|| shapes[0].0.near),
             })
             .collect();
         // One pass over the whole text for two of the bytes at once (a
@@ -919,7 +925,7 @@ impl Prefilter {
         for pair in bytes.chunks(2) {
             let (first, last) = (&pair[0], &pair[pair.len() - 1]);
             let (mut line, mut start, mut end) = (0, 0, 0);
-            crate::byte_positions::each_of(text, [first.0, last.0], |p| {
+            crate::byte_positions::each_of(text, [first.byte, last.byte], |p| {
                 if p >= end {
                     while line + 1 < lines.bounds.len() && lines.bounds[line + 1].0 <= p {
                         line += 1;
@@ -930,8 +936,8 @@ impl Prefilter {
                         return;
                     }
                 }
-                let (_, shapes, wanted, shared) = if text[p] == first.0 { first } else { last };
-                let (wanted, shared) = (*wanted, *shared);
+                let at = if text[p] == first.byte { first } else { last };
+                let (wanted, shared) = (at.wanted, at.shared);
                 let set = &mut out[line];
                 // A line whose parsers are all in is tested no further.
                 if *set & wanted == wanted {
@@ -941,7 +947,7 @@ impl Prefilter {
                 if shared.is_some_and(|near| !near.admits(before)) {
                     return;
                 }
-                for (shape, bit) in shapes.iter() {
+                for (shape, bit) in at.shapes {
                     if *set & bit == 0
                         && (shared.is_some() || shape.near.admits(before))
                         && (shape.before)(before)
