@@ -706,7 +706,7 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(chunk: &Chunk) -> Self {
         let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', chunk.text.as_bytes()).map(|i| i + 1));
+        crate::byte_positions::each_of(chunk.text.as_bytes(), [b'\n'], |i| starts.push(i + 1));
         LineIndex {
             starts,
             offset: chunk.offset,

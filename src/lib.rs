@@ -4,6 +4,7 @@
 //! [`input`] → [`parse`] → [`incidents`] → [`facts`] → [`rules`] → [`rank`] → [`report`];
 //! [`outcome`] turns the analysis into the exit status.
 
+mod byte_positions;
 pub mod facts;
 pub mod incidents;
 pub mod input;

@@ -170,7 +170,7 @@ impl<'a> Lines<'a> {
         let text = chunk.text.as_str();
         let mut bounds = Vec::new();
         let mut start = 0;
-        for i in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        crate::byte_positions::each_of(text.as_bytes(), [b'\n'], |i| {
             let end = if i > start && text.as_bytes()[i - 1] == b'\r' {
                 i - 1
             } else {
@@ -178,7 +178,7 @@ impl<'a> Lines<'a> {
             };
             bounds.push((start, end));
             start = i + 1;
-        }
+        });
         if start < text.len() {
             bounds.push((start, text.len()));
         }
@@ -901,22 +901,31 @@ impl Prefilter {
     /// shapes the line has.
     fn shaped(&self, lines: &Lines, mut out: Vec<ParserSet>) -> Vec<ParserSet> {
         let text = lines.text.as_bytes();
-        // One search of the whole text per byte the shapes look for, not
-        // one per line (which cost a search past each line's last colon).
-        // A line whose parsers are all in is searched no further.
-        for (byte, shapes) in &self.shapes {
-            let wanted = shapes.iter().fold(0, |all, (_, bit)| all | bit);
-            // The `near` all the byte's shapes give (the three at a colon
-            // give a code's end), tested once at each of its occurrences.
-            let shared = shapes
-                .iter()
-                .all(|(s, _)| s.near == shapes[0].0.near)
-                .then(|| shapes[0].0.near);
-            let (mut line, mut from) = (0, 0);
-            let (mut start, mut end) = lines.bounds.first().copied().unwrap_or_default();
-            while let Some(found) = memchr::memchr(*byte, &text[from..]) {
-                let p = from + found;
-                from = p + 1;
+        // Per byte the shapes look for, the parsers its shapes admit and
+        // the `near` they all give (the three at a colon give a code's
+        // end), tested once at each of its occurrences.
+        struct ByteShapes<'s> {
+            byte: u8,
+            shapes: &'s [(Shape, ParserSet)],
+            wanted: ParserSet,
+            shared: Option<Near>,
+        }
+        let bytes: Vec<ByteShapes> = (self.shapes.iter())
+            .map(|(byte, shapes)| ByteShapes {
+                byte: *byte,
+                shapes,
+                wanted: shapes.iter().fold(0, |all, (_, bit)| all | bit),
+                shared: (shapes.iter())
+                    .all(|(s, _)| s.near == shapes[0].0.near)
+                    .then(|| shapes[0].0.near),
+            })
+            .collect();
+        // One pass over the whole text for two of the bytes at once (a
+        // colon and a parenthesis), not one search per line or per byte.
+        for pair in bytes.chunks(2) {
+            let (first, last) = (&pair[0], &pair[pair.len() - 1]);
+            let (mut line, mut start, mut end) = (0, 0, 0);
+            crate::byte_positions::each_of(text, [first.byte, last.byte], |p| {
                 if p >= end {
                     while line + 1 < lines.bounds.len() && lines.bounds[line + 1].0 <= p {
                         line += 1;
@@ -924,19 +933,21 @@ impl Prefilter {
                     (start, end) = lines.bounds[line];
                     // Not on a line (a line break): no shape's byte is one.
                     if p >= end {
-                        continue;
+                        return;
                     }
                 }
+                let at = if text[p] == first.byte { first } else { last };
+                let (wanted, shared) = (at.wanted, at.shared);
                 let set = &mut out[line];
+                // A line whose parsers are all in is tested no further.
                 if *set & wanted == wanted {
-                    from = end;
-                    continue;
+                    return;
                 }
                 let before = &text[start..p];
                 if shared.is_some_and(|near| !near.admits(before)) {
-                    continue;
+                    return;
                 }
-                for (shape, bit) in shapes {
+                for (shape, bit) in at.shapes {
                     if *set & bit == 0
                         && (shared.is_some() || shape.near.admits(before))
                         && (shape.before)(before)
@@ -944,7 +955,7 @@ impl Prefilter {
                         *set |= bit;
                     }
                 }
-            }
+            });
         }
         out
     }

@@ -26,14 +26,21 @@ pub(crate) struct TriggerDfa {
     /// At most 231 classes: the 256 bytes less the 26 upper-case letters,
     /// plus the class of the others.
     classes: [u8; 256],
-    /// Slots per state in `next`: the classes plus at least one more, even.
-    block: usize,
     /// By a state's base plus a byte's class: the next state's base. A
-    /// state's base is its index times `block`, plus 1 when it ends
+    /// state's base is its index times its block's slots (the classes
+    /// plus at least one more, even), plus 1 when it ends
     /// triggers: its transitions then start one slot later in its block.
-    /// So a base indexes the table as it is, and an OR of the bases a
-    /// step went through tells whether one ended triggers.
+    /// A state that ends triggers leads here, by every byte, to a last
+    /// state that ends none and leads only to itself: once a walk has
+    /// ended a trigger, its base stays odd, so a run of steps is tested
+    /// once, at its end, with no test or OR at each byte. Such a run is
+    /// walked again by `ending_next` to report where.
     next: Vec<u32>,
+    /// The transitions of the states that end triggers, which are the
+    /// first ones after the root (whose block this holds too, unused),
+    /// laid out as in `next`; the slot before a row (its base less 1)
+    /// holds the state's index.
+    ending_next: Vec<u32>,
     /// By state: the range of `ends` it ends (its own and its failures').
     ends_of: Vec<(u32, u32)>,
     ends: Vec<u32>,
@@ -46,9 +53,13 @@ pub(crate) struct TriggerDfa {
 
 impl TriggerDfa {
     /// `None` when the table would not fit 32-bit bases (never for real
-    /// data: a billion transitions). No trigger is empty (one that is
-    /// admits every line, and the prefilter searches for none).
+    /// data: a billion transitions), or a trigger is empty (one would
+    /// admit every line, and the prefilter searches for none; the walk
+    /// starts at the root's base, which must end none).
     pub(crate) fn new(triggers: &[String]) -> Option<Self> {
+        if triggers.iter().any(String::is_empty) {
+            return None;
+        }
         let lowered: Vec<Vec<u8>> = triggers
             .iter()
             .map(|t| t.to_ascii_lowercase().into_bytes())
@@ -67,7 +78,13 @@ impl TriggerDfa {
         let stride = usize::from(stride);
         // The trie, state 0 its root: `child` holds a child's state (0: none,
         // as no edge leads back to the root).
-        let mut child: Vec<u32> = vec![0; stride];
+        // Room for as many states as the triggers have bytes, so its rows
+        // are not copied as it grows (2.4 M instructions for 834 triggers).
+        let most = 1 + lowered.iter().map(Vec::len).sum::<usize>();
+        let mut child: Vec<u32> = Vec::new();
+        // Without the room (a refused allocation), it grows as it must.
+        let _ = child.try_reserve_exact(most.saturating_mul(stride));
+        child.resize(stride, 0);
         let mut own: Vec<Vec<u32>> = vec![Vec::new()];
         for (id, t) in lowered.iter().enumerate() {
             let mut state = 0;
@@ -84,7 +101,7 @@ impl TriggerDfa {
         }
         let states = own.len();
         let block = (stride + 2) & !1;
-        u32::try_from(states.checked_mul(block)?).ok()?;
+        u32::try_from((states + 1).checked_mul(block)?).ok()?;
         // Breadth first, so a state's failure (shallower) has its full row
         // and its ends when the state is reached: what the trie lacks, the
         // state does as its failure does.
@@ -113,17 +130,41 @@ impl TriggerDfa {
                 }
             }
         }
-        // States become bases, each row moved into its block.
-        let bases: Vec<u32> = (ends_of.iter().enumerate())
-            .map(|(state, ends)| (state * block + usize::from(!ends.is_empty())) as u32)
+        // States become bases, each row moved into its block: the root
+        // first, then the states that end triggers (their rows in
+        // `ending_next`), the others, and the one they lead to in `next`.
+        let ending: Vec<bool> = ends_of.iter().map(|ends| !ends.is_empty()).collect();
+        let order: Vec<usize> = std::iter::once(0)
+            .chain((1..states).filter(|&s| ending[s]))
+            .chain((1..states).filter(|&s| !ending[s]))
             .collect();
-        let mut table = vec![0u32; states * block];
+        let endings = 1 + ending.iter().filter(|&&e| e).count();
+        let mut bases = vec![0u32; states];
+        for (id, &state) in order.iter().enumerate() {
+            bases[state] = (id * block + usize::from(ending[state])) as u32;
+        }
+        let absorbing = (states * block + 1) as u32;
+        let mut table = vec![absorbing; (states + 1) * block];
+        let mut ending_next = vec![0u32; endings * block];
         for (state, row) in next.chunks_exact(stride).enumerate() {
             let base = bases[state] as usize;
-            for (slot, &to) in table[base..base + stride].iter_mut().zip(row) {
+            if ending[state] {
+                // The slot before the row: the state's index, for `ends_of`.
+                ending_next[base - 1] = (base / block) as u32;
+            }
+            let into = if ending[state] {
+                &mut ending_next
+            } else {
+                &mut table
+            };
+            for (slot, &to) in into[base..base + stride].iter_mut().zip(row) {
                 *slot = bases[to as usize];
             }
         }
+        let ends_of: Vec<Vec<u32>> = (order.iter())
+            .map(|&state| std::mem::take(&mut ends_of[state]))
+            .chain([Vec::new()])
+            .collect();
         let mut ends = Vec::new();
         let ends_of = ends_of
             .iter()
@@ -135,8 +176,8 @@ impl TriggerDfa {
             .collect();
         Some(TriggerDfa {
             classes,
-            block,
             next: table,
+            ending_next,
             ends_of,
             ends,
             lens: lowered.iter().map(|t| t.len() as u32).collect(),
@@ -144,16 +185,26 @@ impl TriggerDfa {
         })
     }
 
-    /// The base of the state `byte` leads to from the state at `base`.
+    /// The base of the state `byte` leads to from the state at `base` in
+    /// `next`: the state that ends no trigger leads everywhere when `base`
+    /// is of one that ends some.
     #[inline(always)]
     fn step(&self, base: u32, byte: u8) -> u32 {
         let at = base as usize + usize::from(self.classes[usize::from(byte)]);
         debug_assert!(at < self.next.len());
         // SAFETY: every base `next` holds, and the root's (0), is a
-        // state's: its index times `block` plus 0 or 1, and a class is
-        // less than `block - 1`, so `at` is inside that state's block,
+        // state's: its index times its block's slots plus 0 or 1, and a class is
+        // less than the slots less 1, so `at` is inside that state's block,
         // which `next` holds whole.
         unsafe { *self.next.get_unchecked(at) }
+    }
+
+    /// The base of the state `byte` leads to from the state at `base`, an
+    /// odd one: a state that ends triggers (the state they lead to in
+    /// `next` is never reached here), whose block `ending_next` holds.
+    #[inline(always)]
+    fn step_from_ending(&self, base: u32, byte: u8) -> u32 {
+        self.ending_next[base as usize + usize::from(self.classes[usize::from(byte)])]
     }
 
     /// Calls `found` with the trigger (its index in `new`'s) and start of
@@ -179,34 +230,39 @@ impl TriggerDfa {
             cuts[k] = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |p| at + p + 1);
         }
         let parts: [&[u8]; LANES] = std::array::from_fn(|k| &text[cuts[k]..cuts[k + 1]]);
-        let steps: [&[[u8; STEP]]; LANES] = parts.map(|part| part.as_chunks::<STEP>().0);
-        let side_by_side = steps.iter().map(|s| s.len()).min().unwrap_or(0);
+        let side_by_side = parts.iter().map(|p| p.len() / STEP).min().unwrap_or(0);
+        let steps: [&[[u8; STEP]]; LANES] =
+            parts.map(|part| part[..side_by_side * STEP].as_chunks::<STEP>().0);
         let mut bases = [0u32; LANES];
         let mut later: [Vec<(u32, u32)>; LANES] = Default::default();
-        // `n` indexes every part's steps at once.
-        #[allow(clippy::needless_range_loop)]
         for n in 0..side_by_side {
-            let mut any = [0u32; LANES];
             let from = bases;
-            for (k, base) in bases.iter_mut().enumerate() {
-                for &b in &steps[k][n] {
+            for (base, steps) in bases.iter_mut().zip(&steps) {
+                for &b in &steps[n] {
                     *base = self.step(*base, b);
-                    any[k] |= *base;
                 }
             }
-            if any.iter().fold(0, |all, a| all | a) & 1 == 0 {
+            if bases.iter().fold(0, |all, b| all | b) & 1 == 0 {
                 continue;
             }
             let at = n * STEP;
-            if any[0] & 1 != 0 && !self.report_within(from[0], &steps[0][n], at, &mut found) {
-                return;
+            if bases[0] & 1 != 0 {
+                match self.report_within(from[0], &steps[0][n], at, &mut found) {
+                    Some(base) => bases[0] = base,
+                    None => return,
+                }
             }
-            for k in (1..LANES).filter(|&k| any[k] & 1 != 0) {
+            for k in 1..LANES {
+                if bases[k] & 1 == 0 {
+                    continue;
+                }
                 let keep = &mut later[k];
-                self.report_within(from[k], &steps[k][n], cuts[k] + at, &mut |id, start| {
+                let mut keep = |id: usize, start: usize| {
                     keep.push((id as u32, start as u32));
                     true
-                });
+                };
+                let walked = self.report_within(from[k], &steps[k][n], cuts[k] + at, &mut keep);
+                bases[k] = walked.unwrap_or_default();
             }
         }
         let walked = side_by_side * STEP;
@@ -232,28 +288,29 @@ impl TriggerDfa {
         offset: usize,
         found: &mut impl FnMut(usize, usize) -> bool,
     ) -> bool {
-        // [`STEP`] bytes at a time, testing the OR of their states' bases
-        // once: most steps end no trigger. One that did is walked again
-        // byte by byte to report where. (Walking byte by byte with a test
-        // at each took about twice the instructions.)
+        // [`STEP`] bytes at a time, testing the base once: most steps end
+        // no trigger. One that did (its base odd, see `next`) is walked
+        // again byte by byte to report where, and its true end state.
         let (steps, tail) = text.as_chunks::<STEP>();
         for (k, step) in steps.iter().enumerate() {
             let from = base;
-            let mut any = 0;
             for &b in step {
                 base = self.step(base, b);
-                any |= base;
             }
-            if any & 1 != 0 && !self.report_within(from, step, offset + k * STEP, found) {
-                return false;
+            if base & 1 != 0 {
+                match self.report_within(from, step, offset + k * STEP, found) {
+                    Some(end) => base = end,
+                    None => return false,
+                }
             }
         }
         self.report_within(base, tail, offset + steps.len() * STEP, found)
+            .is_some()
     }
 
     /// Walks `bytes`, which start at `offset` in the text, from the state
-    /// at `base`, reporting the triggers they end; false when `found` said
-    /// to stop.
+    /// at `base`, reporting the triggers they end; gives the base of the
+    /// state it ends in, or `None` when `found` said to stop.
     #[inline(never)]
     fn report_within(
         &self,
@@ -261,17 +318,35 @@ impl TriggerDfa {
         bytes: &[u8],
         offset: usize,
         found: &mut impl FnMut(usize, usize) -> bool,
-    ) -> bool {
+    ) -> Option<u32> {
         for (i, &b) in bytes.iter().enumerate() {
-            base = self.step(base, b);
-            if base & 1 != 0 {
-                let end = offset + i + 1;
-                let (from, until) = self.ends_of[base as usize / self.block];
-                for &id in &self.ends[from as usize..until as usize] {
-                    if !found(id as usize, end - self.lens[id as usize] as usize) {
-                        return false;
-                    }
-                }
+            base = if base & 1 == 0 {
+                self.step(base, b)
+            } else {
+                self.step_from_ending(base, b)
+            };
+            if base & 1 != 0 && !self.report_ends(base, offset + i + 1, found) {
+                return None;
+            }
+        }
+        Some(base)
+    }
+
+    /// Reports the triggers the state at `base` ends at `end`; false when
+    /// `found` said to stop. Apart from the walk in `report_within`, whose
+    /// loop then keeps its values in registers (inlined, `found` spilled
+    /// them at every byte).
+    #[inline(never)]
+    fn report_ends(
+        &self,
+        base: u32,
+        end: usize,
+        found: &mut impl FnMut(usize, usize) -> bool,
+    ) -> bool {
+        let (from, until) = self.ends_of[self.ending_next[base as usize - 1] as usize];
+        for &id in &self.ends[from as usize..until as usize] {
+            if !found(id as usize, end - self.lens[id as usize] as usize) {
+                return false;
             }
         }
         true
@@ -459,6 +534,57 @@ mod tests {
             });
             assert_eq!(got, all[..wanted]);
         }
+    }
+
+    /// Matches at every place a walk's step can stand: at the first and
+    /// last byte of the text, of each part walked side by side and of a
+    /// step, back to back (a step starting in a state that ends triggers,
+    /// which the walk's table leads elsewhere), in texts of several sizes.
+    #[test]
+    fn finds_matches_at_the_edges_of_steps_and_parts() {
+        let triggers: Vec<String> = ["q", "zq", "qz", "zz\nq", "abc"].map(String::from).to_vec();
+        let line_local: Vec<String> = triggers[..3].to_vec();
+        for len in [LANES_FROM - 1, LANES_FROM, 2 * LANES_FROM + 7] {
+            let mut text = big_text(len).into_bytes();
+            let n = text.len();
+            let dfa = TriggerDfa::new(&line_local).unwrap();
+            let mut cuts = vec![0, n];
+            for k in 1..LANES {
+                let at = k * n / LANES;
+                cuts.push(memchr::memchr(b'\n', &text[at..]).map_or(n, |p| at + p + 1));
+            }
+            for &cut in &cuts {
+                for place in [
+                    cut.wrapping_sub(2),
+                    cut.wrapping_sub(1),
+                    cut,
+                    cut + 1,
+                    cut + STEP - 1,
+                ] {
+                    if place < n && text[place] != b'\n' {
+                        text[place] = b'q';
+                    }
+                }
+            }
+            for at in (0..n).step_by(3 * STEP + 1) {
+                text[at] = b'Q';
+                if at + 1 < n && text[at + 1] != b'\n' {
+                    text[at + 1] = b'z';
+                }
+            }
+            let text = String::from_utf8(text).unwrap();
+            for t in [&line_local, &triggers] {
+                let found = by_dfa(t, &text);
+                assert_eq!(found, by_aho_corasick(t, &text), "{len}");
+                assert!(found.contains(&(0, n - 1)) || !text.ends_with('q'));
+            }
+            assert!(dfa.is_match(text.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn builds_no_walk_for_an_empty_trigger() {
+        assert!(TriggerDfa::new(&["a".to_string(), String::new()]).is_none());
     }
 
     #[test]
