@@ -515,8 +515,9 @@ fn small_integer(text: &[u8]) -> Option<f64> {
 /// Where the first `"` or `\` of `text` is. Most keys and values of a
 /// record end within 64 bytes: those are found eight bytes at a time in
 /// registers, where `memchr2`'s set-up cost about 55 instructions a string;
-/// it reads what is left of a longer one.
-#[inline]
+/// it reads what is left of a longer one. Inlined into [`Strict::string`]:
+/// the call took 7 of its 45 instructions, twice a member.
+#[inline(always)]
 fn quote_or_backslash(text: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);

@@ -120,14 +120,13 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
 /// from the regex's captures for such an `s`, so jiff reads the same.
 fn utc_iso_civil(s: &str) -> Option<&str> {
     let civil = s.strip_suffix('Z')?;
-    let (head, frac) = civil.as_bytes().split_at_checked(19)?;
-    let head_fits = head
-        .iter()
-        .zip(b"0000-00-00T00:00:00")
-        .all(|(&c, &shape)| match shape {
-            b'0' => c.is_ascii_digit(),
-            _ => c == shape,
-        });
+    let (head, frac) = civil.as_bytes().split_first_chunk::<19>()?;
+    // A byte XOR its shape's byte: 0 where they are equal, at most 9 for
+    // a digit where the shape has `0`. Tested for all bytes at once (no
+    // early exit): a test per byte took 190 instructions a record.
+    const SHAPE: &[u8; 19] = b"0000-00-00T00:00:00";
+    const MAX_XOR: [u8; 19] = [9, 9, 9, 9, 0, 9, 9, 0, 9, 9, 0, 9, 9, 0, 9, 9, 0, 9, 9];
+    let head_fits = (0..19).fold(true, |fits, i| fits & (head[i] ^ SHAPE[i] <= MAX_XOR[i]));
     let frac_fits = match frac {
         [] => true,
         [b'.', digits @ ..] => {
@@ -268,6 +267,11 @@ mod tests {
             "2026-11-24T21:08:22+00:00",
             "2026-11-24T21:08Z",
             "２026-11-24T21:08:22Z",
+            "2026-11-24T21:08:2:Z",
+            "2026/11-24T21:08:22Z",
+            "2026-11-24T21:08:2/Z",
+            "2026-11-24t21:08:22Z",
+            "2026-11-24T21-08:22Z",
         ];
         for s in left {
             assert!(utc_iso_civil(s).is_none(), "{s}");
