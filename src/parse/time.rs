@@ -120,14 +120,13 @@ pub fn parse_timestamp(s: &str) -> Option<Timestamp> {
 /// from the regex's captures for such an `s`, so jiff reads the same.
 fn utc_iso_civil(s: &str) -> Option<&str> {
     let civil = s.strip_suffix('Z')?;
-    let (head, frac) = civil.as_bytes().split_at_checked(19)?;
-    let head_fits = head
-        .iter()
-        .zip(b"0000-00-00T00:00:00")
-        .all(|(&c, &shape)| match shape {
-            b'0' => c.is_ascii_digit(),
-            _ => c == shape,
-        });
+    let (head, frac) = civil.as_bytes().split_first_chunk::<19>()?;
+    // A byte XOR its shape's byte: 0 where they are equal, at most 9 for
+    // a digit where the shape has `0`. Tested for all bytes at once (no
+    // early exit): a test per byte took 190 instructions a record.
+    const SHAPE: &[u8; 19] = b"0000-00-00T00:00:00";
+    const MAX_XOR: [u8; 19] = [9, 9, 9, 9, 0, 9, 9, 0, 9, 9, 0, 9, 9, 0, 9, 9, 0, 9, 9];
+    let head_fits = (0..19).fold(true, |fits, i| fits & (head[i] ^ SHAPE[i] <= MAX_XOR[i]));
     let frac_fits = match frac {
         [] => true,
         [b'.', digits @ ..] => {
@@ -180,19 +179,26 @@ pub fn format(ts: Timestamp) -> String {
 
 /// [`parse_timestamp`] then [`format`]: a value's time as reports write it.
 pub fn normalized(s: &str) -> Option<String> {
-    match already_formatted(s) {
-        Some(same) => Some(same.to_string()),
+    match as_formatted(s) {
+        Some(head) => {
+            let mut time = String::with_capacity(head.len() + 1);
+            time.push_str(head);
+            time.push('Z');
+            Some(time)
+        }
         None => parse_timestamp(s).map(format),
     }
 }
 
-/// `s` when [`format`] would write it back unchanged: the form of
-/// [`utc_iso_civil`] with a valid date and time, no trailing zero in the
-/// fraction and no leap second, in a year whose every instant jiff's
-/// timestamps hold. JSON logs write each record's time so; reading it
-/// with jiff and writing it again took 1,900 instructions a record.
-fn already_formatted(s: &str) -> Option<&str> {
-    utc_iso_civil(s)?;
+/// What [`format`] would write for `s`, but its closing `Z`, when that is
+/// `s` less the fraction's trailing zeros (and its `.` when all are):
+/// the form of [`utc_iso_civil`] with a valid date and time and no leap
+/// second, in a year whose every instant jiff's timestamps hold. JSON logs
+/// write each record's time so, a tenth of them with a trailing zero in
+/// the milliseconds; reading it with jiff and writing it again took 1,900
+/// instructions a record.
+fn as_formatted(s: &str) -> Option<&str> {
+    let civil = utc_iso_civil(s)?;
     let b = s.as_bytes();
     let number = |at: usize, len: usize| {
         b[at..at + len]
@@ -208,14 +214,19 @@ fn already_formatted(s: &str) -> Option<&str> {
         1..=12 => 31,
         _ => return None,
     };
-    let fraction_ok = b[19] == b'Z' || b[b.len() - 2] != b'0';
-    ((1000..=9998).contains(&year)
+    let valid = (1000..=9998).contains(&year)
         && (1..=days).contains(&day)
         && number(11, 2) < 24
         && number(14, 2) < 60
-        && number(17, 2) < 60
-        && fraction_ok)
-        .then_some(s)
+        && number(17, 2) < 60;
+    // jiff writes the fraction with no trailing zero, and none at all for
+    // a whole second.
+    let head = civil.trim_end_matches('0');
+    let head = match head.len() {
+        ..20 => &civil[..19],
+        _ => head.strip_suffix('.').unwrap_or(head),
+    };
+    valid.then_some(head)
 }
 
 #[cfg(test)]
@@ -256,6 +267,11 @@ mod tests {
             "2026-11-24T21:08:22+00:00",
             "2026-11-24T21:08Z",
             "２026-11-24T21:08:22Z",
+            "2026-11-24T21:08:2:Z",
+            "2026/11-24T21:08:22Z",
+            "2026-11-24T21:08:2/Z",
+            "2026-11-24t21:08:22Z",
+            "2026-11-24T21-08:22Z",
         ];
         for s in left {
             assert!(utc_iso_civil(s).is_none(), "{s}");
@@ -265,7 +281,7 @@ mod tests {
     /// The shortcut gives what jiff's reading and writing give, on every
     /// form it takes and on those it leaves.
     #[test]
-    fn already_formatted_is_what_jiff_writes() {
+    fn as_formatted_is_what_jiff_writes() {
         let mut cases = vec![];
         for date in [
             "2026-11-24",
@@ -294,6 +310,10 @@ mod tests {
                     ".123456789",
                     ".000000000",
                     ".1",
+                    ".120",
+                    ".100000000",
+                    ".000000010",
+                    ".00",
                 ] {
                     cases.push(format!("{date}T{time}{frac}Z"));
                 }
@@ -303,13 +323,13 @@ mod tests {
         for s in &cases {
             let by_jiff = parse_timestamp(s).map(format);
             assert_eq!(normalized(s), by_jiff, "{s}");
-            if let Some(same) = already_formatted(s) {
-                assert_eq!(Some(same), by_jiff.as_deref(), "{s}");
+            if let Some(head) = as_formatted(s) {
+                assert_eq!(Some(format!("{head}Z")), by_jiff, "{s}");
                 taken += 1;
             }
         }
-        assert!(taken > cases.len() / 10, "{taken} of {}", cases.len());
-        assert_eq!(already_formatted(" 2026-11-24T21:08:22Z"), None);
+        assert!(taken > cases.len() / 6, "{taken} of {}", cases.len());
+        assert_eq!(as_formatted(" 2026-11-24T21:08:22Z"), None);
     }
 
     #[test]
