@@ -43,6 +43,9 @@ const SUCCESS_GAP: usize = 3;
 /// How long a tied draft or a request still waiting for its outcome stays
 /// open for events tied to it, in lines.
 const TIE_WINDOW: usize = 500;
+// `Builder::expire` skips drafts within `MAX_GAP` lines, none of which
+// may expire.
+const _: () = assert!(TIE_WINDOW >= MAX_GAP);
 /// Open drafts at once; the oldest is finished when there would be more.
 const MAX_OPEN: usize = 16;
 /// Events kept per draft as evidence (the summary still sees every event).
@@ -255,7 +258,10 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
         },
         "body.ok" => matches!(value.to_string().as_str(), "false" | "False"),
         "exception.type" | "exception.message" | "error" => text(),
-        "body" => providers.is_html_error_page(&value.to_string()),
+        // Read in place (a body may be big); a number is no HTML page.
+        "body" => value
+            .as_str()
+            .is_some_and(|body| providers.is_html_error_page(body)),
         _ => {
             let Some(key) = name.strip_prefix("body.") else {
                 return false;
@@ -405,12 +411,12 @@ impl Draft {
             && !self.has(EventKind::Exception)
     }
 
+    /// Cheapest first, and no further than the first that differs: URLs
+    /// compared cost most, and it runs for most events.
     fn conflicts(&self, s: &Summary) -> bool {
-        let url = matches!((self.url(), s.url), (Some(a), Some(b)) if !same_resource(a, b));
-        let status = matches!((self.status, s.status), (Some(a), Some(b)) if a != b);
-        let method =
-            matches!((self.method(), s.method), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b));
-        url || status || method
+        matches!((self.status, s.status), (Some(a), Some(b)) if a != b)
+            || matches!((self.url(), s.url), (Some(a), Some(b)) if !same_resource(a, b))
+            || matches!((self.method(), s.method), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b))
     }
 
     /// An exception this draft already has: the same failure told again.
@@ -1012,6 +1018,12 @@ impl<'c> Builder<'c> {
 
     /// Index of the draft the last event went to.
     fn current(&self) -> Option<usize> {
+        // Each event added takes a new `clock`: the draft touched at the
+        // current one, while open, is that draft, and most often the newest
+        // (looked for from the end, without weighing every open draft).
+        if let Some(i) = self.open.iter().rposition(|d| d.touched == self.clock) {
+            return Some(i);
+        }
         self.open
             .iter()
             .enumerate()
@@ -1044,7 +1056,10 @@ impl<'c> Builder<'c> {
         let mut i = 0;
         while i < self.open.len() {
             let d = &self.open[i];
-            if d.group.is_none() && line > d.last_line + d.window() {
+            // No window is shorter than `MAX_GAP`: most drafts are within
+            // it, and their window is not worked out.
+            if d.group.is_none() && line > d.last_line + MAX_GAP && line > d.last_line + d.window()
+            {
                 let d = self.open.swap_remove(i);
                 self.close(d);
             } else {

@@ -111,7 +111,8 @@ impl LineParser for AppLine {
             }
             ctx.emit(EventKind::Exception, span, fields);
             end = c.get(0)?.end();
-        } else if let Some(c) = super::has_method_before_target(line)
+        } else if let Some(c) = ctx
+            .has_method_before_target(line)
             .then(|| captures(arrow_re(), line))
             .flatten()
         {

@@ -113,7 +113,7 @@ fn request_re() -> &'static Regex {
 
 /// The facts of one console message (`msg` and `source` are slices of
 /// `lines.text`); `None` when it states no failure.
-fn message(lines: &Lines, msg: &str, source: Option<&str>) -> Option<Vec<Field>> {
+fn message(ctx: &mut Ctx, lines: &Lines, msg: &str, source: Option<&str>) -> Option<Vec<Field>> {
     let mut fields = Vec::new();
     // Literal checks first: a regex compiles only for a message it may match.
     if mentions_cors(msg)
@@ -154,7 +154,7 @@ fn message(lines: &Lines, msg: &str, source: Option<&str>) -> Option<Vec<Field>>
         return Some(fields);
     }
     // The URL follows the method and a space.
-    if super::has_method_before_target(msg)
+    if ctx.has_method_before_target(msg)
         && let Some(c) = request_re().captures(msg)
     {
         let status = c
@@ -212,7 +212,7 @@ impl LineParser for BrowserConsole {
         {
             let msg = c.name("msg")?.as_str();
             let source = c.name("source").map(|s| s.as_str());
-            let fields = match message(lines, msg, source) {
+            let fields = match message(ctx, lines, msg, source) {
                 Some(f) => f,
                 None => {
                     // Anything else the page logged: a failure only if it
@@ -244,7 +244,7 @@ impl LineParser for BrowserConsole {
         }
         // DevTools text: only the network and CORS forms; a line with no
         // failure in it is left to the other parsers.
-        let fields = message(lines, line, None)?;
+        let fields = message(ctx, lines, line, None)?;
         ctx.emit(EventKind::Exception, span, fields);
         Some(1)
     }

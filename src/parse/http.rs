@@ -2,7 +2,7 @@
 //! headers, curl `-v` transcripts (`> `, `< `, `* ` prefixes) and urllib3's
 //! DEBUG access lines (`https://host:443 "POST /path HTTP/1.1" 403 95`).
 
-use nom::bytes::complete::{tag, take_while_m_n, take_while1};
+use nom::bytes::complete::{take_while_m_n, take_while1};
 use nom::character::complete::{char, space0, space1};
 use nom::combinator::{opt, rest};
 use nom::{IResult, Parser};
@@ -13,10 +13,14 @@ const METHODS: [&str; 9] = [
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
 ];
 
+/// One of [`METHODS`]: the run of up to 7 upper-case letters, at least 3
+/// (nom's `take_while_m_n(3, 7, …)`), read by byte (see the test against
+/// nom's reading): it runs on every access line of a big log.
 fn method(i: &str) -> IResult<&str, &str> {
-    let (rest, m) = take_while_m_n(3, 7, |c: char| c.is_ascii_uppercase()).parse(i)?;
-    if METHODS.contains(&m) {
-        Ok((rest, m))
+    let n = i.bytes().take(7).take_while(u8::is_ascii_uppercase).count();
+    let m = &i[..n];
+    if n >= 3 && METHODS.contains(&m) {
+        Ok((&i[n..], m))
     } else {
         Err(nom::Err::Error(nom::error::Error::new(
             i,
@@ -25,9 +29,26 @@ fn method(i: &str) -> IResult<&str, &str> {
     }
 }
 
+/// `HTTP/1.1` → the version's digits and dots, read by byte (as
+/// [`method`]).
 fn http_version(i: &str) -> IResult<&str, &str> {
-    let (i, _) = tag("HTTP/").parse(i)?;
-    take_while1(|c: char| c.is_ascii_digit() || c == '.').parse(i)
+    let Some(digits) = i.strip_prefix("HTTP/") else {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Tag,
+        )));
+    };
+    let n = digits
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b'.')
+        .count();
+    if n == 0 {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            digits,
+            nom::error::ErrorKind::TakeWhile1,
+        )));
+    }
+    Ok((&digits[n..], &digits[..n]))
 }
 
 /// `POST /oauth/token HTTP/1.1` → (method, target)
@@ -82,10 +103,10 @@ fn urllib3_access(i: &str) -> Option<(&str, &str, &str, &str, &str)> {
     let scheme = ["https://", "http://"]
         .into_iter()
         .find(|s| i.starts_with(s))?;
-    let (origin, rest) = split_run(&i[scheme.len()..], char::is_whitespace)?;
+    let (origin, rest) = split_run(&i[scheme.len()..], false)?;
     let rest = spaces1(rest)?.strip_prefix('"')?;
     let (rest, m) = method(rest).ok()?;
-    let (target, rest) = split_run(spaces1(rest)?, |c| c.is_whitespace() || c == '"')?;
+    let (target, rest) = split_run(spaces1(rest)?, true)?;
     let (rest, _) = http_version(spaces1(rest)?).ok()?;
     let rest = spaces1(rest.strip_prefix('"')?)?;
     let status = rest.get(..3)?;
@@ -95,15 +116,31 @@ fn urllib3_access(i: &str) -> Option<(&str, &str, &str, &str, &str)> {
         .then_some((scheme, origin, m, target, status))
 }
 
-/// `s` split before its first char that `stop` holds for; `None` when that
-/// is the first (nom's `take_while1` of the others). ASCII is tested byte
-/// by byte, without decoding.
-fn split_run(s: &str, stop: impl Fn(char) -> bool) -> Option<(&str, &str)> {
-    let ascii = s.bytes().position(|b| !b.is_ascii() || stop(char::from(b)));
-    let at = match ascii {
-        Some(at) if !s.as_bytes()[at].is_ascii() => {
-            at + s[at..].find(&stop).unwrap_or(s.len() - at)
+/// `s` split before its first whitespace, or `"` too when `quote_ends`;
+/// `None` when that is the first (nom's `take_while1` of the others).
+/// ASCII is tested without decoding, eight bytes at a time while none can
+/// end the run: an access line's host and path are most of its bytes.
+fn split_run(s: &str, quote_ends: bool) -> Option<(&str, &str)> {
+    let stop = |c: char| c.is_whitespace() || (quote_ends && c == '"');
+    let bytes = s.as_bytes();
+    // Every ASCII char that can end the run is at most `"` (0x22): a word
+    // whose bytes are all in 0x23..0x80 holds none, nor a non-ASCII one.
+    let mut from = 0;
+    while let Some(Ok(word)) = bytes.get(from..from + 8).map(<[u8; 8]>::try_from) {
+        let x = u64::from_le_bytes(word);
+        // Per byte, bit 7 of `high` is set for those whose low seven bits
+        // are at least 0x23 (no carry: 0x7f + 0x5d < 0x100).
+        let high = (x & 0x7f7f_7f7f_7f7f_7f7f) + 0x5d5d_5d5d_5d5d_5d5d;
+        if (!high | x) & 0x8080_8080_8080_8080 != 0 {
+            break;
         }
+        from += 8;
+    }
+    let ascii = (bytes[from..].iter())
+        .position(|&b| !b.is_ascii() || stop(char::from(b)))
+        .map(|at| from + at);
+    let at = match ascii {
+        Some(at) if !s.as_bytes()[at].is_ascii() => at + s[at..].find(stop).unwrap_or(s.len() - at),
         Some(at) => at,
         None => s.len(),
     };
@@ -113,11 +150,20 @@ fn split_run(s: &str, stop: impl Fn(char) -> bool) -> Option<(&str, &str)> {
 /// `s` after its leading spaces and tabs, of which it needs one (nom's
 /// `space1`).
 fn spaces1(s: &str) -> Option<&str> {
-    let rest = s.trim_start_matches([' ', '\t']);
-    (rest.len() < s.len()).then_some(rest)
+    let n = s.bytes().take_while(|&b| b == b' ' || b == b'\t').count();
+    (n > 0).then(|| &s[n..])
 }
 
 fn status_value(code: &str) -> Value {
+    // Three digits (every caller's), read without the float parser, which
+    // cost more than the rest of an access line's status.
+    if let &[a, b, c] = code.as_bytes()
+        && [a, b, c].iter().all(u8::is_ascii_digit)
+    {
+        return Value::Num(f64::from(
+            u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'),
+        ));
+    }
     Value::Num(code.parse::<f64>().unwrap_or(0.0))
 }
 
@@ -412,38 +458,65 @@ impl LineParser for Urllib3Debug {
         let line = lines.line(i);
         // Finders built once: `str::find` sets up a searcher per call, which
         // cost more than the search on every ` HTTP/` line of a big log.
-        static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 5]> =
+        static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 4]> =
             std::sync::OnceLock::new();
-        let [starting, version, scheme_end, https, http] = FINDERS.get_or_init(|| {
-            ["Starting new HTTP", " HTTP/", "://", "https://", "http://"]
-                .map(memchr::memmem::Finder::new)
+        let [starting, version, scheme_end, closing] = FINDERS.get_or_init(|| {
+            ["Starting new HTTP", " HTTP/", "://", "): "].map(memchr::memmem::Finder::new)
         });
-        let find = |finder: &memchr::memmem::Finder| finder.find(line.as_bytes());
+        let bytes = line.as_bytes();
         // `Starting new HTTPS connection (1): login.mypurecloud.com:443`
-        if let Some(at) = find(starting) {
+        if let Some(at) = starting.find(bytes) {
             let rest = &line[at..];
-            let target = rest.split_once("): ")?.1.trim();
-            let (host, port) = target.rsplit_once(':').unwrap_or((target, ""));
+            let target = &rest[closing.find(rest.as_bytes())? + "): ".len()..];
+            let target = target.trim();
+            let (host, port) = memchr::memrchr(b':', target.as_bytes())
+                .map_or((target, ""), |c| (&target[..c], &target[c + 1..]));
             let mut fields = vec![lines.str_field("url.host", host)];
             let https = rest.starts_with("Starting new HTTPS");
             let default = (https && port == "443") || (!https && port == "80");
-            if let (Ok(p), false) = (port.parse::<f64>(), default) {
+            // The default port is not told, nor read.
+            if !default && let Ok(p) = port.parse::<f64>() {
                 fields.push(lines.field("url.port", Value::Num(p), port));
             }
             ctx.emit(EventKind::Host, lines.span_of(line), fields);
             return Some(1);
         }
-        if find(version).is_none() || find(scheme_end).is_none() {
+        // The first `https://`, else the first `http://`, from one search:
+        // each ends in a `://` (which cannot overlap another).
+        let (mut https, mut http) = (None, None);
+        for p in scheme_end.find_iter(bytes) {
+            if bytes[..p].ends_with(b"https") {
+                https = Some(p - "https".len());
+                break;
+            }
+            if http.is_none() && bytes[..p].ends_with(b"http") {
+                http = Some(p - "http".len());
+            }
+        }
+        let start = https.or(http)?;
+        let (scheme, origin, m, target, status) = urllib3_access(&line[start..])?;
+        // The line must hold ` HTTP/`: it does when the version read is
+        // after a space (not only tabs), else it is searched for.
+        let after_target =
+            &line[target.as_ptr() as usize - line.as_ptr() as usize + target.len()..];
+        let blanks = after_target
+            .bytes()
+            .take_while(|&b| b == b' ' || b == b'\t')
+            .count();
+        let spaced = blanks > 0 && after_target.as_bytes()[blanks - 1] == b' ';
+        if !spaced && version.find(bytes).is_none() {
             return None;
         }
-        let start = find(https).or_else(|| find(http))?;
-        let (scheme, origin, m, target, status) = urllib3_access(&line[start..])?;
         let host = origin
             .strip_suffix(":443")
             .or_else(|| origin.strip_suffix(":80"))
             .unwrap_or(origin);
-        // One allocation of the exact size (`format!` grows it in steps).
-        let url = [scheme, host, target].concat();
+        // One allocation of the exact size (`format!` grows it in steps,
+        // `concat` costs more in its generic sums and copies).
+        let mut url = String::with_capacity(scheme.len() + host.len() + target.len());
+        url.push_str(scheme);
+        url.push_str(host);
+        url.push_str(target);
         let url_text = &line[start..start + scheme.len() + origin.len()];
         let fields = vec![
             lines.str_field("method", m),
@@ -827,6 +900,214 @@ mod tests {
         );
     }
 
+    use nom::bytes::complete::tag;
+
+    /// The run read eight bytes at a time ends where one read by char
+    /// ends: each stop and edge byte at each place of runs up to 40 long.
+    #[test]
+    fn split_run_ends_where_a_char_scan_does() {
+        fn reference(s: &str, quote_ends: bool) -> Option<(&str, &str)> {
+            let at = s
+                .char_indices()
+                .find(|&(_, c)| c.is_whitespace() || (quote_ends && c == '"'))
+                .map_or(s.len(), |(at, _)| at);
+            (at > 0).then(|| s.split_at(at))
+        }
+        let mut runs = 0;
+        for len in 0..40 {
+            for at in 0..=len {
+                for odd in [
+                    " ", "\t", "\n", "\r", "\u{b}", "\u{c}", "\"", "!", "#", "\u{1}", "\u{7f}",
+                    "\u{a0}", "\u{2003}", "\u{85}", "é", "~",
+                ] {
+                    let s = format!("{}{odd}{}", "a".repeat(at), "b".repeat(len - at));
+                    for quote_ends in [false, true] {
+                        assert_eq!(
+                            split_run(&s, quote_ends),
+                            reference(&s, quote_ends),
+                            "{s:?} {quote_ends}"
+                        );
+                        runs += 1;
+                    }
+                }
+            }
+        }
+        assert!(runs > 10_000, "{runs}");
+    }
+
+    /// A status read by digits is what the float parser read.
+    #[test]
+    fn status_value_reads_as_the_float_parser() {
+        let mut codes: Vec<String> = (0..1000).map(|n| format!("{n:03}")).collect();
+        codes.extend(["20", "2000", "2a0", " 20", "", "1e2", "+12", "é1"].map(String::from));
+        for code in &codes {
+            assert_eq!(
+                status_value(code),
+                Value::Num(code.parse::<f64>().unwrap_or(0.0)),
+                "{code}"
+            );
+        }
+    }
+
+    /// nom's readings that [`method`] and [`http_version`] replaced.
+    fn method_nom(i: &str) -> IResult<&str, &str> {
+        let (rest, m) = take_while_m_n(3, 7, |c: char| c.is_ascii_uppercase()).parse(i)?;
+        if METHODS.contains(&m) {
+            Ok((rest, m))
+        } else {
+            Err(nom::Err::Error(nom::error::Error::new(
+                i,
+                nom::error::ErrorKind::Tag,
+            )))
+        }
+    }
+
+    fn http_version_nom(i: &str) -> IResult<&str, &str> {
+        let (i, _) = tag("HTTP/").parse(i)?;
+        take_while1(|c: char| c.is_ascii_digit() || c == '.').parse(i)
+    }
+
+    /// The byte readings of a method and a version take what nom's took,
+    /// from every place of every line of the fixtures and field cases.
+    #[test]
+    fn method_and_version_read_as_nom_did() {
+        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_texts()
+            .iter()
+            .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        for edge in [
+            "GET", "GE", "OPTIONS", "OPTIONSX", "CONNECTS", "GETé", "Gé", "HTTP/", "HTTP/1.1",
+            "HTTP/.", "HTTP/2é", "HTTP", "HTTP/x", "",
+        ] {
+            texts.push(edge.to_string());
+        }
+        let (mut methods, mut versions) = (0, 0);
+        for text in &texts {
+            for (at, _) in text.char_indices() {
+                let t = &text[at..];
+                let m = method(t).ok();
+                assert_eq!(m, method_nom(t).ok(), "{t}");
+                let v = http_version(t).ok();
+                assert_eq!(v, http_version_nom(t).ok(), "{t}");
+                methods += usize::from(m.is_some());
+                versions += usize::from(v.is_some());
+            }
+        }
+        assert!(methods > 20 && versions > 20, "{methods} {versions}");
+    }
+
+    /// [`Urllib3Debug`]'s reading before its searches were merged: the
+    /// one-line parser reads what it read, on every line of the fixtures
+    /// and field cases and on edges.
+    fn urllib3_debug_before(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i);
+        if let Some(at) = line.find("Starting new HTTP") {
+            let rest = &line[at..];
+            let target = rest.split_once("): ")?.1.trim();
+            let (host, port) = target.rsplit_once(':').unwrap_or((target, ""));
+            let mut fields = vec![lines.str_field("url.host", host)];
+            let https = rest.starts_with("Starting new HTTPS");
+            let default = (https && port == "443") || (!https && port == "80");
+            if let (Ok(p), false) = (port.parse::<f64>(), default) {
+                fields.push(lines.field("url.port", Value::Num(p), port));
+            }
+            ctx.emit(EventKind::Host, lines.span_of(line), fields);
+            return Some(1);
+        }
+        if !line.contains(" HTTP/") || !line.contains("://") {
+            return None;
+        }
+        let start = line.find("https://").or_else(|| line.find("http://"))?;
+        let (_, (scheme, origin, m, target, status)) = urllib3_access_nom(&line[start..]).ok()?;
+        let host = origin
+            .strip_suffix(":443")
+            .or_else(|| origin.strip_suffix(":80"))
+            .unwrap_or(origin);
+        let url = [scheme, host, target].concat();
+        let url_text = &line[start..start + scheme.len() + origin.len()];
+        let fields = vec![
+            lines.str_field("method", m),
+            Field {
+                name: "url".into(),
+                value: Value::Str(url),
+                span: lines.span_of(url_text).cover(lines.span_of(target)),
+            },
+        ];
+        ctx.emit(EventKind::Request, lines.span_of(line), fields);
+        ctx.emit(
+            EventKind::Status,
+            lines.span_of(line),
+            vec![lines.field("status", status_value(status), status)],
+        );
+        Some(1)
+    }
+
+    #[test]
+    fn urllib3_debug_reads_as_before() {
+        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_texts()
+            .iter()
+            .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        let line = "2026-11-24 00:01:01,197 DEBUG urllib3.connectionpool: https://h.example:443 \"GET /p?q=1 HTTP/1.1\" 200 12";
+        let starting = "DEBUG Starting new HTTPS connection (1): h.example:8443";
+        for edge in [
+            line.to_string(),
+            line.replace(" HTTP/", "\tHTTP/"),
+            line.replace(" HTTP/", "\tHTTP/") + " HTTP/",
+            line.replace(" HTTP/", " \tHTTP/"),
+            line.replace(" HTTP/", "\t HTTP/"),
+            line.replace("https", "http"),
+            line.replace("https://h", "http://g https://h"),
+            line.replace("https://h", "https://g http://h"),
+            line.replace("https://h", "ftp://g https://h"),
+            line.replace("https://h", "xhttps://h"),
+            line.replace("https://", "https:///"),
+            line.replace("https://", "https:"),
+            line.replace("https://h", "http://g \"GET / HTTP/1.0\" 500 1 https://h"),
+            line.replace(":443", ""),
+            line.replace(":443", ":80"),
+            line.replace("GET", "OPTIONSX"),
+            line.to_string() + " Starting new HTTP connection (2): x:80",
+            starting.to_string(),
+            starting.replace("HTTPS", "HTTP"),
+            starting.replace(":8443", ":443"),
+            starting.replace(":8443", ":80"),
+            starting.replace("HTTPS", "HTTP").replace(":8443", ":80"),
+            starting.replace("HTTPS", "HTTP").replace(":8443", ":443"),
+            starting.replace(":8443", ":x"),
+            starting.replace(":8443", ":"),
+            starting.replace(":8443", ":1e3"),
+            starting.replace(":8443", ":[::1]:8443"),
+            starting.replace(":8443", ""),
+            line.replace(" 200 ", " 099 "),
+            line.replace(" 200 ", " 999 "),
+            starting.replace("): ", ")"),
+            starting.replace("): ", "):  "),
+            "https://".to_string(),
+            "://".to_string(),
+            "x HTTP/ https://".to_string(),
+        ] {
+            texts.push(edge);
+        }
+        let mut read = 0;
+        for text in &texts {
+            let chunk = super::super::tests::chunk(text);
+            let lines = Lines::new(&chunk);
+            for i in 0..lines.len() {
+                let (mut now, mut before) = (Ctx::new(), Ctx::new());
+                let n = Urllib3Debug.parse(&mut now, &lines, i);
+                assert_eq!(n, urllib3_debug_before(&mut before, &lines, i), "{text}");
+                assert_eq!(
+                    format!("{:?}", now.events),
+                    format!("{:?}", before.events),
+                    "{text}"
+                );
+                read += usize::from(n.is_some());
+            }
+        }
+        assert!(read > 20, "{read}");
+    }
+
     /// The nom reading that [`urllib3_access`] replaced.
     fn urllib3_access_nom(i: &str) -> IResult<&str, (&str, &str, &str, &str, &str)> {
         use nom::branch::alt;
@@ -838,11 +1119,11 @@ mod tests {
             )),
             space1,
             char('"'),
-            method,
+            method_nom,
             space1,
             take_while1(|c: char| !c.is_whitespace() && c != '"'),
             space1,
-            http_version,
+            http_version_nom,
             char('"'),
             space1,
             take_while_m_n(3, 3, |c: char| c.is_ascii_digit()),

@@ -315,6 +315,9 @@ pub struct Ctx {
     next_group: usize,
     /// The providers' error wording of the rule set in use.
     pub words: std::sync::Arc<provider_words::Words>,
+    /// The text [`Ctx::has_method_before_target`] was last asked about
+    /// (where it starts, its length) and the answer.
+    method_before_target: Option<(usize, usize, bool)>,
 }
 
 impl Ctx {
@@ -338,7 +341,25 @@ impl Ctx {
             exchange_kept_until: 0,
             next_group: 0,
             words,
+            method_before_target: None,
         }
+    }
+
+    /// [`has_method_before_target`] of `text`, a slice of the text being
+    /// parsed (which outlives the context), remembered for the last text
+    /// asked about: the browser-console and app-line parsers both ask it
+    /// of every line with a method in it that neither claims (an access
+    /// log's), and its searches cost more than the rest of either's look.
+    pub fn has_method_before_target(&mut self, text: &str) -> bool {
+        let key = (text.as_ptr() as usize, text.len());
+        if let Some((at, len, answer)) = self.method_before_target
+            && (at, len) == key
+        {
+            return answer;
+        }
+        let answer = has_method_before_target(text);
+        self.method_before_target = Some((key.0, key.1, answer));
+        answer
     }
 
     /// Opens a message: headers may follow. `from_text` when the status
