@@ -850,23 +850,6 @@ impl LineParser for TextSignal {
         TEXT_TRIGGERS
     }
 
-    /// A CLI's error line ([`cli_error_re`]): `PERMISSION_DENIED: …`,
-    /// `(Denied) …` at the start of the line.
-    fn shapes(&self) -> &'static [super::Shape] {
-        &[
-            super::Shape {
-                byte: b':',
-                near: super::Near::CodeEnd,
-                before: ends_with_upper_code,
-            },
-            super::Shape {
-                byte: b'(',
-                near: super::Near::Blank,
-                before: |text| text.iter().all(u8::is_ascii_whitespace),
-            },
-        ]
-    }
-
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         // JSON and markup at the line start are the body parsers'; a line
