@@ -1574,7 +1574,7 @@ mod tests {
     /// [`Near::admits_at`] of a place in a whole text is [`Near::admits`]
     /// of what comes before it on its line, at each colon, parenthesis and
     /// blank of every fixture and field case (and of the logs named in
-    /// `FAULTLINE_SHAPE_LOGS`, `:`-separated, when set).
+    /// `FAULTLINE_TEST_LOGS`, `:`-separated, when set).
     #[test]
     fn near_at_a_place_is_near_on_its_line() {
         let mut texts: Vec<String> = corpus()
@@ -1583,7 +1583,7 @@ mod tests {
             .map(|(_, text)| text)
             .collect();
         texts.push(shape_test_lines().join("\r\n"));
-        if let Ok(paths) = std::env::var("FAULTLINE_SHAPE_LOGS") {
+        if let Ok(paths) = std::env::var("FAULTLINE_TEST_LOGS") {
             for path in paths.split(':') {
                 texts.push(String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned());
             }
