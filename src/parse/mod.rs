@@ -318,6 +318,11 @@ pub struct Ctx {
     /// The text [`Ctx::has_method_before_target`] was last asked about
     /// (where it starts, its length) and the answer.
     method_before_target: Option<(usize, usize, bool)>,
+    /// Where (in the input) the line starts that the dispatcher is trying
+    /// the parsers its prefilter chose on: each holds one of its triggers
+    /// there, or one of its shapes, or reads inside blocks. `None` while
+    /// every parser is tried (the prefilter off, in tests).
+    prefiltered_line: Option<usize>,
 }
 
 impl Ctx {
@@ -342,7 +347,14 @@ impl Ctx {
             next_group: 0,
             words,
             method_before_target: None,
+            prefiltered_line: None,
         }
+    }
+
+    /// Whether line `i` of `lines` is the one the dispatcher tries the
+    /// parsers its prefilter chose on (see [`Ctx::prefiltered_line`]).
+    pub fn prefiltered(&self, lines: &Lines, i: usize) -> bool {
+        self.prefiltered_line == Some(lines.base + lines.bounds[i].0)
     }
 
     /// [`has_method_before_target`] of `text`, a slice of the text being
@@ -1219,6 +1231,7 @@ fn parse_lines_into(
         }
         // Only the parsers whose triggers the line holds: the others
         // would not claim it.
+        ctx.prefiltered_line = candidates.is_some().then(|| lines.base + lines.bounds[i].0);
         let consumed = parsers
             .iter()
             .enumerate()
