@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 
 use super::lean::Regex;
+use super::trigger_dfa::TriggerDfa;
 
 use super::json::{
     Json, find_in_text, flatten, format_fields, mapped_body_fields, parse_body, parse_value,
@@ -355,23 +356,25 @@ pub fn exception_at(lines: &Lines, i: usize) -> Option<(Vec<Field>, usize)> {
 /// on every line whose triggers it holds in any case (`error_count=0`), and
 /// asking for each literal in turn set up a searcher per literal per line.
 fn has_exception_literal(line: &str) -> bool {
-    static LITERALS: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    static LITERALS: OnceLock<TriggerDfa> = OnceLock::new();
     LITERALS
         .get_or_init(|| {
-            aho_corasick::AhoCorasick::new([
-                "curl: (",
-                // Also `Exception when calling `, the SDK's form.
-                "Exception",
-                "Error",
-                "Fault",
-                "exceptions.",
-                " when requesting ",
-                " for url: ",
-            ])
-            .expect("exception literals")
+            TriggerDfa::case_sensitive(&EXCEPTION_LITERALS).expect("exception literals")
         })
-        .is_match(line)
+        .is_match(line.as_bytes())
 }
+
+/// What [`has_exception_literal`] looks for.
+const EXCEPTION_LITERALS: [&str; 7] = [
+    "curl: (",
+    // Also `Exception when calling `, the SDK's form.
+    "Exception",
+    "Error",
+    "Fault",
+    "exceptions.",
+    " when requesting ",
+    " for url: ",
+];
 
 /// The exception parser's result for one line, for its exact repeats:
 /// spans relative to the chunk's text.
@@ -680,6 +683,26 @@ mod tests {
     use super::super::tests::chunk;
     use super::super::{EventKind, parse_chunk};
     use super::{MESSAGE_FACTS, literals};
+
+    /// [`super::has_exception_literal`] holds exactly where a line contains
+    /// one of its literals: every line of the fixtures and field cases (and
+    /// of the logs in `FAULTLINE_TEST_LOGS`, `:`-separated, when set).
+    #[test]
+    fn exception_literals_found_in_one_pass() {
+        let mut texts = crate::test_corpus::fixture_and_field_texts();
+        if let Ok(paths) = std::env::var("FAULTLINE_TEST_LOGS") {
+            for path in paths.split(':') {
+                texts.push(String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned());
+            }
+        }
+        let (mut lines, mut found) = (0, 0);
+        for line in texts.iter().flat_map(|t| t.lines()) {
+            let has = super::EXCEPTION_LITERALS.iter().any(|l| line.contains(l));
+            assert_eq!(super::has_exception_literal(line), has, "{line}");
+            (lines, found) = (lines + 1, found + usize::from(has));
+        }
+        assert!(lines > 10_000 && found > 300, "{found} of {lines}");
+    }
 
     /// Skipping a message pattern whose literals a text lacks changes no
     /// match: over every line of the fixtures and field cases (and each

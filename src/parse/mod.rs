@@ -318,6 +318,11 @@ pub struct Ctx {
     /// The text [`Ctx::has_method_before_target`] was last asked about
     /// (where it starts, its length) and the answer.
     method_before_target: Option<(usize, usize, bool)>,
+    /// Where (in the input) the line starts that the dispatcher is trying
+    /// the parsers its prefilter chose on: each holds one of its triggers
+    /// there, or one of its shapes, or reads inside blocks. `None` while
+    /// every parser is tried (the prefilter off, in tests).
+    prefiltered_line: Option<usize>,
 }
 
 impl Ctx {
@@ -342,7 +347,14 @@ impl Ctx {
             next_group: 0,
             words,
             method_before_target: None,
+            prefiltered_line: None,
         }
+    }
+
+    /// Whether line `i` of `lines` is the one the dispatcher tries the
+    /// parsers its prefilter chose on (see [`Ctx::prefiltered_line`]).
+    pub fn prefiltered(&self, lines: &Lines, i: usize) -> bool {
+        self.prefiltered_line == Some(lines.base + lines.bounds[i].0)
     }
 
     /// [`has_method_before_target`] of `text`, a slice of the text being
@@ -571,8 +583,6 @@ pub enum Near {
     /// digits, or has nothing else: where an upper-case code (`ABC50076`,
     /// `NOT_FOUND`) may end. Not the end of `12:34` or `export:`.
     CodeEnd,
-    /// The text is empty or ends with ASCII whitespace.
-    Blank,
 }
 
 impl Near {
@@ -582,26 +592,42 @@ impl Near {
     pub fn admits(self, text: &[u8]) -> bool {
         match self {
             Near::Any => true,
-            Near::Blank => text.last().is_none_or(u8::is_ascii_whitespace),
-            Near::CodeEnd => {
-                let mut end = text.len();
-                while end > 0 && matches!(text[end - 1], b' ' | b'\t') {
-                    end -= 1;
-                }
-                // Runs of blanks and digits before one colon end at the
-                // colon before it: the walks back stay linear in the line.
-                let mut digits = 0;
-                while end > 0 && text[end - 1].is_ascii_digit() {
-                    end -= 1;
-                    digits += 1;
-                }
-                match end.checked_sub(1).map(|last| text[last]) {
-                    None => true,
-                    Some(b) => {
-                        b.is_ascii_uppercase() || b == b'_' || !b.is_ascii() || digits >= 128
-                    }
-                }
-            }
+            Near::CodeEnd => Self::code_end_before(text, text.len()),
+        }
+    }
+
+    /// [`Near::admits`] of the text before `p` on its line, told from
+    /// `text`, a whole chunk whose lines start after a line feed: the
+    /// prefilter tests it at each occurrence of a shape's byte before
+    /// finding the line, which most (a timestamp's colons, a JSON key's)
+    /// fail.
+    #[inline]
+    pub fn admits_at(self, text: &[u8], p: usize) -> bool {
+        match self {
+            Near::Any => true,
+            // A code's walk back stops at a line feed, which is neither a
+            // blank nor a digit, as at the start of the line.
+            Near::CodeEnd => Self::code_end_before(text, p),
+        }
+    }
+
+    /// Whether `text[..end]` ends as [`Near::CodeEnd`] says, a line feed
+    /// counting as the start of a line.
+    #[inline(always)]
+    fn code_end_before(text: &[u8], mut end: usize) -> bool {
+        while end > 0 && matches!(text[end - 1], b' ' | b'\t') {
+            end -= 1;
+        }
+        // Runs of blanks and digits before one colon end at the colon
+        // before it: the walks back stay linear in the line.
+        let mut digits = 0;
+        while end > 0 && text[end - 1].is_ascii_digit() {
+            end -= 1;
+            digits += 1;
+        }
+        match end.checked_sub(1).map(|last| text[last]) {
+            None | Some(b'\n') => true,
+            Some(b) => b.is_ascii_uppercase() || b == b'_' || !b.is_ascii() || digits >= 128,
         }
     }
 }
@@ -923,13 +949,52 @@ impl Prefilter {
     fn shaped(&self, lines: &Lines, mut out: Vec<ParserSet>) -> Vec<ParserSet> {
         let text = lines.text.as_bytes();
         // Per byte the shapes look for, the parsers its shapes admit and
-        // the `near` they all give (the three at a colon give a code's
-        // end), tested once at each of its occurrences.
+        // the `near` they all give (both at a colon give a code's end),
+        // tested once at each of its occurrences.
         struct ByteShapes<'s> {
             byte: u8,
             shapes: &'s [(Shape, ParserSet)],
             wanted: ParserSet,
             shared: Option<Near>,
+        }
+        /// The line of the last occurrence marked, and its bounds.
+        #[derive(Default)]
+        struct OnLine {
+            line: usize,
+            start: usize,
+            end: usize,
+        }
+        impl ByteShapes<'_> {
+            /// Marks the parsers whose shapes hold at `p`, a place of this
+            /// byte where the shared `near` (if any) holds. Out of the
+            /// walk's loop, which most places leave before this.
+            #[inline(never)]
+            fn mark(&self, lines: &Lines, p: usize, on: &mut OnLine, out: &mut [ParserSet]) {
+                if p >= on.end {
+                    while on.line + 1 < lines.bounds.len() && lines.bounds[on.line + 1].0 <= p {
+                        on.line += 1;
+                    }
+                    (on.start, on.end) = lines.bounds[on.line];
+                    // Not on a line (a line break): no shape's byte is one.
+                    if p >= on.end {
+                        return;
+                    }
+                }
+                let set = &mut out[on.line];
+                // A line whose parsers are all in is tested no further.
+                if *set & self.wanted == self.wanted {
+                    return;
+                }
+                let before = &lines.text.as_bytes()[on.start..p];
+                for (shape, bit) in self.shapes {
+                    if *set & bit == 0
+                        && (self.shared.is_some() || shape.near.admits(before))
+                        && (shape.before)(before)
+                    {
+                        *set |= bit;
+                    }
+                }
+            }
         }
         let bytes: Vec<ByteShapes> = (self.shapes.iter())
             .map(|(byte, shapes)| ByteShapes {
@@ -941,40 +1006,17 @@ impl Prefilter {
                     .then(|| shapes[0].0.near),
             })
             .collect();
-        // One pass over the whole text for two of the bytes at once (a
-        // colon and a parenthesis), not one search per line or per byte.
+        // One pass over the whole text for two of the bytes at once (today
+        // the colon alone), not one search per line or per byte.
         for pair in bytes.chunks(2) {
             let (first, last) = (&pair[0], &pair[pair.len() - 1]);
-            let (mut line, mut start, mut end) = (0, 0, 0);
+            let mut on = OnLine::default();
             crate::byte_positions::each_of(text, [first.byte, last.byte], |p| {
-                if p >= end {
-                    while line + 1 < lines.bounds.len() && lines.bounds[line + 1].0 <= p {
-                        line += 1;
-                    }
-                    (start, end) = lines.bounds[line];
-                    // Not on a line (a line break): no shape's byte is one.
-                    if p >= end {
-                        return;
-                    }
-                }
                 let at = if text[p] == first.byte { first } else { last };
-                let (wanted, shared) = (at.wanted, at.shared);
-                let set = &mut out[line];
-                // A line whose parsers are all in is tested no further.
-                if *set & wanted == wanted {
-                    return;
-                }
-                let before = &text[start..p];
-                if shared.is_some_and(|near| !near.admits(before)) {
-                    return;
-                }
-                for (shape, bit) in at.shapes {
-                    if *set & bit == 0
-                        && (shared.is_some() || shape.near.admits(before))
-                        && (shape.before)(before)
-                    {
-                        *set |= bit;
-                    }
+                // Told in the walk, before the line is found: most
+                // occurrences (a timestamp's colons, a JSON key's) fail it.
+                if at.shared.is_none_or(|near| near.admits_at(text, p)) {
+                    at.mark(lines, p, &mut on, &mut out);
                 }
             });
         }
@@ -1189,6 +1231,7 @@ fn parse_lines_into(
         }
         // Only the parsers whose triggers the line holds: the others
         // would not claim it.
+        ctx.prefiltered_line = candidates.is_some().then(|| lines.base + lines.bounds[i].0);
         let consumed = parsers
             .iter()
             .enumerate()
@@ -1539,6 +1582,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// [`Near::admits_at`] of a place in a whole text is [`Near::admits`]
+    /// of what comes before it on its line, at each colon, parenthesis and
+    /// blank of every fixture and field case (and of the logs named in
+    /// `FAULTLINE_TEST_LOGS`, `:`-separated, when set).
+    #[test]
+    fn near_at_a_place_is_near_on_its_line() {
+        let mut texts: Vec<String> = corpus()
+            .into_iter()
+            .chain(field_inputs())
+            .map(|(_, text)| text)
+            .collect();
+        texts.push(shape_test_lines().join("\r\n"));
+        if let Ok(paths) = std::env::var("FAULTLINE_TEST_LOGS") {
+            for path in paths.split(':') {
+                texts.push(String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned());
+            }
+        }
+        let mut tested = 0;
+        for text in &texts {
+            let c = chunk(text);
+            let lines = Lines::new(&c);
+            let bytes = text.as_bytes();
+            for &(start, end) in &lines.bounds {
+                for p in start..end {
+                    if !matches!(bytes[p], b':' | b'(' | b' ') {
+                        continue;
+                    }
+                    for near in [Near::Any, Near::CodeEnd] {
+                        let want = near.admits(&bytes[start..p]);
+                        assert_eq!(
+                            near.admits_at(bytes, p),
+                            want,
+                            "{near:?} at {p} of {:?}",
+                            &text[start..end]
+                        );
+                    }
+                    tested += 1;
+                }
+            }
+        }
+        assert!(tested > 100_000, "{tested}");
     }
 
     /// The prefilter's search for shapes (the whole text at once, `near`

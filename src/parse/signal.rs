@@ -850,23 +850,6 @@ impl LineParser for TextSignal {
         TEXT_TRIGGERS
     }
 
-    /// A CLI's error line ([`cli_error_re`]): `PERMISSION_DENIED: …`,
-    /// `(Denied) …` at the start of the line.
-    fn shapes(&self) -> &'static [super::Shape] {
-        &[
-            super::Shape {
-                byte: b':',
-                near: super::Near::CodeEnd,
-                before: ends_with_upper_code,
-            },
-            super::Shape {
-                byte: b'(',
-                near: super::Near::Blank,
-                before: |text| text.iter().all(u8::is_ascii_whitespace),
-            },
-        ]
-    }
-
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         // JSON and markup at the line start are the body parsers'; a line
@@ -885,7 +868,11 @@ impl LineParser for TextSignal {
         }
         // A code-only line (`Message: AADSTS50011: …`) has none of this
         // parser's triggers; it is CodeMessage's, as the prefilter will decide.
-        if !has_text_trigger(line) || super::markup::starts_document(line) {
+        // The dispatcher's prefilter has found one on a line it chose this
+        // parser for (which has no shapes and reads no blocks): only a
+        // line from elsewhere ([`remainder`]) is searched here.
+        let triggered = ctx.prefiltered(lines, i) || has_text_trigger(line);
+        if !triggered || super::markup::starts_document(line) {
             return None;
         }
         // A JSON body later on the line is read as a body; the signal is
@@ -1403,6 +1390,16 @@ mod tests {
             matched += usize::from(is);
         }
         assert!(matched > 10, "{matched}");
+    }
+
+    /// TextSignal skips its trigger search on a line the prefilter chose
+    /// it for: right only while its triggers alone admit it.
+    #[test]
+    fn text_signal_is_admitted_by_its_triggers_alone() {
+        use super::super::LineParser;
+        assert!(super::TextSignal.shapes().is_empty());
+        assert!(!super::TextSignal.inside_block_only());
+        assert!(!super::TextSignal.uses_provider_words());
     }
 
     /// [`super::may_signal`] answers as its two regexes alone did, on every
