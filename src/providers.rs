@@ -6,6 +6,8 @@ use std::sync::{Arc, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::Regex;
+
+use crate::parse::lean::Regex as LeanRegex;
 use serde::Deserialize;
 
 use crate::rules::literal_set::LiteralSet;
@@ -115,8 +117,9 @@ pub struct HostMatch<'a> {
 struct LazyRegex {
     pattern: String,
     re: OnceLock<Option<Regex>>,
-    /// The pattern for [`LazyRegex::is_match`] alone.
-    matcher: OnceLock<Option<crate::parse::lean::Regex>>,
+    /// The pattern without literal prefilters, for [`LazyRegex::is_match`]
+    /// and the vocabulary's searches ([`LazyRegex::lean`]).
+    matcher: OnceLock<Option<LeanRegex>>,
     /// The pattern's literal factors (see `rules::literals`), found on
     /// first need: a text without them cannot match, and is not searched.
     factors: OnceLock<Option<Factors>>,
@@ -164,6 +167,17 @@ impl LazyRegex {
     fn get(&self) -> Option<&Regex> {
         self.re
             .get_or_init(|| Regex::new(&self.pattern).ok())
+            .as_ref()
+    }
+
+    /// The pattern compiled without literal prefilters (see `parse::lean`):
+    /// what the vocabulary's searches use. Its texts were screened for the
+    /// pattern's literals already, and compiling the prefilters was a
+    /// third of compiling the twenty patterns a log of many failures
+    /// needs.
+    fn lean(&self) -> Option<&LeanRegex> {
+        self.matcher
+            .get_or_init(|| LeanRegex::new(&self.pattern).ok())
             .as_ref()
     }
 
@@ -223,17 +237,17 @@ impl Vocabulary {
     }
 
     /// The patterns that may match `text`, in order, compiled.
-    fn for_text<'a>(&'a self, text: &'a str) -> impl Iterator<Item = (usize, &'a Regex)> {
+    fn for_text<'a>(&'a self, text: &'a str) -> impl Iterator<Item = (usize, &'a LeanRegex)> {
         let admitted = self.all_factors.admitted(text);
         (self.patterns.iter().zip(admitted))
-            .filter_map(|((p, re), admitted)| admitted.then(|| Some((*p, re.get()?))).flatten())
+            .filter_map(|((p, re), admitted)| admitted.then(|| Some((*p, re.lean()?))).flatten())
     }
 
     /// The patterns with a `code` group that may match `text`, compiled.
-    fn coded_for<'a>(&'a self, text: &'a str) -> impl Iterator<Item = &'a Regex> {
+    fn coded_for<'a>(&'a self, text: &'a str) -> impl Iterator<Item = &'a LeanRegex> {
         let admitted = self.coded_factors.admitted(text);
         (self.coded.iter().zip(admitted))
-            .filter_map(|(&k, admitted)| admitted.then(|| self.patterns[k].1.get()).flatten())
+            .filter_map(|(&k, admitted)| admitted.then(|| self.patterns[k].1.lean()).flatten())
             .filter(|re| re.capture_names().any(|n| n == Some("code")))
     }
 }
@@ -622,11 +636,25 @@ impl Providers {
 
     /// Where `provider`'s region domains are written in `text`, as (region
     /// index, start), by end: each domain's occurrences as a search for it
-    /// alone finds them (left to right, not overlapping each other). One
+    /// alone finds them (left to right, not overlapping each other).
+    pub fn region_domains_in(&self, provider: &Provider, text: &str) -> Vec<(usize, usize)> {
+        let mut next_free = vec![0; provider.region.len()];
+        let mut out = Vec::new();
+        for (k, at) in self.region_domain_hits(provider, text) {
+            if at >= next_free[k] {
+                next_free[k] = at + provider.region[k].domain.len();
+                out.push((k, at));
+            }
+        }
+        out
+    }
+
+    /// Every occurrence of `provider`'s region domains in `text`, those
+    /// overlapping each other too, as (region index, start), by end. One
     /// pass for all of them: a failure's window is 32 KiB, and a search
     /// per region (eighteen for Genesys) was a third of what comparing
     /// cost.
-    pub fn region_domains_in(&self, provider: &Provider, text: &str) -> Vec<(usize, usize)> {
+    pub fn region_domain_hits(&self, provider: &Provider, text: &str) -> Vec<(usize, usize)> {
         let Some(i) = (self.providers.iter()).position(|p| std::ptr::eq(p, provider)) else {
             return Vec::new();
         };
@@ -665,15 +693,12 @@ impl Providers {
             }
             None => around.push((0, text.len())),
         }
-        let mut next_free = vec![0; provider.region.len()];
         let mut out = Vec::new();
         for (from, to) in around {
             let input = aho_corasick::Input::new(text).range(from..to.min(text.len()));
             for m in search.every.find_overlapping_iter(input) {
-                let k = m.pattern().as_usize();
-                if m.start() >= next_free[k] && m.start() < m.end() {
-                    next_free[k] = m.end();
-                    out.push((k, m.start()));
+                if m.start() < m.end() {
+                    out.push((m.pattern().as_usize(), m.start()));
                 }
             }
         }

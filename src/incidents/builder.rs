@@ -32,7 +32,7 @@ use crate::facts::{Facts, Line};
 use crate::incidents::{Incident, MAX_REPEAT_PLACES, classify, compare, context};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
 use crate::parse::{Event, EventKind, Value, jwt};
-use crate::providers::Providers;
+use crate::providers::{Provider, Providers};
 
 /// Events further apart than this many lines are not one exchange, unless
 /// something ties them. Generous enough to span a Python traceback between
@@ -633,13 +633,42 @@ pub(crate) struct ChunkCx<'c> {
     pub providers: &'c Providers,
     pub jwts: Jwts<'c>,
     token_paths: RefCell<HashMap<Box<str>, bool>>,
+    region_hits: RefCell<Option<RegionHits>>,
+}
+
+/// Where one provider's region domains are written in a stretch of a
+/// chunk's text (see [`ChunkCx::region_domains_in`]).
+#[derive(Debug, Default)]
+struct RegionHits {
+    /// Index of the provider.
+    provider: usize,
+    /// The stretch searched, relative to the chunk.
+    from: usize,
+    to: usize,
+    /// Every occurrence in it, overlapping ones too: (start, region index,
+    /// end), relative to the chunk, in order.
+    hits: Vec<(usize, usize, usize)>,
 }
 
 /// Paths whose token-endpoint answer a chunk keeps, and the longest kept.
 const MAX_TOKEN_PATHS: usize = 1024;
 const MAX_TOKEN_PATH_LEN: usize = 256;
 
-impl ChunkCx<'_> {
+impl<'c> ChunkCx<'c> {
+    pub fn new(chunk: &'c Chunk, index: &'c LineIndex, providers: &'c Providers) -> Self {
+        let jwts = jwt::find_all(&chunk.text)
+            .map(|(p, t)| (chunk.offset + p, t))
+            .collect();
+        ChunkCx {
+            chunk,
+            index,
+            providers,
+            jwts,
+            token_paths: RefCell::default(),
+            region_hits: RefCell::default(),
+        }
+    }
+
     /// [`Providers::is_token_path`], remembered per path: a log names the
     /// same few endpoints over and over, and every host of another region
     /// near a failure is asked about the path after it (its regexes were a
@@ -658,6 +687,72 @@ impl ChunkCx<'_> {
         }
         known.insert(path.into(), answer);
         answer
+    }
+
+    /// [`Providers::region_domains_in`] the chunk's text from `from` to
+    /// `to` (relative to the chunk), starts relative to the chunk. What
+    /// was found for one failure is kept for the next: their 32 KiB
+    /// windows mostly overlap, and at ten times the failures searching
+    /// each window anew was 2.5% of the run. Only the text past what was
+    /// searched is searched, from the longest domain's length before it
+    /// (an occurrence ending past it starts there or later).
+    pub fn region_domains_in(
+        &self,
+        provider: &Provider,
+        from: usize,
+        to: usize,
+    ) -> Vec<(usize, usize)> {
+        let Some(p) = (self.providers.providers.iter()).position(|q| std::ptr::eq(q, provider))
+        else {
+            return Vec::new();
+        };
+        let text = &self.chunk.text;
+        let found = |a: usize, b: usize| {
+            (self
+                .providers
+                .region_domain_hits(provider, &text[a..b])
+                .into_iter())
+            .map(move |(k, at)| (a + at, k, a + at + provider.region[k].domain.len()))
+        };
+        let mut kept = self.region_hits.borrow_mut();
+        match kept.as_mut() {
+            Some(c) if c.provider == p && c.from <= from && from <= c.to => {
+                if to > c.to {
+                    let longest = provider.region.iter().map(|r| r.domain.len()).max();
+                    let a = c.to.saturating_sub(longest.unwrap_or(0)).max(c.from);
+                    let seen = c.to;
+                    c.hits
+                        .extend(found(text.floor_char_boundary(a), to).filter(|h| h.2 > seen));
+                    c.hits.sort_unstable();
+                    c.to = to;
+                }
+            }
+            _ => {
+                let mut hits: Vec<_> = found(from, to).collect();
+                hits.sort_unstable();
+                *kept = Some(RegionHits {
+                    provider: p,
+                    from,
+                    to,
+                    hits,
+                });
+            }
+        }
+        let Some(c) = kept.as_ref() else {
+            return Vec::new();
+        };
+        // By start: each domain's occurrences left to right, not
+        // overlapping each other, as a search for it alone finds them.
+        let mut next_free = vec![0; provider.region.len()];
+        let mut out = Vec::new();
+        let first = c.hits.partition_point(|h| h.0 < from);
+        for &(start, k, end) in c.hits[first..].iter().take_while(|h| h.0 < to) {
+            if end <= to && start >= next_free[k] {
+                next_free[k] = end;
+                out.push((k, start));
+            }
+        }
+        out
     }
 }
 
@@ -740,17 +835,8 @@ fn says_the_same(print: &Fingerprint, d: &Draft) -> bool {
 
 impl<'c> Builder<'c> {
     pub fn new(chunk: &'c Chunk, index: &'c LineIndex, providers: &'c Providers) -> Self {
-        let jwts = jwt::find_all(&chunk.text)
-            .map(|(p, t)| (chunk.offset + p, t))
-            .collect();
         Builder {
-            cx: ChunkCx {
-                chunk,
-                index,
-                providers,
-                jwts,
-                token_paths: RefCell::default(),
-            },
+            cx: ChunkCx::new(chunk, index, providers),
             open: Vec::new(),
             pending: None,
             clock: 0,

@@ -280,7 +280,12 @@ fn other_region(facts: &mut Facts, window: &Window) {
             hosts.push((host_start, k, at, end));
         }
     };
-    for (k, at) in providers.region_domains_in(provider, window.text) {
+    let base = window.base - window.cx.chunk.offset;
+    let found = window
+        .cx
+        .region_domains_in(provider, base, base + window.text.len());
+    for (k, at) in found {
+        let at = at - base;
         let r = &provider.region[k];
         if r.id != here {
             take(k, at, at + r.domain.len());
@@ -488,6 +493,57 @@ fn token_lifetime(facts: &mut Facts, window: &Window) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Windows moving along a chunk (and back) are given what a search of
+    /// each window alone gives, though the chunk keeps what it found.
+    #[test]
+    fn kept_region_domains_are_those_of_each_window() {
+        let mut providers = crate::providers::Providers::default();
+        let file = toml::from_str(include_str!("../../rules/providers.toml")).unwrap();
+        providers.add(file).unwrap();
+        let genesys = &providers.providers[0];
+        let mut text = String::new();
+        for i in 0..400 {
+            let host = match i % 7 {
+                0 => "login.mypurecloud.com.au",
+                1 => "api.usw2.pure.cloud",
+                2 => "x.mypurecloud.de.mypurecloud.ie",
+                3 => "apne2.pure.cloudapne3.pure.cloud",
+                4 => "é.mypurecloud.jp",
+                5 => "nothing here at all",
+                _ => "login.mypurecloud.commypurecloud.com",
+            };
+            text.push_str(&format!("{i} GET https://{host}/oauth/token\n"));
+        }
+        let chunk = crate::input::Chunk {
+            source: 0,
+            offset: 1000,
+            first_line: 1,
+            text,
+        };
+        let index = crate::input::LineIndex::new(&chunk);
+        let cx = crate::incidents::builder::ChunkCx::new(&chunk, &index, &providers);
+        let t = &chunk.text;
+        let mut windows = Vec::new();
+        for k in 0..60 {
+            let from = t.floor_char_boundary(k * 211 % t.len());
+            let to = t.floor_char_boundary((from + 50 + k * 97 % 3000).min(t.len()));
+            windows.push((from, to));
+        }
+        windows.push((0, t.len()));
+        windows.push((5, 5));
+        for (from, to) in windows {
+            let mut kept = cx.region_domains_in(genesys, from, to);
+            let mut alone: Vec<(usize, usize)> = (providers
+                .region_domains_in(genesys, &t[from..to]))
+            .into_iter()
+            .map(|(k, at)| (k, from + at))
+            .collect();
+            kept.sort_unstable();
+            alone.sort_unstable();
+            assert_eq!(kept, alone, "{from}..{to}");
+        }
+    }
 
     #[test]
     fn compact_and_extended_times() {

@@ -9,11 +9,11 @@
 //! log). Both find the same literals, so nothing downstream can tell which
 //! one ran.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use foldhash::HashMap;
 
 /// Text searched before the automaton is built, at least; more when the
 /// literals are many (the automaton costs about their total length).
@@ -44,10 +44,13 @@ struct Narrowed {
 pub struct LiteralSet {
     /// ASCII-lower-cased, by id.
     literals: Vec<Vec<u8>>,
-    /// One-byte literals' ids, by byte.
-    single: HashMap<u8, Vec<u32>>,
+    /// One-byte literals' ids, by byte (empty when there are none): looked
+    /// up at every byte of a text searched with the table.
+    single: Vec<Vec<u32>>,
     /// A bit per two-byte prefix (lower-cased) some literal starts with.
     prefix_bits: Vec<u64>,
+    /// With a fast hash: looked up at every position whose prefix some
+    /// literal has (SipHash there was a fifth of a table search).
     by_prefix: HashMap<u16, Vec<u32>>,
     /// Empty literals: they occur in every text.
     empty: Vec<u32>,
@@ -79,9 +82,9 @@ impl LiteralSet {
             .iter()
             .map(|l| l.as_ref().as_bytes().to_ascii_lowercase())
             .collect();
-        let mut single: HashMap<u8, Vec<u32>> = HashMap::new();
+        let mut single: Vec<Vec<u32>> = Vec::new();
         let mut prefix_bits = vec![0u64; 1 << 10];
-        let mut by_prefix: HashMap<u16, Vec<u32>> = HashMap::new();
+        let mut by_prefix: HashMap<u16, Vec<u32>> = HashMap::default();
         let mut empty = Vec::new();
         let mut total = 0;
         let longest = literals.iter().map(Vec::len).max().unwrap_or(0);
@@ -90,7 +93,10 @@ impl LiteralSet {
             let id = id as u32;
             match l.as_slice() {
                 [] => empty.push(id),
-                [a] => single.entry(*a).or_default().push(id),
+                [a] => {
+                    single.resize_with(256, Vec::new);
+                    single[usize::from(*a)].push(id);
+                }
                 [a, b, ..] => {
                     let p = prefix(*a, *b);
                     prefix_bits[usize::from(p >> 6)] |= 1 << (p & 63);
@@ -307,8 +313,8 @@ impl LiteralSet {
         }
         let singles = !self.single.is_empty();
         for (i, &b) in text.iter().enumerate() {
-            if singles && let Some(ids) = self.single.get(&b.to_ascii_lowercase()) {
-                for &id in ids {
+            if singles {
+                for &id in &self.single[usize::from(b.to_ascii_lowercase())] {
                     if !found(id as usize, i) {
                         return;
                     }
