@@ -512,6 +512,10 @@ impl Builds {
     }
 }
 
+/// A match's whole span and the spans of some of its groups, by name in
+/// the order asked (`None`: the group did not take part).
+type Spans<const N: usize> = (Range<usize>, [Option<Range<usize>>; N]);
+
 /// One build of a mask pattern.
 #[derive(Clone, Copy)]
 enum Built<'r> {
@@ -562,7 +566,7 @@ impl Built<'_> {
         text: &str,
         pos: usize,
         names: [&str; N],
-    ) -> Option<(Range<usize>, [Option<Range<usize>>; N])> {
+    ) -> Option<Spans<N>> {
         match self {
             Built::Lean(re) => {
                 let c = re.captures_at(text, pos)?;
