@@ -72,10 +72,10 @@ pub fn at_least<S: AsRef<str> + Ord + Clone>(
 
 /// Whether `text` may match a pattern with these factors: it contains a
 /// string of every set (ASCII-case-insensitively).
-pub fn may_match(text: &str, factors: &Factors) -> bool {
+pub fn may_match<S: AsRef<str>>(text: &str, factors: &[Vec<S>]) -> bool {
     factors.iter().all(|set| {
         set.iter()
-            .any(|f| contains_ignore_ascii_case(text.as_bytes(), f.as_bytes()))
+            .any(|f| contains_ignore_ascii_case(text.as_bytes(), f.as_ref().as_bytes()))
     })
 }
 

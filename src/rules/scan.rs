@@ -20,7 +20,7 @@ use crate::parse::lean::{Captures as LeanCaptures, Regex as Lean};
 
 use super::Texts;
 use super::literal_set::LiteralSet;
-use super::literals::{ascii_factor, at_least};
+use super::literals::{ascii_factor, at_least, may_match};
 use crate::facts::{Facts, Line};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
 use crate::parse::Value;
@@ -649,6 +649,33 @@ impl InputScanner {
         })
     }
 
+    /// Of `lines` (ranges of `text` without their line feeds, from
+    /// [`Group::lines_for`]), those a match of pattern `id` can be on: a
+    /// match holds a literal of each of its factor sets, and that one set's
+    /// literals are on a line does not say the others' are. Two built-in
+    /// patterns (user or account … locked, client … disabled: 2.6-3.0 M
+    /// instructions each to compile) were compiled for a 1 MiB log whose
+    /// one line with `inactive` holds no match. Literals are found
+    /// ASCII-case-insensitively (see `rules::literals`); a line with a
+    /// non-ASCII byte is kept whatever it holds, as under `(?i)` `k` and `s`
+    /// also match non-ASCII letters.
+    fn lines_holding_factors(
+        &self,
+        id: usize,
+        text: &str,
+        mut lines: Vec<Range<usize>>,
+    ) -> Vec<Range<usize>> {
+        let Some(factors) = &self.specs[id].factors else {
+            return lines;
+        };
+        let sets = factors.sets();
+        lines.retain(|r| {
+            let line = &text[r.clone()];
+            !line.is_ascii() || may_match(line, &sets)
+        });
+        lines
+    }
+
     /// Pattern `id`, rewritten (see [`ascii_word_boundaries`]) and
     /// compiled, with its prefilter or lean (see [`Compiled`]): rewritten
     /// here, not at start, as few patterns ever are.
@@ -803,7 +830,16 @@ impl InputScanner {
                         .zip(&places)
                         .find_map(|(group, places)| group.lines_for(same[0], text, places))
                 })
-                .flatten();
+                .flatten()
+                .map(|lines| self.lines_holding_factors(same[0], text, lines));
+            // None can match: a built-in pattern (tested to compile) is
+            // not compiled for it; a user's still is, so that one that does
+            // not compile is reported as before.
+            if lines.as_ref().is_some_and(Vec::is_empty)
+                && same.iter().any(|&id| self.specs[id].trusted)
+            {
+                continue;
+            }
             let big_whole = lines.is_none() && text.len() >= PREFILTER_FROM;
             let Some(compiled) = self.regex(same[0], big_whole) else {
                 continue;
@@ -1116,6 +1152,48 @@ mod tests {
         assert!(narrowed(2).is_some());
         // `pure.cloud` is on more lines than are kept: read whole.
         assert!(narrowed(8).is_none());
+    }
+
+    /// A built-in line-local pattern is compiled for a big text only when
+    /// a line holds a literal of each of its factor sets (or a non-ASCII
+    /// byte): its hits are still those of a search of the whole text.
+    #[test]
+    fn patterns_whose_literals_share_no_line_are_not_compiled() {
+        // Never found, as most built-in patterns in a log: the walk reads
+        // the whole text, so its places tell the lines.
+        let patterns = [
+            r"(?m)(?i)\bclient\b[^\n]{0,60}\b(disabled|inactive)\b",
+            r"(?i)zendesk",
+        ];
+        let filler = "2026-11-24 00:00:01,000 INFO app: wrote batch 12 to table common_word";
+        let mut lines: Vec<String> = (0..3000).map(|_| filler.to_string()).collect();
+        lines[10] = "the client said hello".into();
+        lines[20] = r#"{"ok":false,"error":"account_inactive"}"#.into();
+        lines[25] = "user DISABLED".into();
+        let check = |lines: &[String], compiled: usize, found: usize| {
+            let scanner = scanner_of(&patterns);
+            let text = lines.join("\n");
+            assert!(text.len() > super::DFA_FROM);
+            let hits = hits_of(&scanner, &text);
+            let re = regex::Regex::new(&super::ascii_word_boundaries(patterns[0])).unwrap();
+            assert_eq!(hits, vec![regex_crate_hits(&re, &text), Vec::new()]);
+            assert_eq!(hits[0].len(), found, "{hits:?}");
+            assert_eq!(scanner.compiled(), compiled);
+        };
+        check(&lines, 0, 0);
+        // Both literals on a line that does not match: compiled, no hit.
+        lines[30] = "clients were disabled".into();
+        check(&lines, 1, 0);
+        lines[40] = "Client app-7 is DISABLED now".into();
+        check(&lines, 1, 1);
+        // `ſ` (long s) is an `s` under (?i): a line with a non-ASCII byte
+        // is searched though it lacks the ASCII literal (when the lines
+        // are those of `client`, the set with the fewest places).
+        lines[30] = filler.into();
+        lines[40] = "client app-7 is diſabled".into();
+        lines[50] = "user DISABLED".into();
+        lines[60] = "user DISABLED".into();
+        check(&lines, 1, 1);
     }
 
     /// A big chunk's hits are the same when its literals are found by a
