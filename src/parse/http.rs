@@ -507,33 +507,40 @@ impl LineParser for Urllib3Debug {
         if !spaced && version.find(bytes).is_none() {
             return None;
         }
-        let host = origin
-            .strip_suffix(":443")
-            .or_else(|| origin.strip_suffix(":80"))
-            .unwrap_or(origin);
-        // One allocation of the exact size (`format!` grows it in steps,
-        // `concat` costs more in its generic sums and copies).
-        let mut url = String::with_capacity(scheme.len() + host.len() + target.len());
-        url.push_str(scheme);
-        url.push_str(host);
-        url.push_str(target);
-        let url_text = &line[start..start + scheme.len() + origin.len()];
-        let fields = vec![
-            lines.str_field("method", m),
-            Field {
-                name: "url".into(),
-                value: Value::Str(url),
-                span: lines.span_of(url_text).cover(lines.span_of(target)),
-            },
-        ];
-        ctx.emit(EventKind::Request, lines.span_of(line), fields);
-        ctx.emit(
-            EventKind::Status,
-            lines.span_of(line),
-            vec![lines.field("status", status_value(status), status)],
-        );
+        emit_urllib3_access(ctx, lines, line, start, [scheme, origin, m, target, status]);
         Some(1)
     }
+}
+
+/// The request and status events of a urllib3 access line read at `start`
+/// of `line` as `[scheme, origin, method, target, status]`.
+fn emit_urllib3_access(ctx: &mut Ctx, lines: &Lines, line: &str, start: usize, read: [&str; 5]) {
+    let [scheme, origin, m, target, status] = read;
+    let host = origin
+        .strip_suffix(":443")
+        .or_else(|| origin.strip_suffix(":80"))
+        .unwrap_or(origin);
+    // One allocation of the exact size (`format!` grows it in steps,
+    // `concat` costs more in its generic sums and copies).
+    let mut url = String::with_capacity(scheme.len() + host.len() + target.len());
+    url.push_str(scheme);
+    url.push_str(host);
+    url.push_str(target);
+    let url_text = &line[start..start + scheme.len() + origin.len()];
+    let fields = vec![
+        lines.str_field("method", m),
+        Field {
+            name: "url".into(),
+            value: Value::Str(url),
+            span: lines.span_of(url_text).cover(lines.span_of(target)),
+        },
+    ];
+    ctx.emit(EventKind::Request, lines.span_of(line), fields);
+    ctx.emit(
+        EventKind::Status,
+        lines.span_of(line),
+        vec![lines.field("status", status_value(status), status)],
+    );
 }
 
 /// Lines one `\`-continued curl command may take.
@@ -1019,26 +1026,8 @@ mod tests {
         }
         let start = line.find("https://").or_else(|| line.find("http://"))?;
         let (_, (scheme, origin, m, target, status)) = urllib3_access_nom(&line[start..]).ok()?;
-        let host = origin
-            .strip_suffix(":443")
-            .or_else(|| origin.strip_suffix(":80"))
-            .unwrap_or(origin);
-        let url = [scheme, host, target].concat();
-        let url_text = &line[start..start + scheme.len() + origin.len()];
-        let fields = vec![
-            lines.str_field("method", m),
-            Field {
-                name: "url".into(),
-                value: Value::Str(url),
-                span: lines.span_of(url_text).cover(lines.span_of(target)),
-            },
-        ];
-        ctx.emit(EventKind::Request, lines.span_of(line), fields);
-        ctx.emit(
-            EventKind::Status,
-            lines.span_of(line),
-            vec![lines.field("status", status_value(status), status)],
-        );
+        // The events are built alike: what is compared is the reading.
+        super::emit_urllib3_access(ctx, lines, line, start, [scheme, origin, m, target, status]);
         Some(1)
     }
 
