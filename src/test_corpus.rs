@@ -19,3 +19,12 @@ pub(crate) fn fixture_and_field_texts() -> Vec<String> {
     }
     out
 }
+
+/// Every line of [`fixture_and_field_texts`], owned, for tests that add
+/// made edge lines of their own.
+pub(crate) fn fixture_and_field_lines() -> Vec<String> {
+    fixture_and_field_texts()
+        .iter()
+        .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
+        .collect()
+}

@@ -978,10 +978,7 @@ mod tests {
     /// from every place of every line of the fixtures and field cases.
     #[test]
     fn method_and_version_read_as_nom_did() {
-        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_texts()
-            .iter()
-            .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
-            .collect();
+        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_lines();
         for edge in [
             "GET", "GE", "OPTIONS", "OPTIONSX", "CONNECTS", "GETé", "Gé", "HTTP/", "HTTP/1.1",
             "HTTP/.", "HTTP/2é", "HTTP", "HTTP/x", "",
@@ -1033,10 +1030,7 @@ mod tests {
 
     #[test]
     fn urllib3_debug_reads_as_before() {
-        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_texts()
-            .iter()
-            .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
-            .collect();
+        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_lines();
         let line = "2026-11-24 00:01:01,197 DEBUG urllib3.connectionpool: https://h.example:443 \"GET /p?q=1 HTTP/1.1\" 200 12";
         let starting = "DEBUG Starting new HTTPS connection (1): h.example:8443";
         for edge in [
@@ -1126,10 +1120,7 @@ mod tests {
     /// fixtures and field cases from each `http` in it, and on edges.
     #[test]
     fn urllib3_access_reads_as_nom_did() {
-        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_texts()
-            .iter()
-            .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
-            .collect();
+        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_lines();
         let line = "https://h.example:443 \"GET /p?q=1 HTTP/1.1\" 200 12";
         for edge in [
             line.to_string(),

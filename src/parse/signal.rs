@@ -1340,10 +1340,7 @@ mod tests {
     /// matches (fixtures, field cases, and made edges).
     #[test]
     fn cli_error_check_passes_every_match() {
-        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_texts()
-            .iter()
-            .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
-            .collect();
+        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_lines();
         for edge in [
             "error: x",
             " \tFATAL: x",
@@ -1369,10 +1366,7 @@ mod tests {
     /// edges), so [`super::may_signal`] admits what it did without it.
     #[test]
     fn leading_code_check_passes_every_match() {
-        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_texts()
-            .iter()
-            .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
-            .collect();
+        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_lines();
         for edge in [
             "PERMISSION_DENIED: x",
             " \t(AuthorizationFailed) x",
@@ -1447,10 +1441,7 @@ mod tests {
         let pattern = &super::status_patterns()[super::REASON_STATEMENT];
         assert!(pattern.contains("(?P<reason>Bad Request|"), "{pattern}");
         let re = regex::Regex::new(pattern).unwrap();
-        let mut lines: Vec<String> = crate::test_corpus::fixture_and_field_texts()
-            .iter()
-            .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
-            .collect();
+        let mut lines: Vec<String> = crate::test_corpus::fixture_and_field_lines();
         for reason in super::REASONS {
             for (before, after) in [
                 ("", ""),
