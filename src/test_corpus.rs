@@ -28,3 +28,17 @@ pub(crate) fn fixture_and_field_lines() -> Vec<String> {
         .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
         .collect()
 }
+
+/// The texts of the logs named in `FAULTLINE_TEST_LOGS` (`:`-separated),
+/// read lossily; none when it is not set. For running a fast path's
+/// agreement test over a benchmark log by hand.
+pub(crate) fn named_test_logs() -> Vec<String> {
+    std::env::var("FAULTLINE_TEST_LOGS")
+        .map(|paths| {
+            paths
+                .split(':')
+                .map(|path| String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -690,11 +690,7 @@ mod tests {
     #[test]
     fn exception_literals_found_in_one_pass() {
         let mut texts = crate::test_corpus::fixture_and_field_texts();
-        if let Ok(paths) = std::env::var("FAULTLINE_TEST_LOGS") {
-            for path in paths.split(':') {
-                texts.push(String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned());
-            }
-        }
+        texts.extend(crate::test_corpus::named_test_logs());
         let (mut lines, mut found) = (0, 0);
         for line in texts.iter().flat_map(|t| t.lines()) {
             let has = super::EXCEPTION_LITERALS.iter().any(|l| line.contains(l));

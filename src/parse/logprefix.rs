@@ -317,11 +317,7 @@ mod tests {
     #[test]
     fn shape_answers_as_the_groups_do() {
         let mut texts = crate::test_corpus::fixture_and_field_texts();
-        if let Ok(paths) = std::env::var("FAULTLINE_TEST_LOGS") {
-            for path in paths.split(':') {
-                texts.push(String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned());
-            }
-        }
+        texts.extend(crate::test_corpus::named_test_logs());
         let mut edges = Vec::new();
         for level in [
             "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "FATAL",

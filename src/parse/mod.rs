@@ -1596,11 +1596,7 @@ mod tests {
             .map(|(_, text)| text)
             .collect();
         texts.push(shape_test_lines().join("\r\n"));
-        if let Ok(paths) = std::env::var("FAULTLINE_TEST_LOGS") {
-            for path in paths.split(':') {
-                texts.push(String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned());
-            }
-        }
+        texts.extend(crate::test_corpus::named_test_logs());
         let mut tested = 0;
         for text in &texts {
             let c = chunk(text);

@@ -1340,8 +1340,7 @@ mod tests {
     /// matches (fixtures, field cases, and made edges).
     #[test]
     fn cli_error_check_passes_every_match() {
-        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_lines();
-        for edge in [
+        let edges = [
             "error: x",
             " \tFATAL: x",
             "[Error]: x",
@@ -1349,16 +1348,9 @@ mod tests {
             "Error[E0277]: x",
             "fatal: x",
             "\u{a0}error: x",
-        ] {
-            texts.push(edge.to_string());
-        }
-        let mut matched = 0;
-        for text in &texts {
-            let is = super::cli_error_re().is_match(text);
-            assert!(super::may_be_cli_error(text) || !is, "{text}");
-            matched += usize::from(is);
-        }
-        assert!(matched > 10, "{matched}");
+        ];
+        let matches = |text: &str| super::cli_error_re().is_match(text);
+        assert_check_passes_every_match(&edges, matches, super::may_be_cli_error);
     }
 
     /// [`super::may_lead_with_code`] holds for every text
@@ -1366,21 +1358,31 @@ mod tests {
     /// edges), so [`super::may_signal`] admits what it did without it.
     #[test]
     fn leading_code_check_passes_every_match() {
-        let mut texts: Vec<String> = crate::test_corpus::fixture_and_field_lines();
-        for edge in [
+        let edges = [
             "PERMISSION_DENIED: x",
             " \t(AuthorizationFailed) x",
             "(gcloud.run.deploy) PERMISSION_DENIED: x",
             "(gcloud.x) (Denied) x",
             "\u{a0}ABORTED: x",
             "\u{3000}UNAVAILABLE : x",
-        ] {
-            texts.push(edge.to_string());
-        }
+        ];
+        let matches = |text: &str| super::leading_code_re().is_match(text.trim_start());
+        assert_check_passes_every_match(&edges, matches, super::may_lead_with_code);
+    }
+
+    /// Asserts `check` holds on every line of the fixtures and field cases,
+    /// and on `edges`, that `matches`; and that more than ten match.
+    fn assert_check_passes_every_match(
+        edges: &[&str],
+        matches: impl Fn(&str) -> bool,
+        check: impl Fn(&str) -> bool,
+    ) {
+        let mut texts = crate::test_corpus::fixture_and_field_lines();
+        texts.extend(edges.iter().map(|edge| edge.to_string()));
         let mut matched = 0;
         for text in &texts {
-            let is = super::leading_code_re().is_match(text.trim_start());
-            assert!(super::may_lead_with_code(text) || !is, "{text}");
+            let is = matches(text);
+            assert!(check(text) || !is, "{text}");
             matched += usize::from(is);
         }
         assert!(matched > 10, "{matched}");
