@@ -241,7 +241,9 @@ pub fn reduce(mut incident: Incident, input: &InputFacts, rules: &RuleSet) -> Op
             let value = match &v.value {
                 // The fold key (URL, error) is kept whole: repeats match it.
                 crate::parse::Value::Str(s) if !matches!(*name, "url" | "error") => {
-                    crate::parse::Value::Str(s[..floor_char(s, REDUCED_VALUE_BYTES)].to_string())
+                    crate::parse::Value::Str(
+                        s[..floor_char(s, REDUCED_VALUE_BYTES)].to_string().into(),
+                    )
                 }
                 n => n.clone(),
             };

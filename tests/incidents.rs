@@ -488,7 +488,7 @@ fn successes_with_ids(n: usize) -> (Chunk, Vec<Event>) {
             field("status", Value::Num(200.0), at + 10, 3),
             field(
                 "record.request_id",
-                Value::Str(format!("r-{i:06}")),
+                Value::Str(format!("r-{i:06}").into()),
                 at + 28,
                 8,
             ),

@@ -31,7 +31,7 @@ use foldhash::HashMap;
 use crate::facts::{Facts, Line};
 use crate::incidents::{Incident, MAX_REPEAT_PLACES, classify, compare, context};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
-use crate::parse::{Event, EventKind, Value, jwt};
+use crate::parse::{Event, EventKind, Text, Value, jwt};
 use crate::providers::{Provider, Providers};
 
 /// Events further apart than this many lines are not one exchange, unless
@@ -98,9 +98,10 @@ impl Finished {
 #[derive(Debug, Clone)]
 pub struct Success {
     pub loc: Loc,
-    pub method: Option<String>,
+    /// As told (a JSON record's are pieces of its line: not copied).
+    pub method: Option<Text>,
     /// Not every log names the URL of a success (`attempt 2 -> 200 OK`).
-    pub url: Option<String>,
+    pub url: Option<Text>,
     /// False for a response body with no error in it and no status told:
     /// some debug logs print bodies but never statuses (botocore's).
     pub status_known: bool,
@@ -356,7 +357,7 @@ impl Draft {
     }
 
     /// Moves a told text out of its event: the draft is being finished.
-    fn take_told(&mut self, told: Option<Told>) -> Option<String> {
+    fn take_told(&mut self, told: Option<Told>) -> Option<Text> {
         match told? {
             Told::At { event, field } => {
                 let f = self.events.get_mut(event)?.fields.get_mut(field)?;
@@ -365,7 +366,7 @@ impl Draft {
                     Value::Num(_) => None,
                 }
             }
-            Told::Copied(text) => Some(text),
+            Told::Copied(text) => Some(text.into()),
         }
     }
 
@@ -1419,7 +1420,7 @@ fn finish(cx: &ChunkCx, d: &mut Draft) -> Option<Finished> {
     }
     facts.push(
         "text",
-        Value::Str(excerpt.text.clone()),
+        Value::Str(excerpt.text.clone().into()),
         Some(cx.index.loc(
             source,
             Span::new(excerpt.offset, excerpt.offset + excerpt.text.len()),

@@ -23,13 +23,21 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
     if let Some(host) = facts.first("url.host").cloned()
         && let Some(m) = providers.lookup_host(&host.value.to_string())
     {
-        facts.push("provider", Value::Str(m.provider.id.clone()), host.loc);
+        facts.push(
+            "provider",
+            Value::Str(m.provider.id.clone().into()),
+            host.loc,
+        );
         facts.push("provider.source", Value::Str("host".into()), host.loc);
         if let Some(r) = m.region {
-            facts.push("region", Value::Str(r.id.clone()), host.loc);
-            facts.push("region.domain", Value::Str(r.domain.clone()), host.loc);
+            facts.push("region", Value::Str(r.id.clone().into()), host.loc);
+            facts.push(
+                "region.domain",
+                Value::Str(r.domain.clone().into()),
+                host.loc,
+            );
             if let Some(sdk) = &r.sdk {
-                facts.push("region.sdk", Value::Str(sdk.clone()), host.loc);
+                facts.push("region.sdk", Value::Str(sdk.clone().into()), host.loc);
             }
         }
     }
@@ -48,7 +56,11 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
         let text = body.value.to_string();
         if !text.trim_start().starts_with('{') {
             for (k, v) in url::form_urlencoded::parse(text.as_bytes()) {
-                facts.push(format!("form.{k}"), Value::Str(v.into_owned()), body.loc);
+                facts.push(
+                    format!("form.{k}"),
+                    Value::Str(v.into_owned().into()),
+                    body.loc,
+                );
             }
         }
     }
@@ -77,7 +89,7 @@ fn url_facts(facts: &mut Facts, cx: &ChunkCx) {
             if let Some(host) = host {
                 let full = format!("https://{}{}", host.value, text);
                 facts.remove("url");
-                facts.push("url", Value::Str(full), url.loc);
+                facts.push("url", Value::Str(full.into()), url.loc);
             }
         }
     }
@@ -100,13 +112,13 @@ fn url_facts(facts: &mut Facts, cx: &ChunkCx) {
         };
         if let Some(host) = &host {
             let loc = sub(host);
-            facts.push_default("url.host", Value::Str(host.clone()), loc);
+            facts.push_default("url.host", Value::Str(host.clone().into()), loc);
         }
         if let Some(path) = &path {
-            facts.push("url.path", Value::Str(path.clone()), sub(path));
+            facts.push("url.path", Value::Str(path.clone().into()), sub(path));
         }
         if let Some(q) = &query {
-            facts.push("url.query", Value::Str(q.clone()), sub(q));
+            facts.push("url.query", Value::Str(q.clone().into()), sub(q));
         }
         let endpoint = match &path {
             Some(p) if cx.is_token_path(p) => "token",
@@ -195,13 +207,13 @@ fn body_format(facts: &mut Facts) {
                 && let Some((title, span)) = inner_text(html_title_re(), &text)
             {
                 let loc = narrow(body.loc, &text, span);
-                facts.push("html.title", Value::Str(title), loc);
+                facts.push("html.title", Value::Str(title.into()), loc);
             }
             if facts.get("html.h1").is_empty()
                 && let Some((h1, span)) = inner_text(html_h1_re(), &text)
             {
                 let loc = narrow(body.loc, &text, span);
-                facts.push("html.h1", Value::Str(h1), loc);
+                facts.push("html.h1", Value::Str(h1.into()), loc);
             }
         }
         return;
@@ -426,7 +438,7 @@ fn repeated_ids(facts: &mut Facts) {
             .map(|(_, id)| id.to_ascii_lowercase())
         {
             found.push(FactValue {
-                value: Value::Str(id),
+                value: Value::Str(id.into()),
                 loc: m.loc,
             });
         }
@@ -478,7 +490,7 @@ fn xml_element(body: &FactValue, name: &str) -> Vec<FactValue> {
         let inner = text[start..start + e].trim();
         if !inner.is_empty() && !inner.contains('<') {
             out.push(FactValue {
-                value: Value::Str(decode_entities(inner)),
+                value: Value::Str(decode_entities(inner).into()),
                 loc: narrow(body.loc, &text, (start, start + e)),
             });
         }
@@ -508,7 +520,7 @@ fn error_codes(facts: &mut Facts, providers: &Providers) {
         for v in vals {
             if let Some(n) = v.value.as_num() {
                 found.push(FactValue {
-                    value: Value::Str(format!("{prefix}{}", Value::Num(n))),
+                    value: Value::Str(format!("{prefix}{}", Value::Num(n)).into()),
                     loc: v.loc,
                 });
             }
@@ -532,7 +544,7 @@ fn error_codes(facts: &mut Facts, providers: &Providers) {
         let text = v.value.to_string();
         for (code, range) in providers.codes_in(&text) {
             found.push(FactValue {
-                value: Value::Str(code),
+                value: Value::Str(code.into()),
                 loc: narrow(v.loc, &text, range),
             });
         }
@@ -554,7 +566,7 @@ fn vocabulary_provider(facts: &mut Facts, providers: &Providers) {
         return;
     };
     let loc = narrow(text.loc, &t, range);
-    facts.push("provider", Value::Str(provider.to_string()), loc);
+    facts.push("provider", Value::Str(provider.to_string().into()), loc);
     facts.push("provider.source", Value::Str("vocabulary".into()), loc);
 }
 
@@ -690,7 +702,7 @@ fn challenges(facts: &mut Facts) {
         for c in parse_challenges(&h.value.to_string()) {
             facts.push(
                 "challenge.scheme",
-                Value::Str(c.scheme.to_ascii_lowercase()),
+                Value::Str(c.scheme.to_ascii_lowercase().into()),
                 h.loc,
             );
             for (name, value) in c.params {
@@ -698,7 +710,7 @@ fn challenges(facts: &mut Facts) {
                     name.as_str(),
                     "error" | "error_description" | "scope" | "realm"
                 ) {
-                    facts.push(format!("challenge.{name}"), Value::Str(value), h.loc);
+                    facts.push(format!("challenge.{name}"), Value::Str(value.into()), h.loc);
                 }
             }
         }

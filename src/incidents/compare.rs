@@ -303,11 +303,15 @@ fn other_region(facts: &mut Facts, window: &Window) {
     if let Some((s, k, _, e)) = nearest {
         let r = &provider.region[k];
         let loc = window.loc(s, e);
-        facts.push("region.other", Value::Str(r.id.clone()), loc);
-        facts.push("region.other.domain", Value::Str(r.domain.clone()), loc);
+        facts.push("region.other", Value::Str(r.id.clone().into()), loc);
+        facts.push(
+            "region.other.domain",
+            Value::Str(r.domain.clone().into()),
+            loc,
+        );
         facts.push(
             "region.other.host",
-            Value::Str(window.text[s..e].to_ascii_lowercase()),
+            Value::Str(window.text[s..e].to_ascii_lowercase().into()),
             loc,
         );
     }
@@ -400,11 +404,15 @@ fn tenant(facts: &mut Facts, window: &Window) {
             .max_by_key(|m| m.start())
             .map(|m| (m.as_str().to_owned(), window.loc(m.start(), m.end())))
     };
-    facts.push("tenant.issuer", Value::Str(token_tenant.clone()), token_loc);
+    facts.push(
+        "tenant.issuer",
+        Value::Str(token_tenant.clone().into()),
+        token_loc,
+    );
     let Some((url_tenant, url_loc)) = in_url.or_else(nearest) else {
         return;
     };
-    facts.push("tenant", Value::Str(url_tenant.clone()), url_loc);
+    facts.push("tenant", Value::Str(url_tenant.clone().into()), url_loc);
     let alias = |t: &str| {
         provider
             .tenant_aliases
@@ -490,7 +498,11 @@ fn token_lifetime(facts: &mut Facts, window: &Window) {
     }
     let loc = window.loc(m.start(), m.end());
     facts.push("token.expires_in", Value::Num(lifetime), loc);
-    facts.push("token.issued_at", Value::Str(time::format(issued)), loc);
+    facts.push(
+        "token.issued_at",
+        Value::Str(time::format(issued).into()),
+        loc,
+    );
     facts.push("token.age_seconds", Value::Num(age.round()), loc);
     facts.push(
         "token.expired_seconds",

@@ -22,7 +22,7 @@ pub fn incident_time(facts: &mut Facts, chunk: &Chunk, index: &LineIndex, first:
     if let Some(d) = facts.first("header.date").cloned()
         && let Some(ts) = time::parse_timestamp(&d.value.to_string())
     {
-        facts.push("time", Value::Str(time::format(ts)), d.loc);
+        facts.push("time", Value::Str(time::format(ts).into()), d.loc);
         facts.push("time.source", Value::Str("header.date".into()), d.loc);
         return;
     }
@@ -48,7 +48,7 @@ pub fn incident_time(facts: &mut Facts, chunk: &Chunk, index: &LineIndex, first:
         if let Some((ts, s, e)) = time::leading_timestamp(line) {
             let span = Span::new(chunk.offset + at + s, chunk.offset + at + e);
             let loc = Some(index.loc(chunk.source, span));
-            facts.push("time", Value::Str(time::format(ts)), loc);
+            facts.push("time", Value::Str(time::format(ts).into()), loc);
             facts.push("time.source", Value::Str("log line".into()), loc);
             return;
         }
@@ -90,9 +90,9 @@ pub fn token_facts(facts: &mut Facts, cx: &ChunkCx, first: usize, excerpt: &Line
             .loc(cx.chunk.source, Span::new(at, at + part.len())),
     );
     let scalar = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => Value::Str(s.clone()),
+        serde_json::Value::String(s) => Value::Str(s.clone().into()),
         serde_json::Value::Number(n) => Value::Num(n.as_f64().unwrap_or(0.0)),
-        other => Value::Str(other.to_string()),
+        other => Value::Str(other.to_string().into()),
     };
     for (k, v) in &decoded.header {
         facts.push(format!("jwt.header.{k}"), scalar(v), loc);
@@ -110,7 +110,7 @@ pub fn token_facts(facts: &mut Facts, cx: &ChunkCx, first: usize, excerpt: &Line
     if let Some(exp) = facts.num("jwt.exp")
         && let Some(ts) = time::from_epoch(exp)
     {
-        facts.push("jwt.expired_at", Value::Str(time::format(ts)), loc);
+        facts.push("jwt.expired_at", Value::Str(time::format(ts).into()), loc);
     }
     let when = facts
         .str("time")

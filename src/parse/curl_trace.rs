@@ -176,7 +176,7 @@ impl LineParser for CurlTrace {
                         span,
                         vec![Field {
                             name: format!("{prefix}{}", name.to_ascii_lowercase()).into(),
-                            value: Value::Str(value.to_string()),
+                            value: Value::Str(value.to_string().into()),
                             span: l.span_of(lines, value),
                         }],
                         g,
@@ -201,7 +201,7 @@ impl LineParser for CurlTrace {
                     span,
                     vec![Field {
                         name: "request.body".into(),
-                        value: Value::Str(text),
+                        value: Value::Str(text.into()),
                         span,
                     }],
                     g,

@@ -588,7 +588,7 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
                 let value = if name == "status" || name == "url.port" {
                     Value::Num(text.parse().unwrap_or(0.0))
                 } else {
-                    Value::Str(text.to_string())
+                    Value::Str(text.to_string().into())
                 };
                 fields.push(lines.field(name, value, text));
             }
@@ -613,7 +613,7 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
                 .cover(lines.span_of(path.as_str()));
             fields.push(Field {
                 name: "url".into(),
-                value: Value::Str(url),
+                value: Value::Str(url.into()),
                 span,
             });
         }

@@ -91,7 +91,7 @@ fn url_error_fields(c: &regex::Captures, text: &str) -> Vec<(&'static str, Value
     out.push(("exception.type", Value::Str("*url.Error".into()), range(op)));
     out.push((
         "method",
-        Value::Str(op.as_str().to_ascii_uppercase()),
+        Value::Str(op.as_str().to_ascii_uppercase().into()),
         range(op),
     ));
     out.push(("url", Value::Str(url.as_str().into()), range(url)));
@@ -102,7 +102,7 @@ fn url_error_fields(c: &regex::Captures, text: &str) -> Vec<(&'static str, Value
     }
     out.push((
         "exception.message",
-        Value::Str(m.to_string()),
+        Value::Str(m.to_string().into()),
         (msg.start(), msg.start() + m.len()),
     ));
     out

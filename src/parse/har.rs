@@ -129,7 +129,7 @@ fn entry_events(ctx: &mut Ctx, lines: &Lines, entry: &Node, group: usize) {
         if let Some(t) = str_of(entry, "startedDateTime")
             && let Some(ts) = t.as_str().and_then(time::parse_timestamp)
         {
-            fields.push(field(lines, "time", t, Value::Str(time::format(ts))));
+            fields.push(field(lines, "time", t, Value::Str(time::format(ts).into())));
         }
         // From the entry's start, so `startedDateTime` is in the excerpt.
         let entry_span = lines.span_of(entry.raw);
@@ -225,7 +225,7 @@ fn body_events(ctx: &mut Ctx, lines: &Lines, content: &Node, status: f64, group:
     } else {
         vec![Field {
             name: "body".into(),
-            value: Value::Str(text.to_string()),
+            value: Value::Str(text.to_string().into()),
             span,
         }]
     };

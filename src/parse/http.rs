@@ -191,7 +191,7 @@ fn emit_header(ctx: &mut Ctx, lines: &Lines, line: &str, dir: Direction, name: &
     };
     let field = Field {
         name: format!("{prefix}{}", name.to_ascii_lowercase()).into(),
-        value: Value::Str(value.to_string()),
+        value: Value::Str(value.to_string().into()),
         span: lines.span_of(value),
     };
     ctx.emit(EventKind::Header, lines.span_of(line), vec![field]);
@@ -319,7 +319,7 @@ impl LineParser for Curl {
                         lines.span_of(line),
                         vec![
                             lines.str_field("method", m),
-                            lines.field("url", Value::Str(url), target),
+                            lines.field("url", Value::Str(url.into()), target),
                         ],
                         g,
                     );
@@ -420,7 +420,7 @@ fn correct_host(ctx: &mut Ctx, host: &str) {
     if let Some(target) = target {
         let url = conn.link.url(host.trim(), &target);
         if let Some(event) = ctx.events.get_mut(at) {
-            event.fields[f].value = Value::Str(url);
+            event.fields[f].value = Value::Str(url.into());
         }
     }
 }
@@ -440,7 +440,7 @@ fn emit_header_grouped(
     };
     let field = Field {
         name: format!("{prefix}{}", name.to_ascii_lowercase()).into(),
-        value: Value::Str(value.to_string()),
+        value: Value::Str(value.to_string().into()),
         span: lines.span_of(value),
     };
     ctx.emit_grouped(EventKind::Header, lines.span_of(line), vec![field], group);
@@ -531,7 +531,7 @@ fn emit_urllib3_access(ctx: &mut Ctx, lines: &Lines, line: &str, start: usize, r
         lines.str_field("method", m),
         Field {
             name: "url".into(),
-            value: Value::Str(url),
+            value: Value::Str(url.into()),
             span: lines.span_of(url_text).cover(lines.span_of(target)),
         },
     ];
@@ -630,12 +630,12 @@ impl LineParser for CurlCommand {
         let mut fields = vec![
             Field {
                 name: "url".into(),
-                value: Value::Str(url.clone()),
+                value: Value::Str(url.clone().into()),
                 span: locate(&url),
             },
             Field {
                 name: "method".into(),
-                value: Value::Str(method.clone()),
+                value: Value::Str(method.clone().into()),
                 span: locate(&method),
             },
             Field {
@@ -648,7 +648,7 @@ impl LineParser for CurlCommand {
             if let Some((name, value)) = h.split_once(':') {
                 fields.push(Field {
                     name: format!("request.header.{}", name.trim().to_ascii_lowercase()).into(),
-                    value: Value::Str(value.trim().to_string()),
+                    value: Value::Str(value.trim().to_string().into()),
                     span: locate(value.trim()),
                 });
             }
@@ -666,7 +666,7 @@ impl LineParser for CurlCommand {
                 body_span,
                 vec![Field {
                     name: "request.body".into(),
-                    value: Value::Str(body),
+                    value: Value::Str(body.into()),
                     span: body_span,
                 }],
                 g,

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use crate::input::Span;
 
-use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
+use super::{Ctx, EventKind, Field, LineParser, Lines, SharedText, Value};
 
 /// Nesting deeper than this is not parsed, so hostile input cannot exhaust
 /// the stack: a container past it is skipped to its close, kept as its text,
@@ -65,11 +65,11 @@ impl<'a> Node<'a> {
     /// and containers as their source text.
     pub fn scalar_value(&self) -> Value {
         match &self.json {
-            Json::Str(s) => Value::Str(s.to_string()),
+            Json::Str(s) => Value::Str(s.to_string().into()),
             Json::Num(n) => Value::Num(*n),
-            Json::Bool(b) => Value::Str(b.to_string()),
+            Json::Bool(b) => Value::Str(b.to_string().into()),
             Json::Null => Value::Str("null".into()),
-            _ => Value::Str(self.raw.to_string()),
+            _ => Value::Str(self.raw.to_string().into()),
         }
     }
 
@@ -115,6 +115,35 @@ pub struct Flat<'a> {
     first_with_bit: [u8; 64],
 }
 
+/// Its items vector is kept for the next line read ([`Flat::strict`]):
+/// a new one for each record line, and its release, took 220 instructions
+/// a record.
+impl Drop for Flat<'_> {
+    fn drop(&mut self) {
+        keep_spare(std::mem::take(&mut self.items));
+    }
+}
+
+thread_local! {
+    /// An emptied items vector for [`Flat::strict`] to read into.
+    static SPARE_ITEMS: Cell<Vec<Item<'static>>> = const { Cell::new(Vec::new()) };
+}
+
+/// Keeps `items` (emptied) for the next [`Flat::strict`], unless it is
+/// big: a huge line's would be memory held for nothing.
+fn keep_spare(items: Vec<Item>) {
+    if items.capacity() <= 64 {
+        SPARE_ITEMS.set(emptied(items));
+    }
+}
+
+/// `items` emptied, as a vector of items borrowed for any lifetime: the
+/// same allocation (collected in place, the items being of one layout).
+fn emptied<'b>(mut items: Vec<Item>) -> Vec<Item<'b>> {
+    items.clear();
+    items.into_iter().filter_map(|_| None).collect()
+}
+
 /// In [`Flat::first_with_bit`]: scan from the first member.
 const NO_FIRST: u8 = u8::MAX;
 
@@ -150,18 +179,26 @@ impl<'a> Flat<'a> {
         if text.len() > MAX_BODY || memchr::memchr(b'\n', text.as_bytes()).is_some() {
             return None;
         }
-        let mut reader = Strict {
-            src: text,
-            pos: 0,
+        let mut items = emptied(SPARE_ITEMS.take());
+        if items.capacity() == 0 {
             // Room for a typical record's members within 1 KiB: glibc's
             // per-thread cache serves blocks up to that size, a larger
             // block (16 items) took 1,240 instructions a malloc.
-            items: Vec::with_capacity(1024 / std::mem::size_of::<Item>()),
+            items.reserve_exact(1024 / std::mem::size_of::<Item>());
+        }
+        let mut reader = Strict {
+            src: text,
+            pos: 0,
+            items,
         };
         let read = reader.value(Cow::Borrowed(""), 0, true);
         super::work::add(reader.pos);
-        read?;
-        (reader.pos == text.len()).then(|| Flat::new(reader.items))
+        if read.is_some() && reader.pos == text.len() {
+            Some(Flat::new(reader.items))
+        } else {
+            keep_spare(reader.items);
+            None
+        }
     }
 
     fn new(items: Vec<Item<'a>>) -> Self {
@@ -338,14 +375,16 @@ impl<'f, 'a> FlatNode<'f, 'a> {
         matches!(self.kind(), Kind::Str(_)).then(|| self.raw())
     }
 
-    /// As [`Node::scalar_value`].
-    pub fn scalar_value(self) -> Value {
+    /// As [`Node::scalar_value`], text read from the text it was parsed
+    /// from shared through `texts` (not copied per value).
+    pub fn scalar_value(self, texts: &SharedText) -> Value {
         match self.kind() {
-            Kind::Str(s) => Value::Str(s.to_string()),
+            Kind::Str(Cow::Borrowed(s)) => Value::Str(texts.text(s)),
+            Kind::Str(Cow::Owned(s)) => Value::Str(s.as_str().into()),
             Kind::Num(n) => Value::Num(*n),
-            Kind::Bool(b) => Value::Str(b.to_string()),
+            Kind::Bool(b) => Value::Str(b.to_string().into()),
             Kind::Null => Value::Str("null".into()),
-            Kind::Object | Kind::Array => Value::Str(self.raw().to_string()),
+            Kind::Object | Kind::Array => Value::Str(texts.text(self.raw())),
         }
     }
 
@@ -359,17 +398,13 @@ impl<'f, 'a> FlatNode<'f, 'a> {
 
     /// Fields `<prefix>` (the value's text) and `<prefix>.<dotted.path>`
     /// for every value inside it (see [`flatten`]).
-    pub fn flatten(self, lines: &Lines, prefix: &'static str, out: &mut Vec<Field>) {
-        out.push(Field {
-            name: prefix.into(),
-            value: Value::Str(self.raw().to_string()),
-            span: lines.span_of(self.raw()),
-        });
-        self.flatten_members(lines, prefix, out);
+    pub fn flatten(self, to: &mut FieldsOf, prefix: &'static str) {
+        to.push(prefix.into(), self);
+        self.flatten_members(to, prefix);
     }
 
     /// The fields `<prefix>.<dotted.path>` of [`FlatNode::flatten`] alone.
-    pub fn flatten_members(self, lines: &Lines, prefix: &str, out: &mut Vec<Field>) {
+    pub fn flatten_members(self, to: &mut FieldsOf, prefix: &str) {
         /// The member `child` (item `i` of an object or not) and what is
         /// inside it, named by `path` (which ends where its parent's name
         /// does) unless `literal` names it.
@@ -378,9 +413,8 @@ impl<'f, 'a> FlatNode<'f, 'a> {
             i: usize,
             object: bool,
             literal: Option<&'static str>,
-            lines: &Lines,
             path: &mut String,
-            out: &mut Vec<Field>,
+            to: &mut FieldsOf,
         ) {
             let len = path.len();
             path.push('.');
@@ -389,15 +423,14 @@ impl<'f, 'a> FlatNode<'f, 'a> {
             } else {
                 let _ = write!(path, "{i}");
             }
-            out.push(Field {
-                name: literal.map_or_else(|| path.clone().into(), Cow::Borrowed),
-                value: child.scalar_value(),
-                span: lines.span_of(child.value_text()),
-            });
+            to.push(
+                literal.map_or_else(|| path.clone().into(), Cow::Borrowed),
+                child,
+            );
             let object = matches!(child.kind(), Kind::Object);
             for (i, inside) in child.children().enumerate() {
                 if !matches!(inside.kind(), Kind::Null) {
-                    spelt_out(inside, i, object, None, lines, path, out);
+                    spelt_out(inside, i, object, None, path, to);
                 }
             }
             path.truncate(len);
@@ -424,21 +457,38 @@ impl<'f, 'a> FlatNode<'f, 'a> {
             match literal {
                 // A scalar needs no path: only a container's members are
                 // named by it.
-                Some(name) if item.end == child.at + 1 => out.push(Field {
-                    name: Cow::Borrowed(name),
-                    value: child.scalar_value(),
-                    span: lines.span_of(child.value_text()),
-                }),
+                Some(name) if item.end == child.at + 1 => to.push(Cow::Borrowed(name), child),
                 _ => {
                     if path.is_empty() {
                         // Room for most paths.
                         path.reserve(prefix.len() + 64);
                         path.push_str(prefix);
                     }
-                    spelt_out(child, i, object, literal, lines, &mut path, out);
+                    spelt_out(child, i, object, literal, &mut path, to);
                 }
             }
         }
+    }
+}
+
+/// Where [`FlatNode::flatten`] puts the fields of values read from one
+/// text: their spans in `lines`, their texts shared (see [`SharedText`]).
+pub struct FieldsOf<'o, 'l, 't> {
+    pub lines: &'l Lines<'l>,
+    pub texts: &'l SharedText<'t>,
+    pub out: &'o mut Vec<Field>,
+}
+
+impl FieldsOf<'_, '_, '_> {
+    /// Field `name`, the value of `node`. Inlined (called for every member
+    /// of a record): its call took 50 instructions a member.
+    #[inline(always)]
+    pub fn push(&mut self, name: Cow<'static, str>, node: FlatNode) {
+        self.out.push(Field {
+            name,
+            value: node.scalar_value(self.texts),
+            span: self.lines.span_of(node.value_text()),
+        });
     }
 }
 
@@ -1383,7 +1433,15 @@ fn synthetic<'a>(raw: &'a str, key: &str) -> Node<'a> {
 /// body's array of thousands of entries would make one incident tens of
 /// MiB of facts (the array itself stays a fact, as its text).
 pub fn flatten(lines: &Lines, prefix: &'static str, node: &Node, out: &mut Vec<Field>) {
-    Flat::of(node).root().flatten(lines, prefix, out);
+    let texts = SharedText::of(node.raw);
+    Flat::of(node).root().flatten(
+        &mut FieldsOf {
+            lines,
+            texts: &texts,
+            out,
+        },
+        prefix,
+    );
 }
 
 /// Fields of a body whose text is not verbatim in the input (a base64 HAR
@@ -1410,7 +1468,7 @@ pub fn detached_body_fields(text: &str, span: Span) -> Vec<Field> {
         _ => vec![
             Field {
                 name: "body".into(),
-                value: Value::Str(text.to_string()),
+                value: Value::Str(text.to_string().into()),
                 span,
             },
             Field {
@@ -2100,8 +2158,8 @@ mod tests {
     }
 
     /// A record's members with literal names (no path built) are named,
-    /// valued and placed as a plain walk that spells every path out names
-    /// them, on every strict object of the corpus.
+    /// valued and placed as a plain walk that spells every path out (and
+    /// copies every text) names them, on every strict object of the corpus.
     #[test]
     fn flattened_members_match_a_plain_walk() {
         fn plain(node: FlatNode, path: &str, lines: &Lines, out: &mut Vec<(String, String, Span)>) {
@@ -2115,7 +2173,8 @@ mod tests {
                 } else {
                     format!("{path}.{i}")
                 };
-                let value = child.scalar_value().to_string();
+                // Every text copied: a source that holds none of them.
+                let value = child.scalar_value(&SharedText::of("")).to_string();
                 out.push((path.clone(), value, lines.span_of(child.value_text())));
                 plain(child, &path, lines, out);
             }
@@ -2129,7 +2188,13 @@ mod tests {
             };
             for prefix in ["record", "body"] {
                 let mut fields = Vec::new();
-                flat.root().flatten_members(&lines, prefix, &mut fields);
+                let texts = SharedText::of(&chunk.text);
+                let to = &mut FieldsOf {
+                    lines: &lines,
+                    texts: &texts,
+                    out: &mut fields,
+                };
+                flat.root().flatten_members(to, prefix);
                 let got: Vec<_> = fields
                     .iter()
                     .map(|f| (f.name.to_string(), f.value.to_string(), f.span))

@@ -211,7 +211,7 @@ impl LineParser for JavaHttp {
                 span,
                 vec![Field {
                     name: format!("header.{}", lower.trim_start_matches(':')).into(),
-                    value: Value::Str(value.to_string()),
+                    value: Value::Str(value.to_string().into()),
                     span: lines.span_of(value),
                 }],
             );
@@ -311,7 +311,7 @@ fn okhttp_log(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
                 lines.span_of(next.trim_end()),
                 vec![Field {
                     name: format!("{prefix}{}", name.to_ascii_lowercase()).into(),
-                    value: Value::Str(value.to_string()),
+                    value: Value::Str(value.to_string().into()),
                     span: lines.span_of(value),
                 }],
             );
@@ -330,7 +330,7 @@ fn okhttp_log(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
                 whole,
                 vec![Field {
                     name: "request.body".into(),
-                    value: Value::Str(body.text.clone()),
+                    value: Value::Str(body.text.clone().into()),
                     span: whole,
                 }],
             ),
@@ -339,7 +339,7 @@ fn okhttp_log(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
                 let fields = mapped_body_fields(&body, at, whole).unwrap_or_else(|| {
                     let mut f = vec![Field {
                         name: "body".into(),
-                        value: Value::Str(body.text.clone()),
+                        value: Value::Str(body.text.clone().into()),
                         span: whole,
                     }];
                     f.extend(format_fields(

@@ -297,7 +297,7 @@ fn html_fields(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
         if value.is_empty() {
             continue;
         }
-        fields.push(lines.field(name, Value::Str(value), m.as_str()));
+        fields.push(lines.field(name, Value::Str(value.into()), m.as_str()));
         stated.push(m.as_str());
     }
     for s in stated {
@@ -365,7 +365,7 @@ fn xml_fields(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
                         };
                         fields.push(Field {
                             name: format!("body.{}", path.join(".")).into(),
-                            value: Value::Str(value),
+                            value: Value::Str(value.into()),
                             span,
                         });
                     }

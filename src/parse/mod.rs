@@ -58,10 +58,13 @@ mod record;
 mod serverlog;
 mod signal;
 mod stack;
+mod text;
 pub mod time;
 mod tool;
 mod traceback;
 pub(crate) mod trigger_dfa;
+
+pub use text::{SharedText, Text};
 
 use std::borrow::Cow;
 use std::ops::ControlFlow;
@@ -73,7 +76,7 @@ use crate::rules::literal_set::LiteralSet;
 /// A fact value as parsed: text or a number.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    Str(String),
+    Str(Text),
     Num(f64),
 }
 
@@ -269,7 +272,7 @@ impl<'a> Lines<'a> {
     }
 
     pub fn str_field(&self, name: impl Into<Cow<'static, str>>, sub: &'a str) -> Field {
-        self.field(name, Value::Str(sub.to_string()), sub)
+        self.field(name, Value::Str(sub.to_string().into()), sub)
     }
 }
 

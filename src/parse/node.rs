@@ -184,7 +184,7 @@ fn from_props(lines: &Lines, props: &Node, fields: &mut Vec<Field>) {
             fields,
             "method",
             m.0,
-            Value::Str(m.1.to_ascii_uppercase()),
+            Value::Str(m.1.to_ascii_uppercase().into()),
         );
     }
     for (path, prefix) in [

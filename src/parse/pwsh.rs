@@ -168,7 +168,7 @@ impl LineParser for PowerShellError {
             if let Some(m) = method_re().captures(code).and_then(|c| c.name("m")) {
                 fields.push(lines.field(
                     "method",
-                    super::Value::Str(m.as_str().to_ascii_uppercase()),
+                    super::Value::Str(m.as_str().to_ascii_uppercase().into()),
                     m.as_str(),
                 ));
             }
@@ -178,7 +178,7 @@ impl LineParser for PowerShellError {
             let mspan = message.span(0, message.text.len()).unwrap_or(whole);
             fields.push(Field {
                 name: "exception.message".into(),
-                value: super::Value::Str(message.text.clone()),
+                value: super::Value::Str(message.text.clone().into()),
                 span: mspan,
             });
             let at = super::json::find_in_text(&message.text);

@@ -69,7 +69,7 @@ impl LineParser for HttpClientDebug {
                         lines.str_field("method", first.get(m_at..m_at + m.len()).unwrap_or(first)),
                         lines.field(
                             "url",
-                            Value::Str(target.to_string()),
+                            Value::Str(target.to_string().into()),
                             first.get(t_at..t_at + target.len()).unwrap_or(first),
                         ),
                     ],
@@ -88,7 +88,7 @@ impl LineParser for HttpClientDebug {
                             vec![Field {
                                 name: format!("request.header.{}", name.to_ascii_lowercase())
                                     .into(),
-                                value: Value::Str(unescape(value)),
+                                value: Value::Str(unescape(value).into()),
                                 span: lines.span_of(value),
                             }],
                         );
@@ -98,14 +98,14 @@ impl LineParser for HttpClientDebug {
                     ctx.emit(
                         EventKind::RequestBody,
                         lines.span_of(b),
-                        vec![lines.field("request.body", Value::Str(unescape(b)), b)],
+                        vec![lines.field("request.body", Value::Str(unescape(b).into()), b)],
                     );
                 }
             } else if !raw.is_empty() {
                 ctx.emit(
                     EventKind::RequestBody,
                     lines.span_of(raw),
-                    vec![lines.field("request.body", Value::Str(unescape(raw)), raw)],
+                    vec![lines.field("request.body", Value::Str(unescape(raw).into()), raw)],
                 );
             }
             return Some(1);
@@ -130,7 +130,7 @@ impl LineParser for HttpClientDebug {
                 lines.span_of(line),
                 vec![Field {
                     name: format!("header.{}", name.to_ascii_lowercase()).into(),
-                    value: Value::Str(value.to_string()),
+                    value: Value::Str(value.to_string().into()),
                     span: lines.span_of(value),
                 }],
             );

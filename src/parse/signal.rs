@@ -432,7 +432,7 @@ fn oauth(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
             };
             extra.push(lines.field(
                 format!("body.error_{}", k.as_str()),
-                Value::Str(form_decode(v.as_str())),
+                Value::Str(form_decode(v.as_str()).into()),
                 v.as_str(),
             ));
         }
@@ -456,7 +456,7 @@ fn oauth(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
             };
             extra.push(lines.field(
                 format!("body.error_{}", k.as_str().to_ascii_lowercase()),
-                Value::Str(value),
+                Value::Str(value.into()),
                 at,
             ));
         }
@@ -1177,7 +1177,7 @@ impl LineParser for NamedCode {
             let mut fields = vec![
                 Field {
                     name: "exception.message".into(),
-                    value: Value::Str(text),
+                    value: Value::Str(text.into()),
                     span,
                 },
                 lines.str_field("exception.code", code.as_str()),

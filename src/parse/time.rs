@@ -4,6 +4,7 @@
 //! common log format (`24/Nov/2026:21:08:22 +0000`) and Unix epochs in
 //! seconds or milliseconds. A time without an offset is read as UTC.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::lean::Regex;
@@ -177,16 +178,18 @@ pub fn format(ts: Timestamp) -> String {
     ts.to_string()
 }
 
-/// [`parse_timestamp`] then [`format`]: a value's time as reports write it.
-pub fn normalized(s: &str) -> Option<String> {
+/// [`parse_timestamp`] then [`format`]: a value's time as reports write it;
+/// `s` itself when it is written so (most records' times are).
+pub fn normalized(s: &str) -> Option<Cow<'_, str>> {
     match as_formatted(s) {
+        Some(head) if s.len() == head.len() + 1 => Some(Cow::Borrowed(s)),
         Some(head) => {
             let mut time = String::with_capacity(head.len() + 1);
             time.push_str(head);
             time.push('Z');
-            Some(time)
+            Some(Cow::Owned(time))
         }
-        None => parse_timestamp(s).map(format),
+        None => parse_timestamp(s).map(format).map(Cow::Owned),
     }
 }
 
@@ -322,7 +325,7 @@ mod tests {
         let mut taken = 0;
         for s in &cases {
             let by_jiff = parse_timestamp(s).map(format);
-            assert_eq!(normalized(s), by_jiff, "{s}");
+            assert_eq!(normalized(s).map(Cow::into_owned), by_jiff, "{s}");
             if let Some(head) = as_formatted(s) {
                 assert_eq!(Some(format!("{head}Z")), by_jiff, "{s}");
                 taken += 1;

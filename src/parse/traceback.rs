@@ -142,7 +142,7 @@ fn from_frames(lines: &Lines, frames: &[&str], fields: &mut Vec<Field>) {
         {
             method = Some(super::Field {
                 name: "method".into(),
-                value: super::Value::Str(upper),
+                value: super::Value::Str(upper.into()),
                 span: lines.span_of(func_m.as_str()),
             });
         }
@@ -161,7 +161,7 @@ fn from_frames(lines: &Lines, frames: &[&str], fields: &mut Vec<Field>) {
                 .collect();
             call = Some(super::Field {
                 name: "exception.call".into(),
-                value: super::Value::Str(format!("{class}Api->{func}")),
+                value: super::Value::Str(format!("{class}Api->{func}").into()),
                 span: lines.span_of(func_m.as_str()),
             });
         } else if call.is_none()
@@ -170,7 +170,7 @@ fn from_frames(lines: &Lines, frames: &[&str], fields: &mut Vec<Field>) {
         {
             call = Some(super::Field {
                 name: "exception.call".into(),
-                value: super::Value::Str(format!("ApiClient->{func}")),
+                value: super::Value::Str(format!("ApiClient->{func}").into()),
                 span: lines.span_of(func_m.as_str()),
             });
         }

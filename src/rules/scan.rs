@@ -998,15 +998,15 @@ impl InputFacts {
             && let Some((_, region)) = providers.region(region_id)
         {
             let loc = Some(hit.loc);
-            facts.push("input.place", Value::Str(hit.matched.clone()), loc);
-            facts.push("input.region", Value::Str(region.id.clone()), loc);
+            facts.push("input.place", Value::Str(hit.matched.clone().into()), loc);
+            facts.push("input.region", Value::Str(region.id.clone().into()), loc);
             facts.push(
                 "input.region.domain",
-                Value::Str(region.domain.clone()),
+                Value::Str(region.domain.clone().into()),
                 loc,
             );
             if let Some(sdk) = &region.sdk {
-                facts.push("input.region.sdk", Value::Str(sdk.clone()), loc);
+                facts.push("input.region.sdk", Value::Str(sdk.clone().into()), loc);
             }
             lines.push(hit.line.clone());
         }
