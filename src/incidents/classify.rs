@@ -566,7 +566,7 @@ fn vocabulary_provider(facts: &mut Facts, providers: &Providers) {
         return;
     };
     let loc = narrow(text.loc, &t, range);
-    facts.push("provider", Value::Str(provider.to_string().into()), loc);
+    facts.push("provider", Value::Str(provider.into()), loc);
     facts.push("provider.source", Value::Str("vocabulary".into()), loc);
 }
 

@@ -176,7 +176,7 @@ impl LineParser for CurlTrace {
                         span,
                         vec![Field {
                             name: format!("{prefix}{}", name.to_ascii_lowercase()).into(),
-                            value: Value::Str(value.to_string().into()),
+                            value: Value::Str(value.into()),
                             span: l.span_of(lines, value),
                         }],
                         g,

@@ -84,7 +84,7 @@ impl LineParser for DotnetResponse {
                     lines.span_of(l.trim_end()),
                     vec![Field {
                         name: format!("header.{}", name.to_ascii_lowercase()).into(),
-                        value: Value::Str(value.to_string().into()),
+                        value: Value::Str(value.into()),
                         span: lines.span_of(value),
                     }],
                     g,

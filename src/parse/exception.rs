@@ -588,7 +588,7 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
                 let value = if name == "status" || name == "url.port" {
                     Value::Num(text.parse().unwrap_or(0.0))
                 } else {
-                    Value::Str(text.to_string().into())
+                    Value::Str(text.into())
                 };
                 fields.push(lines.field(name, value, text));
             }

@@ -102,7 +102,7 @@ fn url_error_fields(c: &regex::Captures, text: &str) -> Vec<(&'static str, Value
     }
     out.push((
         "exception.message",
-        Value::Str(m.to_string().into()),
+        Value::Str(m.into()),
         (msg.start(), msg.start() + m.len()),
     ));
     out

@@ -225,7 +225,7 @@ fn body_events(ctx: &mut Ctx, lines: &Lines, content: &Node, status: f64, group:
     } else {
         vec![Field {
             name: "body".into(),
-            value: Value::Str(text.to_string().into()),
+            value: Value::Str(text.into()),
             span,
         }]
     };

@@ -191,7 +191,7 @@ fn emit_header(ctx: &mut Ctx, lines: &Lines, line: &str, dir: Direction, name: &
     };
     let field = Field {
         name: format!("{prefix}{}", name.to_ascii_lowercase()).into(),
-        value: Value::Str(value.to_string().into()),
+        value: Value::Str(value.into()),
         span: lines.span_of(value),
     };
     ctx.emit(EventKind::Header, lines.span_of(line), vec![field]);
@@ -440,7 +440,7 @@ fn emit_header_grouped(
     };
     let field = Field {
         name: format!("{prefix}{}", name.to_ascii_lowercase()).into(),
-        value: Value::Str(value.to_string().into()),
+        value: Value::Str(value.into()),
         span: lines.span_of(value),
     };
     ctx.emit_grouped(EventKind::Header, lines.span_of(line), vec![field], group);
@@ -648,7 +648,7 @@ impl LineParser for CurlCommand {
             if let Some((name, value)) = h.split_once(':') {
                 fields.push(Field {
                     name: format!("request.header.{}", name.trim().to_ascii_lowercase()).into(),
-                    value: Value::Str(value.trim().to_string().into()),
+                    value: Value::Str(value.trim().into()),
                     span: locate(value.trim()),
                 });
             }

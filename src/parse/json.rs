@@ -69,7 +69,7 @@ impl<'a> Node<'a> {
             Json::Num(n) => Value::Num(*n),
             Json::Bool(b) => Value::Str(b.to_string().into()),
             Json::Null => Value::Str("null".into()),
-            _ => Value::Str(self.raw.to_string().into()),
+            _ => Value::Str(self.raw.into()),
         }
     }
 
@@ -141,7 +141,7 @@ fn keep_spare(items: Vec<Item>) {
 /// same allocation (collected in place, the items being of one layout).
 fn emptied<'b>(mut items: Vec<Item>) -> Vec<Item<'b>> {
     items.clear();
-    items.into_iter().filter_map(|_| None).collect()
+    items.into_iter().map_while(|_| None).collect()
 }
 
 /// In [`Flat::first_with_bit`]: scan from the first member.
@@ -1468,7 +1468,7 @@ pub fn detached_body_fields(text: &str, span: Span) -> Vec<Field> {
         _ => vec![
             Field {
                 name: "body".into(),
-                value: Value::Str(text.to_string().into()),
+                value: Value::Str(text.into()),
                 span,
             },
             Field {

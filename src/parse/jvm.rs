@@ -211,7 +211,7 @@ impl LineParser for JavaHttp {
                 span,
                 vec![Field {
                     name: format!("header.{}", lower.trim_start_matches(':')).into(),
-                    value: Value::Str(value.to_string().into()),
+                    value: Value::Str(value.into()),
                     span: lines.span_of(value),
                 }],
             );
@@ -311,7 +311,7 @@ fn okhttp_log(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
                 lines.span_of(next.trim_end()),
                 vec![Field {
                     name: format!("{prefix}{}", name.to_ascii_lowercase()).into(),
-                    value: Value::Str(value.to_string().into()),
+                    value: Value::Str(value.into()),
                     span: lines.span_of(value),
                 }],
             );

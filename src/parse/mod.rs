@@ -73,7 +73,8 @@ use std::sync::OnceLock;
 use crate::input::{Chunk, Span};
 use crate::rules::literal_set::LiteralSet;
 
-/// A fact value as parsed: text or a number.
+/// A fact value as parsed: text (owned, or a piece of a text several
+/// values share, see [`Text`]) or a number.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(Text),
@@ -272,7 +273,7 @@ impl<'a> Lines<'a> {
     }
 
     pub fn str_field(&self, name: impl Into<Cow<'static, str>>, sub: &'a str) -> Field {
-        self.field(name, Value::Str(sub.to_string().into()), sub)
+        self.field(name, Value::Str(sub.into()), sub)
     }
 }
 

@@ -69,7 +69,7 @@ impl LineParser for HttpClientDebug {
                         lines.str_field("method", first.get(m_at..m_at + m.len()).unwrap_or(first)),
                         lines.field(
                             "url",
-                            Value::Str(target.to_string().into()),
+                            Value::Str(target.into()),
                             first.get(t_at..t_at + target.len()).unwrap_or(first),
                         ),
                     ],
@@ -130,7 +130,7 @@ impl LineParser for HttpClientDebug {
                 lines.span_of(line),
                 vec![Field {
                     name: format!("header.{}", name.to_ascii_lowercase()).into(),
-                    value: Value::Str(value.to_string().into()),
+                    value: Value::Str(value.into()),
                     span: lines.span_of(value),
                 }],
             );

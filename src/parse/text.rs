@@ -158,12 +158,7 @@ mod tests {
         assert_eq!(String::from(owned), "héllo");
         let source = r#"{"msg":"héllo","n":1}"#;
         let texts = SharedText::of(source);
-        for piece in [
-            &source[8..14],
-            &source[..],
-            &source[source.len()..],
-            "elsewhere",
-        ] {
+        for piece in [&source[8..14], source, &source[source.len()..], "elsewhere"] {
             assert_eq!(texts.text(piece).as_str(), piece);
         }
     }

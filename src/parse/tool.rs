@@ -101,7 +101,7 @@ impl LineParser for TerraformBox {
         let at = summary.as_ptr() as usize - first.text.as_ptr() as usize;
         let mut fields = vec![Field {
             name: "exception.message".into(),
-            value: Value::Str(summary.to_string().into()),
+            value: Value::Str(summary.into()),
             span: first.span(at, at + summary.len()).unwrap_or(span),
         }];
         let mut body = None;
