@@ -549,7 +549,21 @@ pub(crate) fn without_query(url: &str) -> &str {
 pub(crate) fn same_resource(a: &str, b: &str) -> bool {
     // Borrowed, not copied: this runs for every open draft on every event.
     let (a, b) = (without_query(a), without_query(b));
-    !a.is_empty() && !b.is_empty() && (a == b || a.ends_with(b) || b.ends_with(a))
+    // Equal, or one a suffix of the other: the last bytes agree. Most
+    // pairs differ there, and are told apart without comparing more.
+    !a.is_empty()
+        && a.as_bytes().last() == b.as_bytes().last()
+        && (a == b || a.ends_with(b) || b.ends_with(a))
+}
+
+/// What a successful exchange may still take: its own headers and body,
+/// and an error about that body, never a new request, status or record
+/// ([`continues`] and [`joins_tied`] say when it takes those).
+fn success_may_take(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Header | EventKind::Body | EventKind::Exception
+    )
 }
 
 /// Whether `event` continues `d`, the draft the previous event went to.
@@ -567,15 +581,15 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize) -> bool {
         // A success takes its own headers and body, and an error about that
         // body (a JSON decode error, an SDK raising on `ok: false`), never a
         // later failure.
-        let own = match event.kind {
-            EventKind::Header => true,
-            EventKind::Body => gap <= SUCCESS_GAP,
-            EventKind::Exception => {
-                (d.has(EventKind::Body) && gap <= SUCCESS_GAP)
-                    || (s.url.is_some() && d.url.is_some())
-            }
-            _ => false,
-        };
+        let own = success_may_take(event.kind)
+            && match event.kind {
+                EventKind::Body => gap <= SUCCESS_GAP,
+                EventKind::Exception => {
+                    (d.has(EventKind::Body) && gap <= SUCCESS_GAP)
+                        || (s.url.is_some() && d.url.is_some())
+                }
+                _ => true,
+            };
         if !own {
             return false;
         }
@@ -805,6 +819,10 @@ pub struct Builder<'c> {
     spare_ties: Vec<Vec<Told>>,
     /// The line of the last event, from which the next one's is searched.
     line_hint: usize,
+    /// Tests turn off the shortcut of [`Builder::only_successes_open`] to
+    /// show it places every event where the search does.
+    #[cfg(test)]
+    search_always: bool,
 }
 
 /// Every field of a draft's events, without places.
@@ -856,6 +874,8 @@ impl<'c> Builder<'c> {
             spare: Vec::new(),
             spare_ties: Vec::new(),
             line_hint: 0,
+            #[cfg(test)]
+            search_always: false,
         }
     }
 
@@ -945,7 +965,9 @@ impl<'c> Builder<'c> {
         if self.pending.is_some() || self.reach > since {
             return false;
         }
-        let current = self.current();
+        // Found only when a draft would be sealed: most are not (a success
+        // has no ids to wait for), and this runs at every line.
+        let current = std::cell::OnceCell::new();
         let mut after = 0;
         let mut before = false;
         // Events are in input order: the first starts first, the last at
@@ -956,7 +978,9 @@ impl<'c> Builder<'c> {
                 return after <= 1;
             }
             before = true;
-            Some(i) != current && d.reach <= since && self.only_tied(d)
+            d.reach <= since
+                && self.only_tied(d)
+                && Some(i) != *current.get_or_init(|| self.current())
         }) && (!before || self.seal_tied != SealTied::IdsNotAhead || !self.ids_ahead(since))
     }
 
@@ -1063,10 +1087,16 @@ impl<'c> Builder<'c> {
         self.check_sealed(event, &s, line);
     }
 
+    /// Inlined for its first test: it runs for every event, and there is
+    /// rarely a sealed draft to check.
+    #[inline]
     fn check_sealed(&mut self, event: &Event, s: &Summary, line: usize) {
-        if self.sealed.is_empty() {
-            return;
+        if !self.sealed.is_empty() {
+            self.check_sealed_ids(event, s, line);
         }
+    }
+
+    fn check_sealed_ids(&mut self, event: &Event, s: &Summary, line: usize) {
         if line > self.sealed_until {
             self.sealed.retain(|(_, until)| line <= *until);
             self.sealed_until = self
@@ -1184,6 +1214,14 @@ impl<'c> Builder<'c> {
         if let Some(g) = event.group {
             return self.open.iter().position(|d| d.group == Some(g));
         }
+        // The commonest case, a new exchange while only successes are open
+        // (the one the previous line made, most often): none can take it
+        // (continued, a success takes only its own; by id or URL, only its
+        // headers: `continues`, `joins_tied`), so the search below would
+        // find none.
+        if !success_may_take(event.kind) && self.only_successes_open() {
+            return None;
+        }
         // On the stack: this runs for most events (at most `MAX_OPEN` drafts).
         let newest_first = || {
             let n = self.open.len();
@@ -1225,6 +1263,15 @@ impl<'c> Builder<'c> {
             });
         }
         None
+    }
+
+    /// Whether every open draft is a success ([`success_may_take`]).
+    fn only_successes_open(&self) -> bool {
+        #[cfg(test)]
+        if self.search_always {
+            return false;
+        }
+        self.open.iter().all(Draft::is_success)
     }
 
     /// Hands out finished exchanges that no open draft precedes.
@@ -1484,4 +1531,65 @@ fn excerpt(chunk: &Chunk, index: &LineIndex, first: usize, last: usize) -> (Line
         },
         end < rel_end,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::Chunk;
+
+    /// Every fixture and field case (and the logs named in
+    /// `FAULTLINE_TEST_LOGS`), built with and without the shortcut for
+    /// events no open success can take: the same exchanges, handed out at
+    /// the same events, and the same answers on where a scan may restart.
+    #[test]
+    fn the_shortcut_past_open_successes_places_events_as_the_search_does() {
+        let providers = crate::rules::load::load(&crate::rules::builtin_sources()).providers;
+        let texts = crate::test_corpus::fixture_and_field_texts()
+            .into_iter()
+            .chain(crate::test_corpus::named_test_logs());
+        let mut taken = 0;
+        for text in texts {
+            let chunk = Chunk {
+                source: 0,
+                offset: 0,
+                first_line: 1,
+                text,
+            };
+            let index = LineIndex::new(&chunk);
+            let build = |search_always: bool| {
+                let mut b = Builder::new(&chunk, &index, &providers);
+                b.search_always = search_always;
+                let (mut said, mut out, mut shortcuts) = (Vec::new(), Vec::new(), 0);
+                for event in crate::parse::parse_chunk(&chunk) {
+                    let start = event.span.start;
+                    shortcuts += usize::from(
+                        !success_may_take(event.kind)
+                            && event.group.is_none()
+                            && b.open.iter().all(Draft::is_success),
+                    );
+                    b.push(event, &mut out);
+                    said.extend(out.drain(..).map(|f| format!("{f:?}")));
+                    said.push(format!(
+                        "after {start}: settled {} can seal {}",
+                        b.settled_since(start),
+                        b.can_seal(start)
+                    ));
+                }
+                b.finish(&mut out);
+                said.extend(out.drain(..).map(|f| format!("{f:?}")));
+                (said, shortcuts)
+            };
+            let ((searched, _), (short, shortcuts)) = (build(true), build(false));
+            assert_eq!(
+                searched,
+                short,
+                "{}",
+                &chunk.text[..chunk.text.len().min(300)]
+            );
+            taken += shortcuts;
+        }
+        // The cases take it: they have new exchanges after successes.
+        assert!(taken > 0);
+    }
 }
