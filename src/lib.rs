@@ -162,6 +162,18 @@ const CONTEXT_BYTES: usize = 16 << 10;
 const MAX_CARRY: usize = 256 << 10;
 const RESCAN_WINDOW: usize = 256 << 10;
 
+/// Chunks between two places in the stitching where the run's state is
+/// taken for later chunks to be scanned against (see [`Scan::against`]). A
+/// constant, not the number of threads (as it once was): what a chunk is
+/// scanned against, and so which failures a run past its caps lists, must
+/// not depend on it. A chunk is scanned against the state one such stretch
+/// before its own, so at most twice this many are scanned ahead of the
+/// stitching: more would let more than four threads work, but the chunks
+/// scanned against a run's start all hand over full incidents, and at 4 or
+/// 8 the distinct-failures log's peak RSS rose from 62 to 68–70 MiB
+/// (measured), past the 64 MiB the run is held to.
+const SNAPSHOT_EVERY: usize = 2;
+
 /// How far apart a scan makes restart points at least, letting go of
 /// the last failure it holds for folding where that is all that keeps it
 /// from one ([`incidents::Builder::seal`]): in a log of failures back to
@@ -911,13 +923,18 @@ struct Scan<'r> {
     /// Stitching the last chunks (see [`Scan::drain`]).
     draining: bool,
     /// Chunks from number `epoch` (the last drain) on are scanned in
-    /// groups of `group` against the run as it was `lag` groups before
-    /// (see [`Scan::against`]); `against` is the last group's, with the
-    /// number of chunks stitched when it was taken.
+    /// groups of `group` (finished incidents are handed on a group at a
+    /// time), at most `lag` groups ahead of the stitching.
     epoch: usize,
     group: usize,
     lag: usize,
-    against: Option<(usize, Against)>,
+    /// The run's state taken at the last two places (chunks stitched,
+    /// counted from `epoch`, a multiple of [`SNAPSHOT_EVERY`]) that
+    /// chunks not yet scanned are scanned against (see [`Scan::against`]).
+    snapshots: std::collections::VecDeque<(usize, Against)>,
+    /// The next chunk sent is scanned against the run as it is now: a
+    /// last chunk alone after its place (see [`Scan::drain`]).
+    against_now: bool,
     /// The last lines of the chunk pushed last: the next chunk's context.
     context: Option<Chunk>,
     /// The text from the last restart point of what was scanned so far.
@@ -1002,7 +1019,8 @@ impl<'r> Scan<'r> {
             epoch: 0,
             group: 1,
             lag: 1,
-            against: None,
+            snapshots: std::collections::VecDeque::new(),
+            against_now: false,
             context: None,
             carry: None,
             sources_done: 0,
@@ -1092,6 +1110,11 @@ impl<'r> Scan<'r> {
     /// Has a worker scan `job`, or scans it here when there is none (or
     /// `here`).
     fn send(&mut self, job: Job, workers: &mut Workers, here: bool) {
+        // At most `lag` groups scanned ahead of the stitching: each holds
+        // its chunk's text and what its scan found until it is stitched.
+        while job.seq - self.stitched >= self.group * self.lag {
+            self.stitch_front(workers);
+        }
         let against = self.against(job.seq, workers);
         let seq = job.seq;
         self.in_flight[seq - self.stitched].against = Some(against.clone());
@@ -1123,35 +1146,47 @@ impl<'r> Scan<'r> {
         }
     }
 
-    /// What chunk `seq` is scanned against: the run as it was once the
-    /// groups up to its group's `lag`-th before were stitched (all that
-    /// came before the last drain, for the first groups after it). So
-    /// workers scan a group while the one before it is stitched; with no
-    /// workers, the lag is one chunk, as one thread stitches a chunk before
-    /// scanning the next anyway.
-    ///
-    /// Kept for the stitching it was taken at, not for the group: the
-    /// first `lag` groups after a drain share it, so it holds for them
-    /// even once the stitching went past it (see
-    /// [`Scan::stitch_ahead_at_start`]).
+    /// What chunk `seq` is scanned against: the run as it was when the
+    /// stitching reached the last multiple of [`SNAPSHOT_EVERY`] chunks
+    /// (counted from `epoch`, the last drain) before the one `seq` lies
+    /// after, or at `epoch`. Always the same place for a chunk, whatever
+    /// the number of threads and however far the stitching got meanwhile,
+    /// so workers scan while earlier chunks are stitched, and the report
+    /// does not depend on either.
     fn against(&mut self, seq: usize, workers: &mut Workers) -> Against {
-        let group = (seq - self.epoch) / self.group;
-        let stitched = self.epoch + (group + 1).saturating_sub(self.lag) * self.group;
-        if let Some((at, against)) = &self.against
-            && *at == stitched
-        {
-            return against.clone();
+        if std::mem::take(&mut self.against_now) {
+            return self.snapshot();
         }
-        while self.stitched < stitched {
+        let at = ((seq - self.epoch) / SNAPSHOT_EVERY).saturating_sub(1) * SNAPSHOT_EVERY;
+        while self.stitched < self.epoch + at {
             self.stitch_front(workers);
         }
-        let against = Against {
+        if let Some((_, against)) = self.snapshots.iter().find(|(place, _)| *place == at) {
+            return against.clone();
+        }
+        // The epoch's own place: taken by its first chunk, before any
+        // stitching (later places are taken as the stitching passes them).
+        let against = self.snapshot();
+        self.keep_snapshot(at, against.clone());
+        against
+    }
+
+    /// The run's state as a chunk scanned now would be scanned against.
+    fn snapshot(&self) -> Against {
+        Against {
             budget: self.full_budget(),
             overflow: Arc::new(self.make_overflow()),
             walk: self.walk.clone(),
-        };
-        self.against = Some((stitched, against.clone()));
-        against
+        }
+    }
+
+    /// Keeps the state taken at `place`, and the one before it: chunks
+    /// not yet scanned need no older one.
+    fn keep_snapshot(&mut self, place: usize, against: Against) {
+        self.snapshots.push_back((place, against));
+        if self.snapshots.len() > 2 {
+            self.snapshots.pop_front();
+        }
     }
 
     /// Stitches the first chunk in flight, waiting for its scan; at the
@@ -1188,6 +1223,11 @@ impl<'r> Scan<'r> {
         if group_end && (!self.draining || self.in_flight.len() > 1) {
             self.emit_batch();
         }
+        let place = self.stitched - self.epoch;
+        if place.is_multiple_of(SNAPSHOT_EVERY) {
+            let against = self.snapshot();
+            self.keep_snapshot(place, against);
+        }
     }
 
     /// Scans and stitches every chunk pushed. A last chunk alone in its
@@ -1202,15 +1242,12 @@ impl<'r> Scan<'r> {
         }
         self.draining = true;
         if let Some(job) = self.held.take() {
-            let lone = (job.seq - self.epoch).is_multiple_of(self.group);
+            let lone = (job.seq - self.epoch).is_multiple_of(SNAPSHOT_EVERY);
             while lone && self.in_flight.len() > 1 {
                 self.stitch_front(workers);
             }
-            if lone {
-                // Not what the group before was scanned against, even
-                // where it was taken at the same place.
-                self.against = None;
-            }
+            // Alone after its place: scanned against all before it.
+            self.against_now = lone;
             // To a worker, if any, still against all before it: scanned
             // here beside a helper thread (two threads that scanned nothing
             // yet) it raised a run's peak RSS by 2-5 MiB (measured).
@@ -1221,7 +1258,7 @@ impl<'r> Scan<'r> {
         }
         self.draining = false;
         self.epoch = self.stitched;
-        self.against = None;
+        self.snapshots.clear();
     }
 
     /// Takes in one chunk's own scan, in input order, stitched to the

@@ -139,6 +139,56 @@ fn files_read_on_a_thread_of_their_own_give_the_same_report() {
     }
 }
 
+/// Megabytes of distinct failures, each told over several lines: past the
+/// caps a chunk hands over reduced failures up to a byte budget of its own,
+/// and what each chunk may keep is taken from the run at fixed places in
+/// the stitching. Those places do not depend on the number of threads, so
+/// neither does which failures are listed (they once did: one thread
+/// listed a later stretch of the log than two).
+#[test]
+fn past_the_caps_one_thread_and_many_list_the_same_failures() {
+    let rules = builtin();
+    let mut text = String::new();
+    let mut i = 0;
+    while text.len() < 3 * faultline::input::CHUNK_SIZE {
+        let (status, reason, code) = [
+            (403, "Forbidden", "missing.permissions"),
+            (401, "Unauthorized", "bad.credentials"),
+            (404, "Not Found", "not.found"),
+        ][i % 3];
+        text.push_str(&format!(
+            "2026-11-24 00:{:02}:{:02},846 DEBUG urllib3.connectionpool: https://api.mypurecloud.com:443 \"POST /api/v2/things/{i} HTTP/1.1\" {status} 253\n\
+             Traceback (most recent call last):\n  File \"/srv/etl/sync.py\", line 313, in fetch\n    resp.raise_for_status()\n\
+             requests.exceptions.HTTPError: {status} Client Error: {reason} for url: https://api.mypurecloud.com/api/v2/things/{i}\n\
+             {{\"message\":\"Request {i} refused\",\"code\":\"{code}\",\"status\":{status},\"contextId\":\"{i:08x}-450b-bc4f-a56d-bdb2ca634b88\"}}\n",
+            (i / 60) % 60,
+            i % 60,
+        ));
+        i += 1;
+    }
+    let one = report(&rules, "distinct", &text, 1, faultline::input::CHUNK_SIZE);
+    for threads in [2, 3] {
+        let many = report(
+            &rules,
+            "distinct",
+            &text,
+            threads,
+            faultline::input::CHUNK_SIZE,
+        );
+        assert!(
+            one == many,
+            "one thread and {threads} list different failures"
+        );
+    }
+    // The caps were reached: failures were summed up, not listed.
+    let opts = ScanOptions {
+        threads: 1,
+        chunk_size: faultline::input::CHUNK_SIZE,
+    };
+    let analysis = analyze_text_with("distinct", &text, &rules, opts);
+    assert!(analysis.not_kept.failures > 0, "no failure summed up");
+}
+
 /// Every line a distinct failure: the first `MAX_KEPT` are kept in full,
 /// the next ones reduced to their report form (diagnosed as they came),
 /// the rest diagnosed and summed up by first diagnosis (memory stays
