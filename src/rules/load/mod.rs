@@ -104,6 +104,26 @@ pub fn load_over_builtin_cached(
     loader.finish()
 }
 
+/// A file's rules and problems: from `cache` if it holds the file's
+/// validated rules, else parsed (and stored there if clean).
+fn parse_file(cache: Option<&Cache>, source: &RuleSource) -> (Parsed, Vec<RuleProblem>) {
+    if let Some(rules) = cache.and_then(|c| c.get(source)) {
+        return (Parsed::Rules(rules), Vec::new());
+    }
+    let mut file = FileLoader::new(source);
+    let parsed = file.parse();
+    // Only clean files: one with problems is read afresh each run, so
+    // they are reported as they always are.
+    if let (Some(cache), Parsed::Rules(rules)) = (cache, &parsed)
+        && file.problems.is_empty()
+        && rules.iter().all(|r| r.valid)
+        && !source.builtin
+    {
+        cache.put(source, rules);
+    }
+    (parsed, file.problems)
+}
+
 /// Where a loaded rule id was defined.
 #[derive(Clone)]
 struct Seen {
@@ -162,29 +182,34 @@ impl<'s> Loader<'s> {
     /// when there is enough text: files are independent until their rules
     /// are merged, which `source` does in order, so the result is the same.
     /// Makes room for their rules and `more` (the built-in pack's).
+    ///
+    /// A file whose cache entry is in hand (see [`Cache::held`]) is left
+    /// to `source`, which reads its rules on this thread as it merges
+    /// them: read on other threads, ten times the rules took 2 MB of fresh
+    /// memory there (a page fault each 4 KiB), and an allocation and a
+    /// free across threads per rule; read here, one file's memory is
+    /// freed before the next file's is taken, and taken again.
     fn parse_all(&mut self, more: usize) {
         let cache = self.cache;
+        let held: Vec<Option<usize>> = self
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(index, source)| {
+                let readable = index < MAX_FILES && source.oversize.is_none();
+                readable.then(|| cache?.held(&source.name)).flatten()
+            })
+            .collect();
         let parse = |(index, source): (usize, &RuleSource)| {
-            if index >= MAX_FILES || source.oversize.is_some() {
+            if index >= MAX_FILES || source.oversize.is_some() || held[index].is_some() {
                 return None;
             }
-            if let Some(rules) = cache.and_then(|c| c.get(source)) {
-                return Some((Parsed::Rules(rules), Vec::new()));
-            }
-            let mut file = FileLoader::new(source);
-            let parsed = file.parse();
-            // Only clean files: one with problems is read afresh each run,
-            // so they are reported as they always are.
-            if let (Some(cache), Parsed::Rules(rules)) = (cache, &parsed)
-                && file.problems.is_empty()
-                && rules.iter().all(|r| r.valid)
-                && !source.builtin
-            {
-                cache.put(source, rules);
-            }
-            Some((parsed, file.problems))
+            Some(parse_file(cache, source))
         };
-        let total: usize = self.sources.iter().map(|s| s.text_len()).sum();
+        let total: usize = (self.sources.iter().zip(&held))
+            .filter(|(_, held)| held.is_none())
+            .map(|(s, _)| s.text_len())
+            .sum();
         self.parsed = if total >= PARALLEL_PARSE_BYTES && self.sources.len() > 1 {
             use rayon::prelude::*;
             self.sources.par_iter().enumerate().map(parse).collect()
@@ -199,6 +224,7 @@ impl<'s> Loader<'s> {
                 Parsed::Rules(rules) => rules.len(),
                 _ => 0,
             })
+            .chain(held.iter().flatten().copied())
             .sum();
         self.reserve(rules + more);
     }
@@ -257,11 +283,8 @@ impl<'s> Loader<'s> {
         }
         let (parsed, mut problems) = match self.parsed.get_mut(index).and_then(Option::take) {
             Some(done) => done,
-            None => {
-                let mut file = FileLoader::new(source);
-                let parsed = file.parse();
-                (parsed, file.problems)
-            }
+            // Its cache entry in hand (see `parse_all`), or not parsed yet.
+            None => parse_file(self.cache, source),
         };
         match parsed {
             Parsed::Unparsable => {}
@@ -279,7 +302,7 @@ impl<'s> Loader<'s> {
                         self.invalid.insert(id.clone());
                         if !source.builtin {
                             let mentions = loaded.mentions.map(|m| *m).unwrap_or_default();
-                            self.report.unloaded.push((*loaded.rule, mentions));
+                            self.report.unloaded.push((loaded.rule, mentions));
                         }
                         continue;
                     }
@@ -371,7 +394,7 @@ impl<'s> Loader<'s> {
     /// overrides a built-in one.
     fn add(&mut self, mut loaded: validate::Loaded, index: usize) -> Option<RuleProblem> {
         let source = &self.sources[index];
-        // The rule stays in its box until pushed: held in a local too, a
+        // The rule stays in `loaded` until pushed: held in a local too, a
         // rule was copied in full three times here, 4,410 rules at a start
         // with ten times the rules.
         let rule = &mut loaded.rule;
@@ -382,7 +405,7 @@ impl<'s> Loader<'s> {
             if let Some(mentions) = loaded.mentions.filter(|m| !m.is_empty()) {
                 self.report.mentions.insert(rule.id.clone(), *mentions);
             }
-            self.rules.push(*loaded.rule);
+            self.rules.push(loaded.rule);
             let seen = Seen {
                 slot: self.rules.len() - 1,
                 source: Some(index),
@@ -414,7 +437,7 @@ impl<'s> Loader<'s> {
             if let Some(mentions) = loaded.mentions.filter(|m| !m.is_empty()) {
                 self.report.mentions.insert(rule.id.clone(), *mentions);
             }
-            self.rules.push(*loaded.rule);
+            self.rules.push(loaded.rule);
             self.mark_seen(Seen {
                 slot: self.rules.len() - 1,
                 source: Some(index),
