@@ -73,8 +73,8 @@ pub struct Cache {
     dir: PathBuf,
     /// Whether hits carry their rules' examples (see [`Cache::with_examples`]).
     examples: bool,
-    /// Entries that [`Cache::proves`] opened, by file name, for
-    /// [`Cache::get`] to read: each was opened twice.
+    /// Entries that [`Cache::proves`] opened and read, by file name:
+    /// [`Cache::get`] takes them from here rather than opening them again.
     opened: Arc<Mutex<HashMap<String, Opened>>>,
     /// What every entry's name is hashed from besides the file's name
     /// (see [`Cache::path_of_name`]), hashed once.

@@ -290,6 +290,10 @@ impl<'s> Loader<'s> {
             Parsed::Unparsable => {}
             Parsed::Providers => self.providers(source.text(), Some(index)),
             Parsed::Rules(rules) => {
+                let rules = match self.add_all_new(rules, index) {
+                    Ok(()) => Vec::new(),
+                    Err(rules) => rules,
+                };
                 for loaded in rules {
                     let id = &loaded.rule.id;
                     self.supersedes.extend(
@@ -388,6 +392,59 @@ impl<'s> Loader<'s> {
                 e.insert(seen);
             }
         }
+    }
+
+    /// Adds a file's rules at once when each is valid, has an id not loaded
+    /// yet (nor twice in the file) and the rule limit is not reached: what
+    /// `add` would do for each, and the case of nearly every file. Moved
+    /// one at a time through `add`, a rule was copied five times, 4,410
+    /// rules at a start with ten times the rules; else the rules come back
+    /// for `add`, untouched.
+    fn add_all_new(
+        &mut self,
+        rules: Vec<validate::Loaded>,
+        index: usize,
+    ) -> Result<(), Vec<validate::Loaded>> {
+        if rules.iter().any(|l| !l.valid) || self.seen.len() + rules.len() > MAX_RULES {
+            return Err(rules);
+        }
+        let hashes: Vec<u64> = (rules.iter())
+            .map(|l| self.hasher.hash_one(l.rule.id.as_str()))
+            .collect();
+        let loaded_before =
+            (rules.iter().zip(&hashes)).any(|(l, &h)| self.seen_hashed(h, &l.rule.id).is_some());
+        // An id twice in the file hashes alike twice; so rarely do two
+        // ids that `add` sorts it out either way.
+        let mut sorted = hashes.clone();
+        sorted.sort_unstable();
+        if loaded_before || sorted.windows(2).any(|w| w[0] == w[1]) {
+            return Err(rules);
+        }
+        let mut rules = rules;
+        let mut id_spans = Vec::with_capacity(rules.len());
+        for loaded in &mut rules {
+            let id = &loaded.rule.id;
+            self.supersedes
+                .extend((loaded.supersedes.iter()).map(|s| (id.clone(), s.clone(), index)));
+            // Empty from the cache (only `rules check` reads them).
+            if let Some(mentions) = loaded.mentions.take().filter(|m| !m.is_empty()) {
+                self.report.mentions.insert(id.clone(), *mentions);
+            }
+            id_spans.push(loaded.id_span.clone());
+        }
+        let start = self.rules.len();
+        self.rules.extend(rules.into_iter().map(|l| l.rule));
+        for (slot, (hash, id_span)) in (start..).zip(hashes.into_iter().zip(id_spans)) {
+            let seen = Seen {
+                slot,
+                source: Some(index),
+                id_span,
+            };
+            let (rules, hasher) = (&self.rules, &self.hasher);
+            self.seen
+                .insert_unique(hash, seen, |s| hasher.hash_one(rules[s.slot].id.as_str()));
+        }
+        Ok(())
     }
 
     /// Adds a valid rule; a duplicate id is a problem unless a user rule
