@@ -197,7 +197,7 @@ fn main() {
             }
             Parsed::Unparsable => {}
             Parsed::Rules(rules) => {
-                pack.extend(rules.into_iter().filter(|r| r.valid).map(|r| *r.rule))
+                pack.extend(rules.into_iter().filter(|r| r.valid).map(|r| r.rule))
             }
         }
         // A problem in the built-in pack fails the tests; say it here too.

@@ -330,6 +330,26 @@ impl LazyLogic {
             logic.number(place);
         }
     }
+
+    /// The conditions as one encoded block, as [`LazyLogic`]'s
+    /// serialisation writes it (encoded now if never encoded).
+    pub(crate) fn encoded_block(&self) -> Result<std::borrow::Cow<'_, [u8]>, postcard::Error> {
+        Ok(match self.decoded.get() {
+            Some(logic) if self.encoded.is_empty() => postcard::to_allocvec(logic)?.into(),
+            _ => (*self.encoded).into(),
+        })
+    }
+
+    /// A rule's conditions read back from `digest` and their encoded
+    /// `block`, a part of the bytes being read (see [`reading_from`]).
+    pub(crate) fn from_parts(digest: Digest, block: &[u8]) -> Self {
+        LazyLogic {
+            encoded: Encoded::of(block),
+            decoded: OnceLock::new(),
+            digest,
+            place: None,
+        }
+    }
 }
 
 impl Clone for LazyLogic {
@@ -677,6 +697,25 @@ impl Texts {
         sets
     }
 
+    /// Appends the block, its length first (read back by [`Texts::take`]).
+    pub(crate) fn put(&self, out: &mut Vec<u8>) {
+        put_number(out, self.0.len());
+        out.extend_from_slice(&self.0);
+    }
+
+    /// A block [`Texts::put`] wrote at the front of `bytes` (a part of the
+    /// bytes being read, see [`reading_from`]), checked whole as when
+    /// deserialised; `None` if it is not one.
+    pub(crate) fn take(bytes: &mut &[u8]) -> Option<Texts> {
+        let len = take_number(bytes)?;
+        if len > bytes.len() {
+            return None;
+        }
+        let (block, rest) = bytes.split_at(len);
+        *bytes = rest;
+        Texts::is_block(block).then(|| Texts(Encoded::of(block)))
+    }
+
     /// Whether `bytes` is a whole block, with nothing after it.
     fn is_block(mut bytes: &[u8]) -> bool {
         let Some(sets) = take_number(&mut bytes) else {
@@ -864,6 +903,19 @@ impl Serialize for LazyProse {
             }
             None => s.serialize_bytes(encoded),
         }
+    }
+}
+
+impl LazyProse {
+    /// The prose at `start` for `len` bytes of a block stored `apart` (as
+    /// [`writing_apart`] wrote its range, and deserialising it reads it),
+    /// if it lies in the block; read by hand in the rule cache's layout.
+    pub(crate) fn apart(apart: &Arc<Apart>, start: u32, len: u32) -> Option<Self> {
+        let end = start.checked_add(len)?;
+        (start < end && end as usize <= apart.len).then(|| LazyProse {
+            encoded: Encoded(Held::Apart(apart.clone(), Part { start, end })),
+            decoded: OnceLock::new(),
+        })
     }
 }
 

@@ -143,9 +143,12 @@ impl RuleIndex {
                 }
             }
         }
+        // By key only: pushed in rule order, a stable sort keeps each key's
+        // rules in it, as sorting the pairs would, with a comparison of
+        // one number (most keys are a few statuses and codes).
         for keys in fields.values_mut() {
-            keys.text.sort_unstable();
-            keys.numbers.sort_unstable();
+            keys.text.sort_by_key(|&(key, _)| key);
+            keys.numbers.sort_by_key(|&(key, _)| key);
         }
         RuleIndex { always, fields }
     }

@@ -47,13 +47,14 @@ use toml::Spanned;
 
 use super::validate::{FileLoader, Loaded, Parsed};
 use super::{FileStamp, RuleSource};
+use crate::rules::digest::Digest;
 use crate::rules::{
-    Apart, Example, FileProof, Origin, Rule, Scope, Severity, Source, SourceText, put_number,
-    reading_from, take_number, take_str, writing_apart,
+    Apart, Example, FileProof, LazyLogic, LazyProse, Origin, Rule, Scope, Severity, Source,
+    SourceText, put_number, reading_from, take_number, take_str, writing_apart,
 };
 
 /// Bumped when the entry layout changes (the version covers the rest).
-const FORMAT: u32 = 9;
+const FORMAT: u32 = 10;
 /// An entry file starts with the lengths of its entry and prose block and
 /// the prose block's hash (see [`Prefix`]).
 const PREFIX_BYTES: usize = 16;
@@ -72,14 +73,27 @@ pub struct Cache {
     dir: PathBuf,
     /// Whether hits carry their rules' examples (see [`Cache::with_examples`]).
     examples: bool,
-    /// Entries that [`Cache::proves`] opened, by file name, for
-    /// [`Cache::get`] to read: each was opened twice.
+    /// Entries that [`Cache::proves`] opened and read, by file name:
+    /// [`Cache::get`] takes them from here rather than opening them again.
     opened: Arc<Mutex<HashMap<String, Opened>>>,
+    /// What every entry's name is hashed from besides the file's name
+    /// (see [`Cache::path_of_name`]), hashed once.
+    keyed: DefaultHasher,
 }
 
-/// An entry file opened and checked, and its length.
+/// An entry file opened and checked by [`Cache::proves`]: the file (read
+/// up to the end of the entry, for the prose and examples after it), its
+/// path and [`Prefix`], the entry's bytes and how many rules it holds.
+/// Read whole there, in two reads: reading its head there and the entry
+/// again in [`Cache::get`] took a seek and two more reads per file.
 #[derive(Debug)]
-struct Opened(std::fs::File, u64);
+struct Opened {
+    file: std::fs::File,
+    path: PathBuf,
+    prefix: Prefix,
+    entry: Vec<u8>,
+    rules: usize,
+}
 
 /// What an entry file starts with: the lengths of the entry and of the
 /// rules' prose block after it (then come the examples), and the prose
@@ -137,18 +151,6 @@ struct Entry<'a> {
     rules: Bytes<'a>,
 }
 
-/// The first fields of an [`Entry`], as far as whether it holds a text.
-#[derive(Deserialize)]
-struct Head<'a> {
-    format: u32,
-    version: &'a str,
-    pack: u64,
-    name: &'a str,
-    stamp: FileStamp,
-    /// `Some` tag of `Entry::text` (its bytes, if any, are not read).
-    racy_text: bool,
-}
-
 /// Bytes as one block, not a sequence of numbers (postcard writes both
 /// alike, but reads only a block without copying it).
 struct Bytes<'a>(&'a [u8]);
@@ -168,15 +170,17 @@ impl<'de: 'a, 'a> Deserialize<'de> for Bytes<'a> {
 /// A file's rules as an entry holds them, written by hand rather than by
 /// serde: decoding each rule's dozen fixed fields through serde and
 /// postcard's visitors was most of a hit (12.9 M of the 40 M instructions
-/// a paste took with 4,410 cached user rules, about 2,700 per rule). The
-/// conditions and the prose stay postcard blocks, read in place (see
-/// `model::Encoded`).
+/// a paste took with 4,410 cached user rules, about 2,700 per rule), and
+/// so was the conditions' digest. The conditions and the prose stay
+/// encoded blocks, read in place (see `model::Encoded`).
 ///
 /// The number of rules, then per rule: its id, the span of its `id`
 /// value, severity and scope (a byte each), confidence (`f64` bits), the
 /// provider, the origin's `builtin`, line, `overrides_builtin` and
-/// `overrides`, the names in `supersedes` and their spans, then the
-/// conditions and the prose (postcard). Numbers are LEB128, strings their
+/// `overrides`, the names in `supersedes` and their spans, the digest of
+/// the conditions (see `Digest::put`), the conditions as one block (read
+/// in place), then the prose's start and length in the prose block (see
+/// `model::writing_apart`, two numbers). Numbers are LEB128, strings their
 /// length then their bytes, options a byte (0 or 1) then the value. The
 /// origin's file is the entry's name, not repeated.
 fn put_rules(rules: &[Loaded]) -> Result<Vec<u8>, postcard::Error> {
@@ -212,7 +216,10 @@ fn put_rules(rules: &[Loaded]) -> Result<Vec<u8>, postcard::Error> {
             put_number(&mut out, name.span().start);
             put_number(&mut out, name.span().end);
         }
-        out = postcard::to_extend(&rule.logic, out)?;
+        rule.digest().put(&mut out);
+        let conditions = rule.logic.encoded_block()?;
+        put_number(&mut out, conditions.len());
+        out.extend_from_slice(&conditions);
         out = postcard::to_extend(&rule.prose, out)?;
     }
     Ok(out)
@@ -221,8 +228,8 @@ fn put_rules(rules: &[Loaded]) -> Result<Vec<u8>, postcard::Error> {
 /// The rules [`put_rules`] wrote in `block`, a part of the entry bytes
 /// being read (see [`reading_from`]); `None` if the block is damaged: a
 /// length or count past its end, a byte out of range, bytes left over.
-/// `file` is every rule's origin file.
-fn take_rules(block: &[u8], file: &Arc<str>) -> Option<Vec<Loaded>> {
+/// `file` is every rule's origin file, `prose` the entry's prose block.
+fn take_rules(block: &[u8], file: &Arc<str>, prose: &Arc<Apart>) -> Option<Vec<Loaded>> {
     let mut at = Reader(block);
     let count = at.number()?;
     // Each rule takes at least a dozen bytes: a lying count cannot make
@@ -259,10 +266,15 @@ fn take_rules(block: &[u8], file: &Arc<str>) -> Option<Vec<Loaded>> {
                 Some(Spanned::new(at.number()?..at.number()?, name))
             })
             .collect::<Option<Vec<_>>>()?;
-        let logic = at.postcard()?;
-        let prose = at.postcard()?;
+        let digest = Digest::take(&mut at.0)?;
+        let conditions = at.block()?;
+        let logic = LazyLogic::from_parts(digest, conditions);
+        // Its range in the prose block, as postcard writes two `u32`s.
+        let start = u32::try_from(at.number()?).ok()?;
+        let len = u32::try_from(at.number()?).ok()?;
+        let prose = LazyProse::apart(prose, start, len)?;
         rules.push(Loaded {
-            rule: Box::new(Rule {
+            rule: Rule {
                 id,
                 severity,
                 confidence,
@@ -280,7 +292,7 @@ fn take_rules(block: &[u8], file: &Arc<str>) -> Option<Vec<Loaded>> {
                     overrides,
                     text: None,
                 },
-            }),
+            },
             id_span,
             supersedes,
             mentions: None,
@@ -349,11 +361,10 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A value postcard wrote here.
-    fn postcard<T: Deserialize<'a>>(&mut self) -> Option<T> {
-        let (value, rest) = postcard::take_from_bytes(self.0).ok()?;
-        self.0 = rest;
-        Some(value)
+    /// A block of bytes, its length first.
+    fn block(&mut self) -> Option<&'a [u8]> {
+        let len = self.number()?;
+        self.take(len)
     }
 }
 
@@ -380,21 +391,20 @@ impl Cache {
                 return None;
             }
         }
-        Some(Cache {
-            dir: dir.to_path_buf(),
-            examples: false,
-            opened: Arc::default(),
-        })
+        Some(Cache::open_unchecked(dir))
     }
 
     /// The cache in `dir` as it is, unchecked: for tests that plant
     /// entries where [`Cache::open`] would refuse to look.
     #[doc(hidden)]
     pub fn open_unchecked(dir: &Path) -> Cache {
+        let mut keyed = DefaultHasher::new();
+        (FORMAT, env!("CARGO_PKG_VERSION"), pack_hash()).hash(&mut keyed);
         Cache {
             dir: dir.to_path_buf(),
             examples: false,
             opened: Arc::default(),
+            keyed,
         }
     }
 
@@ -412,9 +422,10 @@ impl Cache {
         self.path_of_name(&source.name)
     }
 
+    /// The entry file of the rule file `name`: named by a hash of
+    /// faultline's version, the built-in pack and `name`.
     fn path_of_name(&self, name: &str) -> PathBuf {
-        let mut h = DefaultHasher::new();
-        (FORMAT, env!("CARGO_PKG_VERSION"), pack_hash()).hash(&mut h);
+        let mut h = self.keyed.clone();
         name.hash(&mut h);
         self.dir.join(format!("{:016x}.bin", h.finish()))
     }
@@ -422,46 +433,67 @@ impl Cache {
     /// Whether a trusted entry for the file `name` was made from the file
     /// with this stamp, and the stamp alone proves it (not racy): the
     /// file's rules can then come from the entry without its text being
-    /// read. Reads only the entry's head; the entry stays open for
-    /// [`Cache::get`].
+    /// read. Reads the entry (not the prose and examples after it), which
+    /// stays in hand, with its file open, for [`Cache::get`].
     pub fn proves(&self, name: &str, stamp: &FileStamp) -> bool {
-        let head = || -> Option<bool> {
-            let (mut file, len) = self.open_entry(name)?;
-            // The head's fields besides the name take a few dozen bytes;
-            // read in one call into room made for them.
-            let room = name.len() + 256;
-            let mut bytes = Vec::with_capacity(room);
-            (&mut file).take(room as u64).read_to_end(&mut bytes).ok()?;
-            let (head, _) = postcard::take_from_bytes::<Head>(bytes.get(PREFIX_BYTES..)?).ok()?;
-            let proven = head.format == FORMAT
-                && head.version == env!("CARGO_PKG_VERSION")
-                && head.pack == pack_hash()
-                && head.name == name
-                && head.stamp == *stamp
-                && !head.racy_text
+        let read = || -> Option<bool> {
+            let (mut file, len, path) = self.open_entry(name)?;
+            let prefix = Prefix::read(&mut file, len)?;
+            let bytes = read_block(&mut file, prefix.entry)?;
+            let entry: Entry = postcard::from_bytes(&bytes).ok()?;
+            let proven = entry.format == FORMAT
+                && entry.version == env!("CARGO_PKG_VERSION")
+                && entry.pack == pack_hash()
+                && entry.name == name
+                && entry.stamp == *stamp
+                && entry.text.is_none()
                 && !racy(stamp);
+            // The count the rules block starts with (see `put_rules`): room
+            // is made for the rules before they are read. A lying count
+            // only makes too much room; `take_rules` checks it.
+            let rules = take_number(&mut &entry.rules.0[..])?.min(entry.rules.0.len() / 12);
             let mut opened = self
                 .opened
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             if proven && opened.len() < KEPT_OPEN {
-                opened.insert(name.to_string(), Opened(file, len));
+                opened.insert(
+                    name.to_string(),
+                    Opened {
+                        file,
+                        path,
+                        prefix,
+                        entry: bytes,
+                        rules,
+                    },
+                );
             }
             Some(proven)
         };
-        head().unwrap_or(false)
+        read().unwrap_or(false)
+    }
+
+    /// How many rules the entry [`Cache::proves`] kept for the file `name`
+    /// holds, if it kept one: [`Cache::get`] then reads no file.
+    pub fn held(&self, name: &str) -> Option<usize> {
+        self.opened
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .map(|o| o.rules)
     }
 
     /// The entry file for `name`, opened, if it is a file this user can
     /// trust and not too big to read, with its length. Checked on the open
     /// file: what is read is what was checked.
-    fn open_entry(&self, name: &str) -> Option<(std::fs::File, u64)> {
-        let file = std::fs::File::open(self.path_of_name(name)).ok()?;
+    fn open_entry(&self, name: &str) -> Option<(std::fs::File, u64, PathBuf)> {
+        let path = self.path_of_name(name);
+        let file = std::fs::File::open(&path).ok()?;
         let meta = file.metadata().ok()?;
         if !meta.is_file() || !trusted(&meta) || meta.len() > MAX_ENTRY_BYTES {
             return None;
         }
-        Some((file, meta.len()))
+        Some((file, meta.len(), path))
     }
 
     /// The validated rules of `source`, if a trusted entry was made from
@@ -475,21 +507,20 @@ impl Cache {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&source.name);
-        let (mut file, file_len) = match kept {
-            Some(Opened(mut file, len)) => {
-                file.seek(SeekFrom::Start(0)).ok()?;
-                (file, len)
-            }
-            None => self.open_entry(&source.name)?,
-        };
         // The entry, without the prose and examples after it: the prose is
         // read when a rule is shown, the examples if they are asked for.
-        let prefix = Prefix::read(&mut file, file_len)?;
-        let bytes = read_block(&mut file, prefix.entry)?;
+        let (mut file, path, prefix, bytes) = match kept {
+            Some(kept) => (kept.file, kept.path, kept.prefix, kept.entry),
+            None => {
+                let (mut file, file_len, path) = self.open_entry(&source.name)?;
+                let prefix = Prefix::read(&mut file, file_len)?;
+                let bytes = read_block(&mut file, prefix.entry)?;
+                (file, path, prefix, bytes)
+            }
+        };
         // Held by the rules read from it: their conditions are parts of
         // it, decoded on first read (see `model::Encoded`).
         let bytes = Arc::new(bytes);
-        let path = self.path_of_name(&source.name);
         // A source that hits was read from a file: its name is the path.
         let rule_file = PathBuf::from(&source.name);
         let prose = Arc::new(Apart::new(prefix.prose, move || {
@@ -511,7 +542,7 @@ impl Cache {
             return None;
         }
         let origin_file: Arc<str> = source.name.as_str().into();
-        let mut rules = reading_from(read, || take_rules(entry.rules.0, &origin_file))?;
+        let mut rules = reading_from(read, || take_rules(entry.rules.0, &origin_file, &prose))?;
         let rewrite = entry.text.is_some() && !racy(&stamp);
         let mut examples_block = Vec::new();
         if self.examples || rewrite {
@@ -1035,8 +1066,12 @@ matches = false
         let source = stamped("acme.toml", RULES, false, 7);
         let parsed = parse(&source);
         let file: Arc<str> = "acme.toml".into();
-        let block = put_rules(&parsed).unwrap();
-        let mut whole = take_rules(&block, &file).expect("whole");
+        // As `Cache::put` writes it: the prose apart, in a block of its own.
+        let (block, prose) = writing_apart(|| put_rules(&parsed));
+        let block = block.unwrap();
+        let apart = Arc::new(Apart::new(prose.len(), || None));
+        apart.know(prose);
+        let mut whole = take_rules(&block, &file, &apart).expect("whole");
         for loaded in &mut whole {
             // Set by `Cache::get`, not stored.
             loaded.rule.origin.text = parsed[0].rule.origin.text.clone();
@@ -1044,24 +1079,27 @@ matches = false
         same(&whole, &parsed, false);
         // Cut anywhere, a length or count then runs past the end.
         for cut in 0..block.len() {
-            assert!(take_rules(&block[..cut], &file).is_none(), "cut at {cut}");
+            assert!(
+                take_rules(&block[..cut], &file, &apart).is_none(),
+                "cut at {cut}"
+            );
         }
         // A count that lies (more rules than the block holds), a length
         // past the end (the id's), bytes left over, a severity of no rule.
         let mut lying_count = block.clone();
         lying_count[0] = 0x7f;
-        assert!(take_rules(&lying_count, &file).is_none());
+        assert!(take_rules(&lying_count, &file, &apart).is_none());
         let mut lying_length = block.clone();
         lying_length[1] = 0x7f;
-        assert!(take_rules(&lying_length, &file).is_none());
+        assert!(take_rules(&lying_length, &file, &apart).is_none());
         let mut longer = block.clone();
         longer.push(0);
-        assert!(take_rules(&longer, &file).is_none());
+        assert!(take_rules(&longer, &file, &apart).is_none());
         let severity_at = 2 + "acme.quota".len() + 2;
         assert_eq!(block[severity_at], 0, "error");
         let mut bad_severity = block.clone();
         bad_severity[severity_at] = 9;
-        assert!(take_rules(&bad_severity, &file).is_none());
+        assert!(take_rules(&bad_severity, &file, &apart).is_none());
     }
 
     #[cfg(unix)]
