@@ -215,8 +215,7 @@ impl Digest {
             }
             Keys::Any(keys) => {
                 out.push(2);
-                put_number(out, keys.len());
-                keys.iter().for_each(|k| k.put(out));
+                put_list(out, keys, Key::put);
             }
         }
         put_number(out, self.input_tests.len());
@@ -255,21 +254,11 @@ impl Digest {
         let keys = match take_byte(bytes)? {
             0 => Keys::None,
             1 => Keys::When(Key::take(bytes)?),
-            2 => {
-                let n = take_number(bytes)?;
-                // A key takes at least three bytes: a lying count makes no
-                // room past the block.
-                let mut keys = Vec::with_capacity(n.min(bytes.len() / 3));
-                for _ in 0..n {
-                    keys.push(Key::take(bytes)?);
-                }
-                Keys::Any(keys)
-            }
+            // A key takes at least three bytes.
+            2 => Keys::Any(take_list(bytes, 3, Key::take)?),
             _ => return None,
         };
-        let n = take_number(bytes)?;
-        let mut input_tests = Vec::with_capacity(n.min(bytes.len() / 3));
-        for _ in 0..n {
+        let input_tests = take_list(bytes, 3, |bytes| {
             let pattern = take_str(bytes)?.to_string();
             let factors = match take_byte(bytes)? {
                 0 => None,
@@ -281,12 +270,12 @@ impl Digest {
                 1 => Some(take_number(bytes)?..take_number(bytes)?),
                 _ => return None,
             };
-            input_tests.push(InputTest {
+            Some(InputTest {
                 pattern,
                 factors,
                 span,
-            });
-        }
+            })
+        })?;
         let needed_input = match take_byte(bytes)? {
             0 => None,
             1 => Some(take_number(bytes)?),
@@ -302,6 +291,28 @@ impl Digest {
     }
 }
 
+/// Items after their count, each written by `put` (read by [`take_list`]).
+fn put_list<T>(out: &mut Vec<u8>, items: &[T], put: impl Fn(&T, &mut Vec<u8>)) {
+    put_number(out, items.len());
+    items.iter().for_each(|item| put(item, out));
+}
+
+/// Items written after their count, each read by `take`; `None` if one is
+/// damaged. Room is made for no more than the bytes left could hold
+/// (`least` bytes an item): a lying count makes none past the block.
+fn take_list<T>(
+    bytes: &mut &[u8],
+    least: usize,
+    take: impl Fn(&mut &[u8]) -> Option<T>,
+) -> Option<Vec<T>> {
+    let n = take_number(bytes)?;
+    let mut items = Vec::with_capacity(n.min(bytes.len() / least));
+    for _ in 0..n {
+        items.push(take(bytes)?);
+    }
+    Some(items)
+}
+
 impl Key {
     fn put(&self, out: &mut Vec<u8>) {
         put_number(out, self.field.len());
@@ -313,8 +324,7 @@ impl Key {
             }
             Need::Values(values) => {
                 out.push(1);
-                put_number(out, values.len());
-                values.iter().for_each(|v| v.put(out));
+                put_list(out, values, Exact::put);
             }
             Need::Factors(factors) => {
                 out.push(2);
@@ -334,14 +344,7 @@ impl Key {
         let field = intern(name).ok()?;
         let need = match take_byte(bytes)? {
             0 => Need::Value(Exact::take(bytes)?),
-            1 => {
-                let n = take_number(bytes)?;
-                let mut values = Vec::with_capacity(n.min(bytes.len() / 9));
-                for _ in 0..n {
-                    values.push(Exact::take(bytes)?);
-                }
-                Need::Values(values)
-            }
+            1 => Need::Values(take_list(bytes, 9, Exact::take)?),
             2 => Need::Factors(Texts::take(bytes)?),
             3 => Need::Present,
             _ => return None,
