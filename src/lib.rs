@@ -1086,22 +1086,20 @@ impl<'r> Scan<'r> {
         });
     }
 
-    /// Before chunk `seq` goes to a worker in the first `lag` groups after
-    /// a drain: stitches every chunk before it but the last. Those groups
-    /// are all scanned against the run as it was at the drain — at a run's
-    /// start, with nothing kept yet, so each chunk hands over its full
-    /// budget of full incidents — and sending them all at once held up to
-    /// `lag` groups of such scans unstitched: the distinct-failures log's
-    /// peak RSS (a start-up high-water mark) rose by 2-3 MiB (measured).
-    /// What they are scanned against does not change (see
-    /// [`Scan::against`]), so the report does not either; only the first
-    /// groups wait for the stitching. Never past the stitching the first
-    /// later group is scanned against.
+    /// Before chunk `seq` goes to a worker among the first chunks after a
+    /// drain, those scanned against the run as it was at the drain (see
+    /// [`Scan::against`]): stitches every chunk before it but the last. At
+    /// a run's start nothing is kept yet, so each of them hands over its
+    /// full budget of full incidents, and sending them all at once held
+    /// them all unstitched: the distinct-failures log's peak RSS (a
+    /// start-up high-water mark) rose by 2-3 MiB (measured). What they are
+    /// scanned against does not change, so the report does not either;
+    /// only these first chunks wait for the stitching.
     fn stitch_ahead_at_start(&mut self, seq: usize, workers: &mut Workers) {
-        if workers.started.is_none() || (seq - self.epoch) / self.group >= self.lag {
+        if workers.started.is_none() || seq - self.epoch >= 2 * SNAPSHOT_EVERY {
             return;
         }
-        let ahead = seq.saturating_sub(1).min(self.epoch + self.group);
+        let ahead = seq.saturating_sub(1).min(self.epoch + SNAPSHOT_EVERY);
         while self.stitched < ahead {
             self.stitch_front(workers);
         }
