@@ -295,13 +295,8 @@ impl<'s> Loader<'s> {
                     Err(rules) => rules,
                 };
                 for loaded in rules {
+                    self.note_supersedes(&loaded, index);
                     let id = &loaded.rule.id;
-                    self.supersedes.extend(
-                        loaded
-                            .supersedes
-                            .iter()
-                            .map(|s| (id.clone(), s.clone(), index)),
-                    );
                     if !loaded.valid {
                         self.invalid.insert(id.clone());
                         if !source.builtin {
@@ -423,28 +418,47 @@ impl<'s> Loader<'s> {
         let mut rules = rules;
         let mut id_spans = Vec::with_capacity(rules.len());
         for loaded in &mut rules {
-            let id = &loaded.rule.id;
-            self.supersedes
-                .extend((loaded.supersedes.iter()).map(|s| (id.clone(), s.clone(), index)));
-            // Empty from the cache (only `rules check` reads them).
-            if let Some(mentions) = loaded.mentions.take().filter(|m| !m.is_empty()) {
-                self.report.mentions.insert(id.clone(), *mentions);
-            }
-            id_spans.push(loaded.id_span.clone());
+            self.note_supersedes(loaded, index);
+            self.keep_mentions(loaded);
+            id_spans.push(std::mem::take(&mut loaded.id_span));
         }
+        // Moved in all at once: one at a time, each rule (not boxed) was
+        // copied once more on its way in (1.5 M instructions with ten
+        // times the rules read from the cache).
         let start = self.rules.len();
         self.rules.extend(rules.into_iter().map(|l| l.rule));
         for (slot, (hash, id_span)) in (start..).zip(hashes.into_iter().zip(id_spans)) {
-            let seen = Seen {
-                slot,
-                source: Some(index),
-                id_span,
-            };
-            let (rules, hasher) = (&self.rules, &self.hasher);
-            self.seen
-                .insert_unique(hash, seen, |s| hasher.hash_one(rules[s.slot].id.as_str()));
+            self.insert_seen(hash, slot, index, id_span);
         }
         Ok(())
+    }
+
+    /// Notes the rules `loaded` says it supersedes (checked at the end).
+    fn note_supersedes(&mut self, loaded: &validate::Loaded, index: usize) {
+        let id = &loaded.rule.id;
+        (self.supersedes)
+            .extend((loaded.supersedes.iter()).map(|s| (id.clone(), s.clone(), index)));
+    }
+
+    /// Keeps a rule's mentions for `rules check` (empty from the cache:
+    /// only `rules check` reads them).
+    fn keep_mentions(&mut self, loaded: &mut validate::Loaded) {
+        if let Some(mentions) = loaded.mentions.take().filter(|m| !m.is_empty()) {
+            (self.report.mentions).insert(loaded.rule.id.clone(), *mentions);
+        }
+    }
+
+    /// Marks the rule at `slot`, whose id hashed as `hash` is not loaded
+    /// yet, as defined by source `index` at `id_span`.
+    fn insert_seen(&mut self, hash: u64, slot: usize, index: usize, id_span: Range<usize>) {
+        let seen = Seen {
+            slot,
+            source: Some(index),
+            id_span,
+        };
+        let (rules, hasher) = (&self.rules, &self.hasher);
+        self.seen
+            .insert_unique(hash, seen, |s| hasher.hash_one(rules[s.slot].id.as_str()));
     }
 
     /// Adds a valid rule; a duplicate id is a problem unless a user rule
@@ -458,19 +472,9 @@ impl<'s> Loader<'s> {
         // Hashed once for the lookup and the insertion of a new id.
         let hash = self.hasher.hash_one(rule.id.as_str());
         let Some(first) = self.seen_hashed(hash, &rule.id).cloned() else {
-            // Empty from the cache (only `rules check` reads them).
-            if let Some(mentions) = loaded.mentions.filter(|m| !m.is_empty()) {
-                self.report.mentions.insert(rule.id.clone(), *mentions);
-            }
+            self.keep_mentions(&mut loaded);
             self.rules.push(loaded.rule);
-            let seen = Seen {
-                slot: self.rules.len() - 1,
-                source: Some(index),
-                id_span: loaded.id_span,
-            };
-            let (rules, hasher) = (&self.rules, &self.hasher);
-            self.seen
-                .insert_unique(hash, seen, |s| hasher.hash_one(rules[s.slot].id.as_str()));
+            self.insert_seen(hash, self.rules.len() - 1, index, loaded.id_span);
             return None;
         };
         let (first_layer, first_builtin, first_name) = match first.source {
@@ -491,9 +495,7 @@ impl<'s> Loader<'s> {
             self.replaced.resize(self.rules.len(), false);
             self.replaced[first.slot] = true;
             rule.origin.overrides = Some(first_name.into());
-            if let Some(mentions) = loaded.mentions.filter(|m| !m.is_empty()) {
-                self.report.mentions.insert(rule.id.clone(), *mentions);
-            }
+            self.keep_mentions(&mut loaded);
             self.rules.push(loaded.rule);
             self.mark_seen(Seen {
                 slot: self.rules.len() - 1,
