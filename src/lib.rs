@@ -167,11 +167,12 @@ const RESCAN_WINDOW: usize = 256 << 10;
 /// constant, not the number of threads (as it once was): what a chunk is
 /// scanned against, and so which failures a run past its caps lists, must
 /// not depend on it. A chunk is scanned against the state one such stretch
-/// before its own, so at most twice this many are scanned ahead of the
-/// stitching: more would let more than four threads work, but the chunks
-/// scanned against a run's start all hand over full incidents, and at 4 or
-/// 8 the distinct-failures log's peak RSS rose from 62 to 68–70 MiB
-/// (measured), past the 64 MiB the run is held to.
+/// before its own: waiting for it would let at most twice this many be
+/// scanned at once, so once the state has settled a chunk is scanned ahead
+/// of its place and checked when stitched (see [`Scan::ahead_of_place`]).
+/// Places further apart put more chunks against a run's start, which all
+/// hand over full incidents: at 4 or 8 the distinct-failures log's peak RSS
+/// rose from 62 to 68–70 MiB (measured), past the 64 MiB the run is held to.
 const SNAPSHOT_EVERY: usize = 2;
 
 /// How far apart a scan makes restart points at least, letting go of
@@ -197,6 +198,7 @@ struct Overflow {
 }
 
 /// One finished exchange of a chunk, as it is handed over.
+#[derive(Debug)]
 enum Item {
     Full(incidents::Finished),
     /// Boxed: nearly three times the size of a success, and rare (past a
@@ -222,12 +224,16 @@ struct Restart {
 
 /// What scanning a text gives: its finished exchanges, in input order,
 /// and its restart points, in order.
+#[derive(Debug)]
 struct Scanned {
     items: Vec<Item>,
     restarts: Vec<Restart>,
     /// The restart (in `restarts`) at which the scan stopped, having met a
     /// place it was told to stop at.
     stopped: bool,
+    /// A failure came past the full budget: the items depend on the
+    /// overflow too (see [`Against::gives_the_same`]).
+    used_overflow: bool,
 }
 
 /// A text to scan: a chunk whose first `from` bytes are only context,
@@ -394,8 +400,10 @@ fn scan_piece_sealing(
     let mut restarts: Vec<Restart> = Vec::new();
     let (mut full_bytes, mut lights) = (0usize, 0usize);
     let (mut reduced, mut reduced_bytes) = (0usize, 0usize);
+    let used_overflow = std::cell::Cell::new(false);
     let mut take = |f: incidents::Finished, items: &mut Vec<Item>| match f {
         incidents::Finished::Failure(inc) if full_bytes >= full_budget => {
+            used_overflow.set(true);
             let Some(inc) = rank::reduce(*inc, &overflow.input, rules) else {
                 return;
             };
@@ -516,6 +524,7 @@ fn scan_piece_sealing(
                 items: Vec::new(),
                 restarts: Vec::new(),
                 stopped,
+                used_overflow: used_overflow.get(),
             },
             true,
         );
@@ -530,6 +539,7 @@ fn scan_piece_sealing(
         items,
         restarts,
         stopped,
+        used_overflow: used_overflow.get(),
     };
     (scanned, false)
 }
@@ -713,8 +723,26 @@ struct ChunkResult {
 struct Against {
     budget: usize,
     overflow: Arc<Overflow>,
+    /// How many input-wide hits `overflow.input` was made of: the run's
+    /// hits are only ever appended to, so two states with as many hold the
+    /// same ones.
+    hits_seen: usize,
     /// The run's shared walk (built at its first big piece).
     walk: SharedWalkOnce,
+}
+
+impl Against {
+    /// Whether a scan against `self` gave what one against `canonical`
+    /// would have: the same budget, and (if a failure came past it, see
+    /// [`Scanned::used_overflow`]) the same overflow. The run's state only
+    /// grows (full once, room only shrinks, hits only appended), so equal
+    /// counts are equal states.
+    fn gives_the_same(&self, canonical: &Against, used_overflow: bool) -> bool {
+        self.budget == canonical.budget
+            && (!used_overflow
+                || (self.overflow.room == canonical.overflow.room
+                    && self.hits_seen == canonical.hits_seen))
+    }
 }
 
 /// A chunk to scan, with the context before it.
@@ -885,6 +913,9 @@ struct Slot {
     /// Its scan, once it is back, and what it was scanned against.
     result: Option<ChunkResult>,
     against: Option<Against>,
+    /// Scanned ahead of its place (see [`Scan::ahead_of_place`]): the
+    /// place whose state it is checked against when it is stitched.
+    place: Option<usize>,
     /// What follows it, once known: the next chunk's source, or None (its
     /// source is over, or the run drains). Until then it is not stitched:
     /// a tail of a source's last chunk is finished as it is stitched.
@@ -924,10 +955,10 @@ struct Scan<'r> {
     draining: bool,
     /// Chunks from number `epoch` (the last drain) on are scanned in
     /// groups of `group` (finished incidents are handed on a group at a
-    /// time), at most `lag` groups ahead of the stitching.
+    /// time), at most `ahead` chunks ahead of the stitching.
     epoch: usize,
     group: usize,
-    lag: usize,
+    ahead: usize,
     /// The run's state taken at the last two places (chunks stitched,
     /// counted from `epoch`, a multiple of [`SNAPSHOT_EVERY`]) that
     /// chunks not yet scanned are scanned against (see [`Scan::against`]).
@@ -1018,7 +1049,7 @@ impl<'r> Scan<'r> {
             draining: false,
             epoch: 0,
             group: 1,
-            lag: 1,
+            ahead: 1,
             snapshots: std::collections::VecDeque::new(),
             against_now: false,
             context: None,
@@ -1067,7 +1098,9 @@ impl<'r> Scan<'r> {
         let seq = self.stitched + self.in_flight.len();
         if seq == 1 && self.threads > 1 && workers.start(self.threads, self.rules) {
             self.group = self.threads;
-            self.lag = 2;
+            // One chunk for each worker, and two more: one being stitched,
+            // one waiting for a worker, so none waits for the stitching.
+            self.ahead = self.threads + 2;
         }
         if let Some(job) = self.held.take() {
             self.stitch_ahead_at_start(job.seq, workers);
@@ -1077,6 +1110,7 @@ impl<'r> Scan<'r> {
             source: chunk.source,
             result: None,
             against: None,
+            place: None,
             next: None,
         });
         self.held = Some(Job {
@@ -1108,14 +1142,19 @@ impl<'r> Scan<'r> {
     /// Has a worker scan `job`, or scans it here when there is none (or
     /// `here`).
     fn send(&mut self, job: Job, workers: &mut Workers, here: bool) {
-        // At most `lag` groups scanned ahead of the stitching: each holds
-        // its chunk's text and what its scan found until it is stitched.
-        while job.seq - self.stitched >= self.group * self.lag {
+        // At most `ahead` chunks scanned ahead of the stitching: each
+        // holds its text and what its scan found until it is stitched.
+        // (Twice the threads, as it was, put 16 ahead at 8 threads once
+        // chunks stopped waiting for their place: a 64 MiB log's peak RSS
+        // was 72 MiB, against 63 with 10; measured.)
+        while job.seq - self.stitched >= self.ahead {
             self.stitch_front(workers);
         }
-        let against = self.against(job.seq, workers);
+        let (against, place) = self.against(job.seq, workers);
         let seq = job.seq;
-        self.in_flight[seq - self.stitched].against = Some(against.clone());
+        let slot = &mut self.in_flight[seq - self.stitched];
+        slot.against = Some(against.clone());
+        slot.place = place;
         let job = match workers.started.as_ref().filter(|_| !here) {
             Some(started) => match started.jobs.send((job, against)) {
                 Ok(()) => return,
@@ -1151,22 +1190,97 @@ impl<'r> Scan<'r> {
     /// the number of threads and however far the stitching got meanwhile,
     /// so workers scan while earlier chunks are stitched, and the report
     /// does not depend on either.
-    fn against(&mut self, seq: usize, workers: &mut Workers) -> Against {
+    ///
+    /// When the stitching has not reached that place yet but the run's
+    /// state looks settled, the chunk is scanned now against the latest
+    /// state instead, and the place is given too: stitching checks the
+    /// scan against the place's state (see [`Scan::confirm`]). Waiting
+    /// for the place let at most about `2 * SNAPSHOT_EVERY` chunks be
+    /// scanned at once, whatever the number of cores.
+    fn against(&mut self, seq: usize, workers: &mut Workers) -> (Against, Option<usize>) {
         if std::mem::take(&mut self.against_now) {
-            return self.snapshot();
+            return (self.snapshot(), None);
         }
         let at = ((seq - self.epoch) / SNAPSHOT_EVERY).saturating_sub(1) * SNAPSHOT_EVERY;
+        if self.stitched < self.epoch + at
+            && workers.started.is_some()
+            && let Some(latest) = self.ahead_of_place()
+        {
+            return (latest, Some(at));
+        }
         while self.stitched < self.epoch + at {
             self.stitch_front(workers);
         }
         if let Some((_, against)) = self.snapshots.iter().find(|(place, _)| *place == at) {
-            return against.clone();
+            return (against.clone(), None);
         }
         // The epoch's own place: taken by its first chunk, before any
         // stitching (later places are taken as the stitching passes them).
         let against = self.snapshot();
         self.keep_snapshot(at, against.clone());
-        against
+        (against, None)
+    }
+
+    /// The latest state, for a chunk to be scanned against ahead of its
+    /// place, when the last two places' states say it is likely the same
+    /// as at its place: the same budget, and while failures are reduced
+    /// (no budget) the same room and input-wide hits. In a long log these
+    /// settle early; where they keep changing (every failure a new one)
+    /// chunks wait for their place, as a scan found different would be
+    /// done again on the stitching thread.
+    fn ahead_of_place(&self) -> Option<Against> {
+        if self.draining || self.snapshots.len() < 2 {
+            return None;
+        }
+        let (older, latest) = (&self.snapshots[0].1, &self.snapshots[1].1);
+        let settled = older.budget == latest.budget
+            && (latest.budget > 0 || latest.gives_the_same(older, true));
+        settled.then(|| latest.clone())
+    }
+
+    /// A chunk scanned ahead of its place (against `used`): its scan when
+    /// it gave what one against the place's state would have, else that
+    /// scan, done here. The place's state is kept until then: the chunk
+    /// stitched now lies less than two places after it.
+    fn confirm(
+        &self,
+        mut result: ChunkResult,
+        used: Against,
+        place: usize,
+    ) -> (ChunkResult, Against) {
+        let Some((_, canonical)) = self.snapshots.iter().find(|(p, _)| *p == place) else {
+            unreachable!("the state at place {place} is kept until its chunks are stitched");
+        };
+        let same = used.gives_the_same(canonical, result.scanned.used_overflow);
+        #[cfg(test)]
+        tests::AHEAD.with(|n| {
+            let [same_n, again_n] = n.get();
+            n.set(if same {
+                [same_n + 1, again_n]
+            } else {
+                [same_n, again_n + 1]
+            });
+        });
+        let again = || {
+            let mut walk = self.walk.get().and_then(Option::as_ref).map(parse_walk);
+            scan_piece(
+                &result.piece,
+                self.rules,
+                true,
+                &[],
+                canonical.budget,
+                &canonical.overflow,
+                walk.as_mut().map(|w| w as &mut parse::TriggerWalk),
+            )
+        };
+        if same {
+            // The claim, checked in tests: the scan done again is the same.
+            #[cfg(test)]
+            assert_eq!(format!("{:?}", again()), format!("{:?}", result.scanned));
+            return (result, canonical.clone());
+        }
+        result.scanned = again();
+        (result, canonical.clone())
     }
 
     /// The run's state as a chunk scanned now would be scanned against.
@@ -1174,6 +1288,7 @@ impl<'r> Scan<'r> {
         Against {
             budget: self.full_budget(),
             overflow: Arc::new(self.make_overflow()),
+            hits_seen: self.hits.by_pattern.iter().map(Vec::len).sum(),
             walk: self.walk.clone(),
         }
     }
@@ -1201,10 +1316,15 @@ impl<'r> Scan<'r> {
             source,
             result: Some(result),
             against: Some(against),
+            place,
             next,
         }) = self.in_flight.pop_front()
         else {
             return;
+        };
+        let (result, against) = match place {
+            Some(place) => self.confirm(result, against, place),
+            None => (result, against),
         };
         self.stitched += 1;
         self.overflow = against.overflow;
@@ -1989,5 +2109,106 @@ fn read_sources(
         if gone.get() || tx.send(Reading::Done(result)).is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    thread_local! {
+        /// Chunks scanned ahead of their place on this thread's runs: found
+        /// the same as against their place, and done again.
+        pub(super) static AHEAD: std::cell::Cell<[usize; 2]> = const { std::cell::Cell::new([0, 0]) };
+    }
+
+    fn builtin() -> RuleSet {
+        let loaded = rules::load::load(&rules::builtin_sources());
+        assert!(loaded.problems.is_empty());
+        RuleSet::new(loaded.rules, loaded.providers)
+    }
+
+    /// Bursts of distinct failures (the run's state changes under chunks
+    /// scanned ahead of their place) between stretches of successes (it
+    /// settles: later chunks are scanned ahead).
+    fn settling_then_changing() -> String {
+        let mut text = String::new();
+        let mut failure = 0;
+        let mut second = 0;
+        let mut line = |text: &mut String, rest: &str| {
+            second += 1;
+            text.push_str(&format!(
+                "2026-11-24 {:02}:{:02}:{:02},118 DEBUG urllib3.connectionpool: https://api.mypurecloud.com:443 {rest}\n",
+                second / 3600 % 24,
+                second / 60 % 60,
+                second % 60
+            ));
+        };
+        // The first burst leaves room for 20 reduced failures; each later
+        // one spans several chunks, scanned ahead against the room before
+        // it, which its first chunks use up.
+        let room_left = 20;
+        let first = incidents::MAX_KEPT + incidents::MAX_REDUCED - room_left;
+        for burst in [first, 200, 200] {
+            for _ in 0..burst {
+                failure += 1;
+                line(
+                    &mut text,
+                    &format!("\"POST /api/v2/things/{failure} HTTP/1.1\" 403 253"),
+                );
+                text.push_str(&format!(
+                    "{{\"message\":\"Thing {failure} refused\",\"code\":\"missing.permissions\",\"status\":403}}\n"
+                ));
+            }
+            for page in 0..2500 {
+                line(
+                    &mut text,
+                    &format!("\"GET /api/v2/users?pageNumber={page} HTTP/1.1\" 200 4096"),
+                );
+            }
+        }
+        text
+    }
+
+    fn json_of(analysis: &Analysis, rules: &RuleSet) -> String {
+        report::render_json(&report::ReportCtx::new(
+            analysis,
+            rules,
+            mask::Masker {
+                show_secrets: false,
+            },
+        ))
+    }
+
+    /// A chunk scanned ahead of its place is kept when the run's state at
+    /// its place would have given the same, and scanned again when not:
+    /// either way the report is the one read on one thread.
+    #[test]
+    fn chunks_scanned_ahead_of_their_place_give_the_report_of_one_thread() {
+        let rules = builtin();
+        let text = settling_then_changing();
+        let analysis = |threads| {
+            let opts = ScanOptions {
+                threads,
+                chunk_size: 8 << 10,
+            };
+            analyze_text_with("ahead.log", &text, &rules, opts)
+        };
+        let run = |threads| json_of(&analysis(threads), &rules);
+        let first = analysis(1);
+        // Past the cap of full incidents: later ones are reduced as they
+        // come, against the room and input-wide facts of the run.
+        assert!(
+            first.incidents.len() > incidents::MAX_KEPT,
+            "the cap was not reached"
+        );
+        let one = json_of(&first, &rules);
+        AHEAD.with(|n| n.set([0, 0]));
+        for threads in [3, 8] {
+            assert!(one == run(threads), "1 thread and {threads} differ");
+        }
+        let [same, again] = AHEAD.with(|n| n.get());
+        assert!(same > 0, "no chunk was scanned ahead of its place");
+        assert!(again > 0, "no chunk scanned ahead was done again");
     }
 }

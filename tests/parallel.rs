@@ -167,7 +167,7 @@ fn past_the_caps_one_thread_and_many_list_the_same_failures() {
         i += 1;
     }
     let one = report(&rules, "distinct", &text, 1, faultline::input::CHUNK_SIZE);
-    for threads in [2, 3] {
+    for threads in [2, 3, 8] {
         let many = report(
             &rules,
             "distinct",
