@@ -1430,7 +1430,7 @@ impl<'r> Scan<'r> {
             // A restart is met within a short window most of the time
             // (a few KiB into the chunk, in a busy log); the rescan parses
             // its whole window, so short ones first.
-            let first = [RESCAN_WINDOW / 8, RESCAN_WINDOW / 2]
+            let first = [RESCAN_WINDOW / 64, RESCAN_WINDOW / 8, RESCAN_WINDOW / 2]
                 .into_iter()
                 .map(window_of)
                 .filter(|&short| short > 0 && short < own_text.len())
