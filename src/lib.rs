@@ -234,6 +234,9 @@ struct Scanned {
     /// A failure came past the full budget: the items depend on the
     /// overflow too (see [`Against::gives_the_same`]).
     used_overflow: bool,
+    /// The line the text carried from the last restart begins at, context
+    /// included (see [`Piece::tail`]), found in the scan's line index.
+    tail_line: Option<usize>,
 }
 
 /// A text to scan: a chunk whose first `from` bytes are only context,
@@ -256,17 +259,22 @@ impl Piece {
         memchr::memchr_iter(b'\n', &self.chunk.text.as_bytes()[..self.from]).count()
     }
 
-    /// The text from a restart on, with the context before it.
-    fn tail(&self, restart: &Restart) -> Piece {
+    /// The text from a restart on, with the context before it. `known`:
+    /// the line it then begins at, as a scan of this piece found it
+    /// ([`Scanned::tail_line`]); counting the line feeds before it went
+    /// over most of every chunk on the stitching thread.
+    fn tail(&self, restart: &Restart, known: Option<usize>) -> Piece {
         let rel = restart.at - self.chunk.offset;
         let start = context_start(&self.chunk.text, rel);
-        let skipped = &self.chunk.text[..start];
+        let first_line = known.unwrap_or_else(|| {
+            let skipped = &self.chunk.text[..start];
+            self.chunk.first_line + memchr::memchr_iter(b'\n', skipped.as_bytes()).count()
+        });
         Piece {
             chunk: Chunk {
                 source: self.chunk.source,
                 offset: self.chunk.offset + start,
-                first_line: self.chunk.first_line
-                    + memchr::memchr_iter(b'\n', skipped.as_bytes()).count(),
+                first_line,
                 text: self.chunk.text[start..].to_string(),
             },
             from: rel - start,
@@ -525,6 +533,7 @@ fn scan_piece_sealing(
                 restarts: Vec::new(),
                 stopped,
                 used_overflow: used_overflow.get(),
+                tail_line: None,
             },
             true,
         );
@@ -535,11 +544,18 @@ fn scan_piece_sealing(
             take(f, &mut items);
         }
     }
+    // Found here, in this piece's index, rather than by counting the line
+    // feeds before it when the tail is carried.
+    let tail_line = restarts.last().map(|r| {
+        let start = context_start(&chunk.text, r.at - chunk.offset);
+        index.position(chunk.offset + start).0
+    });
     let scanned = Scanned {
         items,
         restarts,
         stopped,
         used_overflow: used_overflow.get(),
+        tail_line,
     };
     (scanned, false)
 }
@@ -1078,16 +1094,25 @@ impl<'r> Scan<'r> {
         if let Some(last) = self.in_flight.back_mut() {
             last.next.get_or_insert(Some(chunk.source));
         }
+        // The context's first line is counted back from the chunk it leads
+        // to (a chunk's first line is the one before it plus its line
+        // feeds): counting forward over the text before the context went
+        // over every byte of every chunk on the stitching thread.
         let context = self
             .context
             .take()
-            .filter(|c| c.source == chunk.source && c.offset + c.text.len() == chunk.offset);
+            .filter(|c| c.source == chunk.source && c.offset + c.text.len() == chunk.offset)
+            .map(|mut c| {
+                let lines = memchr::memchr_iter(b'\n', c.text.as_bytes()).count();
+                c.first_line = chunk.first_line.saturating_sub(lines);
+                c
+            });
         let start = context_start(&chunk.text, chunk.text.len());
-        let skipped = &chunk.text[..start];
         self.context = Some(Chunk {
             source: chunk.source,
             offset: chunk.offset + start,
-            first_line: chunk.first_line + memchr::memchr_iter(b'\n', skipped.as_bytes()).count(),
+            // Set when the next chunk comes (above): only it reads this.
+            first_line: 0,
             text: chunk.text[start..].to_string(),
         });
         self.since_release += chunk.text.len();
@@ -1464,7 +1489,7 @@ impl<'r> Scan<'r> {
                             let mut items = again.items;
                             items.truncate(last.items);
                             self.take(items);
-                            self.carry = Some(joined.tail(last));
+                            self.carry = Some(joined.tail(last, again.tail_line));
                         }
                         None => self.finish_carry(joined),
                     }
@@ -1494,7 +1519,7 @@ impl<'r> Scan<'r> {
             Some(last) => {
                 items.truncate(last.items);
                 self.take(items.split_off(own_from));
-                self.carry = Some(piece.tail(last));
+                self.carry = Some(piece.tail(last, own.tail_line));
             }
             // No restart in a small chunk read from its start: carry it
             // whole.
