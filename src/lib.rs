@@ -234,8 +234,8 @@ struct Scanned {
     /// A failure came past the full budget: the items depend on the
     /// overflow too (see [`Against::gives_the_same`]).
     used_overflow: bool,
-    /// The line the text carried from the last restart begins at, context
-    /// included (see [`Piece::tail`]), found in the scan's line index.
+    /// The line the tail from the last restart begins at, context included
+    /// (see [`Piece::tail`]), found in the scan's line index.
     tail_line: Option<usize>,
 }
 
@@ -260,9 +260,9 @@ impl Piece {
     }
 
     /// The text from a restart on, with the context before it. `known`:
-    /// the line it then begins at, as a scan of this piece found it
-    /// ([`Scanned::tail_line`]); counting the line feeds before it went
-    /// over most of every chunk on the stitching thread.
+    /// the line it then begins at, when `restart` is the last of a scan of
+    /// this piece ([`Scanned::tail_line`]); counting the line feeds before
+    /// it went over most of every chunk on the stitching thread.
     fn tail(&self, restart: &Restart, known: Option<usize>) -> Piece {
         let rel = restart.at - self.chunk.offset;
         let start = context_start(&self.chunk.text, rel);
