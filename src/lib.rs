@@ -1286,18 +1286,7 @@ impl<'r> Scan<'r> {
                 [same_n, again_n + 1]
             });
         });
-        let again = || {
-            let mut walk = self.walk.get().and_then(Option::as_ref).map(parse_walk);
-            scan_piece(
-                &result.piece,
-                self.rules,
-                true,
-                &[],
-                canonical.budget,
-                &canonical.overflow,
-                walk.as_mut().map(|w| w as &mut parse::TriggerWalk),
-            )
-        };
+        let again = || self.scan_here(&result.piece, canonical.budget, &canonical.overflow);
         if same {
             // The claim, checked in tests: the scan done again is the same.
             #[cfg(test)]
@@ -1535,18 +1524,23 @@ impl<'r> Scan<'r> {
     /// Scans a carried tail to its end: its source is over (or it is too
     /// long to carry further).
     fn finish_carry(&mut self, carry: Piece) {
-        let walk = self.walk.clone();
-        let mut walk = walk.get().and_then(Option::as_ref).map(parse_walk);
-        let scanned = scan_piece(
-            &carry,
+        let scanned = self.scan_here(&carry, self.full_budget(), &self.overflow);
+        self.take(scanned.items);
+    }
+
+    /// Scans `piece` to its end on this thread, through the run's shared
+    /// walk when it has one.
+    fn scan_here(&self, piece: &Piece, budget: usize, overflow: &Overflow) -> Scanned {
+        let mut walk = self.walk.get().and_then(Option::as_ref).map(parse_walk);
+        scan_piece(
+            piece,
             self.rules,
             true,
             &[],
-            self.full_budget(),
-            &self.overflow,
+            budget,
+            overflow,
             walk.as_mut().map(|w| w as &mut parse::TriggerWalk),
-        );
-        self.take(scanned.items);
+        )
     }
 
     /// What the chunks of the next batch reduce failures against.
