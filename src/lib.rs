@@ -524,7 +524,16 @@ fn scan_piece_sealing(
         ControlFlow::Continue(())
     };
     let words = parse::provider_words::for_providers(&rules.providers);
-    parse::parse_chunk_walked(chunk, from_line, &piece.resume, &words, walk, &mut run);
+    let ties = Some(rules.providers.record_ties());
+    parse::parse_chunk_walked(
+        chunk,
+        from_line,
+        &piece.resume,
+        &words,
+        walk,
+        ties,
+        &mut run,
+    );
     let stopped = stopped.get();
     if builder.spoiled() {
         return (

@@ -336,12 +336,7 @@ pub struct Providers {
     token_path: Option<LazyRegex>,
     token_paths: Vec<LazyRegex>,
     tie_headers: Vec<String>,
-    tie_record_keys: Vec<String>,
-    /// Bit `n` set: some key of `tie_record_keys` is `n` bytes long (63:
-    /// 63 or more). Most keys of a record are no id, and most of those
-    /// are told apart by length alone: each key of every JSON record is
-    /// asked about.
-    tie_record_key_lens: u64,
+    record_ties: RecordTies,
     html_error_title: Option<LazyRegex>,
     exchange_words: Option<LazyRegex>,
     clock_quotes: Vec<LazyRegex>,
@@ -357,9 +352,56 @@ pub struct Providers {
     region_domains: OnceLock<Vec<Option<DomainSearch>>>,
 }
 
-/// The bit of [`Providers::tie_record_key_lens`] for a key.
-fn key_len_bit(key: &str) -> u64 {
+/// The record keys that tie events (`tie_record_keys`), as a value a
+/// parse can hold: one that leaves out a record's other members keeps
+/// these (see `parse::record`).
+#[derive(Debug, Clone, Default)]
+pub struct RecordTies {
+    keys: Vec<String>,
+    /// Bit `n` set: some key is `n` bytes long (63: 63 or more); and the
+    /// bit of some key's first and last bytes ([`ends_bit`]). Most keys of
+    /// a record are no id, and most of those are told apart by these
+    /// alone (`level`, `method` and `status` are as long as ids): each key
+    /// of every JSON record is asked about.
+    lens: u64,
+    ends: u64,
+}
+
+impl RecordTies {
+    fn add(&mut self, key: String) {
+        self.lens |= len_bit(&key);
+        self.ends |= ends_bit(&key);
+        self.keys.push(key);
+    }
+
+    /// Whether `key` (dotted below the record) is a tie key.
+    pub fn is_tie(&self, key: &str) -> bool {
+        self.lens & len_bit(key) != 0
+            && self.ends & ends_bit(key) != 0
+            && self.keys.iter().any(|t| t == key)
+    }
+
+    /// Whether some tie key is below `key` (`http.request_id` below
+    /// `http`): a member `key` that holds others may hold a tie.
+    pub fn any_below(&self, key: &str) -> bool {
+        (self.keys.iter()).any(|t| {
+            t.strip_prefix(key)
+                .is_some_and(|rest| rest.starts_with('.'))
+        })
+    }
+}
+
+/// The bit of [`RecordTies`]' lengths for a key.
+fn len_bit(key: &str) -> u64 {
     1 << key.len().min(63)
+}
+
+/// The bit of [`RecordTies`]' ends for a key.
+fn ends_bit(key: &str) -> u64 {
+    match (key.as_bytes().first(), key.as_bytes().last()) {
+        (Some(&first), Some(&last)) => 1 << ((first as usize * 7 + last as usize) % 64),
+        _ => 1,
+    }
 }
 
 fn compile(what: &str, pattern: &str) -> Result<Regex, String> {
@@ -409,8 +451,7 @@ impl Providers {
             self.tie_headers.push(h.to_ascii_lowercase());
         }
         for k in file.tie_record_keys {
-            self.tie_record_key_lens |= key_len_bit(&k);
-            self.tie_record_keys.push(k);
+            self.record_ties.add(k);
         }
         for p in file.provider {
             if check {
@@ -482,8 +523,12 @@ impl Providers {
     /// Whether a JSON record's key (`request_id`) is one of
     /// `tie_record_keys`: [`Providers::is_tie`] of `record.{key}`.
     pub fn is_tie_record_key(&self, key: &str) -> bool {
-        self.tie_record_key_lens & key_len_bit(key) != 0
-            && self.tie_record_keys.iter().any(|t| t == key)
+        self.record_ties.is_tie(key)
+    }
+
+    /// The record keys that tie events, for a parse to hold.
+    pub fn record_ties(&self) -> RecordTies {
+        self.record_ties.clone()
     }
 
     /// Whether `body` is an HTML page whose title reports an error.
@@ -917,7 +962,18 @@ mod tests {
     }
 
     #[test]
-    fn tie_record_keys_are_told_by_length_then_name() {
+    fn record_ties_tell_ids_and_members_that_may_hold_them() {
+        let ties = builtin().record_ties();
+        assert!(ties.is_tie("request_id") && ties.is_tie("http.request_id"));
+        assert!(!ties.is_tie("level") && !ties.is_tie("status") && !ties.is_tie("method"));
+        assert!(ties.any_below("http") && ties.any_below("request"));
+        for key in ["req", "user", "http.request_id", "", "requestId"] {
+            assert!(!ties.any_below(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn tie_record_keys_are_told_by_length_and_ends_then_name() {
         let p = builtin();
         for k in [
             "request_id",

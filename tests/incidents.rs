@@ -299,6 +299,7 @@ fn body_alone(body: &str) -> Vec<Finished> {
         span: faultline::input::Span::new(0, body.len()),
         fields: vec![field("body", Value::Str(body.into()), 0, body.len())],
         group: None,
+        members_left_out: false,
     };
     drive(&chunk, vec![event]).1
 }
@@ -429,6 +430,7 @@ fn exception_lines(n: usize) -> (Chunk, Vec<Event>) {
             ),
         ],
         group: None,
+        members_left_out: false,
     })
 }
 
@@ -440,6 +442,7 @@ fn header_lines(n: usize) -> (Chunk, Vec<Event>) {
                 span: faultline::input::Span::new(at, at + 11),
                 fields: vec![field("status", Value::Num(403.0), at, 3)],
                 group: None,
+                members_left_out: false,
             }
         } else {
             Event {
@@ -447,6 +450,7 @@ fn header_lines(n: usize) -> (Chunk, Vec<Event>) {
                 span: faultline::input::Span::new(at, at + 11),
                 fields: vec![field("header.x-header", Value::Str("v".into()), at + 10, 1)],
                 group: None,
+                members_left_out: false,
             }
         }
     })
@@ -494,6 +498,7 @@ fn successes_with_ids(n: usize) -> (Chunk, Vec<Event>) {
             ),
         ],
         group: None,
+        members_left_out: false,
     })
 }
 
@@ -619,4 +624,85 @@ fn a_later_success_elsewhere_recovers_nothing() {
     let a = faultline::analyze_text("far.log", &far, &builtin());
     assert_eq!(a.incidents.len(), 1);
     assert!(a.incidents[0].recovered.is_none());
+}
+
+/// The events of `chunk` as a scan parses them for the builder: with
+/// `ties`, JSON records that state no failure keep only their members that
+/// tie (`Event::members_left_out`).
+fn parsed(chunk: &Chunk, ties: Option<faultline::providers::RecordTies>) -> Vec<Event> {
+    let words = faultline::parse::provider_words::for_providers(&providers());
+    let mut events = Vec::new();
+    let resume = faultline::parse::Resume::default();
+    faultline::parse::parse_chunk_walked(chunk, 0, &resume, &words, None, ties, &mut |p| {
+        if let faultline::parse::Parsed::Event(e) = p {
+            events.push(e);
+        }
+        std::ops::ControlFlow::Continue(())
+    });
+    events
+}
+
+/// Records whose members were left out build exactly the exchanges their
+/// whole events do: a success that a body and an error then join becomes a
+/// failure with every member (read again), ids still tie, and records that
+/// may hold an id below a member, or state a failure, are kept whole.
+#[test]
+fn records_with_members_left_out_build_the_same_exchanges() {
+    let record = |ts: &str, rest: &str| {
+        format!(
+            r#"{{"ts":"2026-11-24T03:00:{ts}Z","level":"info","logger":"sync.jobs","msg":"request completed",{rest}}}"#
+        )
+    };
+    let lines = [
+        // A success, then its body and an error about it: one failure.
+        record("01.100", r#""method":"GET","url":"https://api.example.com/v1/orders","status":200,"duration_ms":84,"request_id":"r-100","user":{"id":7,"tags":["a",null]}"#),
+        "<html><head><title>Maintenance</title></head></html>".to_string(),
+        "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)".to_string(),
+        // The same again (a repeat, compared field by field).
+        record("02.100", r#""method":"GET","url":"https://api.example.com/v1/orders","status":200,"duration_ms":84,"request_id":"r-100","user":{"id":7,"tags":["a",null]}"#),
+        "<html><head><title>Maintenance</title></head></html>".to_string(),
+        "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)".to_string(),
+        // Successes: ids at the top, under a dotted key, and below a
+        // member (kept whole), with nulls, arrays and escapes.
+        record("03.000", r#""method":"POST","url":"https://api.example.com/v2/jobs","status":201,"correlationId":"c-9","http.request_id":"h-1","note":null,"k\"ey":"v\u00e9""#),
+        record("04.000", r#""url":"https://api.example.com/v2/jobs/9","status":204,"http":{"request_id":"h-2","status_code":204}"#),
+        record("05.000", r#""url":"https://api.example.com/v2/jobs/9","status":200,"request":{"id":"q-1"},"sizes":[1,2,3]"#),
+        // Failures stated by the record itself are read whole.
+        record("06.000", r#""method":"GET","url":"https://api.example.com/v1/users","status":503,"request_id":"r-200""#),
+        r#"{"ts":"2026-11-24T03:00:07Z","level":"error","msg":"token refresh failed","error":"invalid_grant","request_id":"r-300"}"#.to_string(),
+        // A success whose id a later failure's record shares.
+        record("08.000", r#""method":"GET","url":"https://api.example.com/v1/teams","status":200,"trace_id":"t-1""#),
+        r#"{"ts":"2026-11-24T03:00:09Z","level":"error","msg":"upstream said 401","status":401,"trace_id":"t-1"}"#.to_string(),
+    ];
+    let chunk = Chunk {
+        source: 0,
+        offset: 0,
+        first_line: 1,
+        text: lines.join("\n") + "\n",
+    };
+    let whole_events = parsed(&chunk, None);
+    let lean_events = parsed(&chunk, Some(providers().record_ties()));
+    assert!(whole_events.iter().all(|e| !e.members_left_out));
+    let left_out = lean_events.iter().filter(|e| e.members_left_out).count();
+    // The successes of lines 1, 4, 7 and 12; those of lines 8 and 9 may
+    // hold ids below `http` and `request` (`http.request_id`, `request.id`).
+    assert_eq!(left_out, 4, "{lean_events:#?}");
+    let whole = drive(&chunk, whole_events).1;
+    let lean = drive(&chunk, lean_events).1;
+    assert_eq!(format!("{whole:#?}"), format!("{lean:#?}"));
+    // The failures the left-out records joined carry their every member.
+    let failures: Vec<_> = whole
+        .iter()
+        .filter_map(|f| match f {
+            Finished::Failure(inc) => Some(inc),
+            Finished::Success(_) => None,
+        })
+        .collect();
+    assert!(
+        failures
+            .iter()
+            .any(|inc| !inc.facts.get("record.duration_ms").is_empty()
+                && inc.facts.str("record.user.tags.0") == Some("a")),
+        "{failures:#?}"
+    );
 }

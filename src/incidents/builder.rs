@@ -1305,6 +1305,16 @@ impl<'c> Builder<'c> {
     }
 
     fn close(&mut self, mut d: Draft) {
+        // A failure is read whole: its records' members left out are read
+        // again (ids in `d` that name their fields are not read after this).
+        if d.failing {
+            for e in d.events.iter_mut().filter(|e| e.members_left_out) {
+                if let Some(all) = crate::parse::record::all_fields(self.cx.chunk, e) {
+                    e.fields = all;
+                }
+                e.members_left_out = false;
+            }
+        }
         self.reach = self.reach.max(d.reach);
         self.work += d
             .events

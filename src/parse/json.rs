@@ -11,6 +11,7 @@ use std::cell::Cell;
 use std::fmt::Write as _;
 
 use crate::input::Span;
+use crate::providers::RecordTies;
 
 use super::{Ctx, EventKind, Field, LineParser, Lines, SharedText, Value};
 
@@ -468,6 +469,37 @@ impl<'f, 'a> FlatNode<'f, 'a> {
                 }
             }
         }
+    }
+}
+
+impl FlatNode<'_, '_> {
+    /// Of the fields [`FlatNode::flatten_members`] gives an object, those
+    /// whose key (its path below the object) `ties` names, in the same
+    /// order; `false`, and none given, when a member that holds others may
+    /// hold a tie below it (only the spelt-out walk finds those).
+    pub fn flatten_ties(self, to: &mut FieldsOf, prefix: &str, ties: &RecordTies) -> bool {
+        if !matches!(self.kind(), Kind::Object) {
+            return false;
+        }
+        let given = to.out.len();
+        for child in self.children() {
+            let item = child.item();
+            if matches!(item.kind, Kind::Null) {
+                continue;
+            }
+            let holds_others = item.end != child.at + 1;
+            if holds_others && ties.any_below(&item.key) {
+                to.out.truncate(given);
+                return false;
+            }
+            // A member that holds others is given first, as itself.
+            if ties.is_tie(&item.key) {
+                let name = literal_member_name(prefix, &item.key)
+                    .map_or_else(|| format!("{prefix}.{}", item.key).into(), Cow::Borrowed);
+                to.push(name, child);
+            }
+        }
+        true
     }
 }
 

@@ -54,7 +54,7 @@ mod node;
 pub mod provider_words;
 mod pwsh;
 mod pyhttp;
-mod record;
+pub(crate) mod record;
 mod serverlog;
 mod signal;
 mod stack;
@@ -147,6 +147,10 @@ pub struct Event {
     /// Events a document parser knows belong to one exchange (a HAR entry)
     /// share a group; such events are grouped by it, not by adjacency.
     pub group: Option<usize>,
+    /// A JSON record's members that neither tie nor fail were left out of
+    /// `fields` (a parse asked for it: see [`Ctx::record_ties`]);
+    /// [`record::all_fields`] reads them back from its span.
+    pub members_left_out: bool,
 }
 
 impl Event {
@@ -327,6 +331,13 @@ pub struct Ctx {
     /// there, or one of its shapes, or reads inside blocks. `None` while
     /// every parser is tried (the prefilter off, in tests).
     prefiltered_line: Option<usize>,
+    /// Set by a parse whose events go to the incident builder: a JSON
+    /// record that states no failure keeps, of its members, only those
+    /// that tie (by these keys), and says so
+    /// ([`Event::members_left_out`]). Most lines of a JSON-lines log are
+    /// such records, and spelling out each member was a fifth of what one
+    /// cost; the builder reads them back for a record that joins a failure.
+    pub record_ties: Option<crate::providers::RecordTies>,
 }
 
 impl Ctx {
@@ -352,6 +363,7 @@ impl Ctx {
             words,
             method_before_target: None,
             prefiltered_line: None,
+            record_ties: None,
         }
     }
 
@@ -492,6 +504,7 @@ impl Ctx {
             span,
             fields,
             group,
+            members_left_out: false,
         });
     }
 
@@ -501,6 +514,7 @@ impl Ctx {
             span,
             fields,
             group: Some(group),
+            members_left_out: false,
         });
     }
 }
@@ -1128,18 +1142,20 @@ pub fn parse_chunk_from(
     words: &std::sync::Arc<provider_words::Words>,
     sink: &mut dyn FnMut(Parsed) -> ControlFlow<()>,
 ) {
-    parse_chunk_walked(chunk, first, resume, words, None, sink)
+    parse_chunk_walked(chunk, first, resume, words, None, None, sink)
 }
 
 /// [`parse_chunk_from`], the prefilter's triggers found by `walk` when
 /// given (one walk of a big text for them and what the input-wide scan
-/// looks for).
+/// looks for); with `record_ties`, JSON records that state no failure keep
+/// only their members that tie (see [`Ctx::record_ties`]).
 pub fn parse_chunk_walked(
     chunk: &Chunk,
     first: usize,
     resume: &Resume,
     words: &std::sync::Arc<provider_words::Words>,
     walk: Option<&mut TriggerWalk>,
+    record_ties: Option<crate::providers::RecordTies>,
     sink: &mut dyn FnMut(Parsed) -> ControlFlow<()>,
 ) {
     if chunk.offset == 0
@@ -1154,7 +1170,8 @@ pub fn parse_chunk_walked(
         }
         return;
     }
-    let ctx = Ctx::resumed(words.clone(), resume, first);
+    let mut ctx = Ctx::resumed(words.clone(), resume, first);
+    ctx.record_ties = record_ties;
     parse_lines_into(chunk, first, ctx, true, walk, &mut |_, _| {}, sink);
 }
 

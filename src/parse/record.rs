@@ -6,7 +6,8 @@ use super::json::{
     FieldsOf, Flat, FlatNode, KeyBits, Kind, body_in_string, format_fields, parse_value, root_bits,
     string_content,
 };
-use super::{Ctx, EventKind, Field, LineParser, Lines, SharedText, Value};
+use super::{Ctx, Event, EventKind, Field, LineParser, Lines, SharedText, Value};
+use crate::input::Chunk;
 
 /// A JSON line is a log record only with one of these: `message` alone is
 /// not enough, API error bodies have it too.
@@ -304,15 +305,56 @@ impl LineParser for JsonRecord {
                 });
             }
         }
+        // A record that states no failure (most of a JSON-lines log) keeps
+        // only its members that tie, when the parse asks (see
+        // [`Ctx::record_ties`]); one that does is read whole now, as the
+        // builder would read it again.
+        let states_failure = has_body
+            || error_level
+            || fields.iter().any(|f| {
+                f.name == "exception.message"
+                    || (f.name == "status" && f.value.as_num().is_some_and(|n| n >= 400.0))
+            });
         let to = &mut FieldsOf {
             lines,
             texts: &texts,
             out: &mut fields,
         };
-        node.flatten_members(to, "record");
+        let left_out = match &ctx.record_ties {
+            Some(ties) if !states_failure => node.flatten_ties(to, "record", ties),
+            _ => false,
+        };
+        if !left_out {
+            node.flatten_members(to, "record");
+        }
         ctx.emit(EventKind::Record, lines.span_of(line), fields);
+        if left_out && let Some(event) = ctx.events.last_mut() {
+            event.members_left_out = true;
+        }
         Some(1)
     }
+}
+
+/// Every field of the record `event`, whose members were left out (see
+/// [`Ctx::record_ties`]): its line in `chunk` parsed again, as a parse
+/// that keeps them all gives it. `None` when the span is not a record of
+/// `chunk` (never for an event parsed from it).
+pub fn all_fields(chunk: &Chunk, event: &Event) -> Option<Vec<Field>> {
+    let (from, to) = (event.span.start, event.span.end);
+    let line = chunk
+        .text
+        .get(from.checked_sub(chunk.offset)?..to.checked_sub(chunk.offset)?)?;
+    // The line alone, where it was: spans come out the same.
+    let alone = Chunk {
+        source: chunk.source,
+        offset: from,
+        first_line: 1,
+        text: line.to_string(),
+    };
+    let lines = Lines::new(&alone);
+    let mut ctx = Ctx::new();
+    JsonRecord.parse(&mut ctx, &lines, 0)?;
+    ctx.events.pop().map(|e| e.fields)
 }
 
 #[cfg(test)]
