@@ -739,13 +739,17 @@ pub(crate) mod work {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 28] {
+fn parsers() -> [&'static dyn LineParser; 29] {
     [
         &http::RequestBody,
         &curl_trace::CurlTrace,
         &http::CurlCommand,
         &http::Curl,
         &pyhttp::HttpClientDebug,
+        // Before the parsers that read a request line, a method or a
+        // bracket for a failure: an access log's served request is claimed
+        // here, unread by them (no other claims a record of this format).
+        &serverlog::AccessLog,
         &http::Urllib3Debug,
         &traceback::PythonTraceback,
         &node::NodeError,

@@ -9,7 +9,12 @@
 //!   type, time, balancer, client:port, target:port, three processing times,
 //!   `elb_status_code`, `target_status_code`, bytes, then the quoted request
 //!   line); a record whose balancer status is 4xx/5xx is a failure, and its
-//!   status is the balancer's (what the client saw).
+//!   status is the balancer's (what the client saw);
+//! - the access log of nginx, Apache httpd and most servers and proxies,
+//!   in the Common or Combined Log Format (`host ident user [time]
+//!   "METHOD target HTTP/x" status bytes`, then `"referer" "user-agent"`):
+//!   a 4xx/5xx record is a failure; any other is a request served, claimed
+//!   so that no other parser reads it for a failure it does not state.
 
 use std::sync::OnceLock;
 
@@ -72,6 +77,136 @@ impl LineParser for ServerLog {
     }
 }
 
+/// An access-log record in the Common or Combined Log Format (nginx's
+/// default `combined`, Apache httpd's `%h %l %u %t "%r" %>s %b`).
+pub struct AccessLog;
+
+impl LineParser for AccessLog {
+    fn triggers(&self) -> &'static [&'static str] {
+        &["] \""]
+    }
+
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        let line = lines.line(i).trim_end();
+        let record = access_record(line)?;
+        let status: u16 = record.status.parse().ok()?;
+        if status < 400 {
+            return Some(1);
+        }
+        // A request and its status on one line, as urllib3's access lines
+        // tell them: each record is an exchange of its own.
+        let span = lines.span_of(line);
+        let mut request = vec![
+            lines.str_field("method", record.method),
+            lines.str_field("url", record.target),
+        ];
+        if let Some(agent) = record.user_agent {
+            request.push(lines.str_field("request.header.user-agent", agent));
+        }
+        // The record's own time (`[24/Nov/2026:21:08:22 +0000]`), as a JSON
+        // record's: a log prefix's is sought only near the line's start.
+        if let Some(time) = super::time::normalized(record.time) {
+            request.push(lines.field("time", Value::Str(time.into_owned().into()), record.time));
+        }
+        ctx.emit(EventKind::Request, span, request);
+        let status = lines.field("status", Value::Num(f64::from(status)), record.status);
+        ctx.emit(EventKind::Status, span, vec![status]);
+        Some(1)
+    }
+}
+
+/// What an access-log record says of the request (slices of its line).
+#[derive(Debug, PartialEq)]
+struct AccessRecord<'a> {
+    /// Between the brackets: `24/Nov/2026:21:08:22 +0000`.
+    time: &'a str,
+    method: &'a str,
+    target: &'a str,
+    /// Three digits, 100 to 599.
+    status: &'a str,
+    user_agent: Option<&'a str>,
+}
+
+/// `line` read as an access-log record: `host ident user [time]
+/// "METHOD target HTTP/version" status bytes`, optionally followed by
+/// `"referer" "user-agent"` and more. A request nginx could not read
+/// (`"-"`, a TLS hello sent to a plain port) is none: no call to explain.
+/// Read by byte searches, not `str::split_once` (whose substring searcher
+/// cost more to set up per line than the rest): every line of an access
+/// log is read here.
+fn access_record(line: &str) -> Option<AccessRecord<'_>> {
+    let b = line.as_bytes();
+    // Host, identity and user: three fields, none empty or quoted.
+    let open = memchr::memchr(b'[', b)?;
+    let head = b[..open].strip_suffix(b" ")?;
+    let (mut fields, mut after_space) = (1, true);
+    for &c in head {
+        match c {
+            b' ' if after_space => return None,
+            b' ' => fields += 1,
+            b'"' => return None,
+            _ => {}
+        }
+        after_space = c == b' ';
+    }
+    if after_space || fields != 3 {
+        return None;
+    }
+    let close = open + memchr::memchr(b']', &b[open..])?;
+    let time = &line[open + 1..close];
+    if time.is_empty() || memchr::memchr2(b'[', b'"', time.as_bytes()).is_some() {
+        return None;
+    }
+    // The request line, quoted.
+    let from = close + 3;
+    if b.get(close + 1..from)? != b" \"" {
+        return None;
+    }
+    let end = from + memchr::memchr(b'"', b.get(from..)?)?;
+    let request = &line[from..end];
+    let method_end = memchr::memchr(b' ', request.as_bytes())?;
+    let version_at = memchr::memrchr(b' ', request.as_bytes())?;
+    let (method, target) = (
+        &request[..method_end],
+        request.get(method_end + 1..version_at)?,
+    );
+    let version = &request[version_at + 1..];
+    let method_ok =
+        (3..=10).contains(&method.len()) && method.bytes().all(|c| c.is_ascii_uppercase());
+    let version_ok = version
+        .strip_prefix("HTTP/")
+        .is_some_and(|v| !v.is_empty() && v.bytes().all(|c| c.is_ascii_digit() || c == b'.'));
+    if !method_ok || target.is_empty() || target.contains(' ') || !version_ok {
+        return None;
+    }
+    // Status and size: three digits, then a count or `-`.
+    let rest = line.get(end + 1..)?.strip_prefix(' ')?;
+    let status = rest.get(..3)?;
+    let status_ok = matches!(status.as_bytes(), [b'1'..=b'5', b'0'..=b'9', b'0'..=b'9']);
+    let after_status = rest[3..].strip_prefix(' ')?;
+    let size_end = memchr::memchr(b' ', after_status.as_bytes()).unwrap_or(after_status.len());
+    let size = &after_status[..size_end];
+    let size_ok = size == "-" || (!size.is_empty() && size.bytes().all(|c| c.is_ascii_digit()));
+    if !status_ok || !size_ok {
+        return None;
+    }
+    // The Combined format's referer and user agent, each quoted (nginx
+    // writes a quote inside one as `\x22`).
+    let user_agent = after_status[size_end..]
+        .strip_prefix(" \"")
+        .and_then(|r| Some(&r[memchr::memchr(b'"', r.as_bytes())? + 1..]))
+        .and_then(|r| r.strip_prefix(" \""))
+        .and_then(|r| Some(&r[..memchr::memchr(b'"', r.as_bytes())?]))
+        .filter(|a| !a.is_empty() && *a != "-");
+    Some(AccessRecord {
+        time,
+        method,
+        target,
+        status,
+        user_agent,
+    })
+}
+
 fn nginx(lines: &Lines, line: &str) -> Option<Vec<Field>> {
     let c = nginx_re().captures(line)?;
     if !matches!(
@@ -129,6 +264,59 @@ mod tests {
         // A warning is not a failure.
         let t = "2024/03/09 22:01:17 [warn] 31#31: *8812 an upstream response is buffered to a temporary file /var/cache/nginx/1/00/0000000001 while reading upstream, client: 10.1.2.3, server: x, request: \"GET /a HTTP/1.1\"\n";
         assert!(parse_chunk(&chunk(t)).is_empty());
+    }
+
+    /// nginx's `combined` and Apache's common format, as servers write them
+    /// (HTTP/1.0 to 2.0, IPv6 clients, users, absolute targets).
+    #[test]
+    fn access_log_records() {
+        let t = "203.0.113.7 - - [24/Nov/2026:03:00:01 +0000] \"POST /oauth/token HTTP/1.1\" 401 96 \"-\" \"python-requests/2.31.0\"\n";
+        assert_eq!(get(t, "status").unwrap(), "401");
+        assert_eq!(get(t, "method").unwrap(), "POST");
+        assert_eq!(get(t, "url").unwrap(), "/oauth/token");
+        assert_eq!(
+            get(t, "request.header.user-agent").unwrap(),
+            "python-requests/2.31.0"
+        );
+        assert_eq!(get(t, "time").unwrap(), "2026-11-24T03:00:01Z");
+        let t = "2001:db8::1 - svc-sync [03/Dec/2026:10:15:32 -0500] \"GET https://api.example.org/v2/users?page=2 HTTP/2.0\" 503 0\n";
+        assert_eq!(get(t, "status").unwrap(), "503");
+        assert_eq!(
+            get(t, "url").unwrap(),
+            "https://api.example.org/v2/users?page=2"
+        );
+        assert!(get(t, "request.header.user-agent").is_none());
+        assert_eq!(get(t, "time").unwrap(), "2026-12-03T15:15:32Z");
+        let t = "10.0.0.5 - - [24/Nov/2026:03:00:01 +0000] \"DELETE /v1/jobs/7 HTTP/1.0\" 429 - \"https://app.example.com/\" \"-\" \"10.1.1.1\"\n";
+        assert_eq!(get(t, "status").unwrap(), "429");
+        assert!(get(t, "request.header.user-agent").is_none());
+    }
+
+    /// A request served is claimed with no event; lines that only look
+    /// like a record are left to the other parsers.
+    #[test]
+    fn access_log_lines_that_are_no_failure() {
+        for served in [
+            "10.77.200.97 - - [24/Nov/2026:00:00:01 +0000] \"GET /v2/customers/search HTTP/1.1\" 304 26165 \"-\" \"python-requests/2.31.0\"",
+            "10.77.200.97 - - [24/Nov/2026:00:00:01 +0000] \"GET /api/errors?level=error HTTP/1.1\" 200 512",
+        ] {
+            let record = super::access_record(served).unwrap();
+            assert!(record.status < "400");
+            assert!(parse_chunk(&chunk(&format!("{served}\n"))).is_empty());
+        }
+        for not_a_record in [
+            // nginx's record of a request it could not read.
+            "10.0.0.9 - - [24/Nov/2026:00:00:01 +0000] \"-\" 400 0 \"-\" \"-\"",
+            "10.0.0.9 - - [24/Nov/2026:00:00:01 +0000] \"\\x16\\x03\\x01\" 400 157 \"-\" \"-\"",
+            // Not the format: a fourth field, a status too short, no bytes.
+            "a b c d [24/Nov/2026:00:00:01 +0000] \"GET / HTTP/1.1\" 500 1",
+            "a b c [24/Nov/2026:00:00:01 +0000] \"GET / HTTP/1.1\" 50 1",
+            "a b c [24/Nov/2026:00:00:01 +0000] \"GET / HTTP/1.1\" 500",
+            "a b c [24/Nov/2026:00:00:01 +0000] \"get / HTTP/1.1\" 500 1",
+            "[INFO] \"GET / HTTP/1.1\" 500 1",
+        ] {
+            assert_eq!(super::access_record(not_a_record), None, "{not_a_record}");
+        }
     }
 
     #[test]
