@@ -978,11 +978,9 @@ struct Scan<'r> {
     held: Option<Job>,
     /// Stitching the last chunks (see [`Scan::drain`]).
     draining: bool,
-    /// Chunks from number `epoch` (the last drain) on are scanned in
-    /// groups of `group` (finished incidents are handed on a group at a
-    /// time), at most `ahead` chunks ahead of the stitching.
+    /// Chunks from number `epoch` (the last drain) on are scanned at most
+    /// `ahead` chunks ahead of the stitching.
     epoch: usize,
-    group: usize,
     ahead: usize,
     /// The run's state taken at the last two places (chunks stitched,
     /// counted from `epoch`, a multiple of [`SNAPSHOT_EVERY`]) that
@@ -1000,7 +998,7 @@ struct Scan<'r> {
     sources_done: usize,
     hits: InputHits,
     incidents: incidents::Collector,
-    /// Set by [`analyze_streaming`]: hands each group's finished incidents on.
+    /// Set by [`analyze_streaming`]: hands each chunk's finished incidents on.
     emitter: Option<Emitter<'r>>,
     /// What the chunk being stitched was scanned against: its seam is read
     /// again against the same.
@@ -1073,7 +1071,6 @@ impl<'r> Scan<'r> {
             held: None,
             draining: false,
             epoch: 0,
-            group: 1,
             ahead: 1,
             snapshots: std::collections::VecDeque::new(),
             against_now: false,
@@ -1131,7 +1128,6 @@ impl<'r> Scan<'r> {
         }
         let seq = self.stitched + self.in_flight.len();
         if seq == 1 && self.threads > 1 && workers.start(self.threads, self.rules) {
-            self.group = self.threads;
             // One chunk for each worker, and two more: one being stitched,
             // one waiting for a worker, so none waits for the stitching.
             self.ahead = self.threads + 2;
@@ -1325,8 +1321,12 @@ impl<'r> Scan<'r> {
         }
     }
 
-    /// Stitches the first chunk in flight, waiting for its scan; at the
-    /// end of a group, hands on what it finished (see [`Scan::drain`]).
+    /// Stitches the first chunk in flight, waiting for its scan, and hands
+    /// on what it finished (see [`Scan::drain`]): after every chunk, so a
+    /// stream (`--format short`, `jsonl`) lists the same incidents at the
+    /// same places whatever the threads, and its last line counts the same
+    /// repeats of incidents listed before them (handed on a group of
+    /// `threads` chunks at a time, what came after differed by thread).
     fn stitch_front(&mut self, workers: &mut Workers) {
         while self.in_flight.front().is_some_and(|s| s.result.is_none()) {
             let done = workers.started.as_ref().and_then(|s| s.done.recv().ok());
@@ -1360,8 +1360,7 @@ impl<'r> Scan<'r> {
         if let Some(c) = self.carry.take_if(|c| !next_same && c.chunk.source < done) {
             self.finish_carry(c);
         }
-        let group_end = (self.stitched - self.epoch).is_multiple_of(self.group);
-        if group_end && (!self.draining || self.in_flight.len() > 1) {
+        if !self.draining || self.in_flight.len() > 1 {
             self.emit_batch();
         }
         let place = self.stitched - self.epoch;
@@ -1373,10 +1372,10 @@ impl<'r> Scan<'r> {
 
     /// Scans and stitches every chunk pushed. A last chunk alone in its
     /// group is scanned against all before it: by a worker, or here with
-    /// help when there is none (a small log's only chunk, see [`scan_chunk`]). What the last group finished is
-    /// not handed on, nor the group before it unless the last has several
-    /// chunks: a run's end is emitted from its final analysis, so an input
-    /// of one group streams exactly what the report holds.
+    /// help when there is none (a small log's only chunk, see [`scan_chunk`]). What the last two
+    /// chunks finished is not handed on: a run's end is emitted from its
+    /// final analysis, so an input of one or two chunks streams exactly
+    /// what the report holds.
     fn drain(&mut self, workers: &mut Workers) {
         if let Some(last) = self.in_flight.back_mut() {
             last.next.get_or_insert(None);

@@ -347,3 +347,77 @@ fn a_seam_never_falls_between_headers_and_body() {
         }
     }
 }
+
+/// What a stream (`--format short`, `jsonl`) hands on, batch by batch (each
+/// batch's first id and its incidents' headlines), and what it counts at
+/// the end (repeats and recoveries of incidents already handed on).
+fn streamed(
+    rules: &RuleSet,
+    path: &Path,
+    threads: usize,
+    chunk_size: usize,
+) -> (Vec<(usize, Vec<String>)>, [usize; 4]) {
+    let mut batches = Vec::new();
+    let sink = Box::new(|batch: &faultline::Batch| {
+        let headlines = batch.analysis.incidents.iter().map(|i| i.headline());
+        batches.push((batch.first_id, headlines.collect()));
+        std::ops::ControlFlow::Continue(())
+    });
+    let source = SourceRef {
+        name: "stream.log".into(),
+        origin: Origin::File(path.to_path_buf()),
+    };
+    let opts = ScanOptions {
+        threads,
+        chunk_size,
+    };
+    let (_, t) = analyze_streaming(&[source], rules, opts, &Watch::NONE, Some(sink));
+    let totals = [
+        t.streamed,
+        t.repeats_after,
+        t.repeated_after,
+        t.recovered_after,
+    ];
+    (batches, totals)
+}
+
+/// A stream lists the same incidents at the same places with any number of
+/// threads, and its last line counts the same repeats and recoveries of
+/// incidents it listed before them: it hands on what each chunk finished
+/// (it once handed on a group of `threads` chunks at a time, so more
+/// threads listed later and counted fewer repeats after).
+#[test]
+fn one_thread_and_many_stream_the_same_listing() {
+    let rules = builtin();
+    let mut text = String::new();
+    let mut i = 0;
+    // Four chunks: 150 calls failing in the first, failing again in the
+    // next ones, half of them retried successfully in the last.
+    while text.len() < 3 * faultline::input::CHUNK_SIZE + (1 << 19) {
+        let call = i % 150;
+        let retried = text.len() > 3 * faultline::input::CHUNK_SIZE && call % 2 == 0;
+        text.push_str(&format!(
+            "2026-11-24 {:02}:{:02}:{:02},118 DEBUG urllib3.connectionpool: https://api.mypurecloud.com:443 \"GET /api/v2/groups/{call} HTTP/1.1\" {} 88\n\
+             2026-11-24 00:00:00,000 INFO sync.jobs: wrote batch 7 (12 rows) to warehouse table teams\n",
+            i / 3600 % 24,
+            i / 60 % 60,
+            i % 60,
+            if retried { 200 } else { 403 },
+        ));
+        i += 1;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stream.log");
+    std::fs::write(&path, &text).unwrap();
+    let chunk_size = faultline::input::CHUNK_SIZE;
+    let one = streamed(&rules, &path, 1, chunk_size);
+    assert!(!one.0.is_empty() && one.1[0] == 150, "{:?}", one.1);
+    assert!(one.1[1] > 0 && one.1[3] > 0, "nothing after: {:?}", one.1);
+    for threads in [2, 3, 8] {
+        let many = streamed(&rules, &path, threads, chunk_size);
+        assert!(
+            one == many,
+            "one thread and {threads} stream differently:\n{one:?}\n{many:?}"
+        );
+    }
+}
