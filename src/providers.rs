@@ -336,7 +336,8 @@ pub struct Providers {
     token_path: Option<LazyRegex>,
     token_paths: Vec<LazyRegex>,
     tie_headers: Vec<String>,
-    record_ties: RecordTies,
+    /// Shared with each parse that reads records (one per chunk).
+    record_ties: Arc<RecordTies>,
     html_error_title: Option<LazyRegex>,
     exchange_words: Option<LazyRegex>,
     clock_quotes: Vec<LazyRegex>,
@@ -451,7 +452,7 @@ impl Providers {
             self.tie_headers.push(h.to_ascii_lowercase());
         }
         for k in file.tie_record_keys {
-            self.record_ties.add(k);
+            Arc::make_mut(&mut self.record_ties).add(k);
         }
         for p in file.provider {
             if check {
@@ -527,8 +528,8 @@ impl Providers {
     }
 
     /// The record keys that tie events, for a parse to hold.
-    pub fn record_ties(&self) -> RecordTies {
-        self.record_ties.clone()
+    pub fn record_ties(&self) -> Arc<RecordTies> {
+        Arc::clone(&self.record_ties)
     }
 
     /// Whether `body` is an HTML page whose title reports an error.

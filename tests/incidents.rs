@@ -629,7 +629,10 @@ fn a_later_success_elsewhere_recovers_nothing() {
 /// The events of `chunk` as a scan parses them for the builder: with
 /// `ties`, JSON records that state no failure keep only their members that
 /// tie (`Event::members_left_out`).
-fn parsed(chunk: &Chunk, ties: Option<faultline::providers::RecordTies>) -> Vec<Event> {
+fn parsed(
+    chunk: &Chunk,
+    ties: Option<std::sync::Arc<faultline::providers::RecordTies>>,
+) -> Vec<Event> {
     let words = faultline::parse::provider_words::for_providers(&providers());
     let mut events = Vec::new();
     let resume = faultline::parse::Resume::default();

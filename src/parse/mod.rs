@@ -337,7 +337,7 @@ pub struct Ctx {
     /// ([`Event::members_left_out`]). Most lines of a JSON-lines log are
     /// such records, and spelling out each member was a fifth of what one
     /// cost; the builder reads them back for a record that joins a failure.
-    pub record_ties: Option<crate::providers::RecordTies>,
+    pub record_ties: Option<std::sync::Arc<crate::providers::RecordTies>>,
 }
 
 impl Ctx {
@@ -1159,7 +1159,7 @@ pub fn parse_chunk_walked(
     resume: &Resume,
     words: &std::sync::Arc<provider_words::Words>,
     walk: Option<&mut TriggerWalk>,
-    record_ties: Option<crate::providers::RecordTies>,
+    record_ties: Option<std::sync::Arc<crate::providers::RecordTies>>,
     sink: &mut dyn FnMut(Parsed) -> ControlFlow<()>,
 ) {
     if chunk.offset == 0
