@@ -39,6 +39,79 @@ fn distinct_urls_stay_distinct() {
     assert!(a.incidents.iter().all(|i| i.repeat_count == 0));
 }
 
+/// Three pages of one listing, each refused, told by three clients' logs:
+/// each page is a call of its own (not one exchange told three times), and
+/// the three fold into the first as the same failure repeated.
+#[test]
+fn pages_of_a_listing_that_failed_are_repeats_of_one_failure() {
+    let logs = [
+        // nginx's access log, a line of another client between.
+        "127.0.0.1 - - [03/Dec/2026:10:07:14 +0000] \"GET /api/v2/users?pageSize=100&pageNumber=1 HTTP/1.1\" 429 282 \"-\" \"python-requests/2.34.2\"\n\
+         127.0.0.1 - - [03/Dec/2026:10:07:14 +0000] \"GET /api/v2/users?pageSize=100&pageNumber=2 HTTP/1.1\" 429 282 \"-\" \"python-requests/2.34.2\"\n\
+         10.0.0.9 - - [03/Dec/2026:10:07:15 +0000] \"GET /healthz HTTP/1.1\" 200 2 \"-\" \"kube-probe/1.29\"\n\
+         127.0.0.1 - - [03/Dec/2026:10:07:15 +0000] \"GET /api/v2/users?pageSize=100&pageNumber=3 HTTP/1.1\" 429 282 \"-\" \"python-requests/2.34.2\"\n",
+        // urllib3's debug lines, an app line between.
+        "2026-12-03 10:07:14,101 DEBUG urllib3.connectionpool: https://api.mypurecloud.de:443 \"GET /api/v2/users?pageNumber=1 HTTP/1.1\" 429 78\n\
+         2026-12-03 10:07:14,208 DEBUG urllib3.connectionpool: https://api.mypurecloud.de:443 \"GET /api/v2/users?pageNumber=2 HTTP/1.1\" 429 78\n\
+         2026-12-03 10:07:14,300 INFO sync.users: fetched 0 users\n\
+         2026-12-03 10:07:14,412 DEBUG urllib3.connectionpool: https://api.mypurecloud.de:443 \"GET /api/v2/users?pageNumber=3 HTTP/1.1\" 429 78\n",
+    ];
+    for log in logs {
+        let a = faultline::analyze_text("pages.log", log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}");
+        let inc = &a.incidents[0];
+        assert_eq!(inc.loc.line, 1);
+        assert!(inc.facts.str("url").unwrap().ends_with("pageNumber=1"));
+        assert_eq!(inc.repeat_count, 2);
+        let lines: Vec<usize> = inc.repeats.iter().map(|l| l.line).collect();
+        assert_eq!(lines, [2, 4]);
+    }
+}
+
+/// Past the failures kept in full, a failure is folded by its key alone:
+/// the pages of a listing still fold into the first.
+#[test]
+fn pages_of_a_listing_fold_past_the_cap_of_full_incidents() {
+    let access = |path: String, status: u16| {
+        format!(
+            "10.1.2.3 - - [03/Dec/2026:10:07:14 +0000] \"GET {path} HTTP/1.1\" {status} 282 \"-\" \"python-requests/2.34.2\"\n"
+        )
+    };
+    let mut log: String = (0..faultline::incidents::MAX_KEPT + 20)
+        .map(|i| access(format!("/api/v2/items/{i}"), 404))
+        .collect();
+    for page in 1..=3 {
+        log.push_str(&access(format!("/api/v2/users?pageNumber={page}"), 429));
+    }
+    let a = faultline::analyze_text("capped.log", &log, &builtin());
+    let pages: Vec<_> = (a.incidents.iter())
+        .filter(|i| i.facts.str("url").is_some_and(|u| u.contains("/users")))
+        .collect();
+    assert_eq!(pages.len(), 1);
+    assert_eq!(pages[0].repeat_count, 2);
+}
+
+/// Other queries fold only as the same failure: another status, or
+/// another path with the same query, is another failure.
+#[test]
+fn other_queries_of_other_failures_stay_apart() {
+    let line = |path: &str, status: u16| {
+        format!(
+            "2026-12-03 10:07:14,101 DEBUG urllib3.connectionpool: https://api.example.com:443 \"GET {path} HTTP/1.1\" {status} 78\n"
+        )
+    };
+    let log = [
+        line("/v1/users?page=1", 429),
+        line("/v1/users?page=2", 503),
+        line("/v1/groups?page=2", 429),
+        line("/v1/users/7?page=2", 429),
+    ]
+    .concat();
+    let a = faultline::analyze_text("apart.log", &log, &builtin());
+    assert_eq!(a.incidents.len(), 4);
+    assert!(a.incidents.iter().all(|i| i.repeat_count == 0));
+}
+
 const HTTP_403: &str = "requests.exceptions.HTTPError: 403 Client Error: Forbidden for url: https://api.example.com/v1/reports\n";
 
 #[test]

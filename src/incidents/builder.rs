@@ -544,6 +544,22 @@ pub(crate) fn without_query(url: &str) -> &str {
     url[..end].trim_end_matches('/')
 }
 
+/// Whether two URLs of one resource may name the same call: both queries
+/// written and different (`?page=1`, then `?page=2`) are two calls, the
+/// pages of a listing or two searches; a URL written without its query (an
+/// app's `GET /x -> 429` after urllib3's line) may be either.
+fn queries_agree(a: Option<&str>, b: Option<&str>) -> bool {
+    fn query(url: &str) -> &str {
+        let end = memchr::memchr(b'#', url.as_bytes()).unwrap_or(url.len());
+        let url = &url[..end];
+        memchr::memchr(b'?', url.as_bytes()).map_or("", |q| &url[q + 1..])
+    }
+    match (a.map(query), b.map(query)) {
+        (Some(a), Some(b)) => a.is_empty() || b.is_empty() || a == b,
+        _ => true,
+    }
+}
+
 /// Two URLs name the same resource when one (minus query) is a suffix of the
 /// other: a log may give a bare path where the exception gives the full URL.
 pub(crate) fn same_resource(a: &str, b: &str) -> bool {
@@ -910,6 +926,7 @@ impl<'c> Builder<'c> {
                         })
                         && !d.conflicts(&sr)
                         && !d.conflicts(&ss)
+                        && queries_agree(d.url(), sr.url)
                         && rf.saturating_sub(d.last_line) <= MAX_GAP
                 });
                 self.expire(rf);

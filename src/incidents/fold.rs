@@ -75,7 +75,7 @@ impl Light {
     pub fn of(inc: &Incident) -> Self {
         Light {
             kind: kind_of(inc),
-            url: text(inc, "url"),
+            url: url_key(text(inc, "url"), inc),
             error: text(inc, "error"),
             loc: inc.loc,
             end: inc.end,
@@ -365,7 +365,11 @@ impl Collector {
 
     fn failure(&mut self, inc: Incident) {
         let kind = kind_of(&inc);
-        let exact_key = (kind.clone(), text(&inc, "url"), text(&inc, "error"));
+        let exact_key = (
+            kind.clone(),
+            url_key(text(&inc, "url"), &inc),
+            text(&inc, "error"),
+        );
         let full = self.full();
         let found = self.exact.get(&exact_key).copied().or_else(|| {
             // Past the cap only exact repeats fold: the quote search is
@@ -568,7 +572,9 @@ fn is_repeat(first: &Incident, later: &Incident) -> bool {
     let same = |name: &str| text(first, name) == text(later, name);
     let later_body = !later.facts.get("body").is_empty();
     let urls = match (first.facts.str("url"), later.facts.str("url")) {
-        (Some(a), Some(b)) => a == b || (!later_body && a.starts_with(b)),
+        (Some(a), Some(b)) => {
+            a == b || (!later_body && a.starts_with(b)) || other_query_of_the_same_path(first, a, b)
+        }
         (None, None) => true,
         _ => false,
     };
@@ -578,6 +584,33 @@ fn is_repeat(first: &Incident, later: &Incident) -> bool {
         // The error code, not the body, identifies the failure: bodies differ
         // per response (Genesys' contextId), so a retry loop folds into one.
         && (same("error") || !later_body)
+}
+
+/// The URL a failure's exact repeats are keyed by: one with a query, of a
+/// call the API refused, stands for its path (`?` kept: `/x?a` and `/x`
+/// stay apart), as [`is_repeat`] folds other queries of the same path, so
+/// past the cap of full incidents they still fold.
+fn url_key(url: Option<String>, inc: &Incident) -> Option<String> {
+    url.map(|u| match u.contains('?') && refused(inc) {
+        true => format!("{}?", without_query(&u)),
+        false => u,
+    })
+}
+
+/// Whether the API answered the call with a failure status (4xx, 5xx): what
+/// calls of one path with other queries must have to be the same failure.
+/// A call that succeeded but whose body or caller failed (an error body, a
+/// decode error) is told by that body, which a repeat need not share
+/// ([`is_repeat`]): with another query it may be another failure.
+fn refused(inc: &Incident) -> bool {
+    inc.facts.num("status").is_some_and(|s| s >= 400.0)
+}
+
+/// Two calls of one path with other queries (the pages of a listing, two
+/// searches), the first one refused: the same failure when method, status
+/// and error agree, as a retry loop's calls are.
+fn other_query_of_the_same_path(first: &Incident, a: &str, b: &str) -> bool {
+    refused(first) && a.contains('?') && b.contains('?') && without_query(a) == without_query(b)
 }
 
 #[cfg(test)]
