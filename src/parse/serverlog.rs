@@ -44,9 +44,18 @@ fn nginx_request_re() -> &'static Regex {
     )
 }
 
+/// The Host header of the client's request (`r->headers_in.host`).
 fn nginx_host_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(&RE, r#", host: "(?P<host>[^"]+)""#)
+}
+
+/// The upstream nginx was talking to when the error came: its scheme,
+/// address and URI (`u->schema`, `u->peer.name`, `u->uri`; a Unix socket
+/// as `http://unix:/run/app.sock:/path`).
+fn nginx_upstream_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(&RE, r#", upstream: "(?P<upstream>[^"]+)""#)
 }
 
 /// An ALB access-log record, up to its request line.
@@ -219,12 +228,29 @@ fn nginx(lines: &Lines, line: &str) -> Option<Vec<Field>> {
     // The message ends where nginx's context starts.
     let msg = rest.split(", client: ").next().unwrap_or(rest);
     let mut fields = vec![lines.str_field("exception.message", msg)];
-    if let Some(r) = nginx_request_re().captures(rest) {
+    let request = nginx_request_re().captures(rest);
+    if let Some(r) = &request {
         fields.push(lines.str_field("method", r.name("method")?.as_str()));
-        fields.push(lines.str_field("url.path", r.name("path")?.as_str()));
     }
-    if let Some(h) = nginx_host_re().captures(rest) {
-        fields.push(lines.str_field("url.host", h.name("host")?.as_str()));
+    let host = nginx_host_re().captures(rest);
+    // The call that failed is nginx's to its upstream when it names one
+    // (a refused or timed-out connection is that address's, not the one
+    // the client asked nginx for); else the client's request to nginx.
+    match nginx_upstream_re().captures(rest) {
+        Some(u) => {
+            fields.push(lines.str_field("url", u.name("upstream")?.as_str()));
+            if let Some(h) = &host {
+                fields.push(lines.str_field("request.header.host", h.name("host")?.as_str()));
+            }
+        }
+        None => {
+            if let Some(r) = &request {
+                fields.push(lines.str_field("url.path", r.name("path")?.as_str()));
+            }
+            if let Some(h) = &host {
+                fields.push(lines.str_field("url.host", h.name("host")?.as_str()));
+            }
+        }
     }
     Some(fields)
 }
@@ -256,8 +282,23 @@ mod tests {
             "upstream timed out (110: Operation timed out) while reading upstream"
         );
         assert_eq!(get(t, "method").unwrap(), "POST");
-        assert_eq!(get(t, "url.path").unwrap(), "/v2/reports");
+        // The call that timed out is nginx's to its upstream; the host the
+        // client asked for is its Host header.
+        assert_eq!(get(t, "url").unwrap(), "http://127.0.0.1:8081/v2/reports");
+        assert_eq!(get(t, "request.header.host").unwrap(), "api.example.org");
+        assert!(get(t, "url.host").is_none());
+        // An upstream over a Unix socket, as nginx writes it.
+        let t = "2024/03/09 22:01:17 [error] 31#31: *9 connect() to unix:/run/app.sock failed (111: Connection refused) while connecting to upstream, client: 10.1.2.3, server: _, request: \"GET /v1/items?page=2 HTTP/1.1\", upstream: \"http://unix:/run/app.sock:/v1/items?page=2\", host: \"shop.example.org\"\n";
+        assert_eq!(
+            get(t, "url").unwrap(),
+            "http://unix:/run/app.sock:/v1/items?page=2"
+        );
+        // No upstream named (nginx refused the request itself): the
+        // client's request to nginx.
+        let t = "2024/03/09 22:01:17 [error] 31#31: *8813 client intended to send too large body: 10485761 bytes, client: 10.1.2.3, server: api.example.org, request: \"POST /v2/uploads HTTP/1.1\", host: \"api.example.org\"\n";
+        assert_eq!(get(t, "url.path").unwrap(), "/v2/uploads");
         assert_eq!(get(t, "url.host").unwrap(), "api.example.org");
+        assert!(get(t, "url").is_none());
         // Without a date, without context, at crit.
         let t = "[crit] 7#7: *1 connect() to unix:/run/php/php8.2-fpm.sock failed (2: No such file or directory) while connecting to upstream\n";
         assert!(get(t, "exception.message").is_some());
