@@ -544,17 +544,20 @@ pub(crate) fn without_query(url: &str) -> &str {
     url[..end].trim_end_matches('/')
 }
 
+/// The query of `url` (after `?`, before any fragment); `None` when it has
+/// no `?`.
+pub(crate) fn query_of(url: &str) -> Option<&str> {
+    let end = memchr::memchr(b'#', url.as_bytes()).unwrap_or(url.len());
+    let url = &url[..end];
+    memchr::memchr(b'?', url.as_bytes()).map(|q| &url[q + 1..])
+}
+
 /// Whether two URLs of one resource may name the same call: both queries
 /// written and different (`?page=1`, then `?page=2`) are two calls, the
 /// pages of a listing or two searches; a URL written without its query (an
 /// app's `GET /x -> 429` after urllib3's line) may be either.
 fn queries_agree(a: Option<&str>, b: Option<&str>) -> bool {
-    fn query(url: &str) -> &str {
-        let end = memchr::memchr(b'#', url.as_bytes()).unwrap_or(url.len());
-        let url = &url[..end];
-        memchr::memchr(b'?', url.as_bytes()).map_or("", |q| &url[q + 1..])
-    }
-    match (a.map(query), b.map(query)) {
+    match (a.and_then(query_of), b.and_then(query_of)) {
         (Some(a), Some(b)) => a.is_empty() || b.is_empty() || a == b,
         _ => true,
     }

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use crate::incidents::builder::{same_resource, without_query};
+use crate::incidents::builder::{query_of, same_resource, without_query};
 use crate::incidents::{Finished, Incident, MAX_REPEAT_PLACES, Success};
 use crate::parse::Value;
 
@@ -591,7 +591,7 @@ fn is_repeat(first: &Incident, later: &Incident) -> bool {
 /// stay apart), as [`is_repeat`] folds other queries of the same path, so
 /// past the cap of full incidents they still fold.
 fn url_key(url: Option<String>, inc: &Incident) -> Option<String> {
-    url.map(|u| match u.contains('?') && refused(inc) {
+    url.map(|u| match query_of(&u).is_some() && refused(inc) {
         true => format!("{}?", without_query(&u)),
         false => u,
     })
@@ -610,7 +610,10 @@ fn refused(inc: &Incident) -> bool {
 /// searches), the first one refused: the same failure when method, status
 /// and error agree, as a retry loop's calls are.
 fn other_query_of_the_same_path(first: &Incident, a: &str, b: &str) -> bool {
-    refused(first) && a.contains('?') && b.contains('?') && without_query(a) == without_query(b)
+    refused(first)
+        && query_of(a).is_some()
+        && query_of(b).is_some()
+        && without_query(a) == without_query(b)
 }
 
 #[cfg(test)]
