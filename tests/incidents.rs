@@ -196,6 +196,98 @@ fn a_body_and_its_error_after_a_200_stay_with_it() {
     assert_eq!(a.incidents[0].facts.str("error"), Some("invalid_auth"));
 }
 
+/// The rules that diagnosed each incident, first line and top rule.
+fn tops(a: &faultline::Analysis) -> Vec<(usize, Option<&str>)> {
+    a.incidents
+        .iter()
+        .enumerate()
+        .map(|(i, inc)| {
+            let top = a
+                .diagnoses
+                .iter()
+                .find(|d| d.incident == Some(i))
+                .map(|d| d.id.as_str());
+            (inc.loc.line, top)
+        })
+        .collect()
+}
+
+/// A failure logged next to another one that states a different error
+/// code is another failure: its code does not become the first's.
+#[test]
+fn an_error_code_of_another_failure_starts_its_own_incident() {
+    let cases = [
+        // A JSON-lines record of Okta's, then MSAL's error logged as text.
+        (
+            "{\"ts\":\"2026-11-24T00:00:01.424Z\",\"level\":\"error\",\"msg\":\"okta call failed\",\"method\":\"GET\",\"url\":\"https://dev-450900.okta.com/api/v1/users/19\",\"status\":401,\"response\":{\"errorCode\":\"E0000011\",\"errorSummary\":\"Invalid token provided\",\"errorLink\":\"E0000011\",\"errorId\":\"oae9cf44aa1ea739595bb2\",\"errorCauses\":[]}}\n\
+             2026-11-24 00:00:01,537 ERROR msal.token_cache: token acquisition failed: {\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000222: The provided client secret keys for app 'af92a2ae-f78b-36a3-1644-b00b46c462a7' are expired.\",\"error_codes\":[7000222]}\n",
+            [
+                Some("okta.api-token-invalid"),
+                Some("entra.client-secret-expired"),
+            ],
+        ),
+        // An axios-style error with Genesys's body, then google-auth's.
+        (
+            "2026-11-24 00:00:06,083 ERROR web.request: Request failed with status code 401 (GET https://api.mypurecloud.com/api/v2/routing/wrapupcodes)\n\
+             { message: 'Invalid login credentials.', code: 'bad.credentials', status: 401, contextId: '0d1e2c3f-0021-040c-ecd6-e2b092161cc5', details: [], errors: [] }\n\
+             2026-11-24 00:00:06,522 ERROR google.auth.transport: refresh failed: google.auth.exceptions.RefreshError: ('invalid_grant: Token has been expired or revoked.', {'error': 'invalid_grant', 'error_description': 'Token has been expired or revoked.'})\n",
+            [
+                Some("genesys.bad-credentials"),
+                Some("google.refresh-token-expired-or-revoked"),
+            ],
+        ),
+        // curl's trace of an S3 403, then botocore raising for STS.
+        (
+            "> PUT /exports/224 HTTP/1.1\n\
+             > Host: contoso-544ad8.s3.amazonaws.com\n\
+             > User-Agent: curl/7.88.1\n\
+             >\n\
+             < HTTP/1.1 403 Forbidden\n\
+             < Content-Type: application/xml\n\
+             <\n\
+             <Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>5278B2FC5CB3A01E</RequestId></Error>\n\
+             botocore.exceptions.ClientError: An error occurred (ExpiredToken) when calling the AssumeRole operation: The security token included in the request is expired\n",
+            [
+                Some("aws.access-denied"),
+                Some("aws.session-credentials-expired"),
+            ],
+        ),
+    ];
+    for (log, want) in cases {
+        let a = faultline::analyze_text("two.log", log, &builtin());
+        let got = tops(&a);
+        assert_eq!(got.len(), 2, "{log}\n{got:?}");
+        assert_eq!(
+            got.iter().map(|(_, t)| *t).collect::<Vec<_>>(),
+            want,
+            "{log}"
+        );
+    }
+}
+
+/// One failure told by several layers keeps their codes together, in any
+/// of the forms they write it.
+#[test]
+fn layers_that_name_the_same_error_stay_one_failure() {
+    let logs = [
+        // Entra's body, then the code alone in a message.
+        "2026-11-24 00:00:01,537 ERROR app.auth: token request failed: 401 {\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid client secret provided.\",\"error_codes\":[7000215]}\n\
+         2026-11-24 00:00:01,538 ERROR app.auth: AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.\n",
+        // S3's XML, then botocore's exception naming the same code.
+        "2026-11-24 00:00:04,964 ERROR upload: PUT https://contoso-544ad8.s3.amazonaws.com/exports/224 -> 403\n\
+         <Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>5278B2FC5CB3A01E</RequestId></Error>\n\
+         botocore.exceptions.ClientError: An error occurred (AccessDenied) when calling the PutObject operation: Access Denied\n",
+        // A body without a code, then an exception with one.
+        "2026-11-24 00:00:01,537 ERROR app.api: POST https://login.mypurecloud.com/oauth/token -> 400\n\
+         {\"description\":\"The client credentials are invalid\"}\n\
+         2026-11-24 00:00:01,538 ERROR app.api: error: invalid_client\n",
+    ];
+    for log in logs {
+        let a = faultline::analyze_text("one.log", log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}\n{:?}", tops(&a));
+    }
+}
+
 #[test]
 fn urllib3_retries_are_repeats_and_a_later_success_recovers_them() {
     let log = "DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 503 None\n\

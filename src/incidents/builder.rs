@@ -62,6 +62,8 @@ pub const MAX_FACT_VALUES: usize = 256;
 pub const MAX_HEADERS: usize = 128;
 /// Ties kept per draft.
 const MAX_TIES: usize = 8;
+/// Error codes kept per draft (a body lists a few forms of its error).
+const MAX_CODES: usize = 16;
 /// Capacity of a finished draft's vector of events kept for reuse.
 const MAX_SPARE_EVENTS: usize = 16;
 
@@ -150,6 +152,8 @@ struct Summary<'e> {
     method_field: usize,
     exception_type: Option<String>,
     exception_code: Option<String>,
+    /// The error codes it states (see [`error_code_of`]).
+    codes: Vec<Cow<'e, str>>,
     ties: EventTies<'e>,
     failing: bool,
 }
@@ -208,11 +212,15 @@ impl<'e> Summary<'e> {
                 }
                 "url" | "method" => {}
                 "exception.type" => s.exception_type = Some(f.value.to_string()),
-                "exception.code" => s.exception_code = Some(f.value.to_string()),
+                "exception.code" => {
+                    s.exception_code = Some(f.value.to_string());
+                    s.add_code(&f.name, &f.value);
+                }
                 name => {
                     if providers.is_tie(name) {
                         s.add_tie(i, &f.value);
                     }
+                    s.add_code(name, &f.value);
                 }
             }
             if !s.failing && field_fails(&f.name, &f.value, providers) {
@@ -220,6 +228,15 @@ impl<'e> Summary<'e> {
             }
         }
         s
+    }
+
+    /// Takes the value of field `name` as an error code if it is one.
+    fn add_code(&mut self, name: &str, value: &'e Value) {
+        if let Some(code) = error_code_of(name, value)
+            && !self.codes.iter().any(|c| c.eq_ignore_ascii_case(&code))
+        {
+            self.codes.push(code);
+        }
     }
 
     /// Takes the value of the event's field `field` as an id.
@@ -236,6 +253,59 @@ impl<'e> Summary<'e> {
     /// Whether it carries one of the ids of `d`.
     fn tied_to(&self, d: &Draft) -> bool {
         d.ties().any(|t| self.ties.iter().any(|(_, s)| s == t))
+    }
+}
+
+/// The error code a field states, if it is one: the code of an error body
+/// (OAuth's `error`, `code`, `errorCode`, AWS's `Code` and `__type`,
+/// Google's `error.status` and `reason`s), an exception's or a record's
+/// code, an Entra error number as `AADSTS<n>` (as messages write it),
+/// and the `ABC123:` that starts an `error_description`. Only a token is
+/// a code: a number is a status, and prose or an object is not a code.
+fn error_code_of<'e>(name: &str, value: &'e Value) -> Option<Cow<'e, str>> {
+    let token = |v: &'e str| {
+        let v = v.trim();
+        (v.len() >= 2
+            && v.len() <= 80
+            && !v
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || matches!(b, b'{' | b'[' | b'"'))
+            && v.parse::<f64>().is_err())
+        .then_some(v)
+    };
+    let text = || value.as_str().and_then(token);
+    match name {
+        "exception.code" | "error" | "body.error" | "body.code" | "body.errorCode"
+        | "body.error_code" | "body.Code" | "body.error.code" | "body.error.status" => {
+            text().map(Cow::Borrowed)
+        }
+        // `com.amazon.coral.service#ExpiredTokenException`: the code follows `#`.
+        "body.__type" => text().map(|t| Cow::Borrowed(t.rsplit('#').next().unwrap_or(t))),
+        "body.error_description" => {
+            // `AADSTS7000215: Invalid client secret provided. …`
+            let v = value.as_str()?;
+            let (head, _) = v.split_once(':')?;
+            let digits = head.trim_start_matches(|c: char| c.is_ascii_uppercase());
+            (digits.len() < head.len()
+                && head.len() - digits.len() >= 2
+                && !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then_some(Cow::Borrowed(head))
+        }
+        _ => {
+            if let Some(n) = name.strip_prefix("body.error_codes.")
+                && n.bytes().all(|b| b.is_ascii_digit())
+            {
+                return value
+                    .as_num()
+                    .filter(|n| n.fract() == 0.0 && *n > 0.0)
+                    .map(|n| Cow::Owned(format!("AADSTS{n}")));
+            }
+            (name.starts_with("body.error.") && name.ends_with(".reason"))
+                .then(text)
+                .flatten()
+                .map(Cow::Borrowed)
+        }
     }
 }
 
@@ -315,6 +385,9 @@ struct Draft {
     method: Option<Told>,
     /// (type, code) of each exception event, to tell a repeat from a layer.
     exceptions: Vec<(Option<String>, Option<String>)>,
+    /// The error codes its events state, to tell another failure's
+    /// events from this one's (see [`Draft::conflicts`]).
+    codes: Vec<String>,
     /// Its ids (read with [`Draft::ties`]); the vector is reused like
     /// `events`.
     ties: Vec<Told>,
@@ -416,8 +489,24 @@ impl Draft {
     /// compared cost most, and it runs for most events.
     fn conflicts(&self, s: &Summary) -> bool {
         matches!((self.status, s.status), (Some(a), Some(b)) if a != b)
+            || self.other_error(s)
             || matches!((self.url(), s.url), (Some(a), Some(b)) if !same_resource(a, b))
             || matches!((self.method(), s.method), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b))
+    }
+
+    /// The event states error codes and none is one of this draft's: the
+    /// error of another call (an Okta record's `E0000011`, then MSAL's
+    /// `invalid_client` logged next). One failure told by several layers
+    /// names its code in each, or in some only; the forms of one code are
+    /// among the codes read (an Entra error's `invalid_client`,
+    /// `AADSTS7000215` and its number).
+    fn other_error(&self, s: &Summary) -> bool {
+        !self.codes.is_empty()
+            && !s.codes.is_empty()
+            && !s
+                .codes
+                .iter()
+                .any(|c| self.codes.iter().any(|d| d.eq_ignore_ascii_case(c)))
     }
 
     /// An exception this draft already has: the same failure told again.
@@ -437,6 +526,7 @@ impl Draft {
             url: self.url().map(|u| Told::Copied(u.to_string())),
             method: self.method().map(|m| Told::Copied(m.to_string())),
             exceptions: self.exceptions.clone(),
+            codes: self.codes.clone(),
             ties: self.ties().map(|t| Told::Copied(t.to_string())).collect(),
             failing: self.failing,
             ..Draft::default()
@@ -475,6 +565,13 @@ impl Draft {
         }
         if self.method.is_none() {
             self.method = s.method.map(|m| told(m, s.method_field));
+        }
+        for code in &s.codes {
+            if self.codes.len() < MAX_CODES
+                && !self.codes.iter().any(|c| c.eq_ignore_ascii_case(code))
+            {
+                self.codes.push(code.to_string());
+            }
         }
         if kind == EventKind::Exception && self.exceptions.len() < MAX_EVENTS {
             self.exceptions.push((s.exception_type, s.exception_code));
@@ -794,9 +891,10 @@ impl<'c> ChunkCx<'c> {
 pub struct Builder<'c> {
     cx: ChunkCx<'c>,
     open: Vec<Draft>,
-    /// A request that may restate the last draft's exchange on one line; it
-    /// is decided when the next event shows whether its status is on the
-    /// same line.
+    /// A request that may restate the last draft's exchange on one line, or
+    /// an exception whose line may go on with a body: it is decided when
+    /// the next event shows whether its status (the body) is on the same
+    /// line.
     pending: Option<(Event, usize, usize)>,
     clock: u64,
     /// Finished exchanges not yet handed out, sorted by start: drafts
@@ -910,6 +1008,24 @@ impl<'c> Builder<'c> {
     pub fn push(&mut self, event: Event, out: &mut Vec<Finished>) {
         let (first, last) = self.cx.index.lines_from(event.span, self.line_hint);
         self.line_hint = first;
+        if let Some((held, hf, hl)) = self
+            .pending
+            .take_if(|(e, _, _)| e.kind == EventKind::Exception)
+        {
+            // `token acquisition failed: {"error":"invalid_client",…}`: the
+            // error codes of the body its line goes on with are the
+            // exception's, to tell whether it joins the last failure.
+            let codes = if event.kind == EventKind::Body && (hf..=hl).contains(&first) {
+                Summary::of(&event, self.cx.providers)
+                    .codes
+                    .into_iter()
+                    .map(Cow::into_owned)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            self.place_with(held, hf, hl, codes);
+        }
         if let Some((req, rf, rl)) = self.pending.take() {
             let same_line = event.kind == EventKind::Status && event.span == req.span;
             if same_line {
@@ -956,6 +1072,10 @@ impl<'c> Builder<'c> {
                 .current()
                 .is_some_and(|i| self.open[i].may_be_restated())
         {
+            self.pending = Some((event, first, last));
+            return;
+        }
+        if event.kind == EventKind::Exception && event.group.is_none() {
             self.pending = Some((event, first, last));
             return;
         }
@@ -1206,9 +1326,20 @@ impl<'c> Builder<'c> {
     }
 
     fn place(&mut self, event: Event, first: usize, last: usize) {
+        self.place_with(event, first, last, Vec::new());
+    }
+
+    /// [`Builder::place`], with more error codes the event is known to
+    /// state (those of the body that its line goes on with).
+    fn place_with(&mut self, event: Event, first: usize, last: usize, codes: Vec<String>) {
         self.work += 1 + self.open.len() as u64;
         self.expire(first);
-        let s = Summary::of(&event, self.cx.providers);
+        let mut s = Summary::of(&event, self.cx.providers);
+        for code in codes {
+            if !s.codes.iter().any(|c| c.eq_ignore_ascii_case(&code)) {
+                s.codes.push(Cow::Owned(code));
+            }
+        }
         self.check_sealed(&event, &s, first);
         let before = self.current().map(|i| self.open[i].touched);
         let target = self.pick(&event, &s, first);
