@@ -714,6 +714,15 @@ impl LineIndex {
         }
     }
 
+    /// The text of line `line` (1-based, without its line feed) of
+    /// `chunk`, the chunk this index is of; `None` outside it.
+    pub fn line_text<'t>(&self, chunk: &'t str, line: usize) -> Option<&'t str> {
+        let i = line.checked_sub(self.first_line)?;
+        let start = *self.starts.get(i)?;
+        let end = self.starts.get(i + 1).map_or(chunk.len(), |&next| next - 1);
+        chunk.get(start..end)
+    }
+
     /// Absolute offset → (1-based line, 1-based column).
     pub fn position(&self, absolute: usize) -> (usize, usize) {
         let rel = absolute.saturating_sub(self.offset);

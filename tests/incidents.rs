@@ -288,6 +288,49 @@ fn layers_that_name_the_same_error_stay_one_failure() {
     }
 }
 
+/// A body that a warning or error record logs after the access line of
+/// another call that succeeded is that record's failure; the success keeps
+/// only a body logged with it.
+#[test]
+fn a_body_an_error_record_logs_after_a_success_is_not_the_success_s() {
+    let sts = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n\
+               \x20 <Error>\n\
+               \x20   <Type>Sender</Type>\n\
+               \x20   <Code>InvalidClientTokenId</Code>\n\
+               \x20   <Message>The security token included in the request is invalid.</Message>\n\
+               \x20 </Error>\n\
+               \x20 <RequestId>ea258c65-1da5-d22d-1641-acc11b4409c9</RequestId>\n\
+               </ErrorResponse>\n";
+    for (access, intro) in [
+        (
+            "2026-11-24 00:00:05,935 DEBUG urllib3.connectionpool: https://api.mypurecloud.de:443 \"GET /api/v2/users/me HTTP/1.1\" 200 85124\n",
+            "2026-11-24 00:00:05,936 ERROR sts: AssumeRole failed (region us-east-1):\n",
+        ),
+        (
+            "127.0.0.1 - - [03/Dec/2026:10:07:14 +0000] \"GET /api/v2/users/me HTTP/1.1\" 200 85124 \"-\" \"python-requests/2.34.2\"\n",
+            "[2026-12-03T10:07:14.210Z] WARN  c.e.aws.Sts - AssumeRole failed:\n",
+        ),
+    ] {
+        let log = format!("{access}{intro}{sts}");
+        let a = faultline::analyze_text("sts.log", &log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}\n{:?}", tops(&a));
+        let inc = &a.incidents[0];
+        assert_eq!(inc.loc.line, 3, "{log}");
+        assert!(inc.facts.get("status").is_empty(), "no 200 glued on: {log}");
+        assert!(inc.recovered.is_none(), "{log}");
+        assert_eq!(tops(&a)[0].1, Some("aws.invalid-access-key-id"));
+    }
+    // Logged at DEBUG, the body may be the success's own (Slack's 200 with
+    // `ok: false`): it stays with it.
+    let log = "2026-11-24 00:00:05,935 DEBUG urllib3.connectionpool: https://slack.com:443 \"POST /api/chat.postMessage HTTP/1.1\" 200 37\n\
+               2026-11-24 00:00:05,936 DEBUG slack.web: response:\n\
+               {\"ok\":false,\"error\":\"not_in_channel\"}\n";
+    let a = faultline::analyze_text("slack.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert_eq!(a.incidents[0].facts.num("status"), Some(200.0));
+    assert_eq!(a.incidents[0].facts.str("error"), Some("not_in_channel"));
+}
+
 #[test]
 fn urllib3_retries_are_repeats_and_a_later_success_recovers_them() {
     let log = "DEBUG:urllib3.connectionpool:https://api.example.com:443 \"GET /v1/report HTTP/1.1\" 503 None\n\

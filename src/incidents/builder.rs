@@ -31,7 +31,7 @@ use foldhash::HashMap;
 use crate::facts::{Facts, Line};
 use crate::incidents::{Incident, MAX_REPEAT_PLACES, classify, compare, context};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
-use crate::parse::{Event, EventKind, Text, Value, jwt};
+use crate::parse::{Event, EventKind, Text, Value, jwt, logprefix};
 use crate::providers::{Provider, Providers};
 
 /// Events further apart than this many lines are not one exchange, unless
@@ -683,7 +683,7 @@ fn success_may_take(kind: EventKind) -> bool {
 }
 
 /// Whether `event` continues `d`, the draft the previous event went to.
-fn continues(d: &Draft, event: &Event, s: &Summary, line: usize) -> bool {
+fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -> bool {
     if d.group.is_some() && event.kind != EventKind::Exception {
         // After a grouped exchange only a client error continues it (curl's
         // `curl: (35) …` after its trace).
@@ -699,7 +699,10 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize) -> bool {
         // later failure.
         let own = success_may_take(event.kind)
             && match event.kind {
-                EventKind::Body => gap <= SUCCESS_GAP,
+                // Not the body a warning or error record logs between
+                // them (`ERROR sts: AssumeRole failed:` and STS's XML
+                // after urllib3's line of another call that succeeded).
+                EventKind::Body => gap <= SUCCESS_GAP && !cx.warns_between(d.last_line, line),
                 EventKind::Exception => {
                     (d.has(EventKind::Body) && gap <= SUCCESS_GAP)
                         || (s.url.is_some() && d.url.is_some())
@@ -786,6 +789,16 @@ const MAX_TOKEN_PATHS: usize = 1024;
 const MAX_TOKEN_PATH_LEN: usize = 256;
 
 impl<'c> ChunkCx<'c> {
+    /// Whether a line after line `after` and before line `before` begins
+    /// a log record at a warning level or worse ([`logprefix::warns`]).
+    fn warns_between(&self, after: usize, before: usize) -> bool {
+        (after + 1..before).any(|line| {
+            self.index
+                .line_text(&self.chunk.text, line)
+                .is_some_and(logprefix::warns)
+        })
+    }
+
     pub fn new(chunk: &'c Chunk, index: &'c LineIndex, providers: &'c Providers) -> Self {
         let jwts = jwt::find_all(&chunk.text)
             .map(|(p, t)| (chunk.offset + p, t))
@@ -1393,7 +1406,7 @@ impl<'c> Builder<'c> {
         }
         let current = self.current();
         if let Some(i) = current
-            && continues(&self.open[i], event, s, line)
+            && continues(&self.open[i], event, s, line, &self.cx)
         {
             return Some(i);
         }

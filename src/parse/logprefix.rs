@@ -213,7 +213,16 @@ fn informational_by_shape(line: &[u8]) -> Option<bool> {
 const PREFIX_SHAPES: usize = 16;
 
 fn informational_prefix(prefix: &str) -> bool {
-    let level = with_prefix(|p, _, vm| {
+    prefix_level(prefix).is_some_and(|level| is_informational_level(&level))
+}
+
+fn is_informational_level(level: &str) -> bool {
+    matches!(level, "INFO" | "DEBUG" | "TRACE" | "NOTICE")
+}
+
+/// The level word of a log prefix, upper-case.
+fn prefix_level(prefix: &str) -> Option<String> {
+    with_prefix(|p, _, vm| {
         let mut caps = p.pikevm.create_captures();
         p.pikevm.captures(vm, prefix, &mut caps);
         caps.get_group_by_name("level")
@@ -223,11 +232,19 @@ fn informational_prefix(prefix: &str) -> bool {
         prefix[span.range()]
             .trim_matches(['[', ']'])
             .to_ascii_uppercase()
-    });
-    matches!(
-        level.as_deref(),
-        Some("INFO" | "DEBUG" | "TRACE" | "NOTICE")
-    )
+    })
+}
+
+/// Whether the line begins a log record at a warning level or worse
+/// (WARN, ERROR, FATAL, CRITICAL, SEVERE): a record that states a failure
+/// of its own.
+pub fn warns(line: &str) -> bool {
+    if let Some(informational) = informational_by_shape(line.as_bytes()) {
+        return !informational;
+    }
+    prefix_end(line)
+        .and_then(|end| prefix_level(&line[..end]))
+        .is_some_and(|level| !is_informational_level(&level))
 }
 
 /// The message after the log prefix, trimmed.
@@ -246,6 +263,26 @@ pub fn same_prefix(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn warns_at_a_warning_level_or_worse() {
+        for line in [
+            "2026-11-24 00:00:05,676 ERROR sts: AssumeRole failed (region us-east-1):",
+            "[2026-12-03T10:07:14.210Z] WARN  c.e.aws.Sts - AssumeRole failed:",
+            "ERROR:root:call failed",
+            "2026-11-24T00:00:05Z [worker-3] CRITICAL app.main: giving up",
+        ] {
+            assert!(warns(line), "{line}");
+        }
+        for line in [
+            "2026-11-24 00:00:05,936 DEBUG slack.web: response:",
+            "[2026-12-03T10:07:14.210Z] INFO  c.e.Client - done",
+            "{\"ok\":false,\"error\":\"not_in_channel\"}",
+            "",
+        ] {
+            assert!(!warns(line), "{line}");
+        }
+    }
 
     #[test]
     fn common_prefixes() {

@@ -47,7 +47,7 @@ mod jvm;
 pub mod jwt;
 pub(crate) mod lean;
 mod logfmt;
-mod logprefix;
+pub(crate) mod logprefix;
 pub mod mapped;
 mod markup;
 mod node;
