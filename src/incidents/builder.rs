@@ -220,7 +220,11 @@ impl<'e> Summary<'e> {
                     if providers.is_tie(name) {
                         s.add_tie(i, &f.value);
                     }
-                    s.add_code(name, &f.value);
+                    // Codes are in a body's fields or a record's `error`
+                    // (see [`error_code_of`]); headers and the rest are not.
+                    if name.starts_with("body.") || name == "error" {
+                        s.add_code(name, &f.value);
+                    }
                 }
             }
             if !s.failing && field_fails(&f.name, &f.value, providers) {
@@ -909,6 +913,9 @@ pub struct Builder<'c> {
     /// the next event shows whether its status (the body) is on the same
     /// line.
     pending: Option<(Event, usize, usize)>,
+    /// Error codes the next event placed states beyond its own fields:
+    /// those of the body that a held exception's line goes on with.
+    held_codes: Vec<String>,
     clock: u64,
     /// Finished exchanges not yet handed out, sorted by start: drafts
     /// finish out of order when several are open.
@@ -988,6 +995,7 @@ impl<'c> Builder<'c> {
             cx: ChunkCx::new(chunk, index, providers),
             open: Vec::new(),
             pending: None,
+            held_codes: Vec::new(),
             clock: 0,
             done: Vec::new(),
             last_failure: None,
@@ -1037,7 +1045,8 @@ impl<'c> Builder<'c> {
             } else {
                 Vec::new()
             };
-            self.place_with(held, hf, hl, codes);
+            self.held_codes = codes;
+            self.place(held, hf, hl);
         }
         if let Some((req, rf, rl)) = self.pending.take() {
             let same_line = event.kind == EventKind::Status && event.span == req.span;
@@ -1339,16 +1348,10 @@ impl<'c> Builder<'c> {
     }
 
     fn place(&mut self, event: Event, first: usize, last: usize) {
-        self.place_with(event, first, last, Vec::new());
-    }
-
-    /// [`Builder::place`], with more error codes the event is known to
-    /// state (those of the body that its line goes on with).
-    fn place_with(&mut self, event: Event, first: usize, last: usize, codes: Vec<String>) {
         self.work += 1 + self.open.len() as u64;
         self.expire(first);
         let mut s = Summary::of(&event, self.cx.providers);
-        for code in codes {
+        for code in self.held_codes.drain(..) {
             if !s.codes.iter().any(|c| c.eq_ignore_ascii_case(&code)) {
                 s.codes.push(Cow::Owned(code));
             }
