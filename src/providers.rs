@@ -605,6 +605,29 @@ impl Providers {
             .map(|(p, s, e)| (self.providers[p].id.as_str(), (s, e)))
     }
 
+    /// Every provider whose vocabulary matches `text` (indexes, see
+    /// [`Providers::index_of_host`]).
+    pub fn named_in(&self, text: &str) -> Vec<usize> {
+        let Some(vocab) = self.vocabulary() else {
+            return Vec::new();
+        };
+        let mut named = Vec::new();
+        for (p, re) in vocab.for_text(text) {
+            if !named.contains(&p) && re.is_match(text) {
+                named.push(p);
+            }
+        }
+        named
+    }
+
+    /// The index of the provider a host belongs to ([`Providers::lookup_host`]).
+    pub fn index_of_host(&self, host: &str) -> Option<usize> {
+        let m = self.lookup_host(host)?;
+        self.providers
+            .iter()
+            .position(|p| std::ptr::eq(p, m.provider))
+    }
+
     /// Error codes the vocabulary's `code` groups find in `text`, with
     /// where each is.
     pub fn codes_in(&self, text: &str) -> Vec<(String, (usize, usize))> {

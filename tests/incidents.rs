@@ -265,6 +265,58 @@ fn an_error_code_of_another_failure_starts_its_own_incident() {
     }
 }
 
+/// An exception that names no URL but names another provider than the
+/// URL of the failure before it is another failure.
+#[test]
+fn an_exception_naming_another_provider_is_another_failure() {
+    let traceback = |status: &str, url: &str| {
+        format!(
+            "2026-11-24 00:00:43,100 ERROR etl.extract: sync failed\n\
+             Traceback (most recent call last):\n\
+             \x20 File \"/srv/app/client.py\", line 167, in get\n\
+             \x20   r.raise_for_status()\n\
+             requests.exceptions.HTTPError: {status} for url: {url}\n"
+        )
+    };
+    let cases = [
+        (
+            traceback(
+                "500 Server Error: Internal Server Error",
+                "https://api.mypurecloud.com/api/v2/users",
+            ),
+            "2026-11-24 00:00:43,466 ERROR s3sync: botocore.exceptions.ClientError: An error occurred (ExpiredToken) when calling the GetObject operation: The provided token has expired.\n",
+            "aws.session-credentials-expired",
+        ),
+        (
+            traceback(
+                "401 Client Error: Unauthorized",
+                "https://dev-450900.okta.com/api/v1/users",
+            ),
+            "2026-11-24 00:00:44,592 ERROR google.auth.transport: refresh failed: google.auth.exceptions.RefreshError: ('invalid_grant: Token has been expired or revoked.', {'error': 'invalid_grant', 'error_description': 'Token has been expired or revoked.'})\n",
+            "google.refresh-token-expired-or-revoked",
+        ),
+    ];
+    for (first, second, rule) in cases {
+        let log = format!("{first}{second}");
+        let a = faultline::analyze_text("two.log", &log, &builtin());
+        let got = tops(&a);
+        assert_eq!(got.len(), 2, "{log}\n{got:?}");
+        assert_eq!(got[1], (6, Some(rule)), "{log}");
+        assert_ne!(got[0].1, Some(rule), "{log}");
+    }
+    // The same provider's error after its call's traceback: one failure.
+    let log = format!(
+        "{}{}",
+        traceback(
+            "401 Client Error: Unauthorized",
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        ),
+        "2026-11-24 00:00:43,467 ERROR etl.extract: AADSTS7000215: Invalid client secret provided.\n"
+    );
+    let a = faultline::analyze_text("one.log", &log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{log}\n{:?}", tops(&a));
+}
+
 /// One failure told by several layers keeps their codes together, in any
 /// of the forms they write it.
 #[test]

@@ -154,6 +154,9 @@ struct Summary<'e> {
     exception_code: Option<String>,
     /// The error codes it states (see [`error_code_of`]).
     codes: Vec<Cow<'e, str>>,
+    /// For an exception that names no URL: the providers its message names
+    /// ([`Providers::named_in`]).
+    named: Vec<usize>,
     ties: EventTies<'e>,
     failing: bool,
 }
@@ -229,6 +232,18 @@ impl<'e> Summary<'e> {
             }
             if !s.failing && field_fails(&f.name, &f.value, providers) {
                 s.failing = true;
+            }
+        }
+        if event.kind == EventKind::Exception && s.url.is_none() {
+            // Its type names a provider too (`google.auth.exceptions.RefreshError`).
+            for name in ["exception.type", "exception.message"] {
+                if let Some(text) = event.field(name).and_then(|f| f.value.as_str()) {
+                    for p in providers.named_in(text) {
+                        if !s.named.contains(&p) {
+                            s.named.push(p);
+                        }
+                    }
+                }
             }
         }
         s
@@ -491,11 +506,27 @@ impl Draft {
 
     /// Cheapest first, and no further than the first that differs: URLs
     /// compared cost most, and it runs for most events.
-    fn conflicts(&self, s: &Summary) -> bool {
+    fn conflicts(&self, s: &Summary, providers: &Providers) -> bool {
         matches!((self.status, s.status), (Some(a), Some(b)) if a != b)
             || self.other_error(s)
             || matches!((self.url(), s.url), (Some(a), Some(b)) if !same_resource(a, b))
             || matches!((self.method(), s.method), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b))
+            || self.other_provider(s, providers)
+    }
+
+    /// The event is an exception that names no URL but names providers,
+    /// and this draft's URL is another provider's: botocore's
+    /// `ClientError: An error occurred (ExpiredToken) …` logged after a
+    /// Genesys call's traceback is not that call's. (A message that names
+    /// the draft's provider among others stays: an SDK quoting an error
+    /// another service gave it.)
+    fn other_provider(&self, s: &Summary, providers: &Providers) -> bool {
+        !s.named.is_empty()
+            && self
+                .url()
+                .and_then(super::fold::host_of)
+                .and_then(|host| providers.index_of_host(&host))
+                .is_some_and(|p| !s.named.contains(&p))
     }
 
     /// The event states error codes and none is one of this draft's: the
@@ -740,12 +771,12 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -
     };
     // Last, as it costs most (URLs compared) and most events are turned
     // away before it: a success takes no later request or record.
-    fits && !d.conflicts(s)
+    fits && !d.conflicts(s, cx.providers)
 }
 
 /// Whether an event tied to `d` (same id, or same URL while `d` waits for
 /// its outcome) may join it.
-fn joins_tied(d: &Draft, event: &Event, s: &Summary) -> bool {
+fn joins_tied(d: &Draft, event: &Event, s: &Summary, providers: &Providers) -> bool {
     if d.is_success() && event.kind != EventKind::Header {
         return false;
     }
@@ -758,7 +789,7 @@ fn joins_tied(d: &Draft, event: &Event, s: &Summary) -> bool {
         EventKind::RequestBody | EventKind::Host => false,
     };
     // Last, as in `continues`.
-    fits && !d.conflicts(s)
+    fits && !d.conflicts(s, providers)
 }
 
 /// The JWTs of a chunk, in order: (absolute offset, token).
@@ -1065,8 +1096,8 @@ impl<'c> Builder<'c> {
                             let url = d.events[r].field("url").and_then(|f| f.value.as_str());
                             url != sr.url
                         })
-                        && !d.conflicts(&sr)
-                        && !d.conflicts(&ss)
+                        && !d.conflicts(&sr, self.cx.providers)
+                        && !d.conflicts(&ss, self.cx.providers)
                         && queries_agree(d.url(), sr.url)
                         && rf.saturating_sub(d.last_line) <= MAX_GAP
                 });
@@ -1272,7 +1303,7 @@ impl<'c> Builder<'c> {
             && self
                 .sealed
                 .iter()
-                .any(|(d, _)| s.tied_to(d) && joins_tied(d, event, s))
+                .any(|(d, _)| s.tied_to(d) && joins_tied(d, event, s, self.cx.providers))
         {
             self.spoiled = true;
         }
@@ -1402,7 +1433,7 @@ impl<'c> Builder<'c> {
         if !s.ties.is_empty()
             && let Some(i) = newest_first().find(|&i| {
                 let d = &self.open[i];
-                d.group.is_none() && s.tied_to(d) && joins_tied(d, event, s)
+                d.group.is_none() && s.tied_to(d) && joins_tied(d, event, s, self.cx.providers)
             })
         {
             return Some(i);
@@ -1426,7 +1457,7 @@ impl<'c> Builder<'c> {
                     && (d.group.is_none() || event.kind == EventKind::Exception)
                     && d.awaiting()
                     && d.url().is_some_and(|u| same_resource(u, url))
-                    && joins_tied(d, event, s)
+                    && joins_tied(d, event, s, self.cx.providers)
             });
         }
         None

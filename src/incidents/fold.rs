@@ -268,7 +268,7 @@ fn path_key(url: &str) -> Cow<'_, str> {
 }
 
 /// The host of an absolute URL.
-fn host_of(url: &str) -> Option<String> {
+pub(super) fn host_of(url: &str) -> Option<String> {
     let rest = url.split_once("://")?.1;
     let host = rest.split(['/', '?', '#']).next()?;
     let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
