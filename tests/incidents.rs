@@ -304,6 +304,43 @@ fn an_exception_naming_another_provider_is_another_failure() {
         assert_eq!(got[1], (6, Some(rule)), "{log}");
         assert_ne!(got[0].1, Some(rule), "{log}");
     }
+    // The other way round: STS's XML, then a traceback for a Genesys URL.
+    let sts = "2026-11-24 00:00:44,381 ERROR sts: AssumeRole failed (region eu-central-1):\n\
+               <ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n\
+               \x20 <Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error>\n\
+               </ErrorResponse>\n";
+    let log = format!(
+        "{sts}{}",
+        traceback(
+            "401 Client Error: Unauthorized",
+            "https://api.mypurecloud.ie/api/v2/users"
+        )
+    );
+    let a = faultline::analyze_text("two.log", &log, &builtin());
+    let got = tops(&a);
+    assert_eq!(got.len(), 2, "{log}\n{got:?}");
+    assert_eq!(got[0], (2, Some("aws.invalid-access-key-id")), "{log}");
+    // And a body that an error record of its own logs after a call of
+    // another provider that had no body yet.
+    let log = format!(
+        "2026-11-24 00:00:45,330 DEBUG urllib3.connectionpool: https://api.euw2.pure.cloud:443 \"GET /api/v2/routing/wrapupcodes HTTP/1.1\" 400 71\n{sts}"
+    );
+    let a = faultline::analyze_text("two.log", &log, &builtin());
+    let got = tops(&a);
+    assert_eq!(got.len(), 2, "{log}\n{got:?}");
+    assert_eq!(got[1], (3, Some("aws.invalid-access-key-id")), "{log}");
+    // A body its own call's record introduces, or one that quotes another
+    // service right after its call, stays with the call.
+    for log in [
+        "2026-11-24 00:00:45,330 DEBUG urllib3.connectionpool: https://login.mypurecloud.com:443 \"POST /oauth/token HTTP/1.1\" 400 108\n\
+         2026-11-24 00:00:45,331 ERROR app.auth: token request failed:\n\
+         {\"error\":\"invalid_client\",\"description\":\"authentication failed\",\"error_description\":\"authentication failed\"}\n",
+        "2026-11-24 00:00:45,330 ERROR app.actions: POST https://api.mypurecloud.com/api/v2/integrations/actions/abc/execute -> 400\n\
+         {\"message\":\"REST call for action execute failed. Message: Request to backend service failed. Response from web service: <Error><Code>AccessDenied</Code></Error> from https://bucket-1.s3.amazonaws.com/x\",\"code\":\"bad.request\",\"status\":400}\n",
+    ] {
+        let a = faultline::analyze_text("one.log", log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}\n{:?}", tops(&a));
+    }
     // The same provider's error after its call's traceback: one failure.
     let log = format!(
         "{}{}",

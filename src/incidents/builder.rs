@@ -157,6 +157,8 @@ struct Summary<'e> {
     /// For an exception that names no URL: the providers its message names
     /// ([`Providers::named_in`]).
     named: Vec<usize>,
+    /// For a failing body that names no URL: the providers it names.
+    body_named: Vec<usize>,
     ties: EventTies<'e>,
     failing: bool,
 }
@@ -245,6 +247,12 @@ impl<'e> Summary<'e> {
                     }
                 }
             }
+        } else if event.kind == EventKind::Body
+            && s.url.is_none()
+            && s.failing
+            && let Some(body) = event.field("body").and_then(|f| f.value.as_str())
+        {
+            s.body_named = providers.named_in(body);
         }
         s
     }
@@ -407,6 +415,9 @@ struct Draft {
     /// The error codes its events state, to tell another failure's
     /// events from this one's (see [`Draft::conflicts`]).
     codes: Vec<String>,
+    /// The providers its exceptions and failing bodies that name no URL
+    /// name (see [`Draft::other_provider`]).
+    named: Vec<usize>,
     /// Its ids (read with [`Draft::ties`]); the vector is reused like
     /// `events`.
     ties: Vec<Told>,
@@ -517,16 +528,25 @@ impl Draft {
     /// The event is an exception that names no URL but names providers,
     /// and this draft's URL is another provider's: botocore's
     /// `ClientError: An error occurred (ExpiredToken) …` logged after a
-    /// Genesys call's traceback is not that call's. (A message that names
-    /// the draft's provider among others stays: an SDK quoting an error
-    /// another service gave it.)
+    /// Genesys call's traceback is not that call's. Or the other way round:
+    /// this draft names no URL but its exceptions and bodies name
+    /// providers, and the event's URL is another's (STS's XML, then a
+    /// traceback for a Genesys URL). (A text that names the other's
+    /// provider among others stays: an SDK quoting an error another
+    /// service gave it.)
     fn other_provider(&self, s: &Summary, providers: &Providers) -> bool {
-        !s.named.is_empty()
+        let provider_of =
+            |url: &str| super::fold::host_of(url).and_then(|host| providers.index_of_host(&host));
+        (!s.named.is_empty()
             && self
                 .url()
-                .and_then(super::fold::host_of)
-                .and_then(|host| providers.index_of_host(&host))
-                .is_some_and(|p| !s.named.contains(&p))
+                .and_then(provider_of)
+                .is_some_and(|p| !s.named.contains(&p)))
+            || (!self.named.is_empty()
+                && self.url().is_none()
+                && s.url
+                    .and_then(provider_of)
+                    .is_some_and(|p| !self.named.contains(&p)))
     }
 
     /// The event states error codes and none is one of this draft's: the
@@ -562,6 +582,7 @@ impl Draft {
             method: self.method().map(|m| Told::Copied(m.to_string())),
             exceptions: self.exceptions.clone(),
             codes: self.codes.clone(),
+            named: self.named.clone(),
             ties: self.ties().map(|t| Told::Copied(t.to_string())).collect(),
             failing: self.failing,
             ..Draft::default()
@@ -600,6 +621,11 @@ impl Draft {
         }
         if self.method.is_none() {
             self.method = s.method.map(|m| told(m, s.method_field));
+        }
+        for &p in s.named.iter().chain(&s.body_named) {
+            if !self.named.contains(&p) {
+                self.named.push(p);
+            }
         }
         for code in &s.codes {
             if self.codes.len() < MAX_CODES
@@ -764,7 +790,7 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -
                 || (d.restates() && d.status.is_some())
         }
         EventKind::Header => gap <= 1,
-        EventKind::Body => !d.has(EventKind::Body),
+        EventKind::Body => !d.has(EventKind::Body) && !cx.another_providers_body(d, event, line),
         EventKind::RequestBody => !d.has(EventKind::RequestBody) && !d.has(EventKind::Status),
         EventKind::Exception => !d.repeats_exception(s),
         EventKind::Record | EventKind::Host => false,
@@ -824,6 +850,29 @@ const MAX_TOKEN_PATHS: usize = 1024;
 const MAX_TOKEN_PATH_LEN: usize = 256;
 
 impl<'c> ChunkCx<'c> {
+    /// Whether `event`, a body that starts on line `line`, is another
+    /// provider's answer that a warning or error record logs after the
+    /// failure `d` (`ERROR sts: AssumeRole failed:` and STS's XML after a
+    /// Genesys call's trace): a record of its own comes between, and the
+    /// body names providers, none of them that of `d`'s URL. A body right
+    /// after its call may quote another service (a Genesys data action's
+    /// backend answer): that one stays.
+    fn another_providers_body(&self, d: &Draft, event: &Event, line: usize) -> bool {
+        line > d.last_line + 1
+            && d.url().is_some()
+            && self.warns_between(d.last_line, line)
+            && event
+                .field("body")
+                .and_then(|f| f.value.as_str())
+                .is_some_and(|body| {
+                    let named = Summary {
+                        named: self.providers.named_in(body),
+                        ..Summary::default()
+                    };
+                    d.other_provider(&named, self.providers)
+                })
+    }
+
     /// Whether a line after line `after` and before line `before` begins
     /// a log record at a warning level or worse ([`logprefix::warns`]).
     fn warns_between(&self, after: usize, before: usize) -> bool {
