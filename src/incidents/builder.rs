@@ -154,11 +154,9 @@ struct Summary<'e> {
     exception_code: Option<String>,
     /// The error codes it states (see [`error_code_of`]).
     codes: Vec<Cow<'e, str>>,
-    /// For an exception that names no URL: the providers its message names
-    /// ([`Providers::named_in`]).
-    named: Vec<usize>,
-    /// For a failing body that names no URL: the providers it names.
-    body_named: Vec<usize>,
+    /// The providers it names, for an exception that names no URL or
+    /// status.
+    naming: Naming<'e>,
     ties: EventTies<'e>,
     failing: bool,
 }
@@ -236,23 +234,11 @@ impl<'e> Summary<'e> {
                 s.failing = true;
             }
         }
-        if event.kind == EventKind::Exception && s.url.is_none() {
-            // Its type names a provider too (`google.auth.exceptions.RefreshError`).
-            for name in ["exception.type", "exception.message"] {
-                if let Some(text) = event.field(name).and_then(|f| f.value.as_str()) {
-                    for p in providers.named_in(text) {
-                        if !s.named.contains(&p) {
-                            s.named.push(p);
-                        }
-                    }
-                }
-            }
-        } else if event.kind == EventKind::Body
-            && s.url.is_none()
-            && s.failing
-            && let Some(body) = event.field("body").and_then(|f| f.value.as_str())
-        {
-            s.body_named = providers.named_in(body);
+        // An exception that states the status of the call before it is
+        // that call's own (an SDK's `ApiException: (401)` after urllib3's
+        // line): only one without decides by the providers it names.
+        if event.kind == EventKind::Exception && s.url.is_none() && s.status.is_none() {
+            s.naming = Naming::of(event);
         }
         s
     }
@@ -280,6 +266,55 @@ impl<'e> Summary<'e> {
     /// Whether it carries one of the ids of `d`.
     fn tied_to(&self, d: &Draft) -> bool {
         d.ties().any(|t| self.ties.iter().any(|(_, s)| s == t))
+    }
+}
+
+/// The providers an event names in its text ([`Providers::named_in`]),
+/// read when a decision needs them: most events never meet a draft they
+/// could conflict with that way.
+#[derive(Debug, Default)]
+struct Naming<'e> {
+    texts: [Option<&'e str>; 2],
+    named: std::cell::OnceCell<Vec<usize>>,
+}
+
+impl<'e> Naming<'e> {
+    /// An exception's type (`google.auth.exceptions.RefreshError` names
+    /// Google) and message, or a body.
+    fn of(event: &'e Event) -> Self {
+        let text = |name| event.field(name).and_then(|f| f.value.as_str());
+        Naming {
+            texts: match event.kind {
+                EventKind::Exception => [text("exception.type"), text("exception.message")],
+                EventKind::Body => [text("body"), None],
+                _ => [None, None],
+            },
+            named: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.texts.iter().all(Option::is_none)
+    }
+
+    fn named(&self, providers: &Providers) -> &[usize] {
+        self.named.get_or_init(|| {
+            let mut named = Vec::new();
+            for text in self.texts.iter().flatten() {
+                for p in providers.named_in(text) {
+                    if !named.contains(&p) {
+                        named.push(p);
+                    }
+                }
+            }
+            named
+        })
+    }
+
+    /// Whether it names providers and `provider` is none of them.
+    fn names_only_others(&self, provider: usize, providers: &Providers) -> bool {
+        let named = self.named(providers);
+        !named.is_empty() && !named.contains(&provider)
     }
 }
 
@@ -415,9 +450,6 @@ struct Draft {
     /// The error codes its events state, to tell another failure's
     /// events from this one's (see [`Draft::conflicts`]).
     codes: Vec<String>,
-    /// The providers its exceptions and failing bodies that name no URL
-    /// name (see [`Draft::other_provider`]).
-    named: Vec<usize>,
     /// Its ids (read with [`Draft::ties`]); the vector is reused like
     /// `events`.
     ties: Vec<Told>,
@@ -537,16 +569,28 @@ impl Draft {
     fn other_provider(&self, s: &Summary, providers: &Providers) -> bool {
         let provider_of =
             |url: &str| super::fold::host_of(url).and_then(|host| providers.index_of_host(&host));
-        (!s.named.is_empty()
+        (!s.naming.is_empty()
             && self
                 .url()
                 .and_then(provider_of)
-                .is_some_and(|p| !s.named.contains(&p)))
-            || (!self.named.is_empty()
-                && self.url().is_none()
-                && s.url
-                    .and_then(provider_of)
-                    .is_some_and(|p| !self.named.contains(&p)))
+                .is_some_and(|p| s.naming.names_only_others(p, providers)))
+            || (self.url().is_none()
+                && self.failing
+                && s.url.and_then(provider_of).is_some_and(|p| {
+                    // What its exceptions and bodies name, read now: a
+                    // draft without a URL seldom meets an event with one.
+                    let mut named = Vec::new();
+                    for e in &self.events {
+                        if matches!(e.kind, EventKind::Exception | EventKind::Body) {
+                            for q in Naming::of(e).named(providers) {
+                                if !named.contains(q) {
+                                    named.push(*q);
+                                }
+                            }
+                        }
+                    }
+                    !named.is_empty() && !named.contains(&p)
+                }))
     }
 
     /// The event states error codes and none is one of this draft's: the
@@ -582,7 +626,6 @@ impl Draft {
             method: self.method().map(|m| Told::Copied(m.to_string())),
             exceptions: self.exceptions.clone(),
             codes: self.codes.clone(),
-            named: self.named.clone(),
             ties: self.ties().map(|t| Told::Copied(t.to_string())).collect(),
             failing: self.failing,
             ..Draft::default()
@@ -621,11 +664,6 @@ impl Draft {
         }
         if self.method.is_none() {
             self.method = s.method.map(|m| told(m, s.method_field));
-        }
-        for &p in s.named.iter().chain(&s.body_named) {
-            if !self.named.contains(&p) {
-                self.named.push(p);
-            }
         }
         for code in &s.codes {
             if self.codes.len() < MAX_CODES
@@ -861,16 +899,13 @@ impl<'c> ChunkCx<'c> {
         line > d.last_line + 1
             && d.url().is_some()
             && self.warns_between(d.last_line, line)
-            && event
-                .field("body")
-                .and_then(|f| f.value.as_str())
-                .is_some_and(|body| {
-                    let named = Summary {
-                        named: self.providers.named_in(body),
-                        ..Summary::default()
-                    };
-                    d.other_provider(&named, self.providers)
-                })
+            && d.other_provider(
+                &Summary {
+                    naming: Naming::of(event),
+                    ..Summary::default()
+                },
+                self.providers,
+            )
     }
 
     /// Whether a line after line `after` and before line `before` begins
