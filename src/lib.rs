@@ -997,7 +997,7 @@ struct Scan<'r> {
     /// of them has nothing to be stitched to.
     sources_done: usize,
     hits: InputHits,
-    incidents: incidents::Collector,
+    incidents: incidents::Collector<'r>,
     /// Set by [`analyze_streaming`]: hands each chunk's finished incidents on.
     emitter: Option<Emitter<'r>>,
     /// What the chunk being stitched was scanned against: its seam is read
@@ -1078,7 +1078,7 @@ impl<'r> Scan<'r> {
             carry: None,
             sources_done: 0,
             hits: InputHits::default(),
-            incidents: incidents::Collector::default(),
+            incidents: incidents::Collector::new(&rules.providers),
             emitter: None,
             overflow: Arc::new(Overflow {
                 input: InputFacts::default(),

@@ -923,6 +923,35 @@ fn a_later_success_elsewhere_recovers_nothing() {
     assert!(a.incidents[0].recovered.is_none());
 }
 
+/// A failure that names its provider but no URL (botocore's, google-auth's,
+/// an Entra error) is recovered by a success on that provider's hosts, not
+/// by the next success of another API (in a busy log, most often another
+/// call's).
+#[test]
+fn a_retry_of_a_failure_without_url_is_on_its_provider_s_hosts() {
+    let failures = [
+        "2026-11-24 00:00:43,466 ERROR s3sync: botocore.exceptions.ClientError: An error occurred (ExpiredToken) when calling the GetObject operation: The provided token has expired.\n",
+        "2026-11-24 00:00:44,592 ERROR google.auth.transport: refresh failed: google.auth.exceptions.RefreshError: ('invalid_grant: Token has been expired or revoked.', {'error': 'invalid_grant', 'error_description': 'Token has been expired or revoked.'})\n",
+    ];
+    let genesys = "2026-11-24 00:00:44,600 DEBUG urllib3.connectionpool: https://api.mypurecloud.de:443 \"GET /api/v2/users/me HTTP/1.1\" 200 85124\n";
+    for failure in failures {
+        let log = format!("{failure}{genesys}");
+        let a = faultline::analyze_text("busy.log", &log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}");
+        assert!(a.incidents[0].recovered.is_none(), "{log}");
+    }
+    let own = [
+        "2026-11-24 00:00:44,600 DEBUG urllib3.connectionpool: https://s3.eu-west-1.amazonaws.com:443 \"GET /exports/1 HTTP/1.1\" 200 512\n",
+        "2026-11-24 00:00:44,600 DEBUG urllib3.connectionpool: https://oauth2.googleapis.com:443 \"POST /token HTTP/1.1\" 200 1024\n",
+    ];
+    for (failure, retry) in failures.iter().zip(own) {
+        let log = format!("{failure}{retry}");
+        let a = faultline::analyze_text("retry.log", &log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}");
+        assert!(a.incidents[0].recovered.is_some(), "{log}");
+    }
+}
+
 /// The events of `chunk` as a scan parses them for the builder: with
 /// `ties`, JSON records that state no failure keep only their members that
 /// tie (`Event::members_left_out`).

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use crate::incidents::builder::{query_of, same_resource, without_query};
 use crate::incidents::{Finished, Incident, MAX_REPEAT_PLACES, Success};
 use crate::parse::Value;
+use crate::providers::Providers;
 
 /// How many earlier incidents of the same kind a possible quote (a cut-off
 /// restatement of an earlier failure) is compared with.
@@ -179,7 +180,10 @@ pub fn incident_size(inc: &Incident) -> usize {
 
 /// Takes finished exchanges in input order; gives the incidents, folded.
 #[derive(Default)]
-pub struct Collector {
+pub struct Collector<'p> {
+    /// To tell whose a success's host is (see [`Collector::success`]);
+    /// without them, any host may be a failure's.
+    providers: Option<&'p Providers>,
     kept: Vec<Incident>,
     exact: HashMap<(Kind, Option<String>, Option<String>), usize>,
     by_kind: HashMap<Kind, Vec<usize>>,
@@ -276,7 +280,15 @@ pub(super) fn host_of(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_string())
 }
 
-impl Collector {
+impl<'p> Collector<'p> {
+    /// A collector that knows the providers' hosts.
+    pub fn new(providers: &'p Providers) -> Self {
+        Collector {
+            providers: Some(providers),
+            ..Collector::default()
+        }
+    }
+
     pub fn extend(&mut self, items: impl IntoIterator<Item = Finished>) {
         for item in items {
             self.push(item);
@@ -458,10 +470,20 @@ impl Collector {
             (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
             _ => true,
         };
-        // A host named on both sides must be the same one.
+        // A host named on both sides must be the same one; a failure that
+        // names its provider but no host (botocore's `ClientError`, from
+        // its words) is retried on that provider's hosts, not on another
+        // API's (in a busy log the next success is most often another
+        // call's).
         let success_host = s.url.as_deref().and_then(host_of);
         let same_host = match (inc.facts.str("url.host"), success_host.as_deref()) {
             (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            (None, Some(host)) => match (self.providers, inc.facts.str("provider")) {
+                (Some(providers), Some(failed)) => providers
+                    .lookup_host(host)
+                    .is_some_and(|m| m.provider.id == failed),
+                _ => true,
+            },
             _ => true,
         };
         if urls_unknown
