@@ -354,6 +354,41 @@ fn an_exception_naming_another_provider_is_another_failure() {
     assert_eq!(a.incidents.len(), 1, "{log}\n{:?}", tops(&a));
 }
 
+/// urllib3's line opening a connection belongs to the call on that host:
+/// another call's exception, for a URL on another host or stating a status
+/// with no request between, starts its own incident.
+#[test]
+fn a_connection_line_is_joined_only_by_its_own_call() {
+    let connect = "2026-11-24 00:00:34,489 DEBUG urllib3.connectionpool: Starting new HTTPS connection (1): api.internal.example.com:443\n";
+    let cases = [
+        (
+            "2026-11-24 00:00:34,207 ERROR web.request: Request failed with status code 401 (GET https://api.mypurecloud.de/api/v2/users)\n\
+             { message: 'Invalid login credentials.', code: 'bad.credentials', status: 401, contextId: 'f8727d21-6017-b12f-bf4f-b9e2e2f6896c', details: [], errors: [] }\n",
+            Some("api.mypurecloud.de"),
+        ),
+        (
+            "2026-11-24 00:00:34,673 WARNING googleapiclient.http: Encountered 403 Forbidden with reason \"accessNotConfigured\"\n\
+             2026-11-24 00:00:34,673 ERROR core.utils: API error: <HttpError 403 when requesting https://www.googleapis.com/calendar/v3/calendars/primary/events?alt=json returned \"Google Calendar API has not been used in project 255063336405 before or it is disabled.\">\n",
+            Some("www.googleapis.com"),
+        ),
+    ];
+    for (failure, host) in cases {
+        let log = format!("{connect}{failure}");
+        let a = faultline::analyze_text("busy.log", &log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}");
+        let inc = &a.incidents[0];
+        assert_eq!(inc.loc.line, 2, "{log}");
+        assert_eq!(inc.facts.str("url.host"), host, "{log}");
+    }
+    // Its own call's transport error joins it.
+    let log = format!(
+        "{connect}requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.internal.example.com', port=443): Max retries exceeded with url: /v1/orders (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused'))\n"
+    );
+    let a = faultline::analyze_text("own.log", &log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{log}");
+    assert_eq!(a.incidents[0].loc.line, 1, "{log}");
+}
+
 /// One failure told by several layers keeps their codes together, in any
 /// of the forms they write it.
 #[test]

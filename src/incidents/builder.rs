@@ -157,6 +157,8 @@ struct Summary<'e> {
     /// The providers it names, for an exception that names no URL or
     /// status.
     naming: Naming<'e>,
+    /// It is an exception.
+    exception: bool,
     ties: EventTies<'e>,
     failing: bool,
 }
@@ -192,6 +194,7 @@ impl<'e> Summary<'e> {
         let mut s = Summary::default();
         if event.kind == EventKind::Exception {
             s.failing = true;
+            s.exception = true;
         }
         for (i, f) in event.fields.iter().enumerate() {
             // A record's own keys (most fields of a JSON line) can only tie
@@ -555,6 +558,26 @@ impl Draft {
             || matches!((self.url(), s.url), (Some(a), Some(b)) if !same_resource(a, b))
             || matches!((self.method(), s.method), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b))
             || self.other_provider(s, providers)
+            || self.other_host(s)
+    }
+
+    /// This draft is only a connection to a host so far (urllib3's
+    /// `Starting new HTTPS connection (1): api.cac1.pure.cloud:443`), and
+    /// the event is an exception for a URL on another host: another
+    /// library's call (googleapiclient's `HttpError 403 when requesting
+    /// https://www.googleapis.com/…`). A request is left to join it: through
+    /// a proxy, the connection is to the proxy.
+    fn other_host(&self, s: &Summary) -> bool {
+        s.exception
+            && self.url().is_none()
+            && self.has(EventKind::Host)
+            && s.url.and_then(super::fold::host_of).is_some_and(|host| {
+                self.events
+                    .iter()
+                    .filter(|e| e.kind == EventKind::Host)
+                    .filter_map(|e| e.field("url.host").and_then(|f| f.value.as_str()))
+                    .any(|connected| !connected.eq_ignore_ascii_case(&host))
+            })
     }
 
     /// The event is an exception that names no URL but names providers,
@@ -830,7 +853,13 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -
         EventKind::Header => gap <= 1,
         EventKind::Body => !d.has(EventKind::Body) && !cx.another_providers_body(d, event, line),
         EventKind::RequestBody => !d.has(EventKind::RequestBody) && !d.has(EventKind::Status),
-        EventKind::Exception => !d.repeats_exception(s),
+        // Not an HTTP status after a connection alone: the request and
+        // response between (urllib3's `"GET /x HTTP/1.1" 403`) are missing,
+        // so the status is another call's (googleapiclient's `Encountered
+        // 403 Forbidden …` after urllib3 opened a connection for another).
+        EventKind::Exception => {
+            !d.repeats_exception(s) && !(s.status.is_some() && d.kinds.only(&[EventKind::Host]))
+        }
         EventKind::Record | EventKind::Host => false,
     };
     // Last, as it costs most (URLs compared) and most events are turned
