@@ -389,6 +389,28 @@ fn a_connection_line_is_joined_only_by_its_own_call() {
     assert_eq!(a.incidents[0].loc.line, 1, "{log}");
 }
 
+/// Two bodies alone with no primary error code are told apart by their
+/// codes: STS's `<Code>` and Google's `status` are two failures, not one
+/// repeated.
+#[test]
+fn bodies_alone_with_other_codes_are_not_repeats() {
+    let log = "2026-11-24 00:00:05,676 ERROR sts: AssumeRole failed:\n\
+               <ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>\n\
+               2026-11-24 00:00:06,001 INFO app.worker: processed 12 events\n\
+               2026-11-24 00:00:06,197 ERROR gcs.client: {\"error\":{\"code\":403,\"message\":\"The caller does not have permission\",\"status\":\"PERMISSION_DENIED\"}}\n\
+               2026-11-24 00:00:07,001 INFO app.worker: processed 12 events\n\
+               2026-11-24 00:00:07,197 ERROR gcs.client: {\"error\":{\"code\":403,\"message\":\"The caller does not have permission\",\"status\":\"PERMISSION_DENIED\"}}\n";
+    let a = faultline::analyze_text("bodies.log", log, &builtin());
+    let got = tops(&a);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0].1, Some("aws.invalid-access-key-id"));
+    assert_eq!(a.incidents[0].repeat_count, 0);
+    assert_eq!(
+        a.incidents[1].repeat_count, 1,
+        "the second GCS error repeats the first"
+    );
+}
+
 /// One failure told by several layers keeps their codes together, in any
 /// of the forms they write it.
 #[test]
@@ -444,6 +466,13 @@ fn a_body_an_error_record_logs_after_a_success_is_not_the_success_s() {
         assert!(inc.recovered.is_none(), "{log}");
         assert_eq!(tops(&a)[0].1, Some("aws.invalid-access-key-id"));
     }
+    // Nor one an error record logs on its own line.
+    let log = "2026-11-24 00:00:05,935 DEBUG urllib3.connectionpool: https://api.mypurecloud.de:443 \"GET /api/v2/users/me HTTP/1.1\" 200 85124\n\
+               2026-11-24 00:00:05,936 ERROR gcs.client: {\"error\":{\"code\":403,\"message\":\"The caller does not have permission\",\"status\":\"PERMISSION_DENIED\"}}\n";
+    let a = faultline::analyze_text("gcs.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{log}");
+    assert!(a.incidents[0].facts.get("status").is_empty(), "{log}");
+    assert_eq!(a.incidents[0].loc.line, 2);
     // Logged at DEBUG, the body may be the success's own (Slack's 200 with
     // `ok: false`): it stays with it.
     let log = "2026-11-24 00:00:05,935 DEBUG urllib3.connectionpool: https://slack.com:443 \"POST /api/chat.postMessage HTTP/1.1\" 200 37\n\

@@ -821,10 +821,12 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -
         // later failure.
         let own = success_may_take(event.kind)
             && match event.kind {
-                // Not the body a warning or error record logs between
-                // them (`ERROR sts: AssumeRole failed:` and STS's XML
-                // after urllib3's line of another call that succeeded).
-                EventKind::Body => gap <= SUCCESS_GAP && !cx.warns_between(d.last_line, line),
+                // Not the body a warning or error record logs after it,
+                // on a line between (`ERROR sts: AssumeRole failed:` and
+                // STS's XML after urllib3's line of another call that
+                // succeeded) or on its own (`ERROR gcs.client: {"error":
+                // …}`).
+                EventKind::Body => gap <= SUCCESS_GAP && !cx.warns_between(d.last_line, line + 1),
                 EventKind::Exception => {
                     (d.has(EventKind::Body) && gap <= SUCCESS_GAP)
                         || (s.url.is_some() && d.url.is_some())

@@ -77,7 +77,7 @@ impl Light {
         Light {
             kind: kind_of(inc),
             url: url_key(text(inc, "url"), inc),
-            error: text(inc, "error"),
+            error: error_of(inc),
             loc: inc.loc,
             end: inc.end,
             end_line: inc.end_line,
@@ -380,7 +380,7 @@ impl<'p> Collector<'p> {
         let exact_key = (
             kind.clone(),
             url_key(text(&inc, "url"), &inc),
-            text(&inc, "error"),
+            error_of(&inc),
         );
         let full = self.full();
         let found = self.exact.get(&exact_key).copied().or_else(|| {
@@ -605,7 +605,15 @@ fn is_repeat(first: &Incident, later: &Incident) -> bool {
         && same("exception.type")
         // The error code, not the body, identifies the failure: bodies differ
         // per response (Genesys' contextId), so a retry loop folds into one.
-        && (same("error") || !later_body)
+        && (error_of(first) == error_of(later) || !later_body)
+}
+
+/// The error code that identifies a failure: the primary `error`, else the
+/// first of its error codes (an AWS `<Code>`, Google's `error.status`):
+/// two bodies alone with no primary error (STS's XML, a GCS error) are
+/// told apart by their codes, not folded as repeats of each other.
+fn error_of(inc: &Incident) -> Option<String> {
+    text(inc, "error").or_else(|| text(inc, "error.code"))
 }
 
 /// The URL a failure's exact repeats are keyed by: one with a query, of a
