@@ -860,7 +860,9 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -
         // so the status is another call's (googleapiclient's `Encountered
         // 403 Forbidden …` after urllib3 opened a connection for another).
         EventKind::Exception => {
-            !d.repeats_exception(s) && !(s.status.is_some() && d.kinds.only(&[EventKind::Host]))
+            let status_without_its_exchange =
+                s.status.is_some() && d.kinds.only(&[EventKind::Host]);
+            !d.repeats_exception(s) && !status_without_its_exchange
         }
         EventKind::Record | EventKind::Host => false,
     };
