@@ -466,7 +466,8 @@ fn a_body_an_error_record_logs_after_a_success_is_not_the_success_s() {
         assert!(inc.recovered.is_none(), "{log}");
         assert_eq!(tops(&a)[0].1, Some("aws.invalid-access-key-id"));
     }
-    // Nor one an error record logs on its own line.
+    // Nor one that states a failing status of its own, on an error
+    // record's line.
     let log = "2026-11-24 00:00:05,935 DEBUG urllib3.connectionpool: https://api.mypurecloud.de:443 \"GET /api/v2/users/me HTTP/1.1\" 200 85124\n\
                2026-11-24 00:00:05,936 ERROR gcs.client: {\"error\":{\"code\":403,\"message\":\"The caller does not have permission\",\"status\":\"PERMISSION_DENIED\"}}\n";
     let a = faultline::analyze_text("gcs.log", log, &builtin());
@@ -482,6 +483,13 @@ fn a_body_an_error_record_logs_after_a_success_is_not_the_success_s() {
     assert_eq!(a.incidents.len(), 1);
     assert_eq!(a.incidents[0].facts.num("status"), Some(200.0));
     assert_eq!(a.incidents[0].facts.str("error"), Some("not_in_channel"));
+    // So may one an error record logs on its own line (Slack's exporter).
+    let log = "DEBUG:urllib3.connectionpool:https://slack.com:443 \"GET /api/users.list?limit=200 HTTP/1.1\" 200 44\n\
+               ERROR exporter: {'ok': False, 'error': 'invalid_auth'}\n";
+    let a = faultline::analyze_text("slack.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert_eq!(a.incidents[0].facts.num("status"), Some(200.0));
+    assert_eq!(a.incidents[0].facts.str("error"), Some("invalid_auth"));
 }
 
 #[test]

@@ -159,6 +159,9 @@ struct Summary<'e> {
     naming: Naming<'e>,
     /// It is an exception.
     exception: bool,
+    /// The failing HTTP status (400–599) a body states in it (`status`,
+    /// `statusCode`, Google's `error.code`).
+    body_status: Option<f64>,
     ties: EventTies<'e>,
     failing: bool,
 }
@@ -230,6 +233,14 @@ impl<'e> Summary<'e> {
                     // (see [`error_code_of`]); headers and the rest are not.
                     if name.starts_with("body.") || name == "error" {
                         s.add_code(name, &f.value);
+                    }
+                    if matches!(
+                        name,
+                        "body.status" | "body.statusCode" | "body.status_code" | "body.error.code"
+                    ) {
+                        s.body_status = s
+                            .body_status
+                            .or(f.value.as_num().filter(|n| (400.0..600.0).contains(n)));
                     }
                 }
             }
@@ -821,12 +832,18 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -
         // later failure.
         let own = success_may_take(event.kind)
             && match event.kind {
-                // Not the body a warning or error record logs after it,
-                // on a line between (`ERROR sts: AssumeRole failed:` and
-                // STS's XML after urllib3's line of another call that
-                // succeeded) or on its own (`ERROR gcs.client: {"error":
-                // …}`).
-                EventKind::Body => gap <= SUCCESS_GAP && !cx.warns_between(d.last_line, line + 1),
+                // Not the body a warning or error record logs on a line
+                // between (`ERROR sts: AssumeRole failed:` and STS's XML
+                // after urllib3's line of another call that succeeded), nor
+                // one that states a failing HTTP status of its own
+                // (`ERROR gcs.client: {"error":{"code":403,…}}`). One an
+                // error record logs on its own line may be its own (Slack's
+                // 200 with `ok: false`, logged as an error).
+                EventKind::Body => {
+                    gap <= SUCCESS_GAP
+                        && s.body_status.is_none()
+                        && !cx.warns_between(d.last_line, line)
+                }
                 EventKind::Exception => {
                     (d.has(EventKind::Body) && gap <= SUCCESS_GAP)
                         || (s.url.is_some() && d.url.is_some())
