@@ -380,6 +380,14 @@ fn a_connection_line_is_joined_only_by_its_own_call() {
         assert_eq!(inc.loc.line, 2, "{log}");
         assert_eq!(inc.facts.str("url.host"), host, "{log}");
     }
+    // Nor a body after it: its status line is missing.
+    let log = format!(
+        "{connect}2026-11-24 00:00:34,647 ERROR gcs.client: {{\"error\":{{\"code\":403,\"message\":\"The caller does not have permission\",\"status\":\"PERMISSION_DENIED\"}}}}\n"
+    );
+    let a = faultline::analyze_text("busy.log", &log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{log}");
+    assert_eq!(a.incidents[0].loc.line, 2, "{log}");
+    assert!(a.incidents[0].facts.get("url.host").is_empty(), "{log}");
     // Its own call's transport error joins it.
     let log = format!(
         "{connect}requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.internal.example.com', port=443): Max retries exceeded with url: /v1/orders (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused'))\n"

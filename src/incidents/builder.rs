@@ -870,7 +870,13 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -
                 || (d.restates() && d.status.is_some())
         }
         EventKind::Header => gap <= 1,
-        EventKind::Body => !d.has(EventKind::Body) && !cx.another_providers_body(d, event, line),
+        // Nor a body after a connection alone (its status is missing: the
+        // body is another call's).
+        EventKind::Body => {
+            !d.has(EventKind::Body)
+                && !d.kinds.only(&[EventKind::Host])
+                && !cx.another_providers_body(d, event, line)
+        }
         EventKind::RequestBody => !d.has(EventKind::RequestBody) && !d.has(EventKind::Status),
         // Not an HTTP status after a connection alone: the request and
         // response between (urllib3's `"GET /x HTTP/1.1" 403`) are missing,
