@@ -283,6 +283,11 @@ impl<'e> Summary<'e> {
     }
 }
 
+/// The provider an absolute URL's host belongs to ([`Providers::index_of_host`]).
+fn provider_of_url(url: &str, providers: &Providers) -> Option<usize> {
+    super::fold::host_of(url).and_then(|host| providers.index_of_host(&host))
+}
+
 /// The providers an event names in its text ([`Providers::named_in`]),
 /// read when a decision needs them: most events never meet a draft they
 /// could conflict with that way.
@@ -601,30 +606,36 @@ impl Draft {
     /// provider among others stays: an SDK quoting an error another
     /// service gave it.)
     fn other_provider(&self, s: &Summary, providers: &Providers) -> bool {
-        let provider_of =
-            |url: &str| super::fold::host_of(url).and_then(|host| providers.index_of_host(&host));
-        (!s.naming.is_empty()
-            && self
-                .url()
-                .and_then(provider_of)
-                .is_some_and(|p| s.naming.names_only_others(p, providers)))
+        self.url_is_another_providers(&s.naming, providers)
             || (self.url().is_none()
                 && self.failing
-                && s.url.and_then(provider_of).is_some_and(|p| {
-                    // What its exceptions and bodies name, read now: a
-                    // draft without a URL seldom meets an event with one.
-                    let mut named = Vec::new();
-                    for e in &self.events {
-                        if matches!(e.kind, EventKind::Exception | EventKind::Body) {
-                            for q in Naming::of(e).named(providers) {
-                                if !named.contains(q) {
-                                    named.push(*q);
+                && s.url
+                    .and_then(|url| provider_of_url(url, providers))
+                    .is_some_and(|p| {
+                        // What its exceptions and bodies name, read now: a
+                        // draft without a URL seldom meets an event with one.
+                        let mut named = Vec::new();
+                        for e in &self.events {
+                            if matches!(e.kind, EventKind::Exception | EventKind::Body) {
+                                for q in Naming::of(e).named(providers) {
+                                    if !named.contains(q) {
+                                        named.push(*q);
+                                    }
                                 }
                             }
                         }
-                    }
-                    !named.is_empty() && !named.contains(&p)
-                }))
+                        !named.is_empty() && !named.contains(&p)
+                    }))
+    }
+
+    /// Its URL is of a known provider, and `naming` names providers, not
+    /// that one.
+    fn url_is_another_providers(&self, naming: &Naming, providers: &Providers) -> bool {
+        !naming.is_empty()
+            && self
+                .url()
+                .and_then(|url| provider_of_url(url, providers))
+                .is_some_and(|p| naming.names_only_others(p, providers))
     }
 
     /// The event states error codes and none is one of this draft's: the
@@ -955,13 +966,7 @@ impl<'c> ChunkCx<'c> {
         line > d.last_line + 1
             && d.url().is_some()
             && self.warns_between(d.last_line, line)
-            && d.other_provider(
-                &Summary {
-                    naming: Naming::of(event),
-                    ..Summary::default()
-                },
-                self.providers,
-            )
+            && d.url_is_another_providers(&Naming::of(event), self.providers)
     }
 
     /// Whether a line after line `after` and before line `before` begins
