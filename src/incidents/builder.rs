@@ -223,7 +223,7 @@ impl<'e> Summary<'e> {
                 "exception.type" => s.exception_type = Some(f.value.to_string()),
                 "exception.code" => {
                     s.exception_code = Some(f.value.to_string());
-                    s.add_code(&f.name, &f.value);
+                    s.add_code(&f.name, &f.value, providers);
                 }
                 name => {
                     if providers.is_tie(name) {
@@ -232,7 +232,7 @@ impl<'e> Summary<'e> {
                     // Codes are in a body's fields or a record's `error`
                     // (see [`error_code_of`]); headers and the rest are not.
                     if name.starts_with("body.") || name == "error" {
-                        s.add_code(name, &f.value);
+                        s.add_code(name, &f.value, providers);
                     }
                     if matches!(
                         name,
@@ -258,8 +258,8 @@ impl<'e> Summary<'e> {
     }
 
     /// Takes the value of field `name` as an error code if it is one.
-    fn add_code(&mut self, name: &str, value: &'e Value) {
-        if let Some(code) = error_code_of(name, value)
+    fn add_code(&mut self, name: &str, value: &'e Value, providers: &Providers) {
+        if let Some(code) = error_code_of(name, value, providers)
             && !self.codes.iter().any(|c| c.eq_ignore_ascii_case(&code))
         {
             self.codes.push(code);
@@ -337,57 +337,34 @@ impl<'e> Naming<'e> {
     }
 }
 
-/// The error code a field states, if it is one: the code of an error body
-/// (OAuth's `error`, `code`, `errorCode`, AWS's `Code` and `__type`,
-/// Google's `error.status` and `reason`s), an exception's or a record's
-/// code, an Entra error number as `AADSTS<n>` (as messages write it),
-/// and the `ABC123:` that starts an `error_description`. Only a token is
-/// a code: a number is a status, and prose or an object is not a code.
-fn error_code_of<'e>(name: &str, value: &'e Value) -> Option<Cow<'e, str>> {
-    let token = |v: &'e str| {
-        let v = v.trim();
-        (v.len() >= 2
-            && v.len() <= 80
-            && !v
-                .bytes()
-                .any(|b| b.is_ascii_whitespace() || matches!(b, b'{' | b'[' | b'"'))
-            && v.parse::<f64>().is_err())
-        .then_some(v)
-    };
-    let text = || value.as_str().and_then(token);
-    match name {
-        "exception.code" | "error" | "body.error" | "body.code" | "body.errorCode"
-        | "body.error_code" | "body.Code" | "body.error.code" | "body.error.status" => {
-            text().map(Cow::Borrowed)
-        }
-        // `com.amazon.coral.service#ExpiredTokenException`: the code follows `#`.
-        "body.__type" => text().map(|t| Cow::Borrowed(t.rsplit('#').next().unwrap_or(t))),
-        "body.error_description" => {
-            // `AADSTS7000215: Invalid client secret provided. …`
-            let v = value.as_str()?;
-            let (head, _) = v.split_once(':')?;
-            let digits = head.trim_start_matches(|c: char| c.is_ascii_uppercase());
-            (digits.len() < head.len()
-                && head.len() - digits.len() >= 2
-                && !digits.is_empty()
-                && digits.bytes().all(|b| b.is_ascii_digit()))
-            .then_some(Cow::Borrowed(head))
-        }
-        _ => {
-            if let Some(n) = name.strip_prefix("body.error_codes.")
-                && n.bytes().all(|b| b.is_ascii_digit())
-            {
-                return value
-                    .as_num()
-                    .filter(|n| n.fract() == 0.0 && *n > 0.0)
-                    .map(|n| Cow::Owned(format!("AADSTS{n}")));
-            }
-            (name.starts_with("body.error.") && name.ends_with(".reason"))
-                .then(text)
-                .flatten()
-                .map(Cow::Borrowed)
-        }
+/// The error code a field states, if it is one: an exception's or a
+/// record's code, a body's at the paths whose values the incident's
+/// `error.code` takes ([`classify::is_code_path`]), and a number under a
+/// provider's prefix (Entra's `error_codes: [7000215]` as `AADSTS7000215`,
+/// from `rules/providers.toml`). Only a token is a code: a number is a
+/// status, and prose or an object is not a code.
+fn error_code_of<'e>(name: &str, value: &'e Value, providers: &Providers) -> Option<Cow<'e, str>> {
+    if let Value::Num(n) = value {
+        let path = name.strip_prefix("body.")?;
+        let (_, prefix) = providers
+            .prefixed_codes()
+            .find(|(pattern, _)| classify::has_shape(path, pattern))?;
+        return Some(Cow::Owned(format!("{prefix}{}", Value::Num(*n))));
     }
+    let code = value.as_str()?.trim();
+    let is_code = !code.is_empty()
+        && !code.starts_with(['{', '['])
+        && !code.contains(char::is_whitespace)
+        && code.parse::<f64>().is_err();
+    let stated = match name {
+        "exception.code" | "error" => true,
+        _ => name
+            .strip_prefix("body.")
+            .is_some_and(classify::is_code_path),
+    };
+    // `com.amazon.coral.service#ExpiredTokenException`: botocore names the
+    // code after `#`.
+    (is_code && stated).then(|| Cow::Borrowed(code.rsplit('#').next().unwrap_or(code)))
 }
 
 /// Whether one field, on its own, says that something failed.

@@ -324,6 +324,35 @@ const MESSAGE_PATHS: &[&str] = &[
     "fault.faultstring",
 ];
 
+/// Whether a body path (after `body.`) has the shape `pattern`, `*` for an
+/// array index ([`shape`], without building it).
+pub(super) fn has_shape(path: &str, pattern: &str) -> bool {
+    let (mut path, mut pattern) = (path.split('.'), pattern.split('.'));
+    loop {
+        match (path.next(), pattern.next()) {
+            (None, None) => return true,
+            (Some(p), Some(want)) if p == want => {}
+            (Some(p), Some("*")) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Whether a body path's value is an error code ([`CODE_PATHS`]).
+pub(super) fn is_code_path(path: &str) -> bool {
+    // The last segments differ first: most paths (`message`, `contextId`)
+    // are turned away without walking them (the builder asks this for
+    // every body field).
+    fn last_of(p: &str) -> &str {
+        memchr::memrchr(b'.', p.as_bytes()).map_or(p, |dot| &p[dot + 1..])
+    }
+    let last = last_of(path);
+    CODE_PATHS.iter().any(|&pattern| {
+        let want = last_of(pattern);
+        (want == last || want == "*") && has_shape(path, pattern)
+    })
+}
+
 /// Body paths whose value is an error code, as written.
 const CODE_PATHS: &[&str] = &[
     "error",
@@ -944,5 +973,28 @@ mod tests {
         assert_eq!(shape("errors.0.message"), "errors.*.message");
         assert_eq!(shape("0.errorCode"), "*.errorCode");
         assert_eq!(shape("error.code"), "error.code");
+    }
+
+    #[test]
+    fn has_shape_reads_a_path_as_shape_does() {
+        for (path, pattern) in [
+            ("error.code", "error.code"),
+            ("error_codes.0", "error_codes.*"),
+            ("errors.12.extensions.code", "errors.*.extensions.code"),
+            ("0.errorCode", "*.errorCode"),
+        ] {
+            assert!(has_shape(path, pattern), "{path}");
+            assert_eq!(shape(path), pattern);
+        }
+        for (path, pattern) in [
+            ("error.code.x", "error.code"),
+            ("error", "error.code"),
+            ("errors.a.code", "errors.*.code"),
+            ("errors..code", "errors.*.code"),
+        ] {
+            assert!(!has_shape(path, pattern), "{path}");
+        }
+        assert!(is_code_path("Code") && is_code_path("error.errors.3.reason"));
+        assert!(!is_code_path("message") && !is_code_path("error.message"));
     }
 }
