@@ -114,6 +114,7 @@ pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet)
         }
         true
     });
+    attach_to_unexplained(&notes, &mut note_incident, incidents, &out, rules);
     for (m, at) in notes.into_iter().zip(note_incident) {
         let mut d = build(m, at, &empty, input, rules);
         if at.is_some_and(|i| incidents[i].recovered.is_some()) {
@@ -126,6 +127,52 @@ pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet)
     // the input, at most one), so the order is the stable sort's.
     out.sort_unstable_by(best_first);
     out
+}
+
+/// A note whose first evidence lies in the lines of a failure no rule
+/// explains is that failure's diagnosis: a pasted Google error body is one
+/// incident, and the input-wide rule reading its ErrorInfo reason explains
+/// it. Left apart, the report said "no rule explains this failure" above the
+/// note that does. Not when the rule is another provider's than the failure.
+fn attach_to_unexplained(
+    notes: &[RuleMatch],
+    note_incident: &mut [Option<usize>],
+    incidents: &[Incident],
+    diagnosed: &[Diagnosis],
+    rules: &RuleSet,
+) {
+    for (note, at) in notes.iter().zip(note_incident.iter_mut()) {
+        if at.is_some() {
+            continue;
+        }
+        let Some(first) = note.evidence.first() else {
+            continue;
+        };
+        let rule = &rules.rules[note.rule];
+        let rule_provider = rule.provider.as_deref();
+        // An info note does not keep a failure in the report that is not one
+        // otherwise (see `keep_failures`): it stays input-wide.
+        let keeps = |incident: &Incident| {
+            rule.severity != Severity::Info
+                || incident.diagnosed.is_some()
+                || incident.is_exchange(&rules.providers)
+        };
+        *at = incidents.iter().position(|incident| {
+            let start = first.loc.span.start;
+            incident.source == first.loc.source
+                && (incident.loc.span.start..incident.end).contains(&start)
+                && match (rule_provider, incident.facts.first("provider")) {
+                    (Some(rule), Some(fact)) => fact.value.as_str() == Some(rule),
+                    _ => true,
+                }
+                && keeps(incident)
+        });
+        if let Some(i) = *at
+            && diagnosed.iter().any(|d| d.incident == Some(i))
+        {
+            *at = None;
+        }
+    }
 }
 
 /// The order of a report: severity, then confidence, specificity, place, id.

@@ -615,6 +615,58 @@ fn supersedes_works_across_input_wide_and_incident_rules() {
     assert_eq!(mutual, vec!["acme.generic-unauthorized-client".to_string()]);
 }
 
+/// The report of `text` with the built-in rules.
+fn builtin_report(text: &str) -> serde_json::Value {
+    let out = faultline()
+        .args(["--format", "json"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn an_input_wide_diagnosis_with_its_evidence_in_an_unexplained_failure_explains_it() {
+    // A pasted Google error body: one incident; the input-wide rule reading
+    // its ErrorInfo reason is that incident's diagnosis, not a note beside a
+    // failure "no rule explains".
+    let body = r#"{
+  "error": {
+    "code": 403,
+    "message": "Request had insufficient authentication scopes.",
+    "status": "PERMISSION_DENIED",
+    "details": [
+      {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+        "domain": "googleapis.com"
+      }
+    ]
+  }
+}
+"#;
+    let report = builtin_report(body);
+    let incidents = report["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{report}");
+    assert_eq!(incidents[0]["explained"], true, "{report}");
+    let first = &report["diagnoses"][0];
+    assert_eq!(first["rule"], "google.insufficient-scopes", "{report}");
+    assert_eq!(first["incident"], incidents[0]["id"], "{report}");
+    // Evidence outside every failure stays an input-wide note: a Genesys
+    // forum line naming an SDK class that does not exist, beside an
+    // unrelated failure.
+    let apart = builtin_report(
+        "from PureCloudPlatformClientV2 import PlatformClient\n\n\n\nHTTP/1.1 503 Service Unavailable\n",
+    );
+    let note = apart["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "genesys.claim-nonexistent-sdk-names")
+        .unwrap_or_else(|| panic!("{apart}"));
+    assert!(note["incident"].is_null(), "{apart}");
+}
+
 /// Two user rules with the same incident pattern, too large for the regex
 /// engine; its literal `quota` is all a text must have to need it.
 fn huge_message_rules() -> String {
