@@ -15,7 +15,9 @@ use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 use crate::rules::literals::{self, Factors};
 
 // Identifier characters: ASCII word characters or any non-ASCII one (a
-// superset of Unicode \w, far cheaper to compile).
+// superset of Unicode \w, far cheaper to compile). Namespaces are joined by
+// `.` (Python, Java, .NET, JS), `::` (Ruby's `Restforce::AuthenticationError`)
+// or `\` (PHP's `League\OAuth2\Client\…\IdentityProviderException`).
 fn exception_line() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
@@ -23,7 +25,7 @@ fn exception_line() -> &'static Regex {
             r"(?x)
             (?:^|[\s\[(:>])
             (?:Caused\ by:\s+|raise\s+)?
-            (?P<type>(?:[A-Za-z_$][A-Za-z0-9_\x{80}-\x{10FFFF}$]*\.)*(?:[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:Error|Exception|Fault)(?:\$[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*)?|Error)
+            (?P<type>(?:[A-Za-z_$][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:\.|::|\\))*(?:[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:Error|Exception|Fault)(?:\$[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*)?|Error)
               | (?:[A-Za-z_][A-Za-z0-9_\x{80}-\x{10FFFF}]*\.)+exceptions\.[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*)
             (?:
                 :\s*(?P<msg>.*)
@@ -31,6 +33,20 @@ fn exception_line() -> &'static Regex {
             )",
         )
         .expect("exception regex")
+    })
+}
+
+/// Ruby's report of an uncaught exception: the raising frame, then the
+/// message, then the class in parentheses (`client.rb:226:in
+/// `connect_and_send': Authenticate (Twilio::REST::RequestError)`; Ruby 3.4
+/// quotes the method with `'` on both sides).
+fn ruby_uncaught_line() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"^\s*(?:from\s+)?\S+?:[0-9]+:in [`'][^'`]*': (?P<msg>.*?) \((?P<type>(?:[A-Z][A-Za-z0-9_]*::)*[A-Z][A-Za-z0-9_]*(?:Error|Exception))\)\s*$",
+        )
+        .expect("ruby exception regex")
     })
 }
 
@@ -429,6 +445,18 @@ fn exception_in_line(
     {
         return None;
     }
+    if line.contains(":in ")
+        && line.trim_end().ends_with(')')
+        && let Some(c) = ruby_uncaught_line().captures(line)
+    {
+        let msg = c.name("msg")?.as_str();
+        let mut fields = vec![
+            lines.str_field("exception.type", c.name("type")?.as_str()),
+            lines.str_field("exception.message", msg),
+        ];
+        fields.extend(message_fields(lines, msg));
+        return Some((fields, 1));
+    }
     let caps = exception_line().captures(line)?;
     let ty = caps.name("type")?;
     let ty_text = ty.as_str();
@@ -629,7 +657,45 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
             fields.push(f);
         }
     }
+    if !has(&fields, "body.error")
+        && let Some((code, description)) = leading_oauth_error(msg)
+    {
+        fields.push(lines.str_field("body.error", code));
+        if let Some(d) = description.filter(|_| !has(&fields, "body.error_description")) {
+            fields.push(lines.str_field("body.error_description", d));
+        }
+    }
     fields
+}
+
+/// A registered OAuth error code that a client's message opens with, as
+/// clients put the token endpoint's `error` in their exceptions: oauthlib's
+/// `(invalid_grant) Bad Request`, Restforce's `invalid_grant: authentication
+/// failure`, league/oauth2-client's bare `invalid_grant` (PHP then adds
+/// ` in /path/file.php on line 222`). Only the codes themselves: a message
+/// opening with another word is prose. The text after `code: ` or
+/// `(code) ` is the server's `error_description` in those clients.
+fn leading_oauth_error(msg: &str) -> Option<(&str, Option<&str>)> {
+    let rest = msg.trim_start();
+    let bracket = rest.starts_with(['(', '[']);
+    let rest = if bracket { &rest[1..] } else { rest };
+    let end = rest
+        .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+        .unwrap_or(rest.len());
+    let (code, after) = rest.split_at(end);
+    if !super::signal::OAUTH_ERRORS.contains(&code) {
+        return None;
+    }
+    let description = if bracket {
+        after.strip_prefix([')', ']'])
+    } else {
+        after.strip_prefix(':')
+    };
+    let ends_well = description.is_some() || after.is_empty() || after.starts_with([',', ';', ' ']);
+    let description = description
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && !d.starts_with("in /"));
+    ends_well.then_some((code, description))
 }
 
 /// The lines the Genesys Python SDK prints after `ApiException: (403)`:
@@ -787,6 +853,88 @@ mod tests {
 
     fn fact(e: &super::super::Event, name: &str) -> Option<String> {
         e.field(name).map(|f| f.value.to_string())
+    }
+
+    #[test]
+    fn a_message_opening_with_an_oauth_code_gives_the_error_and_description() {
+        let cases = [
+            (
+                "oauthlib.oauth2.rfc6749.errors.InvalidGrantError: (invalid_grant) Bad Request\n",
+                "oauthlib.oauth2.rfc6749.errors.InvalidGrantError",
+                "invalid_grant",
+                Some("Bad Request"),
+            ),
+            (
+                "Restforce::AuthenticationError: invalid_grant: authentication failure\n",
+                "Restforce::AuthenticationError",
+                "invalid_grant",
+                Some("authentication failure"),
+            ),
+            (
+                "PHP Fatal error:  Uncaught League\\OAuth2\\Client\\Provider\\Exception\\IdentityProviderException: invalid_client in /srv/vendor/league/oauth2-client/src/Provider/GenericProvider.php on line 222\n",
+                "League\\OAuth2\\Client\\Provider\\Exception\\IdentityProviderException",
+                "invalid_client",
+                None,
+            ),
+            (
+                "com.acme.auth.TokenException: [unauthorized_client] client not allowed\n",
+                "com.acme.auth.TokenException",
+                "unauthorized_client",
+                Some("client not allowed"),
+            ),
+        ];
+        for (text, ty, code, description) in cases {
+            let events = parse_chunk(&chunk(text));
+            assert_eq!(events.len(), 1, "{text}: {events:?}");
+            let e = &events[0];
+            assert_eq!(fact(e, "exception.type").as_deref(), Some(ty), "{text}");
+            assert_eq!(fact(e, "body.error").as_deref(), Some(code), "{text}");
+            assert_eq!(
+                fact(e, "body.error_description").as_deref(),
+                description,
+                "{text}"
+            );
+        }
+        // Prose that mentions a code, or opens with a longer word: no error.
+        for text in [
+            "app.SyncError: refresh failed after invalid_grant was handled\n",
+            "app.SyncError: invalid_grants_table missing\n",
+        ] {
+            let events = parse_chunk(&chunk(text));
+            assert!(
+                events.iter().all(|e| fact(e, "body.error").is_none()),
+                "{text}: {events:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ruby_uncaught_exception_line() {
+        let text = "/gems/twilio-ruby-3.8.0/lib/twilio-ruby/rest/client.rb:226:in `connect_and_send': Authenticate (Twilio::REST::RequestError)\n\tfrom /gems/twilio-ruby-3.8.0/lib/twilio-ruby/rest/list_resource.rb:29:in `list'\n";
+        let events = parse_chunk(&chunk(text));
+        let e = events
+            .iter()
+            .find(|e| e.kind == EventKind::Exception)
+            .unwrap_or_else(|| panic!("{events:?}"));
+        assert_eq!(
+            fact(e, "exception.type").as_deref(),
+            Some("Twilio::REST::RequestError")
+        );
+        assert_eq!(
+            fact(e, "exception.message").as_deref(),
+            Some("Authenticate")
+        );
+        // Ruby 3.4 quotes the method with ' on both sides.
+        let text = "app.rb:3:in 'Integer#/': divided by 0 (ZeroDivisionError)\n";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(
+            events
+                .first()
+                .and_then(|e| fact(e, "exception.type"))
+                .as_deref(),
+            Some("ZeroDivisionError"),
+            "{events:?}"
+        );
     }
 
     #[test]
