@@ -97,7 +97,7 @@ const MESSAGE_FACTS: [(&str, &[&str]); 16] = [
         &[],
     ),
     // Any other absolute URL in the message.
-    (r#"(?P<url>https?://[^\s'"<>)]+)"#, &["url"]),
+    (r#"(?P<url>https?://[^\s'"<>)`]+)"#, &["url"]),
     // Hosts and ports of transport errors.
     (
         r"Could not resolve (?:host|proxy): (?P<host>[^\s:/]+)",

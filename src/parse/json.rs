@@ -15,6 +15,9 @@ use crate::providers::RecordTies;
 
 use super::{Ctx, EventKind, Field, LineParser, Lines, SharedText, Value};
 
+/// What Guzzle appends to a body it cut short in a message.
+const GUZZLE_CUT: &str = " (truncated...)";
+
 /// Nesting deeper than this is not parsed, so hostile input cannot exhaust
 /// the stack: a container past it is skipped to its close, kept as its text,
 /// and the body flagged `body.truncated` (the rest is read as usual).
@@ -1346,6 +1349,17 @@ impl<'a> Parser<'a> {
                 return Some(out);
             }
             if b == b'\n' {
+                // Guzzle (PHP) quotes at most 120 bytes of the body in its
+                // exception message and marks the cut (guzzlehttp/psr7
+                // `Message::bodySummary`): the body ends there, cut, though
+                // the log goes on.
+                let line = self.src[run..self.pos].trim_end_matches('\r');
+                if let Some(kept) = line.strip_suffix(GUZZLE_CUT) {
+                    self.truncated = true;
+                    self.pos = run + kept.len();
+                    let out = done(out, run, self.pos);
+                    return (!out.is_empty()).then_some(out);
+                }
                 return None;
             }
             if b == b'\\' {
@@ -1917,6 +1931,17 @@ mod tests {
         }
         // A string broken by a line break with more text after it is not cut: it is not JSON.
         assert!(field("{\"error\":\"invalid_grant\nmore text\"}\n", "body.error").is_none());
+    }
+
+    #[test]
+    fn a_body_guzzle_cut_ends_at_its_mark_though_the_log_goes_on() {
+        let text = "[2023-03-08 15:59:28] production.ERROR: Client error: `POST https://login.example.com/oauth2/v2.0/token` resulted in a `401 Unauthorized` response:\n{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid client secret provided. Ensure the secret being se (truncated...)\r\n {\"exception\":\"[object] (GuzzleHttp\\\\Exception\\\\ClientException(code: 401): Client error\"}\n";
+        let (v, _) = field(text, "body.error").expect("the complete member is read");
+        assert_eq!(v, "invalid_client");
+        let (d, at) = field(text, "body.error_description").expect("the cut member too");
+        assert!(d.ends_with("being se"), "{d}");
+        assert!(!at.contains("truncated"), "{at}");
+        assert!(field(text, "body.truncated").is_some());
     }
 
     #[test]
