@@ -36,6 +36,14 @@ fn exception_line() -> &'static Regex {
     })
 }
 
+/// An Elixir exception module: `MatchError`, `Mint.TransportError`.
+fn is_elixir_module(ty: &str) -> bool {
+    ty.split('.').all(|part| {
+        part.starts_with(|c: char| c.is_ascii_uppercase())
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    }) && (ty.ends_with("Error") || ty.ends_with("Exception"))
+}
+
 /// Ruby's report of an uncaught exception: the raising frame, then the
 /// message, then the class in parentheses (`client.rb:226:in
 /// `connect_and_send': Authenticate (Twilio::REST::RequestError)`; Ruby 3.4
@@ -445,6 +453,20 @@ fn exception_in_line(
     {
         return None;
     }
+    if let Some(rest) = line.trim_start().strip_prefix("** (")
+        && let Some((ty, msg)) = rest.split_once(") ")
+        && is_elixir_module(ty)
+    {
+        // Elixir's report of an exception: `** (MatchError) no match of
+        // right hand side value: …`.
+        let msg = msg.trim_end();
+        let mut fields = vec![
+            lines.str_field("exception.type", ty),
+            lines.str_field("exception.message", msg),
+        ];
+        fields.extend(message_fields(lines, msg));
+        return Some((fields, 1));
+    }
     if line.contains(":in ")
         && line.trim_end().ends_with(')')
         && let Some(c) = ruby_uncaught_line().captures(line)
@@ -723,6 +745,11 @@ fn sdk_details(lines: &Lines, mut i: usize, fields: &mut Vec<Field>) -> usize {
                 }
             }
         } else if let Some(rest) = line.strip_prefix("HTTP response body: ") {
+            // Python 3 SDKs may print the body as bytes: `b'{"error":…}'`.
+            let rest = match rest.strip_prefix("b'").or_else(|| rest.strip_prefix("b\"")) {
+                Some(inner) if inner.starts_with(['{', '[']) => inner,
+                _ => rest,
+            };
             let offset = rest.as_ptr() as usize - lines.text.as_ptr() as usize;
             let text = lines.rest_at(offset);
             let parsed = parse_value(text);
@@ -906,6 +933,29 @@ mod tests {
                 "{text}: {events:?}"
             );
         }
+    }
+
+    #[test]
+    fn elixir_exception_line() {
+        let text = "** (Mint.TransportError) connection refused\n    (req 0.4.14) lib/req.ex:1092: Req.request!/2\n";
+        let events = parse_chunk(&chunk(text));
+        let e = events.first().unwrap_or_else(|| panic!("{events:?}"));
+        assert_eq!(
+            fact(e, "exception.type").as_deref(),
+            Some("Mint.TransportError")
+        );
+        assert_eq!(
+            fact(e, "exception.message").as_deref(),
+            Some("connection refused")
+        );
+        // Not a module: a Markdown bold parenthesis.
+        let events = parse_chunk(&chunk("** (see the Error log) below\n"));
+        assert!(
+            events
+                .iter()
+                .all(|e| fact(e, "exception.type").as_deref() != Some("see the Error log")),
+            "{events:?}"
+        );
     }
 
     #[test]
