@@ -176,6 +176,9 @@ fn status_patterns() -> Vec<String> {
             r"(?i:\bfailed\b)[^{]*?(?::\s+|(?:^|[^A-Za-z0-9_.\-\]]):)(?P<status>[0-9]{3})(?:\s|$|\{)"
                 .to_string(),
             r"Request failed with status code (?P<status>[0-9]{3})".to_string(),
+            // The subject first: `Response code returned: 410`.
+            r"(?i:\b(?:response|status)(?:[ _]code)?\s+returned)\s*:?\s*(?P<status>[0-9]{3})\b"
+                .to_string(),
             // Python's repr of an exception raised with several arguments:
             // `Exception: ('Request failed with ', 429, ' - ', '{…}')`, a
             // status as its own element after a string that says so.
@@ -281,7 +284,7 @@ fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: ";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`.
@@ -781,6 +784,9 @@ const TEXT_TRIGGERS: &[&str] = &[
     "dial udp",
     "no such host",
     "x509: ",
+    // libcurl's certificate errors as PHP's cURL wrapper and Guzzle print
+    // them (`cURL error 60: SSL certificate problem: …`).
+    "SSL certificate problem",
     "read tcp",
     "write tcp",
     "i/o timeout",
