@@ -1114,7 +1114,11 @@ fn credential_at(text: &str, start: usize) -> Option<Range<usize>> {
     {
         return None;
     }
-    let plain_word = word.len() < 16 && word.bytes().all(|b| b.is_ascii_lowercase());
+    // A word ending a sentence (`… into a Basic header.`) is prose too: a
+    // token68 credential does not end with a full stop.
+    let core = word.trim_end_matches('.');
+    let plain_word =
+        !core.is_empty() && core.len() < 16 && core.bytes().all(|b| b.is_ascii_lowercase());
     (!plain_word).then_some(start..end)
 }
 
@@ -1714,6 +1718,8 @@ mod tests {
             r#"{"token_type": "Bearer", "expires_in": 3599, "code": "bad.request"}"#,
             "WWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"",
             "the bearer token has expired; Basic auth is disabled",
+            "special characters mangled on the way into a Basic header.",
+            "base64 `client_id:secret` as they are for a Basic header.",
             "Authorization: Bearer <token>",
             "client_secret=<your client secret>",
             "status code=500 after retry",
