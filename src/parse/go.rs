@@ -136,6 +136,12 @@ impl LineParser for GoError {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
+        // A client that logs the error at INFO/DEBUG went on (docker and
+        // helm log `INFO[0000] Error logging in to v2 endpoint, trying next
+        // endpoint: Get "https://…": …` before trying plain HTTP).
+        if super::logprefix::is_informational(line) {
+            return None;
+        }
         if let Some(m) = unwrapped(lines, i) {
             let whole = lines.span_of_lines(i, i);
             let c = url_error().captures(&m.text)?;

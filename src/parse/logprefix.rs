@@ -28,7 +28,8 @@ const PREFIX: &str = r"(?x)^
             (?:
               (?P<pylevel>TRACE|DEBUG|INFO|WARNING|ERROR|CRITICAL):[A-Za-z0-9_\x{80}-\x{10FFFF}.$-]+:[\ \t]*    # Python: `ERROR:root:msg`
               |
-              (?P<level>\[?(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|SEVERE|CRIT)\]?)
+              (?P<level>\[?(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|FATAL|CRITICAL|SEVERE|CRIT)\]?
+                | (?:INFO|WARN|ERRO|FATA|PANI|DEBU|TRAC)\[[0-9]{1,6}\])    # logrus on a terminal: `INFO[0000] msg`
               (?:[\ \t]*[:|][\ \t]*|[\ \t]+)
               (?:\[[^\]\n]{1,80}\][\ \t:]*)*
               (?:(?P<logger>[a-z][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}$]+)+|(?:[A-Za-z][A-Za-z0-9_\x{80}-\x{10FFFF}$]*\.)+[A-Za-z][A-Za-z0-9_\x{80}-\x{10FFFF}$]*)(?:\[[^\]\n]{0,40}\])?(?::[\ \t]*|[\ \t]+-[\ \t]+))?
@@ -155,8 +156,9 @@ fn has_level_word(line: &[u8]) -> bool {
     };
     memchr::memchr3_iter(b'F', b'B', b'C', line).any(|p| match line[p] {
         b'F' => word_at(p, 2, b"INFO"),
-        b'B' => word_at(p, 2, b"DEBUG"),
-        _ => word_at(p, 3, b"TRACE") || word_at(p, 4, b"NOTICE"),
+        // DEBU and TRAC: also logrus's four-letter levels.
+        b'B' => word_at(p, 2, b"DEBU"),
+        _ => word_at(p, 3, b"TRAC") || word_at(p, 4, b"NOTICE"),
     })
 }
 
@@ -217,7 +219,11 @@ fn informational_prefix(prefix: &str) -> bool {
 }
 
 fn is_informational_level(level: &str) -> bool {
-    matches!(level, "INFO" | "DEBUG" | "TRACE" | "NOTICE")
+    // Also logrus's four-letter DEBU and TRAC.
+    matches!(
+        level,
+        "INFO" | "DEBUG" | "TRACE" | "NOTICE" | "DEBU" | "TRAC"
+    )
 }
 
 /// The level word of a log prefix, upper-case.
@@ -229,8 +235,12 @@ fn prefix_level(prefix: &str) -> Option<String> {
             .or(caps.get_group_by_name("pylevel"))
     })
     .map(|span| {
+        // The word alone: `[INFO]`, and logrus's `INFO[0000]`.
         prefix[span.range()]
-            .trim_matches(['[', ']'])
+            .trim_start_matches('[')
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect::<String>()
             .to_ascii_uppercase()
     })
 }
@@ -326,6 +336,15 @@ mod tests {
         ));
         assert!(!is_informational("ERROR:root:HTTP Error 401: Unauthorized"));
         assert!(!is_informational("HTTP Error 401: Unauthorized"));
+        // logrus on a terminal (docker, helm): the level, then seconds.
+        assert!(is_informational(
+            "INFO[0000] Error logging in to v2 endpoint, trying next endpoint: Get \"https://localhost:5000/v2/\": http: server gave HTTP response to HTTPS client"
+        ));
+        assert!(is_informational("DEBU[0012] GET https://registry/v2/ 401"));
+        assert!(!is_informational(
+            "ERRO[0003] error waiting for container: unexpected EOF"
+        ));
+        assert!(warns("WARN[0001] retrying in 2s: 503"));
     }
 
     /// Remembering prefix shapes changes no answer: over every line of the
@@ -435,7 +454,7 @@ mod tests {
                 .map(|m| m.as_str().trim_matches(['[', ']']).to_ascii_uppercase());
             let informational = matches!(
                 level.as_deref(),
-                Some("INFO" | "DEBUG" | "TRACE" | "NOTICE")
+                Some("INFO" | "DEBUG" | "TRACE" | "NOTICE" | "DEBU" | "TRAC")
             );
             assert_eq!(informational_prefix(&line[..end]), informational, "{line}");
         }
@@ -447,7 +466,8 @@ mod tests {
     /// cases, and the words at a line's edges, cut short, or glued.
     #[test]
     fn level_words_found_in_one_pass() {
-        let levels = ["INFO", "DEBUG", "TRACE", "NOTICE"];
+        // DEBU and TRAC cover DEBUG and TRACE (logrus writes the four).
+        let levels = ["INFO", "DEBU", "TRAC", "NOTICE"];
         let mut lines: Vec<String> = crate::test_corpus::fixture_and_field_texts()
             .iter()
             .flat_map(|t| t.lines().map(str::to_string).collect::<Vec<_>>())
