@@ -936,7 +936,10 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
                 let unquoted = value.start == pos;
                 let password =
                     normalize_key(key).contains("pass") || normalize_key(key).ends_with("pwd");
-                if colon && !quoted_key && unquoted && !password && is_word(&text[value.clone()]) {
+                // Nor is an HTTP status after it (Go's `oauth2: cannot fetch
+                // token: 400 Bad Request`).
+                let v = &text[value.clone()];
+                if colon && !quoted_key && unquoted && !password && (is_word(v) || is_status(v)) {
                     continue;
                 }
                 push_value(text, value, out)
@@ -964,6 +967,12 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
             }
         }
     }
+}
+
+/// An HTTP status code: three digits, 1xx to 5xx.
+fn is_status(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b.iter().all(u8::is_ascii_digit)
 }
 
 fn find_ci(haystack: &str, needle: &str) -> Option<usize> {
@@ -1719,6 +1728,7 @@ mod tests {
             "WWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"",
             "the bearer token has expired; Basic auth is disabled",
             "special characters mangled on the way into a Basic header.",
+            "oauth2: cannot fetch token: 400 Bad Request",
             "base64 `client_id:secret` as they are for a Basic header.",
             "Authorization: Bearer <token>",
             "client_secret=<your client secret>",
