@@ -459,25 +459,14 @@ fn exception_in_line(
     {
         // Elixir's report of an exception: `** (MatchError) no match of
         // right hand side value: …`.
-        let msg = msg.trim_end();
-        let mut fields = vec![
-            lines.str_field("exception.type", ty),
-            lines.str_field("exception.message", msg),
-        ];
-        fields.extend(message_fields(lines, msg));
-        return Some((fields, 1));
+        return Some((typed_exception(lines, ty, msg.trim_end()), 1));
     }
     if line.contains(":in ")
         && line.trim_end().ends_with(')')
         && let Some(c) = ruby_uncaught_line().captures(line)
     {
-        let msg = c.name("msg")?.as_str();
-        let mut fields = vec![
-            lines.str_field("exception.type", c.name("type")?.as_str()),
-            lines.str_field("exception.message", msg),
-        ];
-        fields.extend(message_fields(lines, msg));
-        return Some((fields, 1));
+        let (ty, msg) = (c.name("type")?.as_str(), c.name("msg")?.as_str());
+        return Some((typed_exception(lines, ty, msg), 1));
     }
     let caps = exception_line().captures(line)?;
     let ty = caps.name("type")?;
@@ -500,6 +489,17 @@ fn exception_in_line(
         }
     }
     Some((fields, 1 + extra))
+}
+
+/// An exception's type and message, and what the message reveals: the
+/// fields of a one-line report whose shape put them in other places.
+fn typed_exception(lines: &Lines, ty: &str, msg: &str) -> Vec<Field> {
+    let mut fields = vec![
+        lines.str_field("exception.type", ty),
+        lines.str_field("exception.message", msg),
+    ];
+    fields.extend(message_fields(lines, msg));
+    fields
 }
 
 /// Lines a quoted argument may wrap over in a paste.
@@ -714,9 +714,7 @@ fn leading_oauth_error(msg: &str) -> Option<(&str, Option<&str>)> {
         after.strip_prefix(':')
     };
     let ends_well = description.is_some() || after.is_empty() || after.starts_with([',', ';', ' ']);
-    let description = description
-        .map(str::trim)
-        .filter(|d| !d.is_empty() && !d.starts_with("in /"));
+    let description = description.map(str::trim).filter(|d| !d.is_empty());
     ends_well.then_some((code, description))
 }
 
