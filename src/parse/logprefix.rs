@@ -432,6 +432,8 @@ mod tests {
             "[pod/é/c] 10:00:00 INFO a.b: ü".to_string(),
             "api-1  | 2024-05-01 10:00:00 [main] [req é] DEBUG c.é.Client[x] - hi".to_string(),
             "INFO:ß.root:msg".to_string(),
+            "INFO[0000] Error logging in to v2 endpoint, trying next endpoint".to_string(),
+            "ERRO[0003] error waiting for container: unexpected EOF".to_string(),
         ];
         for n in [40, 80, 81, 100, 101] {
             edges.extend([long(n, 'a'), long(n, 'é'), long(n, '😀')]);
@@ -448,10 +450,14 @@ mod tests {
             assert_eq!(prefix_end(line), end, "{line}");
             let Some(end) = end else { continue };
             let c = re.captures(&line[..end]).unwrap();
-            let level = c
-                .name("level")
-                .or(c.name("pylevel"))
-                .map(|m| m.as_str().trim_matches(['[', ']']).to_ascii_uppercase());
+            let level = c.name("level").or(c.name("pylevel")).map(|m| {
+                // The word: `[INFO]`, and logrus's `INFO[0000]`.
+                let word = m.as_str().trim_start_matches('[');
+                let end = word
+                    .find(|c: char| !c.is_ascii_alphabetic())
+                    .unwrap_or(word.len());
+                word[..end].to_ascii_uppercase()
+            });
             let informational = matches!(
                 level.as_deref(),
                 Some("INFO" | "DEBUG" | "TRACE" | "NOTICE" | "DEBU" | "TRAC")
