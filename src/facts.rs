@@ -174,6 +174,11 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "42",
     ),
     (
+        "proxy.status",
+        "the status a forward proxy answered the client's `CONNECT` with, as curl, git, Python, .NET and Java report it (`CONNECT tunnel failed, response 407`, `Received HTTP code 403 from proxy after CONNECT`, `Tunnel connection failed: 407 …`, `… failed with status code '504'`, `Proxy returns \"HTTP/1.1 407 …\"`): not the API's status, the tunnel never opened",
+        "407",
+    ),
+    (
         "ratelimit.reset_seconds",
         "seconds until the rate-limit window resets: `x-ratelimit-reset` (GitHub, Auth0) or `x-rate-limit-reset` (Okta) as UTC epoch seconds minus the response `Date` (else the incident's `time`); not set when the header's value is too small to be an epoch or not after that time",
         "1800",

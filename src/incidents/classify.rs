@@ -71,6 +71,7 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
     challenges(facts);
     retry_after(facts);
     rate_limit_reset(facts);
+    proxy_status(facts);
     if let Some((client, loc)) = detect_client(facts) {
         facts.push("client", Value::Str(client.into()), loc);
     }
@@ -767,6 +768,48 @@ fn retry_after(facts: &mut Facts) {
     }
 }
 
+/// How clients report a forward proxy's answer to their `CONNECT`: curl
+/// (`CONNECT tunnel failed, response 407`; before 7.x's rewording and in
+/// git's messages `Received HTTP code 407 from proxy after CONNECT`),
+/// Python's http.client (`Tunnel connection failed: 407 Proxy
+/// Authentication Required`), .NET (`The proxy tunnel request to proxy
+/// 'http://…' failed with status code '407'`), Java's HttpURLConnection
+/// (`Unable to tunnel through proxy. Proxy returns "HTTP/1.1 407 …"`).
+fn proxy_status_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r#"(?i)(?:CONNECT tunnel failed, response|Received HTTP code|Tunnel connection failed:)\s*(?P<a>[1-5][0-9]{2})\b|proxy tunnel request to proxy \S+ failed with status code '?(?P<b>[1-5][0-9]{2})\b|Unable to tunnel through proxy\. Proxy returns \\?"HTTP/[0-9](?:\.[0-9])? (?P<c>[1-5][0-9]{2})\b"#,
+        )
+        .expect("proxy status regex")
+    })
+}
+
+/// `proxy.status`: the status a forward proxy answered the client's
+/// `CONNECT` with, which is not the API's (the tunnel never opened).
+fn proxy_status(facts: &mut Facts) {
+    let Some(text) = facts.first("text").cloned() else {
+        return;
+    };
+    let t = text.value.to_string();
+    // Every form names a tunnel or the proxy after CONNECT.
+    if !(t.contains("unnel") || t.contains("from proxy")) {
+        return;
+    }
+    let Some(c) = proxy_status_re().captures(&t) else {
+        return;
+    };
+    let Some(m) = c.name("a").or(c.name("b")).or(c.name("c")) else {
+        return;
+    };
+    let loc = narrow(text.loc, &t, (m.start(), m.end()));
+    facts.push(
+        "proxy.status",
+        Value::Num(m.as_str().parse().unwrap_or(0.0)),
+        loc,
+    );
+}
+
 /// `ratelimit.reset_seconds`: how long until the rate-limit window resets, from
 /// `x-ratelimit-reset` (GitHub, Auth0) or `x-rate-limit-reset` (Okta) as UTC
 /// epoch seconds, minus the response's `Date` (else the incident's time).
@@ -885,6 +928,42 @@ fn detect_client(facts: &Facts) -> Option<(&'static str, Option<Loc>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn proxy_status_as_each_client_words_it() {
+        let status = |text: &str| {
+            let mut facts = Facts::default();
+            facts.push("text", Value::Str(text.to_string().into()), None);
+            proxy_status(&mut facts);
+            facts.num("proxy.status")
+        };
+        for (text, want) in [
+            ("curl: (56) CONNECT tunnel failed, response 407", 407.0),
+            (
+                "fatal: unable to access 'https://github.com/a/b.git/': Received HTTP code 403 from proxy after CONNECT",
+                403.0,
+            ),
+            (
+                "OSError('Tunnel connection failed: 503 Service Unavailable')",
+                503.0,
+            ),
+            (
+                "HttpRequestException: The proxy tunnel request to proxy 'http://proxy:8080/' failed with status code '502'.",
+                502.0,
+            ),
+            (
+                r#"java.io.IOException: Unable to tunnel through proxy. Proxy returns "HTTP/1.0 407 Proxy Authentication Required""#,
+                407.0,
+            ),
+        ] {
+            assert_eq!(status(text), Some(want), "{text}");
+        }
+        // The API's own status through an open tunnel is not the proxy's.
+        assert_eq!(
+            status("< HTTP/1.1 403 Forbidden\n{\"message\":\"tunnel quota\"}"),
+            None
+        );
+    }
 
     fn params(c: &Challenge) -> Vec<(&str, &str)> {
         c.params
