@@ -88,9 +88,21 @@ pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet)
         .into_iter()
         .filter(|m| !superseded_by_incidents.contains(&rules.rules[m.rule].id.as_str()))
         .collect();
-    let superseded_by_notes: Vec<&str> = notes
+    // The failures each note explains: those its evidence lies in. A note
+    // whose evidence lies in none (a remark beside the log, like "the admin
+    // console shows the user locked") speaks for the whole input.
+    let explained: Vec<Option<Vec<usize>>> = notes
         .iter()
-        .flat_map(|m| rules.rules[m.rule].supersedes.iter().map(String::as_str))
+        .map(|note| {
+            let within: Vec<usize> = (0..incidents.len())
+                .filter(|&i| {
+                    note.evidence
+                        .iter()
+                        .any(|e| lies_in(&incidents[i], &e.loc))
+                })
+                .collect();
+            (!within.is_empty()).then_some(within)
+        })
         .collect();
     // The first incident each note hid a rule of: the note explains that
     // failure, so it is reported as that incident's diagnosis.
@@ -99,12 +111,15 @@ pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet)
         let Some(i) = d.incident else {
             return true;
         };
-        if superseded_by_notes.contains(&d.id.as_str()) {
-            for (n, note) in notes.iter().enumerate() {
-                if note_incident[n].is_none() && rules.rules[note.rule].supersedes.contains(&d.id) {
-                    note_incident[n] = Some(i);
-                }
+        let mut hidden = false;
+        for (n, note) in notes.iter().enumerate() {
+            let reaches = explained[n].as_ref().is_none_or(|within| within.contains(&i));
+            if reaches && rules.rules[note.rule].supersedes.contains(&d.id) {
+                hidden = true;
+                note_incident[n].get_or_insert(i);
             }
+        }
+        if hidden {
             return false;
         }
         // A failure that a later retry of the same call got past: worth
@@ -158,9 +173,7 @@ fn attach_to_unexplained(
                 || incident.is_exchange(&rules.providers)
         };
         *at = incidents.iter().position(|incident| {
-            let start = first.loc.span.start;
-            incident.source == first.loc.source
-                && (incident.loc.span.start..incident.end).contains(&start)
+            lies_in(incident, &first.loc)
                 && match (rule_provider, incident.facts.first("provider")) {
                     (Some(rule), Some(fact)) => fact.value.as_str() == Some(rule),
                     _ => true,
@@ -173,6 +186,11 @@ fn attach_to_unexplained(
             *at = None;
         }
     }
+}
+
+/// Whether a place lies in an incident's lines (its first occurrence's).
+fn lies_in(incident: &Incident, loc: &crate::input::Loc) -> bool {
+    incident.source == loc.source && (incident.loc.span.start..incident.end).contains(&loc.span.start)
 }
 
 /// The order of a report: severity, then confidence, specificity, place, id.

@@ -563,15 +563,18 @@ fn diagnosis_ids(pack: &str) -> Vec<String> {
 }
 
 fn diagnoses(pack: &str) -> Vec<serde_json::Value> {
+    diagnoses_of(
+        pack,
+        "2024-05-01 10:00:00 WARN realm acme-tenant disabled by admin\nPOST https://id.example.com/token\nHTTP/1.1 400 Bad Request\n\n{\"error\": \"unauthorized_client\"}\n",
+    )
+}
+
+fn diagnoses_of(pack: &str, text: &str) -> Vec<serde_json::Value> {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("acme.toml");
     std::fs::write(&rules, pack).unwrap();
     let log = dir.path().join("app.log");
-    std::fs::write(
-        &log,
-        "2024-05-01 10:00:00 WARN realm acme-tenant disabled by admin\nPOST https://id.example.com/token\nHTTP/1.1 400 Bad Request\n\n{\"error\": \"unauthorized_client\"}\n",
-    )
-    .unwrap();
+    std::fs::write(&log, text).unwrap();
     let out = faultline()
         .args(["--no-builtin", "--rules"])
         .arg(&rules)
@@ -613,6 +616,32 @@ fn supersedes_works_across_input_wide_and_incident_rules() {
         "\"acme.whole-input-cause\"",
     ));
     assert_eq!(mutual, vec!["acme.generic-unauthorized-client".to_string()]);
+}
+
+#[test]
+fn an_input_wide_diagnosis_hides_what_it_supersedes_only_on_the_failure_it_explains() {
+    // Its evidence lies in the first failure's body: the second failure,
+    // another call with no such words, keeps its own reading.
+    let log = "> POST /realms/acme/token HTTP/1.1\n> Host: id.example.com\n>\n< HTTP/1.1 400 Bad Request\n<\n\
+{\"error\": \"unauthorized_client\", \"error_description\": \"realm acme-tenant disabled\"}\n\n\
+2024-05-01 10:05:00 INFO next job\n\
+> POST /oauth2/token HTTP/1.1\n> Host: login.other.example\n>\n< HTTP/1.1 400 Bad Request\n<\n\
+{\"error\": \"unauthorized_client\"}\n";
+    let found = diagnoses_of(&supersede_pack("\"acme.generic-unauthorized-client\"", ""), log);
+    let pairs: Vec<(String, serde_json::Value)> = found
+        .iter()
+        .map(|d| (d["rule"].as_str().unwrap().to_string(), d["incident"].clone()))
+        .collect();
+    assert_eq!(pairs.len(), 2, "{found:?}");
+    let whole = pairs.iter().find(|p| p.0 == "acme.whole-input-cause");
+    let generic = pairs
+        .iter()
+        .find(|p| p.0 == "acme.generic-unauthorized-client");
+    let (Some(whole), Some(generic)) = (whole, generic) else {
+        panic!("{found:?}");
+    };
+    assert!(whole.1.is_number() && generic.1.is_number(), "{found:?}");
+    assert_ne!(whole.1, generic.1, "{found:?}");
 }
 
 /// The report of `text` with the built-in rules.
