@@ -601,6 +601,11 @@ pub enum Near {
     /// digits, or has nothing else: where an upper-case code (`ABC50076`,
     /// `NOT_FOUND`) may end. Not the end of `12:34` or `export:`.
     CodeEnd,
+    /// The text is a name and all of the line before the byte: 2 to 64
+    /// ASCII letters and digits, the first upper-case (`PermanentRedirect`,
+    /// `AccessDenied`), where an error named after an API code starts a
+    /// line. Not a timestamp, a JSON key, `Content-Type` or prose.
+    LineStartName,
 }
 
 impl Near {
@@ -611,6 +616,7 @@ impl Near {
         match self {
             Near::Any => true,
             Near::CodeEnd => Self::code_end_before(text, text.len()),
+            Near::LineStartName => Self::is_line_start_name(text),
         }
     }
 
@@ -626,7 +632,24 @@ impl Near {
             // A code's walk back stops at a line feed, which is neither a
             // blank nor a digit, as at the start of the line.
             Near::CodeEnd => Self::code_end_before(text, p),
+            Near::LineStartName => {
+                // Back to the line's start, at most a name's length: most
+                // places stop at once (a digit's colon, a quote's).
+                let mut start = p;
+                while start > 0 && p - start <= 64 && text[start - 1].is_ascii_alphanumeric() {
+                    start -= 1;
+                }
+                (start == 0 || text[start - 1] == b'\n') && Self::is_line_start_name(&text[start..p])
+            }
         }
+    }
+
+    /// Whether `text` is a name as [`Near::LineStartName`] says.
+    #[inline]
+    pub fn is_line_start_name(text: &[u8]) -> bool {
+        (2..=64).contains(&text.len())
+            && text[0].is_ascii_uppercase()
+            && text.iter().all(u8::is_ascii_alphanumeric)
     }
 
     /// Whether `text[..end]` ends as [`Near::CodeEnd`] says, a line feed
@@ -977,7 +1000,9 @@ impl Prefilter {
             byte: u8,
             shapes: &'s [(Shape, ParserSet)],
             wanted: ParserSet,
-            shared: Option<Near>,
+            /// The distinct `near`s of its shapes, tested at each occurrence
+            /// before the line is found.
+            nears: Vec<Near>,
         }
         /// The line of the last occurrence marked, and its bounds.
         #[derive(Default)]
@@ -988,7 +1013,7 @@ impl Prefilter {
         }
         impl ByteShapes<'_> {
             /// Marks the parsers whose shapes hold at `p`, a place of this
-            /// byte where the shared `near` (if any) holds. Out of the
+            /// byte where one of its `near`s holds. Out of the
             /// walk's loop, which most places leave before this.
             #[inline(never)]
             fn mark(&self, lines: &Lines, p: usize, on: &mut OnLine, out: &mut [ParserSet]) {
@@ -1010,7 +1035,7 @@ impl Prefilter {
                 let before = &lines.text.as_bytes()[on.start..p];
                 for (shape, bit) in self.shapes {
                     if *set & bit == 0
-                        && (self.shared.is_some() || shape.near.admits(before))
+                        && (self.nears.len() == 1 || shape.near.admits(before))
                         && (shape.before)(before)
                     {
                         *set |= bit;
@@ -1023,9 +1048,12 @@ impl Prefilter {
                 byte: *byte,
                 shapes,
                 wanted: shapes.iter().fold(0, |all, (_, bit)| all | bit),
-                shared: (shapes.iter())
-                    .all(|(s, _)| s.near == shapes[0].0.near)
-                    .then(|| shapes[0].0.near),
+                nears: shapes.iter().fold(Vec::new(), |mut nears, (s, _)| {
+                    if !nears.contains(&s.near) {
+                        nears.push(s.near);
+                    }
+                    nears
+                }),
             })
             .collect();
         // One pass over the whole text for two of the bytes at once (today
@@ -1037,7 +1065,7 @@ impl Prefilter {
                 let at = if text[p] == first.byte { first } else { last };
                 // Told in the walk, before the line is found: most
                 // occurrences (a timestamp's colons, a JSON key's) fail it.
-                if at.shared.is_none_or(|near| near.admits_at(text, p)) {
+                if at.nears.iter().any(|near| near.admits_at(text, p)) {
                     at.mark(lines, p, &mut on, &mut out);
                 }
             });
@@ -1632,7 +1660,7 @@ mod tests {
                     if !matches!(bytes[p], b':' | b'(' | b' ') {
                         continue;
                     }
-                    for near in [Near::Any, Near::CodeEnd] {
+                    for near in [Near::Any, Near::CodeEnd, Near::LineStartName] {
                         let want = near.admits(&bytes[start..p]);
                         assert_eq!(
                             near.admits_at(bytes, p),

@@ -51,12 +51,23 @@ impl LineParser for NodeError {
     /// An error named after an upper-case code (`INVALID_FIELD: …`, see
     /// `header_re`) has no literal of its own: `_` would admit most log
     /// lines, so the prefilter looks for a code before a colon instead.
+    ///
+    /// An error named after an API code in CamelCase (aws-sdk-js:
+    /// `PermanentRedirect: …`, `AccessDenied: …`) has neither: the line
+    /// opens with that name before its colon.
     fn shapes(&self) -> &'static [super::Shape] {
-        &[super::Shape {
-            byte: b':',
-            near: super::Near::CodeEnd,
-            before: super::signal::ends_with_upper_code,
-        }]
+        &[
+            super::Shape {
+                byte: b':',
+                near: super::Near::CodeEnd,
+                before: super::signal::ends_with_upper_code,
+            },
+            super::Shape {
+                byte: b':',
+                near: super::Near::LineStartName,
+                before: super::Near::is_line_start_name,
+            },
+        ]
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
@@ -65,10 +76,11 @@ impl LineParser for NodeError {
         // or is an upper-case code (`INVALID_FIELD`): checked first, the
         // regex compiles only for a line it may match.
         let t = line.strip_prefix("Uncaught ").unwrap_or(line);
-        if !t.starts_with(|c: char| c.is_ascii_uppercase())
-            || !(t.contains("Error") || t.contains("Exception") || t.contains('_'))
-        {
+        if !t.starts_with(|c: char| c.is_ascii_uppercase()) {
             return None;
+        }
+        if !(t.contains("Error") || t.contains("Exception") || t.contains('_')) {
+            return named_after_code(ctx, lines, i);
         }
         let caps = header_re().captures(line)?;
         // The message may run over several lines (a body or page put in
@@ -96,8 +108,13 @@ impl LineParser for NodeError {
         }
         if let Some(msg) = caps.name("msg") {
             // The whole message, verbatim: from its start on the first line
-            // to the end of its last line.
-            let last_msg = (i..first_frame)
+            // to the end of its last line — short of a line that prints an
+            // error of its own (a logger's `✖ fatal HttpError: …` under
+            // the runner's `Error: …`, both for one error).
+            let end_msg = (i + 1..first_frame)
+                .find(|&k| another_error_header(lines.line(k)))
+                .unwrap_or(first_frame);
+            let last_msg = (i..end_msg)
                 .rev()
                 .find(|&k| !lines.line(k).trim().is_empty())
                 .unwrap_or(i);
@@ -129,6 +146,56 @@ impl LineParser for NodeError {
         ctx.emit(EventKind::Exception, lines.span_of_lines(i, last), fields);
         Some(last - i + 1)
     }
+}
+
+/// A line that prints a named error after a logger's prefix: `✖  fatal
+/// HttpError: Bad credentials`, `[error] TypeError: fetch failed`. Not
+/// words inside a quoted body (`"message": "Internal Server Error: …"`).
+fn another_error_header(line: &str) -> bool {
+    line.match_indices("Error: ")
+        .chain(line.match_indices("Exception: "))
+        .any(|(at, _)| {
+            let before = &line[..at];
+            let name = before
+                .rsplit(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                .next()
+                .unwrap_or("");
+            name.starts_with(|c: char| c.is_ascii_uppercase())
+                && !before.contains(['"', '\''])
+        })
+}
+
+/// An error named after the API's error code in CamelCase, as aws-sdk-js
+/// names them (`err.name = code`): `PermanentRedirect: The bucket you are
+/// attempting to access must be addressed using the specified endpoint.`
+/// straight above its first frame. The frame must follow at once, so a
+/// `Host: …` header or a `Note: …` line is never one.
+fn named_after_code(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+    let line = lines.line(i).trim_end();
+    let (name, msg) = line.split_once(": ")?;
+    // `console.trace()` prints `Trace: …` above frames, and warnings with
+    // `--trace-warnings` their `…Warning: …`: no failure either.
+    if !super::Near::is_line_start_name(name.as_bytes())
+        || name == "Trace"
+        || name.ends_with("Warning")
+        || msg.trim().is_empty()
+        || !(i + 1 < lines.len() && is_node_frame(lines.line(i + 1)))
+    {
+        return None;
+    }
+    let mut last = i + 1;
+    while last + 1 < lines.len() && is_node_frame(lines.line(last + 1)) {
+        last += 1;
+    }
+    let msg = msg.trim();
+    let mut fields = vec![
+        lines.str_field("exception.type", name),
+        lines.str_field("exception.code", name),
+        lines.str_field("exception.message", msg),
+    ];
+    fields.extend(message_fields(lines, msg));
+    ctx.emit(EventKind::Exception, lines.span_of_lines(i, last), fields);
+    Some(last - i + 1)
 }
 
 fn lookup<'n, 'a>(node: &'n Node<'a>, dotted: &str) -> Option<&'n Node<'a>> {
@@ -283,6 +350,25 @@ Node.js v20.20.2
         assert!(text[e.span.start..e.span.end].ends_with("}\n}"));
     }
 
+    /// The message ends above a line that prints a named error of its own
+    /// (a logger's line for the same error), not at quoted words of a body.
+    #[test]
+    fn message_ends_above_another_error_line() {
+        let message = |text: &str| {
+            let events = parse_chunk(&chunk(text));
+            assert_eq!(events.len(), 1, "{text}: {events:?}");
+            events[0].field("exception.message").map(|f| f.value.to_string())
+        };
+        assert_eq!(
+            message("Error: Bad credentials\n✖  fatal     HttpError: Bad credentials \n    at /w/node_modules/@octokit/request/dist-node/index.js:86:21\n").as_deref(),
+            Some("Bad credentials")
+        );
+        assert_eq!(
+            message("Error: upstream said\n{\"message\": \"Internal Server Error: db down\"}\n    at run (/w/job.js:3:9)\n").as_deref(),
+            Some("upstream said\n{\"message\": \"Internal Server Error: db down\"}")
+        );
+    }
+
     #[test]
     fn error_named_after_an_api_code() {
         for (text, code, message) in [
@@ -295,6 +381,18 @@ Node.js v20.20.2
                 "Uncaught QUOTA_EXCEEDED_2: daily quota used\n    at async run (file:///w/job.mjs:3:9)\n",
                 "QUOTA_EXCEEDED_2",
                 "daily quota used",
+            ),
+            // aws-sdk-js names its errors after the service's code in
+            // CamelCase (v2 and v3 alike).
+            (
+                "PermanentRedirect: The bucket you are attempting to access must be addressed using the specified endpoint.\n    at Request.extractError (/srv/node_modules/aws-sdk/lib/services/s3.js:257:35)\n    at Request.emit (/srv/node_modules/aws-sdk/lib/request.js:578:14)\n",
+                "PermanentRedirect",
+                "The bucket you are attempting to access must be addressed using the specified endpoint.",
+            ),
+            (
+                "AccessDenied: Access Denied\n    at de_AccessDeniedRes (/app/node_modules/@aws-sdk/client-s3/dist-cjs/index.js:4581:21)\n    at async /app/node_modules/@smithy/middleware-serde/dist-cjs/index.js:35:20\n",
+                "AccessDenied",
+                "Access Denied",
             ),
         ] {
             let events = parse_chunk(&chunk(text));
@@ -311,6 +409,12 @@ Node.js v20.20.2
         for text in [
             "DATABASE_URL: postgres://db.internal:5432/app\nNEXT_KEY: 1\n",
             "max_retries: 3\n    at some (place.js:1:2)\n",
+            // console.trace() and a traced warning print frames too; a
+            // header or a name with no frame right under it is no error.
+            "Trace: cache warmed\n    at warm (/srv/cache.js:12:11)\n",
+            "DeprecationWarning: Buffer() is deprecated\n    at showFlaggedDeprecation (node:buffer:178:11)\n",
+            "Host: api.example.com\nAccept: */*\n",
+            "Status: retrying\nnext\n    at some (place.js:1:2)\n",
         ] {
             let events = parse_chunk(&chunk(text));
             assert!(
