@@ -20,8 +20,11 @@ const CHAINED: [&str; 2] = [
 
 pub struct PythonTraceback;
 
+/// A frame line: indented, or a `File "…", line N, in f` line that lost
+/// its indent (a traceback pasted flush left into a forum or an issue).
 fn is_frame(line: &str) -> bool {
-    line.starts_with([' ', '\t']) && !line.trim().is_empty()
+    (line.starts_with([' ', '\t']) && !line.trim().is_empty())
+        || (line.starts_with("File \"") && line.contains("\", line "))
 }
 
 fn next_non_blank(lines: &Lines, mut k: usize) -> usize {
@@ -45,8 +48,20 @@ impl LineParser for PythonTraceback {
         let mut frames: Vec<&str> = Vec::new();
         loop {
             while j < lines.len() && is_frame(lines.line(j)) {
-                frames.push(lines.line(j));
+                let frame = lines.line(j);
+                frames.push(frame);
                 j += 1;
+                // Flush left, its source line lost its indent too: the next
+                // line, unless it is the exception (`Type` or `Type: …`).
+                if frame.starts_with("File \"")
+                    && j < lines.len()
+                    && !is_frame(lines.line(j))
+                    && !lines.line(j).trim().is_empty()
+                    && !looks_like_exception(lines.line(j))
+                {
+                    frames.push(lines.line(j));
+                    j += 1;
+                }
             }
             if j >= lines.len() || lines.line(j).trim().is_empty() {
                 break;
@@ -80,6 +95,15 @@ impl LineParser for PythonTraceback {
         ctx.emit(EventKind::Exception, lines.span_of_lines(i, last), fields);
         Some(last - i + 1)
     }
+}
+
+/// `pkg.Type` or `pkg.Type: …` at the start of a line.
+fn looks_like_exception(line: &str) -> bool {
+    let head = line.trim_end().split_once(": ").map_or(line.trim_end(), |(ty, _)| ty);
+    head.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && head
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
 }
 
 /// `StopIteration`, `KeyError: 'x'` and other lines the exception parser
@@ -202,6 +226,34 @@ Traceback (most recent call last):
     raise ConnectionError(e, request=request)
 requests.exceptions.ConnectionError: HTTPSConnectionPool(host='login.mypurecloud.com', port=9443): Max retries exceeded with url: /oauth/token (Caused by NewConnectionError(\"HTTPSConnection(host='login.mypurecloud.com', port=9443): Failed to establish a new connection: [Errno 111] Connection refused\"))
 ";
+
+    /// Pasted flush left (indents lost in a forum or an issue), with the
+    /// source lines indented by one space or by none.
+    #[test]
+    fn flush_left_frames_are_frames() {
+        for text in [
+            "Traceback (most recent call last):\nFile \"/srv/app/session.py\", line 64, in wrapper\n return func(self)\nFile \"/srv/app/session.py\", line 512, in process_params\n raise RuntimeError(msg)\nRuntimeError: API response was: 413 - Request Entity Too Large\n",
+            "Traceback (most recent call last):\nFile \"/srv/app/session.py\", line 64, in wrapper\nreturn func(self)\nFile \"/srv/app/session.py\", line 512, in process_params\nraise RuntimeError(msg)\nRuntimeError: API response was: 413 - Request Entity Too Large\n",
+        ] {
+            let events = parse_chunk(&chunk(text));
+            assert_eq!(events.len(), 1, "{events:?}");
+            let e = &events[0];
+            let types: Vec<String> = (e.fields.iter())
+                .filter(|f| f.name == "exception.type")
+                .map(|f| f.value.to_string())
+                .collect();
+            assert_eq!(types, ["RuntimeError"], "{text}");
+            assert_eq!(e.field("status").map(|f| f.value.to_string()).as_deref(), Some("413"));
+        }
+        // A frame with no source line, then the exception.
+        let events = parse_chunk(&chunk(
+            "Traceback (most recent call last):\nFile \"<string>\", line 1, in <module>\nNameError: name 'token' is not defined\n",
+        ));
+        assert_eq!(
+            events[0].field("exception.type").map(|f| f.value.to_string()).as_deref(),
+            Some("NameError")
+        );
+    }
 
     #[test]
     fn chain_is_one_event() {
