@@ -61,6 +61,7 @@ pub const REASONS: &[&str] = &[
     "Precondition Failed",
     "Content Too Large",
     "Payload Too Large",
+    "Request Entity Too Large",
     "URI Too Long",
     "Unsupported Media Type",
     "Unprocessable Entity",
@@ -168,7 +169,9 @@ fn status_patterns() -> Vec<String> {
                 .to_string(),
             r"\bHTTP (?P<status>[0-9]{3})\b".to_string(),
             // Searched by [`reason_statements`] (see [`REASON_STATEMENT`]).
-            format!(r"\b(?P<status>[0-9]{{3}}) (?P<reason>{reasons})\b"),
+            // `413 Request Entity Too Large`, `413 - Request Entity Too Large`,
+            // `403: Forbidden`.
+            format!(r"\b(?P<status>[0-9]{{3}})(?: - |: | )(?P<reason>{reasons})\b"),
             r"\bError (?P<status>[0-9]{3})\b".to_string(),
             // `… failed: 400`, not a port (`failed: Cannot connect to host
             // api.example.com:443 ssl:True`): a colon right after a host
@@ -405,21 +408,27 @@ fn reason_statements(text: &str) -> impl Iterator<Item = (Range<usize>, Range<us
         while at + 4 < bytes.len() {
             let i = at;
             at += 1;
-            if !(bytes[i..i + 3].iter().all(u8::is_ascii_digit) && bytes[i + 3] == b' ')
-                || word_before(i)
-            {
+            if !bytes[i..i + 3].iter().all(u8::is_ascii_digit) || word_before(i) {
                 continue;
             }
-            let rest = &text[i + 4..];
-            let Some(reason) = REASONS
-                .iter()
-                .find(|r| rest.starts_with(**r) && !word_at(i + 4 + r.len()))
-            else {
+            // The separators in the alternation's order.
+            let found = [" - ", ": ", " "].iter().find_map(|sep| {
+                let from = i + 3 + sep.len();
+                (text[i + 3..].starts_with(sep) && from <= text.len())
+                    .then(|| {
+                        REASONS.iter().find(|r| {
+                            text[from..].starts_with(**r) && !word_at(from + r.len())
+                        })
+                    })
+                    .flatten()
+                    .map(|reason| (from, reason.len()))
+            });
+            let Some((from, len)) = found else {
                 continue;
             };
-            let end = i + 4 + reason.len();
+            let end = from + len;
             at = end;
-            return Some((i..i + 3, i + 4..end));
+            return Some((i..i + 3, from..end));
         }
         None
     })
@@ -1470,6 +1479,7 @@ mod tests {
             }
             let cut = &reason[..reason.len() - 1];
             lines.push(format!("401 {cut}"));
+            lines.push(format!("x 413 - {reason}, 502: {reason} 404 -{reason} 400 -  {reason}"));
             lines.push(format!("4011 {reason}, 40 {reason}, 401  {reason}"));
         }
         lines.push("503 Service Unavailable402 Payment Required 409 Conflict".to_string());
