@@ -42,13 +42,18 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
         }
     }
     primary_error(facts);
-    // A bare body that states its status (Genesys error bodies do) stands in
-    // for the missing status line.
+    // A bare body that states its status (Genesys error bodies do; Azure API
+    // Management, Hapi/Boom and NestJS say `statusCode`) stands in for the
+    // missing status line.
     if facts.get("status").is_empty()
-        && let Some(v) = facts.first("body.status").cloned()
-        && v.value
-            .as_num()
-            .is_some_and(|n| (100.0..600.0).contains(&n))
+        && let Some(v) = ["body.status", "body.statusCode", "body.status_code"]
+            .iter()
+            .find_map(|name| {
+                facts
+                    .first(name)
+                    .filter(|v| v.value.as_num().is_some_and(|n| (100.0..600.0).contains(&n)))
+            })
+            .cloned()
     {
         facts.push("status", Value::Num(v.value.as_num().unwrap_or(0.0)), v.loc);
     }
