@@ -62,7 +62,8 @@ pub struct Provider {
     /// Regexes for error wording only this provider's API or SDK writes
     /// (`a similar object exists in test mode`): a line carrying one states
     /// a failure even with no status, code or URL, so the parse stage
-    /// starts an incident from it (see `parse::provider_words`). They also
+    /// starts an incident from it (see `parse::provider_words`), and a
+    /// body whose `message` says one is a failing answer. They also
     /// name the provider, like `vocabulary`. Each must require a literal of
     /// four or more characters, which the parse stage's prefilter looks for.
     #[serde(default)]
@@ -351,6 +352,9 @@ pub struct Providers {
     /// region index; `None` without regions), built on first use; reset
     /// like `vocabulary`.
     region_domains: OnceLock<Vec<Option<DomainSearch>>>,
+    /// Every provider's `messages`, as one set, compiled on first use;
+    /// reset like `vocabulary`.
+    messages: OnceLock<Option<regex::RegexSet>>,
 }
 
 /// The record keys that tie events (`tie_record_keys`), as a value a
@@ -475,6 +479,7 @@ impl Providers {
         self.vocabulary = OnceLock::new();
         self.tenants = OnceLock::new();
         self.region_domains = OnceLock::new();
+        self.messages = OnceLock::new();
         Ok(())
     }
 
@@ -586,6 +591,16 @@ impl Providers {
         self.exchange_words
             .as_ref()
             .is_some_and(|re| re.is_match(message))
+    }
+
+    /// Whether `message` (a body's `message` field) is in some provider's
+    /// own error wording (`messages`): `{"message": "Missing Authentication
+    /// Token"}` pasted alone is a failed call though it says no status.
+    pub fn is_error_message(&self, message: &str) -> bool {
+        self.messages
+            .get_or_init(|| regex::RegexSet::new(self.message_patterns()).ok())
+            .as_ref()
+            .is_some_and(|set| set.is_match(message))
     }
 
     /// Every provider's `messages` patterns, in file order.

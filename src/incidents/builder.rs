@@ -387,6 +387,9 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
         },
         "body.ok" => matches!(value.to_string().as_str(), "false" | "False"),
         "exception.type" | "exception.message" | "error" => text(),
+        "body.message" | "body.Message" => {
+            value.as_str().is_some_and(|m| providers.is_error_message(m))
+        }
         // Read in place (a body may be big); a number is no HTML page.
         "body" => value
             .as_str()
@@ -1867,6 +1870,24 @@ fn excerpt(chunk: &Chunk, index: &LineIndex, first: usize, last: usize) -> (Line
 mod tests {
     use super::*;
     use crate::input::Chunk;
+
+    /// A body's `message` fails when a provider's own error wording says
+    /// it; any other message is just a message.
+    #[test]
+    fn a_body_message_in_provider_wording_fails() {
+        let providers = crate::rules::load::load(&crate::rules::builtin_sources()).providers;
+        let fails = |name: &str, text: &str| {
+            field_fails(name, &Value::Str(text.to_string().into()), &providers)
+        };
+        assert!(fails("body.message", "Missing Authentication Token"));
+        assert!(fails(
+            "body.Message",
+            "The security token included in the request is expired"
+        ));
+        assert!(!fails("body.message", "ok"));
+        assert!(!fails("body.message", "Created 3 users"));
+        assert!(!fails("message", "Missing Authentication Token"));
+    }
 
     /// Every fixture and field case (and the logs named in
     /// `FAULTLINE_TEST_LOGS`), built with and without the shortcut for
