@@ -352,9 +352,10 @@ pub struct Providers {
     /// region index; `None` without regions), built on first use; reset
     /// like `vocabulary`.
     region_domains: OnceLock<Vec<Option<DomainSearch>>>,
-    /// Every provider's `messages`, as one set, compiled on first use;
-    /// reset like `vocabulary`.
-    messages: OnceLock<Option<regex::RegexSet>>,
+    /// Every provider's `messages`, as the parse stage's words (literals
+    /// first, patterns compiled on need), found on first use; reset like
+    /// `vocabulary`.
+    messages: OnceLock<Arc<crate::parse::provider_words::Words>>,
 }
 
 /// The record keys that tie events (`tie_record_keys`), as a value a
@@ -598,9 +599,8 @@ impl Providers {
     /// Token"}` pasted alone is a failed call though it says no status.
     pub fn is_error_message(&self, message: &str) -> bool {
         self.messages
-            .get_or_init(|| regex::RegexSet::new(self.message_patterns()).ok())
-            .as_ref()
-            .is_some_and(|set| set.is_match(message))
+            .get_or_init(|| crate::parse::provider_words::for_providers(self))
+            .says(message)
     }
 
     /// Every provider's `messages` patterns, in file order.

@@ -602,9 +602,10 @@ pub enum Near {
     /// `NOT_FOUND`) may end. Not the end of `12:34` or `export:`.
     CodeEnd,
     /// The text is a name and all of the line before the byte: 2 to 64
-    /// ASCII letters and digits, the first upper-case (`PermanentRedirect`,
-    /// `AccessDenied`), where an error named after an API code starts a
-    /// line. Not a timestamp, a JSON key, `Content-Type` or prose.
+    /// ASCII letters and digits, the first upper-case and the last
+    /// lower-case (`PermanentRedirect`, `AccessDenied`), where an error
+    /// named after an API code starts a line. Not a timestamp, a JSON key,
+    /// `Content-Type`, an upper-case level (`WARNING`) or prose.
     LineStartName,
 }
 
@@ -632,16 +633,23 @@ impl Near {
             // A code's walk back stops at a line feed, which is neither a
             // blank nor a digit, as at the start of the line.
             Near::CodeEnd => Self::code_end_before(text, p),
+            // The name ends in a lower-case letter: a timestamp's colon, a
+            // quote's and a bracket's fail at once, in place.
             Near::LineStartName => {
-                // Back to the line's start, at most a name's length: most
-                // places stop at once (a digit's colon, a quote's).
-                let mut start = p;
-                while start > 0 && p - start <= 64 && text[start - 1].is_ascii_alphanumeric() {
-                    start -= 1;
-                }
-                (start == 0 || text[start - 1] == b'\n') && Self::is_line_start_name(&text[start..p])
+                p > 0 && text[p - 1].is_ascii_lowercase() && Self::line_start_name_at(text, p)
             }
         }
+    }
+
+    /// [`Near::LineStartName`] at `p`, walked back to the line's start (at
+    /// most a name's length).
+    #[inline(never)]
+    fn line_start_name_at(text: &[u8], p: usize) -> bool {
+        let mut start = p;
+        while start > 0 && p - start <= 64 && text[start - 1].is_ascii_alphanumeric() {
+            start -= 1;
+        }
+        (start == 0 || text[start - 1] == b'\n') && Self::is_line_start_name(&text[start..p])
     }
 
     /// Whether `text` is a name as [`Near::LineStartName`] says.
@@ -649,6 +657,7 @@ impl Near {
     pub fn is_line_start_name(text: &[u8]) -> bool {
         (2..=64).contains(&text.len())
             && text[0].is_ascii_uppercase()
+            && text[text.len() - 1].is_ascii_lowercase()
             && text.iter().all(u8::is_ascii_alphanumeric)
     }
 
@@ -815,6 +824,10 @@ struct Prefilter {
     /// Each shape with the parser that declares it, by the byte it looks
     /// for.
     shapes: Vec<(u8, Vec<(Shape, ParserSet)>)>,
+    /// Shapes whose `near` is [`Near::LineStartName`], with their parser:
+    /// told once per line from its start (a byte or two on most lines), not
+    /// at every occurrence of their byte.
+    line_start: Vec<(Shape, ParserSet)>,
     /// Parsers tried on every line a block is open on: those that claim
     /// lines only inside a block, whose triggers (`:`, `=`) are too common
     /// to search for.
@@ -918,6 +931,7 @@ impl Prefilter {
         );
         let mut owned: std::collections::BTreeMap<&str, ParserSet> = Default::default();
         let mut shapes: Vec<(u8, Vec<(Shape, ParserSet)>)> = Vec::new();
+        let mut line_start: Vec<(Shape, ParserSet)> = Vec::new();
         let mut in_block = 0;
         let mut every_line = false;
         for (k, p) in parsers.iter().enumerate() {
@@ -936,6 +950,10 @@ impl Prefilter {
                 every_line |= t.is_empty();
             }
             for shape in p.shapes() {
+                if shape.near == Near::LineStartName {
+                    line_start.push((*shape, bit));
+                    continue;
+                }
                 match shapes.iter_mut().find(|(b, _)| *b == shape.byte) {
                     Some((_, of_byte)) => of_byte.push((*shape, bit)),
                     None => shapes.push((shape.byte, vec![(*shape, bit)])),
@@ -951,6 +969,7 @@ impl Prefilter {
             literals,
             owners: owned.into_values().collect(),
             shapes,
+            line_start,
             in_block,
         }
     }
@@ -1000,9 +1019,7 @@ impl Prefilter {
             byte: u8,
             shapes: &'s [(Shape, ParserSet)],
             wanted: ParserSet,
-            /// The distinct `near`s of its shapes, tested at each occurrence
-            /// before the line is found.
-            nears: Vec<Near>,
+            shared: Option<Near>,
         }
         /// The line of the last occurrence marked, and its bounds.
         #[derive(Default)]
@@ -1013,7 +1030,7 @@ impl Prefilter {
         }
         impl ByteShapes<'_> {
             /// Marks the parsers whose shapes hold at `p`, a place of this
-            /// byte where one of its `near`s holds. Out of the
+            /// byte where the shared `near` (if any) holds. Out of the
             /// walk's loop, which most places leave before this.
             #[inline(never)]
             fn mark(&self, lines: &Lines, p: usize, on: &mut OnLine, out: &mut [ParserSet]) {
@@ -1035,7 +1052,7 @@ impl Prefilter {
                 let before = &lines.text.as_bytes()[on.start..p];
                 for (shape, bit) in self.shapes {
                     if *set & bit == 0
-                        && (self.nears.len() == 1 || shape.near.admits(before))
+                        && (self.shared.is_some() || shape.near.admits(before))
                         && (shape.before)(before)
                     {
                         *set |= bit;
@@ -1048,12 +1065,9 @@ impl Prefilter {
                 byte: *byte,
                 shapes,
                 wanted: shapes.iter().fold(0, |all, (_, bit)| all | bit),
-                nears: shapes.iter().fold(Vec::new(), |mut nears, (s, _)| {
-                    if !nears.contains(&s.near) {
-                        nears.push(s.near);
-                    }
-                    nears
-                }),
+                shared: (shapes.iter())
+                    .all(|(s, _)| s.near == shapes[0].0.near)
+                    .then(|| shapes[0].0.near),
             })
             .collect();
         // One pass over the whole text for two of the bytes at once (today
@@ -1065,10 +1079,32 @@ impl Prefilter {
                 let at = if text[p] == first.byte { first } else { last };
                 // Told in the walk, before the line is found: most
                 // occurrences (a timestamp's colons, a JSON key's) fail it.
-                if at.nears.iter().any(|near| near.admits_at(text, p)) {
+                if at.shared.is_none_or(|near| near.admits_at(text, p)) {
                     at.mark(lines, p, &mut on, &mut out);
                 }
             });
+        }
+        if !self.line_start.is_empty() {
+            for (k, &(start, end)) in lines.bounds.iter().enumerate() {
+                let line = &text[start..end];
+                // Most lines end the test at their first byte.
+                if !line.first().is_some_and(u8::is_ascii_uppercase) {
+                    continue;
+                }
+                let name = line
+                    .iter()
+                    .take(65)
+                    .take_while(|b| b.is_ascii_alphanumeric())
+                    .count();
+                for (shape, bit) in &self.line_start {
+                    if line.get(name) == Some(&shape.byte)
+                        && Near::is_line_start_name(&line[..name])
+                        && (shape.before)(&line[..name])
+                    {
+                        out[k] |= bit;
+                    }
+                }
+            }
         }
         out
     }

@@ -40,6 +40,14 @@ pub struct Words {
     prefilter: OnceLock<Prefilter>,
 }
 
+impl std::fmt::Debug for Words {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Words")
+            .field("patterns", &self.patterns)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The words of `providers`: built once per distinct set of patterns in a
 /// process (a run's chunks all share them; building means parsing each
 /// pattern for its literals).
@@ -150,6 +158,13 @@ impl Words {
     /// Whether `line` contains one of the literals (ASCII case-insensitively).
     fn admits(&self, line: &str) -> bool {
         self.finder.is_match(line)
+    }
+
+    /// Whether `message` is in these words: the literals first, so most
+    /// messages never compile the patterns (see
+    /// [`crate::providers::Providers::is_error_message`]).
+    pub fn says(&self, message: &str) -> bool {
+        self.admits(message) && self.is_match(message)
     }
 
     fn is_match(&self, text: &str) -> bool {
