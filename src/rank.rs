@@ -95,11 +95,7 @@ pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet)
         .iter()
         .map(|note| {
             let within: Vec<usize> = (0..incidents.len())
-                .filter(|&i| {
-                    note.evidence
-                        .iter()
-                        .any(|e| lies_in(&incidents[i], &e.loc))
-                })
+                .filter(|&i| note.evidence.iter().any(|e| lies_in(&incidents[i], &e.loc)))
                 .collect();
             (!within.is_empty()).then_some(within)
         })
@@ -113,7 +109,9 @@ pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet)
         };
         let mut hidden = false;
         for (n, note) in notes.iter().enumerate() {
-            let reaches = explained[n].as_ref().is_none_or(|within| within.contains(&i));
+            let reaches = explained[n]
+                .as_ref()
+                .is_none_or(|within| within.contains(&i));
             if reaches && rules.rules[note.rule].supersedes.contains(&d.id) {
                 hidden = true;
                 note_incident[n].get_or_insert(i);
@@ -190,7 +188,8 @@ fn attach_to_unexplained(
 
 /// Whether a place lies in an incident's lines (its first occurrence's).
 fn lies_in(incident: &Incident, loc: &crate::input::Loc) -> bool {
-    incident.source == loc.source && (incident.loc.span.start..incident.end).contains(&loc.span.start)
+    incident.source == loc.source
+        && (incident.loc.span.start..incident.end).contains(&loc.span.start)
 }
 
 /// The order of a report: severity, then confidence, specificity, place, id.

@@ -627,10 +627,18 @@ fn an_input_wide_diagnosis_hides_what_it_supersedes_only_on_the_failure_it_expla
 2024-05-01 10:05:00 INFO next job\n\
 > POST /oauth2/token HTTP/1.1\n> Host: login.other.example\n>\n< HTTP/1.1 400 Bad Request\n<\n\
 {\"error\": \"unauthorized_client\"}\n";
-    let found = diagnoses_of(&supersede_pack("\"acme.generic-unauthorized-client\"", ""), log);
+    let found = diagnoses_of(
+        &supersede_pack("\"acme.generic-unauthorized-client\"", ""),
+        log,
+    );
     let pairs: Vec<(String, serde_json::Value)> = found
         .iter()
-        .map(|d| (d["rule"].as_str().unwrap().to_string(), d["incident"].clone()))
+        .map(|d| {
+            (
+                d["rule"].as_str().unwrap().to_string(),
+                d["incident"].clone(),
+            )
+        })
         .collect();
     assert_eq!(pairs.len(), 2, "{found:?}");
     let whole = pairs.iter().find(|p| p.0 == "acme.whole-input-cause");

@@ -387,9 +387,9 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
         },
         "body.ok" => matches!(value.to_string().as_str(), "false" | "False"),
         "exception.type" | "exception.message" | "error" => text(),
-        "body.message" | "body.Message" => {
-            value.as_str().is_some_and(|m| providers.is_error_message(m))
-        }
+        "body.message" | "body.Message" => value
+            .as_str()
+            .is_some_and(|m| providers.is_error_message(m)),
         // Read in place (a body may be big); a number is no HTML page.
         "body" => value
             .as_str()

@@ -49,9 +49,11 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
         && let Some(v) = ["body.status", "body.statusCode", "body.status_code"]
             .iter()
             .find_map(|name| {
-                facts
-                    .first(name)
-                    .filter(|v| v.value.as_num().is_some_and(|n| (100.0..600.0).contains(&n)))
+                facts.first(name).filter(|v| {
+                    v.value
+                        .as_num()
+                        .is_some_and(|n| (100.0..600.0).contains(&n))
+                })
             })
             .cloned()
     {

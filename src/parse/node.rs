@@ -160,8 +160,7 @@ fn another_error_header(line: &str) -> bool {
                 .rsplit(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
                 .next()
                 .unwrap_or("");
-            name.starts_with(|c: char| c.is_ascii_uppercase())
-                && !before.contains(['"', '\''])
+            name.starts_with(|c: char| c.is_ascii_uppercase()) && !before.contains(['"', '\''])
         })
 }
 
@@ -357,7 +356,9 @@ Node.js v20.20.2
         let message = |text: &str| {
             let events = parse_chunk(&chunk(text));
             assert_eq!(events.len(), 1, "{text}: {events:?}");
-            events[0].field("exception.message").map(|f| f.value.to_string())
+            events[0]
+                .field("exception.message")
+                .map(|f| f.value.to_string())
         };
         assert_eq!(
             message("Error: Bad credentials\n✖  fatal     HttpError: Bad credentials \n    at /w/node_modules/@octokit/request/dist-node/index.js:86:21\n").as_deref(),

@@ -416,9 +416,9 @@ fn reason_statements(text: &str) -> impl Iterator<Item = (Range<usize>, Range<us
                 let from = i + 3 + sep.len();
                 (text[i + 3..].starts_with(sep) && from <= text.len())
                     .then(|| {
-                        REASONS.iter().find(|r| {
-                            text[from..].starts_with(**r) && !word_at(from + r.len())
-                        })
+                        REASONS
+                            .iter()
+                            .find(|r| text[from..].starts_with(**r) && !word_at(from + r.len()))
                     })
                     .flatten()
                     .map(|reason| (from, reason.len()))
@@ -1479,7 +1479,9 @@ mod tests {
             }
             let cut = &reason[..reason.len() - 1];
             lines.push(format!("401 {cut}"));
-            lines.push(format!("x 413 - {reason}, 502: {reason} 404 -{reason} 400 -  {reason}"));
+            lines.push(format!(
+                "x 413 - {reason}, 502: {reason} 404 -{reason} 400 -  {reason}"
+            ));
             lines.push(format!("4011 {reason}, 40 {reason}, 401  {reason}"));
         }
         lines.push("503 Service Unavailable402 Payment Required 409 Conflict".to_string());

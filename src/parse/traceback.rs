@@ -99,7 +99,10 @@ impl LineParser for PythonTraceback {
 
 /// `pkg.Type` or `pkg.Type: …` at the start of a line.
 fn looks_like_exception(line: &str) -> bool {
-    let head = line.trim_end().split_once(": ").map_or(line.trim_end(), |(ty, _)| ty);
+    let head = line
+        .trim_end()
+        .split_once(": ")
+        .map_or(line.trim_end(), |(ty, _)| ty);
     head.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && head
             .chars()
@@ -243,14 +246,20 @@ requests.exceptions.ConnectionError: HTTPSConnectionPool(host='login.mypurecloud
                 .map(|f| f.value.to_string())
                 .collect();
             assert_eq!(types, ["RuntimeError"], "{text}");
-            assert_eq!(e.field("status").map(|f| f.value.to_string()).as_deref(), Some("413"));
+            assert_eq!(
+                e.field("status").map(|f| f.value.to_string()).as_deref(),
+                Some("413")
+            );
         }
         // A frame with no source line, then the exception.
         let events = parse_chunk(&chunk(
             "Traceback (most recent call last):\nFile \"<string>\", line 1, in <module>\nNameError: name 'token' is not defined\n",
         ));
         assert_eq!(
-            events[0].field("exception.type").map(|f| f.value.to_string()).as_deref(),
+            events[0]
+                .field("exception.type")
+                .map(|f| f.value.to_string())
+                .as_deref(),
             Some("NameError")
         );
     }
