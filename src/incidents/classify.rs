@@ -324,6 +324,9 @@ const MESSAGE_PATHS: &[&str] = &[
     "errors.*.detail",
     "error.errors.*.message",
     "*.message",
+    // A Google-style error wrapped in a one-element array (`[{"error":
+    // {…}}]`, as some Google APIs answer).
+    "*.error.message",
     "detail",
     "detail.*.msg",
     "title",
@@ -372,6 +375,8 @@ const CODE_PATHS: &[&str] = &[
     "error_codes.*",
     "error.details.*.reason",
     "error.errors.*.reason",
+    "*.error.status",
+    "*.error.details.*.reason",
     "Code",
     "Error.Code",
     "__type",
