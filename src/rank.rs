@@ -77,9 +77,10 @@ pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet)
     // `supersedes` works across the two kinds. An input-wide note is dropped
     // when a diagnosis of some incident supersedes it (the incident-level
     // explanation says it better); a note that survives hides the incident
-    // rules it supersedes (a whole-input diagnosis of the failure beats the
-    // generic reading of one exchange). Notes are settled first, so two
-    // rules superseding each other never hide both.
+    // rules it supersedes on the failures it explains (a whole-input
+    // diagnosis of the failure beats the generic reading of one exchange).
+    // Notes are settled first, so two rules superseding each other never
+    // hide both.
     let superseded_by_incidents: Vec<&str> = out
         .iter()
         .flat_map(|d| rules.rules[d.rule].supersedes.iter().map(String::as_str))
