@@ -41,6 +41,7 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
             }
         }
     }
+    json_in_body_strings(facts);
     primary_error(facts);
     // A bare body that states its status (Genesys error bodies do; Azure API
     // Management, Hapi/Boom and NestJS say `statusCode`) stands in for the
@@ -308,6 +309,79 @@ fn shape(path: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// Longest string of a body member read again as JSON.
+const MAX_JSON_IN_STRING: usize = 16 << 10;
+/// Facts one such string may add.
+const MAX_JSON_IN_STRING_FACTS: usize = 64;
+
+/// A body member whose string is itself a JSON object — a tool or proxy
+/// that passes the upstream API's error on as text (`{"code": 401,
+/// "error": "{\"message\":\"Bad credentials\", …}"}`): its members become
+/// facts under the member's name (`body.error.message`), placed on the
+/// string, so the paths that read messages and codes see them. One level:
+/// a string inside that string stays a string.
+fn json_in_body_strings(facts: &mut Facts) {
+    let found: Vec<(String, crate::facts::FactValue)> = facts
+        .iter()
+        .filter(|(name, _)| {
+            name.strip_prefix("body.")
+                .is_some_and(|key| !key.is_empty() && !key.contains('.'))
+        })
+        .flat_map(|(name, values)| values.iter().map(move |v| (name.to_string(), v.clone())))
+        .filter(|(_, v)| {
+            v.value.as_str().is_some_and(|t| {
+                let t = t.trim();
+                t.len() <= MAX_JSON_IN_STRING && t.starts_with('{') && t.ends_with('}')
+            })
+        })
+        .collect();
+    for (name, v) in found {
+        let Some(text) = v.value.as_str() else {
+            continue;
+        };
+        let Ok(serde_json::Value::Object(members)) = serde_json::from_str(text.trim()) else {
+            continue;
+        };
+        let mut added = 0;
+        let mut stack: Vec<(String, &serde_json::Value)> = members
+            .iter()
+            .rev()
+            .map(|(k, v)| (format!("{name}.{k}"), v))
+            .collect();
+        while let Some((path, value)) = stack.pop() {
+            if added >= MAX_JSON_IN_STRING_FACTS {
+                break;
+            }
+            let fact = match value {
+                serde_json::Value::String(t) => Some(Value::Str(t.as_str().into())),
+                serde_json::Value::Number(n) => n.as_f64().map(Value::Num),
+                serde_json::Value::Bool(b) => Some(Value::Str(b.to_string().into())),
+                serde_json::Value::Object(inner) => {
+                    stack.extend(inner.iter().rev().map(|(k, v)| (format!("{path}.{k}"), v)));
+                    None
+                }
+                serde_json::Value::Array(items) => {
+                    stack.extend(
+                        items
+                            .iter()
+                            .enumerate()
+                            .rev()
+                            .map(|(i, v)| (format!("{path}.{i}"), v)),
+                    );
+                    None
+                }
+                serde_json::Value::Null => None,
+            };
+            if let Some(fact) = fact
+                && facts.get(&path).is_empty()
+            {
+                facts.push(path, fact, v.loc);
+                added += 1;
+            }
+        }
+    }
 }
 
 /// Body paths (after `body.`) whose string is a human-readable message.
@@ -975,6 +1049,34 @@ mod tests {
             status("< HTTP/1.1 403 Forbidden\n{\"message\":\"tunnel quota\"}"),
             None
         );
+    }
+
+    /// A member whose string is a JSON object is read as one, one level
+    /// deep and bounded; other strings (prose, a lone brace) stay as they are.
+    #[test]
+    fn json_in_a_body_string_is_read_one_level_deep() {
+        let read = |value: &str| {
+            let mut facts = Facts::default();
+            facts.push("body.error", Value::Str(value.to_string().into()), None);
+            json_in_body_strings(&mut facts);
+            facts
+        };
+        let facts =
+            read(r#"{"message":"Bad credentials","errors":[{"code":"x"}],"inner":"{\"a\":1}"}"#);
+        assert_eq!(facts.str("body.error.message"), Some("Bad credentials"));
+        assert_eq!(facts.str("body.error.errors.0.code"), Some("x"));
+        assert_eq!(facts.str("body.error.inner"), Some(r#"{"a":1}"#));
+        assert!(facts.get("body.error.inner.a").is_empty());
+        for prose in ["{not json}", "token {expired}", "{"] {
+            let facts = read(prose);
+            assert_eq!(facts.iter().count(), 1, "{prose}");
+        }
+        let many: String = (0..200)
+            .map(|i| format!("\"k{i}\":{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let facts = read(&format!("{{{many}}}"));
+        assert_eq!(facts.iter().count(), 1 + MAX_JSON_IN_STRING_FACTS);
     }
 
     fn params(c: &Challenge) -> Vec<(&str, &str)> {
