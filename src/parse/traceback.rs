@@ -97,7 +97,9 @@ impl LineParser for PythonTraceback {
     }
 }
 
-/// `pkg.Type` or `pkg.Type: …` at the start of a line.
+/// `pkg.Type` or `pkg.Type: …` at the start of a line: a dotted name or
+/// one with a capital (`socket.timeout`, `KeyError`), not a bare keyword
+/// source line (`raise`, `pass`).
 fn looks_like_exception(line: &str) -> bool {
     let head = line
         .trim_end()
@@ -107,6 +109,7 @@ fn looks_like_exception(line: &str) -> bool {
         && head
             .chars()
             .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        && (head.contains('.') || head.chars().any(char::is_uppercase))
 }
 
 /// `StopIteration`, `KeyError: 'x'` and other lines the exception parser
@@ -251,6 +254,17 @@ requests.exceptions.ConnectionError: HTTPSConnectionPool(host='login.mypurecloud
                 Some("413")
             );
         }
+        // A bare `raise` is the frame's source line, not the exception.
+        let events = parse_chunk(&chunk(
+            "Traceback (most recent call last):\nFile \"/srv/app/job.py\", line 9, in run\nraise\nsocket.timeout: timed out\n",
+        ));
+        assert_eq!(
+            events[0]
+                .field("exception.type")
+                .map(|f| f.value.to_string())
+                .as_deref(),
+            Some("socket.timeout")
+        );
         // A frame with no source line, then the exception.
         let events = parse_chunk(&chunk(
             "Traceback (most recent call last):\nFile \"<string>\", line 1, in <module>\nNameError: name 'token' is not defined\n",
