@@ -124,28 +124,35 @@ impl LineParser for NodeError {
             fields.push(lines.str_field("exception.message", whole));
             fields.extend(message_fields(lines, whole));
         }
-        let mut j = first_frame;
-        while j < lines.len() && is_node_frame(lines.line(j)) {
-            j += 1;
-        }
-        let mut last = j - 1;
-        let frame = lines.line(last).trim_end();
-        if frame.ends_with('{') {
-            let (start, _) = lines.bounds[last];
-            let rel = start + frame.len() - 1;
-            let rest = lines.rest_at(rel);
-            let parsed = parse_inspect(rest);
-            lines.value_read(rest, parsed.as_ref().map(|p| p.raw));
-            if let Some(props) = parsed {
-                from_props(lines, &props, &mut fields);
-                let end =
-                    props.raw.as_ptr() as usize - lines.text.as_ptr() as usize + props.raw.len();
-                last = lines.line_at(end.saturating_sub(1));
-            }
-        }
+        let last = frames_and_props(lines, first_frame, &mut fields);
         ctx.emit(EventKind::Exception, lines.span_of_lines(i, last), fields);
         Some(last - i + 1)
     }
+}
+
+/// The frames from `first_frame` on and the properties `util.inspect`
+/// prints after the last one (`    at … {` + `  code: …, response: … }`),
+/// read into `fields`; returns the error's last line.
+fn frames_and_props(lines: &Lines, first_frame: usize, fields: &mut Vec<Field>) -> usize {
+    let mut j = first_frame;
+    while j < lines.len() && is_node_frame(lines.line(j)) {
+        j += 1;
+    }
+    let mut last = j - 1;
+    let frame = lines.line(last).trim_end();
+    if frame.ends_with('{') {
+        let (start, _) = lines.bounds[last];
+        let rel = start + frame.len() - 1;
+        let rest = lines.rest_at(rel);
+        let parsed = parse_inspect(rest);
+        lines.value_read(rest, parsed.as_ref().map(|p| p.raw));
+        if let Some(props) = parsed {
+            from_props(lines, &props, fields);
+            let end = props.raw.as_ptr() as usize - lines.text.as_ptr() as usize + props.raw.len();
+            last = lines.line_at(end.saturating_sub(1));
+        }
+    }
+    last
 }
 
 /// A line that prints a named error after a logger's prefix: `✖  fatal
@@ -182,10 +189,6 @@ fn named_after_code(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
     {
         return None;
     }
-    let mut last = i + 1;
-    while last + 1 < lines.len() && is_node_frame(lines.line(last + 1)) {
-        last += 1;
-    }
     let msg = msg.trim();
     let mut fields = vec![
         lines.str_field("exception.type", name),
@@ -193,6 +196,7 @@ fn named_after_code(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         lines.str_field("exception.message", msg),
     ];
     fields.extend(message_fields(lines, msg));
+    let last = frames_and_props(lines, i + 1, &mut fields);
     ctx.emit(EventKind::Exception, lines.span_of_lines(i, last), fields);
     Some(last - i + 1)
 }
@@ -226,6 +230,8 @@ fn from_props(lines: &Lines, props: &Node, fields: &mut Vec<Field>) {
     for (path, name) in [
         ("response.status", "status"),
         ("status", "status"),
+        // aws-sdk-js v3's service exceptions.
+        ("$metadata.httpStatusCode", "status"),
         ("response.statusText", "reason"),
         ("config.url", "url"),
         ("code", "exception.code"),
@@ -368,6 +374,31 @@ Node.js v20.20.2
             message("Error: upstream said\n{\"message\": \"Internal Server Error: db down\"}\n    at run (/w/job.js:3:9)\n").as_deref(),
             Some("upstream said\n{\"message\": \"Internal Server Error: db down\"}")
         );
+    }
+
+    /// aws-sdk-js v3 prints the exception's properties after its frames:
+    /// they are the error's, and `$metadata.httpStatusCode` is its status.
+    #[test]
+    fn error_named_after_a_code_keeps_its_inspected_properties() {
+        let text = "AccessDenied: Access Denied
+    at de_AccessDeniedRes (/app/node_modules/@aws-sdk/client-s3/dist-cjs/index.js:4581:21)
+    at async /app/node_modules/@smithy/middleware-serde/dist-cjs/index.js:35:20 {
+  '$fault': 'client',
+  '$metadata': {
+    httpStatusCode: 403,
+    requestId: 'J2Q1K7ZC0XBW4M8N',
+    attempts: 1
+  },
+  Code: 'AccessDenied'
+}
+";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(events.len(), 1, "{events:?}");
+        let e = &events[0];
+        assert_eq!(&text[e.span.start..e.span.end], text.trim_end());
+        let get = |n: &str| e.field(n).map(|f| f.value.to_string());
+        assert_eq!(get("exception.code").as_deref(), Some("AccessDenied"));
+        assert_eq!(get("status").as_deref(), Some("403"));
     }
 
     #[test]

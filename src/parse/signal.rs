@@ -414,7 +414,8 @@ fn reason_statements(text: &str) -> impl Iterator<Item = (Range<usize>, Range<us
             // The separators in the alternation's order.
             let found = [" - ", ": ", " "].iter().find_map(|sep| {
                 let from = i + 3 + sep.len();
-                (text[i + 3..].starts_with(sep) && from <= text.len())
+                text[i + 3..]
+                    .starts_with(sep)
                     .then(|| {
                         REASONS
                             .iter()
