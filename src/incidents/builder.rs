@@ -406,6 +406,8 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
                     | "error_description"
                     | "errorCode"
                     | "errorSummary"
+                    // Jira's ErrorCollection: `{"errorMessages": […], "errors": {}}`.
+                    | "errorMessages"
                     | "error_codes"
                     | "fault"
                     | "__type"

@@ -393,6 +393,7 @@ const MESSAGE_PATHS: &[&str] = &[
     "error.Message",
     "errorSummary",
     "errorMessage",
+    "errorMessages.*",
     "error_message",
     "errors.*.message",
     "errors.*.detail",
