@@ -187,6 +187,11 @@ fn status_patterns() -> Vec<String> {
             // status as its own element after a string that says so.
             r#"(?i:\b(?:failed|error|status(?:[ _]code)?)\b)[^{'"\n]*['"],\s*(?P<status>[0-9]{3})\s*[,)]"#
                 .to_string(),
+            // Last, as the indices above are fixed (see [`REASON_STATEMENT`]).
+            // requests' HTTPError message, also inside a repr or a logged
+            // string: `HTTPError('401 Client Error: Unauthorized for url: …')`.
+            r"\b(?P<status>[45][0-9]{2}) (?:Client|Server) Error: (?P<reason>[A-Z][A-Za-z '-]*[A-Za-z]) for url: "
+                .to_string(),
     ]
     .to_vec()
 }
@@ -290,21 +295,22 @@ fn is_transport(text: &str) -> bool {
 const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
-/// `fatal: …`.
+/// `fatal: …`, and gh's GraphQL errors (`GraphQL: Resource not accessible by
+/// integration (addComment)`).
 fn cli_error_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"^[ \t]*(?:[a-z][A-Za-z0-9_.-]*:[ \t]+)?(?:\[(?:ERROR|Error|error|FATAL|Fatal|fatal)\]|(?:ERROR|Error|error|FATAL|Fatal|fatal)(?:\[[A-Za-z0-9_-]+\])?):[ \t]*(?P<msg>\S.*)$",
+        r"^[ \t]*(?:[a-z][A-Za-z0-9_.-]*:[ \t]+)?(?:\[(?:ERROR|Error|error|FATAL|Fatal|fatal)\]|(?:ERROR|Error|error|FATAL|Fatal|fatal)(?:\[[A-Za-z0-9_-]+\])?|GraphQL):[ \t]*(?P<msg>\S.*)$",
     )
 }
 
 /// Whether `text` starts as every match of [`cli_error_re`] does: a
-/// lower-case tool name, `[`, `E` or `F` after the indent. Lines that a
+/// lower-case tool name, `[`, `E`, `F` or `G` after the indent. Lines that a
 /// timestamp or an address starts are told without the regex.
 fn may_be_cli_error(text: &str) -> bool {
     text.trim_start_matches([' ', '\t'])
-        .starts_with(|c: char| c.is_ascii_lowercase() || matches!(c, '[' | 'E' | 'F'))
+        .starts_with(|c: char| c.is_ascii_lowercase() || matches!(c, '[' | 'E' | 'F' | 'G'))
 }
 
 fn is_failure_status(digits: &str) -> bool {
@@ -787,6 +793,8 @@ const TEXT_TRIGGERS: &[&str] = &[
     "UNABLE_TO_",
     "CERT_",
     "fatal",
+    // gh's GraphQL errors (see `cli_error_re`).
+    "GraphQL: ",
     // Transport failures in prose (see `is_transport`).
     "connect to",
     "proxyconnect",
@@ -1366,6 +1374,7 @@ mod tests {
             "Error[E0277]: x",
             "fatal: x",
             "\u{a0}error: x",
+            "GraphQL: x",
         ];
         let matches = |text: &str| super::cli_error_re().is_match(text);
         assert_check_passes_every_match(&edges, matches, super::may_be_cli_error);
@@ -1890,6 +1899,15 @@ mod tests {
             .as_deref(),
             Some("Authentication failed for 'https://git.example.com/r.git/'")
         );
+        // gh's GraphQL error, path in parentheses after the message.
+        assert_eq!(
+            get(
+                "GraphQL: Could not resolve to a Repository with the name 'octo/gone'. (repository)",
+                "exception.message"
+            )
+            .as_deref(),
+            Some("Could not resolve to a Repository with the name 'octo/gone'. (repository)")
+        );
     }
 
     #[test]
@@ -1926,6 +1944,7 @@ mod tests {
             "SHA256: 3f1c2d9e0000",
             "see RFC6749 section 5.2 for error codes",
             "Note: the admin console shows the user is locked",
+            "GraphQL:",
         ] {
             assert_eq!(exceptions(line), 0, "{line}: {:?}", facts(line));
         }
