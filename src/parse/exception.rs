@@ -72,9 +72,10 @@ const MESSAGE_FACTS: [(&str, &[&str]); 16] = [
         r"^(?P<status>[0-9]{3}), message='(?P<reason>[^']*)'",
         &["status", "reason"],
     ),
-    // requests: "403 Client Error: Forbidden for url: https://…"
+    // requests: "403 Client Error: Forbidden for url: https://…", also as
+    // the exception's repr (`HTTPError('403 Client Error: …')`).
     (
-        r"(?:^|\s)(?P<status>[0-9]{3}) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>\S+)",
+        r"(?:^|[\s'\x22])(?P<status>[0-9]{3}) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>[^\s'\x22]+)",
         &["status", "reason", "url"],
     ),
     // Genesys SDK ApiException: "(403)"
@@ -199,7 +200,7 @@ fn requests_status() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?:^|[\s:>\[(])(?P<msg>(?P<status>[45][0-9][0-9]) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>\S+))",
+            r"(?:^|[\s:>\[('\x22])(?P<msg>(?P<status>[45][0-9][0-9]) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>[^\s'\x22]+))",
         )
         .expect("requests status regex")
     })
@@ -1005,6 +1006,13 @@ mod tests {
                 "403",
                 "Forbidden",
                 "https://h.example/x",
+            ),
+            // The exception's repr, as a logger's `exc` field holds it.
+            (
+                "sync failed: HTTPError('429 Client Error: Too Many Requests for url: https://api.example.org/v2/items')\n",
+                "429",
+                "Too Many Requests",
+                "https://api.example.org/v2/items",
             ),
         ];
         for (text, status, reason, url) in cases {

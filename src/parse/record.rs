@@ -74,9 +74,11 @@ const BODY_BITS: KeyBits = root_bits(&BODY_KEYS);
 
 /// String fields whose text may state the failure (a message with a status,
 /// an OAuth pair, an error code) or carry the body after a prefix.
-const MESSAGE_KEYS: [&str; 11] = [
+const MESSAGE_KEYS: [&str; 12] = [
     "msg",
     "message",
+    // structlog-based apps' exception text (authentik's `exc`).
+    "exc",
     // Terraform's `-json` output (and other `@`-prefixed loggers, hclog's).
     "@message",
     "diagnostic.summary",
@@ -139,7 +141,14 @@ impl LineParser for JsonRecord {
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
-        let line = lines.line(i).trim();
+        let first = lines.line(i).trim();
+        // A record pretty-printed over lines (`jq .` of a log line, a
+        // logger's indented output) is read as the line it was.
+        let (line, consumed) = if first == "{" {
+            pretty_printed(lines, i)?
+        } else {
+            (first, 1)
+        };
         if !(line.starts_with('{') && line.ends_with('}')) {
             return None;
         }
@@ -157,6 +166,12 @@ impl LineParser for JsonRecord {
         };
         let node = flat.root();
         if !node.may_hold(LOG_BITS) || LOG_KEYS.iter().all(|k| node.get(k).is_none()) {
+            return None;
+        }
+        // Over lines, a time alone does not make a record: a pasted API
+        // error body has one too (Spring's `{"timestamp": …, "status": 401,
+        // …}`), and its members are the body's.
+        if consumed > 1 && PRETTY_LOG_KEYS.iter().all(|k| node.get(k).is_none()) {
             return None;
         }
         // Its text values are pieces of one copy of the line, not a copy each.
@@ -331,8 +346,39 @@ impl LineParser for JsonRecord {
         if left_out && let Some(event) = ctx.events.last_mut() {
             event.members_left_out = true;
         }
-        Some(1)
+        Some(consumed)
     }
+}
+
+/// Keys of which a pretty-printed record needs one (see [`LOG_KEYS`]).
+const PRETTY_LOG_KEYS: [&str; 5] = ["level", "@level", "severity", "logger", "msg"];
+
+/// Lines one pretty-printed record may take at most.
+const MAX_PRETTY_LINES: usize = 256;
+
+/// The object opened alone on line `i` (`{`) and closed by `}` at the same
+/// indent, every line between indented deeper: its text (one piece of the
+/// input, so spans stay exact) and its number of lines.
+fn pretty_printed<'a>(lines: &Lines<'a>, i: usize) -> Option<(&'a str, usize)> {
+    let open = lines.line(i);
+    let indent = &open[..open.len() - open.trim_start().len()];
+    let mut j = i + 1;
+    while j < lines.len() && j - i < MAX_PRETTY_LINES {
+        let next = lines.line(j);
+        if next.trim_end().strip_prefix(indent) == Some("}") {
+            let start = lines.bounds[i].0 + indent.len();
+            let end = lines.bounds[j].0 + next.trim_end().len();
+            return Some((&lines.text[start..end], j - i + 1));
+        }
+        let deeper = next.strip_prefix(indent).is_some_and(|rest| {
+            rest.starts_with([' ', '\t']) && !rest.trim().is_empty()
+        });
+        if !deeper {
+            return None;
+        }
+        j += 1;
+    }
+    None
 }
 
 /// Every field of the record `event`, whose members were left out (see
@@ -486,5 +532,29 @@ mod tests {
         ] {
             assert!(field_text(t, "exception.message").is_none(), "{t}");
         }
+    }
+    #[test]
+    fn pretty_printed_record_is_read_as_its_line() {
+        // `jq .` of a structlog record: the exception text names the
+        // status and URL; spans point into the user's lines.
+        let t = "{\n  \"event\": \"Unable to fetch access token\",\n  \"exc\": \"HTTPError('401 Client Error: Unauthorized for url: https://acme.okta.com/oauth2/v1/token')\",\n  \"level\": \"warning\",\n  \"logger\": \"app.sources.oauth\"\n}\nnext line\n";
+        let events = parse_chunk(&chunk(t));
+        let record = events.iter().find(|e| e.kind == EventKind::Record).unwrap();
+        assert_eq!(&t[record.span.start..record.span.end], &t[..t.find("}\n").unwrap() + 1]);
+        assert_eq!(field_text(t, "status").unwrap().0, "401");
+        assert_eq!(
+            field_text(t, "url").unwrap(),
+            (
+                "https://acme.okta.com/oauth2/v1/token".into(),
+                "https://acme.okta.com/oauth2/v1/token"
+            )
+        );
+        // An API error body over lines stays a body: a time alone is no
+        // log record's; so does an object whose lines are not indented.
+        let body = "{\n  \"timestamp\": \"2026-01-12T08:14:03.511+00:00\",\n  \"status\": 401,\n  \"error\": \"Unauthorized\",\n  \"path\": \"/api/orders\"\n}\n";
+        assert!(parse_chunk(&chunk(body)).iter().all(|e| e.kind != EventKind::Record));
+        assert_eq!(field_text(body, "body.error").unwrap().0, "Unauthorized");
+        let flat = "{\n\"level\": \"error\",\n\"msg\": \"x\"\n}\n";
+        assert!(parse_chunk(&chunk(flat)).iter().all(|e| e.kind != EventKind::Record));
     }
 }
