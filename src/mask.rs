@@ -920,6 +920,11 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
         let Some(kind) = secret_key(key, query) else {
             continue;
         };
+        // `$STRIPE_SECRET_KEY:` names a variable (curl `-u "$KEY:"` in a
+        // rule's prose, a shell line), not a key with its value after it.
+        if text[..k.start].ends_with(['$', '{']) {
+            continue;
+        }
         let quoted_key = q.is_some_and(|q| !q.is_empty());
         let encoded = sep.len() == 3;
         let pos = whole.end
@@ -1736,6 +1741,7 @@ mod tests {
             "X-Amz-Date=20240101T000000Z&X-Amz-Expires=300",
             r#"curl -u "$CLIENT_ID:$CLIENT_SECRET" -H "Authorization: Bearer ${TOKEN}""#,
             "password=%DB_PASSWORD% token={{token}}",
+            r#"`curl https://api.stripe.com/v1/balance -u "$STRIPE_SECRET_KEY:"` tests the key alone."#,
         ] {
             assert_eq!(mask(t), t);
         }
