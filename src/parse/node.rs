@@ -72,6 +72,10 @@ impl LineParser for NodeError {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i).trim_end();
+        // A paste may indent the header a little (` RequestError …`); the
+        // frames' own indent (4) is not a header's.
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let line = if indent <= 3 { &line[indent..] } else { line };
         // The class starts upper-case and ends in `Error` or `Exception`,
         // or is an upper-case code (`INVALID_FIELD`): checked first, the
         // regex compiles only for a line it may match.
@@ -135,8 +139,20 @@ impl LineParser for NodeError {
 /// read into `fields`; returns the error's last line.
 fn frames_and_props(lines: &Lines, first_frame: usize, fields: &mut Vec<Field>) -> usize {
     let mut j = first_frame;
-    while j < lines.len() && is_node_frame(lines.line(j)) {
-        j += 1;
+    loop {
+        while j < lines.len() && is_node_frame(lines.line(j)) {
+            j += 1;
+        }
+        // stripe-node prints the caller's frames under their own heading,
+        // and the error's properties after them.
+        if j + 1 < lines.len()
+            && lines.line(j).trim_end() == "Originating from:"
+            && is_node_frame(lines.line(j + 1))
+        {
+            j += 1;
+            continue;
+        }
+        break;
     }
     let mut last = j - 1;
     let frame = lines.line(last).trim_end();
@@ -230,6 +246,9 @@ fn from_props(lines: &Lines, props: &Node, fields: &mut Vec<Field>) {
     for (path, name) in [
         ("response.status", "status"),
         ("status", "status"),
+        // stripe-node's errors; got's `response.statusCode`.
+        ("statusCode", "status"),
+        ("response.statusCode", "status"),
         // aws-sdk-js v3's service exceptions.
         ("$metadata.httpStatusCode", "status"),
         ("response.statusText", "reason"),
@@ -399,6 +418,36 @@ Node.js v20.20.2
         let get = |n: &str| e.field(n).map(|f| f.value.to_string());
         assert_eq!(get("exception.code").as_deref(), Some("AccessDenied"));
         assert_eq!(get("status").as_deref(), Some("403"));
+    }
+
+    #[test]
+    fn caller_frames_under_their_heading_keep_the_properties() {
+        // stripe-node: the library's frames, then the caller's under
+        // `Originating from:`, then the inspected properties.
+        let text = "StripeAuthenticationError: Invalid API Key provided: sk_test_****1234
+    at generateV1Error (file:///app/node_modules/stripe/esm/Error.js:17:16)
+    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)
+Originating from:
+    at CustomerResource.list (file:///app/node_modules/stripe/esm/resources/Customers.js:148:21)
+    at async main (file:///app/billing.mjs:6:42) {
+  type: 'StripeAuthenticationError',
+  raw: {
+    message: 'Invalid API Key provided: sk_test_****1234',
+    statusCode: 401
+  },
+  statusCode: 401
+}
+";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(events.len(), 1, "{events:?}");
+        let e = &events[0];
+        assert_eq!(&text[e.span.start..e.span.end], text.trim_end());
+        assert_eq!(e.field("status").map(|f| f.value.to_string()).as_deref(), Some("401"));
+        // The heading alone, with no frame after it, ends the error.
+        let cut = "TypeError: x is not a function\n    at main (/app/a.js:1:1)\nOriginating from:\nnext\n";
+        let events = parse_chunk(&chunk(cut));
+        let e = events.iter().find(|e| e.field("exception.type").is_some()).unwrap();
+        assert_eq!(&cut[e.span.start..e.span.end], "TypeError: x is not a function\n    at main (/app/a.js:1:1)");
     }
 
     #[test]
