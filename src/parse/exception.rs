@@ -47,12 +47,14 @@ fn is_elixir_module(ty: &str) -> bool {
 /// Ruby's report of an uncaught exception: the raising frame, then the
 /// message, then the class in parentheses (`client.rb:226:in
 /// `connect_and_send': Authenticate (Twilio::REST::RequestError)`; Ruby 3.4
-/// quotes the method with `'` on both sides).
+/// quotes the method with `'` on both sides). A namespaced class need not
+/// end in `Error` (`Slack::Web::Api::Errors::MissingScope`,
+/// `Net::ReadTimeout`); a bare one must (not `Interrupt`).
 fn ruby_uncaught_line() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"^\s*(?:from\s+)?\S+?:[0-9]+:in [`'][^'`]*': (?P<msg>.*?) \((?P<type>(?:[A-Z][A-Za-z0-9_]*::)*[A-Z][A-Za-z0-9_]*(?:Error|Exception))\)\s*$",
+            r"^\s*(?:from\s+)?\S+?:[0-9]+:in [`'][^'`]*': (?P<msg>.*?) \((?P<type>(?:[A-Z][A-Za-z0-9_]*::)+[A-Z][A-Za-z0-9_]*|[A-Z][A-Za-z0-9_]*(?:Error|Exception))\)\s*$",
         )
         .expect("ruby exception regex")
     })
@@ -472,9 +474,18 @@ fn exception_in_line(
     let caps = exception_line().captures(line)?;
     let ty = caps.name("type")?;
     let ty_text = ty.as_str();
-    // A bare word ("Error") is only an exception when a message follows.
+    // A bare word ("Error") is only an exception when a message follows,
+    // and not when that message is a tool's deprecation notice (see
+    // `signal::is_maintenance_notice`) stating no failure.
     let msg = caps.name("msg");
     if msg.is_none() && !ty_text.contains('.') {
+        return None;
+    }
+    if ty_text == "Error"
+        && let Some(m) = msg
+        && super::signal::is_maintenance_notice(m.as_str())
+        && !super::signal::is_signal(&facts_from_message(lines, m.as_str()))
+    {
         return None;
     }
     let mut fields = vec![lines.str_field("exception.type", ty_text)];
@@ -973,6 +984,18 @@ mod tests {
             fact(e, "exception.message").as_deref(),
             Some("Authenticate")
         );
+        // A namespaced class that does not end in `Error`.
+        let text = "gems/slack-ruby-client-2.5.0/lib/slack/web/faraday/response/raise_error.rb:19:in 'Slack::Web::Faraday::Response::RaiseError#on_complete': channel_not_found (Slack::Web::Api::Errors::ChannelNotFound)\n";
+        let events = parse_chunk(&chunk(text));
+        let e = events.iter().find(|e| e.kind == EventKind::Exception).unwrap();
+        assert_eq!(
+            fact(e, "exception.type").as_deref(),
+            Some("Slack::Web::Api::Errors::ChannelNotFound")
+        );
+        assert_eq!(fact(e, "exception.message").as_deref(), Some("channel_not_found"));
+        // A bare class without `Error` is not an API failure (Ctrl-C).
+        let text = "app.rb:9:in 'Kernel#sleep': Interrupt (Interrupt)\n";
+        assert!(parse_chunk(&chunk(text)).iter().all(|e| e.kind != EventKind::Exception));
         // Ruby 3.4 quotes the method with ' on both sides.
         let text = "app.rb:3:in 'Integer#/': divided by 0 (ZeroDivisionError)\n";
         let events = parse_chunk(&chunk(text));

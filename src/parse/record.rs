@@ -142,6 +142,8 @@ impl LineParser for JsonRecord {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let first = lines.line(i).trim();
+        // `docker compose logs` tags each record with its service.
+        let first = first[container_tag_len(first)..].trim_start();
         // A record pretty-printed over lines (`jq .` of a log line, a
         // logger's indented output) is read as the line it was.
         let (line, consumed) = if first == "{" {
@@ -350,6 +352,21 @@ impl LineParser for JsonRecord {
     }
 }
 
+/// The length of a `docker compose logs` tag (`api-1  | `) at the start of
+/// `line`, or 0: a service name, spaces, a bar.
+pub(super) fn container_tag_len(line: &str) -> usize {
+    let b = line.as_bytes();
+    let name = b
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        .count();
+    let spaces = b[name..].iter().take_while(|&&c| c == b' ').count();
+    if name == 0 || spaces == 0 || b.get(name + spaces) != Some(&b'|') {
+        return 0;
+    }
+    name + spaces + 1
+}
+
 /// Keys of which a pretty-printed record needs one (see [`LOG_KEYS`]).
 const PRETTY_LOG_KEYS: [&str; 5] = ["level", "@level", "severity", "logger", "msg"];
 
@@ -533,6 +550,19 @@ mod tests {
             assert!(field_text(t, "exception.message").is_none(), "{t}");
         }
     }
+    #[test]
+    fn compose_tagged_record_is_a_record() {
+        let t = "oikb-1  | {\"ts\": \"2026-06-03T11:05:04Z\", \"level\": \"ERROR\", \"msg\": \"Sync failed: Client error '410 Gone' for url 'https://acme.atlassian.net/rest/api/3/search?jql=x'\"}\n";
+        let events = parse_chunk(&chunk(t));
+        let record = events.iter().find(|e| e.kind == EventKind::Record).unwrap();
+        assert!(t[record.span.start..record.span.end].starts_with('{'));
+        assert_eq!(field_text(t, "status").unwrap().0, "410");
+        // A bar that is no tag's (`a | b {…}`) leaves the line alone.
+        assert_eq!(super::container_tag_len("x |y"), 3);
+        assert_eq!(super::container_tag_len("|{}"), 0);
+        assert_eq!(super::container_tag_len("api-1|{}"), 0);
+    }
+
     #[test]
     fn pretty_printed_record_is_read_as_its_line() {
         // `jq .` of a structlog record: the exception text names the

@@ -313,6 +313,16 @@ fn may_be_cli_error(text: &str) -> bool {
         .starts_with(|c: char| c.is_ascii_lowercase() || matches!(c, '[' | 'E' | 'F' | 'G'))
 }
 
+/// Wording of a deprecation or end-of-maintenance notice.
+pub(super) fn is_maintenance_notice(msg: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(
+        &RE,
+        r"(?i)\b(?:is|are) no longer maintained\b|\b(?:is|are|has been|have been) deprecated\b|\bwill be (?:removed|deprecated)\b|\breached end[- ]of[- ]life\b",
+    )
+    .is_match(msg)
+}
+
 fn is_failure_status(digits: &str) -> bool {
     digits.parse::<u16>().is_ok_and(|s| (400..600).contains(&s))
 }
@@ -905,7 +915,15 @@ impl LineParser for TextSignal {
         // what comes before it.
         let body = find_body(lines, i);
         let indent = line.len() - line.trim_start().len();
-        if body.is_some_and(|(at, _)| at == indent) {
+        // A body that starts the line, or follows only a `docker compose`
+        // tag (a JSON-lines record), is the JSON parsers'.
+        if body.is_some_and(|(at, _)| {
+            at == indent || {
+                let after = &line[indent..];
+                let tag = super::record::container_tag_len(after);
+                tag > 0 && at == indent + tag + (after[tag..].len() - after[tag..].trim_start().len())
+            }
+        }) {
             return None;
         }
         let text = &line[..body.map_or(line.len(), |(at, _)| at)];
@@ -913,6 +931,15 @@ impl LineParser for TextSignal {
             .then(|| captures(cli_error_re(), text))
             .flatten()
             .filter(|c| c.name("msg").is_some_and(|m| !no_value(m.as_str().trim())));
+        // A tool's notice printed as an error annotation (`Error: The v0
+        // series of … is no longer maintained.`) reports no failed call
+        // unless the line also states one.
+        if let Some(msg) = cli.as_ref().and_then(|c| c.name("msg"))
+            && is_maintenance_notice(msg.as_str())
+            && !is_signal(&super::exception::facts_from_message(lines, text))
+        {
+            return None;
+        }
         // Without a CLI error and a body after it, the line is a signal only
         // if its facts hold one: the regexes that could give one are tested
         // for a match before every fact is read (most such lines are not).
@@ -1945,6 +1972,8 @@ mod tests {
             "see RFC6749 section 5.2 for error codes",
             "Note: the admin console shows the user is locked",
             "GraphQL:",
+            "Error: The v0 series of google-github-actions/auth is no longer maintained. Please upgrade to v2.",
+            "warning: error: the `set-output` command is deprecated and will be removed",
         ] {
             assert_eq!(exceptions(line), 0, "{line}: {:?}", facts(line));
         }
