@@ -243,6 +243,7 @@ fn push(
 /// error's code and host, a wrapped `[cause]`.
 fn from_props(lines: &Lines, props: &Node, fields: &mut Vec<Field>) {
     let scalar = |n: &Node| !matches!(n.json, Json::Object(_) | Json::Array(_));
+    let mut url_from_props = false;
     for (path, name) in [
         ("response.status", "status"),
         ("status", "status"),
@@ -253,11 +254,21 @@ fn from_props(lines: &Lines, props: &Node, fields: &mut Vec<Field>) {
         ("$metadata.httpStatusCode", "status"),
         ("response.statusText", "reason"),
         ("config.url", "url"),
+        // @octokit/request's RequestError.
+        ("request.url", "url"),
+        ("response.url", "url"),
         ("code", "exception.code"),
         ("hostname", "url.host"),
         ("config.data", "request.body"),
     ] {
         if let Some(n) = lookup(props, path).filter(|n| scalar(n)) {
+            // The request's own URL over one the message names (octokit
+            // ends its message with the documentation URL); the first of
+            // the properties' wins.
+            if name == "url" && !url_from_props {
+                fields.retain(|f| f.name != "url");
+                url_from_props = true;
+            }
             let value = match (name, n.scalar_value()) {
                 ("status", v) => match v.as_num() {
                     Some(x) => Value::Num(x),
@@ -269,7 +280,11 @@ fn from_props(lines: &Lines, props: &Node, fields: &mut Vec<Field>) {
             push(lines, fields, name, n, value);
         }
     }
-    if let Some(m) = lookup(props, "config.method").and_then(|n| n.as_str().map(|s| (n, s))) {
+    if let Some(m) = ["config.method", "request.method"]
+        .iter()
+        .find_map(|p| lookup(props, p))
+        .and_then(|n| n.as_str().map(|s| (n, s)))
+    {
         push(
             lines,
             fields,
@@ -448,6 +463,35 @@ Originating from:
         let events = parse_chunk(&chunk(cut));
         let e = events.iter().find(|e| e.field("exception.type").is_some()).unwrap();
         assert_eq!(&cut[e.span.start..e.span.end], "TypeError: x is not a function\n    at main (/app/a.js:1:1)");
+    }
+
+    #[test]
+    fn octokit_request_url_over_the_documentation_url() {
+        let text = "RequestError [HttpError]: Bad credentials - https://docs.github.com/rest
+    at fetchWrapper (file:///app/node_modules/@octokit/request/dist-bundle/index.js:124:11)
+    at async main (file:///app/sync.mjs:6:18) {
+  status: 401,
+  request: {
+    method: 'GET',
+    url: 'https://api.github.com/user/repos?per_page=100',
+    headers: { accept: 'application/vnd.github.v3+json' }
+  },
+  response: {
+    url: 'https://api.github.com/user/repos?per_page=100',
+    status: 401,
+    data: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' }
+  }
+}
+";
+        let events = parse_chunk(&chunk(text));
+        assert_eq!(events.len(), 1, "{events:?}");
+        let get = |n: &str| events[0].field(n).map(|f| f.value.to_string());
+        assert_eq!(
+            get("url").as_deref(),
+            Some("https://api.github.com/user/repos?per_page=100")
+        );
+        assert_eq!(get("method").as_deref(), Some("GET"));
+        assert_eq!(get("status").as_deref(), Some("401"));
     }
 
     #[test]
