@@ -987,15 +987,25 @@ mod tests {
         // A namespaced class that does not end in `Error`.
         let text = "gems/slack-ruby-client-2.5.0/lib/slack/web/faraday/response/raise_error.rb:19:in 'Slack::Web::Faraday::Response::RaiseError#on_complete': channel_not_found (Slack::Web::Api::Errors::ChannelNotFound)\n";
         let events = parse_chunk(&chunk(text));
-        let e = events.iter().find(|e| e.kind == EventKind::Exception).unwrap();
+        let e = events
+            .iter()
+            .find(|e| e.kind == EventKind::Exception)
+            .unwrap();
         assert_eq!(
             fact(e, "exception.type").as_deref(),
             Some("Slack::Web::Api::Errors::ChannelNotFound")
         );
-        assert_eq!(fact(e, "exception.message").as_deref(), Some("channel_not_found"));
+        assert_eq!(
+            fact(e, "exception.message").as_deref(),
+            Some("channel_not_found")
+        );
         // A bare class without `Error` is not an API failure (Ctrl-C).
         let text = "app.rb:9:in 'Kernel#sleep': Interrupt (Interrupt)\n";
-        assert!(parse_chunk(&chunk(text)).iter().all(|e| e.kind != EventKind::Exception));
+        assert!(
+            parse_chunk(&chunk(text))
+                .iter()
+                .all(|e| e.kind != EventKind::Exception)
+        );
         // Ruby 3.4 quotes the method with ' on both sides.
         let text = "app.rb:3:in 'Integer#/': divided by 0 (ZeroDivisionError)\n";
         let events = parse_chunk(&chunk(text));

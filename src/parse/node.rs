@@ -457,12 +457,21 @@ Originating from:
         assert_eq!(events.len(), 1, "{events:?}");
         let e = &events[0];
         assert_eq!(&text[e.span.start..e.span.end], text.trim_end());
-        assert_eq!(e.field("status").map(|f| f.value.to_string()).as_deref(), Some("401"));
+        assert_eq!(
+            e.field("status").map(|f| f.value.to_string()).as_deref(),
+            Some("401")
+        );
         // The heading alone, with no frame after it, ends the error.
         let cut = "TypeError: x is not a function\n    at main (/app/a.js:1:1)\nOriginating from:\nnext\n";
         let events = parse_chunk(&chunk(cut));
-        let e = events.iter().find(|e| e.field("exception.type").is_some()).unwrap();
-        assert_eq!(&cut[e.span.start..e.span.end], "TypeError: x is not a function\n    at main (/app/a.js:1:1)");
+        let e = events
+            .iter()
+            .find(|e| e.field("exception.type").is_some())
+            .unwrap();
+        assert_eq!(
+            &cut[e.span.start..e.span.end],
+            "TypeError: x is not a function\n    at main (/app/a.js:1:1)"
+        );
     }
 
     #[test]

@@ -387,9 +387,9 @@ fn pretty_printed<'a>(lines: &Lines<'a>, i: usize) -> Option<(&'a str, usize)> {
             let end = lines.bounds[j].0 + next.trim_end().len();
             return Some((&lines.text[start..end], j - i + 1));
         }
-        let deeper = next.strip_prefix(indent).is_some_and(|rest| {
-            rest.starts_with([' ', '\t']) && !rest.trim().is_empty()
-        });
+        let deeper = next
+            .strip_prefix(indent)
+            .is_some_and(|rest| rest.starts_with([' ', '\t']) && !rest.trim().is_empty());
         if !deeper {
             return None;
         }
@@ -570,7 +570,10 @@ mod tests {
         let t = "{\n  \"event\": \"Unable to fetch access token\",\n  \"exc\": \"HTTPError('401 Client Error: Unauthorized for url: https://acme.okta.com/oauth2/v1/token')\",\n  \"level\": \"warning\",\n  \"logger\": \"app.sources.oauth\"\n}\nnext line\n";
         let events = parse_chunk(&chunk(t));
         let record = events.iter().find(|e| e.kind == EventKind::Record).unwrap();
-        assert_eq!(&t[record.span.start..record.span.end], &t[..t.find("}\n").unwrap() + 1]);
+        assert_eq!(
+            &t[record.span.start..record.span.end],
+            &t[..t.find("}\n").unwrap() + 1]
+        );
         assert_eq!(field_text(t, "status").unwrap().0, "401");
         assert_eq!(
             field_text(t, "url").unwrap(),
@@ -582,9 +585,17 @@ mod tests {
         // An API error body over lines stays a body: a time alone is no
         // log record's; so does an object whose lines are not indented.
         let body = "{\n  \"timestamp\": \"2026-01-12T08:14:03.511+00:00\",\n  \"status\": 401,\n  \"error\": \"Unauthorized\",\n  \"path\": \"/api/orders\"\n}\n";
-        assert!(parse_chunk(&chunk(body)).iter().all(|e| e.kind != EventKind::Record));
+        assert!(
+            parse_chunk(&chunk(body))
+                .iter()
+                .all(|e| e.kind != EventKind::Record)
+        );
         assert_eq!(field_text(body, "body.error").unwrap().0, "Unauthorized");
         let flat = "{\n\"level\": \"error\",\n\"msg\": \"x\"\n}\n";
-        assert!(parse_chunk(&chunk(flat)).iter().all(|e| e.kind != EventKind::Record));
+        assert!(
+            parse_chunk(&chunk(flat))
+                .iter()
+                .all(|e| e.kind != EventKind::Record)
+        );
     }
 }

@@ -921,7 +921,8 @@ impl LineParser for TextSignal {
             at == indent || {
                 let after = &line[indent..];
                 let tag = super::record::container_tag_len(after);
-                tag > 0 && at == indent + tag + (after[tag..].len() - after[tag..].trim_start().len())
+                tag > 0
+                    && at == indent + tag + (after[tag..].len() - after[tag..].trim_start().len())
             }
         }) {
             return None;
