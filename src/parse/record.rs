@@ -141,9 +141,8 @@ impl LineParser for JsonRecord {
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
-        let first = lines.line(i).trim();
-        // `docker compose logs` tags each record with its service.
-        let first = first[container_tag_len(first)..].trim_start();
+        let first = lines.line(i).trim_end();
+        let first = &first[record_start(first)..];
         // A record pretty-printed over lines (`jq .` of a log line, a
         // logger's indented output) is read as the line it was.
         let (line, consumed) = if first == "{" {
@@ -352,9 +351,20 @@ impl LineParser for JsonRecord {
     }
 }
 
+/// Where a record would start on `line`: after its indent and the tag
+/// `docker compose logs` puts before each line (`api-1  | `), if any.
+pub(super) fn record_start(line: &str) -> usize {
+    let indent = line.len() - line.trim_start().len();
+    let rest = &line[indent..];
+    let tag = container_tag_len(rest);
+    let after = &rest[tag..];
+    indent + tag + (after.len() - after.trim_start().len())
+}
+
 /// The length of a `docker compose logs` tag (`api-1  | `) at the start of
-/// `line`, or 0: a service name, spaces, a bar.
-pub(super) fn container_tag_len(line: &str) -> usize {
+/// `line`, or 0: a service name, spaces, a bar (the container tag of
+/// logprefix.rs's `PREFIX`, alone: a record is read after nothing else).
+fn container_tag_len(line: &str) -> usize {
     let b = line.as_bytes();
     let name = b
         .iter()
@@ -550,6 +560,7 @@ mod tests {
             assert!(field_text(t, "exception.message").is_none(), "{t}");
         }
     }
+
     #[test]
     fn compose_tagged_record_is_a_record() {
         let t = "oikb-1  | {\"ts\": \"2026-06-03T11:05:04Z\", \"level\": \"ERROR\", \"msg\": \"Sync failed: Client error '410 Gone' for url 'https://acme.atlassian.net/rest/api/3/search?jql=x'\"}\n";
@@ -557,10 +568,15 @@ mod tests {
         let record = events.iter().find(|e| e.kind == EventKind::Record).unwrap();
         assert!(t[record.span.start..record.span.end].starts_with('{'));
         assert_eq!(field_text(t, "status").unwrap().0, "410");
-        // A bar that is no tag's (`a | b {…}`) leaves the line alone.
-        assert_eq!(super::container_tag_len("x |y"), 3);
-        assert_eq!(super::container_tag_len("|{}"), 0);
-        assert_eq!(super::container_tag_len("api-1|{}"), 0);
+        // Where a record would start: after the indent and a tag, and only
+        // a name, spaces and a bar make a tag.
+        use super::record_start;
+        assert_eq!(record_start("  api-1  |   {}"), 13);
+        assert_eq!(record_start("x |y"), 3);
+        assert_eq!(record_start("  {}"), 2);
+        assert_eq!(record_start("|{}"), 0);
+        assert_eq!(record_start("api-1|{}"), 0);
+        assert_eq!(record_start("a b | {}"), 0);
     }
 
     #[test]

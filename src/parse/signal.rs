@@ -914,17 +914,9 @@ impl LineParser for TextSignal {
         // A JSON body later on the line is read as a body; the signal is
         // what comes before it.
         let body = find_body(lines, i);
-        let indent = line.len() - line.trim_start().len();
         // A body that starts the line, or follows only a `docker compose`
         // tag (a JSON-lines record), is the JSON parsers'.
-        if body.is_some_and(|(at, _)| {
-            at == indent || {
-                let after = &line[indent..];
-                let tag = super::record::container_tag_len(after);
-                tag > 0
-                    && at == indent + tag + (after[tag..].len() - after[tag..].trim_start().len())
-            }
-        }) {
+        if body.is_some_and(|(at, _)| at == super::record::record_start(line)) {
             return None;
         }
         let text = &line[..body.map_or(line.len(), |(at, _)| at)];
