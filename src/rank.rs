@@ -15,6 +15,8 @@ pub struct Diagnosis {
     pub rule: usize,
     pub id: String,
     pub severity: Severity,
+    /// Its rule says this is the API working as designed, not a failure.
+    pub expected: bool,
     pub confidence: f64,
     pub specificity: usize,
     /// Index into the analysis' incidents; `None` for input-wide notes.
@@ -400,6 +402,7 @@ fn build(
         rule: m.rule,
         id: rule.id.clone(),
         severity: rule.severity,
+        expected: rule.expected,
         confidence: rule.confidence,
         specificity: m.specificity,
         incident,

@@ -887,3 +887,139 @@ matches = false
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
 }
+
+// ------------------------------------------------------------- expected
+
+/// A user rule that says an answer is the API working as designed.
+fn expected_rule(id: &str, error: &str, severity: Option<&str>) -> String {
+    let severity = severity.map_or(String::new(), |s| format!("severity = \"{s}\"\n"));
+    format!(
+        r#"[[rule]]
+id = "{id}"
+title = "Not a failure: the job is still running ({error})"
+expected = true
+{severity}when = {{ error = "{error}" }}
+cause = "The API answers {error} while the export runs."
+fix = "Nothing to repair; poll again."
+docs = ["https://example.com/{error}"]
+
+[[rule.example]]
+input = '''{{"ok": false, "error": "{error}"}}'''
+matches = true
+
+[[rule.example]]
+input = '''{{"ok": false, "error": "something_else"}}'''
+matches = false
+"#
+    )
+}
+
+#[test]
+fn an_expected_rule_reports_its_incident_as_expected_and_the_run_as_passing() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "work/rules/acme.toml",
+        &expected_rule("acme.export-pending", "export_pending", None),
+    );
+    let log = "{\"ok\": false, \"error\": \"export_pending\"}\n";
+    let out = sandbox
+        .cmd()
+        .args(["--rules", "rules", "--no-builtin", "--format", "json"])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["incidents"][0]["expected"], true);
+    assert_eq!(json["diagnoses"][0]["rule"], "acme.export-pending");
+    assert_eq!(json["diagnoses"][0]["severity"], "info");
+    let human = sandbox
+        .cmd()
+        .args(["--rules", "rules", "--no-builtin", "--color", "never"])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    assert_eq!(human.status.code(), Some(0));
+    let text = stdout(&human);
+    assert!(text.contains("(expected: not a failure)"), "{text}");
+    assert!(
+        stderr(&human).contains("1 incident (1 expected, not failing)")
+            || text.contains("1 incident (1 expected, not failing)"),
+        "{text}"
+    );
+    // A real failure beside it still fails the run, and only it is a failure.
+    let both = format!("{log}{}", SLACK_LOG);
+    sandbox.write(
+        "work/rules/slack.toml",
+        &rule("acme.invalid-auth", "invalid_auth"),
+    );
+    let out = sandbox
+        .cmd()
+        .args(["--rules", "rules", "--no-builtin", "--format", "json"])
+        .write_stdin(both)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let expected: Vec<bool> = json["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["expected"].as_bool().unwrap())
+        .collect();
+    assert_eq!(expected, [true, false]);
+}
+
+#[test]
+fn an_error_beside_an_expected_rule_on_the_same_incident_keeps_it_failing() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "work/rules/acme.toml",
+        &format!(
+            "{}\n{}",
+            expected_rule("acme.export-pending", "export_pending", None),
+            rule("acme.export-broken", "export_pending")
+        ),
+    );
+    let out = sandbox
+        .cmd()
+        .args(["--rules", "rules", "--no-builtin", "--format", "json"])
+        .write_stdin("{\"ok\": false, \"error\": \"export_pending\"}\n")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["incidents"][0]["expected"], false);
+}
+
+#[test]
+fn an_expected_rule_with_a_failing_severity_is_a_problem_at_the_severity() {
+    let sandbox = Sandbox::new();
+    let text = expected_rule("acme.export-pending", "export_pending", Some("error"));
+    sandbox.write("work/rules/acme.toml", &text);
+    let out = sandbox
+        .cmd()
+        .args(["rules", "check", "rules"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("rule::bad-severity"), "{err}");
+    assert!(err.contains("contradicts `expected = true`"), "{err}");
+    // Pointed at the severity's value, line 5 of the file.
+    assert!(err.contains("acme.toml:5:"), "{err}");
+    // A non-boolean is a type problem.
+    sandbox.write(
+        "work/rules/acme.toml",
+        &text
+            .replace("expected = true", "expected = \"yes\"")
+            .replace("severity = \"error\"\n", ""),
+    );
+    let out = sandbox
+        .cmd()
+        .args(["rules", "check", "rules"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("`expected` must be true or false"));
+}

@@ -88,10 +88,13 @@ impl Writer<'_> {
 
 /// `POST https://host/path → 403 invalid_grant ── run.log:7`, or on two
 /// lines when it does not fit: the URL is never cut.
-fn header(w: &mut Writer, incident: &Incident) {
+fn header(w: &mut Writer, incident: &Incident, expected: bool) {
     let ctx = w.ctx;
     let p = w.style.paint();
-    let headline = visible(&ctx.masker.string(&incident.headline())).into_owned();
+    let mut headline = visible(&ctx.masker.string(&incident.headline())).into_owned();
+    if expected {
+        headline.push_str(" (expected: not a failure)");
+    }
     let place = format!(
         "{}:{}",
         visible(ctx.source_name(incident.source)),
@@ -451,7 +454,11 @@ pub fn write_human(ctx: &ReportCtx, style: HumanStyle, sink: &mut dyn FnMut(&str
     };
     let analysis = ctx.analysis;
     for (i, incident) in analysis.incidents.iter().enumerate() {
-        header(&mut w, incident);
+        header(
+            &mut w,
+            incident,
+            ctx.expected.get(i).copied().unwrap_or(false),
+        );
         w.blank();
         let diags: Vec<&Diagnosis> = analysis
             .diagnoses
@@ -515,10 +522,17 @@ pub fn summary(ctx: &ReportCtx) -> String {
     let a = ctx.analysis;
     let bytes: u64 = a.sources.iter().map(|s| s.bytes).sum();
     let count = |s: Severity| a.diagnoses.iter().filter(|d| d.severity == s).count();
+    let expected = ctx.expected.iter().filter(|&&e| e).count();
+    let incidents = match expected {
+        0 => plural(a.incidents.len(), "incident"),
+        n => format!(
+            "{} ({n} expected, not failing)",
+            plural(a.incidents.len(), "incident")
+        ),
+    };
     let mut out = format!(
-        "faultline: {} ({bytes} bytes), {}, {} ({} error, {} warning, {} info), {} loaded\n",
+        "faultline: {} ({bytes} bytes), {incidents}, {} ({} error, {} warning, {} info), {} loaded\n",
         plural(a.sources.len(), "source"),
-        plural(a.incidents.len(), "incident"),
         plural(a.diagnoses.len(), "diagnosis"),
         count(Severity::Error),
         count(Severity::Warning),

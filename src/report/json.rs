@@ -79,6 +79,8 @@ pub struct IncidentOut {
     explained: bool,
     /// A later 2xx of the same method and URL: a retry got past it.
     recovered: bool,
+    /// A rule says this is the API working as designed, not a failure.
+    expected: bool,
 }
 
 #[derive(Serialize)]
@@ -216,6 +218,7 @@ fn incident(ctx: &ReportCtx, index: usize) -> IncidentOut {
             .iter()
             .any(|d| d.incident == Some(index)),
         recovered: i.recovered.is_some(),
+        expected: ctx.expected.get(index).copied().unwrap_or(false),
     }
 }
 

@@ -87,6 +87,9 @@ pub struct ReportCtx<'a> {
     /// Incident ids start after this (a streamed batch continues the
     /// numbering of the batches before it).
     pub first_id: usize,
+    /// Per incident: the API working as designed, not a failure (see
+    /// [`Analysis::expected_incidents`]).
+    pub expected: Vec<bool>,
 }
 
 impl<'a> ReportCtx<'a> {
@@ -98,6 +101,7 @@ impl<'a> ReportCtx<'a> {
             rule_dirs: Vec::new(),
             problems: Vec::new(),
             first_id: 0,
+            expected: analysis.expected_incidents(),
         }
     }
 

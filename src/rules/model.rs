@@ -155,6 +155,11 @@ pub struct Rule {
     pub confidence: f64,
     pub provider: Option<String>,
     pub scope: Scope,
+    /// What it matches is the API working as designed, not a failure (a
+    /// device-code poll answered "pending"): its incident is reported as
+    /// expected and does not fail the run. Always `info`.
+    #[serde(default)]
+    pub expected: bool,
     /// `when`, `any` and `unless`: see [`Rule::logic`].
     pub logic: LazyLogic,
     /// Title, cause, fix and the rest: see [`Rule::prose`].

@@ -54,7 +54,7 @@ use crate::rules::{
 };
 
 /// Bumped when the entry layout changes (the version covers the rest).
-const FORMAT: u32 = 10;
+const FORMAT: u32 = 11;
 /// An entry file starts with the lengths of its entry and prose block and
 /// the prose block's hash (see [`Prefix`]).
 const PREFIX_BYTES: usize = 16;
@@ -175,7 +175,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Bytes<'a> {
 /// encoded blocks, read in place (see `model::Encoded`).
 ///
 /// The number of rules, then per rule: its id, the span of its `id`
-/// value, severity and scope (a byte each), confidence (`f64` bits), the
+/// value, severity, scope and `expected` (a byte each), confidence (`f64` bits), the
 /// provider, the origin's `builtin`, line, `overrides_builtin` and
 /// `overrides`, the names in `supersedes` and their spans, the digest of
 /// the conditions (see `Digest::put`), the conditions as one block (read
@@ -200,6 +200,7 @@ fn put_rules(rules: &[Loaded]) -> Result<Vec<u8>, postcard::Error> {
             Scope::Incident => 0,
             Scope::Input => 1,
         });
+        out.push(u8::from(rule.expected));
         out.extend_from_slice(&rule.confidence.to_bits().to_le_bytes());
         put_option_str(&mut out, rule.provider.as_deref());
         out.push(u8::from(rule.origin.builtin));
@@ -249,6 +250,7 @@ fn take_rules(block: &[u8], file: &Arc<str>, prose: &Arc<Apart>) -> Option<Vec<L
             1 => Scope::Input,
             _ => return None,
         };
+        let expected = at.bool()?;
         let confidence = f64::from_bits(u64::from_le_bytes(at.take(8)?.try_into().ok()?));
         let provider = at.option_str()?.map(str::to_string);
         let builtin = at.bool()?;
@@ -280,6 +282,7 @@ fn take_rules(block: &[u8], file: &Arc<str>, prose: &Arc<Apart>) -> Option<Vec<L
                 confidence,
                 provider,
                 scope,
+                expected,
                 logic,
                 prose,
                 supersedes: supersedes_names,

@@ -17,6 +17,11 @@ pub const RULE_KEYS: &[(&str, bool, &str)] = &[
     ),
     ("severity", false, "`error` (default), `warning` or `info`."),
     (
+        "expected",
+        false,
+        "`true` when what the rule matches is the API working as designed, not a failure (a device-code poll answered \"pending\"): the incident is reported as expected, the diagnosis is `info`, and it does not fail the run. Default `false`.",
+    ),
+    (
         "confidence",
         false,
         "How likely the cause is when the rule matches, 0 to 1 (default 0.5). Orders diagnoses of the same severity.",

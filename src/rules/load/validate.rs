@@ -224,6 +224,8 @@ impl<'s> FileLoader<'s> {
             .required_str(table, "title", &rule_start)
             .unwrap_or_default();
         let severity = self.severity(table);
+        let expected = self.expected(table, severity);
+        let severity = if expected { Severity::Info } else { severity };
         let confidence = self.confidence(table);
         let scope = match self.optional_str(table, "scope").as_deref() {
             None | Some("incident") => Scope::Incident,
@@ -373,6 +375,7 @@ impl<'s> FileLoader<'s> {
             confidence,
             provider,
             scope,
+            expected,
             logic: LazyLogic::new(Logic { when, any, unless }),
             prose: LazyProse::new(Prose {
                 title: title.into(),
@@ -428,6 +431,38 @@ impl<'s> FileLoader<'s> {
                 Severity::Error
             }
         }
+    }
+
+    /// `expected = true`: what the rule matches is not a failure. Such a
+    /// rule is `info`; an explicit `error` or `warning` contradicts it.
+    fn expected(&mut self, table: &DeTable, severity: Severity) -> bool {
+        let Some(v) = table.get("expected") else {
+            return false;
+        };
+        let DeValue::Boolean(expected) = v.get_ref() else {
+            self.report(
+                "rule::type",
+                v.span(),
+                "`expected` must be true or false",
+                "here",
+                None,
+            );
+            return false;
+        };
+        if *expected && severity != Severity::Info && table.contains_key("severity") {
+            let s = table.get("severity").map_or(0..0, |v| v.span());
+            self.report(
+                "rule::bad-severity",
+                s,
+                format!(
+                    "an expected outcome is not a failure, so it cannot be `{}`",
+                    severity.as_str()
+                ),
+                "contradicts `expected = true`",
+                Some("drop `severity` (an expected rule is `info`), or drop `expected`".into()),
+            );
+        }
+        *expected
     }
 
     fn confidence(&mut self, table: &DeTable) -> f64 {
