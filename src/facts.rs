@@ -179,6 +179,11 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "407",
     ),
     (
+        "proxy",
+        "the forward proxy a request was sent through, when the client's log names it (urllib3 logs the proxy as its connection pool and the absolute URL as the request target)",
+        "http://proxy.corp.example:3128",
+    ),
+    (
         "ratelimit.reset_seconds",
         "seconds until the rate-limit window resets: `x-ratelimit-reset` (GitHub, Auth0) or `x-rate-limit-reset` (Okta) as UTC epoch seconds minus the response `Date` (else the incident's `time`); not set when the header's value is too small to be an epoch or not after that time",
         "1800",

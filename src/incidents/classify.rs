@@ -121,6 +121,12 @@ fn url_facts(facts: &mut Facts, cx: &ChunkCx) {
         };
         if let Some(host) = &host {
             let loc = sub(host);
+            // Through a forward proxy the connection told (urllib3's
+            // `Starting new HTTP connection (1): proxy:3128`) is the proxy's.
+            if facts.first("proxy").is_some() {
+                facts.remove("url.host");
+                facts.remove("url.port");
+            }
             facts.push_default("url.host", Value::Str(host.clone().into()), loc);
         }
         if let Some(path) = &path {

@@ -493,8 +493,12 @@ impl LineParser for Urllib3Debug {
                 http = Some(p - "http".len());
             }
         }
-        let start = https.or(http)?;
-        let (scheme, origin, m, target, status) = urllib3_access(&line[start..])?;
+        // The first `https://` may sit inside the target's query
+        // (`?resource=https://…`) after the `http://` the line starts at.
+        let (start, (scheme, origin, m, target, status)) = [https, http]
+            .into_iter()
+            .flatten()
+            .find_map(|start| Some((start, urllib3_access(&line[start..])?)))?;
         // The line must hold ` HTTP/`: it does when the version read is
         // after a space (not only tabs), else it is searched for.
         let after_target =
@@ -516,6 +520,23 @@ impl LineParser for Urllib3Debug {
 /// of `line` as `[scheme, origin, method, target, status]`.
 fn emit_urllib3_access(ctx: &mut Ctx, lines: &Lines, line: &str, start: usize, read: [&str; 5]) {
     let [scheme, origin, m, target, status] = read;
+    let pool = &line[start..start + scheme.len() + origin.len()];
+    // Through a forward proxy urllib3's pool is the proxy's, and the
+    // target the absolute URL (`http://proxy:3128 "GET http://… HTTP/1.1"`).
+    if target.starts_with("http://") || target.starts_with("https://") {
+        let fields = vec![
+            lines.str_field("method", m),
+            lines.str_field("url", target),
+            lines.str_field("proxy", pool),
+        ];
+        ctx.emit(EventKind::Request, lines.span_of(line), fields);
+        ctx.emit(
+            EventKind::Status,
+            lines.span_of(line),
+            vec![lines.field("status", status_value(status), status)],
+        );
+        return;
+    }
     let host = origin
         .strip_suffix(":443")
         .or_else(|| origin.strip_suffix(":80"))
@@ -526,13 +547,12 @@ fn emit_urllib3_access(ctx: &mut Ctx, lines: &Lines, line: &str, start: usize, r
     url.push_str(scheme);
     url.push_str(host);
     url.push_str(target);
-    let url_text = &line[start..start + scheme.len() + origin.len()];
     let fields = vec![
         lines.str_field("method", m),
         Field {
             name: "url".into(),
             value: Value::Str(url.into()),
-            span: lines.span_of(url_text).cover(lines.span_of(target)),
+            span: lines.span_of(pool).cover(lines.span_of(target)),
         },
     ];
     ctx.emit(EventKind::Request, lines.span_of(line), fields);
