@@ -1115,3 +1115,67 @@ fn records_with_members_left_out_build_the_same_exchanges() {
         "{failures:#?}"
     );
 }
+
+#[test]
+fn a_proxied_urllib3_line_names_the_target_url_and_the_proxy() {
+    // Through a forward proxy urllib3's pool is the proxy and its target the
+    // absolute URL; a query that holds another URL must not hide the line.
+    let log = "2025-02-18 13:49:29,201 DEBUG urllib3.connectionpool: Starting new HTTP connection (1): proxy.corp.example:3128\n\
+               2025-02-18 13:49:29,597 DEBUG urllib3.connectionpool: http://proxy.corp.example:3128 \"GET http://169.254.169.254/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://management.azure.com/ HTTP/1.1\" 400 367\n";
+    let a = faultline::analyze_text("mi.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    let facts = &a.incidents[0].facts;
+    assert_eq!(facts.num("status"), Some(400.0));
+    assert_eq!(facts.str("url.host"), Some("169.254.169.254"));
+    assert_eq!(
+        facts.str("url.path"),
+        Some("/metadata/identity/oauth2/token")
+    );
+    assert_eq!(facts.str("proxy"), Some("http://proxy.corp.example:3128"));
+    assert_eq!(
+        facts.num("url.port"),
+        None,
+        "the proxy's port is not the URL's"
+    );
+    // A direct line whose query holds an https URL reads as before.
+    let direct = "DEBUG:urllib3.connectionpool:http://169.254.169.254:80 \"GET /metadata/identity/oauth2/token?resource=https://vault.azure.net HTTP/1.1\" 400 68\n";
+    let a = faultline::analyze_text("mi.log", direct, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    let facts = &a.incidents[0].facts;
+    assert_eq!(facts.str("url.host"), Some("169.254.169.254"));
+    assert_eq!(facts.str("proxy"), None);
+}
+
+#[test]
+fn a_certificate_failure_told_in_prose_is_a_failure() {
+    // OpenSSL's and the JDK's verification failures inside a log line, not
+    // only after `Error:`.
+    for line in [
+        "ERROR 2025-07-03T09:54:58 +1546ms service=default name=Error message=self signed certificate in certificate chain",
+        "2025-07-03 09:54:58 ERROR sync: request failed: unable to get local issuer certificate",
+        "[main] WARN  c.a.Client - TLS: PKIX path building failed: unable to find valid certification path to requested target",
+    ] {
+        let a = faultline::analyze_text("tls.log", &format!("{line}\n"), &builtin());
+        assert_eq!(a.incidents.len(), 1, "{line}");
+        assert!(
+            a.diagnoses.iter().any(|d| d.id.starts_with("http.tls-")),
+            "{line}: {:?}",
+            a.diagnoses.iter().map(|d| &d.id).collect::<Vec<_>>()
+        );
+    }
+    // Without the reason the failure is still one; which reason is unsaid.
+    let bare =
+        "urlopen error [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:1006)\n";
+    assert_eq!(
+        faultline::analyze_text("tls.log", bare, &builtin())
+            .incidents
+            .len(),
+        1
+    );
+    let quiet = "2025-07-03 09:54:58 INFO tls: loaded 142 certificates from /etc/ssl/certs\n";
+    assert!(
+        faultline::analyze_text("tls.log", quiet, &builtin())
+            .incidents
+            .is_empty()
+    );
+}

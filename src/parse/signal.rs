@@ -292,7 +292,7 @@ fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bPKIX path building failed\b";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`, and gh's GraphQL errors (`GraphQL: Resource not accessible by
@@ -817,6 +817,13 @@ const TEXT_TRIGGERS: &[&str] = &[
     "SSL certificate problem",
     // .NET Framework's refused handshake, often alone on a line.
     "SSL/TLS secure channel",
+    // OpenSSL's (Node's, Python's) and the JDK's verification failures in
+    // prose (`message=self signed certificate in certificate chain`).
+    "signed certificate in",
+    "unable to get local issuer",
+    "unable to verify the first",
+    "CERTIFICATE_VERIFY_FAILED",
+    "PKIX path building",
     "read tcp",
     "write tcp",
     "i/o timeout",
