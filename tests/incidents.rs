@@ -1179,3 +1179,67 @@ fn a_certificate_failure_told_in_prose_is_a_failure() {
             .is_empty()
     );
 }
+
+#[test]
+fn ci_annotations_and_kubectl_errors_state_their_failure() {
+    let status = |log: &str| {
+        let a = faultline::analyze_text("ci.log", log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}");
+        a.incidents[0].facts.num("status")
+    };
+    let error = |log: &str| {
+        let a = faultline::analyze_text("ci.log", log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}");
+        a.incidents[0].facts.str("error.code").map(str::to_string)
+    };
+    // A runner's error annotation, in both spellings, around a Slack error.
+    for line in [
+        "##[error]An API error occurred: not_in_channel\n",
+        "::error file=.github/workflows/notify.yml,line=12::An API error occurred: not_in_channel\n",
+    ] {
+        assert_eq!(error(line).as_deref(), Some("not_in_channel"), "{line}");
+    }
+    // kubectl's StatusReason, and the API server's 401 message alone.
+    assert_eq!(
+        status(
+            "Error from server (Forbidden): secrets is forbidden: User \"system:serviceaccount:ci:deploy\" cannot get resource \"secrets\" in API group \"\" in the namespace \"prod\"\n"
+        ),
+        Some(403.0)
+    );
+    assert_eq!(
+        status("Error from server (NotFound): deployments.apps \"web\" not found\n"),
+        Some(404.0)
+    );
+    assert_eq!(
+        status(
+            "Error: Kubernetes cluster unreachable: the server has asked for the client to provide credentials\n"
+        ),
+        Some(401.0)
+    );
+    // A runner's closing line states no failed call.
+    let done = "##[error]Process completed with exit code 1.\n";
+    assert!(
+        faultline::analyze_text("ci.log", done, &builtin())
+            .incidents
+            .is_empty()
+    );
+}
+
+#[test]
+fn undici_codes_and_firefox_console_objects_are_read() {
+    let a = faultline::analyze_text(
+        "node.log",
+        "UND_ERR_CONNECT_TIMEOUT\n    at Immediate._onImmediate (/srv/app/node_modules/undici/lib/core/connect.js:148:11)\n",
+        &builtin(),
+    );
+    assert_eq!(a.incidents.len(), 1);
+    assert!(a.diagnoses.iter().any(|d| d.id == "http.timeout"));
+    // Firefox prints an object as `Object { … }`.
+    let a = faultline::analyze_text(
+        "console.txt",
+        "Uncaught (in promise) \nObject { success: false, status: 403, message: \"Forbidden\" }\n",
+        &builtin(),
+    );
+    assert_eq!(a.incidents.len(), 1);
+    assert_eq!(a.incidents[0].facts.num("status"), Some(403.0));
+}

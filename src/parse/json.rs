@@ -1593,7 +1593,11 @@ pub fn find_body(lines: &Lines, i: usize) -> Option<(usize, Found)> {
             Found::Escaped
         } else {
             let before = line[..at].trim_end();
-            let labelled = before.ends_with([':', '=', '|']);
+            // Firefox's console prints an object as `Object { key: … }`.
+            let labelled = before.ends_with([':', '=', '|'])
+                || before
+                    .strip_suffix("Object")
+                    .is_some_and(|b| b.is_empty() || b.ends_with([' ', '\t', ')']));
             let quoted_key = after.trim_start().starts_with(['"', '\'']);
             let ok = if bytes[at] == b'[' {
                 // An array only as a whole line; `[{` mid-line is a

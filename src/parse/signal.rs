@@ -295,23 +295,53 @@ fn is_transport(text: &str) -> bool {
 const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bPKIX path building failed\b";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
-/// `fatal: …`, and gh's GraphQL errors (`GraphQL: Resource not accessible by
-/// integration (addComment)`).
+/// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
+/// integration (addComment)`), kubectl's `Error from server (Forbidden): …`
+/// (its reason in `kube`), and a CI runner's error annotation
+/// (`##[error]…`, `::error file=…::…`).
 fn cli_error_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"^[ \t]*(?:[a-z][A-Za-z0-9_.-]*:[ \t]+)?(?:\[(?:ERROR|Error|error|FATAL|Fatal|fatal)\]|(?:ERROR|Error|error|FATAL|Fatal|fatal)(?:\[[A-Za-z0-9_-]+\])?|GraphQL):[ \t]*(?P<msg>\S.*)$",
+        r"^[ \t]*(?:(?:##\[error\]|::error(?:[ \t][^:\n]*)?::)(?:[ \t]*(?:ERROR|Error|error):)?|(?:[a-z][A-Za-z0-9_.-]*:[ \t]+)?(?:\[(?:ERROR|Error|error|FATAL|Fatal|fatal)\]|(?:ERROR|Error|error|FATAL|Fatal|fatal)(?:\[[A-Za-z0-9_-]+\]| from server \((?P<kube>[A-Za-z]+)\))?|GraphQL):)[ \t]*(?P<msg>\S.*)$",
     )
 }
 
 /// Whether `text` starts as every match of [`cli_error_re`] does: a
-/// lower-case tool name, `[`, `E`, `F` or `G` after the indent. Lines that a
-/// timestamp or an address starts are told without the regex.
+/// lower-case tool name, `[`, `E`, `F`, `G`, `#` or `:` after the indent.
+/// Lines that a timestamp or an address starts are told without the regex.
 fn may_be_cli_error(text: &str) -> bool {
-    text.trim_start_matches([' ', '\t'])
-        .starts_with(|c: char| c.is_ascii_lowercase() || matches!(c, '[' | 'E' | 'F' | 'G'))
+    text.trim_start_matches([' ', '\t']).starts_with(|c: char| {
+        c.is_ascii_lowercase() || matches!(c, '[' | 'E' | 'F' | 'G' | '#' | ':')
+    })
 }
+
+/// The HTTP status of a Kubernetes API `StatusReason` (kubectl's `Error
+/// from server (Forbidden)`), as k8s.io/apimachinery defines them.
+fn kube_reason_status(reason: &str) -> Option<f64> {
+    Some(match reason {
+        "BadRequest" => 400.0,
+        "Unauthorized" => 401.0,
+        "Forbidden" => 403.0,
+        "NotFound" => 404.0,
+        "MethodNotAllowed" => 405.0,
+        "NotAcceptable" => 406.0,
+        "AlreadyExists" | "Conflict" => 409.0,
+        "Gone" | "Expired" => 410.0,
+        "RequestEntityTooLarge" => 413.0,
+        "UnsupportedMediaType" => 415.0,
+        "Invalid" => 422.0,
+        "TooManyRequests" => 429.0,
+        "InternalError" | "ServerTimeout" => 500.0,
+        "ServiceUnavailable" => 503.0,
+        "Timeout" => 504.0,
+        _ => return None,
+    })
+}
+
+/// The Kubernetes API's message for a 401 (`StatusReasonUnauthorized`),
+/// which kubectl, helm and client-go print without the status.
+const KUBE_UNAUTHORIZED: &str = "the server has asked for the client to provide credentials";
 
 /// Wording of a deprecation or end-of-maintenance notice.
 pub(super) fn is_maintenance_notice(msg: &str) -> bool {
@@ -596,6 +626,12 @@ pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
     // are compiled (on first need) and searched again for their groups.
     let matched = signal_set().matches(text);
     status(lines, text, &matched, &mut fields);
+    if !has(&fields, "status")
+        && let Some(at) = text.find(KUBE_UNAUTHORIZED)
+    {
+        let phrase = &text[at..at + KUBE_UNAUTHORIZED.len()];
+        fields.push(lines.field("status", Value::Num(401.0), phrase));
+    }
     if let Some(u) = url_re().find(text) {
         let url = u.as_str().trim_end_matches(['.', ',', ';', ':', '\'']);
         fields.push(lines.str_field("url", url));
@@ -800,11 +836,15 @@ const TEXT_TRIGGERS: &[&str] = &[
     "ENETUNREACH",
     "EPROTO",
     "EPIPE",
+    // undici's (Node's fetch) codes: `UND_ERR_CONNECT_TIMEOUT`.
+    "UND_ERR_",
     "UNABLE_TO_",
     "CERT_",
     "fatal",
     // gh's GraphQL errors (see `cli_error_re`).
     "GraphQL: ",
+    // Kubernetes' 401 message (see `KUBE_UNAUTHORIZED`).
+    "provide credentials",
     // Transport failures in prose (see `is_transport`).
     "connect to",
     "proxyconnect",
@@ -940,15 +980,25 @@ impl LineParser for TextSignal {
         {
             return None;
         }
+        // (Kubernetes' 401 message is read by `scan`.)
+        let kube_401 = text.contains(KUBE_UNAUTHORIZED);
         // Without a CLI error and a body after it, the line is a signal only
         // if its facts hold one: the regexes that could give one are tested
         // for a match before every fact is read (most such lines are not).
-        if cli.is_none() && body.is_none() && !may_signal(text) {
+        if cli.is_none() && body.is_none() && !kube_401 && !may_signal(text) {
             return None;
         }
         // Everything a client's message would reveal (URLs of connection
         // pools, errno and TLS codes), plus the text signals.
         let mut fields = super::exception::facts_from_message(lines, text);
+        if !has(&fields, "status") {
+            let kube = cli.as_ref().and_then(|c| c.name("kube"));
+            if let Some((reason, status)) =
+                kube.and_then(|r| Some((r.as_str(), kube_reason_status(r.as_str())?)))
+            {
+                fields.push(lines.field("status", Value::Num(status), reason));
+            }
+        }
         if let Some(msg) = cli.as_ref().and_then(|c| c.name("msg"))
             && let Some(c) = leading_code_re().captures(msg.as_str())
             && let Some(code) = leading_code(&c)
@@ -1402,6 +1452,10 @@ mod tests {
             "fatal: x",
             "\u{a0}error: x",
             "GraphQL: x",
+            "Error from server (Forbidden): x",
+            "##[error]x",
+            "::error::x",
+            "::error file=.github/workflows/ci.yml,line=3::x",
         ];
         let matches = |text: &str| super::cli_error_re().is_match(text);
         assert_check_passes_every_match(&edges, matches, super::may_be_cli_error);
