@@ -728,8 +728,31 @@ fn normalize(text: &str, mut ranges: Vec<Range<usize>>) -> Vec<Range<usize>> {
 
 /// A value that stands for a secret rather than being one: a shell or
 /// batch variable (`$CLIENT_SECRET`, `${TOKEN}`, `%API_KEY%`), a template
-/// (`{{token}}`, `<secret>`), or a mask already.
+/// (`{{token}}`, `<secret>`), a mask already, the printed form of a missing
+/// value (`undefined`, `None`, `null`: what a program sends when the secret
+/// was never loaded, the evidence a reader needs), or code that computes
+/// one (`this.getIdToken()`).
 fn is_placeholder(value: &str) -> bool {
+    if matches!(
+        value,
+        "undefined" | "null" | "NULL" | "None" | "nil" | "(null)" | "<nil>"
+    ) {
+        return true;
+    }
+    // The value may end at the `(`: a closing parenthesis ends a value.
+    let call =
+        (value.strip_suffix("()").or_else(|| value.strip_suffix('('))).is_some_and(|callee| {
+            !callee.is_empty()
+                && callee.split('.').all(|part| {
+                    part.chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                        && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+        });
+    if call {
+        return true;
+    }
     // Written out rather than as a regex: compiling that one was a tenth
     // of a paste's masking.
     let ident = |s: &str| {
@@ -1638,11 +1661,12 @@ mod tests {
     fn placeholders_are_the_ones_the_pattern_describes() {
         // The pattern is_placeholder is written out from.
         let re = Regex::new(
-            r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^{}]*\}\}|<[^<>]*>|\*+)$",
+            r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^{}]*\}\}|<[^<>]*>|\*+|undefined|null|NULL|None|nil|\(null\)|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\(\)?)$",
         )
         .unwrap();
         let parts = [
-            "$", "{", "}", "%", "<", ">", "*", "a", "_", "9", "é", " ", "\n", "-",
+            "$", "{", "}", "%", "<", ">", "*", "a", "_", "9", "é", " ", "\n", "-", ".", "()",
+            "None",
         ];
         let mut values = vec![String::new()];
         for _ in 0..5 {

@@ -45,7 +45,8 @@ fn is_node_frame(line: &str) -> bool {
 
 impl LineParser for NodeError {
     fn triggers(&self) -> &'static [&'static str] {
-        &["Error", "Exception"]
+        // undici's codes head its errors alone (`UND_ERR_CONNECT_TIMEOUT`).
+        &["Error", "Exception", "UND_ERR_"]
     }
 
     /// An error named after an upper-case code (`INVALID_FIELD: …`, see
