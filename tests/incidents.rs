@@ -1243,3 +1243,51 @@ fn undici_codes_and_firefox_console_objects_are_read() {
     assert_eq!(a.incidents.len(), 1);
     assert_eq!(a.incidents[0].facts.num("status"), Some(403.0));
 }
+
+#[test]
+fn grpc_statuses_response_reprs_and_more_tls_wordings_are_read() {
+    let status = |log: &str| {
+        let a = faultline::analyze_text("x.log", log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}");
+        a.incidents[0].facts.num("status")
+    };
+    // Go's gRPC status error: the code, and its HTTP status (code.proto).
+    let log =
+        "Error: rpc error: code = PermissionDenied desc = The caller does not have permission\n";
+    assert_eq!(status(log), Some(403.0));
+    let a = faultline::analyze_text("x.log", log, &builtin());
+    assert_eq!(
+        a.incidents[0].facts.str("exception.code"),
+        Some("PermissionDenied")
+    );
+    // A requests Response's repr in a REPL, alone on its line.
+    assert_eq!(
+        status(">>> requests.post(url, json=body)\n<Response [405]>\n"),
+        Some(405.0)
+    );
+    // Google's Go client: `Google API error (403 reason): …`.
+    assert_eq!(
+        status(
+            "Google API error (403 accessNotConfigured): Google Drive API has not been used in project 583920174466 before or it is disabled.\n"
+        ),
+        Some(403.0)
+    );
+    // Not a status: a count in parentheses after `error`.
+    assert!(
+        faultline::analyze_text("x.log", "I/O error (404 lines)\n", &builtin())
+            .incidents
+            .is_empty()
+    );
+    // Android's and rustls' untrusted chains.
+    for line in [
+        "E/OkHttp: javax.net.ssl.SSLHandshakeException: java.security.cert.CertPathValidatorException: Trust anchor for certification path not found.\n",
+        "    4: invalid peer certificate: UnknownIssuer\n",
+    ] {
+        let a = faultline::analyze_text("tls.log", line, &builtin());
+        assert!(
+            a.diagnoses.iter().any(|d| d.id == "http.tls-untrusted-ca"),
+            "{line}: {:?}",
+            a.diagnoses.iter().map(|d| &d.id).collect::<Vec<_>>()
+        );
+    }
+}

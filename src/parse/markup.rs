@@ -83,6 +83,12 @@ fn root_of(s: &str) -> Option<(String, bool)> {
         }
     }
     let name = element_name(rest.strip_prefix('<')?)?;
+    // `<Response [405]>` is a Python object's repr, not an element: an
+    // attribute never starts with `[`.
+    let after = &rest[1 + name.len()..];
+    if after.trim_start().starts_with('[') {
+        return None;
+    }
     let lower = name.to_ascii_lowercase();
     html |= matches!(lower.as_str(), "html" | "head" | "body");
     Some((name.to_string(), html))

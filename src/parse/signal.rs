@@ -192,6 +192,10 @@ fn status_patterns() -> Vec<String> {
             // string: `HTTPError('401 Client Error: Unauthorized for url: …')`.
             r"\b(?P<status>[45][0-9]{2}) (?:Client|Server) Error: (?P<reason>[A-Z][A-Za-z '-]*[A-Za-z]) for url: "
                 .to_string(),
+            // The repr of a requests Response in a REPL: `<Response [405]>`.
+            r"<Response \[(?P<status>[0-9]{3})\]>".to_string(),
+            // `Google API error (403 accessNotConfigured): …`.
+            r"\bAPI error \((?P<status>[45][0-9]{2})\b".to_string(),
     ]
     .to_vec()
 }
@@ -266,6 +270,32 @@ fn botocore_re() -> &'static Regex {
     re(&RE, BOTOCORE)
 }
 
+/// Go's gRPC status error: `rpc error: code = PermissionDenied desc = …`.
+fn go_grpc_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(&RE, GO_GRPC)
+}
+
+const GO_GRPC: &str = r"\brpc error: code = (?P<code>[A-Z][A-Za-z]+) desc = ";
+
+/// The HTTP status of a gRPC code, as google/rpc/code.proto maps them.
+fn grpc_status(code: &str) -> Option<f64> {
+    Some(match code {
+        "InvalidArgument" | "FailedPrecondition" | "OutOfRange" => 400.0,
+        "Unauthenticated" => 401.0,
+        "PermissionDenied" => 403.0,
+        "NotFound" => 404.0,
+        "AlreadyExists" | "Aborted" => 409.0,
+        "ResourceExhausted" => 429.0,
+        "Canceled" => 499.0,
+        "Internal" | "Unknown" | "DataLoss" => 500.0,
+        "Unimplemented" => 501.0,
+        "Unavailable" => 503.0,
+        "DeadlineExceeded" => 504.0,
+        _ => return None,
+    })
+}
+
 const BOTOCORE: &str = r"An error occurred \((?P<code>[^)\s]+)\)(?: \(reached max retries: [0-9]+\))? when calling the (?P<op>[A-Za-z0-9_]+) operation";
 
 /// A code at the start of a CLI's message: `(AuthorizationFailed) …`,
@@ -292,7 +322,7 @@ fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bPKIX path building failed\b";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
@@ -567,6 +597,16 @@ fn codes(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
             }
         }
     }
+    if has(Tail::GoGrpc)
+        && let Some(code) = go_grpc_re().captures(text).and_then(|c| c.name("code"))
+    {
+        push(fields, lines.str_field("exception.code", code.as_str()));
+        if !fields.iter().any(|f| f.name == "status")
+            && let Some(status) = grpc_status(code.as_str())
+        {
+            fields.push(lines.field("status", Value::Num(status), code.as_str()));
+        }
+    }
 }
 
 /// A code at the start of a message (`(AuthorizationFailed) …`,
@@ -790,8 +830,17 @@ fn signal_patterns() -> Vec<String> {
     // oauth(): a `body.error` comes from one of these two; codes():
     // `exception.code`. In the order of [`Tail`].
     debug_assert_eq!(patterns.len(), after_status(Tail::FormError));
-    patterns
-        .extend([FORM_ERROR, KEYED_ERROR, BOTOCORE, KEYED_CODE, CODE_PREFIX].map(str::to_string));
+    patterns.extend(
+        [
+            FORM_ERROR,
+            KEYED_ERROR,
+            BOTOCORE,
+            KEYED_CODE,
+            CODE_PREFIX,
+            GO_GRPC,
+        ]
+        .map(str::to_string),
+    );
     patterns
 }
 
@@ -803,6 +852,7 @@ enum Tail {
     Botocore,
     KeyedCode,
     CodePrefix,
+    GoGrpc,
 }
 
 /// Index in [`signal_set`] of a pattern after the status statements.
@@ -864,6 +914,13 @@ const TEXT_TRIGGERS: &[&str] = &[
     "unable to verify the first",
     "CERTIFICATE_VERIFY_FAILED",
     "PKIX path building",
+    // Android's, and rustls' (`invalid peer certificate: UnknownIssuer`).
+    "Trust anchor for certification",
+    "peer certificate",
+    // Go's gRPC status errors (see `go_grpc_re`).
+    "rpc error: code = ",
+    // A requests Response's repr (`<Response [405]>`).
+    "<Response [",
     "read tcp",
     "write tcp",
     "i/o timeout",
