@@ -412,6 +412,8 @@ const MESSAGE_PATHS: &[&str] = &[
     "detail.*.msg",
     "title",
     "description",
+    // ASP.NET-style PascalCase bodies (`{"Description": …, "Error": …}`).
+    "Description",
     "Error.Message",
     "fault.faultstring",
 ];
