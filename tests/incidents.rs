@@ -1272,6 +1272,14 @@ fn grpc_statuses_response_reprs_and_more_tls_wordings_are_read() {
         ),
         Some(403.0)
     );
+    // aws-sdk-go-v2's OperationError states a failed call with no status.
+    let a = faultline::analyze_text(
+        "x.log",
+        "E0311 09:20:41.118204       1 controller.go:121] reconcile failed: operation error S3: ListBuckets, get identity: get credentials: failed to refresh cached credentials, no EC2 IMDS role found\n",
+        &builtin(),
+    );
+    assert_eq!(a.incidents.len(), 1);
+    assert!(a.diagnoses.iter().any(|d| d.id == "aws.no-credentials"));
     // Not a status: a count in parentheses after `error`.
     assert!(
         faultline::analyze_text("x.log", "I/O error (404 lines)\n", &builtin())

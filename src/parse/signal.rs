@@ -315,14 +315,17 @@ fn leading_code_re() -> &'static Regex {
 /// `proxyconnect tcp:`, `lookup <host> on <dns>: no such host`, `read tcp
 /// a->b:`, `x509:`, `: i/o timeout`, `: connection refused`), and rustls'
 /// `invalid peer certificate: …` (its `Error` Display, as reqwest and
-/// hyper-rustls print it). Told by [`signal_set`], its first pattern: the
+/// hyper-rustls print it). Also aws-sdk-go-v2's `operation error S3:
+/// ListBuckets, …`, which states a failed call whatever its cause (often no
+/// status: the credential chain failed before any request). Told by
+/// [`signal_set`], its first pattern: the
 /// set is compiled for every signal line anyway, and this pattern alone
 /// cost more to compile than any other here.
 fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, ";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
@@ -921,6 +924,8 @@ const TEXT_TRIGGERS: &[&str] = &[
     "rpc error: code = ",
     // A requests Response's repr (`<Response [405]>`).
     "<Response [",
+    // aws-sdk-go-v2's OperationError (see `is_transport`).
+    "operation error ",
     "read tcp",
     "write tcp",
     "i/o timeout",
