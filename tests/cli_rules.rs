@@ -890,27 +890,14 @@ matches = false
 
 // ------------------------------------------------------------- expected
 
-/// A user rule that says an answer is the API working as designed.
+/// A user rule that says an answer is the API working as designed: [`rule`]
+/// with `expected = true` (and `severity`) on lines 4 and 5.
 fn expected_rule(id: &str, error: &str, severity: Option<&str>) -> String {
     let severity = severity.map_or(String::new(), |s| format!("severity = \"{s}\"\n"));
-    format!(
-        r#"[[rule]]
-id = "{id}"
-title = "Not a failure: the job is still running ({error})"
-expected = true
-{severity}when = {{ error = "{error}" }}
-cause = "The API answers {error} while the export runs."
-fix = "Nothing to repair; poll again."
-docs = ["https://example.com/{error}"]
-
-[[rule.example]]
-input = '''{{"ok": false, "error": "{error}"}}'''
-matches = true
-
-[[rule.example]]
-input = '''{{"ok": false, "error": "something_else"}}'''
-matches = false
-"#
+    rule(id, error).replacen(
+        "\nwhen = ",
+        &format!("\nexpected = true\n{severity}when = "),
+        1,
     )
 }
 

@@ -1180,17 +1180,24 @@ fn a_certificate_failure_told_in_prose_is_a_failure() {
     );
 }
 
+/// The one incident `log` holds (asserted), read with the built-in pack.
+fn only_incident(log: &str) -> faultline::incidents::Incident {
+    let mut a = faultline::analyze_text("one.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{log}");
+    a.incidents.remove(0)
+}
+
+fn status(log: &str) -> Option<f64> {
+    only_incident(log).facts.num("status")
+}
+
 #[test]
 fn ci_annotations_and_kubectl_errors_state_their_failure() {
-    let status = |log: &str| {
-        let a = faultline::analyze_text("ci.log", log, &builtin());
-        assert_eq!(a.incidents.len(), 1, "{log}");
-        a.incidents[0].facts.num("status")
-    };
     let error = |log: &str| {
-        let a = faultline::analyze_text("ci.log", log, &builtin());
-        assert_eq!(a.incidents.len(), 1, "{log}");
-        a.incidents[0].facts.str("error.code").map(str::to_string)
+        only_incident(log)
+            .facts
+            .str("error.code")
+            .map(str::to_string)
     };
     // A runner's error annotation, in both spellings, around a Slack error.
     for line in [
@@ -1246,11 +1253,6 @@ fn undici_codes_and_firefox_console_objects_are_read() {
 
 #[test]
 fn grpc_statuses_response_reprs_and_more_tls_wordings_are_read() {
-    let status = |log: &str| {
-        let a = faultline::analyze_text("x.log", log, &builtin());
-        assert_eq!(a.incidents.len(), 1, "{log}");
-        a.incidents[0].facts.num("status")
-    };
     // Go's gRPC status error: the code, and its HTTP status (code.proto).
     let log =
         "Error: rpc error: code = PermissionDenied desc = The caller does not have permission\n";

@@ -436,20 +436,13 @@ impl<'s> FileLoader<'s> {
     /// `expected = true`: what the rule matches is not a failure. Such a
     /// rule is `info`; an explicit `error` or `warning` contradicts it.
     fn expected(&mut self, table: &DeTable, severity: Severity) -> bool {
-        let Some(v) = table.get("expected") else {
+        let Some(expected) = table
+            .get("expected")
+            .and_then(|v| self.boolean(v, "expected"))
+        else {
             return false;
         };
-        let DeValue::Boolean(expected) = v.get_ref() else {
-            self.report(
-                "rule::type",
-                v.span(),
-                "`expected` must be true or false",
-                "here",
-                None,
-            );
-            return false;
-        };
-        if *expected && severity != Severity::Info && table.contains_key("severity") {
+        if expected && severity != Severity::Info && table.contains_key("severity") {
             let s = table.get("severity").map_or(0..0, |v| v.span());
             self.report(
                 "rule::bad-severity",
@@ -462,7 +455,22 @@ impl<'s> FileLoader<'s> {
                 Some("drop `severity` (an expected rule is `info`), or drop `expected`".into()),
             );
         }
-        *expected
+        expected
+    }
+
+    /// A `true`/`false` value, or a `rule::type` problem at it.
+    fn boolean(&mut self, v: &Spanned<DeValue>, key: &str) -> Option<bool> {
+        if let DeValue::Boolean(b) = v.get_ref() {
+            return Some(*b);
+        }
+        self.report(
+            "rule::type",
+            v.span(),
+            format!("`{key}` must be true or false"),
+            "here",
+            None,
+        );
+        None
     }
 
     fn confidence(&mut self, table: &DeTable) -> f64 {
@@ -610,19 +618,7 @@ impl<'s> FileLoader<'s> {
             }
             let input = self.required_str(t, "input", &item.span());
             let matches = match t.get("matches") {
-                Some(v) => match v.get_ref() {
-                    DeValue::Boolean(b) => Some(*b),
-                    _ => {
-                        self.report(
-                            "rule::type",
-                            v.span(),
-                            "`matches` must be true or false",
-                            "here",
-                            None,
-                        );
-                        None
-                    }
-                },
+                Some(v) => self.boolean(v, "matches"),
                 None => {
                     self.report(
                         "rule::missing-key",
