@@ -901,6 +901,20 @@ fn expected_rule(id: &str, error: &str, severity: Option<&str>) -> String {
     )
 }
 
+/// A JSON report of `log` with only the user rules in `work/rules`, and
+/// the exit status.
+fn user_rules_json(sandbox: &Sandbox, log: &str) -> (Option<i32>, serde_json::Value) {
+    let out = sandbox
+        .cmd()
+        .args(["--rules", "rules", "--no-builtin", "--format", "json"])
+        .write_stdin(log)
+        .output()
+        .unwrap();
+    let json =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    (out.status.code(), json)
+}
+
 #[test]
 fn an_expected_rule_reports_its_incident_as_expected_and_the_run_as_passing() {
     let sandbox = Sandbox::new();
@@ -909,14 +923,8 @@ fn an_expected_rule_reports_its_incident_as_expected_and_the_run_as_passing() {
         &expected_rule("acme.export-pending", "export_pending", None),
     );
     let log = "{\"ok\": false, \"error\": \"export_pending\"}\n";
-    let out = sandbox
-        .cmd()
-        .args(["--rules", "rules", "--no-builtin", "--format", "json"])
-        .write_stdin(log)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let (code, json) = user_rules_json(&sandbox, log);
+    assert_eq!(code, Some(0));
     assert_eq!(json["incidents"][0]["expected"], true);
     assert_eq!(json["diagnoses"][0]["rule"], "acme.export-pending");
     assert_eq!(json["diagnoses"][0]["severity"], "info");
@@ -940,14 +948,8 @@ fn an_expected_rule_reports_its_incident_as_expected_and_the_run_as_passing() {
         "work/rules/slack.toml",
         &rule("acme.invalid-auth", "invalid_auth"),
     );
-    let out = sandbox
-        .cmd()
-        .args(["--rules", "rules", "--no-builtin", "--format", "json"])
-        .write_stdin(both)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let (code, json) = user_rules_json(&sandbox, &both);
+    assert_eq!(code, Some(1));
     let expected: Vec<bool> = json["incidents"]
         .as_array()
         .unwrap()
@@ -968,45 +970,31 @@ fn an_error_beside_an_expected_rule_on_the_same_incident_keeps_it_failing() {
             rule("acme.export-broken", "export_pending")
         ),
     );
-    let out = sandbox
-        .cmd()
-        .args(["--rules", "rules", "--no-builtin", "--format", "json"])
-        .write_stdin("{\"ok\": false, \"error\": \"export_pending\"}\n")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let (code, json) =
+        user_rules_json(&sandbox, "{\"ok\": false, \"error\": \"export_pending\"}\n");
+    assert_eq!(code, Some(1));
     assert_eq!(json["incidents"][0]["expected"], false);
 }
 
 #[test]
 fn an_expected_rule_with_a_failing_severity_is_a_problem_at_the_severity() {
     let sandbox = Sandbox::new();
+    let check = |text: &str| {
+        sandbox.write("work/rules/acme.toml", text);
+        let out = sandbox.cmd().args(["rules", "check", "rules"]).output();
+        let out = out.unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        stderr(&out)
+    };
     let text = expected_rule("acme.export-pending", "export_pending", Some("error"));
-    sandbox.write("work/rules/acme.toml", &text);
-    let out = sandbox
-        .cmd()
-        .args(["rules", "check", "rules"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    let err = check(&text);
     assert!(err.contains("rule::bad-severity"), "{err}");
     assert!(err.contains("contradicts `expected = true`"), "{err}");
     // Pointed at the severity's value, line 5 of the file.
     assert!(err.contains("acme.toml:5:"), "{err}");
     // A non-boolean is a type problem.
-    sandbox.write(
-        "work/rules/acme.toml",
-        &text
-            .replace("expected = true", "expected = \"yes\"")
-            .replace("severity = \"error\"\n", ""),
-    );
-    let out = sandbox
-        .cmd()
-        .args(["rules", "check", "rules"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("`expected` must be true or false"));
+    let not_bool = text
+        .replace("expected = true", "expected = \"yes\"")
+        .replace("severity = \"error\"\n", "");
+    assert!(check(&not_bool).contains("`expected` must be true or false"));
 }
