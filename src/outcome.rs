@@ -32,9 +32,7 @@ impl Analysis {
             FailOn::Warning => failing_exchange || worst(Severity::Warning),
         }
     }
-}
 
-impl Analysis {
     /// For each incident, whether it is the API working as designed: a rule
     /// marked `expected` explains it and no error or warning does (a
     /// device-code poll answered "pending" is how the flow waits for the
