@@ -1301,3 +1301,13 @@ fn grpc_statuses_response_reprs_and_more_tls_wordings_are_read() {
         );
     }
 }
+
+#[test]
+fn a_body_code_in_the_failure_range_stands_in_for_the_status() {
+    // Genesys Messenger's WebSocket answer, logged by the mobile SDK.
+    let log = "onMessage(text = {\"type\":\"response\",\"class\":\"TooManyRequestsErrorMessage\",\"code\":429,\"body\":{\"errorCode\":429,\"errorMessage\":\"ConfigureSession rate too high for this session\",\"retryAfter\":3}})\n";
+    assert_eq!(status(log), Some(429.0));
+    // An application's own numeric code is not a status.
+    let a = faultline::analyze_text("x.log", "{\"code\":1001,\"message\":\"bad\"}\n", &builtin());
+    assert!(a.incidents.iter().all(|i| i.facts.num("status").is_none()));
+}

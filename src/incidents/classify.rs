@@ -60,6 +60,21 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
     {
         facts.push("status", Value::Num(v.value.as_num().unwrap_or(0.0)), v.loc);
     }
+    // A numeric `code` in the 4xx/5xx range mirrors the status too (Genesys
+    // Messenger's `{"code":429,…}`); a smaller or larger one is an
+    // application code.
+    if facts.get("status").is_empty()
+        && let Some(v) = facts
+            .first("body.code")
+            .filter(|v| {
+                v.value
+                    .as_num()
+                    .is_some_and(|n| (400.0..600.0).contains(&n))
+            })
+            .cloned()
+    {
+        facts.push("status", Value::Num(v.value.as_num().unwrap_or(0.0)), v.loc);
+    }
     if let Some(body) = facts.first("request.body").cloned() {
         let text = body.value.to_string();
         if !text.trim_start().starts_with('{') {
