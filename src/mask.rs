@@ -739,20 +739,6 @@ fn is_placeholder(value: &str) -> bool {
     ) {
         return true;
     }
-    // The value may end at the `(`: a closing parenthesis ends a value.
-    let call =
-        (value.strip_suffix("()").or_else(|| value.strip_suffix('('))).is_some_and(|callee| {
-            !callee.is_empty()
-                && callee.split('.').all(|part| {
-                    part.chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                        && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                })
-        });
-    if call {
-        return true;
-    }
     // Written out rather than as a regex: compiling that one was a tenth
     // of a paste's masking.
     let ident = |s: &str| {
@@ -776,8 +762,13 @@ fn is_placeholder(value: &str) -> bool {
         .strip_prefix('%')
         .and_then(|v| v.strip_suffix('%'))
         .is_some_and(ident);
+    // A call (`this.getIdToken()`); the value may end at the `(`, as a
+    // closing parenthesis ends a value.
+    let call = (value.strip_suffix("()").or_else(|| value.strip_suffix('(')))
+        .is_some_and(|callee| callee.split('.').all(ident));
     shell
         || batch
+        || call
         || between("{{", "}}", &['{', '}'])
         || between("<", ">", &['<', '>'])
         || (!value.is_empty() && value.bytes().all(|b| b == b'*'))

@@ -45,31 +45,22 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
     primary_error(facts);
     // A bare body that states its status (Genesys error bodies do; Azure API
     // Management, Hapi/Boom and NestJS say `statusCode`) stands in for the
-    // missing status line.
+    // missing status line; so does a numeric `code` in the 4xx/5xx range
+    // (Genesys Messenger's `{"code":429,…}`), where a smaller or larger one
+    // is an application code.
+    const BODY_STATUS: [(&str, f64); 4] = [
+        ("body.status", 100.0),
+        ("body.statusCode", 100.0),
+        ("body.status_code", 100.0),
+        ("body.code", 400.0),
+    ];
     if facts.get("status").is_empty()
-        && let Some(v) = ["body.status", "body.statusCode", "body.status_code"]
+        && let Some(v) = BODY_STATUS
             .iter()
-            .find_map(|name| {
-                facts.first(name).filter(|v| {
-                    v.value
-                        .as_num()
-                        .is_some_and(|n| (100.0..600.0).contains(&n))
-                })
-            })
-            .cloned()
-    {
-        facts.push("status", Value::Num(v.value.as_num().unwrap_or(0.0)), v.loc);
-    }
-    // A numeric `code` in the 4xx/5xx range mirrors the status too (Genesys
-    // Messenger's `{"code":429,…}`); a smaller or larger one is an
-    // application code.
-    if facts.get("status").is_empty()
-        && let Some(v) = facts
-            .first("body.code")
-            .filter(|v| {
-                v.value
-                    .as_num()
-                    .is_some_and(|n| (400.0..600.0).contains(&n))
+            .find_map(|&(name, low)| {
+                facts
+                    .first(name)
+                    .filter(|v| v.value.as_num().is_some_and(|n| (low..600.0).contains(&n)))
             })
             .cloned()
     {

@@ -521,40 +521,31 @@ impl LineParser for Urllib3Debug {
 fn emit_urllib3_access(ctx: &mut Ctx, lines: &Lines, line: &str, start: usize, read: [&str; 5]) {
     let [scheme, origin, m, target, status] = read;
     let pool = &line[start..start + scheme.len() + origin.len()];
+    // Sized for the proxied form's three: this runs on every access line.
+    let mut fields = Vec::with_capacity(3);
+    fields.push(lines.str_field("method", m));
     // Through a forward proxy urllib3's pool is the proxy's, and the
     // target the absolute URL (`http://proxy:3128 "GET http://… HTTP/1.1"`).
     if target.starts_with("http://") || target.starts_with("https://") {
-        let fields = vec![
-            lines.str_field("method", m),
-            lines.str_field("url", target),
-            lines.str_field("proxy", pool),
-        ];
-        ctx.emit(EventKind::Request, lines.span_of(line), fields);
-        ctx.emit(
-            EventKind::Status,
-            lines.span_of(line),
-            vec![lines.field("status", status_value(status), status)],
-        );
-        return;
-    }
-    let host = origin
-        .strip_suffix(":443")
-        .or_else(|| origin.strip_suffix(":80"))
-        .unwrap_or(origin);
-    // One allocation of the exact size (`format!` grows it in steps,
-    // `concat` costs more in its generic sums and copies).
-    let mut url = String::with_capacity(scheme.len() + host.len() + target.len());
-    url.push_str(scheme);
-    url.push_str(host);
-    url.push_str(target);
-    let fields = vec![
-        lines.str_field("method", m),
-        Field {
+        fields.push(lines.str_field("url", target));
+        fields.push(lines.str_field("proxy", pool));
+    } else {
+        let host = origin
+            .strip_suffix(":443")
+            .or_else(|| origin.strip_suffix(":80"))
+            .unwrap_or(origin);
+        // One allocation of the exact size (`format!` grows it in steps,
+        // `concat` costs more in its generic sums and copies).
+        let mut url = String::with_capacity(scheme.len() + host.len() + target.len());
+        url.push_str(scheme);
+        url.push_str(host);
+        url.push_str(target);
+        fields.push(Field {
             name: "url".into(),
             value: Value::Str(url.into()),
             span: lines.span_of(pool).cover(lines.span_of(target)),
-        },
-    ];
+        });
+    }
     ctx.emit(EventKind::Request, lines.span_of(line), fields);
     ctx.emit(
         EventKind::Status,

@@ -373,7 +373,9 @@ fn kube_reason_status(reason: &str) -> Option<f64> {
 }
 
 /// The Kubernetes API's message for a 401 (`StatusReasonUnauthorized`),
-/// which kubectl, helm and client-go print without the status.
+/// which kubectl, helm and client-go print without the status. A pattern
+/// of [`signal_set`] (it has no regex metacharacters), so a line that holds
+/// it is a signal.
 const KUBE_UNAUTHORIZED: &str = "the server has asked for the client to provide credentials";
 
 /// Wording of a deprecation or end-of-maintenance notice.
@@ -604,7 +606,7 @@ fn codes(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
         && let Some(code) = go_grpc_re().captures(text).and_then(|c| c.name("code"))
     {
         push(fields, lines.str_field("exception.code", code.as_str()));
-        if !fields.iter().any(|f| f.name == "status")
+        if !self::has(fields, "status")
             && let Some(status) = grpc_status(code.as_str())
         {
             fields.push(lines.field("status", Value::Num(status), code.as_str()));
@@ -670,6 +672,7 @@ pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
     let matched = signal_set().matches(text);
     status(lines, text, &matched, &mut fields);
     if !has(&fields, "status")
+        && matched.matched(after_status(Tail::KubeUnauthorized))
         && let Some(at) = text.find(KUBE_UNAUTHORIZED)
     {
         let phrase = &text[at..at + KUBE_UNAUTHORIZED.len()];
@@ -841,6 +844,7 @@ fn signal_patterns() -> Vec<String> {
             KEYED_CODE,
             CODE_PREFIX,
             GO_GRPC,
+            KUBE_UNAUTHORIZED,
         ]
         .map(str::to_string),
     );
@@ -856,6 +860,7 @@ enum Tail {
     KeyedCode,
     CodePrefix,
     GoGrpc,
+    KubeUnauthorized,
 }
 
 /// Index in [`signal_set`] of a pattern after the status statements.
@@ -1042,12 +1047,10 @@ impl LineParser for TextSignal {
         {
             return None;
         }
-        // (Kubernetes' 401 message is read by `scan`.)
-        let kube_401 = text.contains(KUBE_UNAUTHORIZED);
         // Without a CLI error and a body after it, the line is a signal only
         // if its facts hold one: the regexes that could give one are tested
         // for a match before every fact is read (most such lines are not).
-        if cli.is_none() && body.is_none() && !kube_401 && !may_signal(text) {
+        if cli.is_none() && body.is_none() && !may_signal(text) {
             return None;
         }
         // Everything a client's message would reveal (URLs of connection
