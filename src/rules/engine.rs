@@ -193,7 +193,7 @@ impl RuleSet {
             if let Some(done) = shared(&self.lock_compiled()) {
                 return done;
             }
-            let compiled = Regex::with_regex_error(&op.pattern);
+            let compiled = Regex::with_regex_error(&op.pattern).map(Regex::sharing_caches);
             self.lock_compiled().insert(op.pattern.clone(), op.slot);
             compiled
         });

@@ -528,7 +528,7 @@ struct Compiled {
 impl Compiled {
     fn lean(&self) -> Option<&Lean> {
         self.lean
-            .get_or_init(|| Lean::new(&self.pattern).ok())
+            .get_or_init(|| Lean::new(&self.pattern).ok().map(Lean::sharing_caches))
             .as_ref()
     }
 
@@ -692,9 +692,9 @@ impl InputScanner {
                 .prefiltered
                 .set(Some(Regex::new(&compiled.pattern)?));
         } else {
-            let _ = compiled
-                .lean
-                .set(Some(Lean::with_regex_error(&compiled.pattern)?));
+            let _ = compiled.lean.set(Some(
+                Lean::with_regex_error(&compiled.pattern)?.sharing_caches(),
+            ));
         }
         Ok(compiled)
     }
