@@ -480,7 +480,8 @@ fn a_body_an_error_record_logs_after_a_success_is_not_the_success_s() {
                2026-11-24 00:00:05,936 ERROR gcs.client: {\"error\":{\"code\":403,\"message\":\"The caller does not have permission\",\"status\":\"PERMISSION_DENIED\"}}\n";
     let a = faultline::analyze_text("gcs.log", log, &builtin());
     assert_eq!(a.incidents.len(), 1, "{log}");
-    assert!(a.incidents[0].facts.get("status").is_empty(), "{log}");
+    // Its own status (Google's `error.code`), not the success's 200.
+    assert_eq!(a.incidents[0].facts.num("status"), Some(403.0), "{log}");
     assert_eq!(a.incidents[0].loc.line, 2);
     // Logged at DEBUG, the body may be the success's own (Slack's 200 with
     // `ok: false`): it stays with it.
@@ -1310,4 +1311,55 @@ fn a_body_code_in_the_failure_range_stands_in_for_the_status() {
     // An application's own numeric code is not a status.
     let a = faultline::analyze_text("x.log", "{\"code\":1001,\"message\":\"bad\"}\n", &builtin());
     assert!(a.incidents.iter().all(|i| i.facts.num("status").is_none()));
+}
+
+#[test]
+fn google_nested_codes_aws_php_errors_and_erlang_alerts_are_read() {
+    // Google's JSON error model: `error.code` is the status when
+    // `error.status` names the canonical code beside it.
+    assert_eq!(
+        status(
+            "{\"error\": {\"code\": 403, \"message\": \"Requests from referer <empty> are blocked.\", \"status\": \"PERMISSION_DENIED\"}}\n"
+        ),
+        Some(403.0)
+    );
+    // Without that name a nested numeric code is an application's own
+    // (Facebook's Graph API numbers its errors: 506 is a duplicate post).
+    assert_eq!(
+        status(
+            "{\"error\": {\"code\": 506, \"message\": \"Duplicate status message\", \"type\": \"OAuthException\"}}\n"
+        ),
+        None
+    );
+    // aws-sdk-php: `AWS HTTP error: … {Code} ({client|server}): …`.
+    let a = faultline::analyze_text(
+        "x.log",
+        "PHP Fatal error:  Uncaught Aws\\Sqs\\Exception\\SqsException: Error executing \"SendMessage\" on \"https://sqs.eu-central-1.amazonaws.com/123456789012/orders\"; AWS HTTP error: Client error: 400 InvalidParameterValue (client): Value for parameter MessageBody is invalid.\n",
+        &builtin(),
+    );
+    assert_eq!(a.incidents.len(), 1);
+    assert_eq!(
+        a.incidents[0].facts.str("exception.code"),
+        Some("InvalidParameterValue")
+    );
+    // A cURL failure in the same wrapper has no code of the service.
+    let a = faultline::analyze_text(
+        "x.log",
+        "Error executing \"SendRawEmail\" on \"https://email.us-east-1.amazonaws.com\"; AWS HTTP error: cURL error 56: SSL read: error:00000000:lib(0):func(0):reason(0), errno 104 (server): 100 Continue\n",
+        &builtin(),
+    );
+    assert!(
+        a.incidents
+            .iter()
+            .all(|i| i.facts.str("exception.code").is_none())
+    );
+    // Erlang's ssl: the alert the client generated, and older releases'
+    // log line.
+    for log in [
+        "** (Mint.TransportError) TLS client: In state certify at ssl_handshake.erl:2111 generated CLIENT ALERT: Fatal - Unknown CA\n",
+        "[error] SSL: :certify: ssl_handshake.erl:1401:Fatal error: unknown ca\n",
+    ] {
+        let a = faultline::analyze_text("x.log", log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}");
+    }
 }

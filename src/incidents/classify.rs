@@ -47,16 +47,22 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
     // Management, Hapi/Boom and NestJS say `statusCode`) stands in for the
     // missing status line; so does a numeric `code` in the 4xx/5xx range
     // (Genesys Messenger's `{"code":429,…}`), where a smaller or larger one
-    // is an application code.
-    const BODY_STATUS: [(&str, f64); 4] = [
+    // is an application code. Google's JSON error model nests it: its
+    // `error.code` is "the HTTP status code" beside the canonical
+    // `error.status` name (Google Analytics Data API's errors page), and is
+    // read only with that name beside it.
+    const BODY_STATUS: [(&str, f64); 5] = [
         ("body.status", 100.0),
         ("body.statusCode", 100.0),
         ("body.status_code", 100.0),
         ("body.code", 400.0),
+        ("body.error.code", 400.0),
     ];
+    let google_model = !facts.get("body.error.status").is_empty();
     if facts.get("status").is_empty()
         && let Some(v) = BODY_STATUS
             .iter()
+            .filter(|&&(name, _)| name != "body.error.code" || google_model)
             .find_map(|&(name, low)| {
                 facts
                     .first(name)

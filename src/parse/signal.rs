@@ -13,7 +13,8 @@
 //!   registered OAuth error code, or an `error_description` goes with it;
 //! - an error code: `errorCode: X`, `error_code=X`, a message that starts
 //!   with an upper-case code with digits (`ABC70008: …`), botocore's
-//!   `An error occurred (Code) when calling the Op operation: …`, a
+//!   `An error occurred (Code) when calling the Op operation: …`,
+//!   aws-sdk-php's `AWS HTTP error: … Code (client): …`, a
 //!   gRPC-style `PERMISSION_DENIED: …` or an `(Code) …` after a CLI's
 //!   `ERROR:`;
 //! - a tool's one-line error: a line that starts with `ERROR:`, `error:` or
@@ -296,6 +297,17 @@ fn grpc_status(code: &str) -> Option<f64> {
     })
 }
 
+/// aws-sdk-php's AwsException message: `Error executing "Op" on "url"; AWS
+/// HTTP error: {the HTTP client's message} {Code} ({type}): {message} - …`,
+/// where `type` is `client` or `server` (its WrappedHttpHandler). The code
+/// on the line that says `AWS HTTP error:`.
+fn aws_php_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(&RE, AWS_PHP)
+}
+
+const AWS_PHP: &str = r"\bAWS HTTP error: (?:[^\n]*?[ (])??(?P<code>[A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*) \((?:client|server)\): ";
+
 const BOTOCORE: &str = r"An error occurred \((?P<code>[^)\s]+)\)(?: \(reached max retries: [0-9]+\))? when calling the (?P<op>[A-Za-z0-9_]+) operation";
 
 /// A code at the start of a CLI's message: `(AuthorizationFailed) …`,
@@ -313,9 +325,10 @@ fn leading_code_re() -> &'static Regex {
 /// server: …`, as kubectl says; not `Failed to connect to the bus`),
 /// or Go's net errors, which name their operation (`dial tcp …:`,
 /// `proxyconnect tcp:`, `lookup <host> on <dns>: no such host`, `read tcp
-/// a->b:`, `x509:`, `: i/o timeout`, `: connection refused`), and rustls'
+/// a->b:`, `x509:`, `: i/o timeout`, `: connection refused`), rustls'
 /// `invalid peer certificate: …` (its `Error` Display, as reqwest and
-/// hyper-rustls print it). Also aws-sdk-go-v2's `operation error S3:
+/// hyper-rustls print it), and Erlang's ssl alerts (`generated CLIENT
+/// ALERT: Fatal - …`, `SSL: :certify: …: Fatal error: …`). Also aws-sdk-go-v2's `operation error S3:
 /// ListBuckets, …`, which states a failed call whatever its cause (often no
 /// status: the credential chain failed before any request). Told by
 /// [`signal_set`], its first pattern: the
@@ -325,7 +338,7 @@ fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, ";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\bgenerated CLIENT ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, ";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
@@ -583,6 +596,11 @@ fn codes(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
     let has = |tail| matched.matched(after_status(tail));
     if has(Tail::Botocore)
         && let Some(code) = botocore_re().captures(text).and_then(|c| c.name("code"))
+    {
+        push(fields, lines.str_field("exception.code", code.as_str()));
+    }
+    if has(Tail::AwsPhp)
+        && let Some(code) = aws_php_re().captures(text).and_then(|c| c.name("code"))
     {
         push(fields, lines.str_field("exception.code", code.as_str()));
     }
@@ -845,6 +863,7 @@ fn signal_patterns() -> Vec<String> {
             CODE_PREFIX,
             GO_GRPC,
             KUBE_UNAUTHORIZED,
+            AWS_PHP,
         ]
         .map(str::to_string),
     );
@@ -861,6 +880,7 @@ enum Tail {
     CodePrefix,
     GoGrpc,
     KubeUnauthorized,
+    AwsPhp,
 }
 
 /// Index in [`signal_set`] of a pattern after the status statements.
@@ -925,6 +945,11 @@ const TEXT_TRIGGERS: &[&str] = &[
     // Android's, and rustls' (`invalid peer certificate: UnknownIssuer`).
     "Trust anchor for certification",
     "peer certificate",
+    // Erlang's ssl (hackney, HTTPoison, Req, Hex): the alert it sent
+    // (`generated CLIENT ALERT: Fatal - Unknown CA`), and older releases'
+    // log line (`SSL: :certify: …: Fatal error: unknown ca`).
+    "CLIENT ALERT",
+    "Fatal error: ",
     // Go's gRPC status errors (see `go_grpc_re`).
     "rpc error: code = ",
     // A requests Response's repr (`<Response [405]>`).
