@@ -1363,3 +1363,24 @@ fn google_nested_codes_aws_php_errors_and_erlang_alerts_are_read() {
         assert_eq!(a.incidents.len(), 1, "{log}");
     }
 }
+
+#[test]
+fn go_oauth2s_token_fetch_failure_is_a_token_endpoint_answer() {
+    // golang.org/x/oauth2 fetches the token inside the API call and states
+    // its failure under the API's URL: the answer is the token endpoint's.
+    let a = faultline::analyze_text(
+        "drive.log",
+        "Get https://www.googleapis.com/drive/v3/files?alt=json: oauth2: cannot fetch token: 400 Bad Request\nResponse: {\n  \"error\" : \"invalid_grant\"\n}\n",
+        &builtin(),
+    );
+    assert_eq!(a.incidents.len(), 1);
+    assert_eq!(a.incidents[0].facts.str("endpoint"), Some("token"));
+    assert!(a.diagnoses.iter().any(|d| d.id == "oauth.invalid-grant"));
+    // An API call's own failure stays the API's.
+    let a = faultline::analyze_text(
+        "drive.log",
+        "Get https://www.googleapis.com/drive/v3/files?alt=json: 403 Forbidden\n",
+        &builtin(),
+    );
+    assert_eq!(a.incidents[0].facts.str("endpoint"), Some("api"));
+}

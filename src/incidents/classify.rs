@@ -147,8 +147,18 @@ fn url_facts(facts: &mut Facts, cx: &ChunkCx) {
         if let Some(q) = &query {
             facts.push("url.query", Value::Str(q.clone().into()), sub(q));
         }
+        // Go's golang.org/x/oauth2 fetches the token inside the API call and
+        // reports its failure under the API's URL (`Get <url>: oauth2:
+        // cannot fetch token: 400 Bad Request`, its RetrieveError).
+        let fetching_token = || {
+            facts
+                .get("exception.message")
+                .iter()
+                .any(|m| m.value.to_string().contains("oauth2: cannot fetch token"))
+        };
         let endpoint = match &path {
             Some(p) if cx.is_token_path(p) => "token",
+            _ if fetching_token() => "token",
             _ => "api",
         };
         let loc = path.as_deref().map(sub).unwrap_or(url.loc);
