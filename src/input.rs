@@ -147,10 +147,12 @@ pub struct Chunk {
 /// so that multi-line blocks (pretty JSON, tracebacks) are rarely split.
 /// 768 KiB: the chunks in flight (read, waiting, scanned, carried) and what
 /// their scans found stay inside the memory bound at two threads (a 16 MiB
-/// log of distinct failures peaked at 64.6 MiB with 1 MiB chunks, 60.7 with
-/// these; 3 % more time on the bench's logs; measured), and per-chunk
-/// costs are still small. Which failures a run past its caps lists in
-/// full depends on it (not on the number of threads).
+/// log of distinct failures peaked at 63.3 MiB with 1 MiB chunks, 56.2 with
+/// these; medians of 5, LTO builds), and per-chunk costs are still small
+/// (the bench's logs about as fast once freed memory was handed back less
+/// often, see `RELEASE_EVERY` in the library; the distinct-failures logs
+/// 7-10 % slower). Which failures a run past its caps lists in full
+/// depends on it (not on the number of threads).
 pub const CHUNK_SIZE: usize = 768 << 10;
 /// Chunk buffers given back once their chunk is scanned (see
 /// [`give_back`]), for the next chunks to be read into. A fresh buffer of a

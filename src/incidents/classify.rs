@@ -151,10 +151,11 @@ fn url_facts(facts: &mut Facts, cx: &ChunkCx) {
         // reports its failure under the API's URL (`Get <url>: oauth2:
         // cannot fetch token: 400 Bad Request`, its RetrieveError).
         let fetching_token = || {
-            facts
-                .get("exception.message")
-                .iter()
-                .any(|m| m.value.to_string().contains("oauth2: cannot fetch token"))
+            facts.get("exception.message").iter().any(|m| {
+                m.value
+                    .as_str()
+                    .is_some_and(|m| m.contains("oauth2: cannot fetch token"))
+            })
         };
         let endpoint = match &path {
             Some(p) if cx.is_token_path(p) => "token",

@@ -155,21 +155,23 @@ impl Regex {
         text: &'t str,
     ) -> impl Iterator<Item = Captures<'t>> + use<'r, 't> {
         // The meta regex's own iterator, or one like it with a shared
-        // cache taken for the whole iteration.
+        // cache taken for the whole iteration (built only then: parsers
+        // call this on every line).
         let mut own = self
             .shared
             .is_none()
             .then(|| self.regex.captures_iter(text));
-        let mut cache = self.shared_cache();
-        let mut searcher = regex_automata::util::iter::Searcher::new(text.into());
-        let mut caps = self.regex.create_captures();
+        let mut shared = self.shared_cache().map(|cache| {
+            let searcher = regex_automata::util::iter::Searcher::new(text.into());
+            (cache, searcher, self.regex.create_captures())
+        });
         std::iter::from_fn(move || {
             if let Some(own) = own.as_mut() {
                 return own.next().map(|caps| Captures { text, caps });
             }
-            let cache = cache.as_mut()?.get();
+            let (cache, searcher, caps) = shared.as_mut()?;
             let _ = searcher.advance(|input| {
-                self.regex.search_captures_with(cache, input, &mut caps);
+                self.regex.search_captures_with(cache.get(), input, caps);
                 Ok(caps.get_match())
             });
             caps.is_match().then(|| Captures {

@@ -328,8 +328,8 @@ fn leading_code_re() -> &'static Regex {
 /// a->b:`, `x509:`, `: i/o timeout`, `: connection refused`), rustls'
 /// `invalid peer certificate: …` (its `Error` Display, as reqwest and
 /// hyper-rustls print it), and Erlang's ssl alerts (`generated CLIENT
-/// ALERT: Fatal - …`, `SSL: :certify: …: Fatal error: …`). Also aws-sdk-go-v2's `operation error S3:
-/// ListBuckets, …`, which states a failed call whatever its cause (often no
+/// ALERT: Fatal - …`, `SSL: :certify: …: Fatal error: …`). Also
+/// aws-sdk-go-v2's `operation error S3: ListBuckets, …`, which states a failed call whatever its cause (often no
 /// status: the credential chain failed before any request). Told by
 /// [`signal_set`], its first pattern: the
 /// set is compiled for every signal line anyway, and this pattern alone
@@ -946,10 +946,9 @@ const TEXT_TRIGGERS: &[&str] = &[
     "Trust anchor for certification",
     "peer certificate",
     // Erlang's ssl (hackney, HTTPoison, Req, Hex): the alert it sent
-    // (`generated CLIENT ALERT: Fatal - Unknown CA`), and older releases'
-    // log line (`SSL: :certify: …: Fatal error: unknown ca`).
+    // (`generated CLIENT ALERT: Fatal - Unknown CA`; older releases' `SSL:
+    // :certify: …: Fatal error: unknown ca` has `err`).
     "CLIENT ALERT",
-    "Fatal error: ",
     // Go's gRPC status errors (see `go_grpc_re`).
     "rpc error: code = ",
     // A requests Response's repr (`<Response [405]>`).
