@@ -1353,10 +1353,11 @@ fn google_nested_codes_aws_php_errors_and_erlang_alerts_are_read() {
             .iter()
             .all(|i| i.facts.str("exception.code").is_none())
     );
-    // Erlang's ssl: the alert the client generated, and older releases'
-    // log line.
+    // Erlang's ssl: an alert the client generated or received, and older
+    // releases' log line.
     for log in [
         "** (Mint.TransportError) TLS client: In state certify at ssl_handshake.erl:2111 generated CLIENT ALERT: Fatal - Unknown CA\n",
+        "2024-05-02 11:20:17.051 [error] <0.812.0> reason: {tls_alert,{unknown_ca,\"TLS client: In state connection received SERVER ALERT: Fatal - Unknown CA\\n\"}}\n",
         "[error] SSL: :certify: ssl_handshake.erl:1401:Fatal error: unknown ca\n",
     ] {
         let a = faultline::analyze_text("x.log", log, &builtin());

@@ -327,8 +327,9 @@ fn leading_code_re() -> &'static Regex {
 /// `proxyconnect tcp:`, `lookup <host> on <dns>: no such host`, `read tcp
 /// a->b:`, `x509:`, `: i/o timeout`, `: connection refused`), rustls'
 /// `invalid peer certificate: …` (its `Error` Display, as reqwest and
-/// hyper-rustls print it), and Erlang's ssl alerts (`generated CLIENT
-/// ALERT: Fatal - …`, `SSL: :certify: …: Fatal error: …`). Also
+/// hyper-rustls print it), and Erlang's ssl alerts, sent or received
+/// (`generated CLIENT ALERT: Fatal - …`, `received SERVER ALERT: Fatal -
+/// …`, older releases' `SSL: :certify: …: Fatal error: …`). Also
 /// aws-sdk-go-v2's `operation error S3: ListBuckets, …`, which states a failed call whatever its cause (often no
 /// status: the credential chain failed before any request). Told by
 /// [`signal_set`], its first pattern: the
@@ -338,7 +339,7 @@ fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\bgenerated CLIENT ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, ";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, ";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
@@ -945,10 +946,10 @@ const TEXT_TRIGGERS: &[&str] = &[
     // Android's, and rustls' (`invalid peer certificate: UnknownIssuer`).
     "Trust anchor for certification",
     "peer certificate",
-    // Erlang's ssl (hackney, HTTPoison, Req, Hex): the alert it sent
-    // (`generated CLIENT ALERT: Fatal - Unknown CA`; older releases' `SSL:
-    // :certify: …: Fatal error: unknown ca` has `err`).
-    "CLIENT ALERT",
+    // Erlang's ssl (hackney, HTTPoison, Req, Hex): an alert sent or
+    // received (`generated CLIENT ALERT: Fatal - Unknown CA`; older
+    // releases' `SSL: :certify: …: Fatal error: unknown ca` has `err`).
+    "ALERT: Fatal",
     // Go's gRPC status errors (see `go_grpc_re`).
     "rpc error: code = ",
     // A requests Response's repr (`<Response [405]>`).
