@@ -90,6 +90,7 @@ pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet)
     let notes: Vec<RuleMatch> = notes
         .into_iter()
         .filter(|m| !superseded_by_incidents.contains(&rules.rules[m.rule].id.as_str()))
+        .filter(|m| !read_only_other_providers(m, incidents, rules))
         .collect();
     // The failures each note explains: those its evidence lies in. A note
     // whose evidence lies in none (a remark beside the log, like "the admin
@@ -187,6 +188,29 @@ fn attach_to_unexplained(
             *at = None;
         }
     }
+}
+
+/// Whether everything a provider's input-wide note read lies in failures of
+/// other providers. Such a note states that provider's behaviour about
+/// another's failure: "locked" beside "incorrect password" in a Bitbucket
+/// body is not Genesys's five-minute lockout. A note with any evidence
+/// outside those failures (a remark, a line of no recognised provider)
+/// still stands.
+fn read_only_other_providers(note: &RuleMatch, incidents: &[Incident], rules: &RuleSet) -> bool {
+    let Some(provider) = rules.rules[note.rule].provider.as_deref() else {
+        return false;
+    };
+    !note.evidence.is_empty()
+        && note.evidence.iter().all(|evidence| {
+            incidents.iter().any(|incident| {
+                lies_in(incident, &evidence.loc)
+                    && incident
+                        .facts
+                        .first("provider")
+                        .and_then(|fact| fact.value.as_str())
+                        .is_some_and(|other| other != provider)
+            })
+        })
 }
 
 /// Whether a place lies in an incident's lines (its first occurrence's).

@@ -652,6 +652,56 @@ fn an_input_wide_diagnosis_hides_what_it_supersedes_only_on_the_failure_it_expla
     assert_ne!(whole.1, generic.1, "{found:?}");
 }
 
+/// An input-wide rule about one provider, reading "locked" beside a
+/// password login.
+const LOCKOUT_PACK: &str = r#"[[rule]]
+id = "acme.password-lockout"
+title = "Acme locks an account after failed password logins"
+provider = "genesys"
+scope = "input"
+when = { "input.text" = { regex = '(?i)\blocked\b', label = "lock" } }
+any = [ { "input.text" = { regex = '(?i)incorrect password', label = "password" } } ]
+cause = "c"
+fix = "f"
+docs = ["https://example.com/lockout"]
+
+[[rule.example]]
+input = "account locked after an incorrect password"
+matches = true
+
+[[rule.example]]
+input = "account locked"
+matches = false
+"#;
+
+#[test]
+fn a_provider_s_input_wide_rule_does_not_speak_for_another_provider_s_failure() {
+    let exchange = |host: &str| {
+        format!(
+            "> GET /rest/api/1.0/projects HTTP/1.1\n> Host: {host}\n>\n< HTTP/1.1 401 Unauthorized\n<\n\
+{{\"message\": \"Your account has been locked after an incorrect password.\"}}\n"
+        )
+    };
+    let ids = |text: &str| -> Vec<String> {
+        diagnoses_of(LOCKOUT_PACK, text)
+            .iter()
+            .map(|d| d["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let rule = "acme.password-lockout".to_string();
+    // All it read lies in GitHub's answer: not Genesys's lockout.
+    assert!(!ids(&exchange("api.github.com")).contains(&rule));
+    // The provider's own failure, and one of no recognised provider, keep it.
+    assert!(ids(&exchange("api.mypurecloud.com")).contains(&rule));
+    assert!(ids(&exchange("scm.example.com")).contains(&rule));
+    // A remark outside the failure still speaks for the whole input.
+    let remark = format!(
+        "The admin says the account is locked again.\n\n{}",
+        exchange("api.github.com")
+    );
+    assert!(ids(&remark).contains(&rule));
+}
+
 /// The report of `text` with the built-in rules.
 fn builtin_report(text: &str) -> serde_json::Value {
     let out = faultline()
