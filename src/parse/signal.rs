@@ -231,13 +231,16 @@ fn form_field_re() -> &'static Regex {
     )
 }
 
-/// `error: invalid_client`, `"error":"invalid_grant"`, `error = x`.
+/// `error: invalid_client`, `"error":"invalid_grant"`, `error = x`; and
+/// `name: invalid_grant`, how the Salesforce CLI prints an OAuth error
+/// (`… name: invalid_grant message: user hasn't approved this consumer`),
+/// taken only for an OAuth error code: a `name` is any name otherwise.
 fn keyed_error_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(&RE, KEYED_ERROR)
 }
 
-const KEYED_ERROR: &str = r#"(?i:["']?\berror["']?)[ \t]*[:=][ \t]*["']?(?P<error>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:["']|[ \t]*(?:$|[,;&)}\]]|\s))"#;
+const KEYED_ERROR: &str = r#"(?i:["']?\b(?P<key>error|name)["']?)[ \t]*[:=][ \t]*["']?(?P<error>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:["']|[ \t]*(?:$|[,;&)}\]]|\s))"#;
 
 fn keyed_field_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -579,6 +582,12 @@ fn oauth(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
     } else if matched.matched(after_status(Tail::KeyedError)) {
         keyed_error_re()
             .captures_iter(text)
+            .filter(|c| {
+                c.name("key")
+                    .is_some_and(|k| k.as_str().eq_ignore_ascii_case("error"))
+                    || c.name("error")
+                        .is_some_and(|e| OAUTH_ERRORS.contains(&e.as_str()))
+            })
             .filter_map(|c| c.name("error"))
             .find(|e| valid(e.as_str()))
     } else {
@@ -2022,6 +2031,19 @@ mod tests {
             Some("bad_verification_code")
         );
         assert!(get("retry loop saw error=timeout", "body.error").is_none());
+        // The Salesforce CLI names the OAuth error `name`; any other name
+        // is a name, even beside a description.
+        let sfdx = "An error occurred authorizing this org. name: invalid_grant message: user hasn't approved this consumer";
+        assert_eq!(get(sfdx, "body.error").as_deref(), Some("invalid_grant"));
+        let named = r#"refresh error: {"name":"svc_sync","error":"invalid_grant","error_description":"expired"}"#;
+        assert_eq!(get(named, "body.error").as_deref(), Some("invalid_grant"));
+        assert!(
+            get(
+                r#"error: {"name":"nightly_sync","error_description":"stopped"}"#,
+                "body.error"
+            )
+            .is_none()
+        );
     }
 
     #[test]
