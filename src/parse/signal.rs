@@ -162,7 +162,9 @@ fn status_patterns() -> Vec<String> {
                 .to_string(),
             r"does not indicate success: (?P<status>[0-9]{3}) \((?P<reason>[^)]*)\)".to_string(),
             r"\b(?P<status>[0-9]{3}) \((?P<reason>[A-Z][A-Za-z '-]*|)\)".to_string(),
-            r"\((?P<status>[0-9]{3})\) (?P<reason>[A-Z][A-Za-z '-]*[A-Za-z])".to_string(),
+            // `(500) Internal Server Error`; node-zendesk's `Zendesk Error
+            // (401): Not Authorized`.
+            r"\((?P<status>[0-9]{3})\):? (?P<reason>[A-Z][A-Za-z '-]*[A-Za-z])".to_string(),
             r#"(?i:\bstatus(?:[ _-]?code)?)["']?\s*(?:[:=]|\bis\b|\bof\b)?\s*["']?(?P<status>[0-9]{3})\b(?:.*?ReasonPhrase:\s*'(?P<reason>[^']*)')?"#
                 .to_string(),
             r"(?i:\b(?:returned|responded with|received|got)\s+(?:an?\s+)?(?:(?:error|http|status|status code|response|response code)\s*:?\s*)+)\(?(?P<status>[0-9]{3})\b\)?".to_string(),
@@ -1999,6 +2001,10 @@ mod tests {
             assert_eq!(get(line, "status"), None, "{line}");
         }
         assert_eq!(get("sync failed: 503", "status").as_deref(), Some("503"));
+        assert_eq!(
+            get("Error: Zendesk Error (401): Not Authorized", "status").as_deref(),
+            Some("401")
+        );
     }
 
     #[test]
