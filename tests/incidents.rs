@@ -1385,3 +1385,46 @@ fn go_oauth2s_token_fetch_failure_is_a_token_endpoint_answer() {
     );
     assert_eq!(a.incidents[0].facts.str("endpoint"), Some("api"));
 }
+
+#[test]
+fn a_curl_command_and_the_raw_response_it_printed_are_one_exchange() {
+    // `curl -i` prints the response raw after the command: the command's
+    // method, URL and request headers belong to that response and body.
+    let log = "$ curl -i -X POST https://login.example.org/oauth2/token -H 'Content-Type: application/x-www-form-urlencoded' -d 'grant_type=client_credentials'\n\
+HTTP/2 400\n\
+content-type: application/json\n\
+\n\
+{\"error\":\"invalid_client\"}\n";
+    let a = faultline::analyze_text("curl.txt", log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{:?}", a.incidents);
+    let facts = &a.incidents[0].facts;
+    assert_eq!(facts.str("method").as_deref(), Some("POST"));
+    assert_eq!(facts.num("status"), Some(400.0));
+    assert_eq!(facts.str("error").as_deref(), Some("invalid_client"));
+    assert_eq!(
+        facts.str("header.content-type").as_deref(),
+        Some("application/json")
+    );
+    // A response printed by something else long after the command (and
+    // once curl's own trace told its answer) is not the command's.
+    let traced = "$ curl -v https://api.example.org/v1/items\n\
+> GET /v1/items HTTP/1.1\n\
+> Host: api.example.org\n\
+>\n\
+< HTTP/1.1 200 OK\n\
+<\n\
+[]\n\
+HTTP/1.1 503 Service Unavailable\n";
+    let a = faultline::analyze_text("curl.txt", traced, &builtin());
+    let failing: Vec<_> = a
+        .incidents
+        .iter()
+        .filter(|i| i.facts.num("status") == Some(503.0))
+        .collect();
+    assert_eq!(failing.len(), 1, "{:?}", a.incidents);
+    assert!(
+        failing[0].facts.str("url").is_none(),
+        "{:?}",
+        failing[0].facts
+    );
+}

@@ -177,11 +177,16 @@ fn emit_request(ctx: &mut Ctx, lines: &Lines, line: &str, m: &str, target: &str)
 }
 
 fn emit_status(ctx: &mut Ctx, lines: &Lines, line: &str, code: &str, reason: &str) {
+    let fields = status_fields(lines, code, reason);
+    ctx.emit(EventKind::Status, lines.span_of(line), fields);
+}
+
+fn status_fields(lines: &Lines, code: &str, reason: &str) -> Vec<Field> {
     let mut fields = vec![lines.field("status", status_value(code), code)];
     if !reason.is_empty() {
         fields.push(lines.str_field("reason", reason));
     }
-    ctx.emit(EventKind::Status, lines.span_of(line), fields);
+    fields
 }
 
 fn emit_header(ctx: &mut Ctx, lines: &Lines, line: &str, dir: Direction, name: &str, value: &str) {
@@ -194,7 +199,10 @@ fn emit_header(ctx: &mut Ctx, lines: &Lines, line: &str, dir: Direction, name: &
         value: Value::Str(value.into()),
         span: lines.span_of(value),
     };
-    ctx.emit(EventKind::Header, lines.span_of(line), vec![field]);
+    match ctx.message_group {
+        Some(g) => ctx.emit_grouped(EventKind::Header, lines.span_of(line), vec![field], g),
+        None => ctx.emit(EventKind::Header, lines.span_of(line), vec![field]),
+    }
 }
 
 /// curl `-v` transcripts. One exchange (connection, request, response and
@@ -668,6 +676,7 @@ impl LineParser for CurlCommand {
         let g = ctx.new_exchange();
         ctx.curl = None;
         ctx.body_group = None;
+        ctx.command_awaits_answer = true;
         ctx.emit_grouped(EventKind::Host, span, fields, g);
         if !data.is_empty() {
             let body = data.join("&");
@@ -751,13 +760,28 @@ impl LineParser for HttpMessage {
         let line = lines.line(i);
         let trimmed = line.trim();
         if let Ok((_, (m, target))) = request_line(trimmed) {
+            ctx.command_awaits_answer = false;
             emit_request(ctx, lines, trimmed, m, target);
             ctx.open(Direction::Request, false);
             return Some(1);
         }
         if let Ok((_, (code, reason))) = status_line(trimmed) {
-            emit_status(ctx, lines, trimmed, code, reason);
-            ctx.open(Direction::Response, false);
+            // `curl -i` (or `-D -`) prints the response raw after its
+            // command: the command's exchange, with its headers and body.
+            let awaited = std::mem::take(&mut ctx.command_awaits_answer);
+            let command = ctx.exchange.filter(|_| awaited && ctx.curl.is_none());
+            match command {
+                Some(g) => {
+                    let fields = status_fields(lines, code, reason);
+                    ctx.emit_grouped(EventKind::Status, lines.span_of(trimmed), fields, g);
+                    ctx.open(Direction::Response, false);
+                    ctx.message_group = Some(g);
+                }
+                None => {
+                    emit_status(ctx, lines, trimmed, code, reason);
+                    ctx.open(Direction::Response, false);
+                }
+            }
             return Some(1);
         }
         None

@@ -316,6 +316,12 @@ pub struct Ctx {
     pub body_group: Option<usize>,
     /// What curl `-v` said about the current connection.
     pub curl: Option<http::CurlConnection>,
+    /// A curl command line told an exchange whose answer has not come yet:
+    /// a raw response next (`curl -i`, `-D -`) is that command's.
+    pub command_awaits_answer: bool,
+    /// The exchange the open message's headers (and, once they end, its
+    /// body) belong to: a response `curl -i` printed after its command.
+    pub message_group: Option<usize>,
     /// The line (index in this parse's [`Lines`]) from which the exchange
     /// state above is forgotten, unless a line that tells it comes first
     /// (see [`EXCHANGE_QUIET_LINES`]).
@@ -358,6 +364,8 @@ impl Ctx {
             exchange_has_request: false,
             body_group: None,
             curl: None,
+            command_awaits_answer: false,
+            message_group: None,
             exchange_kept_until: 0,
             next_group: 0,
             words,
@@ -394,6 +402,7 @@ impl Ctx {
     /// was stated in prose rather than printed as HTTP.
     pub fn open(&mut self, dir: Direction, from_text: bool) {
         self.open_message = Some(dir);
+        self.message_group = None;
         self.message_from_text = from_text;
         self.headers_seen = 0;
     }
@@ -426,7 +435,10 @@ impl Ctx {
     /// event read so far is final (none waits to be amended), so all but
     /// the exchange curl is telling and its connection is behind.
     fn resume(&self, i: usize) -> Option<Resume> {
-        if self.block_open() || self.curl.as_ref().is_some_and(|c| c.holds_event()) {
+        if self.block_open()
+            || self.command_awaits_answer
+            || self.curl.as_ref().is_some_and(|c| c.holds_event())
+        {
             return None;
         }
         let body = match self.body_group {
@@ -462,6 +474,7 @@ impl Ctx {
             self.exchange_has_request = false;
             self.body_group = None;
             self.curl = None;
+            self.command_awaits_answer = false;
         }
     }
 
@@ -1307,6 +1320,11 @@ fn parse_lines_into(
         work::add(line.len() + 1);
         if line.trim().is_empty() {
             ctx.request_body_next = ctx.open_message == Some(Direction::Request);
+            if let Some(g) = ctx.message_group.take()
+                && ctx.open_message == Some(Direction::Response)
+            {
+                ctx.body_group = Some(g);
+            }
             ctx.open_message = None;
             i += 1;
             continue;
