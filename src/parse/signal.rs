@@ -199,6 +199,8 @@ fn status_patterns() -> Vec<String> {
             r"<Response \[(?P<status>[0-9]{3})\]>".to_string(),
             // `Google API error (403 accessNotConfigured): …`.
             r"\bAPI error \((?P<status>[45][0-9]{2})\b".to_string(),
+            // huggingface_hub's errors: `401 Client Error. (Request ID: …)`.
+            r"\b(?P<status>[45][0-9]{2}) (?:Client|Server) Error\. ".to_string(),
     ]
     .to_vec()
 }
@@ -2004,6 +2006,14 @@ mod tests {
         assert_eq!(
             get("Error: Zendesk Error (401): Not Authorized", "status").as_deref(),
             Some("401")
+        );
+        assert_eq!(
+            get(
+                "huggingface_hub.errors.GatedRepoError: 403 Client Error. (Request ID: Root=1-6650a1b2)",
+                "status"
+            )
+            .as_deref(),
+            Some("403")
         );
     }
 
