@@ -296,7 +296,10 @@ fn grpc_status(code: &str) -> Option<f64> {
         "AlreadyExists" | "Aborted" => 409.0,
         "ResourceExhausted" => 429.0,
         "Canceled" => 499.0,
-        "Internal" | "Unknown" | "DataLoss" => 500.0,
+        // Not `Unknown`: a status-less error passed on (the kubelet's
+        // `rpc error: code = Unknown desc = Error response from daemon: …`),
+        // no server failure.
+        "Internal" | "DataLoss" => 500.0,
         "Unimplemented" => 501.0,
         "Unavailable" => 503.0,
         "DeadlineExceeded" => 504.0,
