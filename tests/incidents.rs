@@ -1428,3 +1428,31 @@ HTTP/1.1 503 Service Unavailable\n";
         failing[0].facts
     );
 }
+
+#[test]
+fn json_right_after_a_response_s_headers_is_its_body_even_with_a_timestamp() {
+    // Entra's and Spring's error bodies carry a `timestamp`, as JSON log
+    // records do: after a response's headers they are the body.
+    let body = r#"{"error":"unauthorized_client","error_description":"AADSTS700016: Application with identifier 'abc' was not found in the directory 'Contoso'.","error_codes":[700016],"timestamp":"2024-07-29 13:45:10Z","trace_id":"0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c00"}"#;
+    for log in [
+        format!("HTTP/2 400\ncontent-type: application/json\n\n{body}\n"),
+        format!(
+            "> POST /contoso.onmicrosoft.com/oauth2/v2.0/token HTTP/2\n> Host: login.microsoftonline.com\n>\n< HTTP/2 400\n< content-type: application/json\n<\n* Connection #0 to host login.microsoftonline.com left intact\n{body}\n"
+        ),
+    ] {
+        let a = faultline::analyze_text("t.txt", &log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}\n{:?}", a.incidents);
+        let facts = &a.incidents[0].facts;
+        assert_eq!(facts.num("status"), Some(400.0), "{log}");
+        assert_eq!(facts.str("error").as_deref(), Some("unauthorized_client"));
+    }
+    // A JSON log record elsewhere stays a record.
+    let records = "{\"timestamp\":\"2024-07-29T13:45:10Z\",\"level\":\"error\",\"msg\":\"sync failed\",\"status\":503}\n";
+    let a = faultline::analyze_text("t.jsonl", records, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert!(
+        a.incidents[0].facts.str("record.level").is_some(),
+        "{:?}",
+        a.incidents[0].facts
+    );
+}

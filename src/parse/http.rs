@@ -298,8 +298,13 @@ impl LineParser for Curl {
         if line == ">" {
             return Some(1);
         }
+        if ctx.body_line && line.starts_with("* ") {
+            // curl's notes between the headers and the body.
+            ctx.response_body_next = true;
+        }
         if line == "<" {
             // The end of the response headers: the body comes next.
+            ctx.response_body_next = true;
             ctx.body_group = ctx.exchange;
             if let Some(c) = ctx.curl.as_mut() {
                 c.answered();

@@ -302,6 +302,13 @@ pub struct Ctx {
     /// Set by a blank line that ends a request's headers: the next line may
     /// be the request body.
     pub request_body_next: bool,
+    /// Set where a response's headers ended (a blank line after them,
+    /// curl's `<`): the next line, past curl's `* ` notes, is its body
+    /// even when it looks like a JSON log record (an Entra or Spring error
+    /// body has a `timestamp`).
+    pub response_body_next: bool,
+    /// [`Ctx::response_body_next`] as it was for the line being parsed.
+    pub body_line: bool,
     /// A markup document opened at some line found no closing tag for its
     /// root up to this line: a later opener of the same root need not
     /// look at those lines again.
@@ -359,6 +366,8 @@ impl Ctx {
             message_from_text: false,
             headers_seen: 0,
             request_body_next: false,
+            response_body_next: false,
+            body_line: false,
             markup_unclosed: None,
             exchange: None,
             exchange_has_request: false,
@@ -482,7 +491,7 @@ impl Ctx {
     /// [`LineParser::inside_block_only`]) may claim, or whose end (a
     /// blank line, a non-header) changes this state.
     fn block_open(&self) -> bool {
-        self.open_message.is_some() || self.request_body_next
+        self.open_message.is_some() || self.request_body_next || self.response_body_next
     }
 
     /// Starts a new exchange group and returns its id.
@@ -1320,6 +1329,8 @@ fn parse_lines_into(
         work::add(line.len() + 1);
         if line.trim().is_empty() {
             ctx.request_body_next = ctx.open_message == Some(Direction::Request);
+            // Kept over further blank lines before the body.
+            ctx.response_body_next |= ctx.open_message == Some(Direction::Response);
             if let Some(g) = ctx.message_group.take()
                 && ctx.open_message == Some(Direction::Response)
             {
@@ -1339,12 +1350,14 @@ fn parse_lines_into(
         // Only the parsers whose triggers the line holds: the others
         // would not claim it.
         ctx.prefiltered_line = candidates.is_some().then(|| lines.base + lines.bounds[i].0);
+        ctx.body_line = std::mem::take(&mut ctx.response_body_next);
         let consumed = parsers
             .iter()
             .enumerate()
             .filter(|(k, _)| admitted & (1 << k) != 0)
             .find_map(|(k, p)| p.parse(&mut ctx, &lines, i).map(|n| (k, n)));
         ctx.request_body_next = false;
+        ctx.body_line = false;
         match consumed {
             Some((k, n)) => {
                 on_claim(k, i);

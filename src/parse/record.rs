@@ -141,6 +141,10 @@ impl LineParser for JsonRecord {
     }
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        // Right after a response's headers, JSON is that response's body.
+        if ctx.body_line {
+            return None;
+        }
         let first = lines.line(i).trim_end();
         let first = &first[record_start(first)..];
         // A record pretty-printed over lines (`jq .` of a log line, a
