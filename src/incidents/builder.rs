@@ -406,6 +406,9 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
                     | "error_description"
                     | "errorCode"
                     | "errorSummary"
+                    // An AWS Lambda function's error result (`{"errorType":
+                    // …, "errorMessage": …}`), as invoke and its log print it.
+                    | "errorType"
                     // Jira's ErrorCollection: `{"errorMessages": […], "errors": {}}`.
                     | "errorMessages"
                     | "error_codes"
@@ -1889,6 +1892,8 @@ mod tests {
         assert!(!fails("body.message", "ok"));
         assert!(!fails("body.message", "Created 3 users"));
         assert!(!fails("message", "Missing Authentication Token"));
+        // A Lambda function's error result.
+        assert!(fails("body.errorType", "CredentialsProviderError"));
     }
 
     /// Every fixture and field case (and the logs named in

@@ -165,7 +165,7 @@ fn status_patterns() -> Vec<String> {
             // `(500) Internal Server Error`; node-zendesk's `Zendesk Error
             // (401): Not Authorized`.
             r"\((?P<status>[0-9]{3})\):? (?P<reason>[A-Z][A-Za-z '-]*[A-Za-z])".to_string(),
-            r#"(?i:\bstatus(?:[ _-]?code)?)["']?\s*(?:[:=]|\bis\b|\bof\b)?\s*["']?(?P<status>[0-9]{3})\b(?:.*?ReasonPhrase:\s*'(?P<reason>[^']*)')?"#
+            r#"(?i:\b(?:http_)?status(?:[ _-]?code)?)["']?\s*(?:[:=]|\bis\b|\bof\b)?\s*["']?(?P<status>[0-9]{3})\b(?:.*?ReasonPhrase:\s*'(?P<reason>[^']*)')?"#
                 .to_string(),
             r"(?i:\b(?:returned|responded with|received|got)\s+(?:an?\s+)?(?:(?:error|http|status|status code|response|response code)\s*:?\s*)+)\(?(?P<status>[0-9]{3})\b\)?".to_string(),
             r"(?i:\b(?:returned|responded with))\s+(?P<status>[0-9]{3})(?:\s*$|\s*[,.;:()]|\s+[A-Z])"
@@ -2008,6 +2008,14 @@ mod tests {
         assert_eq!(get("sync failed: 503", "status").as_deref(), Some("503"));
         assert_eq!(
             get("Error: Zendesk Error (401): Not Authorized", "status").as_deref(),
+            Some("401")
+        );
+        assert_eq!(
+            get(
+                "[ warn] [output:splunk:splunk.16] http_status=401:",
+                "status"
+            )
+            .as_deref(),
             Some("401")
         );
         assert_eq!(
