@@ -190,12 +190,12 @@ fn attach_to_unexplained(
     }
 }
 
-/// Whether everything a provider's input-wide note read lies in failures of
-/// other providers. Such a note states that provider's behaviour about
-/// another's failure: "locked" beside "incorrect password" in a Bitbucket
-/// body is not Genesys's five-minute lockout. A note with any evidence
-/// outside those failures (a remark, a line of no recognised provider)
-/// still stands.
+/// Whether everything a provider's input-wide note read lies in failures
+/// recognised as other providers'. Such a note states that provider's
+/// behaviour about another's failure: "locked" beside "incorrect password"
+/// in GitHub's answer is not Genesys's five-minute lockout. A note with any
+/// evidence outside those failures (a remark, a failure of no recognised
+/// provider) still stands.
 fn read_only_other_providers(note: &RuleMatch, incidents: &[Incident], rules: &RuleSet) -> bool {
     let Some(provider) = rules.rules[note.rule].provider.as_deref() else {
         return false;
