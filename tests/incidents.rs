@@ -1398,13 +1398,10 @@ content-type: application/json\n\
     let a = faultline::analyze_text("curl.txt", log, &builtin());
     assert_eq!(a.incidents.len(), 1, "{:?}", a.incidents);
     let facts = &a.incidents[0].facts;
-    assert_eq!(facts.str("method").as_deref(), Some("POST"));
+    assert_eq!(facts.str("method"), Some("POST"));
     assert_eq!(facts.num("status"), Some(400.0));
-    assert_eq!(facts.str("error").as_deref(), Some("invalid_client"));
-    assert_eq!(
-        facts.str("header.content-type").as_deref(),
-        Some("application/json")
-    );
+    assert_eq!(facts.str("error"), Some("invalid_client"));
+    assert_eq!(facts.str("header.content-type"), Some("application/json"));
     // A response printed by something else long after the command (and
     // once curl's own trace told its answer) is not the command's.
     let traced = "$ curl -v https://api.example.org/v1/items\n\
@@ -1444,7 +1441,7 @@ fn json_right_after_a_response_s_headers_is_its_body_even_with_a_timestamp() {
         assert_eq!(a.incidents.len(), 1, "{log}\n{:?}", a.incidents);
         let facts = &a.incidents[0].facts;
         assert_eq!(facts.num("status"), Some(400.0), "{log}");
-        assert_eq!(facts.str("error").as_deref(), Some("unauthorized_client"));
+        assert_eq!(facts.str("error"), Some("unauthorized_client"));
     }
     // A JSON log record elsewhere stays a record.
     let records = "{\"timestamp\":\"2024-07-29T13:45:10Z\",\"level\":\"error\",\"msg\":\"sync failed\",\"status\":503}\n";
