@@ -79,7 +79,7 @@ impl Writer<'_> {
     /// A paragraph wrapped to the width (text from rules or the input:
     /// masked and made visible).
     fn para(&mut self, text: &str, first: &str, rest: &str) {
-        let masked = self.ctx.masker.string(text);
+        let masked = self.ctx.mask(text);
         for l in wrap(&masked, self.measure(), first, rest) {
             self.line(&l);
         }
@@ -91,7 +91,7 @@ impl Writer<'_> {
 fn header(w: &mut Writer, incident: &Incident, expected: bool) {
     let ctx = w.ctx;
     let p = w.style.paint();
-    let mut headline = visible(&ctx.masker.string(&incident.headline())).into_owned();
+    let mut headline = visible(&ctx.mask(&incident.headline())).into_owned();
     if expected {
         headline.push_str(" (expected: not a failure)");
     }
@@ -227,7 +227,7 @@ fn evidence(w: &Writer, d: &Diagnosis) -> Evidence {
             .map(|e| Label {
                 start: e.loc.span.start,
                 end: e.loc.span.end,
-                text: ctx.masker.string(&e.label),
+                text: ctx.mask(&e.label),
             })
             .collect();
         let pieces = mask_pieces(&ctx.masker, &pieces, &mut labels);
@@ -255,7 +255,7 @@ fn place_line(ctx: &ReportCtx, d: &Diagnosis, width: usize) -> Option<String> {
     let label = d
         .evidence
         .first()
-        .map(|e| visible(&ctx.masker.string(&e.label)).into_owned());
+        .map(|e| visible(&ctx.mask(&e.label)).into_owned());
     Some(match label.filter(|l| !l.is_empty()) {
         Some(label) if text::width(&place) + 2 + text::width(&label) <= width => {
             format!("{place}: {label}")
@@ -273,7 +273,7 @@ fn footer(w: &Writer, d: &Diagnosis, compact: bool) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut para = |text: &str, head: &str| {
         let rest = " ".repeat(head.len());
-        let text = format!("{head}{}", w.ctx.masker.string(text));
+        let text = format!("{head}{}", w.ctx.mask(text));
         lines.extend(wrap(&text, width, "", &rest).iter().map(|l| p.link_urls(l)));
     };
     if !compact {
@@ -298,10 +298,10 @@ fn footer(w: &Writer, d: &Diagnosis, compact: bool) -> String {
 fn diagnosis(w: &mut Writer, d: &Diagnosis) {
     let compact = w.style.brief || d.severity == Severity::Info;
     let p = w.style.paint();
-    let masker = &w.ctx.masker;
+    let ctx = w.ctx;
     // Text miette wraps: masked, made visible, URLs linked (textwrap does
     // not count the link's escape codes as width).
-    let prose = |s: &str| p.link_urls(&visible(&masker.string(s)));
+    let prose = |s: &str| p.link_urls(&visible(&ctx.mask(s)));
     let mut message = prose(&format!(
         "{} ({}% confidence)",
         d.title,

@@ -43,7 +43,7 @@ pub fn render_incidents(ctx: &ReportCtx) -> String {
             visible(ctx.source_name(inc.source)),
             inc.excerpt.number,
             last_line,
-            visible(&ctx.masker.string(&inc.headline()))
+            visible(&ctx.mask(&inc.headline()))
         ));
         if inc.repeat_count > 0 {
             out.push_str(&format!(
@@ -67,7 +67,7 @@ pub fn render_incidents(ctx: &ReportCtx) -> String {
                 // Mask the whole `name = value`: the name is what tells a
                 // cookie or a password apart.
                 let line = format!("{name} = {}", show(&v.value.to_string()));
-                out.push_str(&format!("  {}{at}\n", ctx.masker.string(&line)));
+                out.push_str(&format!("  {}{at}\n", ctx.mask(&line)));
             }
         }
         out.push('\n');

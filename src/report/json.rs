@@ -130,7 +130,7 @@ fn evidence_text(ctx: &ReportCtx, incident: Option<usize>, e: &Evidence) -> Stri
     let from_line = |text: &str, offset: usize| {
         let s = span.start.checked_sub(offset)?;
         text.get(s..s + span.len())?;
-        let masked = ctx.masker.masked(text);
+        let masked = ctx.masked(text);
         masked
             .text
             .get(masked.map_range(s, s + span.len()))
@@ -143,11 +143,11 @@ fn evidence_text(ctx: &ReportCtx, incident: Option<usize>, e: &Evidence) -> Stri
     let text = excerpt
         .or_else(|| e.line.as_ref().and_then(|l| from_line(&l.text, l.offset)))
         .unwrap_or_default();
-    ctx.masker.string(&text)
+    ctx.mask(&text)
 }
 
 pub(crate) fn diagnosis<'a>(ctx: &ReportCtx<'_>, d: &'a Diagnosis) -> DiagnosisOut<'a> {
-    let m = |s: &str| ctx.masker.string(s);
+    let m = |s: &str| ctx.mask(s);
     let primary = d.evidence.first().map(|e| e.loc).or_else(|| {
         d.incident
             .and_then(|i| ctx.analysis.incidents.get(i))
@@ -183,7 +183,7 @@ pub(crate) fn diagnosis<'a>(ctx: &ReportCtx<'_>, d: &'a Diagnosis) -> DiagnosisO
 }
 
 fn incident(ctx: &ReportCtx, index: usize) -> IncidentOut {
-    let m = |s: &str| ctx.masker.string(s);
+    let m = |s: &str| ctx.mask(s);
     let i = &ctx.analysis.incidents[index];
     let s = |k: &str| i.facts.str(k).map(m);
     let end_line = i.excerpt.number + i.excerpt.text.trim_end_matches('\n').matches('\n').count();

@@ -18,7 +18,11 @@ pub use short::{render_short, render_short_with};
 
 use crate::Analysis;
 use crate::facts::Line;
-use crate::mask::Masker;
+use crate::mask::{Masked, Masker};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use foldhash::HashMap;
 use crate::rules::RuleSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -90,6 +94,36 @@ pub struct ReportCtx<'a> {
     /// Per incident: the API working as designed, not a failure (see
     /// [`Analysis::expected_incidents`]).
     pub expected: Vec<bool>,
+    /// Texts masked so far (see [`MaskMemo`]).
+    memo: MaskMemo,
+}
+
+/// Masked texts a report has made, by text. Masking runs a dozen patterns
+/// over a text, and a report masks the same texts again and again: every
+/// diagnosis of an incident masks the incident's excerpt for its evidence,
+/// and diagnoses of one rule share its prose. With a pack whose hundreds
+/// of rules all hold for a failure, masking the same excerpt was most of a
+/// JSON report's time. Bounded: past `MASK_MEMO_BYTES` it starts afresh.
+#[derive(Default)]
+struct MaskMemo {
+    strings: RefCell<HashMap<Box<str>, Rc<str>>>,
+    excerpts: RefCell<HashMap<Box<str>, Rc<Masked>>>,
+    bytes: Cell<usize>,
+}
+
+/// About what [`MaskMemo`] may hold.
+const MASK_MEMO_BYTES: usize = 4 << 20;
+
+impl MaskMemo {
+    /// Counts `bytes` more held, first emptying the memo when it is full.
+    fn make_room(&self, bytes: usize) {
+        if self.bytes.get() + bytes > MASK_MEMO_BYTES {
+            self.strings.borrow_mut().clear();
+            self.excerpts.borrow_mut().clear();
+            self.bytes.set(0);
+        }
+        self.bytes.set(self.bytes.get() + bytes);
+    }
 }
 
 impl<'a> ReportCtx<'a> {
@@ -102,7 +136,40 @@ impl<'a> ReportCtx<'a> {
             problems: Vec::new(),
             first_id: 0,
             expected: analysis.expected_incidents(),
+            memo: MaskMemo::default(),
         }
+    }
+
+    /// `text` masked (as the masker masks it), remembered for the next time.
+    pub fn mask(&self, text: &str) -> String {
+        if self.masker.show_secrets {
+            return text.to_string();
+        }
+        if let Some(done) = self.memo.strings.borrow().get(text) {
+            return done.to_string();
+        }
+        let masked: Rc<str> = self.masker.apply(text).into();
+        self.memo.make_room(text.len() + masked.len());
+        self.memo
+            .strings
+            .borrow_mut()
+            .insert(text.into(), Rc::clone(&masked));
+        masked.to_string()
+    }
+
+    /// `text` masked with its offset map (see [`Masker::masked`]),
+    /// remembered for the next time.
+    pub fn masked(&self, text: &str) -> Rc<Masked> {
+        if let Some(done) = self.memo.excerpts.borrow().get(text) {
+            return Rc::clone(done);
+        }
+        let masked = Rc::new(self.masker.masked(text));
+        self.memo.make_room(text.len() + masked.text.len());
+        self.memo
+            .excerpts
+            .borrow_mut()
+            .insert(text.into(), Rc::clone(&masked));
+        masked
     }
 
     pub fn source_name(&self, id: usize) -> &str {

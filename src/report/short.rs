@@ -30,7 +30,7 @@ fn place(ctx: &ReportCtx, d: &Diagnosis) -> (String, usize, usize) {
 }
 
 fn one_line(ctx: &ReportCtx, s: &str) -> String {
-    visible(&ctx.masker.string(s)).into_owned()
+    visible(&ctx.mask(s)).into_owned()
 }
 
 pub fn render_short(ctx: &ReportCtx) -> String {
