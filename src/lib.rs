@@ -1015,11 +1015,7 @@ struct Scan<'r> {
 /// largest buffer freed make a chunk's freed buffers stay resident, which
 /// cost a run of a 64 MiB log 15–30 MiB of peak RSS (measured). Buffers of
 /// 256 KiB and more are mapped and unmapped on their own instead, and the
-/// threads share two arenas. One made the stitching thread (which runs
-/// beside the scan, see [`Scan`]) and the workers wait on its lock
-/// (futex waits were 7 % of a 64 MiB log's samples); two cost about 2 MiB
-/// of peak RSS, as what a worker frees may sit in an arena the collector
-/// does not reuse.
+/// threads share [`ALLOCATOR_ARENAS`] arenas.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn bound_allocator() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -1027,11 +1023,23 @@ fn bound_allocator() {
         // SAFETY: mallopt only changes allocator parameters; it is called
         // once, before the scan starts threads.
         unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
+            libc::mallopt(libc::M_ARENA_MAX, ALLOCATOR_ARENAS);
             libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
         }
     });
 }
+
+/// The arenas glibc's allocator may have: one each for the main
+/// (stitching) thread, the reader and two workers, the usual count. With
+/// two, both workers could land in the main thread's arena and wait on its
+/// lock at every allocation: which arena a thread gets depends on the
+/// order threads first allocate in, and a thread that ran before the limit
+/// was set (the rule index is built beside the scanner) took the second
+/// one; a run then took 1.6x as long as the same run before it, with 4x
+/// the futex calls. One makes the stitching thread and the workers all
+/// wait on it. Four cost about 1 MiB of peak RSS more than two (64 MiB of
+/// distinct failures). The binary sets it first thing, before any thread.
+pub const ALLOCATOR_ARENAS: i32 = 4;
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn bound_allocator() {}

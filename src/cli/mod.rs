@@ -251,6 +251,8 @@ fn tune_allocator() {
     // starts.
     unsafe {
         libc::mallopt(libc::M_TOP_PAD, 16 << 20);
+        // Before any thread allocates (see `ALLOCATOR_ARENAS`).
+        libc::mallopt(libc::M_ARENA_MAX, faultline::ALLOCATOR_ARENAS);
     }
 }
 

@@ -125,7 +125,7 @@ impl RuleSet {
 
     /// The input-wide scanner, built on first use. With many rules, the
     /// rule index (needed next, for every incident's candidates) is built
-    /// beside it on another core: each then takes a millisecond or more.
+    /// beside it on another thread: each then takes a millisecond or more.
     /// (Rules read from the cache no longer start the thread pool, see
     /// `load::Loader::parse_all`; built one after the other instead, a
     /// paste with 4,410 cached rules took the same wall time, measured.)
@@ -141,10 +141,15 @@ impl RuleSet {
             if self.rules.len() < INDEX_BESIDE_FROM {
                 return build();
             }
-            rayon::join(build, || {
-                self.index();
+            // A thread of its own: a `rayon::join` from outside the pool
+            // starts the pool's threads (one per core) for this one job,
+            // and each new thread takes an allocator arena.
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    self.index();
+                });
+                build()
             })
-            .0
         })
     }
 
