@@ -85,12 +85,18 @@ pub fn may_match<S: AsRef<str>>(text: &str, factors: &[Vec<S>]) -> bool {
 /// whole incident texts, where a per-byte scan was a few percent of a big
 /// log's run.
 fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
+    find_ignore_ascii_case(hay, needle).is_some()
+}
+
+/// Where `needle` (lower-case) first starts in `hay`, ignoring ASCII case
+/// (see [`contains_ignore_ascii_case`]).
+pub fn find_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let n = needle.len();
     if n == 0 {
-        return true;
+        return Some(0);
     }
     if hay.len() < n {
-        return false;
+        return None;
     }
     let k = (0..n).min_by_key(|&i| commonness(needle[i])).unwrap_or(0);
     let (lower, upper) = (
@@ -99,11 +105,11 @@ fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
     );
     // The anchor's place in `hay` minus `k` is where a match would start.
     let starts = &hay[k..hay.len() - (n - 1 - k)];
-    let matches_at = |start: usize| hay[start..start + n].eq_ignore_ascii_case(needle);
+    let matches_at = |start: &usize| hay[*start..*start + n].eq_ignore_ascii_case(needle);
     if lower == upper {
-        memchr::memchr_iter(lower, starts).any(matches_at)
+        memchr::memchr_iter(lower, starts).find(matches_at)
     } else {
-        memchr::memchr2_iter(lower, upper, starts).any(matches_at)
+        memchr::memchr2_iter(lower, upper, starts).find(matches_at)
     }
 }
 
@@ -408,6 +414,9 @@ mod tests {
                     ] {
                         let p = probe.as_bytes();
                         assert_eq!(contains_ignore_ascii_case(p, &needle), naive(p, &needle));
+                        // The first place, as a scan from the left finds it.
+                        let first = p.windows(len).position(|w| w.eq_ignore_ascii_case(&needle));
+                        assert_eq!(find_ignore_ascii_case(p, &needle), first);
                         // The needle with its last byte changed: mostly absent.
                         let mut miss = needle.clone();
                         *miss.last_mut().unwrap() ^= 0x5;
