@@ -102,6 +102,28 @@ fn failed_load_re() -> &'static Regex {
     )
 }
 
+/// The failed resource's link DevTools prints before a network message, as
+/// copied: `api.example.com/v2/users/me:1 Failed to load resource: …` (the
+/// scheme dropped, the resource's "line" `:1` after it). Only a token that
+/// looks like one (a host with a dot, then a path, or a URL with a scheme).
+fn resource_link_before(before: &str) -> Option<&str> {
+    let token = before.trim_end().rsplit(char::is_whitespace).next()?;
+    let link = match token.rsplit_once(':') {
+        Some((link, line)) if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) => link,
+        _ => token,
+    };
+    let rest = link
+        .strip_prefix("https://")
+        .or_else(|| link.strip_prefix("http://"))
+        .unwrap_or(link);
+    let (host, _) = rest.split_once('/')?;
+    let hostlike = host.contains('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
+    hostlike.then_some(link)
+}
+
 /// `GET https://… 403 (Forbidden)` / `… net::ERR_FAILED 401 (Unauthorized)`.
 fn request_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -147,9 +169,12 @@ fn message(ctx: &mut Ctx, lines: &Lines, msg: &str, source: Option<&str>) -> Opt
         if let Some(code) = c.name("code") {
             fields.push(lines.str_field("exception.code", code.as_str()));
         }
-        // For a network message the source is the resource that failed.
+        // For a network message the source is the resource that failed;
+        // copied from DevTools, it is the link printed before the message.
         if let Some(src) = source.filter(|s| s.starts_with("http")) {
             fields.push(lines.str_field("url", src));
+        } else if let Some(url) = resource_link_before(&msg[..c.get(0)?.start()]) {
+            fields.push(lines.str_field("url", url));
         }
         return Some(fields);
     }
@@ -384,6 +409,30 @@ mod tests {
         );
         let t = "[1:1:1130/124329.1:INFO:CONSOLE:9] \"TypeError: Failed to fetch\", source: http://127.0.0.1:8080/app.html (9)\n";
         assert_eq!(get(t, "exception.type").as_deref(), Some("TypeError"));
+    }
+
+    /// DevTools copied: the failed resource's link, scheme dropped and its
+    /// `:1` after it, comes before the message; a script location does not
+    /// look like a host and path.
+    #[test]
+    fn failed_load_after_resource_link() {
+        let t = "api.mypurecloud.de/api/v2/users/me?expand=presence:1 Failed to load resource: the server responded with a status of 401 ()\n";
+        assert_eq!(
+            get(t, "url").as_deref(),
+            Some("api.mypurecloud.de/api/v2/users/me?expand=presence")
+        );
+        assert_eq!(get(t, "status").as_deref(), Some("401"));
+        let t =
+            "https://a.example.com/v1/x:1   Failed to load resource: net::ERR_CONNECTION_REFUSED\n";
+        assert_eq!(get(t, "url").as_deref(), Some("https://a.example.com/v1/x"));
+        for t in [
+            "main.js:12 Failed to load resource: the server responded with a status of 500 ()\n",
+            "Failed to load resource: the server responded with a status of 404 (Not Found)\n",
+            "localhost/:1 Failed to load resource: the server responded with a status of 404 (Not Found)\n",
+        ] {
+            assert!(get(t, "url").is_none(), "{t}");
+            assert!(get(t, "status").is_some(), "{t}");
+        }
     }
 
     #[test]
