@@ -22,8 +22,8 @@ use crate::mask::{Masked, Masker};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use foldhash::HashMap;
 use crate::rules::RuleSet;
+use foldhash::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
