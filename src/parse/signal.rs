@@ -201,6 +201,10 @@ fn status_patterns() -> Vec<String> {
             r"\bAPI error \((?P<status>[45][0-9]{2})\b".to_string(),
             // huggingface_hub's errors: `401 Client Error. (Request ID: …)`.
             r"\b(?P<status>[45][0-9]{2}) (?:Client|Server) Error\. ".to_string(),
+            // Genesys's Terraform provider: `API Error: 400 - The request
+            // could not be understood …`, also as the message of an
+            // exception `API Error` (a status, a dash, then a sentence).
+            r"(?:\bAPI Error: |^)(?P<status>[45][0-9]{2}) - [A-Z]".to_string(),
     ]
     .to_vec()
 }
@@ -2026,6 +2030,15 @@ mod tests {
             .as_deref(),
             Some("403")
         );
+        assert_eq!(
+            get(
+                "Error: API Error: 400 - The request could not be understood by the server due to malformed syntax.",
+                "status"
+            )
+            .as_deref(),
+            Some("400")
+        );
+        assert_eq!(get("500 - 3 retries left", "status"), None);
     }
 
     #[test]
