@@ -353,7 +353,7 @@ fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, ";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, ";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
@@ -1859,6 +1859,14 @@ mod tests {
         assert!(
             facts("INFO retrying: dial tcp 10.0.0.1:443: connect: connection refused\n").is_empty()
         );
+        // Ruby's OpenSSL binding, with and without the reason.
+        for line in [
+            "SSL_connect returned=1 errno=0 state=SSLv3 read server certificate B: certificate verify failed\n",
+            "SSL_connect returned=1 errno=0 peeraddr=203.0.113.9:443 state=error: certificate verify failed (unable to get local issuer certificate)\n",
+        ] {
+            let f = facts(line);
+            assert!(f.iter().any(|(n, _)| n == "exception.message"), "{f:?}");
+        }
     }
 
     #[test]
