@@ -1132,7 +1132,18 @@ impl LineParser for TextSignal {
             Some(m) => m.as_str().trim_end(),
             None => logprefix::message(line),
         };
-        if !message.is_empty() {
+        // aws-sdk-go (v1) prints a failed request as `<Code>: <message>`,
+        // then `\tstatus code: 403, request id: …` on a line of its own:
+        // the line before says what failed.
+        let aws_v1 = (i > 0 && cli.is_none())
+            .then(|| aws_go_v1_statement(lines.line(i - 1), text))
+            .flatten();
+        let mut starts = line;
+        if let Some((code, said)) = aws_v1 {
+            starts = lines.line(i - 1);
+            push(&mut fields, lines.str_field("exception.code", code));
+            fields.insert(0, lines.str_field("exception.message", said));
+        } else if !message.is_empty() {
             fields.insert(0, lines.str_field("exception.message", message));
         }
         let mut consumed = 1;
@@ -1151,7 +1162,7 @@ impl LineParser for TextSignal {
             }
             consumed += 1;
         }
-        let span = lines.span_of(line.trim_end());
+        let span = lines.span_of(starts.trim_start().trim_end());
         let last = lines.line(i + consumed - 1);
         let span = span.cover(lines.span_of(last.trim_end()));
         let opens = has(&fields, "status");
@@ -1167,6 +1178,28 @@ impl LineParser for TextSignal {
         }
         Some(consumed)
     }
+}
+
+/// The code and message of aws-sdk-go (v1)'s `<Code>: <message>` line
+/// (after any prefix: `aws_instance.web: AuthFailure: AWS was not able …`)
+/// when `text`, the line after it, is its `status code: …, request id: …`.
+fn aws_go_v1_statement<'t>(before: &'t str, text: &str) -> Option<(&'t str, &'t str)> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let rest = text.trim_start().strip_prefix("status code: ")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits != 3 || !rest[3..].starts_with(", request id: ") {
+        return None;
+    }
+    // A code is CamelCase of two words or more (`AccessDenied`,
+    // `ExpiredTokenException`), then a colon and the message.
+    let c = re(
+        &RE,
+        r"(?:^|[\s:])(?P<code>[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+): (?P<msg>\S[^\n]*)$",
+    )
+    .captures(before.trim_end())?;
+    let code = c.name("code")?.as_str();
+    let message = before[c.name("code")?.start()..].trim_end();
+    Some((code, message))
 }
 
 /// The rest of line `i` after byte `from` (output glued after a body:
@@ -1867,6 +1900,26 @@ mod tests {
             let f = facts(line);
             assert!(f.iter().any(|(n, _)| n == "exception.message"), "{f:?}");
         }
+    }
+
+    /// aws-sdk-go (v1): the code and message on one line, the status and
+    /// request id on the next, tab-indented.
+    #[test]
+    fn aws_go_v1_two_line_error() {
+        let f = facts(
+            "aws_instance.web: AuthFailure: AWS was not able to validate the provided access credentials\n\tstatus code: 401, request id: 3b7e21c4-8d2f-4a61-9c0e-5f1a7d9b2e84\n",
+        );
+        let get = |k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("exception.code"), Some("AuthFailure"), "{f:?}");
+        assert_eq!(get("status"), Some("401"), "{f:?}");
+        assert_eq!(
+            get("exception.message"),
+            Some("AuthFailure: AWS was not able to validate the provided access credentials")
+        );
+        // The line before states no code: only the status is read.
+        let f = facts("upload went wrong\n\tstatus code: 403, request id: 0a1b\n");
+        assert!(f.iter().all(|(n, _)| n != "exception.code"), "{f:?}");
+        assert!(f.iter().any(|(n, v)| n == "status" && v == "403"), "{f:?}");
     }
 
     #[test]
