@@ -202,9 +202,13 @@ fn status_patterns() -> Vec<String> {
             // huggingface_hub's errors: `401 Client Error. (Request ID: …)`.
             r"\b(?P<status>[45][0-9]{2}) (?:Client|Server) Error\. ".to_string(),
             // Genesys's Terraform provider: `API Error: 400 - The request
-            // could not be understood …`, also as the message of an
-            // exception `API Error` (a status, a dash, then a sentence).
-            r"(?:\bAPI Error: |^)(?P<status>[45][0-9]{2}) - [A-Z]".to_string(),
+            // could not be understood …`.
+            r"\bAPI Error: (?P<status>[45][0-9]{2}) - ".to_string(),
+            // 400 with RFC 2616's own description of it (§10.4.1), which
+            // servers still send: also where a parser split `API Error` off
+            // as an exception type.
+            r"\b(?P<status>400)[ :-]{1,4}(?:The )?[Rr]equest could not be understood by the server due to malformed syntax"
+                .to_string(),
     ]
     .to_vec()
 }
@@ -2100,6 +2104,14 @@ mod tests {
             Some("400")
         );
         assert_eq!(get("500 - 3 retries left", "status"), None);
+        // An API's own error code, not a status (tweepy's Twitter errors).
+        assert_eq!(
+            get(
+                "453 - You currently have access to a subset of Twitter API v2 endpoints",
+                "status"
+            ),
+            None
+        );
     }
 
     #[test]
