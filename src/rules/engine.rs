@@ -573,7 +573,7 @@ impl Ctx<'_> {
             let silent = cond.label.as_deref() == Some("");
             if let Some(loc) = v.loc.filter(|_| !silent) {
                 let loc = match narrowed {
-                    Some(range) if loc.span.len() == text.len() => narrow(loc, &text, range),
+                    Some(range) if loc.span.len() == text.len() => narrow(loc, text, range),
                     _ => loc,
                 };
                 let line = input_line(&cond.field, self.input, &loc);
@@ -582,7 +582,7 @@ impl Ctx<'_> {
                     label: cond
                         .label
                         .clone()
-                        .unwrap_or_else(|| default_label(&cond.field, &text)),
+                        .unwrap_or_else(|| default_label(&cond.field, text)),
                     line,
                 });
             }
