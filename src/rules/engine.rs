@@ -562,7 +562,7 @@ impl Ctx<'_> {
             let ok = cond
                 .ops
                 .iter()
-                .all(|op| self.test(op, &v.value, &text, &mut caps, &mut narrowed));
+                .all(|op| self.test(op, &text, &mut caps, &mut narrowed));
             if !ok {
                 continue;
             }
@@ -594,18 +594,15 @@ impl Ctx<'_> {
     fn test(
         &self,
         op: &Op,
-        value: &Value,
-        text: &ValueText,
+        value: &ValueText,
         caps: &mut Vec<(String, String)>,
         narrowed: &mut Option<(usize, usize)>,
     ) -> bool {
-        let text_of = text;
-        let text = || text_of.get();
         match op {
-            Op::Equals(lit) => eq_literal(lit, value, text_of),
-            Op::AnyOf(lits) => lits.iter().any(|l| eq_literal(l, value, text_of)),
+            Op::Equals(lit) => eq_literal(lit, value),
+            Op::AnyOf(lits) => lits.iter().any(|l| eq_literal(l, value)),
             Op::Regex(r) => {
-                let text = text();
+                let text = value.get();
                 // A text without the pattern's literal factors cannot match:
                 // answered without compiling it (most regexes of the rules
                 // an incident admits never see a text they could match).
@@ -630,7 +627,7 @@ impl Ctx<'_> {
                 }
             }
             Op::Contains(s) => {
-                let text = text();
+                let text = value.get();
                 // ASCII text is searched where it is (no lower-cased copy:
                 // a failure that hundreds of rules test made that a few
                 // percent of a run); lower-casing other text can change byte
@@ -649,17 +646,17 @@ impl Ctx<'_> {
                 }
                 found.is_some()
             }
-            Op::StartsWith(s) => text().to_lowercase().starts_with(s.as_str()),
-            Op::EndsWith(s) => text().to_lowercase().ends_with(s.as_str()),
+            Op::StartsWith(s) => value.get().to_lowercase().starts_with(s.as_str()),
+            Op::EndsWith(s) => value.get().to_lowercase().ends_with(s.as_str()),
             Op::Exists(b) => *b,
-            Op::Gt(n) => value.as_num().is_some_and(|v| v > *n),
-            Op::Lt(n) => value.as_num().is_some_and(|v| v < *n),
-            Op::Gte(n) => value.as_num().is_some_and(|v| v >= *n),
-            Op::Lte(n) => value.as_num().is_some_and(|v| v <= *n),
+            Op::Gt(n) => value.value.as_num().is_some_and(|v| v > *n),
+            Op::Lt(n) => value.value.as_num().is_some_and(|v| v < *n),
+            Op::Gte(n) => value.value.as_num().is_some_and(|v| v >= *n),
+            Op::Lte(n) => value.value.as_num().is_some_and(|v| v <= *n),
             Op::SameAs(other) => self
                 .values(other)
                 .iter()
-                .any(|o| o.value.to_string().eq_ignore_ascii_case(text())),
+                .any(|o| o.value.to_string().eq_ignore_ascii_case(value.get())),
             Op::Input(_) => false,
         }
     }
@@ -712,11 +709,11 @@ fn narrow(loc: Loc, text: &str, (start, end): (usize, usize)) -> Loc {
     }
 }
 
-fn eq_literal(lit: &Literal, value: &Value, text: &ValueText) -> bool {
+fn eq_literal(lit: &Literal, value: &ValueText) -> bool {
     match lit {
-        Literal::Str(s) => text.get().eq_ignore_ascii_case(s),
-        Literal::Num(n) => value.as_num() == Some(*n),
-        Literal::Bool(b) => text
+        Literal::Str(s) => value.get().eq_ignore_ascii_case(s),
+        Literal::Num(n) => value.value.as_num() == Some(*n),
+        Literal::Bool(b) => value
             .get()
             .eq_ignore_ascii_case(if *b { "true" } else { "false" }),
     }
