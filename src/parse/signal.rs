@@ -1166,7 +1166,7 @@ impl LineParser for TextSignal {
             }
             consumed += 1;
         }
-        let span = lines.span_of(starts.trim_start().trim_end());
+        let span = lines.span_of(starts.trim_end());
         let last = lines.line(i + consumed - 1);
         let span = span.cover(lines.span_of(last.trim_end()));
         let opens = has(&fields, "status");
@@ -1198,7 +1198,7 @@ fn aws_go_v1_statement<'t>(before: &'t str, text: &str) -> Option<(&'t str, &'t 
     // `ExpiredTokenException`), then a colon and the message.
     let c = re(
         &RE,
-        r"(?:^|[\s:])(?P<code>[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+): (?P<msg>\S[^\n]*)$",
+        r"(?:^|[\s:])(?P<code>[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+): \S[^\n]*$",
     )
     .captures(before.trim_end())?;
     let code = c.name("code")?.as_str();
