@@ -16,14 +16,15 @@ pub use incidents::render_incidents;
 pub use json::{REPORT_SCHEMA, render_json, write_json};
 pub use short::{render_short, render_short_with};
 
-use crate::Analysis;
-use crate::facts::Line;
-use crate::mask::{Masked, Masker};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use crate::rules::RuleSet;
 use foldhash::HashMap;
+
+use crate::Analysis;
+use crate::facts::Line;
+use crate::mask::{Masked, Masker};
+use crate::rules::RuleSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -106,7 +107,7 @@ pub struct ReportCtx<'a> {
 /// JSON report's time. Bounded: past `MASK_MEMO_BYTES` it starts afresh.
 #[derive(Default)]
 struct MaskMemo {
-    strings: RefCell<HashMap<Box<str>, Rc<str>>>,
+    strings: RefCell<HashMap<Box<str>, Box<str>>>,
     excerpts: RefCell<HashMap<Box<str>, Rc<Masked>>>,
     bytes: Cell<usize>,
 }
@@ -148,18 +149,21 @@ impl<'a> ReportCtx<'a> {
         if let Some(done) = self.memo.strings.borrow().get(text) {
             return done.to_string();
         }
-        let masked: Rc<str> = self.masker.apply(text).into();
+        let masked = self.masker.apply(text).into_owned();
         self.memo.make_room(text.len() + masked.len());
         self.memo
             .strings
             .borrow_mut()
-            .insert(text.into(), Rc::clone(&masked));
-        masked.to_string()
+            .insert(text.into(), masked.as_str().into());
+        masked
     }
 
     /// `text` masked with its offset map (see [`Masker::masked`]),
     /// remembered for the next time.
     pub fn masked(&self, text: &str) -> Rc<Masked> {
+        if self.masker.show_secrets {
+            return Rc::new(Masked::unmasked(text));
+        }
         if let Some(done) = self.memo.excerpts.borrow().get(text) {
             return Rc::clone(done);
         }
