@@ -490,6 +490,9 @@ const CODE_PATHS: &[&str] = &[
     "errors.*.type",
     "errors.*.code",
     "errors.*.extensions.code",
+    // Dropbox's error union: `{"error_summary": "expired_access_token/..",
+    // "error": {".tag": "expired_access_token"}}` (its API spec's AuthError).
+    "error..tag",
 ];
 
 /// Record keys that hold a log line's message; taken only from error-level
