@@ -10,7 +10,7 @@
 //!
 //! Formats, one file each: [`http`] (raw HTTP, curl `-v`, urllib3 DEBUG, curl
 //! command lines), [`curl_trace`] (`--trace-ascii`), [`pyhttp`] (http.client
-//! debuglevel), [`traceback`] (Python chained tracebacks), [`stack`] (Java and
+//! debuglevel), [`reqwest`] (Rust reqwest's `Debug` prints), [`authjs`] (NextAuth.js / Auth.js error logs), [`traceback`] (Python chained tracebacks), [`stack`] (Java and
 //! .NET stack traces with `Caused by:`), [`node`] (Node/undici/axios errors
 //! and `util.inspect` dumps), [`go`], [`logfmt`] (records at an error level), [`tool`] (Terraform's box), [`pwsh`]
 //! (PowerShell error records), [`dotnet`] (`HttpResponseMessage` dumps),
@@ -34,6 +34,7 @@
 //! [`mapped`]).
 
 mod appline;
+mod authjs;
 mod browser;
 mod curl_trace;
 mod dotnet;
@@ -55,6 +56,7 @@ pub mod provider_words;
 mod pwsh;
 mod pyhttp;
 pub(crate) mod record;
+mod reqwest;
 mod serverlog;
 mod signal;
 mod stack;
@@ -793,13 +795,15 @@ pub(crate) mod work {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 29] {
+fn parsers() -> [&'static dyn LineParser; 31] {
     [
         &http::RequestBody,
         &curl_trace::CurlTrace,
         &http::CurlCommand,
         &http::Curl,
         &pyhttp::HttpClientDebug,
+        &reqwest::ReqwestDebug,
+        &authjs::AuthJsLog,
         // Before the parsers that read a request line, a method or a
         // bracket for a failure: an access log's served request is claimed
         // here, unread by them (no other claims a record of this format).
