@@ -10,12 +10,14 @@
 //!
 //! Formats, one file each: [`http`] (raw HTTP, curl `-v`, urllib3 DEBUG, curl
 //! command lines), [`curl_trace`] (`--trace-ascii`), [`pyhttp`] (http.client
-//! debuglevel), [`reqwest`] (Rust reqwest's `Debug` prints), [`authjs`] (NextAuth.js / Auth.js error logs), [`traceback`] (Python chained tracebacks), [`stack`] (Java and
-//! .NET stack traces with `Caused by:`), [`node`] (Node/undici/axios errors
-//! and `util.inspect` dumps), [`go`], [`logfmt`] (records at an error level), [`tool`] (Terraform's box), [`pwsh`]
-//! (PowerShell error records), [`dotnet`] (`HttpResponseMessage` dumps),
-//! [`browser`] (console lines), [`jvm`] (Java/OkHttp response and header
-//! dumps, OkHttp logging), [`exception`] (one-line client errors, SDK
+//! debuglevel), [`reqwest`] (Rust reqwest's `Debug` prints), [`authjs`]
+//! (NextAuth.js / Auth.js error logs), [`traceback`] (Python chained
+//! tracebacks), [`stack`] (Java and .NET stack traces with `Caused by:`),
+//! [`node`] (Node/undici/axios errors and `util.inspect` dumps), [`go`],
+//! [`logfmt`] (records at an error level), [`tool`] (Terraform's box),
+//! [`pwsh`] (PowerShell error records), [`dotnet`] (`HttpResponseMessage`
+//! dumps), [`browser`] (console lines), [`jvm`] (Java/OkHttp response and
+//! header dumps, OkHttp logging), [`exception`] (one-line client errors, SDK
 //! `ApiException`), [`appline`] (status stated in app log prose), [`markup`]
 //! (XML and HTML bodies), [`signal`] (failures written as text), [`record`]
 //! (JSON-lines logs), [`json`] (bodies anywhere), [`har`] (HAR documents),
