@@ -70,6 +70,25 @@ const MAX_LINE: usize = 2000;
 /// Factors shorter than this trigger on nearly every chunk: such a
 /// pattern simply runs everywhere.
 const MIN_FACTOR: usize = 2;
+/// The longest part of a factor a group searches for: a longer literal (a
+/// provider's whole sentence) is searched by its first bytes, as rare in a
+/// log as the rest and still in every match. The DFA's table grows with
+/// the factors' bytes (see [`DFA_MAX_TABLE`]): a fifth of the built-in
+/// factors' bytes were past this (session 32: 25.9 K bytes, 5.0 K of them
+/// past 32), and with them the table had outgrown its cap.
+const MAX_SEARCHED: usize = 32;
+
+/// The part of factor `f` a group searches for (see [`MAX_SEARCHED`]).
+fn searched_part(f: &str) -> &str {
+    if f.len() <= MAX_SEARCHED {
+        return f;
+    }
+    let mut end = MAX_SEARCHED;
+    while !f.is_char_boundary(end) {
+        end -= 1;
+    }
+    &f[..end]
+}
 
 /// Rewrites `\b` as the ASCII word boundary `(?-u:\b)`. A Unicode `\b`
 /// keeps the regex engine off its fast lazy DFA, which made the input-wide
@@ -104,7 +123,8 @@ const DFA_FROM: usize = 64 << 10;
 /// The DFA is built only while its table stays this small at most (the
 /// trie's states are at most the literals' bytes): the built-in factors'
 /// take 4.0 MiB (session 26: 18.7 K bytes of factors over 55 distinct
-/// bytes); ten times the rules fall back to the literal set.
+/// bytes; session 32, cut at [`MAX_SEARCHED`], 4.2 MiB: 18.1 K over 61);
+/// ten times the rules fall back to the literal set.
 const DFA_MAX_TABLE: usize = 6 << 20;
 
 /// Matches of a literal a DFA search keeps the places of; past them the
@@ -223,6 +243,7 @@ impl Group {
             by_factors.push((id, ((1u16 << sets.len()) - 1) as u8));
             for (k, set) in sets.iter().enumerate() {
                 for &f in set {
+                    let f = searched_part(f);
                     let owner = (id, 1 << k);
                     match position.entry(f) {
                         Entry::Occupied(e) => owners[*e.get()].push(owner),
