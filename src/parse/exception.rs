@@ -647,6 +647,12 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
                     "url" => m.as_str().trim_end_matches(['.', ',', ';', ':', '\\']),
                     _ => m.as_str(),
                 };
+                // A URL with a fragment is a page to read (a docs anchor,
+                // `…/stripe-node#webhook-signing`), not what was requested:
+                // clients never send the fragment.
+                if name == "url" && text.contains('#') {
+                    continue;
+                }
                 let value = if name == "status" || name == "url.port" {
                     Value::Num(text.parse().unwrap_or(0.0))
                 } else {

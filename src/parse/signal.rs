@@ -721,7 +721,13 @@ pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
         let phrase = &text[at..at + KUBE_UNAUTHORIZED.len()];
         fields.push(lines.field("status", Value::Num(401.0), phrase));
     }
-    if let Some(u) = url_re().find(text) {
+    // A URL with a fragment is a page to read (a docs anchor), not what
+    // was requested: clients never send the fragment.
+    if let Some(u) = url_re()
+        .captures_iter(text)
+        .filter_map(|c| c.get(0))
+        .find(|u| !u.as_str().contains('#'))
+    {
         let url = u.as_str().trim_end_matches(['.', ',', ';', ':', '\'']);
         fields.push(lines.str_field("url", url));
     }
