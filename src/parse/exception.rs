@@ -68,7 +68,7 @@ pub(super) fn warm_up() {
 
 /// Statuses and URLs that client messages reveal: each pattern with the
 /// facts its groups give.
-const MESSAGE_FACTS: [(&str, &[&str]); 16] = [
+const MESSAGE_FACTS: [(&str, &[&str]); 17] = [
     // aiohttp ClientResponseError: "401, message='Unauthorized', url='https://…'"
     (
         r"^(?P<status>[0-9]{3}), message='(?P<reason>[^']*)'",
@@ -86,6 +86,12 @@ const MESSAGE_FACTS: [(&str, &[&str]); 16] = [
     (
         r"^HTTP Error (?P<status>[0-9]{3}): (?P<reason>.*)",
         &["status", "reason"],
+    ),
+    // The OpenAI and Anthropic Python SDKs' APIStatusError: "Error code:
+    // 413 - {'error': …}" (read with the body cut off, or still on).
+    (
+        r"^Error code: (?P<status>[45][0-9]{2}) -(?: [{\[]| ?$)",
+        &["status"],
     ),
     // axios: "Request failed with status code 401"
     (

@@ -209,6 +209,12 @@ fn status_patterns() -> Vec<String> {
             // as an exception type.
             r"\b(?P<status>400)[ :-]{1,4}(?:The )?[Rr]equest could not be understood by the server due to malformed syntax"
                 .to_string(),
+            // The OpenAI and Anthropic Python SDKs' APIStatusError: `Error
+            // code: 413 - {'error': …}`.
+            r"\bError code: (?P<status>[45][0-9]{2}) - [{\[]".to_string(),
+            // python-keycloak's KeycloakError: `403: b'{"error": …}'`, the
+            // status and the body's bytes.
+            r#"(?:^|: )(?P<status>[45][0-9]{2}): b['"]"#.to_string(),
     ]
     .to_vec()
 }
