@@ -144,15 +144,7 @@ impl LineParser for AuthJsLog {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse_chunk;
-    use super::super::tests::chunk;
-
-    fn get(text: &str, name: &str) -> Option<String> {
-        parse_chunk(&chunk(text))
-            .iter()
-            .find_map(|e| e.field(name))
-            .map(|f| f.value.to_string())
-    }
+    use super::super::tests::field_value as get;
 
     #[test]
     fn next_auth_v4_code_and_message_on_the_next_line() {

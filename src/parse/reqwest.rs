@@ -177,9 +177,11 @@ impl LineParser for ReqwestDebug {
         let head = &line[at..];
         // A response's print starts with its URL (one line) or ends the
         // line (pretty); other text with `Response {` is not one.
-        let after = head["Response {".len().min(head.len())..].trim_start();
-        if !is_error && !(after.is_empty() || after.starts_with("url: ")) {
-            return None;
+        if !is_error {
+            let after = head["Response {".len()..].trim_start();
+            if !(after.is_empty() || after.starts_with("url: ")) {
+                return None;
+            }
         }
         let mut joined = Joined::new();
         joined.push(head.trim_end());
@@ -274,14 +276,7 @@ impl LineParser for ReqwestDebug {
 #[cfg(test)]
 mod tests {
     use super::super::parse_chunk;
-    use super::super::tests::chunk;
-
-    fn get(text: &str, name: &str) -> Option<String> {
-        parse_chunk(&chunk(text))
-            .iter()
-            .find_map(|e| e.field(name))
-            .map(|f| f.value.to_string())
-    }
+    use super::super::tests::{chunk, field_value as get};
 
     #[test]
     fn pretty_response_gives_url_status_and_headers() {
