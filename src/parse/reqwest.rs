@@ -20,6 +20,9 @@ use regex::Regex;
 
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 
+/// The type an error print names (`reqwest::Error { … }`).
+const ERROR_TYPE: &str = "reqwest::Error";
+
 /// Lines and bytes one pretty-printed value may take.
 const MAX_LINES: usize = 200;
 const MAX_BYTES: usize = 64 << 10;
@@ -223,8 +226,8 @@ impl LineParser for ReqwestDebug {
             let mut fields = vec![
                 lines.field(
                     "exception.type",
-                    Value::Str("reqwest::Error".into()),
-                    &head[..14],
+                    Value::Str(ERROR_TYPE.into()),
+                    &head[..ERROR_TYPE.len()],
                 ),
                 status_field,
             ];
