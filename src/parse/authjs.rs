@@ -20,7 +20,7 @@
 //! loggers' `error` functions; `[…][warn]` and `[…][debug]` lines are not
 //! failures.
 
-use super::exception::message_fields;
+use super::exception::{merge_chain, message_fields};
 use super::{Ctx, EventKind, Field, LineParser, Lines};
 
 pub struct AuthJsLog;
@@ -115,17 +115,13 @@ impl LineParser for AuthJsLog {
                 let (cause_ty, cause_msg) = type_and_message(cause);
                 let mut found: Vec<Field> = Vec::new();
                 if let Some(t) = cause_ty {
-                    found.push(lines.str_field("exception.cause.type", t));
+                    found.push(lines.str_field("exception.type", t));
                 }
                 if !cause_msg.is_empty() {
-                    found.push(lines.str_field("exception.cause.message", cause_msg));
-                    found.extend(
-                        message_fields(lines, cause_msg)
-                            .into_iter()
-                            .filter(|f| !fields.iter().any(|g| g.name == f.name)),
-                    );
+                    found.push(lines.str_field("exception.message", cause_msg));
+                    found.extend(message_fields(lines, cause_msg));
                 }
-                fields.extend(found);
+                fields = merge_chain(fields, vec![found]);
                 taken = k - i + 1;
                 break;
             }
