@@ -419,6 +419,24 @@ fn bodies_alone_with_other_codes_are_not_repeats() {
     );
 }
 
+/// An SDK's one wrapper exception, each time with another cause: two
+/// failures, not one repeated (a DNS failure under it must not be folded
+/// into an earlier wrapper that said nothing, and lost with it); the same
+/// cause again folds.
+#[test]
+fn one_wrapper_type_with_other_causes_is_not_a_repeat() {
+    let log = "2026-11-24 00:00:05 ERROR Client:164 - Error occurred on channel A : software.amazon.awssdk.core.exception.SdkClientException\n\n\
+               Caused by: software.amazon.awssdk.core.exception.SdkClientException\n\
+               Caused by: java.net.UnknownHostException: transcribestreaming.ap-northeast-1.amazonaws.com\n\n\
+               Caused by: software.amazon.awssdk.core.exception.SdkClientException\n\
+               Caused by: java.net.UnknownHostException: transcribestreaming.ap-northeast-1.amazonaws.com\n";
+    let a = faultline::analyze_text("wrapper.log", log, &builtin());
+    let got = tops(&a);
+    // The wrapper alone (no message, no cause) is no failure of its own.
+    assert_eq!(got, [(3, Some("http.dns-failure"))]);
+    assert_eq!(a.incidents[0].repeat_count, 1, "the same cause again folds");
+}
+
 /// One failure told by several layers keeps their codes together, in any
 /// of the forms they write it.
 #[test]

@@ -16,7 +16,7 @@ const QUOTE_WINDOW: usize = 256;
 
 /// Method, status, exception type: what must agree for two failures to be
 /// the same.
-type Kind = [Option<String>; 3];
+type Kind = [Option<String>; 4];
 
 /// Distinct failures kept in full until the end of the run, and the memory
 /// they may take (about): those are diagnosed at the end, against every
@@ -157,12 +157,24 @@ impl NotKept {
     }
 }
 
+/// What a repeat shares with the failure it folds into, URL and error code
+/// aside: method, status, exception type and the exception's innermost
+/// cause (an SDK's one wrapper type says `UnknownHostException` once and
+/// `SSLHandshakeException` the next time: two failures).
 fn kind_of(inc: &Incident) -> Kind {
     [
         text(inc, "method"),
         text(inc, "status"),
         text(inc, "exception.type"),
+        innermost_cause(inc),
     ]
+}
+
+fn innermost_cause(inc: &Incident) -> Option<String> {
+    inc.facts
+        .get("exception.cause.type")
+        .last()
+        .map(|v| v.value.to_string())
 }
 
 /// About how many bytes an incident takes (its excerpt twice: as the
@@ -603,6 +615,7 @@ fn is_repeat(first: &Incident, later: &Incident) -> bool {
     urls && same("method")
         && same("status")
         && same("exception.type")
+        && innermost_cause(first) == innermost_cause(later)
         // The error code, not the body, identifies the failure: bodies differ
         // per response (Genesys' contextId), so a retry loop folds into one.
         && (error_of(first) == error_of(later) || !later_body)
