@@ -1057,6 +1057,11 @@ fn value_at(
     // A quoted value: `\"…\"` inside a JSON string, or `"…"`, `'…'`, `` `…` ``.
     for quote in ["\\\"", "\\'", "\"", "'", "`"] {
         if let Some(inner) = rest.strip_prefix(quote) {
+            // A backtick that closes a code span the key is in (prose:
+            // "`hapikey=` was empty") opens no value: the key has none.
+            if quote == "`" && closes_code_span(text, pos) {
+                return None;
+            }
             let end = closing_quote(inner, quote);
             let start = pos + quote.len();
             return Some(start..start + end);
@@ -1085,6 +1090,13 @@ fn value_at(
         return None;
     }
     Some(pos..pos + value.len())
+}
+
+/// Whether the backtick at `pos` closes a code span: an odd number of
+/// backticks before it on its line.
+fn closes_code_span(text: &str, pos: usize) -> bool {
+    let line_start = text[..pos].rfind('\n').map_or(0, |n| n + 1);
+    text[line_start..pos].bytes().filter(|&b| b == b'`').count() % 2 == 1
 }
 
 /// The end of a quoted string's content (backslash escapes skipped): the
@@ -1757,9 +1769,13 @@ mod tests {
             r#"curl -u "$CLIENT_ID:$CLIENT_SECRET" -H "Authorization: Bearer ${TOKEN}""#,
             "password=%DB_PASSWORD% token={{token}}",
             r#"`curl https://api.stripe.com/v1/balance -u "$STRIPE_SECRET_KEY:"` tests the key alone."#,
+            // A code span closing right after the key: the key has no value.
+            "a query `hapikey=` left empty, or `?api_key=` with nothing after it",
         ] {
             assert_eq!(mask(t), t);
         }
+        // A backtick-quoted value still is one.
+        assert_eq!(mask("apikey=`k3y-v4lue-123456`"), "apikey=`********`");
     }
 
     #[test]
