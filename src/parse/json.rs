@@ -1780,6 +1780,9 @@ impl LineParser for JsonBody {
                     ctx.emit(EventKind::Status, field.span, vec![field]);
                 }
             }
+            if how == Found::Plain && labelled_headers(&line[..at]) {
+                return emit_headers(ctx, lines, i, at);
+            }
             let n = emit_found(ctx, lines, i, at, how)?;
             // Output glued after the body on its last line.
             if let Some(end) = ctx.events.last().map(|e| e.span.end) {
@@ -1859,6 +1862,48 @@ fn prefixed_body(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
     Some(last.max(i) - i + 1)
 }
 
+/// `Response headers: {…}` (botocore's debug log), `headers={…}`: a dict
+/// of response headers printed by a client, not a body.
+fn labelled_headers(before: &str) -> bool {
+    let label = before.trim_end().trim_end_matches([':', '=']).trim_end();
+    let Some(word) = label.len().checked_sub(7) else {
+        return false;
+    };
+    label.is_char_boundary(word)
+        && label[word..].eq_ignore_ascii_case("headers")
+        && !label[..word].ends_with(|c: char| c.is_alphanumeric())
+}
+
+/// Emits the headers of a dict starting at byte `start` of line `i` (its
+/// string values, as `header.<name>` fields); returns how many lines it
+/// took, or `None` when no object starts there.
+fn emit_headers(ctx: &mut Ctx, lines: &Lines, i: usize, start: usize) -> Option<usize> {
+    let text = lines.rest_from(i).get(start..)?;
+    let (node, _) = parse_body(text)?;
+    let Json::Object(entries) = &node.json else {
+        return None;
+    };
+    let fields: Vec<Field> = entries
+        .iter()
+        .filter_map(|(k, v)| {
+            let name = k.as_str()?;
+            v.as_str()?;
+            Some(Field {
+                name: format!("header.{}", name.to_ascii_lowercase()).into(),
+                value: v.scalar_value(),
+                span: lines.span_of(v.value_text()),
+            })
+        })
+        .collect();
+    if fields.is_empty() {
+        return None;
+    }
+    let span = lines.span_of(node.raw);
+    ctx.emit(EventKind::Header, span, fields);
+    let last = lines.line_at((span.end - lines.base).saturating_sub(1));
+    Some(last - i + 1)
+}
+
 /// Parses a body starting at byte `start` of line `i` and emits it; returns
 /// how many lines it took, or `None` when no body object starts there.
 pub fn emit_body(ctx: &mut Ctx, lines: &Lines, i: usize, start: usize) -> Option<usize> {
@@ -1917,6 +1962,25 @@ mod tests {
             e.field(name)
                 .map(|f| (f.value.to_string(), &text[f.span.start..f.span.end]))
         })
+    }
+
+    /// A dict a client labels as headers is the response's headers, not
+    /// its body (botocore's debug log), however the label is written.
+    #[test]
+    fn a_dict_labelled_headers_is_headers() {
+        let botocore = "2024-03-06 10:54:27,185 - MainThread - botocore.parsers - DEBUG - Response headers: {'Date': 'Wed, 06 Mar 2024 09:54:27 GMT', 'Content-Length': '78', 'x-amzn-ErrorType': 'InvalidGrantException:http://internal.amazon.com/coral/com.amazonaws.sso.oidc/'}\n";
+        let (v, at) = field(botocore, "header.x-amzn-errortype").expect("a header");
+        assert!(v.starts_with("InvalidGrantException:") && at == v, "{v} {at}");
+        assert_eq!(field(botocore, "header.content-length").unwrap().0, "78");
+        assert!(field(botocore, "body.Date").is_none());
+        let events = parse_chunk(&chunk("resp headers={\"Retry-After\": \"30\"}\n"));
+        assert!(events.iter().all(|e| e.kind == EventKind::Header), "{events:?}");
+        assert_eq!(field("resp headers={\"Retry-After\": \"30\"}\n", "header.retry-after").unwrap().0, "30");
+        // Any other label stays a body.
+        let body = "Response body: {\"error\": \"invalid_grant\"}\n";
+        assert_eq!(field(body, "body.error").unwrap().0, "invalid_grant");
+        assert!(!super::labelled_headers("Request subheaders :"));
+        assert!(super::labelled_headers("Response Headers :"));
     }
 
     #[test]
