@@ -40,6 +40,7 @@ mod authjs;
 mod browser;
 mod curl_trace;
 mod dotnet;
+mod ethon;
 mod exception;
 mod forward;
 mod go;
@@ -797,7 +798,7 @@ pub(crate) mod work {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 31] {
+fn parsers() -> [&'static dyn LineParser; 32] {
     [
         &http::RequestBody,
         &curl_trace::CurlTrace,
@@ -805,6 +806,7 @@ fn parsers() -> [&'static dyn LineParser; 31] {
         &http::Curl,
         &pyhttp::HttpClientDebug,
         &reqwest::ReqwestDebug,
+        &ethon::EthonDebug,
         &authjs::AuthJsLog,
         // Before the parsers that read a request line, a method or a
         // bracket for a failure: an access log's served request is claimed
