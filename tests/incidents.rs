@@ -427,9 +427,9 @@ fn bodies_alone_with_other_codes_are_not_repeats() {
 fn one_wrapper_type_with_other_causes_is_not_a_repeat() {
     let log = "2026-11-24 00:00:05 ERROR Client:164 - Error occurred on channel A : software.amazon.awssdk.core.exception.SdkClientException\n\n\
                Caused by: software.amazon.awssdk.core.exception.SdkClientException\n\
-               Caused by: java.net.UnknownHostException: transcribestreaming.ap-northeast-1.amazonaws.com\n\n\
+               Caused by: java.net.UnknownHostException: stream.example-voice.net\n\n\
                Caused by: software.amazon.awssdk.core.exception.SdkClientException\n\
-               Caused by: java.net.UnknownHostException: transcribestreaming.ap-northeast-1.amazonaws.com\n";
+               Caused by: java.net.UnknownHostException: stream.example-voice.net\n";
     let a = faultline::analyze_text("wrapper.log", log, &builtin());
     let got = tops(&a);
     // The wrapper alone (no message, no cause) is no failure of its own.
