@@ -939,6 +939,14 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
         if text[..k.start].ends_with(['$', '{']) {
             continue;
         }
+        // A URL's parameter with nothing after `=` (`?hapikey= next`) has
+        // no value: what follows the space is other text.
+        let in_url = matches!(pre, "?" | "&")
+            || pre.eq_ignore_ascii_case("%26")
+            || pre.eq_ignore_ascii_case("%3f");
+        if in_url && text[whole.end..].starts_with([' ', '\t']) {
+            continue;
+        }
         let quoted_key = q.is_some_and(|q| !q.is_empty());
         let encoded = sep.len() == 3;
         let pos = whole.end
@@ -1771,6 +1779,7 @@ mod tests {
             r#"`curl https://api.stripe.com/v1/balance -u "$STRIPE_SECRET_KEY:"` tests the key alone."#,
             // A code span closing right after the key: the key has no value.
             "a query `hapikey=` left empty, or `?api_key=` with nothing after it",
+            "effective_url=https://api.example.com/v3/x?hapikey= response_code=401",
         ] {
             assert_eq!(mask(t), t);
         }
