@@ -215,6 +215,9 @@ fn status_patterns() -> Vec<String> {
             // python-keycloak's KeycloakError: `403: b'{"error": …}'`, the
             // status and the body's bytes.
             r#"(?:^|: )(?P<status>[45][0-9]{2}): b['"]"#.to_string(),
+            // `Response code = 403` (SDK wrappers), `Response code: 401`
+            // (Java's HttpURLConnection logs).
+            r"(?i:\bresponse[ _]?code)\s*[:=]\s*(?P<status>[1-5][0-9]{2})\b".to_string(),
     ]
     .to_vec()
 }
@@ -319,6 +322,15 @@ fn grpc_status(code: &str) -> Option<f64> {
         "DeadlineExceeded" => 504.0,
         _ => return None,
     })
+}
+
+/// grpc-go's own status for a connection it could not make (`code =
+/// Unavailable desc = connection error: desc = "transport: …"`): no server
+/// answered, so it stands for no HTTP status (the transport error says
+/// what failed: DNS, TLS, refused).
+fn grpc_client_transport_failure(code: &str, desc: &str) -> bool {
+    code == "Unavailable"
+        && (desc.starts_with("connection error") || desc.trim_start_matches('"').starts_with("transport: "))
 }
 
 /// aws-sdk-php's AwsException message: `Error executing "Op" on "url"; AWS
@@ -652,10 +664,13 @@ fn codes(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
         }
     }
     if has(Tail::GoGrpc)
-        && let Some(code) = go_grpc_re().captures(text).and_then(|c| c.name("code"))
+        && let Some(c) = go_grpc_re().captures(text)
+        && let Some(code) = c.name("code")
     {
         push(fields, lines.str_field("exception.code", code.as_str()));
+        let desc = &text[c.get(0).map_or(text.len(), |m| m.end())..];
         if !self::has(fields, "status")
+            && !grpc_client_transport_failure(code.as_str(), desc)
             && let Some(status) = grpc_status(code.as_str())
         {
             fields.push(lines.field("status", Value::Num(status), code.as_str()));
@@ -998,6 +1013,7 @@ const TEXT_TRIGGERS: &[&str] = &[
     "connection refused",
     "reset by peer",
     "status",
+    "response code",
     "HTTP",
     "returned",
     "responded",
@@ -2033,6 +2049,17 @@ mod tests {
         assert_eq!(exceptions("NOT_FOUND_PAGE: /404.html"), 0);
     }
 
+    /// grpc-go's Unavailable for a connection it never made states no
+    /// status; a server's Unavailable does (503).
+    #[test]
+    fn grpc_client_connection_errors_have_no_status() {
+        let client = "rpc error: code = Unavailable desc = connection error: desc = \"transport: authentication handshake failed: x509: certificate signed by unknown authority\"";
+        assert_eq!(get(client, "exception.code").as_deref(), Some("Unavailable"));
+        assert_eq!(get(client, "status"), None);
+        let server = "rpc error: code = Unavailable desc = The service is currently unavailable.";
+        assert_eq!(get(server, "status").as_deref(), Some("503"));
+    }
+
     #[test]
     fn statuses_in_prose() {
         for (line, status) in [
@@ -2040,6 +2067,8 @@ mod tests {
             ("sync failed, status: 401", "401"),
             ("Request failed: StatusCode=400", "400"),
             ("upload rejected with status code 403", "403"),
+            ("Failed. Response code = 403. Response message = Forbidden", "403"),
+            ("Server returned Response code: 401", "401"),
             ("the server responded with a status of 401 ()", "401"),
             ("GET https://a.example/x 403 (Forbidden)", "403"),
             (
