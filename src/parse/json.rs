@@ -1865,7 +1865,16 @@ fn prefixed_body(ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
 /// `Response headers: {…}` (botocore's debug log), `headers={…}`: a dict
 /// of response headers printed by a client, not a body.
 fn labelled_headers(before: &str) -> bool {
-    let label = before.trim_end().trim_end_matches([':', '=']).trim_end();
+    let mut label = before.trim_end();
+    // The kubernetes and urllib3 clients print a mapping type around the
+    // dict: `HTTP response headers: HTTPHeaderDict({…})`.
+    if let Some(open) = label.strip_suffix('(') {
+        let name = open.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        if name.len() < open.len() {
+            label = name;
+        }
+    }
+    let label = label.trim_end().trim_end_matches([':', '=']).trim_end();
     let Some(word) = label.len().checked_sub(7) else {
         return false;
     };
@@ -1980,6 +1989,8 @@ mod tests {
         let body = "Response body: {\"error\": \"invalid_grant\"}\n";
         assert_eq!(field(body, "body.error").unwrap().0, "invalid_grant");
         assert!(!super::labelled_headers("Request subheaders :"));
+        assert!(super::labelled_headers("E   HTTP response headers: HTTPHeaderDict("));
+        assert!(!super::labelled_headers("HTTP response body: dict("));
         assert!(super::labelled_headers("Response Headers :"));
     }
 
