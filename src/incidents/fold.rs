@@ -14,8 +14,8 @@ use crate::providers::Providers;
 /// restatement of an earlier failure) is compared with.
 const QUOTE_WINDOW: usize = 256;
 
-/// Method, status, exception type: what must agree for two failures to be
-/// the same.
+/// Method, status, exception type and its innermost cause: what must agree
+/// for two failures to be the same (see [`kind_of`]).
 type Kind = [Option<String>; 4];
 
 /// Distinct failures kept in full until the end of the run, and the memory

@@ -13,8 +13,7 @@
 
 use std::sync::OnceLock;
 
-use regex::Regex;
-
+use super::lean::Regex;
 use super::{Ctx, EventKind, LineParser, Lines, Value};
 
 pub struct EthonDebug;
@@ -64,9 +63,9 @@ impl LineParser for EthonDebug {
 
 #[cfg(test)]
 mod tests {
+    use super::super::EventKind;
     use super::super::parse_chunk;
     use super::super::tests::{chunk, field_value as get};
-    use super::super::EventKind;
 
     #[test]
     fn a_performed_call_is_its_url_and_status() {

@@ -1869,7 +1869,8 @@ fn labelled_headers(before: &str) -> bool {
     // The kubernetes and urllib3 clients print a mapping type around the
     // dict: `HTTP response headers: HTTPHeaderDict({…})`.
     if let Some(open) = label.strip_suffix('(') {
-        let name = open.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+        let name =
+            open.trim_end_matches(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.');
         if name.len() < open.len() {
             label = name;
         }
@@ -1979,17 +1980,33 @@ mod tests {
     fn a_dict_labelled_headers_is_headers() {
         let botocore = "2024-03-06 10:54:27,185 - MainThread - botocore.parsers - DEBUG - Response headers: {'Date': 'Wed, 06 Mar 2024 09:54:27 GMT', 'Content-Length': '78', 'x-amzn-ErrorType': 'InvalidGrantException:http://internal.amazon.com/coral/com.amazonaws.sso.oidc/'}\n";
         let (v, at) = field(botocore, "header.x-amzn-errortype").expect("a header");
-        assert!(v.starts_with("InvalidGrantException:") && at == v, "{v} {at}");
+        assert!(
+            v.starts_with("InvalidGrantException:") && at == v,
+            "{v} {at}"
+        );
         assert_eq!(field(botocore, "header.content-length").unwrap().0, "78");
         assert!(field(botocore, "body.Date").is_none());
         let events = parse_chunk(&chunk("resp headers={\"Retry-After\": \"30\"}\n"));
-        assert!(events.iter().all(|e| e.kind == EventKind::Header), "{events:?}");
-        assert_eq!(field("resp headers={\"Retry-After\": \"30\"}\n", "header.retry-after").unwrap().0, "30");
+        assert!(
+            events.iter().all(|e| e.kind == EventKind::Header),
+            "{events:?}"
+        );
+        assert_eq!(
+            field(
+                "resp headers={\"Retry-After\": \"30\"}\n",
+                "header.retry-after"
+            )
+            .unwrap()
+            .0,
+            "30"
+        );
         // Any other label stays a body.
         let body = "Response body: {\"error\": \"invalid_grant\"}\n";
         assert_eq!(field(body, "body.error").unwrap().0, "invalid_grant");
         assert!(!super::labelled_headers("Request subheaders :"));
-        assert!(super::labelled_headers("E   HTTP response headers: HTTPHeaderDict("));
+        assert!(super::labelled_headers(
+            "E   HTTP response headers: HTTPHeaderDict("
+        ));
         assert!(!super::labelled_headers("HTTP response body: dict("));
         assert!(super::labelled_headers("Response Headers :"));
     }

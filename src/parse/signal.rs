@@ -330,7 +330,8 @@ fn grpc_status(code: &str) -> Option<f64> {
 /// what failed: DNS, TLS, refused).
 fn grpc_client_transport_failure(code: &str, desc: &str) -> bool {
     code == "Unavailable"
-        && (desc.starts_with("connection error") || desc.trim_start_matches('"').starts_with("transport: "))
+        && (desc.starts_with("connection error")
+            || desc.trim_start_matches('"').starts_with("transport: "))
 }
 
 /// aws-sdk-php's AwsException message: `Error executing "Op" on "url"; AWS
@@ -2054,7 +2055,10 @@ mod tests {
     #[test]
     fn grpc_client_connection_errors_have_no_status() {
         let client = "rpc error: code = Unavailable desc = connection error: desc = \"transport: authentication handshake failed: x509: certificate signed by unknown authority\"";
-        assert_eq!(get(client, "exception.code").as_deref(), Some("Unavailable"));
+        assert_eq!(
+            get(client, "exception.code").as_deref(),
+            Some("Unavailable")
+        );
         assert_eq!(get(client, "status"), None);
         let server = "rpc error: code = Unavailable desc = The service is currently unavailable.";
         assert_eq!(get(server, "status").as_deref(), Some("503"));
@@ -2067,7 +2071,10 @@ mod tests {
             ("sync failed, status: 401", "401"),
             ("Request failed: StatusCode=400", "400"),
             ("upload rejected with status code 403", "403"),
-            ("Failed. Response code = 403. Response message = Forbidden", "403"),
+            (
+                "Failed. Response code = 403. Response message = Forbidden",
+                "403",
+            ),
             ("Server returned Response code: 401", "401"),
             ("the server responded with a status of 401 ()", "401"),
             ("GET https://a.example/x 403 (Forbidden)", "403"),
