@@ -218,6 +218,11 @@ fn status_patterns() -> Vec<String> {
             // `Response code = 403` (SDK wrappers), `Response code: 401`
             // (Java's HttpURLConnection logs).
             r"(?i:\bresponse[ _]?code)\s*[:=]\s*(?P<status>[1-5][0-9]{2})\b".to_string(),
+            // A refused WebSocket upgrade: Node's ws (`Unexpected server
+            // response: 401`, wscat's too) and Python's websocket-client
+            // (`WebSocketBadStatusException: Handshake status 401`).
+            r"\bUnexpected server response: (?P<status>[1-5][0-9]{2})\b".to_string(),
+            r"\bHandshake status (?P<status>[1-5][0-9]{2})\b".to_string(),
     ]
     .to_vec()
 }
@@ -1015,6 +1020,8 @@ const TEXT_TRIGGERS: &[&str] = &[
     "reset by peer",
     "status",
     "response code",
+    "server response",
+    "Handshake status",
     "HTTP",
     "returned",
     "responded",
@@ -2076,6 +2083,8 @@ mod tests {
                 "403",
             ),
             ("Server returned Response code: 401", "401"),
+            ("error: Unexpected server response: 401", "401"),
+            ("websocket._exceptions.WebSocketBadStatusException: Handshake status 403 Forbidden", "403"),
             ("the server responded with a status of 401 ()", "401"),
             ("GET https://a.example/x 403 (Forbidden)", "403"),
             (
