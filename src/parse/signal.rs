@@ -2084,7 +2084,10 @@ mod tests {
             ),
             ("Server returned Response code: 401", "401"),
             ("error: Unexpected server response: 401", "401"),
-            ("websocket._exceptions.WebSocketBadStatusException: Handshake status 403 Forbidden", "403"),
+            (
+                "websocket._exceptions.WebSocketBadStatusException: Handshake status 403 Forbidden",
+                "403",
+            ),
             ("the server responded with a status of 401 ()", "401"),
             ("GET https://a.example/x 403 (Forbidden)", "403"),
             (
