@@ -77,18 +77,20 @@ const EXCHANGE_FACTS: &[&str] = &[
 impl Incident {
     /// Whether this is a failing exchange (request, response or transport)
     /// rather than an error of the program around it: facts of an exchange,
-    /// or a message in the words of one (`providers.toml`'s `exchange_words`).
+    /// or a message in the words of one (`providers.toml`'s `exchange_words`),
+    /// or in a provider's own error wording (its `messages`: BigQuery's
+    /// `User does not have bigquery.jobs.create permission` names no status,
+    /// URL or exchange word, and is an API's refusal all the same).
     pub fn is_exchange(&self, providers: &Providers) -> bool {
         EXCHANGE_FACTS.iter().any(|f| !self.facts.get(f).is_empty())
             || self
                 .facts
                 .iter()
                 .any(|(name, _)| name.starts_with("header.") || name.starts_with("request."))
-            || self
-                .facts
-                .get("message")
-                .iter()
-                .any(|m| providers.mentions_exchange(&m.value.to_string()))
+            || self.facts.get("message").iter().any(|m| {
+                let m = m.value.to_string();
+                providers.mentions_exchange(&m) || providers.is_error_message(&m)
+            })
     }
 
     /// `POST https://api.mypurecloud.com/oauth/token → 403 invalid_grant`
