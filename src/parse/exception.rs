@@ -60,6 +60,21 @@ fn ruby_uncaught_line() -> &'static Regex {
     })
 }
 
+/// PHP 5's report of an uncaught exception: `Fatal error: Uncaught
+/// exception 'Mollie_API_Exception' with message 'Error executing API call
+/// (request): Unauthorized request.' in /srv/…/Base.php:234` (PHP 7 and
+/// later write `Uncaught Class: message in …`, which the exception line
+/// reads). The message ends at the last `' in ` of the line.
+fn php5_uncaught_line() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"Uncaught exception '(?P<type>[A-Za-z_\\][A-Za-z0-9_\\]*)' with message '(?P<msg>.*)' in \S+?(?::[0-9]+| on line [0-9]+)?\s*$",
+        )
+        .expect("PHP 5 exception regex")
+    })
+}
+
 /// Builds the exception line's regex now (see [`super::warm_up`]): every
 /// line with an `Error` or `Exception` is tried with it.
 pub(super) fn warm_up() {
@@ -473,6 +488,12 @@ fn exception_in_line(
     if line.contains(":in ")
         && line.trim_end().ends_with(')')
         && let Some(c) = ruby_uncaught_line().captures(line)
+    {
+        let (ty, msg) = (c.name("type")?.as_str(), c.name("msg")?.as_str());
+        return Some((typed_exception(lines, ty, msg), 1));
+    }
+    if line.contains("Uncaught exception '")
+        && let Some(c) = php5_uncaught_line().captures(line)
     {
         let (ty, msg) = (c.name("type")?.as_str(), c.name("msg")?.as_str());
         return Some((typed_exception(lines, ty, msg), 1));
@@ -977,6 +998,35 @@ mod tests {
                 .iter()
                 .all(|e| fact(e, "exception.type").as_deref() != Some("see the Error log")),
             "{events:?}"
+        );
+    }
+
+    #[test]
+    fn php5_uncaught_exception_line() {
+        let text = "Fatal error: Uncaught exception 'Mollie_API_Exception' with message 'Error executing API call (request): Unauthorized request.' in /srv/shop/Mollie/API/Resource/Base.php:234\n";
+        let events = parse_chunk(&chunk(text));
+        let e = events
+            .iter()
+            .find(|e| e.kind == EventKind::Exception)
+            .unwrap_or_else(|| panic!("{events:?}"));
+        assert_eq!(
+            fact(e, "exception.type").as_deref(),
+            Some("Mollie_API_Exception")
+        );
+        assert_eq!(
+            fact(e, "exception.message").as_deref(),
+            Some("Error executing API call (request): Unauthorized request.")
+        );
+        // A namespaced class, the file given as `on line N`.
+        let text = "PHP Fatal error:  Uncaught exception 'GuzzleHttp\\Exception\\ClientException' with message 'Client error response [status code] 401' in /srv/app/index.php on line 40\n";
+        let events = parse_chunk(&chunk(text));
+        let e = events
+            .iter()
+            .find(|e| e.kind == EventKind::Exception)
+            .unwrap_or_else(|| panic!("{events:?}"));
+        assert_eq!(
+            fact(e, "exception.type").as_deref(),
+            Some("GuzzleHttp\\Exception\\ClientException")
         );
     }
 

@@ -165,7 +165,9 @@ fn status_patterns() -> Vec<String> {
             // `(500) Internal Server Error`; node-zendesk's `Zendesk Error
             // (401): Not Authorized`.
             r"\((?P<status>[0-9]{3})\):? (?P<reason>[A-Z][A-Za-z '-]*[A-Za-z])".to_string(),
-            r#"(?i:\b(?:http_)?status(?:[ _-]?code)?)["']?\s*(?:[:=]|\bis\b|\bof\b)?\s*["']?(?P<status>[0-9]{3})\b(?:.*?ReasonPhrase:\s*'(?P<reason>[^']*)')?"#
+            // Also PHP's print_r and Ruby's inspect of a hash or object:
+            // `[status] => 403`, `:status=>401`.
+            r#"(?i:\b(?:http_)?status(?:[ _-]?code)?)["'\]]?\s*(?:=>|[:=]|\bis\b|\bof\b)?\s*["']?(?P<status>[0-9]{3})\b(?:.*?ReasonPhrase:\s*'(?P<reason>[^']*)')?"#
                 .to_string(),
             r"(?i:\b(?:returned|responded with|received|got)\s+(?:an?\s+)?(?:(?:error|http|status|status code|response|response code)\s*:?\s*)+)\(?(?P<status>[0-9]{3})\b\)?".to_string(),
             r"(?i:\b(?:returned|responded with))\s+(?P<status>[0-9]{3})(?:\s*$|\s*[,.;:()]|\s+[A-Z])"
@@ -2084,6 +2086,12 @@ mod tests {
             ),
             ("Server returned Response code: 401", "401"),
             ("error: Unexpected server response: 401", "401"),
+            // PHP's print_r of an object, Ruby's hash inspect.
+            (
+                "stdClass Object ( [status] => 403 [errorCode] => 010 [message] => Not allowed )",
+                "403",
+            ),
+            ("Faraday::UnauthorizedError: response {:status=>401}", "401"),
             (
                 "websocket._exceptions.WebSocketBadStatusException: Handshake status 403 Forbidden",
                 "403",
