@@ -83,7 +83,10 @@ pub(super) fn warm_up() {
 
 /// Statuses and URLs that client messages reveal: each pattern with the
 /// facts its groups give.
-const MESSAGE_FACTS: [(&str, &[&str]); 17] = [
+const MESSAGE_FACTS: [(&str, &[&str]); 18] = [
+    // python-gitlab's GitlabError: "403: insufficient_scope", the status
+    // before the server's message.
+    (r"^(?P<status>[45][0-9]{2}): \S", &["status"]),
     // aiohttp ClientResponseError: "401, message='Unauthorized', url='https://…'"
     (
         r"^(?P<status>[0-9]{3}), message='(?P<reason>[^']*)'",
@@ -744,6 +747,11 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
 /// `(code) ` is the server's `error_description` in those clients.
 fn leading_oauth_error(msg: &str) -> Option<(&str, Option<&str>)> {
     let rest = msg.trim_start();
+    // After a status, as python-gitlab writes it (`403: insufficient_scope`).
+    let rest = match rest.as_bytes() {
+        [b'4'..=b'5', b'0'..=b'9', b'0'..=b'9', b':', b' ', ..] => &rest[5..],
+        _ => rest,
+    };
     let bracket = rest.starts_with(['(', '[']);
     let rest = if bracket { &rest[1..] } else { rest };
     let end = rest
@@ -951,6 +959,13 @@ mod tests {
                 "com.acme.auth.TokenException",
                 "unauthorized_client",
                 Some("client not allowed"),
+            ),
+            // python-gitlab: the status first.
+            (
+                "gitlab.exceptions.GitlabHttpError: 403: insufficient_scope\n",
+                "gitlab.exceptions.GitlabHttpError",
+                "insufficient_scope",
+                None,
             ),
         ];
         for (text, ty, code, description) in cases {
