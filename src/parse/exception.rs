@@ -1016,66 +1016,52 @@ mod tests {
         );
     }
 
-    #[test]
-    fn php5_uncaught_exception_line() {
-        let text = "Fatal error: Uncaught exception 'Mollie_API_Exception' with message 'Error executing API call (request): Unauthorized request.' in /srv/shop/Mollie/API/Resource/Base.php:234\n";
+    /// The type and message of the one exception the parse reads in `text`.
+    fn the_exception(text: &str) -> (Option<String>, Option<String>) {
         let events = parse_chunk(&chunk(text));
         let e = events
             .iter()
             .find(|e| e.kind == EventKind::Exception)
             .unwrap_or_else(|| panic!("{events:?}"));
-        assert_eq!(
-            fact(e, "exception.type").as_deref(),
-            Some("Mollie_API_Exception")
+        (fact(e, "exception.type"), fact(e, "exception.message"))
+    }
+
+    #[test]
+    fn php5_uncaught_exception_line() {
+        let (ty, message) = the_exception(
+            "Fatal error: Uncaught exception 'Mollie_API_Exception' with message 'Error executing API call (request): Unauthorized request.' in /srv/shop/Mollie/API/Resource/Base.php:234\n",
         );
+        assert_eq!(ty.as_deref(), Some("Mollie_API_Exception"));
         assert_eq!(
-            fact(e, "exception.message").as_deref(),
+            message.as_deref(),
             Some("Error executing API call (request): Unauthorized request.")
         );
         // A namespaced class, the file given as `on line N`.
-        let text = "PHP Fatal error:  Uncaught exception 'GuzzleHttp\\Exception\\ClientException' with message 'Client error response [status code] 401' in /srv/app/index.php on line 40\n";
-        let events = parse_chunk(&chunk(text));
-        let e = events
-            .iter()
-            .find(|e| e.kind == EventKind::Exception)
-            .unwrap_or_else(|| panic!("{events:?}"));
+        let (ty, _) = the_exception(
+            "PHP Fatal error:  Uncaught exception 'GuzzleHttp\\Exception\\ClientException' with message 'Client error response [status code] 401' in /srv/app/index.php on line 40\n",
+        );
         assert_eq!(
-            fact(e, "exception.type").as_deref(),
+            ty.as_deref(),
             Some("GuzzleHttp\\Exception\\ClientException")
         );
     }
 
     #[test]
     fn ruby_uncaught_exception_line() {
-        let text = "/gems/twilio-ruby-3.8.0/lib/twilio-ruby/rest/client.rb:226:in `connect_and_send': Authenticate (Twilio::REST::RequestError)\n\tfrom /gems/twilio-ruby-3.8.0/lib/twilio-ruby/rest/list_resource.rb:29:in `list'\n";
-        let events = parse_chunk(&chunk(text));
-        let e = events
-            .iter()
-            .find(|e| e.kind == EventKind::Exception)
-            .unwrap_or_else(|| panic!("{events:?}"));
-        assert_eq!(
-            fact(e, "exception.type").as_deref(),
-            Some("Twilio::REST::RequestError")
+        let (ty, message) = the_exception(
+            "/gems/twilio-ruby-3.8.0/lib/twilio-ruby/rest/client.rb:226:in `connect_and_send': Authenticate (Twilio::REST::RequestError)\n\tfrom /gems/twilio-ruby-3.8.0/lib/twilio-ruby/rest/list_resource.rb:29:in `list'\n",
         );
-        assert_eq!(
-            fact(e, "exception.message").as_deref(),
-            Some("Authenticate")
-        );
+        assert_eq!(ty.as_deref(), Some("Twilio::REST::RequestError"));
+        assert_eq!(message.as_deref(), Some("Authenticate"));
         // A namespaced class that does not end in `Error`.
-        let text = "gems/slack-ruby-client-2.5.0/lib/slack/web/faraday/response/raise_error.rb:19:in 'Slack::Web::Faraday::Response::RaiseError#on_complete': channel_not_found (Slack::Web::Api::Errors::ChannelNotFound)\n";
-        let events = parse_chunk(&chunk(text));
-        let e = events
-            .iter()
-            .find(|e| e.kind == EventKind::Exception)
-            .unwrap();
+        let (ty, message) = the_exception(
+            "gems/slack-ruby-client-2.5.0/lib/slack/web/faraday/response/raise_error.rb:19:in 'Slack::Web::Faraday::Response::RaiseError#on_complete': channel_not_found (Slack::Web::Api::Errors::ChannelNotFound)\n",
+        );
         assert_eq!(
-            fact(e, "exception.type").as_deref(),
+            ty.as_deref(),
             Some("Slack::Web::Api::Errors::ChannelNotFound")
         );
-        assert_eq!(
-            fact(e, "exception.message").as_deref(),
-            Some("channel_not_found")
-        );
+        assert_eq!(message.as_deref(), Some("channel_not_found"));
         // A bare class without `Error` is not an API failure (Ctrl-C).
         let text = "app.rb:9:in 'Kernel#sleep': Interrupt (Interrupt)\n";
         assert!(
