@@ -997,6 +997,28 @@ fn a_program_error_that_is_no_api_call_is_no_incident() {
 }
 
 #[test]
+fn names_quoted_in_a_program_error_are_not_exchange_words() {
+    // `'API'` and `'google.auth'` are names in the program; the words of an
+    // exchange outside quotes still count (`AttributeError: … 'token' …`
+    // is code, a KeyError's bare message is too).
+    for log in [
+        "Traceback (most recent call last):\n  File \"bot.py\", line 15, in <module>\n    for tweet in tweepy.Cursor(api.search, q=QUERY).items():\nAttributeError: 'API' object has no attribute 'search'\n",
+        "Traceback (most recent call last):\n  File \"main.py\", line 2, in <module>\n    import google.auth\nModuleNotFoundError: No module named 'google.auth'\n",
+        "app.rb:12:in `sync': undefined method `token' for nil:NilClass (NoMethodError)\n",
+    ] {
+        let a = faultline::analyze_text("app.log", log, &builtin());
+        assert!(a.incidents.is_empty(), "{log}: {:#?}", a.incidents);
+    }
+    // A body logged just before is what the program read, not a failure.
+    let log = "DEBUG Response body:\n{\"ChallengeName\":\"NEW_PASSWORD_REQUIRED\",\"Session\":\"AYABeVvRHPSAQGRr\"}\nTraceback (most recent call last):\n  File \"auth.py\", line 213, in authenticate\n    self.id_token = tokens['AuthenticationResult']['IdToken']\nKeyError: 'AuthenticationResult'\n";
+    let a = faultline::analyze_text("app.log", log, &builtin());
+    assert!(a.incidents.is_empty(), "{:#?}", a.incidents);
+    let log = "Traceback (most recent call last):\n  File \"sync.py\", line 9, in <module>\n    client.fetch()\nAttributeError: token request failed for 'svc'\n";
+    let a = faultline::analyze_text("app.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "words outside quotes still count");
+}
+
+#[test]
 fn a_retry_right_after_a_failure_without_url_recovers_it() {
     let log = "attempt 1 failed, retrying in 500 ms: TypeError: fetch failed\n  [cause]: Error: connect ECONNRESET 10.0.0.7:443\nattempt 2: GET https://api.example.com/v1/status -> 200 OK\n";
     let a = faultline::analyze_text("retry.log", log, &builtin());

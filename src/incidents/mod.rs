@@ -74,6 +74,36 @@ const EXCHANGE_FACTS: &[&str] = &[
     "client",
 ];
 
+/// Exceptions whose message quotes names in the program (`AttributeError:
+/// 'API' object has no attribute 'search'`, `ModuleNotFoundError: No module
+/// named 'google.auth'`): a quoted name there is code, not an exchange word.
+fn names_code(exception_type: &str) -> bool {
+    let name = exception_type
+        .rsplit(['.', ':'])
+        .next()
+        .unwrap_or(exception_type);
+    matches!(
+        name,
+        "AttributeError"
+            | "KeyError"
+            | "NameError"
+            | "IndexError"
+            | "UnboundLocalError"
+            | "ImportError"
+            | "ModuleNotFoundError"
+            | "NoMethodError"
+    )
+}
+
+/// `message` without its quoted names (`'x'`, `"x"`, `` `x' ``, `` `x` ``:
+/// no spaces inside), which [`names_code`] exceptions put there.
+fn without_quoted_names(message: &str) -> String {
+    static QUOTED_NAME: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"'[^'\s]*'|"[^"\s]*"|`[^`'\s]*[`']"#).expect("a valid pattern")
+    });
+    QUOTED_NAME.replace_all(message, "").into_owned()
+}
+
 impl Incident {
     /// Whether this is a failing exchange (request, response or transport)
     /// rather than an error of the program around it: facts of an exchange,
@@ -81,15 +111,30 @@ impl Incident {
     /// or in a provider's own error wording (its `messages`: BigQuery's
     /// `User does not have bigquery.jobs.create permission` names no status,
     /// URL or exchange word, and is an API's refusal all the same).
+    ///
+    /// A program error that names code (a `KeyError`, an `AttributeError`)
+    /// is judged without the quoted names in its message, and a response
+    /// body logged before it is not enough on its own: that body was read,
+    /// and the program failed on what it held (`KeyError:
+    /// 'AuthenticationResult'` after Cognito answered with a challenge).
     pub fn is_exchange(&self, providers: &Providers) -> bool {
-        EXCHANGE_FACTS.iter().any(|f| !self.facts.get(f).is_empty())
+        let code_error = self.facts.str("exception.type").is_some_and(names_code);
+        EXCHANGE_FACTS
+            .iter()
+            .filter(|f| !(code_error && **f == "body"))
+            .any(|f| !self.facts.get(f).is_empty())
             || self
                 .facts
                 .iter()
                 .any(|(name, _)| name.starts_with("header.") || name.starts_with("request."))
             || self.facts.get("message").iter().any(|m| {
                 let m = m.value.to_string();
-                providers.mentions_exchange(&m) || providers.is_error_message(&m)
+                let words = if code_error {
+                    without_quoted_names(&m)
+                } else {
+                    m.clone()
+                };
+                providers.mentions_exchange(&words) || providers.is_error_message(&m)
             })
     }
 
