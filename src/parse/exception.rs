@@ -83,7 +83,7 @@ pub(super) fn warm_up() {
 
 /// Statuses and URLs that client messages reveal: each pattern with the
 /// facts its groups give.
-const MESSAGE_FACTS: [(&str, &[&str]); 18] = [
+const MESSAGE_FACTS: [(&str, &[&str]); 19] = [
     // python-gitlab's GitlabError: "403: insufficient_scope", the status
     // before the server's message.
     (r"^(?P<status>[45][0-9]{2}): \S", &["status"]),
@@ -97,6 +97,13 @@ const MESSAGE_FACTS: [(&str, &[&str]); 18] = [
     (
         r"(?:^|[\s'\x22])(?P<status>[0-9]{3}) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>[^\s'\x22]+)",
         &["status", "reason", "url"],
+    ),
+    // aws-sdk-go-v2 (smithy-go): "operation error STS: AssumeRoleWithWebIdentity,
+    // https response error StatusCode: 400, RequestID: …, InvalidIdentityToken:
+    // …" — a modelled error prints "Code: message", others "api error Code: …".
+    (
+        r"https response error StatusCode: (?P<status>[0-9]{3}), RequestID: [^,\s]*, (?:HostID: [^,\s]*, )?(?:api error )?(?P<error_code>[A-Za-z][A-Za-z0-9.]*): ",
+        &["status", "error_code"],
     ),
     // Genesys SDK ApiException: "(403)"
     (r"^\((?P<status>[0-9]{3})\)", &["status"]),
@@ -665,6 +672,7 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
                 "host" => "url.host",
                 "port" => "url.port",
                 "code" => "exception.code",
+                "error_code" => "error.code",
                 other => other,
             };
             if has(&fields, name) {
@@ -1024,6 +1032,30 @@ mod tests {
             .find(|e| e.kind == EventKind::Exception)
             .unwrap_or_else(|| panic!("{events:?}"));
         (fact(e, "exception.type"), fact(e, "exception.message"))
+    }
+
+    #[test]
+    fn aws_sdk_go_v2_operation_errors_give_status_and_code() {
+        for (text, status, code) in [
+            (
+                "2022/07/25 13:14:05 failed to retrieve credentials: operation error STS: AssumeRoleWithWebIdentity, https response error StatusCode: 400, RequestID: 4b7e21c9-0a3d-4f6e-9c52-7d18e6a0f3b4, InvalidIdentityToken: No OpenIDConnect provider found in your account for https://oidc.eks.us-east-1.amazonaws.com/id/7C1D\n",
+                "400",
+                "InvalidIdentityToken",
+            ),
+            (
+                "Error: reading S3 Bucket (logs): operation error S3: HeadBucket, https response error StatusCode: 403, RequestID: 9Q2, HostID: aGVsbG8=, api error Forbidden: Forbidden\n",
+                "403",
+                "Forbidden",
+            ),
+        ] {
+            let events = parse_chunk(&chunk(text));
+            let e = events
+                .iter()
+                .find(|e| fact(e, "status").is_some())
+                .unwrap_or_else(|| panic!("{text}: {events:?}"));
+            assert_eq!(fact(e, "status").as_deref(), Some(status), "{text}");
+            assert_eq!(fact(e, "error.code").as_deref(), Some(code), "{text}");
+        }
     }
 
     #[test]
