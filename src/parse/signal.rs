@@ -624,10 +624,13 @@ fn oauth(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
         keyed_error_re()
             .captures_iter(text)
             .filter(|c| {
-                c.name("key")
-                    .is_some_and(|k| k.as_str().eq_ignore_ascii_case("error"))
-                    || c.name("error")
-                        .is_some_and(|e| OAUTH_ERRORS.contains(&e.as_str()))
+                // `ERROR:` in capitals is a log level (`ERROR: gcloud crashed
+                // …`), not a key: like `name`, only for an OAuth code.
+                c.name("key").is_some_and(|k| {
+                    k.as_str().eq_ignore_ascii_case("error") && k.as_str() != "ERROR"
+                }) || c
+                    .name("error")
+                    .is_some_and(|e| OAUTH_ERRORS.contains(&e.as_str()))
             })
             .filter_map(|c| c.name("error"))
             .find(|e| valid(e.as_str()))
@@ -2224,6 +2227,12 @@ mod tests {
                 "body.error"
             )
             .is_none()
+        );
+        // A log level in capitals is no key, even beside a description.
+        let gcloud = r#"ERROR: gcloud crashed (OAuthError): ('x', '{"error":"invalid_request","error_description":"Invalid value for audience."}')"#;
+        assert_eq!(
+            get(gcloud, "body.error").as_deref(),
+            Some("invalid_request")
         );
     }
 
