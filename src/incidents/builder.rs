@@ -411,6 +411,11 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
                     | "errorType"
                     // Jira's ErrorCollection: `{"errorMessages": […], "errors": {}}`.
                     | "errorMessages"
+                    // Google Maps web services' refusals (`{"error_message":
+                    // …, "status": "REQUEST_DENIED"}`, sent with HTTP 200)
+                    // and other bodies that name their error so.
+                    | "error_message"
+                    | "errorMessage"
                     | "error_codes"
                     | "fault"
                     | "__type"
@@ -1894,6 +1899,13 @@ mod tests {
         assert!(!fails("message", "Missing Authentication Token"));
         // A Lambda function's error result.
         assert!(fails("body.errorType", "CredentialsProviderError"));
+        // A Maps web service's refusal, sent with 200; an empty one is none.
+        assert!(fails(
+            "body.error_message",
+            "This API project is not authorized to use this API."
+        ));
+        assert!(!fails("body.error_message", ""));
+        assert!(!fails("body.errorMessage", "null"));
     }
 
     /// Every fixture and field case (and the logs named in
