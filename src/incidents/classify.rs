@@ -50,13 +50,18 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
     // is an application code. Google's JSON error model nests it: its
     // `error.code` is "the HTTP status code" beside the canonical
     // `error.status` name (Google Analytics Data API's errors page), and is
-    // read only with that name beside it.
-    const BODY_STATUS: [(&str, f64); 5] = [
+    // read only with that name beside it. WordPress's REST errors put it in
+    // `data` (`{"code": "rest_forbidden", "message": …, "data": {"status":
+    // 401}}`), Strapi's and Spotify's in `error` (`{"error": {"status": 403,
+    // "message": …}}`): numbers in the 4xx/5xx range there too.
+    const BODY_STATUS: [(&str, f64); 7] = [
         ("body.status", 100.0),
         ("body.statusCode", 100.0),
         ("body.status_code", 100.0),
         ("body.code", 400.0),
         ("body.error.code", 400.0),
+        ("body.data.status", 400.0),
+        ("body.error.status", 400.0),
     ];
     let google_model = !facts.get("body.error.status").is_empty();
     if facts.get("status").is_empty()
