@@ -120,7 +120,9 @@ impl LineParser for LogfmtError {
                 .find(|p| names.contains(&p.key) && !p.value.trim().is_empty())
         };
         let msg = value(&["msg", "message"]);
-        let err = value(&["error", "err", "error.message"]);
+        // `stack`: go-kit loggers that log the error chain under it
+        // (`level=error message=… stack="Get \"https://…\": oauth2: …"`).
+        let err = value(&["error", "err", "error.message", "stack"]);
         let (first, cause) = match (msg, err) {
             (Some(m), Some(e)) => (m, Some(e)),
             (Some(m), None) => (m, None),
@@ -167,6 +169,10 @@ mod tests {
                 .ends_with("{\\\"error\\\":\\\"invalid_client\\\"}")
         );
         assert_eq!(get(t, "status").unwrap(), "401");
+        // go-kit's `stack` holds the error chain where others say `error`.
+        let t = "ts=2021-09-30T08:41:39Z level=error message=\"Failed collecting data\" stack=\"Get \\\"https://api.example.org/v1/devices\\\": oauth2: cannot fetch token: 400 Bad Request\"\n";
+        assert_eq!(get(t, "exception.message").unwrap(), "Failed collecting data");
+        assert_eq!(get(t, "status").unwrap(), "400");
         // A Go client's error inside the value, its quotes escaped.
         let t = "level=error msg=\"sync failed\" error=\"Get \\\"https://api.example.org/v1/x\\\": dial tcp: i/o timeout\"\n";
         assert_eq!(get(t, "url").unwrap(), "https://api.example.org/v1/x");
