@@ -622,9 +622,33 @@ type SharedWalkOnce = Arc<OnceLock<Option<SharedWalk>>>;
 fn shared_walk_of(rules: &RuleSet) -> Option<SharedWalk> {
     let words = parse::provider_words::for_providers(&rules.providers);
     let triggers = words.triggers()?;
+    // The input-wide scan's literals by their first bytes only: a match
+    // only makes the scan run the pattern on that line, which checks the
+    // rest. Their whole tails were three quarters of the DFA (13,900 of
+    // 17,900 states, 3.4 of 4.7 MB a run); the parse triggers stay whole,
+    // as the parse prefilter admits lines by them exactly.
+    let scan: Vec<Vec<String>> = rules
+        .scanner()
+        .walked_literals()
+        .into_iter()
+        .map(|list| list.iter().map(|l| walked_prefix(l).to_string()).collect())
+        .collect();
     let mut lists = vec![triggers];
-    lists.extend(rules.scanner().walked_literals());
+    lists.extend(scan.iter().map(Vec::as_slice));
     SharedWalk::new(&lists)
+}
+
+/// Bytes of an input-wide scan literal the shared walk looks for.
+const WALKED_PREFIX: usize = 12;
+
+/// `literal`'s first [`WALKED_PREFIX`] bytes (fewer at a character's
+/// middle).
+fn walked_prefix(literal: &str) -> &str {
+    let mut end = literal.len().min(WALKED_PREFIX);
+    while !literal.is_char_boundary(end) {
+        end -= 1;
+    }
+    &literal[..end]
 }
 
 /// The parse's share of a shared walk, for a text no input-wide scan is
