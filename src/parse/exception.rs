@@ -83,7 +83,7 @@ pub(super) fn warm_up() {
 
 /// Statuses and URLs that client messages reveal: each pattern with the
 /// facts its groups give.
-const MESSAGE_FACTS: [(&str, &[&str]); 19] = [
+const MESSAGE_FACTS: [(&str, &[&str]); 20] = [
     // python-gitlab's GitlabError: "403: insufficient_scope", the status
     // before the server's message.
     (r"^(?P<status>[45][0-9]{2}): \S", &["status"]),
@@ -104,6 +104,12 @@ const MESSAGE_FACTS: [(&str, &[&str]); 19] = [
     (
         r"https response error StatusCode: (?P<status>[0-9]{3}), RequestID: [^,\s]*, (?:HostID: [^,\s]*, )?(?:api error )?(?P<error_code>[A-Za-z][A-Za-z0-9.]*): ",
         &["status", "error_code"],
+    ),
+    // google-api-core's HTTP errors: "403 GET https://…: Access Denied: …"
+    // (`{code} {message}`, the message opening with the request).
+    (
+        r"^(?P<status>[45][0-9]{2}) (?P<method>GET|POST|PUT|PATCH|DELETE|HEAD) https?://",
+        &["status", "method"],
     ),
     // Genesys SDK ApiException: "(403)"
     (r"^\((?P<status>[0-9]{3})\)", &["status"]),
@@ -1032,6 +1038,18 @@ mod tests {
             .find(|e| e.kind == EventKind::Exception)
             .unwrap_or_else(|| panic!("{events:?}"));
         (fact(e, "exception.type"), fact(e, "exception.message"))
+    }
+
+    #[test]
+    fn google_api_core_errors_give_status_and_method() {
+        let text = "google.api_core.exceptions.Forbidden: 403 GET https://bigquery.googleapis.com/bigquery/v2/projects/p/datasets/d/tables/t?prettyPrint=false: Access Denied: Table p:d.t\n";
+        let events = parse_chunk(&chunk(text));
+        let e = events
+            .iter()
+            .find(|e| fact(e, "status").is_some())
+            .unwrap_or_else(|| panic!("{events:?}"));
+        assert_eq!(fact(e, "status").as_deref(), Some("403"));
+        assert_eq!(fact(e, "method").as_deref(), Some("GET"));
     }
 
     #[test]
