@@ -1353,11 +1353,15 @@ fn a_body_code_in_the_failure_range_stands_in_for_the_status() {
     assert!(a.incidents.iter().all(|i| i.facts.num("status").is_none()));
     // WordPress's REST errors name it in `data`, Strapi's in `error`.
     assert_eq!(
-        status("{\"code\":\"rest_not_logged_in\",\"message\":\"You are not currently logged in.\",\"data\":{\"status\":401}}\n"),
+        status(
+            "{\"code\":\"rest_not_logged_in\",\"message\":\"You are not currently logged in.\",\"data\":{\"status\":401}}\n"
+        ),
         Some(401.0)
     );
     assert_eq!(
-        status("{\"data\":null,\"error\":{\"status\":403,\"name\":\"ForbiddenError\",\"message\":\"Forbidden\",\"details\":{}}}\n"),
+        status(
+            "{\"data\":null,\"error\":{\"status\":403,\"name\":\"ForbiddenError\",\"message\":\"Forbidden\",\"details\":{}}}\n"
+        ),
         Some(403.0)
     );
 }

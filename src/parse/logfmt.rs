@@ -171,7 +171,10 @@ mod tests {
         assert_eq!(get(t, "status").unwrap(), "401");
         // go-kit's `stack` holds the error chain where others say `error`.
         let t = "ts=2021-09-30T08:41:39Z level=error message=\"Failed collecting data\" stack=\"Get \\\"https://api.example.org/v1/devices\\\": oauth2: cannot fetch token: 400 Bad Request\"\n";
-        assert_eq!(get(t, "exception.message").unwrap(), "Failed collecting data");
+        assert_eq!(
+            get(t, "exception.message").unwrap(),
+            "Failed collecting data"
+        );
         assert_eq!(get(t, "status").unwrap(), "400");
         // A Go client's error inside the value, its quotes escaped.
         let t = "level=error msg=\"sync failed\" error=\"Get \\\"https://api.example.org/v1/x\\\": dial tcp: i/o timeout\"\n";
