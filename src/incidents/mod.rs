@@ -130,9 +130,9 @@ impl Incident {
             || self.facts.get("message").iter().any(|m| {
                 let m = m.value.to_string();
                 let words = if code_error {
-                    without_quoted_names(&m)
+                    std::borrow::Cow::Owned(without_quoted_names(&m))
                 } else {
-                    m.clone()
+                    std::borrow::Cow::Borrowed(m.as_str())
                 };
                 providers.mentions_exchange(&words) || providers.is_error_message(&m)
             })
