@@ -1364,6 +1364,12 @@ fn a_body_code_in_the_failure_range_stands_in_for_the_status() {
         ),
         Some(403.0)
     );
+    // A numeric `error.status` is no Google status name: an `error.code`
+    // beside it stays an application's code.
+    assert_eq!(
+        status("{\"error\":{\"status\":403,\"code\":409,\"message\":\"Forbidden\"}}\n"),
+        Some(403.0)
+    );
 }
 
 #[test]

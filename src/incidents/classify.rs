@@ -63,7 +63,11 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
         ("body.data.status", 400.0),
         ("body.error.status", 400.0),
     ];
-    let google_model = !facts.get("body.error.status").is_empty();
+    // The canonical name, not a number: Strapi's `error.status` is the
+    // status itself, and says nothing of an `error.code` beside it.
+    let google_model = facts
+        .first("body.error.status")
+        .is_some_and(|v| v.value.as_num().is_none());
     if facts.get("status").is_empty()
         && let Some(v) = BODY_STATUS
             .iter()
