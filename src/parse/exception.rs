@@ -1040,16 +1040,20 @@ mod tests {
         (fact(e, "exception.type"), fact(e, "exception.message"))
     }
 
+    /// The event of `text` that states a status.
+    fn the_event_with_a_status(text: &str) -> super::super::Event {
+        parse_chunk(&chunk(text))
+            .into_iter()
+            .find(|e| fact(e, "status").is_some())
+            .unwrap_or_else(|| panic!("no status read in {text}"))
+    }
+
     #[test]
     fn google_api_core_errors_give_status_and_method() {
         let text = "google.api_core.exceptions.Forbidden: 403 GET https://bigquery.googleapis.com/bigquery/v2/projects/p/datasets/d/tables/t?prettyPrint=false: Access Denied: Table p:d.t\n";
-        let events = parse_chunk(&chunk(text));
-        let e = events
-            .iter()
-            .find(|e| fact(e, "status").is_some())
-            .unwrap_or_else(|| panic!("{events:?}"));
-        assert_eq!(fact(e, "status").as_deref(), Some("403"));
-        assert_eq!(fact(e, "method").as_deref(), Some("GET"));
+        let e = the_event_with_a_status(text);
+        assert_eq!(fact(&e, "status").as_deref(), Some("403"));
+        assert_eq!(fact(&e, "method").as_deref(), Some("GET"));
     }
 
     #[test]
@@ -1066,13 +1070,9 @@ mod tests {
                 "Forbidden",
             ),
         ] {
-            let events = parse_chunk(&chunk(text));
-            let e = events
-                .iter()
-                .find(|e| fact(e, "status").is_some())
-                .unwrap_or_else(|| panic!("{text}: {events:?}"));
-            assert_eq!(fact(e, "status").as_deref(), Some(status), "{text}");
-            assert_eq!(fact(e, "error.code").as_deref(), Some(code), "{text}");
+            let e = the_event_with_a_status(text);
+            assert_eq!(fact(&e, "status").as_deref(), Some(status), "{text}");
+            assert_eq!(fact(&e, "error.code").as_deref(), Some(code), "{text}");
         }
     }
 
