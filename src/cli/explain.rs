@@ -204,43 +204,6 @@ fn nearest(set: &RuleSet, query: &str) -> Option<String> {
         .map(|(_, _, w, _)| w)
 }
 
-/// The standard reason phrase of an HTTP status (RFC 9110, and RFC 6585's 429).
-fn reason_phrase(status: u16) -> Option<&'static str> {
-    Some(match status {
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        402 => "Payment Required",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        407 => "Proxy Authentication Required",
-        408 => "Request Timeout",
-        409 => "Conflict",
-        410 => "Gone",
-        411 => "Length Required",
-        412 => "Precondition Failed",
-        413 => "Content Too Large",
-        414 => "URI Too Long",
-        415 => "Unsupported Media Type",
-        416 => "Range Not Satisfiable",
-        417 => "Expectation Failed",
-        421 => "Misdirected Request",
-        422 => "Unprocessable Content",
-        426 => "Upgrade Required",
-        428 => "Precondition Required",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        505 => "HTTP Version Not Supported",
-        _ => return None,
-    })
-}
-
 /// One rule, short: title, cause, fix, how to confirm, docs.
 fn short(rule: &Rule, width: usize, paint: Paint) -> String {
     let mut out = String::new();
@@ -320,7 +283,7 @@ fn lookup(query: &str, full: bool, global: &GlobalArgs, command: &str) -> ExitCo
         let shown = visible(&query);
         match status_query(&query) {
             Some(s) => {
-                let phrase = reason_phrase(s as u16)
+                let phrase = faultline::parse::reason_phrase(s as u16)
                     .map(|p| format!(" ({p})"))
                     .unwrap_or_default();
                 note!("faultline: no rule tests for HTTP status {shown}{phrase}");
@@ -347,7 +310,7 @@ fn lookup(query: &str, full: bool, global: &GlobalArgs, command: &str) -> ExitCo
         let what = match status_query(&query) {
             Some(s) => format!(
                 "HTTP {query}{}",
-                reason_phrase(s as u16)
+                faultline::parse::reason_phrase(s as u16)
                     .map(|p| format!(" {p}"))
                     .unwrap_or_default()
             ),

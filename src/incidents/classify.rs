@@ -41,6 +41,7 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
             }
         }
     }
+    wrapped_response_body(facts);
     json_in_body_strings(facts);
     primary_error(facts);
     // A bare body that states its status (Genesys error bodies do; Azure API
@@ -81,6 +82,18 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
     {
         facts.push("status", Value::Num(v.value.as_num().unwrap_or(0.0)), v.loc);
     }
+    // A body that names its status by reason phrase only (Zendesk's
+    // `{"error": {"title": "Forbidden", …}}`, JSON:API's `title`).
+    const BODY_REASON: [&str; 3] = ["body.error.title", "body.title", "body.error"];
+    if facts.get("status").is_empty()
+        && let Some((status, loc)) = BODY_REASON.iter().find_map(|name| {
+            let v = facts.first(name)?;
+            let status = crate::parse::status_of_reason(v.value.as_str()?)?;
+            Some((status, v.loc))
+        })
+    {
+        facts.push("status", Value::Num(f64::from(status)), loc);
+    }
     if let Some(body) = facts.first("request.body").cloned() {
         let text = body.value.to_string();
         if !text.trim_start().starts_with('{') {
@@ -94,6 +107,7 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
         }
     }
     body_format(facts);
+    title_status(facts);
     messages(facts);
     error_codes(facts, providers);
     vocabulary_provider(facts, providers);
@@ -208,6 +222,11 @@ fn html_title_re() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"(?is)<title[^>]*>(.*?)</title\s*>").expect("title regex"))
 }
 
+fn quoted_title_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?is)<title[^>]*>(.*?)</title").expect("quoted title regex"))
+}
+
 fn html_h1_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"(?is)<h1[^>]*>(.*?)</h1\s*>").expect("h1 regex"))
@@ -279,6 +298,57 @@ fn body_format(facts: &mut Facts) {
             return;
         };
         facts.push("body.format", Value::Str(format.into()), ct.loc);
+        return;
+    }
+    // No body, but a client's JSON error that quotes the page it could not
+    // parse (Go's `invalid character '<' … from "<html>…<title>…"`).
+    if facts.get("html.title").is_empty()
+        && let Some((title, loc)) = ["exception.message", "message"]
+            .iter()
+            .flat_map(|k| facts.get(k))
+            .find_map(|m| {
+                let text = m.value.as_str()?;
+                let quoted_page =
+                    text.contains("<html") || text.contains("<HTML") || text.contains("<!DOCTYPE");
+                // A quote may end inside the page: a title cut after `</title`.
+                let (title, span) = inner_text(quoted_title_re(), text).filter(|_| quoted_page)?;
+                Some((title, narrow(m.loc, text, span)))
+            })
+    {
+        facts.push("html.title", Value::Str(title.into()), loc);
+    }
+}
+
+/// The status an error page's title states with its reason phrase (`401
+/// Unauthorized`, `Unauthorized (401)`, `Error 403 - Forbidden`), when
+/// nothing else gave one: a number alone could be anything.
+fn title_status(facts: &mut Facts) {
+    if !facts.get("status").is_empty() {
+        return;
+    }
+    let Some(title) = facts.first("html.title").cloned() else {
+        return;
+    };
+    let Some(text) = title.value.as_str() else {
+        return;
+    };
+    let lower = text.to_ascii_lowercase();
+    let status = text
+        .as_bytes()
+        .windows(3)
+        .enumerate()
+        .filter(|&(i, w)| {
+            w.iter().all(u8::is_ascii_digit)
+                && !text.as_bytes()[..i].last().is_some_and(u8::is_ascii_digit)
+                && !text.as_bytes().get(i + 3).is_some_and(u8::is_ascii_digit)
+        })
+        .filter_map(|(i, _)| text[i..i + 3].parse::<u16>().ok())
+        .filter(|s| (400..600).contains(s))
+        .find(|&s| {
+            crate::parse::reason_phrase(s).is_some_and(|r| lower.contains(&r.to_ascii_lowercase()))
+        });
+    if let Some(status) = status {
+        facts.push("status", Value::Num(f64::from(status)), title.loc);
     }
 }
 
@@ -353,6 +423,34 @@ fn shape(path: &str) -> String {
 const MAX_JSON_IN_STRING: usize = 16 << 10;
 /// Facts one such string may add.
 const MAX_JSON_IN_STRING_FACTS: usize = 64;
+
+/// An SDK's HTTP error logged whole as the body (`{"statusCode": 400,
+/// "response": {"body": {"error": …}}}`, Box's Node SDK; axios's
+/// `response.data`): the server's own body is the nested one, and its
+/// members are read as the body's (`body.error`), where the body has none
+/// of its own.
+fn wrapped_response_body(facts: &mut Facts) {
+    const WRAPPED: [&str; 2] = ["body.response.body.", "body.response.data."];
+    let Some(prefix) = WRAPPED
+        .iter()
+        .find(|p| facts.iter().any(|(name, _)| name.starts_with(**p)))
+    else {
+        return;
+    };
+    let lifted: Vec<(String, Vec<crate::facts::FactValue>)> = facts
+        .iter()
+        .filter_map(|(name, values)| {
+            let member = name.strip_prefix(prefix)?;
+            let own = format!("body.{member}");
+            facts.get(&own).is_empty().then(|| (own, values.to_vec()))
+        })
+        .collect();
+    for (name, values) in lifted {
+        for v in values {
+            facts.push(name.clone(), v.value, v.loc);
+        }
+    }
+}
 
 /// A body member whose string is itself a JSON object — a tool or proxy
 /// that passes the upstream API's error on as text (`{"code": 401,

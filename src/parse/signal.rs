@@ -75,6 +75,56 @@ pub const REASONS: &[&str] = &[
     "Gateway Timeout",
 ];
 
+/// The standard reason phrase of an HTTP status (RFC 9110, and RFC 6585's 429).
+pub fn reason_phrase(status: u16) -> Option<&'static str> {
+    Some(match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        407 => "Proxy Authentication Required",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "Length Required",
+        412 => "Precondition Failed",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        415 => "Unsupported Media Type",
+        416 => "Range Not Satisfiable",
+        417 => "Expectation Failed",
+        421 => "Misdirected Request",
+        422 => "Unprocessable Content",
+        426 => "Upgrade Required",
+        428 => "Precondition Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        505 => "HTTP Version Not Supported",
+        _ => return None,
+    })
+}
+
+/// The status a reason phrase names (any ASCII case), the older names of
+/// 413 and 422 too: a body whose error title is `Forbidden` states 403.
+pub fn status_of_reason(phrase: &str) -> Option<u16> {
+    let phrase = phrase.trim();
+    match phrase.to_ascii_lowercase().as_str() {
+        "payload too large" | "request entity too large" => Some(413),
+        "unprocessable entity" => Some(422),
+        _ => {
+            (400..=505).find(|&s| reason_phrase(s).is_some_and(|r| r.eq_ignore_ascii_case(phrase)))
+        }
+    }
+}
+
 /// Registered OAuth 2.0 / OpenID Connect error codes: RFC 6749 §4.1.2.1 and
 /// §5.2, RFC 6750 §3.1, RFC 8628 §3.5, RFC 7591 §3.2.2, RFC 8693, RFC 9449,
 /// OpenID Connect Core §3.1.2.6.
