@@ -345,7 +345,7 @@ fn title_status(facts: &mut Facts) {
         .filter_map(|(i, _)| text[i..i + 3].parse::<u16>().ok())
         .filter(|s| (400..600).contains(s))
         .find(|&s| {
-            crate::parse::reason_phrase(s).is_some_and(|r| lower.contains(&r.to_ascii_lowercase()))
+            crate::parse::reason_phrases(s).any(|r| lower.contains(&r.to_ascii_lowercase()))
         });
     if let Some(status) = status {
         facts.push("status", Value::Num(f64::from(status)), title.loc);
@@ -1156,6 +1156,34 @@ fn detect_client(facts: &Facts) -> Option<(&'static str, Option<Loc>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_title_gives_the_status_it_states_with_its_phrase() {
+        let status = |title: &str| {
+            let mut facts = Facts::default();
+            facts.push("html.title", Value::Str(title.to_string().into()), None);
+            title_status(&mut facts);
+            facts.num("status")
+        };
+        assert_eq!(status("401 Unauthorized"), Some(401.0));
+        assert_eq!(status("Unauthorized (401)"), Some(401.0));
+        assert_eq!(status("Error 403 - Forbidden"), Some(403.0));
+        assert_eq!(status("413 Request Entity Too Large"), Some(413.0));
+        // A number without its phrase, or with another's, is not a status.
+        assert_eq!(status("Order 404 of 2026"), None);
+        assert_eq!(status("401 Forbidden"), None);
+        assert_eq!(status("Release 5020 - Bad Gateway notes"), None);
+    }
+
+    #[test]
+    fn a_reason_phrase_names_its_status_in_any_case() {
+        use crate::parse::status_of_reason;
+        assert_eq!(status_of_reason("Forbidden"), Some(403));
+        assert_eq!(status_of_reason(" too many requests "), Some(429));
+        assert_eq!(status_of_reason("Request Entity Too Large"), Some(413));
+        assert_eq!(status_of_reason("Unprocessable Entity"), Some(422));
+        assert_eq!(status_of_reason("Forbidden resource"), None);
+    }
 
     #[test]
     fn proxy_status_as_each_client_words_it() {

@@ -535,6 +535,10 @@ fn exception_in_line(
     let mut extra = 0;
     if let Some(msg) = msg {
         let (msg_text, wrapped) = wrapped_message(lines, i, msg.as_str().trim_end());
+        let (msg_text, wrapped) = match wrapped {
+            0 => multierror_message(lines, i, msg_text),
+            _ => (msg_text, wrapped),
+        };
         fields.push(lines.str_field("exception.message", msg_text));
         fields.extend(message_fields(lines, msg_text));
         extra = wrapped;
@@ -543,7 +547,42 @@ fn exception_in_line(
             extra += sdk_details(lines, i + 1 + wrapped, &mut fields);
         }
     }
+    if !fields.iter().any(|f| f.name == "status")
+        && let Some(status) = status_of_type_name(ty_text)
+    {
+        fields.push(lines.field("status", Value::Num(f64::from(status)), ty_text));
+    }
     Some((fields, 1 + extra))
+}
+
+/// The status an HTTP library's exception class is named after
+/// (`hvac.exceptions.Forbidden`, `google.api_core.exceptions.NotFound`,
+/// `javax.ws.rs.ForbiddenException`): the last part of a qualified name is
+/// a reason phrase without its spaces, alone or before `Error` or
+/// `Exception`. Only qualified names: a bare `NotFoundError` is as often a
+/// browser's DOM error.
+fn status_of_type_name(ty: &str) -> Option<u16> {
+    let (_, last) = ty.rsplit_once(['.', ':', '\\'])?;
+    let name = last
+        .strip_suffix("Exception")
+        .or_else(|| last.strip_suffix("Error"))
+        .unwrap_or(last);
+    (400..=505)
+        .find(|&s| crate::parse::reason_phrases(s).any(|r| r.split(' ').eq(split_camel(name))))
+}
+
+/// `TooManyRequests` → `Too`, `Many`, `Requests`.
+fn split_camel(name: &str) -> impl Iterator<Item = &str> {
+    let mut starts: Vec<usize> = name
+        .char_indices()
+        .filter(|&(_, c)| c.is_ascii_uppercase())
+        .map(|(i, _)| i)
+        .collect();
+    if starts.first() != Some(&0) {
+        starts.insert(0, 0);
+    }
+    let ends: Vec<usize> = starts.iter().skip(1).copied().chain([name.len()]).collect();
+    starts.into_iter().zip(ends).map(move |(a, b)| &name[a..b])
 }
 
 /// An exception's type and message, and what the message reveals: the
@@ -590,6 +629,41 @@ fn wrapped_message<'a>(lines: &Lines<'a>, i: usize, msg: &'a str) -> (&'a str, u
         }
     }
     (msg, 0)
+}
+
+/// Lines a multi-error list may take after its first line.
+const MAX_MULTIERROR_LINES: usize = 12;
+
+/// A message in hashicorp/go-multierror's form, which Vault's and other
+/// HashiCorp tools' errors take (`1 error occurred:`, then `\t* permission
+/// denied` lines and a blank), runs on over its list, and over the `, on
+/// get URL` hvac appends after it: the reasons and the URL are the
+/// message's. Returns the message (a slice of the text) and how many lines
+/// it took after line `i`.
+fn multierror_message<'a>(lines: &Lines<'a>, i: usize, msg: &'a str) -> (&'a str, usize) {
+    if !(msg.ends_with(" error occurred:") || msg.ends_with(" errors occurred:")) {
+        return (msg, 0);
+    }
+    let mut last = 0;
+    for k in 1..=MAX_MULTIERROR_LINES {
+        let j = i + k;
+        if j >= lines.len() {
+            break;
+        }
+        let next = lines.line(j);
+        if next.starts_with("\t* ") || next.starts_with(", on ") {
+            last = k;
+        } else if !next.trim().is_empty() {
+            break;
+        }
+    }
+    if last == 0 {
+        return (msg, 0);
+    }
+    let next = lines.line(i + last).trim_end();
+    let start = msg.as_ptr() as usize - lines.text.as_ptr() as usize;
+    let end = next.as_ptr() as usize - lines.text.as_ptr() as usize + next.len();
+    (&lines.text[start..end], last)
 }
 
 /// One exception chain as one set of fields: the exception the client
@@ -840,7 +914,26 @@ fn sdk_details(lines: &Lines, mut i: usize, fields: &mut Vec<Field>) -> usize {
 mod tests {
     use super::super::tests::chunk;
     use super::super::{EventKind, parse_chunk};
-    use super::{MESSAGE_FACTS, literals};
+    use super::{MESSAGE_FACTS, literals, status_of_type_name};
+
+    #[test]
+    fn an_exception_class_named_after_a_status_states_it() {
+        for (ty, want) in [
+            ("hvac.exceptions.Forbidden", Some(403)),
+            ("google.api_core.exceptions.TooManyRequests", Some(429)),
+            ("javax.ws.rs.NotFoundException", Some(404)),
+            ("App\\Http\\UnauthorizedError", Some(401)),
+            ("docker.errors.NotFound", Some(404)),
+            ("werkzeug.exceptions.RequestEntityTooLarge", Some(413)),
+            // Not a reason phrase, or not qualified.
+            ("System.UnauthorizedAccessException", None),
+            ("botocore.errorfactory.ResourceNotFoundException", None),
+            ("NotFoundError", None),
+            ("requests.exceptions.HTTPError", None),
+        ] {
+            assert_eq!(status_of_type_name(ty), want, "{ty}");
+        }
+    }
 
     /// [`super::has_exception_literal`] holds exactly where a line contains
     /// one of its literals: every line of the fixtures and field cases (and

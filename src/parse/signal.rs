@@ -112,17 +112,24 @@ pub fn reason_phrase(status: u16) -> Option<&'static str> {
     })
 }
 
-/// The status a reason phrase names (any ASCII case), the older names of
-/// 413 and 422 too: a body whose error title is `Forbidden` states 403.
+/// Every name a status's reason phrase goes by: RFC 9110's, then the
+/// older names of 413 and 422 that servers still send.
+pub fn reason_phrases(status: u16) -> impl Iterator<Item = &'static str> {
+    let older: &[&str] = match status {
+        413 => &["Payload Too Large", "Request Entity Too Large"],
+        422 => &["Unprocessable Entity"],
+        _ => &[],
+    };
+    reason_phrase(status)
+        .into_iter()
+        .chain(older.iter().copied())
+}
+
+/// The status a reason phrase names (any ASCII case, any of its names): a
+/// body whose error title is `Forbidden` states 403.
 pub fn status_of_reason(phrase: &str) -> Option<u16> {
     let phrase = phrase.trim();
-    match phrase.to_ascii_lowercase().as_str() {
-        "payload too large" | "request entity too large" => Some(413),
-        "unprocessable entity" => Some(422),
-        _ => {
-            (400..=505).find(|&s| reason_phrase(s).is_some_and(|r| r.eq_ignore_ascii_case(phrase)))
-        }
-    }
+    (400..=505).find(|&s| reason_phrases(s).any(|r| r.eq_ignore_ascii_case(phrase)))
 }
 
 /// Registered OAuth 2.0 / OpenID Connect error codes: RFC 6749 §4.1.2.1 and
