@@ -567,6 +567,34 @@ fn emit_urllib3_access(ctx: &mut Ctx, lines: &Lines, line: &str, start: usize, r
     );
 }
 
+/// Whether curl, run with these words, prints the response body and
+/// nothing else: no verbose or trace output, no headers, no output file.
+fn prints_body_alone(words: &[String]) -> bool {
+    !words.iter().skip(1).any(|w| {
+        matches!(
+            w.as_str(),
+            "-v" | "--verbose"
+                | "-i"
+                | "--include"
+                | "-I"
+                | "--head"
+                | "-D"
+                | "--dump-header"
+                | "-o"
+                | "--output"
+                | "-O"
+                | "--remote-name"
+                | "--trace"
+                | "--trace-ascii"
+        ) || (w.starts_with('-')
+            && !w.starts_with("--")
+            && w.len() > 2
+            && w[1..]
+                .chars()
+                .any(|c| matches!(c, 'v' | 'i' | 'I' | 'D' | 'o' | 'O')))
+    })
+}
+
 /// Lines one `\`-continued curl command may take.
 const MAX_CONTINUED_LINES: usize = 256;
 
@@ -677,10 +705,12 @@ impl LineParser for CurlCommand {
                 });
             }
         }
-        // The command starts an exchange: its `-v` output joins it.
+        // The command starts an exchange: its `-v` output joins it. A
+        // command that prints the body alone (no `-v`, `-i`, `-D`, `-o`,
+        // as `curl -s URL` does) is answered by the body that comes next.
         let g = ctx.new_exchange();
         ctx.curl = None;
-        ctx.body_group = None;
+        ctx.body_group = prints_body_alone(&words).then_some(g);
         ctx.command_awaits_answer = true;
         ctx.emit_grouped(EventKind::Host, span, fields, g);
         if !data.is_empty() {
@@ -899,6 +929,29 @@ impl crate::input::Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn curl_prints_the_body_alone_without_verbose_or_header_flags() {
+        let words = |c: &str| -> Vec<String> { c.split(' ').map(str::to_string).collect() };
+        assert!(prints_body_alone(&words(
+            "curl -s https://api.example.com/x"
+        )));
+        assert!(prints_body_alone(&words(
+            "curl -sS -X POST -H Accept:application/json https://api.example.com/x"
+        )));
+        assert!(!prints_body_alone(&words(
+            "curl -v https://api.example.com/x"
+        )));
+        assert!(!prints_body_alone(&words(
+            "curl -si https://api.example.com/x"
+        )));
+        assert!(!prints_body_alone(&words(
+            "curl -o out.json https://api.example.com/x"
+        )));
+        assert!(!prints_body_alone(&words(
+            "curl --dump-header - https://api.example.com/x"
+        )));
+    }
 
     #[test]
     fn parses_lines() {
