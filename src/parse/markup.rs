@@ -200,6 +200,17 @@ fn document_fields(lines: &Lines, text: &str, html: bool, closed: bool) -> Optio
         if fields.len() == 1 {
             return None;
         }
+        // An `<Error>` document's `<Code>` is the error it states (S3 and
+        // S3-compatible stores, Azure Storage, GCS's XML API): the body
+        // says by itself that the call failed.
+        if root_of(text).is_some_and(|(root, _)| local(&root) == "Error")
+            && let Some(code) = fields.iter().find(|f| f.name == "body.Code").cloned()
+        {
+            fields.push(Field {
+                name: "error".into(),
+                ..code
+            });
+        }
         fields.extend(format_fields("xml", false, span));
     }
     Some(fields)
