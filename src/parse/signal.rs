@@ -537,6 +537,28 @@ fn has(fields: &[Field], name: &str) -> bool {
 
 /// The first failing status stated in `text`, with its reason. `matched`:
 /// [`signal_set`]'s matches in `text`.
+/// Whether the three digits ending at `end` are an SMTP reply, not an HTTP
+/// status: an enhanced status code follows them (`535 5.7.3`, `534-5.7.9`,
+/// RFC 3463's class.subject.detail).
+fn smtp_reply_at(text: &str, end: usize) -> bool {
+    let Some(rest) = text[end..].strip_prefix([' ', '-']) else {
+        return false;
+    };
+    let mut parts = rest.splitn(3, '.');
+    let class = parts.next().unwrap_or("");
+    let subject = parts.next().unwrap_or("");
+    let detail: String = parts
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    matches!(class, "2" | "4" | "5")
+        && (1..=3).contains(&subject.len())
+        && subject.bytes().all(|b| b.is_ascii_digit())
+        && (1..=3).contains(&detail.len())
+}
+
 fn status(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) {
     // Most texts state no status: the signal set tells which statements
     // match (exactly where each alone would), far cheaper than captures,
@@ -550,14 +572,15 @@ fn status(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>)
         // not one, but a later `… 401` in the same text may be.
         let found = if i == REASON_STATEMENT {
             reason_statements(text)
-                .find(|(s, _)| is_failure_status(&text[s.clone()]))
+                .find(|(s, _)| is_failure_status(&text[s.clone()]) && !smtp_reply_at(text, s.end))
                 .map(|(s, r)| (&text[s], Some(&text[r])))
         } else {
             re(cell, pattern)
                 .captures_iter(text)
                 .find(|c| {
-                    c.name("status")
-                        .is_some_and(|s| is_failure_status(s.as_str()))
+                    c.name("status").is_some_and(|s| {
+                        is_failure_status(s.as_str()) && !smtp_reply_at(text, s.end())
+                    })
                 })
                 .map(|c| {
                     let status = c.name("status").expect("status group").as_str();
@@ -2199,6 +2222,14 @@ mod tests {
         for line in [
             "Activation failed: Cannot connect to host pay.example.net:443 ssl:True",
             "upload failed: dial tcp api.example.com:502 refused",
+        ] {
+            assert_eq!(get(line, "status"), None, "{line}");
+        }
+        // An SMTP reply (an enhanced status code after it) is no HTTP status.
+        for line in [
+            "server smtp.example.net[52.97.146.18] said: 535 5.7.3 Authentication unsuccessful",
+            "Error: Invalid login: 534-5.7.9 Application-specific password required.",
+            "MailKit.Net.Smtp.SmtpCommandException: 550 5.7.1 Unauthorized",
         ] {
             assert_eq!(get(line, "status"), None, "{line}");
         }
