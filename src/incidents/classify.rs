@@ -83,7 +83,7 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
         facts.push("status", Value::Num(v.value.as_num().unwrap_or(0.0)), v.loc);
     }
     // A body that names its status by reason phrase only (Zendesk's
-    // `{"error": {"title": "Forbidden", …}}`, JSON:API's `title`).
+    // `{"error": {"title": "Forbidden", …}}`, a problem-details `title`).
     const BODY_REASON: [&str; 3] = ["body.error.title", "body.title", "body.error"];
     if facts.get("status").is_empty()
         && let Some((status, loc)) = BODY_REASON.iter().find_map(|name| {

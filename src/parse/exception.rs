@@ -567,8 +567,12 @@ fn status_of_type_name(ty: &str) -> Option<u16> {
         .strip_suffix("Exception")
         .or_else(|| last.strip_suffix("Error"))
         .unwrap_or(last);
+    if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return None;
+    }
+    let words: Vec<&str> = split_camel(name).collect();
     (400..=505)
-        .find(|&s| crate::parse::reason_phrases(s).any(|r| r.split(' ').eq(split_camel(name))))
+        .find(|&s| crate::parse::reason_phrases(s).any(|r| r.split(' ').eq(words.iter().copied())))
 }
 
 /// `TooManyRequests` → `Too`, `Many`, `Requests`.
