@@ -544,19 +544,18 @@ fn smtp_reply_at(text: &str, end: usize) -> bool {
     let Some(rest) = text[end..].strip_prefix([' ', '-']) else {
         return false;
     };
-    let mut parts = rest.splitn(3, '.');
-    let class = parts.next().unwrap_or("");
-    let subject = parts.next().unwrap_or("");
-    let detail: String = parts
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    matches!(class, "2" | "4" | "5")
-        && (1..=3).contains(&subject.len())
-        && subject.bytes().all(|b| b.is_ascii_digit())
-        && (1..=3).contains(&detail.len())
+    let digits = |s: &str| s.bytes().take_while(u8::is_ascii_digit).count();
+    let Some(after_class) = rest
+        .strip_prefix(['2', '4', '5'])
+        .and_then(|r| r.strip_prefix('.'))
+    else {
+        return false;
+    };
+    let subject = digits(after_class);
+    (1..=3).contains(&subject)
+        && after_class[subject..]
+            .strip_prefix('.')
+            .is_some_and(|detail| (1..=3).contains(&digits(detail)))
 }
 
 fn status(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) {
