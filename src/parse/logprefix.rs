@@ -245,6 +245,26 @@ fn prefix_level(prefix: &str) -> Option<String> {
     })
 }
 
+/// A level word alone in brackets among the prefix's `[thread]` groups
+/// (`[ERROR] msg`, `[main] [WARN] msg`, nginx's `[error]`): [`PREFIX`]
+/// takes such a group for a thread's, as its groups come before the level.
+/// Read for [`warns`] only: Terraform logs what a provider prints at
+/// `[DEBUG]`, its own `[ERR]` lines too, so a bracketed informational
+/// level does not make a line healthy.
+fn bracketed_level(prefix: &str) -> Option<String> {
+    const LEVELS: [&str; 12] = [
+        "TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "ERR", "FATAL", "CRITICAL",
+        "SEVERE", "CRIT",
+    ];
+    prefix.split('[').skip(1).find_map(|group| {
+        let word = group.split_once(']')?.0;
+        let upper = word.to_ascii_uppercase();
+        // One case throughout: `[Error]` is more often a word in a message.
+        let one_case = word == upper || word == word.to_ascii_lowercase();
+        (one_case && LEVELS.contains(&upper.as_str())).then_some(upper)
+    })
+}
+
 /// Whether the line begins a log record at a warning level or worse
 /// (WARN, ERROR, FATAL, CRITICAL, SEVERE): a record that states a failure
 /// of its own.
@@ -253,7 +273,7 @@ pub fn warns(line: &str) -> bool {
         return !informational;
     }
     prefix_end(line)
-        .and_then(|end| prefix_level(&line[..end]))
+        .and_then(|end| prefix_level(&line[..end]).or_else(|| bracketed_level(&line[..end])))
         .is_some_and(|level| !is_informational_level(&level))
 }
 
@@ -281,12 +301,22 @@ mod tests {
             "[2026-12-03T10:07:14.210Z] WARN  c.e.aws.Sts - AssumeRole failed:",
             "ERROR:root:call failed",
             "2026-11-24T00:00:05Z [worker-3] CRITICAL app.main: giving up",
+            // A level in brackets, with or without a logger after it.
+            "[ERROR] request failed with status code 401",
+            "[ERROR] @nestjs/axios request failed",
+            "2026-11-24T00:00:05Z [main] [WARN] retrying in 2s",
+            "2026/11/24 00:00:05 [error] 1234#0: *5 upstream timed out",
         ] {
             assert!(warns(line), "{line}");
         }
         for line in [
             "2026-11-24 00:00:05,936 DEBUG slack.web: response:",
             "[2026-12-03T10:07:14.210Z] INFO  c.e.Client - done",
+            "[INFO] @nestjs/core started",
+            "2026/11/24 00:00:05 [notice] 1#1: start worker process 29",
+            "[Error] not a level",
+            // A provider's own error, which Terraform logs at DEBUG.
+            "2022-06-02T15:15:39.215+0200 [DEBUG] provider.x: 2022/06/02 15:15:39 [ERR] POST failed",
             "{\"ok\":false,\"error\":\"not_in_channel\"}",
             "",
         ] {
