@@ -1019,6 +1019,23 @@ fn names_quoted_in_a_program_error_are_not_exchange_words() {
 }
 
 #[test]
+fn an_elixir_clause_error_on_a_successful_response_is_no_exchange() {
+    // The value the program could not match is printed whole: the words
+    // of a 200 response in it are data, not a failed call.
+    let log = "** (CaseClauseError) no case clause matching: %HTTPoison.Response{body: \"<html>\", headers: [{\"Content-Type\", \"text/html\"}], request_url: \"https://shop.example.com/\", status_code: 200}\n    (shop 0.1.0) lib/shop/client.ex:18: Shop.Client.fetch/1\n";
+    let a = faultline::analyze_text("iex.log", log, &builtin());
+    assert!(a.incidents.is_empty(), "{:#?}", a.incidents);
+    // A failing status or a transport error in the value still is one.
+    for log in [
+        "** (MatchError) no match of right hand side value: {:ok, %HTTPoison.Response{body: \"{}\", status_code: 401}}\n",
+        "** (MatchError) no match of right hand side value: {:error, %HTTPoison.Error{id: nil, reason: :econnrefused}}\n",
+    ] {
+        let a = faultline::analyze_text("iex.log", log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}: {:#?}", a.incidents);
+    }
+}
+
+#[test]
 fn a_retry_right_after_a_failure_without_url_recovers_it() {
     let log = "attempt 1 failed, retrying in 500 ms: TypeError: fetch failed\n  [cause]: Error: connect ECONNRESET 10.0.0.7:443\nattempt 2: GET https://api.example.com/v1/status -> 200 OK\n";
     let a = faultline::analyze_text("retry.log", log, &builtin());

@@ -95,6 +95,26 @@ fn names_code(exception_type: &str) -> bool {
     )
 }
 
+/// Whether an exception's message is a value the program could not
+/// handle, printed whole (Elixir's `** (CaseClauseError) no case clause
+/// matching: %HTTPoison.Response{…, status_code: 200}`): its words are the
+/// value's, a response the program was given, and tell no failed call
+/// (a failing status or a transport error in it still does, as facts;
+/// the URL it was fetched from does not).
+fn dumps_value(exception_type: &str) -> bool {
+    matches!(
+        exception_type,
+        "MatchError"
+            | "CaseClauseError"
+            | "FunctionClauseError"
+            | "WithClauseError"
+            | "CondClauseError"
+            | "BadMapError"
+            | "BadStructError"
+            | "BadBooleanError"
+    )
+}
+
 /// `message` without its quoted names (`'x'`, `"x"`, `` `x' ``, `` `x` ``:
 /// no spaces inside), which [`names_code`] exceptions put there.
 fn without_quoted_names(message: &str) -> String {
@@ -119,23 +139,28 @@ impl Incident {
     /// 'AuthenticationResult'` after Cognito answered with a challenge).
     pub fn is_exchange(&self, providers: &Providers) -> bool {
         let code_error = self.facts.str("exception.type").is_some_and(names_code);
+        let value = self.facts.str("exception.type").is_some_and(dumps_value);
         EXCHANGE_FACTS
             .iter()
             .filter(|f| !(code_error && **f == "body"))
+            // The value's own request (HTTPoison's `request_url`) is no
+            // failed call: its status would be.
+            .filter(|f| !(value && matches!(**f, "url" | "url.host" | "method" | "body")))
             .any(|f| !self.facts.get(f).is_empty())
             || self
                 .facts
                 .iter()
                 .any(|(name, _)| name.starts_with("header.") || name.starts_with("request."))
-            || self.facts.get("message").iter().any(|m| {
-                let m = m.value.to_string();
-                let words = if code_error {
-                    std::borrow::Cow::Owned(without_quoted_names(&m))
-                } else {
-                    std::borrow::Cow::Borrowed(m.as_str())
-                };
-                providers.mentions_exchange(&words) || providers.is_error_message(&m)
-            })
+            || (!value
+                && self.facts.get("message").iter().any(|m| {
+                    let m = m.value.to_string();
+                    let words = if code_error {
+                        std::borrow::Cow::Owned(without_quoted_names(&m))
+                    } else {
+                        std::borrow::Cow::Borrowed(m.as_str())
+                    };
+                    providers.mentions_exchange(&words) || providers.is_error_message(&m)
+                }))
     }
 
     /// `POST https://api.mypurecloud.com/oauth/token → 403 invalid_grant`
