@@ -820,8 +820,10 @@ fn success_may_take(kind: EventKind) -> bool {
 fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -> bool {
     if d.group.is_some() && event.kind != EventKind::Exception {
         // After a grouped exchange only a client error continues it (curl's
-        // `curl: (35) …` after its trace).
-        return false;
+        // `curl: (35) …` after its trace), and curl's connection after its
+        // command line.
+        return event.kind == EventKind::Host
+            && continues_curl_command(d, event, line.saturating_sub(d.last_line));
     }
     let gap = line.saturating_sub(d.last_line);
     if gap > MAX_GAP {
@@ -893,6 +895,24 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -
     // Last, as it costs most (URLs compared) and most events are turned
     // away before it: a success takes no later request or record.
     fits && !d.conflicts(s, cx.providers)
+}
+
+/// Whether `event`, curl's connection (`* Connected to host (ip) port
+/// 443`), is the one the curl command just before it opened: `d` is only
+/// that command (its URL, headers and `-d` body, which `-v` does not show
+/// again) and the connection is to its URL's host. Opened apart, the
+/// connection's draft would close the command's before its `> GET` line.
+fn continues_curl_command(d: &Draft, event: &Event, gap: usize) -> bool {
+    gap <= 3
+        && d.kinds.only(&[EventKind::Host, EventKind::RequestBody])
+        && d.events.iter().any(|e| {
+            e.field("client")
+                .is_some_and(|f| f.value.as_str() == Some("curl"))
+        })
+        && d.url()
+            .and_then(super::fold::host_of)
+            .zip(event.field("url.host").and_then(|f| f.value.as_str()))
+            .is_some_and(|(host, connected)| host.eq_ignore_ascii_case(connected))
 }
 
 /// Whether an event tied to `d` (same id, or same URL while `d` waits for
