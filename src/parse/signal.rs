@@ -241,6 +241,10 @@ fn status_patterns() -> Vec<String> {
             r"(?i:\bfailed\b)[^{]*?(?::\s+|(?:^|[^A-Za-z0-9_.\-\]]):)(?P<status>[0-9]{3})(?:\s|$|\{)"
                 .to_string(),
             r"Request failed with status code (?P<status>[0-9]{3})".to_string(),
+            // Apps Script's UrlFetchApp: `Request failed for https://…
+            // returned code 401. Truncated server response: …`. A failing
+            // status only: a process's exit code is never 400 or more.
+            r"\breturned code (?P<status>[45][0-9]{2})\b".to_string(),
             // The subject first: `Response code returned: 410`.
             r"(?i:\b(?:response|status)(?:[ _]code)?\s+returned)\s*:?\s*(?P<status>[0-9]{3})\b"
                 .to_string(),
@@ -432,7 +436,12 @@ fn leading_code_re() -> &'static Regex {
 /// (`generated CLIENT ALERT: Fatal - …`, `received SERVER ALERT: Fatal -
 /// …`, older releases' `SSL: :certify: …: Fatal error: …`). Also
 /// aws-sdk-go-v2's `operation error S3: ListBuckets, …`, which states a failed call whatever its cause (often no
-/// status: the credential chain failed before any request). Told by
+/// status: the credential chain failed before any request), and
+/// LWP::Protocol::https's `Can't verify SSL peers without knowing which
+/// Certificate Authorities to trust` (no CA file), HTTPoison's error
+/// (`** (HTTPoison.Error) :nxdomain`, or its struct
+/// `%HTTPoison.Error{id: nil, reason: :econnrefused}` ending a line, not an
+/// Elixir clause that matches on it, which goes on with ` ->`). Told by
 /// [`signal_set`], its first pattern: the
 /// set is compiled for every signal line anyway, and this pattern alone
 /// cost more to compile than any other here.
@@ -440,7 +449,7 @@ fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, ";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
@@ -1091,6 +1100,8 @@ const TEXT_TRIGGERS: &[&str] = &[
     // received (`generated CLIENT ALERT: Fatal - Unknown CA`; older
     // releases' `SSL: :certify: …: Fatal error: unknown ca` has `err`).
     "ALERT: Fatal",
+    // Perl's LWP::Protocol::https without a CA file (see `is_transport`).
+    "verify SSL peers",
     // Go's gRPC status errors (see `go_grpc_re`).
     "rpc error: code = ",
     // A requests Response's repr (`<Response [405]>`).
@@ -1172,8 +1183,9 @@ impl LineParser for TextSignal {
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         let line = lines.line(i);
         // JSON and markup at the line start are the body parsers'; a line
-        // that merely starts with a bracket (`[INFO]`) is not.
-        if line.trim_start().starts_with('{') {
+        // that merely starts with a bracket (`[INFO]`) is not, nor an
+        // Elixir tuple (`{:error, %HTTPoison.Error{reason: :nxdomain}}`).
+        if line.trim_start().starts_with('{') && !line.trim_start().starts_with("{:") {
             return None;
         }
         // A line logged at INFO/DEBUG reports normal flow (a retry being
@@ -2167,6 +2179,10 @@ mod tests {
                 "403",
             ),
             ("Server returned Response code: 401", "401"),
+            (
+                "Exception: Request failed for https://api.example.com/v2/clients returned code 401. Truncated server response: {}",
+                "401",
+            ),
             ("error: Unexpected server response: 401", "401"),
             // PHP's print_r of an object, Ruby's hash inspect.
             (
@@ -2224,6 +2240,8 @@ mod tests {
         ] {
             assert_eq!(get(line, "status"), None, "{line}");
         }
+        // A process's exit code is no status.
+        assert_eq!(get("ssh: build step returned code 255", "status"), None);
         // An SMTP reply (an enhanced status code after it) is no HTTP status.
         for line in [
             "server smtp.example.net[52.97.146.18] said: 535 5.7.3 Authentication unsuccessful",
