@@ -1529,3 +1529,20 @@ fn json_right_after_a_response_s_headers_is_its_body_even_with_a_timestamp() {
         a.incidents[0].facts
     );
 }
+
+#[test]
+fn a_json_api_error_object_states_its_status_as_a_string() {
+    // jsonapi.org's error objects (App Store Connect, Amadeus).
+    let body = "{\n  \"errors\": [\n    {\n      \"code\": \"38194\",\n      \"title\": \"Too many requests\",\n      \"status\": \"429\"\n    }\n  ]\n}\n";
+    let a = faultline::analyze_text("body.json", body, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    assert_eq!(a.incidents[0].facts.num("status"), Some(429.0));
+    // Not a status: an application's own code in that member.
+    let body = "{\"errors\": [{\"status\": \"38194\", \"title\": \"Too many requests\"}]}\n";
+    let a = faultline::analyze_text("body.json", body, &builtin());
+    assert!(
+        a.incidents.iter().all(|i| i.facts.num("status").is_none()),
+        "{:#?}",
+        a.incidents
+    );
+}

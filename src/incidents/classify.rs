@@ -82,6 +82,19 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
     {
         facts.push("status", Value::Num(v.value.as_num().unwrap_or(0.0)), v.loc);
     }
+    // JSON:API's error objects (App Store Connect, Amadeus): `{"errors":
+    // [{"status": "429", "code": …, "title": …}]}`, the status "expressed
+    // as a string value" (jsonapi.org, Error Objects).
+    if facts.get("status").is_empty()
+        && let Some(v) = facts.first("body.errors.0.status").cloned()
+        && let Some(n) = v
+            .value
+            .as_num()
+            .or_else(|| v.value.as_str()?.trim().parse::<f64>().ok())
+        && (400.0..600.0).contains(&n)
+    {
+        facts.push("status", Value::Num(n), v.loc);
+    }
     // A body that names its status by reason phrase only (Zendesk's
     // `{"error": {"title": "Forbidden", …}}`, a problem-details `title`).
     const BODY_REASON: [&str; 3] = ["body.error.title", "body.title", "body.error"];
@@ -663,6 +676,8 @@ fn messages(facts: &mut Facts) {
         && facts.str("body.format") == Some("xml")
     {
         found.extend(xml_element(&body, "Message"));
+        // A SOAP fault's message (1.1's `faultstring`).
+        found.extend(xml_element(&body, "faultstring"));
     }
     if is_error_level(facts) {
         for k in RECORD_MESSAGE_KEYS {

@@ -211,9 +211,46 @@ fn document_fields(lines: &Lines, text: &str, html: bool, closed: bool) -> Optio
                 ..code
             });
         }
+        fault_fields(lines, &mut fields);
         fields.extend(format_fields("xml", false, span));
     }
     Some(fields)
+}
+
+/// A fault in an XML body: SOAP's (`Envelope/Body/Fault`, with 1.1's
+/// `faultcode`/`faultstring` or 1.2's `Code/Value` and `Reason/Text`) or
+/// a REST API's own (Intuit's `IntuitResponse/Fault/Error/Message`). The
+/// body says by itself that the call failed: its code (else its message)
+/// is the `error`, and a status its text states (Intuit's `statusCode:
+/// 401` in `Detail`) is the status.
+fn fault_fields(lines: &Lines, fields: &mut Vec<Field>) {
+    let in_fault = |f: &Field| f.name.split('.').any(|part| part == "Fault");
+    if !fields.iter().any(in_fault) || fields.iter().any(|f| f.name == "error") {
+        return;
+    }
+    let named = |suffixes: &[&str]| {
+        fields
+            .iter()
+            .find(|f| in_fault(f) && suffixes.iter().any(|s| f.name.ends_with(s)))
+            .cloned()
+    };
+    let error = named(&[".faultcode", ".Code.Value"])
+        .or_else(|| named(&[".faultstring", ".Reason.Text", ".Message"]));
+    let status = fields.iter().filter(|f| in_fault(f)).find_map(|f| {
+        let text = lines
+            .text
+            .get(f.span.start.checked_sub(lines.base)?..f.span.end.checked_sub(lines.base)?)?;
+        super::exception::facts_from_message(lines, text)
+            .into_iter()
+            .find(|m| m.name == "status")
+    });
+    if let Some(code) = error {
+        fields.push(Field {
+            name: "error".into(),
+            ..code
+        });
+    }
+    fields.extend(status);
 }
 
 /// A markup document inside a text (an exception message that carries the
