@@ -219,6 +219,10 @@ pub const SHAPES: &[Shape] = &[
         what: "a credential after `Bearer` or `Basic` anywhere in text, however short, unless it is a plain word (`Bearer token`, `Basic realm`)",
         examples: &[
             ("the call used bearer ab12 and failed", "ab12"),
+            (
+                "Authorization: Bearer Bearer dbl-5f0c6b2e8a9d",
+                "dbl-5f0c6b2e8a9d",
+            ),
             ("sent Basic dTpw", "dTpw"),
         ],
     },
@@ -1167,7 +1171,10 @@ fn credential_at(text: &str, start: usize) -> Option<Range<usize>> {
     let core = word.trim_end_matches('.');
     let plain_word =
         !core.is_empty() && core.len() < 16 && core.bytes().all(|b| b.is_ascii_lowercase());
-    (!plain_word).then_some(start..end)
+    // The scheme written twice (`Bearer Bearer X`): the second is the
+    // scheme again, and the credential after it is masked in its turn.
+    let scheme_again = core.eq_ignore_ascii_case("bearer") || core.eq_ignore_ascii_case("basic");
+    (!plain_word && !scheme_again).then_some(start..end)
 }
 
 /// An Authorization value: the scheme is kept, the credential masked. A
