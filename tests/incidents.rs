@@ -1546,3 +1546,32 @@ fn a_json_api_error_object_states_its_status_as_a_string() {
         a.incidents
     );
 }
+
+#[test]
+fn a_curl_command_keeps_its_connection_and_its_answer() {
+    // `* Connected to` after the command is the command's connection: the
+    // headers and body only the command line shows stay with the answer.
+    let log = "$ curl -v -X PATCH -H 'X-Api-Key: k-123' -d '{\"a\":1}' https://cases.example-soc.net:9000/api/case/7\n\
+               * Connected to cases.example-soc.net (203.0.113.20) port 9000 (#0)\n\
+               * upload completely sent off: 7 out of 7 bytes\n\
+               < HTTP/1.1 401 Unauthorized\n\
+               < Content-Type: application/json\n";
+    let a = faultline::analyze_text("curl.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    let f = &a.incidents[0].facts;
+    assert_eq!(a.incidents[0].loc.line, 1);
+    assert_eq!(f.str("method"), Some("PATCH"));
+    assert_eq!(f.str("request.header.x-api-key"), Some("k-123"));
+    assert_eq!(f.num("status"), Some(401.0));
+    // Through a proxy (`-x`), curl connects to the proxy: the same call.
+    let log = log.replace(
+        "Connected to cases.example-soc.net (203.0.113.20) port 9000",
+        "Connected to proxy.example.net (10.0.0.3) port 3128",
+    );
+    let a = faultline::analyze_text("curl.log", &log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    assert_eq!(
+        a.incidents[0].facts.str("request.header.x-api-key"),
+        Some("k-123")
+    );
+}

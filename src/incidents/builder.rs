@@ -900,19 +900,17 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -
 /// Whether `event`, curl's connection (`* Connected to host (ip) port
 /// 443`), is the one the curl command just before it opened: `d` is only
 /// that command (its URL, headers and `-d` body, which `-v` does not show
-/// again) and the connection is to its URL's host. Opened apart, the
-/// connection's draft would close the command's before its `> GET` line.
+/// again), nothing answered yet. The host may differ from the URL's: with
+/// `-x`, curl connects to the proxy. Opened apart, the connection's draft
+/// would close the command's before its `> GET` line.
 fn continues_curl_command(d: &Draft, event: &Event, gap: usize) -> bool {
     gap <= 3
         && d.kinds.only(&[EventKind::Host, EventKind::RequestBody])
+        && event.field("url.host").is_some()
         && d.events.iter().any(|e| {
             e.field("client")
                 .is_some_and(|f| f.value.as_str() == Some("curl"))
         })
-        && d.url()
-            .and_then(super::fold::host_of)
-            .zip(event.field("url.host").and_then(|f| f.value.as_str()))
-            .is_some_and(|(host, connected)| host.eq_ignore_ascii_case(connected))
 }
 
 /// Whether an event tied to `d` (same id, or same URL while `d` waits for
