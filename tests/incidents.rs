@@ -1575,3 +1575,15 @@ fn a_curl_command_keeps_its_connection_and_its_answer() {
         Some("k-123")
     );
 }
+
+#[test]
+fn a_status_object_in_a_body_states_the_status() {
+    // Riot Games: `{"status": {"message": …, "status_code": 403}}`.
+    let body = "{\n    \"status\": {\n        \"message\": \"Forbidden\",\n        \"status_code\": 403\n    }\n}\n";
+    let a = faultline::analyze_text("body.json", body, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+    assert_eq!(a.incidents[0].facts.num("status"), Some(403.0));
+    let ok = "{\"status\": {\"message\": \"OK\", \"status_code\": 200}}\n";
+    let a = faultline::analyze_text("body.json", ok, &builtin());
+    assert!(a.incidents.is_empty(), "{:#?}", a.incidents);
+}

@@ -236,7 +236,11 @@ impl<'e> Summary<'e> {
                     }
                     if matches!(
                         name,
-                        "body.status" | "body.statusCode" | "body.status_code" | "body.error.code"
+                        "body.status"
+                            | "body.statusCode"
+                            | "body.status_code"
+                            | "body.error.code"
+                            | "body.status.status_code"
                     ) {
                         s.body_status = s
                             .body_status
@@ -378,7 +382,12 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
         Value::Num(n) => *n != 0.0,
     };
     match name {
-        "status" | "body.status" | "body.statusCode" | "body.status_code" => num_fails(),
+        // Riot Games nests it: `{"status": {"status_code": 403, …}}`.
+        "status"
+        | "body.status"
+        | "body.statusCode"
+        | "body.status_code"
+        | "body.status.status_code" => num_fails(),
         // `code` is a status number in some bodies and an error code in others.
         "body.code" => match value {
             Value::Num(_) => num_fails(),

@@ -55,7 +55,7 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
     // `data` (`{"code": "rest_forbidden", "message": …, "data": {"status":
     // 401}}`), Strapi's and Spotify's in `error` (`{"error": {"status": 403,
     // "message": …}}`): numbers in the 4xx/5xx range there too.
-    const BODY_STATUS: [(&str, f64); 7] = [
+    const BODY_STATUS: [(&str, f64); 8] = [
         ("body.status", 100.0),
         ("body.statusCode", 100.0),
         ("body.status_code", 100.0),
@@ -63,6 +63,8 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
         ("body.error.code", 400.0),
         ("body.data.status", 400.0),
         ("body.error.status", 400.0),
+        // Riot Games: `{"status": {"message": "Forbidden", "status_code": 403}}`.
+        ("body.status.status_code", 400.0),
     ];
     // The canonical name, not a number: Strapi's `error.status` is the
     // status itself, and says nothing of an `error.code` beside it.

@@ -235,6 +235,8 @@ fn status_patterns() -> Vec<String> {
             // `403: Forbidden`.
             format!(r"\b(?P<status>[0-9]{{3}})(?: - |: | )(?P<reason>{reasons})\b"),
             r"\bError (?P<status>[0-9]{3})\b".to_string(),
+            // `Over rate limit (error 429)`: lower case in parentheses.
+            r"\(error (?P<status>[45][0-9]{2})\)".to_string(),
             // `… failed: 400`, not a port (`failed: Cannot connect to host
             // api.example.com:443 ssl:True`): a colon right after a host
             // name is a port's.
@@ -2179,6 +2181,10 @@ mod tests {
                 "403",
             ),
             ("Server returned Response code: 401", "401"),
+            (
+                "NASA APOD extension error: Over rate limit (error 429): Get your API key",
+                "429",
+            ),
             (
                 "Exception: Request failed for https://api.example.com/v2/clients returned code 401. Truncated server response: {}",
                 "401",
