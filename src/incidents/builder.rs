@@ -234,14 +234,7 @@ impl<'e> Summary<'e> {
                     if name.starts_with("body.") || name == "error" {
                         s.add_code(name, &f.value, providers);
                     }
-                    if matches!(
-                        name,
-                        "body.status"
-                            | "body.statusCode"
-                            | "body.status_code"
-                            | "body.error.code"
-                            | "body.status.status_code"
-                    ) {
+                    if name == "body.error.code" || BODY_STATUS_FIELDS.contains(&name) {
                         s.body_status = s
                             .body_status
                             .or(f.value.as_num().filter(|n| (400.0..600.0).contains(n)));
@@ -371,6 +364,16 @@ fn error_code_of<'e>(name: &str, value: &'e Value, providers: &Providers) -> Opt
     (is_code && stated).then(|| Cow::Borrowed(code.rsplit('#').next().unwrap_or(code)))
 }
 
+/// The body fields that state the call's HTTP status as a number (Riot
+/// Games nests it: `{"status": {"status_code": 403, …}}`); a failing one
+/// makes the body a failure ([`field_fails`]) and its status the draft's.
+const BODY_STATUS_FIELDS: [&str; 4] = [
+    "body.status",
+    "body.statusCode",
+    "body.status_code",
+    "body.status.status_code",
+];
+
 /// Whether one field, on its own, says that something failed.
 pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> bool {
     let num_fails = || value.as_num().is_some_and(|n| (400.0..600.0).contains(&n));
@@ -382,12 +385,8 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
         Value::Num(n) => *n != 0.0,
     };
     match name {
-        // Riot Games nests it: `{"status": {"status_code": 403, …}}`.
-        "status"
-        | "body.status"
-        | "body.statusCode"
-        | "body.status_code"
-        | "body.status.status_code" => num_fails(),
+        "status" => num_fails(),
+        name if BODY_STATUS_FIELDS.contains(&name) => num_fails(),
         // `code` is a status number in some bodies and an error code in others.
         "body.code" => match value {
             Value::Num(_) => num_fails(),
