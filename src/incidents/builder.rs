@@ -365,13 +365,16 @@ fn error_code_of<'e>(name: &str, value: &'e Value, providers: &Providers) -> Opt
 }
 
 /// The body fields that state the call's HTTP status as a number (Riot
-/// Games nests it: `{"status": {"status_code": 403, …}}`); a failing one
-/// makes the body a failure ([`field_fails`]) and its status the draft's.
-const BODY_STATUS_FIELDS: [&str; 4] = [
+/// Games nests it: `{"status": {"status_code": 403, …}}`; Todoist and
+/// Supabase Auth say `http_code`); a failing one makes the body a failure
+/// ([`field_fails`]) and its status the draft's.
+const BODY_STATUS_FIELDS: [&str; 6] = [
     "body.status",
     "body.statusCode",
     "body.status_code",
     "body.status.status_code",
+    "body.http_code",
+    "body.error.http_code",
 ];
 
 /// Whether one field, on its own, says that something failed.

@@ -54,8 +54,10 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
     // read only with that name beside it. WordPress's REST errors put it in
     // `data` (`{"code": "rest_forbidden", "message": …, "data": {"status":
     // 401}}`), Strapi's and Spotify's in `error` (`{"error": {"status": 403,
-    // "message": …}}`): numbers in the 4xx/5xx range there too.
-    const BODY_STATUS: [(&str, f64); 8] = [
+    // "message": …}}`): numbers in the 4xx/5xx range there too. Todoist's
+    // errors and Supabase Auth's hook errors call it `http_code` (`{"error":
+    // …, "http_code": 403}`, `{"error": {"http_code": 403, …}}`).
+    const BODY_STATUS: [(&str, f64); 10] = [
         ("body.status", 100.0),
         ("body.statusCode", 100.0),
         ("body.status_code", 100.0),
@@ -65,6 +67,8 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
         ("body.error.status", 400.0),
         // Riot Games: `{"status": {"message": "Forbidden", "status_code": 403}}`.
         ("body.status.status_code", 400.0),
+        ("body.http_code", 400.0),
+        ("body.error.http_code", 400.0),
     ];
     // The canonical name, not a number: Strapi's `error.status` is the
     // status itself, and says nothing of an `error.code` beside it.
@@ -561,6 +565,8 @@ const MESSAGE_PATHS: &[&str] = &[
     "Description",
     "Error.Message",
     "fault.faultstring",
+    // Namecheap's XML API: `<Errors><Error Number="…">…</Error></Errors>`.
+    "Errors.Error",
 ];
 
 /// Whether a body path (after `body.`) has the shape `pattern`, `*` for an

@@ -163,10 +163,19 @@ impl LineParser for MarkupBody {
             ctx.markup_unclosed = Some((root, j));
             return None;
         }
+        // A page whose `<html>` was on the line before (an exception's
+        // message, `GCMAuthError: <HTML>`) starts at its `<head>`: its body
+        // and the closing `</html>` are the same page.
+        let head_end = j;
+        if closed && root.eq_ignore_ascii_case("head") {
+            j = page_rest_after_head(lines, j, i + limit);
+        }
         let start = lines.span_of(line).start + at;
         let end = lines.span_of_lines(j, j).end;
         let text = &lines.text[start - lines.base..end - lines.base];
         let text = match closed {
+            // The page's lines after its head, whole.
+            true if j > head_end => text.trim_end(),
             // Up to the end of the closing tag.
             true => {
                 let lower = text.to_ascii_lowercase();
@@ -181,6 +190,32 @@ impl LineParser for MarkupBody {
         ctx.emit(EventKind::Body, span, fields);
         Some(j - i + 1)
     }
+}
+
+/// The last line of a page whose `<head>` closed on line `j`: the
+/// `<body>…</body>` right after it and a closing `</html>`, if they follow
+/// (no further than line `limit`); else `j`.
+fn page_rest_after_head(lines: &Lines, mut j: usize, limit: usize) -> usize {
+    let starts = |k: usize, tag: &str| {
+        k < lines.len()
+            && lines
+                .line(k)
+                .trim_start()
+                .get(..tag.len())
+                .is_some_and(|t| t.eq_ignore_ascii_case(tag))
+    };
+    if starts(j + 1, "<body") {
+        let mut k = j + 1;
+        while k < lines.len() && k <= limit {
+            super::work::add(lines.line(k).len() + 1);
+            if contains_ci(lines.line(k), "</body") {
+                j = k;
+                break;
+            }
+            k += 1;
+        }
+    }
+    if starts(j + 1, "</html") { j + 1 } else { j }
 }
 
 /// The fields of a markup document (a verbatim slice of `lines.text`):
@@ -354,7 +389,7 @@ fn html_fields(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
         fields.push(lines.field(name, Value::Str(value.into()), m.as_str()));
         stated.push(m.as_str());
     }
-    for s in stated {
+    for s in &stated {
         let found = super::signal::scan(lines, s);
         let status = found.iter().find(|f| f.name == "status");
         let code = super::signal::page_status(lines, s);
@@ -363,8 +398,18 @@ fn html_fields(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
             if let Some(r) = found.into_iter().find(|f| f.name == "reason") {
                 fields.push(r);
             }
-            break;
+            return;
         }
+    }
+    // A title or heading that is a reason phrase and nothing else (Google
+    // front ends' `<TITLE>Unauthorized</TITLE>`, with the number only in an
+    // `<H2>Error 401</H2>`) states its status as surely as a number.
+    if let Some((status, s)) = stated.iter().find_map(|s| {
+        let phrase = text_content(s);
+        Some((super::signal::status_of_reason(&phrase)?, *s))
+    }) {
+        fields.push(lines.field("status", Value::Num(f64::from(status)), s));
+        fields.push(lines.field("reason", Value::Str(s.trim().into()), s));
     }
 }
 
@@ -459,6 +504,29 @@ mod tests {
     use super::*;
 
     use super::super::tests::field_value as get;
+
+    #[test]
+    fn title_that_is_a_reason_phrase_states_the_status() {
+        let page = "<HTML>\n<HEAD>\n<TITLE>Unauthorized</TITLE>\n</HEAD>\n<BODY BGCOLOR=\"#FFFFFF\" TEXT=\"#000000\">\n<H1>Unauthorized</H1>\n<H2>Error 401</H2>\n</BODY>\n</HTML>\n";
+        assert_eq!(get(page, "status").as_deref(), Some("401"));
+        assert_eq!(get(page, "reason").as_deref(), Some("Unauthorized"));
+        // A title that only contains one is no statement of status.
+        let page = "<html><head><title>Unauthorized access is logged</title></head><body><p>Sign in</p></body></html>\n";
+        assert_eq!(get(page, "status"), None);
+    }
+
+    #[test]
+    fn page_from_its_head_takes_its_body() {
+        // The `<HTML>` ended the exception's line: one page, not two.
+        let text = "RubyPushNotifications::GCM::GCMAuthError: <HTML>\n<HEAD>\n<TITLE>Unauthorized</TITLE>\n</HEAD>\n<BODY BGCOLOR=\"#FFFFFF\" TEXT=\"#000000\">\n<H1>Unauthorized</H1>\n<H2>Error 401</H2>\n</BODY>\n</HTML>\n";
+        let events = parse_chunk(&chunk(text));
+        let bodies: Vec<_> = events
+            .iter()
+            .filter(|e| e.kind == EventKind::Body)
+            .collect();
+        assert_eq!(bodies.len(), 1, "{events:?}");
+        assert_eq!(bodies[0].span.end, text.len() - 1);
+    }
 
     #[test]
     fn nginx_502_page() {

@@ -288,6 +288,10 @@ fn status_patterns() -> Vec<String> {
             // (`WebSocketBadStatusException: Handshake status 401`).
             r"\bUnexpected server response: (?P<status>[1-5][0-9]{2})\b".to_string(),
             r"\bHandshake status (?P<status>[1-5][0-9]{2})\b".to_string(),
+            // Starscream (Swift): `HTTPUpgradeError.notAnUpgrade(401)` as
+            // Swift prints the case (newer releases add the headers:
+            // `notAnUpgrade(401, [...])`).
+            r"\bnotAnUpgrade\((?P<status>[1-5][0-9]{2})\b".to_string(),
     ]
     .to_vec()
 }
@@ -434,7 +438,9 @@ fn leading_code_re() -> &'static Regex {
 /// `proxyconnect tcp:`, `lookup <host> on <dns>: no such host`, `read tcp
 /// a->b:`, `x509:`, `: i/o timeout`, `: connection refused`), rustls'
 /// `invalid peer certificate: …` (its `Error` Display, as reqwest and
-/// hyper-rustls print it), and Erlang's ssl alerts, sent or received
+/// hyper-rustls print it), Ruby's Net::HTTP (`Failed to open TCP
+/// connection to host:port (Connection refused - connect(2) …)`, the cause
+/// in parentheses, as Faraday and rest-client pass it on), and Erlang's ssl alerts, sent or received
 /// (`generated CLIENT ALERT: Fatal - …`, `received SERVER ALERT: Fatal -
 /// …`, older releases' `SSL: :certify: …: Fatal error: …`). Also
 /// aws-sdk-go-v2's `operation error S3: ListBuckets, …`, which states a failed call whatever its cause (often no
@@ -451,7 +457,7 @@ fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bFailed to open TCP connection to \S+ \(|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
@@ -1119,6 +1125,7 @@ const TEXT_TRIGGERS: &[&str] = &[
     "response code",
     "server response",
     "Handshake status",
+    "notAnUpgrade(",
     "HTTP",
     "returned",
     "responded",
