@@ -432,6 +432,11 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
                     | "__type"
                     | "Error"
                     | "Errors"
+                    // Moodle's web service errors (`{"exception":
+                    // "moodle_exception", "errorcode": "invalidtoken", …}`,
+                    // sent with HTTP 200).
+                    | "errorcode"
+                    | "exception"
             ) && text()
         }
     }

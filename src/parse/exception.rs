@@ -547,6 +547,17 @@ fn exception_in_line(
             extra += sdk_details(lines, i + 1 + wrapped, &mut fields);
         }
     }
+    // A status stated before the type on the same line (Singer taps'
+    // `CRITICAL HTTP-error-code: 403, Error: <the API's message>`) is the
+    // call's, as much as one in the message.
+    if !fields.iter().any(|f| f.name == "status") && ty.start() > 0 {
+        let before = &line[..ty.start()];
+        fields.extend(
+            super::signal::scan(lines, before)
+                .into_iter()
+                .filter(|f| f.name == "status" || f.name == "reason"),
+        );
+    }
     if !fields.iter().any(|f| f.name == "status")
         && let Some(status) = status_of_type_name(ty_text)
     {

@@ -292,6 +292,9 @@ fn status_patterns() -> Vec<String> {
             // Swift prints the case (newer releases add the headers:
             // `notAnUpgrade(401, [...])`).
             r"\bnotAnUpgrade\((?P<status>[1-5][0-9]{2})\b".to_string(),
+            // Singer taps' errors (tap-github, tap-typeform, tap-intercom…):
+            // `HTTP-error-code: 403, Error: <the API's message>`.
+            r"\bHTTP-error-code: (?P<status>[1-5][0-9]{2})\b".to_string(),
     ]
     .to_vec()
 }
