@@ -386,10 +386,10 @@ fn html_fields(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
         if value.is_empty() {
             continue;
         }
-        fields.push(lines.field(name, Value::Str(value.into()), m.as_str()));
-        stated.push(m.as_str());
+        fields.push(lines.field(name, Value::Str(value.clone().into()), m.as_str()));
+        stated.push((m.as_str(), value));
     }
-    for s in &stated {
+    for &(s, _) in &stated {
         let found = super::signal::scan(lines, s);
         let status = found.iter().find(|f| f.name == "status");
         let code = super::signal::page_status(lines, s);
@@ -404,12 +404,12 @@ fn html_fields(lines: &Lines, text: &str, fields: &mut Vec<Field>) {
     // A title or heading that is a reason phrase and nothing else (Google
     // front ends' `<TITLE>Unauthorized</TITLE>`, with the number only in an
     // `<H2>Error 401</H2>`) states its status as surely as a number.
-    if let Some((status, s)) = stated.iter().find_map(|s| {
-        let phrase = text_content(s);
-        Some((super::signal::status_of_reason(&phrase)?, *s))
-    }) {
+    if let Some((status, s, phrase)) = stated
+        .iter()
+        .find_map(|(s, phrase)| Some((super::signal::status_of_reason(phrase)?, *s, phrase)))
+    {
         fields.push(lines.field("status", Value::Num(f64::from(status)), s));
-        fields.push(lines.field("reason", Value::Str(s.trim().into()), s));
+        fields.push(lines.field("reason", Value::Str(phrase.clone().into()), s));
     }
 }
 

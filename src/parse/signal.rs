@@ -443,11 +443,12 @@ fn leading_code_re() -> &'static Regex {
 /// `invalid peer certificate: …` (its `Error` Display, as reqwest and
 /// hyper-rustls print it), Ruby's Net::HTTP (`Failed to open TCP
 /// connection to host:port (Connection refused - connect(2) …)`, the cause
-/// in parentheses, as Faraday and rest-client pass it on), and Erlang's ssl alerts, sent or received
-/// (`generated CLIENT ALERT: Fatal - …`, `received SERVER ALERT: Fatal -
-/// …`, older releases' `SSL: :certify: …: Fatal error: …`). Also
-/// aws-sdk-go-v2's `operation error S3: ListBuckets, …`, which states a failed call whatever its cause (often no
-/// status: the credential chain failed before any request), and
+/// in parentheses, as Faraday and rest-client pass it on), and Erlang's ssl
+/// alerts, sent or received (`generated CLIENT ALERT: Fatal - …`,
+/// `received SERVER ALERT: Fatal - …`, older releases' `SSL: :certify: …:
+/// Fatal error: …`). Also aws-sdk-go-v2's `operation error S3: ListBuckets,
+/// …`, which states a failed call whatever its cause (often no status: the
+/// credential chain failed before any request), and
 /// LWP::Protocol::https's `Can't verify SSL peers without knowing which
 /// Certificate Authorities to trust` (no CA file), HTTPoison's error
 /// (`** (HTTPoison.Error) :nxdomain`, or its struct
