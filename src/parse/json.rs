@@ -28,6 +28,11 @@ pub const MAX_DEPTH: usize = 64;
 pub const MAX_BODY: usize = 1 << 20;
 /// Items of one array flattened into facts.
 pub const MAX_ARRAY_ITEMS: usize = 256;
+/// Line breaks a string may span when a paste wrapped it.
+const MAX_WRAPS: usize = 3;
+/// A line shorter than this was not wrapped: pastes wrap at 72 columns or
+/// more, and indentation or a prefix can come before the string.
+const MIN_WRAPPED_LINE: usize = 60;
 
 #[derive(Debug, Clone)]
 pub enum Json<'a> {
@@ -1320,6 +1325,7 @@ impl<'a> Parser<'a> {
         let mut out: Option<String> = None;
         let bytes = self.src.as_bytes();
         let mut run = self.pos;
+        let mut wraps = 0;
         let src = self.src;
         let done = |out: Option<String>, run: usize, end: usize| match out {
             None => Cow::Borrowed(&src[run..end]),
@@ -1360,6 +1366,17 @@ impl<'a> Parser<'a> {
                     let out = done(out, run, self.pos);
                     return (!out.is_empty()).then_some(out);
                 }
+                if wraps < MAX_WRAPS && self.wrapped_at(quote) {
+                    // A forum or e-mail paste wrapped the line, eating the
+                    // space it broke at: the string goes on after it.
+                    wraps += 1;
+                    let out = out.get_or_insert_with(String::new);
+                    out.push_str(line);
+                    out.push(' ');
+                    self.pos += 1;
+                    run = self.pos;
+                    continue;
+                }
                 return None;
             }
             if b == b'\\' {
@@ -1395,6 +1412,23 @@ impl<'a> Parser<'a> {
             }
             self.pos += 1;
         }
+    }
+
+    /// Whether the line break at `pos`, inside a string, is a paste's wrap
+    /// rather than the end of a string that never closed: the broken line
+    /// is as long as wrapped lines are, and the next line starts with text
+    /// and closes the string.
+    #[cold]
+    fn wrapped_at(&self, quote: u8) -> bool {
+        let bytes = self.src.as_bytes();
+        let line_start = memchr::memrchr(b'\n', &bytes[..self.pos]).map_or(0, |n| n + 1);
+        if self.pos - line_start < MIN_WRAPPED_LINE {
+            return false;
+        }
+        let next = &bytes[self.pos + 1..];
+        let next = &next[..memchr::memchr(b'\n', next).unwrap_or(next.len())];
+        next.first().is_some_and(|b| !b.is_ascii_whitespace())
+            && memchr::memchr(quote, next).is_some()
     }
 
     fn number(&mut self) -> Option<Json<'a>> {
@@ -2038,6 +2072,27 @@ mod tests {
         assert!(d.ends_with("being se"), "{d}");
         assert!(!at.contains("truncated"), "{at}");
         assert!(field(text, "body.truncated").is_some());
+    }
+
+    #[test]
+    fn a_string_a_paste_wrapped_goes_on_on_the_next_line() {
+        // An issue's paste broke the message where a space was.
+        let text = "AnthropicException -\n{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Your credit balance is too low to access the Claude\nAPI. Please go to Plans & Billing.\"}}\n";
+        let (m, _) = field(text, "body.error.message").expect("the wrapped string is read");
+        assert_eq!(
+            m,
+            "Your credit balance is too low to access the Claude API. Please go to Plans & Billing."
+        );
+        assert!(field(text, "body.truncated").is_none());
+        // A short line is not a wrap, nor is a next line that never closes
+        // the string or starts indented.
+        for text in [
+            "{\"error\":\"invalid_grant\nmore text\"}\n",
+            "{\"error\":\"invalid_grant\",\"error_description\":\"The refresh token has expired or was\nrevoked by the user\n",
+            "{\"error\":\"invalid_grant\",\"error_description\":\"The refresh token has expired or was\n    revoked\"}\n",
+        ] {
+            assert!(field(text, "body.error_description").is_none(), "{text}");
+        }
     }
 
     #[test]
