@@ -115,6 +115,23 @@ fn dumps_value(exception_type: &str) -> bool {
     )
 }
 
+/// Whether a message says the server answered with a status that is not a
+/// failure (`Server returned HTTP status 202 (no content available)`):
+/// the client then failed on a successful answer, and the message's
+/// exchange words tell no failed call.
+fn says_answered_ok(message: &str) -> bool {
+    static ANSWERED_OK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?i)\b(?:returned|responded with|answered(?: with)?|received|got)\s+(?:an?\s+)?(?:HTTP\s+)?(?:status(?:\s+code)?\s+)?[123][0-9][0-9]\b",
+        )
+        .expect("a valid pattern")
+    });
+    static FAILING_STATUS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"\b[45][0-9][0-9]\b").expect("a valid pattern")
+    });
+    ANSWERED_OK.is_match(message) && !FAILING_STATUS.is_match(message)
+}
+
 /// `message` without its quoted names (`'x'`, `"x"`, `` `x' ``, `` `x` ``:
 /// no spaces inside), which [`names_code`] exceptions put there.
 fn without_quoted_names(message: &str) -> String {
@@ -154,6 +171,9 @@ impl Incident {
             || (!value
                 && self.facts.get("message").iter().any(|m| {
                     let m = m.value.to_string();
+                    if says_answered_ok(&m) {
+                        return false;
+                    }
                     let words = if code_error {
                         std::borrow::Cow::Owned(without_quoted_names(&m))
                     } else {
@@ -264,4 +284,28 @@ pub fn fold_repeats(incidents: Vec<Incident>) -> Vec<Incident> {
         c.push(Finished::Failure(Box::new(i)));
     }
     c.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::says_answered_ok;
+
+    #[test]
+    fn a_client_failing_on_a_successful_answer_is_told_apart() {
+        for ok in [
+            "Server returned HTTP status 202 (no content available)",
+            "the service responded with 204, expected a body",
+            "Got status code 301 without a Location header",
+        ] {
+            assert!(says_answered_ok(ok), "{ok}");
+        }
+        for failing in [
+            "Server returned HTTP status 401 (Unauthorized)",
+            "expected 200 but got 503 Service Unavailable",
+            "connection reset by peer",
+            "received 2 records from https://api.example.com/v1/items",
+        ] {
+            assert!(!says_answered_ok(failing), "{failing}");
+        }
+    }
 }
