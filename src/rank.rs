@@ -90,6 +90,8 @@ pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet)
     let notes: Vec<RuleMatch> = notes
         .into_iter()
         .filter(|m| !superseded_by_incidents.contains(&rules.rules[m.rule].id.as_str()))
+        // A yielding note gives way to any diagnosis of a failure.
+        .filter(|m| !(rules.rules[m.rule].yields && !out.is_empty()))
         .filter(|m| !read_only_other_providers(m, incidents, rules))
         .collect();
     // The failures each note explains: those its evidence lies in. A note
@@ -116,7 +118,11 @@ pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet)
             let reaches = explained[n]
                 .as_ref()
                 .is_none_or(|within| within.contains(&i));
-            if reaches && rules.rules[note.rule].supersedes.contains(&d.id) {
+            // A note explaining this failure hides the rules it supersedes
+            // there, and any yielding reading of it.
+            if reaches
+                && (rules.rules[note.rule].supersedes.contains(&d.id) || rules.rules[d.rule].yields)
+            {
                 hidden = true;
                 note_incident[n].get_or_insert(i);
             }
@@ -376,7 +382,11 @@ pub fn diagnoses_size(diagnoses: &[Diagnosis]) -> usize {
         .sum()
 }
 
-fn without_superseded(matches: Vec<RuleMatch>, rules: &RuleSet) -> Vec<RuleMatch> {
+fn without_superseded(mut matches: Vec<RuleMatch>, rules: &RuleSet) -> Vec<RuleMatch> {
+    // A yielding rule gives way to any other match of the same failure.
+    if matches.iter().any(|m| !rules.rules[m.rule].yields) {
+        matches.retain(|m| !rules.rules[m.rule].yields);
+    }
     // Ids are unique in a rule set: a match's rule is the rule of its id.
     // Few rules supersede others: the pairs are gathered first, so a
     // failure that hundreds of rules match costs no comparison of each

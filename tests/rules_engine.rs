@@ -652,6 +652,85 @@ fn an_input_wide_diagnosis_hides_what_it_supersedes_only_on_the_failure_it_expla
     assert_ne!(whole.1, generic.1, "{found:?}");
 }
 
+/// A generic reading with `yields` and a specific rule on the same kind of
+/// failure; and an input-wide note that may explain it.
+const YIELDS_PACK: &str = r#"[[rule]]
+id = "acme.refused-in-words"
+title = "Refused in words"
+yields = true
+when = { message = { regex = '(?i)invalid credentials', label = "refused" } }
+cause = "c"
+fix = "f"
+docs = ["https://example.com/generic"]
+
+[[rule.example]]
+input = "AcmeError: Invalid credentials"
+matches = true
+
+[[rule.example]]
+input = "AcmeError: quota exceeded"
+matches = false
+
+[[rule]]
+id = "acme.sandbox-key-on-live"
+title = "A sandbox key sent to the live host"
+when = { message = { regex = 'sandbox key', label = "sandbox key" } }
+cause = "c"
+fix = "f"
+docs = ["https://example.com/specific"]
+
+[[rule.example]]
+input = "AcmeError: Invalid credentials (sandbox key on live host)"
+matches = true
+
+[[rule.example]]
+input = "AcmeError: Invalid credentials"
+matches = false
+
+[[rule]]
+id = "acme.tenant-disabled-note"
+title = "The tenant is disabled"
+scope = "input"
+when = { "input.text" = { contains = "tenant disabled" } }
+cause = "c"
+fix = "f"
+docs = ["https://example.com/note"]
+
+[[rule.example]]
+input = "tenant disabled"
+matches = true
+
+[[rule.example]]
+input = "tenant enabled"
+matches = false
+"#;
+
+#[test]
+fn a_yielding_rule_is_reported_only_when_nothing_else_explains_the_failure() {
+    // Alone: the generic reading is all there is, and it is reported.
+    let alone = diagnoses_of(YIELDS_PACK, "AcmeError: Invalid credentials\n");
+    let ids: Vec<&str> = alone.iter().map(|d| d["rule"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec!["acme.refused-in-words"], "{alone:?}");
+    // With a specific rule on the same failure: it gives way, though the
+    // specific rule names nothing in `supersedes`.
+    let specific = diagnoses_of(
+        YIELDS_PACK,
+        "AcmeError: Invalid credentials (sandbox key on live host)\n",
+    );
+    let ids: Vec<&str> = specific
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["acme.sandbox-key-on-live"], "{specific:?}");
+    // An input-wide note that explains the failure hides it too.
+    let noted = diagnoses_of(
+        YIELDS_PACK,
+        "2024-05-01 WARN tenant disabled by admin\nAcmeError: Invalid credentials\n",
+    );
+    let ids: Vec<&str> = noted.iter().map(|d| d["rule"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec!["acme.tenant-disabled-note"], "{noted:?}");
+}
+
 /// An input-wide rule about one provider, reading "locked" beside a
 /// password login.
 const LOCKOUT_PACK: &str = r#"[[rule]]

@@ -160,6 +160,12 @@ pub struct Rule {
     /// expected and does not fail the run. Always `info`.
     #[serde(default)]
     pub expected: bool,
+    /// A generic reading that gives way to any other diagnosis of the same
+    /// failure (a refusal stated in words with no status): it is reported
+    /// only when no rule without `yields` explains that failure, so the
+    /// specific rules need not each name it in `supersedes`.
+    #[serde(default)]
+    pub yields: bool,
     /// `when`, `any` and `unless`: see [`Rule::logic`].
     pub logic: LazyLogic,
     /// Title, cause, fix and the rest: see [`Rule::prose`].

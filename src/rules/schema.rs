@@ -118,6 +118,7 @@ fn rule() -> Value {
         "id": { "type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)+$" },
         "severity": { "enum": ["error", "warning", "info"] },
         "expected": { "type": "boolean" },
+        "yields": { "type": "boolean" },
         "confidence": { "type": "number", "minimum": 0, "maximum": 1 },
         "scope": { "enum": ["incident", "input"] },
         "when": { "$ref": "#/definitions/conditions" },

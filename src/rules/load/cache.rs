@@ -54,7 +54,7 @@ use crate::rules::{
 };
 
 /// Bumped when the entry layout changes (the version covers the rest).
-const FORMAT: u32 = 11;
+const FORMAT: u32 = 12;
 /// An entry file starts with the lengths of its entry and prose block and
 /// the prose block's hash (see [`Prefix`]).
 const PREFIX_BYTES: usize = 16;
@@ -201,6 +201,7 @@ fn put_rules(rules: &[Loaded]) -> Result<Vec<u8>, postcard::Error> {
             Scope::Input => 1,
         });
         out.push(u8::from(rule.expected));
+        out.push(u8::from(rule.yields));
         out.extend_from_slice(&rule.confidence.to_bits().to_le_bytes());
         put_option_str(&mut out, rule.provider.as_deref());
         out.push(u8::from(rule.origin.builtin));
@@ -251,6 +252,7 @@ fn take_rules(block: &[u8], file: &Arc<str>, prose: &Arc<Apart>) -> Option<Vec<L
             _ => return None,
         };
         let expected = at.bool()?;
+        let yields = at.bool()?;
         let confidence = f64::from_bits(u64::from_le_bytes(at.take(8)?.try_into().ok()?));
         let provider = at.option_str()?.map(str::to_string);
         let builtin = at.bool()?;
@@ -283,6 +285,7 @@ fn take_rules(block: &[u8], file: &Arc<str>, prose: &Arc<Apart>) -> Option<Vec<L
                 provider,
                 scope,
                 expected,
+                yields,
                 logic,
                 prose,
                 supersedes: supersedes_names,

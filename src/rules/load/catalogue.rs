@@ -22,6 +22,11 @@ pub const RULE_KEYS: &[(&str, bool, &str)] = &[
         "`true` when what the rule matches is the API working as designed, not a failure (a device-code poll answered \"pending\"): the incident is reported as expected, the diagnosis is `info`, and it does not fail the run. Default `false`.",
     ),
     (
+        "yields",
+        false,
+        "`true` for a generic reading that gives way to any other diagnosis of the same failure (a refusal stated in words without its status): it is reported only when no rule without `yields` explains that failure, so specific rules need not list it in `supersedes`. Default `false`.",
+    ),
+    (
         "confidence",
         false,
         "How likely the cause is when the rule matches, 0 to 1 (default 0.5). Orders diagnoses of the same severity.",

@@ -225,6 +225,10 @@ impl<'s> FileLoader<'s> {
             .unwrap_or_default();
         let severity = self.severity(table);
         let expected = self.expected(table, severity);
+        let yields = table
+            .get("yields")
+            .and_then(|v| self.boolean(v, "yields"))
+            .unwrap_or(false);
         let severity = if expected { Severity::Info } else { severity };
         let confidence = self.confidence(table);
         let scope = match self.optional_str(table, "scope").as_deref() {
@@ -376,6 +380,7 @@ impl<'s> FileLoader<'s> {
             provider,
             scope,
             expected,
+            yields,
             logic: LazyLogic::new(Logic { when, any, unless }),
             prose: LazyProse::new(Prose {
                 title: title.into(),
