@@ -410,7 +410,7 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
                 return false;
             };
             let head = key.split('.').next().unwrap_or(key);
-            matches!(
+            (matches!(
                 head,
                 "error"
                     | "errors"
@@ -437,7 +437,11 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
                     // sent with HTTP 200).
                     | "errorcode"
                     | "exception"
-            ) && text()
+            ) || key.starts_with("Response.Error."))
+                // Tencent Cloud API 3.0 wraps every answer in `Response`,
+                // an error as `{"Response": {"Error": {"Code": …,
+                // "Message": …}, "RequestId": …}}`.
+                && text()
         }
     }
 }

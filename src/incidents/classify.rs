@@ -564,6 +564,11 @@ const MESSAGE_PATHS: &[&str] = &[
     // ASP.NET-style PascalCase bodies (`{"Description": …, "Error": …}`).
     "Description",
     "Error.Message",
+    // OMDb and other PascalCase bodies name the error in a sentence:
+    // `{"Response": "False", "Error": "Invalid API key!"}`.
+    "Error",
+    // Tencent Cloud API 3.0: `{"Response": {"Error": {"Code", "Message"}}}`.
+    "Response.Error.Message",
     "fault.faultstring",
     // Namecheap's XML API: `<Errors><Error Number="…">…</Error></Errors>`.
     "Errors.Error",
@@ -613,6 +618,7 @@ const CODE_PATHS: &[&str] = &[
     "*.error.details.*.reason",
     "Code",
     "Error.Code",
+    "Response.Error.Code",
     "__type",
     "*.errorCode",
     "errors.*.type",

@@ -98,6 +98,13 @@ fn unquoted(raw: &str) -> &str {
     let bytes = raw.as_bytes();
     if bytes.len() >= 2 && bytes.first().is_some_and(quote) && bytes.last().is_some_and(quote) {
         &raw[1..raw.len() - 1]
+    } else if bytes.len() >= 3
+        && bytes[0] == b'u'
+        && quote(&bytes[1])
+        && bytes.last().is_some_and(quote)
+    {
+        // Python 2's `u'…'`.
+        &raw[2..raw.len() - 1]
     } else {
         raw
     }
@@ -985,6 +992,10 @@ impl<'a> Parser<'a> {
                 return self.value();
             }
             b'"' | b'\'' | b'`' => Json::Str(self.strings()?),
+            b'u' if self.python2_string_next() => {
+                self.pos += 1;
+                Json::Str(self.strings()?)
+            }
             b'-' | b'0'..=b'9' => self.number()?,
             b'/' if self.inspect => self.regex_literal()?,
             b if self.inspect && is_ident_start(b) => return self.inspect_word(start),
@@ -994,6 +1005,12 @@ impl<'a> Parser<'a> {
             raw: &self.src[start..self.pos],
             json,
         })
+    }
+
+    /// At `u'…'` (Python 2's repr of a unicode string, `{u'Error':
+    /// u'Invalid API key!'}`): the `u` is a prefix, not a bare word.
+    fn python2_string_next(&self) -> bool {
+        !self.inspect && matches!(self.src.as_bytes().get(self.pos + 1), Some(b'\'' | b'"'))
     }
 
     fn skip_spaces(&mut self) {
@@ -1267,6 +1284,11 @@ impl<'a> Parser<'a> {
             let key_start = p.pos;
             let key = match p.peek_or_cut()? {
                 b'"' | b'\'' => p.string()?,
+                // Python 2's repr of a unicode string: `u'error'`.
+                b'u' if p.python2_string_next() => {
+                    p.pos += 1;
+                    p.string()?
+                }
                 // Node's bare keys (`error:`), and `[Symbol(x)]:` / `[cause]:`.
                 b if is_ident_start(b) => {
                     while p.peek().is_some_and(is_ident) {
@@ -2093,6 +2115,15 @@ mod tests {
         ] {
             assert!(field(text, "body.error_description").is_none(), "{text}");
         }
+    }
+
+    #[test]
+    fn python2_unicode_strings_are_strings() {
+        let text = "{u'Response': u'False', u'Error': u\"Invalid API key!\"}\n";
+        let (v, at) = field(text, "body.Error").expect("the u-prefixed key and value are read");
+        assert_eq!((v.as_str(), at), ("Invalid API key!", "Invalid API key!"));
+        // A bare `u` word is not a prefix.
+        assert!(field("{'a': undefined_value}\n", "body.a").is_none());
     }
 
     #[test]
