@@ -91,7 +91,7 @@ pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet)
         .into_iter()
         .filter(|m| !superseded_by_incidents.contains(&rules.rules[m.rule].id.as_str()))
         // A yielding note gives way to any diagnosis of a failure.
-        .filter(|m| !(rules.rules[m.rule].yields && !out.is_empty()))
+        .filter(|m| !rules.rules[m.rule].yields || out.is_empty())
         .filter(|m| !read_only_other_providers(m, incidents, rules))
         .collect();
     // The failures each note explains: those its evidence lies in. A note
