@@ -521,6 +521,12 @@ fn exception_in_line(
     // and not when that message is a tool's deprecation notice (see
     // `signal::is_maintenance_notice`) stating no failure.
     let msg = caps.name("msg");
+    if msg.is_none() && ty_text.contains('\\') && line.trim() == ty_text {
+        // Laravel's console (Collision) puts a PHP exception's class alone
+        // on its line and the message on the next one that is not blank.
+        let (msg_text, taken) = collision_message(lines, i)?;
+        return Some((typed_exception(lines, ty_text, msg_text), 1 + taken));
+    }
     if msg.is_none() && !ty_text.contains('.') {
         return None;
     }
@@ -644,6 +650,28 @@ fn wrapped_message<'a>(lines: &Lines<'a>, i: usize, msg: &'a str) -> (&'a str, u
         }
     }
     (msg, 0)
+}
+
+/// The message under a class line in Laravel's console form (Collision):
+/// the next line that is not blank, at most one blank line below, unless
+/// it is already the `at file:line` frame. Returns it and how many lines it
+/// took after line `i`.
+fn collision_message<'a>(lines: &Lines<'a>, i: usize) -> Option<(&'a str, usize)> {
+    for k in 1..=2 {
+        let j = i + k;
+        if j >= lines.len() {
+            return None;
+        }
+        let next = lines.line(j).trim();
+        if next.is_empty() {
+            continue;
+        }
+        if next.starts_with("at ") {
+            return None;
+        }
+        return Some((next, k));
+    }
+    None
 }
 
 /// Lines a multi-error list may take after its first line.
@@ -1146,6 +1174,31 @@ mod tests {
             .find(|e| e.kind == EventKind::Exception)
             .unwrap_or_else(|| panic!("{events:?}"));
         (fact(e, "exception.type"), fact(e, "exception.message"))
+    }
+
+    #[test]
+    fn laravel_console_exception_takes_the_message_below_its_class() {
+        let (ty, message) = the_exception(
+            "\n   Meilisearch\\Exceptions\\ApiException \n\n  The provided API key is invalid.\n\n  at vendor/meilisearch/meilisearch-php/src/Http/Client.php:220\n",
+        );
+        assert_eq!(ty.as_deref(), Some("Meilisearch\\Exceptions\\ApiException"));
+        assert_eq!(message.as_deref(), Some("The provided API key is invalid."));
+        // Collision's newer layout: no blank line between class and message.
+        let (_, message) = the_exception(
+            "  Illuminate\\Http\\Client\\RequestException \n  HTTP request returned status code 401\n",
+        );
+        assert_eq!(
+            message.as_deref(),
+            Some("HTTP request returned status code 401")
+        );
+        // A class line followed at once by its frame states no message.
+        let events = parse_chunk(&chunk(
+            "   App\\Exceptions\\SyncException \n\n  at app/Sync.php:40\n",
+        ));
+        assert!(
+            events.iter().all(|e| e.kind != EventKind::Exception),
+            "{events:?}"
+        );
     }
 
     /// The event of `text` that states a status.
