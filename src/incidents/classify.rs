@@ -546,10 +546,16 @@ const MESSAGE_PATHS: &[&str] = &[
     "error_description",
     "error.message",
     "error.Message",
+    // Tableau's REST API: `{"error": {"summary", "detail", "code"}}`.
+    "error.detail",
     "errorSummary",
     "errorMessage",
     "errorMessages.*",
     "error_message",
+    // `{"code": 40013, "msg": …}` (many Chinese platforms' APIs, Ansible's
+    // task results) and WeChat's `{"errcode": …, "errmsg": …}`.
+    "msg",
+    "errmsg",
     "errors.*.message",
     "errors.*.detail",
     "error.errors.*.message",
@@ -659,6 +665,9 @@ fn body_values(facts: &Facts, shapes: &[&str]) -> Vec<FactValue> {
         .collect()
 }
 
+/// The longest plain-text body read as a message: a sentence or two.
+const MAX_TEXT_MESSAGE: usize = 400;
+
 /// Words with spaces, not a code and not a JSON object or array.
 fn is_prose(s: &str) -> bool {
     let t = s.trim();
@@ -686,6 +695,14 @@ fn messages(facts: &mut Facts) {
     );
     found.extend(facts.get("html.title").iter().cloned());
     found.extend(facts.get("html.h1").iter().cloned());
+    // A short plain-text body is the server's sentence itself (`Your IP
+    // (…) is not authorized to use this API key`).
+    if facts.str("body.format") == Some("text")
+        && let Some(body) = facts.first("body").cloned()
+        && matches!(&body.value, Value::Str(t) if t.len() <= MAX_TEXT_MESSAGE && is_prose(t))
+    {
+        found.push(body);
+    }
     if let Some(body) = facts.first("body").cloned()
         && facts.str("body.format") == Some("xml")
     {

@@ -782,6 +782,101 @@ impl LineParser for RequestBody {
     }
 }
 
+/// A plain-text response body right after the headers (`Your IP (…) is
+/// not authorized to use this API key`, Go's `404 page not found`): its
+/// lines up to a blank line, a curl marker or a line that starts another
+/// record, at most [`MAX_TEXT_BODY_LINES`]. JSON and markup bodies are
+/// their own parsers'.
+pub struct TextBody;
+
+/// Lines a plain-text body may take: an error sentence or two, not a page.
+const MAX_TEXT_BODY_LINES: usize = 6;
+
+/// Bytes a plain-text body may take.
+const MAX_TEXT_BODY_BYTES: usize = 1024;
+
+impl LineParser for TextBody {
+    fn triggers(&self) -> &'static [&'static str] {
+        // Any line: it is tried only right after a response's headers.
+        &[""]
+    }
+
+    fn inside_block_only(&self) -> bool {
+        true
+    }
+
+    fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
+        if !ctx.body_line || !could_be_text_body(lines.line(i)) {
+            return None;
+        }
+        let mut last = i;
+        let mut bytes = lines.line(i).trim().len();
+        while last + 1 < lines.len() && last + 1 - i < MAX_TEXT_BODY_LINES {
+            let next = lines.line(last + 1);
+            bytes += next.trim().len() + 1;
+            if next.trim().is_empty()
+                || !could_be_text_body(next)
+                || bytes > MAX_TEXT_BODY_BYTES
+                || another_format_may_claim(next)
+            {
+                break;
+            }
+            last += 1;
+        }
+        let text = lines.text[lines.bounds[i].0..lines.bounds[last].1].trim();
+        ctx.emit(
+            EventKind::Body,
+            lines.span_of(text),
+            vec![
+                lines.str_field("body", text),
+                lines.field("body.format", Value::Str("text".into()), text),
+            ],
+        );
+        Some(last - i + 1)
+    }
+}
+
+/// Whether a parser other than [`TextBody`] has a trigger in `line`: a
+/// line after a body's first is the body's only if no other format could
+/// start there (`npm ERR! …`, `goroutine 1 [running]:`).
+fn another_format_may_claim(line: &str) -> bool {
+    let words = super::provider_words::builtin();
+    super::parsers()
+        .iter()
+        .filter(|p| p.name() != TextBody.name())
+        .any(|p| super::admits(*p, &words, line))
+}
+
+/// Whether `line` may be (part of) a plain-text body: not a JSON or markup
+/// body, a curl marker, an HTTP message, a shell prompt or a log record of
+/// its own.
+fn could_be_text_body(line: &str) -> bool {
+    let t = line.trim();
+    if t.is_empty()
+        || t.starts_with(['{', '[', '<', '>', '*', '$', '#', '%', '\u{276f}'])
+        || t.starts_with("HTTP/")
+        || t.starts_with("curl")
+        || t.len() > MAX_TEXT_BODY_BYTES
+    {
+        return false;
+    }
+    // A record with a time (`2024-05-01 …`, `12:03:44 …`) or a level first.
+    let b = t.as_bytes();
+    let digits = |n: usize| b.len() > n && b[..n].iter().all(u8::is_ascii_digit);
+    let timed = (digits(2) && matches!(b[2], b':' | b'-' | b'/' | b'.'))
+        || (digits(4) && matches!(b[4], b'-' | b'/'));
+    let word = t.split([' ', ':', ']', '|']).next().unwrap_or("");
+    let level = matches!(
+        word.to_ascii_uppercase().as_str(),
+        "TRACE" | "DEBUG" | "INFO" | "NOTICE" | "WARN" | "WARNING" | "ERROR" | "FATAL" | "CRITICAL"
+    );
+    // `user@host:~/dir$ next command`: the next thing typed, not output.
+    let prompt = t.split_whitespace().next().is_some_and(|w| {
+        w.contains('@') && (w.ends_with('$') || w.ends_with('#') || w.contains(":~"))
+    });
+    !(timed || level || prompt)
+}
+
 /// Raw HTTP messages: a request or status line; the headers after it are
 /// [`HttpHeader`]'s.
 pub struct HttpMessage;
@@ -951,6 +1046,56 @@ mod tests {
         assert!(!prints_body_alone(&words(
             "curl --dump-header - https://api.example.com/x"
         )));
+    }
+
+    /// The plain-text `body` read from `text`, if any.
+    fn text_body(text: &str) -> Option<String> {
+        use super::super::parse_chunk;
+        use super::super::tests::chunk;
+        parse_chunk(&chunk(text))
+            .iter()
+            .filter(|e| e.kind == EventKind::Body)
+            .filter(|e| {
+                e.field("body.format")
+                    .is_some_and(|f| f.value.to_string() == "text")
+            })
+            .find_map(|e| e.field("body").map(|f| f.value.to_string()))
+    }
+
+    #[test]
+    fn a_plain_text_body_is_read_after_the_headers() {
+        // curl -v, with its connection note between headers and body.
+        assert_eq!(
+            text_body(
+                "< HTTP/1.1 403 Forbidden\n< Content-Type: text/html\n<\n* Connection #0 to host api.example.com left intact\nYour IP (203.0.113.58) is not authorized to use this API key\n"
+            )
+            .as_deref(),
+            Some("Your IP (203.0.113.58) is not authorized to use this API key")
+        );
+        // A raw response, two lines of body, then the shell's prompt.
+        assert_eq!(
+            text_body(
+                "HTTP/1.1 401 Unauthorized\nContent-Type: text/plain\n\nInvalid API key.\nSee the dashboard for your key.\nops@build-01:~$ exit\n"
+            )
+            .as_deref(),
+            Some("Invalid API key.\nSee the dashboard for your key.")
+        );
+        // The next log record after a body-less response is not its body.
+        assert_eq!(
+            text_body(
+                "HTTP/1.1 204 No Content\nServer: nginx\n\n2026-04-01 10:22:03 INFO sync finished\n"
+            ),
+            None
+        );
+        assert_eq!(
+            text_body("HTTP/1.1 500 Internal Server Error\n\nERROR: upstream went away\n"),
+            None
+        );
+        // JSON and markup bodies stay their own parsers'.
+        assert_eq!(
+            text_body("HTTP/1.1 401 Unauthorized\n\n{\"error\":\"invalid_token\"}\n"),
+            None
+        );
     }
 
     #[test]

@@ -799,7 +799,7 @@ pub(crate) mod work {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 32] {
+fn parsers() -> [&'static dyn LineParser; 33] {
     [
         &http::RequestBody,
         &curl_trace::CurlTrace,
@@ -836,6 +836,8 @@ fn parsers() -> [&'static dyn LineParser; 32] {
         &provider_words::ProviderMessage,
         &record::JsonRecord,
         &json::JsonBody,
+        // Last: a body line no other format claims is plain text.
+        &http::TextBody,
     ]
 }
 
