@@ -514,6 +514,19 @@ fn exception_in_line(
         let (ty, msg) = (c.name("type")?.as_str(), c.name("msg")?.as_str());
         return Some((typed_exception(lines, ty, msg), 1));
     }
+    if line.contains(" in ")
+        && line.contains("Controller#")
+        && let Some((ty, rest)) = line.trim().split_once(' ')
+        && ty.contains("::")
+        && (ty.ends_with("Error") || ty.ends_with("Exception"))
+        && is_rails_action(&line.trim()[ty.len()..])
+        && rest.starts_with("in ")
+    {
+        // Rails' error page: `Eventbrite::AuthenticationError in
+        // WelcomeController#index`, the message on the next line.
+        let (msg_text, taken) = collision_message(lines, i)?;
+        return Some((typed_exception(lines, ty, msg_text), 1 + taken));
+    }
     let caps = exception_line().captures(line)?;
     let ty = caps.name("type")?;
     let ty_text = ty.as_str();
@@ -650,6 +663,20 @@ fn wrapped_message<'a>(lines: &Lines<'a>, i: usize, msg: &'a str) -> (&'a str, u
         }
     }
     (msg, 0)
+}
+
+/// ` in WelcomeController#index`: the controller action a Rails error page
+/// names after the exception's class.
+fn is_rails_action(rest: &str) -> bool {
+    rest.strip_prefix(" in ").is_some_and(|action| {
+        action.split_once('#').is_some_and(|(controller, method)| {
+            controller.ends_with("Controller")
+                && !method.is_empty()
+                && method
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+    })
 }
 
 /// The message under a class line in Laravel's console form (Collision):
@@ -1194,6 +1221,26 @@ mod tests {
         // A class line followed at once by its frame states no message.
         let events = parse_chunk(&chunk(
             "   App\\Exceptions\\SyncException \n\n  at app/Sync.php:40\n",
+        ));
+        assert!(
+            events.iter().all(|e| e.kind != EventKind::Exception),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn rails_error_page_takes_the_message_below_the_action() {
+        let (ty, message) = the_exception(
+            "Stripe::AuthenticationError in CheckoutController#create\nInvalid API Key provided: sk_test_****1234\n",
+        );
+        assert_eq!(ty.as_deref(), Some("Stripe::AuthenticationError"));
+        assert_eq!(
+            message.as_deref(),
+            Some("Invalid API Key provided: sk_test_****1234")
+        );
+        // Prose that names a controller is not a Rails error page.
+        let events = parse_chunk(&chunk(
+            "Deploy notes: Routing::Error in the UsersController#index path was fixed\nall good\n",
         ));
         assert!(
             events.iter().all(|e| e.kind != EventKind::Exception),
