@@ -380,6 +380,18 @@ fn go_grpc_re() -> &'static Regex {
 
 const GO_GRPC: &str = r"\brpc error: code = (?P<code>[A-Z][A-Za-z]+) desc = ";
 
+/// The HTTP status of an OCI registry's error code, as the distribution
+/// spec's error table gives it.
+fn registry_status(code: &str) -> Option<f64> {
+    Some(match code {
+        "UNAUTHORIZED" => 401.0,
+        "DENIED" => 403.0,
+        "NAME_UNKNOWN" | "MANIFEST_UNKNOWN" | "BLOB_UNKNOWN" => 404.0,
+        "TOOMANYREQUESTS" => 429.0,
+        _ => return None,
+    })
+}
+
 /// The HTTP status of a gRPC code, as google/rpc/code.proto maps them.
 fn grpc_status(code: &str) -> Option<f64> {
     Some(match code {
@@ -862,6 +874,16 @@ pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
     {
         let url = u.as_str().trim_end_matches(['.', ',', ';', ':', '\'']);
         fields.push(lines.str_field("url", url));
+        // A registry's error code right after the URL it answered
+        // (go-containerregistry: `GET https://ghcr.io/v2/…: DENIED: …`).
+        if !has(&fields, "status")
+            && url.contains("/v2/")
+            && let Some(rest) = text[u.start() + url.len()..].strip_prefix(": ")
+            && let Some((code, _)) = rest.split_once(": ")
+            && let Some(status) = registry_status(code)
+        {
+            fields.push(lines.field("status", Value::Num(status), code));
+        }
     }
     if let Some(m) = captures(method_re(), text).and_then(|c| c.name("method").or(c.name("spring")))
     {
@@ -2141,6 +2163,17 @@ mod tests {
                 .any(|(n, v)| n == "exception.message" && v.starts_with("Token not valid")),
             "{f:?}"
         );
+    }
+
+    #[test]
+    fn a_registry_error_code_after_its_url_is_the_status() {
+        let line = "Error: GET https://ghcr.io/v2/acme/app/manifests/v1: DENIED: requested access to the resource is denied\n";
+        assert_eq!(get(line, "status").as_deref(), Some("403"));
+        let line = "Error: HEAD https://registry.example.net/v2/team/api/manifests/2.1: MANIFEST_UNKNOWN: manifest unknown\n";
+        assert_eq!(get(line, "status").as_deref(), Some("404"));
+        // Not after a registry's URL, a capitalised word is no code.
+        let line = "Error: GET https://api.example.com/items: DENIED: see the audit log\n";
+        assert_eq!(get(line, "status"), None);
     }
 
     #[test]
