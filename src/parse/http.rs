@@ -856,6 +856,8 @@ fn could_be_text_body(line: &str) -> bool {
         || t.starts_with(['{', '[', '<', '>', '*', '$', '#', '%', '\u{276f}'])
         || t.starts_with("HTTP/")
         || t.starts_with("curl")
+        // A label for what follows (`Content:`, `Headers:`), not a body.
+        || t.ends_with(':')
         || t.len() > MAX_TEXT_BODY_BYTES
     {
         return false;
