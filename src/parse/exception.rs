@@ -514,17 +514,15 @@ fn exception_in_line(
         let (ty, msg) = (c.name("type")?.as_str(), c.name("msg")?.as_str());
         return Some((typed_exception(lines, ty, msg), 1));
     }
-    if line.contains(" in ")
-        && line.contains("Controller#")
-        && let Some((ty, rest)) = line.trim().split_once(' ')
+    if line.contains("Controller#")
+        && let Some((ty, _)) = line.trim().split_once(' ')
         && ty.contains("::")
         && (ty.ends_with("Error") || ty.ends_with("Exception"))
         && is_rails_action(&line.trim()[ty.len()..])
-        && rest.starts_with("in ")
     {
         // Rails' error page: `Eventbrite::AuthenticationError in
         // WelcomeController#index`, the message on the next line.
-        let (msg_text, taken) = collision_message(lines, i)?;
+        let (msg_text, taken) = message_below(lines, i)?;
         return Some((typed_exception(lines, ty, msg_text), 1 + taken));
     }
     let caps = exception_line().captures(line)?;
@@ -537,7 +535,7 @@ fn exception_in_line(
     if msg.is_none() && ty_text.contains('\\') && line.trim() == ty_text {
         // Laravel's console (Collision) puts a PHP exception's class alone
         // on its line and the message on the next one that is not blank.
-        let (msg_text, taken) = collision_message(lines, i)?;
+        let (msg_text, taken) = message_below(lines, i)?;
         return Some((typed_exception(lines, ty_text, msg_text), 1 + taken));
     }
     if msg.is_none() && !ty_text.contains('.') {
@@ -679,11 +677,11 @@ fn is_rails_action(rest: &str) -> bool {
     })
 }
 
-/// The message under a class line in Laravel's console form (Collision):
-/// the next line that is not blank, at most one blank line below, unless
-/// it is already the `at file:line` frame. Returns it and how many lines it
-/// took after line `i`.
-fn collision_message<'a>(lines: &Lines<'a>, i: usize) -> Option<(&'a str, usize)> {
+/// The message under a class line (Laravel's console form, Collision, and
+/// Rails' error page): the next line that is not blank, at most one blank
+/// line below, unless it is already the `at file:line` frame. Returns it
+/// and how many lines it took after line `i`.
+fn message_below<'a>(lines: &Lines<'a>, i: usize) -> Option<(&'a str, usize)> {
     for k in 1..=2 {
         let j = i + k;
         if j >= lines.len() {
