@@ -120,7 +120,7 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ),
     (
         "message",
-        "every human-readable error message of the incident: exception and cause messages; body `message`, `error_description`, `error.message`, `errorSummary`, `errorMessage`, `errors[].message`, `detail`, `title`, `description` (`Description` too), `Message` (AWS XML too), an `error` written as prose; an HTML page's `<title>` and `<h1>`; an error-level JSON-lines record's `msg`/`message`. Rules about wording test this (`contains`, `regex`), not `text`",
+        "every human-readable error message of the incident: exception and cause messages; body `message`, `error_description`, `error.message`, `errorSummary`, `errorMessage`, `errors[].message`, `detail`, `title`, `description` (`Description` too), `Message` (AWS XML too), `msg`, `errmsg`, `error.detail`, an `error` written as prose; an HTML page's `<title>` and `<h1>`; a short plain-text body (a sentence after the headers, up to 400 bytes); an error-level JSON-lines record's `msg`/`message`. Rules about wording test this (`contains`, `regex`), not `text`",
         "AADSTS7000215: Invalid client secret provided.",
     ),
     (
