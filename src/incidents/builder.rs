@@ -398,9 +398,12 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
         },
         "body.ok" => matches!(value.to_string().as_str(), "false" | "False"),
         "exception.type" | "exception.message" | "error" => text(),
+        // A message in some provider's own error wording, or one stating
+        // a transport failure (`self-signed certificate in certificate
+        // chain`, `dial tcp …: connection refused`): no success says either.
         "body.message" | "body.Message" => value
             .as_str()
-            .is_some_and(|m| providers.is_error_message(m)),
+            .is_some_and(|m| providers.is_error_message(m) || crate::parse::is_transport(m)),
         // Read in place (a body may be big); a number is no HTML page.
         "body" => value
             .as_str()
@@ -1920,7 +1923,7 @@ mod tests {
     use crate::input::Chunk;
 
     /// A body's `message` fails when a provider's own error wording says
-    /// it; any other message is just a message.
+    /// it, or a transport failure; any other message is just a message.
     #[test]
     fn a_body_message_in_provider_wording_fails() {
         let providers = crate::rules::load::load(&crate::rules::builtin_sources()).providers;
@@ -1934,6 +1937,15 @@ mod tests {
         ));
         assert!(!fails("body.message", "ok"));
         assert!(!fails("body.message", "Created 3 users"));
+        // A transport failure passed on as a body's message.
+        assert!(fails(
+            "body.message",
+            "request to https://api.example.com/v1 failed, reason: self-signed certificate in certificate chain"
+        ));
+        assert!(fails(
+            "body.message",
+            "dial tcp 10.1.2.3:443: connect: connection refused"
+        ));
         assert!(!fails("message", "Missing Authentication Token"));
         // A Lambda function's error result.
         assert!(fails("body.errorType", "CredentialsProviderError"));

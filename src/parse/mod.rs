@@ -69,7 +69,7 @@ mod tool;
 mod traceback;
 pub(crate) mod trigger_dfa;
 
-pub use signal::{reason_phrase, reason_phrases, status_of_reason};
+pub use signal::{is_transport, reason_phrase, reason_phrases, status_of_reason};
 pub use text::{SharedText, Text};
 
 use std::borrow::Cow;

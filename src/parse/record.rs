@@ -275,7 +275,9 @@ impl LineParser for JsonRecord {
             if !mapped.text.trim().is_empty() && !messages.iter().any(|(t, _)| *t == mapped.text) {
                 messages.push((mapped.text.clone(), whole));
             }
-            if super::signal::is_signal(&signals) {
+            // A message stating a transport failure is one, as on a text
+            // line (see signal.rs), whatever fields it gave.
+            if super::signal::is_signal(&signals) || super::signal::is_transport(&mapped.text) {
                 fields.push(Field {
                     name: "exception.message".into(),
                     value: Value::Str(mapped.text.clone().into()),
@@ -581,6 +583,21 @@ mod tests {
         assert_eq!(record_start("|{}"), 0);
         assert_eq!(record_start("api-1|{}"), 0);
         assert_eq!(record_start("a b | {}"), 0);
+    }
+
+    #[test]
+    fn a_message_stating_a_transport_failure_makes_the_record_one() {
+        // No level, no status: the message alone says the call failed.
+        let t = "{\"time\":\"2024-11-08T15:36:40Z\",\"message\":\"request failed: self-signed certificate in certificate chain\"}\n";
+        assert!(
+            field_text(t, "exception.message")
+                .unwrap()
+                .0
+                .ends_with("certificate chain")
+        );
+        // Informational records report normal flow, whatever they mention.
+        let t = "{\"level\":\"info\",\"msg\":\"retry after dial tcp 10.0.0.5:443: connect: connection refused\"}\n";
+        assert!(field_text(t, "exception.message").is_none());
     }
 
     #[test]

@@ -469,7 +469,7 @@ fn leading_code_re() -> &'static Regex {
 /// [`signal_set`], its first pattern: the
 /// set is compiled for every signal line anyway, and this pattern alone
 /// cost more to compile than any other here.
-fn is_transport(text: &str) -> bool {
+pub fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
