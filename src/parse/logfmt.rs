@@ -84,9 +84,17 @@ fn pairs<'a>(lines: &Lines<'a>, i: usize) -> Vec<Pair<'a>> {
             });
             pos = close + 1;
         } else {
-            let len = lines.text[value_at..end]
+            let mut len = lines.text[value_at..end]
                 .find(char::is_whitespace)
                 .unwrap_or(end - value_at);
+            // Python logging formatted as pairs (`name=%(name)s
+            // level=%(levelname)s message=%(message)s`, as Meltano and the
+            // Singer SDK log) leaves the message unquoted, last on the
+            // line: words after it that start no pair are its own.
+            let after = lines.text[value_at + len..end].trim_start();
+            if matches!(key, "msg" | "message") && !after.is_empty() && !starts_pair(after) {
+                len = lines.text[value_at..end].trim_end().len();
+            }
             out.push(Pair {
                 key,
                 value: &lines.text[value_at..value_at + len],
@@ -99,6 +107,16 @@ fn pairs<'a>(lines: &Lines<'a>, i: usize) -> Vec<Pair<'a>> {
         }
     }
     out
+}
+
+/// Whether `text` starts with a `key=` pair.
+fn starts_pair(text: &str) -> bool {
+    let key = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+        .unwrap_or(text.len());
+    key > 0
+        && text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && text[key..].starts_with('=')
 }
 
 pub struct LogfmtError;
@@ -179,6 +197,20 @@ mod tests {
         // A Go client's error inside the value, its quotes escaped.
         let t = "level=error msg=\"sync failed\" error=\"Get \\\"https://api.example.org/v1/x\\\": dial tcp: i/o timeout\"\n";
         assert_eq!(get(t, "url").unwrap(), "https://api.example.org/v1/x");
+    }
+
+    #[test]
+    fn python_logging_as_pairs_leaves_the_message_unquoted_to_the_line_end() {
+        let t = "time=2023-05-02 10:00:00 name=backoff level=ERROR message=Giving up _request(...) after 5 tries (RetriableAPIError: 403 Client Error: Forbidden for path: /repos/a/b)\n";
+        assert!(
+            get(t, "exception.message")
+                .unwrap()
+                .ends_with("for path: /repos/a/b)")
+        );
+        assert_eq!(get(t, "status").unwrap(), "403");
+        // logfmt's own unquoted values stop at the next pair.
+        let t = "level=error msg=failed error=\"dial tcp: i/o timeout\" component=sync\n";
+        assert_eq!(get(t, "exception.message").unwrap(), "failed");
     }
 
     #[test]

@@ -257,8 +257,9 @@ fn status_patterns() -> Vec<String> {
                 .to_string(),
             // Last, as the indices above are fixed (see [`REASON_STATEMENT`]).
             // requests' HTTPError message, also inside a repr or a logged
-            // string: `HTTPError('401 Client Error: Unauthorized for url: …')`.
-            r"\b(?P<status>[45][0-9]{2}) (?:Client|Server) Error: (?P<reason>[A-Z][A-Za-z '-]*[A-Za-z]) for url: "
+            // string: `HTTPError('401 Client Error: Unauthorized for url: …')`;
+            // the Singer SDK's (Meltano taps') says `for path: /…`.
+            r"\b(?P<status>[45][0-9]{2}) (?:Client|Server) Error: (?P<reason>[A-Z][A-Za-z '-]*[A-Za-z]) for (?:url|path): "
                 .to_string(),
             // The repr of a requests Response in a REPL: `<Response [405]>`.
             r"<Response \[(?P<status>[0-9]{3})\]>".to_string(),
