@@ -274,6 +274,21 @@ pub const SHAPES: &[Shape] = &[
         ],
     },
     Shape {
+        name: "sasl",
+        what: "the base64 credential of a SASL initial response in SMTP and IMAP transcripts: `AUTH XOAUTH2 …`, `AUTHENTICATE XOAUTH2 …`, OAUTHBEARER and PLAIN (an OAuth token, or a user name and password)",
+        examples: &[
+            (
+                "2019-02-15 10:12:40     CLIENT -> SERVER: AUTH XOAUTH2 dXNlcj1tZUBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LmFiYwEB",
+                "dXNlcj1tZUBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5LmFiYwEB",
+            ),
+            (
+                "C: A1 AUTHENTICATE XOAUTH2 dXNlcj1tZQFhdXRoPUJlYXJlciB0b2sBAQ==",
+                "dXNlcj1tZQFhdXRoPUJlYXJlciB0b2sBAQ==",
+            ),
+            ("AUTH PLAIN AHVzZXIAaHVudGVyMg==", "AHVzZXIAaHVudGVyMg=="),
+        ],
+    },
+    Shape {
         name: "pem",
         what: "the body of a PEM private key block (`-----BEGIN … PRIVATE KEY-----`), on many lines, on one line with `\\n` escapes, or cut short",
         examples: &[
@@ -425,6 +440,13 @@ const TOKEN_PATTERNS: &[(&[&str], &str)] = &[
     (
         &[".ey", ".ew"],
         r"\be[yw][A-Za-z0-9_-]{4,}={0,2}\.e[yw][A-Za-z0-9_-]{4,}={0,2}\.(?P<s>[A-Za-z0-9_-]{4,}=*)",
+    ),
+    // SASL initial responses that carry the credential base64-encoded: an
+    // OAuth bearer token (XOAUTH2, RFC 7628 OAUTHBEARER) or a password
+    // (PLAIN, RFC 4616), as SMTP and IMAP debug transcripts print them.
+    (
+        &["XOAUTH2", "OAUTHBEARER", "PLAIN"],
+        r"\bAUTH(?:ENTICATE)?[ \t]+(?:XOAUTH2|OAUTHBEARER|PLAIN)[ \t]+(?P<s>[A-Za-z0-9+/]{8,}={0,2})",
     ),
     // Slack.
     (&["xox"], r"\bxox[abcdprseo]-(?P<s>[A-Za-z0-9-]{8,})"),
