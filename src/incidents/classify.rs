@@ -101,6 +101,17 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
     {
         facts.push("status", Value::Num(n), v.loc);
     }
+    // A number in the 4xx/5xx range as an error object's `code` (CrowdStrike
+    // Falcon's `{"errors": [{"code": 403, "message": "access denied,
+    // authorization failed"}]}`); JSON:API's `code` is an application code
+    // "expressed as a string value", so a string there is not read.
+    if facts.get("status").is_empty()
+        && let Some(v) = facts.first("body.errors.0.code").cloned()
+        && let Value::Num(n) = v.value
+        && (400.0..600.0).contains(&n)
+    {
+        facts.push("status", Value::Num(n), v.loc);
+    }
     // A body that names its status by reason phrase only (Zendesk's
     // `{"error": {"title": "Forbidden", …}}`, a problem-details `title`).
     const BODY_REASON: [&str; 3] = ["body.error.title", "body.title", "body.error"];
