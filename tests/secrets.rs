@@ -209,3 +209,31 @@ fn docs_security_lists_every_shape_and_key() {
         );
     }
 }
+
+/// A rule's own prose is printed as written, in every format: advice that
+/// looks like a key and its value (`X-Atlassian-Token: no-check`) is not a
+/// secret of the input. Values filled into prose are masked as they go in
+/// (unit tests in rules::engine).
+#[test]
+fn rule_prose_is_printed_as_written() {
+    let home = tempfile::tempdir().unwrap();
+    let input = "$ curl -i -u \"$EMAIL:$TOKEN\" -X POST -F \"file=@r.pdf\" https://acme.atlassian.net/rest/api/3/issue/SEC-1/attachments\nHTTP/2 403\ncontent-type: text/plain;charset=UTF-8\n\nXSRF check failed\n";
+    for format in ["human", "json", "short"] {
+        let out = output(
+            faultline(&home)
+                .args(["--format", format, "--color", "never"])
+                .write_stdin(input),
+        );
+        assert!(
+            out.contains("atlassian.xsrf-header-missing"),
+            "{format}: {out}"
+        );
+        if format != "short" {
+            assert!(
+                out.contains("X-Atlassian-Token: no-check"),
+                "{format}: {out}"
+            );
+        }
+        assert!(!out.contains("X-Atlassian-Token: ****"), "{format}: {out}");
+    }
+}

@@ -227,7 +227,7 @@ fn evidence(w: &Writer, d: &Diagnosis) -> Evidence {
             .map(|e| Label {
                 start: e.loc.span.start,
                 end: e.loc.span.end,
-                text: ctx.mask(&e.label),
+                text: e.label.to_string(),
             })
             .collect();
         let pieces = mask_pieces(&ctx.masker, &pieces, &mut labels);
@@ -252,10 +252,7 @@ fn place_line(ctx: &ReportCtx, d: &Diagnosis, width: usize) -> Option<String> {
         loc.line,
         loc.column
     );
-    let label = d
-        .evidence
-        .first()
-        .map(|e| visible(&ctx.mask(&e.label)).into_owned());
+    let label = d.evidence.first().map(|e| visible(&e.label).into_owned());
     Some(match label.filter(|l| !l.is_empty()) {
         Some(label) if text::width(&place) + 2 + text::width(&label) <= width => {
             format!("{place}: {label}")
@@ -273,7 +270,8 @@ fn footer(w: &Writer, d: &Diagnosis, compact: bool) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut para = |text: &str, head: &str| {
         let rest = " ".repeat(head.len());
-        let text = format!("{head}{}", w.ctx.mask(text));
+        // Rule prose and docs: as written (see `diagnosis`).
+        let text = format!("{head}{text}");
         lines.extend(wrap(&text, width, "", &rest).iter().map(|l| p.link_urls(l)));
     };
     if !compact {
@@ -298,10 +296,12 @@ fn footer(w: &Writer, d: &Diagnosis, compact: bool) -> String {
 fn diagnosis(w: &mut Writer, d: &Diagnosis) {
     let compact = w.style.brief || d.severity == Severity::Info;
     let p = w.style.paint();
-    let ctx = w.ctx;
-    // Text miette wraps: masked, made visible, URLs linked (textwrap does
-    // not count the link's escape codes as width).
-    let prose = |s: &str| p.link_urls(&visible(&ctx.mask(s)));
+    // Text miette wraps: made visible, URLs linked (textwrap does not count
+    // the link's escape codes as width). A rule's prose is printed as
+    // written: the values filled into it were masked as they went in
+    // (rules::engine::interpolate), and masking the whole text would take
+    // its advice for secrets (`X-Atlassian-Token: no-check`).
+    let prose = |s: &str| p.link_urls(&visible(s));
     let mut message = prose(&format!(
         "{} ({}% confidence)",
         d.title,

@@ -147,7 +147,6 @@ fn evidence_text(ctx: &ReportCtx, incident: Option<usize>, e: &Evidence) -> Stri
 }
 
 pub(crate) fn diagnosis<'a>(ctx: &ReportCtx<'_>, d: &'a Diagnosis) -> DiagnosisOut<'a> {
-    let m = |s: &str| ctx.mask(s);
     let primary = d.evidence.first().map(|e| e.loc).or_else(|| {
         d.incident
             .and_then(|i| ctx.analysis.incidents.get(i))
@@ -155,7 +154,9 @@ pub(crate) fn diagnosis<'a>(ctx: &ReportCtx<'_>, d: &'a Diagnosis) -> DiagnosisO
     });
     DiagnosisOut {
         rule: &d.id,
-        title: m(&d.title),
+        // A rule's prose as written: its filled-in values were masked as
+        // they went in (rules::engine::interpolate).
+        title: d.title.to_string(),
         severity: d.severity.as_str(),
         confidence: d.confidence,
         provider: d.provider.as_deref(),
@@ -163,10 +164,10 @@ pub(crate) fn diagnosis<'a>(ctx: &ReportCtx<'_>, d: &'a Diagnosis) -> DiagnosisO
         source: primary.map(|l| ctx.source_name(l.source).to_string()),
         line: primary.map(|l| l.line),
         column: primary.map(|l| l.column),
-        cause: m(&d.cause),
-        fix: m(&d.fix),
-        check: d.check.as_deref().map(m),
-        not: d.not.iter().map(|n| m(n)).collect(),
+        cause: d.cause.to_string(),
+        fix: d.fix.to_string(),
+        check: d.check.as_deref().map(str::to_string),
+        not: d.not.clone(),
         docs: &d.docs,
         evidence: d
             .evidence
@@ -176,7 +177,7 @@ pub(crate) fn diagnosis<'a>(ctx: &ReportCtx<'_>, d: &'a Diagnosis) -> DiagnosisO
                 line: e.loc.line,
                 column: e.loc.column,
                 text: evidence_text(ctx, d.incident, e),
-                label: m(&e.label),
+                label: e.label.to_string(),
             })
             .collect(),
     }

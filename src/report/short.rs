@@ -75,7 +75,7 @@ pub fn render_short_with(ctx: &ReportCtx, all: bool) -> String {
                     "{} {}: {}{alternatives}",
                     d.severity.as_str(),
                     d.id,
-                    one_line(ctx, &d.title)
+                    visible(&d.title).into_owned()
                 ),
             });
         }
@@ -94,7 +94,7 @@ pub fn render_short_with(ctx: &ReportCtx, all: bool) -> String {
                 "{} {}: {}",
                 d.severity.as_str(),
                 d.id,
-                one_line(ctx, &d.title)
+                visible(&d.title).into_owned()
             ),
         });
     }

@@ -750,6 +750,20 @@ pub const UNKNOWN: &str = "(unknown)";
 /// Fills `{name}` from regex captures, then the incident's facts, then the
 /// input-wide facts; a name with no value reads "(unknown)". Braces that
 /// hold no placeholder name (JSON, prose) stay as written.
+/// `value` masked as the input would be with its name beside it
+/// (`body.client_secret=…` is a secret by its key alone), else on its own
+/// (a token's format, a URL's query).
+fn masked_value(name: &str, value: &str) -> String {
+    let keyed = format!("{name}={value}");
+    match crate::mask::mask(&keyed) {
+        std::borrow::Cow::Borrowed(_) => value.to_string(),
+        std::borrow::Cow::Owned(masked) => match masked.strip_prefix(&format!("{name}=")) {
+            Some(rest) => rest.to_string(),
+            None => crate::mask::mask(value).into_owned(),
+        },
+    }
+}
+
 pub fn interpolate(
     template: &str,
     vars: &BTreeMap<String, String>,
@@ -760,10 +774,12 @@ pub fn interpolate(
     let mut copied = 0;
     for (range, name) in placeholders(template) {
         out.push_str(&template[copied..range.start]);
+        // A value comes from the input and may be a secret: masked here,
+        // as it goes in, since reports print a rule's own prose as written.
         match vars.get(name) {
-            Some(v) => out.push_str(v),
+            Some(v) => out.push_str(&masked_value(name, v)),
             None => match values(name, facts, input).first() {
-                Some(v) => out.push_str(&v.value.to_string()),
+                Some(v) => out.push_str(&masked_value(name, &v.value.to_string())),
                 None => out.push_str(UNKNOWN),
             },
         }
@@ -776,6 +792,22 @@ pub fn interpolate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Values filled into a rule's prose come from the input: a secret is
+    /// masked by its name or its format; other values go in as they are.
+    #[test]
+    fn filled_values_are_masked_by_name_and_format() {
+        assert_eq!(
+            masked_value("body.client_secret", "s3cr3t-value"),
+            "********"
+        );
+        assert!(!masked_value("header.authorization", "Bearer ab12cd34ef").contains("ab12cd34ef"));
+        assert!(
+            !masked_value("url", "https://h.example/x?access_token=tk-9876").contains("tk-9876")
+        );
+        assert_eq!(masked_value("host", "api.example.com"), "api.example.com");
+        assert_eq!(masked_value("scope", "read:org"), "read:org");
+    }
 
     /// The rules' `regex` tests, compiled without literal prefilters,
     /// match as the `regex` crate's regexes: every pattern of the built-in
