@@ -1630,6 +1630,20 @@ const MAX_CANDIDATES: usize = 4;
 /// `401 Unauthorized: "{"error": …}"`); or escaped inside a string
 /// (`"{\"error\": …}"`). Returns the byte offset in the line and how it is
 /// written; only a place where a body really parses counts.
+/// Whether `before` ends by opening a Python object's repr, `<Name:`
+/// (`<QueryDict:`, `<MultiValueDict:`): what follows is its contents.
+fn opens_object_repr(before: &str) -> bool {
+    let Some(open) = before.rfind('<') else {
+        return false;
+    };
+    before[open + 1..].strip_suffix(':').is_some_and(|name| {
+        name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    })
+}
+
 pub fn find_body(lines: &Lines, i: usize) -> Option<(usize, Found)> {
     let line = lines.line(i);
     let bytes = line.as_bytes();
@@ -1655,6 +1669,11 @@ pub fn find_body(lines: &Lines, i: usize) -> Option<(usize, Found)> {
                     .strip_suffix("Object")
                     .is_some_and(|b| b.is_empty() || b.ends_with([' ', '\t', ')']));
             let quoted_key = after.trim_start().starts_with(['"', '\'']);
+            // An object's repr (Django's request dump `GET:<QueryDict: {…}>`)
+            // holds the program's own data, not a response's body.
+            if opens_object_repr(before) {
+                continue;
+            }
             let ok = if bytes[at] == b'[' {
                 // An array only as a whole line; `[{` mid-line is a
                 // wrapper around the object.
@@ -2204,6 +2223,17 @@ mod tests {
         // A label before the status: still a body.
         let t = "API call failed: 429 { errorCode: 'E0000047', errorCauses: [] }\n";
         assert_eq!(field(t, "body.errorCode").unwrap().1, "E0000047");
+    }
+
+    #[test]
+    fn an_object_repr_holds_no_body() {
+        assert!(opens_object_repr("GET:<QueryDict:"));
+        assert!(opens_object_repr("<django.http.QueryDict:"));
+        assert!(!opens_object_repr("Response body:"));
+        assert!(!opens_object_repr("<-"));
+        assert!(!opens_object_repr("< HTTP/1.1 401 Unauthorized"));
+        let t = "Request repr():\n<WSGIRequest\npath:/search/,\nGET:<QueryDict: {u'q': [u'Nonaliti']}>,\n";
+        assert!(field(t, "body.q.0").is_none());
     }
 
     #[test]
