@@ -754,13 +754,14 @@ pub const UNKNOWN: &str = "(unknown)";
 /// (`body.client_secret=…` is a secret by its key alone), else on its own
 /// (a token's format, a URL's query).
 fn masked_value(name: &str, value: &str) -> String {
-    let keyed = format!("{name}={value}");
+    let prefix = format!("{name}=");
+    let keyed = format!("{prefix}{value}");
     match crate::mask::mask(&keyed) {
         std::borrow::Cow::Borrowed(_) => value.to_string(),
-        std::borrow::Cow::Owned(masked) => match masked.strip_prefix(&format!("{name}=")) {
-            Some(rest) => rest.to_string(),
-            None => crate::mask::mask(value).into_owned(),
-        },
+        // The name itself masked too (a key inside it): the value alone.
+        std::borrow::Cow::Owned(masked) => masked
+            .strip_prefix(&prefix)
+            .map_or_else(|| crate::mask::mask(value).into_owned(), str::to_string),
     }
 }
 
