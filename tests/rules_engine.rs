@@ -283,7 +283,13 @@ fn listing_and_explaining_compile_nothing_and_a_paste_compiles_little() {
     let patterns = set.rules.iter().flat_map(|r| r.conditions()).count();
     // What `rules list` and `explain` do: read the rules, render one.
     for rule in &set.rules {
-        let _ = faultline::rules::explain::render(rule, &set.rules);
+        let _ = faultline::rules::explain::render(
+            rule,
+            &set.rules,
+            faultline::mask::Masker {
+                show_secrets: false,
+            },
+        );
     }
     assert_eq!(set.compiled_patterns(), 0);
     let body = "{\"error\": \"invalid_grant\", \"error_description\": \"bad\"}\n";

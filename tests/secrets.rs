@@ -236,4 +236,16 @@ fn rule_prose_is_printed_as_written() {
         }
         assert!(!out.contains("X-Atlassian-Token: ****"), "{format}: {out}");
     }
+    // So do `explain --full` and `rules show`, which mask only the examples.
+    for args in [
+        vec!["explain", "--full", "atlassian.xsrf-header-missing"],
+        vec!["rules", "show", "atlassian.xsrf-header-missing"],
+    ] {
+        let out = output(faultline(&home).args(&args));
+        assert!(
+            out.contains("X-Atlassian-Token: no-check"),
+            "{args:?}: {out}"
+        );
+        assert!(!out.contains("X-Atlassian-Token: ****"), "{args:?}: {out}");
+    }
 }

@@ -330,8 +330,8 @@ fn lookup(query: &str, full: bool, global: &GlobalArgs, command: &str) -> ExitCo
             text.push_str(&format!("\n{}\n\n", "─".repeat(look.width.min(60))));
         }
         if full {
-            let body = faultline::rules::explain::render(rule, &set.rules);
-            text.push_str(&visible_lines(&masker.string(&body)));
+            let body = faultline::rules::explain::render(rule, &set.rules, masker);
+            text.push_str(&visible_lines(&body));
         } else {
             text.push_str(&short(rule, look.width, paint));
         }

@@ -4,7 +4,10 @@
 use super::{Rule, Scope};
 
 /// `all` is the loaded rule set, to name the rules that supersede this one.
-pub fn render(rule: &Rule, all: &[Rule]) -> String {
+/// The rule's own prose is printed as written (it is advice, and advice such
+/// as `X-Atlassian-Token: no-check` must stay readable); its examples quote
+/// logs, which hold credentials, so they pass through `masker`.
+pub fn render(rule: &Rule, all: &[Rule], masker: crate::mask::Masker) -> String {
     let mut out = String::new();
     out.push_str(&format!("{} — {}\n\n", rule.id, rule.prose().title));
     let origin = if rule.origin.overrides_builtin {
@@ -117,7 +120,7 @@ pub fn render(rule: &Rule, all: &[Rule]) -> String {
                 "does not match"
             },
         ));
-        for line in ex.input.trim_end().lines() {
+        for line in masker.apply(ex.input.trim_end()).lines() {
             out.push_str(&format!("    {line}\n"));
         }
     }
