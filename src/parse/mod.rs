@@ -57,6 +57,7 @@ mod markup;
 mod node;
 pub mod provider_words;
 mod pwsh;
+mod pygrpc;
 mod pyhttp;
 pub(crate) mod record;
 mod reqwest;
@@ -68,6 +69,7 @@ pub mod time;
 mod tool;
 mod traceback;
 pub(crate) mod trigger_dfa;
+mod vault;
 
 pub use signal::{is_transport, reason_phrase, reason_phrases, status_of_reason};
 pub use text::{SharedText, Text};
@@ -799,7 +801,7 @@ pub(crate) mod work {
 }
 
 /// The formats, most specific first.
-fn parsers() -> [&'static dyn LineParser; 33] {
+fn parsers() -> [&'static dyn LineParser; 35] {
     [
         &http::RequestBody,
         &curl_trace::CurlTrace,
@@ -820,12 +822,14 @@ fn parsers() -> [&'static dyn LineParser; 33] {
         &go::GoError,
         &stack::StackTrace,
         &tool::TerraformBox,
+        &vault::VaultApiError,
         &pwsh::PowerShellError,
         &dotnet::DotnetResponse,
         &browser::BrowserConsole,
         &serverlog::ServerLog,
         &jvm::JavaHttp,
         &exception::Exceptions,
+        &pygrpc::PythonGrpcStatus,
         &appline::AppLine,
         &http::HttpMessage,
         &http::HttpHeader,
