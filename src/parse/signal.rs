@@ -296,6 +296,22 @@ fn status_patterns() -> Vec<String> {
             // Singer taps' errors (tap-github, tap-typeform, tap-intercom…):
             // `HTTP-error-code: 403, Error: <the API's message>`.
             r"\bHTTP-error-code: (?P<status>[1-5][0-9]{2})\b".to_string(),
+            // Vault's Go API client (the vault CLI, Terraform's provider,
+            // Vault Agent): `Error making API request.` / `URL: GET …` /
+            // `Code: 403. Errors:` and the errors as a list below.
+            r"\bCode: (?P<status>[45][0-9]{2})\. Errors:".to_string(),
+            // A method, an absolute URL and the status after it, as clients
+            // log a failed call (ccxt's `binance GET https://… 451 {…}`).
+            r"\b(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) https?://[^\s'\x22<>]+ (?P<status>[45][0-9]{2})(?:[ \t]|$)".to_string(),
+            // A status named as the HTTP one (`HttpStatus=[401]` in Epic
+            // Online Services' logs, `httpStatus: 403`, `HTTPStatusCode=500`):
+            // the word glued to a prefix, which the keyed form above wants
+            // standing alone.
+            r"(?i:\bhttp_?status(?:_?code)?)[ \t]*[:=][ \t]*[\[(]?(?P<status>[1-5][0-9]{2})\b".to_string(),
+            // `Invalid response - 400 for https://…` (python-wowapi), `error
+            // 401 for https://…`: a status a word about a response or an
+            // error goes with, then the URL it came from.
+            r"(?i:\b(?:response|error|status|failed|got|code))\b[^\n0-9]{0,12}(?P<status>[45][0-9]{2}) for https?://".to_string(),
     ]
     .to_vec()
 }
@@ -414,6 +430,25 @@ fn grpc_status(code: &str) -> Option<f64> {
     })
 }
 
+/// The HTTP status of a gRPC canonical code as grpcio and the status
+/// protos spell it (`PERMISSION_DENIED`, `CANCELLED`); `None` for `OK` and
+/// for names gRPC does not define.
+pub(super) fn grpc_canonical_status(code: &str) -> Option<f64> {
+    if code == "CANCELLED" {
+        return grpc_status("Canceled");
+    }
+    let camel: String = code
+        .split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or(String::new(), |first| {
+                first.to_string() + &chars.as_str().to_ascii_lowercase()
+            })
+        })
+        .collect();
+    grpc_status(&camel)
+}
+
 /// grpc-go's own status for a connection it could not make (`code =
 /// Unavailable desc = connection error: desc = "transport: …"`): no server
 /// answered, so it stands for no HTTP status (the transport error says
@@ -434,6 +469,15 @@ fn aws_php_re() -> &'static Regex {
 }
 
 const AWS_PHP: &str = r"\bAWS HTTP error: (?:[^\n]*?[ (])??(?P<code>[A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*) \((?:client|server)\): ";
+
+/// wrangler's Cloudflare API errors: `Authentication error [code: 10000]`,
+/// the API's message and its numeric code in brackets.
+fn bracket_code_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(&RE, BRACKET_CODE)
+}
+
+const BRACKET_CODE: &str = r"\[code: (?P<code>[0-9]{3,7})\]";
 
 const BOTOCORE: &str = r"An error occurred \((?P<code>[^)\s]+)\)(?: \(reached max retries: [0-9]+\))? when calling the (?P<op>[A-Za-z0-9_]+) operation";
 
@@ -474,10 +518,10 @@ pub fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bFailed to open TCP connection to \S+ \(|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bFailed to open TCP connection to \S+ \(|\bgetaddrinfo: (?:nodename nor servname provided, or not known|Name or service not known|Temporary failure in name resolution|No address associated with hostname)|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
-/// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
+/// `fatal: …`, oclif CLIs' `›   Error: …` (Heroku; Netlify's `»`), gh's GraphQL errors (`GraphQL: Resource not accessible by
 /// integration (addComment)`), kubectl's `Error from server (Forbidden): …`
 /// (its reason in `kube`), and a CI runner's error annotation
 /// (`##[error]…`, `::error file=…::…`).
@@ -485,16 +529,17 @@ fn cli_error_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"^[ \t]*(?:(?:##\[error\]|::error(?:[ \t][^:\n]*)?::)(?:[ \t]*(?:ERROR|Error|error):)?|(?:[a-z][A-Za-z0-9_.-]*:[ \t]+)?(?:\[(?:ERROR|Error|error|FATAL|Fatal|fatal)\]|(?:ERROR|Error|error|FATAL|Fatal|fatal)(?:\[[A-Za-z0-9_-]+\]| from server \((?P<kube>[A-Za-z]+)\))?|GraphQL):)[ \t]*(?P<msg>\S.*)$",
+        r"^[ \t]*(?:(?:##\[error\]|::error(?:[ \t][^:\n]*)?::)(?:[ \t]*(?:ERROR|Error|error):)?|(?:[a-z][A-Za-z0-9_.-]*:[ \t]+|[›»▸][ \t]+)?(?:\[(?:ERROR|Error|error|FATAL|Fatal|fatal)\]|(?:ERROR|Error|error|FATAL|Fatal|fatal)(?:\[[A-Za-z0-9_-]+\]| from server \((?P<kube>[A-Za-z]+)\))?|GraphQL):)[ \t]*(?P<msg>\S.*)$",
     )
 }
 
 /// Whether `text` starts as every match of [`cli_error_re`] does: a
-/// lower-case tool name, `[`, `E`, `F`, `G`, `#` or `:` after the indent.
+/// lower-case tool name, `[`, `E`, `F`, `G`, `#`, `:` or an oclif arrow
+/// after the indent.
 /// Lines that a timestamp or an address starts are told without the regex.
 fn may_be_cli_error(text: &str) -> bool {
     text.trim_start_matches([' ', '\t']).starts_with(|c: char| {
-        c.is_ascii_lowercase() || matches!(c, '[' | 'E' | 'F' | 'G' | '#' | ':')
+        c.is_ascii_lowercase() || matches!(c, '[' | 'E' | 'F' | 'G' | '#' | ':' | '›' | '»' | '▸')
     })
 }
 
@@ -768,6 +813,13 @@ fn codes(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
     }
     if has(Tail::AwsPhp)
         && let Some(code) = aws_php_re().captures(text).and_then(|c| c.name("code"))
+    {
+        push(fields, lines.str_field("exception.code", code.as_str()));
+    }
+    if has(Tail::BracketCode)
+        && let Some(code) = bracket_code_re()
+            .captures(text)
+            .and_then(|c| c.name("code"))
     {
         push(fields, lines.str_field("exception.code", code.as_str()));
     }
@@ -1050,6 +1102,7 @@ fn signal_patterns() -> Vec<String> {
             GO_GRPC,
             KUBE_UNAUTHORIZED,
             AWS_PHP,
+            BRACKET_CODE,
         ]
         .map(str::to_string),
     );
@@ -1067,6 +1120,7 @@ enum Tail {
     GoGrpc,
     KubeUnauthorized,
     AwsPhp,
+    BracketCode,
 }
 
 /// Index in [`signal_set`] of a pattern after the status statements.
@@ -1107,6 +1161,8 @@ const TEXT_TRIGGERS: &[&str] = &[
     "fatal",
     // gh's GraphQL errors (see `cli_error_re`).
     "GraphQL: ",
+    // wrangler's `… [code: 10000]` (see `BRACKET_CODE`).
+    "[code: ",
     // Kubernetes' 401 message (see `KUBE_UNAUTHORIZED`).
     "provide credentials",
     // Transport failures in prose (see `is_transport`).
@@ -1115,6 +1171,8 @@ const TEXT_TRIGGERS: &[&str] = &[
     "dial tcp",
     "dial udp",
     "no such host",
+    // getaddrinfo's messages as Ruby's SocketError gives them.
+    "getaddrinfo: ",
     "x509: ",
     // libcurl's certificate errors as PHP's cURL wrapper and Guzzle print
     // them (`cURL error 60: SSL certificate problem: …`).
@@ -1149,6 +1207,14 @@ const TEXT_TRIGGERS: &[&str] = &[
     "connection refused",
     "reset by peer",
     "status",
+    // A status before the URL it came from (see `status_patterns`).
+    " for http",
+    // A method and absolute URL before a status (see `status_patterns`).
+    "GET http",
+    "POST http",
+    "PUT http",
+    "PATCH http",
+    "DELETE http",
     "response code",
     "server response",
     "Handshake status",
@@ -2390,6 +2456,51 @@ mod tests {
             get(gcloud, "body.error").as_deref(),
             Some("invalid_request")
         );
+    }
+
+    #[test]
+    fn statuses_of_session_42_shapes() {
+        for (text, status) in [
+            // ccxt: the exchange, the method and URL, then the status.
+            (
+                "binance GET https://api.binance.com/api/v3/exchangeInfo 451 {\"code\":0}",
+                "451",
+            ),
+            // Vault's API client.
+            (
+                "URL: GET https://vault.example:8200/v1/kv/data/x\nCode: 403. Errors:\n",
+                "403",
+            ),
+            // Epic Online Services' backend errors.
+            (
+                "Error response received from backend. ServiceName=[EOSAuth], HttpStatus=[401], ErrorCode=[x]",
+                "401",
+            ),
+            ("request failed httpStatus: 503", "503"),
+            (
+                "Invalid response - 400 for https://eu.battle.net/oauth/token?grant_type=client_credentials",
+                "400",
+            ),
+        ] {
+            assert_eq!(get(text, "status").as_deref(), Some(status), "{text}");
+        }
+        // A method and URL with a number after it that is no status.
+        assert!(get("GET https://api.example.com/v1/items 200 12ms", "status").is_none());
+        assert!(get("fetched 2 pages for https://api.example.com/v1", "status").is_none());
+    }
+
+    #[test]
+    fn wrangler_codes_and_getaddrinfo_messages() {
+        assert_eq!(
+            get("  Authentication error [code: 10000]", "exception.code").as_deref(),
+            Some("10000")
+        );
+        let ruby = "SocketError\ngetaddrinfo: nodename nor servname provided, or not known (token.example-bank.com:443)\n";
+        assert!(super::is_transport(ruby));
+        assert!(super::is_transport(
+            "getaddrinfo: Name or service not known"
+        ));
+        assert!(!super::is_transport("getaddrinfo is the resolver call"));
     }
 
     #[test]
