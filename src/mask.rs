@@ -1196,7 +1196,10 @@ fn credential_at(text: &str, start: usize) -> Option<Range<usize>> {
     // The scheme written twice (`Bearer Bearer X`): the second is the
     // scheme again, and the credential after it is masked in its turn.
     let scheme_again = core.eq_ignore_ascii_case("bearer") || core.eq_ignore_ascii_case("basic");
-    (!plain_word && !scheme_again).then_some(start..end)
+    // Dots or dashes alone (`…-basic  ....` in a progress line) hold no
+    // credential: a token68 has letters or digits.
+    let no_alnum = !word.bytes().any(|b| b.is_ascii_alphanumeric());
+    (!plain_word && !scheme_again && !no_alnum).then_some(start..end)
 }
 
 /// An Authorization value: the scheme is kept, the credential masked. A
@@ -1797,6 +1800,7 @@ mod tests {
             "WWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"",
             "the bearer token has expired; Basic auth is disabled",
             "special characters mangled on the way into a Basic header.",
+            "oauth.token-client-auth-failed-basic  ....   ok (3 examples)",
             "oauth2: cannot fetch token: 400 Bad Request",
             "base64 `client_id:secret` as they are for a Basic header.",
             "Authorization: Bearer <token>",
