@@ -312,6 +312,16 @@ fn status_patterns() -> Vec<String> {
             // 401 for https://…`: a status a word about a response or an
             // error goes with, then the URL it came from.
             r"(?i:\b(?:response|error|status|failed|got|code))\b[^\n0-9]{0,12}(?P<status>[45][0-9]{2}) for https?://".to_string(),
+            // A quoted status after its name: dbt Cloud's `Failed http
+            // request with response code '401' and body:`.
+            r#"(?i:\b(?:response|status)[ _]?code)[ \t]+['"](?P<status>[1-5][0-9]{2})['"]"#.to_string(),
+            // The number before the word: `got 403 response`, `received a
+            // 401 error`.
+            r"(?i:\b(?:got|received|returned))[ \t]+(?:an?[ \t]+)?(?P<status>[45][0-9]{2})[ \t]+(?i:response|status|error)\b".to_string(),
+            // The OCI Java SDK's BmcException: `(401, NotAuthenticated,
+            // false) The required information …` — status, service code,
+            // whether the client retried.
+            r"\((?P<status>[45][0-9]{2}), [A-Z][A-Za-z]+, (?:true|false)\) ".to_string(),
     ]
     .to_vec()
 }
@@ -1207,6 +1217,9 @@ const TEXT_TRIGGERS: &[&str] = &[
     "connection refused",
     "reset by peer",
     "status",
+    // The OCI Java SDK's `(401, NotAuthenticated, false)`.
+    ", false) ",
+    ", true) ",
     // A status before the URL it came from (see `status_patterns`).
     " for http",
     // A method and absolute URL before a status (see `status_patterns`).
@@ -2487,6 +2500,8 @@ mod tests {
         // A method and URL with a number after it that is no status.
         assert!(get("GET https://api.example.com/v1/items 200 12ms", "status").is_none());
         assert!(get("fetched 2 pages for https://api.example.com/v1", "status").is_none());
+        assert!(get("got 404 results in 3 pages", "status").is_none());
+        assert!(get("Job (500, Nightly, true)", "status").is_none());
     }
 
     #[test]
