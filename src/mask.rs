@@ -408,6 +408,11 @@ enum KeyKind {
 /// query or form parameter (`?key=`, `&sig=`).
 fn secret_key(key: &str, query: bool) -> Option<KeyKind> {
     let k = normalize_key(key);
+    // An exception's name before its message (`census.core.APIKeyError:
+    // '…'`, `InvalidTokenError: …`): the message is no secret's value.
+    if k.ends_with("error") || k.ends_with("exception") {
+        return None;
+    }
     let hit = SECRET_KEYS.iter().any(|&(name, how)| match how {
         KeyMatch::Exact => k == name,
         KeyMatch::Suffix => k.ends_with(name),
@@ -1801,6 +1806,8 @@ mod tests {
             "the bearer token has expired; Basic auth is disabled",
             "special characters mangled on the way into a Basic header.",
             "oauth.token-client-auth-failed-basic  ....   ok (3 examples)",
+            "census.core.APIKeyError: '<html> <h1>Invalid Key</h1> </html>'",
+            "jwt.exceptions.InvalidTokenError: Signature verification failed",
             "oauth2: cannot fetch token: 400 Bad Request",
             "base64 `client_id:secret` as they are for a Basic header.",
             "Authorization: Bearer <token>",
