@@ -98,7 +98,7 @@ pub fn is_informational(line: &str) -> bool {
     // The levels it looks for are upper-case words: a line with none of
     // them needs no regex.
     if !has_level_word(line.as_bytes()) {
-        return false;
+        return zap_informational(line.as_bytes());
     }
     if let Some(informational) = informational_by_shape(line.as_bytes()) {
         return informational;
@@ -159,6 +159,27 @@ fn has_level_word(line: &[u8]) -> bool {
         // DEBU and TRAC: also logrus's four-letter levels.
         b'B' => word_at(p, 2, b"DEBU"),
         _ => word_at(p, 3, b"TRAC") || word_at(p, 4, b"NOTICE"),
+    })
+}
+
+/// A line of zap's console encoder (Go: the OpenTelemetry Collector, many
+/// operators) at a low level: an RFC 3339 time ending in `Z`, blanks, the
+/// level in lower case, blanks (`2023-06-06T21:10:45.983Z\tinfo\tgohai/…`),
+/// also after a container runtime's own timestamp.
+fn zap_informational(line: &[u8]) -> bool {
+    let level_after_time = |at: usize, len: usize| {
+        let before = line[..at].trim_ascii_end();
+        let blank_before = before.len() < at;
+        let blank_after = line.get(at + len).is_some_and(u8::is_ascii_whitespace);
+        // `…:45.983Z` or `…:45Z`: a digit, then the zone.
+        blank_before
+            && blank_after
+            && before.len() >= 2
+            && before.ends_with(b"Z")
+            && before[before.len() - 2].is_ascii_digit()
+    };
+    [&b"info"[..], b"debug"].iter().any(|level| {
+        memchr::memmem::find_iter(line, level).any(|at| level_after_time(at, level.len()))
     })
 }
 
@@ -375,6 +396,18 @@ mod tests {
             "ERRO[0003] error waiting for container: unexpected EOF"
         ));
         assert!(warns("WARN[0001] retrying in 2s: 503"));
+        // zap's console encoder, lower-case levels, also after a runtime's
+        // timestamp.
+        assert!(is_informational(
+            "2023-06-06T21:10:45.983Z\tinfo\tgohai/gohai.go:36\tFailed to retrieve filesystem metadata\t{\"error\": \"df failed\"}"
+        ));
+        assert!(is_informational(
+            "2023-06-06 16:10:45 2023-06-06T21:10:45.988Z    debug    exporterhelper/queue.go:92    Sending failed: 503"
+        ));
+        assert!(!is_informational(
+            "2023-06-06T21:10:45.983Z\terror\texporterhelper/queue_sender.go:101\tExporting failed. Dropping data.\t{\"error\": \"Permanent error: rpc error: code = Unauthenticated\"}"
+        ));
+        assert!(!is_informational("the info endpoint answered 401"));
     }
 
     /// Remembering prefix shapes changes no answer: over every line of the
