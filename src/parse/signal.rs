@@ -531,7 +531,7 @@ pub fn is_transport(text: &str) -> bool {
 const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bFailed to open TCP connection to \S+ \(|\bgetaddrinfo: (?:nodename nor servname provided, or not known|Name or service not known|Temporary failure in name resolution|No address associated with hostname)|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
-/// `fatal: …`, oclif CLIs' `›   Error: …` (Heroku; Netlify's `»`), gh's GraphQL errors (`GraphQL: Resource not accessible by
+/// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
 /// integration (addComment)`), kubectl's `Error from server (Forbidden): …`
 /// (its reason in `kube`), and a CI runner's error annotation
 /// (`##[error]…`, `::error file=…::…`).
@@ -539,17 +539,16 @@ fn cli_error_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"^[ \t]*(?:(?:##\[error\]|::error(?:[ \t][^:\n]*)?::)(?:[ \t]*(?:ERROR|Error|error):)?|(?:[a-z][A-Za-z0-9_.-]*:[ \t]+|[›»▸][ \t]+)?(?:\[(?:ERROR|Error|error|FATAL|Fatal|fatal)\]|(?:ERROR|Error|error|FATAL|Fatal|fatal)(?:\[[A-Za-z0-9_-]+\]| from server \((?P<kube>[A-Za-z]+)\))?|GraphQL):)[ \t]*(?P<msg>\S.*)$",
+        r"^[ \t]*(?:(?:##\[error\]|::error(?:[ \t][^:\n]*)?::)(?:[ \t]*(?:ERROR|Error|error):)?|(?:[a-z][A-Za-z0-9_.-]*:[ \t]+)?(?:\[(?:ERROR|Error|error|FATAL|Fatal|fatal)\]|(?:ERROR|Error|error|FATAL|Fatal|fatal)(?:\[[A-Za-z0-9_-]+\]| from server \((?P<kube>[A-Za-z]+)\))?|GraphQL):)[ \t]*(?P<msg>\S.*)$",
     )
 }
 
 /// Whether `text` starts as every match of [`cli_error_re`] does: a
-/// lower-case tool name, `[`, `E`, `F`, `G`, `#`, `:` or an oclif arrow
-/// after the indent.
+/// lower-case tool name, `[`, `E`, `F`, `G`, `#` or `:` after the indent.
 /// Lines that a timestamp or an address starts are told without the regex.
 fn may_be_cli_error(text: &str) -> bool {
     text.trim_start_matches([' ', '\t']).starts_with(|c: char| {
-        c.is_ascii_lowercase() || matches!(c, '[' | 'E' | 'F' | 'G' | '#' | ':' | '›' | '»' | '▸')
+        c.is_ascii_lowercase() || matches!(c, '[' | 'E' | 'F' | 'G' | '#' | ':')
     })
 }
 
