@@ -144,12 +144,8 @@ pub fn analyze_text_with(name: &str, text: &str, rules: &RuleSet, opts: ScanOpti
 /// Full incidents a chunk may hand over (about, in bytes), and failures
 /// past that it hands over reduced to their key: what a chunk holds while
 /// it waits for its turn to be folded stays bounded, however dense the
-/// failures in it. Failures past both are counted only. Half a chunk:
-/// with a whole one, a 16 MiB log of distinct failures peaked at 64.0 MiB
-/// at two threads, with half at 62.6 (medians, LTO builds) and in the same
-/// time; it lists fewer of its first failures in full (416 rather than 455
-/// of the 500 a run may list; the others are summed up by rule).
-const CHUNK_FULL_BYTES: usize = input::CHUNK_SIZE >> 1;
+/// failures in it. Failures past both are counted only.
+const CHUNK_FULL_BYTES: usize = input::CHUNK_SIZE;
 const CHUNK_MAX_LIGHT: usize = input::CHUNK_SIZE >> 9;
 
 /// Lines (and at most bytes) of the text before a chunk that its scan may
