@@ -1019,6 +1019,39 @@ fn names_quoted_in_a_program_error_are_not_exchange_words() {
 }
 
 #[test]
+fn a_java_program_error_is_no_exchange_but_its_network_errors_are() {
+    // `java.lang.` errors are the program's (Android's logcat prints an
+    // optional dependency's absence as a warning with a stack).
+    for log in [
+        "W/AWSMobileClient(4242): java.lang.NoClassDefFoundError: Failed resolution of: Lcom/example/mobile/auth/UserPoolsSignInProvider;\nW/AWSMobileClient(4242): \tat com.example.client.MobileClient.register(MobileClient.java:3536)\n",
+        "Exception in thread \"main\" java.lang.IllegalStateException: queue is closed\n\tat com.acme.sync.Worker.run(Worker.java:88)\n",
+    ] {
+        let a = faultline::analyze_text("app.log", log, &builtin());
+        assert!(a.incidents.is_empty(), "{log}: {:#?}", a.incidents);
+    }
+    for log in [
+        "Exception in thread \"main\" java.net.SocketTimeoutException: Read timed out\n\tat java.base/java.net.SocketInputStream.socketRead0(Native Method)\n",
+        "javax.net.ssl.SSLHandshakeException: PKIX path building failed\n\tat java.base/sun.security.ssl.Alert.createSSLException(Alert.java:131)\n",
+        "java.io.IOException: unexpected end of stream on Connection{api.example.com:443}\n\tat okhttp3.internal.http1.Http1ExchangeCodec.readResponseHeaders(Http1ExchangeCodec.kt:205)\n",
+    ] {
+        let a = faultline::analyze_text("app.log", log, &builtin());
+        assert_eq!(a.incidents.len(), 1, "{log}: {:#?}", a.incidents);
+    }
+}
+
+#[test]
+fn the_source_files_an_exception_names_are_no_exchange_words() {
+    // PHP names the file that threw: `sp-api` there is a directory.
+    let log = "PHP Fatal error:  Uncaught InvalidArgumentException: Invalid value 'Other' for 'model', must be one of 'Marketplace' in /srv/app/vendor/acme/selling-partner-api/lib/Model/Orders/TaxCollection.php:308\n";
+    let a = faultline::analyze_text("php.log", log, &builtin());
+    assert!(a.incidents.is_empty(), "{:#?}", a.incidents);
+    // The message's own words still count.
+    let log = "PHP Fatal error:  Uncaught RuntimeException: token request failed in /srv/app/src/Client.php:41\n";
+    let a = faultline::analyze_text("php.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1, "{:#?}", a.incidents);
+}
+
+#[test]
 fn an_elixir_clause_error_on_a_successful_response_is_no_exchange() {
     // The value the program could not match is printed whole: the words
     // of a 200 response in it are data, not a failed call.

@@ -1158,15 +1158,22 @@ fn split_url(text: &str) -> (Option<String>, Option<String>, Option<String>) {
 
 /// Which HTTP client printed this, from exception types and User-Agent.
 fn detect_client(facts: &Facts) -> Option<(&'static str, Option<Loc>)> {
-    let by_type: [(&str, &str); 11] = [
+    // Java's networking and I/O exceptions only: `java.lang.` and
+    // `java.util.` ones (`NoClassDefFoundError`, `IllegalStateException`)
+    // are the program's, not an HTTP client's.
+    let by_type: [(&str, &str); 15] = [
         ("PureCloudPlatformClientV2.", "genesys-python-sdk"),
         ("requests.", "python-requests"),
         ("urllib3.", "urllib3"),
         ("urllib.error.", "python-urllib"),
         ("curl: (", "curl"),
         ("AxiosError", "axios"),
-        ("java.", "java"),
-        ("javax.", "java"),
+        ("java.net.", "java"),
+        ("javax.net.", "java"),
+        ("java.io.IOException", "java"),
+        ("java.io.EOFException", "java"),
+        ("java.io.InterruptedIOException", "java"),
+        ("java.nio.channels.", "java"),
         ("System.Net.", "dotnet"),
         ("HttpRequestException", "dotnet"),
         ("TaskCanceledException", "dotnet"),

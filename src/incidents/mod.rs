@@ -141,6 +141,22 @@ fn without_quoted_names(message: &str) -> String {
     QUOTED_NAME.replace_all(message, "").into_owned()
 }
 
+/// `message` without the source files and JVM classes it names (PHP's
+/// `Uncaught InvalidArgumentException: … in
+/// /var/www/vendor/selling-partner-api/lib/Model/X.php:308`, Android's
+/// `Failed resolution of: Lcom/amazonaws/mobile/auth/userpools/X;`): a
+/// directory or package there is the program's (`sp-api`, `auth`), not an
+/// exchange word.
+fn without_code_paths(message: &str) -> std::borrow::Cow<'_, str> {
+    static CODE_PATH: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r#"(?:\b[A-Za-z]:)?[/\\][^\s'"()<>]*\.(?:php|py|rb|js|mjs|cjs|ts|java|kt|go|cs|rs|scala|swift|dart|ex|exs)(?::[0-9]+)*\b|\bL[a-z][A-Za-z0-9_$]*(?:/[A-Za-z0-9_$]+)+;"#,
+        )
+        .expect("a valid pattern")
+    });
+    CODE_PATH.replace_all(message, "")
+}
+
 impl Incident {
     /// Whether this is a failing exchange (request, response or transport)
     /// rather than an error of the program around it: facts of an exchange,
@@ -174,10 +190,11 @@ impl Incident {
                     if says_answered_ok(&m) {
                         return false;
                     }
+                    let m = without_code_paths(&m);
                     let words = if code_error {
                         std::borrow::Cow::Owned(without_quoted_names(&m))
                     } else {
-                        std::borrow::Cow::Borrowed(m.as_str())
+                        std::borrow::Cow::Borrowed(m.as_ref())
                     };
                     providers.mentions_exchange(&words) || providers.is_error_message(&m)
                 }))
