@@ -528,7 +528,7 @@ pub fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bFailed to open TCP connection to \S+ \(|\bgetaddrinfo: (?:nodename nor servname provided, or not known|Name or service not known|Temporary failure in name resolution|No address associated with hostname)|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bFailed to open TCP connection to \S+ \(|\bgetaddrinfo: (?:nodename nor servname provided, or not known|Name or service not known|Temporary failure in name resolution|No address associated with hostname)|\bcURL error [0-9]+: |\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bThe SSL connection could not be established\b|\bThe remote certificate is invalid (?:because of errors in the certificate chain|according to the validation procedure)\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
@@ -1186,8 +1186,12 @@ const TEXT_TRIGGERS: &[&str] = &[
     // libcurl's certificate errors as PHP's cURL wrapper and Guzzle print
     // them (`cURL error 60: SSL certificate problem: …`).
     "SSL certificate problem",
-    // .NET Framework's refused handshake, often alone on a line.
+    // .NET Framework's refused handshake, often alone on a line, and .NET's
+    // (its HttpRequestException's message, which NuGet and MSBuild print
+    // without the type).
     "SSL/TLS secure channel",
+    "SSL connection could not",
+    "remote certificate is invalid",
     // OpenSSL's (Node's, Python's) and the JDK's verification failures in
     // prose (`message=self signed certificate in certificate chain`).
     "signed certificate in",
@@ -2142,6 +2146,19 @@ mod tests {
         assert!(
             facts("INFO retrying: dial tcp 10.0.0.1:443: connect: connection refused\n").is_empty()
         );
+        // .NET's handshake failures as NuGet and MSBuild print them, with
+        // no exception type before them.
+        for line in [
+            "/usr/share/dotnet/sdk/8.0.100/NuGet.targets(156,5): error :   The remote certificate is invalid because of errors in the certificate chain: UntrustedRoot [/src/App/App.csproj]\n",
+            "  The SSL connection could not be established, see inner exception.\n",
+            "warn : The remote certificate is invalid according to the validation procedure.\n",
+        ] {
+            let f = facts(line);
+            assert!(
+                f.iter().any(|(n, _)| n == "exception.message"),
+                "{line}: {f:?}"
+            );
+        }
         // Ruby's OpenSSL binding, with and without the reason.
         for line in [
             "SSL_connect returned=1 errno=0 state=SSLv3 read server certificate B: certificate verify failed\n",
