@@ -1304,9 +1304,30 @@ mod tests {
         let rules = crate::rules::RuleSet::new(report.rules, report.providers);
         let scanner = rules.scanner();
         for group in scanner.groups.iter().filter(|g| !g.factors.is_empty()) {
+            // On failure, the table's size and the bytes few factors use
+            // (each distinct byte costs a column): the cheapest to cut.
+            let bytes: usize = group.factors.iter().map(String::len).sum();
+            let mut count = [0usize; 256];
+            for b in group.factors.iter().flat_map(|f| f.bytes()) {
+                count[usize::from(b.to_ascii_lowercase())] += 1;
+            }
+            let stride = 1 + count.iter().filter(|&&c| c > 0).count();
+            let rare: Vec<(char, Vec<&String>)> = (0..256)
+                .filter(|&b| (1..4).contains(&count[b]))
+                .map(|b| {
+                    let users = group
+                        .factors
+                        .iter()
+                        .filter(|f| f.bytes().any(|x| usize::from(x.to_ascii_lowercase()) == b))
+                        .collect();
+                    (char::from(b as u8), users)
+                })
+                .collect();
             assert!(
                 group.dfa_fits(),
-                "a built-in group's factors outgrew the DFA table"
+                "a built-in group's factors outgrew the DFA table: {bytes} bytes over {stride} \
+                 columns, {} bytes of table; rare bytes: {rare:?}",
+                (bytes + 1) * stride * 4
             );
         }
     }
