@@ -45,7 +45,10 @@ use super::logprefix;
 use super::trigger_dfa::TriggerDfa;
 use super::{Ctx, Direction, EventKind, Field, LineParser, Lines, Value};
 
-/// Reason phrases of RFC 9110 (and 429), to recognise `403 Forbidden` in prose.
+/// Reason phrases of RFC 9110 (and 429), to recognise `403 Forbidden` in prose,
+/// and the one servers put in their place most often: `Rate Limit Exceeded`
+/// (Freshdesk's `429 Rate Limit Exceeded`, Google's `403 Rate Limit
+/// Exceeded`; the number says which).
 pub const REASONS: &[&str] = &[
     "Bad Request",
     "Unauthorized",
@@ -73,6 +76,7 @@ pub const REASONS: &[&str] = &[
     "Bad Gateway",
     "Service Unavailable",
     "Gateway Timeout",
+    "Rate Limit Exceeded",
 ];
 
 /// The standard reason phrase of an HTTP status (RFC 9110, and RFC 6585's 429).
@@ -1259,6 +1263,7 @@ const TEXT_TRIGGERS: &[&str] = &[
     "Unsupported Media Type",
     "Unprocessable",
     "Too Many Requests",
+    "Rate Limit Exceeded",
     "Not Implemented",
     "Bad Gateway",
     "Service Unavailable",
@@ -1936,6 +1941,34 @@ mod tests {
             admitted += usize::from(by_regexes);
         }
         admitted
+    }
+
+    /// `Rate Limit Exceeded` in a status's place: the number gives the status.
+    #[test]
+    fn rate_limit_exceeded_as_a_reason_phrase() {
+        for (line, status) in [
+            (
+                "freshdesk.v2.errors.FreshdeskRateLimited: 429 Rate Limit Exceeded: API rate-limit has been reached until 9 seconds.\n",
+                "429",
+            ),
+            (
+                "googleapiclient.errors.HttpError: 403 Rate Limit Exceeded\n",
+                "403",
+            ),
+        ] {
+            let f = facts(line);
+            let got = f
+                .iter()
+                .find(|(n, _)| n == "status")
+                .map(|(_, v)| v.as_str());
+            assert_eq!(got, Some(status), "{line}: {f:?}");
+        }
+        // Prose about a limit is not a status.
+        assert!(
+            facts("the 100 Rate Limit Exceeded alerts were muted\n")
+                .iter()
+                .all(|(n, _)| n != "status")
+        );
     }
 
     /// [`super::reason_statements`] finds what its pattern's regex finds:
