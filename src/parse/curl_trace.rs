@@ -120,6 +120,11 @@ impl LineParser for CurlTrace {
             return None;
         };
         let what = &line[3..];
+        // Only curl's own records (`=> Send header`, `<= Recv data`, …):
+        // Ruby's console prints a value as `=> {…}`.
+        if !(what.starts_with("Send ") || what.starts_with("Recv ")) {
+            return None;
+        }
         let (block, n) = read_block(lines, i + 1);
         let mut g = ctx.current_exchange();
         if what.starts_with("Send header") || what.starts_with("Recv header") {
