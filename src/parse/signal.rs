@@ -694,7 +694,7 @@ const REASON_STATEMENT: usize = 11;
 
 /// The matches, in order, of the pattern at [`REASON_STATEMENT`], as
 /// (status, reason) ranges: what its regex's `captures_iter` gives, found
-/// by hand. The regex, 25 phrases in groups with Unicode word boundaries,
+/// by hand. The regex, the phrases in groups with Unicode word boundaries,
 /// took 2.4 M instructions to compile (callgrind), for a search this
 /// simple: three ASCII digits after a non-word character, a space, then
 /// the first phrase (in [`REASONS`] order, as the alternation tries them)

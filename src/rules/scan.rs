@@ -421,14 +421,20 @@ impl Group {
     /// Whether the factors' DFA table is small enough to build (see
     /// [`DFA_MAX_TABLE`]).
     fn dfa_fits(&self) -> bool {
+        !self.factors.is_empty() && self.dfa_table_bytes() <= DFA_MAX_TABLE
+    }
+
+    /// The bound [`DFA_MAX_TABLE`] is held to: a row per byte of the
+    /// factors (the trie's states at most), a 4-byte column per distinct
+    /// byte (ASCII case folded) and one for the others.
+    fn dfa_table_bytes(&self) -> usize {
         let bytes: usize = self.factors.iter().map(String::len).sum();
         let mut distinct = [false; 256];
         for b in self.factors.iter().flat_map(|f| f.bytes()) {
             distinct[usize::from(b.to_ascii_lowercase())] = true;
         }
         let stride = 1 + distinct.iter().filter(|&&d| d).count();
-        let table = (bytes + 1).saturating_mul(stride).saturating_mul(4);
-        !self.factors.is_empty() && table <= DFA_MAX_TABLE
+        (bytes + 1).saturating_mul(stride).saturating_mul(4)
     }
 
     /// Whether a big text's factors may be found by a walk outside the
@@ -1306,12 +1312,10 @@ mod tests {
         for group in scanner.groups.iter().filter(|g| !g.factors.is_empty()) {
             // On failure, the table's size and the bytes few factors use
             // (each distinct byte costs a column): the cheapest to cut.
-            let bytes: usize = group.factors.iter().map(String::len).sum();
             let mut count = [0usize; 256];
             for b in group.factors.iter().flat_map(|f| f.bytes()) {
                 count[usize::from(b.to_ascii_lowercase())] += 1;
             }
-            let stride = 1 + count.iter().filter(|&&c| c > 0).count();
             let rare: Vec<(char, Vec<&String>)> = (0..256)
                 .filter(|&b| (1..4).contains(&count[b]))
                 .map(|b| {
@@ -1325,9 +1329,9 @@ mod tests {
                 .collect();
             assert!(
                 group.dfa_fits(),
-                "a built-in group's factors outgrew the DFA table: {bytes} bytes over {stride} \
-                 columns, {} bytes of table; rare bytes: {rare:?}",
-                (bytes + 1) * stride * 4
+                "a built-in group's factors outgrew the DFA table: {} bytes of table; \
+                 rare bytes: {rare:?}",
+                group.dfa_table_bytes()
             );
         }
     }
