@@ -15,6 +15,8 @@ use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasickKind;
 use regex::Regex;
+use regex_automata::MatchKind;
+use regex_automata::util::prefilter::Prefilter;
 
 use crate::parse::lean::{Captures as LeanCaptures, Regex as Lean};
 
@@ -613,6 +615,9 @@ pub struct InputScanner {
     compiled: Vec<OnceLock<Result<Compiled, String>>>,
     /// By pattern, as `compiled`: whether its matches stay within a line.
     line_local: Vec<OnceLock<bool>>,
+    /// By pattern, as `compiled`: the prefilter of the literals its
+    /// matches start with (see [`InputScanner::may_start_in`]).
+    prefixes: Vec<OnceLock<Option<Prefilter>>>,
     pub specs: Vec<InputPatternSpec>,
     pub purposes: Vec<InputPattern>,
     groups: Vec<Group>,
@@ -639,6 +644,7 @@ impl InputScanner {
         InputScanner {
             compiled: specs.iter().map(|_| OnceLock::new()).collect(),
             line_local: specs.iter().map(|_| OnceLock::new()).collect(),
+            prefixes: specs.iter().map(|_| OnceLock::new()).collect(),
             shared,
             purposes: specs.iter().map(|s| s.purpose.clone()).collect(),
             specs,
@@ -709,6 +715,38 @@ impl InputScanner {
         lines
     }
 
+    /// Whether `text` may hold a match of pattern `id`, by the literals its
+    /// matches start with, whole. A group finds its literals by their
+    /// first bytes only (see `searched_part`, and the shared walk's
+    /// shorter prefixes), so `https://api.` stood for
+    /// `https://api.mistral.ai/` and compiled the pattern for a log that
+    /// never names Mistral (session 43: 69 patterns compiled on the
+    /// distinct-failures log, 37 of them for no line). The regex crate's
+    /// own prefilter for the pattern: one pass, as its search would take,
+    /// and exact under `(?i)`; a pattern without one is compiled.
+    fn may_start_in(&self, id: usize, text: &str) -> bool {
+        let id = self.shared[id];
+        let prefix = self.prefixes[id].get_or_init(|| {
+            let pattern = ascii_word_boundaries(&self.specs[id].pattern);
+            let hir = regex_syntax::parse(&pattern).ok()?;
+            Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, &hir)
+        });
+        let starts = prefix.as_ref().is_none_or(|p| {
+            p.find(text.as_bytes(), regex_automata::Span::from(0..text.len()))
+                .is_some()
+        });
+        // Its prefilter may be only the literals' common start (`https://`
+        // for two hosts): then their factors, whole (see
+        // [`InputScanner::lines_holding_factors`] for the non-ASCII case).
+        starts
+            && self.specs[id].factors.as_ref().is_none_or(|factors| {
+                may_match(text, &factors.sets())
+                    || ["\u{212A}", "\u{17F}"].iter().any(|fold| {
+                        memchr::memmem::find(text.as_bytes(), fold.as_bytes()).is_some()
+                    })
+            })
+    }
+
     /// Pattern `id`, rewritten (see [`ascii_word_boundaries`]) and
     /// compiled, with its prefilter or lean (see [`Compiled`]): rewritten
     /// here, not at start, as few patterns ever are.
@@ -743,6 +781,11 @@ impl InputScanner {
                 let _ = slot.set(Err(e.to_string()));
             }
         }
+    }
+
+    /// Whether pattern `id`'s slot holds its compiled regex (or its error).
+    fn is_compiled(&self, id: usize) -> bool {
+        self.compiled[self.shared[id]].get().is_some()
     }
 
     /// How many patterns have been compiled.
@@ -868,8 +911,11 @@ impl InputScanner {
             // None can match: a built-in pattern (tested to compile) is
             // not compiled for it; a user's still is, so that one that does
             // not compile is reported as before.
-            if lines.as_ref().is_some_and(Vec::is_empty)
-                && same.iter().any(|&id| self.specs[id].trusted)
+            if same.iter().any(|&id| self.specs[id].trusted)
+                && match &lines {
+                    Some(lines) => lines.is_empty(),
+                    None => !self.is_compiled(same[0]) && !self.may_start_in(same[0], text),
+                }
             {
                 continue;
             }
@@ -1227,6 +1273,49 @@ mod tests {
         lines[50] = "user DISABLED".into();
         lines[60] = "user DISABLED".into();
         check(&lines, 1, 1);
+    }
+
+    /// A group searches a long literal by its first bytes: where those
+    /// are on more lines than it keeps places of, a built-in pattern is
+    /// compiled only if the text holds the literals its matches start
+    /// with, and then the factors of its first set whole (a prefilter may
+    /// be only the literals' common start, `https://`).
+    #[test]
+    fn patterns_whose_whole_literals_are_absent_are_not_compiled() {
+        let patterns = [
+            r"(?m)Access denied due to invalid subscription key",
+            r"(?m)https://(?:api|codestral)\.mistral\.ai/\S*[^\n]{0,60}\b401\b",
+            r"(?m)\b401\b[^\n]{0,80}https://(?:api|codestral)\.mistral\.ai/",
+        ];
+        let filler = "2026-11-24 00:00:01,000 INFO app: wrote batch 12 to table common_word";
+        let mut lines: Vec<String> = (0..3000).map(|_| filler.to_string()).collect();
+        // Each literal's searched start on far more lines than are kept.
+        for k in 0..200 {
+            lines[k * 10] = format!("Access denied due to policy p-{k}");
+            lines[k * 10 + 1] = format!("GET https://api.example.com/v1/items/{k} -> 401");
+        }
+        let check = |lines: &[String], compiled: usize, found: [usize; 3]| {
+            let scanner = scanner_of(&patterns);
+            let text = lines.join("\n");
+            assert!(text.len() > super::DFA_FROM);
+            let hits = hits_of(&scanner, &text);
+            for (k, p) in patterns.iter().enumerate() {
+                let re = regex::Regex::new(&super::ascii_word_boundaries(p)).unwrap();
+                assert_eq!(hits[k], regex_crate_hits(&re, &text), "{p}");
+                assert_eq!(hits[k].len(), found[k], "{p}");
+            }
+            assert_eq!(scanner.compiled(), compiled);
+        };
+        check(&lines, 0, [0, 0, 0]);
+        lines[2500] = "Access denied due to invalid subscription key or wrong API endpoint".into();
+        check(&lines, 1, [1, 0, 0]);
+        // The host once, with no 401 on its line: both compiled, no hit.
+        lines[2600] = "POST https://api.mistral.ai/v1/chat/completions -> 200".into();
+        check(&lines, 3, [1, 0, 0]);
+        lines[2700] =
+            "HTTPError: 401 Client Error: Unauthorized for url: https://api.mistral.ai/v1/models"
+                .into();
+        check(&lines, 3, [1, 0, 1]);
     }
 
     /// A big chunk's hits are the same when its literals are found by a
