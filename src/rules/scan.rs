@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use aho_corasick::AhoCorasickKind;
 use regex::Regex;
@@ -616,8 +616,10 @@ pub struct InputScanner {
     /// By pattern, as `compiled`: whether its matches stay within a line.
     line_local: Vec<OnceLock<bool>>,
     /// By pattern, as `compiled`: the prefilter of the literals its
-    /// matches start with (see [`InputScanner::may_start_in`]).
-    prefixes: Vec<OnceLock<Option<Prefilter>>>,
+    /// matches start with (see [`InputScanner::may_start_in`]), `None`
+    /// until first needed; let go once the pattern is compiled (its regex
+    /// holds one of its own: Teddy's tables are 11 KB each).
+    prefixes: Vec<Mutex<Option<Option<Prefilter>>>>,
     pub specs: Vec<InputPatternSpec>,
     pub purposes: Vec<InputPattern>,
     groups: Vec<Group>,
@@ -644,7 +646,7 @@ impl InputScanner {
         InputScanner {
             compiled: specs.iter().map(|_| OnceLock::new()).collect(),
             line_local: specs.iter().map(|_| OnceLock::new()).collect(),
-            prefixes: specs.iter().map(|_| OnceLock::new()).collect(),
+            prefixes: specs.iter().map(|_| Mutex::new(None)).collect(),
             shared,
             purposes: specs.iter().map(|s| s.purpose.clone()).collect(),
             specs,
@@ -672,7 +674,12 @@ impl InputScanner {
     fn regex(&self, id: usize, prefiltered: bool) -> Option<&Compiled> {
         let id = self.shared[id];
         self.compiled[id]
-            .get_or_init(|| self.compile(id, prefiltered).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                *self.prefixes[id]
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(None);
+                self.compile(id, prefiltered).map_err(|e| e.to_string())
+            })
             .as_ref()
             .ok()
     }
@@ -726,11 +733,15 @@ impl InputScanner {
     /// and exact under `(?i)`; a pattern without one is compiled.
     fn may_start_in(&self, id: usize, text: &str) -> bool {
         let id = self.shared[id];
-        let prefix = self.prefixes[id].get_or_init(|| {
-            let pattern = ascii_word_boundaries(&self.specs[id].pattern);
-            let hir = regex_syntax::parse(&pattern).ok()?;
-            Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, &hir)
-        });
+        let prefix = self.prefixes[id]
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert_with(|| {
+                let pattern = ascii_word_boundaries(&self.specs[id].pattern);
+                let hir = regex_syntax::parse(&pattern).ok()?;
+                Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, &hir)
+            })
+            .clone();
         let starts = prefix.as_ref().is_none_or(|p| {
             p.find(text.as_bytes(), regex_automata::Span::from(0..text.len()))
                 .is_some()
