@@ -1165,7 +1165,7 @@ impl<'r> Scan<'r> {
         if seq == 1 && self.threads > 1 && workers.start(self.threads, self.rules) {
             // One chunk for each worker, and two more: one being stitched,
             // one waiting for a worker, so none waits for the stitching.
-            self.ahead = self.threads + 2;
+            self.ahead = self.threads + 1;
         }
         if let Some(job) = self.held.take() {
             self.stitch_ahead_at_start(job.seq, workers);
