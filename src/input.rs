@@ -149,7 +149,7 @@ pub struct Chunk {
 /// their scans found stay inside the memory bound at two threads (a 16 MiB
 /// log of distinct failures peaked at 63.3 MiB with 1 MiB chunks, 56.2 with
 /// 768 KiB ones; medians of 5, LTO builds; at 848 rules 768 KiB had crept
-/// to 65.2 MiB, and 640 KiB gave 63.2, session 44), and per-chunk costs are
+/// to 63.7 MiB, and 640 KiB gave 61.8, session 44), and per-chunk costs are
 /// still small (the 64 MiB logs as fast at 640 KiB as at 768; freed memory
 /// is handed back every few chunks, see `RELEASE_EVERY` in the library).
 /// Which failures a run past its caps lists in full depends on it (not on
