@@ -144,14 +144,9 @@ pub fn analyze_text_with(name: &str, text: &str, rules: &RuleSet, opts: ScanOpti
 /// Full incidents a chunk may hand over (about, in bytes), and failures
 /// past that it hands over reduced to their key: what a chunk holds while
 /// it waits for its turn to be folded stays bounded, however dense the
-/// failures in it. Failures past both are counted only.
-///
-/// Sized apart from the chunks (768 KiB, the chunk size they were tuned
-/// at): which failures past the caps are listed, reduced or summed up
-/// depends on them, and at 640 KiB (the chunks' size since session 44)
-/// late repeats of a listed failure were summed up instead of folded into
-/// it (tests/parallel.rs).
-const CHUNK_BUDGET: usize = 768 << 10;
+/// failures in it. Failures past both are counted only, unless a failure
+/// kept before them has their key: those still go over to fold into it.
+const CHUNK_BUDGET: usize = input::CHUNK_SIZE;
 const CHUNK_FULL_BYTES: usize = CHUNK_BUDGET;
 const CHUNK_MAX_LIGHT: usize = CHUNK_BUDGET >> 9;
 
@@ -202,6 +197,9 @@ const CHUNK_REDUCED_BYTES: usize = CHUNK_BUDGET >> 2;
 struct Overflow {
     input: InputFacts,
     room: usize,
+    /// The run's kept failures: a repeat of one past the chunk's budgets
+    /// goes over light, to fold into it, never summed up.
+    kept: Arc<incidents::KeptKeys>,
 }
 
 /// One finished exchange of a chunk, as it is handed over.
@@ -328,6 +326,16 @@ fn context_start(text: &str, rel: usize) -> usize {
     start
 }
 
+/// The fold keys of the failures among `items` handed over in full.
+fn full_keys(items: &[Item]) -> incidents::KeptKeys {
+    (items.iter())
+        .filter_map(|item| match item {
+            Item::Full(incidents::Finished::Failure(inc)) => Some(incidents::fold_key(inc)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Scans `piece` from its `from` on. Unless `finish`, exchanges still open
 /// at its end are not handed out (the next chunk's scan takes them up from
 /// the last restart). With `stop_at` (restarts in order), the scan stops
@@ -416,6 +424,9 @@ fn scan_piece_sealing(
     let (mut full_bytes, mut lights) = (0usize, 0usize);
     let (mut reduced, mut reduced_bytes) = (0usize, 0usize);
     let used_overflow = std::cell::Cell::new(false);
+    // The keys of the failures handed over in full, once past the budget
+    // of light ones.
+    let mut kept_here: Option<incidents::KeptKeys> = None;
     let mut take = |f: incidents::Finished, items: &mut Vec<Item>| match f {
         incidents::Finished::Failure(inc) if full_bytes >= full_budget => {
             used_overflow.set(true);
@@ -427,7 +438,13 @@ fn scan_piece_sealing(
                 reduced_bytes += incidents::incident_size(&inc)
                     + inc.diagnosed.as_deref().map_or(0, rank::diagnoses_size);
                 items.push(Item::Full(incidents::Finished::Failure(Box::new(inc))));
-            } else if lights < CHUNK_MAX_LIGHT {
+            } else if lights < CHUNK_MAX_LIGHT || {
+                // A repeat of a failure kept before the chunk, or handed
+                // over in full in it: it folds into that one.
+                let key = incidents::fold_key(&inc);
+                let here = kept_here.get_or_insert_with(|| full_keys(items));
+                overflow.kept.contains(&key) || here.contains(&key)
+            } {
                 lights += 1;
                 items.push(Item::Light(Box::new(incidents::Light::of(&inc))));
             } else {
@@ -791,12 +808,13 @@ impl Against {
     /// Whether a scan against `self` gave what one against `canonical`
     /// would have: the same budget, and (if a failure came past it, see
     /// [`Scanned::used_overflow`]) the same overflow. The run's state only
-    /// grows (full once, room only shrinks, hits only appended), so equal
-    /// counts are equal states.
+    /// grows (full once, room only shrinks, kept failures and hits only
+    /// appended), so equal counts are equal states.
     fn gives_the_same(&self, canonical: &Against, used_overflow: bool) -> bool {
         self.budget == canonical.budget
             && (!used_overflow
                 || (self.overflow.room == canonical.overflow.room
+                    && self.overflow.kept.len() == canonical.overflow.kept.len()
                     && self.hits_seen == canonical.hits_seen))
     }
 }
@@ -1039,6 +1057,9 @@ struct Scan<'r> {
     since_release: usize,
     /// One walk of a big piece's text for its parse and input-wide scan.
     walk: SharedWalkOnce,
+    /// The keys of the collector's kept failures, for the chunks' overflow:
+    /// taken again only when it kept another.
+    kept_keys: Arc<incidents::KeptKeys>,
 }
 
 /// Bounds what glibc's allocator keeps of freed memory, before the scan's
@@ -1125,7 +1146,9 @@ impl<'r> Scan<'r> {
             overflow: Arc::new(Overflow {
                 input: InputFacts::default(),
                 room: incidents::MAX_REDUCED,
+                kept: Arc::default(),
             }),
+            kept_keys: Arc::default(),
             long_lines: Vec::new(),
             since_release: 0,
             walk: SharedWalkOnce::default(),
@@ -1604,6 +1627,7 @@ impl<'r> Scan<'r> {
                 &rules.providers,
             ),
             room: self.incidents.reduced_room(),
+            kept: self.kept_keys.clone(),
         }
     }
 
@@ -1628,6 +1652,9 @@ impl<'r> Scan<'r> {
                     }
                 }
             }
+        }
+        if self.incidents.kept_key_count() != self.kept_keys.len() {
+            self.kept_keys = Arc::new(self.incidents.kept_keys());
         }
     }
 

@@ -18,6 +18,14 @@ const QUOTE_WINDOW: usize = 256;
 /// for two failures to be the same (see [`kind_of`]).
 type Kind = [Option<String>; 4];
 
+/// What exact repeats share: kind, URL key and error (see [`fold_key`]).
+pub type FoldKey = (Kind, Option<String>, Option<String>);
+
+/// The keys of the failures a collector keeps: what a chunk past its
+/// budgets tells a repeat of a kept failure (handed over to fold) from a
+/// new one (summed up) by.
+pub type KeptKeys = std::collections::HashSet<FoldKey>;
+
 /// Distinct failures kept in full until the end of the run, and the memory
 /// they may take (about): those are diagnosed at the end, against every
 /// input-wide fact and with nothing of them lost. Past either, a new
@@ -74,10 +82,11 @@ pub struct Light {
 impl Light {
     /// `inc` reduced ([`crate::rank::reduce`]), so its first diagnosis is known.
     pub fn of(inc: &Incident) -> Self {
+        let (kind, url, error) = fold_key(inc);
         Light {
-            kind: kind_of(inc),
-            url: url_key(text(inc, "url"), inc),
-            error: error_of(inc),
+            kind,
+            url,
+            error,
             loc: inc.loc,
             end: inc.end,
             end_line: inc.end_line,
@@ -157,6 +166,12 @@ impl NotKept {
     }
 }
 
+/// The key a failure's exact repeats share, past the cap of full incidents
+/// the only way they fold.
+pub fn fold_key(inc: &Incident) -> FoldKey {
+    (kind_of(inc), url_key(text(inc, "url"), inc), error_of(inc))
+}
+
 /// What a repeat shares with the failure it folds into, URL and error code
 /// aside: method, status, exception type and the exception's innermost
 /// cause (an SDK's one wrapper type says `UnknownHostException` once and
@@ -197,7 +212,7 @@ pub struct Collector<'p> {
     /// without them, any host may be a failure's.
     providers: Option<&'p Providers>,
     kept: Vec<Incident>,
-    exact: HashMap<(Kind, Option<String>, Option<String>), usize>,
+    exact: HashMap<FoldKey, usize>,
     by_kind: HashMap<Kind, Vec<usize>>,
     /// Failures not (or no longer) recovered.
     awaiting: Awaiting,
@@ -354,6 +369,16 @@ impl<'p> Collector<'p> {
         self.kept.len() >= MAX_KEPT || self.kept_bytes >= MAX_KEPT_BYTES
     }
 
+    /// The keys of the failures kept so far, and (to tell when they
+    /// changed) how many there are.
+    pub fn kept_keys(&self) -> KeptKeys {
+        self.exact.keys().cloned().collect()
+    }
+
+    pub fn kept_key_count(&self) -> usize {
+        self.exact.len()
+    }
+
     /// How many more reduced failures may be kept.
     pub fn reduced_room(&self) -> usize {
         match self.reduced_bytes >= MAX_REDUCED_BYTES {
@@ -388,12 +413,8 @@ impl<'p> Collector<'p> {
     }
 
     fn failure(&mut self, inc: Incident) {
-        let kind = kind_of(&inc);
-        let exact_key = (
-            kind.clone(),
-            url_key(text(&inc, "url"), &inc),
-            error_of(&inc),
-        );
+        let exact_key = fold_key(&inc);
+        let kind = exact_key.0.clone();
         let full = self.full();
         let found = self.exact.get(&exact_key).copied().or_else(|| {
             // Past the cap only exact repeats fold: the quote search is

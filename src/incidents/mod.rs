@@ -19,8 +19,8 @@ mod fold;
 
 pub use builder::{Builder, Finished, MAX_FACT_VALUES, MAX_HEADERS, SealTied, Success};
 pub use fold::{
-    Aggregate, Collector, Light, MAX_KEPT, MAX_KEPT_BYTES, MAX_REDUCED, MAX_REDUCED_BYTES, NotKept,
-    Top, add_fold_facts, incident_size,
+    Aggregate, Collector, FoldKey, KeptKeys, Light, MAX_KEPT, MAX_KEPT_BYTES, MAX_REDUCED,
+    MAX_REDUCED_BYTES, NotKept, Top, add_fold_facts, fold_key, incident_size,
 };
 
 use crate::facts::{Facts, Line};
