@@ -180,14 +180,20 @@ fn attach_to_unexplained(
                 || incident.diagnosed.is_some()
                 || incident.is_exchange(&rules.providers)
         };
-        *at = incidents.iter().position(|incident| {
-            lies_in(incident, &first.loc)
-                && match (rule_provider, incident.facts.first("provider")) {
-                    (Some(rule), Some(fact)) => fact.value.as_str() == Some(rule),
-                    _ => true,
-                }
-                && keeps(incident)
-        });
+        let fits = |incident: &Incident| {
+            let same_provider = match (rule_provider, incident.facts.first("provider")) {
+                (Some(rule), Some(fact)) => fact.value.as_str() == Some(rule),
+                _ => true,
+            };
+            same_provider && keeps(incident)
+        };
+        *at = (incidents.iter())
+            .position(|incident| lies_in(incident, &first.loc) && fits(incident))
+            .or_else(|| {
+                (incidents.iter())
+                    .position(|incident| just_after(incident, &first.loc, incidents))
+                    .filter(|&i| fits(&incidents[i]))
+            });
         if let Some(i) = *at
             && diagnosed.iter().any(|d| d.incident == Some(i))
         {
@@ -220,6 +226,23 @@ fn read_only_other_providers(note: &RuleMatch, incidents: &[Incident], rules: &R
 }
 
 /// Whether a place lies in an incident's lines (its first occurrence's).
+/// Lines after a failure within which a note's evidence still reads as
+/// part of it: the rest of a dump the parser did not join to the failure's
+/// line (an Objective-C dictionary printed one member per line, its
+/// `error_code` line the incident, its `error_message` line the evidence).
+const TRAILING_LINES: usize = 3;
+
+/// Whether `loc` lies within [`TRAILING_LINES`] after the (unrepeated)
+/// `incident`, with no other failure starting in between.
+fn just_after(incident: &Incident, loc: &crate::input::Loc, incidents: &[Incident]) -> bool {
+    let after = |line: usize| line > incident.end_line && line <= loc.line;
+    incident.source == loc.source
+        && incident.repeat_count == 0
+        && loc.line > incident.end_line
+        && loc.line <= incident.end_line + TRAILING_LINES
+        && !(incidents.iter()).any(|other| other.source == loc.source && after(other.loc.line))
+}
+
 fn lies_in(incident: &Incident, loc: &crate::input::Loc) -> bool {
     incident.source == loc.source
         && (incident.loc.span.start..incident.end).contains(&loc.span.start)

@@ -837,6 +837,38 @@ fn an_input_wide_diagnosis_with_its_evidence_in_an_unexplained_failure_explains_
         .find(|d| d["rule"] == "genesys.claim-nonexistent-sdk-names")
         .unwrap_or_else(|| panic!("{apart}"));
     assert!(note["incident"].is_null(), "{apart}");
+    // Evidence on the lines right after an unexplained failure is the rest
+    // of it: an Objective-C dictionary printed one member per line, whose
+    // `error_code` line alone was read as the failure.
+    let dump = r#"    "error_code" = "INVALID_ACCESS_TOKEN";
+    "error_message" = "provided access token is for the wrong Plaid environment. expected \"production\", got \"development\"";
+    "error_type" = "INVALID_INPUT";
+    "request_id" = Hn4TzQ8wLmP2cVx;
+"#;
+    let report = builtin_report(dump);
+    let incidents = report["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{report}");
+    assert_eq!(incidents[0]["explained"], true, "{report}");
+    let first = &report["diagnoses"][0];
+    assert_eq!(
+        first["rule"], "plaid.access-token-wrong-environment",
+        "{report}"
+    );
+    assert_eq!(first["incident"], incidents[0]["id"], "{report}");
+    // Further down, past a few lines, it is a note of its own again.
+    let far = dump.replacen(
+        "    \"error_message\"",
+        "\n\n\n\n\n    \"error_message\"",
+        1,
+    );
+    let report = builtin_report(&far);
+    let note = report["diagnoses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "plaid.access-token-wrong-environment")
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(note["incident"].is_null(), "{report}");
 }
 
 /// Two user rules with the same incident pattern, too large for the regex
