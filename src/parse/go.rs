@@ -65,15 +65,48 @@ fn unwrapped(lines: &Lines, i: usize) -> Option<Mapped> {
 }
 
 /// x/oauth2 RetrieveError: `oauth2: cannot fetch token: <status>` and, newer,
-/// `oauth2: "<error>" "<description>"`.
+/// `oauth2: "<error>" "<description>" "<uri>"` (description and URI when
+/// the server gave them; quotes escaped when logged inside a quoted value).
 fn oauth2_error() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r#"oauth2: (?:cannot fetch token: (?P<status>[0-9]{3})(?: (?P<reason>[^\n]*))?$|"(?P<error>[a-z_]+)"(?: "(?P<description>[^"]*)")?)"#,
+            r#"oauth2: (?:cannot fetch token: (?P<status>[0-9]{3})(?: (?P<reason>[^\n]*))?$|\\?"(?P<error>[a-z_]+)\\?"(?: \\?"(?P<description>[^"\\]*)\\?")?(?: \\?"(?P<uri>[^"\\\s]*)\\?")?)"#,
         )
         .expect("go oauth2 regex")
     })
+}
+
+/// The facts of an x/oauth2 RetrieveError match beyond its type and
+/// message: the status, or the error, its description and URI; (name,
+/// value, byte range in the text matched).
+fn oauth2_fields(c: &regex::Captures) -> Vec<(&'static str, Value, (usize, usize))> {
+    let range = |m: regex::Match| (m.start(), m.end());
+    let mut out = Vec::new();
+    if let Some(s) = c.name("status") {
+        out.push((
+            "status",
+            Value::Num(s.as_str().parse().unwrap_or(0.0)),
+            range(s),
+        ));
+    }
+    let texts = [
+        ("reason", "reason"),
+        ("error", "body.error"),
+        ("description", "body.error_description"),
+        ("uri", "body.error_uri"),
+    ];
+    for (group, name) in texts {
+        if let Some(m) = c.name(group) {
+            let text = m.as_str().trim_end();
+            out.push((
+                name,
+                Value::Str(text.into()),
+                (m.start(), m.start() + text.len()),
+            ));
+        }
+    }
+    out
 }
 
 /// The facts of a `*url.Error` match over `text`: (name, value, byte range
@@ -151,15 +184,17 @@ impl LineParser for GoError {
                 value: Value::Str("go".into()),
                 span: whole,
             }];
-            fields.extend(
-                url_error_fields(&c, &m.text)
-                    .into_iter()
-                    .map(|(name, value, at)| Field {
-                        name: name.into(),
-                        value,
-                        span: m.span(at.0, at.1).unwrap_or(whole),
-                    }),
-            );
+            let mut found = url_error_fields(&c, &m.text);
+            // A token source's failure inside a request's (an
+            // oauth2.Transport): `Get "…": oauth2: "invalid_grant" …`.
+            if let Some(o) = oauth2_error().captures_at(&m.text, op.start()) {
+                found.extend(oauth2_fields(&o));
+            }
+            fields.extend(found.into_iter().map(|(name, value, at)| Field {
+                name: name.into(),
+                value,
+                span: m.span(at.0, at.1).unwrap_or(whole),
+            }));
             let last = m.span(m.text.len() - 1, m.text.len())?;
             let span = m.span(op.start(), op.end())?.cover(last);
             let consumed = lines.line_at(last.start - lines.base) - i + 1;
@@ -174,15 +209,27 @@ impl LineParser for GoError {
         let mut consumed = 1;
         let start;
         // The URL follows the op: checked first, the regex compiles only for
-        // a line it may match.
-        if line.contains(" \"http") || line.contains(" \\\"http") || unquoted {
-            let c = url_error().captures(line)?;
+        // a line it may match. Not a `*url.Error` when the quoted URL is
+        // another value (the error URI of an x/oauth2 error).
+        let url_capture = (line.contains(" \"http") || line.contains(" \\\"http") || unquoted)
+            .then(|| url_error().captures(line))
+            .flatten();
+        if let Some(c) = url_capture {
             start = c.name("op")?.start();
             fields.extend(
                 url_error_fields(&c, line)
                     .into_iter()
                     .map(|(name, value, at)| lines.field(name, value, &line[at.0..at.1])),
             );
+            // A token source's failure inside a request's (an
+            // oauth2.Transport): `Get "…": oauth2: "invalid_grant" …`.
+            if let Some(o) = oauth2_error().captures_at(line, start) {
+                fields.extend(
+                    oauth2_fields(&o)
+                        .into_iter()
+                        .map(|(name, value, at)| lines.field(name, value, &line[at.0..at.1])),
+                );
+            }
         } else if line.contains("oauth2: ")
             && let Some(c) = oauth2_error().captures(line)
         {
@@ -194,22 +241,11 @@ impl LineParser for GoError {
                 whole.as_str(),
             ));
             fields.push(lines.str_field("exception.message", whole.as_str().trim_end()));
-            if let Some(s) = c.name("status") {
-                fields.push(lines.field(
-                    "status",
-                    Value::Num(s.as_str().parse().unwrap_or(0.0)),
-                    s.as_str(),
-                ));
-            }
-            if let Some(r) = c.name("reason") {
-                fields.push(lines.str_field("reason", r.as_str().trim_end()));
-            }
-            if let Some(e) = c.name("error") {
-                fields.push(lines.str_field("body.error", e.as_str()));
-            }
-            if let Some(d) = c.name("description") {
-                fields.push(lines.str_field("body.error_description", d.as_str()));
-            }
+            fields.extend(
+                oauth2_fields(&c)
+                    .into_iter()
+                    .map(|(name, value, at)| lines.field(name, value, &line[at.0..at.1])),
+            );
             // The older format prints the body on the next line.
             if i + 1 < lines.len()
                 && let Some(body) = lines.line(i + 1).strip_prefix("Response: ")
@@ -320,6 +356,32 @@ mod tests {
                 .value
                 .to_string(),
             "client not found"
+        );
+        // With the error URI: a quoted URL that is no `*url.Error`'s.
+        let text = "oauth2: \"bad_verification_code\" \"The code passed is incorrect or expired.\" \"https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/#bad-verification-code\"\n";
+        let events = parse_chunk(&chunk(text));
+        let value = |name: &str| events[0].field(name).map(|f| f.value.to_string());
+        assert_eq!(
+            value("body.error").as_deref(),
+            Some("bad_verification_code")
+        );
+        assert!(
+            value("body.error_uri")
+                .unwrap()
+                .starts_with("https://docs.github.com/")
+        );
+        // Inside a request's `*url.Error`.
+        let text = "Get \"https://api.example.com/v1/items\": oauth2: \"invalid_grant\" \"Token has been expired or revoked.\"\n";
+        let events = parse_chunk(&chunk(text));
+        let value = |name: &str| events[0].field(name).map(|f| f.value.to_string());
+        assert_eq!(
+            value("url").as_deref(),
+            Some("https://api.example.com/v1/items")
+        );
+        assert_eq!(value("body.error").as_deref(), Some("invalid_grant"));
+        assert_eq!(
+            value("body.error_description").as_deref(),
+            Some("Token has been expired or revoked.")
         );
     }
 }
