@@ -532,7 +532,7 @@ pub fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bFailed to open TCP connection to \S+ \(|\bgetaddrinfo: (?:nodename nor servname provided, or not known|Name or service not known|Temporary failure in name resolution|No address associated with hostname)|\bcURL error [0-9]+: |\b(?:Resolving|Connection|Operation) timed out after [0-9]+ milliseconds\b|\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bThe SSL connection could not be established\b|\bThe remote certificate is invalid (?:because of errors in the certificate chain|according to the validation procedure)\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bFailed to open TCP connection to \S+ \(|\bgetaddrinfo: (?:nodename nor servname provided, or not known|Name or service not known|Temporary failure in name resolution|No address associated with hostname)|\bcURL error [0-9]+: |(?:(?m:^)|: )(?:Resolving|Connection|Operation) timed out after [0-9]+ milliseconds\b|\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bThe SSL connection could not be established\b|\bThe remote certificate is invalid (?:because of errors in the certificate chain|according to the validation procedure)\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
@@ -2566,7 +2566,7 @@ mod tests {
         ));
         assert!(!super::is_transport("getaddrinfo is the resolver call"));
         // libcurl's timeouts as PHP and other bindings print them, without
-        // curl's `(28)`.
+        // curl's `(28)`: the message itself, or after its exception's name.
         assert!(super::is_transport(
             "cURL error: Resolving timed out after 2512 milliseconds"
         ));
@@ -2574,6 +2574,11 @@ mod tests {
             "Operation timed out after 30001 milliseconds with 0 bytes received"
         ));
         assert!(!super::is_transport("the batch timed out after 3 retries"));
+        // curl -v's own note of it, at the end of a progress meter line:
+        // the failure is curl's `(28)` line that follows.
+        assert!(!super::is_transport(
+            "100    29    0     0  100    29      0     13  0:00:02  0:00:02 --:--:--    13* Operation timed out after 3000 milliseconds with 0 bytes received"
+        ));
     }
 
     #[test]
