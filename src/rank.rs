@@ -225,7 +225,6 @@ fn read_only_other_providers(note: &RuleMatch, incidents: &[Incident], rules: &R
         })
 }
 
-/// Whether a place lies in an incident's lines (its first occurrence's).
 /// Lines after a failure within which a note's evidence still reads as
 /// part of it: the rest of a dump the parser did not join to the failure's
 /// line (an Objective-C dictionary printed one member per line, its
@@ -243,6 +242,7 @@ fn just_after(incident: &Incident, loc: &crate::input::Loc, incidents: &[Inciden
         && !(incidents.iter()).any(|other| other.source == loc.source && after(other.loc.line))
 }
 
+/// Whether a place lies in an incident's lines (its first occurrence's).
 fn lies_in(incident: &Incident, loc: &crate::input::Loc) -> bool {
     incident.source == loc.source
         && (incident.loc.span.start..incident.end).contains(&loc.span.start)
