@@ -66,12 +66,12 @@ fn unwrapped(lines: &Lines, i: usize) -> Option<Mapped> {
 
 /// x/oauth2 RetrieveError: `oauth2: cannot fetch token: <status>` and, newer,
 /// `oauth2: "<error>" "<description>" "<uri>"` (description and URI when
-/// the server gave them; quotes escaped when logged inside a quoted value).
+/// the server gave them).
 fn oauth2_error() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r#"oauth2: (?:cannot fetch token: (?P<status>[0-9]{3})(?: (?P<reason>[^\n]*))?$|\\?"(?P<error>[a-z_]+)\\?"(?: \\?"(?P<description>[^"\\]*)\\?")?(?: \\?"(?P<uri>[^"\\\s]*)\\?")?)"#,
+            r#"oauth2: (?:cannot fetch token: (?P<status>[0-9]{3})(?: (?P<reason>[^\n]*))?$|"(?P<error>[a-z_]+)"(?: "(?P<description>[^"]*)")?(?: "(?P<uri>[^"\s]*)")?)"#,
         )
         .expect("go oauth2 regex")
     })
