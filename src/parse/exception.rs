@@ -95,7 +95,7 @@ const MESSAGE_FACTS: [(&str, &[&str]); 20] = [
     // requests: "403 Client Error: Forbidden for url: https://…", also as
     // the exception's repr (`HTTPError('403 Client Error: …')`).
     (
-        r"(?:^|[\s'\x22])(?P<status>[0-9]{3}) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>[^\s'\x22]+)",
+        r"(?:^|[\s'\x22])(?P<status>[0-9]{3}) (?:Client|Server) Error: (?P<reason>.*?) for url:(?: (?P<url>[^\s'\x22]+)|[ \t]*$)",
         &["status", "reason", "url"],
     ),
     // aws-sdk-go-v2 (smithy-go): "operation error STS: AssumeRoleWithWebIdentity,
@@ -239,7 +239,7 @@ fn requests_status() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?:^|[\s:>\[('\x22])(?P<msg>(?P<status>[45][0-9][0-9]) (?:Client|Server) Error: (?P<reason>.*?) for url: (?P<url>[^\s'\x22]+))",
+            r"(?:^|[\s:>\[('\x22])(?P<msg>(?P<status>[45][0-9][0-9]) (?:Client|Server) Error: (?P<reason>.*?) for url:(?: (?P<url>[^\s'\x22]+)|[ \t]*$))",
         )
         .expect("requests status regex")
     })
@@ -303,7 +303,9 @@ fn client_status_line(lines: &Lines, line: &str) -> Option<Vec<Field>> {
         }
         return Some(fields);
     }
-    if !line.contains(" for url: ") {
+    // The URL is empty when the request had none to print (a blank base
+    // URL read from an unset setting).
+    if !line.contains(" for url:") {
         return None;
     }
     let c = requests_status().captures(line)?;
@@ -315,17 +317,16 @@ fn client_status_line(lines: &Lines, line: &str) -> Option<Vec<Field>> {
         return None;
     }
     let status = c.name("status")?.as_str();
-    Some(vec![
+    let mut fields = vec![
         lines.str_field("exception.message", c.name("msg")?.as_str().trim_end()),
         lines.field("status", Value::Num(status.parse().unwrap_or(0.0)), status),
         lines.str_field("reason", c.name("reason")?.as_str()),
-        lines.str_field(
-            "url",
-            c.name("url")?
-                .as_str()
-                .trim_end_matches(['.', ',', ';', ':']),
-        ),
-    ])
+    ];
+    if let Some(url) = c.name("url") {
+        let url = url.as_str().trim_end_matches(['.', ',', ';', ':']);
+        fields.push(lines.str_field("url", url));
+    }
+    Some(fields)
 }
 
 fn curl_error() -> &'static Regex {
@@ -891,7 +892,32 @@ pub fn facts_from_message(lines: &Lines, msg: &str) -> Vec<Field> {
             fields.push(lines.str_field("body.error_description", d));
         }
     }
+    if !has(&fields, "header.www-authenticate")
+        && let Some(challenge) = quoted_challenge(msg)
+    {
+        fields.push(lines.str_field("header.www-authenticate", challenge));
+    }
     fields
+}
+
+/// A `WWW-Authenticate` challenge quoted outside an HTTP transcript: an API
+/// tool's response pane copied (Postman's `WWW-Authenticate →Bearer …`), a
+/// header dump in a log line (`WWW-Authenticate: Bearer error=…`). The
+/// challenge is the same header whatever printed it.
+fn quoted_challenge(msg: &str) -> Option<&str> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let at = msg
+        .find("WWW-Authenticate")
+        .or_else(|| msg.find("www-authenticate"))?;
+    RE.get_or_init(|| {
+        Regex::new(
+            r#"^(?i:www-authenticate)['"]?[ \t]*(?:[:=→]|=>|->)?[ \t]*['"]?(?P<challenge>(?i:Bearer|Basic|Digest|Negotiate|DPoP)(?:[ \t]+[^\r\n]*)?)$"#,
+        )
+        .expect("quoted challenge regex")
+    })
+    .captures(&msg[at..])
+    .and_then(|c| c.name("challenge"))
+    .map(|m| m.as_str().trim_end().trim_end_matches(','))
 }
 
 /// A registered OAuth error code that a client's message opens with, as
@@ -1379,6 +1405,44 @@ mod tests {
         }
         // A number followed by words is not a status line.
         assert!(parse_chunk(&chunk("Processed 401 Client records for url list\n")).is_empty());
+        // The URL is empty when the request had none to print (its base URL
+        // read from an unset setting): the status still stands.
+        let text = "ERROR:app.images:*** Error occurred while adding an image: 401 Client Error: Unauthorized for url:\n";
+        let events = parse_chunk(&chunk(text));
+        let e = events
+            .iter()
+            .find(|e| e.kind == EventKind::Exception)
+            .unwrap_or_else(|| panic!("no exception in {text:?}: {events:?}"));
+        assert_eq!(fact(e, "status").as_deref(), Some("401"), "{events:?}");
+        assert_eq!(fact(e, "url"), None);
+    }
+
+    /// A `WWW-Authenticate` challenge copied out of an API tool or a header
+    /// dump is the header's value wherever it was printed.
+    #[test]
+    fn a_quoted_challenge_is_the_header() {
+        for (text, want) in [
+            (
+                "WWW-Authenticate \u{2192}Bearer error=\"invalid_token\", error_description=\"The audience is invalid\"\n",
+                "Bearer error=\"invalid_token\", error_description=\"The audience is invalid\"",
+            ),
+            (
+                "2024-02-01 ERROR api call failed: 401, WWW-Authenticate: Bearer realm=\"api\", error=\"invalid_token\"\n",
+                "Bearer realm=\"api\", error=\"invalid_token\"",
+            ),
+        ] {
+            let events = parse_chunk(&chunk(text));
+            assert!(
+                events
+                    .iter()
+                    .any(|e| fact(e, "header.www-authenticate").as_deref() == Some(want)),
+                "{text}: {events:?}"
+            );
+        }
+        assert_eq!(
+            super::quoted_challenge("WWW-Authenticate header missing"),
+            None
+        );
     }
 
     #[test]
