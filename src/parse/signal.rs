@@ -262,8 +262,9 @@ fn status_patterns() -> Vec<String> {
             // Last, as the indices above are fixed (see [`REASON_STATEMENT`]).
             // requests' HTTPError message, also inside a repr or a logged
             // string: `HTTPError('401 Client Error: Unauthorized for url: …')`;
-            // the Singer SDK's (Meltano taps') says `for path: /…`.
-            r"\b(?P<status>[45][0-9]{2}) (?:Client|Server) Error: (?P<reason>[A-Z][A-Za-z '-]*[A-Za-z]) for (?:url|path): "
+            // the Singer SDK's (Meltano taps') says `for path: /…`; the URL
+            // is empty when the request had none to print (a blank base URL).
+            r"\b(?P<status>[45][0-9]{2}) (?:Client|Server) Error: (?P<reason>[A-Z][A-Za-z '-]*[A-Za-z]) for (?:url|path):(?: |$)"
                 .to_string(),
             // The repr of a requests Response in a REPL: `<Response [405]>`.
             r"<Response \[(?P<status>[0-9]{3})\]>".to_string(),
@@ -364,18 +365,23 @@ fn form_field_re() -> &'static Regex {
 /// `name: invalid_grant`, how the Salesforce CLI prints an OAuth error
 /// (`… name: invalid_grant message: user hasn't approved this consumer`),
 /// taken only for an OAuth error code: a `name` is any name otherwise.
+/// Also as PHP and Ruby print a decoded body on one line: `print_r`'s
+/// `[error] => invalid_grant`, `var_dump`'s `["error"]=> string(13)
+/// "invalid_grant"`, Ruby's `"error"=>"invalid_grant"`. Not a dump of one
+/// member per line (Laravel's `"error" => "invalid_scope"`, its description
+/// on the next line): read alone, each line would be a failure of its own.
 fn keyed_error_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(&RE, KEYED_ERROR)
 }
 
-const KEYED_ERROR: &str = r#"(?i:["']?\b(?P<key>error|name)["']?)[ \t]*[:=][ \t]*["']?(?P<error>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:["']|[ \t]*(?:$|[,;&)}\]]|\s))"#;
+const KEYED_ERROR: &str = r#"(?i:["']?\b(?P<key>error|name)["']?)(?:[ \t]*[:=][ \t]*|\][ \t]*=>[ \t]*(?:string\([0-9]+\)[ \t]*)?|=>)["']?(?P<error>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:["']|[ \t]*(?:$|[,;&)}\]]|\s))"#;
 
 fn keyed_field_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r#"(?i:["']?\berror_(?P<key>description|uri)["']?)[ \t]*[:=][ \t]*(?:"(?P<d1>(?:[^"\\\n]|\\.)*)"|'(?P<d2>(?:[^'\\\n]|\\.)*)'|(?P<d3>[^,&}\r\n]+))"#,
+        r#"(?i:["']?\berror_(?P<key>description|uri)["']?)(?:[ \t]*[:=][ \t]*|\][ \t]*=>[ \t]*(?:string\([0-9]+\)[ \t]*)?|=>)(?:"(?P<d1>(?:[^"\\\n]|\\.)*)"|'(?P<d2>(?:[^'\\\n]|\\.)*)'|(?P<d3>[^,&}\r\n]+))"#,
     )
 }
 
@@ -2501,6 +2507,24 @@ mod tests {
         assert!(get("retry loop saw error=timeout", "body.error").is_none());
         // The Salesforce CLI names the OAuth error `name`; any other name
         // is a name, even beside a description.
+        // A decoded body as PHP's var_dump and print_r and Ruby's inspect
+        // print it.
+        let var_dump = r#"object(stdClass)#5 (2) { ["error"]=> string(13) "invalid_grant" ["error_description"]=> string(12) "Code expired" }"#;
+        assert_eq!(
+            get(var_dump, "body.error").as_deref(),
+            Some("invalid_grant")
+        );
+        assert_eq!(
+            get(var_dump, "body.error_description").as_deref(),
+            Some("Code expired")
+        );
+        let print_r = "Token failed: Array ( [error] => invalid_client [error_description] => Client authentication failed )";
+        assert_eq!(
+            get(print_r, "body.error").as_deref(),
+            Some("invalid_client")
+        );
+        let ruby = r#"OAuth error: {"error"=>"invalid_grant", "error_description"=>"Bad Request"}"#;
+        assert_eq!(get(ruby, "body.error").as_deref(), Some("invalid_grant"));
         let sfdx = "An error occurred authorizing this org. name: invalid_grant message: user hasn't approved this consumer";
         assert_eq!(get(sfdx, "body.error").as_deref(), Some("invalid_grant"));
         let named = r#"refresh error: {"name":"svc_sync","error":"invalid_grant","error_description":"expired"}"#;
