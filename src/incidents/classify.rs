@@ -587,6 +587,10 @@ const MESSAGE_PATHS: &[&str] = &[
     // Tencent Cloud API 3.0: `{"Response": {"Error": {"Code", "Message"}}}`.
     "Response.Error.Message",
     "fault.faultstring",
+    // QuickBooks Online's JSON fault: `{"Fault": {"Error": [{"Message",
+    // "Detail", "code"}], "type"}}` (its XML one is read as markup).
+    "Fault.Error.*.Message",
+    "Fault.Error.*.Detail",
     // Namecheap's XML API: `<Errors><Error Number="…">…</Error></Errors>`.
     "Errors.Error",
 ];
@@ -636,6 +640,7 @@ const CODE_PATHS: &[&str] = &[
     "Code",
     "Error.Code",
     "Response.Error.Code",
+    "Fault.Error.*.code",
     "__type",
     "*.errorCode",
     "errors.*.type",
