@@ -398,12 +398,15 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
         },
         "body.ok" => matches!(value.to_string().as_str(), "false" | "False"),
         "exception.type" | "exception.message" | "error" => text(),
-        // A message in some provider's own error wording, or one stating
-        // a transport failure (`self-signed certificate in certificate
-        // chain`, `dial tcp …: connection refused`): no success says either.
-        "body.message" | "body.Message" => value
-            .as_str()
-            .is_some_and(|m| providers.is_error_message(m) || crate::parse::is_transport(m)),
+        // A message in some provider's own error wording, one stating a
+        // transport failure (`self-signed certificate in certificate
+        // chain`, `dial tcp …: connection refused`) or a refusal of the
+        // caller (`Invalid API key`, `Access denied`): no success says any.
+        "body.message" | "body.Message" => value.as_str().is_some_and(|m| {
+            providers.is_error_message(m)
+                || crate::parse::is_transport(m)
+                || crate::parse::states_refusal(m)
+        }),
         // Read in place (a body may be big); a number is no HTML page.
         "body" => value
             .as_str()

@@ -71,7 +71,7 @@ mod traceback;
 pub(crate) mod trigger_dfa;
 mod vault;
 
-pub use signal::{is_transport, reason_phrase, reason_phrases, status_of_reason};
+pub use signal::{is_transport, reason_phrase, reason_phrases, states_refusal, status_of_reason};
 pub use text::{SharedText, Text};
 
 use std::borrow::Cow;

@@ -375,7 +375,7 @@ fn keyed_error_re() -> &'static Regex {
     re(&RE, KEYED_ERROR)
 }
 
-const KEYED_ERROR: &str = r#"(?i:["']?\b(?P<key>error|name)["']?)(?:[ \t]*[:=][ \t]*|\][ \t]*=>[ \t]*(?:string\([0-9]+\)[ \t]*)?|=>)["']?(?P<error>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:["']|[ \t]*(?:$|[,;&)}\]]|\s))"#;
+const KEYED_ERROR: &str = r#"(?i:["']?\b(?P<key>error|name)["']?)(?:[ \t]*[:=][ \t]*|\][ \t]*=>[ \t]*(?:string\([0-9]+\)[ \t]*)?|=>)["']?(?P<error>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:["']|[ \t]*(?:$|[,;&)}\]]|\s)|:[ \t])"#;
 
 fn keyed_field_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -499,6 +499,20 @@ fn bracket_code_re() -> &'static Regex {
 
 const BRACKET_CODE: &str = r"\[code: (?P<code>[0-9]{3,7})\]";
 
+/// The caller refused, in the words APIs and their clients use for it when
+/// they print no status: `Invalid API key`, `Invalid username or password`,
+/// `Access Denied.`, `Not authorized to perform …`, `Unauthorized request`,
+/// `Authentication failed`. A refusal of credentials or access is a failed
+/// call whatever product says it; the rules tell which credential. Not
+/// `Unauthorized` alone: that is a reason phrase, a status's only with the
+/// status (prose names it: `the ReasonPhrase: 'Unauthorized' was logged`).
+const REFUSAL: &str = r"(?i:\b(?:invalid|incorrect|wrong|bad)[ _-](?:user[ _-]?name(?: and | or |/)password|credentials|api[ _-]?key|access[ _-]?token|auth(?:entication)?[ _-]?token|client[ _-]credentials|token|password)\b|\baccess[ _-]denied\b|\bnot authori[sz]ed\b|\bunauthori[sz]ed request\b|\bauthentication (?:failed|failure|required)\b)";
+
+fn refusal_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(&RE, REFUSAL)
+}
+
 const BOTOCORE: &str = r"An error occurred \((?P<code>[^)\s]+)\)(?: \(reached max retries: [0-9]+\))? when calling the (?P<op>[A-Za-z0-9_]+) operation";
 
 /// A code at the start of a CLI's message: `(AuthorizationFailed) …`,
@@ -538,7 +552,7 @@ pub fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bFailed to open TCP connection to \S+ \(|\bgetaddrinfo: (?:nodename nor servname provided, or not known|Name or service not known|Temporary failure in name resolution|No address associated with hostname)|\bcURL error [0-9]+: |(?:(?m:^)|: )(?:Resolving|Connection|Operation) timed out after [0-9]+ milliseconds\b|\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bThe SSL connection could not be established\b|\bThe remote certificate is invalid (?:because of errors in the certificate chain|according to the validation procedure)\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get local issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bFailed to open TCP connection to \S+ \(|\bgetaddrinfo: (?:nodename nor servname provided, or not known|Name or service not known|Temporary failure in name resolution|No address associated with hostname)|\bcURL error [0-9]+: |(?:(?m:^)|: )(?:Resolving|Connection|Operation) timed out after [0-9]+ milliseconds\b|\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bThe SSL connection could not be established\b|\bThe remote certificate is invalid (?:because of errors in the certificate chain|according to the validation procedure)\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get (?:local )?issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
@@ -971,7 +985,25 @@ pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
             lines.str_field("exception.code", code.as_str()),
         );
     }
+    if matched.matched(after_status(Tail::Refusal))
+        && !is_signal(&fields)
+        && let Some(m) = refusal_re().find(text)
+    {
+        fields.push(lines.str_field("refusal", m.as_str()));
+    }
     fields
+}
+
+/// Whether a refusal in words is all that makes the facts a signal.
+fn is_only_refusal(fields: &[Field]) -> bool {
+    has(fields, "refusal")
+        && !(has(fields, "status") || has(fields, "body.error") || has(fields, "exception.code"))
+}
+
+/// Whether `message` states a refusal of the caller ([`REFUSAL`]): an
+/// error body's message that says so is a failure.
+pub fn states_refusal(message: &str) -> bool {
+    refusal_re().is_match(message)
 }
 
 /// [`scan`] over a text that is not verbatim in the input (a JSON string
@@ -1122,6 +1154,7 @@ fn signal_patterns() -> Vec<String> {
             KUBE_UNAUTHORIZED,
             AWS_PHP,
             BRACKET_CODE,
+            REFUSAL,
         ]
         .map(str::to_string),
     );
@@ -1140,6 +1173,7 @@ enum Tail {
     KubeUnauthorized,
     AwsPhp,
     BracketCode,
+    Refusal,
 }
 
 /// Index in [`signal_set`] of a pattern after the status statements.
@@ -1154,7 +1188,10 @@ fn first_status_pattern() -> usize {
 
 /// Whether the scanned facts make the text a failure by themselves.
 pub fn is_signal(fields: &[Field]) -> bool {
-    has(fields, "status") || has(fields, "body.error") || has(fields, "exception.code")
+    has(fields, "status")
+        || has(fields, "body.error")
+        || has(fields, "exception.code")
+        || has(fields, "refusal")
 }
 
 /// A line that states a failure in prose: see the module docs.
@@ -1206,6 +1243,9 @@ const TEXT_TRIGGERS: &[&str] = &[
     // prose (`message=self signed certificate in certificate chain`).
     "signed certificate in",
     "unable to get local issuer",
+    // OpenSSL's X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT, which Node prints
+    // alone (`Error: unable to get issuer certificate`).
+    "unable to get issuer",
     "unable to verify the first",
     "CERTIFICATE_VERIFY_FAILED",
     "PKIX path building",
@@ -1274,6 +1314,16 @@ const TEXT_TRIGGERS: &[&str] = &[
     "Bad Gateway",
     "Service Unavailable",
     "Gateway Timeout",
+    // A refusal in words (see `REFUSAL`).
+    "invalid",
+    "incorrect",
+    "wrong",
+    "bad ",
+    "bad_",
+    "bad-",
+    "denied",
+    "authori",
+    "authentication",
 ];
 
 /// Whether `line` holds one of [`TEXT_TRIGGERS`] (as [`super::has_trigger`]
@@ -1382,6 +1432,11 @@ impl LineParser for TextSignal {
                 &mut fields,
                 lines.str_field("exception.code", code.as_str()),
             );
+        }
+        // A response's body line is the body, whatever refusal it states
+        // (a plain-text `Your IP … is not authorized to use this API key`).
+        if ctx.body_line && is_only_refusal(&fields) {
+            return None;
         }
         if cli.is_none() && !is_signal(&fields) && !is_transport(text) {
             // The failure may be stated only inside the body printed after
@@ -2523,6 +2578,10 @@ mod tests {
             get(print_r, "body.error").as_deref(),
             Some("invalid_client")
         );
+        // A code with its own colon after it (Node's google-auth-library
+        // through gRPC: `… failed with error: invalid_grant: Invalid JWT: …`).
+        let grpc = "400 undefined: Getting metadata from plugin failed with error: invalid_grant: Invalid JWT: Token must be a short-lived token (60 minutes)";
+        assert_eq!(get(grpc, "body.error").as_deref(), Some("invalid_grant"));
         let ruby = r#"OAuth error: {"error"=>"invalid_grant", "error_description"=>"Bad Request"}"#;
         assert_eq!(get(ruby, "body.error").as_deref(), Some("invalid_grant"));
         let sfdx = "An error occurred authorizing this org. name: invalid_grant message: user hasn't approved this consumer";
@@ -2598,11 +2657,44 @@ mod tests {
             "Operation timed out after 30001 milliseconds with 0 bytes received"
         ));
         assert!(!super::is_transport("the batch timed out after 3 retries"));
+        // OpenSSL's missing issuer, without `local` (Node prints it alone).
+        assert!(super::is_transport(
+            "API Error: Error: unable to get issuer certificate"
+        ));
         // curl -v's own note of it, at the end of a progress meter line:
         // the failure is curl's `(28)` line that follows.
         assert!(!super::is_transport(
             "100    29    0     0  100    29      0     13  0:00:02  0:00:02 --:--:--    13* Operation timed out after 3000 milliseconds with 0 bytes received"
         ));
+    }
+
+    /// A refusal in words is a failure with no status, code or OAuth pair
+    /// beside it; the same words as a debug note, or without a refusal's
+    /// shape, are not.
+    #[test]
+    fn a_refusal_in_words_is_a_signal() {
+        for line in [
+            "Invalid API key. Please make sure to use the secret key from the dashboard\n",
+            "create backend at s3:s3.amazonaws.com/b/restic failed: client.BucketExists: Access Denied.\n",
+            "Could not assume role with OIDC: Not authorized to perform sts:AssumeRoleWithWebIdentity.\n",
+            "{\"message\": \"Invalid username or password\"}\n",
+            "Error Invalid token\n",
+            "Unauthorized request.\n",
+        ] {
+            let events = parse_chunk(&chunk(line));
+            assert!(!events.is_empty(), "{line}");
+        }
+        for line in [
+            "2024-05-01 10:00:00 DEBUG auth: Invalid token cache entry dropped\n",
+            "validated 40 tokens, 0 invalid\n",
+            "Authorization header set for api.example.com\n",
+        ] {
+            let events = parse_chunk(&chunk(line));
+            assert!(
+                events.iter().all(|e| e.kind != EventKind::Exception),
+                "{line}: {events:?}"
+            );
+        }
     }
 
     #[test]
