@@ -505,8 +505,10 @@ const BRACKET_CODE: &str = r"\[code: (?P<code>[0-9]{3,7})\]";
 /// `Authentication failed`. A refusal of credentials or access is a failed
 /// call whatever product says it; the rules tell which credential. Not
 /// `Unauthorized` alone: that is a reason phrase, a status's only with the
-/// status (prose names it: `the ReasonPhrase: 'Unauthorized' was logged`).
-const REFUSAL: &str = r"(?i:\b(?:invalid|incorrect|wrong|bad)[ _-](?:user[ _-]?name(?: and | or |/)password|credentials|api[ _-]?key|access[ _-]?token|auth(?:entication)?[ _-]?token|client[ _-]credentials|token|password)\b|\baccess[ _-]denied\b|\bnot authori[sz]ed\b|\bunauthori[sz]ed request\b|\bauthentication (?:failed|failure|required)\b)";
+/// status (prose names it: `the ReasonPhrase: 'Unauthorized' was logged`);
+/// nor `Authentication required`, which is also a prompt
+/// (`Multi-factor Authentication required.` before a successful login).
+const REFUSAL: &str = r"(?i:\b(?:invalid|incorrect|wrong|bad)[ _-](?:user[ _-]?name(?: and | or |/)password|credentials|api[ _-]?key|access[ _-]?token|auth(?:entication)?[ _-]?token|client[ _-]credentials|token|password)\b|\baccess[ _-]denied\b|\bnot authori[sz]ed\b|\bunauthori[sz]ed request\b|\bauthentication (?:failed|failure)\b)";
 
 fn refusal_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -552,7 +554,7 @@ pub fn is_transport(text: &str) -> bool {
     signal_set().matches(text).matched(0)
 }
 
-const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid peer certificate: |\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bFailed to open TCP connection to \S+ \(|\bgetaddrinfo: (?:nodename nor servname provided, or not known|Name or service not known|Temporary failure in name resolution|No address associated with hostname)|\bcURL error [0-9]+: |(?:(?m:^)|: )(?:Resolving|Connection|Operation) timed out after [0-9]+ milliseconds\b|\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bThe SSL connection could not be established\b|\bThe remote certificate is invalid (?:because of errors in the certificate chain|according to the validation procedure)\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get (?:local )?issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
+const TRANSPORT: &str = r"(?i)\b(?:unable to|could not|couldn't|cannot|can't|failed to) connect to (?:the )?(?:server|host|proxy|remote server|https?://\S+|(?-i:[A-Za-z0-9_\x{80}-\x{10FFFF}-]+(?:\.[A-Za-z0-9_\x{80}-\x{10FFFF}-]+)*\.[A-Za-z]{2,})\b|[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|\[[0-9a-f:]+\])[^:\n]*:\s*\S|\bproxyconnect tcp: |\bdial (?:tcp|udp)[46]?\b[^:\n]*: |\blookup \S+(?: on \S+)?: no such host\b|\bx509: |\binvalid (?:peer )?certificate: [A-Z][A-Za-z]+|\b(?:read|write) (?:tcp|udp)[46]? \S+: |: i/o timeout\b|: connection (?:refused|reset by peer)\b|\bFailed to open TCP connection to \S+ \(|\bgetaddrinfo: (?:nodename nor servname provided, or not known|Name or service not known|Temporary failure in name resolution|No address associated with hostname)|\bcURL error [0-9]+: |(?:(?m:^)|: )(?:Resolving|Connection|Operation) timed out after [0-9]+ milliseconds\b|\bSSL certificate problem: |\bCould not create SSL/TLS secure channel\b|\bThe SSL connection could not be established\b|\bThe remote certificate is invalid (?:because of errors in the certificate chain|according to the validation procedure)\b|\bself[- ]signed certificate in certificate chain\b|\bunable to (?:get (?:local )?issuer certificate|verify the first certificate)\b|\bCERTIFICATE_VERIFY_FAILED\b|\bSSL_connect returned=[0-9]+ errno=[0-9]+ [^\n]*?\bcertificate verify failed\b|\bPKIX path building failed\b|\bTrust anchor for certification path not found\b|\b(?:generated|received) (?:CLIENT|SERVER) ALERT: Fatal - |\bSSL: :?certify: [^\n]*\bFatal error: |\boperation error [A-Z][A-Za-z0-9 ]*: [A-Z][A-Za-z0-9]*, |\bCan't verify SSL peers without know|\*\* \(HTTPoison\.Error\) :[a-z_]+|%HTTPoison\.Error\{[^}\n]*\breason: (?::[a-z_]+[^}\n]*\}\}?[ \t]*(?:\r?\n|$)|\{:[a-z_]+, )";
 
 /// A tool's one-line error: `ERROR: …`, `[ERROR]: …`, `error: …`, `gh: error: …`,
 /// `fatal: …`, gh's GraphQL errors (`GraphQL: Resource not accessible by
@@ -1249,9 +1251,11 @@ const TEXT_TRIGGERS: &[&str] = &[
     "unable to verify the first",
     "CERTIFICATE_VERIFY_FAILED",
     "PKIX path building",
-    // Android's, and rustls' (`invalid peer certificate: UnknownIssuer`).
+    // Android's, and rustls' (`invalid peer certificate: UnknownIssuer`;
+    // older releases `invalid certificate: UnknownIssuer`).
     "Trust anchor for certification",
     "peer certificate",
+    "invalid certificate: ",
     // Erlang's ssl (hackney, HTTPoison, Req, Hex): an alert sent or
     // received (`generated CLIENT ALERT: Fatal - Unknown CA`; older
     // releases' `SSL: :certify: …: Fatal error: unknown ca` has `err`).
@@ -2657,6 +2661,11 @@ mod tests {
             "Operation timed out after 30001 milliseconds with 0 bytes received"
         ));
         assert!(!super::is_transport("the batch timed out after 3 retries"));
+        // Older rustls releases said `invalid certificate`, not `invalid peer
+        // certificate`.
+        assert!(super::is_transport(
+            "error trying to connect: invalid certificate: UnknownIssuer"
+        ));
         // OpenSSL's missing issuer, without `local` (Node prints it alone).
         assert!(super::is_transport(
             "API Error: Error: unable to get issuer certificate"
@@ -2687,6 +2696,7 @@ mod tests {
         for line in [
             "2024-05-01 10:00:00 DEBUG auth: Invalid token cache entry dropped\n",
             "validated 40 tokens, 0 invalid\n",
+            "Multi-factor Authentication required.\n",
             "Authorization header set for api.example.com\n",
         ] {
             let events = parse_chunk(&chunk(line));
