@@ -1448,7 +1448,9 @@ impl LineParser for TextSignal {
             // CERTIFICATE_VERIFY_FAILED …"}]}`): then the line is one.
             body.as_ref()?;
             let whole = super::exception::facts_from_message(lines, line);
-            if !(is_signal(&whole) || is_transport(line)) {
+            // A refusal in the body's own words is the body's to tell (its
+            // message fails it): the line is a body after a prefix.
+            if !((is_signal(&whole) && !is_only_refusal(&whole)) || is_transport(line)) {
                 return None;
             }
         }
