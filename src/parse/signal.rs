@@ -1000,8 +1000,7 @@ pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
 
 /// Whether a refusal in words is all that makes the facts a signal.
 fn is_only_refusal(fields: &[Field]) -> bool {
-    has(fields, "refusal")
-        && !(has(fields, "status") || has(fields, "body.error") || has(fields, "exception.code"))
+    has(fields, "refusal") && !states_failure(fields)
 }
 
 /// Whether `message` states a refusal of the caller ([`REFUSAL`]): an
@@ -1191,10 +1190,13 @@ fn first_status_pattern() -> usize {
 
 /// Whether the scanned facts make the text a failure by themselves.
 pub fn is_signal(fields: &[Field]) -> bool {
-    has(fields, "status")
-        || has(fields, "body.error")
-        || has(fields, "exception.code")
-        || has(fields, "refusal")
+    states_failure(fields) || has(fields, "refusal")
+}
+
+/// A status, an OAuth error or an error code: what makes facts a failure
+/// other than refusal words ([`REFUSAL`]).
+fn states_failure(fields: &[Field]) -> bool {
+    has(fields, "status") || has(fields, "body.error") || has(fields, "exception.code")
 }
 
 /// A line that states a failure in prose: see the module docs.
@@ -1253,10 +1255,9 @@ const TEXT_TRIGGERS: &[&str] = &[
     "CERTIFICATE_VERIFY_FAILED",
     "PKIX path building",
     // Android's, and rustls' (`invalid peer certificate: UnknownIssuer`;
-    // older releases `invalid certificate: UnknownIssuer`).
+    // older releases' `invalid certificate: …` has `invalid`, below).
     "Trust anchor for certification",
     "peer certificate",
-    "invalid certificate: ",
     // Erlang's ssl (hackney, HTTPoison, Req, Hex): an alert sent or
     // received (`generated CLIENT ALERT: Fatal - Unknown CA`; older
     // releases' `SSL: :certify: …: Fatal error: unknown ca` has `err`).
