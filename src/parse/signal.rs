@@ -375,13 +375,30 @@ fn keyed_error_re() -> &'static Regex {
     re(&RE, KEYED_ERROR)
 }
 
-const KEYED_ERROR: &str = r#"(?i:["']?\b(?P<key>error|name)["']?)(?:[ \t]*[:=][ \t]*|\][ \t]*=>[ \t]*(?:string\([0-9]+\)[ \t]*)?|=>)["']?(?P<error>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:["']|[ \t]*(?:$|[,;&)}\]]|\s)|:[ \t])"#;
+/// Between a key and its value: `:` or `=`, PHP's `] =>` (`var_dump`'s
+/// `]=> string(13) `), Ruby's `=>`. A macro, as [`KEYED_ERROR`] is a
+/// constant the signal set is built from.
+macro_rules! keyed_separator {
+    () => {
+        r#"(?:[ \t]*[:=][ \t]*|\][ \t]*=>[ \t]*(?:string\([0-9]+\)[ \t]*)?|=>)"#
+    };
+}
+
+const KEYED_ERROR: &str = concat!(
+    r#"(?i:["']?\b(?P<key>error|name)["']?)"#,
+    keyed_separator!(),
+    r#"["']?(?P<error>[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)(?:["']|[ \t]*(?:$|[,;&)}\]]|\s)|:[ \t])"#
+);
 
 fn keyed_field_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r#"(?i:["']?\berror_(?P<key>description|uri)["']?)(?:[ \t]*[:=][ \t]*|\][ \t]*=>[ \t]*(?:string\([0-9]+\)[ \t]*)?|=>)(?:"(?P<d1>(?:[^"\\\n]|\\.)*)"|'(?P<d2>(?:[^'\\\n]|\\.)*)'|(?P<d3>[^,&}\r\n]+))"#,
+        concat!(
+            r#"(?i:["']?\berror_(?P<key>description|uri)["']?)"#,
+            keyed_separator!(),
+            r#"(?:"(?P<d1>(?:[^"\\\n]|\\.)*)"|'(?P<d2>(?:[^'\\\n]|\\.)*)'|(?P<d3>[^,&}\r\n]+))"#
+        ),
     )
 }
 
