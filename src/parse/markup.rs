@@ -90,7 +90,12 @@ fn root_of(s: &str) -> Option<(String, bool)> {
         return None;
     }
     let lower = name.to_ascii_lowercase();
-    html |= matches!(lower.as_str(), "html" | "head" | "body");
+    // Also a page's fragment, as a log or a post quotes it: nginx's error
+    // page from its `<center><h1>413 Request Entity Too Large</h1>` on.
+    html |= matches!(
+        lower.as_str(),
+        "html" | "head" | "body" | "title" | "center" | "h1" | "h2"
+    );
     Some((name.to_string(), html))
 }
 
@@ -538,6 +543,10 @@ mod tests {
         assert_eq!(get(page, "status").as_deref(), Some("502"));
         assert_eq!(get(page, "reason").as_deref(), Some("Bad Gateway"));
         assert_eq!(get(page, "body.format").as_deref(), Some("html"));
+        // The page from its heading on, as a report quotes it.
+        let fragment = "<center><h1>413 Request Entity Too Large</h1></center>\n<hr><center>nginx</center>\n";
+        assert_eq!(get(fragment, "status").as_deref(), Some("413"));
+        assert_eq!(get(fragment, "body.format").as_deref(), Some("html"));
     }
 
     #[test]
