@@ -366,6 +366,10 @@ impl LineParser for Curl {
                 }
                 Some(1)
             }
+            // Terraform's (0.11 and older) list of errors, `* aws_instance.web:
+            // Error launching source instance: …`, is no curl note: the
+            // other parsers read it.
+            "* " if ctx.curl.is_none() && is_terraform_item(body) => None,
             "* " => {
                 // `* Connected to api.example.com (127.0.0.1) port 443 (#0)`
                 if let Some(rest) = body.strip_prefix("Connected to ")
@@ -409,6 +413,20 @@ impl LineParser for Curl {
             _ => None,
         }
     }
+}
+
+/// Whether a `* ` line's text starts with a Terraform address and a colon
+/// (`aws_instance.web: `, `module.net.google_x.y: `, `provider.aws: `), as
+/// no curl note does.
+fn is_terraform_item(text: &str) -> bool {
+    let Some((address, _)) = text.split_once(": ") else {
+        return false;
+    };
+    address.starts_with(|c: char| c.is_ascii_lowercase())
+        && address.contains('.')
+        && address
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-[]\"".contains(&b))
 }
 
 /// A request's `Host:` header names the host its relative target is on
@@ -1026,6 +1044,35 @@ impl crate::input::Span {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Terraform's bullet list of errors is read as errors, not skipped
+    /// as curl's notes; curl's own notes stay curl's.
+    #[test]
+    fn terraform_error_items_are_not_curl_notes() {
+        assert!(is_terraform_item(
+            "google_project_services.service: Error creating services: googleapi: Error 403: x"
+        ));
+        assert!(is_terraform_item("module.net.aws_vpc.main: Error: x"));
+        for note in [
+            "Connected to api.example.com (127.0.0.1) port 443 (#0)",
+            "subjectAltName: host \"api.example.com\" matched cert's \"*.example.com\"",
+            "connect to 10.0.0.1 port 443 failed: Connection refused",
+            "TLSv1.3 (OUT), TLS alert, unknown CA (560):",
+            "schannel: CertGetNameString() failed to match connection hostname",
+        ] {
+            assert!(!is_terraform_item(note), "{note}");
+        }
+        use super::super::parse_chunk;
+        use super::super::tests::chunk;
+        let text = "Error: Error applying plan:\n\n1 error(s) occurred:\n\n* google_project_services.service: Error creating services: googleapi: Error 403: Service Usage API has not been used in project 764086051850 before or it is disabled., accessNotConfigured\n";
+        let events = parse_chunk(&chunk(text));
+        assert!(
+            events
+                .iter()
+                .any(|e| e.field("status").is_some_and(|f| f.value.to_string() == "403")),
+            "{events:?}"
+        );
+    }
 
     #[test]
     fn curl_prints_the_body_alone_without_verbose_or_header_flags() {
