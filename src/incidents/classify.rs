@@ -1192,7 +1192,13 @@ fn detect_client(facts: &Facts) -> Option<(&'static str, Option<Loc>)> {
             return Some((c, v.loc));
         }
     }
-    if let Some(v) = facts.first("exception.call") {
+    // The Genesys Python SDK's examples print `Exception when calling
+    // UsersApi->get_users: …`; other OpenAPI Generator clients (PHP, JS)
+    // print the same words with a camelCase method.
+    if let Some(v) = facts.first("exception.call")
+        && let Some((_, method)) = v.value.to_string().split_once("->")
+        && !method.contains(|c: char| c.is_ascii_uppercase())
+    {
         return Some(("genesys-python-sdk", v.loc));
     }
     // undici's `TypeError: fetch failed`, axios' own message.
