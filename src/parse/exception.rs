@@ -83,7 +83,7 @@ pub(super) fn warm_up() {
 
 /// Statuses and URLs that client messages reveal: each pattern with the
 /// facts its groups give.
-const MESSAGE_FACTS: [(&str, &[&str]); 20] = [
+const MESSAGE_FACTS: [(&str, &[&str]); 21] = [
     // python-gitlab's GitlabError: "403: insufficient_scope", the status
     // before the server's message.
     (r"^(?P<status>[45][0-9]{2}): \S", &["status"]),
@@ -122,6 +122,13 @@ const MESSAGE_FACTS: [(&str, &[&str]); 20] = [
     // 413 - {'error': …}" (read with the body cut off, or still on).
     (
         r"^Error code: (?P<status>[45][0-9]{2}) -(?: [{\[]| ?$)",
+        &["status"],
+    ),
+    // A status right before the body it came with (the body itself may be
+    // cut off the text read): `API error: 402 {` (a Node script's log),
+    // OpenAPI Generator's PHP clients' ApiException message `[429] {…}`.
+    (
+        r"(?:^\[|\b[Ee]rror:?[ \t]+)(?P<status>[45][0-9]{2})\]?:?[ \t]*(?:\{|$)",
         &["status"],
     ),
     // axios: "Request failed with status code 401"

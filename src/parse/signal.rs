@@ -230,7 +230,7 @@ fn status_patterns() -> Vec<String> {
             // `[status] => 403`, `:status=>401`.
             r#"(?i:\b(?:http_)?status(?:[ _-]?code)?)["'\]]?\s*(?:=>|[:=]|\bis\b|\bof\b)?\s*["']?(?P<status>[0-9]{3})\b(?:.*?ReasonPhrase:\s*'(?P<reason>[^']*)')?"#
                 .to_string(),
-            r"(?i:\b(?:returned|responded with|received|got)\s+(?:an?\s+)?(?:(?:error|http|status|status code|response|response code)\s*:?\s*)+)\(?(?P<status>[0-9]{3})\b\)?".to_string(),
+            r"(?i:\b(?:returned|responded with|received|got)\s+(?:an?\s+)?(?:(?:error|http|status|status code|response|response code|error code)\s*:?\s*)+)\(?(?P<status>[0-9]{3})\b\)?".to_string(),
             r"(?i:\b(?:returned|responded with))\s+(?P<status>[0-9]{3})(?:\s*$|\s*[,.;:()]|\s+[A-Z])"
                 .to_string(),
             r"\bHTTP (?P<status>[0-9]{3})\b".to_string(),
@@ -518,8 +518,8 @@ const BRACKET_CODE: &str = r"\[code: (?P<code>[0-9]{3,7})\]";
 
 /// The caller refused, in the words APIs and their clients use for it when
 /// they print no status: `Invalid API key`, `Invalid username or password`,
-/// `Access Denied.`, `Not authorized to perform …`, `Unauthorized request`,
-/// `Authentication failed`. A refusal of credentials or access is a failed
+/// `The API key provided is invalid`, `Access Denied.`, `Not authorized to
+/// perform …`, `Unauthorized request`, `Authentication failed`. A refusal of credentials or access is a failed
 /// call whatever product says it; the rules tell which credential. Its own
 /// automaton, not one of [`signal_set`]'s patterns: its case-blind words
 /// multiplied the set's states (1.1 MB more at two threads on a log of
@@ -528,7 +528,7 @@ const BRACKET_CODE: &str = r"\[code: (?P<code>[0-9]{3,7})\]";
 /// status (prose names it: `the ReasonPhrase: 'Unauthorized' was logged`);
 /// nor `Authentication required`, which is also a prompt
 /// (`Multi-factor Authentication required.` before a successful login).
-const REFUSAL: &str = r"(?i:\b(?:invalid|incorrect|wrong|bad)[ _-](?:user[ _-]?name(?: and | or |/)password|credentials|api[ _-]?key|access[ _-]?token|auth(?:entication)?[ _-]?token|client[ _-]credentials|token|password)\b|\baccess[ _-]denied\b|\bnot authori[sz]ed\b|\bunauthori[sz]ed request\b|\bauthentication (?:failed|failure)\b)";
+const REFUSAL: &str = r"(?i:\b(?:invalid|incorrect|wrong|bad)[ _-](?:user[ _-]?name(?: and | or |/)password|(?:auth(?:entication)? )?credentials|api[ _-]?key|access[ _-]?token|auth(?:entication)?[ _-]?token|client[ _-]credentials|token|password)\b|\b(?:api[ _-]?key|access[ _-]?token|auth(?:entication)? token|credentials)(?: provided| supplied| you provided)? (?:is|are|was|were) (?:invalid|incorrect|wrong|not valid)\b|\baccess[ _-]denied\b|\bnot authori[sz]ed\b|\bunauthori[sz]ed request\b|\bauthentication (?:failed|failure)\b)";
 
 fn refusal_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -1459,6 +1459,14 @@ impl LineParser for TextSignal {
         // A response's body line is the body, whatever refusal it states
         // (a plain-text `Your IP … is not authorized to use this API key`).
         if ctx.body_line && is_only_refusal(&fields) {
+            return None;
+        }
+        // A line that a code starts (`16 UNAUTHENTICATED: Request had
+        // invalid authentication credentials.`) is [`CodeMessage`]'s, which
+        // keeps the code, when refusal words are all that is here.
+        if is_only_refusal(&fields)
+            && (code_prefix_re().is_match(line) || grpc_status_re().is_match(line))
+        {
             return None;
         }
         if cli.is_none() && !is_signal(&fields) && !is_transport(text) {
@@ -2485,6 +2493,13 @@ mod tests {
                 "2024-05-01 10:00:00 WARN fetch users: 429 Too Many Requests",
                 "429",
             ),
+            ("API error: 402 {", "402"),
+            ("NCBI Entrez returned error code 429, are ID(s) X valid?", "429"),
+            ("API error: 402 {\"errors\": []}", "402"),
+            (
+                "Exception when calling OrdersV0Api->getOrderDetail: [429] { \"errors\": [] }",
+                "429",
+            ),
         ] {
             assert_eq!(get(line, "status").as_deref(), Some(status), "{line}");
         }
@@ -2712,6 +2727,8 @@ mod tests {
             "{\"message\": \"Invalid username or password\"}\n",
             "Error Invalid token\n",
             "Unauthorized request.\n",
+            "{\"message\":\"Invalid authentication credentials\"}\n",
+            "The API key provided is invalid. Please use the secret key\n",
         ] {
             let events = parse_chunk(&chunk(line));
             assert!(!events.is_empty(), "{line}");
