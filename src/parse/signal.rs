@@ -239,12 +239,15 @@ fn status_patterns() -> Vec<String> {
             // `403: Forbidden`.
             format!(r"\b(?P<status>[0-9]{{3}})(?: - |: | )(?P<reason>{reasons})\b"),
             r"\bError (?P<status>[0-9]{3})\b".to_string(),
+            // Google front ends' error page as text (a client that strips
+            // its markup): `404. That’s an error. The requested URL …`.
+            r"\b(?P<status>[45][0-9]{2})\. That(?:\x{2019}|')s an error\.".to_string(),
             // `Over rate limit (error 429)`: lower case in parentheses.
             r"\(error (?P<status>[45][0-9]{2})\)".to_string(),
             // `… failed: 400`, not a port (`failed: Cannot connect to host
             // api.example.com:443 ssl:True`): a colon right after a host
             // name is a port's.
-            r"(?i:\bfailed\b)[^{]*?(?::\s+|(?:^|[^A-Za-z0-9_.\-\]]):)(?P<status>[0-9]{3})(?:\s|$|\{)"
+            r"(?i:\b(?:failed|HTTP error)\b)[^{]*?(?::\s+|(?:^|[^A-Za-z0-9_.\-\]]):)(?P<status>[0-9]{3})(?:\s|$|\{)"
                 .to_string(),
             r"Request failed with status code (?P<status>[0-9]{3})".to_string(),
             // Apps Script's UrlFetchApp: `Request failed for https://…
@@ -432,7 +435,7 @@ fn go_grpc_re() -> &'static Regex {
     re(&RE, GO_GRPC)
 }
 
-const GO_GRPC: &str = r"\brpc error: code = (?P<code>[A-Z][A-Za-z]+) desc = ";
+const GO_GRPC: &str = r"\b(?:rpc error: code = |Status\(StatusCode=\x22?)(?P<code>[A-Z][A-Za-z]+)(?: desc = |\x22?, Detail=)";
 
 /// The HTTP status of an OCI registry's error code, as the distribution
 /// spec's error table gives it.
@@ -491,9 +494,14 @@ pub(super) fn grpc_canonical_status(code: &str) -> Option<f64> {
 /// answered, so it stands for no HTTP status (the transport error says
 /// what failed: DNS, TLS, refused).
 fn grpc_client_transport_failure(code: &str, desc: &str) -> bool {
+    let desc = desc.trim_start_matches('"');
     code == "Unavailable"
         && (desc.starts_with("connection error")
-            || desc.trim_start_matches('"').starts_with("transport: "))
+            || desc.starts_with("transport: ")
+            // Grpc.Net.Client's (.NET): `Status(StatusCode="Unavailable",
+            // Detail="Error starting gRPC call. HttpRequestException: …")`.
+            || desc.starts_with("Error starting gRPC call")
+            || desc.starts_with("Error connecting to subchannel"))
 }
 
 /// aws-sdk-php's AwsException message: `Error executing "Op" on "url"; AWS
@@ -2495,6 +2503,22 @@ mod tests {
             ),
             ("API error: 402 {", "402"),
             ("NCBI Entrez returned error code 429, are ID(s) X valid?", "429"),
+            (
+                "Error [PostHogFetchHttpError]: HTTP error while fetching PostHog: 400",
+                "400",
+            ),
+            (
+                "Err: 404. That\u{2019}s an error. The requested URL /v1beta/1:run was not found on this server.",
+                "404",
+            ),
+            (
+                "Grpc.Core.RpcException: Status(StatusCode=\"PermissionDenied\", Detail=\"Missing or insufficient permissions.\")",
+                "403",
+            ),
+            (
+                "Grpc.Core.RpcException: \x27Status(StatusCode=InvalidArgument, Detail=\"Inline audio exceeds duration limit.\")\x27",
+                "400",
+            ),
             ("API error: 402 {\"errors\": []}", "402"),
             (
                 "Exception when calling OrdersV0Api->getOrderDetail: [429] { \"errors\": [] }",
