@@ -102,6 +102,8 @@ const READ_THE_SECRET_ITSELF: &[&str] = &[
     "entra.client-secret-id-instead-of-value",
     // A `pk_` key sent as the Bearer token: the key's prefix is the evidence.
     "paystack.public-key-as-secret-key",
+    // The private key's own text holds the literal `\n` escapes.
+    "jwt.private-key-escaped-newlines",
 ];
 
 #[test]
