@@ -443,6 +443,53 @@ fn rules_check_names_each_authoring_slip_with_a_suggestion() {
     );
 }
 
+/// An input-wide pattern no literal can find is run over every line of
+/// every input: `rules check` says so, and not of one that starts with the
+/// vendor's words.
+#[test]
+fn rules_check_warns_of_an_input_wide_pattern_with_no_literal() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("scan.toml");
+    std::fs::write(
+        &file,
+        r#"
+[[rule]]
+id = "acme.expiry-line"
+title = "A signed URL's expiry"
+scope = "input"
+when = { "input.text" = { regex = '^\s*\d{10}\s*$' } }
+cause = "c"
+fix = "f"
+docs = ["https://example.com"]
+
+[[rule]]
+id = "acme.worded"
+title = "Acme's own words"
+scope = "input"
+when = { "input.text" = { regex = 'Acme refused the key \d+' } }
+cause = "c"
+fix = "f"
+docs = ["https://example.com"]
+"#,
+    )
+    .unwrap();
+    let out = faultline()
+        .args(["rules", "check", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<&serde_json::Value> = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == "rule::unprefiltered-input-pattern")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["severity"], "warning");
+    assert_eq!(found[0]["line"], 6);
+}
+
 #[test]
 fn rules_test_reports_in_json_for_ci() {
     let dir = tempfile::tempdir().unwrap();
