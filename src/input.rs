@@ -145,16 +145,17 @@ pub struct Chunk {
 
 /// Target chunk size. A chunk ends at a blank line when one is near the end,
 /// so that multi-line blocks (pretty JSON, tracebacks) are rarely split.
-/// 640 KiB: the chunks in flight (read, waiting, scanned, carried) and what
+/// 512 KiB: the chunks in flight (read, waiting, scanned, carried) and what
 /// their scans found stay inside the memory bound at two threads (a 16 MiB
 /// log of distinct failures peaked at 63.3 MiB with 1 MiB chunks, 56.2 with
 /// 768 KiB ones; medians of 5, LTO builds; at 848 rules 768 KiB had crept
-/// to 63.7 MiB, and 640 KiB gave 61.8, session 44), and per-chunk costs are
-/// still small (the 64 MiB logs as fast at 640 KiB as at 768; freed memory
-/// is handed back every few chunks, see `RELEASE_EVERY` in the library).
-/// Which failures a run past its caps lists in full depends on it (not on
-/// the number of threads).
-pub const CHUNK_SIZE: usize = 640 << 10;
+/// to 63.7 MiB, and 640 KiB gave 61.8, session 44; at 965 rules 640 KiB had
+/// crept to 64.6 MiB, and 512 KiB took 3.3 MB off, session 47), and
+/// per-chunk costs are still small (the 64 MiB logs within 2 % of their
+/// time at 640 KiB; freed memory is handed back every few chunks, see
+/// `RELEASE_EVERY` in the library). Which failures a run past its caps
+/// lists in full depends on it (not on the number of threads).
+pub const CHUNK_SIZE: usize = 512 << 10;
 /// Chunk buffers given back once their chunk is scanned (see
 /// [`give_back`]), for the next chunks to be read into. A fresh buffer of a
 /// chunk's size is faulted in page by page (the analysis hands freed pages
