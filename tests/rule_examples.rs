@@ -27,6 +27,27 @@ fn builtin_rules_load_without_problems() {
 /// `build.rs` validates the pack and stores it for start-up; what it stores
 /// must be exactly what the full loader (with the facts catalogue) makes of
 /// the same files.
+/// Every input-wide pattern of the pack has a literal the prefilter finds
+/// it by (`rule::unprefiltered-input-pattern` for user rules): one without
+/// runs over every line of every input.
+#[test]
+fn builtin_input_wide_patterns_have_literals() {
+    let report = load(&faultline::rules::builtin_sources());
+    let mut bare = Vec::new();
+    for rule in &report.rules {
+        for c in rule.conditions().filter(|c| c.field == "input.text") {
+            for op in &c.ops {
+                if let faultline::rules::Op::Regex(r) = op
+                    && r.factors.is_none()
+                {
+                    bare.push(format!("{}: {}", rule.id, r.pattern));
+                }
+            }
+        }
+    }
+    assert!(bare.is_empty(), "{}", bare.join("\n"));
+}
+
 #[test]
 fn the_pack_stored_at_build_time_is_what_the_loader_makes_of_the_files() {
     let from_files = load(&faultline::rules::builtin_sources());
