@@ -198,7 +198,7 @@ fn past_the_caps_one_thread_and_many_list_the_same_failures() {
 fn distinct_failures_past_the_caps_are_reduced_then_summed_up() {
     let rules = builtin();
     let cap = faultline::incidents::MAX_KEPT + faultline::incidents::MAX_REDUCED;
-    // Past the light budget of a chunk (1024 at 512 KiB chunks), so the
+    // Past the light budget of a chunk (1280 at a 640 KiB budget), so the
     // late repeats come after failures that are only counted.
     let distinct = cap + 3_000;
     let mut text = String::new();
