@@ -1067,9 +1067,9 @@ mod tests {
         let text = "Error: Error applying plan:\n\n1 error(s) occurred:\n\n* google_project_services.service: Error creating services: googleapi: Error 403: Service Usage API has not been used in project 764086051850 before or it is disabled., accessNotConfigured\n";
         let events = parse_chunk(&chunk(text));
         assert!(
-            events
-                .iter()
-                .any(|e| e.field("status").is_some_and(|f| f.value.to_string() == "403")),
+            events.iter().any(|e| e
+                .field("status")
+                .is_some_and(|f| f.value.to_string() == "403")),
             "{events:?}"
         );
     }
