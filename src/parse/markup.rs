@@ -544,7 +544,8 @@ mod tests {
         assert_eq!(get(page, "reason").as_deref(), Some("Bad Gateway"));
         assert_eq!(get(page, "body.format").as_deref(), Some("html"));
         // The page from its heading on, as a report quotes it.
-        let fragment = "<center><h1>413 Request Entity Too Large</h1></center>\n<hr><center>nginx</center>\n";
+        let fragment =
+            "<center><h1>413 Request Entity Too Large</h1></center>\n<hr><center>nginx</center>\n";
         assert_eq!(get(fragment, "status").as_deref(), Some("413"));
         assert_eq!(get(fragment, "body.format").as_deref(), Some("html"));
     }

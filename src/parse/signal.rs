@@ -2502,7 +2502,10 @@ mod tests {
                 "429",
             ),
             ("API error: 402 {", "402"),
-            ("NCBI Entrez returned error code 429, are ID(s) X valid?", "429"),
+            (
+                "NCBI Entrez returned error code 429, are ID(s) X valid?",
+                "429",
+            ),
             (
                 "Error [PostHogFetchHttpError]: HTTP error while fetching PostHog: 400",
                 "400",
