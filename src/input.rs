@@ -149,7 +149,7 @@ pub struct Chunk {
 /// their scans found stay inside the memory bound at two threads (a 16 MiB
 /// log of distinct failures peaked at 63.3 MiB with 1 MiB chunks, 56.2 with
 /// 768 KiB ones; medians of 5, LTO builds; at 848 rules 768 KiB had crept
-/// to 63.7 MiB, and 640 KiB gave 61.8, session 44; at 987 rules 640 KiB had
+/// to 63.7 MiB, and 640 KiB gave 61.8, session 44; at 984 rules 640 KiB had
 /// crept to 64.6 MiB, and 512 KiB gave 62.4, session 47), and
 /// per-chunk costs are still small (the 64 MiB logs within 2 % of their
 /// time at 640 KiB; freed memory is handed back every few chunks, see

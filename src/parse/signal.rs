@@ -429,7 +429,10 @@ fn botocore_re() -> &'static Regex {
     re(&RE, BOTOCORE)
 }
 
-/// Go's gRPC status error: `rpc error: code = PermissionDenied desc = …`.
+/// Go's gRPC status error: `rpc error: code = PermissionDenied desc = …`,
+/// and .NET's (Grpc.Core, Grpc.Net.Client) in its RpcException message:
+/// `Status(StatusCode="PermissionDenied", Detail="…")`, the name quoted or
+/// not.
 fn go_grpc_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(&RE, GO_GRPC)
@@ -527,8 +530,9 @@ const BRACKET_CODE: &str = r"\[code: (?P<code>[0-9]{3,7})\]";
 /// The caller refused, in the words APIs and their clients use for it when
 /// they print no status: `Invalid API key`, `Invalid username or password`,
 /// `The API key provided is invalid`, `Access Denied.`, `Not authorized to
-/// perform …`, `Unauthorized request`, `Authentication failed`. A refusal of credentials or access is a failed
-/// call whatever product says it; the rules tell which credential. Its own
+/// perform …`, `Unauthorized request`, `Authentication failed`. A refusal
+/// of credentials or access is a failed call whatever product says it; the
+/// rules tell which credential. Its own
 /// automaton, not one of [`signal_set`]'s patterns: its case-blind words
 /// multiplied the set's states (1.1 MB more at two threads on a log of
 /// distinct failures, past goal 5's 64 MiB). Not
