@@ -33,18 +33,14 @@ fn builtin_rules_load_without_problems() {
 #[test]
 fn builtin_input_wide_patterns_have_literals() {
     let report = load(&faultline::rules::builtin_sources());
-    let mut bare = Vec::new();
-    for rule in &report.rules {
-        for c in rule.conditions().filter(|c| c.field == "input.text") {
-            for op in &c.ops {
-                if let faultline::rules::Op::Regex(r) = op
-                    && r.factors.is_none()
-                {
-                    bare.push(format!("{}: {}", rule.id, r.pattern));
-                }
-            }
-        }
-    }
+    let bare: Vec<String> = report
+        .rules
+        .iter()
+        .flat_map(|rule| {
+            rule.unprefiltered_input_patterns()
+                .map(move |(_, r)| format!("{}: {}", rule.id, r.pattern))
+        })
+        .collect();
     assert!(bare.is_empty(), "{}", bare.join("\n"));
 }
 

@@ -198,24 +198,18 @@ fn fields(
 /// (`^\s*\d{10}\s*$`, a signed URL's expiry line) cost 13 % of a 64 MiB
 /// log's time in session 47.
 fn unprefiltered(rule: &Rule, source: &RuleSource, out: &mut Vec<RuleProblem>) {
-    for c in rule.conditions().filter(|c| c.field == "input.text") {
-        for op in &c.ops {
-            let Op::Regex(r) = op else { continue };
-            if r.factors.is_some() {
-                continue;
-            }
-            let Some(span) = r.span.clone().or_else(|| c.span.clone()) else {
-                continue;
-            };
-            out.push(warning(
-                source,
-                "rule::unprefiltered-input-pattern",
-                span,
-                "this input-wide pattern has no literal text that every match contains: it is run over every line of every input".to_string(),
-                "no literal to find it by",
-                "start it with words the message always has (its vendor's wording, a code, a header name), or test a fact of the failure (`message`, `text`) instead of `input.text`".to_string(),
-            ));
-        }
+    for (c, r) in rule.unprefiltered_input_patterns() {
+        let Some(span) = r.span.clone().or_else(|| c.span.clone()) else {
+            continue;
+        };
+        out.push(warning(
+            source,
+            "rule::unprefiltered-input-pattern",
+            span,
+            "this input-wide pattern has no literal text that every match contains: it is run over every line of every input".to_string(),
+            "no literal to find it by",
+            "start it with words the message always has (its vendor's wording, a code, a header name), or test a fact of the failure (`message`, `text`) instead of `input.text`".to_string(),
+        ));
     }
 }
 

@@ -202,6 +202,21 @@ impl Rule {
         self.logic().conditions()
     }
 
+    /// Its input-wide patterns with no literal text every match contains:
+    /// the literal prefilter cannot find them, so they run over every line
+    /// of every input (`rules check` warns of them; the built-in pack has
+    /// none).
+    pub fn unprefiltered_input_patterns(&self) -> impl Iterator<Item = (&Condition, &RegexOp)> {
+        self.conditions()
+            .filter(|c| c.field == "input.text")
+            .flat_map(|c| {
+                c.ops.iter().filter_map(move |op| match op {
+                    Op::Regex(r) if r.factors.is_none() => Some((c, r)),
+                    _ => None,
+                })
+            })
+    }
+
     /// The texts that may hold `{placeholders}`, with their key.
     pub fn templates(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let prose = self.prose();
