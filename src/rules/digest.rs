@@ -15,6 +15,11 @@ use super::{Condition, Literal, Logic, Op, Texts, put_number, take_number, take_
 
 /// Literal factors shorter than this match too often to be worth keying on.
 const MIN_FACTOR: usize = 3;
+/// The shortest factor the input-wide scan searches for: shorter ones
+/// occur in nearly every chunk, and a pattern with no set of longer ones
+/// simply runs everywhere. An input test's factors (see
+/// [`InputTest::factors`]) are narrowed to these when digested.
+pub const INPUT_MIN_FACTOR: usize = 2;
 
 /// A value a condition needs, as the index stores it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,7 +140,8 @@ impl Keys {
 pub struct InputTest {
     /// The regex that answers the test over raw text.
     pub pattern: String,
-    /// Its literal factors (see `rules::literals`), if any.
+    /// Its literal factors (see `rules::literals`) as the input scan
+    /// searches for them: `at_least(…, INPUT_MIN_FACTOR)`, if any are left.
     pub factors: Option<Texts>,
     /// Where the test is written in its rule file.
     pub span: Option<Range<usize>>,
@@ -150,9 +156,12 @@ pub struct Digest {
     /// The `input.text` tests, in the order of `Rule::conditions` (the
     /// engine numbers them in this order, see [`is_input_test`]).
     pub input_tests: Vec<InputTest>,
-    /// An input test (by its place in `input_tests`) that a `when`
-    /// condition makes necessary: without a hit of it the rule cannot fire.
-    pub needed_input: Option<usize>,
+    /// Input tests (by their place in `input_tests`) of which the rule
+    /// cannot fire without a hit of one: the first of `when`'s, else the
+    /// first of each `any` table when every table has one. Empty when no
+    /// hit is necessary. Most input rules state their text in an `any`
+    /// table; without this, every input decoded and tested them all.
+    pub needed_inputs: Vec<usize>,
     /// How many `regex` tests there are besides input tests.
     pub regexes: usize,
 }
@@ -170,13 +179,15 @@ impl Digest {
                 .map_or(Keys::None, Keys::Any),
         };
         let mut input_tests = Vec::new();
-        let mut needed_input = None;
         let mut regexes = 0;
-        for (n, cond) in logic.conditions().enumerate() {
+        // Where each condition's first input test lies, if it has one.
+        let mut first_test: Vec<Option<usize>> = Vec::new();
+        for cond in logic.conditions() {
+            first_test.push(None);
             for op in &cond.ops {
                 if is_input_test(cond, op) {
-                    if n < logic.when.len() {
-                        needed_input.get_or_insert(input_tests.len());
+                    if let Some(first) = first_test.last_mut() {
+                        first.get_or_insert(input_tests.len());
                     }
                     input_tests.push(InputTest {
                         pattern: input_regex(op).unwrap_or_default(),
@@ -194,10 +205,30 @@ impl Digest {
         Digest {
             keys,
             input_tests,
-            needed_input,
+            needed_inputs: needed_inputs(logic, &first_test),
             regexes,
         }
     }
+}
+
+/// See [`Digest::needed_inputs`]; `first_test` holds each condition's
+/// first input test, in the order of [`Logic::conditions`].
+fn needed_inputs(logic: &Logic, first_test: &[Option<usize>]) -> Vec<usize> {
+    let (when, rest) = first_test.split_at(logic.when.len());
+    if let Some(test) = when.iter().flatten().next() {
+        return vec![*test];
+    }
+    let mut rest = rest;
+    let mut needed = Vec::with_capacity(logic.any.len());
+    for table in &logic.any {
+        let (tests, after) = rest.split_at(table.len());
+        rest = after;
+        match tests.iter().flatten().next() {
+            Some(test) => needed.push(*test),
+            None => return Vec::new(),
+        }
+    }
+    needed
 }
 
 /// A digest in the rule cache's layout (see `load::cache::put_rules`),
@@ -238,13 +269,7 @@ impl Digest {
                 None => out.push(0),
             }
         }
-        match self.needed_input {
-            Some(n) => {
-                out.push(1);
-                put_number(out, n);
-            }
-            None => out.push(0),
-        }
+        put_list(out, &self.needed_inputs, |n, out| put_number(out, *n));
         put_number(out, self.regexes);
     }
 
@@ -276,16 +301,12 @@ impl Digest {
                 span,
             })
         })?;
-        let needed_input = match take_byte(bytes)? {
-            0 => None,
-            1 => Some(take_number(bytes)?),
-            _ => return None,
-        };
+        let needed_inputs = take_list(bytes, 1, take_number)?;
         let regexes = take_number(bytes)?;
         Some(Digest {
             keys,
             input_tests,
-            needed_input,
+            needed_inputs,
             regexes,
         })
     }
@@ -416,21 +437,22 @@ fn input_regex(op: &Op) -> Option<String> {
 /// The literal factors of an `input.text` test's pattern (`input_regex`).
 fn input_factors(op: &Op) -> Option<Texts> {
     let factor = |s: &str| ascii_factor(&s.to_lowercase(), 1);
-    let one = |s: &str| factor(s).map(|f| Texts::one(&[f]));
-    match op {
-        Op::Regex(r) => r.factors.as_deref().map(Texts::new),
-        Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => one(s),
-        Op::Equals(Literal::Str(s)) => one(s),
-        Op::AnyOf(lits) => lits
-            .iter()
-            .map(|l| match l {
-                Literal::Str(s) => factor(s),
-                other => factor(&other.to_string()),
-            })
-            .collect::<Option<Vec<String>>>()
-            .map(|set| Texts::one(&set)),
-        _ => None,
-    }
+    let sets: Vec<Vec<String>> = match op {
+        Op::Regex(r) => r.factors.clone()?,
+        Op::Contains(s) | Op::StartsWith(s) | Op::EndsWith(s) => vec![vec![factor(s)?]],
+        Op::Equals(Literal::Str(s)) => vec![vec![factor(s)?]],
+        Op::AnyOf(lits) => vec![
+            lits.iter()
+                .map(|l| match l {
+                    Literal::Str(s) => factor(s),
+                    other => factor(&other.to_string()),
+                })
+                .collect::<Option<Vec<String>>>()?,
+        ],
+        _ => return None,
+    };
+    // Narrowed here, once, as the input scan would at every start.
+    at_least(Some(&sets), INPUT_MIN_FACTOR).map(|sets| Texts::new(&sets))
 }
 
 /// What a condition needs, borrowed while the needs are compared (most

@@ -52,9 +52,10 @@ pub struct RuleSet {
     compiled_by_pattern: Mutex<HashMap<String, usize>>,
     /// Taken by the scanner when it is built.
     input_specs: Mutex<Vec<InputPatternSpec>>,
-    /// Input rules, with the input pattern that must have hit for the
-    /// rule to fire, if there is one (see `Digest::needed_input`).
-    input_rules: Vec<(usize, Option<usize>)>,
+    /// Input rules, with the input patterns of which one must have hit
+    /// for the rule to fire (none: no hit is necessary; see
+    /// `Digest::needed_inputs`).
+    input_rules: Vec<(usize, Vec<usize>)>,
     scanner: OnceLock<InputScanner>,
     index: OnceLock<RuleIndex>,
 }
@@ -91,7 +92,8 @@ impl RuleSet {
             };
             let digest = rule.digest();
             if rule.scope == Scope::Input {
-                input_rules.push((index, digest.needed_input.map(|k| place.input + k)));
+                let needed = digest.needed_inputs.iter().map(|k| place.input + k);
+                input_rules.push((index, needed.collect()));
             }
             for test in &digest.input_tests {
                 input_specs.push(InputPatternSpec {
@@ -227,15 +229,20 @@ impl RuleSet {
     pub fn evaluate(&self, scope: Scope, facts: &Facts, input: &InputFacts) -> Vec<RuleMatch> {
         let candidates = match scope {
             Scope::Incident => self.index().candidates(facts),
-            // An input rule whose needed pattern found nothing cannot fire:
-            // its conditions are not even decoded.
+            // An input rule none of whose needed patterns found anything
+            // cannot fire: its conditions are not even decoded.
             Scope::Input => self
                 .input_rules
                 .iter()
                 .filter(|(_, needed)| {
-                    needed.is_none_or(|id| {
-                        input.hits.by_pattern.get(id).is_some_and(|h| !h.is_empty())
-                    })
+                    needed.is_empty()
+                        || needed.iter().any(|id| {
+                            input
+                                .hits
+                                .by_pattern
+                                .get(*id)
+                                .is_some_and(|h| !h.is_empty())
+                        })
                 })
                 .map(|(rule, _)| *rule)
                 .collect(),

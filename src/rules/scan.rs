@@ -21,8 +21,9 @@ use regex_automata::util::prefilter::Prefilter;
 use crate::parse::lean::{Captures as LeanCaptures, Regex as Lean};
 
 use super::Texts;
+use super::digest::INPUT_MIN_FACTOR;
 use super::literal_set::LiteralSet;
-use super::literals::{ascii_factor, at_least, may_match};
+use super::literals::{ascii_factor, may_match};
 use crate::facts::{Facts, Line};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
 use crate::parse::Value;
@@ -50,8 +51,11 @@ pub struct InputPatternSpec {
     /// rule's file, to report a pattern that does not compile.
     pub rule: Option<usize>,
     pub span: Option<Range<usize>>,
-    /// Literal factors of the pattern (see `rules::literals`), `None` when
-    /// it has none: then it is searched in every chunk.
+    /// Literal factors of the pattern (see `rules::literals`), narrowed by
+    /// `at_least(…, MIN_FACTOR)` where they are made (a rule's when it is
+    /// digested, once: at every start it was a third of building the
+    /// scanner); `None` when none are left: then it is searched in every
+    /// chunk.
     pub factors: Option<Texts>,
 }
 
@@ -71,7 +75,7 @@ pub const HITS_PER_PATTERN: usize = 8;
 const MAX_LINE: usize = 2000;
 /// Factors shorter than this trigger on nearly every chunk: such a
 /// pattern simply runs everywhere.
-const MIN_FACTOR: usize = 2;
+const MIN_FACTOR: usize = INPUT_MIN_FACTOR;
 /// The longest part of a factor a group searches for: a longer literal (a
 /// provider's whole sentence) is searched by its first bytes, as rare in a
 /// log as the rest and still in every match. The DFA's table grows with
@@ -235,37 +239,30 @@ impl Group {
     fn new(ids: &[usize], specs: &[InputPatternSpec]) -> Self {
         let mut always = Vec::new();
         let mut by_factors = Vec::new();
-        // The factor sets each pattern is searched by, kept while the
-        // automaton's literals borrow from them.
-        let mut chosen = Vec::with_capacity(ids.len());
-        for &id in ids {
-            let sets = specs[id].factors.as_ref().map(Texts::sets);
-            match at_least(sets.as_deref(), MIN_FACTOR) {
-                Some(sets) => chosen.push((id, sets)),
-                None => always.push(id),
-            }
-        }
         // foldhash rather than SipHash: ten times the rules hash these at
         // every start, and no key here is a secret.
         let mut factors: Vec<&str> = Vec::new();
         let mut owners: Vec<Vec<(usize, u8)>> = Vec::new();
         let mut position: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
-        for (id, sets) in &chosen {
-            let id = *id;
+        for &id in ids {
+            // Read in place: decoded into sets first, they were a fifth of
+            // building the scanner.
+            let Some(texts) = specs[id].factors.as_ref().filter(|t| t.set_count() > 0) else {
+                always.push(id);
+                continue;
+            };
             // At most 4 sets (see `literals`): a mask of them fits a byte.
-            let sets = &sets[..sets.len().min(8)];
-            by_factors.push((id, ((1u16 << sets.len()) - 1) as u8));
-            for (k, set) in sets.iter().enumerate() {
-                for &f in set {
-                    let f = searched_part(f);
-                    let owner = (id, 1 << k);
-                    match position.entry(f) {
-                        Entry::Occupied(e) => owners[*e.get()].push(owner),
-                        Entry::Vacant(e) => {
-                            e.insert(owners.len());
-                            factors.push(f);
-                            owners.push(vec![owner]);
-                        }
+            let sets = texts.set_count().min(8);
+            by_factors.push((id, ((1u16 << sets) - 1) as u8));
+            for (k, f) in texts.strings().take_while(|(k, _)| *k < sets) {
+                let f = searched_part(f);
+                let owner = (id, 1 << k);
+                match position.entry(f) {
+                    Entry::Occupied(e) => owners[*e.get()].push(owner),
+                    Entry::Vacant(e) => {
+                        e.insert(owners.len());
+                        factors.push(f);
+                        owners.push(vec![owner]);
                     }
                 }
             }
@@ -671,7 +668,7 @@ impl InputScanner {
                 trusted: true,
                 rule: None,
                 span: None,
-                factors: ascii_factor(&place.to_lowercase(), 1).map(|f| Texts::one(&[f])),
+                factors: ascii_factor(&place.to_lowercase(), MIN_FACTOR).map(|f| Texts::one(&[f])),
             })
             .collect()
     }
@@ -1146,7 +1143,7 @@ mod tests {
                 trusted: true,
                 rule: None,
                 span: None,
-                factors: pattern_factors(p, 2).map(|sets| Texts::new(&sets)),
+                factors: pattern_factors(p, super::MIN_FACTOR).map(|sets| Texts::new(&sets)),
             })
             .collect();
         InputScanner::new(specs)
