@@ -43,15 +43,20 @@ struct Narrowed {
 
 pub struct LiteralSet {
     /// ASCII-lower-cased, by id.
-    literals: Vec<Vec<u8>>,
+    literals: Literals,
     /// One-byte literals' ids, by byte (empty when there are none): looked
     /// up at every byte of a text searched with the table.
     single: Vec<Vec<u32>>,
     /// A bit per two-byte prefix (lower-cased) some literal starts with.
     prefix_bits: Vec<u64>,
     /// With a fast hash: looked up at every position whose prefix some
-    /// literal has (SipHash there was a fifth of a table search).
-    by_prefix: HashMap<u16, Vec<u32>>,
+    /// literal has (SipHash there was a fifth of a table search). The
+    /// range of `prefixed` holding the ids of the literals with a prefix.
+    by_prefix: HashMap<u16, (u32, u32)>,
+    /// Ids of the literals of two bytes or more, by their prefix (each
+    /// prefix's in id order): one list rather than one per prefix, as
+    /// start-up builds a set of some 2,000 literals.
+    prefixed: Vec<u32>,
     /// Empty literals: they occur in every text.
     empty: Vec<u32>,
     /// Bytes searched with the table so far, and the point at which the
@@ -71,6 +76,35 @@ pub struct LiteralSet {
     longest: usize,
 }
 
+/// Literals laid end to end in one buffer (built with two allocations,
+/// not one per literal).
+struct Literals {
+    bytes: Vec<u8>,
+    /// Where each literal ends in `bytes`.
+    ends: Vec<u32>,
+}
+
+impl Literals {
+    fn get(&self, id: usize) -> &[u8] {
+        let start = id
+            .checked_sub(1)
+            .map_or(0, |before| self.ends[before] as usize);
+        &self.bytes[start..self.ends[id] as usize]
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len()).map(|id| self.get(id))
+    }
+}
+
 fn prefix(a: u8, b: u8) -> u16 {
     u16::from_le_bytes([a.to_ascii_lowercase(), b.to_ascii_lowercase()])
 }
@@ -78,20 +112,25 @@ fn prefix(a: u8, b: u8) -> u16 {
 impl LiteralSet {
     /// `kind` is the automaton's, when one is built.
     pub fn new<S: AsRef<str>>(literals: &[S], kind: AhoCorasickKind) -> Self {
-        let literals: Vec<Vec<u8>> = literals
-            .iter()
-            .map(|l| l.as_ref().as_bytes().to_ascii_lowercase())
-            .collect();
+        let total: usize = literals.iter().map(|l| l.as_ref().len()).sum();
+        let mut lowered = Literals {
+            bytes: Vec::with_capacity(total),
+            ends: Vec::with_capacity(literals.len()),
+        };
+        for l in literals {
+            lowered.bytes.extend_from_slice(l.as_ref().as_bytes());
+            lowered.ends.push(lowered.bytes.len() as u32);
+        }
+        lowered.bytes.make_ascii_lowercase();
+        let literals = lowered;
         let mut single: Vec<Vec<u32>> = Vec::new();
         let mut prefix_bits = vec![0u64; 1 << 10];
-        let mut by_prefix: HashMap<u16, Vec<u32>> = HashMap::default();
+        let mut prefixed: Vec<(u16, u32)> = Vec::with_capacity(literals.len());
         let mut empty = Vec::new();
-        let mut total = 0;
-        let longest = literals.iter().map(Vec::len).max().unwrap_or(0);
+        let longest = literals.iter().map(<[u8]>::len).max().unwrap_or(0);
         for (id, l) in literals.iter().enumerate() {
-            total += l.len();
             let id = id as u32;
-            match l.as_slice() {
+            match l {
                 [] => empty.push(id),
                 [a] => {
                     single.resize_with(256, Vec::new);
@@ -100,15 +139,23 @@ impl LiteralSet {
                 [a, b, ..] => {
                     let p = prefix(*a, *b);
                     prefix_bits[usize::from(p >> 6)] |= 1 << (p & 63);
-                    by_prefix.entry(p).or_default().push(id);
+                    prefixed.push((p, id));
                 }
             }
+        }
+        // Each prefix's ids in id order.
+        prefixed.sort_unstable();
+        let mut by_prefix: HashMap<u16, (u32, u32)> = HashMap::default();
+        for (at, &(p, _)) in prefixed.iter().enumerate() {
+            let at = at as u32;
+            by_prefix.entry(p).or_insert((at, at)).1 = at + 1;
         }
         LiteralSet {
             literals,
             single,
             prefix_bits,
             by_prefix,
+            prefixed: prefixed.into_iter().map(|(_, id)| id).collect(),
             empty,
             searched: AtomicUsize::new(0),
             switch_at: MIN_TEXT_BEFORE_AUTOMATON.max(total * TEXT_PER_LITERAL_BYTE),
@@ -255,7 +302,7 @@ impl LiteralSet {
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(kind))
-            .build(union.iter().map(|&id| &self.literals[id as usize]))
+            .build(union.iter().map(|&id| self.literals.get(id as usize)))
             .ok()?;
         let n = Arc::new(Narrowed {
             ids: union,
@@ -299,7 +346,7 @@ impl LiteralSet {
                     .ascii_case_insensitive(true)
                     .match_kind(MatchKind::Standard)
                     .kind(Some(self.kind))
-                    .build(&self.literals)
+                    .build(self.literals.iter())
                     .ok()
             })
             .as_ref()
@@ -327,8 +374,9 @@ impl LiteralSet {
             if self.prefix_bits[usize::from(p >> 6)] & (1 << (p & 63)) == 0 {
                 continue;
             }
-            for &id in &self.by_prefix[&p] {
-                let literal = &self.literals[id as usize];
+            let (from, to) = self.by_prefix[&p];
+            for &id in &self.prefixed[from as usize..to as usize] {
+                let literal = self.literals.get(id as usize);
                 if text.len() - i >= literal.len()
                     && text[i..i + literal.len()].eq_ignore_ascii_case(literal)
                     && !found(id as usize, i)
