@@ -400,12 +400,17 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
         "exception.type" | "exception.message" | "error" => text(),
         // A message in some provider's own error wording, one stating a
         // transport failure (`self-signed certificate in certificate
-        // chain`, `dial tcp …: connection refused`) or a refusal of the
-        // caller (`Invalid API key`, `Access denied`): no success says any.
-        "body.message" | "body.Message" => value.as_str().is_some_and(|m| {
+        // chain`, `dial tcp …: connection refused`), a refusal of the
+        // caller (`Invalid API key`, `Access denied`) or that is an error
+        // status's reason phrase and nothing else (API Gateway's and
+        // GitHub's `{"message": "Forbidden"}`, `{"message": "Not Found",
+        // "documentation_url": …}`): no success says any. Django REST
+        // framework and FastAPI say theirs as `detail`.
+        "body.message" | "body.Message" | "body.detail" => value.as_str().is_some_and(|m| {
             providers.is_error_message(m)
                 || crate::parse::is_transport(m)
                 || crate::parse::states_refusal(m)
+                || crate::parse::status_of_reason(m).is_some()
         }),
         // Read in place (a body may be big); a number is no HTML page.
         "body" => value
@@ -1950,6 +1955,13 @@ mod tests {
             "dial tcp 10.1.2.3:443: connect: connection refused"
         ));
         assert!(!fails("message", "Missing Authentication Token"));
+        // A message (or a `detail`) that is an error status's reason phrase
+        // and nothing more: API Gateway, GitHub, FastAPI.
+        assert!(fails("body.message", "Forbidden"));
+        assert!(fails("body.message", "Internal server error"));
+        assert!(fails("body.detail", "Not Found"));
+        assert!(!fails("body.message", "Accepted"));
+        assert!(!fails("body.detail", "Not Found in cache, fetched"));
         // A Lambda function's error result.
         assert!(fails("body.errorType", "CredentialsProviderError"));
         // A Maps web service's refusal, sent with 200; an empty one is none.

@@ -113,8 +113,16 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
         facts.push("status", Value::Num(n), v.loc);
     }
     // A body that names its status by reason phrase only (Zendesk's
-    // `{"error": {"title": "Forbidden", …}}`, a problem-details `title`).
-    const BODY_REASON: [&str; 3] = ["body.error.title", "body.title", "body.error"];
+    // `{"error": {"title": "Forbidden", …}}`, a problem-details `title`,
+    // API Gateway's `{"message": "Forbidden"}`, FastAPI's `{"detail":
+    // "Not Found"}`).
+    const BODY_REASON: [&str; 5] = [
+        "body.error.title",
+        "body.title",
+        "body.error",
+        "body.message",
+        "body.detail",
+    ];
     if facts.get("status").is_empty()
         && let Some((status, loc)) = BODY_REASON.iter().find_map(|name| {
             let v = facts.first(name)?;
