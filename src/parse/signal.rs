@@ -330,6 +330,13 @@ fn status_patterns() -> Vec<String> {
             // false) The required information …` — status, service code,
             // whether the client retried.
             r"\((?P<status>[45][0-9]{2}), [A-Z][A-Za-z]+, (?:true|false)\) ".to_string(),
+            // A quoted failing status after the verb: the Zapier CLI's
+            // `Error! "https://…" returned "401" saying "…"`.
+            r#"(?i:\b(?:returned|responded with))[ \t]+["'](?P<status>[45][0-9]{2})["']"#.to_string(),
+            // Erlang's httpc (and Elixir calling it) prints a response as a
+            // tuple: `{ok,{{"HTTP/1.1",400,"BAD REQUEST"}, Headers, Body}}`,
+            // Elixir `{:ok, {{~c"HTTP/1.1", 401, ~c"Unauthorized"}, …}}`.
+            r#"\{[ \t]*(?:~c|')?["']?HTTP/[0-9](?:\.[0-9])?["']?[ \t]*,[ \t]*(?P<status>[1-5][0-9]{2})[ \t]*,[ \t]*(?:~c)?["'](?P<reason>[^"'\n]*)["']"#.to_string(),
     ]
     .to_vec()
 }
@@ -2471,6 +2478,24 @@ mod tests {
                 "401",
             ),
             ("error: Unexpected server response: 401", "401"),
+            // A quoted status after the verb (the Zapier CLI).
+            (
+                r#"Error! "https://zapier.com/api/platform/cli/keys" returned "401" saying "Could not authenticate you.""#,
+                "401",
+            ),
+            // Erlang's httpc response tuple; Elixir's, with charlists.
+            (
+                r#"Response: {ok,{{"HTTP/1.1",400,"BAD REQUEST"},[{"connection","close"}],"<xml/>"}}"#,
+                "400",
+            ),
+            (
+                r#"{:ok, {{~c"HTTP/1.1", 403, ~c"Forbidden"}, [], ~c"denied"}}"#,
+                "403",
+            ),
+            (
+                "{:ok, {{'HTTP/1.1', 401, 'Unauthorized'}, [], 'no'}}",
+                "401",
+            ),
             // PHP's print_r of an object, Ruby's hash inspect.
             (
                 "stdClass Object ( [status] => 403 [errorCode] => 010 [message] => Not allowed )",
