@@ -186,6 +186,18 @@ fn a_success_never_takes_in_a_later_failure() {
     );
 }
 
+/// A call that was never answered (refused, unresolved) is not about the
+/// answer of a success just before it, even from the same URL's path.
+#[test]
+fn a_refused_connection_after_a_200_is_its_own_failure() {
+    let log = "2026-11-24 03:21:09,132 DEBUG urllib3.connectionpool: https://reports.example.io:443 \"GET /v1/orders?pageSize=100&pageNumber=56 HTTP/1.1\" 200 48376\n\
+               2026-11-24 03:21:09,855 ERROR web.request: requests.exceptions.ConnectionError: HTTPSConnectionPool(host='reports.example.io', port=443): Max retries exceeded with url: /v1/orders (Caused by NewConnectionError('<urllib3.connection.HTTPSConnection object at 0x7f3a2c1e4d90>: Failed to establish a new connection: [Errno 111] Connection refused'))\n";
+    let a = faultline::analyze_text("s.log", log, &builtin());
+    assert_eq!(a.incidents.len(), 1);
+    assert_eq!(a.incidents[0].facts.num("status"), None);
+    assert_eq!(tops(&a), vec![(2, Some("http.connection-refused"))]);
+}
+
 #[test]
 fn a_body_and_its_error_after_a_200_stay_with_it() {
     // Slack answers 200 with ok:false; the SDK raises on it.

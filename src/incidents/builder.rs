@@ -847,6 +847,29 @@ fn success_may_take(kind: EventKind) -> bool {
     )
 }
 
+/// Whether an exception says its call got no answer at all (refused,
+/// unresolved, timed out connecting, no TLS): then it is not about the
+/// answer a success holds, even one from the same URL (urllib3's `"GET
+/// /v1/orders?page=56 HTTP/1.1" 200` and, on the next line, another call's
+/// `ConnectionError: … Max retries exceeded with url: /v1/orders (Caused
+/// by NewConnectionError(… Connection refused))` made one incident of
+/// status 200 that no rule explained).
+fn never_answered(event: &Event) -> bool {
+    static NO_ANSWER: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let no_answer = NO_ANSWER.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)failed to establish a new connection|connection refused|\bECONNREFUSED\b|\bENOTFOUND\b|\bNameResolutionError\b|name or service not known|nodename nor servname|temporary failure in name resolution|\bConnectTimeout|\bconnect(?:ion)? timed out|\bCERTIFICATE_VERIFY_FAILED\b",
+        )
+        .expect("a valid pattern")
+    });
+    ["exception.message", "exception.type"].iter().any(|name| {
+        event
+            .field(name)
+            .and_then(|f| f.value.as_str())
+            .is_some_and(|t| no_answer.is_match(t) || crate::parse::is_transport(t))
+    })
+}
+
 /// Whether `event` continues `d`, the draft the previous event went to.
 fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -> bool {
     if d.group.is_some() && event.kind != EventKind::Exception {
@@ -879,8 +902,9 @@ fn continues(d: &Draft, event: &Event, s: &Summary, line: usize, cx: &ChunkCx) -
                         && !cx.warns_between(d.last_line, line)
                 }
                 EventKind::Exception => {
-                    (d.has(EventKind::Body) && gap <= SUCCESS_GAP)
-                        || (s.url.is_some() && d.url.is_some())
+                    ((d.has(EventKind::Body) && gap <= SUCCESS_GAP)
+                        || (s.url.is_some() && d.url.is_some()))
+                        && !never_answered(event)
                 }
                 _ => true,
             };
