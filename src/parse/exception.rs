@@ -26,7 +26,8 @@ fn exception_line() -> &'static Regex {
             (?:^|[\s\[(:>])
             (?:Caused\ by:\s+|raise\s+)?
             (?P<type>(?:[A-Za-z_$][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:\.|::|\\))*(?:[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:Error|Exception|Fault)(?:\$[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*)?|Error)
-              | (?:[A-Za-z_][A-Za-z0-9_\x{80}-\x{10FFFF}]*\.)+exceptions\.[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*)
+              | (?:[A-Za-z_][A-Za-z0-9_\x{80}-\x{10FFFF}]*\.)+exceptions\.[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*
+              | (?:[A-Z][A-Za-z0-9_]*::)+(?:Unauthorized|Forbidden|NotFound|BadRequest|Conflict|Gone|MethodNotAllowed|PaymentRequired|UnprocessableEntity|TooManyRequests|InternalServerError|ServiceUnavailable|BadGateway|GatewayTimeout))
             (?:
                 :\s*(?P<msg>.*)
               | \s*$
@@ -344,7 +345,32 @@ fn curl_error() -> &'static Regex {
 }
 
 /// What an exception or client error line contains.
-pub const TRIGGERS: &[&str] = &["Error", "Exception", "Fault", "curl: ("];
+pub const TRIGGERS: &[&str] = &[
+    "Error",
+    "Exception",
+    "Fault",
+    "curl: (",
+    // Ruby API gems' classes named after a status (see `STATUS_CLASSES`).
+    "::Unauthorized",
+    "::Forbidden",
+    "::NotFound",
+    "::BadRequest",
+    "::Conflict",
+    "::Gone",
+    "::MethodNotAllowed",
+    "::PaymentRequired",
+    "::UnprocessableEntity",
+    "::TooManyRequests",
+    "::ServiceUnavailable",
+    "::BadGateway",
+    "::GatewayTimeout",
+];
+
+/// The triggers of Ruby API gems' exception classes named after a status
+/// (`Contentful::Unauthorized`, `Bigcommerce::Forbidden`): a class per
+/// status, whose message often states no number (`classify` reads the
+/// status from the name). `::InternalServerError` holds `Error`.
+const STATUS_CLASSES: &[&str] = TRIGGERS.split_at(4).1;
 
 pub struct Exceptions;
 
@@ -437,7 +463,7 @@ fn has_exception_literal(line: &str) -> bool {
 }
 
 /// What [`has_exception_literal`] looks for.
-const EXCEPTION_LITERALS: [&str; 7] = [
+const EXCEPTION_LITERALS: [&str; 20] = [
     "curl: (",
     // Also `Exception when calling `, the SDK's form.
     "Exception",
@@ -446,6 +472,19 @@ const EXCEPTION_LITERALS: [&str; 7] = [
     "exceptions.",
     " when requesting ",
     " for url: ",
+    "::Unauthorized",
+    "::Forbidden",
+    "::NotFound",
+    "::BadRequest",
+    "::Conflict",
+    "::Gone",
+    "::MethodNotAllowed",
+    "::PaymentRequired",
+    "::UnprocessableEntity",
+    "::TooManyRequests",
+    "::ServiceUnavailable",
+    "::BadGateway",
+    "::GatewayTimeout",
 ];
 
 /// The exception parser's result for one line, for its exact repeats:
@@ -497,7 +536,8 @@ fn exception_in_line(
     if !(line.contains("Error")
         || line.contains("Exception")
         || line.contains("Fault")
-        || line.contains("exceptions."))
+        || line.contains("exceptions.")
+        || STATUS_CLASSES.iter().any(|c| line.contains(c)))
     {
         return None;
     }
@@ -1333,6 +1373,22 @@ mod tests {
             ty.as_deref(),
             Some("GuzzleHttp\\Exception\\ClientException")
         );
+    }
+
+    /// Ruby API gems' classes named after a status, in a console's
+    /// `Class: message` form: an exception though the name has no `Error`.
+    #[test]
+    fn ruby_status_named_classes() {
+        let (ty, message) = the_exception("Contentful::Unauthorized: Contentful::Unauthorized\n");
+        assert_eq!(ty.as_deref(), Some("Contentful::Unauthorized"));
+        assert_eq!(message.as_deref(), Some("Contentful::Unauthorized"));
+        let (ty, _) = the_exception(
+            "Bigcommerce::Forbidden: {\"error\":\"You are authorized but your scope does not include this resource.\"}\n",
+        );
+        assert_eq!(ty.as_deref(), Some("Bigcommerce::Forbidden"));
+        let (ty, _) =
+            the_exception("Faraday::TooManyRequestsError: the server responded with status 429\n");
+        assert_eq!(ty.as_deref(), Some("Faraday::TooManyRequestsError"));
     }
 
     #[test]
