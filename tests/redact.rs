@@ -104,6 +104,10 @@ const READ_THE_SECRET_ITSELF: &[&str] = &[
     "paystack.public-key-as-secret-key",
     // The private key's own text holds the literal `\n` escapes.
     "jwt.private-key-escaped-newlines",
+    // A `ptr_` access token sent as the Bearer token: its prefix is the evidence.
+    "portainer.api-key-sent-as-bearer",
+    // The username `sandbox` is the evidence, and `--ids` masks usernames.
+    "africastalking.sandbox-credentials-on-live-endpoint",
 ];
 
 #[test]
