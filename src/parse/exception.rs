@@ -457,35 +457,21 @@ fn has_exception_literal(line: &str) -> bool {
     static LITERALS: OnceLock<TriggerDfa> = OnceLock::new();
     LITERALS
         .get_or_init(|| {
-            TriggerDfa::case_sensitive(&EXCEPTION_LITERALS).expect("exception literals")
+            let literals: Vec<&str> = exception_literals().collect();
+            TriggerDfa::case_sensitive(&literals).expect("exception literals")
         })
         .is_match(line.as_bytes())
 }
 
-/// What [`has_exception_literal`] looks for.
-const EXCEPTION_LITERALS: [&str; 20] = [
-    "curl: (",
-    // Also `Exception when calling `, the SDK's form.
-    "Exception",
-    "Error",
-    "Fault",
-    "exceptions.",
-    " when requesting ",
-    " for url: ",
-    "::Unauthorized",
-    "::Forbidden",
-    "::NotFound",
-    "::BadRequest",
-    "::Conflict",
-    "::Gone",
-    "::MethodNotAllowed",
-    "::PaymentRequired",
-    "::UnprocessableEntity",
-    "::TooManyRequests",
-    "::ServiceUnavailable",
-    "::BadGateway",
-    "::GatewayTimeout",
-];
+/// What [`has_exception_literal`] looks for: the triggers (`Exception`
+/// also finds `Exception when calling `, the SDK's form) and the words
+/// of the forms that name no exception (a requests error's ` for url: `).
+fn exception_literals() -> impl Iterator<Item = &'static str> {
+    TRIGGERS
+        .iter()
+        .copied()
+        .chain(["exceptions.", " when requesting ", " for url: "])
+}
 
 /// The exception parser's result for one line, for its exact repeats:
 /// spans relative to the chunk's text.
@@ -1085,7 +1071,7 @@ mod tests {
         texts.extend(crate::test_corpus::named_test_logs());
         let (mut lines, mut found) = (0, 0);
         for line in texts.iter().flat_map(|t| t.lines()) {
-            let has = super::EXCEPTION_LITERALS.iter().any(|l| line.contains(l));
+            let has = super::exception_literals().any(|l| line.contains(l));
             assert_eq!(super::has_exception_literal(line), has, "{line}");
             (lines, found) = (lines + 1, found + usize::from(has));
         }

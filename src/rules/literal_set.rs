@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use super::runs::Runs;
 use foldhash::HashMap;
 
 /// Text searched before the automaton is built, at least; more when the
@@ -43,7 +45,7 @@ struct Narrowed {
 
 pub struct LiteralSet {
     /// ASCII-lower-cased, by id.
-    literals: Literals,
+    literals: Runs<u8>,
     /// One-byte literals' ids, by byte (empty when there are none): looked
     /// up at every byte of a text searched with the table.
     single: Vec<Vec<u32>>,
@@ -76,35 +78,6 @@ pub struct LiteralSet {
     longest: usize,
 }
 
-/// Literals laid end to end in one buffer (built with two allocations,
-/// not one per literal).
-struct Literals {
-    bytes: Vec<u8>,
-    /// Where each literal ends in `bytes`.
-    ends: Vec<u32>,
-}
-
-impl Literals {
-    fn get(&self, id: usize) -> &[u8] {
-        let start = id
-            .checked_sub(1)
-            .map_or(0, |before| self.ends[before] as usize);
-        &self.bytes[start..self.ends[id] as usize]
-    }
-
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        (0..self.len()).map(|id| self.get(id))
-    }
-}
-
 fn prefix(a: u8, b: u8) -> u16 {
     u16::from_le_bytes([a.to_ascii_lowercase(), b.to_ascii_lowercase()])
 }
@@ -113,16 +86,15 @@ impl LiteralSet {
     /// `kind` is the automaton's, when one is built.
     pub fn new<S: AsRef<str>>(literals: &[S], kind: AhoCorasickKind) -> Self {
         let total: usize = literals.iter().map(|l| l.as_ref().len()).sum();
-        let mut lowered = Literals {
-            bytes: Vec::with_capacity(total),
-            ends: Vec::with_capacity(literals.len()),
-        };
+        let mut bytes = Vec::with_capacity(total);
+        let mut ends = Vec::with_capacity(literals.len());
         for l in literals {
-            lowered.bytes.extend_from_slice(l.as_ref().as_bytes());
-            lowered.ends.push(lowered.bytes.len() as u32);
+            bytes.extend_from_slice(l.as_ref().as_bytes());
+            ends.push(bytes.len() as u32);
         }
-        lowered.bytes.make_ascii_lowercase();
-        let literals = lowered;
+        bytes.make_ascii_lowercase();
+        // One buffer, not one per literal (see `super::runs`).
+        let literals = Runs::from_parts(bytes, ends);
         let mut single: Vec<Vec<u32>> = Vec::new();
         let mut prefix_bits = vec![0u64; 1 << 10];
         let mut prefixed: Vec<(u16, u32)> = Vec::with_capacity(literals.len());

@@ -26,6 +26,7 @@ pub(crate) mod literals;
 pub mod load;
 mod model;
 mod prefilter;
+mod runs;
 pub mod scan;
 pub mod schema;
 pub mod selftest;

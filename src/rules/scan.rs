@@ -24,6 +24,7 @@ use super::Texts;
 use super::digest::INPUT_MIN_FACTOR;
 use super::literal_set::LiteralSet;
 use super::literals::{ascii_factor, may_match};
+use super::runs::Runs;
 use crate::facts::{Facts, Line};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
 use crate::parse::Value;
@@ -227,8 +228,9 @@ struct Group {
     dfa: OnceLock<Option<TriggerDfa>>,
     /// Whether a walk outside may find the factors (see `Group::walkable`).
     walkable: OnceLock<bool>,
-    /// Per automaton pattern: the (input pattern, factor set) it belongs to.
-    owners: Owners,
+    /// Per automaton pattern: the (input pattern, factor set) it belongs
+    /// to, in one list (see `super::runs`).
+    owners: Runs<(usize, u8)>,
     /// Patterns without useful factors: searched in every chunk.
     always: Vec<usize>,
     /// Patterns the automaton triggers, with the mask of all their sets.
@@ -242,7 +244,7 @@ impl Group {
         // foldhash rather than SipHash: ten times the rules hash these at
         // every start, and no key here is a secret.
         let mut factors: Vec<&str> = Vec::new();
-        // (factor, owner), made into `Owners` once all are known.
+        // (factor, owner), grouped into `owners` once all are known.
         let mut owned: Vec<(usize, (usize, u8))> = Vec::new();
         let mut position: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
         for &id in ids {
@@ -277,7 +279,7 @@ impl Group {
                 factors: factors.iter().map(|f| f.to_string()).collect(),
                 dfa: OnceLock::new(),
                 walkable: OnceLock::new(),
-                owners: Owners::new(factors.len(), owned),
+                owners: Runs::grouped(factors.len(), owned),
                 always,
                 by_factors,
             };
@@ -291,7 +293,7 @@ impl Group {
             factors: Vec::new(),
             dfa: OnceLock::new(),
             walkable: OnceLock::new(),
-            owners: Owners::new(0, Vec::new()),
+            owners: Runs::grouped(0, Vec::new()),
             always,
             by_factors: Vec::new(),
         }
@@ -318,7 +320,7 @@ impl Group {
             // triggering: its sets are marked at the first.
             if let Some(mut walk) = self.start_walk(triggered) {
                 dfa.find(text.as_bytes(), |literal, start| {
-                    walk.found(self.owners.of(literal), literal, start, triggered);
+                    walk.found(self.owners.get(literal), literal, start, triggered);
                     walk.pending > 0
                 });
                 *places = walk.places;
@@ -341,13 +343,13 @@ impl Group {
         // has not seen a literal of that factor set yet.
         let wanted = |literal: usize| {
             let seen = seen.borrow();
-            self.owners.of(literal).iter().any(|&(id, bit)| {
+            self.owners.get(literal).iter().any(|&(id, bit)| {
                 !triggered[id].get() && seen.get(&id).is_none_or(|mask| mask & bit == 0)
             })
         };
         let found = |literal: usize| {
             let mut seen = seen.borrow_mut();
-            for &(id, bit) in self.owners.of(literal) {
+            for &(id, bit) in self.owners.get(literal) {
                 if triggered[id].get() {
                     continue;
                 }
@@ -382,7 +384,7 @@ impl Group {
         // Per set (bit): places, and whether some were past the cap.
         let mut sets = [(0usize, false); 8];
         for (literal, starts) in &places.found {
-            for &(owner, bit) in self.owners.of(*literal) {
+            for &(owner, bit) in self.owners.get(*literal) {
                 if owner == id {
                     let set = &mut sets[bit.trailing_zeros() as usize];
                     set.0 += starts.len();
@@ -397,7 +399,7 @@ impl Group {
         let mut lines: Vec<Range<usize>> = places
             .found
             .iter()
-            .filter(|(literal, _)| self.owners.of(*literal).contains(&(id, 1u8 << bit)))
+            .filter(|(literal, _)| self.owners.get(*literal).contains(&(id, 1u8 << bit)))
             .flat_map(|(_, starts)| starts.iter().copied())
             .map(|at| {
                 let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
@@ -486,47 +488,6 @@ impl Group {
     }
 }
 
-/// The (input pattern, factor set) pairs each literal of a group belongs
-/// to, as one list ordered by literal: some 2,000 literals made as many
-/// small lists at every start.
-struct Owners {
-    /// Where each literal's pairs end in `pairs`.
-    ends: Vec<u32>,
-    pairs: Vec<(usize, u8)>,
-}
-
-impl Owners {
-    /// From (literal, owner) pairs, each literal's in the order given.
-    fn new(literals: usize, mut owned: Vec<(usize, (usize, u8))>) -> Owners {
-        // Stable: a literal's owners keep their order.
-        owned.sort_by_key(|&(literal, _)| literal);
-        let mut ends = vec![0u32; literals];
-        for &(literal, _) in &owned {
-            ends[literal] += 1;
-        }
-        let mut end = 0;
-        for e in &mut ends {
-            end += *e;
-            *e = end;
-        }
-        Owners {
-            ends,
-            pairs: owned.into_iter().map(|(_, owner)| owner).collect(),
-        }
-    }
-
-    fn of(&self, literal: usize) -> &[(usize, u8)] {
-        let start = literal
-            .checked_sub(1)
-            .map_or(0, |before| self.ends[before] as usize);
-        &self.pairs[start..self.ends[literal] as usize]
-    }
-
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-}
-
 /// A group's triggering from a walk's matches (see [`Walked`]).
 struct GroupWalk {
     places: Places,
@@ -582,7 +543,7 @@ impl Walked<'_> {
     #[inline]
     pub fn found(&mut self, group: usize, literal: usize, start: usize) {
         if let Some(walk) = &mut self.groups[group] {
-            let owners = self.scanner.groups[group].owners.of(literal);
+            let owners = self.scanner.groups[group].owners.get(literal);
             walk.found(owners, literal, start, &mut self.triggered);
         }
     }
