@@ -85,7 +85,7 @@ pub fn diagnose(incidents: &mut [Incident], input: &InputFacts, rules: &RuleSet)
     // hide both.
     let superseded_by_incidents: Vec<&str> = out
         .iter()
-        .flat_map(|d| rules.rules[d.rule].supersedes.iter().map(String::as_str))
+        .flat_map(|d| rules.rules[d.rule].supersedes.iter())
         .collect();
     let notes: Vec<RuleMatch> = notes
         .into_iter()
@@ -418,7 +418,7 @@ fn without_superseded(mut matches: Vec<RuleMatch>, rules: &RuleSet) -> Vec<RuleM
         .iter()
         .flat_map(|m| {
             let rule = &rules.rules[m.rule];
-            rule.supersedes.iter().map(move |s| (m.rule, s.as_str()))
+            rule.supersedes.iter().map(move |s| (m.rule, s))
         })
         .collect();
     if superseding.is_empty() {

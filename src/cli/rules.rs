@@ -175,7 +175,7 @@ fn list(global: &GlobalArgs) -> ExitCode {
                     "origin": discover::origin(&loaded.paths, r),
                     "overrides_builtin": r.origin.overrides_builtin,
                     "overrides": r.origin.overrides,
-                    "supersedes": r.supersedes,
+                    "supersedes": r.supersedes.iter().collect::<Vec<_>>(),
                 })
             })
             .collect();

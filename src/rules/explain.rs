@@ -88,7 +88,7 @@ pub fn render(rule: &Rule, all: &[Rule], masker: crate::mask::Masker) -> String 
         if !rule.supersedes.is_empty() {
             out.push_str(&format!(
                 "  hides: {} (when both match the same failure, only this rule is reported)\n",
-                rule.supersedes.join(", ")
+                rule.supersedes.iter().collect::<Vec<_>>().join(", ")
             ));
         }
         if !superseded_by.is_empty() {

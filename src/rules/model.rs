@@ -170,7 +170,8 @@ pub struct Rule {
     pub logic: LazyLogic,
     /// Title, cause, fix and the rest: see [`Rule::prose`].
     pub prose: LazyProse,
-    pub supersedes: Vec<String>,
+    /// Read in place from the bytes the rule came from (see [`Names`]).
+    pub supersedes: Names,
     pub examples: Vec<Example>,
     pub origin: Origin,
 }
@@ -695,6 +696,47 @@ impl<'de> Deserialize<'de> for Encoded {
             }
         }
         d.deserialize_bytes(Visitor)
+    }
+}
+
+/// Rule ids (a rule's `supersedes`), kept as one encoded block like
+/// [`Texts`]: the built-in pack names some 3,900, and each was a string
+/// allocated and copied at every start; only ranking reads them, for the
+/// few rules that fired.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct Names(Texts);
+
+impl Names {
+    pub fn new<S: AsRef<str>>(names: &[S]) -> Names {
+        Names(Texts::one(names))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.strings().map(|(_, name)| name)
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.iter().any(|name| name == id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+}
+
+impl Default for Names {
+    fn default() -> Names {
+        Names::new::<&str>(&[])
+    }
+}
+
+impl std::fmt::Debug for Names {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 

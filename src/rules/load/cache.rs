@@ -49,7 +49,7 @@ use super::validate::{FileLoader, Loaded, Parsed};
 use super::{FileStamp, RuleSource};
 use crate::rules::digest::Digest;
 use crate::rules::{
-    Apart, Example, FileProof, LazyLogic, LazyProse, Origin, Rule, Scope, Severity, Source,
+    Apart, Example, FileProof, LazyLogic, LazyProse, Names, Origin, Rule, Scope, Severity, Source,
     SourceText, put_number, reading_from, take_number, take_str, writing_apart,
 };
 
@@ -209,7 +209,7 @@ fn put_rules(rules: &[Loaded]) -> Result<Vec<u8>, postcard::Error> {
         out.push(u8::from(rule.origin.overrides_builtin));
         put_option_str(&mut out, rule.origin.overrides.as_deref());
         put_number(&mut out, rule.supersedes.len());
-        for name in &rule.supersedes {
+        for name in rule.supersedes.iter() {
             put_str(&mut out, name);
         }
         put_number(&mut out, loaded.supersedes.len());
@@ -288,7 +288,7 @@ fn take_rules(block: &[u8], file: &Arc<str>, prose: &Arc<Apart>) -> Option<Vec<L
                 yields,
                 logic,
                 prose,
-                supersedes: supersedes_names,
+                supersedes: Names::new(&supersedes_names),
                 examples: Vec::new(),
                 origin: Origin {
                     file: file.clone(),

@@ -20,8 +20,8 @@ use super::source::{LineIndex, RuleSource};
 use crate::facts::{FIELD_PREFIXES, FIELDS, is_known_field};
 use crate::rules::literals::hir_factors;
 use crate::rules::{
-    Condition, Example, LazyLogic, LazyProse, Literal, Logic, Op, Origin, Prose, RegexOp, Rule,
-    Scope, Severity, SourceText, placeholders,
+    Condition, Example, LazyLogic, LazyProse, Literal, Logic, Names, Op, Origin, Prose, RegexOp,
+    Rule, Scope, Severity, SourceText, placeholders,
 };
 
 /// A valid rule and what the checks after loading need to know about it.
@@ -391,7 +391,7 @@ impl<'s> FileLoader<'s> {
                 docs: docs.into(),
                 conditions,
             }),
-            supersedes: supersedes.iter().map(|s| s.get_ref().clone()).collect(),
+            supersedes: Names::new(&supersedes.iter().map(|s| s.get_ref()).collect::<Vec<_>>()),
             examples,
             origin: Origin {
                 file: self.source.name.as_str().into(),
