@@ -728,12 +728,6 @@ impl Names {
     }
 }
 
-impl Default for Names {
-    fn default() -> Names {
-        Names::new::<&str>(&[])
-    }
-}
-
 impl std::fmt::Debug for Names {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
