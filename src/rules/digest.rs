@@ -8,7 +8,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Deserializer;
 
 use super::literals::{ascii_factor, ascii_run, at_least};
 use super::{Condition, Literal, Logic, Op, Texts, put_number, take_number, take_str};
@@ -22,7 +22,7 @@ const MIN_FACTOR: usize = 3;
 pub const INPUT_MIN_FACTOR: usize = 2;
 
 /// A value a condition needs, as the index stores it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Exact {
     /// Text, by its [`text_key`].
     Text(u64),
@@ -44,7 +44,7 @@ pub fn text_key(text: &str) -> u64 {
 }
 
 /// What a rule cannot fire without, on one field.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Need {
     /// This value of the field: most keys, read without a vector.
     Value(Exact),
@@ -58,10 +58,9 @@ pub enum Need {
 }
 
 /// A condition the rule cannot fire without.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Key {
-    /// Shared by the keys read on one thread (see [`interned`]).
-    #[serde(deserialize_with = "interned")]
+    /// Shared by the keys read on one thread (see [`intern`]).
     pub field: Arc<str>,
     pub need: Need,
 }
@@ -112,7 +111,7 @@ fn intern(name: &[u8]) -> Result<Arc<str>, std::str::Utf8Error> {
 
 /// Conditions a rule cannot fire without, one of which an incident must
 /// meet.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub enum Keys {
     /// No usable one: the rule is always evaluated.
     #[default]
@@ -136,7 +135,7 @@ impl Keys {
 }
 
 /// An `input.text` test, as the input-wide scan searches it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InputTest {
     /// The regex that answers the test over raw text.
     pub pattern: String,
@@ -148,7 +147,7 @@ pub struct InputTest {
 }
 
 /// What start-up needs of a rule's conditions.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Digest {
     /// Conditions the rule cannot fire without, one of which an incident
     /// must meet (one of `when`, else one per `any` table).
