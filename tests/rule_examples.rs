@@ -24,9 +24,6 @@ fn builtin_rules_load_without_problems() {
     );
 }
 
-/// `build.rs` validates the pack and stores it for start-up; what it stores
-/// must be exactly what the full loader (with the facts catalogue) makes of
-/// the same files.
 /// Every input-wide pattern of the pack has a literal the prefilter finds
 /// it by (`rule::unprefiltered-input-pattern` for user rules): one without
 /// runs over every line of every input.
@@ -44,6 +41,9 @@ fn builtin_input_wide_patterns_have_literals() {
     assert!(bare.is_empty(), "{}", bare.join("\n"));
 }
 
+/// `build.rs` validates the pack and stores it for start-up; what it stores
+/// must be exactly what the full loader (with the facts catalogue) makes of
+/// the same files.
 #[test]
 fn the_pack_stored_at_build_time_is_what_the_loader_makes_of_the_files() {
     let from_files = load(&faultline::rules::builtin_sources());
