@@ -21,17 +21,20 @@ use crate::rules::literals::{self, Factors};
 fn exception_line() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
+        // The status-named classes' last parts, from their triggers.
+        let status_classes: Vec<&str> = STATUS_CLASSES.iter().map(|c| &c[2..]).collect();
         Regex::new(
-            r"(?x)
+            &r"(?x)
             (?:^|[\s\[(:>])
             (?:Caused\ by:\s+|raise\s+)?
             (?P<type>(?:[A-Za-z_$][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:\.|::|\\))*(?:[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:Error|Exception|Fault)(?:\$[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*)?|Error)
               | (?:[A-Za-z_][A-Za-z0-9_\x{80}-\x{10FFFF}]*\.)+exceptions\.[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*
-              | (?:[A-Z][A-Za-z0-9_]*::)+(?:Unauthorized|Forbidden|NotFound|BadRequest|Conflict|Gone|MethodNotAllowed|PaymentRequired|UnprocessableEntity|TooManyRequests|InternalServerError|ServiceUnavailable|BadGateway|GatewayTimeout))
+              | (?:[A-Z][A-Za-z0-9_]*::)+(?:STATUS_CLASSES))
             (?:
                 :\s*(?P<msg>.*)
               | \s*$
-            )",
+            )"
+            .replace("STATUS_CLASSES", &status_classes.join("|")),
         )
         .expect("exception regex")
     })
@@ -368,8 +371,9 @@ pub const TRIGGERS: &[&str] = &[
 
 /// The triggers of Ruby API gems' exception classes named after a status
 /// (`Contentful::Unauthorized`, `Bigcommerce::Forbidden`): a class per
-/// status, whose message often states no number (`classify` reads the
-/// status from the name). `::InternalServerError` holds `Error`.
+/// status, whose message often states no number ([`status_of_type_name`]
+/// reads the status from the name). `::InternalServerError` holds `Error`
+/// and is found as any `…Error` is.
 const STATUS_CLASSES: &[&str] = TRIGGERS.split_at(4).1;
 
 pub struct Exceptions;
