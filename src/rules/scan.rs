@@ -740,29 +740,32 @@ impl InputScanner {
     /// and exact under `(?i)`; a pattern without one is compiled.
     fn may_start_in(&self, id: usize, text: &str) -> bool {
         let id = self.shared[id];
-        let prefix = self.prefixes[id]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get_or_insert_with(|| {
-                let pattern = ascii_word_boundaries(&self.specs[id].pattern);
-                let hir = regex_syntax::parse(&pattern).ok()?;
-                Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, &hir)
-            })
-            .clone();
-        let starts = prefix.as_ref().is_none_or(|p| {
-            p.find(text.as_bytes(), regex_automata::Span::from(0..text.len()))
-                .is_some()
+        // Its factors first, whole (see [`InputScanner::lines_holding_factors`]
+        // for the non-ASCII case): a prefilter's literals may be only the
+        // factors' common start (`https://` for two hosts), and building
+        // one costs about what compiling a small pattern does (five of the
+        // eight a one-line paste tested had no factor in it).
+        let factors_in = self.specs[id].factors.as_ref().is_none_or(|factors| {
+            may_match(text, &factors.sets())
+                || ["\u{212A}", "\u{17F}"]
+                    .iter()
+                    .any(|fold| memchr::memmem::find(text.as_bytes(), fold.as_bytes()).is_some())
         });
-        // Its prefilter may be only the literals' common start (`https://`
-        // for two hosts): then their factors, whole (see
-        // [`InputScanner::lines_holding_factors`] for the non-ASCII case).
-        starts
-            && self.specs[id].factors.as_ref().is_none_or(|factors| {
-                may_match(text, &factors.sets())
-                    || ["\u{212A}", "\u{17F}"].iter().any(|fold| {
-                        memchr::memmem::find(text.as_bytes(), fold.as_bytes()).is_some()
-                    })
+        factors_in && {
+            let prefix = self.prefixes[id]
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert_with(|| {
+                    let pattern = ascii_word_boundaries(&self.specs[id].pattern);
+                    let hir = regex_syntax::parse(&pattern).ok()?;
+                    Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, &hir)
+                })
+                .clone();
+            prefix.as_ref().is_none_or(|p| {
+                p.find(text.as_bytes(), regex_automata::Span::from(0..text.len()))
+                    .is_some()
             })
+        }
     }
 
     /// Pattern `id`, rewritten (see [`ascii_word_boundaries`]) and
