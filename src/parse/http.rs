@@ -338,6 +338,11 @@ impl LineParser for Curl {
                     );
                     let at = ctx.events.len() - 1;
                     ctx.curl.get_or_insert_with(Default::default).request = Some(at);
+                } else if ctx.curl.is_none() {
+                    // No connection or request line before it: a quoted
+                    // line (`> AADSTS650057: …` in a pasted forum post or
+                    // e-mail), which the other parsers read.
+                    return None;
                 } else if let Ok((_, (name, value))) = header_line(body) {
                     if name.eq_ignore_ascii_case("host") {
                         correct_host(ctx, value);
@@ -1095,6 +1100,27 @@ mod tests {
         assert!(!prints_body_alone(&words(
             "curl --dump-header - https://api.example.com/x"
         )));
+    }
+
+    /// A quoted line (`> ` in a forum post or an e-mail) before any curl
+    /// connection or request line is no request header: the other
+    /// parsers read it. After a request line, `> Name: value` stays one.
+    #[test]
+    fn quoted_lines_are_no_curl_request_headers() {
+        use super::super::parse_chunk;
+        use super::super::tests::chunk;
+        let headers = |text: &str| -> Vec<String> {
+            parse_chunk(&chunk(text))
+                .iter()
+                .filter(|e| e.kind == EventKind::Header)
+                .flat_map(|e| e.fields.iter().map(|f| f.name.to_string()))
+                .collect()
+        };
+        let quoted = "> Sign in\n>\n> AADSTS650057: Invalid resource. The client has requested access to a resource which is not listed.\n";
+        assert_eq!(headers(quoted), Vec::<String>::new());
+        let curl = "> GET /v1/items HTTP/1.1\n> Host: api.example.com\n> Authorization: Bearer x\n>\n< HTTP/1.1 401 Unauthorized\n";
+        let got = headers(curl);
+        assert!(got.iter().any(|n| n == "request.header.host"), "{got:?}");
     }
 
     /// The plain-text `body` read from `text`, if any.
