@@ -82,6 +82,32 @@ fn prefix(a: u8, b: u8) -> u16 {
     u16::from_le_bytes([a.to_ascii_lowercase(), b.to_ascii_lowercase()])
 }
 
+/// `pairs` ordered by prefix, keeping their order within a prefix: a
+/// radix sort, one stable pass per byte of the prefix. Comparison sorts
+/// of the start-up's sets (some 5,000 literals) were 0.8 M instructions of
+/// a paste's run.
+fn sorted_by_prefix(pairs: Vec<(u16, u32)>) -> Vec<(u16, u32)> {
+    let mut from = pairs;
+    let mut to = vec![(0u16, 0u32); from.len()];
+    for shift in [0, 8] {
+        let digit = |p: u16| usize::from((p >> shift) as u8);
+        let mut starts = [0usize; 257];
+        for &(p, _) in &from {
+            starts[digit(p) + 1] += 1;
+        }
+        for d in 1..257 {
+            starts[d] += starts[d - 1];
+        }
+        for &pair in &from {
+            let d = digit(pair.0);
+            to[starts[d]] = pair;
+            starts[d] += 1;
+        }
+        std::mem::swap(&mut from, &mut to);
+    }
+    from
+}
+
 impl LiteralSet {
     /// `kind` is the automaton's, when one is built.
     pub fn new<S: AsRef<str>>(literals: &[S], kind: AhoCorasickKind) -> Self {
@@ -115,8 +141,8 @@ impl LiteralSet {
                 }
             }
         }
-        // Each prefix's ids in id order.
-        prefixed.sort_unstable();
+        // Each prefix's ids in id order (they were pushed in id order).
+        let prefixed = sorted_by_prefix(prefixed);
         let mut by_prefix: HashMap<u16, (u32, u32)> = HashMap::default();
         for (at, &(p, _)) in prefixed.iter().enumerate() {
             let at = at as u32;
@@ -432,6 +458,22 @@ mod tests {
         ac.find_overlapping_iter(text)
             .map(|m| (m.pattern().as_usize(), m.start()))
             .collect()
+    }
+
+    /// The radix sort orders as a sort of the pairs does when they come
+    /// in id order (prefixes that differ in either byte, repeats).
+    #[test]
+    fn sorted_by_prefix_is_the_pairs_sorted() {
+        let prefixes = [
+            0x6f6cu16, 0x0101, 0xff00, 0x00ff, 0x6f6c, 0x6c6f, 0, 0xffff, 0x0101,
+        ];
+        let pairs: Vec<(u16, u32)> = (0..600u32)
+            .map(|id| (prefixes[(id as usize * 7) % prefixes.len()], id))
+            .collect();
+        let mut sorted = pairs.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted_by_prefix(pairs), sorted);
+        assert_eq!(sorted_by_prefix(Vec::new()), Vec::new());
     }
 
     /// Every match, where it starts (the parse prefilter places matches on
