@@ -28,6 +28,7 @@ fn exception_line() -> &'static Regex {
             (?:^|[\s\[(:>])
             (?:Caused\ by:\s+|raise\s+)?
             (?P<type>(?:[A-Za-z_$][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:\.|::|\\))*(?:[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:Error|Exception|Fault)(?:\$[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*)?|Error)
+              | (?:[A-Za-z_$][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:\.|::|\\))+Exception
               | (?:[A-Za-z_][A-Za-z0-9_\x{80}-\x{10FFFF}]*\.)+exceptions\.[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*
               | (?:[A-Z][A-Za-z0-9_]*::)+(?:STATUS_CLASSES))
             (?:
@@ -1046,6 +1047,40 @@ mod tests {
     use super::super::tests::chunk;
     use super::super::{EventKind, parse_chunk};
     use super::{MESSAGE_FACTS, literals, status_of_type_name};
+
+    /// `Exception` itself is a type when qualified (`System.Exception`,
+    /// `java.lang.Exception`): the outer exception of a .NET chain on one
+    /// line keeps its message (here the API's JSON body) rather than
+    /// giving way to the inner one. Unqualified it stays a word
+    /// (`Unhandled Exception: System.Net.WebException: …`).
+    #[test]
+    fn a_qualified_bare_exception_is_a_type() {
+        let field = |text: &str, name: &str| -> Option<String> {
+            parse_chunk(&chunk(text))
+                .iter()
+                .filter(|e| e.kind == EventKind::Exception)
+                .find_map(|e| e.field(name).map(|f| f.value.to_string()))
+        };
+        let chained = "System.Exception: {\"message\":\"Missing or invalid User Agent string.\"} ---> System.Net.WebException: The remote server returned an error: (403) Forbidden.\n";
+        assert_eq!(
+            field(chained, "exception.type").as_deref(),
+            Some("System.Exception")
+        );
+        assert_eq!(
+            field(chained, "body.message").as_deref(),
+            Some("Missing or invalid User Agent string.")
+        );
+        let java = "java.lang.Exception: HTTP 401 Unauthorized\n";
+        assert_eq!(
+            field(java, "exception.type").as_deref(),
+            Some("java.lang.Exception")
+        );
+        let unhandled = "Unhandled Exception: System.Net.WebException: The remote server returned an error: (401) Unauthorized.\n";
+        assert_eq!(
+            field(unhandled, "exception.type").as_deref(),
+            Some("System.Net.WebException")
+        );
+    }
 
     #[test]
     fn an_exception_class_named_after_a_status_states_it() {
