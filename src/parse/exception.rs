@@ -595,6 +595,10 @@ fn exception_in_line(
             0 => multierror_message(lines, i, msg_text),
             _ => (msg_text, wrapped),
         };
+        let (msg_text, wrapped) = match wrapped {
+            0 => json_below_message(lines, i, msg_text),
+            _ => (msg_text, wrapped),
+        };
         fields.push(lines.str_field("exception.message", msg_text));
         fields.extend(message_fields(lines, msg_text));
         extra = wrapped;
@@ -736,6 +740,32 @@ fn message_below<'a>(lines: &Lines<'a>, i: usize) -> Option<(&'a str, usize)> {
         return Some((next, k));
     }
     None
+}
+
+/// A message that is only the first line of a JSON document (`{` or `[`:
+/// Google's PHP client throws `Google\Service\Exception: {` with the
+/// API's error body pretty-printed below) runs on to the document's end.
+/// Returns the message (a slice of the text) and how many lines it took
+/// after line `i`.
+fn json_below_message<'a>(lines: &Lines<'a>, i: usize, msg: &'a str) -> (&'a str, usize) {
+    if !matches!(msg.trim(), "{" | "[") {
+        return (msg, 0);
+    }
+    let at =
+        msg.as_ptr() as usize - lines.text.as_ptr() as usize + (msg.len() - msg.trim_start().len());
+    let rest = lines.rest_at(at);
+    let parsed = parse_value(rest);
+    lines.value_read(rest, parsed.as_ref().map(|n| n.raw));
+    match parsed {
+        Some(node) if matches!(node.json, Json::Object(_) | Json::Array(_)) => {
+            let end = at + node.raw.len();
+            (
+                node.raw,
+                lines.line_at(end.saturating_sub(1)).saturating_sub(i),
+            )
+        }
+        _ => (msg, 0),
+    }
 }
 
 /// Lines a multi-error list may take after its first line.
@@ -1080,6 +1110,26 @@ mod tests {
             field(unhandled, "exception.type").as_deref(),
             Some("System.Net.WebException")
         );
+    }
+
+    /// A message that only opens a JSON document (Google's PHP client:
+    /// `Google\Service\Exception: {` and the body pretty-printed below)
+    /// takes the document: its fields are the body's.
+    #[test]
+    fn a_message_opening_json_takes_the_document_below() {
+        let text = "PHP Fatal error:  Uncaught Google\\Service\\Exception: {\n  \"error\": \"unauthorized_client\",\n  \"error_description\": \"Unauthorized client or scope in request.\"\n}\nnext line\n";
+        let events = parse_chunk(&chunk(text));
+        let ex = events
+            .iter()
+            .find(|e| e.kind == EventKind::Exception)
+            .expect("an exception");
+        let get = |name: &str| ex.field(name).map(|f| f.value.to_string());
+        assert_eq!(
+            get("exception.type").as_deref(),
+            Some("Google\\Service\\Exception")
+        );
+        assert_eq!(get("body.error").as_deref(), Some("unauthorized_client"));
+        assert!(!text[ex.span.start..ex.span.end].contains("next line"));
     }
 
     #[test]
