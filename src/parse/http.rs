@@ -408,6 +408,32 @@ impl LineParser for Curl {
                     // the request. Alone (a TLS failure before any request)
                     // it still goes with curl's error after it.
                     ctx.emit(EventKind::Host, lines.span_of(line), fields);
+                } else if let Some(rest) = body.strip_prefix("The requested URL returned error: ")
+                    && let Some(code) = rest.split_whitespace().next().filter(|c| {
+                        c.len() == 3
+                            && c.bytes().all(|b| b.is_ascii_digit())
+                            && (b'1'..=b'5').contains(&c.as_bytes()[0])
+                    })
+                    && let Some(g) = ctx.exchange
+                    && !ctx
+                        .events
+                        .iter()
+                        .rev()
+                        .take(64)
+                        .any(|e| e.group == Some(g) && e.kind == EventKind::Status)
+                {
+                    // `--fail` (libcurl's CURLOPT_FAILONERROR) stops at an
+                    // error status before printing the response: this note
+                    // is the only place the status shows, as in a client
+                    // that prints curl's verbose output but not its exit
+                    // message (`… error: 401 Unauthorized` before 7.77,
+                    // the number alone since).
+                    let mut fields = vec![lines.field("status", status_value(code), code)];
+                    let reason = rest[code.len()..].trim();
+                    if !reason.is_empty() {
+                        fields.push(lines.str_field("reason", reason));
+                    }
+                    ctx.emit_grouped(EventKind::Status, lines.span_of(line), fields, g);
                 } else if TLS_INFO.iter().any(|t| body.trim_start().starts_with(t))
                     && let Some(c) = ctx.curl.as_mut()
                 {
@@ -1121,6 +1147,25 @@ mod tests {
         let curl = "> GET /v1/items HTTP/1.1\n> Host: api.example.com\n> Authorization: Bearer x\n>\n< HTTP/1.1 401 Unauthorized\n";
         let got = headers(curl);
         assert!(got.iter().any(|n| n == "request.header.host"), "{got:?}");
+    }
+
+    /// With `--fail` (libcurl's CURLOPT_FAILONERROR) curl's verbose note
+    /// is where the status shows; after a status line it adds none.
+    #[test]
+    fn curl_fail_note_states_the_status_once() {
+        use super::super::parse_chunk;
+        use super::super::tests::chunk;
+        let statuses = |text: &str| -> Vec<String> {
+            parse_chunk(&chunk(text))
+                .iter()
+                .filter(|e| e.kind == EventKind::Status)
+                .filter_map(|e| e.field("status").map(|f| f.value.to_string()))
+                .collect()
+        };
+        let failed = "* Connected to api.example.com (192.0.2.7) port 80 (#0)\n> GET /database/search?q=x HTTP/1.1\nHost: api.example.com\n\n* The requested URL returned error: 401 Unauthorized\n* Closing connection 0\n";
+        assert_eq!(statuses(failed), ["401"]);
+        let both = "> GET /v1/x HTTP/1.1\n> Host: api.example.com\n>\n< HTTP/1.1 403 Forbidden\n* The requested URL returned error: 403\n";
+        assert_eq!(statuses(both), ["403"]);
     }
 
     /// The plain-text `body` read from `text`, if any.
