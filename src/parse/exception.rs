@@ -80,6 +80,20 @@ fn php5_uncaught_line() -> &'static Regex {
     })
 }
 
+/// Python's `sys.exc_info()` printed whole (the tutorial's `print("Unexpected
+/// error:", sys.exc_info())`): `(<class 'requests.exceptions.SSLError'>,
+/// SSLError(…), <traceback object at 0x…>)`. The type is the class's name;
+/// the message, the exception's repr.
+fn exc_info_tuple() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"\(<class '(?P<type>[A-Za-z_][A-Za-z0-9_.]*)'>, (?P<msg>.+?)(?:, <traceback object at 0x[0-9a-fA-F]+>\))?\s*$",
+        )
+        .expect("exc_info regex")
+    })
+}
+
 /// Builds the exception line's regex now (see [`super::warm_up`]): every
 /// line with an `Error` or `Exception` is tried with it.
 pub(super) fn warm_up() {
@@ -543,6 +557,12 @@ fn exception_in_line(
     if line.contains(":in ")
         && line.trim_end().ends_with(')')
         && let Some(c) = ruby_uncaught_line().captures(line)
+    {
+        let (ty, msg) = (c.name("type")?.as_str(), c.name("msg")?.as_str());
+        return Some((typed_exception(lines, ty, msg), 1));
+    }
+    if line.contains("(<class '")
+        && let Some(c) = exc_info_tuple().captures(line)
     {
         let (ty, msg) = (c.name("type")?.as_str(), c.name("msg")?.as_str());
         return Some((typed_exception(lines, ty, msg), 1));
@@ -1130,6 +1150,29 @@ mod tests {
         );
         assert_eq!(get("body.error").as_deref(), Some("unauthorized_client"));
         assert!(!text[ex.span.start..ex.span.end].contains("next line"));
+    }
+
+    /// `sys.exc_info()` printed whole is an exception: the class's name,
+    /// and the exception's repr as the message.
+    #[test]
+    fn a_printed_exc_info_tuple_is_an_exception() {
+        let text = "Unexpected error: (<class 'requests.exceptions.SSLError'>, SSLError(SSLError(1, u'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:590)'),), <traceback object at 0x10e957a28>)\n";
+        let events = parse_chunk(&chunk(text));
+        let ex = events
+            .iter()
+            .find(|e| e.kind == EventKind::Exception)
+            .expect("an exception");
+        let get = |name: &str| ex.field(name).map(|f| f.value.to_string());
+        assert_eq!(
+            get("exception.type").as_deref(),
+            Some("requests.exceptions.SSLError")
+        );
+        assert_eq!(
+            get("exception.message").as_deref(),
+            Some(
+                "SSLError(SSLError(1, u'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:590)'),)"
+            )
+        );
     }
 
     #[test]
