@@ -16,10 +16,14 @@ impl<T> Runs<T> {
         Runs { items, ends }
     }
 
-    /// Runs from (run, item) pairs, each run's items in the order given.
-    pub(crate) fn grouped(runs: usize, mut pairs: Vec<(usize, T)>) -> Self {
-        // Stable: a run's items keep their order.
-        pairs.sort_by_key(|&(run, _)| run);
+    /// Runs from (run, item) pairs, each run's items in the order given:
+    /// each item is placed at its run's next free place (a counting sort;
+    /// a stable comparison sort of the scanner's 3,000 pairs was 0.8 M
+    /// instructions of a paste's start).
+    pub(crate) fn grouped(runs: usize, pairs: Vec<(usize, T)>) -> Self
+    where
+        T: Copy + Default,
+    {
         let mut ends = vec![0u32; runs];
         for &(run, _) in &pairs {
             ends[run] += 1;
@@ -29,7 +33,15 @@ impl<T> Runs<T> {
             end += *e;
             *e = end;
         }
-        Runs::from_parts(pairs.into_iter().map(|(_, item)| item).collect(), ends)
+        let mut next: Vec<u32> = Vec::with_capacity(runs);
+        next.push(0);
+        next.extend(ends.iter().take(runs.saturating_sub(1)).copied());
+        let mut items = vec![T::default(); pairs.len()];
+        for (run, item) in pairs {
+            items[next[run] as usize] = item;
+            next[run] += 1;
+        }
+        Runs::from_parts(items, ends)
     }
 
     pub(crate) fn get(&self, i: usize) -> &[T] {
