@@ -740,18 +740,18 @@ impl InputScanner {
     /// and exact under `(?i)`; a pattern without one is compiled.
     fn may_start_in(&self, id: usize, text: &str) -> bool {
         let id = self.shared[id];
-        // Its factors first, whole (see [`InputScanner::lines_holding_factors`]
+        // Its factors, whole (see [`InputScanner::lines_holding_factors`]
         // for the non-ASCII case): a prefilter's literals may be only the
-        // factors' common start (`https://` for two hosts), and building
-        // one costs about what compiling a small pattern does (five of the
-        // eight a one-line paste tested had no factor in it).
-        let factors_in = self.specs[id].factors.as_ref().is_none_or(|factors| {
-            may_match(text, &factors.sets())
-                || ["\u{212A}", "\u{17F}"]
-                    .iter()
-                    .any(|fold| memchr::memmem::find(text.as_bytes(), fold.as_bytes()).is_some())
-        });
-        factors_in && {
+        // factors' common start (`https://` for two hosts).
+        let factors_in = || {
+            self.specs[id].factors.as_ref().is_none_or(|factors| {
+                may_match(text, &factors.sets())
+                    || ["\u{212A}", "\u{17F}"].iter().any(|fold| {
+                        memchr::memmem::find(text.as_bytes(), fold.as_bytes()).is_some()
+                    })
+            })
+        };
+        let starts = || {
             let prefix = self.prefixes[id]
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -765,6 +765,17 @@ impl InputScanner {
                 p.find(text.as_bytes(), regex_automata::Span::from(0..text.len()))
                     .is_some()
             })
+        };
+        // Both must hold; the cheaper test first. In a small text (a paste)
+        // the factors are: building a prefilter costs about what compiling
+        // a small pattern does, and five of the eight patterns a one-line
+        // paste tested had no factor in it. In a big chunk the prefilter
+        // is: one pass, where the factors take several (each set's
+        // literals, and the case folds) for every pattern tested.
+        if text.len() < PREFILTER_FROM {
+            factors_in() && starts()
+        } else {
+            starts() && factors_in()
         }
     }
 
