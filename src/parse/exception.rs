@@ -1105,12 +1105,7 @@ mod tests {
     /// (`Unhandled Exception: System.Net.WebException: …`).
     #[test]
     fn a_qualified_bare_exception_is_a_type() {
-        let field = |text: &str, name: &str| -> Option<String> {
-            parse_chunk(&chunk(text))
-                .iter()
-                .filter(|e| e.kind == EventKind::Exception)
-                .find_map(|e| e.field(name).map(|f| f.value.to_string()))
-        };
+        let field = exception_fact;
         let chained = "System.Exception: {\"message\":\"Missing or invalid User Agent string.\"} ---> System.Net.WebException: The remote server returned an error: (403) Forbidden.\n";
         assert_eq!(
             field(chained, "exception.type").as_deref(),
@@ -1138,18 +1133,15 @@ mod tests {
     #[test]
     fn a_message_opening_json_takes_the_document_below() {
         let text = "PHP Fatal error:  Uncaught Google\\Service\\Exception: {\n  \"error\": \"unauthorized_client\",\n  \"error_description\": \"Unauthorized client or scope in request.\"\n}\nnext line\n";
-        let events = parse_chunk(&chunk(text));
-        let ex = events
-            .iter()
-            .find(|e| e.kind == EventKind::Exception)
-            .expect("an exception");
-        let get = |name: &str| ex.field(name).map(|f| f.value.to_string());
+        let get = |name: &str| exception_fact(text, name);
         assert_eq!(
             get("exception.type").as_deref(),
             Some("Google\\Service\\Exception")
         );
         assert_eq!(get("body.error").as_deref(), Some("unauthorized_client"));
-        assert!(!text[ex.span.start..ex.span.end].contains("next line"));
+        let events = parse_chunk(&chunk(text));
+        let ex = events.iter().find(|e| e.kind == EventKind::Exception);
+        assert!(ex.is_some_and(|e| !text[e.span.start..e.span.end].contains("next line")));
     }
 
     /// `sys.exc_info()` printed whole is an exception: the class's name,
@@ -1157,12 +1149,7 @@ mod tests {
     #[test]
     fn a_printed_exc_info_tuple_is_an_exception() {
         let text = "Unexpected error: (<class 'requests.exceptions.SSLError'>, SSLError(SSLError(1, u'[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed (_ssl.c:590)'),), <traceback object at 0x10e957a28>)\n";
-        let events = parse_chunk(&chunk(text));
-        let ex = events
-            .iter()
-            .find(|e| e.kind == EventKind::Exception)
-            .expect("an exception");
-        let get = |name: &str| ex.field(name).map(|f| f.value.to_string());
+        let get = |name: &str| exception_fact(text, name);
         assert_eq!(
             get("exception.type").as_deref(),
             Some("requests.exceptions.SSLError")
@@ -1297,6 +1284,14 @@ mod tests {
 
     fn fact(e: &super::super::Event, name: &str) -> Option<String> {
         e.field(name).map(|f| f.value.to_string())
+    }
+
+    /// Field `name` of the first exception read from `text`.
+    fn exception_fact(text: &str, name: &str) -> Option<String> {
+        parse_chunk(&chunk(text))
+            .iter()
+            .find(|e| e.kind == EventKind::Exception)
+            .and_then(|e| fact(e, name))
     }
 
     #[test]
