@@ -773,10 +773,9 @@ impl InputScanner {
         // is: one pass, where the factors take several (each set's
         // literals, and the case folds) for every pattern tested.
         if text.len() < PREFILTER_FROM {
-            factors_in() && starts()
-        } else {
-            starts() && factors_in()
+            return factors_in() && starts();
         }
+        starts() && factors_in()
     }
 
     /// Pattern `id`, rewritten (see [`ascii_word_boundaries`]) and
