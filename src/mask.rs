@@ -997,7 +997,12 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
                 // Nor is an HTTP status after it (Go's `oauth2: cannot fetch
                 // token: 400 Bad Request`).
                 let v = &text[value.clone()];
-                if colon && !quoted_key && unquoted && !password && (is_word(v) || is_status(v)) {
+                if colon
+                    && !quoted_key
+                    && unquoted
+                    && !password
+                    && (is_word(v) || crate::parse::is_status_code(v))
+                {
                     continue;
                 }
                 push_value(text, value, out)
@@ -1025,12 +1030,6 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
             }
         }
     }
-}
-
-/// An HTTP status code: three digits, 1xx to 5xx.
-fn is_status(v: &str) -> bool {
-    let b = v.as_bytes();
-    b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b.iter().all(u8::is_ascii_digit)
 }
 
 fn find_ci(haystack: &str, needle: &str) -> Option<usize> {

@@ -154,6 +154,12 @@ fn spaces1(s: &str) -> Option<&str> {
     (n > 0).then(|| &s[n..])
 }
 
+/// An HTTP status code: three digits, 1xx to 5xx.
+pub(crate) fn is_status_code(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 3 && (b'1'..=b'5').contains(&b[0]) && b.iter().all(u8::is_ascii_digit)
+}
+
 fn status_value(code: &str) -> Value {
     // Three digits (every caller's), read without the float parser, which
     // cost more than the rest of an access line's status.
@@ -409,11 +415,7 @@ impl LineParser for Curl {
                     // it still goes with curl's error after it.
                     ctx.emit(EventKind::Host, lines.span_of(line), fields);
                 } else if let Some(rest) = body.strip_prefix("The requested URL returned error: ")
-                    && let Some(code) = rest.split_whitespace().next().filter(|c| {
-                        c.len() == 3
-                            && c.bytes().all(|b| b.is_ascii_digit())
-                            && (b'1'..=b'5').contains(&c.as_bytes()[0])
-                    })
+                    && let Some(code) = rest.split_whitespace().next().filter(|c| is_status_code(c))
                     && let Some(g) = ctx.exchange
                     && !ctx
                         .events

@@ -46,6 +46,7 @@ mod forward;
 mod go;
 pub mod har;
 mod http;
+pub(crate) use http::is_status_code;
 pub mod json;
 mod jvm;
 pub mod jwt;
