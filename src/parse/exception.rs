@@ -9,7 +9,7 @@ use super::lean::Regex;
 use super::trigger_dfa::TriggerDfa;
 
 use super::json::{
-    Json, find_in_text, flatten, format_fields, mapped_body_fields, parse_body, parse_value,
+    Json, Node, find_in_text, flatten, format_fields, mapped_body_fields, parse_body, parse_value,
 };
 use super::{Ctx, EventKind, Field, LineParser, Lines, Value};
 use crate::rules::literals::{self, Factors};
@@ -773,19 +773,23 @@ fn json_below_message<'a>(lines: &Lines<'a>, i: usize, msg: &'a str) -> (&'a str
     }
     let at =
         msg.as_ptr() as usize - lines.text.as_ptr() as usize + (msg.len() - msg.trim_start().len());
+    match json_document_at(lines, at) {
+        Some((node, last)) => (node.raw, last.saturating_sub(i)),
+        None => (msg, 0),
+    }
+}
+
+/// The JSON object or array that starts at byte `at` of the text and may
+/// run over lines, and the index of its last line. Tells the chunk reader
+/// how far the parse read (see [`Lines::value_read`]).
+fn json_document_at<'a>(lines: &Lines<'a>, at: usize) -> Option<(Node<'a>, usize)> {
     let rest = lines.rest_at(at);
     let parsed = parse_value(rest);
     lines.value_read(rest, parsed.as_ref().map(|n| n.raw));
-    match parsed {
-        Some(node) if matches!(node.json, Json::Object(_) | Json::Array(_)) => {
-            let end = at + node.raw.len();
-            (
-                node.raw,
-                lines.line_at(end.saturating_sub(1)).saturating_sub(i),
-            )
-        }
-        _ => (msg, 0),
-    }
+    let node = parsed.filter(|n| matches!(n.json, Json::Object(_) | Json::Array(_)))?;
+    let end = node.raw.as_ptr() as usize - lines.text.as_ptr() as usize + node.raw.len();
+    let last = lines.line_at(end.saturating_sub(1));
+    Some((node, last))
 }
 
 /// Lines a multi-error list may take after its first line.
@@ -1072,17 +1076,12 @@ fn sdk_details(lines: &Lines, mut i: usize, fields: &mut Vec<Field>) -> usize {
                 _ => rest,
             };
             let offset = rest.as_ptr() as usize - lines.text.as_ptr() as usize;
-            let text = lines.rest_at(offset);
-            let parsed = parse_value(text);
-            lines.value_read(text, parsed.as_ref().map(|n| n.raw));
-            match parsed {
-                Some(node) if matches!(node.json, Json::Object(_) | Json::Array(_)) => {
+            match json_document_at(lines, offset) {
+                Some((node, last)) => {
                     flatten(lines, "body", &node, fields);
-                    let end =
-                        node.raw.as_ptr() as usize - lines.text.as_ptr() as usize + node.raw.len();
-                    i = lines.line_at(end.saturating_sub(1));
+                    i = last;
                 }
-                _ => fields.push(lines.str_field("body", rest.trim_end())),
+                None => fields.push(lines.str_field("body", rest.trim_end())),
             }
         } else {
             break;
