@@ -839,7 +839,7 @@ impl Texts {
             };
             for _ in 0..n {
                 let whole = if ascii {
-                    skip_str(&mut bytes)
+                    take_bytes(&mut bytes).is_some()
                 } else {
                     take_str(&mut bytes).is_some()
                 };
@@ -873,27 +873,21 @@ pub(crate) fn take_number(bytes: &mut &[u8]) -> Option<usize> {
     None
 }
 
-/// Steps over a string's length and bytes at the front of `bytes`, without
-/// reading them; `false` if they are not all there.
-fn skip_str(bytes: &mut &[u8]) -> bool {
-    match take_number(bytes) {
-        Some(n) if n <= bytes.len() => {
-            *bytes = &bytes[n..];
-            true
-        }
-        _ => false,
-    }
-}
-
-/// A string of UTF-8, from the front of `bytes`.
-pub(crate) fn take_str<'a>(bytes: &mut &'a [u8]) -> Option<&'a str> {
+/// A string's bytes after their length, from the front of `bytes`, not
+/// checked as UTF-8; `None` if they are not all there.
+fn take_bytes<'a>(bytes: &mut &'a [u8]) -> Option<&'a [u8]> {
     let n = take_number(bytes)?;
     if n > bytes.len() {
         return None;
     }
     let (s, rest) = bytes.split_at(n);
     *bytes = rest;
-    std::str::from_utf8(s).ok()
+    Some(s)
+}
+
+/// A string of UTF-8, from the front of `bytes`.
+pub(crate) fn take_str<'a>(bytes: &mut &'a [u8]) -> Option<&'a str> {
+    take_bytes(bytes).and_then(|s| std::str::from_utf8(s).ok())
 }
 
 impl PartialEq for Texts {
