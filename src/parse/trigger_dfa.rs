@@ -99,60 +99,67 @@ impl TriggerDfa {
             }
         }
         let stride = usize::from(stride);
-        // The trie, state 0 its root: `child` holds a child's state (0: none,
-        // as no edge leads back to the root).
+        // Each state's row of transitions in a block of this many slots,
+        // the table's layout (see `next`) from the trie on: the trie, its
+        // failures filled in, and the table are one array, rewritten in
+        // place. Three arrays of it were 14 MB at once for the 1,111
+        // built-in rules, a fifth of a big run's peak memory.
+        let block = (stride + 2) & !1;
+        // The trie, state 0 its root: `rows` holds a child's state (0:
+        // none, as no edge leads back to the root).
         // Room for as many states as the triggers have bytes, so its rows
-        // are not copied as it grows (2.4 M instructions for 834 triggers).
+        // are not copied as it grows (2.4 M instructions for 834 triggers);
+        // only the rows written take memory.
         let most = 1 + lowered.iter().map(Vec::len).sum::<usize>();
-        let mut child: Vec<u32> = Vec::new();
+        let mut rows: Vec<u32> = Vec::new();
         // Without the room (a refused allocation), it grows as it must.
-        let _ = child.try_reserve_exact(most.saturating_mul(stride));
-        child.resize(stride, 0);
+        let _ = rows.try_reserve_exact(most.saturating_add(1).saturating_mul(block));
+        rows.resize(block, 0);
         let mut own: Vec<Vec<u32>> = vec![Vec::new()];
         for (id, t) in lowered.iter().enumerate() {
             let mut state = 0;
             for &b in t {
-                let at = state * stride + usize::from(classes[usize::from(b)]);
-                if child[at] == 0 {
-                    child[at] = u32::try_from(own.len()).ok()?;
+                let at = state * block + usize::from(classes[usize::from(b)]);
+                if rows[at] == 0 {
+                    rows[at] = u32::try_from(own.len()).ok()?;
                     own.push(Vec::new());
-                    child.resize(own.len() * stride, 0);
+                    rows.resize(own.len() * block, 0);
                 }
-                state = child[at] as usize;
+                state = rows[at] as usize;
             }
             own[state].push(u32::try_from(id).ok()?);
         }
         let states = own.len();
-        let block = (stride + 2) & !1;
         u32::try_from((states + 1).checked_mul(block)?).ok()?;
         // Breadth first, so a state's failure (shallower) has its full row
         // and its ends when the state is reached: what the trie lacks, the
-        // state does as its failure does.
-        let mut next = vec![0u32; states * stride];
+        // state does as its failure does. The root's row is whole already.
         let mut fail = vec![0usize; states];
         let mut ends_of: Vec<Vec<u32>> = own;
         let mut queue = std::collections::VecDeque::new();
-        next[..stride].copy_from_slice(&child[..stride]);
         queue.extend(
-            child[..stride]
+            rows[..stride]
                 .iter()
                 .filter(|&&c| c != 0)
                 .map(|&c| c as usize),
         );
+        let mut children = vec![0u32; stride];
         while let Some(state) = queue.pop_front() {
             let failure = fail[state];
             let inherited = ends_of[failure].clone();
             ends_of[state].extend(inherited);
-            let (row, failure_row) = (state * stride, failure * stride);
-            next.copy_within(failure_row..failure_row + stride, row);
-            for (class, &to) in child[row..row + stride].iter().enumerate() {
+            let (row, failure_row) = (state * block, failure * block);
+            children.copy_from_slice(&rows[row..row + stride]);
+            rows.copy_within(failure_row..failure_row + stride, row);
+            for (class, &to) in children.iter().enumerate() {
                 if to != 0 {
-                    fail[to as usize] = next[failure_row + class] as usize;
-                    next[row + class] = to;
+                    fail[to as usize] = rows[failure_row + class] as usize;
+                    rows[row + class] = to;
                     queue.push_back(to as usize);
                 }
             }
         }
+        drop((fail, children, queue));
         // States become bases, each row moved into its block: the root
         // first, then the states that end triggers (their rows in
         // `ending_next`), the others, and the one they lead to in `next`.
@@ -167,23 +174,58 @@ impl TriggerDfa {
             bases[state] = (id * block + usize::from(ending[state])) as u32;
         }
         let absorbing = (states * block + 1) as u32;
-        let mut table = vec![absorbing; (states + 1) * block];
         let mut ending_next = vec![0u32; endings * block];
-        for (state, row) in next.chunks_exact(stride).enumerate() {
+        for state in (1..states).filter(|&s| ending[s]) {
             let base = bases[state] as usize;
-            if ending[state] {
-                // The slot before the row: the state's index, for `ends_of`.
-                ending_next[base - 1] = (base / block) as u32;
-            }
-            let into = if ending[state] {
-                &mut ending_next
-            } else {
-                &mut table
-            };
-            for (slot, &to) in into[base..base + stride].iter_mut().zip(row) {
+            // The slot before the row: the state's index, for `ends_of`.
+            ending_next[base - 1] = (base / block) as u32;
+            let row = &rows[state * block..state * block + stride];
+            for (slot, &to) in ending_next[base..base + stride].iter_mut().zip(row) {
                 *slot = bases[to as usize];
             }
         }
+        // Each row to its place in the order, cycle by cycle, one row
+        // held aside.
+        let mut placed = vec![false; states];
+        let mut held = vec![0u32; block];
+        for first in 0..states {
+            if placed[first] {
+                continue;
+            }
+            // The row at `first` goes to where its state is in the
+            // order; the one there to its own place, until the cycle
+            // comes back to `first`.
+            held.copy_from_slice(&rows[first * block..(first + 1) * block]);
+            let mut at = first;
+            loop {
+                placed[at] = true;
+                let to = bases[at] as usize / block;
+                if to == first {
+                    rows[to * block..(to + 1) * block].copy_from_slice(&held);
+                    break;
+                }
+                // The row at `to` is of the state whose place `at` is
+                // not: swap it out before writing.
+                rows[to * block..(to + 1) * block].swap_with_slice(&mut held);
+                at = to;
+            }
+        }
+        drop((placed, held));
+        // Now in the order's places: the rows of the states that end
+        // triggers lead nowhere here (their transitions are read from
+        // `ending_next`), the others' lead to bases.
+        rows.resize((states + 1) * block, absorbing);
+        for (id, row) in rows.chunks_exact_mut(block).enumerate() {
+            if id == states || (1..endings).contains(&id) {
+                row.fill(absorbing);
+            } else {
+                row[..stride]
+                    .iter_mut()
+                    .for_each(|to| *to = bases[*to as usize]);
+                row[stride..].fill(absorbing);
+            }
+        }
+        let table = rows;
         let ends_of: Vec<Vec<u32>> = (order.iter())
             .map(|&state| std::mem::take(&mut ends_of[state]))
             .chain([Vec::new()])
