@@ -225,6 +225,8 @@ impl TriggerDfa {
                 row[stride..].fill(absorbing);
             }
         }
+        // Only the rows written (the room held for the trie is given back).
+        rows.shrink_to_fit();
         let table = rows;
         let ends_of: Vec<Vec<u32>> = (order.iter())
             .map(|&state| std::mem::take(&mut ends_of[state]))

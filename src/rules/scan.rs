@@ -139,11 +139,13 @@ fn ascii_word_boundaries(pattern: &str) -> String {
 /// narrowed automaton did over a lower-cased copy (which narrowed little:
 /// the rare literals, most of them, are wanted in every chunk).
 const DFA_FROM: usize = 64 << 10;
-/// The DFA is built only while its table stays this small at most (the
-/// trie's states are at most the literals' bytes): the built-in factors'
-/// take 4.0 MiB (session 26: 18.7 K bytes of factors over 55 distinct
-/// bytes; session 32, cut at [`MAX_SEARCHED`], 4.2 MiB: 18.1 K over 61);
-/// ten times the rules fall back to the literal set.
+/// The DFA is built only while its table stays this small at most: the
+/// built-in factors' take 4.0 MiB (session 26: 18.7 K bytes of factors
+/// over 55 distinct bytes; session 32, cut at [`MAX_SEARCHED`], 4.2 MiB:
+/// 18.1 K over 61); ten times the rules fall back to the literal set.
+/// Those figures counted a trie state per byte of the factors; counted
+/// as built (see `Group::dfa_table_bytes`), session 50's 1,111 rules'
+/// take 3.2 MB, where the old count said 5.4.
 const DFA_MAX_TABLE: usize = 6 << 20;
 
 /// Matches of a literal a DFA search keeps the places of; past them the
@@ -433,17 +435,35 @@ impl Group {
         !self.factors.is_empty() && self.dfa_table_bytes() <= DFA_MAX_TABLE
     }
 
-    /// The bound [`DFA_MAX_TABLE`] is held to: a row per byte of the
-    /// factors (the trie's states at most), a 4-byte column per distinct
-    /// byte (ASCII case folded) and one for the others.
+    /// The bound [`DFA_MAX_TABLE`] is held to: the bytes of the table
+    /// `TriggerDfa::new` builds of the factors, a block of 4-byte slots
+    /// (a column per distinct byte, ASCII case folded, one for the
+    /// others, rounded up to even) per trie state (one per distinct
+    /// prefix of a factor, the root, and the state the ending ones lead
+    /// to). Until session 50 a state was counted per byte of the factors,
+    /// which overcounted the shared prefixes by a fifth.
     fn dfa_table_bytes(&self) -> usize {
-        let bytes: usize = self.factors.iter().map(String::len).sum();
         let mut distinct = [false; 256];
-        for b in self.factors.iter().flat_map(|f| f.bytes()) {
-            distinct[usize::from(b.to_ascii_lowercase())] = true;
+        let mut lowered: Vec<Vec<u8>> = self
+            .factors
+            .iter()
+            .map(|f| f.as_bytes().to_ascii_lowercase())
+            .collect();
+        for &b in lowered.iter().flatten() {
+            distinct[usize::from(b)] = true;
         }
-        let stride = 1 + distinct.iter().filter(|&&d| d).count();
-        (bytes + 1).saturating_mul(stride).saturating_mul(4)
+        let block = (1 + distinct.iter().filter(|&&d| d).count() + 2) & !1;
+        // Sorted, each factor adds the prefixes longer than the one it
+        // shares with the factor before it.
+        lowered.sort_unstable();
+        let mut states = 2;
+        let mut before: &[u8] = &[];
+        for f in &lowered {
+            let shared = f.iter().zip(before).take_while(|(a, b)| a == b).count();
+            states += f.len() - shared;
+            before = f;
+        }
+        states.saturating_mul(block).saturating_mul(4)
     }
 
     /// Whether a big text's factors may be found by a walk outside the
