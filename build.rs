@@ -221,8 +221,13 @@ fn main() {
         .collect();
     // postcard, not JSON: the pack is read on every start, and reading
     // length-prefixed binary took a fraction of parsing 1.3 MB of JSON.
-    let bytes = postcard::to_allocvec(&pack).expect("rules serialise");
+    // The rules' prose (title, cause, fix, docs…) is written apart: read
+    // only for a rule that fires, it no longer shares the pages every
+    // start reads (as a rule cache entry's, see `writing_apart`).
+    let (bytes, prose) =
+        rules::writing_apart(|| postcard::to_allocvec(&pack).expect("rules serialise"));
     write_new_file(&out_dir.join("builtin_pack.bin"), bytes.as_slice());
+    write_new_file(&out_dir.join("builtin_prose.bin"), prose.as_slice());
     let json = serde_json::to_string(&examples).expect("examples serialise");
     write_new_file(&out_dir.join("builtin_examples.json"), json.as_bytes());
     let factors = provider_factors(&provider_texts);
@@ -232,12 +237,14 @@ fn main() {
     // hashing a megabyte on every cached start.
     let mut hash = Fnv::default();
     hash.write(&bytes);
+    hash.write(&prose);
     for text in &provider_texts {
         hash.write(text.as_bytes());
     }
     let code = format!(
-        "{table}{provider_files}pub static BUILTIN_PACK: &[u8] = include_bytes!({:?});\npub static BUILTIN_EXAMPLES: &str = include_str!({:?});\npub static BUILTIN_PACK_HASH: u64 = {:#x};\n",
+        "{table}{provider_files}pub static BUILTIN_PACK: &[u8] = include_bytes!({:?});\npub static BUILTIN_PROSE: &[u8] = include_bytes!({:?});\npub static BUILTIN_EXAMPLES: &str = include_str!({:?});\npub static BUILTIN_PACK_HASH: u64 = {:#x};\n",
         out_dir.join("builtin_pack.bin").to_string_lossy(),
+        out_dir.join("builtin_prose.bin").to_string_lossy(),
         out_dir.join("builtin_examples.json").to_string_lossy(),
         hash.0
     );

@@ -33,10 +33,12 @@ pub static PROVIDER_TEXTS: &[&str] = BUILTIN_PROVIDER_FILES;
 /// The pack's rules, without their examples (see [`examples`]).
 pub fn pack() -> Vec<Rule> {
     // Written by build.rs from these same types: it cannot fail to read back.
-    // The rules' encoded blocks stay parts of the embedded pack.
-    reading_from(Source::Static(BUILTIN_PACK), || {
-        postcard::from_bytes(BUILTIN_PACK).expect("build.rs writes a readable pack")
-    })
+    // The rules' encoded blocks stay parts of the embedded pack, their
+    // prose parts of the block embedded beside it.
+    reading_from(
+        Source::StaticProseApart(BUILTIN_PACK, BUILTIN_PROSE),
+        || postcard::from_bytes(BUILTIN_PACK).expect("build.rs writes a readable pack"),
+    )
 }
 
 /// A hash of the pack and the provider data as embedded (what the rule

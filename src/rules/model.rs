@@ -612,6 +612,9 @@ pub enum Source {
     /// Bytes whose rules' prose is stored apart, each as a range of the
     /// `Apart` block (see [`writing_apart`]).
     WithProseApart(Arc<Vec<u8>>, Arc<Apart>),
+    /// Static bytes whose rules' prose is a range each of the second (the
+    /// built-in pack: see `build.rs`).
+    StaticProseApart(&'static [u8], &'static [u8]),
 }
 
 thread_local! {
@@ -660,7 +663,7 @@ impl Encoded {
         READING.with(|reading| {
             let reading = reading.borrow();
             let base: &[u8] = match reading.as_ref() {
-                Some(Source::Static(base)) => base,
+                Some(Source::Static(base) | Source::StaticProseApart(base, _)) => base,
                 Some(Source::Shared(base) | Source::WithProseApart(base, _)) => base,
                 None => &[],
             };
@@ -668,7 +671,9 @@ impl Encoded {
             let inside = start <= base.len() && bytes.len() <= base.len() - start;
             let range = start..start + bytes.len();
             Encoded(match (reading.as_ref(), Part::of(range.clone())) {
-                (Some(Source::Static(base)), _) if inside => Held::Static(&base[range]),
+                (Some(Source::Static(base) | Source::StaticProseApart(base, _)), _) if inside => {
+                    Held::Static(&base[range])
+                }
                 (Some(Source::Shared(base) | Source::WithProseApart(base, _)), Some(part))
                     if inside =>
                 {
@@ -1044,12 +1049,26 @@ impl LazyProse {
 
 impl<'de> Deserialize<'de> for LazyProse {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let apart = READING.with(|r| match r.borrow().as_ref() {
-            Some(Source::WithProseApart(_, apart)) => Some(apart.clone()),
-            _ => None,
+        enum Prose {
+            Inline,
+            Apart(Arc<Apart>),
+            Static(&'static [u8]),
+        }
+        let prose = READING.with(|r| match r.borrow().as_ref() {
+            Some(Source::WithProseApart(_, apart)) => Prose::Apart(apart.clone()),
+            Some(Source::StaticProseApart(_, block)) => Prose::Static(block),
+            _ => Prose::Inline,
         });
-        let encoded = match apart {
-            Some(apart) => {
+        let encoded = match prose {
+            Prose::Static(block) => {
+                let (start, len) = <(u32, u32)>::deserialize(d)?;
+                let range = start as usize..(start as usize).saturating_add(len as usize);
+                match block.get(range) {
+                    Some(bytes) if len > 0 => Encoded(Held::Static(bytes)),
+                    _ => return Err(serde::de::Error::custom("prose outside its block")),
+                }
+            }
+            Prose::Apart(apart) => {
                 let (start, len) = <(u32, u32)>::deserialize(d)?;
                 let part = start.checked_add(len).map(|end| Part { start, end });
                 match part {
@@ -1059,7 +1078,7 @@ impl<'de> Deserialize<'de> for LazyProse {
                     _ => return Err(serde::de::Error::custom("prose outside its block")),
                 }
             }
-            None => Encoded::deserialize(d)?,
+            Prose::Inline => Encoded::deserialize(d)?,
         };
         Ok(LazyProse {
             encoded,
