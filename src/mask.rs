@@ -1005,6 +1005,21 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
                 {
                     continue;
                 }
+                // Nor is a shell variable (`-H "apikey: $ANON_KEY"`): the
+                // secret is not in the text.
+                if is_variable_reference(v.trim_end_matches(['"', '\''])) {
+                    continue;
+                }
+                // Nor is a key of the next pair (openHAB's `Exception
+                // getting access token: error='invalid_grant', …`).
+                if colon
+                    && unquoted
+                    && !password
+                    && v.strip_suffix('=').is_some_and(is_word)
+                    && text[value.end..].starts_with(['\'', '"'])
+                {
+                    continue;
+                }
                 push_value(text, value, out)
             }
             KeyKind::Credential => {
@@ -1158,6 +1173,20 @@ fn closing_quote(inner: &str, quote: &str) -> usize {
 }
 
 /// A short run of letters: a word of prose rather than a credential.
+/// `$NAME` or `${NAME}`: a shell or template variable, not a value.
+fn is_variable_reference(s: &str) -> bool {
+    let name = match s.strip_prefix("${") {
+        Some(rest) => rest.strip_suffix('}'),
+        None => s.strip_prefix('$'),
+    };
+    name.is_some_and(|n| {
+        n.bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+            && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    })
+}
+
 fn is_word(s: &str) -> bool {
     s.len() < 16 && s.bytes().all(|b| b.is_ascii_alphabetic())
 }
@@ -1664,6 +1693,23 @@ mod tests {
             );
             assert_eq!(mask(&once), once, "{text}");
         }
+    }
+
+    #[test]
+    fn a_shell_variable_is_not_a_secret() {
+        let text = r#"curl -H "apikey: $ANON_KEY" -H "x-api-key: ${API_KEY}" https://example.com"#;
+        assert_eq!(mask(text), text);
+    }
+
+    #[test]
+    fn a_pair_after_a_token_label_is_not_its_value() {
+        let text = "Exception getting access token: error='invalid_grant', description='x'";
+        assert_eq!(mask(text), text);
+        // A value that is one still is.
+        assert_eq!(
+            mask("access token: tk-0123456789abcdef"),
+            "access token: ********"
+        );
     }
 
     #[test]

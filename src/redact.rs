@@ -36,6 +36,10 @@ pub struct Options {
 enum Kind {
     Email,
     Ipv4,
+    /// A private (RFC 1918) address: replaced by another private one, as
+    /// diagnoses tell private hosts from public ones (a private CA is
+    /// likely behind the first, a root-less image behind the second).
+    Ipv4Private,
     Ipv6,
     Guid,
     User,
@@ -70,6 +74,10 @@ impl Placeholders {
                 let i = (n - 1) % (254 * nets.len());
                 format!("{}.{}", nets[i / 254], i % 254 + 1)
             }
+            Kind::Ipv4Private => {
+                let i = n - 1;
+                format!("10.0.{}.{}", (i / 254) % 256, i % 254 + 1)
+            }
             Kind::Ipv6 => format!("2001:db8::{n:x}"),
             Kind::Guid => format!("00000000-0000-4000-8000-{n:012x}"),
         };
@@ -99,6 +107,17 @@ fn id_re() -> &'static Regex {
 /// every cloud serves its instance metadata at 169.254.169.254: the same on
 /// every machine, so it identifies no one), and well-known GUIDs
 /// (Microsoft's first-party application ids are mostly zeros).
+/// Whether a dotted IPv4 address is in an RFC 1918 private range.
+fn is_private_ipv4(value: &str) -> bool {
+    let mut octets = value.split('.').map(|o| o.parse::<u8>().unwrap_or(0));
+    match (octets.next(), octets.next()) {
+        (Some(10), _) => true,
+        (Some(172), Some(second)) => (16..=31).contains(&second),
+        (Some(192), Some(168)) => true,
+        _ => false,
+    }
+}
+
 fn keep(kind: Kind, value: &str) -> bool {
     match kind {
         Kind::Ipv4 => {
@@ -115,7 +134,7 @@ fn keep(kind: Kind, value: &str) -> bool {
             value.to_ascii_lowercase().as_str(),
             "null" | "none" | "true" | "false" | "undefined" | "unknown"
         ),
-        Kind::Email => false,
+        Kind::Email | Kind::Ipv4Private => false,
     }
 }
 
@@ -133,7 +152,14 @@ fn ids(
         } else if let Some(m) = c.name("email") {
             (Kind::Email, m)
         } else if let Some(m) = c.name("ipv4") {
-            (Kind::Ipv4, m)
+            (
+                if is_private_ipv4(m.as_str()) {
+                    Kind::Ipv4Private
+                } else {
+                    Kind::Ipv4
+                },
+                m,
+            )
         } else if let Some(m) = c.name("ipv6") {
             (Kind::Ipv6, m)
         } else if let Some(m) = c.name("user") {
@@ -368,6 +394,18 @@ mod tests {
     }
 
     #[test]
+    fn private_addresses_stay_private() {
+        let out = run(
+            "from 10.100.4.21 via 192.168.1.7 to 8.8.8.8 and 172.20.0.3",
+            true,
+        );
+        assert_eq!(
+            out,
+            "from 10.0.0.1 via 10.0.0.2 to 203.0.113.1 and 10.0.0.3"
+        );
+    }
+
+    #[test]
     fn ids_get_stable_placeholders() {
         let text = "user jane.doe@contoso.com from 10.1.2.3 org 3f1c2d9e-1111-4222-8333-944445555666\n\
                     again JANE.DOE@contoso.com 10.1.2.3 org 3F1C2D9E-1111-4222-8333-944445555666 other 10.9.9.9\n\
@@ -376,11 +414,11 @@ mod tests {
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(
             lines[0],
-            "user user1@example.com from 203.0.113.1 org 00000000-0000-4000-8000-000000000001"
+            "user user1@example.com from 10.0.0.1 org 00000000-0000-4000-8000-000000000001"
         );
         assert_eq!(
             lines[1],
-            "again user1@example.com 203.0.113.1 org 00000000-0000-4000-8000-000000000001 other 203.0.113.2"
+            "again user1@example.com 10.0.0.1 org 00000000-0000-4000-8000-000000000001 other 10.0.0.2"
         );
         assert_eq!(
             lines[2],

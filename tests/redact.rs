@@ -108,9 +108,9 @@ const READ_THE_SECRET_ITSELF: &[&str] = &[
     "portainer.api-key-sent-as-bearer",
     // The username `sandbox` is the evidence, and `--ids` masks usernames.
     "africastalking.sandbox-credentials-on-live-endpoint",
-    // A private address as the CONNECT target is the evidence, and `--ids`
-    // writes addresses as documentation (public) ones.
-    "http.proxy-tunnel-to-local-host-aborted",
+    // An OAuth access token (a JWT, `eyJ…`) sent under the SSWS scheme:
+    // the token's own shape is the evidence.
+    "okta.access-token-sent-as-ssws",
 ];
 
 #[test]
@@ -160,7 +160,7 @@ fn command_line_writes_files_and_never_overwrites_its_input() {
         .arg(&a)
         .assert()
         .success()
-        .stdout("Authorization: Bearer ********\nfrom 203.0.113.1 user user1@example.com\n");
+        .stdout("Authorization: Bearer ********\nfrom 10.0.0.1 user user1@example.com\n");
     // Several into a directory, placeholders shared.
     let out = dir.path().join("out");
     Command::cargo_bin("faultline")
