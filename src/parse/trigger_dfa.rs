@@ -70,6 +70,39 @@ impl TriggerDfa {
         Self::build(&triggers, false)
     }
 
+    /// The bytes of the table [`TriggerDfa::new`] would build of
+    /// `triggers`, without building it: a block (see `build`) per trie
+    /// state — one per distinct prefix (ASCII case folded), the root, and
+    /// the state the ending ones lead to.
+    pub(crate) fn table_bytes(triggers: &[String]) -> usize {
+        let mut lowered: Vec<Vec<u8>> = triggers
+            .iter()
+            .map(|t| t.as_bytes().to_ascii_lowercase())
+            .collect();
+        let mut distinct = [false; 256];
+        for &b in lowered.iter().flatten() {
+            distinct[usize::from(b)] = true;
+        }
+        let block = Self::block(1 + distinct.iter().filter(|&&d| d).count());
+        // Sorted, each trigger adds the prefixes longer than the one it
+        // shares with the trigger before it.
+        lowered.sort_unstable();
+        let mut states = 2;
+        let mut before: &[u8] = &[];
+        for t in &lowered {
+            let shared = t.iter().zip(before).take_while(|(a, b)| a == b).count();
+            states += t.len() - shared;
+            before = t;
+        }
+        states.saturating_mul(block).saturating_mul(4)
+    }
+
+    /// Slots of a state's block for `stride` classes: one more at least
+    /// (a row that ends triggers starts one slot in), even.
+    fn block(stride: usize) -> usize {
+        (stride + 2) & !1
+    }
+
     fn build(triggers: &[String], fold_case: bool) -> Option<Self> {
         if triggers.iter().any(String::is_empty) {
             return None;
@@ -104,7 +137,7 @@ impl TriggerDfa {
         // failures filled in, and the table are one array, rewritten in
         // place. Three arrays of it were 14 MB at once for the 1,111
         // built-in rules, a fifth of a big run's peak memory.
-        let block = (stride + 2) & !1;
+        let block = Self::block(stride);
         // The trie, state 0 its root: `rows` holds a child's state (0:
         // none, as no edge leads back to the root).
         // Room for as many states as the triggers have bytes, so its rows
@@ -689,6 +722,15 @@ mod tests {
     #[test]
     fn builds_no_walk_for_an_empty_trigger() {
         assert!(TriggerDfa::new(&["a".to_string(), String::new()]).is_none());
+    }
+
+    #[test]
+    fn table_bytes_are_the_built_table_s() {
+        let triggers: Vec<String> = ["Error", "error:", "HTTP/", "http/1.1", "quota", "Q", "é"]
+            .map(String::from)
+            .to_vec();
+        let dfa = TriggerDfa::new(&triggers).unwrap();
+        assert_eq!(TriggerDfa::table_bytes(&triggers), dfa.next.len() * 4);
     }
 
     #[test]
