@@ -1006,8 +1006,8 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
                     continue;
                 }
                 // Nor is a shell variable (`-H "apikey: $ANON_KEY"`): the
-                // secret is not in the text.
-                if is_variable_reference(v.trim_end_matches(['"', '\''])) {
+                // secret is not in the text. A password may start with `$`.
+                if !password && is_variable_reference(v.trim_end_matches(['"', '\''])) {
                     continue;
                 }
                 // Nor is a key of the next pair (openHAB's `Exception
@@ -1173,7 +1173,8 @@ fn closing_quote(inner: &str, quote: &str) -> usize {
 }
 
 /// A short run of letters: a word of prose rather than a credential.
-/// `$NAME` or `${NAME}`: a shell or template variable, not a value.
+/// `$NAME` or `${NAME}` (upper case, as environment variables are
+/// named): a shell or template variable, not a value (`$ecret1` may be one).
 fn is_variable_reference(s: &str) -> bool {
     let name = match s.strip_prefix("${") {
         Some(rest) => rest.strip_suffix('}'),
@@ -1182,8 +1183,9 @@ fn is_variable_reference(s: &str) -> bool {
     name.is_some_and(|n| {
         n.bytes()
             .next()
-            .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-            && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            .is_some_and(|b| b.is_ascii_uppercase() || b == b'_')
+            && n.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
     })
 }
 
@@ -1699,6 +1701,8 @@ mod tests {
     fn a_shell_variable_is_not_a_secret() {
         let text = r#"curl -H "apikey: $ANON_KEY" -H "x-api-key: ${API_KEY}" https://example.com"#;
         assert_eq!(mask(text), text);
+        assert!(!mask(r#"curl -H "apikey: $ecret99x" https://example.com"#).contains("ecret99x"));
+        assert_eq!(mask("password: $PASSWORD1"), "password: ********");
     }
 
     #[test]
