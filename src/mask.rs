@@ -1702,7 +1702,6 @@ mod tests {
         let text = r#"curl -H "apikey: $ANON_KEY" -H "x-api-key: ${API_KEY}" https://example.com"#;
         assert_eq!(mask(text), text);
         assert!(!mask(r#"curl -H "apikey: $ecret99x" https://example.com"#).contains("ecret99x"));
-        assert_eq!(mask("password: $PASSWORD1"), "password: ********");
     }
 
     #[test]
