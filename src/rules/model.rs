@@ -521,6 +521,13 @@ struct Part {
 }
 
 impl Part {
+    /// `len` bytes from `start`, if they are some and lie in a block of
+    /// `block_len` bytes.
+    fn within(start: u32, len: u32, block_len: usize) -> Option<Part> {
+        let end = start.checked_add(len)?;
+        (start < end && end as usize <= block_len).then_some(Part { start, end })
+    }
+
     /// `range` if it fits in 32 bits.
     fn of(range: Range<usize>) -> Option<Part> {
         Some(Part {
@@ -1039,9 +1046,9 @@ impl LazyProse {
     /// [`writing_apart`] wrote its range, and deserialising it reads it),
     /// if it lies in the block; read by hand in the rule cache's layout.
     pub(crate) fn apart(apart: &Arc<Apart>, start: u32, len: u32) -> Option<Self> {
-        let end = start.checked_add(len)?;
-        (start < end && end as usize <= apart.len).then(|| LazyProse {
-            encoded: Encoded(Held::Apart(apart.clone(), Part { start, end })),
+        let part = Part::within(start, len, apart.len)?;
+        Some(LazyProse {
+            encoded: Encoded(Held::Apart(apart.clone(), part)),
             decoded: OnceLock::new(),
         })
     }
@@ -1059,26 +1066,20 @@ impl<'de> Deserialize<'de> for LazyProse {
             Some(Source::StaticProseApart(_, block)) => Prose::Static(block),
             _ => Prose::Inline,
         });
+        // Stored apart, a rule's prose is its range in the block.
+        let outside = || serde::de::Error::custom("prose outside its block");
         let encoded = match prose {
+            Prose::Inline => Encoded::deserialize(d)?,
             Prose::Static(block) => {
                 let (start, len) = <(u32, u32)>::deserialize(d)?;
-                let range = start as usize..(start as usize).saturating_add(len as usize);
-                match block.get(range) {
-                    Some(bytes) if len > 0 => Encoded(Held::Static(bytes)),
-                    _ => return Err(serde::de::Error::custom("prose outside its block")),
-                }
+                let part = Part::within(start, len, block.len()).ok_or_else(outside)?;
+                Encoded(Held::Static(&block[part.range()]))
             }
             Prose::Apart(apart) => {
                 let (start, len) = <(u32, u32)>::deserialize(d)?;
-                let part = start.checked_add(len).map(|end| Part { start, end });
-                match part {
-                    Some(part) if start < part.end && part.end as usize <= apart.len => {
-                        Encoded(Held::Apart(apart, part))
-                    }
-                    _ => return Err(serde::de::Error::custom("prose outside its block")),
-                }
+                let part = Part::within(start, len, apart.len).ok_or_else(outside)?;
+                Encoded(Held::Apart(apart, part))
             }
-            Prose::Inline => Encoded::deserialize(d)?,
         };
         Ok(LazyProse {
             encoded,
