@@ -1111,13 +1111,16 @@ const RELEASE_EVERY: usize = 4 << 20;
 /// Gives freed pages in the middle of the heap back to the system (every
 /// [`RELEASE_EVERY`] bytes pushed: the buffers of the chunks stitched
 /// meanwhile are freed by then); glibc returns only the top of the heap on
-/// its own.
+/// its own. The built-in pack's pages read meanwhile go too (see
+/// [`rules::builtin::drop_resident_pages`]): 1 MiB of the distinct-failures
+/// log's peak RSS (63.4 to 62.5 MiB at -j 2, medians of 5).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn release_freed() {
     // SAFETY: malloc_trim only releases free memory.
     unsafe {
         libc::malloc_trim(0);
     }
+    rules::builtin::drop_resident_pages();
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
