@@ -298,6 +298,19 @@ pub fn warns(line: &str) -> bool {
         .is_some_and(|level| !is_informational_level(&level))
 }
 
+/// Whether the line's log prefix gives it the warning level (WARN,
+/// WARNING): a record that may state a failure, or only advise.
+pub fn is_warning(line: &str) -> bool {
+    // Upper-case, as [`PREFIX`] takes levels: a line without the word
+    // needs no regex.
+    if memchr::memmem::find(line.as_bytes(), b"WARN").is_none() {
+        return false;
+    }
+    prefix_end(line)
+        .and_then(|end| prefix_level(&line[..end]).or_else(|| bracketed_level(&line[..end])))
+        .is_some_and(|level| matches!(level.as_str(), "WARN" | "WARNING"))
+}
+
 /// The message after the log prefix, trimmed.
 pub fn message(line: &str) -> &str {
     line[prefix_len(line)..].trim()
@@ -314,6 +327,25 @@ pub fn same_prefix(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tells_the_warning_level() {
+        for line in [
+            "15:20:20,039 WARN  [org.jboss.resteasy.client.jaxrs.i18n] (Cleaner-0) RESTEASY004687: Closing",
+            "2026-11-24T00:00:05Z [main] [WARN] retrying in 2s",
+            "WARNING:root:slow answer",
+        ] {
+            assert!(is_warning(line), "{line}");
+        }
+        for line in [
+            "2026-11-24 00:00:05,676 ERROR sts: AssumeRole failed (region us-east-1):",
+            "[2026-12-03T10:07:14.210Z] INFO  c.e.Client - WARN counts 3",
+            "the WARNING in the middle of a message",
+            "",
+        ] {
+            assert!(!is_warning(line), "{line}");
+        }
+    }
 
     #[test]
     fn warns_at_a_warning_level_or_worse() {

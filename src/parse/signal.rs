@@ -1458,6 +1458,12 @@ impl LineParser for TextSignal {
         // Everything a client's message would reveal (URLs of connection
         // pools, errno and TLS codes), plus the text signals.
         let mut fields = super::exception::facts_from_message(lines, text);
+        if cli.is_none()
+            && body.is_none()
+            && is_coded_advisory(text, logprefix::message(text), &fields)
+        {
+            return None;
+        }
         if !has(&fields, "status") {
             let kube = cli.as_ref().and_then(|c| c.name("kube"));
             if let Some((reason, status)) =
@@ -1641,6 +1647,9 @@ impl LineParser for CodeMessage {
         for f in scan(lines, line) {
             push(&mut fields, f);
         }
+        if is_coded_advisory(line, message, &fields) {
+            return None;
+        }
         push(
             &mut fields,
             lines.str_field("exception.code", code.as_str()),
@@ -1711,6 +1720,51 @@ fn code_pair_re() -> &'static Regex {
         &RE,
         r#"\b(?i:code)["']?\s*(?::|=>?)\s*"(?P<code>[A-Za-z][A-Za-z0-9_.]*)",\s*["']?(?i:message)["']?\s*(?::|=>?)\s*"(?P<msg>(?:[^"\\]|\\.)+)""#,
     )
+}
+
+/// A coded advisory: a record logged at WARN, or a compiler's `warning
+/// CS0612: 'X' is obsolete`, whose only signal is a code before its
+/// message (`RESTEASY004687: Closing … for you. Please close clients
+/// yourself.`) and whose words state no failure. No failed call.
+fn is_coded_advisory(line: &str, message: &str, fields: &[Field]) -> bool {
+    // The scan takes the code itself for `exception.code`: what else
+    // would make the line a failure?
+    let stated = ["status", "body.error", "refusal"]
+        .iter()
+        .any(|key| has(fields, key));
+    if stated || is_transport(line) || states_failure_in_words(message) {
+        return false;
+    }
+    let compiler_warning = || {
+        code_prefix_re()
+            .captures(line)
+            .and_then(|c| c.name("code"))
+            .is_some_and(|code| {
+                line[..code.start()]
+                    .trim_end()
+                    .to_ascii_lowercase()
+                    .ends_with("warning")
+            })
+    };
+    logprefix::is_warning(line) || compiler_warning()
+}
+
+/// Whether a message's words state that something failed: an error stem
+/// ([`ERROR_STEMS`]) or a refusal to act.
+fn states_failure_in_words(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    ERROR_STEMS.iter().any(|s| lower.contains(s))
+        || [
+            "unable",
+            "cannot",
+            "can't",
+            "could not",
+            "couldn't",
+            "refused",
+            "not allowed",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
 }
 
 fn is_error_name(code: &str) -> bool {
