@@ -1839,6 +1839,13 @@ impl LineParser for JsonBody {
 
     fn parse(&self, ctx: &mut Ctx, lines: &Lines, i: usize) -> Option<usize> {
         if let Some((at, how)) = find_body(lines, i) {
+            // The JSON object that ends a zap console record logged at info
+            // or debug holds the record's fields (`info  gohai/gohai.go:36
+            // Failed to retrieve filesystem metadata  {"error": "df failed…"}`):
+            // context, not an answer.
+            if at > 0 && super::logprefix::is_zap_informational(lines.line(i)) {
+                return None;
+            }
             // `401 {…}`: the status the app printed with the body is the
             // response's (a label before it makes the line a signal's),
             // unless it repeats the status just read (a debug log's line

@@ -166,6 +166,12 @@ fn has_level_word(line: &[u8]) -> bool {
 /// operators) at a low level: an RFC 3339 time ending in `Z`, blanks, the
 /// level in lower case, blanks (`2023-06-06T21:10:45.983Z\tinfo\tgohai/…`),
 /// also after a container runtime's own timestamp.
+/// Whether the line is a record of zap's console encoder at info or debug
+/// (see `zap_informational`).
+pub fn is_zap_informational(line: &str) -> bool {
+    zap_informational(line.as_bytes())
+}
+
 fn zap_informational(line: &[u8]) -> bool {
     let level_after_time = |at: usize, len: usize| {
         let before = line[..at].trim_ascii_end();

@@ -1419,6 +1419,22 @@ mod tests {
         parse_chunk(&chunk(text)).iter().map(|e| e.kind).collect()
     }
 
+    /// zap's console record at info ends with its fields as JSON: no body.
+    /// The same fields at error level, or a body after an INFO line of
+    /// another logger, still are.
+    #[test]
+    fn a_zap_info_record_s_fields_are_no_body() {
+        let info = "2023-06-06T21:10:45.983Z\tinfo\tgohai/gohai.go:36\tFailed to retrieve filesystem metadata\t{\"kind\": \"exporter\", \"error\": \"df failed\"}\n";
+        assert!(!kinds(info).contains(&EventKind::Body), "{info}");
+        let docker = format!("2023-06-06 16:10:45 {info}");
+        assert!(!kinds(&docker).contains(&EventKind::Body), "{docker}");
+        let error = info.replace("\tinfo\t", "\terror\t");
+        assert!(kinds(&error).contains(&EventKind::Body), "{error}");
+        let other =
+            "2026-11-24 00:00:01,000 INFO app.client: response {\"error\": \"invalid_grant\"}\n";
+        assert!(kinds(other).contains(&EventKind::Body), "{other}");
+    }
+
     /// A curl `-v` exchange, `gap` lines of other output, then a response
     /// line (and a line after it, so that the parse is not at its text's
     /// end): the restart state at the response line, and whether the
