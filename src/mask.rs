@@ -997,11 +997,16 @@ fn keyed(text: &str, out: &mut Vec<Range<usize>>) {
                 // Nor is an HTTP status after it (Go's `oauth2: cannot fetch
                 // token: 400 Bad Request`).
                 let v = &text[value.clone()];
+                // Nor is an error code before its message
+                // (aws-iam-authenticator's `could not get token:
+                // AccessDenied: Access denied`).
                 if colon
                     && !quoted_key
                     && unquoted
                     && !password
-                    && (is_word(v) || crate::parse::is_status_code(v))
+                    && (is_word(v)
+                        || crate::parse::is_status_code(v)
+                        || v.strip_suffix(':').is_some_and(is_word))
                 {
                     continue;
                 }
@@ -1713,6 +1718,14 @@ mod tests {
             mask("access token: tk-0123456789abcdef"),
             "access token: ********"
         );
+    }
+
+    #[test]
+    fn an_error_code_after_a_token_label_is_not_its_value() {
+        let text = "could not get token: AccessDenied: Access denied";
+        assert_eq!(mask(text), text);
+        // A credential before a colon still is.
+        assert!(!mask("token: tk0123456789abcdefXYZ: ok").contains("tk0123456789abcdef"));
     }
 
     #[test]
