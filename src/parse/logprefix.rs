@@ -299,9 +299,14 @@ pub fn warns(line: &str) -> bool {
     if let Some(informational) = informational_by_shape(line.as_bytes()) {
         return !informational;
     }
+    record_level(line).is_some_and(|level| !is_informational_level(&level))
+}
+
+/// The level word of the line's log prefix, upper-case: the prefix's own,
+/// or one alone in brackets among its groups ([`bracketed_level`]).
+fn record_level(line: &str) -> Option<String> {
     prefix_end(line)
         .and_then(|end| prefix_level(&line[..end]).or_else(|| bracketed_level(&line[..end])))
-        .is_some_and(|level| !is_informational_level(&level))
 }
 
 /// Whether the line's log prefix gives it the warning level (WARN,
@@ -312,9 +317,7 @@ pub fn is_warning(line: &str) -> bool {
     if memchr::memmem::find(line.as_bytes(), b"WARN").is_none() {
         return false;
     }
-    prefix_end(line)
-        .and_then(|end| prefix_level(&line[..end]).or_else(|| bracketed_level(&line[..end])))
-        .is_some_and(|level| matches!(level.as_str(), "WARN" | "WARNING"))
+    record_level(line).is_some_and(|level| matches!(level.as_str(), "WARN" | "WARNING"))
 }
 
 /// The message after the log prefix, trimmed.
