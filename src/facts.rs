@@ -189,6 +189,11 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
         "1800",
     ),
     (
+        "statement",
+        "`true` when the incident is a short text (a paste of at most 4 KiB, the run's only source) in which no parser found a request, status or error line, read whole as one failure's message; it is reported only when a rule that is not informational explains it",
+        "true",
+    ),
+    (
         "recovered",
         "`true` when the same method and URL later succeeded (2xx) in the same source, after the last occurrence of this failure: it was retried and got through. Such an incident's diagnoses are info and it does not fail the run",
         "true",

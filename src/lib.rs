@@ -1064,6 +1064,10 @@ struct Scan<'r> {
     /// The keys of the collector's kept failures, for the chunks' overflow:
     /// taken again only when it kept another.
     kept_keys: Arc<incidents::KeptKeys>,
+    /// The run's first source, while it is its only one and short enough
+    /// to be read as one statement should nothing in it fail (see
+    /// [`parse::statement`]); `Err` once the run is past that.
+    statement: Result<Option<Chunk>, ()>,
 }
 
 /// Bounds what glibc's allocator keeps of freed memory, before the scan's
@@ -1159,6 +1163,7 @@ impl<'r> Scan<'r> {
             long_lines: Vec::new(),
             since_release: 0,
             walk: SharedWalkOnce::default(),
+            statement: Ok(None),
         }
     }
 
@@ -1172,6 +1177,17 @@ impl<'r> Scan<'r> {
         if let Some(last) = self.in_flight.back_mut() {
             last.next.get_or_insert(Some(chunk.source));
         }
+        self.statement = match std::mem::replace(&mut self.statement, Err(())) {
+            Ok(None)
+                if chunk.offset == 0 && chunk.text.len() <= parse::statement::MAX_STATEMENT =>
+            {
+                Ok(Some(Chunk {
+                    text: chunk.text.clone(),
+                    ..chunk
+                }))
+            }
+            _ => Err(()),
+        };
         // The context's first line is counted back from the chunk it leads
         // to (a chunk's first line is the one before it plus its line
         // feeds): counting forward over the text before the context went
@@ -1683,7 +1699,15 @@ impl<'r> Scan<'r> {
         let not_kept = self.incidents.not_kept().clone();
         let mut incidents = self.incidents.finish();
         let input = InputFacts::new(self.hits, &self.rules.scanner().purposes, &rules.providers);
-        let diagnoses = rank::diagnose(&mut incidents, &input, rules);
+        let mut diagnoses = rank::diagnose(&mut incidents, &input, rules);
+        if incidents.is_empty()
+            && diagnoses.is_empty()
+            && not_kept.failures == 0
+            && let Ok(Some(chunk)) = &self.statement
+            && let Some(said) = explained_statement(chunk, &input, rules)
+        {
+            (incidents, diagnoses) = said;
+        }
         let (incidents, diagnoses) = rank::keep_failures(incidents, diagnoses, &rules.providers);
         let analysis = Analysis {
             sources: Vec::new(),
@@ -1697,6 +1721,45 @@ impl<'r> Scan<'r> {
         (analysis, emitter)
     }
 }
+
+/// The failure a short text states as a whole, with its diagnoses, when a
+/// rule that is not merely informational explains it (see
+/// [`parse::statement`]): a run of one short source in which no parser
+/// found a failure.
+fn explained_statement(
+    chunk: &Chunk,
+    input: &InputFacts,
+    rules: &RuleSet,
+) -> Option<(Vec<Incident>, Vec<Diagnosis>)> {
+    let event = parse::statement::statement(chunk)?;
+    let index = LineIndex::new(chunk);
+    let mut builder = incidents::Builder::new(chunk, &index, &rules.providers);
+    let mut out = Vec::new();
+    builder.push(event, &mut out);
+    builder.finish(&mut out);
+    let mut said: Vec<Incident> = out
+        .into_iter()
+        .filter_map(|f| match f {
+            incidents::Finished::Failure(inc) => Some(*inc),
+            incidents::Finished::Success(_) => None,
+        })
+        .take(1)
+        .collect();
+    said.first_mut()?
+        .facts
+        .push("statement", parse::Value::Str("true".into()), None);
+    let diagnoses = rank::diagnose(&mut said, input, rules);
+    diagnoses
+        .iter()
+        .any(|d| d.severity != rules::Severity::Info)
+        .then(|| {
+            said[0].notes.push(STATEMENT_NOTE.to_string());
+            (said, diagnoses)
+        })
+}
+
+/// How a report tells that an incident is a short text read whole.
+const STATEMENT_NOTE: &str = "read as one statement: no request, status line or error line was found in this short text, and a rule's wording matched it";
 
 /// Appends a later chunk's hits to the run's, keeping the first
 /// [`rules::scan::HITS_PER_PATTERN`] of each pattern as a sequential scan would.

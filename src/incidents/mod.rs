@@ -220,6 +220,7 @@ impl Incident {
                 f.str("exception.type")
                     .or_else(|| f.str("exception.code"))
                     .or_else(|| f.str("html.title"))
+                    .or_else(|| f.str("statement").map(|_| "statement"))
                     .unwrap_or("response"),
             ),
             (None, None) => out.push_str("(unknown URL)"),

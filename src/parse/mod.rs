@@ -65,6 +65,7 @@ mod reqwest;
 mod serverlog;
 mod signal;
 mod stack;
+pub mod statement;
 mod text;
 pub mod time;
 mod tool;
