@@ -363,6 +363,18 @@ fn form_error_re() -> &'static Regex {
 
 const FORM_ERROR: &str = r#"(?:^|[?&#\s"'(\[])error=(?P<error>[A-Za-z0-9_.-]+)"#;
 
+/// An OAuth error code in parentheses before its description, as Python's
+/// oauthlib words its `OAuth2Error` (`'(%s) %s' % (self.error,
+/// self.description)`): `InvalidGrantError: (invalid_grant) Bad Request`,
+/// which requests-oauthlib and the tools on it (vdirsyncer, gcalcli …)
+/// print. Only a registered code counts (see [`oauth`]).
+fn paren_error_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    re(&RE, PAREN_ERROR)
+}
+
+const PAREN_ERROR: &str = r#"\((?P<error>[a-z]+(?:_[a-z]+)+)\)[ \t]"#;
+
 fn form_field_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
@@ -866,6 +878,11 @@ fn oauth(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
             })
             .filter_map(|c| c.name("error"))
             .find(|e| valid(e.as_str()))
+    } else if matched.matched(after_status(Tail::ParenError)) {
+        paren_error_re()
+            .captures_iter(text)
+            .filter_map(|c| c.name("error"))
+            .find(|e| OAUTH_ERRORS.contains(&e.as_str()))
     } else {
         None
     };
@@ -1194,6 +1211,7 @@ fn signal_patterns() -> Vec<String> {
             KUBE_UNAUTHORIZED,
             AWS_PHP,
             BRACKET_CODE,
+            PAREN_ERROR,
         ]
         .map(str::to_string),
     );
@@ -1212,6 +1230,7 @@ enum Tail {
     KubeUnauthorized,
     AwsPhp,
     BracketCode,
+    ParenError,
 }
 
 /// Index in [`signal_set`] of a pattern after the status statements.
@@ -1260,6 +1279,12 @@ const TEXT_TRIGGERS: &[&str] = &[
     "GraphQL: ",
     // wrangler's `… [code: 10000]` (see `BRACKET_CODE`).
     "[code: ",
+    // oauthlib's `(invalid_grant) Bad Request` (see `PAREN_ERROR`); its
+    // other codes have `err` (`server_error`) or are rare alone.
+    "(invalid_",
+    "(unauthorized_client)",
+    "(unsupported_",
+    "(access_denied)",
     // Kubernetes' 401 message (see `KUBE_UNAUTHORIZED`).
     "provide credentials",
     // Transport failures in prose (see `is_transport`).
@@ -2716,6 +2741,21 @@ mod tests {
             Some("bad_verification_code")
         );
         assert!(get("retry loop saw error=timeout", "body.error").is_none());
+        // oauthlib's wording: a registered code in parentheses, alone.
+        for (text, code) in [
+            (
+                "error: Unknown error occurred: (invalid_grant) Bad Request",
+                Some("invalid_grant"),
+            ),
+            (
+                "InvalidClientError: (invalid_client) Client authentication failed.",
+                Some("invalid_client"),
+            ),
+            ("sync stopped (missing_scope) for now", None),
+            ("handled (invalid_grant)", None),
+        ] {
+            assert_eq!(get(text, "body.error").as_deref(), code, "{text}");
+        }
         // The Salesforce CLI names the OAuth error `name`; any other name
         // is a name, even beside a description.
         // A decoded body as PHP's var_dump and print_r and Ruby's inspect
