@@ -1699,7 +1699,12 @@ impl<'r> Scan<'r> {
         let not_kept = self.incidents.not_kept().clone();
         let mut incidents = self.incidents.finish();
         let input = InputFacts::new(self.hits, &self.rules.scanner().purposes, &rules.providers);
-        let mut diagnoses = rank::diagnose(&mut incidents, &input, rules);
+        let diagnoses = rank::diagnose(&mut incidents, &input, rules);
+        let (mut incidents, mut diagnoses) =
+            rank::keep_failures(incidents, diagnoses, &rules.providers);
+        // Nothing failed that a report would show (a program error no rule
+        // explains is not shown either): a short paste may still state a
+        // failure as a whole.
         if incidents.is_empty()
             && diagnoses.is_empty()
             && not_kept.failures == 0
@@ -1708,7 +1713,6 @@ impl<'r> Scan<'r> {
         {
             (incidents, diagnoses) = said;
         }
-        let (incidents, diagnoses) = rank::keep_failures(incidents, diagnoses, &rules.providers);
         let analysis = Analysis {
             sources: Vec::new(),
             incidents,
