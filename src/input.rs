@@ -449,6 +449,7 @@ fn read_lines(
                 Err(e) => {
                     // Analyse what was readable, then report the error.
                     lone_cr_to_lf(&mut pending, undecided, true, &mut seen_lf);
+                    strip_terminal_escapes(&mut pending);
                     if !pending.is_empty() {
                         each(Chunk {
                             source,
@@ -508,6 +509,7 @@ fn read_lines(
         pending.truncate(cut);
         no_lf = 0;
         undecided = undecided.saturating_sub(cut);
+        strip_terminal_escapes(&mut pending);
         // Cutting only after b'\n' never splits a UTF-8 sequence, so lossy
         // decoding per chunk equals lossy decoding of the whole input.
         let text = match String::from_utf8(std::mem::replace(&mut pending, rest)) {
@@ -526,6 +528,63 @@ fn read_lines(
         line += lines;
     }
     Ok(total)
+}
+
+/// Removes the terminal's control sequences from a chunk's bytes: colours
+/// and cursor moves (CSI, `ESC [ … final`) and hyperlinks or titles (OSC,
+/// `ESC ] … BEL` or `ESC ] … ESC \\`), which a log saved from a coloured
+/// terminal or a CI job keeps (`\x1b[31mHTTP Error\x1b[0m`). They split
+/// the words every parser reads, and a report that printed them back would
+/// drive the reader's terminal. None holds a line feed, so a chunk (cut
+/// after one) holds each whole; a sequence left unfinished stays as it is.
+/// The text's offsets are those of the text without them.
+fn strip_terminal_escapes(bytes: &mut Vec<u8>) {
+    const ESC: u8 = 0x1b;
+    let Some(first) = memchr::memchr(ESC, bytes) else {
+        return;
+    };
+    let (mut read, mut write) = (first, first);
+    while read < bytes.len() {
+        if bytes[read] != ESC {
+            let next = memchr::memchr(ESC, &bytes[read..]).map_or(bytes.len(), |i| read + i);
+            bytes.copy_within(read..next, write);
+            write += next - read;
+            read = next;
+            continue;
+        }
+        match escape_len(&bytes[read..]) {
+            Some(n) => read += n,
+            None => {
+                bytes[write] = ESC;
+                write += 1;
+                read += 1;
+            }
+        }
+    }
+    bytes.truncate(write);
+}
+
+/// Length of the CSI or OSC sequence `rest` starts with (at its ESC).
+fn escape_len(rest: &[u8]) -> Option<usize> {
+    match rest.get(1)? {
+        b'[' => {
+            // Parameters and intermediates, then one final byte.
+            let body = rest[2..].iter().position(|b| !(0x20..=0x3f).contains(b))?;
+            let fin = *rest.get(2 + body)?;
+            (0x40..=0x7e).contains(&fin).then_some(3 + body)
+        }
+        b']' => {
+            let end = rest[2..]
+                .iter()
+                .position(|&b| b == 0x07 || b == 0x1b || b == b'\n')?;
+            match rest[2 + end] {
+                0x07 => Some(3 + end),
+                0x1b if rest.get(3 + end) == Some(&b'\\') => Some(4 + end),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// Reads and drops bytes up to the end of the current line; what follows
@@ -789,6 +848,41 @@ impl LineIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_escapes_are_dropped_and_others_kept() {
+        let strip = |t: &str| {
+            let mut b = t.as_bytes().to_vec();
+            strip_terminal_escapes(&mut b);
+            String::from_utf8(b).unwrap()
+        };
+        assert_eq!(
+            strip("\x1b[31m\x1b[49mHTTP Error\x1b[0m \x1b[37;1mYour request was:\x1b[0m\n"),
+            "HTTP Error Your request was:\n"
+        );
+        assert_eq!(
+            strip("see \x1b]8;;https://x.test/\x07docs\x1b]8;;\x1b\\ now"),
+            "see docs now"
+        );
+        // Unfinished or unknown sequences, and text without any, stay.
+        for t in [
+            "plain 401 text\n",
+            "cut \x1b[31",
+            "lone \x1b x",
+            "\x1b]0;title\nnext",
+        ] {
+            assert_eq!(strip(t), t);
+        }
+    }
+
+    #[test]
+    fn chunks_of_coloured_text_count_offsets_without_the_escapes() {
+        let text = "\x1b[1mone\x1b[0m\ntwo\n".repeat(3);
+        let mut chunks = Vec::new();
+        read_chunks(0, text.as_bytes(), 1 << 20, |c| chunks.push(c)).unwrap();
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].text, "one\ntwo\n".repeat(3));
+    }
 
     #[test]
     fn blank_line_before_finds_the_last_double_line_feed() {
