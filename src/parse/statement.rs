@@ -25,10 +25,19 @@ pub fn statement(chunk: &Chunk) -> Option<Event> {
         return None;
     }
     let lines = Lines::new(chunk);
+    let mut fields = vec![lines.str_field("exception.message", text)];
+    // The URL and method it names say which call failed (rules about an
+    // endpoint need them); a status or code it mentions is left out, as a
+    // number in prose is not an answer a client received.
+    fields.extend(
+        super::exception::facts_from_message(&lines, text)
+            .into_iter()
+            .filter(|f| f.name == "url" || f.name == "method"),
+    );
     Some(Event {
         kind: EventKind::Exception,
         span: lines.span_of(text),
-        fields: vec![lines.str_field("exception.message", text)],
+        fields,
         group: None,
         members_left_out: false,
     })
@@ -46,7 +55,7 @@ fn is_log(text: &str) -> bool {
 /// Words that make a text a notice rather than a failure: it warns, waits
 /// and tries again, or tells that what it tried worked (`Rate limited …,
 /// sleeping before retrying...`, `UserWarning: …`, `Login Succeeded`,
-/// `Logged in as …`).
+/// `Logged in as …`, a body with `"success": true`).
 const NOTICE_WORDS: &[&str] = &[
     "warning",
     "retry",
@@ -62,6 +71,12 @@ fn is_notice(text: &str) -> bool {
         .split(|c: char| !c.is_ascii_alphanumeric())
         .any(|w| NOTICE_WORDS.contains(&w) || w.ends_with("warning"))
         || lower.contains("logged in as")
+        || {
+            // A body that says it worked (`{"success":true, …}`, Slack's
+            // `"ok": true`).
+            let squeezed: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
+            squeezed.contains("\"success\":true") || squeezed.contains("\"ok\":true")
+        }
 }
 
 #[cfg(test)]
@@ -103,6 +118,7 @@ mod tests {
             "Rate limited on the embeddings API, sleeping before retrying...",
             "_default.py:69: UserWarning: Your application has authenticated using end user credentials",
             "Error logging in to v2 endpoint, trying next endpoint\nLogin Succeeded",
+            "curl -H \"Api-Key: ${KEY}\" https://collector.example/v1/accounts/${ID}/events\n{\"success\": true}",
         ] {
             assert!(statement(&chunk(text, 0)).is_none(), "{text}");
         }
