@@ -367,13 +367,15 @@ const FORM_ERROR: &str = r#"(?:^|[?&#\s"'(\[])error=(?P<error>[A-Za-z0-9_.-]+)"#
 /// oauthlib words its `OAuth2Error` (`'(%s) %s' % (self.error,
 /// self.description)`): `InvalidGrantError: (invalid_grant) Bad Request`,
 /// which requests-oauthlib and the tools on it (vdirsyncer, gcalcli …)
-/// print. Only a registered code counts (see [`oauth`]).
+/// print; and the repr of an exception whose first argument is the code
+/// (`OAuthTokenRequestException('invalid_grant', 'AADSTS70000: …')`). Only
+/// a registered code counts (see [`oauth`]).
 fn paren_error_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(&RE, PAREN_ERROR)
 }
 
-const PAREN_ERROR: &str = r#"\((?P<error>[a-z]+(?:_[a-z]+)+)\)[ \t]"#;
+const PAREN_ERROR: &str = r#"\((?:(?P<error>[a-z]+(?:_[a-z]+)+)\)[ \t]|["'](?P<quoted>[a-z]+(?:_[a-z]+)+)["'],[ \t]*["'])"#;
 
 fn form_field_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -879,10 +881,25 @@ fn oauth(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
             .filter_map(|c| c.name("error"))
             .find(|e| valid(e.as_str()))
     } else if matched.matched(after_status(Tail::ParenError)) {
-        paren_error_re()
-            .captures_iter(text)
-            .filter_map(|c| c.name("error"))
-            .find(|e| OAUTH_ERRORS.contains(&e.as_str()))
+        let found = paren_error_re().captures_iter(text).find_map(|c| {
+            let code = c.name("error").or(c.name("quoted"))?;
+            OAUTH_ERRORS.contains(&code.as_str()).then(|| {
+                (
+                    code,
+                    c.name("error").and_then(|_| c.get(0)).map(|m| m.end()),
+                )
+            })
+        });
+        // oauthlib's description is the rest of its message.
+        if let Some((_, Some(end))) = found
+            && !extra.iter().any(|f| f.name == "body.error_description")
+        {
+            let description = text[end..].trim();
+            if !description.is_empty() {
+                extra.push(lines.str_field("body.error_description", description));
+            }
+        }
+        found.map(|(code, _)| code)
     } else {
         None
     };
@@ -1282,6 +1299,8 @@ const TEXT_TRIGGERS: &[&str] = &[
     // oauthlib's `(invalid_grant) Bad Request` (see `PAREN_ERROR`); its
     // other codes have `err` (`server_error`) or are rare alone.
     "(invalid_",
+    "('invalid_",
+    "(\"invalid_",
     "(unauthorized_client)",
     "(unsupported_",
     "(access_denied)",
@@ -2753,6 +2772,11 @@ mod tests {
             ),
             ("sync stopped (missing_scope) for now", None),
             ("handled (invalid_grant)", None),
+            (
+                "OAuthTokenRequestException('invalid_grant', 'AADSTS70000: The grant is expired.')",
+                Some("invalid_grant"),
+            ),
+            ("KeyError('invalid_grant')", None),
         ] {
             assert_eq!(get(text, "body.error").as_deref(), code, "{text}");
         }

@@ -27,12 +27,13 @@ pub fn statement(chunk: &Chunk) -> Option<Event> {
     let lines = Lines::new(chunk);
     let mut fields = vec![lines.str_field("exception.message", text)];
     // The URL and method it names say which call failed (rules about an
-    // endpoint need them); a status or code it mentions is left out, as a
-    // number in prose is not an answer a client received.
+    // endpoint need them), and an OAuth error it states in any notation is
+    // one of a closed set of codes; a status or other code it mentions is
+    // left out, as a number in prose is not an answer a client received.
     fields.extend(
         super::exception::facts_from_message(&lines, text)
             .into_iter()
-            .filter(|f| f.name == "url" || f.name == "method"),
+            .filter(|f| matches!(&*f.name, "url" | "method") || f.name.starts_with("body.error")),
     );
     Some(Event {
         kind: EventKind::Exception,
