@@ -30,6 +30,41 @@ fn stdin_is_read_when_piped() {
 }
 
 #[test]
+fn a_short_paste_is_read_whole_only_when_a_rule_explains_it() {
+    let home = tempfile::tempdir().unwrap();
+    // A library's one-line message: no status, no request, no error prefix.
+    faultline(&home)
+        .write_stdin("Token used too early, 1596763845 < 1596763861\n")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "jwt.token-not-yet-valid-clock-skew",
+        ))
+        .stdout(predicate::str::contains("read as one statement"));
+    // Words no rule explains, a notice that it retried, and a second
+    // source: nothing is reported.
+    for (stdin, args) in [
+        ("the sync finished, 3 items copied\n", vec![]),
+        (
+            "Rate limited on the embeddings API, sleeping before retrying...\n",
+            vec![],
+        ),
+        (
+            "Token used too early, 1596763845 < 1596763861\n",
+            vec!["-", "fixtures/seed/body-only.json", "-f", "short"],
+        ),
+    ] {
+        let out = faultline(&home)
+            .args(&args)
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("<stdin>"), "{stdin}: {text}");
+    }
+}
+
+#[test]
 fn dash_means_stdin_and_files_mix() {
     let home = tempfile::tempdir().unwrap();
     faultline(&home)
