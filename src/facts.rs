@@ -190,7 +190,7 @@ pub const FIELDS: &[(&str, &str, &str)] = &[
     ),
     (
         "statement",
-        "`true` when the incident is a short text (a paste of at most 4 KiB, the run's only source) in which no parser found a request, status or error line, read whole as one failure's message; it is reported only when a rule that is not informational explains it",
+        "`true` when the incident is a short text (a paste of at most 4 KiB, the run's only source) in which no parser found a request, status or error line, read whole as one failure's message; it is reported only when a rule explains it as an error",
         "true",
     ),
     (

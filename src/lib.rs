@@ -1727,9 +1727,11 @@ impl<'r> Scan<'r> {
 }
 
 /// The failure a short text states as a whole, with its diagnoses, when a
-/// rule that is not merely informational explains it (see
-/// [`parse::statement`]): a run of one short source in which no parser
-/// found a failure.
+/// rule explains it as an error (see [`parse::statement`]): a run of one
+/// short source in which no parser found a failure. A warning is not
+/// enough: those rules describe notes a chain of attempts leaves on its
+/// way (azure-identity's `EnvironmentCredential authentication
+/// unavailable`), which pasted alone do not say that anything failed.
 fn explained_statement(
     chunk: &Chunk,
     input: &InputFacts,
@@ -1755,7 +1757,7 @@ fn explained_statement(
     let diagnoses = rank::diagnose(&mut said, input, rules);
     diagnoses
         .iter()
-        .any(|d| d.severity != rules::Severity::Info)
+        .any(|d| d.severity == rules::Severity::Error)
         .then(|| {
             said[0].notes.push(STATEMENT_NOTE.to_string());
             (said, diagnoses)

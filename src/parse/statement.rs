@@ -5,7 +5,7 @@
 //! about wording to test. A paste is what the user chose to show, so its
 //! words are worth testing; a text that merely mentions an error is not a
 //! failure, and the run keeps such a statement only when a rule explains it
-//! (see `Scan::finish_parts` in the library).
+//! as an error (see `explained_statement` in the library).
 
 use super::{Event, EventKind, Lines};
 use crate::input::Chunk;
