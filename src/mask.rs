@@ -1275,14 +1275,20 @@ fn bearer(text: &str, out: &mut Vec<Range<usize>>) {
     }
     static RE: Builds = Builds::new();
     let re = RE.for_text(r"(?i)\b(?:bearer|basic)[ \t]+", text);
-    let mut ends = Vec::new();
+    let mut found = Vec::new();
     match re {
-        Built::Lean(re) => {
-            ends.extend(re.captures_iter(text).filter_map(|c| Some(c.get(0)?.end())))
-        }
-        Built::Full(re) => ends.extend(re.find_iter(text).map(|m| m.end())),
+        Built::Lean(re) => found.extend(
+            re.captures_iter(text)
+                .filter_map(|c| c.get(0).map(|m| (m.start(), m.end()))),
+        ),
+        Built::Full(re) => found.extend(re.find_iter(text).map(|m| (m.start(), m.end()))),
     }
-    for end in ends {
+    for (start, end) in found {
+        // A path segment (Intuit's `POST /oauth2/v1/tokens/bearer
+        // HTTP/1.1`) names an endpoint, not a scheme.
+        if text[..start].ends_with('/') {
+            continue;
+        }
         if let Some(r) = credential_at(text, end) {
             push_value(text, r, out);
         }
@@ -1642,6 +1648,9 @@ mod tests {
             "Authorization: Bearer ********"
         );
         assert_eq!(mask("xoxb-1234567890-abcdefghij"), "xoxb-********");
+        // `bearer` as a path segment names an endpoint (Intuit's token URL).
+        let intuit = r#"https://oauth.platform.intuit.com:443 "POST /oauth2/v1/tokens/bearer HTTP/1.1" 400 25"#;
+        assert_eq!(mask(intuit), intuit);
         assert_eq!(mask("sk_test_51Habcdefghijklmnop"), "sk_test_********");
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
         assert_eq!(
