@@ -1177,6 +1177,8 @@ impl<'r> Scan<'r> {
         if let Some(last) = self.in_flight.back_mut() {
             last.next.get_or_insert(Some(chunk.source));
         }
+        // The whole source, however it was cut into chunks (the report must
+        // not depend on the chunk size).
         self.statement = match std::mem::replace(&mut self.statement, Err(())) {
             Ok(None)
                 if chunk.offset == 0 && chunk.text.len() <= parse::statement::MAX_STATEMENT =>
@@ -1185,6 +1187,14 @@ impl<'r> Scan<'r> {
                     text: chunk.text.clone(),
                     ..chunk
                 }))
+            }
+            Ok(Some(mut whole))
+                if whole.source == chunk.source
+                    && whole.offset + whole.text.len() == chunk.offset
+                    && whole.text.len() + chunk.text.len() <= parse::statement::MAX_STATEMENT =>
+            {
+                whole.text.push_str(&chunk.text);
+                Ok(Some(whole))
             }
             _ => Err(()),
         };
