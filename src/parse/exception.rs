@@ -1019,7 +1019,7 @@ fn quoted_challenge(msg: &str) -> Option<&str> {
 /// ` in /path/file.php on line 222`). Only the codes themselves: a message
 /// opening with another word is prose. The text after `code: ` or
 /// `(code) ` is the server's `error_description` in those clients.
-fn leading_oauth_error(msg: &str) -> Option<(&str, Option<&str>)> {
+pub(super) fn leading_oauth_error(msg: &str) -> Option<(&str, Option<&str>)> {
     let rest = msg.trim_start();
     // After a status, as python-gitlab writes it (`403: insufficient_scope`).
     let rest = match rest.as_bytes() {

@@ -883,21 +883,18 @@ fn oauth(lines: &Lines, text: &str, matched: &Matched, fields: &mut Vec<Field>) 
     } else if matched.matched(after_status(Tail::ParenError)) {
         let found = paren_error_re().captures_iter(text).find_map(|c| {
             let code = c.name("error").or(c.name("quoted"))?;
-            OAUTH_ERRORS.contains(&code.as_str()).then(|| {
-                (
-                    code,
-                    c.name("error").and_then(|_| c.get(0)).map(|m| m.end()),
-                )
-            })
+            OAUTH_ERRORS
+                .contains(&code.as_str())
+                .then(|| (code, c.name("error").and_then(|_| c.get(0))))
         });
-        // oauthlib's description is the rest of its message.
-        if let Some((_, Some(end))) = found
+        // oauthlib's `(code) description`: read as the exception reader
+        // reads a message that opens with it.
+        if let Some((_, Some(whole))) = found
             && !extra.iter().any(|f| f.name == "body.error_description")
+            && let Some((_, Some(description))) =
+                super::exception::leading_oauth_error(&text[whole.start()..])
         {
-            let description = text[end..].trim();
-            if !description.is_empty() {
-                extra.push(lines.str_field("body.error_description", description));
-            }
+            extra.push(lines.str_field("body.error_description", description));
         }
         found.map(|(code, _)| code)
     } else {
