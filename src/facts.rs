@@ -2,6 +2,7 @@
 //! catalogue of those names (used to validate rules and to document them).
 //! The input-wide scan behind `input.*` facts is `rules::scan`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::input::Loc;
@@ -17,11 +18,12 @@ pub struct FactValue {
 /// Named, possibly multi-valued facts.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
-    map: BTreeMap<String, Vec<FactValue>>,
+    /// Names are mostly the catalogue's literals: borrowed, not copied.
+    map: BTreeMap<Cow<'static, str>, Vec<FactValue>>,
 }
 
 impl Facts {
-    pub fn push(&mut self, name: impl Into<String>, value: Value, loc: Option<Loc>) {
+    pub fn push(&mut self, name: impl Into<Cow<'static, str>>, value: Value, loc: Option<Loc>) {
         // Most facts hold one value: room for one, where a first push
         // makes room for four (a kept incident's facts were three parts
         // spare, a megabyte of a big run's peak).
@@ -32,7 +34,7 @@ impl Facts {
     }
 
     /// Sets a fact only if it has no value yet.
-    pub fn push_default(&mut self, name: &str, value: Value, loc: Option<Loc>) {
+    pub fn push_default(&mut self, name: &'static str, value: Value, loc: Option<Loc>) {
         if !self.map.contains_key(name) {
             self.push(name, value, loc);
         }
@@ -55,7 +57,7 @@ impl Facts {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[FactValue])> {
-        self.map.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.map.iter().map(|(k, v)| (k.as_ref(), v.as_slice()))
     }
 
     pub fn remove(&mut self, name: &str) -> Option<Vec<FactValue>> {

@@ -898,7 +898,7 @@ fn vocabulary_provider(facts: &mut Facts, providers: &Providers) {
     facts.push("provider.source", Value::Str("vocabulary".into()), loc);
 }
 
-fn push_unique(facts: &mut Facts, name: &str, values: Vec<FactValue>) {
+fn push_unique(facts: &mut Facts, name: &'static str, values: Vec<FactValue>) {
     for v in values {
         let text = v.value.to_string();
         if text.trim().is_empty() || facts.get(name).iter().any(|o| o.value.to_string() == text) {
