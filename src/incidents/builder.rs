@@ -366,15 +366,18 @@ fn error_code_of<'e>(name: &str, value: &'e Value, providers: &Providers) -> Opt
 
 /// The body fields that state the call's HTTP status as a number (Riot
 /// Games nests it: `{"status": {"status_code": 403, …}}`; Todoist and
-/// Supabase Auth say `http_code`); a failing one makes the body a failure
-/// ([`field_fails`]) and its status the draft's.
-const BODY_STATUS_FIELDS: [&str; 6] = [
+/// Supabase Auth say `http_code`; SDKs that log the response they got,
+/// such as smartsheet-python-sdk, `{"response": {"statusCode": 429, …}}`);
+/// a failing one makes the body a failure ([`field_fails`]) and its status
+/// the draft's.
+const BODY_STATUS_FIELDS: [&str; 7] = [
     "body.status",
     "body.statusCode",
     "body.status_code",
     "body.status.status_code",
     "body.http_code",
     "body.error.http_code",
+    "body.response.statusCode",
 ];
 
 /// Whether one field, on its own, says that something failed.

@@ -56,8 +56,10 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
     // 401}}`), Strapi's and Spotify's in `error` (`{"error": {"status": 403,
     // "message": …}}`): numbers in the 4xx/5xx range there too. Todoist's
     // errors and Supabase Auth's hook errors call it `http_code` (`{"error":
-    // …, "http_code": 403}`, `{"error": {"http_code": 403, …}}`).
-    const BODY_STATUS: [(&str, f64); 10] = [
+    // …, "http_code": 403}`, `{"error": {"http_code": 403, …}}`). An SDK
+    // that logs the response it got nests it there (smartsheet-python-sdk:
+    // `{"response": {"statusCode": 429, "reason": …, "content": …}}`).
+    const BODY_STATUS: [(&str, f64); 11] = [
         ("body.status", 100.0),
         ("body.statusCode", 100.0),
         ("body.status_code", 100.0),
@@ -69,6 +71,7 @@ pub fn classify(facts: &mut Facts, cx: &ChunkCx) {
         ("body.status.status_code", 400.0),
         ("body.http_code", 400.0),
         ("body.error.http_code", 400.0),
+        ("body.response.statusCode", 400.0),
     ];
     // The canonical name, not a number: Strapi's `error.status` is the
     // status itself, and says nothing of an `error.code` beside it.
