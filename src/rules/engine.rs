@@ -758,10 +758,12 @@ pub const UNKNOWN: &str = "(unknown)";
 /// input-wide facts; a name with no value reads "(unknown)". Braces that
 /// hold no placeholder name (JSON, prose) stay as written.
 /// `value` masked as the input would be with its name beside it
-/// (`body.client_secret=…` is a secret by its key alone), else on its own
-/// (a token's format, a URL's query).
+/// (`body.client_secret: …` is a secret by its key alone), else on its own
+/// (a token's format, a URL's query). Written as a field, not a query
+/// parameter: names that are secrets only in a query (`code`, `key`,
+/// `sig`, `auth`) are a rule's capture names, such as an error's code.
 fn masked_value(name: &str, value: &str) -> String {
-    let prefix = format!("{name}=");
+    let prefix = format!("{name}: ");
     let keyed = format!("{prefix}{value}");
     match crate::mask::mask(&keyed) {
         std::borrow::Cow::Borrowed(_) => value.to_string(),
@@ -815,6 +817,10 @@ mod tests {
         );
         assert_eq!(masked_value("host", "api.example.com"), "api.example.com");
         assert_eq!(masked_value("scope", "read:org"), "read:org");
+        // A capture named `code` holds an error's code, not an OAuth
+        // authorization code (a secret only as a query parameter).
+        assert_eq!(masked_value("code", "invalid_grant"), "invalid_grant");
+        assert_eq!(masked_value("password", "hunter2-x"), "********");
     }
 
     /// The rules' `regex` tests, compiled without literal prefilters,
