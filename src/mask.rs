@@ -859,6 +859,10 @@ const TYPE_PREFIXES: &[&str] = &[
     "rk_live_",
     "rk_test_",
     "whsec_",
+    // A Plex claim token (plex.tv/claim): valid for four minutes and only
+    // to claim a new server, so one sent as `X-Plex-Token` is refused;
+    // the prefix is what tells it from a server token.
+    "claim-",
 ];
 
 /// The length of `value`'s type prefix, when what follows is long enough
@@ -1829,6 +1833,10 @@ mod tests {
         // masked whole.
         assert_eq!(mask("token=xoxb-12"), "token=********");
         assert_eq!(mask("Bearer abcdefghijklmnop"), "Bearer ********");
+        assert_eq!(
+            mask("PLEX_TOKEN=claim-Ab1Cd2Ef3Gh4Ij5Kl6Mn"),
+            "PLEX_TOKEN=claim-********"
+        );
     }
 
     #[test]
