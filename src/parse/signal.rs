@@ -1876,6 +1876,11 @@ impl LineParser for NamedCode {
         let message = logprefix::message(line);
         if let Some(c) = named_code_re().captures(message)
             && let Some(code) = c.name("code").filter(|c| is_error_name(c.as_str()))
+            // A name whose only stem is `error` or `exception` (not
+            // triggers: nearly every log line has one) is claimed only
+            // with a trigger on its line, as the prefilter admits it:
+            // `ErrorResponse: Message: {…}` alone is not.
+            && super::has_trigger(line, self.triggers())
         {
             let msg = c.name("msg")?;
             let mut text = msg.as_str().trim_end().to_string();
