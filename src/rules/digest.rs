@@ -142,6 +142,9 @@ pub struct InputTest {
     /// Its literal factors (see `rules::literals`) as the input scan
     /// searches for them: `at_least(…, INPUT_MIN_FACTOR)`, if any are left.
     pub factors: Option<Texts>,
+    /// The literals every match of the pattern starts with (see
+    /// [`input_starts`]), for the scan of a small text.
+    pub starts: Option<Texts>,
     /// Where the test is written in its rule file.
     pub span: Option<Range<usize>>,
 }
@@ -188,8 +191,10 @@ impl Digest {
                     if let Some(first) = first_test.last_mut() {
                         first.get_or_insert(input_tests.len());
                     }
+                    let pattern = input_regex(op).unwrap_or_default();
                     input_tests.push(InputTest {
-                        pattern: input_regex(op).unwrap_or_default(),
+                        starts: input_starts(&pattern),
+                        pattern,
                         factors: input_factors(op),
                         span: match op {
                             Op::Regex(r) => r.span.clone(),
@@ -259,6 +264,13 @@ impl Digest {
                 }
                 None => out.push(0),
             }
+            match &test.starts {
+                Some(starts) => {
+                    out.push(1);
+                    starts.put(out);
+                }
+                None => out.push(0),
+            }
             match &test.span {
                 Some(span) => {
                     out.push(1);
@@ -282,9 +294,14 @@ impl Digest {
             2 => Keys::Any(take_list(bytes, 3, Key::take)?),
             _ => return None,
         };
-        let input_tests = take_list(bytes, 3, |bytes| {
+        let input_tests = take_list(bytes, 4, |bytes| {
             let pattern = take_str(bytes)?.to_string();
             let factors = match take_byte(bytes)? {
+                0 => None,
+                1 => Some(Texts::take(bytes)?),
+                _ => return None,
+            };
+            let starts = match take_byte(bytes)? {
                 0 => None,
                 1 => Some(Texts::take(bytes)?),
                 _ => return None,
@@ -297,6 +314,7 @@ impl Digest {
             Some(InputTest {
                 pattern,
                 factors,
+                starts,
                 span,
             })
         })?;
@@ -433,6 +451,44 @@ fn input_regex(op: &Op) -> Option<String> {
     })
 }
 
+/// The literals every match of an input test's `pattern` starts with,
+/// ASCII-lower-cased: the `regex` crate's own prefix literals (as its
+/// prefilter has them), found once here rather than at every start. The
+/// input scan looks them up in a small text before compiling the pattern
+/// (see `scan::InputScanner::may_start_in`): building the prefilter for
+/// that was 2.1 M of a one-line paste's 27.8 M instructions (callgrind,
+/// session 54). A literal cut inside a character is cut back to the
+/// character's start; one empty literal when a match may start with
+/// anything; `None` when the pattern does not parse.
+pub fn input_starts(pattern: &str) -> Option<Texts> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::parse(pattern).ok()?;
+    let mut extractor = Extractor::new();
+    extractor.kind(ExtractKind::Prefix);
+    let mut seq = extractor.extract(&hir);
+    seq.optimize_for_prefix_by_preference();
+    let Some(literals) = seq.literals() else {
+        return Some(Texts::one(&[""]));
+    };
+    let mut starts: Vec<String> = literals
+        .iter()
+        .map(|l| {
+            let bytes = l.as_bytes();
+            let valid = match std::str::from_utf8(bytes) {
+                Ok(s) => s,
+                Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+            };
+            valid.to_ascii_lowercase()
+        })
+        .collect();
+    starts.sort_unstable();
+    starts.dedup();
+    if starts.iter().any(String::is_empty) {
+        starts = vec![String::new()];
+    }
+    Some(Texts::one(&starts))
+}
+
 /// The literal factors of an `input.text` test's pattern (`input_regex`).
 fn input_factors(op: &Op) -> Option<Texts> {
     let factor = |s: &str| ascii_factor(&s.to_lowercase(), 1);
@@ -539,4 +595,64 @@ fn conjunction_need(conds: &[Condition]) -> Option<Key> {
             field: field.into(),
             need: need.owned(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::input_starts;
+
+    fn starts(pattern: &str) -> Vec<String> {
+        let texts = input_starts(pattern).expect("parses");
+        texts.strings().map(|(_, s)| s.to_string()).collect()
+    }
+
+    #[test]
+    fn start_literals_are_lower_cased_prefixes() {
+        let client = starts(r"(?m)(?i)\bclient[ _]credentials\b");
+        assert!(
+            !client.is_empty()
+                && client
+                    .iter()
+                    .all(|s| "client credentials".starts_with(s.as_str())
+                        || "client_credentials".starts_with(s.as_str())),
+            "{client:?}"
+        );
+        // A match may start anywhere: one empty literal.
+        assert_eq!(starts(r"(?i)[a-z]+ (?:denied|refused)"), [""]);
+        assert_eq!(starts(r"x*"), [""]);
+        assert_eq!(input_starts(r"(unclosed"), None);
+    }
+
+    /// Wherever a pattern matches, one of its start literals is found
+    /// (ASCII-case-insensitively) in the text: they may rule a text out,
+    /// never a match.
+    #[test]
+    fn a_match_holds_a_start_literal() {
+        let cases = [
+            (
+                r"(?i)\bclient[ _]credentials\b",
+                "grant CLIENT_Credentials here",
+            ),
+            (
+                r"(?m)^[ \t]*Error: (?:quota|limit) exceeded",
+                "  Error: limit exceeded",
+            ),
+            (r"(?i)k(?:ey|ms) denied", "\u{212A}ms denied"),
+            (r"(?i)résumé expired", "RÉSUMÉ expired"),
+            (r"[A-Z]{3}-\d+ failed", "ABC-12 failed"),
+            (
+                r"(?:AKIA|ASIA)[A-Z0-9]{16}",
+                "key ASIAABCDEFGHIJKLMNOP used",
+            ),
+        ];
+        for (pattern, text) in cases {
+            let re = regex::Regex::new(pattern).unwrap();
+            assert!(re.is_match(text), "{pattern}");
+            let found = starts(pattern).iter().any(|s| {
+                crate::rules::literals::find_ignore_ascii_case(text.as_bytes(), s.as_bytes())
+                    .is_some()
+            });
+            assert!(found, "{pattern}: {:?}", starts(pattern));
+        }
+    }
 }

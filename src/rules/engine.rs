@@ -103,6 +103,7 @@ impl RuleSet {
                     rule: Some(index),
                     span: test.span.clone(),
                     factors: test.factors.clone(),
+                    starts: test.starts.clone(),
                 });
             }
             regexes.extend((0..digest.regexes).map(|_| RegexSlot {

@@ -785,6 +785,15 @@ impl Texts {
 
     /// Every string, set by set: (the set's place, the string).
     pub fn strings(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.byte_strings()
+            .map_while(|(set, s)| std::str::from_utf8(s).ok().map(|s| (set, s)))
+    }
+
+    /// [`Texts::strings`] as bytes, for byte searches: the block was
+    /// checked whole when read, and checking each string again as UTF-8
+    /// was a sixth of looking a small text's factors up (see
+    /// `scan::Group::trigger_directly`).
+    pub fn byte_strings(&self) -> impl Iterator<Item = (usize, &[u8])> {
         let mut rest: &[u8] = &self.0;
         let sets = take_number(&mut rest).unwrap_or(0);
         let mut set = 0;
@@ -798,7 +807,7 @@ impl Texts {
                 set += 1;
             }
             left_in_set -= 1;
-            take_str(&mut rest).map(|s| (set - 1, s))
+            take_bytes(&mut rest).map(|s| (set - 1, s))
         })
     }
 

@@ -23,7 +23,7 @@ use crate::parse::lean::{Captures as LeanCaptures, Regex as Lean};
 use super::Texts;
 use super::digest::INPUT_MIN_FACTOR;
 use super::literal_set::LiteralSet;
-use super::literals::{ascii_factor, may_match};
+use super::literals::{ascii_factor, find_ignore_ascii_case, may_match};
 use super::runs::Runs;
 use crate::facts::{Facts, Line};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
@@ -58,6 +58,9 @@ pub struct InputPatternSpec {
     /// scanner); `None` when none are left: then it is searched in every
     /// chunk.
     pub factors: Option<Texts>,
+    /// The literals its matches start with, ASCII-lower-cased, when the
+    /// rule's digest has them (see `digest::input_starts`).
+    pub starts: Option<Texts>,
 }
 
 /// Where one input pattern matched.
@@ -106,6 +109,19 @@ fn searched_part(f: &str) -> &str {
     while !f.is_char_boundary(end) {
         end -= 1;
     }
+    &f[..end]
+}
+
+/// [`searched_part`] of a factor's bytes (its UTF-8).
+fn searched_bytes(f: &[u8]) -> &[u8] {
+    if f.len() <= MAX_SEARCHED {
+        return f;
+    }
+    // A character's first byte is not a continuation byte (0b10xx_xxxx).
+    let end = (1..=MAX_SEARCHED)
+        .rev()
+        .find(|&end| f[end] & 0xC0 != 0x80)
+        .unwrap_or(0);
     &f[..end]
 }
 
@@ -221,8 +237,27 @@ enum Search {
     Plain,
 }
 
-/// One literal set over the factors of a group of patterns.
+/// Below this size a text's factors are looked up pattern by pattern
+/// (see [`Group::trigger_directly`]), and the group's literal set is not
+/// built for it. Building it (hashing the 2,000 or so factors of the
+/// built-in pack, the literal set's tables) was 3.0 M of the 29.8 M
+/// instructions of a one-line paste (callgrind, session 54); looking up
+/// each pattern's factors in a small text costs a bit test per literal,
+/// and a search where all its byte pairs are in the text.
+const DIRECT_BELOW: usize = 4 << 10;
+
+/// The patterns of a group, and the literal set over their factors once a
+/// text of [`DIRECT_BELOW`] bytes or more wants it.
 struct Group {
+    /// Patterns without useful factors: searched in every chunk.
+    always: Vec<usize>,
+    /// Patterns the automaton triggers, with the mask of all their sets.
+    by_factors: Vec<(usize, u8)>,
+    index: OnceLock<GroupIndex>,
+}
+
+/// One literal set over the factors of a group's patterns.
+struct GroupIndex {
     automaton: Option<LiteralSet>,
     /// The factors, for the DFA, and the DFA once a big text wants it
     /// (`None` inside: too big, or not buildable).
@@ -233,32 +268,89 @@ struct Group {
     /// Per automaton pattern: the (input pattern, factor set) it belongs
     /// to, in one list (see `super::runs`).
     owners: Runs<(usize, u8)>,
-    /// Patterns without useful factors: searched in every chunk.
-    always: Vec<usize>,
-    /// Patterns the automaton triggers, with the mask of all their sets.
-    by_factors: Vec<(usize, u8)>,
+}
+
+/// The ASCII-lower-cased byte pairs of a small text, a bit each: a
+/// literal none of whose pairs is missing is then searched for.
+struct BytePairs(Vec<u64>);
+
+impl BytePairs {
+    fn of(text: &[u8]) -> Self {
+        let mut bits = vec![0u64; 1 << 10];
+        for pair in text.windows(2) {
+            let k = Self::key(pair[0], pair[1]);
+            bits[k >> 6] |= 1 << (k & 63);
+        }
+        BytePairs(bits)
+    }
+
+    fn key(a: u8, b: u8) -> usize {
+        usize::from(a.to_ascii_lowercase()) << 8 | usize::from(b.to_ascii_lowercase())
+    }
+
+    /// Whether `text` (of which these are the pairs) holds `literal`,
+    /// ASCII-case-insensitively.
+    fn holds(&self, text: &[u8], literal: &[u8]) -> bool {
+        let all_pairs = literal.windows(2).all(|pair| {
+            let k = Self::key(pair[0], pair[1]);
+            self.0[k >> 6] & (1 << (k & 63)) != 0
+        });
+        all_pairs && find_ignore_ascii_case(text, literal).is_some()
+    }
 }
 
 impl Group {
     fn new(ids: &[usize], specs: &[InputPatternSpec]) -> Self {
         let mut always = Vec::new();
         let mut by_factors = Vec::new();
+        let mut some_factor = false;
+        for &id in ids {
+            match specs[id].factors.as_ref().map_or(0, Texts::set_count) {
+                0 => always.push(id),
+                // At most 4 sets (see `literals`): a mask of them fits a byte.
+                sets => {
+                    by_factors.push((id, ((1u16 << sets.min(8)) - 1) as u8));
+                    some_factor |= specs[id]
+                        .factors
+                        .as_ref()
+                        .is_some_and(|t| t.strings().next().is_some());
+                }
+            }
+        }
+        if !some_factor {
+            // No factors: search every pattern everywhere.
+            always.extend(by_factors.drain(..).map(|(id, _)| id));
+            always.sort_unstable();
+        }
+        Group {
+            always,
+            by_factors,
+            index: OnceLock::new(),
+        }
+    }
+
+    /// The group's literal set, built on first need.
+    fn index(&self, specs: &[InputPatternSpec]) -> &GroupIndex {
+        self.index
+            .get_or_init(|| GroupIndex::new(&self.by_factors, specs))
+    }
+}
+
+impl GroupIndex {
+    fn new(by_factors: &[(usize, u8)], specs: &[InputPatternSpec]) -> Self {
         // foldhash rather than SipHash: ten times the rules hash these at
         // every start, and no key here is a secret.
         let mut factors: Vec<&str> = Vec::new();
         // (factor, owner), grouped into `owners` once all are known.
         let mut owned: Vec<(usize, (usize, u8))> = Vec::new();
         let mut position: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
-        for &id in ids {
+        for &(id, mask) in by_factors {
             // Read in place: decoded into sets first, they were a fifth of
             // building the scanner.
-            let Some(texts) = specs[id].factors.as_ref().filter(|t| t.set_count() > 0) else {
-                always.push(id);
+            let Some(texts) = &specs[id].factors else {
                 continue;
             };
-            // At most 4 sets (see `literals`): a mask of them fits a byte.
-            let sets = texts.set_count().min(8);
-            by_factors.push((id, ((1u16 << sets) - 1) as u8));
+            let sets = mask.count_ones() as usize;
             for (k, f) in texts.strings().take_while(|(k, _)| *k < sets) {
                 let f = searched_part(f);
                 let owner = (id, 1 << k);
@@ -272,146 +364,17 @@ impl Group {
                 owned.push((factor, owner));
             }
         }
-        if !factors.is_empty() {
-            return Group {
-                // A contiguous NFA: it builds fast and takes a tenth of a
-                // DFA's memory; it searches only each chunk's head, the
-                // rest goes to a narrowed DFA (see `find_narrowing`).
-                automaton: Some(LiteralSet::new(&factors, AhoCorasickKind::ContiguousNFA)),
-                factors: factors.iter().map(|f| f.to_string()).collect(),
-                dfa: OnceLock::new(),
-                walkable: OnceLock::new(),
-                owners: Runs::grouped(factors.len(), owned),
-                always,
-                by_factors,
-            };
-        }
-        // No factors: search every pattern everywhere.
-        always.extend(by_factors.iter().map(|(id, _)| *id));
-        always.sort_unstable();
-        always.dedup();
-        Group {
-            automaton: None,
-            factors: Vec::new(),
+        GroupIndex {
+            // A contiguous NFA: it builds fast and takes a tenth of a
+            // DFA's memory; it searches only each chunk's head, the rest
+            // goes to a narrowed DFA (see `find_narrowing`).
+            automaton: (!factors.is_empty())
+                .then(|| LiteralSet::new(&factors, AhoCorasickKind::ContiguousNFA)),
+            factors: factors.iter().map(|f| f.to_string()).collect(),
             dfa: OnceLock::new(),
             walkable: OnceLock::new(),
-            owners: Runs::grouped(0, Vec::new()),
-            always,
-            by_factors: Vec::new(),
+            owners: Runs::grouped(factors.len(), owned),
         }
-    }
-
-    /// Marks the patterns that may match `text`: those with a factor of
-    /// each of their sets in it (those marked already need no look).
-    /// With the DFA (a big text), `places` gets where its literals are.
-    fn trigger(&self, text: &str, triggered: &mut [bool], places: &mut Places) {
-        self.trigger_with(text, triggered, Search::Fast, places)
-    }
-
-    fn trigger_with(&self, text: &str, triggered: &mut [bool], how: Search, places: &mut Places) {
-        for &id in &self.always {
-            triggered[id] = true;
-        }
-        let Some(automaton) = &self.automaton else {
-            return;
-        };
-        if how == Search::Fast
-            && let Some(dfa) = self.dfa_for(text.len())
-        {
-            // A literal's later matches in the text add nothing to the
-            // triggering: its sets are marked at the first.
-            if let Some(mut walk) = self.start_walk(triggered) {
-                dfa.find(text.as_bytes(), |literal, start| {
-                    walk.found(self.owners.get(literal), literal, start, triggered);
-                    walk.pending > 0
-                });
-                *places = walk.places;
-            }
-            return;
-        }
-        let mut pending = self
-            .by_factors
-            .iter()
-            .filter(|(id, _)| !triggered[*id])
-            .count();
-        if pending == 0 {
-            return;
-        }
-        let full: HashMap<usize, u8> = self.by_factors.iter().copied().collect();
-        // Read by `wanted` while `found` sets them.
-        let seen: std::cell::RefCell<HashMap<usize, u8>> = Default::default();
-        let triggered = std::cell::Cell::from_mut(triggered).as_slice_of_cells();
-        // A literal is still wanted while some pattern it is a factor of
-        // has not seen a literal of that factor set yet.
-        let wanted = |literal: usize| {
-            let seen = seen.borrow();
-            self.owners.get(literal).iter().any(|&(id, bit)| {
-                !triggered[id].get() && seen.get(&id).is_none_or(|mask| mask & bit == 0)
-            })
-        };
-        let found = |literal: usize| {
-            let mut seen = seen.borrow_mut();
-            for &(id, bit) in self.owners.get(literal) {
-                if triggered[id].get() {
-                    continue;
-                }
-                let mask = seen.entry(id).or_insert(0);
-                *mask |= bit;
-                if *mask == full[&id] {
-                    triggered[id].set(true);
-                    pending -= 1;
-                }
-            }
-            pending > 0
-        };
-        if how != Search::Plain {
-            automaton.find_narrowing(text, wanted, found);
-        } else {
-            automaton.find(text, found);
-        }
-    }
-
-    /// The lines of `text` that pattern `id` can match on (ranges without
-    /// their line feeds, in order), when `places` tells: each match of a
-    /// pattern holds a literal of each of its factor sets, so a pattern
-    /// that matches within a line (`line_local`) matches only on lines
-    /// with one of them. The set with the fewest places is taken; `None`
-    /// (search the whole text) when every set has a literal past its kept
-    /// places, or the pattern is not triggered by this group's factors.
-    fn lines_for(&self, id: usize, text: &str, places: &Places) -> Option<Vec<Range<usize>>> {
-        if !places.whole {
-            return None;
-        }
-        let mask = self.by_factors.iter().find(|(p, _)| *p == id)?.1;
-        // Per set (bit): places, and whether some were past the cap.
-        let mut sets = [(0usize, false); 8];
-        for (literal, starts) in &places.found {
-            for &(owner, bit) in self.owners.get(*literal) {
-                if owner == id {
-                    let set = &mut sets[bit.trailing_zeros() as usize];
-                    set.0 += starts.len();
-                    set.1 |= places.more(*literal);
-                }
-            }
-        }
-        let bit = (0..8)
-            .filter(|&k| mask & (1 << k) != 0 && !sets[k].1)
-            .min_by_key(|&k| sets[k].0)?;
-        let bytes = text.as_bytes();
-        let mut lines: Vec<Range<usize>> = places
-            .found
-            .iter()
-            .filter(|(literal, _)| self.owners.get(*literal).contains(&(id, 1u8 << bit)))
-            .flat_map(|(_, starts)| starts.iter().copied())
-            .map(|at| {
-                let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
-                let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
-                start..end
-            })
-            .collect();
-        lines.sort_unstable_by_key(|r| r.start);
-        lines.dedup();
-        Some(lines)
     }
 
     /// The DFA over the factors, for a text of `len` bytes: built at the
@@ -454,20 +417,206 @@ impl Group {
                 && self.dfa_fits()
         })
     }
+}
+
+impl Group {
+    /// Marks the patterns that may match `text`: those with a factor of
+    /// each of their sets in it (those marked already need no look).
+    /// With the DFA (a big text), `places` gets where its literals are.
+    fn trigger(
+        &self,
+        text: &str,
+        triggered: &mut [bool],
+        places: &mut Places,
+        specs: &[InputPatternSpec],
+    ) {
+        self.trigger_with(text, triggered, Search::Fast, places, specs)
+    }
+
+    fn trigger_with(
+        &self,
+        text: &str,
+        triggered: &mut [bool],
+        how: Search,
+        places: &mut Places,
+        specs: &[InputPatternSpec],
+    ) {
+        for &id in &self.always {
+            triggered[id] = true;
+        }
+        if how == Search::Fast && text.len() < DIRECT_BELOW {
+            self.trigger_directly(text, triggered, specs);
+            return;
+        }
+        let index = self.index(specs);
+        let Some(automaton) = &index.automaton else {
+            return;
+        };
+        if how == Search::Fast
+            && let Some(dfa) = self.dfa_for(text.len(), specs)
+        {
+            // A literal's later matches in the text add nothing to the
+            // triggering: its sets are marked at the first.
+            if let Some(mut walk) = self.start_walk(triggered, specs) {
+                dfa.find(text.as_bytes(), |literal, start| {
+                    walk.found(index.owners.get(literal), literal, start, triggered);
+                    walk.pending > 0
+                });
+                *places = walk.places;
+            }
+            return;
+        }
+        let mut pending = self
+            .by_factors
+            .iter()
+            .filter(|(id, _)| !triggered[*id])
+            .count();
+        if pending == 0 {
+            return;
+        }
+        let full: HashMap<usize, u8> = self.by_factors.iter().copied().collect();
+        // Read by `wanted` while `found` sets them.
+        let seen: std::cell::RefCell<HashMap<usize, u8>> = Default::default();
+        let triggered = std::cell::Cell::from_mut(triggered).as_slice_of_cells();
+        // A literal is still wanted while some pattern it is a factor of
+        // has not seen a literal of that factor set yet.
+        let wanted = |literal: usize| {
+            let seen = seen.borrow();
+            index.owners.get(literal).iter().any(|&(id, bit)| {
+                !triggered[id].get() && seen.get(&id).is_none_or(|mask| mask & bit == 0)
+            })
+        };
+        let found = |literal: usize| {
+            let mut seen = seen.borrow_mut();
+            for &(id, bit) in index.owners.get(literal) {
+                if triggered[id].get() {
+                    continue;
+                }
+                let mask = seen.entry(id).or_insert(0);
+                *mask |= bit;
+                if *mask == full[&id] {
+                    triggered[id].set(true);
+                    pending -= 1;
+                }
+            }
+            pending > 0
+        };
+        if how != Search::Plain {
+            automaton.find_narrowing(text, wanted, found);
+        } else {
+            automaton.find(text, found);
+        }
+    }
+
+    /// [`Group::trigger_with`] for a small text, without the literal set:
+    /// each pattern's factors looked up in it (by their searched part, as
+    /// the set has them), a byte pair missing from the text ruling a
+    /// literal out.
+    fn trigger_directly(&self, text: &str, triggered: &mut [bool], specs: &[InputPatternSpec]) {
+        let text = text.as_bytes();
+        let mut pairs = None;
+        for &(id, mask) in &self.by_factors {
+            let Some(texts) = specs[id].factors.as_ref().filter(|_| !triggered[id]) else {
+                continue;
+            };
+            let pairs = pairs.get_or_insert_with(|| BytePairs::of(text));
+            let mut seen = 0u8;
+            for (k, f) in texts.byte_strings() {
+                let bit = 1u8.checked_shl(k as u32).unwrap_or(0) & mask;
+                if bit == 0 || seen & bit != 0 {
+                    continue;
+                }
+                if pairs.holds(text, searched_bytes(f)) {
+                    seen |= bit;
+                }
+            }
+            triggered[id] = seen == mask;
+        }
+    }
+
+    /// The lines of `text` that pattern `id` can match on (ranges without
+    /// their line feeds, in order), when `places` tells: each match of a
+    /// pattern holds a literal of each of its factor sets, so a pattern
+    /// that matches within a line (`line_local`) matches only on lines
+    /// with one of them. The set with the fewest places is taken; `None`
+    /// (search the whole text) when every set has a literal past its kept
+    /// places, or the pattern is not triggered by this group's factors.
+    fn lines_for(
+        &self,
+        id: usize,
+        text: &str,
+        places: &Places,
+        specs: &[InputPatternSpec],
+    ) -> Option<Vec<Range<usize>>> {
+        if !places.whole {
+            return None;
+        }
+        let owners = &self.index(specs).owners;
+        let mask = self.by_factors.iter().find(|(p, _)| *p == id)?.1;
+        // Per set (bit): places, and whether some were past the cap.
+        let mut sets = [(0usize, false); 8];
+        for (literal, starts) in &places.found {
+            for &(owner, bit) in owners.get(*literal) {
+                if owner == id {
+                    let set = &mut sets[bit.trailing_zeros() as usize];
+                    set.0 += starts.len();
+                    set.1 |= places.more(*literal);
+                }
+            }
+        }
+        let bit = (0..8)
+            .filter(|&k| mask & (1 << k) != 0 && !sets[k].1)
+            .min_by_key(|&k| sets[k].0)?;
+        let bytes = text.as_bytes();
+        let mut lines: Vec<Range<usize>> = places
+            .found
+            .iter()
+            .filter(|(literal, _)| owners.get(*literal).contains(&(id, 1u8 << bit)))
+            .flat_map(|(_, starts)| starts.iter().copied())
+            .map(|at| {
+                let start = memchr::memrchr(b'\n', &bytes[..at]).map_or(0, |p| p + 1);
+                let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
+                start..end
+            })
+            .collect();
+        lines.sort_unstable_by_key(|r| r.start);
+        lines.dedup();
+        Some(lines)
+    }
+
+    /// The DFA over the factors, for a text of `len` bytes (see
+    /// [`GroupIndex::dfa_for`]).
+    fn dfa_for(&self, len: usize, specs: &[InputPatternSpec]) -> Option<&TriggerDfa> {
+        if len < DFA_FROM {
+            return None;
+        }
+        self.index(specs).dfa_for(len)
+    }
+
+    /// Whether a big text's factors may be found by a walk outside the
+    /// scanner (see [`GroupIndex::walkable`]).
+    fn walkable(&self, specs: &[InputPatternSpec]) -> bool {
+        !self.by_factors.is_empty() && self.index(specs).walkable()
+    }
 
     /// The state of taking in a walk's matches over a text of `len`
     /// bytes, as [`Group::trigger`] with its DFA would: `None` when it
     /// would not walk one (a small text, or every pattern triggered).
-    fn walk_of(&self, len: usize, triggered: &mut [bool]) -> Option<GroupWalk> {
-        if len < DFA_FROM || !self.walkable() {
+    fn walk_of(
+        &self,
+        len: usize,
+        triggered: &mut [bool],
+        specs: &[InputPatternSpec],
+    ) -> Option<GroupWalk> {
+        if len < DFA_FROM || !self.walkable(specs) {
             return None;
         }
-        self.start_walk(triggered)
+        self.start_walk(triggered, specs)
     }
 
     /// The state of taking in a DFA walk's matches: `None` when every
     /// pattern is triggered already (its `always` ones now marked).
-    fn start_walk(&self, triggered: &mut [bool]) -> Option<GroupWalk> {
+    fn start_walk(&self, triggered: &mut [bool], specs: &[InputPatternSpec]) -> Option<GroupWalk> {
         for &id in &self.always {
             triggered[id] = true;
         }
@@ -477,7 +626,7 @@ impl Group {
             .filter(|(id, _)| !triggered[*id])
             .count();
         (pending > 0).then(|| GroupWalk {
-            places: Places::new(self.owners.len()),
+            places: Places::new(self.index(specs).owners.len()),
             seen: HashMap::new(),
             full: self.by_factors.iter().copied().collect(),
             pending,
@@ -540,7 +689,11 @@ impl Walked<'_> {
     #[inline]
     pub fn found(&mut self, group: usize, literal: usize, start: usize) {
         if let Some(walk) = &mut self.groups[group] {
-            let owners = self.scanner.groups[group].owners.get(literal);
+            let scanner = self.scanner;
+            let owners = scanner.groups[group]
+                .index(&scanner.specs)
+                .owners
+                .get(literal);
             walk.found(owners, literal, start, &mut self.triggered);
         }
     }
@@ -669,6 +822,7 @@ impl InputScanner {
                 rule: None,
                 span: None,
                 factors: ascii_factor(&place.to_lowercase(), MIN_FACTOR).map(|f| Texts::one(&[f])),
+                starts: None,
             })
             .collect()
     }
@@ -749,6 +903,14 @@ impl InputScanner {
             })
         };
         let starts = || {
+            // In a small text, the digest's literals (no prefilter built).
+            if text.len() < DIRECT_BELOW
+                && let Some(starts) = &self.specs[id].starts
+            {
+                return starts
+                    .byte_strings()
+                    .any(|(_, start)| find_ignore_ascii_case(text.as_bytes(), start).is_some());
+            }
             let prefix = self.prefixes[id]
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -844,8 +1006,8 @@ impl InputScanner {
         self.groups
             .iter()
             .map(|g| {
-                if g.walkable() {
-                    &g.factors[..]
+                if g.walkable(&self.specs) {
+                    &g.index(&self.specs).factors[..]
                 } else {
                     &[][..]
                 }
@@ -871,7 +1033,7 @@ impl InputScanner {
         let groups = self
             .groups
             .iter()
-            .map(|g| g.walk_of(len, &mut triggered))
+            .map(|g| g.walk_of(len, &mut triggered, &self.specs))
             .collect();
         Walked {
             scanner: self,
@@ -908,7 +1070,7 @@ impl InputScanner {
                 Some(walk) => walk.places,
                 None => {
                     let mut places = Places::default();
-                    group.trigger(text, &mut triggered, &mut places);
+                    group.trigger(text, &mut triggered, &mut places, &self.specs);
                     places
                 }
             })
@@ -929,10 +1091,9 @@ impl InputScanner {
             let lines = self
                 .line_local(same[0])
                 .then(|| {
-                    self.groups
-                        .iter()
-                        .zip(&places)
-                        .find_map(|(group, places)| group.lines_for(same[0], text, places))
+                    self.groups.iter().zip(&places).find_map(|(group, places)| {
+                        group.lines_for(same[0], text, places, &self.specs)
+                    })
                 })
                 .flatten()
                 .map(|lines| self.lines_holding_factors(same[0], text, lines));
@@ -1157,6 +1318,7 @@ mod tests {
                 rule: None,
                 span: None,
                 factors: pattern_factors(p, super::MIN_FACTOR).map(|sets| Texts::new(&sets)),
+                starts: crate::rules::digest::input_starts(p),
             })
             .collect();
         InputScanner::new(specs)
@@ -1233,10 +1395,17 @@ mod tests {
         let group = &scanner.groups[0];
         let mut triggered = vec![false; patterns.len()];
         let mut places = Places::default();
-        group.trigger_with(&text, &mut triggered, Search::Fast, &mut places);
+        let specs = &scanner.specs;
+        group.trigger_with(&text, &mut triggered, Search::Fast, &mut places, specs);
         assert!(places.whole, "the DFA read the whole text");
         let mut plain = vec![false; patterns.len()];
-        group.trigger_with(&text, &mut plain, Search::Plain, &mut Places::default());
+        group.trigger_with(
+            &text,
+            &mut plain,
+            Search::Plain,
+            &mut Places::default(),
+            specs,
+        );
         assert_eq!(triggered, plain);
         let whole: Vec<Vec<(usize, String, String)>> = patterns
             .iter()
@@ -1250,7 +1419,7 @@ mod tests {
         // line-local ones were read on their lines only.
         assert!(big[..9].iter().all(|h| !h.is_empty()), "{big:?}");
         let text_ref = text.as_str();
-        let narrowed = |k: usize| group.lines_for(k, text_ref, &places);
+        let narrowed = |k: usize| group.lines_for(k, text_ref, &places, specs);
         assert!(
             narrowed(0).is_some_and(|l| l.len() == 6),
             "slack: {:?}",
@@ -1426,7 +1595,10 @@ mod tests {
         let report = crate::rules::load::load(&crate::rules::builtin_sources());
         let rules = crate::rules::RuleSet::new(report.rules, report.providers);
         let scanner = rules.scanner();
-        for group in scanner.groups.iter().filter(|g| !g.factors.is_empty()) {
+        for group in scanner.groups.iter().map(|g| g.index(&scanner.specs)) {
+            if group.factors.is_empty() {
+                continue;
+            }
             // On failure, the table's size and the bytes few factors use
             // (each distinct byte costs a column): the cheapest to cut.
             let mut count = [0usize; 256];
@@ -1471,10 +1643,17 @@ mod tests {
             let text = format!("{head}{corpus}");
             for group in &scanner.groups {
                 let mut plain = vec![false; n];
-                group.trigger_with(&text, &mut plain, Search::Plain, &mut Places::default());
+                let specs = &scanner.specs;
+                group.trigger_with(
+                    &text,
+                    &mut plain,
+                    Search::Plain,
+                    &mut Places::default(),
+                    specs,
+                );
                 for how in [Search::Narrowing, Search::Fast] {
                     let mut fast = vec![false; n];
-                    group.trigger_with(&text, &mut fast, how, &mut Places::default());
+                    group.trigger_with(&text, &mut fast, how, &mut Places::default(), specs);
                     assert_eq!(plain, fast, "{how:?}");
                 }
                 assert!(
@@ -1483,11 +1662,86 @@ mod tests {
                 );
             }
         }
-        let automaton = scanner.groups[0].automaton.as_ref().unwrap();
+        let index = scanner.groups[0].index(&scanner.specs);
+        let automaton = index.automaton.as_ref().unwrap();
         assert!(automaton.narrowed_kept(), "the search was narrowed");
         assert!(
-            scanner.groups[0].dfa_for(text.len()).is_some(),
+            scanner.groups[0]
+                .dfa_for(text.len(), &scanner.specs)
+                .is_some(),
             "the built-in factors have a DFA"
+        );
+    }
+
+    #[test]
+    fn a_factor_s_searched_bytes_are_its_searched_part() {
+        for f in [
+            "",
+            "short",
+            "exactly12byt",
+            "a longer factor than twelve",
+            "éééééééé",
+            "abcdefghijké…",
+            "日本語のテキストです",
+        ] {
+            assert_eq!(
+                super::searched_bytes(f.as_bytes()),
+                super::searched_part(f).as_bytes(),
+                "{f}"
+            );
+        }
+    }
+
+    /// Small texts trigger, pattern by pattern, what the literal set finds:
+    /// each fixture and field case, as it is and upper-cased, and pieces of
+    /// them cut at odd places (literals at a text's edges).
+    #[test]
+    fn direct_lookups_trigger_what_the_literal_set_does() {
+        let report = crate::rules::load::load(&crate::rules::builtin_sources());
+        let rules = crate::rules::RuleSet::new(report.rules, report.providers);
+        let scanner = rules.scanner();
+        let specs = &scanner.specs;
+        let n = specs.len();
+        let mut compared = 0;
+        let mut any_triggered = 0;
+        for file in crate::test_corpus::fixture_and_field_texts() {
+            let upper = file.to_ascii_uppercase();
+            let mut texts = vec![file.as_str(), upper.as_str()];
+            let mut cut = 7;
+            while cut + 1 < file.len() {
+                if let (Some(head), Some(tail)) = (file.get(..cut), file.get(cut..)) {
+                    texts.extend([head, tail]);
+                }
+                cut *= 5;
+            }
+            for text in texts.into_iter().filter(|t| t.len() < super::DIRECT_BELOW) {
+                for group in &scanner.groups {
+                    let mut plain = vec![false; n];
+                    group.trigger_with(
+                        text,
+                        &mut plain,
+                        Search::Plain,
+                        &mut Places::default(),
+                        specs,
+                    );
+                    let mut direct = vec![false; n];
+                    group.trigger_with(
+                        text,
+                        &mut direct,
+                        Search::Fast,
+                        &mut Places::default(),
+                        specs,
+                    );
+                    assert_eq!(plain, direct, "{text}");
+                    any_triggered += plain.iter().filter(|t| **t).count();
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 500, "few texts compared: {compared}");
+        assert!(
+            any_triggered > 1000,
+            "few patterns triggered: {any_triggered}"
         );
     }
 

@@ -54,7 +54,7 @@ use crate::rules::{
 };
 
 /// Bumped when the entry layout changes (the version covers the rest).
-const FORMAT: u32 = 13;
+const FORMAT: u32 = 14;
 /// An entry file starts with the lengths of its entry and prose block and
 /// the prose block's hash (see [`Prefix`]).
 const PREFIX_BYTES: usize = 16;
