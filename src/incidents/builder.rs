@@ -386,7 +386,9 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
     let text = || match value {
         Value::Str(s) => {
             let t = s.trim();
-            !t.is_empty() && !matches!(t, "null" | "None" | "false" | "False" | "0" | "[]" | "{}")
+            !t.is_empty()
+                && !matches!(t, "null" | "None" | "false" | "False" | "0")
+                && !is_empty_container(t)
         }
         Value::Num(n) => *n != 0.0,
     };
@@ -458,6 +460,17 @@ pub(crate) fn field_fails(name: &str, value: &Value, providers: &Providers) -> b
                 && text()
         }
     }
+}
+
+/// Whether `t` is an empty JSON array or object, however spaced
+/// (Salesforce's successful create answers `"errors" : [ ]`).
+fn is_empty_container(t: &str) -> bool {
+    let inner = |open: char, close: char| {
+        t.strip_prefix(open)
+            .and_then(|t| t.strip_suffix(close))
+            .is_some_and(|t| t.trim().is_empty())
+    };
+    inner('[', ']') || inner('{', '}')
 }
 
 /// Where a draft's URL, method or id is told: in one of its events, read
@@ -1970,6 +1983,20 @@ fn excerpt(chunk: &Chunk, index: &LineIndex, first: usize, last: usize) -> (Line
 mod tests {
     use super::*;
     use crate::input::Chunk;
+
+    /// An error member that is empty, however spaced, says no error.
+    #[test]
+    fn an_empty_error_member_does_not_fail() {
+        let providers = crate::rules::load::load(&crate::rules::builtin_sources()).providers;
+        let fails = |name: &str, text: &str| {
+            field_fails(name, &Value::Str(text.to_string().into()), &providers)
+        };
+        for empty in ["[]", "[ ]", "{ }", " {\n } ", "null"] {
+            assert!(!fails("body.errors", empty), "{empty:?}");
+        }
+        assert!(fails("body.errors", "[ {\"message\": \"x\"} ]"));
+        assert!(fails("body.error", "[x]"));
+    }
 
     /// A body's `message` fails when a provider's own error wording says
     /// it, or a transport failure; any other message is just a message.
