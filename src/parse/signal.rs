@@ -444,7 +444,10 @@ const CODE_PREFIX: &str =
     r#"(?:^|[\s:(\['"])(?P<code>[A-Z]{2,}[0-9]{4,}|[A-Z][0-9]{6,})[ \t]*:[ \t]+\S"#;
 
 /// botocore's ClientError: `An error occurred ({code}) when calling the
-/// {op} operation{retry}: {message}`.
+/// {op} operation{retry}: {message}`, and the AWS CLI v1's older `A client
+/// error ({code}) occurred when calling the {op} operation: …` (botocore
+/// before 1.4). The operation may be on the next line, as a terminal wraps
+/// it.
 fn botocore_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(&RE, BOTOCORE)
@@ -568,7 +571,7 @@ fn refusal_re() -> &'static Regex {
     re(&RE, REFUSAL)
 }
 
-const BOTOCORE: &str = r"An error occurred \((?P<code>[^)\s]+)\)(?: \(reached max retries: [0-9]+\))? when calling the (?P<op>[A-Za-z0-9_]+) operation";
+const BOTOCORE: &str = r"A(?:n error occurred| client error) \((?P<code>[^)\s]+)\)(?: occurred)?(?: \(reached max retries: [0-9]+\))? when calling the(?:(?m:$)| (?P<op>[A-Za-z0-9_]+) operation)";
 
 /// A code at the start of a CLI's message: `(AuthorizationFailed) …`,
 /// `PERMISSION_DENIED: …`, after an optional `(gcloud.x.y) ` command.
@@ -2933,6 +2936,22 @@ mod tests {
         assert_eq!(
             get(aws, "exception.code").as_deref(),
             Some("SignatureDoesNotMatch")
+        );
+        // The AWS CLI v1's older wording, and an operation a terminal wrapped.
+        for old in [
+            "A client error (InvalidClientTokenId) occurred when calling the GetCallerIdentity operation: The security token included in the request is invalid.\n",
+            "A client error (SignatureDoesNotMatch) occurred when calling the\nGetUser operation: The request signature we calculated does not match\n",
+            "An error occurred (AccessDenied) when calling the\nListBuckets operation: Access Denied\n",
+        ] {
+            let code = old[old.find('(').unwrap() + 1..old.find(')').unwrap()].to_string();
+            assert_eq!(get(old, "exception.code"), Some(code), "{old}");
+        }
+        assert_eq!(
+            get(
+                "A client error (x) was logged when calling home\n",
+                "exception.code"
+            ),
+            None
         );
         let az = "ERROR: (AuthorizationFailed) The client 'x' does not have authorization\nCode: AuthorizationFailed\nMessage: The client 'x' does not have authorization\n";
         let events = parse_chunk(&chunk(az));
