@@ -1068,6 +1068,26 @@ pub fn scan(lines: &Lines, text: &str) -> Vec<Field> {
     fields
 }
 
+/// Whether `line` is a test's title as test runners print it: `should …`
+/// (the BDD convention of mocha, Jest, Jasmine and RSpec), after the
+/// runner's mark of a pending, passed or failed test (`-`, `✓`, `√`, `✔`,
+/// `✗`, `×`, `1)`) if any.
+fn is_test_title(line: &str) -> bool {
+    let mut rest = line.trim_start();
+    for mark in ["- ", "✓ ", "√ ", "✔ ", "✗ ", "× ", "✕ "] {
+        if let Some(after) = rest.strip_prefix(mark) {
+            rest = after;
+            break;
+        }
+    }
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits > 0 && rest[digits..].starts_with(") ") {
+        rest = &rest[digits + 2..];
+    }
+    rest.get(..7)
+        .is_some_and(|w| w.eq_ignore_ascii_case("should "))
+}
+
 /// Whether a refusal in words is all that makes the facts a signal.
 fn is_only_refusal(fields: &[Field]) -> bool {
     has(fields, "refusal") && !states_failure(fields)
@@ -1528,6 +1548,11 @@ impl LineParser for TextSignal {
         // A response's body line is the body, whatever refusal it states
         // (a plain-text `Your IP … is not authorized to use this API key`).
         if ctx.body_line && is_only_refusal(&fields) {
+            return None;
+        }
+        // A test's title names a refusal it tests for (mocha's `- should
+        // not allow provisioning with bad credentials`): no call failed.
+        if is_only_refusal(&fields) && is_test_title(line) {
             return None;
         }
         // A line that a code starts (`16 UNAUTHENTICATED: Request had
@@ -2928,6 +2953,19 @@ mod tests {
                 "{line}: {events:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_test_title_naming_a_refusal_is_no_failure() {
+        for title in [
+            "    - should not allow provisioning with bad credentials\n",
+            "  \u{2713} should reject an invalid API key (12ms)\n",
+            "  1) should return 401 for wrong password\n",
+        ] {
+            assert_eq!(exceptions(title), 0, "{title}");
+        }
+        // A refusal said after a test's title is still one.
+        assert_eq!(exceptions("Error: Invalid API key\n"), 1);
     }
 
     #[test]
