@@ -31,6 +31,10 @@ fn exception_line() -> &'static Regex {
               | (?:[A-Za-z_$][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:\.|::|\\))+Exception
               | (?:[A-Za-z_][A-Za-z0-9_\x{80}-\x{10FFFF}]*\.)+exceptions\.[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*
               | (?:[A-Z][A-Za-z0-9_]*::)+(?:STATUS_CLASSES))
+            # .NET's generic exception types, as C# writes them
+            # (`FaultException<OrganizationServiceFault>`) and as the type
+            # prints itself (`FaultException`1[Microsoft.Xrm.Sdk.…]`).
+            (?:<[^<>\n]{1,200}>|`[0-9]{1,2}\[[^\n\]]{1,300}\]?\]?)?
             (?:
                 :\s*(?P<msg>.*)
               | \s*$
@@ -607,6 +611,15 @@ fn exception_in_line(
     {
         return None;
     }
+    // A qualified type that ends its line with `:` has its message on the
+    // line below (.NET's `System.ServiceModel.FaultException<…>:` over the
+    // fault's message).
+    if msg.is_some_and(|m| m.as_str().trim().is_empty())
+        && ty_text.contains('.')
+        && let Some((msg_text, taken)) = message_below(lines, i)
+    {
+        return Some((typed_exception(lines, ty_text, msg_text), 1 + taken));
+    }
     let mut fields = vec![lines.str_field("exception.type", ty_text)];
     let mut extra = 0;
     if let Some(msg) = msg {
@@ -1102,6 +1115,35 @@ mod tests {
     /// line keeps its message (here the API's JSON body) rather than
     /// giving way to the inner one. Unqualified it stays a word
     /// (`Unhandled Exception: System.Net.WebException: …`).
+    /// .NET's generic exception types, in either spelling, with the
+    /// message on the type's line or, after a closing `:`, below it.
+    #[test]
+    fn a_generic_dotnet_exception_and_its_message_below() {
+        let field = exception_fact;
+        for text in [
+            "System.ServiceModel.FaultException<Microsoft.Xrm.Sdk.OrganizationServiceFault>: Principal user is missing prvReadAccount privilege\n",
+            "System.ServiceModel.FaultException`1[Microsoft.Xrm.Sdk.OrganizationServiceFault]: Principal user is missing prvReadAccount privilege\n",
+            "System.ServiceModel.FaultException<Microsoft.Xrm.Sdk.OrganizationServiceFault>:\nPrincipal user is missing prvReadAccount privilege\n   at System.ServiceModel.Channels.ServiceChannel.HandleReply()\n",
+        ] {
+            assert_eq!(
+                field(text, "exception.type").as_deref(),
+                Some("System.ServiceModel.FaultException"),
+                "{text}"
+            );
+            assert_eq!(
+                field(text, "exception.message").as_deref(),
+                Some("Principal user is missing prvReadAccount privilege"),
+                "{text}"
+            );
+        }
+        // The frame under an emptied message is no message.
+        let framed = "System.InvalidOperationException:\n   at Foo.Bar()\n";
+        assert_ne!(
+            field(framed, "exception.message").as_deref(),
+            Some("at Foo.Bar()")
+        );
+    }
+
     #[test]
     fn a_qualified_bare_exception_is_a_type() {
         let field = exception_fact;
