@@ -33,8 +33,11 @@ fn exception_line() -> &'static Regex {
               | (?:[A-Z][A-Za-z0-9_]*::)+(?:STATUS_CLASSES))
             # .NET's generic exception types, as C# writes them
             # (`FaultException<OrganizationServiceFault>`) and as the type
-            # prints itself (`FaultException`1[Microsoft.Xrm.Sdk.…]`).
-            (?:<[^<>\n]{1,200}>|`[0-9]{1,2}\[[^\n\]]{1,300}\]?\]?)?
+            # prints itself (`FaultException`1[Microsoft.Xrm.Sdk.…]`). ASCII
+            # classes and no counted repetition: `[^<>\n]{1,200}` here grew
+            # the regex's lazy DFA so that the distinct-failures log peaked
+            # 7.7 MiB higher at two threads (72.1 against 64.4 MiB).
+            (?:<[A-Za-z0-9_.,\ ]+>|`[0-9]\[[A-Za-z0-9_.,=\ \[]+\]+)?
             (?:
                 :\s*(?P<msg>.*)
               | \s*$
