@@ -75,6 +75,14 @@ fn redacted_copies_analyse_to_the_same_diagnoses() {
     for path in inputs() {
         let original = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
         let expected = diagnoses(&original, &rules);
+        // Redaction masks the very value such a rule reads (see
+        // READ_THE_SECRET_ITSELF): its diagnosis cannot survive it.
+        if expected
+            .iter()
+            .any(|(id, _)| READ_THE_SECRET_ITSELF.contains(&id.as_str()))
+        {
+            continue;
+        }
         for ids in [false, true] {
             let copy = redacted(&original, ids);
             assert_eq!(
@@ -111,6 +119,9 @@ const READ_THE_SECRET_ITSELF: &[&str] = &[
     // An OAuth access token (a JWT, `eyJ…`) sent under the SSWS scheme:
     // the token's own shape is the evidence.
     "okta.access-token-sent-as-ssws",
+    // Jira's `atlassian.xsrf.token` cookie value ending in `lout` (the
+    // site served the request as logged out) is the evidence.
+    "atlassian.scoped-token-needs-gateway",
 ];
 
 #[test]
