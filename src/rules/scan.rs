@@ -1326,6 +1326,12 @@ mod tests {
         InputScanner::new(specs)
     }
 
+    /// The built-in pack, ready to scan with.
+    fn builtin_rules() -> crate::rules::RuleSet {
+        let report = crate::rules::load::load(&crate::rules::builtin_sources());
+        crate::rules::RuleSet::new(report.rules, report.providers)
+    }
+
     /// The hits of each pattern, as (offset, matched text, captures).
     fn hits_of(scanner: &InputScanner, text: &str) -> Vec<Vec<(usize, String, String)>> {
         let chunk = Chunk {
@@ -1594,8 +1600,7 @@ mod tests {
         // 698 rules; session 41 at 760, from new rules' literals): a pack
         // that grows past it must cut its factors (MAX_SEARCHED) or raise
         // the cap knowingly.
-        let report = crate::rules::load::load(&crate::rules::builtin_sources());
-        let rules = crate::rules::RuleSet::new(report.rules, report.providers);
+        let rules = builtin_rules();
         let scanner = rules.scanner();
         for group in scanner.groups.iter().map(|g| g.index(&scanner.specs)) {
             if group.factors.is_empty() {
@@ -1636,8 +1641,7 @@ mod tests {
             text.push('\n');
         }
         assert!(text.len() > 512 << 10, "corpus too small: {}", text.len());
-        let report = crate::rules::load::load(&crate::rules::builtin_sources());
-        let rules = crate::rules::RuleSet::new(report.rules, report.providers);
+        let rules = builtin_rules();
         let scanner = rules.scanner();
         let n = scanner.specs.len();
         let head = healthy.repeat(1000);
@@ -1699,8 +1703,7 @@ mod tests {
     /// them cut at odd places (literals at a text's edges).
     #[test]
     fn direct_lookups_trigger_what_the_literal_set_does() {
-        let report = crate::rules::load::load(&crate::rules::builtin_sources());
-        let rules = crate::rules::RuleSet::new(report.rules, report.providers);
+        let rules = builtin_rules();
         let scanner = rules.scanner();
         let specs = &scanner.specs;
         let n = specs.len();
@@ -1754,8 +1757,7 @@ mod tests {
     /// where the literals are too many to read line by line).
     #[test]
     fn lean_and_prefiltered_regexes_find_the_regex_crates_hits() {
-        let report = crate::rules::load::load(&crate::rules::builtin_sources());
-        let rules = crate::rules::RuleSet::new(report.rules, report.providers);
+        let rules = builtin_rules();
         let scanner = rules.scanner();
         let patterns: Vec<regex::Regex> = scanner
             .specs
