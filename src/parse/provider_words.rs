@@ -17,7 +17,7 @@ use regex::RegexSet;
 
 use super::json::find_body;
 use super::{Ctx, EventKind, LineParser, Lines, Prefilter, logprefix, markup};
-use crate::providers::{ProviderFile, Providers};
+use crate::providers::Providers;
 use crate::rules::literal_set::LiteralSet;
 
 /// Shortest literal a pattern must require (shorter ones match too often
@@ -74,9 +74,7 @@ pub fn builtin() -> Arc<Words> {
     BUILTIN
         .get_or_init(|| {
             let mut builtin = Providers::default();
-            if let Ok(file) =
-                toml::from_str::<ProviderFile>(include_str!("../../rules/providers.toml"))
-            {
+            for file in crate::rules::builtin::provider_files() {
                 builtin.add_trusted(file);
             }
             for_providers(&builtin)

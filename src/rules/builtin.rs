@@ -27,8 +27,16 @@ pub fn sources() -> Vec<RuleSource> {
         .collect()
 }
 
-/// The built-in provider data files (hosts, regions, vocabulary).
+/// The built-in provider data files (hosts, regions, vocabulary), as
+/// written (for the tests, which check that they read and compile).
+#[cfg(test)]
 pub static PROVIDER_TEXTS: &[&str] = BUILTIN_PROVIDER_FILES;
+
+/// The built-in provider data, as build.rs read it from [`PROVIDER_TEXTS`].
+pub fn provider_files() -> Vec<crate::providers::ProviderFile> {
+    // Written by build.rs from these same types: it cannot fail to read back.
+    postcard::from_bytes(BUILTIN_PROVIDERS).expect("build.rs writes readable provider data")
+}
 
 /// The pack's rules, without their examples (see [`examples`]).
 pub fn pack() -> Vec<Rule> {

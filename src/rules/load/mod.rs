@@ -86,8 +86,10 @@ pub fn load_over_builtin_cached(
 ) -> LoadReport {
     let mut loader = Loader::new(user);
     loader.cache = cache;
-    for text in crate::rules::builtin::PROVIDER_TEXTS {
-        loader.providers(text, None);
+    // The built-in data is tested (it compiles; see providers.rs): its
+    // regexes compile when first needed, not at every start.
+    for file in crate::rules::builtin::provider_files() {
+        loader.report.providers.add_trusted(file);
     }
     let pack = if builtin {
         crate::rules::builtin::pack()
@@ -288,7 +290,7 @@ impl<'s> Loader<'s> {
         };
         match parsed {
             Parsed::Unparsable => {}
-            Parsed::Providers => self.providers(source.text(), Some(index)),
+            Parsed::Providers => self.providers(source.text(), index),
             Parsed::Rules(rules) => {
                 let rules = match self.add_all_new(rules, index) {
                     Ok(()) => Vec::new(),
@@ -544,14 +546,8 @@ impl<'s> Loader<'s> {
         Some(problem)
     }
 
-    fn providers(&mut self, text: &str, index: Option<usize>) {
+    fn providers(&mut self, text: &str, index: usize) {
         let problem = match toml::from_str::<ProviderFile>(text) {
-            // The built-in data is tested (it compiles; see providers.rs):
-            // its regexes compile when first needed, not at every start.
-            Ok(file) if index.is_none() => {
-                self.report.providers.add_trusted(file);
-                None
-            }
             Ok(file) => match self.report.providers.add(file) {
                 Ok(()) => None,
                 Err(e) => Some((
@@ -569,18 +565,14 @@ impl<'s> Loader<'s> {
             )),
         };
         if let Some((code, span, message, label)) = problem {
-            match index {
-                Some(i) => self.report.problems.push(RuleProblem::at(
-                    &self.sources[i],
-                    code,
-                    span,
-                    message,
-                    label,
-                    None,
-                )),
-                // The built-in data is tested; a problem there is a bug.
-                None => debug_assert!(false, "built-in provider data: {message}"),
-            }
+            self.report.problems.push(RuleProblem::at(
+                &self.sources[index],
+                code,
+                span,
+                message,
+                label,
+                None,
+            ));
         }
     }
 
