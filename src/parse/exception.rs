@@ -664,12 +664,13 @@ fn exception_in_line(
 
 /// The status an HTTP library's exception class is named after
 /// (`hvac.exceptions.Forbidden`, `google.api_core.exceptions.NotFound`,
-/// `javax.ws.rs.ForbiddenException`): the last part of a qualified name is
-/// a reason phrase without its spaces, alone or before `Error` or
-/// `Exception`. Only qualified names: a bare `NotFoundError` is as often a
-/// browser's DOM error.
+/// `javax.ws.rs.ForbiddenException`, Spring's and Feign's nested
+/// `HttpClientErrorException$Unauthorized`): the last part of a qualified
+/// name is a reason phrase without its spaces, alone or before `Error` or
+/// `Exception` (`InternalServerError` is one whole). Only qualified names:
+/// a bare `NotFoundError` is as often a browser's DOM error.
 fn status_of_type_name(ty: &str) -> Option<u16> {
-    let (_, last) = ty.rsplit_once(['.', ':', '\\'])?;
+    let (_, last) = ty.rsplit_once(['.', ':', '\\', '$'])?;
     let name = last
         .strip_suffix("Exception")
         .or_else(|| last.strip_suffix("Error"))
@@ -677,9 +678,13 @@ fn status_of_type_name(ty: &str) -> Option<u16> {
     if !name.starts_with(|c: char| c.is_ascii_uppercase()) {
         return None;
     }
-    let words: Vec<&str> = split_camel(name).collect();
-    (400..=505)
-        .find(|&s| crate::parse::reason_phrases(s).any(|r| r.split(' ').eq(words.iter().copied())))
+    let phrase_of = |name: &str| {
+        let words: Vec<&str> = split_camel(name).collect();
+        (400..=505).find(|&s| {
+            crate::parse::reason_phrases(s).any(|r| r.split(' ').eq(words.iter().copied()))
+        })
+    };
+    phrase_of(name).or_else(|| (name != last).then(|| phrase_of(last)).flatten())
 }
 
 /// `TooManyRequests` → `Too`, `Many`, `Requests`.
@@ -1215,6 +1220,20 @@ mod tests {
             ("App\\Http\\UnauthorizedError", Some(401)),
             ("docker.errors.NotFound", Some(404)),
             ("werkzeug.exceptions.RequestEntityTooLarge", Some(413)),
+            // Java's nested classes, as Spring and Feign name them.
+            (
+                "org.springframework.web.client.HttpClientErrorException$Unauthorized",
+                Some(401),
+            ),
+            ("feign.FeignException$TooManyRequests", Some(429)),
+            (
+                "org.springframework.web.client.HttpServerErrorException$InternalServerError",
+                Some(500),
+            ),
+            (
+                "org.springframework.web.client.HttpServerErrorException$BadGateway",
+                Some(502),
+            ),
             // Not a reason phrase, or not qualified.
             ("System.UnauthorizedAccessException", None),
             ("botocore.errorfactory.ResourceNotFoundException", None),
