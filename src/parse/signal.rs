@@ -426,13 +426,16 @@ fn keyed_field_re() -> &'static Regex {
     )
 }
 
-/// `errorCode: X`, `error_code=X`, `"errorCode":"X"`, `Error code: X`.
+/// `errorCode: X`, `error_code=X`, `"errorCode":"X"`, `Error code: X`, and
+/// CloudFormation's `(RequestToken: …, HandlerErrorCode: AccessDenied)`
+/// after a resource handler's message (CDK and CloudFormation events:
+/// often the only code a failed deploy prints, with no status).
 fn keyed_code_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(&RE, KEYED_CODE)
 }
 
-const KEYED_CODE: &str = r#"(?i:["']?\b(?:error[ _]?code|error\.code|err_?code)["']?)[ \t]*[:=][ \t]*["']?(?P<code>[A-Za-z0-9][A-Za-z0-9_.:-]*)"#;
+const KEYED_CODE: &str = r#"(?i:["']?\b(?:(?:handler)?error[ _]?code|error\.code|err_?code)["']?)[ \t]*[:=][ \t]*["']?(?P<code>[A-Za-z0-9][A-Za-z0-9_.:-]*)"#;
 
 /// A message that starts with an upper-case code with digits.
 fn code_prefix_re() -> &'static Regex {
@@ -3021,6 +3024,15 @@ mod tests {
             )
             .as_deref(),
             Some("E0000004")
+        );
+        // CloudFormation's resource handler (CDK deploys print it too).
+        assert_eq!(
+            get(
+                "MyFn | CREATE_FAILED | AWS::Lambda::Function | Resource handler returned message: \"Function not found\" (RequestToken: 9f8e7d6c, HandlerErrorCode: NotFound)",
+                "exception.code"
+            )
+            .as_deref(),
+            Some("NotFound")
         );
         assert_eq!(
             get(
