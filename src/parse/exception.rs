@@ -87,6 +87,24 @@ fn php5_uncaught_line() -> &'static Regex {
     })
 }
 
+/// PHP's `SoapFault` (ext/soap) as its `__toString` prints it, after
+/// `Uncaught ` when nothing caught it: `SoapFault exception:
+/// [soapenv:Server.userException] Invalid login attempt in /srv/…:12`. The
+/// bracket holds the fault code: a SOAP one (`soapenv:Server…`, `Client`,
+/// `WSDL`), or `HTTP` for a transport failure, whose message is then the
+/// answer's reason phrase (`[HTTP] Unauthorized`). The line names no
+/// exception class the exception line reads (`SoapFault` ends in neither
+/// `Error` nor `Exception`), so it made no failure at all.
+fn php_soap_fault_line() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(
+            r"\bSoapFault exception: \[(?P<code>[^\]\s]+)\] (?P<msg>.+?)(?: in \S+?(?::[0-9]+| on line [0-9]+))?\s*$",
+        )
+        .expect("SoapFault regex")
+    })
+}
+
 /// Python's `sys.exc_info()` printed whole (the tutorial's `print("Unexpected
 /// error:", sys.exc_info())`): `(<class 'requests.exceptions.SSLError'>,
 /// SSLError(…), <traceback object at 0x…>)`. The type is the class's name;
@@ -579,6 +597,25 @@ fn exception_in_line(
     {
         let (ty, msg) = (c.name("type")?.as_str(), c.name("msg")?.as_str());
         return Some((typed_exception(lines, ty, msg), 1));
+    }
+    if line.contains("SoapFault exception: [")
+        && let Some(c) = php_soap_fault_line().captures(line)
+    {
+        let (code, msg) = (c.name("code")?, c.name("msg")?);
+        let mut fields = typed_exception(lines, "SoapFault", msg.as_str());
+        if code.as_str() == "HTTP" {
+            let phrase = msg.as_str().trim_end_matches('.');
+            if !fields.iter().any(|f| f.name == "status")
+                && let Some(status) = (400..=599).find(|&s| {
+                    crate::parse::reason_phrases(s).any(|r| r.eq_ignore_ascii_case(phrase))
+                })
+            {
+                fields.push(lines.field("status", Value::Num(f64::from(status)), msg.as_str()));
+            }
+        } else {
+            fields.push(lines.str_field("exception.code", code.as_str()));
+        }
+        return Some((fields, 1));
     }
     if line.contains("Controller#")
         && let Some((ty, _)) = line.trim().split_once(' ')
@@ -1529,6 +1566,22 @@ mod tests {
             assert_eq!(fact(&e, "status").as_deref(), Some(status), "{text}");
             assert_eq!(fact(&e, "error.code").as_deref(), Some(code), "{text}");
         }
+    }
+
+    #[test]
+    fn php_soap_fault_line() {
+        let text = "PHP Fatal error:  Uncaught SoapFault exception: [soapenv:Server.userException] Invalid login attempt in /srv/app/NetSuiteService.php:120\n";
+        let (ty, message) = the_exception(text);
+        assert_eq!(ty.as_deref(), Some("SoapFault"));
+        assert_eq!(message.as_deref(), Some("Invalid login attempt"));
+        let events = parse_chunk(&chunk(text));
+        let code = events.iter().find_map(|e| fact(e, "exception.code"));
+        assert_eq!(code.as_deref(), Some("soapenv:Server.userException"));
+        // `[HTTP]`: a transport fault, its message the reason phrase.
+        let event = the_event_with_a_status(
+            "SoapFault exception: [HTTP] Forbidden in /srv/app/Soap.php on line 40\n",
+        );
+        assert_eq!(fact(&event, "status").as_deref(), Some("403"));
     }
 
     #[test]
