@@ -114,6 +114,9 @@ const READ_THE_SECRET_ITSELF: &[&str] = &[
     "jwt.private-key-escaped-newlines",
     // A `ptr_` access token sent as the Bearer token: its prefix is the evidence.
     "portainer.api-key-sent-as-bearer",
+    // A `phc_` project key sent where a personal key (`phx_`) belongs: the
+    // key's prefix is the evidence.
+    "posthog.project-api-key-used-as-personal-api-key",
     // The username `sandbox` is the evidence, and `--ids` masks usernames.
     "africastalking.sandbox-credentials-on-live-endpoint",
     // An OAuth access token (a JWT, `eyJ…`) sent under the SSWS scheme:
