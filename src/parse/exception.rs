@@ -99,7 +99,7 @@ fn php_soap_fault_line() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"\bSoapFault exception: \[(?P<code>[^\]\s]+)\] (?P<msg>.+?)(?: in \S+?(?::[0-9]+| on line [0-9]+))?\s*$",
+            r"\b(?P<type>SoapFault) exception: \[(?P<code>[^\]\s]+)\] (?P<msg>.+?)(?: in \S+?(?::[0-9]+| on line [0-9]+))?\s*$",
         )
         .expect("SoapFault regex")
     })
@@ -601,8 +601,9 @@ fn exception_in_line(
     if line.contains("SoapFault exception: [")
         && let Some(c) = php_soap_fault_line().captures(line)
     {
-        let (code, msg) = (c.name("code")?, c.name("msg")?);
-        let mut fields = typed_exception(lines, "SoapFault", msg.as_str());
+        // Fields are slices of the line (their spans are found from them).
+        let (ty, code, msg) = (c.name("type")?, c.name("code")?, c.name("msg")?);
+        let mut fields = typed_exception(lines, ty.as_str(), msg.as_str());
         if code.as_str() == "HTTP" {
             let phrase = msg.as_str().trim_end_matches('.');
             if !fields.iter().any(|f| f.name == "status")
