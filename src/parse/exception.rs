@@ -92,9 +92,8 @@ fn php5_uncaught_line() -> &'static Regex {
 /// [soapenv:Server.userException] Invalid login attempt in /srv/…:12`. The
 /// bracket holds the fault code: a SOAP one (`soapenv:Server…`, `Client`,
 /// `WSDL`), or `HTTP` for a transport failure, whose message is then the
-/// answer's reason phrase (`[HTTP] Unauthorized`). The line names no
-/// exception class the exception line reads (`SoapFault` ends in neither
-/// `Error` nor `Exception`), so it made no failure at all.
+/// answer's reason phrase (`[HTTP] Unauthorized`). Read apart from the
+/// exception line, whose classes end in `Error` or `Exception`.
 fn php_soap_fault_line() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
@@ -605,11 +604,9 @@ fn exception_in_line(
         let (ty, code, msg) = (c.name("type")?, c.name("code")?, c.name("msg")?);
         let mut fields = typed_exception(lines, ty.as_str(), msg.as_str());
         if code.as_str() == "HTTP" {
-            let phrase = msg.as_str().trim_end_matches('.');
             if !fields.iter().any(|f| f.name == "status")
-                && let Some(status) = (400..=599).find(|&s| {
-                    crate::parse::reason_phrases(s).any(|r| r.eq_ignore_ascii_case(phrase))
-                })
+                && let Some(status) =
+                    crate::parse::status_of_reason(msg.as_str().trim_end_matches('.'))
             {
                 fields.push(lines.field("status", Value::Num(f64::from(status)), msg.as_str()));
             }
