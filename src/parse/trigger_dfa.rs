@@ -132,151 +132,128 @@ impl TriggerDfa {
             }
         }
         let stride = usize::from(stride);
-        // Each state's row of transitions in a block of this many slots,
-        // the table's layout (see `next`) from the trie on: the trie, its
-        // failures filled in, and the table are one array, rewritten in
-        // place. Three arrays of it were 14 MB at once for the 1,111
-        // built-in rules, a fifth of a big run's peak memory.
+        // Each state's row of transitions in a block of this many slots
+        // (see `next`).
         let block = Self::block(stride);
-        // The trie, state 0 its root: `rows` holds a child's state (0:
-        // none, as no edge leads back to the root).
-        // Room for as many states as the triggers have bytes, so its rows
-        // are not copied as it grows (2.4 M instructions for 834 triggers);
-        // only the rows written take memory.
-        let most = 1 + lowered.iter().map(Vec::len).sum::<usize>();
-        let mut rows: Vec<u32> = Vec::new();
-        // Without the room (a refused allocation), it grows as it must.
-        let _ = rows.try_reserve_exact(most.saturating_add(1).saturating_mul(block));
-        rows.resize(block, 0);
+        // The trie, state 0 its root, built from the triggers in order
+        // (each adds the states past the prefix it shares with the one
+        // before it); a state's edges as a list: its first child, each
+        // child's next sibling (0: none, as no edge leads to the root).
+        let mut order: Vec<usize> = (0..lowered.len()).collect();
+        order.sort_by(|&a, &b| lowered[a].cmp(&lowered[b]));
+        let mut first_child: Vec<u32> = vec![0];
+        let mut next_sibling: Vec<u32> = vec![0];
+        let mut class_of: Vec<u8> = vec![0];
         let mut own: Vec<Vec<u32>> = vec![Vec::new()];
-        for (id, t) in lowered.iter().enumerate() {
-            let mut state = 0;
-            for &b in t {
-                let at = state * block + usize::from(classes[usize::from(b)]);
-                if rows[at] == 0 {
-                    rows[at] = u32::try_from(own.len()).ok()?;
-                    own.push(Vec::new());
-                    rows.resize(own.len() * block, 0);
-                }
-                state = rows[at] as usize;
+        let mut path: Vec<u32> = vec![0];
+        let mut before: &[u8] = &[];
+        for &id in &order {
+            let t = &lowered[id];
+            let shared = t.iter().zip(before).take_while(|(a, b)| a == b).count();
+            path.truncate(shared + 1);
+            for &b in &t[shared..] {
+                let parent = *path.last()? as usize;
+                let state = u32::try_from(own.len()).ok()?;
+                next_sibling.push(first_child[parent]);
+                first_child[parent] = state;
+                first_child.push(0);
+                class_of.push(classes[usize::from(b)]);
+                own.push(Vec::new());
+                path.push(state);
             }
-            own[state].push(u32::try_from(id).ok()?);
+            own[*path.last()? as usize].push(u32::try_from(id).ok()?);
+            before = t;
         }
+        // Triggers alike but for case end in one state, listed in order.
+        own.iter_mut().for_each(|ids| ids.sort_unstable());
         let states = own.len();
         u32::try_from((states + 1).checked_mul(block)?).ok()?;
-        // Breadth first, so a state's failure (shallower) has its full row
-        // and its ends when the state is reached: what the trie lacks, the
-        // state does as its failure does. The root's row is whole already.
-        let mut fail = vec![0usize; states];
-        let mut ends_of: Vec<Vec<u32>> = own;
-        let mut queue = std::collections::VecDeque::new();
-        queue.extend(
-            rows[..stride]
-                .iter()
-                .filter(|&&c| c != 0)
-                .map(|&c| c as usize),
-        );
-        let mut children = vec![0u32; stride];
-        while let Some(state) = queue.pop_front() {
-            let failure = fail[state];
-            let inherited = ends_of[failure].clone();
-            ends_of[state].extend(inherited);
-            let (row, failure_row) = (state * block, failure * block);
-            children.copy_from_slice(&rows[row..row + stride]);
-            rows.copy_within(failure_row..failure_row + stride, row);
-            for (class, &to) in children.iter().enumerate() {
-                if to != 0 {
-                    fail[to as usize] = rows[failure_row + class] as usize;
-                    rows[row + class] = to;
-                    queue.push_back(to as usize);
-                }
-            }
-        }
-        drop((fail, children, queue));
-        // States become bases, each row moved into its block: the root
-        // first, then the states that end triggers (their rows in
-        // `ending_next`), the others, and the one they lead to in `next`.
-        let ending: Vec<bool> = ends_of.iter().map(|ends| !ends.is_empty()).collect();
-        let order: Vec<usize> = std::iter::once(0)
-            .chain((1..states).filter(|&s| ending[s]))
-            .chain((1..states).filter(|&s| !ending[s]))
-            .collect();
-        let endings = 1 + ending.iter().filter(|&&e| e).count();
-        let mut bases = vec![0u32; states];
-        for (id, &state) in order.iter().enumerate() {
-            bases[state] = (id * block + usize::from(ending[state])) as u32;
-        }
+        // A state's place in the table is fixed when the breadth-first
+        // walk reaches it: its failure (shallower) is known by then, and
+        // with it whether it ends triggers. Those that do take the places
+        // after the root, upwards, the others the places from the last
+        // one down, and the two meet. Its row is written once, in its
+        // place, when it is taken from the queue: its failure's row (whole,
+        // as the failure was taken before it) with its children put in.
+        // Built in the trie's order and moved into this one, the table
+        // took 28 M instructions for the 11,500 states of a big log's
+        // walk, a seventh of a 1 MiB log's run (session 56).
         let absorbing = (states * block + 1) as u32;
-        let mut ending_next = vec![0u32; endings * block];
-        for state in (1..states).filter(|&s| ending[s]) {
-            let base = bases[state] as usize;
-            // The slot before the row: the state's index, for `ends_of`.
-            ending_next[base - 1] = (base / block) as u32;
-            let row = &rows[state * block..state * block + stride];
-            for (slot, &to) in ending_next[base..base + stride].iter_mut().zip(row) {
-                *slot = bases[to as usize];
-            }
-        }
-        // Each row to its place in the order, cycle by cycle, one row
-        // held aside.
-        let mut placed = vec![false; states];
-        let mut held = vec![0u32; block];
-        for first in 0..states {
-            if placed[first] {
-                continue;
-            }
-            // The row at `first` goes to where its state is in the
-            // order; the one there to its own place, until the cycle
-            // comes back to `first`.
-            held.copy_from_slice(&rows[first * block..(first + 1) * block]);
-            let mut at = first;
-            loop {
-                placed[at] = true;
-                let to = bases[at] as usize / block;
-                if to == first {
-                    rows[to * block..(to + 1) * block].copy_from_slice(&held);
-                    break;
-                }
-                // The row at `to` is of the state whose place `at` is
-                // not: swap it out before writing.
-                rows[to * block..(to + 1) * block].swap_with_slice(&mut held);
-                at = to;
-            }
-        }
-        drop((placed, held));
-        // Now in the order's places: the rows of the states that end
-        // triggers lead nowhere here (their transitions are read from
-        // `ending_next`), the others' lead to bases.
-        rows.resize((states + 1) * block, absorbing);
-        for (id, row) in rows.chunks_exact_mut(block).enumerate() {
-            if id == states || (1..endings).contains(&id) {
-                row.fill(absorbing);
+        let mut next = vec![absorbing; (states + 1) * block];
+        let mut ending_next: Vec<u32> = vec![0; block];
+        // By state: its base (the root's is 0) and failure; by place: the
+        // state there.
+        let mut base = vec![0u32; states];
+        let mut fail = vec![0u32; states];
+        let mut state_at = vec![0u32; states];
+        let mut ends_of = own;
+        let (mut ending_places, mut other_places) = (1, states);
+        let mut queue = std::collections::VecDeque::with_capacity(states);
+        queue.push_back(0u32);
+        let mut row = vec![0u32; stride];
+        while let Some(state) = queue.pop_front() {
+            let state = state as usize;
+            // The failure's row, in bases; the root's leads all to itself.
+            if state == 0 {
+                row.fill(0);
             } else {
-                row[..stride]
-                    .iter_mut()
-                    .for_each(|to| *to = bases[*to as usize]);
-                row[stride..].fill(absorbing);
+                let from = base[fail[state] as usize] as usize;
+                let table = if from & 1 == 1 { &ending_next } else { &next };
+                row.copy_from_slice(&table[from..from + stride]);
+            }
+            let mut child = first_child[state];
+            while child != 0 {
+                let c = child as usize;
+                let class = usize::from(class_of[c]);
+                // Where the failure's row leads by the child's byte (the
+                // root, for the root's children), before the child is put
+                // in its place in the row.
+                let failure = state_at[row[class] as usize / block] as usize;
+                fail[c] = failure as u32;
+                if !ends_of[failure].is_empty() {
+                    let inherited = ends_of[failure].clone();
+                    ends_of[c].extend(inherited);
+                }
+                let ends = !ends_of[c].is_empty();
+                let place = if ends {
+                    ending_places += 1;
+                    ending_places - 1
+                } else {
+                    other_places -= 1;
+                    other_places
+                };
+                state_at[place] = child;
+                base[c] = (place * block) as u32 + u32::from(ends);
+                row[class] = base[c];
+                queue.push_back(child);
+                child = next_sibling[c];
+            }
+            // The row in its place: one that ends triggers in
+            // `ending_next`, after the slot holding its place (its block
+            // in `next` leads only to the absorbing state).
+            let at = base[state] as usize;
+            if at & 1 == 1 {
+                ending_next.resize(ending_next.len().max(at - 1 + block), 0);
+                ending_next[at - 1] = (at / block) as u32;
+                ending_next[at..at + stride].copy_from_slice(&row);
+            } else {
+                next[at..at + stride].copy_from_slice(&row);
             }
         }
-        // Only the rows written (the room held for the trie is given back).
-        rows.shrink_to_fit();
-        let table = rows;
-        let ends_of: Vec<Vec<u32>> = (order.iter())
-            .map(|&state| std::mem::take(&mut ends_of[state]))
-            .chain([Vec::new()])
-            .collect();
+        drop((fail, base, queue, row, first_child, next_sibling, class_of));
         let mut ends = Vec::new();
-        let ends_of = ends_of
-            .iter()
-            .map(|of| {
+        let ends_of = (0..=states)
+            .map(|place| {
                 let from = ends.len() as u32;
-                ends.extend_from_slice(of);
+                if let Some(&state) = state_at.get(place) {
+                    ends.extend_from_slice(&ends_of[state as usize]);
+                }
                 (from, ends.len() as u32)
             })
             .collect();
         Some(TriggerDfa {
             classes,
-            next: table,
+            next,
             ending_next,
             ends_of,
             ends,
