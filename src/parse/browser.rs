@@ -124,12 +124,14 @@ fn resource_link_before(before: &str) -> Option<&str> {
     hostlike.then_some(link)
 }
 
-/// `GET https://… 403 (Forbidden)` / `… net::ERR_FAILED 401 (Unauthorized)`.
+/// `GET https://… 403 (Forbidden)` / `… net::ERR_FAILED 401 (Unauthorized)`,
+/// and the status copied from a network panel's columns (`GET https://…  504`:
+/// a tab or several spaces before it, and no reason).
 fn request_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     re(
         &RE,
-        r"(?:^|\s)(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (?P<url>https?://\S+|/\S*)(?: net::(?P<code>ERR_[A-Z_]+))?(?: (?P<status>[0-9]{3})(?: \((?P<reason>[^)]*)\))?)?\s*$",
+        r"(?:^|\s)(?P<method>GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (?P<url>https?://\S+|/\S*)(?: net::(?P<code>ERR_[A-Z_]+))?(?:[ \t]+(?P<status>[0-9]{3})(?: \((?P<reason>[^)]*)\))?)?\s*$",
     )
 }
 
@@ -295,6 +297,8 @@ mod tests {
         for edge in [
             "GET /x 403 (Forbidden)",
             "GET https://a.example/x 403",
+            "GET https://a.example/x  504",
+            "GET https://a.example/x\t503",
             "GET http://a.example/x",
             "GET httpx://a.example/x 403",
             "\"GET /x HTTP/1.1\" 404 12",
@@ -348,6 +352,18 @@ mod tests {
             get(t, "url").as_deref(),
             Some("https://graph.example.com/v1.0/me")
         );
+        // Copied from a network panel's columns: the status after a tab
+        // or spaces, no reason.
+        for t in [
+            "GET https://abc123.execute-api.us-east-1.amazonaws.com/prod/items?type=x  504\n",
+            "POST https://fn.example.net/api/orders\t503\n",
+        ] {
+            assert!(get(t, "status").is_some_and(|s| s.starts_with('5')), "{t}");
+            assert!(
+                get(t, "url").is_some_and(|u| u.starts_with("https://")),
+                "{t}"
+            );
+        }
         let t = "POST https://login.example.com/token net::ERR_FAILED 401 (Unauthorized)\n";
         assert_eq!(get(t, "exception.code").as_deref(), Some("ERR_FAILED"));
         assert_eq!(get(t, "status").as_deref(), Some("401"));
@@ -441,6 +457,7 @@ mod tests {
             "GET https://api.example.com/x 200 (OK)\n",
             "[1:1:1130/124329.1:INFO:CONSOLE:5] \"loaded 401 rows\", source: http://127.0.0.1/app.html (5)\n",
             "GET https://api.example.com/x\n",
+            "GET https://api.example.com/x  200\n",
         ] {
             assert!(
                 parse_chunk(&chunk(t))
