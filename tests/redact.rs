@@ -125,6 +125,9 @@ const READ_THE_SECRET_ITSELF: &[&str] = &[
     // Jira's `atlassian.xsrf.token` cookie value ending in `lout` (the
     // site served the request as logged out) is the evidence.
     "atlassian.scoped-token-needs-gateway",
+    // A bare credential as the whole `Authorization` value, no scheme word:
+    // the value's own shape is the evidence, and redacting masks it whole.
+    "http.authorization-header-malformed",
 ];
 
 #[test]
