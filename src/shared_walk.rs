@@ -137,6 +137,27 @@ mod tests {
 
     /// Each list gets what a search of its own literals alone finds, the
     /// same literal in both lists included, with an empty list between.
+    /// Each list's matches in `got` (literal, start) are what aho-corasick
+    /// finds of that list alone, ASCII case-insensitively, overlapping.
+    fn assert_each_list_found_as_alone(
+        lists: &[&[String]],
+        text: &str,
+        got: &mut [Vec<(usize, usize)>],
+    ) {
+        for (k, list) in lists.iter().enumerate() {
+            let mut alone: Vec<(usize, usize)> = aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(*list)
+                .unwrap()
+                .find_overlapping_iter(text)
+                .map(|m| (m.pattern().as_usize(), m.start()))
+                .collect();
+            alone.sort_unstable();
+            got[k].sort_unstable();
+            assert_eq!(got[k], alone, "list {k}");
+        }
+    }
+
     #[test]
     fn each_list_gets_its_own_matches() {
         let parse: Vec<String> = ["error", "http/", "> "].map(String::from).to_vec();
@@ -148,19 +169,7 @@ mod tests {
         walk.find(text.as_bytes(), |list, id, start| {
             got[list].push((id, start))
         });
-        for (k, list) in lists.iter().enumerate() {
-            let ac = aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(*list)
-                .unwrap();
-            let mut alone: Vec<(usize, usize)> = ac
-                .find_overlapping_iter(&text)
-                .map(|m| (m.pattern().as_usize(), m.start()))
-                .collect();
-            alone.sort_unstable();
-            got[k].sort_unstable();
-            assert_eq!(got[k], alone, "list {k}");
-        }
+        assert_each_list_found_as_alone(&lists, &text, &mut got);
         assert!(got[2].len() > 8000);
     }
 
@@ -193,18 +202,7 @@ mod tests {
         walk.find(text.as_bytes(), |list, id, start| {
             got[list].push((id, start))
         });
-        for (k, list) in lists.iter().enumerate() {
-            let mut alone: Vec<(usize, usize)> = aho_corasick::AhoCorasick::builder()
-                .ascii_case_insensitive(true)
-                .build(*list)
-                .unwrap()
-                .find_overlapping_iter(&text)
-                .map(|m| (m.pattern().as_usize(), m.start()))
-                .collect();
-            alone.sort_unstable();
-            got[k].sort_unstable();
-            assert_eq!(got[k], alone, "list {k}");
-        }
+        assert_each_list_found_as_alone(&lists, &text, &mut got);
         assert_eq!(got[0].len(), 100);
     }
 
