@@ -177,7 +177,7 @@ impl TriggerDfa {
         // as the failure was taken before it) with its children put in.
         // Built in the trie's order and moved into this one, the table
         // took 28 M instructions for the 11,500 states of a big log's
-        // walk, a seventh of a 1 MiB log's run (session 56).
+        // walk, 7 % of a 1 MiB log's run (session 56).
         let absorbing = (states * block + 1) as u32;
         let mut next = vec![absorbing; (states + 1) * block];
         let mut ending_next: Vec<u32> = vec![0; block];
