@@ -659,7 +659,11 @@ fn shared_walk_of(rules: &RuleSet) -> Option<SharedWalk> {
         .scanner()
         .walked_literals()
         .into_iter()
-        .map(|list| list.iter().map(|l| walked_prefix(l).to_string()).collect())
+        .map(|list| {
+            list.iter()
+                .map(|l| shared_walk::prefix(l, WALKED_PREFIX).to_string())
+                .collect()
+        })
         .collect();
     let mut lists = vec![triggers];
     lists.extend(scan.iter().map(Vec::as_slice));
@@ -668,16 +672,6 @@ fn shared_walk_of(rules: &RuleSet) -> Option<SharedWalk> {
 
 /// Bytes of an input-wide scan literal the shared walk looks for.
 const WALKED_PREFIX: usize = 12;
-
-/// `literal`'s first [`WALKED_PREFIX`] bytes (fewer at a character's
-/// middle).
-fn walked_prefix(literal: &str) -> &str {
-    let mut end = literal.len().min(WALKED_PREFIX);
-    while !literal.is_char_boundary(end) {
-        end -= 1;
-    }
-    &literal[..end]
-}
 
 /// The parse's share of a shared walk, for a text no input-wide scan is
 /// wanted of (a seam's rescan, a carried tail).

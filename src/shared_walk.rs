@@ -123,7 +123,7 @@ fn walked_lengths(literals: &[&str], least: usize, sharing: usize) -> Vec<usize>
 }
 
 /// `literal`'s first `bytes` bytes (fewer at a character's middle).
-fn prefix(literal: &str, bytes: usize) -> &str {
+pub(crate) fn prefix(literal: &str, bytes: usize) -> &str {
     let mut end = literal.len().min(bytes);
     while !literal.is_char_boundary(end) {
         end -= 1;

@@ -169,11 +169,11 @@ impl Words {
         self.finder.is_match(line)
     }
 
-    /// Whether `message` is in these words: the literals first, so most
-    /// messages never compile the patterns (see
-    /// [`crate::providers::Providers::is_error_message`]).
+    /// Whether `message` is in these words: only the patterns whose
+    /// literals it holds are compiled and tried, so most messages compile
+    /// none (see [`crate::providers::Providers::is_error_message`]).
     pub fn says(&self, message: &str) -> bool {
-        self.admits(message) && self.is_match(message)
+        self.is_match(message)
     }
 
     /// Whether a pattern matches `text`: only those whose literals it
