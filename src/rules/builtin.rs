@@ -124,6 +124,20 @@ mod tests {
         assert_eq!(pack().len(), rules);
     }
 
+    /// A start trusts the pack's blocks unchecked (see `Encoded::of_checked`);
+    /// a test build checks each, so a damaged one fails to read here.
+    #[test]
+    fn every_block_of_the_pack_reads_back_checked() {
+        let read: Vec<String> = pack().into_iter().map(|rule| rule.id).collect();
+        let parsed: Vec<String> = crate::rules::load::load(&sources())
+            .rules
+            .into_iter()
+            .map(|rule| rule.id)
+            .collect();
+        assert!(read.len() > 1000);
+        assert_eq!(read, parsed);
+    }
+
     #[test]
     fn build_time_factors_are_the_ones_found_at_run_time() {
         assert!(BUILTIN_FACTORS.len() > 50, "the provider patterns");
