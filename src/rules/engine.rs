@@ -347,7 +347,7 @@ impl RuleSet {
             if self.lock_compiled().contains_key(&r.pattern) {
                 continue;
             }
-            if let Err(e) = Regex::with_regex_error(&compiled_form(&r.pattern)) {
+            if let Err(e) = Regex::check(&compiled_form(&r.pattern)) {
                 let _ = self.regexes[r.slot].compiled.set(Err(e));
             }
             self.lock_compiled().insert(r.pattern.clone(), r.slot);

@@ -715,7 +715,7 @@ struct Compiled {
     /// The pattern as compiled (see [`ascii_word_boundaries`]).
     pattern: String,
     lean: OnceLock<Option<Lean>>,
-    prefiltered: OnceLock<Option<Regex>>,
+    prefiltered: OnceLock<Option<Lean>>,
 }
 
 impl Compiled {
@@ -725,9 +725,13 @@ impl Compiled {
             .as_ref()
     }
 
-    fn prefiltered(&self) -> Option<&Regex> {
+    fn prefiltered(&self) -> Option<&Lean> {
         self.prefiltered
-            .get_or_init(|| Regex::new(&self.pattern).ok())
+            .get_or_init(|| {
+                Lean::prefiltered(&self.pattern)
+                    .ok()
+                    .map(Lean::sharing_caches)
+            })
             .as_ref()
     }
 }
@@ -950,9 +954,9 @@ impl InputScanner {
             pattern,
         };
         if prefiltered {
-            let _ = compiled
-                .prefiltered
-                .set(Some(Regex::new(&compiled.pattern)?));
+            let _ = compiled.prefiltered.set(Some(
+                Lean::prefiltered_with_regex_error(&compiled.pattern)?.sharing_caches(),
+            ));
         } else {
             let _ = compiled.lean.set(Some(
                 Lean::with_regex_error(&compiled.pattern)?.sharing_caches(),
@@ -1131,7 +1135,7 @@ impl InputScanner {
                         if all_full(hits) {
                             break;
                         }
-                        let groups = Groups::of_regex(regex, &caps);
+                        let groups = Groups::of_lean(regex, &caps);
                         take(hit(groups, 0, &part, index), hits);
                     }
                 }
@@ -1172,16 +1176,6 @@ struct Groups<'t> {
 }
 
 impl<'t> Groups<'t> {
-    fn of_regex(re: &Regex, caps: &regex::Captures<'t>) -> Self {
-        let m = caps.get(0).expect("group 0");
-        let named = named_groups(re.capture_names(), |n| caps.name(n).map(|c| c.as_str()));
-        Groups {
-            span: m.range(),
-            matched: m.as_str(),
-            named,
-        }
-    }
-
     fn of_lean(re: &Lean, caps: &LeanCaptures<'t>) -> Self {
         let m = caps.get(0).expect("group 0");
         let named = named_groups(re.capture_names(), |n| caps.name(n).map(|c| c.as_str()));
