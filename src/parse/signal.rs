@@ -1641,10 +1641,12 @@ fn aws_go_v1_statement<'t>(before: &'t str, text: &str) -> Option<(&'t str, &'t 
         return None;
     }
     // A code is CamelCase of two words or more (`AccessDenied`,
-    // `ExpiredTokenException`), then a colon and the message.
+    // `ExpiredTokenException`), or one of the query protocol's dotted
+    // codes (SQS: `AWS.SimpleQueueService.NonExistentQueue`), then a colon
+    // and the message.
     let c = re(
         &RE,
-        r"(?:^|[\s:])(?P<code>[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+): \S[^\n]*$",
+        r"(?:^|[\s:])(?P<code>AWS\.[A-Za-z]+\.[A-Za-z]+|[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+): \S[^\n]*$",
     )
     .captures(before.trim_end())?;
     let code = c.name("code")?.as_str();
@@ -2466,6 +2468,17 @@ mod tests {
             get("exception.message"),
             Some("AuthFailure: AWS was not able to validate the provided access credentials")
         );
+        // SQS's codes are dotted, after the caller's own words.
+        let f = facts(
+            "2024/03/11 07:42:19 receive failed: AWS.SimpleQueueService.NonExistentQueue: The specified queue does not exist for this wsdl version.\n\tstatus code: 400, request id: 5f1d0b3e-1c9a-5a7e-9b7e-2f0e4d6c8a11\n",
+        );
+        let get = |k: &str| f.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(
+            get("exception.code"),
+            Some("AWS.SimpleQueueService.NonExistentQueue"),
+            "{f:?}"
+        );
+        assert_eq!(get("status"), Some("400"), "{f:?}");
         // The line before states no code: only the status is read.
         let f = facts("upload went wrong\n\tstatus code: 403, request id: 0a1b\n");
         assert!(f.iter().all(|(n, _)| n != "exception.code"), "{f:?}");
