@@ -568,6 +568,9 @@ const MESSAGE_PATHS: &[&str] = &[
     "error_description",
     "error.message",
     "error.Message",
+    // OData v2's JSON error (SAP SuccessFactors and Gateway, SharePoint's
+    // `odata=verbose`): `{"error": {"code", "message": {"lang", "value"}}}`.
+    "error.message.value",
     // Tableau's REST API: `{"error": {"summary", "detail", "code"}}`.
     "error.detail",
     "errorSummary",
@@ -1259,6 +1262,17 @@ mod tests {
         assert_eq!(status("Order 404 of 2026"), None);
         assert_eq!(status("401 Forbidden"), None);
         assert_eq!(status("Release 5020 - Bad Gateway notes"), None);
+    }
+
+    /// OData v2's error nests its message a level deeper, with its language.
+    #[test]
+    fn an_odata_error_message_is_its_value() {
+        let mut facts = Facts::default();
+        let value = "Access denied. You do not have permission to perform this action or access this resource.";
+        facts.push("body.error.message.lang", Value::Str("en-US".into()), None);
+        facts.push("body.error.message.value", Value::Str(value.into()), None);
+        messages(&mut facts);
+        assert_eq!(facts.str("message"), Some(value));
     }
 
     #[test]
