@@ -93,31 +93,24 @@ impl Regex {
 
     fn build(pattern: &str, prefilter: bool) -> Result<Regex, Box<meta::BuildError>> {
         let config = config(pattern, prefilter);
-        let as_written = || {
-            meta::Builder::new()
-                .configure(config.clone())
-                .syntax(syntax())
-                .build(pattern)
-        };
-        let (ascii, wide) = match syntax::parse_with(pattern, &syntax()) {
-            Ok(hir) => match narrowed_to_ascii(&hir) {
-                Some(narrowed) => (
-                    meta::Builder::new()
-                        .configure(config.clone())
-                        .build_from_hir(&narrowed),
-                    Some(Arc::default()),
-                ),
-                None => (
-                    meta::Builder::new()
-                        .configure(config.clone())
-                        .build_from_hir(&hir),
-                    None,
-                ),
-            },
+        let (regex, wide) = match syntax::parse_with(pattern, &syntax()) {
+            Ok(hir) => {
+                let narrowed = narrowed_to_ascii(&hir);
+                let wide = narrowed.is_some().then(Arc::default);
+                let regex = meta::Builder::new()
+                    .configure(config)
+                    .build_from_hir(narrowed.as_ref().unwrap_or(&hir));
+                (regex.map_err(Box::new)?, wide)
+            }
             // The builder parses it again, to give its error.
-            Err(_) => (as_written(), None),
+            Err(_) => {
+                let regex = meta::Builder::new()
+                    .configure(config)
+                    .syntax(syntax())
+                    .build(pattern);
+                (regex.map_err(Box::new)?, None)
+            }
         };
-        let regex = ascii.map_err(Box::new)?;
         #[cfg(test)]
         tests::compiled(pattern);
         Ok(Regex {
