@@ -895,21 +895,8 @@ impl InputScanner {
     /// distinct-failures log, 37 of them for no line). The regex crate's
     /// own prefilter for the pattern: one pass, as its search would take,
     /// and exact under `(?i)`; a pattern without one is compiled.
-    ///
-    /// In a big text, `presence` (see [`Presence`]) holds the literals of
-    /// the patterns whose matches may span lines. A pattern that keeps to
-    /// a line but whose lines its group could not tell is not in it, so it
-    /// is compiled and searched (screened by its prefix prefilter only when
-    /// it has no starting literals): adding those patterns' literals to
-    /// the one pass, or screening them literal by literal, cost more than
-    /// compiling and searching them (callgrind, 1 MiB log: 312.8 M
-    /// instructions as is, 327.6 M and 340.1 M so).
-    fn may_start_in(&self, id: usize, text: &str, presence: Option<&Presence>) -> bool {
+    fn may_start_in(&self, id: usize, text: &str) -> bool {
         let id = self.shared[id];
-        if let Some(presence) = presence {
-            return presence.may_start(&self.specs[id])
-                && (self.specs[id].starts.is_some() || self.prefix_may_start(id, text));
-        }
         // Its factors, whole (see [`InputScanner::lines_holding_factors`]
         // for the non-ASCII case): a prefilter's literals may be only the
         // factors' common start (`https://` for two hosts).
@@ -930,7 +917,19 @@ impl InputScanner {
                     .byte_strings()
                     .any(|(_, start)| find_ignore_ascii_case(text.as_bytes(), start).is_some());
             }
-            self.prefix_may_start(id, text)
+            let prefix = self.prefixes[id]
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get_or_insert_with(|| {
+                    let pattern = ascii_word_boundaries(&self.specs[id].pattern);
+                    let hir = regex_syntax::parse(&pattern).ok()?;
+                    Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, &hir)
+                })
+                .clone();
+            prefix.as_ref().is_none_or(|p| {
+                p.find(text.as_bytes(), regex_automata::Span::from(0..text.len()))
+                    .is_some()
+            })
         };
         // Both must hold; the cheaper test first. In a small text (a paste)
         // the factors are: building a prefilter costs about what compiling
@@ -942,24 +941,6 @@ impl InputScanner {
             return factors_in() && starts();
         }
         starts() && factors_in()
-    }
-
-    /// Whether the regex crate's prefilter for pattern `id`'s prefixes
-    /// finds one in `text` (true when it has none).
-    fn prefix_may_start(&self, id: usize, text: &str) -> bool {
-        let prefix = self.prefixes[id]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get_or_insert_with(|| {
-                let pattern = ascii_word_boundaries(&self.specs[id].pattern);
-                let hir = regex_syntax::parse(&pattern).ok()?;
-                Prefilter::from_hir_prefix(MatchKind::LeftmostFirst, &hir)
-            })
-            .clone();
-        prefix.as_ref().is_none_or(|p| {
-            p.find(text.as_bytes(), regex_automata::Span::from(0..text.len()))
-                .is_some()
-        })
     }
 
     /// Pattern `id`, rewritten (see [`ascii_word_boundaries`]) and
@@ -1110,9 +1091,6 @@ impl InputScanner {
             offset: chunk.offset + from,
             text,
         };
-        // The literals of the patterns that need them, found in one pass,
-        // when first needed (see [`Presence`]).
-        let mut presence: Option<Option<Presence>> = None;
         for same in pending.chunk_by(|a, b| self.shared[*a] == self.shared[*b]) {
             // The lines it can match on, when its places tell (the same
             // text has the same factors in either group).
@@ -1131,22 +1109,7 @@ impl InputScanner {
             if same.iter().any(|&id| self.specs[id].trusted)
                 && match &lines {
                     Some(lines) => lines.is_empty(),
-                    None => {
-                        !self.is_compiled(same[0])
-                            && !self.may_start_in(
-                                same[0],
-                                text,
-                                (text.len() >= PREFILTER_FROM)
-                                    .then(|| {
-                                        presence
-                                            .get_or_insert_with(|| {
-                                                Presence::of(self, &pending, text)
-                                            })
-                                            .as_ref()
-                                    })
-                                    .flatten(),
-                            )
-                    }
+                    None => !self.is_compiled(same[0]) && !self.may_start_in(same[0], text),
                 }
             {
                 continue;
@@ -1192,101 +1155,6 @@ impl InputScanner {
                 }
             }
         }
-    }
-}
-
-/// Which literals of some patterns (their factor sets' and the literals
-/// their matches start with) a big text holds, all found in one pass of
-/// an ASCII-case-insensitive automaton. Testing each pattern whose
-/// matches may span lines on its own, a memchr at each literal's rarest
-/// byte and a compare at every candidate, then a prefilter built for its
-/// prefixes, was an eighth of a 1 MiB log's run (callgrind: 45 M of
-/// 330 M instructions for 52 patterns over two chunks).
-struct Presence {
-    /// Each literal, lower-case, and its place in `found`.
-    places: HashMap<Vec<u8>, usize>,
-    found: Vec<bool>,
-}
-
-impl Presence {
-    /// For the patterns of `ids` whose matches may span lines (the others'
-    /// literals are not looked for, and held: see
-    /// [`InputScanner::may_start_in`]); `None` for
-    /// a text that holds a character `(?i)` folds onto an ASCII letter
-    /// (the Kelvin sign, the long s), where an ASCII-case-insensitive
-    /// search could miss a match.
-    fn of(scanner: &InputScanner, ids: &[usize], text: &str) -> Option<Presence> {
-        if ["\u{212A}", "\u{17F}"]
-            .iter()
-            .any(|fold| memchr::memmem::find(text.as_bytes(), fold.as_bytes()).is_some())
-        {
-            return None;
-        }
-        let mut places: HashMap<Vec<u8>, usize> = HashMap::new();
-        let mut add = |literal: &[u8]| {
-            let n = places.len();
-            places.entry(literal.to_ascii_lowercase()).or_insert(n);
-        };
-        for &id in ids {
-            let spec = &scanner.specs[scanner.shared[id]];
-            if scanner.line_local(id) {
-                continue;
-            }
-            for (_, literal) in spec.factors.iter().flat_map(Texts::byte_strings) {
-                add(literal);
-            }
-            for (_, literal) in spec.starts.iter().flat_map(Texts::byte_strings) {
-                add(literal);
-            }
-        }
-        let mut literals: Vec<&[u8]> = vec![&[]; places.len()];
-        for (literal, &place) in &places {
-            literals[place] = literal;
-        }
-        let automaton = aho_corasick::AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .build(&literals)
-            .ok()?;
-        let mut found = vec![false; literals.len()];
-        let mut left = literals.len();
-        for m in automaton.find_overlapping_iter(text) {
-            let seen = &mut found[m.pattern().as_usize()];
-            if !*seen {
-                *seen = true;
-                left -= 1;
-                if left == 0 {
-                    break;
-                }
-            }
-        }
-        Some(Presence { places, found })
-    }
-
-    /// Whether the text holds `literal`; true for one not looked for.
-    fn holds(&self, literal: &[u8]) -> bool {
-        let place = if literal.iter().any(u8::is_ascii_uppercase) {
-            self.places.get(&literal.to_ascii_lowercase())
-        } else {
-            self.places.get(literal)
-        };
-        place.is_none_or(|&place| self.found[place])
-    }
-
-    /// Whether the text holds a literal of each of the pattern's factor
-    /// sets, and one its matches start with (when it has them).
-    fn may_start(&self, spec: &InputPatternSpec) -> bool {
-        let factors = spec.factors.as_ref().is_none_or(|factors| {
-            factors
-                .sets()
-                .iter()
-                .all(|set| set.iter().any(|literal| self.holds(literal.as_bytes())))
-        });
-        factors
-            && spec.starts.as_ref().is_none_or(|starts| {
-                starts
-                    .byte_strings()
-                    .any(|(_, literal)| self.holds(literal))
-            })
     }
 }
 
