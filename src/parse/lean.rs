@@ -501,10 +501,14 @@ mod tests {
         assert!(patterns.len() >= 30, "{} patterns", patterns.len());
         let mut matches = 0;
         for (pattern, shared) in patterns.iter().flat_map(|p| [(p, false), (p, true)]) {
+            // A pattern too big as written (another test's, see
+            // `a_pattern_too_big_as_written_fails_the_check`) is no parser's.
+            let Ok(full) = regex::Regex::new(pattern) else {
+                continue;
+            };
             let lean = super::Regex::new(pattern).unwrap();
             // Searching with the caches every thread shares, or its own.
             let lean = if shared { lean.sharing_caches() } else { lean };
-            let full = regex::Regex::new(pattern).unwrap();
             for text in &texts {
                 for line in text.lines() {
                     for text in [line, super::super::logprefix::message(line)] {

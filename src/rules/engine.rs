@@ -927,7 +927,14 @@ mod tests {
             }
         }
         assert!(matches > 1000, "{matches} matches");
+        // What `rules check` reports (`Regex::check` compiles the pattern
+        // as written: `\w{1000}` is too big only so).
         for bad in ["foo(bar", r"\w{1000}", "[a", r"(?P<x>a)(?P<x>b)"] {
+            let ours = Regex::check(bad).unwrap_err();
+            let theirs = regex::Regex::new(bad).map(|_| ()).unwrap_err();
+            assert_eq!(ours, theirs, "{bad}");
+        }
+        for bad in ["foo(bar", "[a", r"(?P<x>a)(?P<x>b)"] {
             let ours = Regex::with_regex_error(bad).map(|_| ()).unwrap_err();
             let theirs = regex::Regex::new(bad).map(|_| ()).unwrap_err();
             assert_eq!(ours, theirs, "{bad}");
