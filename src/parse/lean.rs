@@ -484,6 +484,58 @@ mod tests {
         COMPILED.lock().unwrap().push(pattern.to_string());
     }
 
+    /// Asserts that `lean` finds in `text` what the `regex` crate's `full`
+    /// does: match test, first match, every group of every match (by name
+    /// where it has one), and the match from the middle on; whether `full`
+    /// matched.
+    fn same_matches(lean: &super::Regex, full: &regex::Regex, pattern: &str, text: &str) -> bool {
+        assert_eq!(
+            lean.is_match(text),
+            full.is_match(text),
+            "{pattern} on {text:?}"
+        );
+        assert_eq!(
+            lean.find(text).map(|m| m.range()),
+            full.find(text).map(|m| m.range()),
+            "{pattern} on {text:?}"
+        );
+        if !full.is_match(text) {
+            return false;
+        }
+        let names: Vec<_> = full.capture_names().collect();
+        // Each group of each match, as byte ranges.
+        let ours: Vec<Vec<_>> = lean
+            .captures_iter(text)
+            .map(|c| {
+                (0..names.len())
+                    .map(|i| match names[i] {
+                        Some(n) => c.name(n),
+                        None => c.get(i),
+                    })
+                    .map(|m| m.map(|m| (m.start(), m.end())))
+                    .collect()
+            })
+            .collect();
+        let theirs: Vec<Vec<_>> = full
+            .captures_iter(text)
+            .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
+            .collect();
+        assert_eq!(ours, theirs, "{pattern} on {text:?}");
+        let at = text.len() / 2;
+        if text.is_char_boundary(at) {
+            assert_eq!(
+                lean.captures_at(text, at)
+                    .and_then(|c| c.get(0))
+                    .map(|m| m.range()),
+                full.captures_at(text, at)
+                    .and_then(|c| c.get(0))
+                    .map(|m| m.range()),
+                "{pattern} on {text:?} from {at}"
+            );
+        }
+        true
+    }
+
     /// The patterns the parsers compile here match exactly as the `regex`
     /// crate's: every one that parsing the fixtures and field cases
     /// compiles, over every line of them (and each line's message after
@@ -512,51 +564,7 @@ mod tests {
             for text in &texts {
                 for line in text.lines() {
                     for text in [line, super::super::logprefix::message(line)] {
-                        assert_eq!(
-                            lean.is_match(text),
-                            full.is_match(text),
-                            "{pattern} on {text:?}"
-                        );
-                        assert_eq!(
-                            lean.find(text).map(|m| m.range()),
-                            full.find(text).map(|m| m.range()),
-                            "{pattern} on {text:?}"
-                        );
-                        if !full.is_match(text) {
-                            continue;
-                        }
-                        matches += 1;
-                        let names: Vec<_> = full.capture_names().collect();
-                        // Each group of each match, as byte ranges.
-                        let ours: Vec<Vec<_>> = lean
-                            .captures_iter(text)
-                            .map(|c| {
-                                (0..names.len())
-                                    .map(|i| match names[i] {
-                                        Some(n) => c.name(n),
-                                        None => c.get(i),
-                                    })
-                                    .map(|m| m.map(|m| (m.start(), m.end())))
-                                    .collect()
-                            })
-                            .collect();
-                        let theirs: Vec<Vec<_>> = full
-                            .captures_iter(text)
-                            .map(|c| c.iter().map(|m| m.map(|m| (m.start(), m.end()))).collect())
-                            .collect();
-                        assert_eq!(ours, theirs, "{pattern} on {text:?}");
-                        let at = text.len() / 2;
-                        if text.is_char_boundary(at) {
-                            assert_eq!(
-                                lean.captures_at(text, at)
-                                    .and_then(|c| c.get(0))
-                                    .map(|m| m.range()),
-                                full.captures_at(text, at)
-                                    .and_then(|c| c.get(0))
-                                    .map(|m| m.range()),
-                                "{pattern} on {text:?} from {at}"
-                            );
-                        }
+                        matches += usize::from(same_matches(&lean, &full, pattern, text));
                     }
                 }
             }
@@ -603,33 +611,7 @@ mod tests {
                 super::Regex::prefiltered(pattern).unwrap(),
             ] {
                 for text in texts {
-                    assert_eq!(
-                        lean.is_match(text),
-                        full.is_match(text),
-                        "{pattern} on {text:?}"
-                    );
-                    assert_eq!(
-                        lean.find(text).map(|m| m.range()),
-                        full.find(text).map(|m| m.range()),
-                        "{pattern} on {text:?}"
-                    );
-                    let ours: Vec<Vec<Option<std::ops::Range<usize>>>> = lean
-                        .captures_iter(text)
-                        .map(|c| {
-                            (0..full.captures_len())
-                                .map(|i| c.get(i).map(|m| m.range()))
-                                .collect()
-                        })
-                        .collect();
-                    let theirs: Vec<Vec<Option<std::ops::Range<usize>>>> = full
-                        .captures_iter(text)
-                        .map(|c| {
-                            (0..full.captures_len())
-                                .map(|i| c.get(i).map(|m| m.range()))
-                                .collect()
-                        })
-                        .collect();
-                    assert_eq!(ours, theirs, "{pattern} on {text:?}");
+                    same_matches(&lean, &full, pattern, text);
                 }
             }
         }
