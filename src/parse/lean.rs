@@ -83,22 +83,43 @@ fn syntax() -> syntax::Config {
 
 impl Regex {
     pub fn new(pattern: &str) -> Result<Regex, Box<meta::BuildError>> {
-        Regex::build(pattern, false)
+        Regex::build(pattern, false, false)
     }
 
     /// [`Regex::new`] with literal prefilters, for searches of big texts
     /// whole, where skipping to a pattern's literals pays (what the `regex`
     /// crate builds).
     pub fn prefiltered(pattern: &str) -> Result<Regex, Box<meta::BuildError>> {
-        Regex::build(pattern, true)
+        Regex::build(pattern, true, false)
     }
 
-    fn build(pattern: &str, prefilter: bool) -> Result<Regex, Box<meta::BuildError>> {
+    /// The pattern compiled narrowed (see [`Regex`]); with `as_written`,
+    /// compiled as written too, at once, so that a pattern too big for the
+    /// engine only as written fails here.
+    fn build(
+        pattern: &str,
+        prefilter: bool,
+        as_written: bool,
+    ) -> Result<Regex, Box<meta::BuildError>> {
         let config = config(pattern, prefilter);
         let (regex, wide) = match syntax::parse_with(pattern, &syntax()) {
             Ok(hir) => {
                 let narrowed = narrowed_to_ascii(&hir);
-                let wide = narrowed.is_some().then(Arc::default);
+                let wide = match &narrowed {
+                    Some(_) if as_written => {
+                        let regex = meta::Builder::new()
+                            .configure(config.clone())
+                            .build_from_hir(&hir)
+                            .map_err(Box::new)?;
+                        let engine = Engine {
+                            regex,
+                            shared: None,
+                        };
+                        Some(Arc::new(OnceLock::from(Some(engine))))
+                    }
+                    Some(_) => Some(Arc::default()),
+                    None => None,
+                };
                 let regex = meta::Builder::new()
                     .configure(config)
                     .build_from_hir(narrowed.as_ref().unwrap_or(&hir));
@@ -127,14 +148,22 @@ impl Regex {
     }
 
     /// [`Regex::new`] with the error [`regex::Regex::new`] gives (it turns
-    /// the builder's into the `regex` crate's).
-    pub fn with_regex_error(pattern: &str) -> Result<Regex, regex::Error> {
-        Regex::new(pattern).map_err(regex_error)
+    /// the builder's into the `regex` crate's). A pattern that is not
+    /// `tested` (a user's rule's: the built-in pack's compile as written in
+    /// its tests) is compiled as written too, at once, so that one too big
+    /// for the engine only as written is reported where it is first needed,
+    /// as before narrowing.
+    pub fn with_regex_error(pattern: &str, tested: bool) -> Result<Regex, regex::Error> {
+        Regex::build(pattern, false, !tested).map_err(regex_error)
     }
 
-    /// [`Regex::prefiltered`] with the error [`regex::Regex::new`] gives.
-    pub fn prefiltered_with_regex_error(pattern: &str) -> Result<Regex, regex::Error> {
-        Regex::prefiltered(pattern).map_err(regex_error)
+    /// [`Regex::prefiltered`] with the error [`regex::Regex::new`] gives
+    /// (see [`Regex::with_regex_error`] for `tested`).
+    pub fn prefiltered_with_regex_error(
+        pattern: &str,
+        tested: bool,
+    ) -> Result<Regex, regex::Error> {
+        Regex::build(pattern, true, !tested).map_err(regex_error)
     }
 
     /// Whether the pattern as written compiles (what `rules check` asks):
@@ -160,6 +189,15 @@ impl Regex {
     /// thread: no lock, and no waiting for another's search.
     pub fn sharing_caches(mut self) -> Regex {
         self.ascii.shared = Some(Arc::default());
+        // A form as written compiled already (see `Regex::build`) shares too.
+        if let Some(Some(Some(wide))) = self
+            .wide
+            .as_mut()
+            .and_then(Arc::get_mut)
+            .map(OnceLock::get_mut)
+        {
+            wide.shared = Some(Arc::default());
+        }
         self
     }
 
@@ -624,7 +662,8 @@ mod tests {
     }
 
     /// A pattern too big for the engine as written only is compiled for
-    /// ASCII texts, matches nothing in others, and `check` reports it.
+    /// ASCII texts, matches nothing in others, and `check` reports it; a
+    /// user's fails to compile.
     #[test]
     fn a_pattern_too_big_as_written_fails_the_check() {
         let pattern = r"\w{5000}x";
@@ -633,6 +672,15 @@ mod tests {
         assert!(!lean.is_match(&format!("{}x", "é".repeat(5000))));
         assert!(super::Regex::check(pattern).is_err());
         assert!(super::Regex::check(r"\w{2}x").is_ok());
+        // A user's pattern is compiled as written too, at once: it fails
+        // where it is first needed.
+        assert!(super::Regex::with_regex_error(pattern, false).is_err());
+        assert!(super::Regex::prefiltered_with_regex_error(pattern, false).is_err());
+        assert!(super::Regex::with_regex_error(pattern, true).is_ok());
+        let user = super::Regex::with_regex_error(r"\w+x", false)
+            .unwrap()
+            .sharing_caches();
+        assert!(user.is_match("éx") && user.is_match("ax"));
     }
 
     #[test]

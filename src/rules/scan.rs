@@ -956,11 +956,12 @@ impl InputScanner {
         };
         if prefiltered {
             let _ = compiled.prefiltered.set(Some(
-                Lean::prefiltered_with_regex_error(&compiled.pattern)?.sharing_caches(),
+                Lean::prefiltered_with_regex_error(&compiled.pattern, self.specs[id].trusted)?
+                    .sharing_caches(),
             ));
         } else {
             let _ = compiled.lean.set(Some(
-                Lean::with_regex_error(&compiled.pattern)?.sharing_caches(),
+                Lean::with_regex_error(&compiled.pattern, self.specs[id].trusted)?.sharing_caches(),
             ));
         }
         Ok(compiled)
