@@ -135,8 +135,6 @@ pub(crate) fn prefix(literal: &str, bytes: usize) -> &str {
 mod tests {
     use super::{SharedWalk, walked_lengths};
 
-    /// Each list gets what a search of its own literals alone finds, the
-    /// same literal in both lists included, with an empty list between.
     /// Each list's matches in `got` (literal, start) are what aho-corasick
     /// finds of that list alone, ASCII case-insensitively, overlapping.
     fn assert_each_list_found_as_alone(
@@ -158,6 +156,8 @@ mod tests {
         }
     }
 
+    /// Each list gets what a search of its own literals alone finds, the
+    /// same literal in both lists included, with an empty list between.
     #[test]
     fn each_list_gets_its_own_matches() {
         let parse: Vec<String> = ["error", "http/", "> "].map(String::from).to_vec();

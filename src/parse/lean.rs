@@ -81,6 +81,18 @@ fn syntax() -> syntax::Config {
     syntax::Config::new().utf8(true)
 }
 
+/// `pattern` compiled as written (parsed here; its error is the builder's).
+fn compiled_as_written(
+    pattern: &str,
+    prefilter: bool,
+) -> Result<meta::Regex, Box<meta::BuildError>> {
+    meta::Builder::new()
+        .configure(config(pattern, prefilter))
+        .syntax(syntax())
+        .build(pattern)
+        .map_err(Box::new)
+}
+
 impl Regex {
     pub fn new(pattern: &str) -> Result<Regex, Box<meta::BuildError>> {
         Regex::build(pattern, false, false)
@@ -126,13 +138,7 @@ impl Regex {
                 (regex.map_err(Box::new)?, wide)
             }
             // The builder parses it again, to give its error.
-            Err(_) => {
-                let regex = meta::Builder::new()
-                    .configure(config)
-                    .syntax(syntax())
-                    .build(pattern);
-                (regex.map_err(Box::new)?, None)
-            }
+            Err(_) => (compiled_as_written(pattern, prefilter)?, None),
         };
         #[cfg(test)]
         tests::compiled(pattern);
@@ -170,12 +176,9 @@ impl Regex {
     /// [`Regex::new`] compiles it as written only for a text not all ASCII,
     /// and a pattern too big for the engine may be so only as written.
     pub fn check(pattern: &str) -> Result<(), regex::Error> {
-        meta::Builder::new()
-            .configure(config(pattern, false))
-            .syntax(syntax())
-            .build(pattern)
+        compiled_as_written(pattern, false)
             .map(|_| ())
-            .map_err(|e| regex_error(Box::new(e)))
+            .map_err(regex_error)
     }
 
     /// The same pattern, its searches taking their state (the lazy DFA's
@@ -208,11 +211,7 @@ impl Regex {
         match &self.wide {
             Some(wide) if !text.is_ascii() => wide
                 .get_or_init(|| {
-                    let regex = meta::Builder::new()
-                        .configure(config(&self.pattern, self.prefilter))
-                        .syntax(syntax())
-                        .build(&self.pattern)
-                        .ok()?;
+                    let regex = compiled_as_written(&self.pattern, self.prefilter).ok()?;
                     Some(Engine {
                         regex,
                         shared: self.ascii.shared.as_ref().map(|_| Arc::default()),
