@@ -30,7 +30,11 @@ fn exception_line() -> &'static Regex {
             (?P<type>(?:[A-Za-z_$][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:\.|::|\\))*(?:[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:Error|Exception|Fault)(?:\$[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*)?|Error)
               | (?:[A-Za-z_$][A-Za-z0-9_\x{80}-\x{10FFFF}$]*(?:\.|::|\\))+Exception
               | (?:[A-Za-z_][A-Za-z0-9_\x{80}-\x{10FFFF}]*\.)+exceptions\.[A-Z][A-Za-z0-9_\x{80}-\x{10FFFF}]*
-              | (?:[A-Z][A-Za-z0-9_]*::)+(?:STATUS_CLASSES))
+              | (?:[A-Z][A-Za-z0-9_]*::)+(?:STATUS_CLASSES)
+              # Ruby SDKs' classes of a module of errors, named for the
+              # API's error code (`Slack::Web::Api::Errors::InvalidAuth`,
+              # `Aws::S3::Errors::AccessDenied`).
+              | (?:[A-Z][A-Za-z0-9_]*::)+Errors::[A-Z][A-Za-z0-9_]*)
             # .NET's generic exception types, as C# writes them
             # (`FaultException<OrganizationServiceFault>`) and as the type
             # prints itself (`FaultException`1[Microsoft.Xrm.Sdk.…]`). ASCII
@@ -1616,6 +1620,29 @@ mod tests {
         let (ty, _) =
             the_exception("Faraday::TooManyRequestsError: the server responded with status 429\n");
         assert_eq!(ty.as_deref(), Some("Faraday::TooManyRequestsError"));
+    }
+
+    /// Ruby SDKs' classes in a module of errors, named for the API's error
+    /// code, in a console's `Class: message` form; a namespaced constant
+    /// outside such a module is not one.
+    #[test]
+    fn ruby_classes_of_an_errors_module() {
+        let (ty, message) =
+            the_exception("Slack::Web::Api::Errors::NotAllowedTokenType: not_allowed_token_type\n");
+        assert_eq!(
+            ty.as_deref(),
+            Some("Slack::Web::Api::Errors::NotAllowedTokenType")
+        );
+        assert_eq!(message.as_deref(), Some("not_allowed_token_type"));
+        let (ty, message) = the_exception("Aws::S3::Errors::AccessDenied: Access Denied\n");
+        assert_eq!(ty.as_deref(), Some("Aws::S3::Errors::AccessDenied"));
+        assert_eq!(message.as_deref(), Some("Access Denied"));
+        let text = "Rails::Application::Configuration: loaded from config/app.rb\n";
+        assert!(
+            parse_chunk(&chunk(text))
+                .iter()
+                .all(|e| e.kind != EventKind::Exception)
+        );
     }
 
     #[test]
