@@ -52,6 +52,14 @@ fn exception_line() -> &'static Regex {
     })
 }
 
+/// Whether `line` is a JSON object on its own: `{` first and `}` last.
+fn is_json_object_line(line: &str) -> bool {
+    let line = line.trim();
+    line.starts_with('{')
+        && line.ends_with('}')
+        && serde_json::from_str::<serde::de::IgnoredAny>(line).is_ok()
+}
+
 /// An Elixir exception module: `MatchError`, `Mint.TransportError`.
 fn is_elixir_module(ty: &str) -> bool {
     ty.split('.').all(|part| {
@@ -644,6 +652,12 @@ fn exception_in_line(
         return Some((typed_exception(lines, ty_text, msg_text), 1 + taken));
     }
     if msg.is_none() && !ty_text.contains('.') {
+        return None;
+    }
+    // A bare `Error` inside a one-line JSON object is a phrase of one of
+    // its values (`{"status":500,"message":"Internal Error: …"}`): the body
+    // is read as JSON, its error code and message with it.
+    if ty_text == "Error" && is_json_object_line(line) {
         return None;
     }
     if ty_text == "Error"
@@ -1620,6 +1634,22 @@ mod tests {
         let (ty, _) =
             the_exception("Faraday::TooManyRequestsError: the server responded with status 429\n");
         assert_eq!(ty.as_deref(), Some("Faraday::TooManyRequestsError"));
+    }
+
+    /// A one-line JSON body whose message holds `… Error: …` is a body,
+    /// not a bare `Error` exception.
+    #[test]
+    fn a_bare_error_inside_a_json_object_line_is_not_an_exception() {
+        let text =
+            "{\"status\":500,\"errorCode\":\"701\",\"message\":\"Internal Error: try later\"}\n";
+        assert!(
+            parse_chunk(&chunk(text))
+                .iter()
+                .all(|e| e.kind != EventKind::Exception)
+        );
+        // Not an object on its own line: the bare `Error` is read.
+        let (ty, _) = the_exception("Internal Error: {\"status\":500}\n");
+        assert_eq!(ty.as_deref(), Some("Error"));
     }
 
     /// Ruby SDKs' classes in a module of errors, named for the API's error
