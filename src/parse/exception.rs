@@ -654,10 +654,17 @@ fn exception_in_line(
     if msg.is_none() && !ty_text.contains('.') {
         return None;
     }
-    // A bare `Error` inside a one-line JSON object is a phrase of one of
-    // its values (`{"status":500,"message":"Internal Error: …"}`): the body
-    // is read as JSON, its error code and message with it.
-    if ty_text == "Error" && is_json_object_line(line) {
+    // A bare `Error` after a word, inside a one-line JSON object, is a
+    // phrase of one of its values (`{"status":500,"message":"Internal
+    // Error: …"}`): the body is read as JSON, its error code and message
+    // with it. One that starts a message is still read (a JSON log record's
+    // `"message":"… Details: Error: connect ETIMEDOUT …"`).
+    if ty_text == "Error"
+        && line[..ty.start()]
+            .strip_suffix(' ')
+            .is_some_and(|before| before.ends_with(|c: char| c.is_ascii_alphabetic()))
+        && is_json_object_line(line)
+    {
         return None;
     }
     if ty_text == "Error"
@@ -1636,8 +1643,8 @@ mod tests {
         assert_eq!(ty.as_deref(), Some("Faraday::TooManyRequestsError"));
     }
 
-    /// A one-line JSON body whose message holds `… Error: …` is a body,
-    /// not a bare `Error` exception.
+    /// A one-line JSON body whose message holds `<word> Error: …` is a
+    /// body, not a bare `Error` exception.
     #[test]
     fn a_bare_error_inside_a_json_object_line_is_not_an_exception() {
         let text =
@@ -1650,6 +1657,12 @@ mod tests {
         // Not an object on its own line: the bare `Error` is read.
         let (ty, _) = the_exception("Internal Error: {\"status\":500}\n");
         assert_eq!(ty.as_deref(), Some("Error"));
+        // An `Error:` that starts a client's message in a log record is.
+        let (ty, message) = the_exception(
+            "{\"level\":\"WARN\",\"message\":\"fail-open. Details: Error: connect ETIMEDOUT\"}\n",
+        );
+        assert_eq!(ty.as_deref(), Some("Error"));
+        assert!(message.is_some_and(|m| m.starts_with("connect ETIMEDOUT")));
     }
 
     /// Ruby SDKs' classes in a module of errors, named for the API's error
