@@ -128,6 +128,9 @@ const READ_THE_SECRET_ITSELF: &[&str] = &[
     // A bare credential as the whole `Authorization` value, no scheme word:
     // the value's own shape is the evidence, and redacting masks it whole.
     "http.authorization-header-malformed",
+    // A Mapbox public token (`pk.eyJ…`) on a Tokens API call: the token's
+    // `pk.` prefix is the evidence.
+    "mapbox.token-missing-scope",
 ];
 
 #[test]
