@@ -1500,6 +1500,13 @@ mod tests {
         );
     }
 
+    /// Whether the parse of `text` reads no exception in it.
+    fn no_exception(text: &str) -> bool {
+        parse_chunk(&chunk(text))
+            .iter()
+            .all(|e| e.kind != EventKind::Exception)
+    }
+
     /// The type and message of the one exception the parse reads in `text`.
     fn the_exception(text: &str) -> (Option<String>, Option<String>) {
         let events = parse_chunk(&chunk(text));
@@ -1649,11 +1656,7 @@ mod tests {
     fn a_bare_error_inside_a_json_object_line_is_not_an_exception() {
         let text =
             "{\"status\":500,\"errorCode\":\"701\",\"message\":\"Internal Error: try later\"}\n";
-        assert!(
-            parse_chunk(&chunk(text))
-                .iter()
-                .all(|e| e.kind != EventKind::Exception)
-        );
+        assert!(no_exception(text));
         // Not an object on its own line: the bare `Error` is read.
         let (ty, _) = the_exception("Internal Error: {\"status\":500}\n");
         assert_eq!(ty.as_deref(), Some("Error"));
@@ -1681,11 +1684,7 @@ mod tests {
         assert_eq!(ty.as_deref(), Some("Aws::S3::Errors::AccessDenied"));
         assert_eq!(message.as_deref(), Some("Access Denied"));
         let text = "Rails::Application::Configuration: loaded from config/app.rb\n";
-        assert!(
-            parse_chunk(&chunk(text))
-                .iter()
-                .all(|e| e.kind != EventKind::Exception)
-        );
+        assert!(no_exception(text));
     }
 
     #[test]
@@ -1706,11 +1705,7 @@ mod tests {
         assert_eq!(message.as_deref(), Some("channel_not_found"));
         // A bare class without `Error` is not an API failure (Ctrl-C).
         let text = "app.rb:9:in 'Kernel#sleep': Interrupt (Interrupt)\n";
-        assert!(
-            parse_chunk(&chunk(text))
-                .iter()
-                .all(|e| e.kind != EventKind::Exception)
-        );
+        assert!(no_exception(text));
         // Ruby 3.4 quotes the method with ' on both sides.
         let text = "app.rb:3:in 'Integer#/': divided by 0 (ZeroDivisionError)\n";
         let events = parse_chunk(&chunk(text));

@@ -76,8 +76,8 @@ pub fn may_match<S: AsRef<str>>(text: &str, factors: &[Vec<S>]) -> bool {
     factors.iter().all(|set| any_in(text.as_bytes(), set))
 }
 
-/// Below this many bytes a set's literals are each searched in the whole
-/// text; from it on, block by block.
+/// The block a big text's sets are read in (see [`any_in`]); a text of up
+/// to two blocks is searched whole, literal by literal.
 const BLOCK: usize = 16 << 10;
 
 /// Whether `hay` contains one of `set` (lower-case), ignoring ASCII case.
