@@ -770,6 +770,31 @@ fn line_local(hir: &regex_syntax::hir::Hir) -> bool {
     }
 }
 
+/// What [`InputScanner::may_start_in`] found in a text, for the next
+/// pattern tested in it.
+#[derive(Default)]
+struct Screened {
+    /// Patterns whose factors were looked up, and whether they were there:
+    /// a pattern with the same factors takes the answer (two Segment rules'
+    /// patterns looked up the same fourteen paths in every chunk).
+    factors: Vec<(usize, bool)>,
+    /// Whether the text holds a non-ASCII letter that `(?i)` `k` or `s`
+    /// matches, once looked for (two passes of a chunk each time).
+    folds: Option<bool>,
+}
+
+impl Screened {
+    /// Whether `text` (the one screened) holds a non-ASCII letter that
+    /// `(?i)` `k` or `s` matches: the Kelvin sign or the long s.
+    fn folds(&mut self, text: &str) -> bool {
+        *self.folds.get_or_insert_with(|| {
+            ["\u{212A}", "\u{17F}"]
+                .iter()
+                .any(|fold| memchr::memmem::find(text.as_bytes(), fold.as_bytes()).is_some())
+        })
+    }
+}
+
 /// Input-wide patterns, compiled one by one on first need.
 pub struct InputScanner {
     /// Per pattern, the first pattern with the same text: the one whose
@@ -897,18 +922,27 @@ impl InputScanner {
     /// distinct-failures log, 37 of them for no line). The regex crate's
     /// own prefilter for the pattern: one pass, as its search would take,
     /// and exact under `(?i)`; a pattern without one is compiled.
-    fn may_start_in(&self, id: usize, text: &str) -> bool {
+    ///
+    /// `screened`: what was found in `text` before (see [`Screened`]).
+    fn may_start_in(&self, id: usize, text: &str, screened: &mut Screened) -> bool {
         let id = self.shared[id];
         // Its factors, whole (see [`InputScanner::lines_holding_factors`]
         // for the non-ASCII case): a prefilter's literals may be only the
         // factors' common start (`https://` for two hosts).
-        let factors_in = || {
-            self.specs[id].factors.as_ref().is_none_or(|factors| {
-                may_match(text, &factors.sets())
-                    || ["\u{212A}", "\u{17F}"].iter().any(|fold| {
-                        memchr::memmem::find(text.as_bytes(), fold.as_bytes()).is_some()
-                    })
-            })
+        let mut factors_in = || {
+            let Some(factors) = self.specs[id].factors.as_ref() else {
+                return true;
+            };
+            let same = screened
+                .factors
+                .iter()
+                .find(|(other, _)| self.specs[*other].factors.as_ref() == Some(factors));
+            if let Some(&(_, found)) = same {
+                return found;
+            }
+            let found = may_match(text, &factors.sets()) || screened.folds(text);
+            screened.factors.push((id, found));
+            found
         };
         let starts = || {
             // In a small text, the digest's literals (no prefilter built).
@@ -1094,6 +1128,7 @@ impl InputScanner {
             offset: chunk.offset + from,
             text,
         };
+        let mut screened = Screened::default();
         for same in pending.chunk_by(|a, b| self.shared[*a] == self.shared[*b]) {
             // The lines it can match on, when its places tell (the same
             // text has the same factors in either group).
@@ -1112,7 +1147,10 @@ impl InputScanner {
             if same.iter().any(|&id| self.specs[id].trusted)
                 && match &lines {
                     Some(lines) => lines.is_empty(),
-                    None => !self.is_compiled(same[0]) && !self.may_start_in(same[0], text),
+                    None => {
+                        !self.is_compiled(same[0])
+                            && !self.may_start_in(same[0], text, &mut screened)
+                    }
                 }
             {
                 continue;
