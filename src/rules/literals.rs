@@ -472,17 +472,47 @@ fn walk(hir: &Hir, depth: usize) -> Info {
             // union of those is required.
             let infos: Vec<Info> = subs.iter().map(|s| walk(s, depth + 1)).collect();
             let exact = union(infos.iter().map(|i| i.exact.clone()));
-            let required = union(
+            let mut required = common_sets(&infos);
+            required.extend(union(
                 infos
                     .into_iter()
                     .map(|i| best(i.required.into_iter().chain(i.exact))),
-            );
-            Info {
-                exact,
-                required: required.into_iter().collect(),
-            }
+            ));
+            required.sort_by_key(|set| std::cmp::Reverse(score(set)));
+            required.dedup();
+            required.truncate(MAX_SETS);
+            Info { exact, required }
         }
     }
+}
+
+/// Sets every branch of an alternation requires, whichever matches: a set
+/// of the first branch that each other branch has one implying (each of
+/// whose strings holds one of it). `\b403\b[^\n]{0,40}\bForbidden\b|\bHTTP/[0-9.]+ 403\b`
+/// requires `403`, though its branches' best sets are `forbidden` and
+/// `http/`, on a tenth of a log's lines.
+fn common_sets(branches: &[Info]) -> Factors {
+    let sets = |info: &Info| -> Vec<Vec<String>> {
+        let mut sets = info.required.clone();
+        sets.extend(info.exact.clone());
+        sets.retain(|set| useful(set, 1));
+        sets
+    };
+    let Some((first, rest)) = branches.split_first() else {
+        return Vec::new();
+    };
+    let rest: Vec<Factors> = rest.iter().map(sets).collect();
+    sets(first)
+        .into_iter()
+        .filter(|candidate| {
+            rest.iter().all(|sets| {
+                sets.iter().any(|set| {
+                    set.iter()
+                        .all(|s| candidate.iter().any(|c| s.contains(c.as_str())))
+                })
+            })
+        })
+        .collect()
 }
 
 fn union(sets: impl Iterator<Item = Option<Vec<String>>>) -> Option<Vec<String>> {
@@ -724,6 +754,29 @@ mod tests {
         );
         assert_eq!(f("(?i)(locked|a)"), None);
         assert_eq!(f("colou?r"), v(&["color", "colour"]));
+    }
+
+    /// A literal every branch holds, in a set of its own or within a
+    /// longer one, is required of the alternation, beside the union of
+    /// the branches' best sets; one that a branch lacks is not.
+    #[test]
+    fn what_every_branch_requires_is_required() {
+        let sets = |p: &str| pattern_factors(p, 2).unwrap_or_default();
+        let forbidden = r"\b403\b[^\n]{0,40}\bForbidden\b|\bHTTP/[0-9.]+ 403\b|\b[Ss]tatus(?: code)?[:= ]+403\b";
+        assert!(
+            sets(forbidden).contains(&vec!["403".to_string()]),
+            "{:?}",
+            sets(forbidden)
+        );
+        assert!(
+            sets(forbidden)
+                .iter()
+                .any(|set| set.contains(&"forbidden".to_string())),
+            "{:?}",
+            sets(forbidden)
+        );
+        let one_lacks = r"\b403\b[^\n]{0,40}\bForbidden\b|\bHTTP/[0-9.]+ 401\b";
+        assert!(!sets(one_lacks).iter().any(|set| set == &["403"]));
     }
 
     #[test]
