@@ -84,15 +84,13 @@ const PLANNED_FROM: usize = 4 << 10;
 
 /// Whether `hay` contains one of `set` (lower-case), ignoring ASCII case.
 ///
-/// Each literal is found by its rarest byte (see [`find_ignore_ascii_case`]),
-/// and literals with the same rarest byte share one search for it: a
-/// set's literals often share their rare part (the `/v1/` of ten
-/// `https://api.segment.io/v1/…` paths), and searched one by one, each
-/// read every `v` of a big log again (0.6 ms a 512 KiB chunk; two such
-/// patterns were a tenth of a 64 MiB log's run). A big text is read block
-/// by block, every anchor in a block before the next: a set's absent
-/// literals cost a search of the text up to its first present one, not of
-/// all of it each.
+/// A big text's literals are found by their rarest bytes, one search per
+/// byte for the literals it anchors (see [`anchor_plan`]): searched one by
+/// one, ten `https://api.segment.io/v1/…` paths each read every `v` of a
+/// 512 KiB chunk again (0.6 ms; two such patterns were a tenth of a 64 MiB
+/// log's run). It is read block by block, every anchor in a block before
+/// the next: a set's absent literals cost a search of the text up to its
+/// first present one, not of all of it each.
 fn any_in<S: AsRef<str>>(hay: &[u8], set: &[S]) -> bool {
     // A short text (a line) is read a few times over sooner than a plan
     // is made for it.
