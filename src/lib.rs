@@ -650,28 +650,14 @@ type SharedWalkOnce = Arc<OnceLock<Option<SharedWalk>>>;
 fn shared_walk_of(rules: &RuleSet) -> Option<SharedWalk> {
     let words = parse::provider_words::for_providers(&rules.providers);
     let triggers = words.triggers()?;
-    // The input-wide scan's literals by their first bytes only: a match
-    // only makes the scan run the pattern on that line, which checks the
-    // rest. Their whole tails were three quarters of the DFA (13,900 of
-    // 17,900 states, 3.4 of 4.7 MB a run); the parse triggers stay whole,
-    // as the parse prefilter admits lines by them exactly.
-    let scan: Vec<Vec<String>> = rules
-        .scanner()
-        .walked_literals()
-        .into_iter()
-        .map(|list| {
-            list.iter()
-                .map(|l| shared_walk::prefix(l, WALKED_PREFIX).to_string())
-                .collect()
-        })
-        .collect();
+    // The input-wide scan's literals are whole, as the parse triggers: the
+    // walk's table holds only their first bytes (see `shared_walk`), and
+    // a pattern is triggered only where all of one of its literals is.
+    let scanner = rules.scanner();
     let mut lists = vec![triggers];
-    lists.extend(scan.iter().map(Vec::as_slice));
+    lists.extend(scanner.walked_literals());
     SharedWalk::new(&lists)
 }
-
-/// Bytes of an input-wide scan literal the shared walk looks for.
-const WALKED_PREFIX: usize = 12;
 
 /// The parse's share of a shared walk, for a text no input-wide scan is
 /// wanted of (a seam's rescan, a carried tail).
@@ -681,6 +667,7 @@ fn parse_walk(shared: &SharedWalk) -> impl FnMut(&str, &mut dyn FnMut(usize, usi
             if list == PARSE_LIST {
                 found(id, start)
             }
+            true
         })
     }
 }
@@ -713,6 +700,7 @@ fn scan_walking_once(
             } else if start >= from {
                 scan.found(list - 1, id, start - from)
             }
+            true
         });
         taken = Some(scan);
     };

@@ -32,23 +32,28 @@ const WALKED_BYTES: usize = 8;
 /// tenth more places than the whole literals' (87,500 against 78,000).
 const SHARING_A_PREFIX: usize = 2;
 
+/// Bytes of a literal the DFA walks at most. Since session 60 the
+/// input-wide scan's literals come whole (a provider's URL, a sentence of
+/// its error), and fourteen Segment paths share their first 30 bytes:
+/// walked past them, their states made the table's build a quarter
+/// longer; ending together at 16, they are compared where
+/// `https://api.segm` is, which few logs hold.
+const WALKED_MOST: usize = 16;
+
 impl SharedWalk {
     /// `None` when the DFA cannot be built (see [`TriggerDfa::new`]). A
     /// literal in two lists is searched twice over, as two patterns that
     /// end in the same states: no table is needed to share it.
     pub(crate) fn new(lists: &[&[String]]) -> Option<Self> {
-        let all: Vec<&str> = lists
+        let all = Self::all(lists);
+        let cut = Self::walked(&all);
+        let wholes = all
             .iter()
-            .flat_map(|l| l.iter().map(String::as_str))
+            .zip(&cut)
+            .map(|(literal, prefix)| {
+                (prefix.len() < literal.len()).then(|| literal.as_bytes().into())
+            })
             .collect();
-        let walked = walked_lengths(&all, WALKED_BYTES, SHARING_A_PREFIX);
-        let mut cut = Vec::with_capacity(all.len());
-        let mut wholes = Vec::with_capacity(all.len());
-        for (literal, &len) in all.iter().zip(&walked) {
-            let prefix = prefix(literal, len);
-            cut.push(prefix.to_string());
-            wholes.push((prefix.len() < literal.len()).then(|| literal.as_bytes().into()));
-        }
         let mut firsts = Vec::with_capacity(lists.len());
         let mut first = 0;
         for list in lists {
@@ -62,10 +67,43 @@ impl SharedWalk {
         })
     }
 
+    /// The bytes of the table [`SharedWalk::new`] would build of `lists`
+    /// (see [`TriggerDfa::table_bytes`]), without building it.
+    pub(crate) fn table_bytes(lists: &[&[String]]) -> usize {
+        let all = Self::all(lists);
+        let keys: Vec<Key> = all.iter().map(|l| Key::of(l)).collect();
+        let lengths = walked_lengths_by_keys(&keys, WALKED_BYTES, SHARING_A_PREFIX);
+        // A cut inside a character is a byte or more shorter (`prefix`).
+        let cut = all
+            .iter()
+            .zip(&keys)
+            .zip(lengths)
+            .map(|((literal, key), len)| &key.bytes()[..prefix(literal, len).len()])
+            .collect();
+        TriggerDfa::table_bytes_lowered(cut)
+    }
+
+    fn all<'a>(lists: &[&'a [String]]) -> Vec<&'a str> {
+        lists
+            .iter()
+            .flat_map(|l| l.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// Each literal's walked prefix (see [`walked_lengths`]).
+    fn walked(all: &[&str]) -> Vec<String> {
+        let lengths = walked_lengths(all, WALKED_BYTES, SHARING_A_PREFIX);
+        all.iter()
+            .zip(lengths)
+            .map(|(literal, len)| prefix(literal, len).to_string())
+            .collect()
+    }
+
     /// Calls `found` with the list, the literal (its index in its list) and
     /// the start of each match in `text`, ASCII case-insensitively, in
-    /// order of their end (see [`TriggerDfa::find`]).
-    pub(crate) fn find(&self, text: &[u8], mut found: impl FnMut(usize, usize, usize)) {
+    /// order of their end (see [`TriggerDfa::find`]), until it says to
+    /// stop (returns false).
+    pub(crate) fn find(&self, text: &[u8], mut found: impl FnMut(usize, usize, usize) -> bool) {
         self.dfa.find(text, |id, start| {
             if let Some(whole) = &self.wholes[id]
                 && !text
@@ -77,32 +115,56 @@ impl SharedWalk {
             // The last list starting at or before `id` (an empty list
             // starts where the next one does).
             let list = self.firsts.partition_point(|&first| first <= id) - 1;
-            found(list, id - self.firsts[list], start);
-            true
+            found(list, id - self.firsts[list], start)
         })
     }
 }
 
 /// By literal: how many of its bytes to walk. At least `least` (all of a
 /// shorter one), and more where over `sharing` literals start with those
-/// bytes (ASCII case folded), up to all of it (a literal given more than
-/// `sharing` times is walked whole).
+/// bytes (ASCII case folded), up to all of it or [`WALKED_MOST`] (a
+/// literal given more than `sharing` times is walked whole, up to that).
 fn walked_lengths(literals: &[&str], least: usize, sharing: usize) -> Vec<usize> {
-    let lowered: Vec<Vec<u8>> = literals
-        .iter()
-        .map(|l| l.as_bytes().to_ascii_lowercase())
-        .collect();
-    let mut order: Vec<usize> = (0..literals.len()).collect();
-    order.sort_unstable_by(|&a, &b| lowered[a].cmp(&lowered[b]));
+    let keys: Vec<Key> = literals.iter().map(|l| Key::of(l)).collect();
+    walked_lengths_by_keys(&keys, least, sharing)
+}
+
+/// A literal's first [`WALKED_MOST`] bytes, ASCII-lower-cased: all the
+/// walk looks at. Sorted by them alone, literals compare in a few bytes
+/// where whole URLs compared byte by byte for dozens.
+struct Key {
+    bytes: [u8; WALKED_MOST],
+    len: usize,
+}
+
+impl Key {
+    fn of(literal: &str) -> Self {
+        let mut bytes = [0u8; WALKED_MOST];
+        let len = literal.len().min(WALKED_MOST);
+        bytes[..len].copy_from_slice(&literal.as_bytes()[..len]);
+        bytes.make_ascii_lowercase();
+        Key { bytes, len }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+/// [`walked_lengths`] of the literals' keys.
+fn walked_lengths_by_keys(keys: &[Key], least: usize, sharing: usize) -> Vec<usize> {
+    let lowered: Vec<&[u8]> = keys.iter().map(Key::bytes).collect();
+    let mut order: Vec<usize> = (0..keys.len()).collect();
+    order.sort_unstable_by(|&a, &b| lowered[a].cmp(lowered[b]));
     // The common prefix of each literal and the next one in order.
     let common: Vec<usize> = order
         .windows(2)
         .map(|w| {
-            let (a, b) = (&lowered[w[0]], &lowered[w[1]]);
+            let (a, b) = (lowered[w[0]], lowered[w[1]]);
             a.iter().zip(b).take_while(|(x, y)| x == y).count()
         })
         .collect();
-    let mut lengths = vec![0; literals.len()];
+    let mut lengths = vec![0; keys.len()];
     for (at, &literal) in order.iter().enumerate() {
         // Each run of `sharing + 1` literals in order around this one
         // shares its common prefix: walk a byte past the longest such.
@@ -117,7 +179,7 @@ fn walked_lengths(literals: &[&str], least: usize, sharing: usize) -> Vec<usize>
             })
             .max()
             .map_or(0, |c| c + 1);
-        lengths[literal] = shared.max(least).min(lowered[literal].len());
+        lengths[literal] = shared.max(least).min(keys[literal].len);
     }
     lengths
 }
@@ -133,7 +195,7 @@ pub(crate) fn prefix(literal: &str, bytes: usize) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::{SharedWalk, walked_lengths};
+    use super::{SharedWalk, WALKED_MOST, walked_lengths};
 
     /// Each list's matches in `got` (literal, start) are what aho-corasick
     /// finds of that list alone, ASCII case-insensitively, overlapping.
@@ -167,7 +229,8 @@ mod tests {
         let walk = SharedWalk::new(&lists).unwrap();
         let mut got = vec![Vec::new(); 3];
         walk.find(text.as_bytes(), |list, id, start| {
-            got[list].push((id, start))
+            got[list].push((id, start));
+            true
         });
         assert_each_list_found_as_alone(&lists, &text, &mut got);
         assert!(got[2].len() > 8000);
@@ -179,10 +242,19 @@ mod tests {
     /// does (the text ends in one).
     #[test]
     fn long_literals_sharing_a_start_are_found_whole() {
-        let hosts: Vec<String> = ["api.mistral.ai", "api.openai.com", "api.github.com", "apix"]
-            .iter()
-            .map(|h| format!("https://{h}/"))
-            .collect();
+        let hosts: Vec<String> = [
+            "api.mistral.ai",
+            "api.openai.com",
+            "api.github.com",
+            "apix",
+            // Sharing more than WALKED_MOST bytes: they end in one state.
+            "api.segment.io/v1/track",
+            "api.segment.io/v1/batch",
+            "api.segment.io/v1/identify",
+        ]
+        .iter()
+        .map(|h| format!("https://{h}/"))
+        .collect();
         let words: Vec<String> = [
             "invalid_grant",
             "invalid_client",
@@ -193,17 +265,44 @@ mod tests {
         .to_vec();
         let text =
             "GET HTTPS://API.OPENAI.COM/v1 -> invalid_grantinvalid_client https://api.mistral.x \
-                    https://apix/ invalid_ INVALID_GRANT\n"
+                    https://apix/ invalid_ INVALID_GRANT https://api.segment.io/v1/trac \
+                    POST https://API.segment.io/v1/batch/\n"
                 .repeat(50)
                 + "tail https://api.github.co";
         let lists: [&[String]; 2] = [&hosts, &words];
         let walk = SharedWalk::new(&lists).unwrap();
         let mut got = vec![Vec::new(); 2];
         walk.find(text.as_bytes(), |list, id, start| {
-            got[list].push((id, start))
+            got[list].push((id, start));
+            true
         });
         assert_each_list_found_as_alone(&lists, &text, &mut got);
-        assert_eq!(got[0].len(), 100);
+        assert_eq!(got[0].len(), 150);
+    }
+
+    /// The table a walk is held to (see `Group::dfa_fits`) is the one it
+    /// builds: long literals sharing starts, cut inside a character.
+    #[test]
+    fn table_bytes_are_the_built_walk_s() {
+        let lists: Vec<Vec<String>> = vec![
+            ["Error", "error:", "HTTP/", "quota", "é"]
+                .map(String::from)
+                .to_vec(),
+            [
+                "https://api.segment.io/v1/track",
+                "https://api.segment.io/v1/batch",
+                "https://api.segment.io/v1/page",
+                "https://api.openai.com/v1/",
+                "ééééééééé long",
+                "ééééééééé longer",
+                "ééééééééé longest",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ];
+        let lists: Vec<&[String]> = lists.iter().map(Vec::as_slice).collect();
+        let walk = SharedWalk::new(&lists).unwrap();
+        assert_eq!(SharedWalk::table_bytes(&lists), walk.dfa.table_len() * 4);
     }
 
     /// A literal is walked for at least its first bytes, and further where
@@ -227,5 +326,12 @@ mod tests {
         assert_eq!((lengths[3], lengths[5]), (8, 8));
         let thrice = walked_lengths(&["quota_exceeded"; 3], 8, 2);
         assert_eq!(thrice, vec!["quota_exceeded".len(); 3]);
+        // Past WALKED_MOST bytes a shared start is not walked further.
+        let paths = [
+            "https://api.segment.io/v1/track",
+            "https://api.segment.io/v1/batch",
+            "https://api.segment.io/v1/page",
+        ];
+        assert_eq!(walked_lengths(&paths, 8, 2), vec![WALKED_MOST; 3]);
     }
 }

@@ -1622,6 +1622,7 @@ mod tests {
                 if list == 1 {
                     found(id, start)
                 }
+                true
             })
         };
         let walked = filter.candidates(&lines, Some(&mut walk));

@@ -74,13 +74,19 @@ impl TriggerDfa {
     /// `triggers`, without building it: a block (see `build`) per trie
     /// state — one per distinct prefix (ASCII case folded), the root, and
     /// the state the ending ones lead to.
+    #[cfg(test)]
     pub(crate) fn table_bytes(triggers: &[String]) -> usize {
-        let mut lowered: Vec<Vec<u8>> = triggers
+        let lowered: Vec<Vec<u8>> = triggers
             .iter()
             .map(|t| t.as_bytes().to_ascii_lowercase())
             .collect();
+        Self::table_bytes_lowered(lowered.iter().map(Vec::as_slice).collect())
+    }
+
+    /// [`TriggerDfa::table_bytes`] of triggers ASCII-lower-cased already.
+    pub(crate) fn table_bytes_lowered(mut lowered: Vec<&[u8]>) -> usize {
         let mut distinct = [false; 256];
-        for &b in lowered.iter().flatten() {
+        for &b in lowered.iter().copied().flatten() {
             distinct[usize::from(b)] = true;
         }
         let block = Self::block(1 + distinct.iter().filter(|&&d| d).count());
@@ -95,6 +101,12 @@ impl TriggerDfa {
             before = t;
         }
         states.saturating_mul(block).saturating_mul(4)
+    }
+
+    /// The built table's slots (see [`TriggerDfa::table_bytes`]).
+    #[cfg(test)]
+    pub(crate) fn table_len(&self) -> usize {
+        self.next.len()
     }
 
     /// Slots of a state's block for `stride` classes: one more at least

@@ -28,8 +28,8 @@ use super::runs::Runs;
 use crate::facts::{Facts, Line};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
 use crate::parse::Value;
-use crate::parse::trigger_dfa::TriggerDfa;
 use crate::providers::Providers;
+use crate::shared_walk::SharedWalk;
 
 /// A pattern searched over the whole input, and what it is for.
 #[derive(Debug, Clone)]
@@ -80,49 +80,33 @@ const MAX_LINE: usize = 2000;
 /// Factors shorter than this trigger on nearly every chunk: such a
 /// pattern simply runs everywhere.
 const MIN_FACTOR: usize = INPUT_MIN_FACTOR;
-/// The longest part of a factor a group searches for: a longer literal (a
-/// provider's whole sentence) is searched by its first bytes, as rare in a
-/// log as the rest and still in every match. The DFA's table grows with
-/// the factors' bytes (see [`DFA_MAX_TABLE`]): a fifth of the built-in
-/// factors' bytes were past this (session 32: 25.9 K bytes, 5.0 K of them
-/// past 32), and with them the table had outgrown its cap. Session 37: at
-/// 32 the 698 built-in rules' factors (25.5 K bytes, 62 distinct) needed
-/// 6.03 MiB and lost their DFA, a third more time on a big log; at 24,
-/// 20.4 K bytes and 4.8 MiB. Session 41: the 760 rules' factors at 24
-/// lost it again (half again the time on a 64 MiB log); at 20 they keep
-/// it, and a test holds the built-in pack to it. Session 44: 848 rules at
-/// 20 needed 6.30 MB (1.47x the time on a 64 MiB log); at 18, 5.62 MB and
-/// the same time as before them (a pattern compiles only once its whole
-/// literals are found, see `InputScanner::may_start_in`, so a shorter
-/// searched part costs no compiles). Session 45: 889 rules at 18 needed
-/// 6.00 MB, 0.29 MB under the cap; at 12 (the shared walk's cut), 3.87 MB
-/// for the same reports (JSON identical on three corpora), 1-3 % less time
-/// on 64 MiB and 1 GiB logs and the same peak RSS.
-const MAX_SEARCHED: usize = 12;
-
-/// The part of factor `f` a group searches for (see [`MAX_SEARCHED`]).
+/// The part of factor `f` a group searches for: all of it, or its longest
+/// line when it holds a line feed. The walks that find factors in a big
+/// text are cut at lines (see `TriggerDfa::find`); each line of a factor
+/// is in every match as well. Until session 60 a factor was searched by its
+/// first 12 bytes (its DFA's table grew with each byte), and the pattern
+/// then screened for the whole one (`InputScanner::may_start_in`); the
+/// DFA now walks only each literal's first bytes and compares the rest
+/// where they matched (see `crate::shared_walk`), so a pattern triggers
+/// only where a whole literal of each of its sets is.
 fn searched_part(f: &str) -> &str {
-    if f.len() <= MAX_SEARCHED {
-        return f;
-    }
-    let mut end = MAX_SEARCHED;
-    while !f.is_char_boundary(end) {
-        end -= 1;
-    }
-    &f[..end]
+    let lines = searched_bytes(f.as_bytes());
+    let start = lines.as_ptr() as usize - f.as_ptr() as usize;
+    // A line of UTF-8 text is UTF-8: it starts and ends at line feeds.
+    &f[start..start + lines.len()]
 }
 
 /// [`searched_part`] of a factor's bytes (its UTF-8).
 fn searched_bytes(f: &[u8]) -> &[u8] {
-    if f.len() <= MAX_SEARCHED {
+    // Looked up for each factor of a small text (see
+    // `Group::trigger_directly`): most hold no line feed.
+    if memchr::memchr(b'\n', f).is_none() {
         return f;
     }
-    // A character's first byte is not a continuation byte (0b10xx_xxxx).
-    let end = (1..=MAX_SEARCHED)
+    f.split(|&b| b == b'\n')
         .rev()
-        .find(|&end| f[end] & 0xC0 != 0x80)
-        .unwrap_or(0);
-    &f[..end]
+        .max_by_key(|line| line.len())
+        .unwrap_or(f)
 }
 
 /// Rewrites `\b` as the ASCII word boundary `(?-u:\b)`. A Unicode `\b`
@@ -159,12 +143,14 @@ pub(crate) fn ascii_word_boundaries(pattern: &str) -> String {
 const DFA_FROM: usize = 64 << 10;
 /// The DFA is built only while its table stays this small at most: the
 /// built-in factors' take 4.0 MiB (session 26: 18.7 K bytes of factors
-/// over 55 distinct bytes; session 32, cut at [`MAX_SEARCHED`], 4.2 MiB:
+/// over 55 distinct bytes; session 32, cut at 32 bytes, 4.2 MiB:
 /// 18.1 K over 61); ten times the rules fall back to the literal set.
 /// Those figures counted a trie state per byte of the factors; counted
 /// as built (see `Group::dfa_table_bytes`), session 50's 1,111 rules'
 /// take 3.2 MB, where the old count said 5.4; session 58's 1,800, 6.4 MB
 /// (the cap was 6 MiB, so raised to 8: the table is one per run).
+/// Session 60: the 6,059 whole factors, walked by their first bytes
+/// (see `SharedWalk::table_bytes`), 4.3 MB.
 const DFA_MAX_TABLE: usize = 8 << 20;
 
 /// Matches of a literal a DFA search keeps the places of; past them the
@@ -261,11 +247,15 @@ struct Group {
 
 /// One literal set over the factors of a group's patterns.
 struct GroupIndex {
-    automaton: Option<LiteralSet>,
+    /// Built at the first text between [`DIRECT_BELOW`] and a walk's size
+    /// (or a big one without a DFA): a big log's chunks are walked, and
+    /// building it over the whole factors was a twentieth of a 1 MiB
+    /// log's run (session 60). `None` inside: no factors.
+    automaton: OnceLock<Option<LiteralSet>>,
     /// The factors, for the DFA, and the DFA once a big text wants it
     /// (`None` inside: too big, or not buildable).
     factors: Vec<String>,
-    dfa: OnceLock<Option<TriggerDfa>>,
+    dfa: OnceLock<Option<SharedWalk>>,
     /// Whether a walk outside may find the factors (see `Group::walkable`).
     walkable: OnceLock<bool>,
     /// Per automaton pattern: the (input pattern, factor set) it belongs
@@ -368,11 +358,7 @@ impl GroupIndex {
             }
         }
         GroupIndex {
-            // A contiguous NFA: it builds fast and takes a tenth of a
-            // DFA's memory; it searches only each chunk's head, the rest
-            // goes to a narrowed DFA (see `find_narrowing`).
-            automaton: (!factors.is_empty())
-                .then(|| LiteralSet::new(&factors, AhoCorasickKind::ContiguousNFA)),
+            automaton: OnceLock::new(),
             factors: factors.iter().map(|f| f.to_string()).collect(),
             dfa: OnceLock::new(),
             walkable: OnceLock::new(),
@@ -380,16 +366,29 @@ impl GroupIndex {
         }
     }
 
+    /// The literal set over the factors, built on first need: a
+    /// contiguous NFA builds fast and takes a tenth of a DFA's memory; it
+    /// searches only each text's head, the rest goes to a narrowed DFA
+    /// (see `find_narrowing`).
+    fn automaton(&self) -> Option<&LiteralSet> {
+        self.automaton
+            .get_or_init(|| {
+                (!self.factors.is_empty())
+                    .then(|| LiteralSet::new(&self.factors, AhoCorasickKind::ContiguousNFA))
+            })
+            .as_ref()
+    }
+
     /// The DFA over the factors, for a text of `len` bytes: built at the
     /// first big text, if its table is small enough.
-    fn dfa_for(&self, len: usize) -> Option<&TriggerDfa> {
+    fn dfa_for(&self, len: usize) -> Option<&SharedWalk> {
         if len < DFA_FROM {
             return None;
         }
         self.dfa
             .get_or_init(|| {
                 self.dfa_fits()
-                    .then(|| TriggerDfa::new(&self.factors))
+                    .then(|| SharedWalk::new(&[&self.factors]))
                     .flatten()
             })
             .as_ref()
@@ -406,17 +405,17 @@ impl GroupIndex {
     /// session 50 a trie state was counted per byte of the factors, their
     /// shared prefixes many times over (5.4 MB said, 3.2 MB built).
     fn dfa_table_bytes(&self) -> usize {
-        TriggerDfa::table_bytes(&self.factors)
+        SharedWalk::table_bytes(&[&self.factors])
     }
 
     /// Whether a big text's factors may be found by a walk outside the
     /// scanner (see [`InputScanner::walked_literals`]): those its own DFA
-    /// would find, and no factor holds a line feed, so that walk is
-    /// still cut into parts at lines (see `TriggerDfa::find`).
+    /// would find, and none is empty (a walk's literals never are: see
+    /// `TriggerDfa::new`).
     fn walkable(&self) -> bool {
         *self.walkable.get_or_init(|| {
-            self.automaton.is_some()
-                && !self.factors.iter().any(|f| f.contains('\n'))
+            !self.factors.is_empty()
+                && !self.factors.iter().any(String::is_empty)
                 && self.dfa_fits()
         })
     }
@@ -452,16 +451,16 @@ impl Group {
             return;
         }
         let index = self.index(specs);
-        let Some(automaton) = &index.automaton else {
+        if index.factors.is_empty() {
             return;
-        };
+        }
         if how == Search::Fast
             && let Some(dfa) = self.dfa_for(text.len(), specs)
         {
             // A literal's later matches in the text add nothing to the
             // triggering: its sets are marked at the first.
             if let Some(mut walk) = self.start_walk(triggered, specs) {
-                dfa.find(text.as_bytes(), |literal, start| {
+                dfa.find(text.as_bytes(), |_, literal, start| {
                     walk.found(index.owners.get(literal), literal, start, triggered);
                     walk.pending > 0
                 });
@@ -474,9 +473,9 @@ impl Group {
             .iter()
             .filter(|(id, _)| !triggered[*id])
             .count();
-        if pending == 0 {
+        let Some(automaton) = index.automaton().filter(|_| pending > 0) else {
             return;
-        }
+        };
         let full: HashMap<usize, u8> = self.by_factors.iter().copied().collect();
         // Read by `wanted` while `found` sets them.
         let seen: std::cell::RefCell<HashMap<usize, u8>> = Default::default();
@@ -589,7 +588,7 @@ impl Group {
 
     /// The DFA over the factors, for a text of `len` bytes (see
     /// [`GroupIndex::dfa_for`]).
-    fn dfa_for(&self, len: usize, specs: &[InputPatternSpec]) -> Option<&TriggerDfa> {
+    fn dfa_for(&self, len: usize, specs: &[InputPatternSpec]) -> Option<&SharedWalk> {
         if len < DFA_FROM {
             return None;
         }
@@ -914,12 +913,13 @@ impl InputScanner {
     }
 
     /// Whether `text` may hold a match of pattern `id`, by the literals its
-    /// matches start with, whole. A group finds its literals by their
-    /// first bytes only (see `searched_part`, and the shared walk's
-    /// shorter prefixes), so `https://api.` stood for
+    /// matches start with, whole. Until session 60 a group found its
+    /// literals by their first 12 bytes only, so `https://api.` stood for
     /// `https://api.mistral.ai/` and compiled the pattern for a log that
     /// never names Mistral (session 43: 69 patterns compiled on the
-    /// distinct-failures log, 37 of them for no line). The regex crate's
+    /// distinct-failures log, 37 of them for no line); factors are found
+    /// whole now (see `searched_part`), but a pattern's starts may be
+    /// other literals than its factors. The regex crate's
     /// own prefilter for the pattern: one pass, as its search would take,
     /// and exact under `(?i)`; a pattern without one is compiled.
     ///
@@ -1609,6 +1609,7 @@ mod tests {
             if list > 0 && start >= context.len() {
                 walked.found(list - 1, id, start - context.len())
             }
+            true
         });
         assert!(
             walked.groups[0].as_ref().is_some_and(|g| g.places.whole),
@@ -1633,8 +1634,8 @@ mod tests {
         // Past DFA_MAX_TABLE a group falls back to the literal set's
         // automaton, about half again the time on a big log (session 37 at
         // 698 rules; session 41 at 760, from new rules' literals): a pack
-        // that grows past it must cut its factors (MAX_SEARCHED) or raise
-        // the cap knowingly.
+        // that grows past it must walk fewer bytes of its factors (see
+        // `shared_walk::WALKED_BYTES`) or raise the cap knowingly.
         let rules = builtin_rules();
         let scanner = rules.scanner();
         for group in scanner.groups.iter().map(|g| g.index(&scanner.specs)) {
@@ -1704,7 +1705,7 @@ mod tests {
             }
         }
         let index = scanner.groups[0].index(&scanner.specs);
-        let automaton = index.automaton.as_ref().unwrap();
+        let automaton = index.automaton().unwrap();
         assert!(automaton.narrowed_kept(), "the search was narrowed");
         assert!(
             scanner.groups[0]
@@ -1724,6 +1725,10 @@ mod tests {
             "éééééééé",
             "abcdefghijké…",
             "日本語のテキストです",
+            "in authorize_account\n",
+            "\n  File \"x.py\", line",
+            "a\nlonger line\nb",
+            "\n",
         ] {
             assert_eq!(
                 super::searched_bytes(f.as_bytes()),
@@ -1731,6 +1736,15 @@ mod tests {
                 "{f}"
             );
         }
+        assert_eq!(
+            super::searched_part("in authorize_account\n"),
+            "in authorize_account"
+        );
+        assert_eq!(super::searched_part("a\nlonger line\nb"), "longer line");
+        assert_eq!(
+            super::searched_part("https://api.mistral.ai/v1"),
+            "https://api.mistral.ai/v1"
+        );
     }
 
     /// Small texts trigger, pattern by pattern, what the literal set finds:
