@@ -262,6 +262,35 @@ fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
     find_ignore_ascii_case(hay, needle).is_some()
 }
 
+/// The ASCII-lower-cased byte pairs of a small text, a bit each: a
+/// literal none of whose pairs is missing is then searched for.
+pub(crate) struct BytePairs(Vec<u64>);
+
+impl BytePairs {
+    pub(crate) fn of(text: &[u8]) -> Self {
+        let mut bits = vec![0u64; 1 << 10];
+        for pair in text.windows(2) {
+            let k = Self::key(pair[0], pair[1]);
+            bits[k >> 6] |= 1 << (k & 63);
+        }
+        BytePairs(bits)
+    }
+
+    fn key(a: u8, b: u8) -> usize {
+        usize::from(a.to_ascii_lowercase()) << 8 | usize::from(b.to_ascii_lowercase())
+    }
+
+    /// Whether `text` (of which these are the pairs) holds `literal`,
+    /// ASCII-case-insensitively.
+    pub(crate) fn holds(&self, text: &[u8], literal: &[u8]) -> bool {
+        let all_pairs = literal.windows(2).all(|pair| {
+            let k = Self::key(pair[0], pair[1]);
+            self.0[k >> 6] & (1 << (k & 63)) != 0
+        });
+        all_pairs && find_ignore_ascii_case(text, literal).is_some()
+    }
+}
+
 /// Where `needle` (lower-case) first starts in `hay`, ignoring ASCII case
 /// (see [`contains_ignore_ascii_case`]).
 pub fn find_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> Option<usize> {

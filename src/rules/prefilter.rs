@@ -15,12 +15,14 @@
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aho_corasick::AhoCorasickKind;
 use foldhash::{HashMap, HashMapExt};
 
 use super::digest::{Exact, Need, text_key};
 use super::literal_set::LiteralSet;
+use super::literals::BytePairs;
 use super::{Rule, Scope, Texts};
 use crate::facts::Facts;
 
@@ -39,6 +41,45 @@ struct FieldKeys {
     factors: Vec<(Texts, u32)>,
     /// Built on first need: an incident has few of the fields rules test.
     automaton: OnceLock<Factors>,
+    /// Values looked up rule by rule so far (see [`DIRECT_VALUES`]).
+    direct: AtomicUsize,
+}
+
+/// Values of a field under this size are looked up in each rule's factors
+/// directly while the field has had fewer than [`DIRECT_VALUES`] of them:
+/// building the factor set (hashing each distinct factor, the literal
+/// set's tables) was a tenth of a paste's instructions (2.5 M of 24 M,
+/// callgrind, session 60), for a few short values. Both find the same
+/// rules; a big log's many incidents soon build the set.
+const DIRECT_BELOW: usize = 4 << 10;
+const DIRECT_VALUES: usize = 32;
+
+impl FieldKeys {
+    /// Adds the rules keyed on a factor `text` holds, by the factor set.
+    fn keyed_by_factor_set(&self, text: &str, out: &mut Vec<u32>) {
+        let factors = self.factor_set();
+        let mut seen = vec![false; factors.owners.len()];
+        factors.set.find(text, |p| {
+            if !seen[p] {
+                seen[p] = true;
+                out.extend(&factors.owners[p]);
+            }
+            true
+        });
+    }
+
+    /// [`FieldKeys::keyed_by_factor_set`] without the set: each rule's
+    /// factors looked up in `text`, a byte pair missing from it ruling a
+    /// factor out.
+    fn keyed_by_factors_directly(&self, text: &str, out: &mut Vec<u32>) {
+        let bytes = text.as_bytes();
+        let pairs = BytePairs::of(bytes);
+        for (texts, rule) in &self.factors {
+            if texts.byte_strings().any(|(_, f)| pairs.holds(bytes, f)) {
+                out.push(*rule);
+            }
+        }
+    }
 }
 
 /// The factors of a field's rules, and per factor the rules keyed on it.
@@ -179,19 +220,63 @@ impl RuleIndex {
                 if keys.factors.is_empty() {
                     continue;
                 }
-                let factors = keys.factor_set();
-                let mut seen = vec![false; factors.owners.len()];
-                factors.set.find(&text, |p| {
-                    if !seen[p] {
-                        seen[p] = true;
-                        out.extend(&factors.owners[p]);
-                    }
-                    true
-                });
+                if text.len() < DIRECT_BELOW
+                    && keys.automaton.get().is_none()
+                    && keys.direct.fetch_add(1, Ordering::Relaxed) < DIRECT_VALUES
+                {
+                    keys.keyed_by_factors_directly(&text, &mut out);
+                } else {
+                    keys.keyed_by_factor_set(&text, &mut out);
+                }
             }
         }
         out.sort_unstable();
         out.dedup();
         out.into_iter().map(|i| i as usize).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RuleIndex;
+
+    /// Looked up directly, a value keys the rules the factor set finds:
+    /// every fixture and field case's lines and pieces of them, as they
+    /// are and upper-cased, in each field the built-in rules key factors
+    /// on.
+    #[test]
+    fn direct_lookups_key_what_the_factor_set_does() {
+        let rules = crate::rules::load::load(&crate::rules::builtin_sources()).rules;
+        let index = RuleIndex::new(&rules);
+        let mut values: Vec<String> = Vec::new();
+        for text in crate::test_corpus::fixture_and_field_texts() {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                values.push(line.to_string());
+                values.push(line.to_uppercase());
+            }
+            for piece in text.as_bytes().chunks(700) {
+                values.push(String::from_utf8_lossy(piece).into_owned());
+            }
+        }
+        let mut fields = 0;
+        let mut keyed = 0;
+        for keys in index.fields.values().filter(|k| !k.factors.is_empty()) {
+            fields += 1;
+            for value in &values {
+                let (mut direct, mut by_set) = (Vec::new(), Vec::new());
+                keys.keyed_by_factors_directly(value, &mut direct);
+                keys.keyed_by_factor_set(value, &mut by_set);
+                // A rule keyed twice on the field is found twice either way
+                // (`candidates` dedups).
+                for found in [&mut direct, &mut by_set] {
+                    found.sort_unstable();
+                    found.dedup();
+                }
+                assert_eq!(direct, by_set, "{value}");
+                keyed += usize::from(!direct.is_empty());
+            }
+        }
+        assert!(fields >= 3, "{fields} fields key factors");
+        assert!(keyed > 1000, "{keyed} values keyed rules");
     }
 }

@@ -23,7 +23,7 @@ use crate::parse::lean::{Captures as LeanCaptures, Regex as Lean};
 use super::Texts;
 use super::digest::INPUT_MIN_FACTOR;
 use super::literal_set::LiteralSet;
-use super::literals::{ascii_factor, find_ignore_ascii_case, may_match};
+use super::literals::{BytePairs, ascii_factor, find_ignore_ascii_case, may_match};
 use super::runs::Runs;
 use crate::facts::{Facts, Line};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
@@ -261,35 +261,6 @@ struct GroupIndex {
     /// Per automaton pattern: the (input pattern, factor set) it belongs
     /// to, in one list (see `super::runs`).
     owners: Runs<(usize, u8)>,
-}
-
-/// The ASCII-lower-cased byte pairs of a small text, a bit each: a
-/// literal none of whose pairs is missing is then searched for.
-struct BytePairs(Vec<u64>);
-
-impl BytePairs {
-    fn of(text: &[u8]) -> Self {
-        let mut bits = vec![0u64; 1 << 10];
-        for pair in text.windows(2) {
-            let k = Self::key(pair[0], pair[1]);
-            bits[k >> 6] |= 1 << (k & 63);
-        }
-        BytePairs(bits)
-    }
-
-    fn key(a: u8, b: u8) -> usize {
-        usize::from(a.to_ascii_lowercase()) << 8 | usize::from(b.to_ascii_lowercase())
-    }
-
-    /// Whether `text` (of which these are the pairs) holds `literal`,
-    /// ASCII-case-insensitively.
-    fn holds(&self, text: &[u8], literal: &[u8]) -> bool {
-        let all_pairs = literal.windows(2).all(|pair| {
-            let k = Self::key(pair[0], pair[1]);
-            self.0[k >> 6] & (1 << (k & 63)) != 0
-        });
-        all_pairs && find_ignore_ascii_case(text, literal).is_some()
-    }
 }
 
 impl Group {
