@@ -76,31 +76,33 @@ impl TriggerDfa {
     /// the state the ending ones lead to.
     #[cfg(test)]
     pub(crate) fn table_bytes(triggers: &[String]) -> usize {
-        let lowered: Vec<Vec<u8>> = triggers
+        let mut lowered: Vec<Vec<u8>> = triggers
             .iter()
             .map(|t| t.as_bytes().to_ascii_lowercase())
             .collect();
-        Self::table_bytes_lowered(lowered.iter().map(Vec::as_slice).collect())
-    }
-
-    /// [`TriggerDfa::table_bytes`] of triggers ASCII-lower-cased already.
-    pub(crate) fn table_bytes_lowered(mut lowered: Vec<&[u8]>) -> usize {
         let mut distinct = [false; 256];
-        for &b in lowered.iter().copied().flatten() {
+        for &b in lowered.iter().flatten() {
             distinct[usize::from(b)] = true;
         }
-        let block = Self::block(1 + distinct.iter().filter(|&&d| d).count());
         // Sorted, each trigger adds the prefixes longer than the one it
         // shares with the trigger before it.
         lowered.sort_unstable();
-        let mut states = 2;
+        let mut states = 0;
         let mut before: &[u8] = &[];
         for t in &lowered {
             let shared = t.iter().zip(before).take_while(|(a, b)| a == b).count();
             states += t.len() - shared;
             before = t;
         }
-        states.saturating_mul(block).saturating_mul(4)
+        Self::table_bytes_of(states, distinct.iter().filter(|&&d| d).count())
+    }
+
+    /// The bytes of a table for the trie states of `prefixes` distinct
+    /// prefixes over `bytes` distinct bytes: a block per state (see
+    /// `build`), with the root and the state the ending ones lead to.
+    pub(crate) fn table_bytes_of(prefixes: usize, bytes: usize) -> usize {
+        let block = Self::block(1 + bytes);
+        (prefixes + 2).saturating_mul(block).saturating_mul(4)
     }
 
     /// The built table's slots (see [`TriggerDfa::table_bytes`]).
