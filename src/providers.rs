@@ -177,8 +177,11 @@ struct FactorIndex {
 impl FactorIndex {
     /// For `patterns[k]` of each `k` of `which`, in that order.
     fn new(patterns: &[(usize, LazyRegex)], which: &[usize]) -> Self {
-        let mut ids: HashMap<String, usize> = HashMap::new();
-        let mut literals: Vec<String> = Vec::new();
+        // Sized for a few factors a pattern, with a fast hash, and each
+        // factor moved in once: grown, SipHashed and copied, these were
+        // a twentieth of a paste's instructions.
+        let mut ids: foldhash::HashMap<String, usize> =
+            HashMap::with_capacity_and_hasher(which.len() * 4, Default::default());
         let needs = (which.iter())
             .map(|&k| {
                 let factors = crate::rules::builtin::factors(&patterns[k].1.pattern, 2)?;
@@ -186,10 +189,8 @@ impl FactorIndex {
                     .map(|set| {
                         (set.into_iter())
                             .map(|f| {
-                                *ids.entry(f).or_insert_with_key(|f| {
-                                    literals.push(f.clone());
-                                    literals.len() - 1
-                                })
+                                let next = ids.len();
+                                *ids.entry(f).or_insert(next)
                             })
                             .collect()
                     })
@@ -197,6 +198,10 @@ impl FactorIndex {
                 Some(sets)
             })
             .collect();
+        let mut literals = vec![String::new(); ids.len()];
+        for (f, id) in ids {
+            literals[id] = f;
+        }
         FactorIndex {
             // Searched over every failure's text, but each text is short:
             // a contiguous NFA. The DFA it was took 2.8 MB of a run's peak

@@ -138,7 +138,7 @@ impl Keys {
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputTest {
     /// The regex that answers the test over raw text.
-    pub pattern: String,
+    pub pattern: Arc<str>,
     /// Its literal factors (see `rules::literals`) as the input scan
     /// searches for them: `at_least(…, INPUT_MIN_FACTOR)`, if any are left.
     pub factors: Option<Texts>,
@@ -194,7 +194,7 @@ impl Digest {
                     let pattern = input_regex(op).unwrap_or_default();
                     input_tests.push(InputTest {
                         starts: input_starts(&pattern),
-                        pattern,
+                        pattern: pattern.into(),
                         factors: input_factors(op),
                         span: match op {
                             Op::Regex(r) => r.span.clone(),
@@ -295,7 +295,7 @@ impl Digest {
             _ => return None,
         };
         let input_tests = take_list(bytes, 4, |bytes| {
-            let pattern = take_str(bytes)?.to_string();
+            let pattern: Arc<str> = take_str(bytes)?.into();
             let factors = match take_byte(bytes)? {
                 0 => None,
                 1 => Some(Texts::take(bytes)?),

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::ops::Range;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use aho_corasick::AhoCorasickKind;
 use regex::Regex;
@@ -43,7 +43,7 @@ pub enum InputPattern {
 /// A pattern to search, and whose it is.
 #[derive(Debug, Clone)]
 pub struct InputPatternSpec {
-    pub pattern: String,
+    pub pattern: Arc<str>,
     pub purpose: InputPattern,
     /// Built-in rules and provider data: tested, and kept apart from the
     /// user's patterns.
@@ -801,7 +801,7 @@ impl InputScanner {
         let shared = specs
             .iter()
             .enumerate()
-            .map(|(id, s)| *first.entry(s.pattern.as_str()).or_insert(id))
+            .map(|(id, s)| *first.entry(&*s.pattern).or_insert(id))
             .collect();
         InputScanner {
             compiled: specs.iter().map(|_| OnceLock::new()).collect(),
@@ -819,7 +819,7 @@ impl InputScanner {
         providers
             .places()
             .map(|(place, _, region)| InputPatternSpec {
-                pattern: format!(r"(?i)\b{}\b", regex::escape(place)),
+                pattern: format!(r"(?i)\b{}\b", regex::escape(place)).into(),
                 purpose: InputPattern::Place(region.id.clone()),
                 trusted: true,
                 rule: None,
@@ -1320,7 +1320,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(k, p)| InputPatternSpec {
-                pattern: p.to_string(),
+                pattern: (*p).into(),
                 purpose: InputPattern::Condition(k),
                 trusted: true,
                 rule: None,
