@@ -384,11 +384,9 @@ impl GroupIndex {
     /// would find, and none is empty (a walk's literals never are: see
     /// `TriggerDfa::new`).
     fn walkable(&self) -> bool {
-        *self.walkable.get_or_init(|| {
-            !self.factors.is_empty()
-                && !self.factors.iter().any(String::is_empty)
-                && self.dfa_fits()
-        })
+        *self
+            .walkable
+            .get_or_init(|| !self.factors.iter().any(String::is_empty) && self.dfa_fits())
     }
 }
 
