@@ -69,7 +69,7 @@ impl SharedWalk {
     }
 
     /// The bytes of the table [`SharedWalk::new`] would build of `lists`
-    /// (see [`TriggerDfa::table_bytes`]), without building it.
+    /// (see [`TriggerDfa::table_bytes_of`]), without building it.
     pub(crate) fn table_bytes(lists: &[&[String]]) -> usize {
         let all = Self::all(lists);
         let keys: Vec<Key> = all.iter().map(|l| Key::of(l)).collect();
@@ -86,7 +86,7 @@ impl SharedWalk {
             distinct[usize::from(b)] = true;
         }
         // Sorted, each adds the prefixes longer than the one it shares
-        // with the one before it (see `TriggerDfa::table_bytes`).
+        // with the one before it: the trie's distinct prefixes.
         cut.sort_unstable();
         let mut states = 0;
         let mut before = Key { bits: 0, len: 0 };
@@ -321,7 +321,7 @@ mod tests {
     #[test]
     fn table_bytes_are_the_built_walk_s() {
         let lists: Vec<Vec<String>> = vec![
-            ["Error", "error:", "HTTP/", "quota", "é"]
+            ["Error", "error:", "HTTP/", "http/1.1", "quota", "Q", "é"]
                 .map(String::from)
                 .to_vec(),
             [

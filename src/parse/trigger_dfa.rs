@@ -70,42 +70,17 @@ impl TriggerDfa {
         Self::build(&triggers, false)
     }
 
-    /// The bytes of the table [`TriggerDfa::new`] would build of
-    /// `triggers`, without building it: a block (see `build`) per trie
-    /// state — one per distinct prefix (ASCII case folded), the root, and
-    /// the state the ending ones lead to.
-    #[cfg(test)]
-    pub(crate) fn table_bytes(triggers: &[String]) -> usize {
-        let mut lowered: Vec<Vec<u8>> = triggers
-            .iter()
-            .map(|t| t.as_bytes().to_ascii_lowercase())
-            .collect();
-        let mut distinct = [false; 256];
-        for &b in lowered.iter().flatten() {
-            distinct[usize::from(b)] = true;
-        }
-        // Sorted, each trigger adds the prefixes longer than the one it
-        // shares with the trigger before it.
-        lowered.sort_unstable();
-        let mut states = 0;
-        let mut before: &[u8] = &[];
-        for t in &lowered {
-            let shared = t.iter().zip(before).take_while(|(a, b)| a == b).count();
-            states += t.len() - shared;
-            before = t;
-        }
-        Self::table_bytes_of(states, distinct.iter().filter(|&&d| d).count())
-    }
-
-    /// The bytes of a table for the trie states of `prefixes` distinct
-    /// prefixes over `bytes` distinct bytes: a block per state (see
-    /// `build`), with the root and the state the ending ones lead to.
+    /// The bytes of the table [`TriggerDfa::new`] builds for a trie of
+    /// `prefixes` distinct prefixes (ASCII case folded) over `bytes`
+    /// distinct bytes, without building it: a block (see `build`) per
+    /// state, with the root and the state the ending ones lead to (see
+    /// `SharedWalk::table_bytes`, which counts them).
     pub(crate) fn table_bytes_of(prefixes: usize, bytes: usize) -> usize {
         let block = Self::block(1 + bytes);
         (prefixes + 2).saturating_mul(block).saturating_mul(4)
     }
 
-    /// The built table's slots (see [`TriggerDfa::table_bytes`]).
+    /// The built table's slots (see [`TriggerDfa::table_bytes_of`]).
     #[cfg(test)]
     pub(crate) fn table_len(&self) -> usize {
         self.next.len()
@@ -713,15 +688,6 @@ mod tests {
     #[test]
     fn builds_no_walk_for_an_empty_trigger() {
         assert!(TriggerDfa::new(&["a".to_string(), String::new()]).is_none());
-    }
-
-    #[test]
-    fn table_bytes_are_the_built_table_s() {
-        let triggers: Vec<String> = ["Error", "error:", "HTTP/", "http/1.1", "quota", "Q", "é"]
-            .map(String::from)
-            .to_vec();
-        let dfa = TriggerDfa::new(&triggers).unwrap();
-        assert_eq!(TriggerDfa::table_bytes(&triggers), dfa.next.len() * 4);
     }
 
     #[test]

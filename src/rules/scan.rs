@@ -90,10 +90,10 @@ const MIN_FACTOR: usize = INPUT_MIN_FACTOR;
 /// where they matched (see `crate::shared_walk`), so a pattern triggers
 /// only where a whole literal of each of its sets is.
 fn searched_part(f: &str) -> &str {
-    let lines = searched_bytes(f.as_bytes());
-    let start = lines.as_ptr() as usize - f.as_ptr() as usize;
-    // A line of UTF-8 text is UTF-8: it starts and ends at line feeds.
-    &f[start..start + lines.len()]
+    f.split('\n')
+        .rev()
+        .max_by_key(|line| line.len())
+        .unwrap_or(f)
 }
 
 /// [`searched_part`] of a factor's bytes (its UTF-8).
@@ -372,7 +372,7 @@ impl GroupIndex {
     }
 
     /// The bound [`DFA_MAX_TABLE`] is held to: the bytes of the table
-    /// the factors' DFA would have (see `TriggerDfa::table_bytes`). Until
+    /// the factors' DFA would have (see `SharedWalk::table_bytes`). Until
     /// session 50 a trie state was counted per byte of the factors, their
     /// shared prefixes many times over (5.4 MB said, 3.2 MB built).
     fn dfa_table_bytes(&self) -> usize {
