@@ -396,10 +396,15 @@ fn load_rules_for(args: &GlobalArgs, examples: bool) -> Loaded {
                 cache
             }
         });
+    // The rules and their index live until the process ends: their
+    // thousands of allocations are cut from one block (see `arena`).
+    let bumping = crate::arena::Bumping::start();
     let report = load::load_over_builtin_cached(&sources, !args.no_builtin, cache.as_ref());
     problems.extend(report.problems);
+    let set = RuleSet::new(report.rules, report.providers);
+    drop(bumping);
     Loaded {
-        set: RuleSet::new(report.rules, report.providers),
+        set,
         paths,
         problems,
     }
