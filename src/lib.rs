@@ -25,7 +25,7 @@ use input::{Chunk, InputProblem, LineIndex, SourceId, SourceRef};
 use rank::Diagnosis;
 use rules::RuleSet;
 use rules::scan::{InputFacts, InputHits};
-use shared_walk::SharedWalk;
+use shared_walk::{SharedWalk, Wanted};
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
@@ -665,9 +665,11 @@ fn parse_walk(shared: &SharedWalk) -> impl FnMut(&str, &mut dyn FnMut(usize, usi
     move |text, found| {
         shared.find(text.as_bytes(), |list, id, start| {
             if list == PARSE_LIST {
-                found(id, start)
+                found(id, start);
+                Wanted::More
+            } else {
+                Wanted::NoMoreOfThis
             }
-            true
         })
     }
 }
@@ -696,11 +698,13 @@ fn scan_walking_once(
         };
         shared.find(text.as_bytes(), |list, id, start| {
             if list == PARSE_LIST {
-                parse(id, start)
+                parse(id, start);
+                Wanted::More
             } else if start >= from {
                 scan.found(list - 1, id, start - from)
+            } else {
+                Wanted::More
             }
-            true
         });
         taken = Some(scan);
     };

@@ -1620,9 +1620,11 @@ mod tests {
         let mut walk = |text: &str, found: &mut dyn FnMut(usize, usize)| {
             shared.find(text.as_bytes(), |list, id, start| {
                 if list == 1 {
-                    found(id, start)
+                    found(id, start);
+                    crate::shared_walk::Wanted::More
+                } else {
+                    crate::shared_walk::Wanted::NoMoreOfThis
                 }
-                true
             })
         };
         let walked = filter.candidates(&lines, Some(&mut walk));

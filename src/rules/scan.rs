@@ -29,7 +29,7 @@ use crate::facts::{Facts, Line};
 use crate::input::{Chunk, LineIndex, Loc, SourceId, Span};
 use crate::parse::Value;
 use crate::providers::Providers;
-use crate::shared_walk::SharedWalk;
+use crate::shared_walk::{SharedWalk, Wanted};
 
 /// A pattern searched over the whole input, and what it is for.
 #[derive(Debug, Clone)]
@@ -430,8 +430,12 @@ impl Group {
             // triggering: its sets are marked at the first.
             if let Some(mut walk) = self.start_walk(triggered, specs) {
                 dfa.find(text.as_bytes(), |_, literal, start| {
-                    walk.found(index.owners.get(literal), literal, start, triggered);
-                    walk.pending > 0
+                    let wanted = walk.found(index.owners.get(literal), literal, start, triggered);
+                    if walk.pending > 0 {
+                        wanted
+                    } else {
+                        Wanted::Nothing
+                    }
                 });
                 *places = walk.places;
             }
@@ -623,9 +627,18 @@ impl GroupWalk {
         literal: usize,
         start: usize,
         triggered: &mut [bool],
-    ) {
-        if self.pending == 0 || !self.places.add(literal, start) {
-            return;
+    ) -> Wanted {
+        if self.pending == 0 {
+            return Wanted::NoMoreOfThis;
+        }
+        if !self.places.add(literal, start) {
+            // Past its kept places, a literal's matches change nothing:
+            // its sets were marked at its first.
+            return if self.places.more(literal) {
+                Wanted::NoMoreOfThis
+            } else {
+                Wanted::More
+            };
         }
         for &(id, bit) in owners {
             if triggered[id] {
@@ -639,6 +652,7 @@ impl GroupWalk {
             }
         }
         self.places.whole &= self.pending > 0;
+        Wanted::More
     }
 }
 
@@ -657,16 +671,19 @@ impl Walked<'_> {
     /// Takes in a match of a group's literal (by index in its list in
     /// [`InputScanner::walked_literals`]) starting at `start`, in the
     /// order of their ends.
+    /// Whether more of its matches are wanted (none of a group that is
+    /// not walked for this text).
     #[inline]
-    pub fn found(&mut self, group: usize, literal: usize, start: usize) {
-        if let Some(walk) = &mut self.groups[group] {
-            let scanner = self.scanner;
-            let owners = scanner.groups[group]
-                .index(&scanner.specs)
-                .owners
-                .get(literal);
-            walk.found(owners, literal, start, &mut self.triggered);
-        }
+    pub(crate) fn found(&mut self, group: usize, literal: usize, start: usize) -> Wanted {
+        let Some(walk) = &mut self.groups[group] else {
+            return Wanted::NoMoreOfThis;
+        };
+        let scanner = self.scanner;
+        let owners = scanner.groups[group]
+            .index(&scanner.specs)
+            .owners
+            .get(literal);
+        walk.found(owners, literal, start, &mut self.triggered)
     }
 }
 
@@ -1294,6 +1311,7 @@ mod tests {
     use crate::input::{Chunk, LineIndex};
     use crate::rules::Texts;
     use crate::rules::literals::pattern_factors;
+    use crate::shared_walk::Wanted;
 
     /// A pattern's first hits in `text` as the regex crate gives them:
     /// start, matched text, named groups that took part.
@@ -1577,8 +1595,9 @@ mod tests {
         shared.find(piece.text.as_bytes(), |list, id, start| {
             if list > 0 && start >= context.len() {
                 walked.found(list - 1, id, start - context.len())
+            } else {
+                Wanted::More
             }
-            true
         });
         assert!(
             walked.groups[0].as_ref().is_some_and(|g| g.places.whole),
