@@ -156,8 +156,8 @@ pub(crate) enum Wanted {
     /// passed over with a bit test. Taking one in cost ~150 instructions,
     /// and most matches of a big log's walk are of literals taken in
     /// already: the input-wide scan keeps a literal's first 32 places in a
-    /// chunk, and literals such as `20` or `: ` are on most lines (on the
-    /// 64 MiB log, 6.6 M of the 7.7 M matches were of the scan's literals).
+    /// chunk, and literals such as `20` or `: ` are on most lines (16 MB
+    /// of the mixed log: 1.66 M matches, `20` alone 198,000 of them).
     NoMoreOfThis,
     /// No more matches.
     Nothing,

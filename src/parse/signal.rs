@@ -1157,7 +1157,7 @@ pub(super) fn warm_up() {
 /// all ASCII (nearly every one), as written for the others. Its lazy DFA
 /// then has fewer states to fill: on the 1 MiB log the set's searches
 /// took 15.9 M instructions, not 18.9 (callgrind, session 61; parsing
-/// the patterns, ~17 M, is the same either way).
+/// its patterns costs the same either way).
 fn signal_set() -> &'static SignalSet {
     static SET: OnceLock<SignalSet> = OnceLock::new();
     SET.get_or_init(|| {

@@ -670,9 +670,8 @@ pub struct Walked<'s> {
 impl Walked<'_> {
     /// Takes in a match of a group's literal (by index in its list in
     /// [`InputScanner::walked_literals`]) starting at `start`, in the
-    /// order of their ends.
-    /// Whether more of its matches are wanted (none of a group that is
-    /// not walked for this text).
+    /// order of their ends; says whether more of its matches are wanted
+    /// (none of a group that is not walked for this text).
     #[inline]
     pub(crate) fn found(&mut self, group: usize, literal: usize, start: usize) -> Wanted {
         let Some(walk) = &mut self.groups[group] else {

@@ -61,7 +61,7 @@ pub struct LoadReport {
 /// source order, then by position in the file.
 pub fn load(sources: &[RuleSource]) -> LoadReport {
     let mut loader = Loader::new(sources);
-    loader.parse_all(0);
+    loader.parse_all();
     for index in 0..sources.len() {
         loader.source(index);
     }
@@ -99,7 +99,7 @@ pub fn load_over_builtin_cached(
     // The pack's vector becomes the loaded rules' (see `Loader::pack`);
     // the user's files are parsed after, and room made for their rules.
     loader.pack(pack);
-    loader.parse_all(0);
+    loader.parse_all();
     for index in 0..user.len() {
         loader.source(index);
     }
@@ -183,7 +183,8 @@ impl<'s> Loader<'s> {
     /// Parses and validates every file that will be read, on all cores
     /// when there is enough text: files are independent until their rules
     /// are merged, which `source` does in order, so the result is the same.
-    /// Makes room for their rules and `more` (the built-in pack's).
+    /// Makes room for their rules (after the built-in pack's, loaded
+    /// first: see `pack`).
     ///
     /// A file whose cache entry is in hand (see [`Cache::held`]) is left
     /// to `source`, which reads its rules on this thread as it merges
@@ -191,7 +192,7 @@ impl<'s> Loader<'s> {
     /// memory there (a page fault each 4 KiB), and an allocation and a
     /// free across threads per rule; read here, one file's memory is
     /// freed before the next file's is taken, and taken again.
-    fn parse_all(&mut self, more: usize) {
+    fn parse_all(&mut self) {
         let cache = self.cache;
         let held: Vec<Option<usize>> = self
             .sources
@@ -228,7 +229,7 @@ impl<'s> Loader<'s> {
             })
             .chain(held.iter().flatten().copied())
             .sum();
-        self.reserve(rules + more);
+        self.reserve(rules);
     }
 
     /// Loads the built-in pack, first: its vector becomes the loaded
