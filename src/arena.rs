@@ -32,8 +32,13 @@ const LARGEST: usize = 1024;
 /// [`Bumping`].
 pub struct Allocator;
 
-/// Where the block starts, 0 until it is mapped (or if it could not be).
+/// Where the block starts: 0 until it is mapped, [`UNMAPPED`] if it could
+/// not be. Mapped at the first allocation cut from it, so that a build of
+/// the command line without this allocator (the Python package's, which
+/// runs it many times in one process and must free each run's rules)
+/// maps nothing.
 static BASE: AtomicUsize = AtomicUsize::new(0);
+const UNMAPPED: usize = 1;
 /// Bytes of the block handed out (or skipped for alignment).
 static USED: AtomicUsize = AtomicUsize::new(0);
 
@@ -44,14 +49,14 @@ thread_local! {
 }
 
 /// While held, this thread's allocations come from the block (see the
-/// module's comment). Made for the load of rules that live to the end.
+/// module's comment), where [`Allocator`] is the global allocator (the
+/// binary). Made for the load of rules that live to the end.
 pub struct Bumping {
     was: bool,
 }
 
 impl Bumping {
     pub fn start() -> Bumping {
-        map_block();
         Bumping {
             was: BUMPING.replace(true),
         }
@@ -64,44 +69,62 @@ impl Drop for Bumping {
     }
 }
 
-fn map_block() {
-    static MAPPED: OnceLock<()> = OnceLock::new();
-    MAPPED.get_or_init(|| {
-        // SAFETY: a fresh private anonymous mapping; nothing else is at
-        // the address the kernel picks.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                RESERVED,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
-                -1,
-                0,
-            )
-        };
-        if base != libc::MAP_FAILED {
-            // Small pages, as the heap would take: with huge pages one
-            // write would make 2 MiB resident.
-            // SAFETY: advice on the mapping just made.
-            unsafe { libc::madvise(base, RESERVED, libc::MADV_NOHUGEPAGE) };
-            BASE.store(base as usize, Ordering::Release);
-        }
-    });
+/// The block's start, mapped on the first call; `None` if it could not
+/// be. Nothing here allocates: it is called from the allocator.
+fn block() -> Option<usize> {
+    let base = match BASE.load(Ordering::Acquire) {
+        0 => map_once(),
+        base => base,
+    };
+    (base != UNMAPPED).then_some(base)
+}
+
+/// Maps the block if no thread has, and gives [`BASE`]: once a run, so
+/// kept out of the allocation path.
+#[cold]
+#[inline(never)]
+fn map_once() -> usize {
+    static MAPPING: OnceLock<()> = OnceLock::new();
+    MAPPING.get_or_init(|| BASE.store(map_block().unwrap_or(UNMAPPED), Ordering::Release));
+    BASE.load(Ordering::Acquire)
+}
+
+fn map_block() -> Option<usize> {
+    // SAFETY: a fresh private anonymous mapping; nothing else is at the
+    // address the kernel picks.
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            RESERVED,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        return None;
+    }
+    // Small pages, as the heap would take: with huge pages one write
+    // would make 2 MiB resident.
+    // SAFETY: advice on the mapping just made.
+    unsafe { libc::madvise(base, RESERVED, libc::MADV_NOHUGEPAGE) };
+    Some(base as usize)
 }
 
 /// Whether `ptr` was cut from the block.
 fn in_block(ptr: *mut u8) -> bool {
     let base = BASE.load(Ordering::Acquire);
-    base != 0 && (ptr as usize).wrapping_sub(base) < RESERVED
+    base > UNMAPPED && (ptr as usize).wrapping_sub(base) < RESERVED
 }
 
 /// `layout`'s bytes from the block, `None` when it has no room left (or
 /// is not mapped). Thread-safe: threads may bump at once.
 fn bump(layout: Layout) -> Option<*mut u8> {
-    let base = BASE.load(Ordering::Acquire);
-    if base == 0 || layout.size() > LARGEST {
+    if layout.size() > LARGEST {
         return None;
     }
+    let base = block()?;
     let mut used = USED.load(Ordering::Relaxed);
     loop {
         // Align the address, not the offset: the block is page-aligned,

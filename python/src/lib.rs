@@ -16,6 +16,13 @@ use pyo3::prelude::*;
 #[path = "../../src/cli/mod.rs"]
 mod cli;
 
+// What the command line marks its rule load with. Not this module's global
+// allocator: a Python process runs the command line many times, and each
+// run's rules are freed after it (the binary's run once, to its end).
+#[allow(dead_code)]
+#[path = "../../src/arena.rs"]
+mod arena;
+
 /// Exit status of a finished command line. `ExitCode` does not expose its
 /// number, so it is found by comparison (the CLI only uses small codes).
 fn status(code: ExitCode) -> i32 {
