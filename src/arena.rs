@@ -32,13 +32,11 @@ const LARGEST: usize = 1024;
 /// [`Bumping`].
 pub struct Allocator;
 
-/// Where the block starts: 0 until it is mapped, [`UNMAPPED`] if it could
-/// not be. Mapped at the first allocation cut from it, so that a build of
-/// the command line without this allocator (the Python package's, which
-/// runs it many times in one process and must free each run's rules)
-/// maps nothing.
-static BASE: AtomicUsize = AtomicUsize::new(0);
-const UNMAPPED: usize = 1;
+/// Where the block starts, `None` if it could not be mapped. Mapped at
+/// the first allocation cut from it, so that a build of the command line
+/// without this allocator (the Python package's, which runs it many
+/// times in one process and must free each run's rules) maps nothing.
+static BASE: OnceLock<Option<usize>> = OnceLock::new();
 /// Bytes of the block handed out (or skipped for alignment).
 static USED: AtomicUsize = AtomicUsize::new(0);
 
@@ -69,26 +67,9 @@ impl Drop for Bumping {
     }
 }
 
-/// The block's start, mapped on the first call; `None` if it could not
-/// be. Nothing here allocates: it is called from the allocator.
-fn block() -> Option<usize> {
-    let base = match BASE.load(Ordering::Acquire) {
-        0 => map_once(),
-        base => base,
-    };
-    (base != UNMAPPED).then_some(base)
-}
-
-/// Maps the block if no thread has, and gives [`BASE`]: once a run, so
-/// kept out of the allocation path.
-#[cold]
-#[inline(never)]
-fn map_once() -> usize {
-    static MAPPING: OnceLock<()> = OnceLock::new();
-    MAPPING.get_or_init(|| BASE.store(map_block().unwrap_or(UNMAPPED), Ordering::Release));
-    BASE.load(Ordering::Acquire)
-}
-
+/// Maps the block; its start, `None` if it could not be mapped. It
+/// allocates nothing (nor does `OnceLock`): it is called from the
+/// allocator.
 fn map_block() -> Option<usize> {
     // SAFETY: a fresh private anonymous mapping; nothing else is at the
     // address the kernel picks.
@@ -114,8 +95,10 @@ fn map_block() -> Option<usize> {
 
 /// Whether `ptr` was cut from the block.
 fn in_block(ptr: *mut u8) -> bool {
-    let base = BASE.load(Ordering::Acquire);
-    base > UNMAPPED && (ptr as usize).wrapping_sub(base) < RESERVED
+    BASE.get()
+        .copied()
+        .flatten()
+        .is_some_and(|base| (ptr as usize).wrapping_sub(base) < RESERVED)
 }
 
 /// `layout`'s bytes from the block, `None` when it has no room left (or
@@ -124,7 +107,7 @@ fn bump(layout: Layout) -> Option<*mut u8> {
     if layout.size() > LARGEST {
         return None;
     }
-    let base = block()?;
+    let base = (*BASE.get_or_init(map_block))?;
     let mut used = USED.load(Ordering::Relaxed);
     loop {
         // Align the address, not the offset: the block is page-aligned,
