@@ -12,6 +12,9 @@ pub(crate) struct SharedWalk {
     /// Where each list's literals begin among the DFA's: the literal `i`
     /// of list `k` is the DFA's `firsts[k] + i`.
     firsts: Vec<usize>,
+    /// By the DFA's literal: its list (a look-up per match, where a
+    /// search of `firsts` took a dozen steps).
+    list_of: Vec<u16>,
     /// By the DFA's literal: the whole literal when the DFA walks only its
     /// first [`WALKED_BYTES`], to be checked where that start matched.
     wholes: Vec<Option<Box<[u8]>>>,
@@ -56,14 +59,17 @@ impl SharedWalk {
             })
             .collect();
         let mut firsts = Vec::with_capacity(lists.len());
+        let mut list_of = Vec::with_capacity(all.len());
         let mut first = 0;
-        for list in lists {
+        for (k, list) in lists.iter().enumerate() {
             firsts.push(first);
             first += list.len();
+            list_of.extend(std::iter::repeat_n(u16::try_from(k).ok()?, list.len()));
         }
         Some(SharedWalk {
             dfa: TriggerDfa::new(&cut)?,
             firsts,
+            list_of,
             wholes,
         })
     }
@@ -132,9 +138,7 @@ impl SharedWalk {
             {
                 return true;
             }
-            // The last list starting at or before `id` (an empty list
-            // starts where the next one does).
-            let list = self.firsts.partition_point(|&first| first <= id) - 1;
+            let list = usize::from(self.list_of[id]);
             match found(list, id - self.firsts[list], start) {
                 Wanted::More => true,
                 Wanted::NoMoreOfThis => {
