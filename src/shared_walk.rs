@@ -15,9 +15,10 @@ pub(crate) struct SharedWalk {
     /// By the DFA's literal: its list (a look-up per match, where a
     /// search of `firsts` took a dozen steps).
     list_of: Vec<u16>,
-    /// By the DFA's literal: the whole literal when the DFA walks only its
-    /// first [`WALKED_BYTES`], to be checked where that start matched.
-    wholes: Vec<Option<Box<[u8]>>>,
+    /// By the DFA's literal: when the DFA walks only its first bytes (at
+    /// least [`WALKED_BYTES`]), how many, and the rest of the literal, to
+    /// be checked after them where they matched (they matched already).
+    wholes: Vec<Option<(usize, Box<[u8]>)>>,
 }
 
 /// Bytes of each literal the DFA walks at least: its table has a row per
@@ -55,7 +56,8 @@ impl SharedWalk {
             .iter()
             .zip(&cut)
             .map(|(literal, prefix)| {
-                (prefix.len() < literal.len()).then(|| literal.as_bytes().into())
+                let walked = prefix.len();
+                (walked < literal.len()).then(|| (walked, literal.as_bytes()[walked..].into()))
             })
             .collect();
         let mut firsts = Vec::with_capacity(lists.len());
@@ -131,10 +133,10 @@ impl SharedWalk {
             if unwanted[id / 64] & bit != 0 {
                 return true;
             }
-            if let Some(whole) = &self.wholes[id]
+            if let Some((walked, rest)) = &self.wholes[id]
                 && !text
-                    .get(start..start + whole.len())
-                    .is_some_and(|t| t.eq_ignore_ascii_case(whole))
+                    .get(start + walked..start + walked + rest.len())
+                    .is_some_and(|t| t.eq_ignore_ascii_case(rest))
             {
                 return true;
             }
