@@ -15,9 +15,9 @@ pub(crate) struct SharedWalk {
     /// By the DFA's literal: its list (a look-up per match, where a
     /// search of `firsts` took a dozen steps).
     list_of: Vec<u16>,
-    /// By the DFA's literal: when the DFA walks only its first bytes (at
-    /// least [`WALKED_BYTES`]), how many, and the rest of the literal, to
-    /// be checked after them where they matched (they matched already).
+    /// By the DFA's literal: when the DFA walks only its first bytes (see
+    /// [`walked_lengths`]), how many, and the rest of the literal, to be
+    /// compared after them where they matched.
     wholes: Vec<Option<(usize, Box<[u8]>)>>,
 }
 

@@ -316,8 +316,8 @@ impl TriggerDfa {
             parts.map(|part| part[..side_by_side * STEP].as_chunks::<STEP>().0);
         let mut bases = [0u32; LANES];
         // Room for a match every 16 bytes of a part: grown as the walk
-        // went, these vectors' copies were 10 M of a 16 MB log's 1.5 G
-        // instructions (a match every 11 bytes of the mixed log); the
+        // went, these vectors' growth was 10.5 M of a 16 MB log's 1.5 G
+        // instructions (the mixed log has a match every 11 bytes); the
         // room is only touched as it is used.
         let mut later: [Vec<(u32, u32)>; LANES] = std::array::from_fn(|k| {
             Vec::with_capacity(if k == 0 { 0 } else { parts[k].len() / 16 })
