@@ -79,12 +79,7 @@ pub fn interned<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
             f.write_str("a file name")
         }
         fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Arc<str>, E> {
-            FILE_NAMES.with(|names| {
-                names
-                    .borrow_mut()
-                    .intern(name.as_bytes())
-                    .map_err(E::custom)
-            })
+            self.visit_bytes(name.as_bytes())
         }
         fn visit_bytes<E: serde::de::Error>(self, name: &[u8]) -> Result<Arc<str>, E> {
             FILE_NAMES.with(|names| names.borrow_mut().intern(name).map_err(E::custom))
